@@ -1,0 +1,337 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { bool, byteSize, int, list, obj, oneOf, retentionPeriod, str, stringMap } from './config-validator.ts';
+import { ConfigError, ProcessorError } from './errors.ts';
+import type { ConfigIssue } from './errors.ts';
+
+/** How content (prompts, inputs, outputs) is captured on audit spans. */
+export type CaptureMode = 'hash' | 'redact' | 'full' | 'encrypt' | 'none';
+const CAPTURE_MODES = ['hash', 'redact', 'full', 'encrypt', 'none'] as const;
+
+/** The whole `decisiontrail.yaml`: the one file every component (instrumentation, serve, CLI) reads. */
+export interface DecisionTrailConfig {
+  storage: StorageConfig;
+  /** Retention per `audit.retention.class`, in days; `null` keeps forever. */
+  retention: { standard: number | null; highRisk: number | null; incident: number | null; permanent: number | null };
+  /** Default content capture of the instrumentation. */
+  capture: { input: CaptureMode; output: CaptureMode };
+  keys: KeysConfig;
+  /** Exporter-side batching of the signing exporter. */
+  batch: { maxSpans: number; flushIntervalMs: number };
+  processor: ProcessorConfig;
+}
+
+export interface StorageConfig {
+  /**
+   * Data directory of the embedded engine; used when `clickhouse.url` is unset.
+   * @default './.decisiontrail/data'
+   */
+  dataDir: string;
+  /** A ClickHouse server; when `url` is set it replaces the embedded engine. */
+  clickhouse: { url: string | undefined; username: string; password: string; database: string };
+}
+
+export interface KeysConfig {
+  /** @default './.decisiontrail/keys' */
+  dir: string;
+  /** Public key files (signed-note verifier keys) accepted by the verify stage; default: every `*.pub` in `dir`. */
+  publicKeys: string[];
+  /** Witness file with the latest checkpoints kept outside the store. */
+  witness: string | undefined;
+  /** HMAC key file (hex) used by the policy stage to hash plaintext attributes. @default '<dir>/hmac.key' */
+  hmacKey: string;
+}
+
+export interface ProcessorConfig {
+  receiver: {
+    /** @default '127.0.0.1' — loopback unless an operator opens it deliberately. */
+    host: string;
+    /** @default 4318 */
+    port: number;
+    /** Largest request body, compressed or not. @default 4 MiB */
+    maxBodyBytes: number;
+    /** Requests decoded at once before 429. @default 64 */
+    maxConcurrentRequests: number;
+  };
+  stages: {
+    verify: {
+      /** @default true */
+      enabled: boolean;
+      /** What to do with audit spans that carry no integrity attributes. @default 'accept' */
+      unsigned: 'accept' | 'quarantine';
+    };
+    policy: {
+      /** Attributes replaced by their HMAC-SHA-256 when an unsigned span arrives with plaintext. */
+      hash: string[];
+      /** Attributes whose value is replaced by a redaction marker on unsigned spans. */
+      redact: string[];
+      /**
+       * A signed span carrying a hash/redact attribute cannot be changed without breaking its proof.
+       * @default 'quarantine'
+       */
+      signedPlaintext: 'quarantine' | 'keep';
+    };
+    completeness: {
+      /** @default true */
+      enabled: boolean;
+    };
+    route: {
+      /** Where non-audit spans go. @default 'drop' */
+      other: 'drop' | 'forward' | 'store';
+      /** Where audit spans go besides the store. @default false */
+      forwardAudit: boolean;
+    };
+  };
+  queue: {
+    /** Write-ahead log directory. @default '<storage.dataDir>/../queue' */
+    dir: string;
+    /** Size of one WAL segment file. @default 64 MiB */
+    segmentBytes: number;
+    /** Unsent bytes in the WAL above which the receiver answers 503. @default 1 GiB */
+    maxBytes: number;
+    /** Records per sink write. @default 5000 */
+    drainBatchSpans: number;
+    /** First retry delay after a sink failure; doubles to `retryMaxMs`. @default 200 */
+    retryInitialMs: number;
+    /** @default 30000 */
+    retryMaxMs: number;
+  };
+  sinks: {
+    clickhouse: { enabled: boolean };
+    forward: { url: string | undefined; headers: Record<string, string>; timeoutMs: number };
+  };
+}
+
+const DEFAULT_DATA_DIR = './.decisiontrail/data';
+const DEFAULT_KEYS_DIR = './.decisiontrail/keys';
+
+const schema = obj({
+  storage: obj({
+    dataDir: str({ nonEmpty: true }),
+    clickhouse: obj({ url: str({ nonEmpty: true }), username: str(), password: str(), database: str({ nonEmpty: true }) }),
+  }),
+  retention: obj({
+    standard: retentionPeriod(),
+    highRisk: retentionPeriod(),
+    incident: retentionPeriod(),
+    permanent: retentionPeriod(),
+  }),
+  capture: obj({ input: oneOf(CAPTURE_MODES), output: oneOf(CAPTURE_MODES) }),
+  keys: obj({
+    dir: str({ nonEmpty: true }),
+    publicKeys: list(str({ nonEmpty: true })),
+    witness: str({ nonEmpty: true }),
+    hmacKey: str({ nonEmpty: true }),
+  }),
+  batch: obj({ maxSpans: int(1, 100_000), flushIntervalMs: int(1, 3_600_000) }),
+  processor: obj({
+    receiver: obj({
+      host: str({ nonEmpty: true }),
+      port: int(0, 65_535),
+      maxBodyBytes: byteSize(1024, 256 * 1024 ** 2),
+      maxConcurrentRequests: int(1, 10_000),
+    }),
+    stages: obj({
+      verify: obj({ enabled: bool(), unsigned: oneOf(['accept', 'quarantine']) }),
+      policy: obj({
+        hash: list(str({ nonEmpty: true })),
+        redact: list(str({ nonEmpty: true })),
+        signedPlaintext: oneOf(['quarantine', 'keep']),
+      }),
+      completeness: obj({ enabled: bool() }),
+      route: obj({ other: oneOf(['drop', 'forward', 'store']), forwardAudit: bool() }),
+    }),
+    queue: obj({
+      dir: str({ nonEmpty: true }),
+      segmentBytes: byteSize(64 * 1024, 4 * 1024 ** 3),
+      maxBytes: byteSize(1024 ** 2, 2 ** 50),
+      drainBatchSpans: int(1, 1_000_000),
+      retryInitialMs: int(1, 3_600_000),
+      retryMaxMs: int(1, 3_600_000),
+    }),
+    sinks: obj({
+      clickhouse: obj({ enabled: bool() }),
+      forward: obj({ url: str({ nonEmpty: true }), headers: stringMap(), timeoutMs: int(1, 600_000) }),
+    }),
+  }),
+});
+
+/**
+ * Environment variables that override the file, applied before validation so a bad value is reported
+ * under the variable's name. Documented in the package README.
+ */
+export const CONFIG_ENV_OVERRIDES: Readonly<Record<string, string>> = {
+  DECISIONTRAIL_DATA_DIR: 'storage.dataDir',
+  DECISIONTRAIL_CLICKHOUSE_URL: 'storage.clickhouse.url',
+  DECISIONTRAIL_CLICKHOUSE_USER: 'storage.clickhouse.username',
+  DECISIONTRAIL_CLICKHOUSE_PASSWORD: 'storage.clickhouse.password',
+  DECISIONTRAIL_CLICKHOUSE_DATABASE: 'storage.clickhouse.database',
+  DECISIONTRAIL_KEYS_DIR: 'keys.dir',
+  DECISIONTRAIL_PROCESSOR_HOST: 'processor.receiver.host',
+  DECISIONTRAIL_PROCESSOR_PORT: 'processor.receiver.port',
+  DECISIONTRAIL_QUEUE_DIR: 'processor.queue.dir',
+  DECISIONTRAIL_FORWARD_URL: 'processor.sinks.forward.url',
+};
+
+/** Options of {@link parseConfig} and {@link loadConfig}. */
+export interface ParseConfigOptions {
+  /** Relative paths in the file resolve against this directory. @default process.cwd() */
+  baseDir?: string;
+  /** Environment used for overrides. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Name of the source, for error messages. */
+  source?: string;
+}
+
+function setPath(root: Record<string, unknown>, dotted: string, value: string): void {
+  const keys = dotted.split('.');
+  let node = root;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+}
+
+/**
+ * Parses and validates `decisiontrail.yaml` text, applies environment overrides and every default in one place.
+ * @throws ConfigError naming each unknown key or bad value by its path.
+ */
+export function parseConfig(text: string, options: ParseConfigOptions = {}): DecisionTrailConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (cause) {
+    throw new ConfigError([{ path: '(root)', message: `not valid YAML: ${(cause as Error).message}` }], options.source, {
+      cause,
+    });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError([{ path: '(root)', message: 'expected a mapping at the top level' }], options.source);
+  }
+  const env = options.env ?? process.env;
+  const overridden = structuredClone(raw) as Record<string, unknown>;
+  for (const [variable, keyPath] of Object.entries(CONFIG_ENV_OVERRIDES)) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') setPath(overridden, keyPath, value);
+  }
+  const issues: ConfigIssue[] = [];
+  const parsed = schema(overridden, '', issues);
+  if (issues.length > 0 || parsed === undefined) {
+    // Name the variable when the bad value came from the environment.
+    const named = issues.map((issue) => {
+      const variable = Object.entries(CONFIG_ENV_OVERRIDES).find(
+        ([v, p]) => p === issue.path && env[v] !== undefined && env[v] !== '',
+      )?.[0];
+      return variable === undefined ? issue : { ...issue, message: `${issue.message} (from ${variable})` };
+    });
+    throw new ConfigError(named, options.source);
+  }
+  return applyDefaults(parsed, options.baseDir ?? process.cwd());
+}
+
+type ParsedConfig = NonNullable<ReturnType<typeof schema>>;
+
+function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
+  const resolve = (p: string): string => path.resolve(baseDir, p);
+  const dataDir = resolve(c.storage?.dataDir ?? DEFAULT_DATA_DIR);
+  const keysDir = resolve(c.keys?.dir ?? DEFAULT_KEYS_DIR);
+  const p = c.processor ?? {};
+  const s = p.stages ?? {};
+  const issues: ConfigIssue[] = [];
+  const retryInitialMs = p.queue?.retryInitialMs ?? 200;
+  const retryMaxMs = p.queue?.retryMaxMs ?? 30_000;
+  if (retryMaxMs < retryInitialMs) {
+    issues.push({ path: 'processor.queue.retryMaxMs', message: 'must not be below processor.queue.retryInitialMs' });
+  }
+  const forwardUrl = p.sinks?.forward?.url;
+  if (forwardUrl !== undefined && !URL.canParse(forwardUrl)) {
+    issues.push({ path: 'processor.sinks.forward.url', message: `not a URL: ${JSON.stringify(forwardUrl)}` });
+  }
+  const clickhouseUrl = c.storage?.clickhouse?.url;
+  if (clickhouseUrl !== undefined && !URL.canParse(clickhouseUrl)) {
+    issues.push({ path: 'storage.clickhouse.url', message: `not a URL: ${JSON.stringify(clickhouseUrl)}` });
+  }
+  const other = s.route?.other ?? 'drop';
+  const forwardAudit = s.route?.forwardAudit ?? false;
+  if ((other === 'forward' || forwardAudit) && forwardUrl === undefined) {
+    issues.push({ path: 'processor.sinks.forward.url', message: 'required when the route stage forwards spans' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    storage: {
+      dataDir,
+      clickhouse: {
+        url: clickhouseUrl,
+        username: c.storage?.clickhouse?.username ?? 'default',
+        password: c.storage?.clickhouse?.password ?? '',
+        database: c.storage?.clickhouse?.database ?? 'default',
+      },
+    },
+    retention: {
+      standard: c.retention?.standard === undefined ? 7 * 365 : c.retention.standard,
+      highRisk: c.retention?.highRisk === undefined ? 10 * 365 : c.retention.highRisk,
+      incident: c.retention?.incident === undefined ? null : c.retention.incident,
+      permanent: c.retention?.permanent === undefined ? null : c.retention.permanent,
+    },
+    capture: { input: c.capture?.input ?? 'hash', output: c.capture?.output ?? 'hash' },
+    keys: {
+      dir: keysDir,
+      publicKeys: (c.keys?.publicKeys ?? []).map(resolve),
+      witness: c.keys?.witness === undefined ? undefined : resolve(c.keys.witness),
+      hmacKey: c.keys?.hmacKey === undefined ? path.join(keysDir, 'hmac.key') : resolve(c.keys.hmacKey),
+    },
+    batch: { maxSpans: c.batch?.maxSpans ?? 512, flushIntervalMs: c.batch?.flushIntervalMs ?? 1000 },
+    processor: {
+      receiver: {
+        host: p.receiver?.host ?? '127.0.0.1',
+        port: p.receiver?.port ?? 4318,
+        maxBodyBytes: p.receiver?.maxBodyBytes ?? 4 * 1024 ** 2,
+        maxConcurrentRequests: p.receiver?.maxConcurrentRequests ?? 64,
+      },
+      stages: {
+        verify: { enabled: s.verify?.enabled ?? true, unsigned: s.verify?.unsigned ?? 'accept' },
+        policy: {
+          hash: s.policy?.hash ?? [],
+          redact: s.policy?.redact ?? [],
+          signedPlaintext: s.policy?.signedPlaintext ?? 'quarantine',
+        },
+        completeness: { enabled: s.completeness?.enabled ?? true },
+        route: { other, forwardAudit },
+      },
+      queue: {
+        dir: p.queue?.dir === undefined ? path.join(path.dirname(dataDir), 'queue') : resolve(p.queue.dir),
+        segmentBytes: p.queue?.segmentBytes ?? 64 * 1024 ** 2,
+        maxBytes: p.queue?.maxBytes ?? 1024 ** 3,
+        drainBatchSpans: p.queue?.drainBatchSpans ?? 5000,
+        retryInitialMs,
+        retryMaxMs,
+      },
+      sinks: {
+        clickhouse: { enabled: p.sinks?.clickhouse?.enabled ?? true },
+        forward: { url: forwardUrl, headers: p.sinks?.forward?.headers ?? {}, timeoutMs: p.sinks?.forward?.timeoutMs ?? 10_000 },
+      },
+    },
+  };
+}
+
+/** The configuration with nothing set: every default, paths relative to `baseDir`. */
+export function defaultConfig(options: Omit<ParseConfigOptions, 'source'> = {}): DecisionTrailConfig {
+  return parseConfig('{}', options);
+}
+
+/**
+ * Reads `decisiontrail.yaml` (relative paths resolve against its directory) and validates it.
+ * @throws ConfigError when invalid; ProcessorError `CONFIG_UNREADABLE` when the file cannot be read.
+ */
+export async function loadConfig(file: string, options: Omit<ParseConfigOptions, 'baseDir' | 'source'> = {}): Promise<DecisionTrailConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ProcessorError('CONFIG_UNREADABLE', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(text, { ...options, baseDir: path.dirname(path.resolve(file)), source: file });
+}

@@ -1,0 +1,73 @@
+import protobuf from 'protobufjs';
+
+/**
+ * The OTLP trace messages the receiver decodes and answers with, written from the OpenTelemetry protocol
+ * definitions (opentelemetry-proto: collector/trace/v1, trace/v1, common/v1, resource/v1). Only field numbers
+ * and types matter on the wire; messages and fields the processor never reads are left out, and protobuf
+ * skips them as unknown fields.
+ *
+ * Why our own definitions: `@opentelemetry/otlp-transformer` only serializes requests and decodes
+ * responses (the exporter side); it exposes no request decoder.
+ */
+const OTLP_TRACE_PROTO = `
+syntax = "proto3";
+package otlp;
+
+message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
+message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
+
+message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; string schema_url = 3; }
+message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; string schema_url = 3; }
+message Resource { repeated KeyValue attributes = 1; uint32 dropped_attributes_count = 2; }
+message InstrumentationScope { string name = 1; string version = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
+
+message Span {
+  bytes trace_id = 1;
+  bytes span_id = 2;
+  string trace_state = 3;
+  bytes parent_span_id = 4;
+  fixed32 flags = 16;
+  string name = 5;
+  int32 kind = 6;
+  fixed64 start_time_unix_nano = 7;
+  fixed64 end_time_unix_nano = 8;
+  repeated KeyValue attributes = 9;
+  uint32 dropped_attributes_count = 10;
+  repeated Event events = 11;
+  uint32 dropped_events_count = 12;
+  repeated Link links = 13;
+  uint32 dropped_links_count = 14;
+  Status status = 15;
+}
+message Event { fixed64 time_unix_nano = 1; string name = 2; repeated KeyValue attributes = 3; uint32 dropped_attributes_count = 4; }
+message Link {
+  bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; repeated KeyValue attributes = 4;
+  uint32 dropped_attributes_count = 5; fixed32 flags = 6;
+}
+message Status { string message = 2; int32 code = 3; }
+
+message AnyValue {
+  oneof value {
+    string string_value = 1;
+    bool bool_value = 2;
+    int64 int_value = 3;
+    double double_value = 4;
+    ArrayValue array_value = 5;
+    KeyValueList kvlist_value = 6;
+    bytes bytes_value = 7;
+  }
+}
+message ArrayValue { repeated AnyValue values = 1; }
+message KeyValueList { repeated KeyValue values = 1; }
+message KeyValue { string key = 1; AnyValue value = 2; }
+`;
+
+// Without keepCase protobufjs names fields in lowerCamelCase: the names of the OTLP/JSON mapping, so one
+// converter reads decoded protobuf and parsed JSON alike.
+const root = protobuf.parse(OTLP_TRACE_PROTO, { keepCase: false }).root;
+
+/** protobufjs type of `ExportTraceServiceRequest`. */
+export const ExportTraceServiceRequestType = root.lookupType('otlp.ExportTraceServiceRequest');
+/** protobufjs type of `ExportTraceServiceResponse`. */
+export const ExportTraceServiceResponseType = root.lookupType('otlp.ExportTraceServiceResponse');
