@@ -1,0 +1,442 @@
+import { RegistryError } from './registry-error.ts';
+import type { RegistryIssue } from './registry-error.ts';
+import { PRIMITIVE_TYPES, SPAN_KINDS, STABILITY_LEVELS } from './registry-types.ts';
+import type {
+  AttributeDefinition,
+  AttributeGroup,
+  EnumMember,
+  PrimitiveType,
+  Registry,
+  RegistryManifest,
+  RequiredWhen,
+  SpanAttributeRef,
+  SpanDefinition,
+  UpstreamAttribute,
+} from './registry-types.ts';
+
+/** One parsed registry file. */
+export interface RegistryDocument {
+  /** Path relative to the registry directory. */
+  readonly file: string;
+  readonly content: unknown;
+}
+
+/** Everything the validator needs: parsed files, the parsed manifest and the upstream keys spans may reference. */
+export interface RegistryInput {
+  readonly manifestFile: string;
+  readonly manifest: unknown;
+  readonly documents: readonly RegistryDocument[];
+  readonly upstream: readonly UpstreamAttribute[];
+}
+
+/** The attribute every audit span carries; span types are `audit.<one of its values>`. */
+const RECORD_TYPE_KEY = 'audit.record.type';
+const NAMESPACE = 'audit.';
+const SNAKE_CASE_SEGMENT = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+const FILE_SECTIONS = new Set(['version', 'attributes', 'attribute_groups', 'spans']);
+
+type YamlMap = Record<string, unknown>;
+
+function isMap(value: unknown): value is YamlMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '';
+}
+
+/** Why `name` is not an acceptable audit name, or undefined when it is. */
+function nameProblem(name: string): string | undefined {
+  if (!name.startsWith(NAMESPACE)) return `is outside the '${NAMESPACE}' namespace`;
+  if (!name.split('.').every((segment) => SNAKE_CASE_SEGMENT.test(segment))) {
+    return 'is not snake_case (dot-separated segments of lowercase letters, digits and single underscores)';
+  }
+  return undefined;
+}
+
+/** Text of an optional YAML string field; block scalars keep a trailing newline that documentation must not. */
+function optionalText(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/**
+ * Validates parsed registry files and returns the registry model. Collects every issue before throwing one
+ * {@link RegistryError}, so an author sees all problems in one run.
+ */
+export function validateRegistry(input: RegistryInput): Registry {
+  const issues: RegistryIssue[] = [];
+  const report = (file: string, subject: string, message: string): void => {
+    issues.push({ file, subject, message });
+  };
+
+  const manifest = validateManifest(input.manifestFile, input.manifest, report);
+  const attributes = new Map<string, AttributeDefinition>();
+  const rawGroups: { file: string; raw: unknown }[] = [];
+  const rawSpans: { file: string; raw: unknown }[] = [];
+
+  for (const { file, content } of input.documents) {
+    if (!isMap(content)) {
+      report(file, '', 'expected a mapping with `version: "2"` at the top level');
+      continue;
+    }
+    if (content.version !== '2') report(file, '', 'expected `version: "2"` (semantic-convention syntax v2)');
+    for (const section of Object.keys(content)) {
+      if (!FILE_SECTIONS.has(section)) report(file, '', `unsupported section '${section}'`);
+    }
+    for (const raw of sectionItems(file, content, 'attributes', report)) {
+      const attribute = validateAttribute(file, raw, report);
+      if (attribute === undefined) continue;
+      const previous = attributes.get(attribute.key);
+      if (previous !== undefined) {
+        report(file, `attribute '${attribute.key}'`, `duplicate id: already defined in ${previous.file}`);
+        continue;
+      }
+      attributes.set(attribute.key, attribute);
+    }
+    for (const raw of sectionItems(file, content, 'attribute_groups', report)) rawGroups.push({ file, raw });
+    for (const raw of sectionItems(file, content, 'spans', report)) rawSpans.push({ file, raw });
+  }
+
+  const groups: AttributeGroup[] = [];
+  const groupIds = new Map<string, string>();
+  for (const { file, raw } of rawGroups) {
+    const group = validateGroup(file, raw, attributes, report);
+    if (group === undefined) continue;
+    const previous = groupIds.get(group.id);
+    if (previous !== undefined) {
+      report(file, `attribute group '${group.id}'`, `duplicate id: already defined in ${previous}`);
+      continue;
+    }
+    groupIds.set(group.id, file);
+    if (group.visibility === 'public') groups.push(group.group);
+  }
+
+  const grouped = new Set(groups.flatMap((group) => group.attributes));
+  for (const attribute of attributes.values()) {
+    if (!grouped.has(attribute.key)) {
+      report(attribute.file, `attribute '${attribute.key}'`, 'is not in any public attribute group');
+    }
+  }
+
+  const recordTypes = attributes.get(RECORD_TYPE_KEY)?.members.map((member) => member.value) ?? [];
+  const upstreamKeys = new Set(input.upstream.map((attribute) => attribute.key));
+  const spans: SpanDefinition[] = [];
+  const spanTypes = new Map<string, string>();
+  for (const { file, raw } of rawSpans) {
+    const span = validateSpan(file, raw, { attributes, upstreamKeys, recordTypes }, report);
+    if (span === undefined) continue;
+    const previous = spanTypes.get(span.type);
+    if (previous !== undefined) {
+      report(file, `span '${span.type}'`, `duplicate id: already defined in ${previous}`);
+      continue;
+    }
+    spanTypes.set(span.type, file);
+    spans.push(span);
+  }
+
+  if (issues.length > 0) throw new RegistryError(issues);
+  return {
+    manifest: manifest as RegistryManifest,
+    attributes: [...attributes.values()],
+    groups,
+    spans,
+    upstream: input.upstream,
+  };
+}
+
+type Report = (file: string, subject: string, message: string) => void;
+
+function sectionItems(file: string, content: YamlMap, section: string, report: Report): unknown[] {
+  const items = content[section];
+  if (items === undefined) return [];
+  if (!Array.isArray(items)) {
+    report(file, '', `'${section}' must be a list`);
+    return [];
+  }
+  return items;
+}
+
+function validateManifest(file: string, raw: unknown, report: Report): RegistryManifest | undefined {
+  if (!isMap(raw)) {
+    report(file, '', 'expected a mapping');
+    return undefined;
+  }
+  for (const field of ['name', 'schema_url', 'semconv_version']) {
+    if (!isNonEmptyString(raw[field])) report(file, '', `missing '${field}'`);
+  }
+  if (isNonEmptyString(raw.schema_url) && !/^https?:\/\//.test(raw.schema_url)) {
+    report(file, '', `'schema_url' must be an http(s) URL, got '${raw.schema_url}'`);
+  }
+  const dependencies: { name: string; registryPath: string }[] = [];
+  const rawDependencies = raw.dependencies ?? [];
+  if (!Array.isArray(rawDependencies)) report(file, '', "'dependencies' must be a list");
+  else {
+    for (const dependency of rawDependencies) {
+      if (!isMap(dependency) || !isNonEmptyString(dependency.name) || !isNonEmptyString(dependency.registry_path)) {
+        report(file, '', "each dependency needs 'name' and 'registry_path'");
+        continue;
+      }
+      dependencies.push({ name: dependency.name, registryPath: dependency.registry_path });
+    }
+  }
+  return {
+    name: String(raw.name ?? ''),
+    description: optionalText(raw.description),
+    semconvVersion: String(raw.semconv_version ?? ''),
+    schemaUrl: String(raw.schema_url ?? ''),
+    dependencies,
+  };
+}
+
+function regulationsOf(annotations: unknown): string[] | undefined {
+  if (annotations === undefined) return [];
+  if (!isMap(annotations)) return undefined;
+  const own = annotations.decisiontrail;
+  if (own === undefined) return [];
+  if (!isMap(own)) return undefined;
+  const regulations = own.regulations ?? [];
+  if (!Array.isArray(regulations) || !regulations.every(isNonEmptyString)) return undefined;
+  return regulations;
+}
+
+function validateAttribute(file: string, raw: unknown, report: Report): AttributeDefinition | undefined {
+  if (!isMap(raw) || !isNonEmptyString(raw.key)) {
+    report(file, 'attribute', `has no 'key': ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const key = raw.key;
+  const subject = `attribute '${key}'`;
+  let valid = true;
+  const fail = (message: string): void => {
+    report(file, subject, message);
+    valid = false;
+  };
+
+  const problem = nameProblem(key);
+  if (problem !== undefined) fail(`name ${problem}`);
+  const type = parseType(raw.type, fail);
+  if (!isNonEmptyString(raw.brief)) fail('missing brief');
+  if (!STABILITY_LEVELS.includes(raw.stability as never)) {
+    fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}, got ${JSON.stringify(raw.stability)}`);
+  }
+  if (!Array.isArray(raw.examples) || raw.examples.length === 0) fail('missing examples');
+  if (raw.note !== undefined && typeof raw.note !== 'string') fail('note must be a string');
+  const regulations = regulationsOf(raw.annotations);
+  if (regulations === undefined) fail('annotations.decisiontrail.regulations must be a list of strings');
+  if (!valid || type === undefined || regulations === undefined) return undefined;
+  return {
+    key,
+    type: type.type,
+    members: type.members,
+    brief: optionalText(raw.brief),
+    note: optionalText(raw.note),
+    stability: String(raw.stability),
+    examples: raw.examples as unknown[],
+    regulations,
+    file,
+  };
+}
+
+function parseType(
+  raw: unknown,
+  fail: (message: string) => void,
+): { type: PrimitiveType; members: EnumMember[] } | undefined {
+  if (typeof raw === 'string' && PRIMITIVE_TYPES.includes(raw as PrimitiveType)) {
+    return { type: raw as PrimitiveType, members: [] };
+  }
+  if (!isMap(raw) || !('members' in raw)) {
+    fail(`unknown type ${JSON.stringify(raw)}; expected one of ${PRIMITIVE_TYPES.join(', ')} or an enum with members`);
+    return undefined;
+  }
+  if (!Array.isArray(raw.members) || raw.members.length === 0) {
+    fail('enum without members');
+    return undefined;
+  }
+  const members: EnumMember[] = [];
+  const ids = new Set<string>();
+  const values = new Set<string>();
+  for (const member of raw.members) {
+    if (!isMap(member) || !isNonEmptyString(member.id) || !SNAKE_CASE_SEGMENT.test(member.id)) {
+      fail(`enum member needs a snake_case 'id': ${JSON.stringify(member)}`);
+      return undefined;
+    }
+    if (typeof member.value !== 'string') {
+      fail(`enum member '${member.id}' needs a string 'value' (int and boolean enums are not generated)`);
+      return undefined;
+    }
+    if (ids.has(member.id) || values.has(member.value)) {
+      fail(`enum member '${member.id}' duplicates the id or value of another member`);
+      return undefined;
+    }
+    ids.add(member.id);
+    values.add(member.value);
+    members.push({ id: member.id, value: member.value, brief: optionalText(member.brief) });
+  }
+  return { type: 'string', members };
+}
+
+function validateGroup(
+  file: string,
+  raw: unknown,
+  attributes: ReadonlyMap<string, AttributeDefinition>,
+  report: Report,
+): { id: string; visibility: string; group: AttributeGroup } | undefined {
+  if (!isMap(raw) || !isNonEmptyString(raw.id)) {
+    report(file, 'attribute group', `has no 'id': ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const id = raw.id;
+  const subject = `attribute group '${id}'`;
+  let valid = true;
+  const fail = (message: string): void => {
+    report(file, subject, message);
+    valid = false;
+  };
+  const problem = nameProblem(id);
+  if (problem !== undefined) fail(`id ${problem}`);
+  if (raw.visibility !== 'public' && raw.visibility !== 'internal') fail("visibility must be 'public' or 'internal'");
+  if (raw.visibility === 'public') {
+    if (!isNonEmptyString(raw.brief)) fail('missing brief');
+    if (!STABILITY_LEVELS.includes(raw.stability as never)) fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
+  }
+  const keys: string[] = [];
+  for (const ref of Array.isArray(raw.attributes) ? raw.attributes : []) {
+    if (!isMap(ref) || !isNonEmptyString(ref.ref)) {
+      fail(`attributes must be '- ref: <key>' entries, got ${JSON.stringify(ref)}`);
+      continue;
+    }
+    if (!attributes.has(ref.ref)) fail(`references undefined attribute '${ref.ref}'`);
+    else keys.push(ref.ref);
+  }
+  if (!Array.isArray(raw.attributes) || keys.length === 0) fail('has no attributes');
+  if (!valid) return undefined;
+  return {
+    id,
+    visibility: String(raw.visibility),
+    group: { id, brief: optionalText(raw.brief), note: optionalText(raw.note), attributes: keys, file },
+  };
+}
+
+interface SpanContext {
+  readonly attributes: ReadonlyMap<string, AttributeDefinition>;
+  readonly upstreamKeys: ReadonlySet<string>;
+  readonly recordTypes: readonly string[];
+}
+
+function validateSpan(file: string, raw: unknown, context: SpanContext, report: Report): SpanDefinition | undefined {
+  if (!isMap(raw) || !isNonEmptyString(raw.type)) {
+    report(file, 'span', `has no 'type': ${JSON.stringify(raw)}`);
+    return undefined;
+  }
+  const type = raw.type;
+  const subject = `span '${type}'`;
+  let valid = true;
+  const fail = (message: string): void => {
+    report(file, subject, message);
+    valid = false;
+  };
+  const problem = nameProblem(type);
+  if (problem !== undefined) fail(`type ${problem}`);
+  const recordType = type.slice(NAMESPACE.length);
+  if (problem === undefined && !context.recordTypes.includes(recordType)) {
+    fail(`type must be 'audit.<record type>' where the record type is a value of ${RECORD_TYPE_KEY}`);
+  }
+  if (!SPAN_KINDS.includes(raw.kind as never)) fail(`kind must be one of ${SPAN_KINDS.join(', ')}`);
+  if (!isNonEmptyString(raw.brief)) fail('missing brief');
+  if (!STABILITY_LEVELS.includes(raw.stability as never)) fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
+  if (!isMap(raw.name) || !isNonEmptyString(raw.name.note)) fail("missing 'name.note' (how the span is named)");
+
+  const refs: SpanAttributeRef[] = [];
+  for (const entry of Array.isArray(raw.attributes) ? raw.attributes : []) {
+    if (!isMap(entry) || !isNonEmptyString(entry.ref)) {
+      fail(`attributes must be '- ref: <key>' entries, got ${JSON.stringify(entry)}`);
+      continue;
+    }
+    const key = entry.ref;
+    if (!context.attributes.has(key) && !context.upstreamKeys.has(key)) {
+      fail(`references undefined attribute '${key}'`);
+      continue;
+    }
+    if (refs.some((ref) => ref.key === key)) {
+      fail(`references attribute '${key}' twice`);
+      continue;
+    }
+    const ref = parseSpanRef(key, entry, fail);
+    if (ref !== undefined) refs.push(ref);
+  }
+  if (!refs.some((ref) => ref.key === RECORD_TYPE_KEY && ref.requirementLevel === 'required')) {
+    fail(`must reference '${RECORD_TYPE_KEY}' with requirement_level: required`);
+  }
+  for (const ref of refs) {
+    if (ref.requiredWhen === undefined) continue;
+    const trigger = refs.find((candidate) => candidate.key === ref.requiredWhen?.attribute);
+    if (trigger === undefined) {
+      fail(`required_when of '${ref.key}' names '${ref.requiredWhen.attribute}', which the span does not reference`);
+      continue;
+    }
+    const members = context.attributes.get(trigger.key)?.members.map((member) => member.value) ?? [];
+    for (const value of ref.requiredWhen.oneOf ?? []) {
+      if (!members.includes(value)) {
+        fail(`required_when of '${ref.key}' uses '${value}', which is not a value of '${trigger.key}'`);
+      }
+    }
+  }
+  if (!valid || !isMap(raw.name)) return undefined;
+  return {
+    type,
+    recordType,
+    kind: String(raw.kind),
+    nameNote: optionalText(raw.name.note),
+    brief: optionalText(raw.brief),
+    note: optionalText(raw.note),
+    stability: String(raw.stability),
+    attributes: refs,
+    file,
+  };
+}
+
+function parseSpanRef(key: string, entry: YamlMap, fail: (message: string) => void): SpanAttributeRef | undefined {
+  const level = entry.requirement_level ?? 'recommended';
+  let requirementLevel: SpanAttributeRef['requirementLevel'];
+  let condition = '';
+  if (level === 'required' || level === 'recommended' || level === 'opt_in') {
+    requirementLevel = level;
+  } else if (isMap(level) && isNonEmptyString(level.conditionally_required)) {
+    requirementLevel = 'conditionally_required';
+    condition = level.conditionally_required.trim();
+  } else if (isMap(level) && isNonEmptyString(level.recommended)) {
+    requirementLevel = 'recommended';
+    condition = level.recommended.trim();
+  } else {
+    fail(`attribute '${key}' has an invalid requirement_level ${JSON.stringify(level)}`);
+    return undefined;
+  }
+  const requiredWhen = parseRequiredWhen(entry.annotations);
+  if (requiredWhen === null) {
+    fail(`attribute '${key}': annotations.decisiontrail.required_when needs 'attribute' and an optional 'one_of' list`);
+    return undefined;
+  }
+  if (requiredWhen !== undefined && requirementLevel !== 'conditionally_required') {
+    fail(`attribute '${key}': required_when is only meaningful with conditionally_required`);
+    return undefined;
+  }
+  return {
+    key,
+    requirementLevel,
+    condition,
+    ...(requiredWhen === undefined ? {} : { requiredWhen }),
+    samplingRelevant: entry.sampling_relevant === true,
+    note: optionalText(entry.note),
+  };
+}
+
+/** The `required_when` annotation, undefined when absent, null when malformed. */
+function parseRequiredWhen(annotations: unknown): RequiredWhen | undefined | null {
+  if (!isMap(annotations) || !isMap(annotations.decisiontrail)) return undefined;
+  const raw = annotations.decisiontrail.required_when;
+  if (raw === undefined) return undefined;
+  if (!isMap(raw) || !isNonEmptyString(raw.attribute)) return null;
+  if (raw.one_of === undefined) return { attribute: raw.attribute };
+  if (!Array.isArray(raw.one_of) || raw.one_of.length === 0 || !raw.one_of.every(isNonEmptyString)) return null;
+  return { attribute: raw.attribute, oneOf: raw.one_of };
+}
