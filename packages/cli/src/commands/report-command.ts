@@ -1,0 +1,107 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CliError, usageError } from '../cli-error.ts';
+import type { CommandSpec } from '../command.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { renderReportHtml } from '../render/report-html.ts';
+import { renderReportMarkdown } from '../render/report-markdown.ts';
+import { withBackend } from '../store/open-backend.ts';
+import { parseTimeRange } from '../time-argument.ts';
+import { choiceOption, requiredOption, stringOption } from './option-values.ts';
+
+const FORMATS = ['json', 'md', 'html'] as const;
+const DAY_MS = 86_400_000;
+
+/** `decisiontrail report --model ID [--version V] --from T --to T --format json|md|html` */
+export const reportCommand: CommandSpec = {
+  kind: 'command',
+  name: 'report',
+  summary: 'the EU AI Act period report of a model (json, md, or a printable html file with charts)',
+  usage: 'report --model ID [--version V] [--from T] [--to T] [--format json|md|html] [--out FILE]',
+  description:
+    'Totals, outcomes, accuracy and error rate from feedback, human-oversight counts, bias metrics per fairness\n' +
+    'group, incidents, retention and data-governance facts for one model over a period (default: the last 30\n' +
+    'days). HTML is one self-contained file with SVG charts: decisions over time, override rate, confidence\n' +
+    'histogram, accuracy per version, outcome rate per fairness group. Times: ISO dates or times (UTC unless\n' +
+    'an offset is given), "now", or a span back from now such as 7d.',
+  options: {
+    model: { type: 'string', valueName: 'ID', description: 'model id (audit.model.id); required' },
+    version: { type: 'string', valueName: 'V', description: 'only this model version' },
+    from: { type: 'string', valueName: 'T', description: 'start of the period (inclusive; default 30d)' },
+    to: { type: 'string', valueName: 'T', description: 'end of the period (exclusive; default now)' },
+    format: {
+      type: 'string',
+      valueName: 'FMT',
+      description: 'json, md or html (default md; --json means json)',
+    },
+    outcome: {
+      type: 'string',
+      valueName: 'O',
+      description: 'outcome compared across fairness groups (default: the most frequent)',
+    },
+    out: { type: 'string', valueName: 'FILE', description: 'write the report to FILE instead of stdout' },
+  },
+  positionals: { min: 0, max: 0, names: '' },
+  json: true,
+  examples: [
+    {
+      command: 'report --model credit-risk --from 2026-01-01 --to 2026-04-01',
+      note: 'a quarter as Markdown',
+    },
+    {
+      command: 'report --model credit-risk --version v2 --from 7d --format html --out report.html',
+      note: 'last week of v2 as a printable HTML file',
+    },
+    { command: 'report --model credit-risk --json', note: 'the last 30 days as JSON' },
+  ],
+  async run(context) {
+    const modelId = requiredOption(context, 'report', 'model');
+    const version = stringOption(context, 'version');
+    const chosen = choiceOption(context, 'report', 'format', FORMATS);
+    if (chosen !== undefined && context.settings.json && chosen !== 'json') {
+      throw usageError(`report: --json and --format ${chosen} contradict each other`);
+    }
+    const format = context.settings.json ? 'json' : (chosen ?? 'md');
+    const now = new Date();
+    const range = parseTimeRange(
+      stringOption(context, 'from'),
+      stringOption(context, 'to'),
+      { from: new Date(now.getTime() - 30 * DAY_MS), to: now },
+      now,
+    );
+    const outFile = stringOption(context, 'out');
+    const report = await withBackend(context.settings, async (backend) => {
+      if (!(await backend.modelExists(modelId))) {
+        throw new CliError(
+          'NOT_FOUND',
+          `report: no decisions of model ${JSON.stringify(modelId)} in the store`,
+        );
+      }
+      return backend.periodReport({
+        modelId,
+        version,
+        from: range.from,
+        to: range.to,
+        outcome: stringOption(context, 'outcome'),
+      });
+    });
+    const text =
+      format === 'json'
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : format === 'md'
+          ? renderReportMarkdown(report)
+          : renderReportHtml(report);
+    if (outFile === undefined) {
+      context.out.write(text);
+      return EXIT_CODES.OK;
+    }
+    const target = path.resolve(context.settings.cwd, outFile);
+    try {
+      await writeFile(target, text);
+    } catch (cause) {
+      throw new CliError('FILE', `report: cannot write ${target}: ${(cause as Error).message}`, { cause });
+    }
+    context.err.line(`report written to ${target}`);
+    return EXIT_CODES.OK;
+  },
+};

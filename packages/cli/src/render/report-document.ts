@@ -1,0 +1,69 @@
+/**
+ * The EU AI Act period report as the renderers (JSON, Markdown, HTML) see it: one typed object built from the
+ * store's period-report query, so all three formats show the same numbers. Rates are fractions in 0..1, or null
+ * when their denominator is zero (no decisions, no feedback).
+ */
+export interface ReportDocument {
+  /** Report format version, bumped when fields change meaning. */
+  schemaVersion: 1;
+  generatedAt: string;
+  period: { from: string; to: string };
+  model: {
+    id: string;
+    /** The version filter given with --version, if any. */
+    versionFilter: string | null;
+    versions: ReportModelVersion[];
+  };
+  totals: {
+    decisions: number;
+    reviewed: number;
+    overridden: number;
+    withFeedback: number;
+    correct: number;
+  };
+  rates: {
+    reviewRate: number | null;
+    overrideRate: number | null;
+    accuracy: number | null;
+    errorRate: number | null;
+  };
+  outcomes: { outcome: string; count: number }[];
+  /** Human-oversight actions (review, approve, override, reject, escalate) and how often each happened. */
+  oversight: { action: string; count: number }[];
+  decisionsOverTime: { start: string; decisions: number; overridden: number; overrideRate: number | null }[];
+  confidenceHistogram: { lower: number; upper: number; count: number }[];
+  accuracyByVersion: {
+    version: string;
+    decisions: number;
+    withFeedback: number;
+    accuracy: number | null;
+    overrideRate: number | null;
+  }[];
+  fairness: {
+    /** The outcome whose rate is compared across groups. */
+    outcome: string | null;
+    groups: { group: string; decisions: number; outcomeCount: number; outcomeRate: number | null }[];
+    /** Lowest group rate divided by highest (the "four-fifths rule" ratio); null with fewer than two groups. */
+    disparityRatio: number | null;
+  };
+  incidents: {
+    id: string;
+    title: string;
+    severity: string;
+    category: string;
+    status: string;
+    awareAt: string;
+    deadline: string;
+  }[];
+  retention: { recordClass: string; period: string }[];
+  dataGovernance: { label: string; value: string }[];
+}
+
+/** One model version seen in the period with its provenance. */
+export interface ReportModelVersion {
+  version: string;
+  decisions: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  provenance: { label: string; value: string }[];
+}

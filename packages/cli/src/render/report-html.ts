@@ -1,0 +1,204 @@
+import type { ReportDocument } from './report-document.ts';
+import { formatCount, formatPercent, formatTime } from './number-format.ts';
+import { barChart, escapeXml, lineChart } from './svg-chart.ts';
+
+const STYLE = `
+:root { color-scheme: light; --ink: #1b1f24; --muted: #5b6470; --line: #d5dae0; --accent: #2f5d8a; --accent2: #b5542d; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0 auto; max-width: 980px; padding: 32px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.meta { color: var(--muted); margin: 0 0 16px; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 16px 0; }
+.kpi { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.kpi b { display: block; font-size: 22px; } .kpi span { color: var(--muted); font-size: 12px; }
+table { border-collapse: collapse; width: 100%; margin: 8px 0; } th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; background: #f5f7f9; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.charts { display: grid; grid-template-columns: 1fr; gap: 16px; }
+.chart { width: 100%; height: auto; max-width: 640px; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+.chart .grid { stroke: #e6e9ed; } .chart .tick, .chart .label, .chart .value { font-size: 10px; fill: var(--muted); }
+.chart .chart-title { font-size: 12px; font-weight: 600; fill: var(--ink); } .chart .bar { fill: var(--accent); }
+.chart .line { fill: none; stroke: var(--accent2); stroke-width: 2; } .chart .point { fill: var(--accent2); } .chart .empty { font-size: 12px; fill: var(--muted); }
+.note { color: var(--muted); font-size: 12px; }
+@media print { body { padding: 0; max-width: none; } h2 { break-after: avoid; } .chart, table, .kpis { break-inside: avoid; } @page { margin: 16mm; } }
+`;
+
+function table(headers: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string {
+  if (rows.length === 0) return '<p class="note">None in this period.</p>';
+  const head = headers
+    .map((h, i) => `<th${numeric.has(i) ? ' class="num"' : ''}>${escapeXml(h)}</th>`)
+    .join('');
+  const body = rows
+    .map(
+      (row) =>
+        `<tr>${row.map((cell, i) => `<td${numeric.has(i) ? ' class="num"' : ''}>${escapeXml(cell)}</td>`).join('')}</tr>`,
+    )
+    .join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function kpi(label: string, value: string): string {
+  return `<div class="kpi"><b>${escapeXml(value)}</b><span>${escapeXml(label)}</span></div>`;
+}
+
+const count = (v: number): string => formatCount(Math.round(v));
+const percent = (v: number): string => formatPercent(v);
+
+/**
+ * Renders the period report as one self-contained, printable HTML file: inline CSS, inline SVG charts, no scripts
+ * and no external resources, so it opens offline and archives as it is.
+ */
+export function renderReportHtml(report: ReportDocument): string {
+  const { model, period, totals, rates } = report;
+  const title = `EU AI Act period report: ${model.id}${model.versionFilter ? ` ${model.versionFilter}` : ''}`;
+  const charts = [
+    barChart(
+      report.decisionsOverTime.map((b) => ({ label: b.start.slice(5, 10), value: b.decisions })),
+      { id: 'decisions-over-time', title: 'Decisions over time', format: count },
+    ),
+    lineChart(
+      report.decisionsOverTime.map((b) => ({ label: b.start.slice(5, 10), value: b.overrideRate })),
+      {
+        id: 'override-rate',
+        title: 'Human override rate',
+        format: percent,
+        max: niceRateMax(report.decisionsOverTime.map((b) => b.overrideRate)),
+      },
+    ),
+    barChart(
+      report.confidenceHistogram.map((b) => ({ label: b.lower.toFixed(1), value: b.count })),
+      { id: 'confidence-histogram', title: 'Confidence distribution', format: count },
+    ),
+    barChart(
+      report.accuracyByVersion.map((v) => ({
+        label: v.version,
+        value: v.accuracy ?? 0,
+        caption: formatPercent(v.accuracy),
+      })),
+      {
+        id: 'accuracy-by-version',
+        title: 'Accuracy per model version (from feedback)',
+        format: percent,
+        max: 1,
+      },
+    ),
+    barChart(
+      report.fairness.groups.map((g) => ({
+        label: g.group,
+        value: g.outcomeRate ?? 0,
+        caption: formatPercent(g.outcomeRate),
+      })),
+      {
+        id: 'outcome-rate-by-group',
+        title: `Rate of outcome "${report.fairness.outcome ?? '—'}" per fairness group`,
+        format: percent,
+        max: 1,
+      },
+    ),
+  ];
+  const sections = [
+    `<h1>${escapeXml(title)}</h1>`,
+    `<p class="meta">Period ${escapeXml(formatTime(period.from))} to ${escapeXml(formatTime(period.to))} · generated ${escapeXml(formatTime(report.generatedAt))} by decisiontrail</p>`,
+    `<section class="kpis">${[
+      kpi('decisions', formatCount(totals.decisions)),
+      kpi('reviewed by a human', formatPercent(rates.reviewRate)),
+      kpi('overridden', formatPercent(rates.overrideRate)),
+      kpi('accuracy (feedback)', formatPercent(rates.accuracy)),
+      kpi('error rate (feedback)', formatPercent(rates.errorRate)),
+      kpi('incidents', formatCount(report.incidents.length)),
+    ].join('')}</section>`,
+    `<h2>Model information (Art. 11, Annex IV)</h2>`,
+    table(
+      ['version', 'decisions', 'first seen', 'last seen', 'provenance'],
+      model.versions.map((v) => [
+        v.version,
+        formatCount(v.decisions),
+        v.firstSeen ? formatTime(v.firstSeen) : '—',
+        v.lastSeen ? formatTime(v.lastSeen) : '—',
+        v.provenance.map((p) => `${p.label}: ${p.value}`).join('; ') || '—',
+      ]),
+      new Set([1]),
+    ),
+    `<h2>Charts</h2><div class="charts">${charts.join('')}</div>`,
+    `<h2>Outcomes</h2>`,
+    table(
+      ['outcome', 'decisions', 'share'],
+      report.outcomes.map((o) => [
+        o.outcome,
+        formatCount(o.count),
+        formatPercent(totals.decisions === 0 ? null : o.count / totals.decisions),
+      ]),
+      new Set([1, 2]),
+    ),
+    `<h2>Accuracy and error rate per version (Art. 15)</h2>`,
+    table(
+      ['version', 'decisions', 'with feedback', 'accuracy', 'override rate'],
+      report.accuracyByVersion.map((v) => [
+        v.version,
+        formatCount(v.decisions),
+        formatCount(v.withFeedback),
+        formatPercent(v.accuracy),
+        formatPercent(v.overrideRate),
+      ]),
+      new Set([1, 2, 3, 4]),
+    ),
+    `<h2>Human oversight (Art. 14, Art. 26)</h2>`,
+    table(
+      ['action', 'count'],
+      report.oversight.map((o) => [o.action, formatCount(o.count)]),
+      new Set([1]),
+    ),
+    `<h2>Bias monitoring (Art. 10)</h2>`,
+    `<p class="note">Disparity ratio (lowest group rate / highest): ${escapeXml(report.fairness.disparityRatio === null ? '—' : report.fairness.disparityRatio.toFixed(3))}; values below 0.8 fail the four-fifths rule of thumb.</p>`,
+    table(
+      ['fairness group', 'decisions', `outcome "${report.fairness.outcome ?? '—'}"`, 'rate'],
+      report.fairness.groups.map((g) => [
+        g.group,
+        formatCount(g.decisions),
+        formatCount(g.outcomeCount),
+        formatPercent(g.outcomeRate),
+      ]),
+      new Set([1, 2, 3]),
+    ),
+    `<h2>Serious incidents (Art. 73)</h2>`,
+    table(
+      ['id', 'title', 'severity', 'category', 'status', 'aware at', 'reporting deadline'],
+      report.incidents.map((i) => [
+        i.id,
+        i.title,
+        i.severity,
+        i.category,
+        i.status,
+        formatTime(i.awareAt),
+        formatTime(i.deadline),
+      ]),
+    ),
+    `<h2>Record keeping and data governance (Art. 12, Art. 19)</h2>`,
+    table(
+      ['record class', 'retention'],
+      report.retention.map((r) => [r.recordClass, r.period]),
+    ),
+    table(
+      ['fact', 'value'],
+      report.dataGovernance.map((d) => [d.label, d.value]),
+    ),
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="decisiontrail">
+<title>${escapeXml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${sections.join('\n')}
+</body>
+</html>
+`;
+}
+
+function niceRateMax(rates: readonly (number | null)[]): number {
+  const top = Math.max(0, ...rates.filter((r): r is number => r !== null));
+  return top === 0 ? 1 : Math.min(1, Math.ceil(top * 10) / 10);
+}

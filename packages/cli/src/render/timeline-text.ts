@@ -1,0 +1,71 @@
+import type { TerminalOutput } from '../terminal-output.ts';
+import { formatTime } from './number-format.ts';
+import type { TimelineDocument, TimelineEntry } from './timeline-document.ts';
+
+const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
+  span: 'span',
+  decision: 'DECISION',
+  oversight: 'oversight',
+  feedback: 'feedback',
+  deployment: 'deployment',
+  incident: 'INCIDENT',
+  checkpoint: 'checkpoint',
+};
+
+function styleFor(entry: TimelineEntry): 'bold' | 'yellow' | 'cyan' | 'red' | 'dim' | undefined {
+  if (entry.status === 'error' || entry.kind === 'incident') return 'red';
+  if (entry.kind === 'decision') return 'bold';
+  if (entry.kind === 'oversight') return 'yellow';
+  if (entry.kind === 'deployment') return 'cyan';
+  if (entry.kind === 'checkpoint') return 'dim';
+  return undefined;
+}
+
+/** Renders a timeline for a terminal: the decision summary, then one line per event with its facts indented. */
+export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): string {
+  const lines: string[] = [];
+  const d = doc.decision;
+  if (d !== null) {
+    lines.push(out.style('bold', `Decision ${d.id}`));
+    const facts: [string, string][] = [
+      ['time', formatTime(d.time)],
+      ['model', `${d.modelId} ${d.modelVersion}`.trim()],
+      [
+        'outcome',
+        d.finalOutcome !== null && d.finalOutcome !== d.outcome
+          ? `${d.outcome} → ${d.finalOutcome} (overridden)`
+          : d.outcome,
+      ],
+      ['confidence', d.confidence === null ? '—' : d.confidence.toFixed(3)],
+      ['risk level', d.riskLevel || '—'],
+      ['purpose', d.purpose || '—'],
+      ['subject', d.subjectId || '—'],
+      ['actor', d.actorId || '—'],
+      ['service', d.service || '—'],
+      ['trace', d.traceId],
+      ['input hash', d.inputHash || '—'],
+      ['output hash', d.outputHash || '—'],
+    ];
+    for (const [label, value] of facts) lines.push(`  ${label.padEnd(12)} ${value}`);
+  } else {
+    lines.push(out.style('bold', `Trace ${doc.query.id}`));
+  }
+  const status = doc.verification.status;
+  const statusStyle = status === 'verified' ? 'green' : status === 'failed' ? 'red' : 'yellow';
+  lines.push(`  ${'integrity'.padEnd(12)} ${out.style(statusStyle, status)}: ${doc.verification.detail}`);
+  lines.push('', out.style('bold', 'Timeline'));
+  for (const entry of doc.entries) {
+    const duration =
+      entry.durationMs === null ? '' : ` (${entry.durationMs.toFixed(entry.durationMs < 10 ? 2 : 0)} ms)`;
+    const status = entry.status === 'error' ? ' ERROR' : '';
+    const head = `${formatTime(entry.time)}  ${KIND_LABEL[entry.kind].padEnd(10)} ${entry.title}${duration}${status}`;
+    const style = styleFor(entry);
+    lines.push(style === undefined ? head : out.style(style, head));
+    if (entry.details.length > 0) {
+      lines.push(
+        `${' '.repeat(33)}${entry.details.map((detail) => `${detail.label}: ${detail.value}`).join(' · ')}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,55 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { DecisionTrailConfig } from '@decisiontrail/processor';
+import { usageError } from './cli-error.ts';
+import type { GlobalOptionValues } from './global-options.ts';
+
+/** Everything a command needs to know about where things are, after flags, environment and decisiontrail.yaml. */
+export interface ResolvedSettings {
+  /** The shared configuration with command-line flags applied on top. */
+  config: DecisionTrailConfig;
+  /** The configuration file that was read, if any. */
+  configPath: string | undefined;
+  /** `--json` was given. */
+  json: boolean;
+  /** Working directory relative paths on the command line resolve against. */
+  cwd: string;
+  /** The process environment. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Name of the configuration file looked up in the working directory when none is named. */
+export const DEFAULT_CONFIG_FILE = 'decisiontrail.yaml';
+
+/**
+ * Resolves settings with the precedence flags > environment > decisiontrail.yaml > defaults. The file is the one
+ * every component reads (processor `loadConfig`), so its validation errors name the offending key.
+ */
+export async function resolveSettings(
+  globals: GlobalOptionValues,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<ResolvedSettings> {
+  if (globals.data !== undefined && globals.clickhouseUrl !== undefined) {
+    throw usageError('--data and --clickhouse-url exclude each other: pick the embedded store or a server');
+  }
+  if (globals.clickhouseUrl !== undefined && !URL.canParse(globals.clickhouseUrl)) {
+    throw usageError(`--clickhouse-url: not a URL: ${JSON.stringify(globals.clickhouseUrl)}`);
+  }
+  const named = globals.config ?? (env['DECISIONTRAIL_CONFIG'] || undefined);
+  const implicit = path.join(cwd, DEFAULT_CONFIG_FILE);
+  const configPath =
+    named !== undefined ? path.resolve(cwd, named) : existsSync(implicit) ? implicit : undefined;
+  // Loaded on demand: the processor package is large, and help and usage errors should not pay for it.
+  const { defaultConfig, loadConfig } = await import('@decisiontrail/processor');
+  const loaded =
+    configPath === undefined ? defaultConfig({ baseDir: cwd, env }) : await loadConfig(configPath, { env });
+  const config: DecisionTrailConfig = structuredClone(loaded);
+  if (globals.data !== undefined) {
+    config.storage.dataDir = path.resolve(cwd, globals.data);
+    // --data asks for the embedded store explicitly, even if the file or environment names a server.
+    config.storage.clickhouse.url = undefined;
+  }
+  if (globals.clickhouseUrl !== undefined) config.storage.clickhouse.url = globals.clickhouseUrl;
+  return { config, configPath, json: globals.json, cwd, env };
+}
