@@ -1,12 +1,16 @@
 // Generates packages/semconv/src and semconv/docs from the registry in semconv/.
 //   node packages/semconv/scripts/generate.ts           write the generated files
 //   node packages/semconv/scripts/generate.ts --check   exit 1 naming every stale file, write nothing
+//   --root <dir>   use another repository root (tests run the CLI on a copy)
 import path from 'node:path';
 import { findStaleFiles, generateFiles, writeFiles } from './generate-files.ts';
 import { RegistryError } from './registry-error.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../..');
-const check = process.argv.includes('--check');
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const rootIndex = args.indexOf('--root');
+const repoRoot =
+  rootIndex === -1 ? path.resolve(import.meta.dirname, '../../..') : path.resolve(args[rootIndex + 1] ?? '.');
 
 try {
   const files = await generateFiles(repoRoot);

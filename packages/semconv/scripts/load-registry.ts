@@ -20,20 +20,30 @@ export async function loadRegistry(registryDir: string): Promise<Registry> {
   const files = (await listYamlFiles(registryDir)).sort();
   const manifestFile = MANIFEST_FILES.find((name) => files.includes(name));
   if (manifestFile === undefined) {
-    throw new RegistryError([{ file: '.', subject: '', message: 'no manifest.yaml in the registry directory' }]);
+    throw new RegistryError([
+      { file: '.', subject: '', message: 'no manifest.yaml in the registry directory' },
+    ]);
   }
   const documents: RegistryDocument[] = [];
   let manifest: unknown;
   for (const file of files) {
     if (MANIFEST_FILES.includes(file) && file !== manifestFile) {
-      issues.push({ file, subject: '', message: `both ${manifestFile} and ${file} exist; keep only manifest.yaml` });
+      issues.push({
+        file,
+        subject: '',
+        message: `both ${manifestFile} and ${file} exist; keep only manifest.yaml`,
+      });
       continue;
     }
     let content: unknown;
     try {
       content = parse(await readFile(path.join(registryDir, file), 'utf8'));
     } catch (error) {
-      issues.push({ file, subject: '', message: `not valid YAML: ${(error as Error).message.split('\n')[0]}` });
+      issues.push({
+        file,
+        subject: '',
+        message: `not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      });
       continue;
     }
     if (file === manifestFile) manifest = content;

@@ -97,13 +97,15 @@ export interface UpstreamAttribute {
   readonly values: readonly (readonly [string, string])[];
 }
 
-/** The manifest fields the generator uses. */
+/** The manifest fields the generator uses (Weaver's v2 definition manifest). */
 export interface RegistryManifest {
-  readonly name: string;
-  readonly description: string;
-  readonly semconvVersion: string;
+  /** Identifies the registry and its version: `http[s]://server[:port]/path/<version>`. */
   readonly schemaUrl: string;
-  readonly dependencies: readonly { readonly name: string; readonly registryPath: string }[];
+  /** The last path segment of `schemaUrl`. */
+  readonly version: string;
+  readonly description: string;
+  readonly stability: string;
+  readonly dependencies: readonly { readonly schemaUrl: string; readonly registryPath: string }[];
 }
 
 /** A validated registry. */

@@ -1,9 +1,4 @@
-import {
-  attributeConstantName,
-  spanNameConstantName,
-  valuesConstantName,
-  valueTypeName,
-} from './naming.ts';
+import { attributeConstantName, spanNameConstantName, valuesConstantName, valueTypeName } from './naming.ts';
 import type { AttributeDefinition, Registry, SpanAttributeRef, UpstreamAttribute } from './registry-types.ts';
 import { jsDoc } from './text-format.ts';
 
@@ -100,10 +95,19 @@ function renderEnumValues(registry: Registry): Module {
 function renderSpanNames(registry: Registry): Module {
   let content = HEADER;
   for (const span of registry.spans) {
-    content += jsDoc([span.brief, `Span name: ${span.nameNote}`, `- Kind: ${span.kind}\n- Stability: ${span.stability}`]);
+    content += jsDoc([
+      span.brief,
+      `Span name: ${span.nameNote}`,
+      `- Kind: ${span.kind}\n- Stability: ${span.stability}`,
+    ]);
     content += `export const ${spanNameConstantName(span.type)} = '${span.type}' as const;\n\n`;
   }
-  return { file: 'span-names.ts', values: registry.spans.map((span) => spanNameConstantName(span.type)), types: [], content };
+  return {
+    file: 'span-names.ts',
+    values: registry.spans.map((span) => spanNameConstantName(span.type)),
+    types: [],
+    content,
+  };
 }
 
 function keyList(refs: readonly SpanAttributeRef[]): string {
@@ -116,7 +120,8 @@ function renderSpanRequirements(registry: Registry): Module {
   content += jsDoc([
     'Makes a conditionally required attribute required when `attribute` is present and, if `oneOf` is given, has one of those values.',
   ]);
-  content += 'export interface AuditRequiredWhen {\n  readonly attribute: string;\n  readonly oneOf?: readonly string[];\n}\n\n';
+  content +=
+    'export interface AuditRequiredWhen {\n  readonly attribute: string;\n  readonly oneOf?: readonly string[];\n}\n\n';
   content += jsDoc([
     'A conditionally required attribute: `condition` is the registry text; `when`, if present, is the machine-checkable form. Without `when`, the condition needs knowledge the span does not carry, so a completeness check treats the attribute as recommended.',
   ]);
@@ -205,7 +210,10 @@ function renderUpstream(upstream: readonly UpstreamAttribute[]): Module {
   const types: string[] = [];
   for (const attribute of upstream) {
     values.push(attributeConstantName(attribute.key));
-    content += jsDoc([attribute.brief, `- Type: \`${attribute.type}\`\n- Defined by: the upstream OpenTelemetry registry`]);
+    content += jsDoc([
+      attribute.brief,
+      `- Type: \`${attribute.type}\`\n- Defined by: the upstream OpenTelemetry registry`,
+    ]);
     content += `export const ${attributeConstantName(attribute.key)} = '${attribute.key}' as const;\n\n`;
   }
   for (const attribute of upstream.filter((candidate) => candidate.values.length > 0)) {

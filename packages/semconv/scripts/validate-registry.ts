@@ -156,34 +156,48 @@ function sectionItems(file: string, content: YamlMap, section: string, report: R
   return items;
 }
 
+/** The only manifest format the generator reads: Weaver's v2 definition manifest. */
+const MANIFEST_FORMAT = 'definition_manifest/2.0';
+const SCHEMA_URL = /^https?:\/\/[^/\s]+(?:\/[^/\s]+)*\/([^/\s]+)$/;
+
 function validateManifest(file: string, raw: unknown, report: Report): RegistryManifest | undefined {
   if (!isMap(raw)) {
     report(file, '', 'expected a mapping');
     return undefined;
   }
-  for (const field of ['name', 'schema_url', 'semconv_version']) {
-    if (!isNonEmptyString(raw[field])) report(file, '', `missing '${field}'`);
+  if (raw.file_format !== MANIFEST_FORMAT) report(file, '', `'file_format' must be '${MANIFEST_FORMAT}'`);
+  const version = typeof raw.schema_url === 'string' ? SCHEMA_URL.exec(raw.schema_url)?.[1] : undefined;
+  if (version === undefined) {
+    report(file, '', "'schema_url' must be an http(s) URL whose last path segment is the version");
   }
-  if (isNonEmptyString(raw.schema_url) && !/^https?:\/\//.test(raw.schema_url)) {
-    report(file, '', `'schema_url' must be an http(s) URL, got '${raw.schema_url}'`);
+  const stability = raw.stability ?? 'development';
+  if (!STABILITY_LEVELS.includes(stability as never)) {
+    report(file, '', `stability must be one of ${STABILITY_LEVELS.join(', ')}`);
   }
-  const dependencies: { name: string; registryPath: string }[] = [];
+  const dependencies: { schemaUrl: string; registryPath: string }[] = [];
   const rawDependencies = raw.dependencies ?? [];
   if (!Array.isArray(rawDependencies)) report(file, '', "'dependencies' must be a list");
   else {
     for (const dependency of rawDependencies) {
-      if (!isMap(dependency) || !isNonEmptyString(dependency.name) || !isNonEmptyString(dependency.registry_path)) {
-        report(file, '', "each dependency needs 'name' and 'registry_path'");
+      if (
+        !isMap(dependency) ||
+        typeof dependency.schema_url !== 'string' ||
+        !SCHEMA_URL.test(dependency.schema_url)
+      ) {
+        report(file, '', "each dependency needs a 'schema_url' ending in its version");
         continue;
       }
-      dependencies.push({ name: dependency.name, registryPath: dependency.registry_path });
+      dependencies.push({
+        schemaUrl: dependency.schema_url,
+        registryPath: optionalText(dependency.registry_path),
+      });
     }
   }
   return {
-    name: String(raw.name ?? ''),
+    schemaUrl: String(raw.schema_url),
+    version: version ?? '',
     description: optionalText(raw.description),
-    semconvVersion: String(raw.semconv_version ?? ''),
-    schemaUrl: String(raw.schema_url ?? ''),
+    stability: String(stability),
     dependencies,
   };
 }
@@ -245,7 +259,9 @@ function parseType(
     return { type: raw as PrimitiveType, members: [] };
   }
   if (!isMap(raw) || !('members' in raw)) {
-    fail(`unknown type ${JSON.stringify(raw)}; expected one of ${PRIMITIVE_TYPES.join(', ')} or an enum with members`);
+    fail(
+      `unknown type ${JSON.stringify(raw)}; expected one of ${PRIMITIVE_TYPES.join(', ')} or an enum with members`,
+    );
     return undefined;
   }
   if (!Array.isArray(raw.members) || raw.members.length === 0) {
@@ -294,10 +310,12 @@ function validateGroup(
   };
   const problem = nameProblem(id);
   if (problem !== undefined) fail(`id ${problem}`);
-  if (raw.visibility !== 'public' && raw.visibility !== 'internal') fail("visibility must be 'public' or 'internal'");
+  if (raw.visibility !== 'public' && raw.visibility !== 'internal')
+    fail("visibility must be 'public' or 'internal'");
   if (raw.visibility === 'public') {
     if (!isNonEmptyString(raw.brief)) fail('missing brief');
-    if (!STABILITY_LEVELS.includes(raw.stability as never)) fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
+    if (!STABILITY_LEVELS.includes(raw.stability as never))
+      fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
   }
   const keys: string[] = [];
   for (const ref of Array.isArray(raw.attributes) ? raw.attributes : []) {
@@ -323,7 +341,12 @@ interface SpanContext {
   readonly recordTypes: readonly string[];
 }
 
-function validateSpan(file: string, raw: unknown, context: SpanContext, report: Report): SpanDefinition | undefined {
+function validateSpan(
+  file: string,
+  raw: unknown,
+  context: SpanContext,
+  report: Report,
+): SpanDefinition | undefined {
   if (!isMap(raw) || !isNonEmptyString(raw.type)) {
     report(file, 'span', `has no 'type': ${JSON.stringify(raw)}`);
     return undefined;
@@ -343,8 +366,10 @@ function validateSpan(file: string, raw: unknown, context: SpanContext, report: 
   }
   if (!SPAN_KINDS.includes(raw.kind as never)) fail(`kind must be one of ${SPAN_KINDS.join(', ')}`);
   if (!isNonEmptyString(raw.brief)) fail('missing brief');
-  if (!STABILITY_LEVELS.includes(raw.stability as never)) fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
-  if (!isMap(raw.name) || !isNonEmptyString(raw.name.note)) fail("missing 'name.note' (how the span is named)");
+  if (!STABILITY_LEVELS.includes(raw.stability as never))
+    fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
+  if (!isMap(raw.name) || !isNonEmptyString(raw.name.note))
+    fail("missing 'name.note' (how the span is named)");
 
   const refs: SpanAttributeRef[] = [];
   for (const entry of Array.isArray(raw.attributes) ? raw.attributes : []) {
@@ -371,7 +396,9 @@ function validateSpan(file: string, raw: unknown, context: SpanContext, report: 
     if (ref.requiredWhen === undefined) continue;
     const trigger = refs.find((candidate) => candidate.key === ref.requiredWhen?.attribute);
     if (trigger === undefined) {
-      fail(`required_when of '${ref.key}' names '${ref.requiredWhen.attribute}', which the span does not reference`);
+      fail(
+        `required_when of '${ref.key}' names '${ref.requiredWhen.attribute}', which the span does not reference`,
+      );
       continue;
     }
     const members = context.attributes.get(trigger.key)?.members.map((member) => member.value) ?? [];
@@ -395,7 +422,11 @@ function validateSpan(file: string, raw: unknown, context: SpanContext, report: 
   };
 }
 
-function parseSpanRef(key: string, entry: YamlMap, fail: (message: string) => void): SpanAttributeRef | undefined {
+function parseSpanRef(
+  key: string,
+  entry: YamlMap,
+  fail: (message: string) => void,
+): SpanAttributeRef | undefined {
   const level = entry.requirement_level ?? 'recommended';
   let requirementLevel: SpanAttributeRef['requirementLevel'];
   let condition = '';
@@ -413,7 +444,9 @@ function parseSpanRef(key: string, entry: YamlMap, fail: (message: string) => vo
   }
   const requiredWhen = parseRequiredWhen(entry.annotations);
   if (requiredWhen === null) {
-    fail(`attribute '${key}': annotations.decisiontrail.required_when needs 'attribute' and an optional 'one_of' list`);
+    fail(
+      `attribute '${key}': annotations.decisiontrail.required_when needs 'attribute' and an optional 'one_of' list`,
+    );
     return undefined;
   }
   if (requiredWhen !== undefined && requirementLevel !== 'conditionally_required') {
@@ -437,6 +470,7 @@ function parseRequiredWhen(annotations: unknown): RequiredWhen | undefined | nul
   if (raw === undefined) return undefined;
   if (!isMap(raw) || !isNonEmptyString(raw.attribute)) return null;
   if (raw.one_of === undefined) return { attribute: raw.attribute };
-  if (!Array.isArray(raw.one_of) || raw.one_of.length === 0 || !raw.one_of.every(isNonEmptyString)) return null;
+  if (!Array.isArray(raw.one_of) || raw.one_of.length === 0 || !raw.one_of.every(isNonEmptyString))
+    return null;
   return { attribute: raw.attribute, oneOf: raw.one_of };
 }
