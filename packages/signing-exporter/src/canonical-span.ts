@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import {
+  ATTR_AUDIT_COMPLETENESS_MISSING,
+  ATTR_AUDIT_INTEGRITY_STREAM,
+  ATTR_SERVICE_NAME,
+} from '@decisiontrail/semconv';
+import { canonicalJson, type CanonicalJsonValue } from './canonical-json.ts';
+import type { SpanRecord } from './span-record.ts';
+
+/** The value of `audit.integrity.algorithm`: RFC 6962 SHA-256 leaves over RFC 8785 canonical JSON. */
+export const INTEGRITY_ALGORITHM = 'rfc6962-sha256-jcs';
+
+function namespaceOf(attributeName: string): string {
+  return attributeName.slice(0, attributeName.lastIndexOf('.') + 1);
+}
+
+/**
+ * Attribute namespaces left out of the leaf.
+ * - `audit.integrity.*` is written by the signer itself (stream, seq, algorithm, key id): it locates
+ *   the leaf and cannot be inside it.
+ * - `audit.completeness.*` is written by the processor after the span was signed (it annotates
+ *   which required attributes were absent), so including it would make every annotated span look
+ *   modified.
+ */
+export const EXCLUDED_ATTRIBUTE_PREFIXES: readonly string[] = [
+  namespaceOf(ATTR_AUDIT_INTEGRITY_STREAM),
+  namespaceOf(ATTR_AUDIT_COMPLETENESS_MISSING),
+];
+
+/**
+ * Only `service.*` resource attributes are committed: collectors and processors on the way
+ * commonly add or rewrite others (host, k8s, cloud detectors), which would break verification
+ * without any tampering by an attacker.
+ */
+export const COMMITTED_RESOURCE_PREFIX = namespaceOf(ATTR_SERVICE_NAME);
+
+function isExcludedAttribute(key: string): boolean {
+  for (const prefix of EXCLUDED_ATTRIBUTE_PREFIXES) if (key.startsWith(prefix)) return true;
+  return false;
+}
+
+function committedAttributes(attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(attributes)) {
+    if (!isExcludedAttribute(key)) out[key] = attributes[key] as string;
+  }
+  return out;
+}
+
+function committedResource(attributes: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(attributes)) {
+    if (key.startsWith(COMMITTED_RESOURCE_PREFIX)) out[key] = attributes[key] as string;
+  }
+  return out;
+}
+
+/**
+ * The canonical span: exactly the parts of a {@link SpanRecord} that the leaf commits to. Every
+ * value is a string, array or object, so RFC 8785 serialization needs no number formatting.
+ */
+export function canonicalSpan(record: SpanRecord): CanonicalJsonValue {
+  return {
+    traceId: record.traceId,
+    spanId: record.spanId,
+    parentSpanId: record.parentSpanId,
+    traceState: record.traceState,
+    name: record.name,
+    kind: record.kind,
+    startTimeUnixNano: record.startTimeUnixNano,
+    endTimeUnixNano: record.endTimeUnixNano,
+    statusCode: record.statusCode,
+    statusMessage: record.statusMessage,
+    attributes: committedAttributes(record.attributes),
+    resource: committedResource(record.resourceAttributes),
+    scopeName: record.scopeName,
+    scopeVersion: record.scopeVersion,
+    events: record.events.map((event) => ({
+      timeUnixNano: event.timeUnixNano,
+      name: event.name,
+      attributes: event.attributes,
+    })),
+    links: record.links.map((link) => ({
+      traceId: link.traceId,
+      spanId: link.spanId,
+      traceState: link.traceState,
+      attributes: link.attributes,
+    })),
+  };
+}
+
+/** RFC 8785 JSON of the canonical span, UTF-8 encoded. */
+export function canonicalSpanBytes(record: SpanRecord): Uint8Array {
+  return Buffer.from(canonicalJson(canonicalSpan(record)), 'utf8');
+}
+
+/** The RFC 6962 leaf hash of a span: `SHA-256(0x00 ‖ canonical bytes)`. */
+export function leafHash(record: SpanRecord): Uint8Array {
+  return createHash('sha256').update(LEAF_PREFIX).update(canonicalSpanBytes(record)).digest();
+}
+
+const LEAF_PREFIX = Buffer.from([0]);

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import { SpanKind, SpanStatusCode, TraceFlags, createTraceState } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '@decisiontrail/signing-exporter';
+import { canonicalSpanBytes, leafHash } from '@decisiontrail/signing-exporter';
+import { spanRecordFromReadableSpan, type SpanRecord } from '@decisiontrail/signing-exporter';
+
+interface SpanVector {
+  name: string;
+  record: SpanRecord;
+  canonicalJson: string;
+  leafHash: string;
+}
+const file = JSON.parse(readFileSync(new URL('../../test-vectors/spans.json', import.meta.url), 'utf8')) as {
+  vectors: SpanVector[];
+};
+
+describe('canonical JSON (RFC 8785 subset)', () => {
+  it('sorts members by UTF-16 code units and escapes like ECMAScript', () => {
+    expect(
+      canonicalJson({ b: 'x', a: ['\u0000', '\u001f', '"\\', '\u2028', '€'], '😀': {}, '\uff5e': '' }),
+    ).toBe('{"a":["\\u0000","\\u001f","\\"\\\\","\u2028","€"],"b":"x","😀":{},"～":""}');
+  });
+  it('rejects lone surrogates', () => {
+    expect(() => canonicalJson('\ud800')).toThrow(TypeError);
+  });
+});
+
+describe('span test vectors', () => {
+  for (const vector of file.vectors) {
+    it(`${vector.name}: canonical bytes and leaf are stable`, () => {
+      expect(Buffer.from(canonicalSpanBytes(vector.record)).toString('utf8')).toBe(vector.canonicalJson);
+      expect(Buffer.from(leafHash(vector.record)).toString('hex')).toBe(vector.leafHash);
+    });
+  }
+
+  it('the hand-written canonical form of the minimal span', () => {
+    const minimal = file.vectors.find((vector) => vector.name === 'minimal-root-span') as SpanVector;
+    expect(minimal.canonicalJson).toBe(
+      '{"attributes":{},"endTimeUnixNano":"1764032400000123456","events":[],"kind":"SPAN_KIND_INTERNAL","links":[],' +
+        '"name":"audit.decision","parentSpanId":"","resource":{},"scopeName":"","scopeVersion":"",' +
+        '"spanId":"b7ad6b7169203331","startTimeUnixNano":"1764032400000000000","statusCode":"STATUS_CODE_UNSET",' +
+        '"statusMessage":"","traceId":"0af7651916cd43dd8448eb211c80319c","traceState":""}',
+    );
+  });
+
+  it('excludes audit.integrity.*, audit.completeness.* and non-service resource attributes from the leaf', () => {
+    const vector = file.vectors.find((v) => v.name === 'decision-with-integrity') as SpanVector;
+    const stripped: SpanRecord = structuredClone(vector.record);
+    for (const key of Object.keys(stripped.attributes)) {
+      if (key.startsWith('audit.integrity.') || key.startsWith('audit.completeness.'))
+        delete stripped.attributes[key];
+    }
+    stripped.resourceAttributes = { 'service.name': 'loan-api', 'service.version': '1.4.2' };
+    expect(Buffer.from(leafHash(stripped)).toString('hex')).toBe(vector.leafHash);
+    const changed = structuredClone(vector.record);
+    changed.attributes['audit.decision.outcome'] = 'deny';
+    expect(Buffer.from(leafHash(changed)).toString('hex')).not.toBe(vector.leafHash);
+  });
+});
+
+describe('spanRecordFromReadableSpan', () => {
+  it('maps an SDK span to the otel_traces string form', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'svc', 'host.name': 'h1' }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    const tracer = provider.getTracer('scope-a', '2.0.0');
+    const linked = {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+      traceState: createTraceState('k=v'),
+    };
+    const span = tracer.startSpan('op', {
+      kind: SpanKind.PRODUCER,
+      startTime: [1764032400, 5],
+      attributes: { s: 'x', i: 7, d: 0.5, b: false, arr: ['a', 'b'], n: [1, 2] },
+      links: [{ context: linked, attributes: { why: 'because' } }],
+    });
+    span.addEvent('evt', { e: 1.25 }, [1764032400, 999_999_999]);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'bad' });
+    span.end([1764032401, 1]);
+    await provider.forceFlush();
+    const [finished] = exporter.getFinishedSpans();
+    const record = spanRecordFromReadableSpan(finished!);
+    expect(record).toMatchObject({
+      traceId: span.spanContext().traceId,
+      spanId: span.spanContext().spanId,
+      parentSpanId: '',
+      traceState: '',
+      name: 'op',
+      kind: 'SPAN_KIND_PRODUCER',
+      startTimeUnixNano: '1764032400000000005',
+      endTimeUnixNano: '1764032401000000001',
+      statusCode: 'STATUS_CODE_ERROR',
+      statusMessage: 'bad',
+      attributes: { s: 'x', i: '7', d: '0.5', b: 'false', arr: '["a","b"]', n: '[1,2]' },
+      scopeName: 'scope-a',
+      scopeVersion: '2.0.0',
+      events: [{ timeUnixNano: '1764032400999999999', name: 'evt', attributes: { e: '1.25' } }],
+      links: [
+        {
+          traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+          spanId: '00f067aa0ba902b7',
+          traceState: 'k=v',
+          attributes: { why: 'because' },
+        },
+      ],
+    });
+    expect(record.resourceAttributes).toMatchObject({ 'service.name': 'svc', 'host.name': 'h1' });
+    await provider.shutdown();
+  });
+});
