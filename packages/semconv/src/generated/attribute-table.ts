@@ -16,6 +16,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.checkpoint.size': { type: 'int' },
   'audit.checkpoint.root': { type: 'string' },
   'audit.checkpoint.note': { type: 'string' },
+  'audit.checkpoint.leaves': { type: 'string' },
   'audit.completeness.missing': { type: 'string[]' },
   'audit.decision.id': { type: 'string' },
   'audit.decision.type': {

@@ -53,6 +53,20 @@ export const ATTR_AUDIT_CHECKPOINT_ROOT = 'audit.checkpoint.root' as const;
  */
 export const ATTR_AUDIT_CHECKPOINT_NOTE = 'audit.checkpoint.note' as const;
 
+/**
+ * Base64 of the concatenated 32-byte leaf hashes this checkpoint adds to the tree, in leaf order.
+ *
+ * The leaves from the previous checkpoint's size up to this checkpoint's size. With them a verifier
+ * names the exact record that was modified or removed rather than only detecting that the root differs
+ * (EU AI Act Art. 19; ISO/IEC 42001 A.6.2.8).
+ *
+ * - Type: `string`
+ * - Examples: `"bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 19; ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_CHECKPOINT_LEAVES = 'audit.checkpoint.leaves' as const;
+
 // audit.completeness: The processor's verdict on whether a record carries what its span definition requires.
 
 /**

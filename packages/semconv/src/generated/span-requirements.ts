@@ -232,6 +232,7 @@ export const AUDIT_SPAN_REQUIREMENTS = {
       'audit.checkpoint.size',
       'audit.checkpoint.root',
       'audit.checkpoint.note',
+      'audit.checkpoint.leaves',
     ],
     conditionallyRequired: [],
     recommended: ['audit.integrity.algorithm', 'audit.integrity.key_id'],
