@@ -64,13 +64,20 @@ function asDouble(value: unknown, path: string): number {
  * plus the HTML-safe escapes Go adds by default.
  */
 function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(s.toWellFormed()).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Go's json.Marshal fails on a non-finite double; pcommon's AsString then yields the empty string. */
+class UnsupportedGoJsonValue extends Error {}
+
 function goJsonNumber(n: number): string {
-  // Go's encoder refuses NaN/Inf; pcommon then renders an empty map/slice. Such values are rare enough that
-  // encoding them as null keeps the record readable without pretending to be Go's error text.
-  return Number.isFinite(n) ? String(n) : 'null';
+  if (!Number.isFinite(n)) throw new UnsupportedGoJsonValue();
+  return String(n);
+}
+
+/** Byte-wise UTF-8 order, as Go sorts map keys. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function checkDepth(depth: number, path: string): void {
@@ -133,11 +140,11 @@ function kvlistToJson(container: { values?: unknown }, path: string, depth: numb
   const entries = listOf(container, `${path}.kvlistValue`).map((kv, i) => {
     const p = `${path}.kvlistValue.values[${i}]`;
     const o = asObject(kv, p) as { key?: unknown; value?: unknown };
-    return [asString(o.key ?? '', `${p}.key`), anyValueToJson(o.value, `${p}.value`, depth + 1)] as const;
+    return [asString(o.key ?? '', `${p}.key`).toWellFormed(), anyValueToJson(o.value, `${p}.value`, depth + 1)] as const;
   });
   // Go marshals maps with sorted keys; later duplicates win, as in pcommon's map.
   const byKey = new Map(entries);
-  const keys = [...byKey.keys()].sort();
+  const keys = [...byKey.keys()].sort(compareUtf8);
   return `{${keys.map((k) => `${goJsonString(k)}:${byKey.get(k)!}`).join(',')}}`;
 }
 
@@ -158,18 +165,29 @@ function asBool(value: unknown, path: string): boolean {
 export function anyValueAsString(raw: unknown, path: string): string {
   if (raw === null || raw === undefined) return '';
   const v = asObject(raw, path);
-  if (v.stringValue !== undefined && v.stringValue !== null) return asString(v.stringValue, `${path}.stringValue`);
+  if (v.stringValue !== undefined && v.stringValue !== null) {
+    return asString(v.stringValue, `${path}.stringValue`).toWellFormed();
+  }
   if (v.boolValue !== undefined && v.boolValue !== null) return String(asBool(v.boolValue, `${path}.boolValue`));
   if (v.intValue !== undefined && v.intValue !== null) return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
   if (v.doubleValue !== undefined && v.doubleValue !== null) {
     const d = asDouble(v.doubleValue, `${path}.doubleValue`);
-    // pcommon formats finite doubles like ES6 Number#toString; non-finite ones as Go's 'g' format.
-    if (Number.isNaN(d)) return 'NaN';
-    if (!Number.isFinite(d)) return d > 0 ? '+Inf' : '-Inf';
+    // pcommon formats finite doubles like ES6 Number#toString and names the non-finite ones in an error text.
+    if (Number.isNaN(d)) return 'json: unsupported value: NaN';
+    if (!Number.isFinite(d)) return d > 0 ? 'json: unsupported value: +Inf' : 'json: unsupported value: -Inf';
     return String(d);
   }
-  if (v.arrayValue !== undefined && v.arrayValue !== null) return anyValueToJson(v, path, 0);
-  if (v.kvlistValue !== undefined && v.kvlistValue !== null) return kvlistToJson(v.kvlistValue, path, 0);
+  if (
+    (v.arrayValue !== undefined && v.arrayValue !== null) ||
+    (v.kvlistValue !== undefined && v.kvlistValue !== null)
+  ) {
+    try {
+      return anyValueToJson(v, path, 0);
+    } catch (error) {
+      if (error instanceof UnsupportedGoJsonValue) return '';
+      throw error;
+    }
+  }
   if (v.bytesValue !== undefined && v.bytesValue !== null) return bytesToBase64(v.bytesValue, `${path}.bytesValue`);
   return '';
 }

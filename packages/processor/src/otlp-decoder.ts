@@ -1,3 +1,4 @@
+import { SPAN_KIND_STRINGS, STATUS_CODE_STRINGS } from '@decisiontrail/signing-exporter';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
 import { OtlpDecodeError } from './errors.ts';
@@ -11,18 +12,12 @@ export interface DecodedRequest {
   rejectReasons: string[];
 }
 
-// The strings the Collector's clickhouseexporter writes (pdata traceutil.SpanKindStr / StatusCodeStr).
-const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'] as const;
-const SPAN_KIND_NAMES = [
-  'SPAN_KIND_UNSPECIFIED',
-  'SPAN_KIND_INTERNAL',
-  'SPAN_KIND_SERVER',
-  'SPAN_KIND_CLIENT',
-  'SPAN_KIND_PRODUCER',
-  'SPAN_KIND_CONSUMER',
-];
-const STATUS_CODES = ['Unset', 'Ok', 'Error'] as const;
-const STATUS_CODE_NAMES = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
+// OTLP numbers span kinds one higher than the JS API, whose order SPAN_KIND_STRINGS follows.
+const SPAN_KINDS = ['SPAN_KIND_UNSPECIFIED', ...SPAN_KIND_STRINGS] as const;
+const SPAN_KIND_NAMES: readonly string[] = SPAN_KINDS;
+const STATUS_CODES = STATUS_CODE_STRINGS;
+// OTLP/JSON should carry enums as integers; the generic protobuf JSON mapping also allows their names.
+const STATUS_CODE_NAMES: readonly string[] = STATUS_CODE_STRINGS;
 
 /** A span is rejected (not the whole request) for these; the rest of the batch is still accepted. */
 class SpanRejection extends Error {}
@@ -46,7 +41,8 @@ function arr(value: unknown, path: string): unknown[] {
 function str(value: unknown, path: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new OtlpDecodeError(`${path}: expected a string`);
-  return value;
+  // As the SDK-side SpanRecord does: protobuf's UTF-8 encoding replaces lone surrogates.
+  return value.toWellFormed();
 }
 
 /** A protobuf field in either naming: lowerCamelCase (canonical JSON) or the proto name (also legal in JSON). */
@@ -99,7 +95,7 @@ function attributes(value: unknown, path: string): Record<string, string> {
   arr(value, path).forEach((kv, i) => {
     const p = `${path}[${i}]`;
     const o = obj(kv, p);
-    out[str(o.key, `${p}.key`)] = anyValueAsString(o.value, `${p}.value`);
+    out[str(o.key, `${p}.key`).toWellFormed()] = anyValueAsString(o.value, `${p}.value`);
   });
   return out;
 }

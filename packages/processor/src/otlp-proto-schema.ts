@@ -16,6 +16,8 @@ package otlp;
 message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
 message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
 message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
+// google.rpc.Status, the body of OTLP/HTTP error responses (details omitted).
+message RpcStatus { int32 code = 1; string message = 2; }
 
 message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; string schema_url = 3; }
 message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; string schema_url = 3; }
@@ -69,5 +71,7 @@ const root = protobuf.parse(OTLP_TRACE_PROTO, { keepCase: false }).root;
 
 /** protobufjs type of `ExportTraceServiceRequest`. */
 export const ExportTraceServiceRequestType = root.lookupType('otlp.ExportTraceServiceRequest');
+/** protobufjs type of `google.rpc.Status`. */
+export const RpcStatusType = root.lookupType('otlp.RpcStatus');
 /** protobufjs type of `ExportTraceServiceResponse`. */
 export const ExportTraceServiceResponseType = root.lookupType('otlp.ExportTraceServiceResponse');

@@ -1,0 +1,111 @@
+import { ATTR_AUDIT_INTEGRITY_STREAM, ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
+import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { annotateCompleteness } from './completeness-check.ts';
+import type { ProcessorConfig } from './config.ts';
+import type { ProcessorMetrics } from './metrics.ts';
+import type { PolicyStage } from './policy-stage.ts';
+import type { QuarantinedSpan } from './span-sink.ts';
+
+/** The verify stage as the pipeline sees it: stateful per stream, its state JSON-serializable. */
+export interface IntegrityChecker {
+  /**
+   * Checks signed records (in arrival order) and returns, per record, why it failed verification or
+   * `undefined` when it passed.
+   */
+  check(records: readonly SpanRecord[]): ({ code: string; reason: string } | undefined)[];
+  /** The per-stream state to persist with the queue position. */
+  snapshot(): unknown;
+}
+
+/** Where each processed span goes. */
+export interface PipelineResult {
+  store: SpanRecord[];
+  forward: SpanRecord[];
+  quarantine: QuarantinedSpan[];
+}
+
+/** Options of {@link AuditPipeline}. */
+export interface AuditPipelineOptions {
+  stages: ProcessorConfig['stages'];
+  integrity: IntegrityChecker | undefined;
+  policy: PolicyStage;
+  metrics: ProcessorMetrics;
+}
+
+/**
+ * verify → policy → completeness → route, over one drained batch. Runs after the durable ack, so its
+ * outcome is reproducible from the write-ahead log and the persisted verifier state.
+ */
+export class AuditPipeline {
+  private readonly options: AuditPipelineOptions;
+
+  constructor(options: AuditPipelineOptions) {
+    this.options = options;
+  }
+
+  /** The verifier state to persist after this batch is stored. */
+  snapshot(): unknown {
+    return this.options.integrity?.snapshot();
+  }
+
+  process(records: readonly SpanRecord[]): PipelineResult {
+    const { stages, integrity, policy, metrics } = this.options;
+    const result: PipelineResult = { store: [], forward: [], quarantine: [] };
+    const audit: SpanRecord[] = [];
+    for (const record of records) {
+      if (record.attributes[ATTR_AUDIT_RECORD_TYPE] !== undefined) {
+        audit.push(record);
+        continue;
+      }
+      if (stages.route.other === 'store') result.store.push(record);
+      else if (stages.route.other === 'forward') result.forward.push(record);
+    }
+    // Every signed span feeds the verifier, even one policy will quarantine: its leaf is part of the tree
+    // that later checkpoints commit to.
+    const signed = audit.filter((r) => r.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined);
+    const failures = new Map<SpanRecord, { code: string; reason: string }>();
+    if (stages.verify.enabled && integrity !== undefined && signed.length > 0) {
+      const reasons = integrity.check(signed);
+      signed.forEach((record, i) => {
+        const reason = reasons[i];
+        if (reason === undefined) {
+          metrics.spansVerified.inc();
+        } else {
+          metrics.spansVerifyFailed.inc();
+          failures.set(record, reason);
+        }
+      });
+    }
+    for (const record of audit) {
+      const failed = failures.get(record);
+      if (failed !== undefined) {
+        this.quarantine(result, record, failed.code, failed.reason);
+        continue;
+      }
+      if (record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] === undefined) {
+        metrics.spansUnsigned.inc();
+        if (stages.verify.enabled && stages.verify.unsigned === 'quarantine') {
+          this.quarantine(result, record, 'UNSIGNED', 'audit span carries no integrity attributes');
+          continue;
+        }
+      }
+      if (policy.active) {
+        const outcome = policy.apply(record);
+        if (outcome.action === 'quarantine') {
+          this.quarantine(result, record, 'POLICY_SIGNED_PLAINTEXT', outcome.reason);
+          continue;
+        }
+        if (outcome.action === 'applied') metrics.spansPolicyApplied.inc();
+      }
+      if (stages.completeness.enabled && annotateCompleteness(record).length > 0) metrics.spansIncomplete.inc();
+      result.store.push(record);
+      if (stages.route.forwardAudit) result.forward.push(record);
+    }
+    return result;
+  }
+
+  private quarantine(result: PipelineResult, record: SpanRecord, code: string, reason: string): void {
+    this.options.metrics.spansQuarantined.inc(1, { reason: code });
+    result.quarantine.push({ record, code, reason });
+  }
+}

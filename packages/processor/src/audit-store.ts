@@ -1,0 +1,121 @@
+import { openStore } from '@decisiontrail/clickhouse';
+import type { Store } from '@decisiontrail/clickhouse';
+import type { DecisionTrailConfig } from './config.ts';
+import { ProcessorError } from './errors.ts';
+import type { QuarantinedSpan, QuarantineSink, SpanSink } from './span-sink.ts';
+
+/** The processor's view of the ClickHouse store: a span sink, the quarantine table and the named queries. */
+export interface AuditStore extends QuarantineSink {
+  /** True for the in-process engine, which only this process can open. */
+  readonly embedded: boolean;
+  readonly sink: SpanSink;
+  /** Whether `name` is a whitelisted query. */
+  hasQuery(name: string): boolean;
+  /** Runs a whitelisted query with JSON parameters (dates as ISO text or epoch milliseconds). */
+  query(name: string, params: Record<string, unknown>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+type QueryCall = (store: Store, params: Record<string, unknown>) => Promise<unknown>;
+
+function incidentId(params: Record<string, unknown>): string {
+  const id = params.incidentId;
+  if (typeof id !== 'string' || id === '') throw new ProcessorError('QUERY_INVALID', 'incidentId must be a non-empty string');
+  return id;
+}
+
+/**
+ * Store reads (and the few incident/erasure writes the CLI makes) reachable through `POST /v1/query/<name>`,
+ * by the name of the store method. Nothing else of the store is callable from outside.
+ */
+const QUERIES: Readonly<Record<string, QueryCall>> = {
+  decisionTimeline: (s, p) => s.decisionTimeline(p as never),
+  subjectDecisions: (s, p) => s.subjectDecisions(p as never),
+  decisions: (s, p) => s.decisions(p as never),
+  oversightRates: (s, p) => s.oversightRates(p as never),
+  accuracy: (s, p) => s.accuracy(p as never),
+  confidenceDistribution: (s, p) => s.confidenceDistribution(p as never),
+  fairnessDisparity: (s, p) => s.fairnessDisparity(p as never),
+  periodReport: (s, p) => s.periodReport(p as never),
+  driftSignal: (s, p) => s.driftSignal(p as never),
+  degradationSignal: (s, p) => s.degradationSignal(p as never),
+  adversarialSignals: (s, p) => s.adversarialSignals(p as never),
+  createIncident: (s, p) => s.createIncident(p as never),
+  getIncident: async (s, p) => {
+    const found = await s.getIncident(incidentId(p));
+    if (found === null) throw Object.assign(new Error(`no incident ${incidentId(p)}`), { code: 'NOT_FOUND' });
+    return found;
+  },
+  listIncidents: (s, p) => s.listIncidents(p as never),
+  updateIncident: (s, p) => {
+    const { incidentId: _id, ...update } = p;
+    return s.updateIncident(incidentId(p), update as never);
+  },
+  listQuarantine: (s, p) => s.listQuarantine(p as never),
+  recordErasure: (s, p) => s.recordErasure(p as never),
+  listErasures: (s, p) => s.listErasures(p as never),
+  spansForVerification: (s, p) => s.spansForVerification(p as never),
+};
+
+/** Names of parameters that the store takes as `Date`: `from`, `to`, and anything ending in `From`/`To`/`At`. */
+function isDateKey(key: string): boolean {
+  return key === 'from' || key === 'to' || /(From|To|At)$/.test(key);
+}
+
+/** JSON has no dates: turn ISO text or epoch milliseconds under date-named keys into `Date`. */
+export function reviveDates(params: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (isDateKey(key) && (typeof value === 'string' || typeof value === 'number')) {
+      const date = new Date(value);
+      if (!Number.isFinite(date.getTime())) throw new ProcessorError('QUERY_INVALID', `${key} is not a date: ${JSON.stringify(value)}`);
+      out[key] = date;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** Wraps an open {@link Store}. */
+export function auditStoreFrom(store: Store, options: { owned: boolean }): AuditStore {
+  const sink = store.createSink();
+  return {
+    embedded: store.options.kind !== 'server',
+    sink: { name: 'clickhouse', write: (records) => sink.write(records), close: () => sink.close() },
+    writeQuarantine: (items: readonly QuarantinedSpan[]) => store.quarantine(items),
+    hasQuery: (name) => Object.hasOwn(QUERIES, name),
+    query: (name, params) => {
+      const call = QUERIES[name];
+      if (call === undefined) throw new ProcessorError('QUERY_UNKNOWN', `unknown query ${name}`);
+      return call(store, reviveDates(params));
+    },
+    close: async () => {
+      await sink.close();
+      if (options.owned) await store.close();
+    },
+  };
+}
+
+/** Opens the store `decisiontrail.yaml` names: the embedded engine in `storage.dataDir`, or a server by URL. */
+export async function openAuditStore(config: DecisionTrailConfig): Promise<AuditStore> {
+  const { storage, retention } = config;
+  const retentionDays = {
+    standard: retention.standard,
+    high_risk: retention.highRisk,
+    incident: retention.incident,
+    permanent: retention.permanent,
+  };
+  const store =
+    storage.clickhouse.url === undefined
+      ? await openStore({ dataDir: storage.dataDir, retention: retentionDays })
+      : await openStore({
+          kind: 'server',
+          url: storage.clickhouse.url,
+          username: storage.clickhouse.username,
+          password: storage.clickhouse.password,
+          database: storage.clickhouse.database,
+          retention: retentionDays,
+        });
+  return auditStoreFrom(store, { owned: true });
+}

@@ -1,0 +1,178 @@
+import { readFile, rm, writeFile, rename, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { AuditPipeline } from './audit-pipeline.ts';
+import type { DecisionTrailConfig } from './config.ts';
+import { ProcessorError } from './errors.ts';
+import { createIntegrityChecker } from './integrity-checker.ts';
+import { ProcessorMetrics } from './metrics.ts';
+import { OtlpForwardSink } from './otlp-forward-sink.ts';
+import { createOtlpTraceHandler } from './otlp-receiver.ts';
+import { PolicyStage } from './policy-stage.ts';
+import { QueueDrainer } from './queue-drainer.ts';
+import { createQueryHandler } from './query-endpoint.ts';
+import { openAuditStore } from './audit-store.ts';
+import type { AuditStore } from './audit-store.ts';
+import type { SpanSink } from './span-sink.ts';
+import { WriteAheadLog } from './write-ahead-log.ts';
+
+/** A running processor. */
+export interface ProcessorHandle {
+  /** Base URL of the receiver, e.g. `http://127.0.0.1:4318` (traces go to `${url}/v1/traces`). */
+  url: string;
+  metrics: ProcessorMetrics;
+  /**
+   * Stops accepting requests, lets in-flight ones finish, drains everything acknowledged into the sinks
+   * (up to `drainTimeoutMs`; what is left stays in the write-ahead log for the next start), then closes.
+   */
+  close(): Promise<void>;
+}
+
+/** Options of {@link startProcessor} beyond the config file. */
+export interface StartProcessorOptions {
+  /** An already open store to write to (tests and the demo share one); the processor does not close it. */
+  store?: AuditStore;
+  /** How long `close()` keeps draining. @default 30000 */
+  drainTimeoutMs?: number;
+  /** Receives operational messages (sink retries, drain failures). @default console.error */
+  log?: (message: string) => void;
+}
+
+/** The file through which other processes find a processor that holds the embedded store. */
+export const SERVE_FILE = 'serve.json';
+
+function loopbackUrl(host: string, port: number): string {
+  // A wildcard bind is reachable on loopback; an IPv6 literal needs brackets.
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+async function readHmacKey(file: string): Promise<Uint8Array> {
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).trim();
+  } catch (cause) {
+    throw new ProcessorError('CONFIG_INVALID', `policy hash rules need an HMAC key; cannot read ${file}`, { cause });
+  }
+  if (!/^([0-9a-fA-F]{2}){16,}$/.test(text)) {
+    throw new ProcessorError('CONFIG_INVALID', `HMAC key file ${file} must hold at least 16 bytes as hex`);
+  }
+  return Buffer.from(text, 'hex');
+}
+
+/**
+ * Starts the OTLP/HTTP receiver with its stages, durable queue and sinks (`decisiontrail serve` and the demo
+ * call this in-process).
+ */
+export async function startProcessor(config: DecisionTrailConfig, options: StartProcessorOptions = {}): Promise<ProcessorHandle> {
+  const log = options.log ?? ((message: string) => console.error(`decisiontrail processor: ${message}`));
+  const p = config.processor;
+  const metrics = new ProcessorMetrics();
+  const wal = await WriteAheadLog.open({ dir: p.queue.dir, segmentBytes: p.queue.segmentBytes });
+  const cleanup: (() => Promise<void>)[] = [() => wal.close()];
+  try {
+    const policy = new PolicyStage({
+      ...p.stages.policy,
+      hmacKey: p.stages.policy.hash.length > 0 ? await readHmacKey(config.keys.hmacKey) : undefined,
+    });
+    const integrity = p.stages.verify.enabled ? await createIntegrityChecker(config.keys, wal.state) : undefined;
+    let store = options.store;
+    if (store === undefined && p.sinks.clickhouse.enabled) {
+      store = await openAuditStore(config);
+      const owned = store;
+      cleanup.unshift(() => owned.close());
+    }
+    let forward: SpanSink | undefined;
+    if (p.sinks.forward.url !== undefined) {
+      const sink = new OtlpForwardSink(p.sinks.forward);
+      forward = sink;
+      cleanup.unshift(() => sink.close());
+    }
+    const pipeline = new AuditPipeline({ stages: p.stages, integrity, policy, metrics });
+    const drainer = new QueueDrainer({
+      wal,
+      pipeline,
+      store: store?.sink,
+      quarantine: store,
+      forward,
+      metrics,
+      batchSpans: p.queue.drainBatchSpans,
+      retryInitialMs: p.queue.retryInitialMs,
+      retryMaxMs: p.queue.retryMaxMs,
+      onError: (error) => log(`sink write failed, retrying: ${(error as Error).message}`),
+    });
+    metrics.addGauge('decisiontrail_processor_queue_entries', 'Acknowledged requests not yet stored.', () => wal.pendingEntries);
+    metrics.addGauge('decisiontrail_processor_queue_bytes', 'Bytes in the write-ahead log not yet stored.', () => wal.pendingBytes);
+    drainer.start();
+
+    let closing = false;
+    const traces = createOtlpTraceHandler({
+      maxBodyBytes: p.receiver.maxBodyBytes,
+      maxConcurrentRequests: p.receiver.maxConcurrentRequests,
+      metrics,
+      persist: (body, encoding, spans) => wal.append(encoding, body, spans),
+      unavailable: () => (closing || wal.pendingBytes > p.queue.maxBytes ? 5 : undefined),
+    });
+    const query = store?.embedded === true ? createQueryHandler(store) : undefined;
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
+      const url = req.url ?? '/';
+      const pathname = url.split('?')[0]!;
+      if (pathname === '/v1/traces') {
+        void traces(req, res);
+      } else if (pathname === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      } else if (pathname === '/readyz') {
+        const ready = !closing && drainer.failure === undefined;
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      } else if (pathname === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+      } else if (pathname.startsWith('/v1/query/') && query !== undefined) {
+        void query(req, res, decodeURIComponent(pathname.slice('/v1/query/'.length)));
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+    };
+    const server = createServer({ keepAliveTimeout: 5_000 }, handle);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p.receiver.port, p.receiver.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const url = loopbackUrl(p.receiver.host, (server.address() as AddressInfo).port);
+    const serveFile = path.join(config.storage.dataDir, SERVE_FILE);
+    if (query !== undefined) {
+      await mkdir(config.storage.dataDir, { recursive: true });
+      await writeFile(`${serveFile}.tmp`, JSON.stringify({ pid: process.pid, url }));
+      await rename(`${serveFile}.tmp`, serveFile);
+    }
+
+    let closed: Promise<void> | undefined;
+    const close = async (): Promise<void> => {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Keep-alive connections become idle once their in-flight request is answered.
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      try {
+        await stopped;
+      } finally {
+        clearInterval(idle);
+      }
+      await drainer.stop(options.drainTimeoutMs ?? 30_000);
+      if (query !== undefined) await rm(serveFile, { force: true });
+      for (const step of cleanup) await step();
+    };
+    return {
+      url,
+      metrics,
+      close: () => (closed ??= close()),
+    };
+  } catch (error) {
+    for (const step of cleanup) await step().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,143 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
+import type { ProcessorMetrics } from './metrics.ts';
+import { decodeBody } from './otlp-receiver.ts';
+import type { QuarantineSink, SpanSink } from './span-sink.ts';
+import type { WriteAheadLog } from './write-ahead-log.ts';
+
+/** Options of {@link QueueDrainer}. */
+export interface QueueDrainerOptions {
+  wal: WriteAheadLog;
+  pipeline: AuditPipeline;
+  store: SpanSink | undefined;
+  quarantine: QuarantineSink | undefined;
+  forward: SpanSink | undefined;
+  metrics: ProcessorMetrics;
+  batchSpans: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  /** Span ids remembered to drop repeats (client retries of an acknowledged request). @default 200000 */
+  dedupeWindow?: number;
+  /** Reports sink failures (each is retried). */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Drains the write-ahead log: decode → drop repeated span ids → pipeline → sinks (retried with backoff until
+ * they succeed) → commit the log position together with the verifier state. Nothing is committed before
+ * every sink took the batch, so a crash at any point replays it; the store removes the resulting repeats by
+ * span id.
+ */
+export class QueueDrainer {
+  private readonly options: QueueDrainerOptions;
+  private readonly seen = new Set<string>();
+  private stopping = false;
+  private abort = new AbortController();
+  private running: Promise<void> | undefined;
+  /** Set when the drain loop died (for example an unreadable log); readiness reports it. */
+  failure: unknown;
+
+  constructor(options: QueueDrainerOptions) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.running ??= this.loop().catch((error: unknown) => {
+      this.failure = error;
+      this.options.onError?.(error);
+    });
+  }
+
+  private async loop(): Promise<void> {
+    const { wal } = this.options;
+    while (!(this.stopping && wal.drained)) {
+      if (wal.drained) {
+        await wal.waitForEntries();
+        continue;
+      }
+      const entries = wal.take(this.options.batchSpans);
+      const records: SpanRecord[] = [];
+      for (const entry of entries) records.push(...decodeBody(await wal.read(entry), entry.tag).records);
+      const result = this.options.pipeline.process(this.dedupe(records));
+      const delivered = await this.deliver(result);
+      if (!delivered) return;
+      await wal.commit(entries.length, this.options.pipeline.snapshot());
+    }
+  }
+
+  private dedupe(records: SpanRecord[]): SpanRecord[] {
+    const window = this.options.dedupeWindow ?? 200_000;
+    const out: SpanRecord[] = [];
+    for (const record of records) {
+      const key = record.traceId + record.spanId;
+      if (this.seen.has(key)) {
+        this.options.metrics.spansDuplicate.inc();
+        continue;
+      }
+      this.seen.add(key);
+      out.push(record);
+    }
+    // A Set iterates in insertion order: evict the oldest ids beyond the window.
+    if (this.seen.size > window) {
+      let excess = this.seen.size - window;
+      for (const key of this.seen) {
+        if (excess-- <= 0) break;
+        this.seen.delete(key);
+      }
+    }
+    return out;
+  }
+
+  /** Writes one batch to every sink, retrying each until it succeeds; false if stopped first. */
+  private async deliver(result: PipelineResult): Promise<boolean> {
+    const { store, quarantine, forward, metrics } = this.options;
+    const writes: [string, () => Promise<void>, number][] = [];
+    if (store !== undefined && result.store.length > 0) {
+      writes.push([store.name, () => store.write(result.store), result.store.length]);
+    }
+    if (quarantine !== undefined && result.quarantine.length > 0) {
+      writes.push(['quarantine', () => quarantine.writeQuarantine(result.quarantine), result.quarantine.length]);
+    }
+    if (forward !== undefined && result.forward.length > 0) {
+      writes.push([forward.name, () => forward.write(result.forward), result.forward.length]);
+    }
+    for (const [name, write, count] of writes) {
+      let delay = this.options.retryInitialMs;
+      for (;;) {
+        const started = performance.now();
+        try {
+          await write();
+          metrics.sinkLatency.observe((performance.now() - started) / 1000);
+          metrics.spansStored.inc(count, { sink: name });
+          break;
+        } catch (error) {
+          metrics.sinkErrors.inc(1, { sink: name });
+          this.options.onError?.(error);
+          try {
+            await sleep(delay, undefined, { signal: this.abort.signal });
+          } catch {
+            return false;
+          }
+          delay = Math.min(delay * 2, this.options.retryMaxMs);
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Drains what was acknowledged, then stops. After `timeoutMs` a sink that still fails is abandoned: its
+   * batch stays in the log for the next start.
+   */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const timer = setTimeout(() => this.abort.abort(), timeoutMs);
+    try {
+      this.options.wal.wakeAll();
+      await this.running;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,331 @@
+import { mkdir, open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { ProcessorError } from './errors.ts';
+
+/** One durable record of the log: where it is and what it holds. */
+export interface WalEntry {
+  segment: number;
+  offset: number;
+  /** Payload bytes (the header is not counted). */
+  length: number;
+  /** Caller-defined payload kind (the receiver stores the body encoding). */
+  tag: number;
+  /** Spans in the payload, so the drain can size its batches without decoding. */
+  spans: number;
+}
+
+/** A point in the log: everything before it has been drained. */
+export interface WalPosition {
+  segment: number;
+  offset: number;
+}
+
+/** Options of {@link WriteAheadLog.open}. */
+export interface WriteAheadLogOptions {
+  dir: string;
+  /** A new segment file starts once the current one reaches this size. */
+  segmentBytes: number;
+}
+
+interface PendingAppend {
+  tag: number;
+  payload: Uint8Array;
+  spans: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+// Record layout: u32 payload length · u32 CRC-32 of (tag byte ‖ spans ‖ payload) · u8 tag · u32 spans · payload.
+const HEADER_BYTES = 13;
+const SEGMENT_PATTERN = /^(\d{12})\.wal$/;
+const STATE_FILE = 'state.json';
+
+function segmentName(segment: number): string {
+  return `${String(segment).padStart(12, '0')}.wal`;
+}
+
+function recordCrc(header: Buffer, payload: Uint8Array): number {
+  return crc32(payload, crc32(header.subarray(8, HEADER_BYTES)));
+}
+
+/**
+ * A segmented write-ahead log with group commit: concurrent appends share one `write` and one `fdatasync`,
+ * and each append resolves only after its bytes are on disk — the receiver acknowledges a request then.
+ * The drainer's position and its own state (verifier trees) are committed together in one atomically
+ * replaced file, so a restart resumes exactly where the last committed drain left off.
+ */
+export class WriteAheadLog {
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  private handle: FileHandle;
+  private segment: number;
+  private writeOffset: number;
+  private readonly entries: WalEntry[];
+  private drainIndex = 0;
+  private pendingBytesValue: number;
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private failure: unknown;
+  private closed = false;
+  private waiters: (() => void)[] = [];
+  private readonly readHandles = new Map<number, FileHandle>();
+  private committedState: unknown;
+
+  private constructor(
+    options: WriteAheadLogOptions,
+    handle: FileHandle,
+    segment: number,
+    writeOffset: number,
+    entries: WalEntry[],
+    state: unknown,
+  ) {
+    this.dir = options.dir;
+    this.segmentBytes = options.segmentBytes;
+    this.handle = handle;
+    this.segment = segment;
+    this.writeOffset = writeOffset;
+    this.entries = entries;
+    this.committedState = state;
+    this.pendingBytesValue = entries.reduce((sum, e) => sum + e.length + HEADER_BYTES, 0);
+  }
+
+  /**
+   * Opens (or creates) the log, replays what is on disk after the committed position and cuts off a torn
+   * tail — bytes written without a completed fsync were never acknowledged.
+   */
+  static async open(options: WriteAheadLogOptions): Promise<WriteAheadLog> {
+    await mkdir(options.dir, { recursive: true });
+    const saved = await readState(options.dir);
+    const cursor = saved?.position ?? { segment: 0, offset: 0 };
+    const segments = (await readdir(options.dir))
+      .map((name) => SEGMENT_PATTERN.exec(name))
+      .filter((m) => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    for (const s of segments.filter((s) => s < cursor.segment)) await rm(path.join(options.dir, segmentName(s)));
+    const live = segments.filter((s) => s >= cursor.segment);
+    const entries: WalEntry[] = [];
+    let lastSegment = live.at(-1) ?? cursor.segment;
+    let lastEnd = lastSegment === cursor.segment ? cursor.offset : 0;
+    for (const [i, segment] of live.entries()) {
+      const file = path.join(options.dir, segmentName(segment));
+      const bytes = await readFile(file);
+      let offset = segment === cursor.segment ? cursor.offset : 0;
+      while (offset + HEADER_BYTES <= bytes.length) {
+        const length = bytes.readUInt32LE(offset);
+        const end = offset + HEADER_BYTES + length;
+        if (end > bytes.length) break;
+        const header = bytes.subarray(offset, offset + HEADER_BYTES);
+        if (recordCrc(header, bytes.subarray(offset + HEADER_BYTES, end)) !== bytes.readUInt32LE(offset + 4)) break;
+        entries.push({ segment, offset, length, tag: bytes[offset + 8]!, spans: bytes.readUInt32LE(offset + 9) });
+        offset = end;
+      }
+      if (offset < bytes.length) {
+        if (i !== live.length - 1) {
+          throw new ProcessorError('WAL_CORRUPT', `write-ahead log segment ${file} is damaged at byte ${offset}`);
+        }
+        await truncate(file, offset);
+      }
+      lastSegment = segment;
+      lastEnd = offset;
+    }
+    const handle = await open(path.join(options.dir, segmentName(lastSegment)), 'a');
+    await syncDir(options.dir);
+    return new WriteAheadLog(options, handle, lastSegment, lastEnd, entries, saved?.state);
+  }
+
+  /** The drainer's state saved by the last {@link commit} (undefined on a fresh log). */
+  get state(): unknown {
+    return this.committedState;
+  }
+
+  /** Bytes appended but not yet committed as drained. */
+  get pendingBytes(): number {
+    return this.pendingBytesValue;
+  }
+
+  /** Entries appended but not yet committed as drained. */
+  get pendingEntries(): number {
+    return this.entries.length;
+  }
+
+  /** Appends one record; resolves once it is on disk. */
+  append(tag: number, payload: Uint8Array, spans: number): Promise<void> {
+    if (this.closed) return Promise.reject(new ProcessorError('CLOSED', 'write-ahead log is closed'));
+    if (this.failure !== undefined) {
+      return Promise.reject(new ProcessorError('WAL_FULL', 'write-ahead log failed earlier', { cause: this.failure }));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ tag, payload, spans, resolve, reject });
+      this.flushing ??= this.flushLoop().finally(() => {
+        this.flushing = undefined;
+      });
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        if (this.writeOffset >= this.segmentBytes) await this.roll();
+        const buffers: Uint8Array[] = [];
+        const added: WalEntry[] = [];
+        let offset = this.writeOffset;
+        for (const item of batch) {
+          const header = Buffer.alloc(HEADER_BYTES);
+          header.writeUInt32LE(item.payload.length, 0);
+          header[8] = item.tag;
+          header.writeUInt32LE(item.spans, 9);
+          header.writeUInt32LE(recordCrc(header, item.payload), 4);
+          buffers.push(header, item.payload);
+          added.push({ segment: this.segment, offset, length: item.payload.length, tag: item.tag, spans: item.spans });
+          offset += HEADER_BYTES + item.payload.length;
+        }
+        const { bytesWritten } = await this.handle.writev(buffers);
+        if (bytesWritten !== offset - this.writeOffset) throw new Error(`short write: ${bytesWritten} bytes`);
+        await this.handle.datasync();
+        this.writeOffset = offset;
+        this.entries.push(...added);
+        this.pendingBytesValue += added.reduce((sum, e) => sum + e.length + HEADER_BYTES, 0);
+        for (const item of batch) item.resolve();
+        this.wakeAll();
+      } catch (error) {
+        // A failed write may have left a torn record; nothing more is appended after it in this process.
+        this.failure = error;
+        for (const item of [...batch, ...this.queue.splice(0)]) item.reject(error);
+      }
+    }
+  }
+
+  private async roll(): Promise<void> {
+    await this.handle.close();
+    this.segment += 1;
+    this.writeOffset = 0;
+    this.handle = await open(path.join(this.dir, segmentName(this.segment)), 'a');
+    await syncDir(this.dir);
+  }
+
+  /** Releases every {@link waitForEntries} caller (used when stopping). */
+  wakeAll(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when entries are available to take, or the log closes. */
+  async waitForEntries(): Promise<void> {
+    if (this.drainIndex < this.entries.length || this.closed) return;
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Whether every appended entry has been handed to the drainer. */
+  get drained(): boolean {
+    return this.drainIndex >= this.entries.length;
+  }
+
+  /** Hands out the next entries (at least one when any is available) up to `maxSpans` spans. */
+  take(maxSpans: number): WalEntry[] {
+    const out: WalEntry[] = [];
+    let spans = 0;
+    while (this.drainIndex < this.entries.length) {
+      const entry = this.entries[this.drainIndex]!;
+      if (out.length > 0 && spans + entry.spans > maxSpans) break;
+      out.push(entry);
+      spans += entry.spans;
+      this.drainIndex += 1;
+    }
+    return out;
+  }
+
+  /** Reads the payload of an entry. */
+  async read(entry: WalEntry): Promise<Buffer> {
+    let handle = this.readHandles.get(entry.segment);
+    if (handle === undefined) {
+      handle = await open(path.join(this.dir, segmentName(entry.segment)), 'r');
+      this.readHandles.set(entry.segment, handle);
+    }
+    const out = Buffer.allocUnsafe(entry.length);
+    const { bytesRead } = await handle.read(out, 0, entry.length, entry.offset + HEADER_BYTES);
+    if (bytesRead !== entry.length) {
+      throw new ProcessorError('WAL_CORRUPT', `short read in segment ${entry.segment} at ${entry.offset}`);
+    }
+    return out;
+  }
+
+  /**
+   * Records that the first `count` taken entries are drained, together with the drainer's state, in one
+   * atomic file replace; then removes segments nobody needs any more.
+   */
+  async commit(count: number, state: unknown): Promise<void> {
+    const done = this.entries.splice(0, count);
+    this.drainIndex -= done.length;
+    const last = done.at(-1);
+    const position: WalPosition =
+      this.entries[0] !== undefined
+        ? { segment: this.entries[0].segment, offset: this.entries[0].offset }
+        : last !== undefined
+          ? { segment: last.segment, offset: last.offset + HEADER_BYTES + last.length }
+          : { segment: this.segment, offset: this.writeOffset };
+    this.pendingBytesValue -= done.reduce((sum, e) => sum + e.length + HEADER_BYTES, 0);
+    this.committedState = state;
+    const tmp = path.join(this.dir, `${STATE_FILE}.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify({ position, state }));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path.join(this.dir, STATE_FILE));
+    await syncDir(this.dir);
+    for (const [segment, handle] of this.readHandles) {
+      if (segment < position.segment) {
+        this.readHandles.delete(segment);
+        await handle.close();
+        await rm(path.join(this.dir, segmentName(segment)), { force: true });
+      }
+    }
+  }
+
+  /** Waits for in-flight appends, then closes the files. Entries not committed stay for the next start. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flushing;
+    this.closed = true;
+    this.wakeAll();
+    await this.handle.close();
+    for (const handle of this.readHandles.values()) await handle.close();
+    this.readHandles.clear();
+  }
+}
+
+async function readState(dir: string): Promise<{ position: WalPosition; state: unknown } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, STATE_FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as { position: WalPosition; state: unknown };
+    if (!Number.isInteger(parsed.position?.segment) || !Number.isInteger(parsed.position?.offset)) throw new Error('bad position');
+    return parsed;
+  } catch (cause) {
+    // The file is only ever replaced by rename after fsync, so a bad one means outside damage.
+    throw new ProcessorError('WAL_CORRUPT', `unreadable write-ahead log state in ${dir}`, { cause });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
