@@ -35,6 +35,57 @@ const NAMESPACE = 'audit.';
 const SNAKE_CASE_SEGMENT = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const FILE_SECTIONS = new Set(['version', 'attributes', 'attribute_groups', 'spans']);
 
+// The fields the v2 syntax allows; Weaver rejects anything else, so the generator does too.
+const ATTRIBUTE_FIELDS = [
+  'key',
+  'type',
+  'brief',
+  'note',
+  'stability',
+  'deprecated',
+  'annotations',
+  'examples',
+];
+const GROUP_FIELDS = [
+  'id',
+  'visibility',
+  'brief',
+  'note',
+  'stability',
+  'deprecated',
+  'annotations',
+  'attributes',
+];
+const SPAN_FIELDS = [
+  'type',
+  'kind',
+  'name',
+  'brief',
+  'note',
+  'stability',
+  'deprecated',
+  'annotations',
+  'attributes',
+  'entity_associations',
+];
+const REF_FIELDS = [
+  'ref',
+  'brief',
+  'note',
+  'examples',
+  'annotations',
+  'stability',
+  'deprecated',
+  'requirement_level',
+  'sampling_relevant',
+];
+const MEMBER_FIELDS = ['id', 'value', 'brief', 'note', 'stability', 'deprecated', 'annotations'];
+
+/** The fields of `raw` that are not in `allowed`. */
+function unknownFields(raw: YamlMap, allowed: readonly string[]): string[] {
+  return Object.keys(raw).filter((field) => !allowed.includes(field));
+}
+
 type YamlMap = Record<string, unknown>;
 
 function isMap(value: unknown): value is YamlMap {
@@ -228,6 +279,7 @@ function validateAttribute(file: string, raw: unknown, report: Report): Attribut
 
   const problem = nameProblem(key);
   if (problem !== undefined) fail(`name ${problem}`);
+  for (const field of unknownFields(raw, ATTRIBUTE_FIELDS)) fail(`unknown field '${field}'`);
   const type = parseType(raw.type, fail);
   if (!isNonEmptyString(raw.brief)) fail('missing brief');
   if (!STABILITY_LEVELS.includes(raw.stability as never)) {
@@ -276,6 +328,11 @@ function parseType(
       fail(`enum member needs a snake_case 'id': ${JSON.stringify(member)}`);
       return undefined;
     }
+    const extra = unknownFields(member, MEMBER_FIELDS);
+    if (extra.length > 0) {
+      fail(`enum member '${member.id}' has unknown field '${extra[0]}'`);
+      return undefined;
+    }
     if (typeof member.value !== 'string') {
       fail(`enum member '${member.id}' needs a string 'value' (int and boolean enums are not generated)`);
       return undefined;
@@ -310,6 +367,7 @@ function validateGroup(
   };
   const problem = nameProblem(id);
   if (problem !== undefined) fail(`id ${problem}`);
+  for (const field of unknownFields(raw, GROUP_FIELDS)) fail(`unknown field '${field}'`);
   if (raw.visibility !== 'public' && raw.visibility !== 'internal')
     fail("visibility must be 'public' or 'internal'");
   if (raw.visibility === 'public') {
@@ -323,6 +381,8 @@ function validateGroup(
       fail(`attributes must be '- ref: <key>' entries, got ${JSON.stringify(ref)}`);
       continue;
     }
+    for (const field of unknownFields(ref, REF_FIELDS))
+      fail(`attribute '${ref.ref}' has unknown field '${field}'`);
     if (!attributes.has(ref.ref)) fail(`references undefined attribute '${ref.ref}'`);
     else keys.push(ref.ref);
   }
@@ -360,6 +420,7 @@ function validateSpan(
   };
   const problem = nameProblem(type);
   if (problem !== undefined) fail(`type ${problem}`);
+  for (const field of unknownFields(raw, SPAN_FIELDS)) fail(`unknown field '${field}'`);
   const recordType = type.slice(NAMESPACE.length);
   if (problem === undefined && !context.recordTypes.includes(recordType)) {
     fail(`type must be 'audit.<record type>' where the record type is a value of ${RECORD_TYPE_KEY}`);
@@ -386,6 +447,8 @@ function validateSpan(
       fail(`references attribute '${key}' twice`);
       continue;
     }
+    for (const field of unknownFields(entry, REF_FIELDS))
+      fail(`attribute '${key}' has unknown field '${field}'`);
     const ref = parseSpanRef(key, entry, fail);
     if (ref !== undefined) refs.push(ref);
   }

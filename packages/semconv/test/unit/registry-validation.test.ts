@@ -151,6 +151,17 @@ describe('registry validation', () => {
     );
   });
 
+  it('rejects a field the v2 syntax does not define, as Weaver does', async () => {
+    const message = await errorOf({
+      'model/extra.yaml': attributeFile(
+        '  - key: audit.extra.value\n    type: string\n    brief: Extra.\n    stability: development\n    examples: [x]\n    requirement_level: required',
+      ),
+    });
+    expect(message).toContain(
+      "model/extra.yaml: attribute 'audit.extra.value': unknown field 'requirement_level'",
+    );
+  });
+
   it('rejects a registry without a manifest', async () => {
     const dir = await writeRegistry({ 'model/base.yaml': VALID_MODEL });
     dirs.push(dir);
