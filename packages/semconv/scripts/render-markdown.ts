@@ -31,6 +31,12 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return line(header) + line(header.map(() => '---')) + rows.map(line).join('') + '\n';
 }
 
+/** The OpenTelemetry registry page of an upstream attribute's namespace (`gen_ai.x` -> `.../attributes/gen-ai/`). */
+function upstreamLink(key: string): string {
+  const namespace = (key.split('.')[0] ?? key).replaceAll('_', '-');
+  return `[\`${key}\`](https://opentelemetry.io/docs/specs/semconv/registry/attributes/${namespace}/)`;
+}
+
 function groupFile(group: AttributeGroup): string {
   return `${group.id.replaceAll('.', '-')}.md`;
 }
@@ -88,12 +94,12 @@ function renderIndex(registry: Registry): string {
   );
   content += '## Upstream attributes used\n\n';
   content +=
-    'These keys come from the OpenTelemetry semantic conventions (the `otel` dependency); ' +
+    'These keys come from the OpenTelemetry semantic conventions (the dependency in manifest.yaml); ' +
     '`@decisiontrail/semconv` copies them as local constants.\n\n';
   content += table(
     ['Attribute', 'Type', 'Description'],
     registry.upstream.map((attribute) => [
-      `\`${attribute.key}\``,
+      upstreamLink(attribute.key),
       `\`${attribute.type}\``,
       cell(attribute.brief),
     ]),
@@ -145,7 +151,7 @@ function renderSpans(spans: readonly SpanDefinition[], pageOf: ReadonlyMap<strin
       span.attributes.map((ref) => {
         const page = pageOf.get(ref.key);
         return [
-          page === undefined ? `\`${ref.key}\` (upstream)` : `[\`${ref.key}\`](${page})`,
+          page === undefined ? `${upstreamLink(ref.key)} (upstream)` : `[\`${ref.key}\`](${page})`,
           ref.condition === ''
             ? LEVEL_LABELS[ref.requirementLevel]
             : `${LEVEL_LABELS[ref.requirementLevel]}: ${cell(ref.condition)}`,

@@ -189,13 +189,33 @@ export function validateRegistry(input: RegistryInput): Registry {
   return {
     manifest: manifest as RegistryManifest,
     attributes: [...attributes.values()],
-    groups,
+    groups: inReadingOrder(groups, spans),
     spans,
     upstream: input.upstream,
   };
 }
 
 type Report = (file: string, subject: string, message: string) => void;
+
+/**
+ * Orders groups as the span definitions first reference their attributes (the decision span's record type, then
+ * decision, model, input, ...), so generated code and docs read like the record; unreferenced groups go last.
+ */
+function inReadingOrder(
+  groups: readonly AttributeGroup[],
+  spans: readonly SpanDefinition[],
+): AttributeGroup[] {
+  const firstUse = new Map<string, number>();
+  spans
+    .flatMap((span) => span.attributes.map((ref) => ref.key))
+    .forEach((key, index) => {
+      if (!firstUse.has(key)) firstUse.set(key, index);
+    });
+  const position = (group: AttributeGroup): number =>
+    Math.min(...group.attributes.map((key) => firstUse.get(key) ?? Number.MAX_SAFE_INTEGER));
+  // Array.prototype.sort is stable, so groups no span uses keep their file order.
+  return [...groups].sort((a, b) => position(a) - position(b));
+}
 
 function sectionItems(file: string, content: YamlMap, section: string, report: Report): unknown[] {
   const items = content[section];
