@@ -1,0 +1,19 @@
+-- Ground truth about a decision, arriving later from anywhere.
+CREATE TABLE IF NOT EXISTS {{table:audit_feedback}} {{cluster}} (
+    decision_id String CODEC(ZSTD(1)),
+    time DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    trace_id String CODEC(ZSTD(1)),
+    span_id String CODEC(ZSTD(1)),
+    service LowCardinality(String) CODEC(ZSTD(1)),
+    correct Nullable(Bool),
+    actual_outcome LowCardinality(String) CODEC(ZSTD(1)),
+    source LowCardinality(String) CODEC(ZSTD(1)),
+    retention_class LowCardinality(String) CODEC(ZSTD(1)),
+    integrity_stream LowCardinality(String) CODEC(ZSTD(1)),
+    integrity_seq UInt64 CODEC(T64, ZSTD(1)),
+    INDEX idx_time time TYPE minmax GRANULARITY 1
+) ENGINE = {{engine:ReplacingMergeTree()}}
+PARTITION BY (retention_class, toYYYYMM(time))
+ORDER BY (decision_id, span_id)
+{{ttl:audit_feedback}}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1

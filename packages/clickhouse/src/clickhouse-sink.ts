@@ -1,0 +1,237 @@
+import { createHash } from 'node:crypto';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { StoreError } from './errors.ts';
+import { spanRecordToTraceRow, type TraceRow } from './trace-row.ts';
+
+/** Batching, backpressure and retry knobs of {@link ClickHouseSink}. */
+export interface SinkOptions {
+  /**
+   * Rows per INSERT; a batch is sent as soon as it is this full.
+   * @default 10000
+   */
+  maxBatchSize?: number;
+  /**
+   * Longest a buffered row waits for its batch to fill before it is sent anyway.
+   * @default 1000
+   */
+  flushIntervalMs?: number;
+  /**
+   * Rows buffered or in flight before `write` waits for room (backpressure instead of unbounded memory).
+   * @default 100000
+   */
+  maxBufferedRows?: number;
+  /**
+   * Attempts per batch before its writers are rejected.
+   * @default 4
+   */
+  maxAttempts?: number;
+  /**
+   * First retry delay, doubled on every further attempt.
+   * @default 200
+   */
+  retryBackoffMs?: number;
+  /** Called with every failed attempt (including those that will be retried), for logging/metrics. */
+  onError?: (error: StoreError, attempt: number) => void;
+}
+
+interface BatchEntry {
+  rows: TraceRow[];
+  resolve: () => void;
+  reject: (error: StoreError) => void;
+}
+
+function defaults(
+  options: SinkOptions,
+): Required<Omit<SinkOptions, 'onError'>> & Pick<SinkOptions, 'onError'> {
+  const resolved = {
+    maxBatchSize: options.maxBatchSize ?? 10_000,
+    flushIntervalMs: options.flushIntervalMs ?? 1000,
+    maxBufferedRows: options.maxBufferedRows ?? 100_000,
+    maxAttempts: options.maxAttempts ?? 4,
+    retryBackoffMs: options.retryBackoffMs ?? 200,
+    onError: options.onError,
+  };
+  for (const key of ['maxBatchSize', 'maxBufferedRows', 'maxAttempts'] as const) {
+    if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 1) {
+      throw new StoreError('INVALID_OPTIONS', `${key} must be a positive integer`);
+    }
+  }
+  if (resolved.maxBufferedRows < resolved.maxBatchSize) {
+    throw new StoreError('INVALID_OPTIONS', 'maxBufferedRows must be at least maxBatchSize');
+  }
+  return resolved;
+}
+
+/**
+ * Writes spans to `otel_traces` (and through the materialized views to the audit tables).
+ *
+ * - `write` resolves only once its spans are committed, so a caller with a durable queue can ack
+ *   on resolution; it rejects with a {@link StoreError} (`INSERT_FAILED`) when a batch fails for good.
+ * - Spans of concurrent writes are coalesced into batches of up to `maxBatchSize` rows, sent when
+ *   full or `flushIntervalMs` after the first one arrived.
+ * - Idempotent on retry: a batch carries an `insert_deduplication_token` derived from its span ids,
+ *   so re-sending it after a timeout that actually succeeded stores nothing twice. Duplicates that
+ *   arrive in different batches are removed by span id on read (ReplacingMergeTree + FINAL in the
+ *   audit tables, `LIMIT 1 BY` over otel_traces).
+ * - Backpressure: at most `maxBufferedRows` rows are held; further writes wait for room.
+ */
+export class ClickHouseSink {
+  readonly #client: ClickHouseClient;
+  readonly #table: string;
+  readonly #settings: ClickHouseSettings;
+  readonly #options: ReturnType<typeof defaults>;
+  #buffer: BatchEntry[] = [];
+  #bufferedRows = 0;
+  #inFlightRows = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #roomWaiters: (() => void)[] = [];
+  #closed = false;
+
+  /** Use {@link Store.createSink}; the table is the store's `otel_traces`. */
+  constructor(
+    client: ClickHouseClient,
+    table: string,
+    settings: ClickHouseSettings,
+    options: SinkOptions = {},
+  ) {
+    this.#client = client;
+    this.#table = table;
+    this.#settings = settings;
+    this.#options = defaults(options);
+  }
+
+  /** Rows accepted but not yet committed. */
+  get pendingRows(): number {
+    return this.#bufferedRows + this.#inFlightRows;
+  }
+
+  /** Stores `records`; resolves when all of them are committed. */
+  async write(records: readonly SpanRecord[]): Promise<void> {
+    if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink is closed');
+    const rows = records.map(spanRecordToTraceRow);
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < rows.length; i += this.#options.maxBatchSize) {
+      const chunk = rows.slice(i, i + this.#options.maxBatchSize);
+      await this.#waitForRoom(chunk.length);
+      if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
+      pending.push(
+        new Promise<void>((resolve, reject) => {
+          this.#buffer.push({ rows: chunk, resolve, reject });
+        }),
+      );
+      this.#bufferedRows += chunk.length;
+      this.#schedule();
+    }
+    await Promise.all(pending);
+  }
+
+  /** Sends everything buffered now and resolves when it is committed (or rejected). */
+  async flush(): Promise<void> {
+    while (this.#buffer.length > 0 || this.#flushing !== undefined) {
+      if (this.#flushing === undefined) this.#startFlush();
+      await this.#flushing;
+    }
+  }
+
+  /** Flushes and refuses further writes. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
+
+  async #waitForRoom(rows: number): Promise<void> {
+    while (this.pendingRows > 0 && this.pendingRows + rows > this.#options.maxBufferedRows && !this.#closed) {
+      // A full buffer is sent now rather than after the interval: waiting would only add latency.
+      if (this.#flushing === undefined) this.#startFlush();
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+    }
+  }
+
+  #schedule(): void {
+    if (this.#bufferedRows >= this.#options.maxBatchSize) {
+      if (this.#flushing === undefined) this.#startFlush();
+      return;
+    }
+    this.#timer ??= setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#flushing === undefined) this.#startFlush();
+    }, this.#options.flushIntervalMs);
+  }
+
+  #startFlush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#flushing = this.#drain().finally(() => {
+      this.#flushing = undefined;
+      if (this.#buffer.length > 0) this.#schedule();
+    });
+  }
+
+  /** Sends every buffered entry; rows that arrive meanwhile form the next batch (natural batching under load). */
+  async #drain(): Promise<void> {
+    while (this.#buffer.length > 0) {
+      const batch: BatchEntry[] = [];
+      let rows = 0;
+      while (
+        this.#buffer.length > 0 &&
+        rows + (this.#buffer[0] as BatchEntry).rows.length <= this.#options.maxBatchSize
+      ) {
+        const entry = this.#buffer.shift() as BatchEntry;
+        batch.push(entry);
+        rows += entry.rows.length;
+      }
+      this.#bufferedRows -= rows;
+      this.#inFlightRows += rows;
+      try {
+        await this.#insertWithRetry(batch.flatMap((entry) => entry.rows));
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error as StoreError);
+      } finally {
+        this.#inFlightRows -= rows;
+        for (const wake of this.#roomWaiters.splice(0)) wake();
+      }
+    }
+  }
+
+  async #insertWithRetry(allRows: TraceRow[]): Promise<void> {
+    // The same span twice in one batch is stored once.
+    const seen = new Set<string>();
+    const rows = allRows.filter((row) => {
+      const key = `${row.TraceId}/${row.SpanId}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const token = createHash('sha256')
+      .update([...seen].join(','))
+      .digest('hex');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#client.insert({
+          table: this.#table,
+          values: rows,
+          format: 'JSONEachRow',
+          clickhouse_settings: { ...this.#settings, insert_deduplication_token: token },
+        });
+        return;
+      } catch (cause) {
+        const error = new StoreError(
+          'INSERT_FAILED',
+          `insert of ${rows.length} spans failed (attempt ${attempt}/${this.#options.maxAttempts}): ${(cause as Error).message}`,
+          { cause },
+        );
+        this.#options.onError?.(error, attempt);
+        if (attempt >= this.#options.maxAttempts) throw error;
+        await new Promise((resolve) =>
+          setTimeout(resolve, this.#options.retryBackoffMs * 2 ** (attempt - 1)),
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,324 @@
+import { StoreError } from './errors.ts';
+import {
+  END_OF_TIME,
+  periodParams,
+  requireString,
+  type QueryContext,
+  type QueryParams,
+} from './query-context.ts';
+
+/** A typed `audit_decisions` row. */
+export interface DecisionRow {
+  decisionId: string;
+  /** Span start, decimal nanoseconds since the epoch. */
+  timeUnixNano: string;
+  traceId: string;
+  spanId: string;
+  service: string;
+  modelId: string;
+  modelVersion: string;
+  modelType: string;
+  provider: string;
+  operation: string;
+  decisionType: string;
+  outcome: string;
+  confidence: number | null;
+  inputHash: string;
+  outputHash: string;
+  subjectId: string;
+  actorId: string;
+  sessionId: string;
+  fairnessGroup: string;
+  riskLevel: string;
+  purpose: string;
+  automation: string;
+  statusCode: string;
+  errorType: string;
+  retentionClass: string;
+  integrityStream: string;
+  integritySeq: number;
+}
+
+/** Which decisions a statistic covers: a time range `[from, to)` and optional model/version/service. */
+export interface DecisionFilter {
+  from: Date;
+  to: Date;
+  modelId?: string;
+  modelVersion?: string;
+  service?: string;
+}
+
+/** SELECT list of {@link DecisionRow} over `audit_decisions`. */
+export const DECISION_COLUMNS = `
+  decision_id AS decisionId, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, trace_id AS traceId,
+  span_id AS spanId, service, model_id AS modelId, model_version AS modelVersion, model_type AS modelType,
+  provider, operation, decision_type AS decisionType, outcome, confidence, input_hash AS inputHash,
+  output_hash AS outputHash, subject_id AS subjectId, actor_id AS actorId, session_id AS sessionId,
+  fairness_group AS fairnessGroup, risk_level AS riskLevel, purpose, automation, status_code AS statusCode,
+  error_type AS errorType, retention_class AS retentionClass, integrity_stream AS integrityStream,
+  toUInt32(integrity_seq) AS integritySeq`;
+
+/** WHERE clause of a {@link DecisionFilter} over `audit_decisions` (all values bound). */
+export const DECISION_FILTER = `
+  time >= fromUnixTimestamp64Milli({from_ms:Int64}) AND time < fromUnixTimestamp64Milli({to_ms:Int64})
+  AND ({model_id:String} = '' OR model_id = {model_id:String})
+  AND ({model_version:String} = '' OR model_version = {model_version:String})
+  AND ({service:String} = '' OR service = {service:String})`;
+
+/** Bound parameters of a {@link DecisionFilter}. */
+export function decisionFilterParams(filter: DecisionFilter): QueryParams {
+  return {
+    ...periodParams(filter),
+    model_id: requireString(filter.modelId ?? '', 'modelId'),
+    model_version: requireString(filter.modelVersion ?? '', 'modelVersion'),
+    service: requireString(filter.service ?? '', 'service'),
+  };
+}
+
+function limitParam(limit: number | undefined): string {
+  const value = limit ?? 1000;
+  if (!Number.isSafeInteger(value) || value < 1 || value > 1_000_000) {
+    throw new StoreError('INVALID_ARGUMENT', 'limit must be an integer in 1..1000000');
+  }
+  return String(value);
+}
+
+/** Every decision about one data subject (GDPR Art. 15 access request), oldest first. */
+export async function subjectDecisions(
+  ctx: QueryContext,
+  query: { subjectId: string; from?: Date; to?: Date; limit?: number },
+): Promise<DecisionRow[]> {
+  const subjectId = requireString(query.subjectId, 'subjectId');
+  if (subjectId === '') throw new StoreError('INVALID_ARGUMENT', 'subjectId must not be empty');
+  return ctx.rows<DecisionRow>(
+    `SELECT ${DECISION_COLUMNS} FROM {{read:audit_decisions}} FINAL
+     WHERE subject_id = {subject_id:String}
+       AND time >= fromUnixTimestamp64Milli({from_ms:Int64}) AND time < fromUnixTimestamp64Milli({to_ms:Int64})
+     ORDER BY time, decision_id LIMIT {limit:UInt32}`,
+    {
+      subject_id: subjectId,
+      ...periodParams({ from: query.from ?? new Date(0), to: query.to ?? END_OF_TIME }),
+      limit: limitParam(query.limit),
+    },
+  );
+}
+
+/** Decisions of a model (and version) in a period, oldest first. */
+export async function decisionsByModel(
+  ctx: QueryContext,
+  query: DecisionFilter & { limit?: number },
+): Promise<DecisionRow[]> {
+  return ctx.rows<DecisionRow>(
+    `SELECT ${DECISION_COLUMNS} FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}
+     ORDER BY time, decision_id LIMIT {limit:UInt32}`,
+    { ...decisionFilterParams(query), limit: limitParam(query.limit) },
+  );
+}
+
+/** Human-oversight coverage of the decisions a filter selects. */
+export interface OversightRates {
+  decisions: number;
+  /** Decisions with at least one oversight record of any action. */
+  reviewed: number;
+  /** Decisions with at least one `override`. */
+  overridden: number;
+  reviewRate: number;
+  overrideRate: number;
+  /** Oversight records per action (review, approve, override, reject, escalate). */
+  byAction: Record<string, number>;
+}
+
+/** Share of decisions reviewed and overridden by people. */
+export async function oversightRates(ctx: QueryContext, filter: DecisionFilter): Promise<OversightRates> {
+  const params = decisionFilterParams(filter);
+  const [totals] = await ctx.rows<{ decisions: string; reviewed: string; overridden: string }>(
+    `WITH d AS (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})
+     SELECT
+       (SELECT count() FROM d) AS decisions,
+       uniqExact(decision_id) AS reviewed,
+       uniqExactIf(decision_id, action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) AS overridden
+     FROM {{read:audit_oversight}} FINAL WHERE decision_id IN (SELECT decision_id FROM d)`,
+    params,
+  );
+  const actions = await ctx.rows<{ action: string; n: string }>(
+    `SELECT action, count() AS n FROM {{read:audit_oversight}} FINAL
+     WHERE decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})
+     GROUP BY action ORDER BY action`,
+    params,
+  );
+  const decisions = Number(totals?.decisions ?? 0);
+  const reviewed = Number(totals?.reviewed ?? 0);
+  const overridden = Number(totals?.overridden ?? 0);
+  return {
+    decisions,
+    reviewed,
+    overridden,
+    reviewRate: decisions === 0 ? 0 : reviewed / decisions,
+    overrideRate: decisions === 0 ? 0 : overridden / decisions,
+    byAction: Object.fromEntries(actions.map((row) => [row.action, Number(row.n)])),
+  };
+}
+
+/** Accuracy from ground-truth feedback (the latest feedback per decision counts). */
+export interface AccuracyStats {
+  decisions: number;
+  /** Decisions with feedback that says correct or incorrect. */
+  labelled: number;
+  correct: number;
+  incorrect: number;
+  /** correct / labelled, `null` without labels. */
+  accuracy: number | null;
+  /** incorrect / labelled, `null` without labels. */
+  errorRate: number | null;
+  /** Decisions whose span ended with status error (`STATUS_CODE_ERROR`, or `Error` as newer exporters write it). */
+  failed: number;
+}
+
+/** Accuracy and error rate of the decisions a filter selects. */
+export async function accuracy(ctx: QueryContext, filter: DecisionFilter): Promise<AccuracyStats> {
+  const [row] = await ctx.rows<{ decisions: string; failed: string; labelled: string; correct: string }>(
+    `WITH d AS (SELECT decision_id, status_code FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}),
+     f AS (
+       SELECT decision_id, argMax(correct, time) AS is_correct
+       FROM {{read:audit_feedback}} FINAL
+       WHERE decision_id IN (SELECT decision_id FROM d) AND correct IS NOT NULL
+       GROUP BY decision_id)
+     SELECT
+       (SELECT count() FROM d) AS decisions,
+       (SELECT countIf(status_code IN ('STATUS_CODE_ERROR', 'Error')) FROM d) AS failed,
+       count() AS labelled,
+       countIf(is_correct) AS correct
+     FROM f`,
+    decisionFilterParams(filter),
+  );
+  const labelled = Number(row?.labelled ?? 0);
+  const correct = Number(row?.correct ?? 0);
+  return {
+    decisions: Number(row?.decisions ?? 0),
+    labelled,
+    correct,
+    incorrect: labelled - correct,
+    accuracy: labelled === 0 ? null : correct / labelled,
+    errorRate: labelled === 0 ? null : (labelled - correct) / labelled,
+    failed: Number(row?.failed ?? 0),
+  };
+}
+
+/** Histogram and summary of decision confidence. */
+export interface ConfidenceDistribution {
+  decisions: number;
+  /** Decisions without a confidence value. */
+  missing: number;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  /** `buckets` equal-width bins over [0, 1]; values outside are clamped into the edge bins. */
+  buckets: { lower: number; upper: number; count: number }[];
+}
+
+/** Confidence distribution of the decisions a filter selects. */
+export async function confidenceDistribution(
+  ctx: QueryContext,
+  filter: DecisionFilter & { buckets?: number },
+): Promise<ConfidenceDistribution> {
+  const buckets = filter.buckets ?? 10;
+  if (!Number.isSafeInteger(buckets) || buckets < 1 || buckets > 1000) {
+    throw new StoreError('INVALID_ARGUMENT', 'buckets must be an integer in 1..1000');
+  }
+  const params = { ...decisionFilterParams(filter), buckets: String(buckets) };
+  const [summary] = await ctx.rows<{
+    n: string;
+    missing: string;
+    mean: number | null;
+    p50: number | null;
+    p90: number | null;
+  }>(
+    `SELECT count() AS n, countIf(confidence IS NULL) AS missing,
+       if(count(confidence) = 0, NULL, avg(confidence)) AS mean,
+       if(count(confidence) = 0, NULL, quantileExact(0.5)(confidence)) AS p50,
+       if(count(confidence) = 0, NULL, quantileExact(0.9)(confidence)) AS p90
+     FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}`,
+    params,
+  );
+  const counts = await ctx.rows<{ bucket: number; n: string }>(
+    `SELECT toUInt32(least(greatest(toInt64(floor(assumeNotNull(confidence) * {buckets:UInt32})), 0), toInt64({buckets:UInt32}) - 1)) AS bucket,
+       count() AS n
+     FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER} AND confidence IS NOT NULL
+     GROUP BY bucket ORDER BY bucket`,
+    params,
+  );
+  const byBucket = new Map(counts.map((row) => [Number(row.bucket), Number(row.n)]));
+  return {
+    decisions: Number(summary?.n ?? 0),
+    missing: Number(summary?.missing ?? 0),
+    mean: summary?.mean ?? null,
+    p50: summary?.p50 ?? null,
+    p90: summary?.p90 ?? null,
+    buckets: Array.from({ length: buckets }, (_, i) => ({
+      lower: i / buckets,
+      upper: (i + 1) / buckets,
+      count: byBucket.get(i) ?? 0,
+    })),
+  };
+}
+
+/** Outcome rates per fairness group and their disparity. */
+export interface FairnessDisparity {
+  groups: { group: string; decisions: number; outcomes: Record<string, number> }[];
+  /** Per outcome: rate in each group, and the spread between the lowest and highest rate. */
+  outcomes: {
+    outcome: string;
+    rates: Record<string, number>;
+    minRate: number;
+    maxRate: number;
+    /** maxRate − minRate (statistical parity difference). */
+    difference: number;
+    /** minRate / maxRate (disparate impact ratio; below 0.8 fails the four-fifths rule). `null` if maxRate is 0. */
+    ratio: number | null;
+  }[];
+}
+
+/** Outcome-rate disparity across `audit.fairness.group` values (decisions without a group are left out). */
+export async function fairnessDisparity(
+  ctx: QueryContext,
+  filter: DecisionFilter,
+): Promise<FairnessDisparity> {
+  const rows = await ctx.rows<{ fairness_group: string; outcome: string; n: string }>(
+    `SELECT fairness_group, outcome, count() AS n FROM {{read:audit_decisions}} FINAL
+     WHERE ${DECISION_FILTER} AND fairness_group != ''
+     GROUP BY fairness_group, outcome ORDER BY fairness_group, outcome`,
+    decisionFilterParams(filter),
+  );
+  const groups = new Map<string, Record<string, number>>();
+  const outcomeNames = new Set<string>();
+  for (const row of rows) {
+    const outcomes = groups.get(row.fairness_group) ?? {};
+    outcomes[row.outcome] = Number(row.n);
+    groups.set(row.fairness_group, outcomes);
+    outcomeNames.add(row.outcome);
+  }
+  const groupList = [...groups].map(([group, outcomes]) => ({
+    group,
+    decisions: Object.values(outcomes).reduce((a, b) => a + b, 0),
+    outcomes,
+  }));
+  return {
+    groups: groupList,
+    outcomes: [...outcomeNames].sort().map((outcome) => {
+      const rates = Object.fromEntries(
+        groupList.map((g) => [g.group, (g.outcomes[outcome] ?? 0) / g.decisions]),
+      );
+      const values = Object.values(rates);
+      const minRate = Math.min(...values);
+      const maxRate = Math.max(...values);
+      return {
+        outcome,
+        rates,
+        minRate,
+        maxRate,
+        difference: maxRate - minRate,
+        ratio: maxRate === 0 ? null : minRate / maxRate,
+      };
+    }),
+  };
+}

@@ -1,0 +1,24 @@
+/** Stable machine-readable codes of {@link StoreError}. */
+export type StoreErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INVALID_ARGUMENT'
+  | 'CONNECTION_FAILED'
+  | 'MIGRATION_FAILED'
+  | 'INSERT_FAILED'
+  | 'QUERY_FAILED'
+  | 'SINK_CLOSED'
+  | 'NOT_FOUND';
+
+/**
+ * Every failure this package reports. `code` is stable across releases; the underlying
+ * ClickHouse or chdb error, when there is one, is kept as `cause`.
+ */
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}

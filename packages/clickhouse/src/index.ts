@@ -1,0 +1,43 @@
+export { openStore, Store } from './store.ts';
+export type {
+  EmbeddedStoreOptions,
+  ResolvedRetention,
+  ResolvedStoreOptions,
+  RetentionPolicy,
+  ServerStoreOptions,
+  StoreOptions,
+} from './store-options.ts';
+export { DEFAULT_DATA_DIR, resolveStoreOptions } from './store-options.ts';
+export { StoreError } from './errors.ts';
+export type { StoreErrorCode } from './errors.ts';
+export { ClickHouseSink } from './clickhouse-sink.ts';
+export type { SinkOptions } from './clickhouse-sink.ts';
+export { spanRecordToTraceRow, traceRowToSpanRecord, TRACE_ROW_COLUMNS } from './trace-row.ts';
+export type { StoredTraceRow, TraceRow } from './trace-row.ts';
+export { MIGRATIONS, migrationStatements, bootstrapStatements, renderContext } from './migrations.ts';
+export type { Migration, MigrationResult } from './migrations.ts';
+export { rbacStatements } from './rbac.ts';
+export type { RbacOptions } from './rbac.ts';
+export type { TimelineEntry, TimelineEntryKind } from './decision-timeline.ts';
+export type {
+  AccuracyStats,
+  ConfidenceDistribution,
+  DecisionFilter,
+  DecisionRow,
+  FairnessDisparity,
+  OversightRates,
+} from './decision-queries.ts';
+export type { DeploymentSummary, ModelSummary, PeriodReport } from './period-report.ts';
+export { populationStabilityIndex } from './investigation-signals.ts';
+export type {
+  AdversarialQuery,
+  AdversarialSignals,
+  DegradationQuery,
+  DegradationSignal,
+  DriftQuery,
+  DriftSignal,
+} from './investigation-signals.ts';
+export { reportingDeadlineDays } from './incidents.ts';
+export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';
+export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
+export type { VerificationQuery } from './verification-spans.ts';

@@ -1,0 +1,318 @@
+import {
+  accuracy,
+  confidenceDistribution,
+  decisionFilterParams,
+  oversightRates,
+  DECISION_FILTER,
+  type AccuracyStats,
+  type DecisionFilter,
+  type OversightRates,
+} from './decision-queries.ts';
+import { StoreError } from './errors.ts';
+import { requireString, type QueryContext } from './query-context.ts';
+
+/** Two windows of one model to compare. */
+export interface DriftQuery {
+  modelId: string;
+  modelVersion?: string;
+  service?: string;
+  baseline: { from: Date; to: Date };
+  current: { from: Date; to: Date };
+  /** Confidence bins. @default 10 */
+  buckets?: number;
+}
+
+/** Population stability of confidence and outcomes, with the distributions as evidence. */
+export interface DriftSignal {
+  signal: 'drift';
+  /** PSI of the confidence histogram (`null` if either window has no confidence values). */
+  psiConfidence: number | null;
+  /** PSI of the outcome distribution (`null` if either window is empty). */
+  psiOutcome: number | null;
+  /** Conventional PSI bands: < 0.1 none, < 0.25 moderate, otherwise significant. */
+  level: 'none' | 'moderate' | 'significant';
+  evidence: {
+    baselineDecisions: number;
+    currentDecisions: number;
+    confidence: { lower: number; upper: number; baselineShare: number; currentShare: number }[];
+    outcomes: { outcome: string; baselineShare: number; currentShare: number }[];
+  };
+}
+
+/** Shares below this are floored so empty bins do not make PSI infinite. */
+const PSI_EPSILON = 1e-4;
+
+/** Population stability index Σ (a − e)·ln(a / e) over matching bins of two share vectors. */
+export function populationStabilityIndex(expected: readonly number[], actual: readonly number[]): number {
+  let psi = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = Math.max(expected[i] ?? 0, PSI_EPSILON);
+    const a = Math.max(actual[i] ?? 0, PSI_EPSILON);
+    psi += (a - e) * Math.log(a / e);
+  }
+  return psi;
+}
+
+function shares(counts: readonly number[]): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((n) => (total === 0 ? 0 : n / total));
+}
+
+async function outcomeCounts(ctx: QueryContext, filter: DecisionFilter): Promise<Map<string, number>> {
+  const rows = await ctx.rows<{ outcome: string; n: string }>(
+    `SELECT outcome, count() AS n FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER} GROUP BY outcome`,
+    decisionFilterParams(filter),
+  );
+  return new Map(rows.map((row) => [row.outcome, Number(row.n)]));
+}
+
+/** Drift of a model's confidence and outcome distributions from a baseline window to a current one. */
+export async function driftSignal(ctx: QueryContext, query: DriftQuery): Promise<DriftSignal> {
+  const base = {
+    modelId: requireString(query.modelId, 'modelId'),
+    modelVersion: query.modelVersion,
+    service: query.service,
+  };
+  const buckets = query.buckets ?? 10;
+  const baselineFilter = { ...base, ...query.baseline };
+  const currentFilter = { ...base, ...query.current };
+  const baseline = await confidenceDistribution(ctx, { ...baselineFilter, buckets });
+  const current = await confidenceDistribution(ctx, { ...currentFilter, buckets });
+  const baselineOutcomes = await outcomeCounts(ctx, baselineFilter);
+  const currentOutcomes = await outcomeCounts(ctx, currentFilter);
+
+  const baselineConfidence = shares(baseline.buckets.map((b) => b.count));
+  const currentConfidence = shares(current.buckets.map((b) => b.count));
+  const hasConfidence = baseline.buckets.some((b) => b.count > 0) && current.buckets.some((b) => b.count > 0);
+  const outcomeNames = [...new Set([...baselineOutcomes.keys(), ...currentOutcomes.keys()])].sort();
+  const baselineOutcomeShares = shares(outcomeNames.map((o) => baselineOutcomes.get(o) ?? 0));
+  const currentOutcomeShares = shares(outcomeNames.map((o) => currentOutcomes.get(o) ?? 0));
+  const hasOutcomes = baseline.decisions > 0 && current.decisions > 0;
+
+  const psiConfidence = hasConfidence
+    ? populationStabilityIndex(baselineConfidence, currentConfidence)
+    : null;
+  const psiOutcome = hasOutcomes
+    ? populationStabilityIndex(baselineOutcomeShares, currentOutcomeShares)
+    : null;
+  const worst = Math.max(psiConfidence ?? 0, psiOutcome ?? 0);
+  return {
+    signal: 'drift',
+    psiConfidence,
+    psiOutcome,
+    level: worst >= 0.25 ? 'significant' : worst >= 0.1 ? 'moderate' : 'none',
+    evidence: {
+      baselineDecisions: baseline.decisions,
+      currentDecisions: current.decisions,
+      confidence: baseline.buckets.map((b, i) => ({
+        lower: b.lower,
+        upper: b.upper,
+        baselineShare: baselineConfidence[i] ?? 0,
+        currentShare: currentConfidence[i] ?? 0,
+      })),
+      outcomes: outcomeNames.map((outcome, i) => ({
+        outcome,
+        baselineShare: baselineOutcomeShares[i] ?? 0,
+        currentShare: currentOutcomeShares[i] ?? 0,
+      })),
+    },
+  };
+}
+
+/** A deployment (by id) or a model and instant to look around. */
+export interface DegradationQuery {
+  deploymentId?: string;
+  modelId?: string;
+  at?: Date;
+  /** Window length before and after. @default 7 days */
+  windowMs?: number;
+  /** Rate increase that counts as degradation. @default 0.05 */
+  threshold?: number;
+}
+
+/** Override and error rates before and after a deployment. */
+export interface DegradationSignal {
+  signal: 'degradation';
+  degraded: boolean;
+  modelId: string;
+  deploymentId: string;
+  at: string;
+  /** after − before (`null` when a side has no data). */
+  overrideRateDelta: number;
+  errorRateDelta: number | null;
+  evidence: {
+    before: { from: string; to: string; oversight: OversightRates; accuracy: AccuracyStats };
+    after: { from: string; to: string; oversight: OversightRates; accuracy: AccuracyStats };
+  };
+}
+
+/** Did override or error rates rise after a deployment? */
+export async function degradationSignal(
+  ctx: QueryContext,
+  query: DegradationQuery,
+): Promise<DegradationSignal> {
+  const windowMs = query.windowMs ?? 7 * 86_400_000;
+  const threshold = query.threshold ?? 0.05;
+  if (!(windowMs > 0) || !(threshold >= 0))
+    throw new StoreError('INVALID_ARGUMENT', 'windowMs and threshold must be positive');
+  let modelId = query.modelId ?? '';
+  let at = query.at;
+  let deploymentId = '';
+  if (query.deploymentId !== undefined) {
+    const [deployment] = await ctx.rows<{ modelId: string; atMs: string; deploymentId: string }>(
+      `SELECT model_id AS modelId, toString(toUnixTimestamp64Milli(time)) AS atMs, deployment_id AS deploymentId
+       FROM {{read:audit_deployments}} FINAL WHERE deployment_id = {deployment_id:String}
+       ORDER BY time LIMIT 1`,
+      { deployment_id: requireString(query.deploymentId, 'deploymentId') },
+    );
+    if (deployment === undefined)
+      throw new StoreError('NOT_FOUND', `no deployment ${JSON.stringify(query.deploymentId)}`);
+    modelId = deployment.modelId;
+    at = new Date(Number(deployment.atMs));
+    deploymentId = deployment.deploymentId;
+  }
+  if (modelId === '' || at === undefined) {
+    throw new StoreError('INVALID_ARGUMENT', 'give deploymentId, or modelId and at');
+  }
+  const before = { modelId, from: new Date(at.getTime() - windowMs), to: at };
+  const after = { modelId, from: at, to: new Date(at.getTime() + windowMs) };
+  const window = async (filter: typeof before) => ({
+    from: filter.from.toISOString(),
+    to: filter.to.toISOString(),
+    oversight: await oversightRates(ctx, filter),
+    accuracy: await accuracy(ctx, filter),
+  });
+  const b = await window(before);
+  const a = await window(after);
+  const overrideRateDelta = a.oversight.overrideRate - b.oversight.overrideRate;
+  const errorRateDelta =
+    a.accuracy.errorRate === null || b.accuracy.errorRate === null
+      ? null
+      : a.accuracy.errorRate - b.accuracy.errorRate;
+  return {
+    signal: 'degradation',
+    degraded: overrideRateDelta > threshold || (errorRateDelta !== null && errorRateDelta > threshold),
+    modelId,
+    deploymentId,
+    at: at.toISOString(),
+    overrideRateDelta,
+    errorRateDelta,
+    evidence: { before: b, after: a },
+  };
+}
+
+/** Which decisions to search for adversarial patterns, and how sensitive to be. */
+export interface AdversarialQuery extends DecisionFilter {
+  /** Decision threshold of the model. @default 0.5 */
+  threshold?: number;
+  /** |confidence − threshold| at most this counts as near the threshold. @default 0.02 */
+  band?: number;
+  /** Burst window. @default 60 seconds */
+  burstWindowSeconds?: number;
+  /** Near-threshold decisions of one actor in one window that make a burst. @default 10 */
+  minBurst?: number;
+  /** Decisions of one actor on the same input hash that count as probing. @default 5 */
+  minRepeats?: number;
+}
+
+/** Adversarial patterns, each with the decisions that show it. */
+export interface AdversarialSignals {
+  signal: 'adversarial';
+  nearThresholdBursts: {
+    actorId: string;
+    windowStart: string;
+    decisions: number;
+    meanDistance: number;
+    /** Up to 20 example decisions. */
+    decisionIds: string[];
+  }[];
+  repeatedInputs: {
+    actorId: string;
+    inputHash: string;
+    decisions: number;
+    distinctOutcomes: number;
+    firstUnixNano: string;
+    lastUnixNano: string;
+    decisionIds: string[];
+  }[];
+}
+
+/** Bursts of near-threshold confidence and actors repeating the same input. */
+export async function adversarialSignals(
+  ctx: QueryContext,
+  query: AdversarialQuery,
+): Promise<AdversarialSignals> {
+  const threshold = query.threshold ?? 0.5;
+  const band = query.band ?? 0.02;
+  const windowSeconds = query.burstWindowSeconds ?? 60;
+  const minBurst = query.minBurst ?? 10;
+  const minRepeats = query.minRepeats ?? 5;
+  for (const [name, value] of Object.entries({ windowSeconds, minBurst, minRepeats })) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new StoreError('INVALID_ARGUMENT', `${name} must be a positive integer`);
+  }
+  if (!Number.isFinite(threshold) || !Number.isFinite(band) || band < 0) {
+    throw new StoreError('INVALID_ARGUMENT', 'threshold and band must be finite numbers');
+  }
+  const params = {
+    ...decisionFilterParams(query),
+    threshold: String(threshold),
+    band: String(band),
+    window_s: String(windowSeconds),
+    min_burst: String(minBurst),
+    min_repeats: String(minRepeats),
+  };
+  const bursts = await ctx.rows<{
+    actorId: string;
+    windowStartMs: string;
+    decisions: string;
+    meanDistance: number;
+    decisionIds: string[];
+  }>(
+    `SELECT actor_id AS actorId,
+       toString(toUnixTimestamp64Milli(toStartOfInterval(time, toIntervalSecond({window_s:UInt32})))) AS windowStartMs,
+       count() AS decisions, avg(abs(assumeNotNull(confidence) - {threshold:Float64})) AS meanDistance,
+       arraySort(groupArray(20)(decision_id)) AS decisionIds
+     FROM {{read:audit_decisions}} FINAL
+     WHERE ${DECISION_FILTER} AND confidence IS NOT NULL
+       AND abs(assumeNotNull(confidence) - {threshold:Float64}) <= {band:Float64}
+     GROUP BY actorId, windowStartMs
+     HAVING count() >= {min_burst:UInt32}
+     ORDER BY decisions DESC, actorId, windowStartMs LIMIT 100`,
+    params,
+  );
+  const repeats = await ctx.rows<{
+    actorId: string;
+    inputHash: string;
+    decisions: string;
+    distinctOutcomes: string;
+    firstUnixNano: string;
+    lastUnixNano: string;
+    decisionIds: string[];
+  }>(
+    `SELECT actor_id AS actorId, input_hash AS inputHash, count() AS decisions, uniqExact(outcome) AS distinctOutcomes,
+       toString(toUnixTimestamp64Nano(min(time))) AS firstUnixNano, toString(toUnixTimestamp64Nano(max(time))) AS lastUnixNano,
+       arraySort(groupArray(20)(decision_id)) AS decisionIds
+     FROM {{read:audit_decisions}} FINAL
+     WHERE ${DECISION_FILTER} AND input_hash != '' AND actor_id != ''
+     GROUP BY actor_id, input_hash
+     HAVING count() >= {min_repeats:UInt32}
+     ORDER BY decisions DESC, actorId, inputHash LIMIT 100`,
+    params,
+  );
+  return {
+    signal: 'adversarial',
+    nearThresholdBursts: bursts.map((row) => ({
+      actorId: row.actorId,
+      windowStart: new Date(Number(row.windowStartMs)).toISOString(),
+      decisions: Number(row.decisions),
+      meanDistance: row.meanDistance,
+      decisionIds: row.decisionIds,
+    })),
+    repeatedInputs: repeats.map((row) => ({
+      ...row,
+      decisions: Number(row.decisions),
+      distinctOutcomes: Number(row.distinctOutcomes),
+    })),
+  };
+}

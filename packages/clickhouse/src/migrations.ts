@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { StoreError } from './errors.ts';
+import {
+  quoteIdentifier,
+  readSqlFile,
+  renderSql,
+  storageTableName,
+  type RenderContext,
+} from './sql-template.ts';
+
+/** A table this package owns; on a cluster it becomes Replicated `<name>_local` + Distributed `<name>`. */
+interface TableStep {
+  kind: 'table';
+  name: string;
+  file: string;
+  /** Distributed sharding key: rows that are read together land on one shard. */
+  shardingKey: string;
+}
+
+/** A view or materialized view (created once per node, never distributed). */
+interface ObjectStep {
+  kind: 'object';
+  file: string;
+}
+
+/** One versioned migration. Every statement is idempotent (`IF NOT EXISTS`). */
+export interface Migration {
+  version: number;
+  name: string;
+  steps: readonly (TableStep | ObjectStep)[];
+}
+
+const MIGRATIONS_TABLE: TableStep = {
+  kind: 'table',
+  name: 'decisiontrail_migrations',
+  file: 'migrations-table.sql',
+  shardingKey: 'version',
+};
+
+/** Every migration, in order. Append only: a shipped migration never changes. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'otel_traces',
+    steps: [
+      { kind: 'table', name: 'otel_traces', file: 'otel-traces.sql', shardingKey: 'cityHash64(TraceId)' },
+      {
+        kind: 'table',
+        name: 'otel_traces_trace_id_ts',
+        file: 'otel-traces-trace-id-ts.sql',
+        shardingKey: 'cityHash64(TraceId)',
+      },
+      { kind: 'object', file: 'otel-traces-trace-id-ts-mv.sql' },
+    ],
+  },
+  {
+    version: 2,
+    name: 'audit_tables',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_decisions',
+        file: 'audit-decisions.sql',
+        shardingKey: 'cityHash64(trace_id)',
+      },
+      { kind: 'object', file: 'audit-decisions-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_oversight',
+        file: 'audit-oversight.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-oversight-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_feedback',
+        file: 'audit-feedback.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-feedback-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_deployments',
+        file: 'audit-deployments.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-deployments-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_checkpoints',
+        file: 'audit-checkpoints.sql',
+        shardingKey: 'cityHash64(stream)',
+      },
+      { kind: 'object', file: 'audit-checkpoints-mv.sql' },
+    ],
+  },
+  {
+    version: 3,
+    name: 'product_tables',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_incidents',
+        file: 'audit-incidents.sql',
+        shardingKey: 'cityHash64(incident_id)',
+      },
+      {
+        kind: 'table',
+        name: 'audit_quarantine',
+        file: 'audit-quarantine.sql',
+        shardingKey: 'cityHash64(span_id)',
+      },
+      {
+        kind: 'table',
+        name: 'audit_erasures',
+        file: 'audit-erasures.sql',
+        shardingKey: 'cityHash64(subject_id)',
+      },
+    ],
+  },
+  {
+    version: 4,
+    name: 'investigation_views',
+    steps: [{ kind: 'object', file: 'decision-timeline.sql' }],
+  },
+];
+
+const ALL_TABLES: ReadonlySet<string> = new Set(
+  [MIGRATIONS_TABLE, ...MIGRATIONS.flatMap((m) => m.steps)].flatMap((s) =>
+    s.kind === 'table' ? [s.name] : [],
+  ),
+);
+
+/** Build the render context for a database/cluster/retention. */
+export function renderContext(options: Omit<RenderContext, 'tables'>): RenderContext {
+  return { ...options, tables: ALL_TABLES };
+}
+
+function stepStatements(step: TableStep | ObjectStep, context: RenderContext): string[] {
+  const statement = renderSql(readSqlFile(step.file), context);
+  if (step.kind === 'object' || context.cluster === undefined) {
+    return [statement];
+  }
+  const db = quoteIdentifier(context.database);
+  const local = storageTableName(step.name, context);
+  return [
+    statement,
+    `CREATE TABLE IF NOT EXISTS ${db}.${quoteIdentifier(step.name)} ON CLUSTER ${quoteIdentifier(context.cluster)} ` +
+      `AS ${db}.${quoteIdentifier(local)} ` +
+      `ENGINE = Distributed(${quoteIdentifier(context.cluster)}, ${db}, ${quoteIdentifier(local)}, ${step.shardingKey})`,
+  ];
+}
+
+/**
+ * The DDL of one migration for single-node or cluster mode, in execution order. Exposed so cluster
+ * DDL can be reviewed (and is validated by the engine's parser in tests) without a cluster.
+ */
+export function migrationStatements(migration: Migration, context: RenderContext): string[] {
+  const statements = migration.steps.flatMap((step) => stepStatements(step, context));
+  if (migration.version === 1 && context.cluster === undefined) {
+    // Insert deduplication tokens work on non-replicated tables only with a window (replicated
+    // tables keep one by default). Settings are not part of the exporter's schema contract.
+    statements.push(
+      `ALTER TABLE ${quoteIdentifier(context.database)}.${quoteIdentifier('otel_traces')} ` +
+        'MODIFY SETTING non_replicated_deduplication_window = 1000',
+    );
+  }
+  return statements;
+}
+
+/** The statements that create the migrations table itself. */
+export function bootstrapStatements(context: RenderContext): string[] {
+  const statements = [
+    `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(context.database)}` +
+      (context.cluster === undefined ? '' : ` ON CLUSTER ${quoteIdentifier(context.cluster)}`),
+  ];
+  return [...statements, ...stepStatements(MIGRATIONS_TABLE, context)];
+}
+
+function checksum(statements: string[]): string {
+  return createHash('sha256').update(statements.join('\n;\n')).digest('hex');
+}
+
+/** What {@link runMigrations} did. */
+export interface MigrationResult {
+  /** Versions applied by this run. */
+  applied: number[];
+  /** Latest version now present. */
+  current: number;
+}
+
+/**
+ * Applies every migration not yet recorded, in order, and records each one. Safe to run
+ * concurrently with itself and repeatedly: statements are idempotent and the record is a
+ * ReplacingMergeTree keyed on the version.
+ */
+export async function runMigrations(
+  client: ClickHouseClient,
+  context: RenderContext,
+): Promise<MigrationResult> {
+  try {
+    for (const statement of bootstrapStatements(context)) {
+      await client.command({ query: statement });
+    }
+    const table = `${quoteIdentifier(context.database)}.${quoteIdentifier('decisiontrail_migrations')}`;
+    const done = await client.query({
+      query: `SELECT DISTINCT version FROM ${table}`,
+      format: 'JSONEachRow',
+    });
+    const appliedBefore = new Set((await done.json<{ version: number }>()).map((row) => Number(row.version)));
+    const applied: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (appliedBefore.has(migration.version)) continue;
+      const statements = migrationStatements(migration, context);
+      for (const statement of statements) {
+        await client.command({ query: statement });
+      }
+      await client.insert({
+        table,
+        values: [
+          {
+            version: migration.version,
+            name: migration.name,
+            checksum: checksum(statements),
+            applied_at: Date.now(),
+          },
+        ],
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: '' },
+      });
+      applied.push(migration.version);
+    }
+    return { applied, current: Math.max(0, ...MIGRATIONS.map((m) => m.version)) };
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError('MIGRATION_FAILED', `schema migration failed: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}

@@ -1,0 +1,266 @@
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { createStoreClient } from './client-factory.ts';
+import { ClickHouseSink, type SinkOptions } from './clickhouse-sink.ts';
+import {
+  accuracy,
+  confidenceDistribution,
+  decisionsByModel,
+  fairnessDisparity,
+  oversightRates,
+  subjectDecisions,
+  type AccuracyStats,
+  type ConfidenceDistribution,
+  type DecisionFilter,
+  type DecisionRow,
+  type FairnessDisparity,
+  type OversightRates,
+} from './decision-queries.ts';
+import { decisionTimeline, type TimelineEntry } from './decision-timeline.ts';
+import { StoreError } from './errors.ts';
+import {
+  createIncident,
+  deleteIncident,
+  getIncident,
+  listIncidents,
+  updateIncident,
+  type Incident,
+  type IncidentStatus,
+  type IncidentUpdate,
+  type NewIncident,
+} from './incidents.ts';
+import {
+  adversarialSignals,
+  degradationSignal,
+  driftSignal,
+  type AdversarialQuery,
+  type AdversarialSignals,
+  type DegradationQuery,
+  type DegradationSignal,
+  type DriftQuery,
+  type DriftSignal,
+} from './investigation-signals.ts';
+import { renderContext, runMigrations, type MigrationResult } from './migrations.ts';
+import { periodReport, type PeriodReport } from './period-report.ts';
+import {
+  listErasures,
+  listQuarantine,
+  quarantineSpans,
+  recordErasure,
+  type ErasureRecord,
+  type QuarantinedSpan,
+  type QuarantineEntry,
+} from './quarantine-and-erasure.ts';
+import { QueryContext } from './query-context.ts';
+import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
+import { spansForVerification, type VerificationQuery } from './verification-spans.ts';
+
+/**
+ * The audit store: schema, sink and every investigation query over one ClickHouse (embedded or
+ * server). Every query binds its inputs as parameters. Obtain one with {@link openStore}.
+ */
+export class Store {
+  /** The underlying official client (for advanced use; prefer the methods). */
+  readonly client: ClickHouseClient;
+  readonly options: ResolvedStoreOptions;
+  readonly #ctx: QueryContext;
+  readonly #sinks = new Set<ClickHouseSink>();
+
+  private constructor(client: ClickHouseClient, options: ResolvedStoreOptions) {
+    this.client = client;
+    this.options = options;
+    this.#ctx = new QueryContext(
+      client,
+      renderContext({
+        database: options.database,
+        cluster: options.kind === 'server' ? options.cluster : undefined,
+        retention: options.retention,
+      }),
+    );
+  }
+
+  /** Connects, and (unless `migrate: false`) applies pending migrations. */
+  static async open(options: StoreOptions = {}): Promise<Store> {
+    const resolved = resolveStoreOptions(options);
+    const client = createStoreClient(resolved);
+    const store = new Store(client, resolved);
+    try {
+      const ping = await client.ping();
+      if (!ping.success) {
+        throw new StoreError('CONNECTION_FAILED', `ClickHouse is not reachable: ${ping.error.message}`, {
+          cause: ping.error,
+        });
+      }
+      if (resolved.migrate) await store.migrate();
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+    return store;
+  }
+
+  /** Applies pending migrations (idempotent; also run at open). */
+  async migrate(): Promise<MigrationResult> {
+    return runMigrations(this.client, this.#ctx.render);
+  }
+
+  /** A batching, idempotent, backpressured writer into `otel_traces`. Closed with the store. */
+  createSink(options?: SinkOptions): ClickHouseSink {
+    const settings: ClickHouseSettings =
+      this.options.kind === 'server' && this.options.asyncInsert
+        ? { async_insert: 1, wait_for_async_insert: 1, async_insert_deduplicate: 1 }
+        : {};
+    const sink = new ClickHouseSink(this.client, `${this.options.database}.otel_traces`, settings, options);
+    this.#sinks.add(sink);
+    return sink;
+  }
+
+  /** Writes spans in one batch (no buffering); prefer a sink for streams of spans. */
+  async insertSpans(records: readonly SpanRecord[]): Promise<void> {
+    const sink = this.createSink({
+      maxBatchSize: Math.max(1, records.length),
+      maxBufferedRows: Math.max(1, records.length),
+    });
+    try {
+      await sink.write(records);
+    } finally {
+      await sink.close();
+      this.#sinks.delete(sink);
+    }
+  }
+
+  /** See {@link decisionTimeline}. */
+  decisionTimeline(query: { decisionId?: string; traceId?: string }): Promise<TimelineEntry[]> {
+    return decisionTimeline(this.#ctx, query);
+  }
+
+  /** Decisions about one data subject (GDPR access request). */
+  subjectDecisions(query: {
+    subjectId: string;
+    from?: Date;
+    to?: Date;
+    limit?: number;
+  }): Promise<DecisionRow[]> {
+    return subjectDecisions(this.#ctx, query);
+  }
+
+  /** Decisions by model, version and period. */
+  decisions(query: DecisionFilter & { limit?: number }): Promise<DecisionRow[]> {
+    return decisionsByModel(this.#ctx, query);
+  }
+
+  /** Review and override rates. */
+  oversightRates(filter: DecisionFilter): Promise<OversightRates> {
+    return oversightRates(this.#ctx, filter);
+  }
+
+  /** Accuracy and error rate from feedback. */
+  accuracy(filter: DecisionFilter): Promise<AccuracyStats> {
+    return accuracy(this.#ctx, filter);
+  }
+
+  /** Confidence histogram and summary. */
+  confidenceDistribution(filter: DecisionFilter & { buckets?: number }): Promise<ConfidenceDistribution> {
+    return confidenceDistribution(this.#ctx, filter);
+  }
+
+  /** Outcome-rate disparity across fairness groups. */
+  fairnessDisparity(filter: DecisionFilter): Promise<FairnessDisparity> {
+    return fairnessDisparity(this.#ctx, filter);
+  }
+
+  /** The EU AI Act period report for a model (or every model) over `[from, to)`. */
+  periodReport(filter: DecisionFilter): Promise<PeriodReport> {
+    return periodReport(this.#ctx, filter);
+  }
+
+  /** Drift of confidence and outcome distributions against a baseline window (PSI). */
+  driftSignal(query: DriftQuery): Promise<DriftSignal> {
+    return driftSignal(this.#ctx, query);
+  }
+
+  /** Change of override and error rates around a deployment. */
+  degradationSignal(query: DegradationQuery): Promise<DegradationSignal> {
+    return degradationSignal(this.#ctx, query);
+  }
+
+  /** Near-threshold confidence bursts and actors repeating the same input. */
+  adversarialSignals(query: AdversarialQuery): Promise<AdversarialSignals> {
+    return adversarialSignals(this.#ctx, query);
+  }
+
+  /** Opens an incident. */
+  createIncident(input: NewIncident): Promise<Incident> {
+    return createIncident(this.#ctx, input);
+  }
+
+  /** The current version of an incident or `null`. */
+  getIncident(incidentId: string): Promise<Incident | null> {
+    return getIncident(this.#ctx, incidentId);
+  }
+
+  /** Incidents, newest first. */
+  listIncidents(query?: {
+    status?: IncidentStatus;
+    modelId?: string;
+    decisionId?: string;
+  }): Promise<Incident[]> {
+    return listIncidents(this.#ctx, query);
+  }
+
+  /** Changes an incident (new version). */
+  updateIncident(incidentId: string, update: IncidentUpdate): Promise<Incident> {
+    return updateIncident(this.#ctx, incidentId, update);
+  }
+
+  /** Deletes an incident (tombstone version). */
+  deleteIncident(incidentId: string): Promise<void> {
+    return deleteIncident(this.#ctx, incidentId);
+  }
+
+  /** Stores refused spans in `audit_quarantine`. */
+  quarantine(entries: readonly QuarantineEntry[]): Promise<void> {
+    return quarantineSpans(this.#ctx, entries);
+  }
+
+  /** Quarantined spans, newest first. */
+  listQuarantine(query?: { code?: string; limit?: number }): Promise<QuarantinedSpan[]> {
+    return listQuarantine(this.#ctx, query);
+  }
+
+  /** Records an erasure tombstone (the CLI's `erase`). */
+  recordErasure(input: {
+    subjectId: string;
+    keyIds?: string[];
+    requestedBy?: string;
+    reason?: string;
+    erasedAt?: Date;
+  }): Promise<ErasureRecord> {
+    return recordErasure(this.#ctx, input);
+  }
+
+  /** Erasure tombstones. */
+  listErasures(query?: { subjectId?: string }): Promise<ErasureRecord[]> {
+    return listErasures(this.#ctx, query);
+  }
+
+  /** Stored spans of integrity streams as SpanRecords, for the verifier. */
+  spansForVerification(query?: VerificationQuery): Promise<SpanRecord[]> {
+    return spansForVerification(this.#ctx, query);
+  }
+
+  /** Flushes every sink and closes the connection (on the embedded engine, frees the data directory). */
+  async close(): Promise<void> {
+    try {
+      await Promise.all([...this.#sinks].map((sink) => sink.close()));
+    } finally {
+      this.#sinks.clear();
+      await this.client.close();
+    }
+  }
+}
+
+/** Opens the store: embedded by default (`./.decisiontrail/data`), or a server with `{ kind: 'server', url }`. */
+export function openStore(options: StoreOptions = {}): Promise<Store> {
+  return Store.open(options);
+}

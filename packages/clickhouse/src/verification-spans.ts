@@ -1,0 +1,41 @@
+import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { END_OF_TIME, requireString, type QueryContext } from './query-context.ts';
+import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
+
+/** Which stored spans to hand to the verifier. */
+export interface VerificationQuery {
+  /** Span start at or after (default: the beginning). */
+  from?: Date;
+  /** Span start before (default: no limit). */
+  to?: Date;
+  /** One integrity stream; default every stream. */
+  stream?: string;
+}
+
+/**
+ * Stored spans that carry an integrity stream (leaves and checkpoints), as SpanRecords in stream
+ * and sequence order, one per span id even if a span was delivered twice. This is what
+ * `decisiontrail verify` recomputes leaves and checkpoints from.
+ */
+export async function spansForVerification(
+  ctx: QueryContext,
+  query: VerificationQuery = {},
+): Promise<SpanRecord[]> {
+  const rows = await ctx.rows<StoredTraceRow>(
+    `SELECT ${TRACE_ROW_COLUMNS}
+     FROM {{read:otel_traces}}
+     WHERE SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] != ''
+       AND ({stream:String} = '' OR SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] = {stream:String})
+       AND Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64})
+       AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
+     ORDER BY SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
+       toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]), Timestamp, SpanId
+     LIMIT 1 BY TraceId, SpanId`,
+    {
+      stream: requireString(query.stream ?? '', 'stream'),
+      from_ms: String((query.from ?? new Date(0)).getTime()),
+      to_ms: String((query.to ?? END_OF_TIME).getTime()),
+    },
+  );
+  return rows.map(traceRowToSpanRecord);
+}
