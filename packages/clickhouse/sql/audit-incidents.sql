@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS {{table:audit_incidents}} {{cluster}} (
     model_version LowCardinality(String) CODEC(ZSTD(1)),
     decision_ids Array(String) CODEC(ZSTD(1)),
     occurred_at DateTime64(3) CODEC(Delta(8), ZSTD(1)),
+    window_from Nullable(DateTime64(3)),
+    window_to Nullable(DateTime64(3)),
     report_deadline DateTime64(3) CODEC(Delta(8), ZSTD(1)),
     reported_at Nullable(DateTime64(3)),
     updated_by String CODEC(ZSTD(1))

@@ -29,8 +29,12 @@ export interface Incident {
   modelId: string;
   modelVersion: string;
   decisionIds: string[];
-  /** When the incident happened (or became known). */
+  /** When the incident happened or became known: the start of the Art. 73 reporting clock. */
   occurredAt: Date;
+  /** Start of the affected window of decisions, if known. */
+  windowFrom: Date | null;
+  /** End of the affected window of decisions, if known. */
+  windowTo: Date | null;
   /** Art. 73 reporting deadline: occurredAt + 10 days (death), 2 days (critical infrastructure, widespread infringement) or 15 days. */
   reportDeadline: Date;
   reportedAt: Date | null;
@@ -49,6 +53,8 @@ export interface NewIncident {
   decisionIds?: string[];
   /** @default now */
   occurredAt?: Date;
+  windowFrom?: Date | null;
+  windowTo?: Date | null;
   updatedBy?: string;
 }
 
@@ -87,7 +93,7 @@ function validate(incident: Omit<Incident, 'version' | 'createdAt' | 'updatedAt'
   if (!Array.isArray(incident.decisionIds) || incident.decisionIds.some((id) => typeof id !== 'string')) {
     throw new StoreError('INVALID_ARGUMENT', 'decisionIds must be an array of strings');
   }
-  for (const date of [incident.occurredAt, incident.reportedAt]) {
+  for (const date of [incident.occurredAt, incident.reportedAt, incident.windowFrom, incident.windowTo]) {
     if (date !== null && !(date instanceof Date && Number.isFinite(date.getTime()))) {
       throw new StoreError('INVALID_ARGUMENT', 'dates must be valid Date objects');
     }
@@ -108,6 +114,8 @@ interface IncidentRow {
   modelVersion: string;
   decisionIds: string[];
   occurredAt: string;
+  windowFrom: string | null;
+  windowTo: string | null;
   reportDeadline: string;
   reportedAt: string | null;
   updatedBy: string;
@@ -118,6 +126,8 @@ const INCIDENT_COLUMNS = `
   toString(toUnixTimestamp64Milli(created_at)) AS createdAt, toString(toUnixTimestamp64Milli(updated_at)) AS updatedAt,
   title, description, severity, category, status, model_id AS modelId, model_version AS modelVersion,
   decision_ids AS decisionIds, toString(toUnixTimestamp64Milli(occurred_at)) AS occurredAt,
+  if(window_from IS NULL, NULL, toString(toUnixTimestamp64Milli(assumeNotNull(window_from)))) AS windowFrom,
+  if(window_to IS NULL, NULL, toString(toUnixTimestamp64Milli(assumeNotNull(window_to)))) AS windowTo,
   toString(toUnixTimestamp64Milli(report_deadline)) AS reportDeadline,
   if(reported_at IS NULL, NULL, toString(toUnixTimestamp64Milli(assumeNotNull(reported_at)))) AS reportedAt,
   updated_by AS updatedBy`;
@@ -130,6 +140,8 @@ function fromRow(row: IncidentRow): Incident {
     createdAt: date(row.createdAt),
     updatedAt: date(row.updatedAt),
     occurredAt: date(row.occurredAt),
+    windowFrom: row.windowFrom === null ? null : date(row.windowFrom),
+    windowTo: row.windowTo === null ? null : date(row.windowTo),
     reportDeadline: date(row.reportDeadline),
     reportedAt: row.reportedAt === null ? null : date(row.reportedAt),
   };
@@ -152,6 +164,8 @@ async function writeVersion(ctx: QueryContext, incident: Incident, deleted: bool
       model_version: incident.modelVersion,
       decision_ids: incident.decisionIds,
       occurred_at: dateToDateTime64(incident.occurredAt),
+      window_from: incident.windowFrom === null ? null : dateToDateTime64(incident.windowFrom),
+      window_to: incident.windowTo === null ? null : dateToDateTime64(incident.windowTo),
       report_deadline: dateToDateTime64(incident.reportDeadline),
       reported_at: incident.reportedAt === null ? null : dateToDateTime64(incident.reportedAt),
       updated_by: incident.updatedBy,
@@ -177,6 +191,8 @@ export async function createIncident(ctx: QueryContext, input: NewIncident): Pro
     modelVersion: input.modelVersion ?? '',
     decisionIds: input.decisionIds ?? [],
     occurredAt,
+    windowFrom: input.windowFrom ?? null,
+    windowTo: input.windowTo ?? null,
     reportDeadline: new Date(occurredAt.getTime() + reportingDeadlineDays(input.category) * DAY_MS),
     reportedAt: null,
     updatedBy: input.updatedBy ?? '',
