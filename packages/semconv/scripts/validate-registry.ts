@@ -122,6 +122,7 @@ export function validateRegistry(input: RegistryInput): Registry {
 
   const manifest = validateManifest(input.manifestFile, input.manifest, report);
   const attributes = new Map<string, AttributeDefinition>();
+  const definedIn = new Map<string, string>();
   const rawGroups: { file: string; raw: unknown }[] = [];
   const rawSpans: { file: string; raw: unknown }[] = [];
 
@@ -135,14 +136,16 @@ export function validateRegistry(input: RegistryInput): Registry {
       if (!FILE_SECTIONS.has(section)) report(file, '', `unsupported section '${section}'`);
     }
     for (const raw of sectionItems(file, content, 'attributes', report)) {
-      const attribute = validateAttribute(file, raw, report);
-      if (attribute === undefined) continue;
-      const previous = attributes.get(attribute.key);
-      if (previous !== undefined) {
-        report(file, `attribute '${attribute.key}'`, `duplicate id: already defined in ${previous.file}`);
+      // Duplicates are found by key before anything else, so a second, broken definition is reported as such.
+      const key = isMap(raw) && isNonEmptyString(raw.key) ? raw.key : undefined;
+      const previous = key === undefined ? undefined : definedIn.get(key);
+      if (key !== undefined && previous !== undefined) {
+        report(file, `attribute '${key}'`, `duplicate id: already defined in ${previous}`);
         continue;
       }
-      attributes.set(attribute.key, attribute);
+      if (key !== undefined) definedIn.set(key, file);
+      const attribute = validateAttribute(file, raw, report);
+      if (attribute !== undefined) attributes.set(attribute.key, attribute);
     }
     for (const raw of sectionItems(file, content, 'attribute_groups', report)) rawGroups.push({ file, raw });
     for (const raw of sectionItems(file, content, 'spans', report)) rawSpans.push({ file, raw });

@@ -58,6 +58,19 @@ describe('registry validation', () => {
     );
   });
 
+  it('reports a duplicate even when the second definition is also broken', async () => {
+    const message = await errorOf({
+      'model/other.yaml': attributeFile(
+        '  - key: audit.decision.id\n    type: uuid\n    stability: development\n    examples: [x]',
+        'audit.again',
+        'audit.decision.id',
+      ),
+    });
+    expect(message).toContain(
+      "model/other.yaml: attribute 'audit.decision.id': duplicate id: already defined in model/base.yaml",
+    );
+  });
+
   it('rejects a missing brief', async () => {
     const message = await errorOf({
       'model/extra.yaml': attributeFile(
