@@ -133,7 +133,7 @@ describe('collector-config/*.yaml', () => {
     for (const attribute of AUDIT_CONDITION_ATTRIBUTES) {
       expect(spanConditions).toContain(`attributes["${attribute}"] != nil`);
     }
-    // A non-sampled decision cache would drop an audit span that arrives after its trace was judged.
+    // A non-sampled decision cache would make the backend drop late audit spans of judged traces for longer.
     expect(valueAt(sampling, 'decision_cache', 'non_sampled_cache_size')).toBe(0);
   });
 
