@@ -1,0 +1,189 @@
+import {
+  ATTR_AUDIT_ACTOR_ID,
+  ATTR_AUDIT_ACTOR_TYPE,
+  ATTR_AUDIT_DECISION_AUTOMATION,
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_DECISION_PURPOSE,
+  ATTR_AUDIT_DECISION_RISK_LEVEL,
+  ATTR_AUDIT_DECISION_TYPE,
+  ATTR_AUDIT_FAIRNESS_GROUP,
+  ATTR_AUDIT_INPUT_CAPTURE_MODE,
+  ATTR_AUDIT_INPUT_CIPHERTEXT,
+  ATTR_AUDIT_INPUT_CONTENT,
+  ATTR_AUDIT_INPUT_ENCRYPTION_KEY_ID,
+  ATTR_AUDIT_INPUT_HASH,
+  ATTR_AUDIT_INPUT_HASH_KEY_ID,
+  ATTR_AUDIT_INPUT_SIZE,
+  ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_TYPE,
+  ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_OUTPUT_CAPTURE_MODE,
+  ATTR_AUDIT_OUTPUT_CIPHERTEXT,
+  ATTR_AUDIT_OUTPUT_CONTENT,
+  ATTR_AUDIT_OUTPUT_ENCRYPTION_KEY_ID,
+  ATTR_AUDIT_OUTPUT_HASH,
+  ATTR_AUDIT_OUTPUT_HASH_KEY_ID,
+  ATTR_AUDIT_OUTPUT_SIZE,
+  ATTR_AUDIT_RECORD_TYPE,
+  ATTR_AUDIT_RETENTION_CLASS,
+  ATTR_AUDIT_SUBJECT_ID,
+  ATTR_SESSION_ID,
+  AUDIT_ACTOR_TYPE_VALUES,
+  AUDIT_DECISION_AUTOMATION_VALUES,
+  AUDIT_RECORD_TYPE_VALUES,
+} from '@decisiontrail/semconv';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { type AuditSettings, warnNoHmacKey } from './config.ts';
+import { encryptForSubject } from './privacy/subject-cipher.ts';
+import type {
+  AuditContextValues,
+  CaptureMode,
+  DecisionReference,
+  DecisionType,
+  ModelAuditConfig,
+  ModelType,
+} from './types.ts';
+import { uuidv7 } from './uuidv7.ts';
+
+/** What the start of a decision span needs to know about the model. */
+export interface DecisionModel {
+  modelId: string;
+  modelType: ModelType;
+  /** Known before the call only when configured; LLM instrumentation fills it from the response otherwise. */
+  version: string | undefined;
+  defaultDecisionType: DecisionType;
+}
+
+/** The per-model configuration in force for `modelId`. */
+export function modelConfigFor(settings: AuditSettings, modelId: string): ModelAuditConfig {
+  const specific = settings.models[modelId];
+  return specific ? { ...settings.defaultModel, ...specific } : settings.defaultModel;
+}
+
+/**
+ * Adds the `audit.*` start attributes of a decision span to `attributes`, including `audit.record.type` (the
+ * AuditSampler and the store key on it, so it must be present at span start) and a fresh decision id.
+ * Returns the decision id.
+ */
+export function addDecisionStartAttributes(
+  attributes: Attributes,
+  model: DecisionModel,
+  modelConfig: ModelAuditConfig,
+  auditContext: AuditContextValues,
+): string {
+  const decisionId = uuidv7();
+  attributes[ATTR_AUDIT_RECORD_TYPE] = AUDIT_RECORD_TYPE_VALUES.DECISION;
+  attributes[ATTR_AUDIT_DECISION_ID] = decisionId;
+  attributes[ATTR_AUDIT_DECISION_TYPE] = modelConfig.decisionType ?? model.defaultDecisionType;
+  attributes[ATTR_AUDIT_DECISION_AUTOMATION] =
+    modelConfig.automation ?? AUDIT_DECISION_AUTOMATION_VALUES.AUTOMATED;
+  attributes[ATTR_AUDIT_MODEL_ID] = modelConfig.modelId ?? model.modelId;
+  attributes[ATTR_AUDIT_MODEL_TYPE] = model.modelType;
+  const version = modelConfig.version ?? model.version;
+  if (version !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = version;
+  if (modelConfig.riskLevel !== undefined) attributes[ATTR_AUDIT_DECISION_RISK_LEVEL] = modelConfig.riskLevel;
+  const purpose = auditContext.purpose ?? modelConfig.purpose;
+  if (purpose !== undefined) attributes[ATTR_AUDIT_DECISION_PURPOSE] = purpose;
+  if (modelConfig.retentionClass !== undefined)
+    attributes[ATTR_AUDIT_RETENTION_CLASS] = modelConfig.retentionClass;
+  addContextAttributes(attributes, auditContext);
+  return decisionId;
+}
+
+/** Subject, actor, session and fairness group from the audit context. */
+export function addContextAttributes(attributes: Attributes, auditContext: AuditContextValues): void {
+  if (auditContext.subjectId !== undefined) attributes[ATTR_AUDIT_SUBJECT_ID] = auditContext.subjectId;
+  if (auditContext.actorId !== undefined) {
+    attributes[ATTR_AUDIT_ACTOR_ID] = auditContext.actorId;
+    attributes[ATTR_AUDIT_ACTOR_TYPE] = auditContext.actorType ?? AUDIT_ACTOR_TYPE_VALUES.USER;
+  }
+  if (auditContext.sessionId !== undefined) attributes[ATTR_SESSION_ID] = auditContext.sessionId;
+  if (auditContext.fairnessGroup !== undefined)
+    attributes[ATTR_AUDIT_FAIRNESS_GROUP] = auditContext.fairnessGroup;
+}
+
+const FIELD_ATTRIBUTES = {
+  input: {
+    hash: ATTR_AUDIT_INPUT_HASH,
+    hashKeyId: ATTR_AUDIT_INPUT_HASH_KEY_ID,
+    size: ATTR_AUDIT_INPUT_SIZE,
+    content: ATTR_AUDIT_INPUT_CONTENT,
+    ciphertext: ATTR_AUDIT_INPUT_CIPHERTEXT,
+    encryptionKeyId: ATTR_AUDIT_INPUT_ENCRYPTION_KEY_ID,
+    captureMode: ATTR_AUDIT_INPUT_CAPTURE_MODE,
+  },
+  output: {
+    hash: ATTR_AUDIT_OUTPUT_HASH,
+    hashKeyId: ATTR_AUDIT_OUTPUT_HASH_KEY_ID,
+    size: ATTR_AUDIT_OUTPUT_SIZE,
+    content: ATTR_AUDIT_OUTPUT_CONTENT,
+    ciphertext: ATTR_AUDIT_OUTPUT_CIPHERTEXT,
+    encryptionKeyId: ATTR_AUDIT_OUTPUT_ENCRYPTION_KEY_ID,
+    captureMode: ATTR_AUDIT_OUTPUT_CAPTURE_MODE,
+  },
+} as const;
+
+/**
+ * The text an input or output is hashed, redacted or encrypted as: strings as they are, anything else as JSON.
+ * A stable form matters because an auditor recomputes the HMAC from the original data.
+ */
+export function auditText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return '';
+  return JSON.stringify(value) ?? '';
+}
+
+/**
+ * Records one field under its capture mode. The HMAC is recorded in every mode but `none` when a key is configured;
+ * plain text leaves the process only in `full` mode, and in `redact` mode after redaction.
+ * `fullContentAttribute` names the GenAI attribute (`gen_ai.input.messages`) that carries `full` content of LLM calls.
+ */
+export function recordField(
+  target: Attributes,
+  field: 'input' | 'output',
+  text: string,
+  mode: CaptureMode,
+  settings: AuditSettings,
+  subjectId: string | undefined,
+  fullContentAttribute?: string,
+): void {
+  const names = FIELD_ATTRIBUTES[field];
+  target[names.size] = Buffer.byteLength(text, 'utf8');
+  if (mode === 'none') {
+    target[names.captureMode] = mode;
+    return;
+  }
+  const hasher = settings.hasher;
+  if (hasher) {
+    target[names.hash] = hasher.digest(text);
+    target[names.hashKeyId] = hasher.keyId;
+  }
+  switch (mode) {
+    case 'hash':
+      if (!hasher) {
+        warnNoHmacKey();
+        target[names.captureMode] = 'none';
+        return;
+      }
+      break;
+    case 'redact':
+      target[names.content] = settings.redactor.redact(text);
+      break;
+    case 'full':
+      target[fullContentAttribute ?? names.content] = text;
+      break;
+    case 'encrypt': {
+      const encrypted = encryptForSubject(settings.keyStore(), subjectId, text);
+      target[names.ciphertext] = encrypted.ciphertext;
+      target[names.encryptionKeyId] = encrypted.keyId;
+      break;
+    }
+  }
+  target[names.captureMode] = mode;
+}
+
+/** The serializable reference of a decision span. */
+export function referenceOf(span: Span, decisionId: string): DecisionReference {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return { decisionId, traceId, spanId, traceFlags };
+}

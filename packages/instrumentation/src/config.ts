@@ -1,0 +1,114 @@
+import { diag } from '@opentelemetry/api';
+import { resolve } from 'node:path';
+import { InstrumentationError } from './errors.ts';
+import { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';
+import { FileKeyStore, type KeyStore } from './privacy/key-store.ts';
+import { Redactor } from './privacy/redactor.ts';
+import type { AuditConfig, CaptureMode, DecisionReference, ModelAuditConfig } from './types.ts';
+
+/** {@link AuditConfig} with defaults and environment applied. */
+export interface AuditSettings {
+  /** Undefined when no HMAC key is configured: no hashes are recorded then. */
+  hasher: HmacHasher | undefined;
+  captureInput: CaptureMode;
+  captureOutput: CaptureMode;
+  redactor: Redactor;
+  /** Created on first use so that configurations that never encrypt never touch the disk. */
+  keyStore: () => KeyStore;
+  models: Record<string, ModelAuditConfig>;
+  defaultModel: ModelAuditConfig;
+  onDecision: ((reference: DecisionReference) => void) | undefined;
+}
+
+const CAPTURE_MODES: readonly CaptureMode[] = ['hash', 'redact', 'full', 'encrypt', 'none'];
+
+/** Environment variables read by {@link resolveAuditSettings}; documented in the README. */
+export const ENVIRONMENT_VARIABLES = {
+  hmacKey: 'DECISIONTRAIL_HMAC_KEY',
+  hmacKeyId: 'DECISIONTRAIL_HMAC_KEY_ID',
+  captureInput: 'DECISIONTRAIL_CAPTURE_INPUT',
+  captureOutput: 'DECISIONTRAIL_CAPTURE_OUTPUT',
+  keyStoreDir: 'DECISIONTRAIL_KEYSTORE_DIR',
+  captureMessageContent: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
+} as const;
+
+/**
+ * Applies defaults: explicit options win over DECISIONTRAIL_* variables, which win over
+ * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT (`true` means `full` capture), which wins over `hash`.
+ * Throws `INVALID_CONFIG` on a capture mode it does not know.
+ */
+export function resolveAuditSettings(
+  config: AuditConfig = {},
+  env: NodeJS.ProcessEnv = process.env,
+): AuditSettings {
+  const keyMaterial = config.hmacKey ?? nonEmpty(env[ENVIRONMENT_VARIABLES.hmacKey]);
+  const hasher =
+    keyMaterial === undefined
+      ? undefined
+      : new HmacHasher(
+          decodeKeyMaterial(keyMaterial),
+          config.hmacKeyId ?? nonEmpty(env[ENVIRONMENT_VARIABLES.hmacKeyId]),
+        );
+  const contentSwitch = nonEmpty(env[ENVIRONMENT_VARIABLES.captureMessageContent])?.toLowerCase();
+  const fallbackMode: CaptureMode = contentSwitch === 'true' ? 'full' : 'hash';
+  const captureInput = captureMode(
+    config.captureInput ?? nonEmpty(env[ENVIRONMENT_VARIABLES.captureInput]) ?? fallbackMode,
+  );
+  const captureOutput = captureMode(
+    config.captureOutput ?? nonEmpty(env[ENVIRONMENT_VARIABLES.captureOutput]) ?? fallbackMode,
+  );
+  let keyStore = config.keyStore;
+  const keyStoreDir = nonEmpty(env[ENVIRONMENT_VARIABLES.keyStoreDir]) ?? './.decisiontrail/keys';
+  return {
+    hasher,
+    captureInput,
+    captureOutput,
+    redactor: new Redactor(config.redactionRules),
+    keyStore: () => (keyStore ??= new FileKeyStore(resolve(keyStoreDir))),
+    models: config.models ?? {},
+    defaultModel: config.defaultModel ?? {},
+    onDecision: config.onDecision,
+  };
+}
+
+function captureMode(value: string): CaptureMode {
+  if ((CAPTURE_MODES as readonly string[]).includes(value)) return value as CaptureMode;
+  throw new InstrumentationError(
+    'INVALID_CONFIG',
+    `unknown capture mode "${value}"; use one of ${CAPTURE_MODES.join(', ')}`,
+  );
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+let current: AuditSettings | undefined;
+let warnedNoKey = false;
+
+/**
+ * Sets the configuration the manual API and every {@link AiAuditInstrumentation} without its own configuration use.
+ * Call once at start-up; later calls replace it.
+ */
+export function configureAudit(config: AuditConfig = {}): void {
+  current = resolveAuditSettings(config);
+}
+
+/** The process-wide settings, resolved from the environment on first use when {@link configureAudit} was not called. */
+export function auditSettings(): AuditSettings {
+  return (current ??= resolveAuditSettings());
+}
+
+/** Makes already resolved settings the process-wide ones (an instrumentation shares its configuration this way). */
+export function replaceAuditSettings(settings: AuditSettings): void {
+  current = settings;
+}
+
+/** Warns once per process that hashes are skipped; the decision is still recorded. */
+export function warnNoHmacKey(): void {
+  if (warnedNoKey) return;
+  warnedNoKey = true;
+  diag.warn(
+    `@decisiontrail/instrumentation: no HMAC key (${ENVIRONMENT_VARIABLES.hmacKey}); inputs and outputs are recorded by size only`,
+  );
+}

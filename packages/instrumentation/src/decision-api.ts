@@ -1,0 +1,316 @@
+import {
+  ATTR_AUDIT_DECISION_CONFIDENCE,
+  ATTR_AUDIT_DECISION_EXPLANATION,
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_DECISION_OUTCOME,
+  ATTR_AUDIT_DEPLOYMENT_CHANGELOG,
+  ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT,
+  ATTR_AUDIT_DEPLOYMENT_ID,
+  ATTR_AUDIT_DEPLOYMENT_PREVIOUS_VERSION,
+  ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME,
+  ATTR_AUDIT_FEEDBACK_CORRECT,
+  ATTR_AUDIT_FEEDBACK_SOURCE,
+  ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_OVERSIGHT_ACTION,
+  ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME,
+  ATTR_AUDIT_OVERSIGHT_REASON,
+  ATTR_AUDIT_OVERSIGHT_REVIEWER,
+  ATTR_AUDIT_RECORD_TYPE,
+  ATTR_ERROR_TYPE,
+  AUDIT_DECISION_TYPE_VALUES,
+  AUDIT_MODEL_TYPE_VALUES,
+  AUDIT_OVERSIGHT_ACTION_VALUES,
+  AUDIT_RECORD_TYPE_VALUES,
+  SPAN_NAME_AUDIT_DECISION,
+  SPAN_NAME_AUDIT_DEPLOYMENT,
+  SPAN_NAME_AUDIT_FEEDBACK,
+  SPAN_NAME_AUDIT_OVERSIGHT,
+} from '@decisiontrail/semconv';
+import {
+  type Attributes,
+  context,
+  diag,
+  type Link,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import {
+  addContextAttributes,
+  addDecisionStartAttributes,
+  auditText,
+  modelConfigFor,
+  recordField,
+  referenceOf,
+} from './audit-attributes.ts';
+import { auditSettings } from './config.ts';
+import { getAuditContext } from './context.ts';
+import { parseDecisionReference } from './decision-reference.ts';
+import { InstrumentationError } from './errors.ts';
+import type {
+  CaptureMode,
+  DecisionHandle,
+  DecisionOptions,
+  DecisionReference,
+  DeploymentOptions,
+  FeedbackOptions,
+  ModelAuditConfig,
+  OversightOptions,
+} from './types.ts';
+import { uuidv7 } from './uuidv7.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+
+// Looked up per call: the global tracer provider may be installed or replaced after this module loads.
+function tracer() {
+  return trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+}
+
+const EMPTY_REFERENCE: DecisionReference = {
+  decisionId: '00000000-0000-7000-8000-000000000000',
+  traceId: '00000000000000000000000000000000',
+  spanId: '0000000000000000',
+  traceFlags: 0,
+};
+
+/**
+ * Records a decision made by any model as an `audit.decision {modelId}` span. `fn` runs inside the span (AI calls
+ * it makes become children) and receives a handle to set outcome, confidence, explanation and output. Returns what
+ * `fn` returns; a thrown error or rejected promise is recorded on the span and passed on unchanged. Failures of the
+ * recording itself go to `diag` and never reach `fn` or its result.
+ */
+export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandle) => T): T {
+  let span: Span | undefined;
+  let handle: DecisionHandle = NOOP_HANDLE;
+  let subjectId: string | undefined;
+  try {
+    const settings = auditSettings();
+    const parent = context.active();
+    const auditContext = getAuditContext(parent);
+    subjectId = auditContext.subjectId;
+    const attributes: Attributes = {};
+    const modelConfig = { ...modelConfigFor(settings, options.modelId), ...modelFieldsOf(options) };
+    const decisionId = addDecisionStartAttributes(
+      attributes,
+      {
+        modelId: options.modelId,
+        modelType: options.modelType ?? AUDIT_MODEL_TYPE_VALUES.OTHER,
+        version: options.version,
+        defaultDecisionType: AUDIT_DECISION_TYPE_VALUES.OTHER,
+      },
+      modelConfig,
+      auditContext,
+    );
+    if (options.input !== undefined) {
+      recordField(
+        attributes,
+        'input',
+        auditText(options.input),
+        options.captureInput ?? settings.captureInput,
+        settings,
+        subjectId,
+      );
+    }
+    if (options.attributes) Object.assign(attributes, options.attributes);
+    span = tracer().startSpan(
+      `${SPAN_NAME_AUDIT_DECISION} ${modelConfig.modelId ?? options.modelId}`,
+      { kind: SpanKind.INTERNAL, attributes },
+      parent,
+    );
+    handle = new SpanDecisionHandle(
+      span,
+      referenceOf(span, decisionId),
+      options.captureOutput ?? settings.captureOutput,
+      subjectId,
+    );
+  } catch (error) {
+    diag.error('@decisiontrail/instrumentation: decision() could not start its span', error);
+  }
+  if (!span) return fn(handle);
+  const active = span;
+  let result: T;
+  try {
+    result = context.with(trace.setSpan(context.active(), active), () => fn(handle));
+  } catch (error) {
+    endWithError(active, error);
+    throw error;
+  }
+  if (isPromiseLike(result)) {
+    result.then(
+      () => active.end(),
+      (error: unknown) => endWithError(active, error),
+    );
+  } else {
+    active.end();
+  }
+  return result;
+}
+
+class SpanDecisionHandle implements DecisionHandle {
+  readonly reference: DecisionReference;
+  readonly #span: Span;
+  readonly #outputMode: CaptureMode;
+  readonly #subjectId: string | undefined;
+
+  constructor(
+    span: Span,
+    reference: DecisionReference,
+    outputMode: CaptureMode,
+    subjectId: string | undefined,
+  ) {
+    this.#span = span;
+    this.reference = reference;
+    this.#outputMode = outputMode;
+    this.#subjectId = subjectId;
+  }
+
+  setOutcome(outcome: string): void {
+    this.#span.setAttribute(ATTR_AUDIT_DECISION_OUTCOME, outcome);
+  }
+
+  setConfidence(confidence: number): void {
+    this.#span.setAttribute(ATTR_AUDIT_DECISION_CONFIDENCE, confidence);
+  }
+
+  setExplanation(explanation: string): void {
+    this.#span.setAttribute(ATTR_AUDIT_DECISION_EXPLANATION, explanation);
+  }
+
+  setOutput(output: unknown): void {
+    try {
+      const attributes: Attributes = {};
+      recordField(
+        attributes,
+        'output',
+        auditText(output),
+        this.#outputMode,
+        auditSettings(),
+        this.#subjectId,
+      );
+      this.#span.setAttributes(attributes);
+    } catch (error) {
+      diag.error('@decisiontrail/instrumentation: could not record a decision output', error);
+    }
+  }
+}
+
+// Handed to fn when the span could not be started, so application code never sees the failure.
+const NOOP_HANDLE: DecisionHandle = {
+  reference: EMPTY_REFERENCE,
+  setOutcome: () => undefined,
+  setConfidence: () => undefined,
+  setExplanation: () => undefined,
+  setOutput: () => undefined,
+};
+
+/**
+ * Records human oversight of a decision (review, approve, override, reject, escalate) as an `audit.oversight` span
+ * linked to the decision span. Works in any process that has the decision's reference.
+ * Throws `INVALID_DECISION_REFERENCE` or `INVALID_CONFIG` on bad arguments.
+ */
+export function recordOversight(options: OversightOptions): void {
+  const reference = parseDecisionReference(options.decision);
+  if (!(Object.values(AUDIT_OVERSIGHT_ACTION_VALUES) as string[]).includes(options.action)) {
+    throw new InstrumentationError('INVALID_CONFIG', `unknown oversight action "${options.action}"`);
+  }
+  const attributes: Attributes = {
+    [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.OVERSIGHT,
+    [ATTR_AUDIT_DECISION_ID]: reference.decisionId,
+    [ATTR_AUDIT_OVERSIGHT_ACTION]: options.action,
+    [ATTR_AUDIT_OVERSIGHT_REVIEWER]: options.reviewer,
+  };
+  if (options.reason !== undefined) attributes[ATTR_AUDIT_OVERSIGHT_REASON] = options.reason;
+  if (options.newOutcome !== undefined) attributes[ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME] = options.newOutcome;
+  recordLinkedSpan(SPAN_NAME_AUDIT_OVERSIGHT, attributes, reference);
+}
+
+/** Records ground truth for a decision as an `audit.feedback` span linked to the decision span. */
+export function recordFeedback(options: FeedbackOptions): void {
+  const reference = parseDecisionReference(options.decision);
+  const attributes: Attributes = {
+    [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.FEEDBACK,
+    [ATTR_AUDIT_DECISION_ID]: reference.decisionId,
+    [ATTR_AUDIT_FEEDBACK_CORRECT]: options.correct,
+  };
+  if (options.actualOutcome !== undefined)
+    attributes[ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME] = options.actualOutcome;
+  if (options.source !== undefined) attributes[ATTR_AUDIT_FEEDBACK_SOURCE] = options.source;
+  recordLinkedSpan(SPAN_NAME_AUDIT_FEEDBACK, attributes, reference);
+}
+
+/** Records a model deployment (a new version going live) as an `audit.deployment` span; returns the deployment id. */
+export function recordDeployment(options: DeploymentOptions): string {
+  const deploymentId = options.deploymentId ?? uuidv7();
+  const attributes: Attributes = {
+    [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.DEPLOYMENT,
+    [ATTR_AUDIT_DEPLOYMENT_ID]: deploymentId,
+    [ATTR_AUDIT_MODEL_ID]: options.modelId,
+    [ATTR_AUDIT_MODEL_VERSION]: options.version,
+  };
+  if (options.previousVersion !== undefined)
+    attributes[ATTR_AUDIT_DEPLOYMENT_PREVIOUS_VERSION] = options.previousVersion;
+  if (options.environment !== undefined) attributes[ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT] = options.environment;
+  if (options.changelog !== undefined) attributes[ATTR_AUDIT_DEPLOYMENT_CHANGELOG] = options.changelog;
+  addContextAttributes(attributes, getAuditContext());
+  tracer().startSpan(SPAN_NAME_AUDIT_DEPLOYMENT, { kind: SpanKind.INTERNAL, attributes }).end();
+  return deploymentId;
+}
+
+function recordLinkedSpan(name: string, attributes: Attributes, reference: DecisionReference): void {
+  addContextAttributes(attributes, getAuditContext());
+  const link: Link = {
+    context: {
+      traceId: reference.traceId,
+      spanId: reference.spanId,
+      traceFlags: reference.traceFlags,
+      isRemote: true,
+    },
+    attributes: { [ATTR_AUDIT_DECISION_ID]: reference.decisionId },
+  };
+  tracer()
+    .startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: [link] })
+    .end();
+}
+
+function endWithError(span: Span, error: unknown): void {
+  try {
+    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    if (error instanceof Error) span.recordException(error);
+  } catch (recordingError) {
+    diag.error('@decisiontrail/instrumentation: could not record an error', recordingError);
+  }
+  span.end();
+}
+
+/** `error.type` per the OTel conventions: the error's class name, `_OTHER` when there is none. */
+export function errorType(error: unknown): string {
+  if (error instanceof Error) return error.constructor.name === 'Error' ? error.name : error.constructor.name;
+  return '_OTHER';
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+const MODEL_FIELDS = [
+  'version',
+  'decisionType',
+  'riskLevel',
+  'purpose',
+  'automation',
+  'retentionClass',
+] as const;
+
+// Options given to decision() override the configured per-model facts; unset ones must not erase them.
+function modelFieldsOf(options: DecisionOptions): ModelAuditConfig {
+  const fields: Record<string, unknown> = {};
+  for (const key of MODEL_FIELDS) if (options[key] !== undefined) fields[key] = options[key];
+  return fields as ModelAuditConfig;
+}

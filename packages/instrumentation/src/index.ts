@@ -1,0 +1,51 @@
+export { AiAuditInstrumentation, INSTRUMENTED_MODULES, SUPPORTED_VERSIONS } from './instrumentation.ts';
+export { AuditSampler } from './audit-sampler.ts';
+export { configureAudit, ENVIRONMENT_VARIABLES } from './config.ts';
+export {
+  getAuditContext,
+  setAuditContext,
+  withActor,
+  withAuditContext,
+  withFairnessGroup,
+  withPurpose,
+  withSession,
+  withSubject,
+} from './context.ts';
+export { decision, recordDeployment, recordFeedback, recordOversight } from './decision-api.ts';
+export { formatDecisionReference, parseDecisionReference } from './decision-reference.ts';
+export { InstrumentationError } from './errors.ts';
+export type { InstrumentationErrorCode } from './errors.ts';
+export { FileKeyStore } from './privacy/key-store.ts';
+export type { DataKey, KeyStore } from './privacy/key-store.ts';
+export { decryptField, encryptForSubject, UNSCOPED_SUBJECT } from './privacy/subject-cipher.ts';
+export type { EncryptedField } from './privacy/subject-cipher.ts';
+export { Redactor } from './privacy/redactor.ts';
+export { ONNX_METADATA_KEYS } from './onnx/inference-session.ts';
+export { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+export type {
+  ActorType,
+  AiAuditInstrumentationConfig,
+  AuditConfig,
+  AuditContextValues,
+  CaptureMode,
+  DecisionAutomation,
+  DecisionHandle,
+  DecisionOptions,
+  DecisionReference,
+  DecisionType,
+  DeploymentOptions,
+  FeedbackOptions,
+  ModelAuditConfig,
+  ModelType,
+  OversightAction,
+  OversightOptions,
+  RedactionRule,
+  RetentionClass,
+  RiskLevel,
+} from './types.ts';
+export {
+  registerFromEnvironment,
+  samplerFromEnvironment,
+  START_SDK_VARIABLE,
+} from './register-from-environment.ts';
+export type { NodeSdkModule } from './register-from-environment.ts';

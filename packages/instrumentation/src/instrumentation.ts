@@ -1,0 +1,194 @@
+import {
+  InstrumentationBase,
+  type InstrumentationModuleDefinition,
+  InstrumentationNodeModuleDefinition,
+  isWrapped,
+} from '@opentelemetry/instrumentation';
+import { messagesSpec } from './anthropic/messages.ts';
+import { type AuditSettings, replaceAuditSettings, resolveAuditSettings } from './config.ts';
+import type { ResourceMethod } from './internal-types.ts';
+import { inferenceSessionOf, onnxFrameworkVersion } from './onnx/onnx-module.ts';
+import { patchSessionCreate, patchSessionRun } from './onnx/inference-session.ts';
+import { chatCompletionsSpec } from './openai/chat-completions.ts';
+import { embeddingsSpec } from './openai/embeddings.ts';
+import { responsesSpec } from './openai/responses.ts';
+import { type CreateMethodSpec, type PatchHost, patchCreate } from './patched-create.ts';
+import type { AiAuditInstrumentationConfig } from './types.ts';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
+
+/** Module names this instrumentation patches; the ESM loader hook is limited to them. */
+export const INSTRUMENTED_MODULES = ['openai', '@anthropic-ai/sdk', 'onnxruntime-node'] as const;
+
+/** Supported version ranges, per module. openai: the current major (7) and the previous one (6). */
+export const SUPPORTED_VERSIONS = {
+  openai: ['>=6.0.0 <8'],
+  '@anthropic-ai/sdk': ['>=1.0.0 <2'],
+  'onnxruntime-node': ['>=1.17.0 <2'],
+} as const;
+
+type InstrumentedModule = (typeof INSTRUMENTED_MODULES)[number];
+
+interface Prototype {
+  create: ResourceMethod;
+}
+
+/**
+ * Records AI inference calls as audit decision spans: `openai` chat completions, responses and embeddings,
+ * `@anthropic-ai/sdk` messages (plain, `stream: true` and `messages.stream()`), and `onnxruntime-node`
+ * `InferenceSession.run`. Use it like any OpenTelemetry instrumentation — in `NodeSDK({ instrumentations })`,
+ * with `registerInstrumentations`, through `node --import @decisiontrail/instrumentation/register` — or call
+ * {@link AiAuditInstrumentation.manuallyInstrument} for bundled applications.
+ *
+ * Its audit configuration also becomes the process-wide one the manual API (`decision()` and friends) uses.
+ */
+export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumentationConfig> {
+  // `declare`: the base constructor calls setConfig() before field initialisers would run and reset it.
+  declare private _auditSettings: AuditSettings;
+  declare private _manuallyPatched: { name: InstrumentedModule; exports: unknown }[] | undefined;
+
+  constructor(config: AiAuditInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  override setConfig(config: AiAuditInstrumentationConfig = {}): void {
+    super.setConfig(config);
+    this._auditSettings = resolveAuditSettings(config);
+    replaceAuditSettings(this._auditSettings);
+  }
+
+  protected init(): InstrumentationModuleDefinition[] {
+    return INSTRUMENTED_MODULES.map(
+      (name) =>
+        new InstrumentationNodeModuleDefinition(
+          name,
+          [...SUPPORTED_VERSIONS[name]],
+          (exports: unknown, version?: string) => this._patch(name, exports, version),
+          (exports: unknown) => this._unpatch(name, exports),
+        ),
+    );
+  }
+
+  /**
+   * Patches a module object the loader hooks never saw — a bundled copy, or one imported before the
+   * instrumentation was enabled. Pass the module namespace or its CommonJS exports; the module is recognised by
+   * its shape, or named explicitly. Returns false when the shape is not one this instrumentation knows.
+   */
+  manuallyInstrument(moduleExports: unknown, name?: InstrumentedModule): boolean {
+    const detected = name ?? detectModule(moduleExports);
+    if (!detected) {
+      this._diag.warn('manuallyInstrument: not an openai, @anthropic-ai/sdk or onnxruntime-node module');
+      return false;
+    }
+    this._patch(detected, moduleExports, undefined);
+    (this._manuallyPatched ??= []).push({ name: detected, exports: moduleExports });
+    return true;
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const { name, exports } of this._manuallyPatched ?? []) this._unpatch(name, exports);
+    this._manuallyPatched = undefined;
+  }
+
+  private _host(): PatchHost {
+    return {
+      tracer: () => this.tracer,
+      settings: () => this._auditSettings,
+      isEnabled: () => this.isEnabled(),
+    };
+  }
+
+  private _patch(name: InstrumentedModule, moduleExports: unknown, version: string | undefined): unknown {
+    try {
+      switch (name) {
+        case 'openai': {
+          const OpenAI = classOf(moduleExports, 'OpenAI');
+          this._patchCreate(resourcePrototype(OpenAI, 'Chat', 'Completions'), chatCompletionsSpec);
+          this._patchCreate(resourcePrototype(OpenAI, 'Responses'), responsesSpec);
+          this._patchCreate(resourcePrototype(OpenAI, 'Embeddings'), embeddingsSpec);
+          break;
+        }
+        case '@anthropic-ai/sdk': {
+          const Anthropic = classOf(moduleExports, 'Anthropic');
+          this._patchCreate(resourcePrototype(Anthropic, 'Messages'), messagesSpec);
+          break;
+        }
+        case 'onnxruntime-node': {
+          const session = inferenceSessionOf(moduleExports);
+          if (!session) break;
+          const frameworkVersion = onnxFrameworkVersion(moduleExports) ?? version;
+          if (!isWrapped(session.create)) this._wrap(session, 'create', patchSessionCreate());
+          if (!isWrapped(session.prototype.run)) {
+            this._wrap(session.prototype, 'run', patchSessionRun(this._host(), frameworkVersion));
+          }
+          break;
+        }
+      }
+    } catch (error) {
+      this._diag.error(`could not patch ${name}`, error);
+    }
+    return moduleExports;
+  }
+
+  private _patchCreate(prototype: Prototype | undefined, spec: CreateMethodSpec): void {
+    if (!prototype || typeof prototype.create !== 'function' || isWrapped(prototype.create)) return;
+    this._wrap(prototype, 'create', patchCreate(this._host(), spec));
+  }
+
+  private _unpatch(name: InstrumentedModule, moduleExports: unknown): void {
+    try {
+      switch (name) {
+        case 'openai': {
+          const OpenAI = classOf(moduleExports, 'OpenAI');
+          for (const prototype of [
+            resourcePrototype(OpenAI, 'Chat', 'Completions'),
+            resourcePrototype(OpenAI, 'Responses'),
+            resourcePrototype(OpenAI, 'Embeddings'),
+          ]) {
+            if (prototype && isWrapped(prototype.create)) this._unwrap(prototype, 'create');
+          }
+          break;
+        }
+        case '@anthropic-ai/sdk': {
+          const prototype = resourcePrototype(classOf(moduleExports, 'Anthropic'), 'Messages');
+          if (prototype && isWrapped(prototype.create)) this._unwrap(prototype, 'create');
+          break;
+        }
+        case 'onnxruntime-node': {
+          const session = inferenceSessionOf(moduleExports);
+          if (session && isWrapped(session.create)) this._unwrap(session, 'create');
+          if (session && isWrapped(session.prototype.run)) this._unwrap(session.prototype, 'run');
+          break;
+        }
+      }
+    } catch (error) {
+      this._diag.error(`could not unpatch ${name}`, error);
+    }
+  }
+}
+
+/** The client class of an SDK module: a named export, the default export, or the CommonJS exports themselves. */
+function classOf(moduleExports: unknown, exportName: string): Record<string, unknown> | undefined {
+  const exports = moduleExports as Record<string, unknown> | undefined;
+  const candidate = exports?.[exportName] ?? exports?.['default'] ?? exports;
+  return typeof candidate === 'function' || (typeof candidate === 'object' && candidate !== null)
+    ? (candidate as Record<string, unknown>)
+    : undefined;
+}
+
+/** `Client.Chat.Completions.prototype` and the like: the SDKs hang their resource classes off the client class. */
+function resourcePrototype(
+  client: Record<string, unknown> | undefined,
+  ...path: string[]
+): Prototype | undefined {
+  let current: unknown = client;
+  for (const segment of path) current = (current as Record<string, unknown> | undefined)?.[segment];
+  return (current as { prototype?: Prototype } | undefined)?.prototype;
+}
+
+function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
+  if (resourcePrototype(classOf(moduleExports, 'OpenAI'), 'Chat', 'Completions')) return 'openai';
+  if (resourcePrototype(classOf(moduleExports, 'Anthropic'), 'Messages')) return '@anthropic-ai/sdk';
+  if (inferenceSessionOf(moduleExports)) return 'onnxruntime-node';
+  return undefined;
+}

@@ -1,0 +1,8 @@
+// Internals for this package's tests and for sibling packages; not a stable API.
+export { auditText, recordField } from './audit-attributes.ts';
+export { resolveAuditSettings } from './config.ts';
+export type { AuditSettings } from './config.ts';
+export { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';
+export { readOnnxModelInfo } from './onnx/model-metadata.ts';
+export type { OnnxModelInfo } from './onnx/model-metadata.ts';
+export { uuidv7 } from './uuidv7.ts';
