@@ -53,7 +53,7 @@ import {
 } from './quarantine-and-erasure.ts';
 import { QueryContext } from './query-context.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
-import { spansForVerification, type VerificationQuery } from './verification-spans.ts';
+import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 
 /**
  * The audit store: schema, sink and every investigation query over one ClickHouse (embedded or
@@ -247,6 +247,11 @@ export class Store {
   /** Stored spans of integrity streams as SpanRecords, for the verifier. */
   spansForVerification(query?: VerificationQuery): Promise<SpanRecord[]> {
     return spansForVerification(this.#ctx, query);
+  }
+
+  /** Every stored span of a trace, as SpanRecords (e.g. for `export`). */
+  traceSpans(traceId: string): Promise<SpanRecord[]> {
+    return traceSpans(this.#ctx, traceId);
   }
 
   /** Flushes every sink and closes the connection (on the embedded engine, frees the data directory). */

@@ -39,3 +39,18 @@ export async function spansForVerification(
   );
   return rows.map(traceRowToSpanRecord);
 }
+
+/** Every stored span of one trace as SpanRecords, in start order, one per span id. */
+export async function traceSpans(ctx: QueryContext, traceId: string): Promise<SpanRecord[]> {
+  const rows = await ctx.rows<StoredTraceRow>(
+    `SELECT ${TRACE_ROW_COLUMNS}
+     FROM {{read:otel_traces}}
+     WHERE TraceId = {trace_id:String}
+       AND Timestamp >= (SELECT min(Start) FROM {{read:otel_traces_trace_id_ts}} WHERE TraceId = {trace_id:String})
+       AND Timestamp <= (SELECT max(End) + 1 FROM {{read:otel_traces_trace_id_ts}} WHERE TraceId = {trace_id:String})
+     ORDER BY Timestamp, SpanId
+     LIMIT 1 BY SpanId`,
+    { trace_id: requireString(traceId, 'traceId') },
+  );
+  return rows.map(traceRowToSpanRecord);
+}

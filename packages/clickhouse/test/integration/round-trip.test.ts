@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { leafHash, type SpanRecord } from '@decisiontrail/signing-exporter';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/index.ts';
+import { countRows, openTempStore } from '../support/temp-store.ts';
+
+interface Vector {
+  name: string;
+  record: SpanRecord;
+  leafHash: string;
+}
+
+const require = createRequire(import.meta.url);
+const vectors = (
+  JSON.parse(
+    readFileSync(require.resolve('@decisiontrail/signing-exporter/test-vectors/spans.json'), 'utf8'),
+  ) as { vectors: Vector[] }
+).vectors;
+
+// A trace written the way the Collector's clickhouseexporter writes it: its INSERT column list
+// (internal/sqltemplates/traces_insert.sql) and value forms, without going through this package.
+const EXPORTER_INSERT = `INSERT INTO default.otel_traces (
+  Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName, ResourceAttributes,
+  ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage, Events.Timestamp, Events.Name,
+  Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes) VALUES
+('2026-03-02 10:00:00.000000000', '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b174', '', '', 'POST /loans',
+ 'Server', 'loan-api', {'service.name':'loan-api','service.version':'1.4.2'}, '@opentelemetry/instrumentation-http', '0.200.0',
+ {'http.request.method':'POST','url.path':'/loans'}, 41000000, 'Unset', '', [], [], [], [], [], [], []),
+('2026-03-02 10:00:00.010000000', '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b175', 'eee19b7ec3c1b174', '', 'chat gpt-4o',
+ 'Client', 'loan-api', {'service.name':'loan-api'}, '@decisiontrail/instrumentation', '0.1.0',
+ {'audit.record.type':'decision','audit.decision.id':'019cae3a-8a00-7000-8000-000000000001','gen_ai.request.model':'gpt-4o',
+  'gen_ai.provider.name':'openai','gen_ai.operation.name':'chat','audit.decision.outcome':'approve',
+  'audit.decision.confidence':'0.87','audit.subject.id':'subject-9','audit.input.hash':'aa11','audit.input.content':'my salary is 50k',
+  'audit.integrity.stream':'stream-x','audit.integrity.seq':'0'},
+ 30000000, 'Ok', '', ['2026-03-02 10:00:00.020000000'], ['gen_ai.content.prompt'], [{'k':'v'}], [], [], [], []),
+('2026-03-02 10:00:00.012000000', '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b176', 'eee19b7ec3c1b175', '', 'SELECT loans',
+ 'Client', 'loan-api', {'service.name':'loan-api'}, '@opentelemetry/instrumentation-pg', '0.50.0',
+ {'db.system.name':'postgresql','audit.input.content':'my salary is 50k'}, 2000000, 'Unset', '', [], [], [], [], [], [], [])`;
+
+describe('otel_traces round trip (embedded engine)', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('a span read back from its row hashes to the signing exporter test vector leaf', async () => {
+    expect(vectors.length).toBeGreaterThan(0);
+    const sink = store.createSink({ flushIntervalMs: 10 });
+    await sink.write(vectors.map((v) => v.record));
+    for (const vector of vectors) {
+      const stored = (await store.traceSpans(vector.record.traceId)).filter((s) => s.spanId === vector.record.spanId);
+      expect(stored, vector.name).toHaveLength(1);
+      expect(stored[0], vector.name).toEqual(vector.record);
+      expect(Buffer.from(leafHash(stored[0] as SpanRecord)).toString('hex'), vector.name).toBe(vector.leafHash);
+    }
+  });
+
+  it('reads rows written in the Collector exporter format through the audit views', async () => {
+    await store.client.command({ query: EXPORTER_INSERT });
+    expect(await countRows(store, 'audit_decisions')).toBeGreaterThanOrEqual(1);
+    const timeline = await store.decisionTimeline({ decisionId: '019cae3a-8a00-7000-8000-000000000001' });
+    expect(timeline.map((e) => [e.kind, e.spanId])).toEqual([
+      ['span', 'eee19b7ec3c1b174'],
+      ['decision', 'eee19b7ec3c1b175'],
+      ['span', 'eee19b7ec3c1b176'],
+    ]);
+    const decision = timeline[1];
+    expect(decision?.attributes).toMatchObject({
+      model_id: 'gpt-4o',
+      provider: 'openai',
+      operation: 'chat',
+      outcome: 'approve',
+      confidence: '0.87',
+      subject_id: 'subject-9',
+      integrity_stream: 'stream-x',
+      integrity_seq: '0',
+    });
+    expect(decision?.timeUnixNano).toBe('1772445600010000000');
+    // The same timeline by trace id.
+    const byTrace = await store.decisionTimeline({ traceId: '5b8efff798038103d269b633813fc60c' });
+    expect(byTrace).toEqual(timeline);
+    const subject = await store.subjectDecisions({ subjectId: 'subject-9' });
+    expect(subject.map((d) => [d.decisionId, d.modelId, d.confidence, d.inputHash])).toEqual([
+      ['019cae3a-8a00-7000-8000-000000000001', 'gpt-4o', 0.87, 'aa11'],
+    ]);
+    const verification = await store.spansForVerification({ stream: 'stream-x' });
+    expect(verification.map((s) => [s.spanId, s.kind, s.statusCode, s.endTimeUnixNano])).toEqual([
+      ['eee19b7ec3c1b175', 'Client', 'Ok', '1772445600040000000'],
+    ]);
+    expect(verification[0]?.events).toEqual([
+      { timeUnixNano: '1772445600020000000', name: 'gen_ai.content.prompt', attributes: { k: 'v' } },
+    ]);
+  });
+
+  it('keeps captured content out of timeline span attributes', async () => {
+    const timeline = await store.decisionTimeline({ traceId: '5b8efff798038103d269b633813fc60c' });
+    expect(JSON.stringify(timeline)).not.toContain('my salary is 50k');
+  });
+});
