@@ -1,6 +1,5 @@
 import {
   ATTR_AUDIT_DECISION_CONFIDENCE,
-  ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_MODEL_VERSION,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_INPUT_MESSAGES,
@@ -67,7 +66,6 @@ export interface GenAiResult {
   output?: unknown;
   /** Mean token probability when the caller asked for logprobs. */
   confidence?: number;
-  outcome?: string;
 }
 
 /**
@@ -168,10 +166,16 @@ export class GenAiDecision {
       if (result.confidence !== undefined && Number.isFinite(result.confidence)) {
         attributes[ATTR_AUDIT_DECISION_CONFIDENCE] = result.confidence;
       }
-      if (result.outcome !== undefined) attributes[ATTR_AUDIT_DECISION_OUTCOME] = result.outcome;
-      if (result.output !== undefined) {
+      this.span.setAttributes(attributes);
+    } catch (error) {
+      diag.error('@decisiontrail/instrumentation: could not record an AI response', error);
+    }
+    // Separately: a failing output capture (say, an unreachable keystore) must not cost the response attributes.
+    if (result.output !== undefined) {
+      try {
+        const output: Attributes = {};
         recordField(
-          attributes,
+          output,
           'output',
           auditText(result.output),
           this.#settings.captureOutput,
@@ -179,10 +183,10 @@ export class GenAiDecision {
           this.#subjectId,
           ATTR_GEN_AI_OUTPUT_MESSAGES,
         );
+        this.span.setAttributes(output);
+      } catch (error) {
+        diag.error('@decisiontrail/instrumentation: could not record an AI output', error);
       }
-      this.span.setAttributes(attributes);
-    } catch (error) {
-      diag.error('@decisiontrail/instrumentation: could not record an AI response', error);
     }
     this.#finish();
   }
