@@ -22,13 +22,18 @@ export function describeError(error: unknown): DescribedError {
   if (error instanceof CliError) return { message: firstLine(error.message), exitCode: error.exitCode };
   if (!(error instanceof Error))
     return { message: `internal error: ${String(error)}`, exitCode: EXIT_CODES.INTERNAL };
-  const code = typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : '';
+  const code =
+    typeof (error as { code?: unknown }).code === 'string' ? (error as unknown as { code: string }).code : '';
   const message = firstLine(error.message);
+  if (error.name === 'StoreError') {
+    // StoreError codes of @decisiontrail/clickhouse: bad arguments are usage errors, NOT_FOUND an unknown id,
+    // everything else (connection, migration, query failures) a store problem.
+    if (code === 'INVALID_ARGUMENT') return { message, exitCode: EXIT_CODES.USAGE };
+    if (code === 'NOT_FOUND') return { message, exitCode: EXIT_CODES.NOT_FOUND };
+    return { message: `store: ${message}`, exitCode: EXIT_CODES.STORE };
+  }
   if (code.startsWith('CONFIG')) return { message, exitCode: EXIT_CODES.CONFIG };
   if (code.includes('KEY')) return { message, exitCode: EXIT_CODES.KEY };
-  if (code.startsWith('STORE') || code.startsWith('CLICKHOUSE') || code.startsWith('MIGRATION')) {
-    return { message, exitCode: EXIT_CODES.STORE };
-  }
   if (code.endsWith('NOT_FOUND') && !code.startsWith('ERR_'))
     return { message, exitCode: EXIT_CODES.NOT_FOUND };
   if (FILE_ERRNO.has(code)) {

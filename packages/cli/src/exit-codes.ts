@@ -11,7 +11,7 @@ export const EXIT_CODES = {
   USAGE: 2,
   /** An id that was asked for does not exist: decision, trace, incident, subject or model. */
   NOT_FOUND: 3,
-  /** The store is missing, unreachable, or not being served by a running `decisiontrail serve`. */
+  /** The store is missing, empty (no schema: run `decisiontrail migrate`) or unreachable. */
   STORE: 4,
   /** A key file is missing, unreadable, of the wrong type, or would be overwritten. */
   KEY: 5,
@@ -39,7 +39,7 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   { code: EXIT_CODES.NOT_FOUND, meaning: 'unknown id: decision, trace, incident, subject or model' },
   {
     code: EXIT_CODES.STORE,
-    meaning: 'store missing, unreachable, or not being served (start decisiontrail serve)',
+    meaning: 'store missing, empty or unreachable',
   },
   { code: EXIT_CODES.KEY, meaning: 'key file missing, unreadable, of the wrong type, or already present' },
   { code: EXIT_CODES.CONFIG, meaning: 'invalid configuration (decisiontrail.yaml or environment)' },

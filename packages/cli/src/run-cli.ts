@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import type { CliError} from './cli-error.ts';
+import type { CliError } from './cli-error.ts';
 import { usageError } from './cli-error.ts';
 import type { CommandEntry, CommandSpec } from './command.ts';
 import { COMMAND_TABLE } from './command-table.ts';

@@ -46,6 +46,10 @@ export async function resolveSettings(
     configPath === undefined ? defaultConfig({ baseDir: cwd, env }) : await loadConfig(configPath, { env });
   const config: DecisionTrailConfig = structuredClone(loaded);
   if (globals.data !== undefined) {
+    // The queue directory sits beside the data directory unless the file names one: it follows --data.
+    if (config.processor.queue.dir === path.join(path.dirname(config.storage.dataDir), 'queue')) {
+      config.processor.queue.dir = path.join(path.dirname(path.resolve(cwd, globals.data)), 'queue');
+    }
     config.storage.dataDir = path.resolve(cwd, globals.data);
     // --data asks for the embedded store explicitly, even if the file or environment names a server.
     config.storage.clickhouse.url = undefined;

@@ -1,3 +1,10 @@
+import type {
+  DecisionRow,
+  Incident,
+  IncidentStatus,
+  IncidentUpdate,
+  NewIncident,
+} from '@decisiontrail/clickhouse';
 import {
   AUDIT_INCIDENT_CATEGORY_VALUES,
   AUDIT_INCIDENT_SEVERITY_VALUES,
@@ -8,16 +15,18 @@ import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandGroupSpec, CommandSpec, OptionSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeTimeLeft, reportingDeadline, type ReportingDeadline } from '../incident-deadline.ts';
+import { describeWithWindow, parseWindow } from '../incident-window.ts';
 import { formatTime } from '../render/number-format.ts';
-import type { AuditBackend, DecisionSummary, InvestigationSignal } from '../store/audit-backend.ts';
-import type { IncidentRecord, IncidentUpdate, NewIncident } from '../store/incident-record.ts';
+import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { parseTimeArgument } from '../time-argument.ts';
-import { choiceOption, requiredOption, stringOption } from './option-values.ts';
+import { choiceOption, listOption, requiredOption, stringOption } from './option-values.ts';
 
 const SEVERITIES = Object.values(AUDIT_INCIDENT_SEVERITY_VALUES) as AuditIncidentSeverity[];
 const CATEGORIES = Object.values(AUDIT_INCIDENT_CATEGORY_VALUES) as AuditIncidentCategory[];
+const STATUSES: readonly IncidentStatus[] = ['open', 'investigating', 'reported', 'closed'];
 const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const DAY_MS = 86_400_000;
 
 const FIELD_OPTIONS: Record<string, OptionSpec> = {
   title: { type: 'string', valueName: 'TEXT', description: 'short description' },
@@ -26,22 +35,36 @@ const FIELD_OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', valueName: 'ID', description: 'affected model id' },
   version: { type: 'string', valueName: 'V', description: 'affected model version' },
   from: { type: 'string', valueName: 'T', description: 'start of the affected window' },
-  to: { type: 'string', valueName: 'T', description: 'end of the affected window' },
-  'aware-at': {
+  to: { type: 'string', valueName: 'T', description: 'end of the affected window (default now)' },
+  decision: {
     type: 'string',
-    valueName: 'T',
-    description: 'when the provider became aware (starts the Art. 73 clock; default now)',
+    multiple: true,
+    valueName: 'ID',
+    description: 'a decision id that is part of the incident',
   },
-  notes: { type: 'string', valueName: 'TEXT', description: 'free-text notes' },
+  notes: { type: 'string', valueName: 'TEXT', description: 'free-text description' },
 };
 
-/** The incident with its Art. 73 deadline, as printed by --json. */
-function withDeadline(
-  incident: IncidentRecord,
-  now: Date,
-): IncidentRecord & { reporting: ReportingDeadline & { timeLeft: string } } {
-  const deadline = reportingDeadline(incident.category, new Date(incident.awareAt), now);
-  return { ...incident, reporting: { ...deadline, timeLeft: describeTimeLeft(deadline) } };
+/** An incident as printed by --json: the stored record, its affected window and its Art. 73 reporting state. */
+function incidentView(incident: Incident, now: Date): Record<string, unknown> {
+  const deadline = reportingDeadline(incident.category, incident.occurredAt, now);
+  const { window, text } = parseWindow(incident.description);
+  return {
+    ...incident,
+    description: text,
+    window: window === null ? null : { from: window.from.toISOString(), to: window.to.toISOString() },
+    reporting: { ...deadline, timeLeft: reportingState(incident, deadline) },
+  };
+}
+
+function reportingState(incident: Incident, deadline: ReportingDeadline): string {
+  if (incident.reportedAt !== null) {
+    return incident.reportedAt.getTime() <= deadline.deadline.getTime()
+      ? `reported ${formatTime(incident.reportedAt.toISOString())}`
+      : `reported late ${formatTime(incident.reportedAt.toISOString())}`;
+  }
+  if (incident.status === 'closed') return 'closed without a report';
+  return describeTimeLeft(deadline);
 }
 
 function incidentId(command: string, text: string): string {
@@ -49,60 +72,63 @@ function incidentId(command: string, text: string): string {
   return text;
 }
 
-async function loadIncident(backend: AuditBackend, command: string, id: string): Promise<IncidentRecord> {
-  const incident = await backend.getIncident(id);
+async function loadIncident(queries: AuditQueries, command: string, id: string): Promise<Incident> {
+  const incident = await queries.getIncident(id);
   if (incident === null) throw new CliError('NOT_FOUND', `${command}: no incident with id ${id}`);
   return incident;
 }
 
-function deadlineLine(incident: IncidentRecord, now: Date, context: CommandContext): string {
-  const deadline = reportingDeadline(incident.category, new Date(incident.awareAt), now);
-  const left = incident.status === 'closed' ? 'closed' : describeTimeLeft(deadline);
-  const styled =
-    incident.status === 'closed'
-      ? left
-      : context.out.style(
-          deadline.overdue ? 'red' : deadline.remainingMs < 86_400_000 ? 'yellow' : 'green',
-          left,
-        );
-  return `${formatTime(deadline.deadline.toISOString())} (${deadline.basis}, ${deadline.days} days; ${styled})`;
+function deadlineText(incident: Incident, now: Date, context: CommandContext): string {
+  const deadline = reportingDeadline(incident.category, incident.occurredAt, now);
+  const state = reportingState(incident, deadline);
+  const pending = incident.reportedAt === null && incident.status !== 'closed';
+  const style = !pending
+    ? 'dim'
+    : deadline.overdue
+      ? 'red'
+      : deadline.remainingMs < DAY_MS
+        ? 'yellow'
+        : 'green';
+  return `${formatTime(deadline.deadline.toISOString())} (${deadline.basis}: ${deadline.days} days; ${context.out.style(style, state)})`;
 }
 
-function printIncident(incident: IncidentRecord, now: Date, context: CommandContext): void {
+function printIncident(incident: Incident, now: Date, context: CommandContext): void {
   const out = context.out;
-  out.line(out.style('bold', `Incident ${incident.id}: ${incident.title}`));
+  const { window, text } = parseWindow(incident.description);
+  out.line(out.style('bold', `Incident ${incident.incidentId}: ${incident.title}`));
   const rows: [string, string][] = [
     ['status', incident.status],
     ['severity', incident.severity],
     ['category', incident.category],
-    ['model', `${incident.modelId} ${incident.modelVersion}`.trim()],
-    ['window', `${formatTime(incident.windowFrom)} to ${formatTime(incident.windowTo)}`],
-    ['aware at', formatTime(incident.awareAt)],
-    ['report by', deadlineLine(incident, now, context)],
-    ['opened', formatTime(incident.openedAt)],
+    ['model', `${incident.modelId} ${incident.modelVersion}`.trim() || '—'],
+    [
+      'window',
+      window === null
+        ? '—'
+        : `${formatTime(window.from.toISOString())} to ${formatTime(window.to.toISOString())}`,
+    ],
+    ['aware at', formatTime(incident.occurredAt.toISOString())],
+    ['report by', deadlineText(incident, now, context)],
+    ['opened', formatTime(incident.createdAt.toISOString())],
   ];
-  if (incident.closedAt !== null) rows.push(['closed', formatTime(incident.closedAt)]);
-  if (incident.notes !== '') rows.push(['notes', incident.notes]);
+  if (incident.decisionIds.length > 0) rows.push(['decisions', incident.decisionIds.join(', ')]);
+  if (text !== '') rows.push(['notes', text.replace(/\n/g, '\n             ')]);
   for (const [label, value] of rows) out.line(`  ${label.padEnd(10)} ${value}`);
 }
 
-/** Reads the window and awareness options; every time is validated before the store is touched. */
-function readTimes(
-  context: CommandContext,
-  command: string,
-  now: Date,
-): { windowFrom?: string; windowTo?: string; awareAt?: string } {
-  const times: { windowFrom?: string; windowTo?: string; awareAt?: string } = {};
-  const from = stringOption(context, 'from');
-  const to = stringOption(context, 'to');
-  const aware = stringOption(context, 'aware-at');
-  if (from !== undefined) times.windowFrom = parseTimeArgument('--from', from, now).toISOString();
-  if (to !== undefined) times.windowTo = parseTimeArgument('--to', to, now).toISOString();
-  if (aware !== undefined) times.awareAt = parseTimeArgument('--aware-at', aware, now).toISOString();
-  if (times.windowFrom !== undefined && times.windowTo !== undefined && times.windowFrom >= times.windowTo) {
-    throw usageError(`${command}: --from must be before --to`);
+function optionalTime(context: CommandContext, name: string, now: Date): Date | undefined {
+  const value = stringOption(context, name);
+  return value === undefined ? undefined : parseTimeArgument(`--${name}`, value, now);
+}
+
+function decisionIds(context: CommandContext, command: string): string[] {
+  const ids = listOption(context, 'decision');
+  for (const id of ids) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw usageError(`${command}: --decision ${JSON.stringify(id)} is not a decision id (UUID)`);
+    }
   }
-  return times;
+  return ids.map((id) => id.toLowerCase());
 }
 
 const openCommand: CommandSpec = {
@@ -110,45 +136,62 @@ const openCommand: CommandSpec = {
   name: 'incident open',
   summary: 'record a serious incident and start its Art. 73 reporting clock',
   usage:
-    'incident open --title TEXT --severity S --category C --model ID [--version V] --from T [--to T] [--aware-at T]',
+    'incident open --title TEXT --severity S --category C --model ID [--version V] --from T [--to T] [--aware-at T] [--decision ID]… [--notes TEXT]',
   description:
-    'The reporting deadline follows EU AI Act Art. 73 from the category and the awareness time: 10 days for a\n' +
-    'death, 2 days for a widespread infringement or a critical-infrastructure disruption, 15 days otherwise.',
-  options: FIELD_OPTIONS,
+    'The reporting deadline follows EU AI Act Art. 73 from the category and the time the provider became aware\n' +
+    '(--aware-at, default now): 10 days for a death, 2 days for a widespread infringement or a serious\n' +
+    'disruption of critical infrastructure, 15 days for every other serious incident.',
+  options: {
+    ...FIELD_OPTIONS,
+    'aware-at': {
+      type: 'string',
+      valueName: 'T',
+      description: 'when the provider became aware (starts the Art. 73 clock; default now)',
+    },
+  },
   positionals: { min: 0, max: 0, names: '' },
   json: true,
   examples: [
     {
       command:
         'incident open --title "v2 rejects eligible applicants" --severity high --category fundamental_rights --model credit-risk --version v2 --from 2026-03-01',
-      note: 'open an incident for a model version since a date',
+      note: 'an incident about a model version since a date',
+    },
+    {
+      command:
+        'incident open --title "outage of grid balancing" --severity critical --category critical_infrastructure --model grid-ai --from 2h --aware-at 30m',
+      note: 'critical infrastructure: 2 days to report',
     },
   ],
   async run(context) {
     const now = new Date();
-    const title = requiredOption(context, 'incident open', 'title');
-    const severity = choiceOption(context, 'incident open', 'severity', SEVERITIES);
-    const category = choiceOption(context, 'incident open', 'category', CATEGORIES);
-    if (severity === undefined) throw usageError('incident open: --severity is required');
-    if (category === undefined) throw usageError('incident open: --category is required');
-    const modelId = requiredOption(context, 'incident open', 'model');
-    requiredOption(context, 'incident open', 'from');
-    const times = readTimes(context, 'incident open', now);
+    const command = 'incident open';
+    const title = requiredOption(context, command, 'title');
+    const severity = choiceOption(context, command, 'severity', SEVERITIES);
+    const category = choiceOption(context, command, 'category', CATEGORIES);
+    if (severity === undefined) throw usageError(`${command}: --severity is required`);
+    if (category === undefined) throw usageError(`${command}: --category is required`);
+    const modelId = requiredOption(context, command, 'model');
+    const from = parseTimeArgument('--from', requiredOption(context, command, 'from'), now);
+    const to = optionalTime(context, 'to', now) ?? now;
+    if (from.getTime() >= to.getTime()) throw usageError(`${command}: --from must be before --to`);
+    const awareAt = optionalTime(context, 'aware-at', now) ?? now;
+    if (awareAt.getTime() > now.getTime()) throw usageError(`${command}: --aware-at lies in the future`);
     const incident: NewIncident = {
       title,
       severity,
       category,
       modelId,
       modelVersion: stringOption(context, 'version') ?? '',
-      windowFrom: times.windowFrom!,
-      windowTo: times.windowTo ?? now.toISOString(),
-      awareAt: times.awareAt ?? now.toISOString(),
-      notes: stringOption(context, 'notes') ?? '',
+      decisionIds: decisionIds(context, command),
+      occurredAt: awareAt,
+      description: describeWithWindow({ from, to }, stringOption(context, 'notes') ?? ''),
+      updatedBy: context.settings.env['USER'] ?? '',
     };
-    if (incident.windowFrom >= incident.windowTo)
-      throw usageError('incident open: --from must be before --to');
-    const created = await withBackend(context.settings, (backend) => backend.createIncident(incident));
-    if (context.settings.json) context.out.json(withDeadline(created, now));
+    const created = await withBackend(context.settings, (backend) =>
+      backend.queries.createIncident(incident),
+    );
+    if (context.settings.json) context.out.json(incidentView(created, now));
     else printIncident(created, now, context);
     return EXIT_CODES.OK;
   },
@@ -157,44 +200,77 @@ const openCommand: CommandSpec = {
 const updateCommand: CommandSpec = {
   kind: 'command',
   name: 'incident update',
-  summary: 'change an incident’s fields (severity, category, window, awareness time, notes)',
+  summary: 'change an incident: severity, category, status, window, model, decisions, notes, report time',
   usage:
-    'incident update <incident-id> [--title TEXT] [--severity S] [--category C] [--model ID] [--version V] [--from T] [--to T] [--aware-at T] [--notes TEXT]',
-  options: FIELD_OPTIONS,
+    'incident update <incident-id> [--status S] [--severity S] [--category C] [--from T --to T] [--reported-at T] …',
+  description:
+    'Every change is stored as a new version of the incident; a new category recomputes the Art. 73 deadline.',
+  options: {
+    ...FIELD_OPTIONS,
+    status: { type: 'string', valueName: 'S', description: `status: ${STATUSES.join(', ')}` },
+    'reported-at': {
+      type: 'string',
+      valueName: 'T',
+      description: 'when the incident was reported to the authority',
+    },
+  },
   positionals: { min: 1, max: 1, names: 'an incident id' },
   json: true,
   examples: [
     {
-      command: 'incident update INC-1 --category death --aware-at 2026-03-04T09:00Z',
+      command: 'incident update 0193a5e0-7c1d-7b2a-9f10-3c4d5e6f7a8b --category death',
       note: 'reclassify: the deadline becomes 10 days',
+    },
+    {
+      command: 'incident update 0193a5e0-7c1d-7b2a-9f10-3c4d5e6f7a8b --status reported --reported-at now',
+      note: 'record the report to the authority',
     },
   ],
   async run(context) {
     const now = new Date();
-    const id = incidentId('incident update', context.positionals[0]!);
-    const update: IncidentUpdate = { ...readTimes(context, 'incident update', now) };
+    const command = 'incident update';
+    const id = incidentId(command, context.positionals[0]!);
+    const update: IncidentUpdate = {};
     const title = stringOption(context, 'title');
-    const severity = choiceOption(context, 'incident update', 'severity', SEVERITIES);
-    const category = choiceOption(context, 'incident update', 'category', CATEGORIES);
+    const severity = choiceOption(context, command, 'severity', SEVERITIES);
+    const category = choiceOption(context, command, 'category', CATEGORIES);
+    const status = choiceOption(context, command, 'status', STATUSES);
     const model = stringOption(context, 'model');
     const version = stringOption(context, 'version');
     const notes = stringOption(context, 'notes');
+    const from = optionalTime(context, 'from', now);
+    const to = optionalTime(context, 'to', now);
+    const reportedAt = optionalTime(context, 'reported-at', now);
+    const decisions = decisionIds(context, command);
     if (title !== undefined) update.title = title;
     if (severity !== undefined) update.severity = severity;
     if (category !== undefined) update.category = category;
+    if (status !== undefined) update.status = status;
     if (model !== undefined) update.modelId = model;
     if (version !== undefined) update.modelVersion = version;
-    if (notes !== undefined) update.notes = notes;
-    if (Object.keys(update).length === 0)
-      throw usageError('incident update: nothing to change; give at least one option');
+    if (reportedAt !== undefined) update.reportedAt = reportedAt;
+    const changesDescription = notes !== undefined || from !== undefined || to !== undefined;
+    if (Object.keys(update).length === 0 && !changesDescription && decisions.length === 0) {
+      throw usageError(`${command}: nothing to change; give at least one option`);
+    }
     const updated = await withBackend(context.settings, async (backend) => {
-      const current = await loadIncident(backend, 'incident update', id);
-      const from = update.windowFrom ?? current.windowFrom;
-      const to = update.windowTo ?? current.windowTo;
-      if (from >= to) throw usageError('incident update: the window would end before it starts');
-      return backend.updateIncident(id, update);
+      const current = await loadIncident(backend.queries, command, id);
+      if (decisions.length > 0) update.decisionIds = [...new Set([...current.decisionIds, ...decisions])];
+      if (changesDescription) {
+        const parsed = parseWindow(current.description);
+        const window = { from: from ?? parsed.window?.from, to: to ?? parsed.window?.to ?? now };
+        const text = notes ?? parsed.text;
+        if (window.from === undefined) {
+          update.description = text;
+        } else {
+          if (window.from.getTime() >= window.to.getTime())
+            throw usageError(`${command}: the window would end before it starts`);
+          update.description = describeWithWindow({ from: window.from, to: window.to }, text);
+        }
+      }
+      return backend.queries.updateIncident(id, update);
     });
-    if (context.settings.json) context.out.json(withDeadline(updated, now));
+    if (context.settings.json) context.out.json(incidentView(updated, now));
     else printIncident(updated, now, context);
     return EXIT_CODES.OK;
   },
@@ -205,12 +281,12 @@ const closeCommand: CommandSpec = {
   name: 'incident close',
   summary: 'close an incident',
   usage: 'incident close <incident-id> [--notes TEXT]',
-  options: { notes: FIELD_OPTIONS['notes']! },
+  options: { notes: { type: 'string', valueName: 'TEXT', description: 'appended to the description' } },
   positionals: { min: 1, max: 1, names: 'an incident id' },
   json: true,
   examples: [
     {
-      command: 'incident close INC-1 --notes "rolled back to v1; reported 2026-03-05"',
+      command: 'incident close 0193a5e0-7c1d-7b2a-9f10-3c4d5e6f7a8b --notes "rolled back to v1"',
       note: 'close with a note',
     },
   ],
@@ -219,13 +295,14 @@ const closeCommand: CommandSpec = {
     const id = incidentId('incident close', context.positionals[0]!);
     const notes = stringOption(context, 'notes');
     const closed = await withBackend(context.settings, async (backend) => {
-      const current = await loadIncident(backend, 'incident close', id);
+      const current = await loadIncident(backend.queries, 'incident close', id);
       if (current.status === 'closed') throw usageError(`incident close: incident ${id} is already closed`);
-      const update: IncidentUpdate = { status: 'closed', closedAt: now.toISOString() };
-      if (notes !== undefined) update.notes = current.notes === '' ? notes : `${current.notes}\n${notes}`;
-      return backend.updateIncident(id, update);
+      const update: IncidentUpdate = { status: 'closed' };
+      if (notes !== undefined)
+        update.description = current.description === '' ? notes : `${current.description}\n${notes}`;
+      return backend.queries.updateIncident(id, update);
     });
-    if (context.settings.json) context.out.json(withDeadline(closed, now));
+    if (context.settings.json) context.out.json(incidentView(closed, now));
     else printIncident(closed, now, context);
     return EXIT_CODES.OK;
   },
@@ -234,33 +311,37 @@ const closeCommand: CommandSpec = {
 const listCommand: CommandSpec = {
   kind: 'command',
   name: 'incident list',
-  summary: 'incidents with their reporting deadlines',
-  usage: 'incident list [--status open|closed|all]',
-  options: { status: { type: 'string', valueName: 'S', description: 'open (default), closed or all' } },
+  summary: 'incidents with their reporting deadlines, most urgent first',
+  usage: 'incident list [--status open|investigating|reported|closed|all] [--model ID]',
+  options: {
+    status: { type: 'string', valueName: 'S', description: 'only this status (default: all)' },
+    model: { type: 'string', valueName: 'ID', description: 'only incidents of this model' },
+  },
   positionals: { min: 0, max: 0, names: '' },
   json: true,
-  examples: [{ command: 'incident list', note: 'open incidents, most urgent deadline first' }],
+  examples: [{ command: 'incident list --status open', note: 'open incidents, most urgent deadline first' }],
   async run(context) {
     const now = new Date();
-    const status =
-      choiceOption(context, 'incident list', 'status', ['open', 'closed', 'all'] as const) ?? 'open';
+    const status = choiceOption(context, 'incident list', 'status', [...STATUSES, 'all'] as const);
+    const model = stringOption(context, 'model');
     const incidents = await withBackend(context.settings, (backend) =>
-      backend.listIncidents({ status: status === 'all' ? undefined : status }),
+      backend.queries.listIncidents({
+        ...(status !== undefined && status !== 'all' ? { status } : {}),
+        ...(model ? { modelId: model } : {}),
+      }),
     );
-    const rows = incidents
-      .map((incident) => withDeadline(incident, now))
-      .sort((a, b) => a.reporting.remainingMs - b.reporting.remainingMs);
+    const sorted = [...incidents].sort((a, b) => a.reportDeadline.getTime() - b.reportDeadline.getTime());
     if (context.settings.json) {
-      context.out.json(rows);
+      context.out.json(sorted.map((incident) => incidentView(incident, now)));
       return EXIT_CODES.OK;
     }
-    if (rows.length === 0) {
-      context.out.line(`no ${status === 'all' ? '' : `${status} `}incidents`);
+    if (sorted.length === 0) {
+      context.out.line('no incidents');
       return EXIT_CODES.OK;
     }
-    for (const incident of rows) {
+    for (const incident of sorted) {
       context.out.line(
-        `${incident.id}  ${incident.status.padEnd(6)} ${incident.severity.padEnd(8)} ${incident.category.padEnd(24)} ${`${incident.modelId} ${incident.modelVersion}`.trim().padEnd(20)} report by ${deadlineLine(incident, now, context)}  ${incident.title}`,
+        `${incident.incidentId}  ${incident.status.padEnd(13)} ${incident.severity.padEnd(8)} ${incident.category.padEnd(23)} report by ${deadlineText(incident, now, context)}  ${incident.title}`,
       );
     }
     return EXIT_CODES.OK;
@@ -269,69 +350,148 @@ const listCommand: CommandSpec = {
 
 const SHOW_DECISIONS = 20;
 
+interface IncidentEvidence {
+  affected: { total: number; shown: DecisionRow[] };
+  signals: Awaited<ReturnType<AuditQueries['driftSignal' | 'degradationSignal' | 'adversarialSignals']>>[];
+}
+
+/** Affected decisions and investigation signals over the incident's model, version and window. */
+async function gatherEvidence(queries: AuditQueries, incident: Incident): Promise<IncidentEvidence> {
+  const { window } = parseWindow(incident.description);
+  const range = window ?? {
+    from: new Date(incident.occurredAt.getTime() - 7 * DAY_MS),
+    to: incident.occurredAt,
+  };
+  const filter = {
+    from: range.from,
+    to: range.to,
+    modelId: incident.modelId,
+    ...(incident.modelVersion !== '' ? { modelVersion: incident.modelVersion } : {}),
+  };
+  const signals: IncidentEvidence['signals'] = [];
+  if (incident.modelId === '') return { affected: { total: 0, shown: [] }, signals };
+  const [shown, totals] = [
+    await queries.decisions({ ...filter, limit: SHOW_DECISIONS }),
+    await queries.oversightRates(filter),
+  ];
+  const length = range.to.getTime() - range.from.getTime();
+  // Drift of this window against the window of equal length just before it.
+  signals.push(
+    await queries.driftSignal({
+      modelId: incident.modelId,
+      baseline: { from: new Date(range.from.getTime() - length), to: range.from },
+      current: range,
+    }),
+  );
+  // Degradation around the deployment of the affected version, when there was one before the window ended.
+  const report = await queries.periodReport({ from: new Date(0), to: range.to, modelId: incident.modelId });
+  const deployment = report.deployments
+    .filter((d) => incident.modelVersion === '' || d.modelVersion === incident.modelVersion)
+    .at(-1);
+  if (deployment !== undefined)
+    signals.push(await queries.degradationSignal({ deploymentId: deployment.deploymentId }));
+  signals.push(await queries.adversarialSignals(filter));
+  return { affected: { total: totals.decisions, shown }, signals };
+}
+
+function printEvidence(context: CommandContext, evidence: IncidentEvidence): void {
+  const out = context.out;
+  out.line();
+  out.line(out.style('bold', `Affected decisions: ${evidence.affected.total.toLocaleString('en-US')}`));
+  for (const d of evidence.affected.shown) {
+    const time = new Date(Number(BigInt(d.timeUnixNano) / 1_000_000n)).toISOString();
+    out.line(
+      `  ${formatTime(time)}  ${d.decisionId}  ${`${d.modelId} ${d.modelVersion}`.trim()}  ${d.outcome}${d.confidence === null ? '' : ` (${d.confidence.toFixed(2)})`}`,
+    );
+  }
+  if (evidence.affected.total > evidence.affected.shown.length) {
+    out.line(
+      `  … and ${(evidence.affected.total - evidence.affected.shown.length).toLocaleString('en-US')} more`,
+    );
+  }
+  out.line();
+  out.line(out.style('bold', 'Investigation signals'));
+  for (const signal of evidence.signals) {
+    if (signal.signal === 'drift') {
+      const flagged = signal.level !== 'none';
+      out.line(
+        `  ${out.style(flagged ? 'yellow' : 'dim', `drift: ${signal.level}`)} (PSI confidence ${signal.psiConfidence?.toFixed(3) ?? '—'}, outcomes ${signal.psiOutcome?.toFixed(3) ?? '—'})`,
+      );
+      out.line(
+        `      baseline ${signal.evidence.baselineDecisions} decisions, window ${signal.evidence.currentDecisions} decisions`,
+      );
+      for (const o of signal.evidence.outcomes) {
+        out.line(
+          `      outcome ${o.outcome}: ${(o.baselineShare * 100).toFixed(1)}% → ${(o.currentShare * 100).toFixed(1)}%`,
+        );
+      }
+    } else if (signal.signal === 'degradation') {
+      const b = signal.evidence.before;
+      const a = signal.evidence.after;
+      out.line(
+        `  ${out.style(signal.degraded ? 'red' : 'dim', `degradation: ${signal.degraded ? 'yes' : 'no'}`)} around deployment ${signal.deploymentId} at ${formatTime(signal.at)}`,
+      );
+      out.line(
+        `      override rate ${(b.oversight.overrideRate * 100).toFixed(1)}% → ${(a.oversight.overrideRate * 100).toFixed(1)}% (${b.oversight.decisions} → ${a.oversight.decisions} decisions)`,
+      );
+      out.line(
+        `      error rate ${b.accuracy.errorRate === null ? '—' : `${(b.accuracy.errorRate * 100).toFixed(1)}%`} → ${a.accuracy.errorRate === null ? '—' : `${(a.accuracy.errorRate * 100).toFixed(1)}%`} (feedback on ${b.accuracy.labelled} → ${a.accuracy.labelled})`,
+      );
+    } else {
+      const found = signal.nearThresholdBursts.length + signal.repeatedInputs.length;
+      out.line(`  ${out.style(found > 0 ? 'yellow' : 'dim', `adversarial patterns: ${found}`)}`);
+      for (const burst of signal.nearThresholdBursts) {
+        out.line(
+          `      near-threshold burst by ${burst.actorId} at ${burst.windowStart}: ${burst.decisions} decisions, e.g. ${burst.decisionIds.slice(0, 3).join(', ')}`,
+        );
+      }
+      for (const repeat of signal.repeatedInputs) {
+        out.line(
+          `      ${repeat.actorId} repeated input ${repeat.inputHash.slice(0, 16)}… ${repeat.decisions} times (${repeat.distinctOutcomes} outcomes)`,
+        );
+      }
+    }
+  }
+}
+
 const showCommand: CommandSpec = {
   kind: 'command',
   name: 'incident show',
-  summary: 'an incident with its affected decisions and the investigation signals and their evidence',
+  summary: 'an incident with its deadline, affected decisions, and investigation signals with their evidence',
   usage: 'incident show <incident-id> [--json]',
+  description:
+    'Signals over the incident’s model, version and window: drift of confidence and outcomes against the window\n' +
+    'before, degradation of override and error rates around the deployment of the version, and adversarial\n' +
+    'patterns (near-threshold bursts, one actor repeating an input).',
   options: {},
   positionals: { min: 1, max: 1, names: 'an incident id' },
   json: true,
   examples: [
     {
-      command: 'incident show INC-1',
-      note: 'deadline, affected decisions, drift/degradation/adversarial signals',
+      command: 'incident show 0193a5e0-7c1d-7b2a-9f10-3c4d5e6f7a8b',
+      note: 'everything known about one incident',
     },
   ],
   async run(context) {
     const now = new Date();
     const id = incidentId('incident show', context.positionals[0]!);
-    const result = await withBackend(context.settings, async (backend) => {
-      const incident = await loadIncident(backend, 'incident show', id);
-      const affected = await backend.incidentDecisions(incident, SHOW_DECISIONS);
-      const signals = await backend.incidentSignals(incident);
-      return { incident, affected, signals };
+    const { incident, evidence } = await withBackend(context.settings, async (backend) => {
+      const incident = await loadIncident(backend.queries, 'incident show', id);
+      return { incident, evidence: await gatherEvidence(backend.queries, incident) };
     });
     if (context.settings.json) {
       context.out.json({
-        ...withDeadline(result.incident, now),
-        affectedDecisions: result.affected,
-        signals: result.signals,
+        ...incidentView(incident, now),
+        affectedDecisions: evidence.affected,
+        signals: evidence.signals,
       });
       return EXIT_CODES.OK;
     }
-    printIncident(result.incident, now, context);
-    printAffected(context, result.affected);
-    printSignals(context, result.signals);
+    printIncident(incident, now, context);
+    printEvidence(context, evidence);
     return EXIT_CODES.OK;
   },
 };
-
-function printAffected(
-  context: CommandContext,
-  affected: { total: number; decisions: DecisionSummary[] },
-): void {
-  const out = context.out;
-  out.line('', out.style('bold', `Affected decisions: ${affected.total.toLocaleString('en-US')}`));
-  for (const d of affected.decisions) {
-    out.line(
-      `  ${formatTime(d.time)}  ${d.decisionId}  ${`${d.modelId} ${d.modelVersion}`.trim()}  ${d.outcome}${d.confidence === null ? '' : ` (${d.confidence.toFixed(2)})`}${d.overridden ? '  overridden' : ''}`,
-    );
-  }
-  if (affected.total > affected.decisions.length)
-    out.line(`  … and ${(affected.total - affected.decisions.length).toLocaleString('en-US')} more`);
-}
-
-function printSignals(context: CommandContext, signals: InvestigationSignal[]): void {
-  const out = context.out;
-  out.line('', out.style('bold', `Investigation signals: ${signals.length}`));
-  for (const signal of signals) {
-    out.line(
-      `  ${out.style('yellow', signal.kind)}: ${signal.summary}${signal.score === null ? '' : ` (score ${signal.score.toFixed(3)})`}`,
-    );
-    for (const evidence of signal.evidence) out.line(`      ${evidence.label}: ${evidence.value}`);
-  }
-}
 
 /** `decisiontrail incident open|update|close|list|show` */
 export const incidentCommands: CommandGroupSpec = {

@@ -5,12 +5,14 @@ import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { renderReportHtml } from '../render/report-html.ts';
 import { renderReportMarkdown } from '../render/report-markdown.ts';
+import { buildReportDocument } from '../render/report-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { parseTimeRange } from '../time-argument.ts';
 import { choiceOption, requiredOption, stringOption } from './option-values.ts';
 
 const FORMATS = ['json', 'md', 'html'] as const;
 const DAY_MS = 86_400_000;
+const END_OF_TIME = new Date(Date.UTC(2299, 11, 31));
 
 /** `decisiontrail report --model ID [--version V] --from T --to T --format json|md|html` */
 export const reportCommand: CommandSpec = {
@@ -71,19 +73,16 @@ export const reportCommand: CommandSpec = {
     );
     const outFile = stringOption(context, 'out');
     const report = await withBackend(context.settings, async (backend) => {
-      if (!(await backend.modelExists(modelId))) {
+      // An unknown model is an error; a known model without decisions in the period is a valid, empty report.
+      const any = await backend.queries.decisions({ from: new Date(0), to: END_OF_TIME, modelId, limit: 1 });
+      if (any.length === 0) {
         throw new CliError(
           'NOT_FOUND',
           `report: no decisions of model ${JSON.stringify(modelId)} in the store`,
         );
       }
-      return backend.periodReport({
-        modelId,
-        version,
-        from: range.from,
-        to: range.to,
-        outcome: stringOption(context, 'outcome'),
-      });
+      const outcome = stringOption(context, 'outcome');
+      return buildReportDocument(backend.queries, { modelId, modelVersion: version, ...range, outcome }, now);
     });
     const text =
       format === 'json'

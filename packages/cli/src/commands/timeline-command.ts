@@ -2,6 +2,7 @@ import { CliError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { renderTimelineText } from '../render/timeline-text.ts';
+import { buildTimelineDocument } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { decisionOrTraceId } from './option-values.ts';
 
@@ -24,7 +25,12 @@ export const timelineCommand: CommandSpec = {
   ],
   async run(context) {
     const target = decisionOrTraceId('timeline', context.positionals[0]!);
-    const doc = await withBackend(context.settings, (backend) => backend.timeline(target.id));
+    const rows = await withBackend(context.settings, (backend) =>
+      backend.queries.decisionTimeline(
+        target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id },
+      ),
+    );
+    const doc = buildTimelineDocument(target, rows);
     if (doc === null)
       throw new CliError('NOT_FOUND', `timeline: no ${target.kind} with id ${target.id} in the store`);
     if (context.settings.json) context.out.json(doc);

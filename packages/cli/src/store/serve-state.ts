@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Contents of `<dataDir>/serve.json` while `decisiontrail serve` holds the embedded store. */
@@ -38,15 +38,4 @@ export async function findLiveServe(dataDir: string): Promise<ServeState | undef
   const { pid, url } = state as Partial<ServeState>;
   if (typeof pid !== 'number' || typeof url !== 'string' || !URL.canParse(url)) return undefined;
   return isAlive(pid) ? { pid, url } : undefined;
-}
-
-/** Writes serve.json for this process (used by `decisiontrail serve` when the processor does not). */
-export async function writeServeState(dataDir: string, state: ServeState): Promise<void> {
-  await writeFile(path.join(dataDir, SERVE_STATE_FILE), `${JSON.stringify(state)}\n`);
-}
-
-/** Removes serve.json if it still names this process. */
-export async function removeServeState(dataDir: string, pid: number): Promise<void> {
-  const live = await findLiveServe(dataDir);
-  if (live === undefined || live.pid === pid) await rm(path.join(dataDir, SERVE_STATE_FILE), { force: true });
 }

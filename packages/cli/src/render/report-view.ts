@@ -1,0 +1,172 @@
+import type { AuditQueries } from '../store/audit-backend.ts';
+import type { ReportDocument } from './report-document.ts';
+
+const HOUR = 3_600_000;
+const BUCKET_SIZES = [HOUR, 6 * HOUR, 24 * HOUR, 7 * 24 * HOUR, 30 * 24 * HOUR];
+const MAX_BUCKETS = 60;
+
+function nanosToIso(nanos: string): string | null {
+  return nanos === '' || nanos === '0' ? null : new Date(Number(BigInt(nanos) / 1_000_000n)).toISOString();
+}
+
+function retentionText(days: number | null): string {
+  if (days === null) return 'kept forever';
+  return days % 365 === 0 || days % 365 <= 3
+    ? `${Math.round(days / 365)} years (${days} days)`
+    : `${days} days`;
+}
+
+/** The report parameters as given on the command line. */
+export interface ReportQuery {
+  modelId: string;
+  modelVersion: string | undefined;
+  from: Date;
+  to: Date;
+  /** Outcome compared across fairness groups; default: the most frequent one. */
+  outcome: string | undefined;
+}
+
+/**
+ * Builds the report document from the store's period report plus the two series it does not carry: decisions and
+ * overrides over time (one oversight query per bucket, at most 60 buckets) and accuracy per model version.
+ */
+export async function buildReportDocument(
+  queries: AuditQueries,
+  query: ReportQuery,
+  now: Date = new Date(),
+): Promise<ReportDocument> {
+  const filter = {
+    from: query.from,
+    to: query.to,
+    modelId: query.modelId,
+    ...(query.modelVersion ? { modelVersion: query.modelVersion } : {}),
+  };
+  const report = await queries.periodReport(filter);
+  const span = query.to.getTime() - query.from.getTime();
+  const bucket = BUCKET_SIZES.find((size) => span / size <= MAX_BUCKETS) ?? span / MAX_BUCKETS;
+  const starts: Date[] = [];
+  for (let t = query.from.getTime(); t < query.to.getTime(); t += bucket) starts.push(new Date(t));
+  const decisionsOverTime = [];
+  for (const start of starts) {
+    const end = new Date(Math.min(start.getTime() + bucket, query.to.getTime()));
+    const rates = await queries.oversightRates({ ...filter, from: start, to: end });
+    decisionsOverTime.push({
+      start: start.toISOString(),
+      decisions: rates.decisions,
+      overridden: rates.overridden,
+      overrideRate: rates.decisions === 0 ? null : rates.overrideRate,
+    });
+  }
+  const versions = [...new Set(report.models.map((m) => m.modelVersion))].sort();
+  const accuracyByVersion = [];
+  for (const version of versions) {
+    const versionFilter = { ...filter, modelVersion: version };
+    const [acc, oversight] = [
+      await queries.accuracy(versionFilter),
+      await queries.oversightRates(versionFilter),
+    ];
+    accuracyByVersion.push({
+      version,
+      decisions: acc.decisions,
+      withFeedback: acc.labelled,
+      accuracy: acc.accuracy,
+      overrideRate: oversight.decisions === 0 ? null : oversight.overrideRate,
+    });
+  }
+  const outcomes = Object.entries(report.totals.byOutcome)
+    .map(([outcome, count]) => ({ outcome, count }))
+    .sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome));
+  const compared = query.outcome ?? outcomes[0]?.outcome ?? null;
+  const disparity = report.fairness.outcomes.find((o) => o.outcome === compared);
+  const groups = report.fairness.groups.map((g) => {
+    const outcomeCount = compared === null ? 0 : (g.outcomes[compared] ?? 0);
+    return {
+      group: g.group,
+      decisions: g.decisions,
+      outcomeCount,
+      outcomeRate: g.decisions === 0 ? null : outcomeCount / g.decisions,
+    };
+  });
+  const o = report.oversight;
+  const a = report.accuracy;
+  const g = report.dataGovernance;
+  return {
+    schemaVersion: 1,
+    generatedAt: now.toISOString(),
+    period: { from: query.from.toISOString(), to: query.to.toISOString() },
+    model: {
+      id: query.modelId,
+      versionFilter: query.modelVersion ?? null,
+      versions: report.models.map((m) => {
+        const deployment = report.deployments.filter((d) => d.modelVersion === m.modelVersion).at(-1);
+        const provenance = [
+          ...(m.modelType ? [{ label: 'type', value: m.modelType }] : []),
+          ...(m.provider ? [{ label: 'provider', value: m.provider }] : []),
+          ...(deployment?.weightsHash ? [{ label: 'weights', value: deployment.weightsHash }] : []),
+          ...(deployment?.environment ? [{ label: 'deployed to', value: deployment.environment }] : []),
+        ];
+        return {
+          version: m.modelVersion,
+          decisions: m.decisions,
+          firstSeen: nanosToIso(m.firstDecisionUnixNano),
+          lastSeen: nanosToIso(m.lastDecisionUnixNano),
+          provenance,
+        };
+      }),
+    },
+    totals: {
+      decisions: report.totals.decisions,
+      reviewed: o.reviewed,
+      overridden: o.overridden,
+      withFeedback: a.labelled,
+      correct: a.correct,
+    },
+    rates: {
+      reviewRate: o.decisions === 0 ? null : o.reviewRate,
+      overrideRate: o.decisions === 0 ? null : o.overrideRate,
+      accuracy: a.accuracy,
+      errorRate: a.errorRate,
+    },
+    outcomes,
+    oversight: Object.entries(o.byAction).map(([action, count]) => ({ action, count })),
+    decisionsOverTime,
+    confidenceHistogram: report.confidence.buckets,
+    accuracyByVersion,
+    fairness: {
+      outcome: compared,
+      groups,
+      disparityRatio: groups.length < 2 ? null : (disparity?.ratio ?? null),
+    },
+    incidents: report.incidents.items.map((i) => ({
+      id: i.incidentId,
+      title: i.title,
+      severity: i.severity,
+      category: i.category,
+      status: i.status,
+      awareAt: i.occurredAt.toISOString(),
+      deadline: i.reportDeadline.toISOString(),
+    })),
+    retention: Object.entries(report.retention.policyDays).map(([recordClass, days]) => ({
+      recordClass,
+      period: `${retentionText(days)}; ${report.retention.decisionsByClass[recordClass] ?? 0} decisions`,
+    })),
+    dataGovernance: [
+      {
+        label: 'decisions with an HMAC input hash',
+        value: `${g.withInputHash} of ${report.totals.decisions}`,
+      },
+      {
+        label: 'decisions with an HMAC output hash',
+        value: `${g.withOutputHash} of ${report.totals.decisions}`,
+      },
+      { label: 'decisions naming a pseudonymous data subject', value: String(g.withSubject) },
+      { label: 'decisions in a signed integrity stream', value: String(g.withIntegrity) },
+      ...g.streams.map((s) => ({
+        label: `stream ${s.stream}`,
+        value: `${s.decisions} decisions; latest checkpoint size ${s.latestCheckpointSize}`,
+      })),
+      { label: 'erasures (crypto-shredding) in the period', value: String(g.erasures) },
+      { label: 'spans quarantined in the period', value: String(g.quarantined) },
+    ],
+  };
+}
