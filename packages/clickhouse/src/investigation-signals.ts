@@ -270,7 +270,7 @@ export async function adversarialSignals(
     decisionIds: string[];
   }>(
     `SELECT actor_id AS actorId,
-       toString(toUnixTimestamp64Milli(toStartOfInterval(time, toIntervalSecond({window_s:UInt32})))) AS windowStartMs,
+       toString(toUInt64(toUnixTimestamp(toStartOfInterval(time, toIntervalSecond({window_s:UInt32})))) * 1000) AS windowStartMs,
        count() AS decisions, avg(abs(assumeNotNull(confidence) - {threshold:Float64})) AS meanDistance,
        arraySort(groupArray(20)(decision_id)) AS decisionIds
      FROM {{read:audit_decisions}} FINAL

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/index.ts';
+import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
+import { decisionSpan } from '../support/span-fixtures.ts';
+import { countRows, openTempStore } from '../support/temp-store.ts';
+
+function psi(expected: number[], actual: number[]): number {
+  let sum = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = Math.max(expected[i] as number, 1e-4);
+    const a = Math.max(actual[i] as number, 1e-4);
+    sum += (a - e) * Math.log(a / e);
+  }
+  return sum;
+}
+
+function bucketShares(values: number[], buckets = 10): number[] {
+  const counts = new Array<number>(buckets).fill(0);
+  for (const v of values) counts[Math.min(Math.max(Math.floor(v * buckets), 0), buckets - 1)]! += 1;
+  return counts.map((n) => n / values.length);
+}
+
+describe('investigation queries on a known dataset (embedded engine)', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let data: AuditDataset;
+  const model = { modelId: 'credit-scorer' };
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+    data = buildAuditDataset();
+    const sink = store.createSink({ maxBatchSize: 200, flushIntervalMs: 5 });
+    await sink.write(data.spans);
+    // The same decision delivered again in another batch (a retry after a lost ack) counts once.
+    await sink.write([decisionSpan(data.decisions[5]!)]);
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('stores each decision once even when delivered twice', async () => {
+    expect(await countRows(store, 'audit_decisions', true)).toBe(240);
+    const decisions = await store.decisions({ ...model, from: new Date(data.start), to: new Date(data.end), limit: 1000 });
+    expect(decisions).toHaveLength(240);
+  });
+
+  it('answers a GDPR access request with every decision about the subject', async () => {
+    const expected = data.decisions.filter((d) => d.subjectId === 'subject-3').sort((a, b) => a.startMs - b.startMs);
+    const rows = await store.subjectDecisions({ subjectId: 'subject-3' });
+    expect(rows.map((r) => r.decisionId)).toEqual(expected.map((d) => d.decisionId));
+    expect(rows[0]).toMatchObject({ modelId: 'credit-scorer', subjectId: 'subject-3', integrityStream: 'stream-1' });
+  });
+
+  it('lists decisions by model version and period', async () => {
+    const v2 = await store.decisions({ ...model, modelVersion: '2.0.0', from: new Date(data.deployAt), to: new Date(data.end) });
+    expect(v2).toHaveLength(data.decisions.filter((d) => d.modelVersion === '2.0.0').length);
+    expect(new Set(v2.map((d) => d.modelVersion))).toEqual(new Set(['2.0.0']));
+  });
+
+  it('builds the period report from numbers it can check', async () => {
+    const incident = await store.createIncident({
+      title: 'wrong denials',
+      severity: 'high',
+      category: 'fundamental_rights',
+      modelId: 'credit-scorer',
+      decisionIds: [data.decisions[0]!.decisionId],
+      occurredAt: new Date(data.start + 30 * 3_600_000),
+    });
+    const report = await store.periodReport({ ...model, from: new Date(data.start), to: new Date(data.end) });
+    const ds = data.decisions;
+    const count = (f: (d: (typeof ds)[number]) => boolean) => ds.filter(f).length;
+    expect(report.totals.decisions).toBe(240);
+    expect(report.totals.byOutcome).toEqual({ approve: count((d) => d.outcome === 'approve'), deny: count((d) => d.outcome === 'deny') });
+    expect(report.models.map((m) => [m.modelVersion, m.decisions])).toEqual([
+      ['1.0.0', 120],
+      ['2.0.0', 120],
+    ]);
+    expect(report.deployments.map((d) => d.deploymentId)).toEqual(['dep-1', 'dep-2']);
+    const correct = data.feedback.filter((f) => f.correct).length;
+    expect(report.accuracy).toMatchObject({
+      decisions: 240,
+      labelled: data.feedback.length,
+      correct,
+      incorrect: data.feedback.length - correct,
+      failed: count((d) => d.statusCode === 'STATUS_CODE_ERROR'),
+    });
+    expect(report.accuracy.accuracy).toBeCloseTo(correct / data.feedback.length, 12);
+    expect(report.oversight).toMatchObject({
+      decisions: 240,
+      reviewed: data.oversight.length,
+      overridden: data.oversight.filter((o) => o.action === 'override').length,
+      byAction: {
+        override: data.oversight.filter((o) => o.action === 'override').length,
+        review: data.oversight.filter((o) => o.action === 'review').length,
+      },
+    });
+    const confidences = ds.map((d) => d.confidence!);
+    expect(report.confidence.mean).toBeCloseTo(confidences.reduce((a, b) => a + b, 0) / 240, 9);
+    expect(report.confidence.buckets.map((b) => b.count / 240)).toEqual(bucketShares(confidences));
+    for (const group of ['group-a', 'group-b']) {
+      const members = ds.filter((d) => d.fairnessGroup === group);
+      const rate = members.filter((d) => d.outcome === 'approve').length / members.length;
+      expect(report.fairness.outcomes.find((o) => o.outcome === 'approve')?.rates[group]).toBeCloseTo(rate, 12);
+    }
+    const approve = report.fairness.outcomes.find((o) => o.outcome === 'approve')!;
+    expect(approve.ratio).toBeCloseTo(approve.minRate / approve.maxRate, 12);
+    expect(report.incidents).toMatchObject({ total: 1, open: 1, byCategory: { fundamental_rights: 1 } });
+    expect(report.incidents.items[0]?.incidentId).toBe(incident.incidentId);
+    expect(report.retention.decisionsByClass).toEqual({ high_risk: 240 });
+    expect(report.retention.policyDays).toEqual({ standard: 2557, high_risk: 3653, incident: null, permanent: null });
+    expect(report.dataGovernance).toMatchObject({
+      withInputHash: 240,
+      withSubject: 240,
+      withIntegrity: 240,
+      streams: [{ stream: 'stream-1', decisions: 240, latestCheckpointSize: 240 }],
+    });
+  });
+
+  it('rebuilds a decision timeline: deployment, decision, trace spans, oversight, feedback, checkpoint, incident', async () => {
+    const first = data.decisions[0]!;
+    const timeline = await store.decisionTimeline({ decisionId: first.decisionId });
+    expect(timeline.map((e) => e.kind)).toEqual(['deployment', 'decision', 'span', 'span', 'oversight', 'feedback', 'checkpoint', 'incident']);
+    expect(timeline[0]?.attributes.deployment_id).toBe('dep-1');
+    expect(timeline.filter((e) => e.kind === 'span').map((e) => e.spanId).sort()).toEqual([...data.firstTraceSystemSpanIds].sort());
+    expect(timeline.find((e) => e.kind === 'oversight')?.attributes).toMatchObject({ action: 'override', new_outcome: 'deny' });
+    expect(timeline.find((e) => e.kind === 'checkpoint')?.attributes).toMatchObject({ tree_size: '100', leaf_index: '0' });
+    const times = timeline.map((e) => BigInt(e.timeUnixNano));
+    expect(times).toEqual([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    // A decision after dep-2 also lists dep-2 and is covered by the checkpoint of size 200.
+    const late = data.decisions[150]!;
+    const lateTimeline = await store.decisionTimeline({ decisionId: late.decisionId });
+    expect(lateTimeline.filter((e) => e.kind === 'deployment').map((e) => e.name)).toEqual(['dep-1', 'dep-2']);
+    expect(lateTimeline.find((e) => e.kind === 'checkpoint')?.attributes.tree_size).toBe('200');
+    expect(await store.decisionTimeline({ decisionId: '00000000-0000-7000-8000-000000000000' })).toEqual([]);
+  });
+
+  it('flags drift between the two versions with PSI evidence', async () => {
+    const signal = await store.driftSignal({
+      ...model,
+      baseline: { from: new Date(data.start), to: new Date(data.deployAt) },
+      current: { from: new Date(data.deployAt), to: new Date(data.end) },
+    });
+    const before = data.decisions.filter((d) => d.startMs < data.deployAt).map((d) => d.confidence!);
+    const after = data.decisions.filter((d) => d.startMs >= data.deployAt).map((d) => d.confidence!);
+    expect(signal.psiConfidence).toBeCloseTo(psi(bucketShares(before), bucketShares(after)), 9);
+    expect(signal.evidence.baselineDecisions).toBe(before.length);
+    expect(signal.evidence.confidence.map((b) => b.currentShare)).toEqual(bucketShares(after));
+  });
+
+  it('flags degradation after the deployment with the rates before and after', async () => {
+    const signal = await store.degradationSignal({ deploymentId: 'dep-2' });
+    const window = (after: boolean) => {
+      const ids = new Set(data.decisions.filter((d) => (d.startMs >= data.deployAt) === after).map((d) => d.decisionId));
+      const overridden = data.oversight.filter((o) => ids.has(o.decisionId) && o.action === 'override').length;
+      const labels = data.feedback.filter((f) => ids.has(f.decisionId));
+      return { overrideRate: overridden / ids.size, errorRate: labels.filter((f) => !f.correct).length / labels.length };
+    };
+    const b = window(false);
+    const a = window(true);
+    expect(signal.evidence.before.oversight.overrideRate).toBeCloseTo(b.overrideRate, 12);
+    expect(signal.evidence.after.oversight.overrideRate).toBeCloseTo(a.overrideRate, 12);
+    expect(signal.overrideRateDelta).toBeCloseTo(a.overrideRate - b.overrideRate, 12);
+    expect(signal.errorRateDelta).toBeCloseTo(a.errorRate - b.errorRate, 12);
+    expect(signal.degraded).toBe(true);
+  });
+
+  it('finds the probing actor: a near-threshold burst and one input repeated', async () => {
+    const signals = await store.adversarialSignals({ ...model, from: new Date(data.start), to: new Date(data.end) });
+    const probes = data.decisions.filter((d) => d.actorId === 'actor-probe');
+    expect(signals.nearThresholdBursts).toHaveLength(1);
+    expect(signals.nearThresholdBursts[0]).toMatchObject({ actorId: 'actor-probe', decisions: probes.length });
+    expect(signals.nearThresholdBursts[0]?.decisionIds).toEqual(probes.map((d) => d.decisionId).sort());
+    expect(signals.repeatedInputs).toEqual([
+      expect.objectContaining({ actorId: 'actor-probe', inputHash: 'f'.repeat(64), decisions: probes.length }),
+    ]);
+  });
+
+  it('keeps incidents as versions: create, update, list, delete', async () => {
+    const created = await store.createIncident({
+      title: 'patient harm',
+      severity: 'critical',
+      category: 'death',
+      decisionIds: ['d-1'],
+      occurredAt: new Date('2026-03-01T12:00:00.000Z'),
+      windowFrom: new Date('2026-02-28T00:00:00.000Z'),
+    });
+    expect(created.reportDeadline.toISOString()).toBe('2026-03-11T12:00:00.000Z');
+    expect(await store.getIncident(created.incidentId)).toEqual(created);
+    const reported = await store.updateIncident(created.incidentId, { status: 'reported', reportedAt: new Date('2026-03-05T00:00:00.000Z') });
+    expect(reported).toMatchObject({ version: 2, status: 'reported', title: 'patient harm' });
+    expect((await store.getIncident(created.incidentId))?.reportedAt?.toISOString()).toBe('2026-03-05T00:00:00.000Z');
+    expect((await store.listIncidents({ decisionId: 'd-1' })).map((i) => i.incidentId)).toEqual([created.incidentId]);
+    await store.deleteIncident(created.incidentId);
+    expect(await store.getIncident(created.incidentId)).toBeNull();
+    await expect(store.updateIncident(created.incidentId, { status: 'closed' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('quarantines refused spans verbatim and records erasure tombstones', async () => {
+    const refused = decisionSpan({ ...data.decisions[1]!, outcome: 'tampered' });
+    await store.quarantine([{ record: refused, code: 'LEAF_MISMATCH', reason: 'leaf does not match checkpoint' }]);
+    const [entry] = await store.listQuarantine({ code: 'LEAF_MISMATCH' });
+    expect(entry).toMatchObject({ code: 'LEAF_MISMATCH', stream: 'stream-1', record: refused });
+    const erasure = await store.recordErasure({ subjectId: 'subject-3', keyIds: ['k1'], requestedBy: 'dpo' });
+    expect(erasure.decisionCount).toBe(12);
+    expect((await store.listErasures({ subjectId: 'subject-3' })).map((e) => e.erasureId)).toEqual([erasure.erasureId]);
+  });
+});
