@@ -29,3 +29,40 @@ export {
   spanRecordFromReadableSpan,
 } from './span-record.ts';
 export type { SpanRecord, SpanRecordEvent, SpanRecordLink } from './span-record.ts';
+export { SigningError } from './errors.ts';
+export type { SigningErrorCode } from './errors.ts';
+export {
+  assertValidKeyName,
+  computeKeyId,
+  createNoteSigner,
+  noteVerifierKey,
+  openNote,
+  parseVerifierKey,
+} from './signed-note.ts';
+export type { NoteSigner, NoteVerifierKey, OpenedNote } from './signed-note.ts';
+export { formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
+export type { Checkpoint } from './checkpoint.ts';
+export {
+  DEFAULT_KEY_NAME,
+  exportPublicKey,
+  generateSigningKey,
+  generateSigningKeyFile,
+  loadSigningKey,
+  loadVerifierKey,
+  rotateSigningKeyFile,
+  signingKeyFromKeyObject,
+} from './key-file.ts';
+export type { SigningKey } from './key-file.ts';
+export { FileCheckpointWitness, readWitnessFile } from './checkpoint-witness.ts';
+export type { CheckpointWitness } from './checkpoint-witness.ts';
+export { DEFAULT_ORIGIN_PREFIX, StreamSigner } from './stream-signer.ts';
+export type { SignedCheckpoint, StreamSignerState } from './stream-signer.ts';
+export { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
+export { DEFAULT_WITNESS_PATH, SigningSpanExporter } from './signing-span-exporter.ts';
+export type { SigningSpanExporterOptions } from './signing-span-exporter.ts';
+export type { Finding, FindingCode } from './findings.ts';
+export type { TrustedKey } from './trusted-keys.ts';
+export { verifySpans } from './verify-spans.ts';
+export type { StreamReport, VerificationReport, VerifySpansOptions } from './verify-spans.ts';
+export { PROOF_BUNDLE_FORMAT, createProofBundle, verifyProofBundle } from './proof-bundle.ts';
+export type { ProofBundle, ProofBundleVerification } from './proof-bundle.ts';

@@ -1,0 +1,70 @@
+/**
+ * What a verifier can report about a stream. All are tampering (or loss) except `unsealed-tail`,
+ * which only says that the newest spans are not yet covered by a signed checkpoint, and
+ * `unverifiable`, which says spans could not be checked (always alongside the finding that explains why).
+ */
+export type FindingCode =
+  /** A span whose content differs from the leaf its checkpoint committed to. */
+  | 'modified'
+  /** Sequence numbers a signed checkpoint covers but no span carries (deleted). */
+  | 'missing'
+  /** A span that is not part of the committed log (inserted or forged). */
+  | 'unexpected'
+  /** A span whose content is committed at a different sequence number than it claims. */
+  | 'reordered'
+  /** A checkpoint whose signature, format or attributes do not verify. */
+  | 'checkpoint-invalid'
+  /** A checkpoint signed by a key the verifier does not trust. */
+  | 'checkpoint-unknown-key'
+  /** Two validly signed checkpoints that contradict each other (same size, different roots). */
+  | 'checkpoint-inconsistent'
+  /** A validly signed root that the stored leaves do not reproduce and that cannot be narrowed to spans. */
+  | 'checkpoint-root-mismatch'
+  /** The witness holds a larger checkpoint than the store: the stored log was cut short. */
+  | 'truncated'
+  /** Spans that could not be checked because the leaves before them are unknown. */
+  | 'unverifiable'
+  /** Spans after the last checkpoint: not yet sealed, which is not in itself tampering. */
+  | 'unsealed-tail';
+
+/** One verification finding. */
+export interface Finding {
+  code: FindingCode;
+  /** Whether this finding shows tampering or loss (all codes but `unsealed-tail` and `unverifiable`). */
+  tamper: boolean;
+  message: string;
+  /** The span concerned (for `modified`, `unexpected`, `reordered`). */
+  spanId?: string;
+  /** The sequence number the span claims. */
+  seq?: number;
+  /** For `reordered`: the sequence number its content is committed at. */
+  committedSeq?: number;
+  /** Half-open ranges `[from, to)` of sequence numbers (for `missing`, `unverifiable`, `unsealed-tail`). */
+  ranges?: [number, number][];
+  /** The checkpoint span concerned, when the finding is about a stored checkpoint. */
+  checkpointSpanId?: string;
+  /** Tree size concerned (checkpoint findings, `truncated`: the witness size). */
+  size?: number;
+  /** Hex key id concerned (`checkpoint-unknown-key`). */
+  keyId?: string;
+}
+
+/** Builds a finding with `tamper` derived from its code. */
+export function finding(
+  code: FindingCode,
+  message: string,
+  details: Omit<Finding, 'code' | 'tamper' | 'message'> = {},
+): Finding {
+  return { code, tamper: code !== 'unsealed-tail' && code !== 'unverifiable', message, ...details };
+}
+
+/** Collapses sorted integers into half-open ranges. */
+export function toRanges(values: readonly number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const value of values) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === value) last[1] = value + 1;
+    else ranges.push([value, value + 1]);
+  }
+  return ranges;
+}

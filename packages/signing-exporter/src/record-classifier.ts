@@ -1,0 +1,164 @@
+import {
+  ATTR_AUDIT_CHECKPOINT_LEAVES,
+  ATTR_AUDIT_CHECKPOINT_NOTE,
+  ATTR_AUDIT_CHECKPOINT_ORIGIN,
+  ATTR_AUDIT_CHECKPOINT_ROOT,
+  ATTR_AUDIT_CHECKPOINT_SIZE,
+  ATTR_AUDIT_INTEGRITY_KEY_ID,
+  ATTR_AUDIT_INTEGRITY_SEQ,
+  ATTR_AUDIT_INTEGRITY_STREAM,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_RECORD_TYPE_VALUES,
+} from '@decisiontrail/semconv';
+import { leafHash } from './canonical-span.ts';
+import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
+import { SigningError } from './errors.ts';
+import { finding, type Finding } from './findings.ts';
+import { HASH_SIZE } from './merkle-tree.ts';
+import { openNote, noteSignatureKeyIds, strictBase64, type NoteVerifierKey } from './signed-note.ts';
+import type { SpanRecord } from './span-record.ts';
+
+/** A span record that is a leaf of a stream. */
+export interface LeafEntry {
+  stream: string;
+  seq: number;
+  spanId: string;
+  leaf: string;
+  record: SpanRecord;
+}
+
+/** A checkpoint whose signature verified under a trusted key. */
+export interface ValidCheckpoint extends Checkpoint {
+  stream: string;
+  note: string;
+  rootHex: string;
+  keyId: string;
+  /** Hex leaves `[size - n, size)` carried by the checkpoint span, when present and well-formed. */
+  leaves?: string[];
+  /** The checkpoint span, or undefined for a witness checkpoint. */
+  spanId?: string;
+}
+
+/** Whether a record is an `audit.checkpoint` span. */
+export function isCheckpointRecord(record: SpanRecord): boolean {
+  return record.attributes[ATTR_AUDIT_RECORD_TYPE] === AUDIT_RECORD_TYPE_VALUES.CHECKPOINT;
+}
+
+/** The stream a record belongs to (its `audit.integrity.stream`), if any. */
+export function streamOf(record: SpanRecord): string | undefined {
+  const stream = record.attributes[ATTR_AUDIT_INTEGRITY_STREAM];
+  return stream === undefined || stream === '' ? undefined : stream;
+}
+
+/** The stream id an origin names: its last path segment. */
+export function streamOfOrigin(origin: string): string {
+  return origin.slice(origin.lastIndexOf('/') + 1);
+}
+
+/** Parses `audit.integrity.seq` strictly (canonical non-negative decimal). */
+export function seqOf(record: SpanRecord): number | undefined {
+  const text = record.attributes[ATTR_AUDIT_INTEGRITY_SEQ];
+  if (text === undefined || !/^(0|[1-9][0-9]{0,15})$/u.test(text)) return undefined;
+  const seq = Number(text);
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
+
+/** A leaf record's entry with its recomputed leaf hash. */
+export function leafEntry(record: SpanRecord, stream: string, seq: number): LeafEntry {
+  return { stream, seq, spanId: record.spanId, leaf: Buffer.from(leafHash(record)).toString('hex'), record };
+}
+
+/**
+ * Checks a signed checkpoint note against trusted keys; returns the checkpoint or a finding
+ * (`checkpoint-unknown-key` or `checkpoint-invalid`).
+ */
+export function validateCheckpointNote(
+  note: string,
+  keys: readonly NoteVerifierKey[],
+  where: { stream?: string; spanId?: string },
+): ValidCheckpoint | Finding {
+  const details = where.spanId !== undefined ? { checkpointSpanId: where.spanId } : {};
+  let text: string;
+  let keyId: string;
+  try {
+    const opened = openNote(note, keys);
+    text = opened.text;
+    keyId = (opened.verifiedBy[0] as NoteVerifierKey).keyId;
+  } catch (error) {
+    if (error instanceof SigningError && error.code === 'NOTE_UNKNOWN_KEY') {
+      const ids = noteSignatureKeyIds(note);
+      return finding('checkpoint-unknown-key', `checkpoint signed by an untrusted key (${ids.join(', ')})`, {
+        ...details,
+        ...(ids[0] !== undefined && { keyId: ids[0] }),
+      });
+    }
+    return finding(
+      'checkpoint-invalid',
+      `checkpoint note does not verify: ${(error as Error).message}`,
+      details,
+    );
+  }
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(text);
+  } catch (error) {
+    return finding(
+      'checkpoint-invalid',
+      `signed note is not a checkpoint: ${(error as Error).message}`,
+      details,
+    );
+  }
+  const stream = where.stream ?? streamOfOrigin(checkpoint.origin);
+  if (streamOfOrigin(checkpoint.origin) !== stream) {
+    return finding(
+      'checkpoint-invalid',
+      `checkpoint origin ${checkpoint.origin} is not stream ${stream}`,
+      details,
+    );
+  }
+  return {
+    ...checkpoint,
+    stream,
+    note,
+    rootHex: Buffer.from(checkpoint.rootHash).toString('hex'),
+    keyId,
+    ...(where.spanId !== undefined && { spanId: where.spanId }),
+  };
+}
+
+/**
+ * Validates an `audit.checkpoint` span record: its note must verify, and its other attributes
+ * must agree with the note. Carries the span's leaf list when it is well-formed.
+ */
+export function validateCheckpointRecord(
+  record: SpanRecord,
+  stream: string,
+  keys: readonly NoteVerifierKey[],
+): ValidCheckpoint | Finding {
+  const attributes = record.attributes;
+  const result = validateCheckpointNote(attributes[ATTR_AUDIT_CHECKPOINT_NOTE] ?? '', keys, {
+    stream,
+    spanId: record.spanId,
+  });
+  if ('code' in result) return result;
+  const agrees =
+    attributes[ATTR_AUDIT_CHECKPOINT_ORIGIN] === result.origin &&
+    attributes[ATTR_AUDIT_CHECKPOINT_SIZE] === String(result.size) &&
+    attributes[ATTR_AUDIT_CHECKPOINT_ROOT] === Buffer.from(result.rootHash).toString('base64') &&
+    attributes[ATTR_AUDIT_INTEGRITY_KEY_ID] === result.keyId;
+  if (!agrees) {
+    return finding('checkpoint-invalid', 'checkpoint span attributes disagree with its signed note', {
+      checkpointSpanId: record.spanId,
+      size: result.size,
+    });
+  }
+  const bytes = strictBase64(attributes[ATTR_AUDIT_CHECKPOINT_LEAVES] ?? '');
+  if (bytes && bytes.length % HASH_SIZE === 0 && bytes.length / HASH_SIZE <= result.size) {
+    const leaves: string[] = [];
+    for (let offset = 0; offset < bytes.length; offset += HASH_SIZE) {
+      leaves.push(Buffer.from(bytes.subarray(offset, offset + HASH_SIZE)).toString('hex'));
+    }
+    result.leaves = leaves;
+  }
+  return result;
+}
