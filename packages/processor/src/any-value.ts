@@ -22,7 +22,9 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function int64ToBigInt(value: unknown, path: string): bigint {
   if (typeof value === 'bigint') return value;
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new OtlpDecodeError(`${path}: not an integer: ${value}`);
+    // JSON senders (the JS OTLP transformer among them) write int64 as a number; beyond 2^53 it is already
+    // rounded by JSON.parse, which matches what the same sender's SDK-side value holds.
+    if (!Number.isInteger(value)) throw new OtlpDecodeError(`${path}: not an integer: ${value}`);
     return BigInt(value);
   }
   if (typeof value === 'string') {
@@ -60,11 +62,11 @@ function asDouble(value: unknown, path: string): number {
 }
 
 /**
- * Go's `encoding/json` string escaping (what pcommon's AsString produces for maps and slices): JSON.stringify
- * plus the HTML-safe escapes Go adds by default.
+ * The string escaping of the JSON pcommon's AsString writes for maps and slices (HTML escaping off): what
+ * JSON.stringify does, plus U+2028/U+2029.
  */
 function goJsonString(s: string): string {
-  return JSON.stringify(s.toWellFormed()).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(s.toWellFormed()).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** Go's json.Marshal fails on a non-finite double; pcommon's AsString then yields the empty string. */
@@ -172,9 +174,7 @@ export function anyValueAsString(raw: unknown, path: string): string {
   if (v.intValue !== undefined && v.intValue !== null) return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
   if (v.doubleValue !== undefined && v.doubleValue !== null) {
     const d = asDouble(v.doubleValue, `${path}.doubleValue`);
-    // pcommon formats finite doubles like ES6 Number#toString and names the non-finite ones in an error text.
-    if (Number.isNaN(d)) return 'json: unsupported value: NaN';
-    if (!Number.isFinite(d)) return d > 0 ? 'json: unsupported value: +Inf' : 'json: unsupported value: -Inf';
+    // pcommon formats doubles like ES6 Number#toString, non-finite ones included (NaN, Infinity, -Infinity).
     return String(d);
   }
   if (

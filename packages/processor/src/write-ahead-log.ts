@@ -67,6 +67,8 @@ export class WriteAheadLog {
   private pendingBytesValue: number;
   private queue: PendingAppend[] = [];
   private flushing: Promise<void> | undefined;
+  // Cleared in the same synchronous step that finds the queue empty, so no append is left unflushed.
+  private flushActive = false;
   private failure: unknown;
   private closed = false;
   private waiters: (() => void)[] = [];
@@ -159,14 +161,19 @@ export class WriteAheadLog {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ tag, payload, spans, resolve, reject });
-      this.flushing ??= this.flushLoop().finally(() => {
-        this.flushing = undefined;
-      });
+      if (!this.flushActive) {
+        this.flushActive = true;
+        this.flushing = this.flushLoop();
+      }
     });
   }
 
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.flushActive = false;
+        return;
+      }
       const batch = this.queue;
       this.queue = [];
       try {

@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig, loadConfig, parseConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+function issuesOf(fn: () => unknown): { path: string; message: string }[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).issues];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies every default to an empty file, binding the receiver to loopback', () => {
+    const config = parseConfig('', { baseDir: '/srv/app', env: {} });
+    expect(config.storage.dataDir).toBe('/srv/app/.decisiontrail/data');
+    expect(config.storage.clickhouse.url).toBeUndefined();
+    expect(config.processor.receiver).toEqual({ host: '127.0.0.1', port: 4318, maxBodyBytes: 4 * 1024 ** 2, maxConcurrentRequests: 64 });
+    expect(config.processor.queue.dir).toBe('/srv/app/.decisiontrail/queue');
+    expect(config.retention).toEqual({ standard: 2555, highRisk: 3650, incident: null, permanent: null });
+    expect(config.keys.hmacKey).toBe('/srv/app/.decisiontrail/keys/hmac.key');
+    expect(config.processor.stages.policy.signedPlaintext).toBe('quarantine');
+    expect(defaultConfig({ baseDir: '/srv/app', env: {} })).toEqual(config);
+  });
+
+  it('reads every section with units and resolves relative paths against the base directory', () => {
+    const config = parseConfig(
+      `
+storage:
+  dataDir: data
+retention: { standard: 30d, highRisk: 2y, incident: never }
+capture: { input: redact, output: none }
+processor:
+  receiver: { host: 0.0.0.0, port: 14318, maxBodyBytes: 8MiB }
+  stages:
+    verify: { unsigned: quarantine }
+    policy: { hash: [audit.input.content], redact: [user.email] }
+    route: { other: forward }
+  queue: { dir: /var/q, segmentBytes: 1MiB }
+  sinks:
+    forward: { url: "http://collector:4318/v1/traces", headers: { authorization: Bearer x } }
+`,
+      { baseDir: '/etc/dt', env: {} },
+    );
+    expect(config.storage.dataDir).toBe('/etc/dt/data');
+    expect(config.retention.standard).toBe(30);
+    expect(config.retention.highRisk).toBe(730);
+    expect(config.capture).toEqual({ input: 'redact', output: 'none' });
+    expect(config.processor.receiver.maxBodyBytes).toBe(8 * 1024 ** 2);
+    expect(config.processor.queue.dir).toBe('/var/q');
+    expect(config.processor.stages.policy.hash).toEqual(['audit.input.content']);
+    expect(config.processor.sinks.forward.headers).toEqual({ authorization: 'Bearer x' });
+  });
+
+  it('names an unknown key by its full path', () => {
+    const issues = issuesOf(() => parseConfig('processor:\n  receiver:\n    prot: 1\n', { env: {} }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.path).toBe('processor.receiver.prot');
+    expect(issues[0]!.message).toMatch(/unknown key/);
+  });
+
+  it('names every bad value by its path', () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        'processor:\n  receiver: { port: 70000, maxBodyBytes: lots }\n  stages: { route: { other: elsewhere } }\nretention: { standard: 7 }\n',
+        { env: {} },
+      ),
+    );
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'processor.receiver.maxBodyBytes',
+      'processor.receiver.port',
+      'processor.stages.route.other',
+      'retention.standard',
+    ]);
+  });
+
+  it('rejects cross-field mistakes: forwarding without a forward URL', () => {
+    const issues = issuesOf(() => parseConfig('processor: { stages: { route: { other: forward } } }', { env: {} }));
+    expect(issues).toEqual([{ path: 'processor.sinks.forward.url', message: 'required when the route stage forwards spans' }]);
+  });
+
+  it('rejects text that is not a YAML mapping', () => {
+    expect(issuesOf(() => parseConfig('- a\n- b\n', { env: {} }))[0]!.path).toBe('(root)');
+    expect(issuesOf(() => parseConfig('a: [', { env: {} }))[0]!.message).toMatch(/not valid YAML/);
+  });
+
+  it('applies environment overrides and names the variable when its value is bad', () => {
+    const config = parseConfig('storage: { dataDir: x }', {
+      baseDir: '/b',
+      env: { DECISIONTRAIL_CLICKHOUSE_URL: 'http://ch:8123', DECISIONTRAIL_PROCESSOR_PORT: '9999', DECISIONTRAIL_DATA_DIR: '/d' },
+    });
+    expect(config.storage.clickhouse.url).toBe('http://ch:8123');
+    expect(config.storage.dataDir).toBe('/d');
+    expect(config.processor.receiver.port).toBe(9999);
+    const issues = issuesOf(() => parseConfig('', { env: { DECISIONTRAIL_PROCESSOR_PORT: 'http' } }));
+    expect(issues[0]!.path).toBe('processor.receiver.port');
+    expect(issues[0]!.message).toMatch(/DECISIONTRAIL_PROCESSOR_PORT/);
+  });
+});
+
+describe('loadConfig', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('resolves paths against the file and names the file in errors', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'dt-config-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'decisiontrail.yaml');
+    await writeFile(file, 'storage:\n  dataDir: ./d\n');
+    expect((await loadConfig(file, { env: {} })).storage.dataDir).toBe(path.join(dir, 'd'));
+    await writeFile(file, 'storage:\n  dataDirr: ./d\n');
+    await expect(loadConfig(file, { env: {} })).rejects.toThrow(`invalid configuration in ${file}: storage.dataDirr`);
+    await expect(loadConfig(path.join(dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'CONFIG_UNREADABLE' });
+  });
+});

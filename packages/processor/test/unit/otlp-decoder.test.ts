@@ -1,0 +1,119 @@
+import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
+import { describe, expect, it } from 'vitest';
+import { anyValueAsString } from '../../src/any-value.ts';
+import { OtlpDecodeError } from '../../src/errors.ts';
+import { decodeJsonRequest, decodeProtobufRequest } from '../../src/otlp-decoder.ts';
+import { ExportTraceServiceRequestType } from '../../src/otlp-proto-schema.ts';
+import { richSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
+
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+function jsonRequest(spans: unknown[]): Uint8Array {
+  return json({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }] }] });
+}
+
+const validSpan = {
+  traceId: '0102030405060708090a0b0c0d0e0f10',
+  spanId: '0102030405060708',
+  name: 'audit.decision',
+  kind: 1,
+  startTimeUnixNano: '1700000000000000001',
+  endTimeUnixNano: 1700000000000000,
+};
+
+describe('OTLP decoding', () => {
+  it('turns a protobuf request from the OTel exporter into exactly the SDK-side SpanRecord', async () => {
+    const spans = await richSpans();
+    const decoded = decodeProtobufRequest(toProtobuf(spans));
+    expect(decoded.rejected).toBe(0);
+    expect(decoded.records).toEqual(spans.map(spanRecordFromReadableSpan));
+    const child = decoded.records.find((r) => r.name === 'chat gpt-4o')!;
+    expect(child.attributes.strs).toBe('["stop","length<"]');
+    expect(child.attributes.big).toBe(String(2 ** 53 + 2));
+    expect(child.kind).toBe('SPAN_KIND_CLIENT');
+    expect(child.statusCode).toBe('STATUS_CODE_ERROR');
+    expect(child.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('gives the same records for the OTLP/JSON encoding of the same spans', async () => {
+    const spans = await richSpans();
+    expect(decodeJsonRequest(toJson(spans))).toEqual(decodeProtobufRequest(toProtobuf(spans)));
+  });
+
+  it('accepts int64 as string or number, enum names and snake_case field names in JSON', () => {
+    const decoded = decodeJsonRequest(
+      json({
+        resource_spans: [
+          {
+            scope_spans: [
+              {
+                spans: [
+                  { ...validSpan, kind: 'SPAN_KIND_SERVER', status: { code: 'STATUS_CODE_OK' } },
+                  { trace_id: validSpan.traceId, span_id: '0102030405060709', name: 'n', start_time_unix_nano: 5 },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    expect(decoded.records.map((r) => [r.kind, r.statusCode, r.startTimeUnixNano, r.endTimeUnixNano])).toEqual([
+      ['SPAN_KIND_SERVER', 'STATUS_CODE_OK', '1700000000000000001', '1700000000000000'],
+      ['SPAN_KIND_UNSPECIFIED', 'STATUS_CODE_UNSET', '5', '0'],
+    ]);
+  });
+
+  it('rejects only the spans with invalid ids or no name (partial success)', () => {
+    const decoded = decodeJsonRequest(
+      jsonRequest([
+        validSpan,
+        { ...validSpan, traceId: 'abc' },
+        { ...validSpan, spanId: '0000000000000000' },
+        { ...validSpan, parentSpanId: 'zz' },
+        { ...validSpan, name: '' },
+      ]),
+    );
+    expect(decoded.records).toHaveLength(1);
+    expect(decoded.rejected).toBe(4);
+    expect(decoded.rejectReasons).toHaveLength(3);
+  });
+
+  it('refuses structurally wrong bodies as a whole', () => {
+    const bad = [
+      jsonRequest([{ ...validSpan, name: 5 }]),
+      jsonRequest([{ ...validSpan, attributes: { a: 1 } }]),
+      jsonRequest([{ ...validSpan, attributes: [{ key: 'a', value: { intValue: '1.5' } }] }]),
+      jsonRequest([{ ...validSpan, startTimeUnixNano: '-1' }]),
+      jsonRequest([{ ...validSpan, kind: 'SERVER' }]),
+      json({ resourceSpans: {} }),
+      json([1]),
+      new TextEncoder().encode('{"resourceSpans":'),
+      new Uint8Array([0xff, 0xfe]),
+    ];
+    for (const body of bad) expect(() => decodeJsonRequest(body)).toThrow(OtlpDecodeError);
+    expect(() => decodeProtobufRequest(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(OtlpDecodeError);
+  });
+
+  it('renders AnyValue like pcommon AsString, including nested maps and non-finite doubles', () => {
+    expect(anyValueAsString({ doubleValue: 'NaN' }, 'v')).toBe('NaN');
+    expect(anyValueAsString({ doubleValue: '-Infinity' }, 'v')).toBe('-Infinity');
+    expect(anyValueAsString({ bytesValue: 'AQID' }, 'v')).toBe('AQID');
+    expect(
+      anyValueAsString(
+        { kvlistValue: { values: [{ key: 'z', value: { intValue: '1' } }, { key: 'a', value: { arrayValue: { values: [{ boolValue: true }, {}] } } }] } },
+        'v',
+      ),
+    ).toBe('{"a":[true,null],"z":1}');
+    expect(anyValueAsString({ arrayValue: { values: [{ doubleValue: 'Infinity' }] } }, 'v')).toBe('');
+    let deep: unknown = { stringValue: 'x' };
+    for (let i = 0; i < 100; i += 1) deep = { arrayValue: { values: [deep] } };
+    expect(() => anyValueAsString(deep, 'v')).toThrow(OtlpDecodeError);
+  });
+
+  it('decodes what our own schema encodes (round trip of the proto definitions)', () => {
+    const body = ExportTraceServiceRequestType.encode({
+      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'x', kind: 3 }] }] }],
+    }).finish();
+    expect(decodeProtobufRequest(body).records[0]).toMatchObject({ traceId: '01'.repeat(16), spanId: '02'.repeat(8), kind: 'SPAN_KIND_CLIENT' });
+  });
+});
