@@ -13,4 +13,4 @@ CREATE TABLE IF NOT EXISTS {{table:audit_checkpoints}} {{cluster}} (
     service LowCardinality(String) CODEC(ZSTD(1))
 ) ENGINE = {{engine:ReplacingMergeTree()}}
 ORDER BY (stream, tree_size, span_id)
-SETTINGS index_granularity = 8192
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000

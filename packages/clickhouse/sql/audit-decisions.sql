@@ -40,4 +40,4 @@ CREATE TABLE IF NOT EXISTS {{table:audit_decisions}} {{cluster}} (
 PARTITION BY (retention_class, toYYYYMM(time))
 ORDER BY decision_id
 {{ttl:audit_decisions}}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000

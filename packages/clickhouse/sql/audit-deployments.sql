@@ -15,4 +15,4 @@ CREATE TABLE IF NOT EXISTS {{table:audit_deployments}} {{cluster}} (
     integrity_seq UInt64 CODEC(T64, ZSTD(1))
 ) ENGINE = {{engine:ReplacingMergeTree()}}
 ORDER BY (model_id, time, span_id)
-SETTINGS index_granularity = 8192
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000

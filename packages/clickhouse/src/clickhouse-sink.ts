@@ -89,13 +89,20 @@ export class ClickHouseSink {
   #roomWaiters: (() => void)[] = [];
   #closed = false;
 
-  /** Use {@link Store.createSink}; the table is the store's `otel_traces`. */
+  readonly #embedded: boolean;
+
+  /**
+   * Use {@link Store.createSink}; the table is the store's `otel_traces`. `embedded` marks the chdb
+   * backend, where settings persist in the session (see the insert below).
+   */
   constructor(
     client: ClickHouseClient,
     table: string,
     settings: ClickHouseSettings,
     options: SinkOptions = {},
+    embedded = false,
   ) {
+    this.#embedded = embedded;
     this.#client = client;
     this.#table = table;
     this.#settings = settings;
@@ -114,8 +121,10 @@ export class ClickHouseSink {
     const pending: Promise<void>[] = [];
     for (let i = 0; i < rows.length; i += this.#options.maxBatchSize) {
       const chunk = rows.slice(i, i + this.#options.maxBatchSize);
-      await this.#waitForRoom(chunk.length);
-      if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
+      while (!this.#hasRoom(chunk.length)) {
+        await this.#roomFreed();
+        if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
+      }
       pending.push(
         new Promise<void>((resolve, reject) => {
           this.#buffer.push({ rows: chunk, resolve, reject });
@@ -142,12 +151,15 @@ export class ClickHouseSink {
     for (const wake of this.#roomWaiters.splice(0)) wake();
   }
 
-  async #waitForRoom(rows: number): Promise<void> {
-    while (this.pendingRows > 0 && this.pendingRows + rows > this.#options.maxBufferedRows && !this.#closed) {
-      // A full buffer is sent now rather than after the interval: waiting would only add latency.
-      if (this.#flushing === undefined) this.#startFlush();
-      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
-    }
+  #hasRoom(rows: number): boolean {
+    return this.pendingRows === 0 || this.pendingRows + rows <= this.#options.maxBufferedRows;
+  }
+
+  /** Resolves when room may be free again; the caller re-checks (no await between check and reserve). */
+  #roomFreed(): Promise<void> {
+    // A full buffer is sent now rather than after the interval: waiting would only add latency.
+    if (this.#flushing === undefined) this.#startFlush();
+    return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
   }
 
   #schedule(): void {
@@ -217,10 +229,17 @@ export class ClickHouseSink {
           table: this.#table,
           values: rows,
           format: 'JSONEachRow',
-          clickhouse_settings: { ...this.#settings, insert_deduplication_token: token },
+          clickhouse_settings: {
+            ...this.#settings,
+            insert_deduplication_token: token,
+            // The token also deduplicates what the materialized views derive from the batch.
+            deduplicate_blocks_in_dependent_materialized_views: 1,
+          },
         });
+        await this.#clearSessionToken();
         return;
       } catch (cause) {
+        await this.#clearSessionToken();
         const error = new StoreError(
           'INSERT_FAILED',
           `insert of ${rows.length} spans failed (attempt ${attempt}/${this.#options.maxAttempts}): ${(cause as Error).message}`,
@@ -232,6 +251,22 @@ export class ClickHouseSink {
           setTimeout(resolve, this.#options.retryBackoffMs * 2 ** (attempt - 1)),
         );
       }
+    }
+  }
+
+  /**
+   * The embedded connection applies settings as session-level SET statements, so a token would
+   * stick and silently drop the next unrelated insert into the same table as a "duplicate".
+   */
+  async #clearSessionToken(): Promise<void> {
+    if (!this.#embedded) return;
+    try {
+      await this.#client.command({
+        query: 'SELECT 1',
+        clickhouse_settings: { insert_deduplication_token: '' },
+      });
+    } catch {
+      // Best effort: every insert of this package sets its token explicitly anyway.
     }
   }
 }

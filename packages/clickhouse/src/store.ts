@@ -110,7 +110,13 @@ export class Store {
       this.options.kind === 'server' && this.options.asyncInsert
         ? { async_insert: 1, wait_for_async_insert: 1, async_insert_deduplicate: 1 }
         : {};
-    const sink = new ClickHouseSink(this.client, `${this.options.database}.otel_traces`, settings, options);
+    const sink = new ClickHouseSink(
+      this.client,
+      `${this.options.database}.otel_traces`,
+      settings,
+      options,
+      this.options.kind === 'embedded',
+    );
     this.#sinks.add(sink);
     return sink;
   }

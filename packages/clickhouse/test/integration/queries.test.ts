@@ -40,19 +40,35 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
 
   it('stores each decision once even when delivered twice', async () => {
     expect(await countRows(store, 'audit_decisions', true)).toBe(240);
-    const decisions = await store.decisions({ ...model, from: new Date(data.start), to: new Date(data.end), limit: 1000 });
+    const decisions = await store.decisions({
+      ...model,
+      from: new Date(data.start),
+      to: new Date(data.end),
+      limit: 1000,
+    });
     expect(decisions).toHaveLength(240);
   });
 
   it('answers a GDPR access request with every decision about the subject', async () => {
-    const expected = data.decisions.filter((d) => d.subjectId === 'subject-3').sort((a, b) => a.startMs - b.startMs);
+    const expected = data.decisions
+      .filter((d) => d.subjectId === 'subject-3')
+      .sort((a, b) => a.startMs - b.startMs);
     const rows = await store.subjectDecisions({ subjectId: 'subject-3' });
     expect(rows.map((r) => r.decisionId)).toEqual(expected.map((d) => d.decisionId));
-    expect(rows[0]).toMatchObject({ modelId: 'credit-scorer', subjectId: 'subject-3', integrityStream: 'stream-1' });
+    expect(rows[0]).toMatchObject({
+      modelId: 'credit-scorer',
+      subjectId: 'subject-3',
+      integrityStream: 'stream-1',
+    });
   });
 
   it('lists decisions by model version and period', async () => {
-    const v2 = await store.decisions({ ...model, modelVersion: '2.0.0', from: new Date(data.deployAt), to: new Date(data.end) });
+    const v2 = await store.decisions({
+      ...model,
+      modelVersion: '2.0.0',
+      from: new Date(data.deployAt),
+      to: new Date(data.end),
+    });
     expect(v2).toHaveLength(data.decisions.filter((d) => d.modelVersion === '2.0.0').length);
     expect(new Set(v2.map((d) => d.modelVersion))).toEqual(new Set(['2.0.0']));
   });
@@ -70,7 +86,10 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     const ds = data.decisions;
     const count = (f: (d: (typeof ds)[number]) => boolean) => ds.filter(f).length;
     expect(report.totals.decisions).toBe(240);
-    expect(report.totals.byOutcome).toEqual({ approve: count((d) => d.outcome === 'approve'), deny: count((d) => d.outcome === 'deny') });
+    expect(report.totals.byOutcome).toEqual({
+      approve: count((d) => d.outcome === 'approve'),
+      deny: count((d) => d.outcome === 'deny'),
+    });
     expect(report.models.map((m) => [m.modelVersion, m.decisions])).toEqual([
       ['1.0.0', 120],
       ['2.0.0', 120],
@@ -100,14 +119,22 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     for (const group of ['group-a', 'group-b']) {
       const members = ds.filter((d) => d.fairnessGroup === group);
       const rate = members.filter((d) => d.outcome === 'approve').length / members.length;
-      expect(report.fairness.outcomes.find((o) => o.outcome === 'approve')?.rates[group]).toBeCloseTo(rate, 12);
+      expect(report.fairness.outcomes.find((o) => o.outcome === 'approve')?.rates[group]).toBeCloseTo(
+        rate,
+        12,
+      );
     }
     const approve = report.fairness.outcomes.find((o) => o.outcome === 'approve')!;
     expect(approve.ratio).toBeCloseTo(approve.minRate / approve.maxRate, 12);
     expect(report.incidents).toMatchObject({ total: 1, open: 1, byCategory: { fundamental_rights: 1 } });
     expect(report.incidents.items[0]?.incidentId).toBe(incident.incidentId);
     expect(report.retention.decisionsByClass).toEqual({ high_risk: 240 });
-    expect(report.retention.policyDays).toEqual({ standard: 2557, high_risk: 3653, incident: null, permanent: null });
+    expect(report.retention.policyDays).toEqual({
+      standard: 2557,
+      high_risk: 3653,
+      incident: null,
+      permanent: null,
+    });
     expect(report.dataGovernance).toMatchObject({
       withInputHash: 240,
       withSubject: 240,
@@ -119,17 +146,40 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
   it('rebuilds a decision timeline: deployment, decision, trace spans, oversight, feedback, checkpoint, incident', async () => {
     const first = data.decisions[0]!;
     const timeline = await store.decisionTimeline({ decisionId: first.decisionId });
-    expect(timeline.map((e) => e.kind)).toEqual(['deployment', 'decision', 'span', 'span', 'oversight', 'feedback', 'checkpoint', 'incident']);
+    expect(timeline.map((e) => e.kind)).toEqual([
+      'deployment',
+      'decision',
+      'span',
+      'span',
+      'oversight',
+      'feedback',
+      'checkpoint',
+      'incident',
+    ]);
     expect(timeline[0]?.attributes.deployment_id).toBe('dep-1');
-    expect(timeline.filter((e) => e.kind === 'span').map((e) => e.spanId).sort()).toEqual([...data.firstTraceSystemSpanIds].sort());
-    expect(timeline.find((e) => e.kind === 'oversight')?.attributes).toMatchObject({ action: 'override', new_outcome: 'deny' });
-    expect(timeline.find((e) => e.kind === 'checkpoint')?.attributes).toMatchObject({ tree_size: '100', leaf_index: '0' });
+    expect(
+      timeline
+        .filter((e) => e.kind === 'span')
+        .map((e) => e.spanId)
+        .sort(),
+    ).toEqual([...data.firstTraceSystemSpanIds].sort());
+    expect(timeline.find((e) => e.kind === 'oversight')?.attributes).toMatchObject({
+      action: 'override',
+      new_outcome: 'deny',
+    });
+    expect(timeline.find((e) => e.kind === 'checkpoint')?.attributes).toMatchObject({
+      tree_size: '100',
+      leaf_index: '0',
+    });
     const times = timeline.map((e) => BigInt(e.timeUnixNano));
     expect(times).toEqual([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     // A decision after dep-2 also lists dep-2 and is covered by the checkpoint of size 200.
     const late = data.decisions[150]!;
     const lateTimeline = await store.decisionTimeline({ decisionId: late.decisionId });
-    expect(lateTimeline.filter((e) => e.kind === 'deployment').map((e) => e.name)).toEqual(['dep-1', 'dep-2']);
+    expect(lateTimeline.filter((e) => e.kind === 'deployment').map((e) => e.name)).toEqual([
+      'dep-1',
+      'dep-2',
+    ]);
     expect(lateTimeline.find((e) => e.kind === 'checkpoint')?.attributes.tree_size).toBe('200');
     expect(await store.decisionTimeline({ decisionId: '00000000-0000-7000-8000-000000000000' })).toEqual([]);
   });
@@ -150,10 +200,17 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
   it('flags degradation after the deployment with the rates before and after', async () => {
     const signal = await store.degradationSignal({ deploymentId: 'dep-2' });
     const window = (after: boolean) => {
-      const ids = new Set(data.decisions.filter((d) => (d.startMs >= data.deployAt) === after).map((d) => d.decisionId));
-      const overridden = data.oversight.filter((o) => ids.has(o.decisionId) && o.action === 'override').length;
+      const ids = new Set(
+        data.decisions.filter((d) => d.startMs >= data.deployAt === after).map((d) => d.decisionId),
+      );
+      const overridden = data.oversight.filter(
+        (o) => ids.has(o.decisionId) && o.action === 'override',
+      ).length;
       const labels = data.feedback.filter((f) => ids.has(f.decisionId));
-      return { overrideRate: overridden / ids.size, errorRate: labels.filter((f) => !f.correct).length / labels.length };
+      return {
+        overrideRate: overridden / ids.size,
+        errorRate: labels.filter((f) => !f.correct).length / labels.length,
+      };
     };
     const b = window(false);
     const a = window(true);
@@ -165,13 +222,24 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
   });
 
   it('finds the probing actor: a near-threshold burst and one input repeated', async () => {
-    const signals = await store.adversarialSignals({ ...model, from: new Date(data.start), to: new Date(data.end) });
+    const signals = await store.adversarialSignals({
+      ...model,
+      from: new Date(data.start),
+      to: new Date(data.end),
+    });
     const probes = data.decisions.filter((d) => d.actorId === 'actor-probe');
     expect(signals.nearThresholdBursts).toHaveLength(1);
-    expect(signals.nearThresholdBursts[0]).toMatchObject({ actorId: 'actor-probe', decisions: probes.length });
+    expect(signals.nearThresholdBursts[0]).toMatchObject({
+      actorId: 'actor-probe',
+      decisions: probes.length,
+    });
     expect(signals.nearThresholdBursts[0]?.decisionIds).toEqual(probes.map((d) => d.decisionId).sort());
     expect(signals.repeatedInputs).toEqual([
-      expect.objectContaining({ actorId: 'actor-probe', inputHash: 'f'.repeat(64), decisions: probes.length }),
+      expect.objectContaining({
+        actorId: 'actor-probe',
+        inputHash: 'f'.repeat(64),
+        decisions: probes.length,
+      }),
     ]);
   });
 
@@ -186,22 +254,35 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     });
     expect(created.reportDeadline.toISOString()).toBe('2026-03-11T12:00:00.000Z');
     expect(await store.getIncident(created.incidentId)).toEqual(created);
-    const reported = await store.updateIncident(created.incidentId, { status: 'reported', reportedAt: new Date('2026-03-05T00:00:00.000Z') });
+    const reported = await store.updateIncident(created.incidentId, {
+      status: 'reported',
+      reportedAt: new Date('2026-03-05T00:00:00.000Z'),
+    });
     expect(reported).toMatchObject({ version: 2, status: 'reported', title: 'patient harm' });
-    expect((await store.getIncident(created.incidentId))?.reportedAt?.toISOString()).toBe('2026-03-05T00:00:00.000Z');
-    expect((await store.listIncidents({ decisionId: 'd-1' })).map((i) => i.incidentId)).toEqual([created.incidentId]);
+    expect((await store.getIncident(created.incidentId))?.reportedAt?.toISOString()).toBe(
+      '2026-03-05T00:00:00.000Z',
+    );
+    expect((await store.listIncidents({ decisionId: 'd-1' })).map((i) => i.incidentId)).toEqual([
+      created.incidentId,
+    ]);
     await store.deleteIncident(created.incidentId);
     expect(await store.getIncident(created.incidentId)).toBeNull();
-    await expect(store.updateIncident(created.incidentId, { status: 'closed' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(store.updateIncident(created.incidentId, { status: 'closed' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 
   it('quarantines refused spans verbatim and records erasure tombstones', async () => {
     const refused = decisionSpan({ ...data.decisions[1]!, outcome: 'tampered' });
-    await store.quarantine([{ record: refused, code: 'LEAF_MISMATCH', reason: 'leaf does not match checkpoint' }]);
+    await store.quarantine([
+      { record: refused, code: 'LEAF_MISMATCH', reason: 'leaf does not match checkpoint' },
+    ]);
     const [entry] = await store.listQuarantine({ code: 'LEAF_MISMATCH' });
     expect(entry).toMatchObject({ code: 'LEAF_MISMATCH', stream: 'stream-1', record: refused });
     const erasure = await store.recordErasure({ subjectId: 'subject-3', keyIds: ['k1'], requestedBy: 'dpo' });
     expect(erasure.decisionCount).toBe(12);
-    expect((await store.listErasures({ subjectId: 'subject-3' })).map((e) => e.erasureId)).toEqual([erasure.erasureId]);
+    expect((await store.listErasures({ subjectId: 'subject-3' })).map((e) => e.erasureId)).toEqual([
+      erasure.erasureId,
+    ]);
   });
 });

@@ -54,10 +54,14 @@ describe('otel_traces round trip (embedded engine)', () => {
     const sink = store.createSink({ flushIntervalMs: 10 });
     await sink.write(vectors.map((v) => v.record));
     for (const vector of vectors) {
-      const stored = (await store.traceSpans(vector.record.traceId)).filter((s) => s.spanId === vector.record.spanId);
+      const stored = (await store.traceSpans(vector.record.traceId)).filter(
+        (s) => s.spanId === vector.record.spanId,
+      );
       expect(stored, vector.name).toHaveLength(1);
       expect(stored[0], vector.name).toEqual(vector.record);
-      expect(Buffer.from(leafHash(stored[0] as SpanRecord)).toString('hex'), vector.name).toBe(vector.leafHash);
+      expect(Buffer.from(leafHash(stored[0] as SpanRecord)).toString('hex'), vector.name).toBe(
+        vector.leafHash,
+      );
     }
   });
 

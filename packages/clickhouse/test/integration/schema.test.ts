@@ -80,7 +80,13 @@ describe('schema and migrations (embedded engine)', () => {
        WHERE database = 'default' AND table = 'otel_traces'`,
     );
     expect(indexes.map((i) => [i.name, i.expr, i.type_full])).toEqual(EXPORTER_INDEXES);
-    const [table] = await rows<{ partition_key: string; sorting_key: string; primary_key: string; engine: string; create_table_query: string }>(
+    const [table] = await rows<{
+      partition_key: string;
+      sorting_key: string;
+      primary_key: string;
+      engine: string;
+      create_table_query: string;
+    }>(
       store,
       `SELECT partition_key, sorting_key, primary_key, engine, create_table_query FROM system.tables
        WHERE database = 'default' AND name = 'otel_traces'`,
@@ -156,7 +162,10 @@ describe('schema and migrations (embedded engine)', () => {
       cluster: 'prod',
       retention: resolveStoreOptions({ retention: { standard: 400 } }).retention,
     });
-    const statements = [...bootstrapStatements(context), ...MIGRATIONS.flatMap((m) => migrationStatements(m, context))];
+    const statements = [
+      ...bootstrapStatements(context),
+      ...MIGRATIONS.flatMap((m) => migrationStatements(m, context)),
+    ];
     const creates = statements.filter((s) => /^CREATE TABLE/.test(s.trim()));
     expect(creates.every((s) => s.includes('ON CLUSTER `prod`'))).toBe(true);
     expect(statements.join('\n')).toContain(
@@ -175,18 +184,34 @@ describe('schema and migrations (embedded engine)', () => {
     expect(mv).toContain('FROM `audit`.`otel_traces_local`');
     const timeline = statements.find((s) => s.includes('decision_timeline')) ?? '';
     expect(timeline).toContain('FROM `audit`.`audit_decisions` FINAL');
-    for (const statement of [...statements, ...rbacStatements({ database: 'audit', cluster: 'prod', rowPolicies: [{ role: 'tenant_a', services: ["loan's"] }] })]) {
-      const [formatted] = await rows<{ q: string }>(store, 'SELECT formatQuery({s:String}) AS q', { s: statement });
+    for (const statement of [
+      ...statements,
+      ...rbacStatements({
+        database: 'audit',
+        cluster: 'prod',
+        rowPolicies: [{ role: 'tenant_a', services: ["loan's"] }],
+      }),
+    ]) {
+      const [formatted] = await rows<{ q: string }>(store, 'SELECT formatQuery({s:String}) AS q', {
+        s: statement,
+      });
       expect(formatted?.q.length).toBeGreaterThan(0);
     }
   });
 
   it('generates RBAC DDL: writer inserts only, auditor reads typed tables and the view, row policies per service', async () => {
-    const ddl = rbacStatements({ database: 'default', rowPolicies: [{ role: 'tenant_a', services: ['loan-service'] }] });
-    expect(ddl[0]).toBe('CREATE ROLE IF NOT EXISTS decisiontrail_writer, decisiontrail_auditor, decisiontrail_investigator');
+    const ddl = rbacStatements({
+      database: 'default',
+      rowPolicies: [{ role: 'tenant_a', services: ['loan-service'] }],
+    });
+    expect(ddl[0]).toBe(
+      'CREATE ROLE IF NOT EXISTS decisiontrail_writer, decisiontrail_auditor, decisiontrail_investigator',
+    );
     const writerGrants = ddl.filter((s) => s.startsWith('GRANT') && s.endsWith('TO decisiontrail_writer'));
     expect(writerGrants.every((s) => /^GRANT INSERT ON/.test(s))).toBe(true);
-    expect(ddl).toContain('REVOKE ALTER DELETE, ALTER UPDATE, TRUNCATE, DROP TABLE ON `default`.* FROM decisiontrail_writer');
+    expect(ddl).toContain(
+      'REVOKE ALTER DELETE, ALTER UPDATE, TRUNCATE, DROP TABLE ON `default`.* FROM decisiontrail_writer',
+    );
     const auditorGrants = ddl.filter((s) => s.endsWith('TO decisiontrail_auditor'));
     expect(auditorGrants.some((s) => s.includes('`otel_traces`'))).toBe(false);
     expect(auditorGrants).toContain('GRANT SELECT ON `default`.`decision_timeline` TO decisiontrail_auditor');
@@ -197,6 +222,8 @@ describe('schema and migrations (embedded engine)', () => {
   });
 
   it('refuses a second data directory in the same process with a typed error', async () => {
-    await expect(openStore({ dataDir: `${dataDir}-other` })).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
+    await expect(openStore({ dataDir: `${dataDir}-other` })).rejects.toMatchObject({
+      code: 'CONNECTION_FAILED',
+    });
   });
 });

@@ -94,7 +94,13 @@ export function buildAuditDataset(seed = 7): AuditDataset {
         const spanId = randomHex(random, 8);
         firstTraceSystemSpanIds.push(spanId);
         spans.push(
-          systemSpan({ traceId: decision.traceId, spanId, parentSpanId: decision.spanId, name, startMs: decision.startMs + 1 }),
+          systemSpan({
+            traceId: decision.traceId,
+            spanId,
+            parentSpanId: decision.spanId,
+            name,
+            startMs: decision.startMs + 1,
+          }),
         );
       }
     }

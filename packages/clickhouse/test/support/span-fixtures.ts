@@ -53,7 +53,10 @@ export function seededRandom(seed: number): () => number {
 /** `bytes` random bytes as lowercase hex. */
 export function randomHex(random: () => number, bytes: number): string {
   let out = '';
-  for (let i = 0; i < bytes; i++) out += Math.floor(random() * 256).toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes; i++)
+    out += Math.floor(random() * 256)
+      .toString(16)
+      .padStart(2, '0');
   return out;
 }
 
@@ -66,7 +69,13 @@ export function decisionIdAt(ms: number, random: () => number): string {
 const NS_PER_MS = 1_000_000n;
 
 function baseSpan(
-  fields: Partial<SpanRecord> & { traceId: string; spanId: string; name: string; startMs: number; service?: string },
+  fields: Partial<SpanRecord> & {
+    traceId: string;
+    spanId: string;
+    name: string;
+    startMs: number;
+    service?: string;
+  },
 ): SpanRecord {
   const start = BigInt(fields.startMs) * NS_PER_MS;
   return {
@@ -81,7 +90,10 @@ function baseSpan(
     statusCode: fields.statusCode ?? 'STATUS_CODE_UNSET',
     statusMessage: '',
     attributes: fields.attributes ?? {},
-    resourceAttributes: { [ATTR_SERVICE_NAME]: fields.service ?? 'loan-service', 'host.name': 'fixture-host' },
+    resourceAttributes: {
+      [ATTR_SERVICE_NAME]: fields.service ?? 'loan-service',
+      'host.name': 'fixture-host',
+    },
     scopeName: '@decisiontrail/instrumentation',
     scopeVersion: '0.1.0',
     events: fields.events ?? [],
@@ -144,8 +156,18 @@ export function decisionSpan(d: DecisionFixture): SpanRecord {
 }
 
 /** An ordinary system span (HTTP, DB) in the decision's trace. */
-export function systemSpan(s: { traceId: string; spanId: string; parentSpanId: string; name: string; startMs: number }): SpanRecord {
-  return baseSpan({ ...s, kind: 'SPAN_KIND_SERVER', attributes: { 'http.request.method': 'POST', 'url.path': '/loans' } });
+export function systemSpan(s: {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  startMs: number;
+}): SpanRecord {
+  return baseSpan({
+    ...s,
+    kind: 'SPAN_KIND_SERVER',
+    attributes: { 'http.request.method': 'POST', 'url.path': '/loans' },
+  });
 }
 
 /** A human-oversight span about a decision, from another trace. */
@@ -230,7 +252,13 @@ export function deploymentSpan(d: {
 }
 
 /** A signed checkpoint of an integrity stream. */
-export function checkpointSpan(c: { traceId: string; spanId: string; startMs: number; stream: string; size: number }): SpanRecord {
+export function checkpointSpan(c: {
+  traceId: string;
+  spanId: string;
+  startMs: number;
+  stream: string;
+  size: number;
+}): SpanRecord {
   return baseSpan({
     traceId: c.traceId,
     spanId: c.spanId,
