@@ -157,6 +157,9 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
     await sendOtlpJson(ports.http, 'checkout', [...healthChecks, ...audit.slice(30)]);
 
     expect(await waitFor(() => decisiontrail.spans.length >= audit.length, 20_000)).toBe(true);
+    // Decisions come after decision_wait; the error traces are the ones sure to be kept.
+    const errorSpanIds = ordinary.slice(0, ERROR_TRACES).flatMap((trace) => trace.map((span) => span.spanId));
+    await waitFor(() => errorSpanIds.every((id) => backend.spans.some((span) => span.spanId === id)), 20_000);
     await settled(backend.spans, 2_500, 20_000);
 
     // Every audit span reached decisiontrail once, with attributes exactly as sent; nothing else did.
@@ -219,6 +222,8 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
 
     const allAudit = [...audit, ...oversight, ...lateInJudgedTraces];
     expect(await waitFor(() => decisiontrail.spans.length >= allAudit.length, 20_000)).toBe(true);
+    const oversightIds = oversight.map((span) => span.spanId);
+    await waitFor(() => oversightIds.every((id) => backend.spans.some((span) => span.spanId === id)), 20_000);
     await settled(backend.spans, 2_500, 20_000);
 
     // decisiontrail's copy never passes the sampler: every audit span, including the late ones.
