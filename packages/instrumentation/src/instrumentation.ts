@@ -1,3 +1,4 @@
+import { ProxyTracerProvider, trace, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   type InstrumentationModuleDefinition,
@@ -45,6 +46,7 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
   // `declare`: the base constructor calls setConfig() before field initialisers would run and reset it.
   declare private _auditSettings: AuditSettings;
   declare private _manuallyPatched: { name: InstrumentedModule; exports: unknown }[] | undefined;
+  declare private _explicitTracer: Tracer | undefined;
 
   constructor(config: AiAuditInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -54,6 +56,22 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
     super.setConfig(config);
     this._auditSettings = resolveAuditSettings(config);
     replaceAuditSettings(this._auditSettings);
+  }
+
+  /**
+   * A concrete provider is used as given. A proxy (what `registerInstrumentations` passes when the application has
+   * not installed its SDK yet) is not kept: spans then go to whatever provider is global at call time. Holding
+   * the proxy would lose every span when the application's SDK registers through another copy of
+   * `@opentelemetry/api` — as happens under `node -r register` with a CommonJS application, whose api copy differs
+   * from the ESM one this package loads.
+   */
+  override setTracerProvider(tracerProvider: TracerProvider): void {
+    super.setTracerProvider(tracerProvider);
+    this._explicitTracer =
+      tracerProvider instanceof ProxyTracerProvider ||
+      tracerProvider.constructor?.name === 'ProxyTracerProvider'
+        ? undefined
+        : this.tracer;
   }
 
   protected init(): InstrumentationModuleDefinition[] {
@@ -92,7 +110,7 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
 
   private _host(): PatchHost {
     return {
-      tracer: () => this.tracer,
+      tracer: () => this._explicitTracer ?? trace.getTracer(PACKAGE_NAME, PACKAGE_VERSION),
       settings: () => this._auditSettings,
       isEnabled: () => this.isEnabled(),
     };
