@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
+import { toWellFormed } from './well-formed.ts';
 
 /**
  * OTLP `AnyValue` as either protobufjs decodes it or OTLP/JSON spells it (both use lowerCamelCase names):
@@ -66,7 +67,7 @@ function asDouble(value: unknown, path: string): number {
  * JSON.stringify does, plus U+2028/U+2029.
  */
 function goJsonString(s: string): string {
-  return JSON.stringify(s.toWellFormed()).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return JSON.stringify(toWellFormed(s)).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** Go's json.Marshal fails on a non-finite double; pcommon's AsString then yields the empty string. */
@@ -115,7 +116,7 @@ function asObject(value: unknown, path: string): AnyValueLike {
   if (value instanceof protobuf.Message) {
     const which = (value as { value?: unknown }).value;
     if (typeof which !== 'string' || !(ONEOF_FIELDS as readonly string[]).includes(which)) return {};
-    return { [which]: (value as Record<string, unknown>)[which] };
+    return { [which]: (value as unknown as Record<string, unknown>)[which] };
   }
   return value as AnyValueLike;
 }
@@ -142,7 +143,7 @@ function kvlistToJson(container: { values?: unknown }, path: string, depth: numb
   const entries = listOf(container, `${path}.kvlistValue`).map((kv, i) => {
     const p = `${path}.kvlistValue.values[${i}]`;
     const o = asObject(kv, p) as { key?: unknown; value?: unknown };
-    return [asString(o.key ?? '', `${p}.key`).toWellFormed(), anyValueToJson(o.value, `${p}.value`, depth + 1)] as const;
+    return [toWellFormed(asString(o.key ?? '', `${p}.key`)), anyValueToJson(o.value, `${p}.value`, depth + 1)] as const;
   });
   // Go marshals maps with sorted keys; later duplicates win, as in pcommon's map.
   const byKey = new Map(entries);
@@ -168,7 +169,7 @@ export function anyValueAsString(raw: unknown, path: string): string {
   if (raw === null || raw === undefined) return '';
   const v = asObject(raw, path);
   if (v.stringValue !== undefined && v.stringValue !== null) {
-    return asString(v.stringValue, `${path}.stringValue`).toWellFormed();
+    return toWellFormed(asString(v.stringValue, `${path}.stringValue`));
   }
   if (v.boolValue !== undefined && v.boolValue !== null) return String(asBool(v.boolValue, `${path}.boolValue`));
   if (v.intValue !== undefined && v.intValue !== null) return int64ToBigInt(v.intValue, `${path}.intValue`).toString();

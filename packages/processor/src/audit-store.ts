@@ -57,12 +57,15 @@ const QUERIES: Readonly<Record<string, QueryCall>> = {
   spansForVerification: (s, p) => s.spansForVerification(p as never),
 };
 
-/** Names of parameters that the store takes as `Date`: `from`, `to`, and anything ending in `From`/`To`/`At`. */
+/** Parameters the store takes as `Date`: `from`, `to`, `at`, and anything ending in `From`/`To`/`At`. */
 function isDateKey(key: string): boolean {
-  return key === 'from' || key === 'to' || /(From|To|At)$/.test(key);
+  return key === 'from' || key === 'to' || key === 'at' || /(From|To|At)$/.test(key);
 }
 
-/** JSON has no dates: turn ISO text or epoch milliseconds under date-named keys into `Date`. */
+/**
+ * JSON has no dates: turns ISO text or epoch milliseconds under date-named keys into `Date`, in nested
+ * objects too (`driftSignal`'s `baseline: { from, to }`).
+ */
 export function reviveDates(params: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
@@ -70,6 +73,8 @@ export function reviveDates(params: Record<string, unknown>): Record<string, unk
       const date = new Date(value);
       if (!Number.isFinite(date.getTime())) throw new ProcessorError('QUERY_INVALID', `${key} is not a date: ${JSON.stringify(value)}`);
       out[key] = date;
+    } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      out[key] = reviveDates(value as Record<string, unknown>);
     } else {
       out[key] = value;
     }

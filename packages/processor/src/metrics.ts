@@ -120,6 +120,10 @@ export class ProcessorMetrics {
     'decisiontrail_processor_spans_quarantined_total',
     'Spans written to the quarantine table instead of the store, by reason code.',
   );
+  readonly lateFindings = new Counter(
+    'decisiontrail_processor_integrity_findings_late_total',
+    'Tamper findings about spans stored before the evidence arrived (run decisiontrail verify), by code.',
+  );
   readonly spansUnsigned = new Counter('decisiontrail_processor_spans_unsigned_total', 'Audit spans without integrity attributes.');
   readonly spansIncomplete = new Counter(
     'decisiontrail_processor_spans_incomplete_total',
@@ -159,6 +163,7 @@ export class ProcessorMetrics {
       this.spansVerified,
       this.spansVerifyFailed,
       this.spansQuarantined,
+      this.lateFindings,
       this.spansUnsigned,
       this.spansIncomplete,
       this.spansPolicyApplied,

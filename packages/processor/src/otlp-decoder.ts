@@ -2,6 +2,7 @@ import { SPAN_KIND_STRINGS, STATUS_CODE_STRINGS } from '@decisiontrail/signing-e
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
 import { OtlpDecodeError } from './errors.ts';
+import { toWellFormed } from './well-formed.ts';
 import { ExportTraceServiceRequestType } from './otlp-proto-schema.ts';
 
 /** The spans of one ExportTraceServiceRequest, and the spans rejected as invalid (OTLP partial success). */
@@ -42,7 +43,7 @@ function str(value: unknown, path: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new OtlpDecodeError(`${path}: expected a string`);
   // As the SDK-side SpanRecord does: protobuf's UTF-8 encoding replaces lone surrogates.
-  return value.toWellFormed();
+  return toWellFormed(value);
 }
 
 /** A protobuf field in either naming: lowerCamelCase (canonical JSON) or the proto name (also legal in JSON). */
@@ -95,7 +96,7 @@ function attributes(value: unknown, path: string): Record<string, string> {
   arr(value, path).forEach((kv, i) => {
     const p = `${path}[${i}]`;
     const o = obj(kv, p);
-    out[str(o.key, `${p}.key`).toWellFormed()] = anyValueAsString(o.value, `${p}.value`);
+    out[toWellFormed(str(o.key, `${p}.key`))] = anyValueAsString(o.value, `${p}.value`);
   });
   return out;
 }

@@ -77,7 +77,12 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
       ...p.stages.policy,
       hmacKey: p.stages.policy.hash.length > 0 ? await readHmacKey(config.keys.hmacKey) : undefined,
     });
-    const integrity = p.stages.verify.enabled ? await createIntegrityChecker(config.keys, wal.state) : undefined;
+    const integrity = p.stages.verify.enabled
+      ? await createIntegrityChecker(config.keys, wal.state, (finding) => {
+          metrics.lateFindings.inc(1, { code: finding.code });
+          log(`integrity finding on stream ${finding.stream} about spans already stored: ${finding.code}: ${finding.message}`);
+        })
+      : undefined;
     let store = options.store;
     if (store === undefined && p.sinks.clickhouse.enabled) {
       store = await openAuditStore(config);
@@ -85,8 +90,9 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
       cleanup.unshift(() => owned.close());
     }
     let forward: SpanSink | undefined;
-    if (p.sinks.forward.url !== undefined) {
-      const sink = new OtlpForwardSink(p.sinks.forward);
+    const forwardUrl = p.sinks.forward.url;
+    if (forwardUrl !== undefined) {
+      const sink = new OtlpForwardSink({ ...p.sinks.forward, url: forwardUrl });
       forward = sink;
       cleanup.unshift(() => sink.close());
     }

@@ -191,7 +191,8 @@ export class WriteAheadLog {
           added.push({ segment: this.segment, offset, length: item.payload.length, tag: item.tag, spans: item.spans });
           offset += HEADER_BYTES + item.payload.length;
         }
-        const { bytesWritten } = await this.handle.writev(buffers);
+        // One writev per group; beyond IOV_MAX-sized lists a single concatenated buffer is cheaper anyway.
+        const { bytesWritten } = await this.handle.writev(buffers.length > 512 ? [Buffer.concat(buffers)] : buffers);
         if (bytesWritten !== offset - this.writeOffset) throw new Error(`short write: ${bytesWritten} bytes`);
         await this.handle.datasync();
         this.writeOffset = offset;

@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultConfig, loadConfig, parseConfig } from '../../src/config.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError, defaultConfig, loadConfig, parseConfig } from '@decisiontrail/processor';
 
 function issuesOf(fn: () => unknown): { path: string; message: string }[] {
   try {

@@ -1,9 +1,7 @@
 import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
 import { describe, expect, it } from 'vitest';
-import { anyValueAsString } from '../../src/any-value.ts';
-import { OtlpDecodeError } from '../../src/errors.ts';
-import { decodeJsonRequest, decodeProtobufRequest } from '../../src/otlp-decoder.ts';
-import { ExportTraceServiceRequestType } from '../../src/otlp-proto-schema.ts';
+import { OtlpDecodeError, decodeJsonRequest, decodeProtobufRequest } from '@decisiontrail/processor';
+import { ExportTraceServiceRequestType, anyValueAsString } from '@decisiontrail/processor/internal';
 import { richSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
 
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));

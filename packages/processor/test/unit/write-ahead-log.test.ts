@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WriteAheadLog } from '../../src/write-ahead-log.ts';
+import { WriteAheadLog } from '@decisiontrail/processor/internal';
 
 const dirs: string[] = [];
 async function freshDir(): Promise<string> {

@@ -1,0 +1,20 @@
+// The public surface of @decisiontrail/processor.
+export { startProcessor, SERVE_FILE } from './processor.ts';
+export type { ProcessorHandle, StartProcessorOptions } from './processor.ts';
+export { CONFIG_ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './config.ts';
+export type {
+  CaptureMode,
+  DecisionTrailConfig,
+  KeysConfig,
+  ParseConfigOptions,
+  ProcessorConfig,
+  StorageConfig,
+} from './config.ts';
+export { ConfigError, OtlpDecodeError, ProcessorError } from './errors.ts';
+export type { ConfigIssue, ProcessorErrorCode } from './errors.ts';
+export { decodeJsonRequest, decodeProtobufRequest } from './otlp-decoder.ts';
+export type { DecodedRequest } from './otlp-decoder.ts';
+export { ProcessorMetrics } from './metrics.ts';
+export { openAuditStore, auditStoreFrom } from './audit-store.ts';
+export type { AuditStore } from './audit-store.ts';
+export { spanRecordToReadableSpan } from './otlp-forward-sink.ts';

@@ -1,0 +1,8 @@
+// Internals for this package's tests, benchmarks and sibling packages' tests; not a stable API.
+export { anyValueAsString } from './any-value.ts';
+export { WriteAheadLog } from './write-ahead-log.ts';
+export type { WalEntry, WriteAheadLogOptions } from './write-ahead-log.ts';
+export { ExportTraceServiceRequestType, ExportTraceServiceResponseType, RpcStatusType } from './otlp-proto-schema.ts';
+export { PolicyStage, REDACTED_VALUE } from './policy-stage.ts';
+export { annotateCompleteness, missingRequiredAttributes } from './completeness-check.ts';
+export { reviveDates } from './audit-store.ts';
