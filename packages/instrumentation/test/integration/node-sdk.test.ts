@@ -1,4 +1,5 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import type OpenAIClient from 'openai';
 import { AlwaysOffSampler, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ const sdk = new NodeSDK({
 });
 sdk.start();
 // Required after start() so require-in-the-middle patches it, as in an application that starts its SDK first.
-const OpenAI = createRequire(import.meta.url)('openai') as typeof import('openai').default;
+const OpenAI = createRequire(import.meta.url)('openai') as typeof OpenAIClient;
 
 let server: RunningServer;
 beforeAll(async () => {
