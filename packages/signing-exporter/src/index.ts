@@ -66,3 +66,5 @@ export { verifySpans } from './verify-spans.ts';
 export type { StreamReport, VerificationReport, VerifySpansOptions } from './verify-spans.ts';
 export { PROOF_BUNDLE_FORMAT, createProofBundle, verifyProofBundle } from './proof-bundle.ts';
 export type { ProofBundle, ProofBundleVerification } from './proof-bundle.ts';
+export { StreamVerifier } from './stream-verifier.ts';
+export type { StreamVerifierOptions, StreamVerifierState } from './stream-verifier.ts';

@@ -46,7 +46,11 @@ beforeAll(async () => {
     ['fraud-api', 23, 5],
     ['triage', 12, 12],
   ] as const) {
-    const { records } = await signInBatches(await makeSpans(count, service), { key, batchSize: batch, witness });
+    const { records } = await signInBatches(await makeSpans(count, service), {
+      key,
+      batchSize: batch,
+      witness,
+    });
     clean.push(...records);
   }
   witnessNotes = witness.notes;
@@ -59,8 +63,12 @@ interface Expectation {
 }
 
 function tamper(records: SpanRecord[], operation: Operation, random: () => number): Expectation[] {
-  const leaves = records.map((record, index) => ({ record, index })).filter(({ record }) => !isCheckpoint(record));
-  const checkpoints = records.map((record, index) => ({ record, index })).filter(({ record }) => isCheckpoint(record));
+  const leaves = records
+    .map((record, index) => ({ record, index }))
+    .filter(({ record }) => !isCheckpoint(record));
+  const checkpoints = records
+    .map((record, index) => ({ record, index }))
+    .filter(({ record }) => isCheckpoint(record));
   const { record, index } = leaves[pick(random, leaves.length)]!;
   switch (operation) {
     case 'modify-attribute': {
@@ -131,7 +139,9 @@ function tamper(records: SpanRecord[], operation: Operation, random: () => numbe
         copy.attributes['audit.checkpoint.note'] = lines.join('\n');
         copy.attributes['audit.checkpoint.size'] = lines[1];
       } else if (variant === 1) {
-        copy.attributes['audit.checkpoint.size'] = String(Number(copy.attributes['audit.checkpoint.size']) - 1);
+        copy.attributes['audit.checkpoint.size'] = String(
+          Number(copy.attributes['audit.checkpoint.size']) - 1,
+        );
       } else {
         const leavesAttr = Buffer.from(copy.attributes['audit.checkpoint.leaves']!, 'base64');
         leavesAttr[pick(random, leavesAttr.length)]! ^= 1 + pick(random, 255);
@@ -144,7 +154,9 @@ function tamper(records: SpanRecord[], operation: Operation, random: () => numbe
       const target = checkpoints[pick(random, checkpoints.length)]!;
       const copy = structuredClone(target.record);
       const note = copy.attributes['audit.checkpoint.note']!;
-      copy.attributes['audit.checkpoint.note'] = unknownKey.signer.sign(note.slice(0, note.lastIndexOf('\n\n') + 1));
+      copy.attributes['audit.checkpoint.note'] = unknownKey.signer.sign(
+        note.slice(0, note.lastIndexOf('\n\n') + 1),
+      );
       copy.attributes['audit.integrity.key_id'] = unknownKey.keyId;
       records[target.index] = copy;
       return [{ code: 'checkpoint-unknown-key', spanIds: [] }];
@@ -163,7 +175,9 @@ describe('tamper fuzz', () => {
     }
     // Order of records does not matter; duplicates from at-least-once delivery are harmless.
     const shuffled = [...clean].reverse().concat(clean.slice(0, 10));
-    expect(verifySpans(shuffled, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes }).ok).toBe(true);
+    expect(
+      verifySpans(shuffled, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes }).ok,
+    ).toBe(true);
   });
 
   it(`detects and names every one of ${TRIALS} random tamper operations (seed ${SEED})`, () => {
@@ -174,7 +188,10 @@ describe('tamper fuzz', () => {
       counts.set(operation, (counts.get(operation) ?? 0) + 1);
       const records = [...clean];
       const expectations = tamper(records, operation, random);
-      const report = verifySpans(records, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes });
+      const report = verifySpans(records, {
+        publicKeys: [key.verifierKey],
+        witnessCheckpoints: witnessNotes,
+      });
       const findings = report.streams.flatMap((stream) => stream.findings);
       const context = `trial ${trial} (${operation}): ${JSON.stringify(findings.map((f) => [f.code, f.spanId, f.ranges]))}`;
       expect(report.ok, context).toBe(false);
