@@ -1,10 +1,15 @@
 import type { CommandEntry } from './command.ts';
 import { eraseCommand } from './commands/erase-command.ts';
+import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
+import { keysCommands } from './commands/keys-commands.ts';
 import { migrateCommand } from './commands/migrate-command.ts';
 import { reportCommand } from './commands/report-command.ts';
 import { serveCommand } from './commands/serve-command.ts';
 import { timelineCommand } from './commands/timeline-command.ts';
+import { verifyBundleCommand } from './commands/verify-bundle-command.ts';
+import { verifyCommand } from './commands/verify-command.ts';
+import { demoCommand } from './demo/index.ts';
 
 /**
  * Every `decisiontrail` command, in the order `--help` lists them. A command is added by importing its spec and
@@ -13,8 +18,13 @@ import { timelineCommand } from './commands/timeline-command.ts';
 export const COMMAND_TABLE: readonly CommandEntry[] = [
   timelineCommand,
   reportCommand,
+  verifyCommand,
+  exportCommand,
+  verifyBundleCommand,
   incidentCommands,
   eraseCommand,
+  keysCommands,
   serveCommand,
   migrateCommand,
+  demoCommand,
 ];

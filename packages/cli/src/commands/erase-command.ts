@@ -10,6 +10,7 @@ import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { formatTime } from '../render/number-format.ts';
 import { withBackend } from '../store/open-backend.ts';
+import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { stringOption } from './option-values.ts';
 
 const MAX_DECISIONS = 1_000_000;
@@ -65,7 +66,12 @@ export const eraseCommand: CommandSpec = {
     const keyStore = new FileKeyStore(keystoreDir);
     const keyId = FileKeyStore.keyIdForSubject(subjectId);
     const result = await withBackend(context.settings, async (backend) => {
-      const decisions = await backend.queries.subjectDecisions({ subjectId, limit: MAX_DECISIONS });
+      const decisions = await backend.queries.subjectDecisions({
+        subjectId,
+        from: BEGINNING_OF_TIME,
+        to: END_OF_TIME,
+        limit: MAX_DECISIONS,
+      });
       const held = keyStore.listKeyIds().includes(keyId);
       if (decisions.length === 0 && !held) {
         throw new CliError(

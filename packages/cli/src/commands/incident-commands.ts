@@ -19,6 +19,7 @@ import { describeWithWindow, parseWindow } from '../incident-window.ts';
 import { formatTime } from '../render/number-format.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
+import { BEGINNING_OF_TIME } from '../store/time-bounds.ts';
 import { parseTimeArgument } from '../time-argument.ts';
 import { choiceOption, listOption, requiredOption, stringOption } from './option-values.ts';
 
@@ -384,7 +385,11 @@ async function gatherEvidence(queries: AuditQueries, incident: Incident): Promis
     }),
   );
   // Degradation around the deployment of the affected version, when there was one before the window ended.
-  const report = await queries.periodReport({ from: new Date(0), to: range.to, modelId: incident.modelId });
+  const report = await queries.periodReport({
+    from: BEGINNING_OF_TIME,
+    to: range.to,
+    modelId: incident.modelId,
+  });
   const deployment = report.deployments
     .filter((d) => incident.modelVersion === '' || d.modelVersion === incident.modelVersion)
     .at(-1);

@@ -7,12 +7,12 @@ import { renderReportHtml } from '../render/report-html.ts';
 import { renderReportMarkdown } from '../render/report-markdown.ts';
 import { buildReportDocument } from '../render/report-view.ts';
 import { withBackend } from '../store/open-backend.ts';
+import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { parseTimeRange } from '../time-argument.ts';
 import { choiceOption, requiredOption, stringOption } from './option-values.ts';
 
 const FORMATS = ['json', 'md', 'html'] as const;
 const DAY_MS = 86_400_000;
-const END_OF_TIME = new Date(Date.UTC(2299, 11, 31));
 
 /** `decisiontrail report --model ID [--version V] --from T --to T --format json|md|html` */
 export const reportCommand: CommandSpec = {
@@ -74,7 +74,12 @@ export const reportCommand: CommandSpec = {
     const outFile = stringOption(context, 'out');
     const report = await withBackend(context.settings, async (backend) => {
       // An unknown model is an error; a known model without decisions in the period is a valid, empty report.
-      const any = await backend.queries.decisions({ from: new Date(0), to: END_OF_TIME, modelId, limit: 1 });
+      const any = await backend.queries.decisions({
+        from: BEGINNING_OF_TIME,
+        to: END_OF_TIME,
+        modelId,
+        limit: 1,
+      });
       if (any.length === 0) {
         throw new CliError(
           'NOT_FOUND',

@@ -17,7 +17,7 @@ export type CreditModelVersion = (typeof CREDIT_MODEL_VERSIONS)[number];
 
 const PARAMETERS: Record<CreditModelVersion, { weights: number[]; bias: number; dataset: string }> = {
   '1.0.0': { weights: [0.35, -4.0, 0.25, -1.2], bias: -0.5, dataset: 'loans-2024q4' },
-  '2.0.0': { weights: [0.3, 1.5, 0.2, 0.0], bias: -0.2, dataset: 'loans-2025q2' },
+  '2.0.0': { weights: [0.3, 1.5, 0.2, 0.0], bias: -1.6, dataset: 'loans-2025q2' },
 };
 
 /** The logit v1 computes: the demo's ground truth is built around it, so v1 is right most of the time. */

@@ -12,3 +12,8 @@ export function formatCount(value: number): string {
 export function formatTime(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z`;
 }
+
+/** Formats an ISO time as `2026-03-01 14:30:05.123Z` (UTC, milliseconds), for events close together. */
+export function formatTimeMs(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}Z`;
+}

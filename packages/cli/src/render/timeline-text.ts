@@ -1,5 +1,5 @@
 import type { TerminalOutput } from '../terminal-output.ts';
-import { formatTime } from './number-format.ts';
+import { formatTime, formatTimeMs } from './number-format.ts';
 import type { TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
@@ -58,7 +58,7 @@ export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): 
     const duration =
       entry.durationMs === null ? '' : ` (${entry.durationMs.toFixed(entry.durationMs < 10 ? 2 : 0)} ms)`;
     const status = entry.status === 'error' ? ' ERROR' : '';
-    const head = `${formatTime(entry.time)}  ${KIND_LABEL[entry.kind].padEnd(10)} ${entry.title}${duration}${status}`;
+    const head = `${formatTimeMs(entry.time)}  ${KIND_LABEL[entry.kind].padEnd(10)} ${entry.title}${duration}${status}`;
     const style = styleFor(entry);
     lines.push(style === undefined ? head : out.style(style, head));
     if (entry.details.length > 0) {

@@ -1,10 +1,10 @@
 import type { TimelineEntry as StoreTimelineEntry } from '@decisiontrail/clickhouse';
 import type { TimelineDecision, TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
-function isoFromNanos(nanos: string): string {
+/** Decimal nanoseconds as ISO time with microseconds: spans of one request often start within one millisecond. */
+export function isoFromNanos(nanos: string): string {
   const ms = Number(BigInt(nanos) / 1_000_000n);
   const iso = new Date(ms).toISOString();
-  // Keep microseconds: spans of one request often start within the same millisecond.
   const micros = String((BigInt(nanos) / 1000n) % 1000n).padStart(3, '0');
   return `${iso.slice(0, 23)}${micros}Z`;
 }

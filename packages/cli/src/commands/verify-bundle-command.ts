@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_DECISION_OUTCOME,
+  ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_VERSION,
+} from '@decisiontrail/semconv';
+import {
+  loadVerifierKey,
+  verifyProofBundle,
+  type NoteVerifierKey,
+  type ProofBundle,
+} from '@decisiontrail/signing-exporter';
+import { CliError, usageError } from '../cli-error.ts';
+import type { CommandSpec } from '../command.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { INVESTIGATION_BUNDLE_FORMAT, type InvestigationBundle } from '../investigation-bundle.ts';
+import { isoFromNanos } from '../render/timeline-view.ts';
+import { listOption } from './option-values.ts';
+
+/** `decisiontrail verify-bundle FILE --key PUB` */
+export const verifyBundleCommand: CommandSpec = {
+  kind: 'command',
+  name: 'verify-bundle',
+  summary: 'verify an investigation bundle offline against a trusted public key',
+  usage: 'verify-bundle FILE --key PUB… [--json]',
+  description:
+    'Needs nothing but the file and the key: checks every inclusion proof under its signed checkpoint, that the\n' +
+    'checkpoint is signed by a key given with --key (never a key the bundle brings along), and that the timelines\n' +
+    'agree with the proven spans. Exit code 0 when all holds, 1 with every finding listed otherwise.',
+  options: {
+    key: {
+      type: 'string',
+      multiple: true,
+      valueName: 'PUB',
+      description: 'trusted public key file; required',
+    },
+  },
+  positionals: { min: 1, max: 1, names: 'a bundle file' },
+  json: true,
+  examples: [
+    {
+      command: 'verify-bundle decision.bundle.json --key signing.pub',
+      note: 'check a bundle received from an operator',
+    },
+  ],
+  async run(context) {
+    const keyFiles = listOption(context, 'key');
+    if (keyFiles.length === 0)
+      throw usageError('verify-bundle: --key PUB is required: a bundle cannot vouch for itself');
+    const file = path.resolve(context.settings.cwd, context.positionals[0]!);
+    const keys: NoteVerifierKey[] = [];
+    for (const keyFile of keyFiles)
+      keys.push(await loadVerifierKey(path.resolve(context.settings.cwd, keyFile)));
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (cause) {
+      throw new CliError('FILE', `verify-bundle: cannot read ${file}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    const bundle = parseBundle(text, file);
+    const findings = checkBundle(bundle, keys);
+    const proven = bundle.proofs.length - findings.filter((f) => f.kind === 'proof').length;
+    if (context.settings.json) {
+      context.out.json({
+        ok: findings.length === 0,
+        file,
+        proofs: bundle.proofs.length,
+        proven,
+        findings,
+        unproven: bundle.unproven,
+      });
+    } else {
+      for (const f of findings) context.out.line(`${context.out.style('red', 'FAIL')}  ${f.message}`);
+      for (const u of bundle.unproven)
+        context.out.line(`note: span ${u.spanId} is in the bundle without a proof: ${u.reason}`);
+      context.out.line(
+        findings.length === 0
+          ? context.out.style(
+              'green',
+              `intact: ${proven} span(s) proven under ${bundle.checkpoints.length} signed checkpoint(s); timelines agree`,
+            )
+          : context.out.style(
+              'red',
+              `NOT intact: ${findings.length} finding(s); ${proven} of ${bundle.proofs.length} proofs hold`,
+            ),
+      );
+    }
+    return findings.length === 0 ? EXIT_CODES.OK : EXIT_CODES.INTEGRITY;
+  },
+};
+
+function parseBundle(text: string, file: string): InvestigationBundle {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CliError(
+      'INTEGRITY',
+      `verify-bundle: ${file} is not valid JSON: the bundle was altered or truncated`,
+    );
+  }
+  const bundle = value as Partial<InvestigationBundle> | null;
+  if (
+    typeof bundle !== 'object' ||
+    bundle === null ||
+    bundle.format !== INVESTIGATION_BUNDLE_FORMAT ||
+    !Array.isArray(bundle.proofs) ||
+    !Array.isArray(bundle.timelines) ||
+    !Array.isArray(bundle.unproven) ||
+    !Array.isArray(bundle.checkpoints)
+  ) {
+    throw new CliError(
+      'INTEGRITY',
+      `verify-bundle: ${file} is not a ${INVESTIGATION_BUNDLE_FORMAT} bundle (altered, or another file)`,
+    );
+  }
+  return bundle as InvestigationBundle;
+}
+
+interface BundleFinding {
+  kind: 'proof' | 'timeline';
+  spanId: string;
+  message: string;
+}
+
+function checkBundle(bundle: InvestigationBundle, keys: readonly NoteVerifierKey[]): BundleFinding[] {
+  const findings: BundleFinding[] = [];
+  const proven = new Map<string, ProofBundle>();
+  for (const proof of bundle.proofs) {
+    const result = verifyProofBundle(proof, keys);
+    const spanId = typeof proof?.span?.spanId === 'string' ? proof.span.spanId : '?';
+    if (result.ok) proven.set(spanId, proof);
+    else findings.push({ kind: 'proof', spanId, message: `span ${spanId}: ${result.reason}` });
+  }
+  const unproven = new Set(bundle.unproven.map((u) => u.spanId));
+  for (const timeline of bundle.timelines) {
+    for (const entry of timeline.entries ?? []) {
+      if (entry.spanId === null || entry.kind === 'checkpoint' || entry.kind === 'incident') continue;
+      const proof = proven.get(entry.spanId);
+      if (proof === undefined) {
+        if (!unproven.has(entry.spanId) && !findings.some((f) => f.spanId === entry.spanId)) {
+          findings.push({
+            kind: 'timeline',
+            spanId: entry.spanId,
+            message: `timeline names span ${entry.spanId}, which has no proof and is not listed as unproven`,
+          });
+        }
+        continue;
+      }
+      if (entry.time !== isoFromNanos(proof.span.startTimeUnixNano)) {
+        findings.push({
+          kind: 'timeline',
+          spanId: entry.spanId,
+          message: `timeline time of span ${entry.spanId} differs from the proven span`,
+        });
+      }
+    }
+    const d = timeline.decision;
+    const proof = d === null ? undefined : proven.get(d.spanId);
+    if (d !== null && proof !== undefined) {
+      const a = proof.span.attributes;
+      const pairs: [string, string, string | undefined][] = [
+        ['decision id', d.id, a[ATTR_AUDIT_DECISION_ID]],
+        ['outcome', d.outcome, a[ATTR_AUDIT_DECISION_OUTCOME]],
+        ['model', d.modelId, a[ATTR_AUDIT_MODEL_ID]],
+        ['model version', d.modelVersion, a[ATTR_AUDIT_MODEL_VERSION]],
+      ];
+      for (const [label, shown, committed] of pairs) {
+        if (shown !== (committed ?? '')) {
+          findings.push({
+            kind: 'timeline',
+            spanId: d.spanId,
+            message: `timeline ${label} of decision ${d.id} (${JSON.stringify(shown)}) differs from the proven span (${JSON.stringify(committed)})`,
+          });
+        }
+      }
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,547 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { openStore } from '@decisiontrail/clickhouse';
+import { loadConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
+import { exportPublicKey, generateSigningKeyFile } from '@decisiontrail/signing-exporter';
+import { ATTR_AUDIT_DECISION_OUTCOME } from '@decisiontrail/semconv';
+import { CliError } from '../cli-error.ts';
+import type { CommandContext } from '../command.ts';
+import { EXIT_CODES } from '../exit-codes.ts';
+import { ProgressBar } from '../render/progress-bar.ts';
+import type { ReportDocument } from '../render/report-document.ts';
+import { runCli } from '../run-cli.ts';
+import { PUBLIC_KEY_FILE, SIGNING_KEY_FILE } from '../trusted-keys.ts';
+import { generateApplicants } from './applicants.ts';
+import { startAssistantServer } from './assistant-server.ts';
+import { buildCreditModel, CREDIT_LABELS, CREDIT_MODEL_ID } from './credit-model.ts';
+import { startDemoTelemetry } from './telemetry.ts';
+import {
+  ASSISTANT_MODEL,
+  DecisionCapture,
+  runWorkload,
+  type DemoDecision,
+  type WorkloadResult,
+} from './workload.ts';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Directory the demo owns and recreates on every run. */
+  dir: string;
+  /** Number of loan applicants. */
+  applicants: number;
+}
+
+/** Marker file that proves a directory was made by the demo, so a rerun may delete it. */
+const MARKER_FILE = '.decisiontrail-demo';
+const CONFIG_FILE = 'decisiontrail.yaml';
+const WITNESS_FILE = 'checkpoints.witness.jsonl';
+const STEPS = 9;
+
+/** The numbers the demo prints; tests compare them with what the workload sent. */
+export interface DemoSummary {
+  dir: string;
+  workload: { decisions: number; overridden: number; feedback: number; letters: number };
+  stored: { spans: number; checkpoints: number; streams: number };
+  report: ReportDocument;
+  overriddenDecisionId: string;
+  incidentId: string;
+  reportPath: string;
+  verifyExitCode: number;
+  tamper: { spanId: string; verifyExitCode: number };
+  seconds: number;
+}
+
+/**
+ * `decisiontrail demo`: a lending team's audit trail from first decision to tamper detection, in one process and
+ * one data directory. Every number it prints comes back out of the store through the same commands a user runs.
+ */
+export async function runDemo(context: CommandContext, options: DemoOptions): Promise<DemoSummary> {
+  const started = performance.now();
+  const { out, err } = context;
+  const dir = path.resolve(context.settings.cwd, options.dir);
+  const relative = path.relative(context.settings.cwd, dir) || '.';
+  let stepStarted = performance.now();
+  let stepNumber = 0;
+  const step = (title: string): void => {
+    stepNumber++;
+    stepStarted = performance.now();
+    out.line();
+    out.line(out.style('bold', `[${stepNumber}/${STEPS}] ${title}`));
+  };
+  const done = (note = ''): void => {
+    out.line(
+      out.style(
+        'dim',
+        `      done in ${((performance.now() - stepStarted) / 1000).toFixed(1)} s${note ? ` — ${note}` : ''}`,
+      ),
+    );
+  };
+
+  out.line(out.style('bold', 'decisiontrail demo — an AI credit decision audit trail, end to end'));
+
+  step(`preparing ${relative}: signing key, HMAC key, configuration, two ONNX model versions`);
+  await prepareDirectory(dir);
+  const keysDir = path.join(dir, 'keys');
+  await mkdir(keysDir, { recursive: true });
+  const key = await generateSigningKeyFile(path.join(keysDir, SIGNING_KEY_FILE));
+  await writeFile(path.join(keysDir, PUBLIC_KEY_FILE), `${exportPublicKey(key).vkey}\n`);
+  const hmacKey = randomBytes(32);
+  await writeFile(path.join(keysDir, 'hmac.key'), `${hmacKey.toString('hex')}\n`, { mode: 0o600 });
+  const configPath = path.join(dir, CONFIG_FILE);
+  await writeFile(configPath, demoConfigYaml());
+  // The demo's own file decides where everything goes; DECISIONTRAIL_* variables of the shell must not move it.
+  const env = Object.fromEntries(
+    Object.entries(context.settings.env).filter(([name]) => !name.startsWith('DECISIONTRAIL_')),
+  );
+  const config = await loadConfig(configPath, { env });
+  const models = { '1.0.0': buildCreditModel('1.0.0'), '2.0.0': buildCreditModel('2.0.0') };
+  done(`key id ${key.keyId}`);
+
+  step('starting the processor in-process with the embedded ClickHouse engine');
+  let processor: ProcessorHandle | undefined = await startProcessor(config, {
+    log: (message) => err.line(`processor: ${message}`),
+  });
+  const assistant = await startAssistantServer(assistantReply);
+  done(`OTLP/HTTP on ${processor.url}, local OpenAI-compatible server on ${assistant.baseUrl}`);
+
+  const cli = (argv: string[], capture?: string[]): Promise<number> =>
+    runCli([...argv, '--config', configPath, ...(out.color ? [] : ['--no-color'])], {
+      stdout: capture === undefined ? out.stream : collect(capture),
+      stderr: err.stream,
+      env,
+      cwd: context.settings.cwd,
+      signal: context.signal,
+    });
+
+  try {
+    const applicants = generateApplicants(options.applicants);
+    step(
+      `running the lending workload: ${applicants.length.toLocaleString('en-US')} applicants, credit model v1 → v2, underwriters, an LLM assistant`,
+    );
+    const capture = new DecisionCapture();
+    const telemetry = startDemoTelemetry({
+      processorUrl: processor.url,
+      key,
+      witnessPath: path.join(keysDir, WITNESS_FILE),
+      serviceName: 'loan-service',
+      audit: {
+        hmacKey,
+        captureInput: 'hash',
+        captureOutput: 'hash',
+        onDecision: capture.onDecision,
+        models: {
+          [CREDIT_MODEL_ID]: {
+            riskLevel: 'high',
+            purpose: 'consumer credit underwriting',
+            automation: 'human_in_the_loop',
+            retentionClass: 'high_risk',
+            labels: [...CREDIT_LABELS],
+          },
+          [ASSISTANT_MODEL]: {
+            riskLevel: 'limited',
+            purpose: 'drafting adverse action notices',
+            decisionType: 'generation',
+          },
+        },
+      },
+    });
+    let workload: WorkloadResult;
+    try {
+      const ort = await import('onnxruntime-node');
+      const openaiModule = await import('openai');
+      telemetry.instrumentation.manuallyInstrument(ort, 'onnxruntime-node');
+      telemetry.instrumentation.manuallyInstrument(openaiModule, 'openai');
+      const openai = new openaiModule.OpenAI({
+        baseURL: assistant.baseUrl,
+        apiKey: 'demo-local',
+        maxRetries: 0,
+      });
+      const bar = new ProgressBar(err, '      applicants', applicants.length);
+      let reported = 0;
+      workload = await runWorkload({
+        applicants,
+        ort: (ort.default ?? ort) as never,
+        models,
+        openai: openai as never,
+        decisions: capture,
+        onProgress: (doneCount, total) => {
+          bar.advance(1);
+          // Without a terminal the bar stays silent: a line per quarter shows the run is moving.
+          if (!err.interactive && doneCount >= ((reported + 1) * total) / 4) {
+            reported++;
+            out.line(
+              `      ${doneCount.toLocaleString('en-US')}/${total.toLocaleString('en-US')} applicants`,
+            );
+          }
+        },
+      });
+      bar.finish();
+      await telemetry.flush();
+    } finally {
+      await telemetry.shutdown();
+    }
+    const sent = summarizeWorkload(workload.decisions, workload.letters);
+    done(
+      `${sent.decisions.toLocaleString('en-US')} credit decisions, ${sent.overridden} overridden, ${sent.letters} letters drafted, ${sent.feedback.toLocaleString('en-US')} outcomes fed back; every span signed (stream ${telemetry.streamId})`,
+    );
+
+    step('waiting until the processor has stored everything it acknowledged');
+    await waitForDrain(processor);
+    const period = {
+      from: new Date(workload.startedAt.getTime() - 60_000),
+      to: new Date(workload.endedAt.getTime() + 60_000),
+    };
+    const records = await storedRecords(cli);
+    const stored = {
+      spans: records.spans,
+      checkpoints: records.checkpoints,
+      streams: records.streams,
+    };
+    const reportLines: string[] = [];
+    await expectOk(
+      cli(
+        [
+          'report',
+          '--model',
+          CREDIT_MODEL_ID,
+          '--from',
+          period.from.toISOString(),
+          '--to',
+          period.to.toISOString(),
+          '--json',
+        ],
+        reportLines,
+      ),
+      'report',
+    );
+    const report = JSON.parse(reportLines.join('')) as ReportDocument;
+    done();
+    printCounts(context, stored, report, sent, relative);
+
+    const overridden = pickOverridden(workload.decisions);
+    step(`timeline of one overridden decision (${overridden.reference.decisionId})`);
+    await expectOk(cli(['timeline', overridden.reference.decisionId]), 'timeline');
+
+    step('EU AI Act period report');
+    printReportSummary(context, report);
+    const reportPath = path.join(dir, 'report.html');
+    await expectOk(
+      cli([
+        'report',
+        '--model',
+        CREDIT_MODEL_ID,
+        '--from',
+        period.from.toISOString(),
+        '--to',
+        period.to.toISOString(),
+        '--format',
+        'html',
+        '--out',
+        reportPath,
+      ]),
+      'report --format html',
+    );
+
+    const v2 = workload.deployments.find((deployment) => deployment.version === '2.0.0')!;
+    step('incident investigation: underwriters report that v2 approves applicants it should not');
+    const incidentLines: string[] = [];
+    await expectOk(
+      cli(
+        [
+          'incident',
+          'open',
+          '--title',
+          'credit-risk 2.0.0 approves applicants with late payments',
+          '--severity',
+          'high',
+          '--category',
+          'fundamental_rights',
+          '--model',
+          CREDIT_MODEL_ID,
+          '--version',
+          '2.0.0',
+          '--from',
+          v2.at.toISOString(),
+          '--to',
+          period.to.toISOString(),
+          '--decision',
+          overridden.reference.decisionId,
+          '--notes',
+          'raised by the underwriting team after a week of overrides',
+          '--json',
+        ],
+        incidentLines,
+      ),
+      'incident open',
+    );
+    const incidentId = (JSON.parse(incidentLines.join('')) as { incidentId: string }).incidentId;
+    await expectOk(cli(['incident', 'show', incidentId]), 'incident show');
+    out.line();
+    out.line(
+      `      v2 went live with deployment ${v2.deploymentId}; the degradation signal above compares the decisions before and after it.`,
+    );
+
+    step('verify: recompute every leaf from the stored rows, check the signed checkpoints and the witness');
+    const verifyExitCode = await cli(['verify']);
+    if (verifyExitCode !== EXIT_CODES.OK)
+      throw new CliError(
+        'INTEGRITY',
+        `demo: verify failed on an untouched store (exit code ${verifyExitCode})`,
+      );
+
+    step('tamper detection on a copy of the store: one stored row altered, verify must fail and name it');
+    await processor.close();
+    processor = undefined;
+    const tamperDir = path.join(dir, 'tampered');
+    await cp(path.join(dir, 'data'), path.join(tamperDir, 'data'), { recursive: true });
+    const forged = overridden.finalOutcome === CREDIT_LABELS[0] ? CREDIT_LABELS[1] : CREDIT_LABELS[0];
+    const spanId = overridden.reference.spanId;
+    await alterStoredOutcome(path.join(tamperDir, 'data'), spanId, forged);
+    out.line(
+      `      in ${path.relative(context.settings.cwd, tamperDir)}: set ${ATTR_AUDIT_DECISION_OUTCOME} of span ${spanId} to "${forged}" with ALTER TABLE otel_traces UPDATE`,
+    );
+    const tamperedExit = await runCli(
+      [
+        'verify',
+        '--data',
+        path.join(tamperDir, 'data'),
+        '--key',
+        path.join(keysDir, PUBLIC_KEY_FILE),
+        '--witness',
+        path.join(keysDir, WITNESS_FILE),
+        ...(out.color ? [] : ['--no-color']),
+      ],
+      { stdout: out.stream, stderr: err.stream, env, cwd: context.settings.cwd, signal: context.signal },
+    );
+    if (tamperedExit !== EXIT_CODES.INTEGRITY) {
+      throw new CliError(
+        'INTEGRITY',
+        `demo: verify did not detect the altered row (exit code ${tamperedExit})`,
+      );
+    }
+    out.line(
+      out.style(
+        'green',
+        `      verify failed as it must (exit code ${tamperedExit}) and named span ${spanId}`,
+      ),
+    );
+
+    const seconds = (performance.now() - started) / 1000;
+    out.line();
+    out.line(out.style('bold', `Done in ${seconds.toFixed(1)} s.`));
+    out.line(`  HTML report        ${path.relative(context.settings.cwd, reportPath)}`);
+    out.line(`  store and keys     ${relative}/ (run the demo again to start over)`);
+    out.line(
+      `  explore yourself   npx decisiontrail timeline ${overridden.reference.decisionId} --config ${path.relative(context.settings.cwd, configPath)}`,
+    );
+    out.line(
+      `                     npx decisiontrail verify --config ${path.relative(context.settings.cwd, configPath)}`,
+    );
+    return {
+      dir,
+      workload: sent,
+      stored,
+      report,
+      overriddenDecisionId: overridden.reference.decisionId,
+      incidentId,
+      reportPath,
+      verifyExitCode,
+      tamper: { spanId, verifyExitCode: tamperedExit },
+      seconds,
+    };
+  } finally {
+    await assistant.close();
+    await processor?.close();
+  }
+}
+
+/** Recreates the demo directory; refuses to delete anything the demo did not make. */
+async function prepareDirectory(dir: string): Promise<void> {
+  if (existsSync(dir)) {
+    const entries = await readdir(dir);
+    if (entries.length > 0 && !entries.includes(MARKER_FILE)) {
+      throw new CliError(
+        'FILE',
+        `demo: ${dir} exists and was not made by the demo; pass --dir with a new directory`,
+      );
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, MARKER_FILE),
+    'made by `decisiontrail demo`; deleted and recreated on every run\n',
+  );
+}
+
+function demoConfigYaml(): string {
+  return [
+    '# Written by `decisiontrail demo`. Point any decisiontrail command at it with --config.',
+    'storage:',
+    '  dataDir: data',
+    'keys:',
+    '  dir: keys',
+    `  witness: keys/${WITNESS_FILE}`,
+    'processor:',
+    '  receiver:',
+    '    port: 0 # any free port',
+    '',
+  ].join('\n');
+}
+
+/** The local assistant's letter: plain language, the main factors, the applicant's rights. */
+function assistantReply(messages: { role: string; content: string }[]): string {
+  const request = messages.at(-1)?.content ?? '';
+  const factors = /Main factors: (.*)$/.exec(request)?.[1] ?? 'the information in your application';
+  return (
+    'Dear applicant, thank you for your application. We are unable to offer you credit at this time. ' +
+    `The main factors were: ${factors}. You may ask for a human review of this decision and for a copy of the ` +
+    'information we used.'
+  );
+}
+
+function summarizeWorkload(decisions: readonly DemoDecision[], letters: number): DemoSummary['workload'] {
+  return {
+    decisions: decisions.length,
+    overridden: decisions.filter((d) => d.oversight === 'override').length,
+    feedback: decisions.filter((d) => d.feedbackCorrect !== undefined).length,
+    letters,
+  };
+}
+
+/** An override under v2 with a drafted letter: the most telling timeline. */
+function pickOverridden(decisions: readonly DemoDecision[]): DemoDecision {
+  const candidates = decisions.filter((d) => d.oversight === 'override');
+  const best =
+    candidates.find(
+      (d) => d.modelVersion === '2.0.0' && d.letter !== undefined && d.feedbackCorrect !== undefined,
+    ) ??
+    candidates.find((d) => d.modelVersion === '2.0.0') ??
+    candidates[0];
+  if (best === undefined) throw new Error('demo: the workload produced no overridden decision');
+  return best;
+}
+
+/** Waits until the processor's write-ahead log is empty: everything acknowledged is in ClickHouse. */
+async function waitForDrain(processor: ProcessorHandle, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = /^decisiontrail_processor_queue_entries (\d+)/m.exec(processor.metrics.render());
+    if (match !== null && match[1] === '0') return;
+    if (Date.now() > deadline)
+      throw new Error('demo: the processor did not store the workload within a minute');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Counts of what is stored, read back through `verify --json` (the same rows verification reads). */
+async function storedRecords(
+  cli: (argv: string[], capture?: string[]) => Promise<number>,
+): Promise<{ spans: number; checkpoints: number; streams: number }> {
+  const lines: string[] = [];
+  await cli(['verify', '--json'], lines);
+  const report = JSON.parse(lines.join('')) as {
+    spansRead: number;
+    streams: { checkpoints?: number; verifiedRanges?: unknown }[];
+  };
+  return {
+    spans: report.spansRead,
+    checkpoints: report.streams.reduce((sum, stream) => sum + (stream.checkpoints ?? 0), 0),
+    streams: report.streams.length,
+  };
+}
+
+function printCounts(
+  context: CommandContext,
+  stored: DemoSummary['stored'],
+  report: ReportDocument,
+  sent: DemoSummary['workload'],
+  relative: string,
+): void {
+  const out = context.out;
+  const n = (value: number): string => value.toLocaleString('en-US').padStart(7);
+  out.line();
+  out.line(out.style('bold', `Stored in the embedded ClickHouse at ${relative}/data`));
+  out.line(
+    `  spans              ${n(stored.spans)}  in ${stored.streams} signed stream(s), sealed by ${stored.checkpoints} checkpoints`,
+  );
+  out.line(
+    `  credit decisions   ${n(report.totals.decisions)}  ${report.model.versions.map((v) => `v${v.version}: ${v.decisions.toLocaleString('en-US')}`).join(' · ')}`,
+  );
+  out.line(
+    `  human reviews      ${n(report.totals.reviewed)}  of which overrides ${report.totals.overridden.toLocaleString('en-US')}`,
+  );
+  out.line(`  outcomes fed back  ${n(report.totals.withFeedback)}  (ground truth from the loan ledger)`);
+  out.line(
+    `  letters by the LLM ${n(sent.letters)}  (${ASSISTANT_MODEL} through the openai client, half of them streamed)`,
+  );
+  if (
+    report.totals.decisions !== sent.decisions ||
+    report.totals.overridden !== sent.overridden ||
+    report.totals.withFeedback !== sent.feedback
+  ) {
+    out.line(
+      out.style(
+        'red',
+        `  the store disagrees with what was sent: ${sent.decisions} decisions, ${sent.overridden} overrides, ${sent.feedback} feedback`,
+      ),
+    );
+  }
+}
+
+function percent(rate: number | null): string {
+  return rate === null ? '—' : `${(rate * 100).toFixed(1)}%`;
+}
+
+function printReportSummary(context: CommandContext, report: ReportDocument): void {
+  const out = context.out;
+  out.line(`  model ${report.model.id}, ${report.period.from} .. ${report.period.to}`);
+  out.line(
+    `  ${report.totals.decisions.toLocaleString('en-US')} decisions · review rate ${percent(report.rates.reviewRate)} · override rate ${percent(report.rates.overrideRate)} · accuracy ${percent(report.rates.accuracy)} on ${report.totals.withFeedback.toLocaleString('en-US')} outcomes`,
+  );
+  for (const version of report.accuracyByVersion) {
+    out.line(
+      `    v${version.version.padEnd(6)} ${version.decisions.toLocaleString('en-US').padStart(6)} decisions   accuracy ${percent(version.accuracy).padStart(6)}   override rate ${percent(version.overrideRate).padStart(6)}`,
+    );
+  }
+  const fairness = report.fairness;
+  if (fairness.outcome !== null) {
+    out.line(
+      `  fairness (${fairness.outcome} rate): ${fairness.groups.map((g) => `${g.group} ${percent(g.outcomeRate)}`).join(' · ')}; ratio ${fairness.disparityRatio === null ? '—' : fairness.disparityRatio.toFixed(2)}${fairness.disparityRatio !== null && fairness.disparityRatio < 0.8 ? out.style('yellow', ' (below the four-fifths rule)') : ''}`,
+    );
+  }
+  out.line(`  retention: ${report.retention.map((r) => `${r.recordClass} ${r.period}`).join(' · ')}`);
+}
+
+/** Changes one stored attribute the way someone with write access to ClickHouse could. */
+async function alterStoredOutcome(dataDir: string, spanId: string, outcome: string): Promise<void> {
+  await rm(path.join(dataDir, 'serve.json'), { force: true });
+  const store = await openStore({ dataDir, migrate: false });
+  try {
+    await store.client.command({
+      query: `ALTER TABLE otel_traces UPDATE SpanAttributes = mapUpdate(SpanAttributes, map({key:String}, {value:String})) WHERE SpanId = {span:String}`,
+      query_params: { key: ATTR_AUDIT_DECISION_OUTCOME, value: outcome, span: spanId },
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+function collect(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+}
+
+async function expectOk(run: Promise<number>, command: string): Promise<void> {
+  const code = await run;
+  if (code !== EXIT_CODES.OK)
+    throw new Error(`demo: "decisiontrail ${command}" failed with exit code ${code}`);
+}

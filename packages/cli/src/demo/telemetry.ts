@@ -1,0 +1,81 @@
+import { FileCheckpointWitness, SigningSpanExporter, type SigningKey } from '@decisiontrail/signing-exporter';
+import {
+  AiAuditInstrumentation,
+  AuditSampler,
+  type AiAuditInstrumentationConfig,
+} from '@decisiontrail/instrumentation';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@decisiontrail/semconv';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+
+/** Options of {@link startDemoTelemetry}. */
+export interface DemoTelemetryOptions {
+  /** Base URL of the processor's OTLP/HTTP receiver. */
+  processorUrl: string;
+  /** Key that signs this stream's checkpoints. */
+  key: SigningKey;
+  /** Witness file that keeps every checkpoint outside the store. */
+  witnessPath: string;
+  /** Audit configuration of the instrumentation (HMAC key, per-model facts). */
+  audit: AiAuditInstrumentationConfig;
+  /** `service.name` of the demo application. */
+  serviceName: string;
+}
+
+/** The demo application's OpenTelemetry setup. */
+export interface DemoTelemetry {
+  instrumentation: AiAuditInstrumentation;
+  /** The signing exporter's stream id. */
+  streamId: string;
+  /** Exports everything recorded so far and waits for the processor to acknowledge it. */
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Wires the demo application the way a real service is wired: the OpenTelemetry SDK with the AuditSampler, the
+ * audit instrumentation, and the signing exporter in front of an OTLP/HTTP (protobuf) exporter that sends to the
+ * processor. The batch queue is sized for the whole workload because BatchSpanProcessor drops spans when full.
+ */
+export function startDemoTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
+  const signing = new SigningSpanExporter({
+    exporter: new OTLPTraceExporter({ url: `${options.processorUrl}/v1/traces`, timeoutMillis: 30_000 }),
+    key: options.key,
+    witness: new FileCheckpointWitness(options.witnessPath),
+  });
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.serviceName,
+      [ATTR_SERVICE_VERSION]: '2026.3.0',
+    }),
+    sampler: new AuditSampler(new AlwaysOnSampler()),
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: signing,
+        maxExportBatchSize: 1_000,
+        maxQueueSize: 200_000,
+        scheduledDelayMillis: 250,
+      }),
+    ],
+  });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  trace.setGlobalTracerProvider(provider);
+  const instrumentation = new AiAuditInstrumentation(options.audit);
+  instrumentation.setTracerProvider(provider);
+  instrumentation.enable();
+  return {
+    instrumentation,
+    streamId: signing.streamId,
+    flush: () => provider.forceFlush(),
+    async shutdown() {
+      instrumentation.disable();
+      await provider.shutdown();
+      trace.disable();
+      context.disable();
+    },
+  };
+}
