@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/index.ts';
+import type { Store } from '@decisiontrail/clickhouse';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { decisionSpan } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';

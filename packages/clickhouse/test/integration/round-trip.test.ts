@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { leafHash, type SpanRecord } from '@decisiontrail/signing-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/index.ts';
+import type { Store } from '@decisiontrail/clickhouse';
 import { countRows, openTempStore } from '../support/temp-store.ts';
 
 interface Vector {

@@ -8,7 +8,7 @@ import {
   renderContext,
   resolveStoreOptions,
   type Store,
-} from '../../src/index.ts';
+} from '@decisiontrail/clickhouse';
 import { openTempStore } from '../support/temp-store.ts';
 
 // Column name → type and codec of the Collector contrib clickhouseexporter's traces table

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseSink, StoreError, spanRecordToTraceRow, type Store } from '../../src/index.ts';
+import { ClickHouseSink, StoreError, spanRecordToTraceRow, type Store } from '@decisiontrail/clickhouse';
 import { decisionIdAt, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';
 

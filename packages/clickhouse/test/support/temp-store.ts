@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store, type StoreOptions } from '../../src/index.ts';
+import { openStore, type Store, type StoreOptions } from '@decisiontrail/clickhouse';
 
 /** A store on a fresh data directory under the OS temp dir, and its cleanup. */
 export async function openTempStore(options: Omit<StoreOptions, 'kind' | 'dataDir'> = {}): Promise<{
