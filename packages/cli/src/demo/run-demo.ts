@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openStore } from '@decisiontrail/clickhouse';
 import { loadConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
-import { exportPublicKey, generateSigningKeyFile } from '@decisiontrail/signing-exporter';
+import { loadSigningKey } from '@decisiontrail/signing-exporter';
 import { ATTR_AUDIT_DECISION_OUTCOME } from '@decisiontrail/semconv';
 import { CliError } from '../cli-error.ts';
 import type { CommandContext } from '../command.ts';
@@ -13,7 +13,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { ProgressBar } from '../render/progress-bar.ts';
 import type { ReportDocument } from '../render/report-document.ts';
 import { runCli } from '../run-cli.ts';
-import { PUBLIC_KEY_FILE, SIGNING_KEY_FILE } from '../trusted-keys.ts';
+import { SIGNING_KEY_FILE } from '../trusted-keys.ts';
 import { generateApplicants } from './applicants.ts';
 import { startAssistantServer } from './assistant-server.ts';
 import { buildCreditModel, CREDIT_LABELS, CREDIT_MODEL_ID } from './credit-model.ts';
@@ -86,10 +86,6 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
   await prepareDirectory(dir);
   const keysDir = path.join(dir, 'keys');
   await mkdir(keysDir, { recursive: true });
-  const key = await generateSigningKeyFile(path.join(keysDir, SIGNING_KEY_FILE));
-  await writeFile(path.join(keysDir, PUBLIC_KEY_FILE), `${exportPublicKey(key).vkey}\n`);
-  const hmacKey = randomBytes(32);
-  await writeFile(path.join(keysDir, 'hmac.key'), `${hmacKey.toString('hex')}\n`, { mode: 0o600 });
   const configPath = path.join(dir, CONFIG_FILE);
   await writeFile(configPath, demoConfigYaml());
   // The demo's own file decides where everything goes; DECISIONTRAIL_* variables of the shell must not move it.
@@ -97,6 +93,21 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     Object.entries(context.settings.env).filter(([name]) => !name.startsWith('DECISIONTRAIL_')),
   );
   const config = await loadConfig(configPath, { env });
+  const cli = (argv: string[], capture?: string[]): Promise<number> =>
+    runCli([...argv, '--config', configPath, ...(out.color ? [] : ['--no-color'])], {
+      stdout: capture === undefined ? out.stream : collect(capture),
+      stderr: err.stream,
+      env,
+      cwd: context.settings.cwd,
+      signal: context.signal,
+    });
+
+  // The key pair is made the way a user makes it: signing.key, and beside it signing.pub, which verify trusts.
+  await expectOk(cli(['keys', 'generate'], []), 'keys generate');
+  const key = await loadSigningKey(path.join(keysDir, SIGNING_KEY_FILE));
+  const publicKeyPath = path.join(keysDir, SIGNING_KEY_FILE.replace(/\.key$/, '.pub'));
+  const hmacKey = randomBytes(32);
+  await writeFile(path.join(keysDir, 'hmac.key'), `${hmacKey.toString('hex')}\n`, { mode: 0o600 });
   const models = { '1.0.0': buildCreditModel('1.0.0'), '2.0.0': buildCreditModel('2.0.0') };
   done(`key id ${key.keyId}`);
 
@@ -106,15 +117,6 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
   });
   const assistant = await startAssistantServer(assistantReply);
   done(`OTLP/HTTP on ${processor.url}, local OpenAI-compatible server on ${assistant.baseUrl}`);
-
-  const cli = (argv: string[], capture?: string[]): Promise<number> =>
-    runCli([...argv, '--config', configPath, ...(out.color ? [] : ['--no-color'])], {
-      stdout: capture === undefined ? out.stream : collect(capture),
-      stderr: err.stream,
-      env,
-      cwd: context.settings.cwd,
-      signal: context.signal,
-    });
 
   try {
     const applicants = generateApplicants(options.applicants);
@@ -297,7 +299,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     processor = undefined;
     const tamperDir = path.join(dir, 'tampered');
     await cp(path.join(dir, 'data'), path.join(tamperDir, 'data'), { recursive: true });
-    const forged = overridden.finalOutcome === CREDIT_LABELS[0] ? CREDIT_LABELS[1] : CREDIT_LABELS[0];
+    const forged = overridden.outcome === CREDIT_LABELS[0] ? CREDIT_LABELS[1] : CREDIT_LABELS[0];
     const spanId = overridden.reference.spanId;
     await alterStoredOutcome(path.join(tamperDir, 'data'), spanId, forged);
     out.line(
@@ -309,7 +311,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
         '--data',
         path.join(tamperDir, 'data'),
         '--key',
-        path.join(keysDir, PUBLIC_KEY_FILE),
+        publicKeyPath,
         '--witness',
         path.join(keysDir, WITNESS_FILE),
         ...(out.color ? [] : ['--no-color']),
@@ -388,6 +390,11 @@ function demoConfigYaml(): string {
     'processor:',
     '  receiver:',
     '    port: 0 # any free port',
+    '  stages:',
+    '    route:',
+    '      # The application spans around each decision are signed too: keep them, so the stream stays whole and',
+    '      # the trace view shows the request beside its decisions.',
+    '      other: store',
     '',
   ].join('\n');
 }
@@ -445,11 +452,11 @@ async function storedRecords(
   await cli(['verify', '--json'], lines);
   const report = JSON.parse(lines.join('')) as {
     spansRead: number;
-    streams: { checkpoints?: number; verifiedRanges?: unknown }[];
+    streams: { spanCount: number; checkpointCount: number }[];
   };
   return {
     spans: report.spansRead,
-    checkpoints: report.streams.reduce((sum, stream) => sum + (stream.checkpoints ?? 0), 0),
+    checkpoints: report.streams.reduce((sum, stream) => sum + stream.checkpointCount, 0),
     streams: report.streams.length,
   };
 }
