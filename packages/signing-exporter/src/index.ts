@@ -68,3 +68,5 @@ export { PROOF_BUNDLE_FORMAT, createProofBundle, verifyProofBundle } from './pro
 export type { ProofBundle, ProofBundleVerification } from './proof-bundle.ts';
 export { StreamVerifier } from './stream-verifier.ts';
 export type { StreamVerifierOptions, StreamVerifierState } from './stream-verifier.ts';
+export { DurableSpanProcessor } from './durable-span-processor.ts';
+export type { DurableSpanProcessorOptions, DurableSpanProcessorStats } from './durable-span-processor.ts';

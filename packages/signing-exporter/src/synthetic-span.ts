@@ -34,10 +34,13 @@ export function createInstantSpan(options: {
   resource: Resource;
   scope: InstrumentationScope;
   time: HrTime;
+  /** Fixed ids, so that a re-sent span deduplicates by span id. @default random */
+  traceId?: string;
+  spanId?: string;
 }): ReadableSpan {
   const context = {
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
+    traceId: options.traceId ?? randomBytes(16).toString('hex'),
+    spanId: options.spanId ?? randomBytes(8).toString('hex'),
     traceFlags: TraceFlags.SAMPLED,
   };
   return {
