@@ -79,6 +79,9 @@ export function addDecisionStartAttributes(
     modelConfig.automation ?? AUDIT_DECISION_AUTOMATION_VALUES.AUTOMATED;
   attributes[ATTR_AUDIT_MODEL_ID] = modelConfig.modelId ?? model.modelId;
   attributes[ATTR_AUDIT_MODEL_TYPE] = model.modelType;
+  // Both capture modes are required on every decision; `none` stands until a field is actually recorded.
+  attributes[ATTR_AUDIT_INPUT_CAPTURE_MODE] = 'none';
+  attributes[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = 'none';
   const version = modelConfig.version ?? model.version;
   if (version !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = version;
   if (modelConfig.riskLevel !== undefined) attributes[ATTR_AUDIT_DECISION_RISK_LEVEL] = modelConfig.riskLevel;
@@ -136,7 +139,8 @@ export function auditText(value: unknown): string {
 /**
  * Records one field under its capture mode. The HMAC is recorded in every mode but `none` when a key is configured;
  * plain text leaves the process only in `full` mode, and in `redact` mode after redaction.
- * `fullContentAttribute` names the GenAI attribute (`gen_ai.input.messages`) that carries `full` content of LLM calls.
+ * `fullContentAttribute` names the GenAI attribute (`gen_ai.input.messages`) that also carries `full` content of
+ * LLM calls.
  */
 export function recordField(
   target: Attributes,
@@ -170,7 +174,9 @@ export function recordField(
       target[names.content] = settings.redactor.redact(text);
       break;
     case 'full':
-      target[fullContentAttribute ?? names.content] = text;
+      // audit.*.content is what the completeness check and the store read; LLM spans carry the GenAI attribute too.
+      target[names.content] = text;
+      if (fullContentAttribute !== undefined) target[fullContentAttribute] = text;
       break;
     case 'encrypt': {
       const encrypted = encryptForSubject(settings.keyStore(), subjectId, text);

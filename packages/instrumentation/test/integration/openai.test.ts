@@ -387,6 +387,7 @@ describe('privacy modes', () => {
     await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
     const span = await oneDecision();
     expect(JSON.parse(String(span.attributes['gen_ai.input.messages']))).toEqual(messages);
+    expect(span.attributes['audit.input.content']).toBe(span.attributes['gen_ai.input.messages']);
     expect(JSON.parse(String(span.attributes['gen_ai.output.messages']))).toEqual([
       { role: 'assistant', content: DEFAULT_REPLY },
     ]);

@@ -77,6 +77,11 @@ describe('decision()', () => {
     expect(tracing.spans()).toHaveLength(0);
     await expect(promise).resolves.toBe(42);
     expect(tracing.spans()).toHaveLength(1);
+    // Without input or output, both capture modes still say what was recorded: nothing.
+    expect(tracing.spans()[0]?.attributes).toMatchObject({
+      'audit.input.capture_mode': 'none',
+      'audit.output.capture_mode': 'none',
+    });
   });
 
   it('records thrown and rejected errors and passes them on unchanged', async () => {
