@@ -4,8 +4,10 @@ import { loadVerifierKey, type NoteVerifierKey } from '@decisiontrail/signing-ex
 import { CliError } from './cli-error.ts';
 import type { ResolvedSettings } from './settings.ts';
 
-/** File name of the signing key inside the keys directory; its public key is `signing.pub` beside it. */
+/** File name of the signing key inside the keys directory. */
 export const SIGNING_KEY_FILE = 'signing.key';
+/** File name of its public key (a signed-note verifier key) beside it, as `keys generate` writes it. */
+export const PUBLIC_KEY_FILE = 'signing.pub';
 
 /**
  * The public keys to trust: the --key files when given, else `keys.publicKeys` of the configuration, else every
