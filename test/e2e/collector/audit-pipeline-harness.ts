@@ -1,0 +1,246 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { context, trace, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  TracerProvider,
+  type ReadableSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import { openStore, type Store } from '@decisiontrail/clickhouse';
+import { configureAudit, decision, recordFeedback, recordOversight } from '@decisiontrail/instrumentation';
+import type { DecisionReference } from '@decisiontrail/instrumentation';
+import { auditStoreFrom, parseConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
+import {
+  FileCheckpointWitness,
+  SigningSpanExporter,
+  exportPublicKey,
+  generateSigningKey,
+  readWitnessFile,
+  verifySpans,
+  type SigningKey,
+  type VerificationReport,
+} from '@decisiontrail/signing-exporter';
+import { ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
+
+/**
+ * Sends each ended span to one of two processors: audit spans (those with `audit.record.type`) to the
+ * signing pipeline, every other span to the plain one. The signing exporter makes a leaf of every span
+ * it is given, and ordinary spans never reach decisiontrail's store (the gateway sends them to the
+ * team's backend), so they must not become leaves of the stream.
+ */
+class AuditSplitSpanProcessor implements SpanProcessor {
+  readonly #audit: SpanProcessor;
+  readonly #other: SpanProcessor;
+
+  constructor(audit: SpanProcessor, other: SpanProcessor) {
+    this.#audit = audit;
+    this.#other = other;
+  }
+
+  onStart(): void {}
+
+  onEnd(span: ReadableSpan): void {
+    (ATTR_AUDIT_RECORD_TYPE in span.attributes ? this.#audit : this.#other).onEnd(span);
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all([this.#audit.forceFlush(), this.#other.forceFlush()]);
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all([this.#audit.shutdown(), this.#other.shutdown()]);
+  }
+}
+
+/**
+ * An application instrumented the way decisiontrail's README says: `@decisiontrail/instrumentation`
+ * for decision, oversight and feedback spans, `SigningSpanExporter` in front of an OTLP/HTTP exporter
+ * pointed at the Collector, and a plain OTLP exporter for its ordinary spans. The tracer provider is
+ * global, so one app per test file (vitest runs each file in its own process).
+ */
+export class AuditApp {
+  readonly key: SigningKey;
+  readonly witnessPath: string;
+  readonly #provider: TracerProvider;
+  readonly #tracer: Tracer;
+
+  private constructor(provider: TracerProvider, key: SigningKey, witnessPath: string) {
+    this.#provider = provider;
+    this.#tracer = provider.getTracer('loan-service');
+    this.key = key;
+    this.witnessPath = witnessPath;
+  }
+
+  /** Starts the app; its exporters send to `collectorUrl` (`http://host:port`, OTLP/HTTP protobuf). */
+  static start(options: { collectorUrl: string; dir: string }): AuditApp {
+    const key = generateSigningKey('e2e-loan-service');
+    const witnessPath = join(options.dir, 'checkpoints.witness.jsonl');
+    // 30 s lets the OTLP exporter's retries (connection refused, 503) outlast a Collector restart.
+    const otlp = () =>
+      new OTLPTraceExporter({ url: `${options.collectorUrl}/v1/traces`, timeoutMillis: 30_000 });
+    const signing = new SigningSpanExporter({
+      exporter: otlp(),
+      key,
+      witness: new FileCheckpointWitness(witnessPath),
+    });
+    const batch = {
+      scheduledDelayMillis: 100,
+      maxExportBatchSize: 256,
+      exportTimeoutMillis: 60_000,
+      maxQueueSize: 100_000,
+    };
+    const provider = new TracerProvider({
+      sampler: new AlwaysOnSampler(),
+      resource: resourceFromAttributes({ 'service.name': 'loan-service', 'service.version': '2.4.0' }),
+      spanProcessors: [
+        new AuditSplitSpanProcessor(
+          new BatchSpanProcessor({ exporter: signing, ...batch }),
+          new BatchSpanProcessor({ exporter: otlp(), ...batch }),
+        ),
+      ],
+    });
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(provider);
+    configureAudit({ hmacKey: 'e2e-collector-hmac-key', hmacKeyId: 'e2e' });
+    return new AuditApp(provider, key, witnessPath);
+  }
+
+  /** One credit decision; `insideRequest` makes it the child of an ordinary request trace. */
+  decide(index: number, insideRequest = false): DecisionReference {
+    const run = () =>
+      decision(
+        { modelId: 'credit-model', version: '3.1.0', modelType: 'classifier', input: { applicant: index } },
+        (handle) => {
+          handle.setOutcome(index % 3 === 0 ? 'deny' : 'approve');
+          handle.setConfidence(0.5 + (index % 50) / 100);
+          return handle.reference;
+        },
+      );
+    if (!insideRequest) return run();
+    return this.#tracer.startActiveSpan('POST /loans', (request) => {
+      try {
+        return run();
+      } finally {
+        request.end();
+      }
+    });
+  }
+
+  /** A reviewer's override of an earlier decision. */
+  override(reference: DecisionReference): void {
+    recordOversight({
+      decision: reference,
+      action: 'override',
+      reviewer: 'analyst-3',
+      newOutcome: 'approve',
+    });
+  }
+
+  /** Ground truth for an earlier decision. */
+  feedback(reference: DecisionReference): void {
+    recordFeedback({ decision: reference, correct: true, source: 'repayment' });
+  }
+
+  /** An ordinary request trace of three spans, no audit attributes. */
+  ordinaryTrace(): string {
+    return this.#tracer.startActiveSpan('GET /loans/:id', (root) => {
+      for (const name of ['db.select loans', 'cache.get rates']) this.#tracer.startSpan(name).end();
+      root.end();
+      return root.spanContext().traceId;
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.#provider.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.#provider.shutdown();
+  }
+}
+
+/** `decisiontrail serve` in this process, over an embedded store the test also reads. */
+export class Decisiontrail {
+  readonly store: Store;
+  readonly port: number;
+  readonly #dir: string;
+  #handle: ProcessorHandle | undefined;
+
+  private constructor(store: Store, dir: string, port: number) {
+    this.store = store;
+    this.#dir = dir;
+    this.port = port;
+  }
+
+  /** Opens the store under `dir` and starts the processor on `port`, trusting `key`. */
+  static async start(options: { dir: string; port: number; key: SigningKey }): Promise<Decisiontrail> {
+    const keysDir = join(options.dir, 'keys');
+    mkdirSync(keysDir, { recursive: true });
+    writeFileSync(join(keysDir, 'loan-service.pub'), `${exportPublicKey(options.key).vkey}\n`);
+    const store = await openStore({ dataDir: join(options.dir, 'data') });
+    const processor = new Decisiontrail(store, options.dir, options.port);
+    await processor.restart();
+    return processor;
+  }
+
+  /** Base URL of the OTLP receiver (`http://127.0.0.1:<port>`). */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the processor again on the same port, write-ahead log and store (after {@link stop}). */
+  async restart(): Promise<void> {
+    const config = parseConfig(
+      [
+        'storage: { dataDir: data }',
+        'keys: { dir: keys }',
+        `processor: { receiver: { port: ${this.port} }, queue: { dir: queue } }`,
+      ].join('\n'),
+      { baseDir: this.#dir, env: {} },
+    );
+    this.#handle = await startProcessor(config, {
+      store: auditStoreFrom(this.store, { owned: false }),
+      log: () => {},
+    });
+  }
+
+  /** Stops the processor: the port closes, the store stays open. */
+  async stop(): Promise<void> {
+    await this.#handle?.close();
+    this.#handle = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.store.close();
+  }
+
+  /** `decisiontrail verify` over every stored signed span, with the app's key and witness file. */
+  async verify(app: AuditApp): Promise<VerificationReport> {
+    const records = await this.store.spansForVerification();
+    return verifySpans(records, {
+      publicKeys: [app.key.verifierKey],
+      witnessCheckpoints: await readWitnessFile(app.witnessPath),
+    });
+  }
+
+  /**
+   * How many times each decision id is stored in otel_traces, read raw (no FINAL, no LIMIT BY), so a
+   * duplicate insert shows up here even where the store's queries would hide it.
+   */
+  async rawDecisionCounts(): Promise<Map<string, number>> {
+    const result = await this.store.client.query({
+      query:
+        "SELECT SpanAttributes['audit.decision.id'] AS id, count() AS n FROM otel_traces " +
+        "WHERE SpanAttributes['audit.record.type'] = 'decision' GROUP BY id",
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<{ id: string; n: string | number }>();
+    return new Map(rows.map((row) => [row.id, Number(row.n)]));
+  }
+}
