@@ -127,6 +127,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     const telemetry = startDemoTelemetry({
       processorUrl: processor.url,
       key,
+      spoolDir: path.join(dir, 'spool'),
       witnessPath: path.join(keysDir, WITNESS_FILE),
       serviceName: 'loan-service',
       audit: {
@@ -520,7 +521,9 @@ function printReportSummary(context: CommandContext, report: ReportDocument): vo
       `  fairness (${fairness.outcome} rate): ${fairness.groups.map((g) => `${g.group} ${percent(g.outcomeRate)}`).join(' · ')}; ratio ${fairness.disparityRatio === null ? '—' : fairness.disparityRatio.toFixed(2)}${fairness.disparityRatio !== null && fairness.disparityRatio < 0.8 ? out.style('yellow', ' (below the four-fifths rule)') : ''}`,
     );
   }
-  out.line(`  retention: ${report.retention.map((r) => `${r.recordClass} ${r.period}`).join(' · ')}`);
+  // Only the retention classes that hold records in this period.
+  const retained = report.retention.filter((r) => !r.period.endsWith('; 0 decisions'));
+  out.line(`  retention: ${retained.map((r) => `${r.recordClass} ${r.period}`).join(' · ')}`);
 }
 
 /** Changes one stored attribute the way someone with write access to ClickHouse could. */

@@ -1,4 +1,8 @@
-import { FileCheckpointWitness, SigningSpanExporter, type SigningKey } from '@decisiontrail/signing-exporter';
+import {
+  DurableSpanProcessor,
+  FileCheckpointWitness,
+  type SigningKey,
+} from '@decisiontrail/signing-exporter';
 import {
   AiAuditInstrumentation,
   AuditSampler,
@@ -9,7 +13,7 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
 
 /** Options of {@link startDemoTelemetry}. */
 export interface DemoTelemetryOptions {
@@ -17,6 +21,8 @@ export interface DemoTelemetryOptions {
   processorUrl: string;
   /** Key that signs this stream's checkpoints. */
   key: SigningKey;
+  /** Directory of the durable spool (spans wait there until the processor acknowledges them). */
+  spoolDir: string;
   /** Witness file that keeps every checkpoint outside the store. */
   witnessPath: string;
   /** Audit configuration of the instrumentation (HMAC key, per-model facts). */
@@ -28,7 +34,7 @@ export interface DemoTelemetryOptions {
 /** The demo application's OpenTelemetry setup. */
 export interface DemoTelemetry {
   instrumentation: AiAuditInstrumentation;
-  /** The signing exporter's stream id. */
+  /** The integrity stream id of this process. */
   streamId: string;
   /** Exports everything recorded so far and waits for the processor to acknowledge it. */
   flush(): Promise<void>;
@@ -36,14 +42,16 @@ export interface DemoTelemetry {
 }
 
 /**
- * Wires the demo application the way a real service is wired: the OpenTelemetry SDK with the AuditSampler, the
- * audit instrumentation, and the signing exporter in front of an OTLP/HTTP (protobuf) exporter that sends to the
- * processor. The batch queue is sized for the whole workload because BatchSpanProcessor drops spans when full.
+ * Wires the demo application the way a production service is wired: the OpenTelemetry SDK with the AuditSampler,
+ * the audit instrumentation, and the signing exporter's DurableSpanProcessor, which signs every ended span into
+ * this process's integrity stream, writes it to an on-disk spool (sealed with a signed checkpoint and an fsync per
+ * batch) and ships the spool over OTLP/HTTP (protobuf) to the processor, retrying until it is acknowledged.
  */
 export function startDemoTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
-  const signing = new SigningSpanExporter({
+  const durable = new DurableSpanProcessor({
     exporter: new OTLPTraceExporter({ url: `${options.processorUrl}/v1/traces`, timeoutMillis: 30_000 }),
     key: options.key,
+    spoolDir: options.spoolDir,
     witness: new FileCheckpointWitness(options.witnessPath),
   });
   const provider = new TracerProvider({
@@ -52,14 +60,7 @@ export function startDemoTelemetry(options: DemoTelemetryOptions): DemoTelemetry
       [ATTR_SERVICE_VERSION]: '2026.3.0',
     }),
     sampler: new AuditSampler(new AlwaysOnSampler()),
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter: signing,
-        maxExportBatchSize: 1_000,
-        maxQueueSize: 200_000,
-        scheduledDelayMillis: 250,
-      }),
-    ],
+    spanProcessors: [durable],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
@@ -69,7 +70,7 @@ export function startDemoTelemetry(options: DemoTelemetryOptions): DemoTelemetry
   instrumentation.enable();
   return {
     instrumentation,
-    streamId: signing.streamId,
+    streamId: durable.streamId,
     flush: () => provider.forceFlush(),
     async shutdown() {
       instrumentation.disable();
