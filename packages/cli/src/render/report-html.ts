@@ -50,13 +50,17 @@ const percent = (v: number): string => formatPercent(v);
 export function renderReportHtml(report: ReportDocument): string {
   const { model, period, totals, rates } = report;
   const title = `EU AI Act period report: ${model.id}${model.versionFilter ? ` ${model.versionFilter}` : ''}`;
+  // Buckets shorter than a day are labelled by time of day, longer ones by date.
+  const series = report.decisionsOverTime;
+  const subDaily = series.length > 1 && Date.parse(series[1]!.start) - Date.parse(series[0]!.start) < 86_400_000;
+  const bucketLabel = (start: string): string => (subDaily ? start.slice(11, 16) : start.slice(5, 10));
   const charts = [
     barChart(
-      report.decisionsOverTime.map((b) => ({ label: b.start.slice(5, 10), value: b.decisions })),
+      series.map((b) => ({ label: bucketLabel(b.start), value: b.decisions })),
       { id: 'decisions-over-time', title: 'Decisions over time', format: count },
     ),
     lineChart(
-      report.decisionsOverTime.map((b) => ({ label: b.start.slice(5, 10), value: b.overrideRate })),
+      series.map((b) => ({ label: bucketLabel(b.start), value: b.overrideRate })),
       {
         id: 'override-rate',
         title: 'Human override rate',
