@@ -339,7 +339,12 @@ export class DurableSpanProcessor implements SpanProcessor {
   /** Ships sealed segments oldest first until none is left or an export fails (then retries later). */
   async #shipLoop(): Promise<void> {
     for (;;) {
-      const segment = this.#spool.sealedSegments()[0];
+      let segment = this.#spool.sealedSegments()[0];
+      if (!segment && this.#spool.activeBytes > 0 && !this.#signer.hasUnsealedLeaves) {
+        // Caught up: the open segment ends with a checkpoint, so it can go out now.
+        this.#spool.roll();
+        segment = this.#spool.sealedSegments()[0];
+      }
       if (!segment) {
         this.#shipperIdle = true;
         return;
