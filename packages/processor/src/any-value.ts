@@ -91,6 +91,7 @@ function checkDepth(depth: number, path: string): void {
 function listOf(container: { values?: unknown } | null | undefined, path: string): unknown[] {
   const values = container?.values ?? [];
   if (!Array.isArray(values)) throw new OtlpDecodeError(`${path}.values: expected a list`);
+  if (values.some((item) => item === null)) throw new OtlpDecodeError(`${path}.values: null in a list`);
   return values;
 }
 

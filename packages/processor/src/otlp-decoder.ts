@@ -1,4 +1,5 @@
 import { SPAN_KIND_STRINGS, STATUS_CODE_STRINGS } from '@decisiontrail/signing-exporter';
+import protobuf from 'protobufjs';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
 import { OtlpDecodeError } from './errors.ts';
@@ -36,6 +37,8 @@ function obj(value: unknown, path: string): Obj {
 function arr(value: unknown, path: string): unknown[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw new OtlpDecodeError(`${path}: expected a list`);
+  // A list element is a message: null is not one (an absent field is the only legal null).
+  if (value.some((item) => item === null)) throw new OtlpDecodeError(`${path}: null in a list of messages`);
   return value;
 }
 
@@ -57,8 +60,8 @@ const HEX = /^[0-9a-fA-F]*$/;
 function id(value: unknown, bytes: number, path: string, allowEmpty: boolean): string {
   let hex: string;
   if (value instanceof Uint8Array) hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
-  // An absent bytes field decodes to protobufjs's default, an empty array.
-  else if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) hex = '';
+  // An absent bytes field decodes to protobufjs's shared default (util.emptyArray); a JSON [] is not that.
+  else if (value === undefined || value === null || value === protobuf.util.emptyArray) hex = '';
   else if (typeof value === 'string') {
     // OTLP/JSON writes ids as hex, not the base64 of the generic protobuf JSON mapping.
     if (!HEX.test(value)) throw new SpanRejection(`${path}: not hex`);
