@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   collectorEnv,
   collectorPorts,
+  exporterQueueSize,
   MISSING_BINARY_MESSAGE,
   otelcolBinary,
   OtlpJsonSink,
@@ -116,6 +117,7 @@ describe.skipIf(binary === undefined)('gateway.yaml audit delivery under faults'
     processor.status = 503;
     const first = await startGateway(ports, storageDir, processor, backend);
     const sent = await sendAll(ports.http);
+    expect(await exporterQueueSize(ports.metrics, 'otlphttp/decisiontrail')).toBeGreaterThan(0);
     await first.kill();
     expect(processor.spans).toEqual([]);
 

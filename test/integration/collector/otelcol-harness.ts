@@ -129,6 +129,21 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   throw new Error(`Collector not healthy after ${options.readyTimeoutMs ?? 30_000} ms:\n${log}`);
 }
 
+/**
+ * Batches waiting in an exporter's sending queue, from the Collector's own Prometheus metrics
+ * (`otelcol_exporter_queue_size`): shows that acknowledged spans are held in the queue.
+ */
+export async function exporterQueueSize(metricsPort: number, exporterId: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find(
+      (row) => row.startsWith('otelcol_exporter_queue_size{') && row.includes(`exporter="${exporterId}"`),
+    );
+  if (line === undefined) throw new Error(`no otelcol_exporter_queue_size for ${exporterId}`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
 /** A span as an OTLP/JSON sink saw it. */
 export interface ReceivedSpan {
   traceId: string;
