@@ -17,7 +17,6 @@ import {
   ATTR_AUDIT_OVERSIGHT_REASON,
   ATTR_AUDIT_OVERSIGHT_REVIEWER,
   ATTR_AUDIT_RECORD_TYPE,
-  ATTR_ERROR_TYPE,
   AUDIT_DECISION_TYPE_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
   AUDIT_OVERSIGHT_ACTION_VALUES,
@@ -27,16 +26,7 @@ import {
   SPAN_NAME_AUDIT_FEEDBACK,
   SPAN_NAME_AUDIT_OVERSIGHT,
 } from '@decisiontrail/semconv';
-import {
-  type Attributes,
-  context,
-  diag,
-  type Link,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import { type Attributes, context, diag, type Link, type Span, SpanKind, trace } from '@opentelemetry/api';
 import {
   addContextAttributes,
   addDecisionStartAttributes,
@@ -49,6 +39,7 @@ import { auditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { parseDecisionReference } from './decision-reference.ts';
 import { InstrumentationError } from './errors.ts';
+import { recordSpanError } from './span-errors.ts';
 import type {
   CaptureMode,
   DecisionHandle,
@@ -274,23 +265,8 @@ function recordLinkedSpan(name: string, attributes: Attributes, reference: Decis
 }
 
 function endWithError(span: Span, error: unknown): void {
-  try {
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    if (error instanceof Error) span.recordException(error);
-  } catch (recordingError) {
-    diag.error('@decisiontrail/instrumentation: could not record an error', recordingError);
-  }
+  recordSpanError(span, error);
   span.end();
-}
-
-/** `error.type` per the OTel conventions: the error's class name, `_OTHER` when there is none. */
-export function errorType(error: unknown): string {
-  if (error instanceof Error) return error.constructor.name === 'Error' ? error.name : error.constructor.name;
-  return '_OTHER';
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -1,7 +1,6 @@
 import {
   ATTR_AUDIT_DECISION_CONFIDENCE,
   ATTR_AUDIT_MODEL_VERSION,
-  ATTR_ERROR_TYPE,
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
@@ -24,7 +23,6 @@ import {
   diag,
   type Span,
   SpanKind,
-  SpanStatusCode,
   trace,
   type Tracer,
 } from '@opentelemetry/api';
@@ -37,7 +35,7 @@ import {
 } from './audit-attributes.ts';
 import type { AuditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
-import { errorType } from './decision-api.ts';
+import { recordSpanError } from './span-errors.ts';
 import type { DecisionType, ModelType } from './types.ts';
 
 /** What an instrumented LLM request says before it is sent. */
@@ -195,16 +193,7 @@ export class GenAiDecision {
   fail(error: unknown): void {
     if (this.#ended) return;
     this.#ended = true;
-    try {
-      this.span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-      this.span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
-      if (error instanceof Error) this.span.recordException(error);
-    } catch (recordingError) {
-      diag.error('@decisiontrail/instrumentation: could not record an AI error', recordingError);
-    }
+    recordSpanError(this.span, error);
     this.#finish();
   }
 

@@ -4,20 +4,11 @@ import {
   ATTR_AUDIT_MODEL_FRAMEWORK,
   ATTR_AUDIT_MODEL_FRAMEWORK_VERSION,
   ATTR_AUDIT_MODEL_WEIGHTS_HASH,
-  ATTR_ERROR_TYPE,
   AUDIT_DECISION_TYPE_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
   SPAN_NAME_AUDIT_DECISION,
 } from '@decisiontrail/semconv';
-import {
-  type Attributes,
-  context,
-  diag,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-} from '@opentelemetry/api';
+import { type Attributes, context, diag, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import {
@@ -28,7 +19,7 @@ import {
   referenceOf,
 } from '../audit-attributes.ts';
 import { getAuditContext } from '../context.ts';
-import { errorType } from '../decision-api.ts';
+import { recordSpanError } from '../span-errors.ts';
 import type { OnnxTensor } from '../internal-types.ts';
 import type { PatchHost } from '../patched-create.ts';
 import type { ModelAuditConfig } from '../types.ts';
@@ -183,16 +174,7 @@ function notify(host: PatchHost, span: Span, decisionId: string): void {
 }
 
 function failSpan(span: Span, error: unknown): void {
-  try {
-    span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
-    span.setStatus({
-      code: SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    if (error instanceof Error) span.recordException(error);
-  } catch (recordingError) {
-    diag.error('@decisiontrail/instrumentation: could not record an ONNX error', recordingError);
-  }
+  recordSpanError(span, error);
   span.end();
 }
 

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { readOnnxModelInfo, uuidv7 } from '@decisiontrail/instrumentation/internal';
+import { buildCreditModel, CREDIT_MODEL_ID } from '../../../../test/support/onnx/credit-model.ts';
+
+describe('readOnnxModelInfo', () => {
+  it('reads metadata_props, producer and model_version, and hashes the bytes', () => {
+    const bytes = buildCreditModel('v2');
+    const info = readOnnxModelInfo(bytes);
+    expect(info.metadata).toMatchObject({ model_id: CREDIT_MODEL_ID, model_version: '2.0.0' });
+    expect(info.producerName).toBe('decisiontrail-test-support');
+    expect(info.modelVersion).toBe('2');
+    expect(info.weightsHash).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  it('rejects truncated models instead of reading past the end', () => {
+    const bytes = buildCreditModel('v1');
+    expect(() => readOnnxModelInfo(bytes.subarray(0, bytes.length - 5))).toThrow(RangeError);
+  });
+});
+
+describe('uuidv7', () => {
+  it('encodes the time first, carries version 7 and the RFC variant, and sorts by time', () => {
+    const early = uuidv7(Date.UTC(2026, 0, 1));
+    const late = uuidv7(Date.UTC(2026, 0, 2));
+    expect(early).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(early.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.UTC(2026, 0, 1));
+    expect(early < late).toBe(true);
+    expect(uuidv7()).not.toBe(uuidv7());
+  });
+});
