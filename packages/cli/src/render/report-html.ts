@@ -52,7 +52,8 @@ export function renderReportHtml(report: ReportDocument): string {
   const title = `EU AI Act period report: ${model.id}${model.versionFilter ? ` ${model.versionFilter}` : ''}`;
   // Buckets shorter than a day are labelled by time of day, longer ones by date.
   const series = report.decisionsOverTime;
-  const subDaily = series.length > 1 && Date.parse(series[1]!.start) - Date.parse(series[0]!.start) < 86_400_000;
+  const subDaily =
+    series.length > 1 && Date.parse(series[1]!.start) - Date.parse(series[0]!.start) < 86_400_000;
   const bucketLabel = (start: string): string => (subDaily ? start.slice(11, 16) : start.slice(5, 10));
   const charts = [
     barChart(

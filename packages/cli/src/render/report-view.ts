@@ -3,7 +3,16 @@ import type { ReportDocument } from './report-document.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-const BUCKET_SIZES = [MINUTE, 5 * MINUTE, 15 * MINUTE, HOUR, 6 * HOUR, 24 * HOUR, 7 * 24 * HOUR, 30 * 24 * HOUR];
+const BUCKET_SIZES = [
+  MINUTE,
+  5 * MINUTE,
+  15 * MINUTE,
+  HOUR,
+  6 * HOUR,
+  24 * HOUR,
+  7 * 24 * HOUR,
+  30 * 24 * HOUR,
+];
 const MAX_BUCKETS = 60;
 
 function nanosToIso(nanos: string): string | null {

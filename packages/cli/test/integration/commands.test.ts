@@ -33,8 +33,15 @@ describe('timeline', () => {
       verification: { status: string };
     }>(await run('timeline', facts.overridden.reference.decisionId, '--json'));
     expect(doc.query.kind).toBe('decision');
-    expect(doc.decision).toMatchObject({ id: facts.overridden.reference.decisionId, finalOutcome: 'approve', modelVersion: 'v2', subjectId: 'applicant-special' });
-    expect(new Set(doc.entries.map((e) => e.kind))).toEqual(new Set(['decision', 'span', 'oversight', 'deployment', 'checkpoint']));
+    expect(doc.decision).toMatchObject({
+      id: facts.overridden.reference.decisionId,
+      finalOutcome: 'approve',
+      modelVersion: 'v2',
+      subjectId: 'applicant-special',
+    });
+    expect(new Set(doc.entries.map((e) => e.kind))).toEqual(
+      new Set(['decision', 'span', 'oversight', 'deployment', 'checkpoint']),
+    );
     expect(doc.verification.status).toBe('unchecked');
   });
 
@@ -43,7 +50,9 @@ describe('timeline', () => {
       await run('timeline', facts.overridden.reference.traceId, '--json'),
     );
     expect(doc.query.kind).toBe('trace');
-    expect(doc.entries.map((e) => e.title)).toEqual(expect.arrayContaining([expect.stringContaining('SELECT applicants')]));
+    expect(doc.entries.map((e) => e.title)).toEqual(
+      expect.arrayContaining([expect.stringContaining('SELECT applicants')]),
+    );
   });
 
   it('unknown and malformed ids: one line, exit 3 and 2', async () => {
@@ -69,13 +78,30 @@ describe('report', () => {
     // --to 1h is an hour ago: nothing. The real window follows.
     expect(report.totals.decisions).toBe(0);
     const full = json<typeof report>(
-      await run('report', '--model', 'credit-risk', '--from', facts.from.toISOString(), '--to', facts.to.toISOString(), '--format', 'json'),
+      await run(
+        'report',
+        '--model',
+        'credit-risk',
+        '--from',
+        facts.from.toISOString(),
+        '--to',
+        facts.to.toISOString(),
+        '--format',
+        'json',
+      ),
     );
     expect(full.totals.decisions).toBe(facts.decisions.length);
     expect(full.totals.overridden).toBe(facts.overrides);
-    expect(full.oversight).toEqual(expect.arrayContaining([{ action: 'override', count: facts.overrides }, { action: 'review', count: facts.reviews }]));
+    expect(full.oversight).toEqual(
+      expect.arrayContaining([
+        { action: 'override', count: facts.overrides },
+        { action: 'review', count: facts.reviews },
+      ]),
+    );
     for (const version of ['v1', 'v2']) {
-      const labelled = facts.decisions.filter((d) => d.version === version && facts.feedback.has(d.reference.decisionId));
+      const labelled = facts.decisions.filter(
+        (d) => d.version === version && facts.feedback.has(d.reference.decisionId),
+      );
       const correct = labelled.filter((d) => facts.feedback.get(d.reference.decisionId)).length;
       const row = full.accuracyByVersion.find((v) => v.version === version)!;
       expect(row.withFeedback).toBe(labelled.length);
@@ -96,7 +122,15 @@ describe('report', () => {
   it('Markdown has every section', async () => {
     const result = await run('report', '--model', 'credit-risk', '--from', '1d');
     expect(result.code).toBe(0);
-    for (const heading of ['Model information', 'Outcomes', 'Accuracy and error rate', 'Human oversight', 'Bias monitoring', 'Serious incidents', 'Record keeping']) {
+    for (const heading of [
+      'Model information',
+      'Outcomes',
+      'Accuracy and error rate',
+      'Human oversight',
+      'Bias monitoring',
+      'Serious incidents',
+      'Record keeping',
+    ]) {
       expect(result.stdout).toContain(heading);
     }
   });
@@ -107,7 +141,15 @@ describe('report', () => {
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('--from: malformed time "2026-02-30"');
     expect((await run('report', '--model', 'credit-risk', '--from', '1h', '--to', '2d')).code).toBe(2);
-    const out = await run('report', '--model', 'credit-risk', '--format', 'html', '--out', path.join(facts.root, 'missing-dir', 'r.html'));
+    const out = await run(
+      'report',
+      '--model',
+      'credit-risk',
+      '--format',
+      'html',
+      '--out',
+      path.join(facts.root, 'missing-dir', 'r.html'),
+    );
     expect(out.code).toBe(7);
     expect(isOneLineError(out)).toBe(true);
   });
@@ -129,7 +171,9 @@ describe('verify, export and verify-bundle', () => {
     const file = path.join(facts.root, 'decision.bundle.json');
     const exported = await run('export', '--decision', facts.overridden.reference.decisionId, '--out', file);
     expect(exported.code).toBe(0);
-    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { proofs: { span: { spanId: string; attributes: Record<string, string> } }[] };
+    const bundle = JSON.parse(readFileSync(file, 'utf8')) as {
+      proofs: { span: { spanId: string; attributes: Record<string, string> } }[];
+    };
     // The decision, its override, and the two spans of its request.
     expect(bundle.proofs.length).toBeGreaterThanOrEqual(4);
     const ok = await run('verify-bundle', file, '--key', facts.publicKeyFile);
@@ -164,7 +208,9 @@ describe('verify, export and verify-bundle', () => {
     expect(isOneLineError(missingKey)).toBe(true);
     writeFileSync(path.join(otherDir, 'garbage.pub'), 'not a key');
     expect((await run('verify', '--key', path.join(otherDir, 'garbage.pub'))).code).toBe(5);
-    expect((await run('verify-bundle', path.join(facts.root, 'absent.json'), '--key', facts.publicKeyFile)).code).toBe(7);
+    expect(
+      (await run('verify-bundle', path.join(facts.root, 'absent.json'), '--key', facts.publicKeyFile)).code,
+    ).toBe(7);
   });
 });
 
@@ -172,17 +218,39 @@ describe('incident', () => {
   let incidentId = '';
 
   it('opens an incident with the Art. 73 deadline and shows its evidence', async () => {
-    const opened = json<{ incidentId: string; reporting: { days: number; deadline: string; basis: string }; occurredAt: string }>(
+    const opened = json<{
+      incidentId: string;
+      reporting: { days: number; deadline: string; basis: string };
+      occurredAt: string;
+    }>(
       await run(
-        'incident', 'open', '--title', 'v2 rejects eligible applicants', '--severity', 'high', '--category', 'fundamental_rights',
-        '--model', 'credit-risk', '--version', 'v2', '--from', facts.from.toISOString(), '--to', facts.to.toISOString(),
-        '--aware-at', '2h', '--json',
+        'incident',
+        'open',
+        '--title',
+        'v2 rejects eligible applicants',
+        '--severity',
+        'high',
+        '--category',
+        'fundamental_rights',
+        '--model',
+        'credit-risk',
+        '--version',
+        'v2',
+        '--from',
+        facts.from.toISOString(),
+        '--to',
+        facts.to.toISOString(),
+        '--aware-at',
+        '2h',
+        '--json',
       ),
     );
     incidentId = opened.incidentId;
     expect(opened.reporting.days).toBe(15);
     expect(opened.reporting.basis).toBe('Art. 73(2)');
-    expect(new Date(opened.reporting.deadline).getTime() - new Date(opened.occurredAt).getTime()).toBe(15 * 86_400_000);
+    expect(new Date(opened.reporting.deadline).getTime() - new Date(opened.occurredAt).getTime()).toBe(
+      15 * 86_400_000,
+    );
 
     const show = await run('incident', 'show', incidentId);
     expect(show.code).toBe(0);
@@ -190,28 +258,70 @@ describe('incident', () => {
     expect(show.stdout).toContain(`Affected decisions: ${v2}`);
     expect(show.stdout).toContain(`degradation: yes around deployment ${facts.deploymentId}`);
     expect(show.stdout).toMatch(/left\)/);
-    const shown = json<{ affectedDecisions: { total: number }; signals: { signal: string }[] }>(await run('incident', 'show', incidentId, '--json'));
+    const shown = json<{ affectedDecisions: { total: number }; signals: { signal: string }[] }>(
+      await run('incident', 'show', incidentId, '--json'),
+    );
     expect(shown.affectedDecisions.total).toBe(v2);
     expect(shown.signals.map((s) => s.signal)).toEqual(['drift', 'degradation', 'adversarial']);
   });
 
   it('updates, lists and closes', async () => {
-    const updated = json<{ category: string; reporting: { days: number } }>(await run('incident', 'update', incidentId, '--category', 'death', '--json'));
+    const updated = json<{ category: string; reporting: { days: number } }>(
+      await run('incident', 'update', incidentId, '--category', 'death', '--json'),
+    );
     expect(updated).toMatchObject({ category: 'death', reporting: { days: 10 } });
     const list = await run('incident', 'list');
     expect(list.stdout).toContain(incidentId);
     expect(list.stdout).toContain('Art. 73(4): 10 days');
-    const closed = json<{ status: string }>(await run('incident', 'close', incidentId, '--notes', 'rolled back', '--json'));
+    const closed = json<{ status: string }>(
+      await run('incident', 'close', incidentId, '--notes', 'rolled back', '--json'),
+    );
     expect(closed.status).toBe('closed');
     expect((await run('incident', 'close', incidentId)).code).toBe(2);
   });
 
   it('bad input changes nothing', async () => {
     const before = json<unknown[]>(await run('incident', 'list', '--json')).length;
-    expect((await run('incident', 'open', '--title', 'x', '--severity', 'high', '--category', 'flood', '--model', 'm', '--from', '1d')).code).toBe(2);
-    expect((await run('incident', 'open', '--title', 'x', '--severity', 'high', '--category', 'death', '--model', 'm', '--from', 'yesterday')).code).toBe(2);
+    expect(
+      (
+        await run(
+          'incident',
+          'open',
+          '--title',
+          'x',
+          '--severity',
+          'high',
+          '--category',
+          'flood',
+          '--model',
+          'm',
+          '--from',
+          '1d',
+        )
+      ).code,
+    ).toBe(2);
+    expect(
+      (
+        await run(
+          'incident',
+          'open',
+          '--title',
+          'x',
+          '--severity',
+          'high',
+          '--category',
+          'death',
+          '--model',
+          'm',
+          '--from',
+          'yesterday',
+        )
+      ).code,
+    ).toBe(2);
     expect((await run('incident', 'show', '01a20000-0000-7000-8000-000000000000')).code).toBe(3);
-    expect((await run('incident', 'update', '01a20000-0000-7000-8000-000000000000', '--severity', 'low')).code).toBe(3);
+    expect(
+      (await run('incident', 'update', '01a20000-0000-7000-8000-000000000000', '--severity', 'low')).code,
+    ).toBe(3);
     expect(json<unknown[]>(await run('incident', 'list', '--json')).length).toBe(before);
   });
 });
@@ -221,9 +331,12 @@ describe('erase', () => {
     const { subjectId, decisionId } = facts.encryptedSubject;
     const keyFiles = () => readdirSync(facts.keysDir).filter((name) => name.startsWith('sk-'));
     expect(keyFiles()).toHaveLength(1);
-    const result = json<{ keyDestroyed: boolean; decisions: string[]; unreadableRecords: { decisionId: string; fields: string[] }[]; tombstone: { erasureId: string } }>(
-      await run('erase', '--subject', subjectId, '--reason', 'GDPR request 1', '--json'),
-    );
+    const result = json<{
+      keyDestroyed: boolean;
+      decisions: string[];
+      unreadableRecords: { decisionId: string; fields: string[] }[];
+      tombstone: { erasureId: string };
+    }>(await run('erase', '--subject', subjectId, '--reason', 'GDPR request 1', '--json'));
     expect(result.keyDestroyed).toBe(true);
     expect(result.decisions).toEqual([decisionId]);
     expect(result.unreadableRecords).toEqual([expect.objectContaining({ decisionId, fields: ['input'] })]);
@@ -242,7 +355,9 @@ describe('keys', () => {
   it('generate, show, rotate; old checkpoints stay verifiable', async () => {
     const dir = path.join(facts.root, 'keys-test');
     const env = { DECISIONTRAIL_KEYS_DIR: dir };
-    const generated = json<{ keyId: string }>(await runBin(['keys', 'generate', '--json'], { cwd: facts.root, env }));
+    const generated = json<{ keyId: string }>(
+      await runBin(['keys', 'generate', '--json'], { cwd: facts.root, env }),
+    );
     expect(existsSync(path.join(dir, 'signing.key'))).toBe(true);
     expect(readFileSync(path.join(dir, 'signing.pub'), 'utf8')).toContain(`+${generated.keyId}+`);
     const again = await runBin(['keys', 'generate'], { cwd: facts.root, env });
@@ -250,11 +365,15 @@ describe('keys', () => {
     const shown = json<{ keyId: string }>(await runBin(['keys', 'show', '--json'], { cwd: facts.root, env }));
     expect(shown.keyId).toBe(generated.keyId);
     // Rotating the key that signed the fixture's stream: its public key stays trusted, so verify still passes.
-    const rotated = json<{ previous: { keyId: string; publicKey: string }; current: { keyId: string } }>(await run('keys', 'rotate', '--json'));
-    expect(rotated.current.keyId).not.toBe(rotated.previous.keyId);
-    expect(readdirSync(facts.keysDir).filter((name) => name.endsWith('.pub')).sort()).toEqual(
-      ['signing.pub', `signing.${rotated.previous.keyId}.pub`].sort(),
+    const rotated = json<{ previous: { keyId: string; publicKey: string }; current: { keyId: string } }>(
+      await run('keys', 'rotate', '--json'),
     );
+    expect(rotated.current.keyId).not.toBe(rotated.previous.keyId);
+    expect(
+      readdirSync(facts.keysDir)
+        .filter((name) => name.endsWith('.pub'))
+        .sort(),
+    ).toEqual(['signing.pub', `signing.${rotated.previous.keyId}.pub`].sort());
     expect((await run('verify', '--witness', facts.witnessFile)).code).toBe(0);
     // Against only the freshly generated keys, the fixture's checkpoints are signed by an unknown key.
     const verify = await runBin(['verify'], { cwd: facts.root, env });

@@ -28,7 +28,19 @@ afterAll(() => removePopulatedStore(facts));
 it('the HTML report opens offline in Chromium with its five charts', async () => {
   const file = path.join(facts.root, 'report.html');
   const result = await runBin(
-    ['report', '--model', 'credit-risk', '--from', facts.from.toISOString(), '--to', facts.to.toISOString(), '--format', 'html', '--out', file],
+    [
+      'report',
+      '--model',
+      'credit-risk',
+      '--from',
+      facts.from.toISOString(),
+      '--to',
+      facts.to.toISOString(),
+      '--format',
+      'html',
+      '--out',
+      file,
+    ],
     { cwd: facts.root },
   );
   expect(result.code).toBe(0);

@@ -27,22 +27,50 @@ afterAll(() => {
 
 it('while serve holds the embedded store, the other commands go through its query endpoint', async () => {
   const serveFile = path.join(facts.dataDir, 'serve.json');
-  serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { cwd: facts.root, env: { ...process.env, NO_COLOR: '1' } });
+  serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+    cwd: facts.root,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   serve.stderr!.on('data', (chunk: Buffer) => (serveLog += chunk.toString()));
   await waitFor(() => existsSync(serveFile), 'serve.json');
   const state = JSON.parse(readFileSync(serveFile, 'utf8')) as { pid: number; url: string };
   expect(state.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
   const run = (...args: string[]) => runBin(args, { cwd: facts.root });
-  const timeline = json<{ decision: { finalOutcome: string } }>(await run('timeline', facts.overridden.reference.decisionId, '--json'));
+  const timeline = json<{ decision: { finalOutcome: string } }>(
+    await run('timeline', facts.overridden.reference.decisionId, '--json'),
+  );
   expect(timeline.decision.finalOutcome).toBe('approve');
   const report = json<{ totals: { decisions: number } }>(
-    await run('report', '--model', 'credit-risk', '--from', facts.from.toISOString(), '--to', facts.to.toISOString(), '--json'),
+    await run(
+      'report',
+      '--model',
+      'credit-risk',
+      '--from',
+      facts.from.toISOString(),
+      '--to',
+      facts.to.toISOString(),
+      '--json',
+    ),
   );
   expect(report.totals.decisions).toBe(facts.decisions.length);
   // Writes go through serve too.
   const opened = json<{ incidentId: string; occurredAt: string }>(
-    await run('incident', 'open', '--title', 'through serve', '--severity', 'low', '--category', 'malfunction', '--model', 'credit-risk', '--from', '1d', '--json'),
+    await run(
+      'incident',
+      'open',
+      '--title',
+      'through serve',
+      '--severity',
+      'low',
+      '--category',
+      'malfunction',
+      '--model',
+      'credit-risk',
+      '--from',
+      '1d',
+      '--json',
+    ),
   );
   const shown = await run('incident', 'show', opened.incidentId);
   expect(shown.code).toBe(0);

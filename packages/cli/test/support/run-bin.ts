@@ -12,12 +12,19 @@ export interface BinResult {
 }
 
 /** Runs `decisiontrail` as a child process (through the launcher, as users do) and collects its output. */
-export function runBin(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<BinResult> {
+export function runBin(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): Promise<BinResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', ...options.env }, maxBuffer: 64 * 1024 * 1024 },
+      {
+        cwd: options.cwd,
+        env: { ...process.env, NO_COLOR: '1', ...options.env },
+        maxBuffer: 64 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
         resolve({ code, stdout, stderr });

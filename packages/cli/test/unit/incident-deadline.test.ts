@@ -1,11 +1,13 @@
 import { AUDIT_INCIDENT_CATEGORY_VALUES } from '@decisiontrail/semconv';
-import { describe, expect, it } from 'vitest';
 import {
   ART73_REPORTING_DAYS,
   describeTimeLeft,
+  describeWithWindow,
   formatDuration,
+  parseWindow,
   reportingDeadline,
-} from '../../src/incident-deadline.ts';
+} from '@decisiontrail/cli/internal';
+import { describe, expect, it } from 'vitest';
 
 const AWARE = new Date('2026-03-01T09:00:00.000Z');
 
@@ -45,5 +47,19 @@ describe('EU AI Act Art. 73 reporting deadline', () => {
     expect(formatDuration(40_000)).toBe('40s');
     expect(formatDuration(5 * 3_600_000 + 12 * 60_000 + 5000)).toBe('5h 12m');
     expect(formatDuration(3 * 86_400_000 + 59_000)).toBe('3d');
+  });
+});
+
+describe('incident window in the description', () => {
+  it('round-trips and leaves other descriptions alone', () => {
+    const window = { from: new Date('2026-03-01T00:00:00.000Z'), to: new Date('2026-03-08T00:00:00.000Z') };
+    const text = describeWithWindow(window, 'v2 rejects group b\nsecond line');
+    expect(text.split('\n')[0]).toBe('Affected window: 2026-03-01T00:00:00.000Z to 2026-03-08T00:00:00.000Z');
+    expect(parseWindow(text)).toEqual({ window, text: 'v2 rejects group b\nsecond line' });
+    expect(parseWindow('free text')).toEqual({ window: null, text: 'free text' });
+    expect(parseWindow('Affected window: soon to later')).toEqual({
+      window: null,
+      text: 'Affected window: soon to later',
+    });
   });
 });

@@ -1,7 +1,5 @@
+import { barChart, lineChart, renderReportHtml, renderReportMarkdown } from '@decisiontrail/cli/internal';
 import { describe, expect, it } from 'vitest';
-import { renderReportHtml } from '../../src/render/report-html.ts';
-import { renderReportMarkdown } from '../../src/render/report-markdown.ts';
-import { barChart, lineChart } from '../../src/render/svg-chart.ts';
 import { sampleReport } from '../fixtures/sample-report.ts';
 
 describe('period report renderers', () => {

@@ -1,8 +1,6 @@
 import { PassThrough } from 'node:stream';
+import { COMMAND_TABLE, EXIT_CODE_TABLE, runCli } from '@decisiontrail/cli/internal';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_TABLE } from '../../src/command-table.ts';
-import { EXIT_CODE_TABLE } from '../../src/exit-codes.ts';
-import { runCli } from '../../src/run-cli.ts';
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();

@@ -1,6 +1,5 @@
+import { CliError, parseTimeArgument, parseTimeRange } from '@decisiontrail/cli/internal';
 import { describe, expect, it } from 'vitest';
-import { CliError } from '../../src/cli-error.ts';
-import { parseTimeArgument, parseTimeRange } from '../../src/time-argument.ts';
 
 const NOW = new Date('2026-03-15T12:00:00.000Z');
 

@@ -1,0 +1,17 @@
+// Internals for this package's tests and the demo command's tests; not a stable API.
+export { COMMAND_TABLE } from './command-table.ts';
+export { CliError } from './cli-error.ts';
+export { EXIT_CODE_TABLE, EXIT_CODES } from './exit-codes.ts';
+export {
+  ART73_REPORTING_DAYS,
+  describeTimeLeft,
+  formatDuration,
+  reportingDeadline,
+} from './incident-deadline.ts';
+export { describeWithWindow, parseWindow } from './incident-window.ts';
+export { renderReportHtml } from './render/report-html.ts';
+export { renderReportMarkdown } from './render/report-markdown.ts';
+export type { ReportDocument } from './render/report-document.ts';
+export { barChart, lineChart } from './render/svg-chart.ts';
+export { runCli } from './run-cli.ts';
+export { parseTimeArgument, parseTimeRange } from './time-argument.ts';
