@@ -82,9 +82,14 @@ export function reviveDates(params: Record<string, unknown>): Record<string, unk
   return out;
 }
 
-/** Wraps an open {@link Store}. */
-export function auditStoreFrom(store: Store, options: { owned: boolean }): AuditStore {
-  const sink = store.createSink();
+/**
+ * Wraps an open {@link Store}. The sink sends each drained batch at once (`batchSpans` rows per insert, no
+ * waiting for more): the drainer awaits every write before committing, so a wait for fuller batches would only
+ * add latency.
+ */
+export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpans?: number }): AuditStore {
+  const batch = options.batchSpans ?? 5000;
+  const sink = store.createSink({ maxBatchSize: batch, maxBufferedRows: Math.max(batch, 100_000), flushIntervalMs: 1 });
   return {
     embedded: store.options.kind !== 'server',
     sink: { name: 'clickhouse', write: (records) => sink.write(records), close: () => sink.close() },
@@ -122,5 +127,5 @@ export async function openAuditStore(config: DecisionTrailConfig): Promise<Audit
           database: storage.clickhouse.database,
           retention: retentionDays,
         });
-  return auditStoreFrom(store, { owned: true });
+  return auditStoreFrom(store, { owned: true, batchSpans: config.processor.queue.drainBatchSpans });
 }
