@@ -30,6 +30,7 @@ import {
   ATTR_SESSION_ID,
   AUDIT_ACTOR_TYPE_VALUES,
   AUDIT_DECISION_AUTOMATION_VALUES,
+  AUDIT_INPUT_CAPTURE_MODE_VALUES,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
 import type { Attributes, Span } from '@opentelemetry/api';
@@ -44,6 +45,9 @@ import type {
   ModelType,
 } from './types.ts';
 import { uuidv7 } from './uuidv7.ts';
+
+// Input and output share one enum; the input constant names it.
+const CAPTURE = AUDIT_INPUT_CAPTURE_MODE_VALUES;
 
 /** What the start of a decision span needs to know about the model. */
 export interface DecisionModel {
@@ -80,8 +84,8 @@ export function addDecisionStartAttributes(
   attributes[ATTR_AUDIT_MODEL_ID] = modelConfig.modelId ?? model.modelId;
   attributes[ATTR_AUDIT_MODEL_TYPE] = model.modelType;
   // Both capture modes are required on every decision; `none` stands until a field is actually recorded.
-  attributes[ATTR_AUDIT_INPUT_CAPTURE_MODE] = 'none';
-  attributes[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = 'none';
+  attributes[ATTR_AUDIT_INPUT_CAPTURE_MODE] = CAPTURE.NONE;
+  attributes[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = CAPTURE.NONE;
   const version = modelConfig.version ?? model.version;
   if (version !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = version;
   if (modelConfig.riskLevel !== undefined) attributes[ATTR_AUDIT_DECISION_RISK_LEVEL] = modelConfig.riskLevel;
@@ -153,7 +157,7 @@ export function recordField(
 ): void {
   const names = FIELD_ATTRIBUTES[field];
   target[names.size] = Buffer.byteLength(text, 'utf8');
-  if (mode === 'none') {
+  if (mode === CAPTURE.NONE) {
     target[names.captureMode] = mode;
     return;
   }
@@ -163,22 +167,22 @@ export function recordField(
     target[names.hashKeyId] = hasher.keyId;
   }
   switch (mode) {
-    case 'hash':
+    case CAPTURE.HASH:
       if (!hasher) {
         warnNoHmacKey();
-        target[names.captureMode] = 'none';
+        target[names.captureMode] = CAPTURE.NONE;
         return;
       }
       break;
-    case 'redact':
+    case CAPTURE.REDACT:
       target[names.content] = settings.redactor.redact(text);
       break;
-    case 'full':
+    case CAPTURE.FULL:
       // audit.*.content is what the completeness check and the store read; LLM spans carry the GenAI attribute too.
       target[names.content] = text;
       if (fullContentAttribute !== undefined) target[fullContentAttribute] = text;
       break;
-    case 'encrypt': {
+    case CAPTURE.ENCRYPT: {
       const encrypted = encryptForSubject(settings.keyStore(), subjectId, text);
       target[names.ciphertext] = encrypted.ciphertext;
       target[names.encryptionKeyId] = encrypted.keyId;

@@ -1,3 +1,4 @@
+import { AUDIT_INPUT_CAPTURE_MODE_VALUES } from '@decisiontrail/semconv';
 import { diag } from '@opentelemetry/api';
 import { resolve } from 'node:path';
 import { InstrumentationError } from './errors.ts';
@@ -20,7 +21,7 @@ export interface AuditSettings {
   onDecision: ((reference: DecisionReference) => void) | undefined;
 }
 
-const CAPTURE_MODES: readonly CaptureMode[] = ['hash', 'redact', 'full', 'encrypt', 'none'];
+const CAPTURE_MODES: readonly CaptureMode[] = Object.values(AUDIT_INPUT_CAPTURE_MODE_VALUES);
 
 /** Environment variables read by {@link resolveAuditSettings}; documented in the README. */
 export const ENVIRONMENT_VARIABLES = {
@@ -50,7 +51,8 @@ export function resolveAuditSettings(
           config.hmacKeyId ?? nonEmpty(env[ENVIRONMENT_VARIABLES.hmacKeyId]),
         );
   const contentSwitch = nonEmpty(env[ENVIRONMENT_VARIABLES.captureMessageContent])?.toLowerCase();
-  const fallbackMode: CaptureMode = contentSwitch === 'true' ? 'full' : 'hash';
+  const fallbackMode: CaptureMode =
+    contentSwitch === 'true' ? AUDIT_INPUT_CAPTURE_MODE_VALUES.FULL : AUDIT_INPUT_CAPTURE_MODE_VALUES.HASH;
   const captureInput = captureMode(
     config.captureInput ?? nonEmpty(env[ENVIRONMENT_VARIABLES.captureInput]) ?? fallbackMode,
   );

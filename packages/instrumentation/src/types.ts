@@ -3,6 +3,7 @@ import type {
   AUDIT_DECISION_AUTOMATION_VALUES,
   AUDIT_DECISION_RISK_LEVEL_VALUES,
   AUDIT_DECISION_TYPE_VALUES,
+  AUDIT_INPUT_CAPTURE_MODE_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
   AUDIT_OVERSIGHT_ACTION_VALUES,
   AUDIT_RETENTION_CLASS_VALUES,
@@ -35,7 +36,7 @@ export type RetentionClass = ValueOf<typeof AUDIT_RETENTION_CLASS_VALUES>;
  * - `encrypt`: AES-256-GCM ciphertext under the data subject's key, plus the HMAC when a key is configured.
  * - `none`: only the size.
  */
-export type CaptureMode = 'hash' | 'redact' | 'full' | 'encrypt' | 'none';
+export type CaptureMode = ValueOf<typeof AUDIT_INPUT_CAPTURE_MODE_VALUES>;
 
 /** Audit facts about one model, looked up by model id (an LLM's request model name, an ONNX model's id). */
 export interface ModelAuditConfig {
