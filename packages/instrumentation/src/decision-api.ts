@@ -80,7 +80,8 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
     const parent = context.active();
     const auditContext = getAuditContext(parent);
     subjectId = auditContext.subjectId;
-    const attributes: Attributes = {};
+    // Caller attributes first, so they can add to the audit attributes but never replace them.
+    const attributes: Attributes = { ...options.attributes };
     const modelConfig = { ...modelConfigFor(settings, options.modelId), ...modelFieldsOf(options) };
     const decisionId = addDecisionStartAttributes(
       attributes,
@@ -103,7 +104,6 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
         subjectId,
       );
     }
-    if (options.attributes) Object.assign(attributes, options.attributes);
     span = tracer().startSpan(
       `${SPAN_NAME_AUDIT_DECISION} ${modelConfig.modelId ?? options.modelId}`,
       { kind: SpanKind.INTERNAL, attributes },

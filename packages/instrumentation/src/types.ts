@@ -136,7 +136,7 @@ export interface DecisionOptions extends ModelAuditConfig {
   modelType?: ModelType;
   /** The input the model decided on; recorded under the input capture mode. */
   input?: unknown;
-  /** Extra attributes to set on the span (names should come from `@decisiontrail/semconv`). */
+  /** Extra attributes to set on the span; they cannot replace the audit attributes decision() sets. */
   attributes?: Record<string, string | number | boolean | string[]>;
   /** Overrides the configured input capture mode for this decision. */
   captureInput?: CaptureMode;

@@ -31,13 +31,21 @@ describe('decision()', () => {
     const result = withAuditContext(
       { subjectId: 'subj-1', actorId: 'clerk-7', sessionId: 'sess-9', fairnessGroup: 'g1' },
       () =>
-        decision({ modelId: 'credit-v1', version: '1.0.0', input: { income: 52000 } }, (handle) => {
-          handle.setOutcome('approve');
-          handle.setConfidence(0.87);
-          handle.setExplanation('income above threshold');
-          handle.setOutput({ score: 0.87 });
-          return 'approved';
-        }),
+        decision(
+          {
+            modelId: 'credit-v1',
+            version: '1.0.0',
+            input: { income: 52000 },
+            attributes: { 'app.branch': 'north', 'audit.record.type': 'spoofed' },
+          },
+          (handle) => {
+            handle.setOutcome('approve');
+            handle.setConfidence(0.87);
+            handle.setExplanation('income above threshold');
+            handle.setOutput({ score: 0.87 });
+            return 'approved';
+          },
+        ),
     );
     expect(result).toBe('approved');
     const [span] = tracing.spans();
@@ -45,6 +53,7 @@ describe('decision()', () => {
     expect(span?.kind).toBe(SpanKind.INTERNAL);
     expect(span?.attributes).toMatchObject({
       'audit.record.type': 'decision',
+      'app.branch': 'north',
       'audit.model.id': 'credit-v1',
       'audit.model.version': '1.0.0',
       'audit.decision.risk_level': 'high',
