@@ -107,13 +107,11 @@ it('loses and duplicates no decision when the processor is SIGKILLed mid-load an
   configureAudit({ hmacKey: 'e2e-crash-hmac-key-0123456789', models: { scorer: { riskLevel: 'high' } } });
 
   const sentIds: string[] = [];
-  let pendingAtKill = 0;
   let killedAt: number | undefined;
   for (let index = 0; index < DECISIONS; index++) {
     // Mid-load: kill only while requests the processor acknowledged still wait in its write-ahead log.
     if (killedAt === undefined && index >= KILL_AFTER && index % 10 === 0) {
-      pendingAtKill = await queueEntries(port);
-      if (pendingAtKill > 0) {
+      if ((await queueEntries(port)) > 0) {
         serve.kill('SIGKILL');
         await new Promise((resolve) => serve!.once('exit', resolve));
         killedAt = index;
