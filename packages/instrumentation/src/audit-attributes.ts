@@ -33,7 +33,7 @@ import {
   AUDIT_INPUT_CAPTURE_MODE_VALUES,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
-import type { Attributes, Span } from '@opentelemetry/api';
+import { type Attributes, diag, type Span } from '@opentelemetry/api';
 import { type AuditSettings, warnNoHmacKey } from './config.ts';
 import { encryptForSubject } from './privacy/subject-cipher.ts';
 import type {
@@ -141,55 +141,66 @@ export function auditText(value: unknown): string {
 }
 
 /**
- * Records one field under its capture mode. The HMAC is recorded in every mode but `none` when a key is configured;
- * plain text leaves the process only in `full` mode, and in `redact` mode after redaction.
- * `fullContentAttribute` names the GenAI attribute (`gen_ai.input.messages`) that also carries `full` content of
- * LLM calls.
+ * Records one field (`value`, serialized by {@link auditText}) under its capture mode. The HMAC is recorded in every
+ * mode but `none` when a key is configured; plain text leaves the process only in `full` mode, and in `redact`
+ * mode after redaction. `fullContentAttribute` names the GenAI attribute (`gen_ai.input.messages`) that also
+ * carries `full` content of LLM calls.
+ *
+ * Never throws: when serializing, hashing or encrypting fails (an unreachable keystore, a circular value) the field
+ * keeps capture mode `none` and the failure goes to `diag` — the decision itself is still recorded.
  */
 export function recordField(
   target: Attributes,
   field: 'input' | 'output',
-  text: string,
+  value: unknown,
   mode: CaptureMode,
   settings: AuditSettings,
   subjectId: string | undefined,
   fullContentAttribute?: string,
 ): void {
   const names = FIELD_ATTRIBUTES[field];
-  target[names.size] = Buffer.byteLength(text, 'utf8');
-  if (mode === CAPTURE.NONE) {
-    target[names.captureMode] = mode;
-    return;
-  }
-  const hasher = settings.hasher;
-  if (hasher) {
-    target[names.hash] = hasher.digest(text);
-    target[names.hashKeyId] = hasher.keyId;
-  }
-  switch (mode) {
-    case CAPTURE.HASH:
-      if (!hasher) {
-        warnNoHmacKey();
-        target[names.captureMode] = CAPTURE.NONE;
-        return;
-      }
-      break;
-    case CAPTURE.REDACT:
-      target[names.content] = settings.redactor.redact(text);
-      break;
-    case CAPTURE.FULL:
-      // audit.*.content is what the completeness check and the store read; LLM spans carry the GenAI attribute too.
-      target[names.content] = text;
-      if (fullContentAttribute !== undefined) target[fullContentAttribute] = text;
-      break;
-    case CAPTURE.ENCRYPT: {
-      const encrypted = encryptForSubject(settings.keyStore(), subjectId, text);
-      target[names.ciphertext] = encrypted.ciphertext;
-      target[names.encryptionKeyId] = encrypted.keyId;
-      break;
+  target[names.captureMode] = CAPTURE.NONE;
+  try {
+    const text = auditText(value);
+    target[names.size] = Buffer.byteLength(text, 'utf8');
+    if (mode === CAPTURE.NONE) return;
+    // Collected apart and merged at the end, so a failure half-way leaves no partial capture behind.
+    const recorded: Attributes = {};
+    const hasher = settings.hasher;
+    if (hasher) {
+      recorded[names.hash] = hasher.digest(text);
+      recorded[names.hashKeyId] = hasher.keyId;
     }
+    switch (mode) {
+      case CAPTURE.HASH:
+        if (!hasher) {
+          warnNoHmacKey();
+          return;
+        }
+        break;
+      case CAPTURE.REDACT:
+        recorded[names.content] = settings.redactor.redact(text);
+        break;
+      case CAPTURE.FULL:
+        // audit.*.content is what the completeness check and the store read; LLM spans carry the GenAI attribute too.
+        recorded[names.content] = text;
+        if (fullContentAttribute !== undefined) recorded[fullContentAttribute] = text;
+        break;
+      case CAPTURE.ENCRYPT: {
+        const encrypted = encryptForSubject(settings.keyStore(), subjectId, text);
+        recorded[names.ciphertext] = encrypted.ciphertext;
+        recorded[names.encryptionKeyId] = encrypted.keyId;
+        break;
+      }
+    }
+    recorded[names.captureMode] = mode;
+    Object.assign(target, recorded);
+  } catch (error) {
+    diag.error(
+      `@decisiontrail/instrumentation: could not record the ${field} in ${mode} mode; recorded without it`,
+      error,
+    );
   }
-  target[names.captureMode] = mode;
 }
 
 /** The serializable reference of a decision span. */

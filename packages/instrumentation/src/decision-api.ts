@@ -30,12 +30,11 @@ import { type Attributes, context, diag, type Link, type Span, SpanKind, trace }
 import {
   addContextAttributes,
   addDecisionStartAttributes,
-  auditText,
   modelConfigFor,
   recordField,
   referenceOf,
 } from './audit-attributes.ts';
-import { auditSettings } from './config.ts';
+import { type AuditSettings, auditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { parseDecisionReference } from './decision-reference.ts';
 import { InstrumentationError } from './errors.ts';
@@ -98,7 +97,7 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
       recordField(
         attributes,
         'input',
-        auditText(options.input),
+        options.input,
         options.captureInput ?? settings.captureInput,
         settings,
         subjectId,
@@ -112,6 +111,7 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
     handle = new SpanDecisionHandle(
       span,
       referenceOf(span, decisionId),
+      settings,
       options.captureOutput ?? settings.captureOutput,
       subjectId,
     );
@@ -141,17 +141,20 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
 class SpanDecisionHandle implements DecisionHandle {
   readonly reference: DecisionReference;
   readonly #span: Span;
+  readonly #settings: AuditSettings;
   readonly #outputMode: CaptureMode;
   readonly #subjectId: string | undefined;
 
   constructor(
     span: Span,
     reference: DecisionReference,
+    settings: AuditSettings,
     outputMode: CaptureMode,
     subjectId: string | undefined,
   ) {
     this.#span = span;
     this.reference = reference;
+    this.#settings = settings;
     this.#outputMode = outputMode;
     this.#subjectId = subjectId;
   }
@@ -169,20 +172,9 @@ class SpanDecisionHandle implements DecisionHandle {
   }
 
   setOutput(output: unknown): void {
-    try {
-      const attributes: Attributes = {};
-      recordField(
-        attributes,
-        'output',
-        auditText(output),
-        this.#outputMode,
-        auditSettings(),
-        this.#subjectId,
-      );
-      this.#span.setAttributes(attributes);
-    } catch (error) {
-      diag.error('@decisiontrail/instrumentation: could not record a decision output', error);
-    }
+    const attributes: Attributes = {};
+    recordField(attributes, 'output', output, this.#outputMode, this.#settings, this.#subjectId);
+    this.#span.setAttributes(attributes);
   }
 }
 

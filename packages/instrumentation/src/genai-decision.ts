@@ -26,13 +26,7 @@ import {
   trace,
   type Tracer,
 } from '@opentelemetry/api';
-import {
-  addDecisionStartAttributes,
-  auditText,
-  modelConfigFor,
-  recordField,
-  referenceOf,
-} from './audit-attributes.ts';
+import { addDecisionStartAttributes, modelConfigFor, recordField, referenceOf } from './audit-attributes.ts';
 import type { AuditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { recordSpanError } from './span-errors.ts';
@@ -122,7 +116,7 @@ export class GenAiDecision {
     recordField(
       attributes,
       'input',
-      auditText(request.input),
+      request.input,
       settings.captureInput,
       settings,
       auditContext.subjectId,
@@ -164,27 +158,20 @@ export class GenAiDecision {
       if (result.confidence !== undefined && Number.isFinite(result.confidence)) {
         attributes[ATTR_AUDIT_DECISION_CONFIDENCE] = result.confidence;
       }
-      this.span.setAttributes(attributes);
-    } catch (error) {
-      diag.error('@decisiontrail/instrumentation: could not record an AI response', error);
-    }
-    // Separately: a failing output capture (say, an unreachable keystore) must not cost the response attributes.
-    if (result.output !== undefined) {
-      try {
-        const output: Attributes = {};
+      if (result.output !== undefined) {
         recordField(
-          output,
+          attributes,
           'output',
-          auditText(result.output),
+          result.output,
           this.#settings.captureOutput,
           this.#settings,
           this.#subjectId,
           ATTR_GEN_AI_OUTPUT_MESSAGES,
         );
-        this.span.setAttributes(output);
-      } catch (error) {
-        diag.error('@decisiontrail/instrumentation: could not record an AI output', error);
       }
+      this.span.setAttributes(attributes);
+    } catch (error) {
+      diag.error('@decisiontrail/instrumentation: could not record an AI response', error);
     }
     this.#finish();
   }

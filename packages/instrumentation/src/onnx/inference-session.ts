@@ -11,13 +11,7 @@ import {
 import { type Attributes, context, diag, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import {
-  addDecisionStartAttributes,
-  auditText,
-  modelConfigFor,
-  recordField,
-  referenceOf,
-} from '../audit-attributes.ts';
+import { addDecisionStartAttributes, modelConfigFor, recordField, referenceOf } from '../audit-attributes.ts';
 import { getAuditContext } from '../context.ts';
 import { recordSpanError } from '../span-errors.ts';
 import type { OnnxTensor } from '../internal-types.ts';
@@ -100,7 +94,7 @@ export function patchSessionRun(host: PatchHost, frameworkVersion: string | unde
             recordField(
               attributes,
               'output',
-              auditText(tensorsToJson(outputs)),
+              tensorsToJson(outputs),
               settings.captureOutput,
               settings,
               subjectId,
@@ -148,7 +142,7 @@ function startRun(host: PatchHost, session: object, feeds: unknown, frameworkVer
   recordField(
     attributes,
     'input',
-    auditText(tensorsToJson(feeds)),
+    tensorsToJson(feeds),
     settings.captureInput,
     settings,
     auditContext.subjectId,

@@ -109,7 +109,7 @@ describe('decision()', () => {
     expect(async?.attributes['error.type']).toBe('TypeError');
   });
 
-  it('fails open: a keystore that throws costs the record its ciphertext, never the caller its result', () => {
+  it('fails open: a keystore that throws costs the record its content, never the caller its result', () => {
     const broken: KeyStore = {
       getOrCreateKey: (): DataKey => {
         throw new Error('keystore offline');
@@ -124,6 +124,14 @@ describe('decision()', () => {
       return 'ok';
     });
     expect(result).toBe('ok');
+    // The decision is still recorded, with its hashes, only without the ciphertext.
+    const [span] = tracing.spans();
+    expect(span?.attributes).toMatchObject({
+      'audit.input.capture_mode': 'none',
+      'audit.output.capture_mode': 'none',
+    });
+    expect(span?.attributes['audit.input.hash']).toBeUndefined();
+    expect(span?.attributes['audit.input.ciphertext']).toBeUndefined();
   });
 
   it('keeps hashes stable under one key and different under another', () => {
