@@ -12,7 +12,9 @@ import {
   AiAuditInstrumentation,
   type AiAuditInstrumentationConfig,
   type DataKey,
+  type DecisionReference,
   FileKeyStore,
+  recordOversight,
   withAuditContext,
 } from '@decisiontrail/instrumentation';
 import {
@@ -157,6 +159,24 @@ describe('openai chat.completions.create', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('InternalServerError');
     expect(span.events.some((event) => event.name === 'exception')).toBe(true);
+  });
+
+  it('hands the decision reference to onDecision, for oversight recorded later', async () => {
+    const references: DecisionReference[] = [];
+    instrumentation.setConfig({ ...baseConfig, onDecision: (reference) => references.push(reference) });
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const span = await oneDecision();
+    expect(references).toEqual([
+      {
+        decisionId: span.attributes['audit.decision.id'],
+        traceId: span.spanContext().traceId,
+        spanId: span.spanContext().spanId,
+        traceFlags: span.spanContext().traceFlags,
+      },
+    ]);
+    recordOversight({ decision: references[0]!, action: 'review', reviewer: 'qa-1' });
+    const oversight = tracing.spans().find((candidate) => candidate.name === 'audit.oversight');
+    expect(oversight?.links[0]?.context.spanId).toBe(span.spanContext().spanId);
   });
 
   it('keeps the APIPromise helpers working', async () => {
