@@ -1,5 +1,3 @@
-import { runCli } from './run-cli.ts';
-
 // Entry point run by bin/decisiontrail.js. The first Ctrl-C aborts the running command so it can stop cleanly
 // (a verify prints what it found so far, serve drains); a second one exits at once.
 const controller = new AbortController();
@@ -12,11 +10,20 @@ process.on('SIGTERM', () => {
   controller.abort();
 });
 
-const code = await runCli(process.argv.slice(2), {
+// Loaded dynamically so that even a broken installation (a module that fails to load) ends in one line.
+let runCli: typeof import('./run-cli.ts').runCli;
+try {
+  ({ runCli } = await import('./run-cli.ts'));
+} catch (error) {
+  process.stderr.write(`decisiontrail: cannot load the CLI: ${(error as Error).message.split('\n')[0]}\n`);
+  if (process.env['DECISIONTRAIL_DEBUG'] === '1') process.stderr.write(`${(error as Error).stack}\n`);
+  process.exit(10);
+}
+
+process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
 });
-process.exitCode = code;

@@ -4,7 +4,11 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { renderTimelineText } from '../render/timeline-text.ts';
 import { buildTimelineDocument } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
-import { decisionOrTraceId } from './option-values.ts';
+import { decisionOrTraceId, listOption } from './option-values.ts';
+import { readWitnessFile, type NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { verifyTimelineDecision } from '../render/timeline-verification.ts';
+import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
+import { loadTrustedKeys } from '../trusted-keys.ts';
 
 /** `decisiontrail timeline <decision-id | trace-id>` */
 export const timelineCommand: CommandSpec = {
@@ -14,9 +18,21 @@ export const timelineCommand: CommandSpec = {
   usage: 'timeline <decision-id | trace-id> [--json]',
   description:
     'Shows the decision (model, version, outcome, confidence, subject), every span of its trace, reviews and\n' +
-    'overrides, feedback, deployments of its model before it, incidents that cover it, and whether the spans\n' +
-    'are covered by a valid signed checkpoint. --json prints the same data.',
-  options: {},
+    'overrides, feedback, deployments of its model before it, incidents that cover it, and whether the decision\n' +
+    'is intact: its stream is recomputed from the stored rows and checked against the signed checkpoints\n' +
+    '(skip with --no-verify). --json prints the same data.',
+  options: {
+    key: {
+      type: 'string',
+      multiple: true,
+      valueName: 'PUB',
+      description: 'trusted public key file (default: the keys directory)',
+    },
+    'no-verify': {
+      type: 'boolean',
+      description: 'skip recomputing the decision’s stream (faster on very long streams)',
+    },
+  },
   positionals: { min: 1, max: 1, names: 'a decision id or trace id' },
   json: true,
   examples: [
@@ -25,12 +41,47 @@ export const timelineCommand: CommandSpec = {
   ],
   async run(context) {
     const target = decisionOrTraceId('timeline', context.positionals[0]!);
-    const rows = await withBackend(context.settings, (backend) =>
-      backend.queries.decisionTimeline(
+    const verify = context.options['no-verify'] !== true;
+    const given = listOption(context, 'key');
+    let keys: NoteVerifierKey[] = [];
+    if (verify) {
+      try {
+        keys = await loadTrustedKeys(context.settings, given, 'timeline');
+      } catch (error) {
+        // Without any configured key the timeline still shows, marked unchecked; a named key must load.
+        if (!(error instanceof CliError && error.code === 'KEY' && given.length === 0)) throw error;
+      }
+    }
+    const witness = context.settings.config.keys.witness;
+    const witnessCheckpoints = verify && witness !== undefined ? await readWitnessFile(witness) : [];
+    const doc = await withBackend(context.settings, async (backend) => {
+      const rows = await backend.queries.decisionTimeline(
         target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id },
-      ),
-    );
-    const doc = buildTimelineDocument(target, rows);
+      );
+      const built = buildTimelineDocument(target, rows);
+      if (built === null || built.decision === null || !verify) return built;
+      if (keys.length === 0) {
+        return {
+          ...built,
+          verification: {
+            status: 'unchecked' as const,
+            detail: 'no trusted public key configured (see --key)',
+          },
+        };
+      }
+      const stream = rows.find((row) => row.kind === 'decision' && row.decisionId === built.decision!.id)
+        ?.attributes['integrity_stream'];
+      if (stream === undefined || stream === '') return built;
+      const records = await backend.queries.spansForVerification({
+        stream,
+        from: BEGINNING_OF_TIME,
+        to: END_OF_TIME,
+      });
+      return {
+        ...built,
+        verification: verifyTimelineDecision(built.decision, records, keys, witnessCheckpoints),
+      };
+    });
     if (doc === null)
       throw new CliError('NOT_FOUND', `timeline: no ${target.kind} with id ${target.id} in the store`);
     if (context.settings.json) context.out.json(doc);

@@ -166,7 +166,7 @@ export function buildTimelineDocument(
     checkpoint !== undefined
       ? {
           status: 'unchecked',
-          detail: `covered by signed checkpoint size ${checkpoint.attributes['tree_size']} of stream ${checkpoint.attributes['stream']}; "decisiontrail verify --stream ${checkpoint.attributes['stream']}" checks it`,
+          detail: `covered by signed checkpoint size ${checkpoint.attributes['tree_size']} of stream ${checkpoint.attributes['stream']} (not recomputed)`,
         }
       : stream !== ''
         ? { status: 'unsealed', detail: `no signed checkpoint of stream ${stream} covers it yet` }

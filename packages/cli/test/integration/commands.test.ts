@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '@decisiontrail/clickhouse';
 import { generateSigningKeyFile, exportPublicKey } from '@decisiontrail/signing-exporter';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
 import { isOneLineError, json, runBin } from '../support/run-bin.ts';
@@ -23,6 +24,7 @@ describe('timeline', () => {
     expect(result.stdout).toMatch(/deployment\s+credit-risk v1 → v2/);
     expect(result.stdout).toContain('POST /applications');
     expect(result.stdout).toContain('signed checkpoint');
+    expect(result.stdout).toMatch(/integrity\s+verified: leaf \d+ of stream/);
   });
 
   it('--json gives the same data', async () => {
@@ -42,7 +44,7 @@ describe('timeline', () => {
     expect(new Set(doc.entries.map((e) => e.kind))).toEqual(
       new Set(['decision', 'span', 'oversight', 'deployment', 'checkpoint']),
     );
-    expect(doc.verification.status).toBe('unchecked');
+    expect(doc.verification.status).toBe('verified');
   });
 
   it('finds a trace by trace id', async () => {
@@ -403,5 +405,31 @@ describe('store and configuration errors', () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toContain('storage.dataDri');
     expect(isOneLineError(result)).toBe(true);
+  });
+});
+
+describe('tampering', () => {
+  it('one altered stored row: verify fails naming the span, the timeline marks the decision failed', async () => {
+    const { decisionId, spanId } = facts.overridden.reference;
+    const store = await openStore({ dataDir: facts.dataDir, migrate: false });
+    try {
+      await store.client.command({
+        query: `ALTER TABLE otel_traces UPDATE SpanAttributes = mapUpdate(SpanAttributes, map('audit.decision.outcome', 'approve'))
+                WHERE SpanId = {span:String}`,
+        query_params: { span: spanId },
+        clickhouse_settings: { mutations_sync: '2' },
+      });
+    } finally {
+      await store.close();
+    }
+    const verify = await run('verify', '--witness', facts.witnessFile);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(new RegExp(`modified \\(span ${spanId}`));
+    expect(verify.stdout).toContain('NOT intact');
+    const timeline = json<{ verification: { status: string; detail: string } }>(
+      await run('timeline', decisionId, '--json'),
+    );
+    expect(timeline.verification.status).toBe('failed');
+    expect(timeline.verification.detail).toContain('modified');
   });
 });
