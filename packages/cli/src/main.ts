@@ -1,3 +1,7 @@
+import type { runCli as RunCliFunction } from './run-cli.ts';
+
+type RunCli = typeof RunCliFunction;
+
 // Entry point run by bin/decisiontrail.js. The first Ctrl-C aborts the running command so it can stop cleanly
 // (a verify prints what it found so far, serve drains); a second one exits at once.
 const controller = new AbortController();
@@ -11,7 +15,7 @@ process.on('SIGTERM', () => {
 });
 
 // Loaded dynamically so that even a broken installation (a module that fails to load) ends in one line.
-let runCli: typeof import('./run-cli.ts').runCli;
+let runCli: RunCli;
 try {
   ({ runCli } = await import('./run-cli.ts'));
 } catch (error) {
