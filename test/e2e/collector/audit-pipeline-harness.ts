@@ -1,5 +1,6 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { context, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -28,16 +29,18 @@ import {
 import { ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
 
 /**
- * Sends each ended span to one of two processors: audit spans (those with `audit.record.type`) to the
- * signing pipeline, every other span to the plain one. The signing exporter makes a leaf of every span
- * it is given, and ordinary spans never reach decisiontrail's store (the gateway sends them to the
- * team's backend), so they must not become leaves of the stream.
+ * Sends each ended span to a signing pipeline or the plain one: audit spans (those with
+ * `audit.record.type`) to the signing pipelines, in turn, every other span to the plain one. The
+ * signing exporter makes a leaf of every span it is given, and ordinary spans never reach
+ * decisiontrail's store (the gateway sends them to the team's backend), so they must not become
+ * leaves. Several signing pipelines stand for several replicas of the app, one stream each.
  */
 class AuditSplitSpanProcessor implements SpanProcessor {
-  readonly #audit: SpanProcessor;
+  readonly #audit: SpanProcessor[];
   readonly #other: SpanProcessor;
+  #next = 0;
 
-  constructor(audit: SpanProcessor, other: SpanProcessor) {
+  constructor(audit: SpanProcessor[], other: SpanProcessor) {
     this.#audit = audit;
     this.#other = other;
   }
@@ -45,15 +48,20 @@ class AuditSplitSpanProcessor implements SpanProcessor {
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    (ATTR_AUDIT_RECORD_TYPE in span.attributes ? this.#audit : this.#other).onEnd(span);
+    if (!(ATTR_AUDIT_RECORD_TYPE in span.attributes)) {
+      this.#other.onEnd(span);
+      return;
+    }
+    this.#audit[this.#next]?.onEnd(span);
+    this.#next = (this.#next + 1) % this.#audit.length;
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all([this.#audit.forceFlush(), this.#other.forceFlush()]);
+    await Promise.all([...this.#audit, this.#other].map((processor) => processor.forceFlush()));
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([this.#audit.shutdown(), this.#other.shutdown()]);
+    await Promise.all([...this.#audit, this.#other].map((processor) => processor.shutdown()));
   }
 }
 
@@ -65,49 +73,68 @@ class AuditSplitSpanProcessor implements SpanProcessor {
  */
 export class AuditApp {
   readonly key: SigningKey;
-  readonly witnessPath: string;
+  /** Checkpoint witness file of each stream, by stream id. */
+  readonly witnessPaths: ReadonlyMap<string, string>;
   readonly #provider: TracerProvider;
   readonly #tracer: Tracer;
 
-  private constructor(provider: TracerProvider, key: SigningKey, witnessPath: string) {
+  private constructor(provider: TracerProvider, key: SigningKey, witnessPaths: Map<string, string>) {
     this.#provider = provider;
     this.#tracer = provider.getTracer('loan-service');
     this.key = key;
-    this.witnessPath = witnessPath;
+    this.witnessPaths = witnessPaths;
   }
 
-  /** Starts the app; its exporters send to `collectorUrl` (`http://host:port`, OTLP/HTTP protobuf). */
-  static start(options: { collectorUrl: string; dir: string }): AuditApp {
+  /**
+   * Starts the app; its exporters send to `collectorUrl` (`http://host:port`, OTLP/HTTP protobuf).
+   * `streamIds` gives one signing stream per id (default: one stream with a random id).
+   */
+  static start(options: { collectorUrl: string; dir: string; streamIds?: string[] }): AuditApp {
     const key = generateSigningKey('e2e-loan-service');
-    const witnessPath = join(options.dir, 'checkpoints.witness.jsonl');
     // 30 s lets the OTLP exporter's retries (connection refused, 503) outlast a Collector restart.
     const otlp = () =>
       new OTLPTraceExporter({ url: `${options.collectorUrl}/v1/traces`, timeoutMillis: 30_000 });
-    const signing = new SigningSpanExporter({
-      exporter: otlp(),
-      key,
-      witness: new FileCheckpointWitness(witnessPath),
-    });
     const batch = {
       scheduledDelayMillis: 100,
       maxExportBatchSize: 256,
       exportTimeoutMillis: 60_000,
       maxQueueSize: 100_000,
     };
+    const witnessPaths = new Map<string, string>();
+    const signingPipelines = (options.streamIds ?? [undefined]).map((streamId, index) => {
+      const witnessPath = join(options.dir, `checkpoints-${index}.witness.jsonl`);
+      const exporter = new SigningSpanExporter({
+        exporter: otlp(),
+        key,
+        witness: new FileCheckpointWitness(witnessPath),
+        ...(streamId !== undefined && { streamId }),
+      });
+      witnessPaths.set(exporter.streamId, witnessPath);
+      return new BatchSpanProcessor({ exporter, ...batch });
+    });
     const provider = new TracerProvider({
       sampler: new AlwaysOnSampler(),
       resource: resourceFromAttributes({ 'service.name': 'loan-service', 'service.version': '2.4.0' }),
       spanProcessors: [
-        new AuditSplitSpanProcessor(
-          new BatchSpanProcessor({ exporter: signing, ...batch }),
-          new BatchSpanProcessor({ exporter: otlp(), ...batch }),
-        ),
+        new AuditSplitSpanProcessor(signingPipelines, new BatchSpanProcessor({ exporter: otlp(), ...batch })),
       ],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     trace.setGlobalTracerProvider(provider);
     configureAudit({ hmacKey: 'e2e-collector-hmac-key', hmacKeyId: 'e2e' });
-    return new AuditApp(provider, key, witnessPath);
+    return new AuditApp(provider, key, witnessPaths);
+  }
+
+  /** The signed checkpoint notes the app witnessed for the given streams (all when omitted). */
+  async witnessCheckpoints(streams?: Iterable<string>): Promise<string[]> {
+    const wanted = [...(streams ?? this.witnessPaths.keys())];
+    const notes = await Promise.all(
+      wanted.map((stream) => {
+        const path = this.witnessPaths.get(stream);
+        return path === undefined ? [] : readWitnessFile(path);
+      }),
+    );
+    return notes.flat();
   }
 
   /** One credit decision; `insideRequest` makes it the child of an ordinary request trace. */
@@ -225,7 +252,7 @@ export class Decisiontrail {
     const records = await this.store.spansForVerification();
     return verifySpans(records, {
       publicKeys: [app.key.verifierKey],
-      witnessCheckpoints: await readWitnessFile(app.witnessPath),
+      witnessCheckpoints: await app.witnessCheckpoints(),
     });
   }
 
@@ -242,5 +269,89 @@ export class Decisiontrail {
     });
     const rows = await result.json<{ id: string; n: string | number }>();
     return new Map(rows.map((row) => [row.id, Number(row.n)]));
+  }
+}
+
+const CLI = resolve(import.meta.dirname, '../../../packages/cli/bin/decisiontrail.js');
+
+/** Runs the `decisiontrail` command in `cwd` and returns its exit status and output. */
+export function runDecisiontrail(
+  args: string[],
+  cwd: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * `decisiontrail serve` as its own process, as an operator runs it: one embedded store per process,
+ * so several processors behind a gateway tier are several of these.
+ */
+export class ServeProcess {
+  readonly dir: string;
+  readonly url: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<void>;
+
+  private constructor(dir: string, url: string, child: ChildProcess, exited: Promise<void>) {
+    this.dir = dir;
+    this.url = url;
+    this.#child = child;
+    this.#exited = exited;
+  }
+
+  /** Writes `decisiontrail.yaml` and the trusted key under `dir`, starts `serve`, waits until it listens. */
+  static async start(options: { dir: string; key: SigningKey }): Promise<ServeProcess> {
+    mkdirSync(join(options.dir, 'keys'), { recursive: true });
+    writeFileSync(join(options.dir, 'keys', 'loan-service.pub'), `${exportPublicKey(options.key).vkey}\n`);
+    writeFileSync(
+      join(options.dir, 'decisiontrail.yaml'),
+      'storage: { dataDir: data }\nkeys: { dir: keys }\nprocessor: { queue: { dir: queue } }\n',
+    );
+    const child = spawn(process.execPath, [CLI, 'serve', '--config', 'decisiontrail.yaml', '--port', '0'], {
+      cwd: options.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    let output = '';
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`decisiontrail serve did not start:\n${output}`)),
+        60_000,
+      );
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /listening on (http:\/\/\S+?) /.exec(output);
+        if (match?.[1] !== undefined) {
+          clearTimeout(timer);
+          resolveUrl(match[1]);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`decisiontrail serve exited (${code}):\n${output}`));
+      });
+    });
+    return new ServeProcess(options.dir, url, child, exited);
+  }
+
+  /** Calls a store query through serve's loopback query endpoint (what the CLI does while serve runs). */
+  async query<T>(name: string, params: Record<string, unknown>): Promise<T> {
+    const response = await fetch(`${this.url}/v1/query/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+    });
+    const body = (await response.json()) as { result?: T; error?: { message: string } };
+    if (response.status !== 200) throw new Error(`query ${name}: ${response.status} ${body.error?.message}`);
+    return body.result as T;
+  }
+
+  /** SIGTERM: serve drains what it acknowledged and exits. */
+  async stop(): Promise<void> {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGTERM');
+    await this.#exited;
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   collectorEnv,
   collectorPorts,
+  gatewayTierProcessorOf,
   MISSING_BINARY_MESSAGE,
   otelcolBinary,
   OtlpJsonSink,
@@ -31,16 +32,6 @@ const SPANS_PER_ORDINARY_TRACE = 3;
 const ERROR_TRACES = 10;
 
 const hex = (bytes: number): string => randomBytes(bytes).toString('hex');
-
-/** FNV-1a 64 of the UTF-8 bytes, as OTTL's FNV() computes it (before its cast to int64). */
-function fnv1a64(text: string): bigint {
-  let hash = 0xcbf29ce484222325n;
-  for (const byte of Buffer.from(text, 'utf8')) {
-    hash ^= BigInt(byte);
-    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
-  }
-  return hash;
-}
 
 function ordinaryTraces(count: number, errors: number): SpanToSend[][] {
   return Array.from({ length: count }, (_, index) => {
@@ -289,15 +280,14 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
     const landedOn = (spanId: string): number =>
       processors.findIndex((processor) => processor?.spans.some((span) => span.spanId === spanId));
     for (const stream of streams) {
-      // FNV-1a(stream) read as int64, mod 2: odd hashes go to processor 1, as gateway-tier.yaml documents.
-      const expected = fnv1a64(stream) % 2n === 1n ? 1 : 0;
+      const expected = gatewayTierProcessorOf(stream);
       const spans = allAudit.filter((span) => span.attributes['audit.integrity.stream'] === stream);
       expect(
         spans.map((span) => landedOn(span.spanId)),
         stream,
       ).toEqual(spans.map(() => expected));
     }
-    expect(new Set(streams.map((stream) => Number(fnv1a64(stream) % 2n))).size).toBe(2);
+    expect(new Set(streams.map(gatewayTierProcessorOf)).size).toBe(2);
     for (const span of unsigned) expect(landedOn(span.spanId)).toBe(0);
     for (const processor of processors) expect(processor?.spans.every(isAudit)).toBe(true);
     expect(backend.spans.filter(isAudit)).toEqual([]);

@@ -295,6 +295,20 @@ export async function sendOtlpJson(
     throw new Error(`Collector answered ${response.status}: ${await response.text()}`);
 }
 
+/**
+ * The processor gateway-tier.yaml sends a stream to: OTTL's FNV() (FNV-1a 64 read as int64) of the
+ * stream id, mod 2, with a nonzero remainder meaning processor 1.
+ */
+export function gatewayTierProcessorOf(stream: string): 0 | 1 {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(stream, 'utf8')) {
+    hash ^= BigInt(byte);
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  // Only the parity matters, and reading the hash as signed does not change it.
+  return hash % 2n === 1n ? 1 : 0;
+}
+
 /** Polls `condition` until it holds or `timeoutMs` passes; returns whether it held. */
 export async function waitFor(
   condition: () => boolean,
