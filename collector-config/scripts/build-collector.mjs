@@ -27,7 +27,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
@@ -96,17 +96,23 @@ if (existsSync(binaryPath) && !args.has('--force')) {
   process.exit(0);
 }
 
-const goVersion = spawnSync('go', ['version'], { encoding: 'utf8' });
-if (goVersion.error || goVersion.status !== 0) {
+// `go` on PATH, else the usual install location: a non-interactive shell (CI) may not have the
+// PATH an interactive login adds. The builder finds `go` through PATH too, so its folder goes first.
+const goBinary = [process.env.GO, 'go', '/usr/local/go/bin/go'].find(
+  (candidate) => candidate !== undefined && spawnSync(candidate, ['version']).status === 0,
+);
+if (goBinary === undefined) {
   fail('the Go toolchain (`go`) is required to build the Collector; install Go 1.25 or newer');
 }
-log(`${goVersion.stdout.trim()}; manifest sha256 ${hash}`);
+log(`${run(goBinary, ['version']).trim()}; manifest sha256 ${hash}`);
+const goBinDir = goBinary.includes('/') ? dirname(goBinary) : undefined;
 
 // -mod=mod lets the builder's `go mod tidy` and `go build` resolve modules through the configured
 // GOPROXY without a vendor directory; the machine's own GOFLAGS (e.g. -buildvcs=false) are kept.
 const goEnv = {
   ...process.env,
-  GOFLAGS: [process.env.GOFLAGS ?? run('go', ['env', 'GOFLAGS']).trim(), '-mod=mod']
+  PATH: [goBinDir, process.env.PATH].filter(Boolean).join(delimiter),
+  GOFLAGS: [process.env.GOFLAGS ?? run(goBinary, ['env', 'GOFLAGS']).trim(), '-mod=mod']
     .filter(Boolean)
     .join(' '),
 };
@@ -117,7 +123,7 @@ const builderPath = join(toolsDir, 'builder');
 if (!existsSync(builderPath)) {
   log(`installing ${BUILDER_MODULE}@${builderVersion}`);
   mkdirSync(toolsDir, { recursive: true });
-  run('go', ['install', `${BUILDER_MODULE}@${builderVersion}`], { env: { ...goEnv, GOBIN: toolsDir } });
+  run(goBinary, ['install', `${BUILDER_MODULE}@${builderVersion}`], { env: { ...goEnv, GOBIN: toolsDir } });
 }
 
 // Build in a private directory next to the target and move the binary in last, so a binary at
