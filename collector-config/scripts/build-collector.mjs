@@ -131,6 +131,8 @@ if (!existsSync(builderPath)) {
 const workDir = join(root, `.build-${hash.slice(0, 16)}-${process.pid}`);
 rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
+// Also after a failed build: the generated sources are only worth keeping inside a finished one.
+process.on('exit', () => rmSync(workDir, { recursive: true, force: true }));
 const srcDir = join(workDir, 'src');
 const workManifest = join(workDir, 'builder-config.yaml');
 writeFileSync(workManifest, stringify({ ...manifest, dist: { ...manifest.dist, output_path: srcDir } }));
@@ -142,7 +144,6 @@ mkdirSync(targetDir, { recursive: true });
 for (const file of ['go.mod', 'go.sum']) copyFileSync(join(srcDir, file), join(targetDir, file));
 copyFileSync(manifestPath, join(targetDir, 'builder-config.yaml'));
 renameSync(join(srcDir, distName), binaryPath);
-rmSync(workDir, { recursive: true, force: true });
 
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 const mib = (bytes) => (bytes / 1024 / 1024).toFixed(0);
