@@ -1,4 +1,5 @@
-import { usageError } from '../cli-error.ts';
+import { CliError, usageError } from '../cli-error.ts';
+import { findLiveServe } from '../store/serve-state.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { stringOption } from './option-values.ts';
@@ -43,6 +44,15 @@ export const serveCommand: CommandSpec = {
       if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535)
         throw usageError(`serve: --port must be 0..65535, got ${JSON.stringify(port)}`);
       config.processor.receiver.port = Number(port);
+    }
+    if (config.storage.clickhouse.url === undefined) {
+      const live = await findLiveServe(config.storage.dataDir);
+      if (live !== undefined) {
+        throw new CliError(
+          'STORE_UNREACHABLE',
+          `decisiontrail serve (pid ${live.pid}, ${live.url}) already holds the store at ${config.storage.dataDir}`,
+        );
+      }
     }
     const { startProcessor } = await import('@decisiontrail/processor');
     const handle = await startProcessor(config, {

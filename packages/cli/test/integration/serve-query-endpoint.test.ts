@@ -82,6 +82,10 @@ it('while serve holds the embedded store, the other commands go through its quer
   expect(erased.keyDestroyed).toBe(true);
   expect(erased.unreadableRecords).toHaveLength(1);
   expect((await run('verify', '--witness', facts.witnessFile)).code).toBe(0);
+  // A second serve on the same store refuses in one line.
+  const second = await run('serve', '--port', '0');
+  expect(second.code).toBe(4);
+  expect(second.stderr).toContain(`already holds the store`);
   // migrate refuses: serve holds the store.
   const migrate = await run('migrate');
   expect(migrate.code).toBe(4);
