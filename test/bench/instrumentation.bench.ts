@@ -1,16 +1,17 @@
 // CPU cost of recording AI calls as audit decisions.
 //
-//   npm exec -- node --conditions=@decisiontrail/source test/bench/instrumentation.bench.ts [--batches 7] [--calls 300]
+//   npm exec -- node --conditions=@decisiontrail/source test/bench/instrumentation.bench.ts [--rounds 3] [--pairs 6] [--calls 200]
 //
 // One run measures, against the same OpenAI-compatible server running in its own process:
-//   - openai 6 uninstrumented, with @opentelemetry/instrumentation-openai (contrib), and with ours;
-//   - openai 7 uninstrumented and with ours (the contrib range stops below 7: it would record nothing there);
+//   - openai 6 with @opentelemetry/instrumentation-openai (contrib) and with ours, each against openai 6 bare;
+//   - openai 7 with ours against openai 7 bare (the contrib range stops below 7: it would record nothing there);
 //   - decision() alone in hash mode.
-// Each openai variant runs in a fresh child process (the two instrumentations patch the same prototype, and a
-// fresh process keeps JIT state comparable): warm-up, then batches of sequential chat.completions.create calls
-// with a 1 KB prompt; CPU per call = process.cpuUsage() (user + system) of the client process over the batch / calls.
-// The median batch is reported. Spans go through a BatchSpanProcessor to an exporter that discards them, so span
-// processing is in the figure but no I/O is.
+// Each instrumentation runs in a fresh child process (the two patch the same prototype). The child alternates
+// batches of sequential chat.completions.create calls (1 KB prompt) with the module unpatched and patched —
+// A, B, A, B, … — so both states see the same machine load; CPU per call = process.cpuUsage() (user + system)
+// of the client process over a batch / calls, and the overhead is the median of the paired differences.
+// Children run in interleaved rounds; the median round is reported. Spans go through a BatchSpanProcessor to an
+// exporter that discards them, so span processing is in the figures but no I/O is.
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
@@ -34,11 +35,13 @@ const { values: args } = parseArgs({
     server: { type: 'boolean', default: false },
     variant: { type: 'string' },
     url: { type: 'string' },
-    batches: { type: 'string', default: '7' },
-    calls: { type: 'string', default: '300' },
+    rounds: { type: 'string', default: '3' },
+    pairs: { type: 'string', default: '6' },
+    calls: { type: 'string', default: '200' },
   },
 });
-const BATCHES = Number(args.batches);
+const ROUNDS = Number(args.rounds);
+const PAIRS = Number(args.pairs);
 const CALLS = Number(args.calls);
 const PROMPT =
   `Assess this support ticket and decide whether to escalate it. ${'Details of the customer issue. '.repeat(40)}`.slice(
@@ -47,14 +50,21 @@ const PROMPT =
   );
 const HMAC_KEY = 'benchmark-hmac-key';
 
-type Variant = 'openai6-bare' | 'openai6-contrib' | 'openai6-ours' | 'openai7-bare' | 'openai7-ours';
-const VARIANTS: Variant[] = [
-  'openai6-bare',
-  'openai6-contrib',
-  'openai6-ours',
-  'openai7-bare',
-  'openai7-ours',
-];
+type Variant = 'openai6-contrib' | 'openai6-ours' | 'openai7-ours';
+const VARIANTS: Variant[] = ['openai6-contrib', 'openai6-ours', 'openai7-ours'];
+const LABELS: Record<Variant, string> = {
+  'openai6-contrib': 'openai 6.30.1 + @opentelemetry/instrumentation-openai 0.22.0',
+  'openai6-ours': 'openai 6.30.1 + @decisiontrail/instrumentation (hash mode)',
+  'openai7-ours': 'openai 7.57.0 + @decisiontrail/instrumentation (hash mode)',
+};
+
+/** What one child measured. */
+interface PairedResult {
+  bare: number;
+  instrumented: number;
+  overhead: number;
+  spans: number;
+}
 
 /** An exporter that drops spans, so the figures contain span processing but no I/O. */
 class DiscardingExporter implements SpanExporter {
@@ -78,76 +88,118 @@ function installProvider(): { provider: TracerProvider; exporter: DiscardingExpo
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** CPU microseconds per call of `fn`, median over batches. */
-async function cpuPerCall(
-  fn: () => Promise<unknown> | unknown,
-  calls: number,
-  batches: number,
-): Promise<number> {
+/** CPU microseconds per call over one batch of `calls`. */
+async function batchCpu(fn: () => Promise<unknown> | unknown, calls: number): Promise<number> {
+  const start = process.cpuUsage();
   for (let i = 0; i < calls; i++) await fn();
-  const perBatch: number[] = [];
-  for (let batch = 0; batch < batches; batch++) {
-    const start = process.cpuUsage();
-    for (let i = 0; i < calls; i++) await fn();
-    const used = process.cpuUsage(start);
-    perBatch.push((used.user + used.system) / calls);
-  }
-  return median(perBatch);
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / calls;
 }
 
-interface OpenAiLike {
-  chat: { completions: { create(params: object): Promise<unknown> } };
+/** Alternates bare and instrumented batches (after a warm-up of both) and pairs them up. */
+async function paired(
+  fn: () => Promise<unknown> | unknown,
+  patch: () => void,
+  unpatch: () => void,
+  calls: number,
+  pairs: number,
+): Promise<Omit<PairedResult, 'spans'>> {
+  patch();
+  await batchCpu(fn, calls);
+  unpatch();
+  await batchCpu(fn, calls);
+  const bare: number[] = [];
+  const instrumented: number[] = [];
+  const differences: number[] = [];
+  for (let pair = 0; pair < pairs; pair++) {
+    // Alternate which state goes first, so a trend within the pair does not favour either.
+    const bareFirst = pair % 2 === 0;
+    let plain: number;
+    let patched: number;
+    if (bareFirst) {
+      plain = await batchCpu(fn, calls);
+      patch();
+      patched = await batchCpu(fn, calls);
+      unpatch();
+    } else {
+      patch();
+      patched = await batchCpu(fn, calls);
+      unpatch();
+      plain = await batchCpu(fn, calls);
+    }
+    bare.push(plain);
+    instrumented.push(patched);
+    differences.push(patched - plain);
+  }
+  return { bare: median(bare), instrumented: median(instrumented), overhead: median(differences) };
+}
+
+interface OpenAiModule {
+  OpenAI: new (options: object) => { chat: { completions: { create(params: object): Promise<unknown> } } };
 }
 
 async function runVariant(variant: Variant, url: string): Promise<void> {
   const { provider, exporter } = installProvider();
-  const require = createRequire(import.meta.url);
-  const moduleName = variant.startsWith('openai6') ? 'openai6' : 'openai';
-  const openaiModule = require(moduleName) as { OpenAI: new (options: object) => OpenAiLike };
+  const openaiModule = createRequire(import.meta.url)(
+    variant.startsWith('openai6') ? 'openai6' : 'openai',
+  ) as OpenAiModule;
+  let patch: () => void;
+  let unpatch: () => void;
   if (variant === 'openai6-contrib') {
     const contrib = new OpenAIInstrumentation();
     contrib.setTracerProvider(provider);
     // The alias package is not named "openai" on disk, so apply the contrib's own module patch by hand.
-    contrib.getModuleDefinitions()[0]!.patch!(openaiModule, '6.30.1');
-  } else if (variant.endsWith('-ours')) {
+    const definition = contrib.getModuleDefinitions()[0]!;
+    patch = () => definition.patch!(openaiModule, '6.30.1');
+    unpatch = () => definition.unpatch!(openaiModule, '6.30.1');
+  } else {
     configureAudit({ hmacKey: HMAC_KEY });
     const ours = new AiAuditInstrumentation({ hmacKey: HMAC_KEY });
     ours.setTracerProvider(provider);
-    ours.manuallyInstrument(openaiModule, 'openai');
+    patch = () => {
+      ours.enable();
+      ours.manuallyInstrument(openaiModule, 'openai');
+    };
+    unpatch = () => ours.disable();
   }
   const client = new openaiModule.OpenAI({ baseURL: url, apiKey: 'bench', maxRetries: 0 });
   const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] };
-  const microseconds = await cpuPerCall(() => client.chat.completions.create(params), CALLS, BATCHES);
+  const result = await paired(() => client.chat.completions.create(params), patch, unpatch, CALLS, PAIRS);
   await provider.forceFlush();
-  process.stdout.write(`${JSON.stringify({ variant, microseconds, spans: exporter.exported })}\n`);
+  const line: PairedResult = { ...result, spans: exporter.exported };
+  process.stdout.write(`${JSON.stringify(line)}\n`);
   await provider.shutdown();
 }
 
-async function runDecisionBench(): Promise<{ bare: number; decision: number; spans: number }> {
+async function runDecisionBench(): Promise<PairedResult> {
   const { provider, exporter } = installProvider();
   configureAudit({ hmacKey: HMAC_KEY });
-  const input = PROMPT;
   let sink = 0;
-  const calls = 20_000;
-  const bare = await cpuPerCall(() => (sink += input.length), calls, BATCHES);
-  const measured = await cpuPerCall(
+  let record = false;
+  const body = () => (sink += PROMPT.length);
+  const result = await paired(
     () =>
-      decision({ modelId: 'credit-v1', version: '1.0.0', input }, (handle) => {
-        handle.setOutcome('approve');
-        handle.setConfidence(0.9);
-        return (sink += input.length);
-      }),
-    calls,
-    BATCHES,
+      record
+        ? decision({ modelId: 'credit-v1', version: '1.0.0', input: PROMPT }, (handle) => {
+            handle.setOutcome('approve');
+            handle.setConfidence(0.9);
+            return body();
+          })
+        : body(),
+    () => (record = true),
+    () => (record = false),
+    20_000,
+    PAIRS,
   );
   await provider.forceFlush();
   const spans = exporter.exported;
   await provider.shutdown();
   if (sink === 0) throw new Error('unreachable');
-  return { bare, decision: measured, spans };
+  return { ...result, spans };
 }
 
 async function main(): Promise<void> {
@@ -168,74 +220,57 @@ async function main(): Promise<void> {
   const url = await new Promise<string>((resolve) =>
     server.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
   );
-  const results = new Map<Variant, { microseconds: number; spans: number }>();
+  // Rounds interleave the children, so a change in machine load during the run spreads over all of them.
+  const rounds = new Map<Variant, PairedResult[]>();
   try {
-    for (const variant of VARIANTS) {
-      const { stdout } = await run(
-        process.execPath,
-        [
-          '--conditions=@decisiontrail/source',
-          thisFile,
-          '--variant',
-          variant,
-          '--url',
-          url,
-          '--batches',
-          String(BATCHES),
-          '--calls',
-          String(CALLS),
-        ],
-        { maxBuffer: 1 << 20 },
-      );
-      const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as { microseconds: number; spans: number };
-      results.set(variant, line);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const variant of VARIANTS) {
+        const { stdout } = await run(
+          process.execPath,
+          [
+            '--conditions=@decisiontrail/source',
+            thisFile,
+            ...['--variant', variant, '--url', url, '--pairs', String(PAIRS), '--calls', String(CALLS)],
+          ],
+          { maxBuffer: 1 << 20 },
+        );
+        const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as PairedResult;
+        rounds.set(variant, [...(rounds.get(variant) ?? []), line]);
+      }
     }
   } finally {
     server.stdin.end();
   }
+  const summary = (results: PairedResult[]): PairedResult => ({
+    bare: median(results.map((result) => result.bare)),
+    instrumented: median(results.map((result) => result.instrumented)),
+    overhead: median(results.map((result) => result.overhead)),
+    spans: results[0]!.spans,
+  });
+  const figures = new Map(VARIANTS.map((variant) => [variant, summary(rounds.get(variant)!)]));
   const decisionFigures = await runDecisionBench();
-  const get = (variant: Variant) => results.get(variant)!;
-  const overhead = (variant: Variant, base: Variant) => get(variant).microseconds - get(base).microseconds;
-  const rows: [string, string, string][] = [
-    [
-      'openai 6, uninstrumented',
-      `${get('openai6-bare').microseconds.toFixed(0)} µs`,
-      `${get('openai6-bare').spans} spans`,
-    ],
-    [
-      'openai 6 + @opentelemetry/instrumentation-openai 0.22.0',
-      `${get('openai6-contrib').microseconds.toFixed(0)} µs (+${overhead('openai6-contrib', 'openai6-bare').toFixed(0)})`,
-      `${get('openai6-contrib').spans} spans`,
-    ],
-    [
-      'openai 6 + @decisiontrail/instrumentation (hash mode)',
-      `${get('openai6-ours').microseconds.toFixed(0)} µs (+${overhead('openai6-ours', 'openai6-bare').toFixed(0)})`,
-      `${get('openai6-ours').spans} spans`,
-    ],
-    [
-      'openai 7, uninstrumented',
-      `${get('openai7-bare').microseconds.toFixed(0)} µs`,
-      `${get('openai7-bare').spans} spans`,
-    ],
-    [
-      'openai 7 + @decisiontrail/instrumentation (hash mode)',
-      `${get('openai7-ours').microseconds.toFixed(0)} µs (+${overhead('openai7-ours', 'openai7-bare').toFixed(0)})`,
-      `${get('openai7-ours').spans} spans`,
-    ],
-    ['loop body alone (decision() baseline)', `${decisionFigures.bare.toFixed(2)} µs`, ''],
-    [
-      'decision() in hash mode, 1 KB input',
-      `${decisionFigures.decision.toFixed(2)} µs (+${(decisionFigures.decision - decisionFigures.bare).toFixed(2)})`,
-      `${decisionFigures.spans} spans`,
-    ],
-  ];
-  const ratio = overhead('openai6-ours', 'openai6-bare') / overhead('openai6-contrib', 'openai6-bare');
+
   console.log(
-    `\nCPU per call (median of ${BATCHES} batches of ${CALLS} calls; decision(): batches of 20000), node ${process.version}\n`,
+    `\nCPU per call, client process, ${ROUNDS} rounds × ${PAIRS} bare/instrumented batch pairs of ${CALLS} calls, 1 KB prompt, node ${process.version}\n`,
   );
-  const width = Math.max(...rows.map((row) => row[0].length));
-  for (const [name, figure, spans] of rows)
-    console.log(`${name.padEnd(width)}  ${figure.padEnd(22)} ${spans}`);
+  const width = Math.max(...Object.values(LABELS).map((label) => label.length), 40);
+  console.log(
+    `${''.padEnd(width)}  ${'bare'.padStart(9)}  ${'instrumented'.padStart(12)}  ${'overhead'.padStart(9)}`,
+  );
+  for (const variant of VARIANTS) {
+    const figure = figures.get(variant)!;
+    const rounded = rounds
+      .get(variant)!
+      .map((result) => result.overhead.toFixed(0))
+      .join(', ');
+    console.log(
+      `${LABELS[variant].padEnd(width)}  ${`${figure.bare.toFixed(0)} µs`.padStart(9)}  ${`${figure.instrumented.toFixed(0)} µs`.padStart(12)}  ${`+${figure.overhead.toFixed(0)} µs`.padStart(9)}   (rounds: ${rounded})`,
+    );
+  }
+  console.log(
+    `${'decision() in hash mode, 1 KB input'.padEnd(width)}  ${`${decisionFigures.bare.toFixed(2)} µs`.padStart(9)}  ${`${decisionFigures.instrumented.toFixed(2)} µs`.padStart(12)}  ${`+${decisionFigures.overhead.toFixed(2)} µs`.padStart(9)}   (bare = the callback alone)`,
+  );
+  const ratio = figures.get('openai6-ours')!.overhead / figures.get('openai6-contrib')!.overhead;
   console.log(`\nours / contrib overhead on openai 6: ${ratio.toFixed(2)}×`);
 }
 
