@@ -16,4 +16,4 @@ CREATE TABLE IF NOT EXISTS {{table:audit_feedback}} {{cluster}} (
 PARTITION BY (retention_class, toYYYYMM(time))
 ORDER BY (decision_id, span_id)
 {{ttl:audit_feedback}}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000
+SETTINGS index_granularity = 2048, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000

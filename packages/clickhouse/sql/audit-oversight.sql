@@ -18,4 +18,4 @@ CREATE TABLE IF NOT EXISTS {{table:audit_oversight}} {{cluster}} (
 PARTITION BY (retention_class, toYYYYMM(time))
 ORDER BY (decision_id, span_id)
 {{ttl:audit_oversight}}
-SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000
+SETTINGS index_granularity = 2048, ttl_only_drop_parts = 1, non_replicated_deduplication_window = 1000

@@ -7,18 +7,26 @@
 --   deployment earlier deployments of its model
 --   incident   incidents that reference it
 --   checkpoint the first signed checkpoint of its integrity stream that covers it
--- The decision set is resolved first through primary-key or skip-index lookups, and every other
--- branch is bounded by it, so the view never scans a table.
+-- The decisions are resolved once, as scalar arrays (ids, traces, models, streams), through
+-- primary-key and skip-index lookups; every branch is then a key or index lookup bounded by them,
+-- so the view never scans a table and its cost does not grow with the store.
 CREATE VIEW IF NOT EXISTS {{table:decision_timeline}} {{cluster}} AS
-WITH target AS (
-    SELECT *
-    FROM {{read:audit_decisions}} FINAL
-    WHERE decision_id IN (
-        SELECT {decision_id:String}
+WITH
+    (SELECT groupUniqArray(decision_id) FROM (
+        -- The parameter tests fold to constants, so the branch for the empty parameter never runs.
+        SELECT decision_id FROM {{read:audit_decisions}}
+        WHERE {decision_id:String} != '' AND decision_id = {decision_id:String}
         UNION ALL
-        SELECT decision_id FROM {{read:audit_decisions}} WHERE trace_id = {trace_id:String} AND trace_id != ''
-    )
-)
+        SELECT decision_id FROM {{read:audit_decisions}}
+        WHERE {trace_id:String} != '' AND trace_id = {trace_id:String}
+    )) AS ids,
+    (SELECT groupArray((decision_id, trace_id, span_id, model_id, time, integrity_stream, integrity_seq))
+     FROM {{read:audit_decisions}} FINAL WHERE has(ids, decision_id)) AS targets,
+    arrayDistinct(arrayMap(t -> t.2, targets)) AS traces,
+    arrayMap(t -> t.3, targets) AS decision_spans,
+    arrayDistinct(arrayMap(t -> t.4, targets)) AS models,
+    arrayDistinct(arrayFilter(s -> s != '', arrayMap(t -> t.6, targets))) AS streams,
+    (SELECT (min(Start), max(End)) FROM {{read:otel_traces_trace_id_ts}} WHERE has(traces, TraceId)) AS trace_range
 SELECT * FROM (
     SELECT
         'decision' AS kind, time, decision_id, trace_id, span_id, '' AS parent_span_id, span_name AS name,
@@ -30,7 +38,8 @@ SELECT * FROM (
             'fairness_group', fairness_group, 'risk_level', risk_level, 'purpose', purpose,
             'automation', automation, 'error_type', error_type, 'retention_class', retention_class,
             'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)) AS attributes
-    FROM target
+    FROM {{read:audit_decisions}} FINAL
+    WHERE has(ids, decision_id)
 
     UNION ALL
 
@@ -43,12 +52,11 @@ SELECT * FROM (
             {{attr:AUDIT_INPUT_CIPHERTEXT}}, {{attr:AUDIT_OUTPUT_CIPHERTEXT}}, {{attr:GEN_AI_INPUT_MESSAGES}},
             {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)')) AS attributes
     FROM {{read:otel_traces}}
-    WHERE TraceId IN (SELECT trace_id FROM target)
-      AND Timestamp >= (
-          SELECT min(Start) FROM {{read:otel_traces_trace_id_ts}} WHERE TraceId IN (SELECT trace_id FROM target))
-      AND Timestamp <= (
-          SELECT max(End) + 1 FROM {{read:otel_traces_trace_id_ts}} WHERE TraceId IN (SELECT trace_id FROM target))
-      AND SpanId NOT IN (SELECT span_id FROM target)
+    WHERE has(traces, TraceId)
+      AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 + 1
+      AND NOT has(decision_spans, SpanId)
+    -- A span delivered twice is shown once, deterministically the earliest copy.
+    ORDER BY SpanId, Timestamp
     LIMIT 1 BY SpanId
 
     UNION ALL
@@ -59,7 +67,7 @@ SELECT * FROM (
         map('action', action, 'reviewer', reviewer, 'reason', reason, 'new_outcome', new_outcome,
             'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)) AS attributes
     FROM {{read:audit_oversight}} FINAL
-    WHERE decision_id IN (SELECT decision_id FROM target)
+    WHERE has(ids, decision_id)
 
     UNION ALL
 
@@ -69,7 +77,7 @@ SELECT * FROM (
         map('correct', ifNull(toString(correct), ''), 'actual_outcome', actual_outcome, 'source', source,
             'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)) AS attributes
     FROM {{read:audit_feedback}} FINAL
-    WHERE decision_id IN (SELECT decision_id FROM target)
+    WHERE has(ids, decision_id)
 
     UNION ALL
 
@@ -80,8 +88,8 @@ SELECT * FROM (
             'previous_version', previous_version, 'environment', environment, 'changelog', changelog,
             'weights_hash', weights_hash) AS attributes
     FROM {{read:audit_deployments}} FINAL
-    WHERE model_id IN (SELECT model_id FROM target)
-      AND time <= (SELECT max(time) FROM target)
+    WHERE has(models, model_id)
+      AND time <= arrayMax(arrayMap(t -> t.5, targets))
 
     UNION ALL
 
@@ -93,22 +101,20 @@ SELECT * FROM (
             'description', description, 'report_deadline', toString(report_deadline),
             'reported_at', ifNull(toString(reported_at), '')) AS attributes
     FROM {{read:audit_incidents}} FINAL
-    WHERE deleted = 0 AND hasAny(decision_ids, (SELECT groupArray(decision_id) FROM target))
+    WHERE deleted = 0 AND hasAny(decision_ids, ids)
 
     UNION ALL
 
     SELECT
-        'checkpoint' AS kind, c.time AS time, t.decision_id AS decision_id, c.trace_id AS trace_id,
+        'checkpoint' AS kind, c.time AS time, target.1 AS decision_id, c.trace_id AS trace_id,
         c.span_id AS span_id, '' AS parent_span_id, c.origin AS name, c.service AS service,
         '' AS status_code, toUInt64(0) AS duration_ns,
         map('stream', c.stream, 'tree_size', toString(c.tree_size), 'root', c.root, 'key_id', c.key_id,
-            'note', c.note, 'leaf_index', toString(t.integrity_seq)) AS attributes
+            'note', c.note, 'leaf_index', toString(target.7)) AS attributes
     FROM {{read:audit_checkpoints}} AS c
-    INNER JOIN (SELECT decision_id, integrity_stream, integrity_seq FROM target) AS t
-        ON c.stream = t.integrity_stream
-    WHERE c.stream IN (SELECT integrity_stream FROM target WHERE integrity_stream != '')
-      AND c.tree_size > t.integrity_seq
+    ARRAY JOIN targets AS target
+    WHERE has(streams, c.stream) AND c.stream = target.6 AND c.tree_size > target.7
     ORDER BY c.tree_size
-    LIMIT 1 BY t.decision_id
+    LIMIT 1 BY target.1
 )
 ORDER BY time, kind

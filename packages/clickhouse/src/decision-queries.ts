@@ -130,32 +130,33 @@ export interface OversightRates {
 
 /** Share of decisions reviewed and overridden by people. */
 export async function oversightRates(ctx: QueryContext, filter: DecisionFilter): Promise<OversightRates> {
-  const params = decisionFilterParams(filter);
-  const [totals] = await ctx.rows<{ decisions: string; reviewed: string; overridden: string }>(
+  const [row] = await ctx.rows<{
+    decisions: string;
+    reviewed: string;
+    overridden: string;
+    byAction: Record<string, string>;
+  }>(
     `WITH d AS (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})
      SELECT
        (SELECT count() FROM d) AS decisions,
        uniqExact(decision_id) AS reviewed,
-       uniqExactIf(decision_id, action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) AS overridden
-     FROM {{read:audit_oversight}} FINAL WHERE decision_id IN (SELECT decision_id FROM d)`,
-    params,
+       uniqExactIf(decision_id, action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) AS overridden,
+       sumMap(map(action, toUInt64(1))) AS byAction
+     FROM {{read:audit_oversight}} FINAL WHERE decision_id IN d`,
+    decisionFilterParams(filter),
   );
-  const actions = await ctx.rows<{ action: string; n: string }>(
-    `SELECT action, count() AS n FROM {{read:audit_oversight}} FINAL
-     WHERE decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})
-     GROUP BY action ORDER BY action`,
-    params,
-  );
-  const decisions = Number(totals?.decisions ?? 0);
-  const reviewed = Number(totals?.reviewed ?? 0);
-  const overridden = Number(totals?.overridden ?? 0);
+  const decisions = Number(row?.decisions ?? 0);
+  const reviewed = Number(row?.reviewed ?? 0);
+  const overridden = Number(row?.overridden ?? 0);
   return {
     decisions,
     reviewed,
     overridden,
     reviewRate: decisions === 0 ? 0 : reviewed / decisions,
     overrideRate: decisions === 0 ? 0 : overridden / decisions,
-    byAction: Object.fromEntries(actions.map((row) => [row.action, Number(row.n)])),
+    byAction: Object.fromEntries(
+      Object.entries(row?.byAction ?? {}).map(([action, n]) => [action, Number(n)]),
+    ),
   };
 }
 
@@ -289,11 +290,19 @@ export async function fairnessDisparity(
      GROUP BY fairness_group, outcome ORDER BY fairness_group, outcome`,
     decisionFilterParams(filter),
   );
+  return fairnessFromCounts(rows);
+}
+
+/** Fairness disparity from decision counts per (fairness group, outcome); groups named '' are left out. */
+export function fairnessFromCounts(
+  rows: readonly { fairness_group: string; outcome: string; n: string | number }[],
+): FairnessDisparity {
   const groups = new Map<string, Record<string, number>>();
   const outcomeNames = new Set<string>();
   for (const row of rows) {
+    if (row.fairness_group === '') continue;
     const outcomes = groups.get(row.fairness_group) ?? {};
-    outcomes[row.outcome] = Number(row.n);
+    outcomes[row.outcome] = (outcomes[row.outcome] ?? 0) + Number(row.n);
     groups.set(row.fairness_group, outcomes);
     outcomeNames.add(row.outcome);
   }

@@ -1,8 +1,7 @@
 import {
   accuracy,
-  confidenceDistribution,
   decisionFilterParams,
-  fairnessDisparity,
+  fairnessFromCounts,
   oversightRates,
   DECISION_FILTER,
   type AccuracyStats,
@@ -12,7 +11,7 @@ import {
   type OversightRates,
 } from './decision-queries.ts';
 import { listIncidents, type Incident } from './incidents.ts';
-import { periodParams, type QueryContext } from './query-context.ts';
+import { periodParams, type QueryContext, type QueryParams } from './query-context.ts';
 import type { ResolvedRetention } from './store-options.ts';
 
 /** A model version seen in the period. */
@@ -90,8 +89,64 @@ export interface PeriodReport {
   };
 }
 
-function toCounts(rows: { k: string; n: string }[]): Record<string, number> {
-  return Object.fromEntries(rows.map((row) => [row.k, Number(row.n)]));
+interface ReportCell {
+  model_id: string;
+  model_version: string;
+  model_type: string;
+  provider: string;
+  outcome: string;
+  risk_level: string;
+  decision_type: string;
+  automation: string;
+  retention_class: string;
+  fairness_group: string;
+  integrity_stream: string;
+  bucket: number;
+  n: string;
+  failed: string;
+  with_input_hash: string;
+  with_output_hash: string;
+  with_subject: string;
+  confidence_sum: number;
+  first_ns: string;
+  last_ns: string;
+}
+
+/** Number of confidence bins in the report. */
+const REPORT_BUCKETS = 10;
+
+// One scan of the period's decisions at the finest grain the report needs; every total, breakdown,
+// histogram and fairness figure is then summed up from these cells instead of scanning again.
+const REPORT_CELLS_SQL = `
+  SELECT model_id, model_version, any(model_type) AS model_type, any(provider) AS provider, outcome, risk_level,
+    decision_type, automation, retention_class, fairness_group, integrity_stream,
+    toInt32(if(confidence IS NULL, -1,
+      least(greatest(toInt64(floor(assumeNotNull(confidence) * ${REPORT_BUCKETS})), 0), ${REPORT_BUCKETS - 1}))) AS bucket,
+    count() AS n,
+    countIf(status_code IN ('STATUS_CODE_ERROR', 'Error')) AS failed,
+    countIf(input_hash != '') AS with_input_hash,
+    countIf(output_hash != '') AS with_output_hash,
+    countIf(subject_id != '') AS with_subject,
+    sum(ifNull(confidence, 0)) AS confidence_sum,
+    toString(toUnixTimestamp64Nano(min(time))) AS first_ns,
+    toString(toUnixTimestamp64Nano(max(time))) AS last_ns
+  FROM {{read:audit_decisions}} FINAL
+  WHERE ${DECISION_FILTER}
+  GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
+    fairness_group, integrity_stream, bucket`;
+
+function sumBy(
+  cells: readonly ReportCell[],
+  key: (cell: ReportCell) => string,
+  value: (cell: ReportCell) => number = (c) => Number(c.n),
+): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const cell of cells) sums.set(key(cell), (sums.get(key(cell)) ?? 0) + value(cell));
+  return sums;
+}
+
+function sorted(map: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function countBy(items: Incident[], key: 'severity' | 'category'): Record<string, number> {
@@ -100,31 +155,72 @@ function countBy(items: Incident[], key: 'severity' | 'category'): Record<string
   return counts;
 }
 
+const minNs = (a: string, b: string): string => (BigInt(a) < BigInt(b) ? a : b);
+const maxNs = (a: string, b: string): string => (BigInt(a) > BigInt(b) ? a : b);
+
+function modelSummaries(cells: readonly ReportCell[]): ModelSummary[] {
+  const models = new Map<string, ModelSummary>();
+  for (const cell of cells) {
+    const key = JSON.stringify([cell.model_id, cell.model_version]);
+    const current = models.get(key);
+    models.set(
+      key,
+      current === undefined
+        ? {
+            modelId: cell.model_id,
+            modelVersion: cell.model_version,
+            modelType: cell.model_type,
+            provider: cell.provider,
+            decisions: Number(cell.n),
+            firstDecisionUnixNano: cell.first_ns,
+            lastDecisionUnixNano: cell.last_ns,
+          }
+        : {
+            ...current,
+            decisions: current.decisions + Number(cell.n),
+            firstDecisionUnixNano: minNs(current.firstDecisionUnixNano, cell.first_ns),
+            lastDecisionUnixNano: maxNs(current.lastDecisionUnixNano, cell.last_ns),
+          },
+    );
+  }
+  return [...models.values()].sort((a, b) =>
+    a.modelId === b.modelId ? (a.modelVersion < b.modelVersion ? -1 : 1) : a.modelId < b.modelId ? -1 : 1,
+  );
+}
+
+async function confidenceSummary(
+  ctx: QueryContext,
+  params: QueryParams,
+  cells: readonly ReportCell[],
+): Promise<ConfidenceDistribution> {
+  const [quantiles] = await ctx.rows<{ p50: number | null; p90: number | null }>(
+    `SELECT if(count() = 0, NULL, quantileExact(0.5)(assumeNotNull(confidence))) AS p50,
+       if(count() = 0, NULL, quantileExact(0.9)(assumeNotNull(confidence))) AS p90
+     FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER} AND confidence IS NOT NULL`,
+    params,
+  );
+  const decisions = cells.reduce((a, c) => a + Number(c.n), 0);
+  const withValue = cells.filter((c) => c.bucket >= 0);
+  const valued = withValue.reduce((a, c) => a + Number(c.n), 0);
+  const byBucket = sumBy(withValue, (c) => String(c.bucket));
+  return {
+    decisions,
+    missing: decisions - valued,
+    mean: valued === 0 ? null : withValue.reduce((a, c) => a + c.confidence_sum, 0) / valued,
+    p50: quantiles?.p50 ?? null,
+    p90: quantiles?.p90 ?? null,
+    buckets: Array.from({ length: REPORT_BUCKETS }, (_, i) => ({
+      lower: i / REPORT_BUCKETS,
+      upper: (i + 1) / REPORT_BUCKETS,
+      count: byBucket.get(String(i)) ?? 0,
+    })),
+  };
+}
+
 /** Builds the period report; every number comes from bound-parameter queries over the audit tables. */
 export async function periodReport(ctx: QueryContext, filter: DecisionFilter): Promise<PeriodReport> {
   const params = decisionFilterParams(filter);
-  const grouped = (column: string): Promise<{ k: string; n: string }[]> =>
-    ctx.rows<{ k: string; n: string }>(
-      `SELECT ${column} AS k, count() AS n FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}
-       GROUP BY k ORDER BY k`,
-      params,
-    );
-  const models = await ctx.rows<{
-    modelId: string;
-    modelVersion: string;
-    modelType: string;
-    provider: string;
-    decisions: string;
-    firstDecisionUnixNano: string;
-    lastDecisionUnixNano: string;
-  }>(
-    `SELECT model_id AS modelId, model_version AS modelVersion, any(model_type) AS modelType, any(provider) AS provider,
-       count() AS decisions, toString(toUnixTimestamp64Nano(min(time))) AS firstDecisionUnixNano,
-       toString(toUnixTimestamp64Nano(max(time))) AS lastDecisionUnixNano
-     FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}
-     GROUP BY model_id, model_version ORDER BY model_id, model_version`,
-    params,
-  );
+  const cells = await ctx.rows<ReportCell>(REPORT_CELLS_SQL, params);
   const deployments = await ctx.rows<DeploymentSummary>(
     `SELECT deployment_id AS deploymentId, model_id AS modelId, model_version AS modelVersion,
        previous_version AS previousVersion, environment, weights_hash AS weightsHash,
@@ -135,40 +231,22 @@ export async function periodReport(ctx: QueryContext, filter: DecisionFilter): P
      ORDER BY model_id, time`,
     params,
   );
-  const [governance] = await ctx.rows<{
-    decisions: string;
-    withInputHash: string;
-    withOutputHash: string;
-    withSubject: string;
-    withIntegrity: string;
-  }>(
-    `SELECT count() AS decisions, countIf(input_hash != '') AS withInputHash, countIf(output_hash != '') AS withOutputHash,
-       countIf(subject_id != '') AS withSubject, countIf(integrity_stream != '') AS withIntegrity
-     FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}`,
-    params,
+  const checkpoints = await ctx.rows<{ stream: string; size: string }>(
+    `SELECT stream, toString(max(tree_size)) AS size FROM {{read:audit_checkpoints}} GROUP BY stream`,
   );
-  const streams = await ctx.rows<{ stream: string; decisions: string; latestCheckpointSize: string }>(
-    `SELECT d.stream AS stream, d.n AS decisions, toString(ifNull(c.size, 0)) AS latestCheckpointSize
-     FROM (SELECT integrity_stream AS stream, count() AS n FROM {{read:audit_decisions}} FINAL
-           WHERE ${DECISION_FILTER} AND integrity_stream != '' GROUP BY stream) AS d
-     LEFT JOIN (SELECT stream, max(tree_size) AS size FROM {{read:audit_checkpoints}} GROUP BY stream) AS c
-       ON d.stream = c.stream
-     ORDER BY stream
-     SETTINGS join_use_nulls = 1`,
-    params,
-  );
-  const period = periodParams(filter);
   const [sideTables] = await ctx.rows<{ erasures: string; quarantined: string }>(
     `SELECT
        (SELECT count() FROM {{read:audit_erasures}} FINAL
         WHERE erased_at >= fromUnixTimestamp64Milli({from_ms:Int64}) AND erased_at < fromUnixTimestamp64Milli({to_ms:Int64})) AS erasures,
        (SELECT count() FROM {{read:audit_quarantine}}
         WHERE received_at >= fromUnixTimestamp64Milli({from_ms:Int64}) AND received_at < fromUnixTimestamp64Milli({to_ms:Int64})) AS quarantined`,
-    period,
+    periodParams(filter),
   );
   const incidents = (await listIncidents(ctx, { modelId: filter.modelId ?? '' })).filter(
     (incident) => incident.occurredAt >= filter.from && incident.occurredAt < filter.to,
   );
+  const total = (value: (cell: ReportCell) => number): number => cells.reduce((a, c) => a + value(c), 0);
+  const latestCheckpoint = new Map(checkpoints.map((c) => [c.stream, Number(c.size)]));
   const now = new Date();
   return {
     period: { from: filter.from.toISOString(), to: filter.to.toISOString() },
@@ -178,18 +256,18 @@ export async function periodReport(ctx: QueryContext, filter: DecisionFilter): P
       service: filter.service ?? '',
     },
     generatedAt: now.toISOString(),
-    models: models.map((m) => ({ ...m, decisions: Number(m.decisions) })),
+    models: modelSummaries(cells),
     deployments,
     totals: {
-      decisions: Number(governance?.decisions ?? 0),
-      byOutcome: toCounts(await grouped('outcome')),
-      byRiskLevel: toCounts(await grouped('risk_level')),
-      byDecisionType: toCounts(await grouped('decision_type')),
-      byAutomation: toCounts(await grouped('automation')),
+      decisions: total((c) => Number(c.n)),
+      byOutcome: sorted(sumBy(cells, (c) => c.outcome)),
+      byRiskLevel: sorted(sumBy(cells, (c) => c.risk_level)),
+      byDecisionType: sorted(sumBy(cells, (c) => c.decision_type)),
+      byAutomation: sorted(sumBy(cells, (c) => c.automation)),
     },
     accuracy: await accuracy(ctx, filter),
-    confidence: await confidenceDistribution(ctx, filter),
-    fairness: await fairnessDisparity(ctx, filter),
+    confidence: await confidenceSummary(ctx, params, cells),
+    fairness: fairnessFromCounts(cells),
     oversight: await oversightRates(ctx, filter),
     incidents: {
       total: incidents.length,
@@ -201,18 +279,25 @@ export async function periodReport(ctx: QueryContext, filter: DecisionFilter): P
     },
     retention: {
       policyDays: ctx.render.retention,
-      decisionsByClass: toCounts(await grouped('retention_class')),
+      decisionsByClass: sorted(sumBy(cells, (c) => c.retention_class)),
     },
     dataGovernance: {
-      withInputHash: Number(governance?.withInputHash ?? 0),
-      withOutputHash: Number(governance?.withOutputHash ?? 0),
-      withSubject: Number(governance?.withSubject ?? 0),
-      withIntegrity: Number(governance?.withIntegrity ?? 0),
-      streams: streams.map((s) => ({
-        stream: s.stream,
-        decisions: Number(s.decisions),
-        latestCheckpointSize: Number(s.latestCheckpointSize),
-      })),
+      withInputHash: total((c) => Number(c.with_input_hash)),
+      withOutputHash: total((c) => Number(c.with_output_hash)),
+      withSubject: total((c) => Number(c.with_subject)),
+      withIntegrity: total((c) => (c.integrity_stream === '' ? 0 : Number(c.n))),
+      streams: [
+        ...sumBy(
+          cells.filter((c) => c.integrity_stream !== ''),
+          (c) => c.integrity_stream,
+        ),
+      ]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([stream, decisions]) => ({
+          stream,
+          decisions,
+          latestCheckpointSize: latestCheckpoint.get(stream) ?? 0,
+        })),
       erasures: Number(sideTables?.erasures ?? 0),
       quarantined: Number(sideTables?.quarantined ?? 0),
     },

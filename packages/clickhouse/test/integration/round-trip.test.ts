@@ -24,17 +24,17 @@ const EXPORTER_INSERT = `INSERT INTO default.otel_traces (
   Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind, ServiceName, ResourceAttributes,
   ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage, Events.Timestamp, Events.Name,
   Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes) VALUES
-('2026-03-02 10:00:00.000000000', '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b174', '', '', 'POST /loans',
+('2026-03-02 10:00:00.000000000', '6c9f0008a9149214e37ac744924ed71d', 'eee19b7ec3c1b174', '', '', 'POST /loans',
  'Server', 'loan-api', {'service.name':'loan-api','service.version':'1.4.2'}, '@opentelemetry/instrumentation-http', '0.200.0',
  {'http.request.method':'POST','url.path':'/loans'}, 41000000, 'Unset', '', [], [], [], [], [], [], []),
-('2026-03-02 10:00:00.010000000', '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b175', 'eee19b7ec3c1b174', '', 'chat gpt-4o',
+('2026-03-02 10:00:00.010000000', '6c9f0008a9149214e37ac744924ed71d', 'eee19b7ec3c1b175', 'eee19b7ec3c1b174', '', 'chat gpt-4o',
  'Client', 'loan-api', {'service.name':'loan-api'}, '@decisiontrail/instrumentation', '0.1.0',
  {'audit.record.type':'decision','audit.decision.id':'019cae3a-8a00-7000-8000-000000000001','gen_ai.request.model':'gpt-4o',
   'gen_ai.provider.name':'openai','gen_ai.operation.name':'chat','audit.decision.outcome':'approve',
   'audit.decision.confidence':'0.87','audit.subject.id':'subject-9','audit.input.hash':'aa11','audit.input.content':'my salary is 50k',
   'audit.integrity.stream':'stream-x','audit.integrity.seq':'0'},
  30000000, 'Ok', '', ['2026-03-02 10:00:00.020000000'], ['gen_ai.content.prompt'], [{'k':'v'}], [], [], [], []),
-('2026-03-02 10:00:00.012000000', '5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b176', 'eee19b7ec3c1b175', '', 'SELECT loans',
+('2026-03-02 10:00:00.012000000', '6c9f0008a9149214e37ac744924ed71d', 'eee19b7ec3c1b176', 'eee19b7ec3c1b175', '', 'SELECT loans',
  'Client', 'loan-api', {'service.name':'loan-api'}, '@opentelemetry/instrumentation-pg', '0.50.0',
  {'db.system.name':'postgresql','audit.input.content':'my salary is 50k'}, 2000000, 'Unset', '', [], [], [], [], [], [], [])`;
 
@@ -87,7 +87,7 @@ describe('otel_traces round trip (embedded engine)', () => {
     });
     expect(decision?.timeUnixNano).toBe('1772445600010000000');
     // The same timeline by trace id.
-    const byTrace = await store.decisionTimeline({ traceId: '5b8efff798038103d269b633813fc60c' });
+    const byTrace = await store.decisionTimeline({ traceId: '6c9f0008a9149214e37ac744924ed71d' });
     expect(byTrace).toEqual(timeline);
     const subject = await store.subjectDecisions({ subjectId: 'subject-9' });
     expect(subject.map((d) => [d.decisionId, d.modelId, d.confidence, d.inputHash])).toEqual([
@@ -103,7 +103,7 @@ describe('otel_traces round trip (embedded engine)', () => {
   });
 
   it('keeps captured content out of timeline span attributes', async () => {
-    const timeline = await store.decisionTimeline({ traceId: '5b8efff798038103d269b633813fc60c' });
+    const timeline = await store.decisionTimeline({ traceId: '6c9f0008a9149214e37ac744924ed71d' });
     expect(JSON.stringify(timeline)).not.toContain('my salary is 50k');
   });
 });

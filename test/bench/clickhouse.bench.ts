@@ -1,0 +1,175 @@
+// Throughput, size and latency of the ClickHouse store on the embedded engine.
+//
+//   npm exec -- node --conditions=@decisiontrail/source test/bench/clickhouse.bench.ts [--decisions 10000000]
+//       [--chunk 50000] [--samples 100] [--gap-ms 777] [--keep]
+//
+// One run, in a fresh data directory under the OS temp dir:
+//   1. ingest: synthetic decision spans (+5% oversight, +20% feedback spans) through ClickHouseSink
+//      (JSONEachRow via @clickhouse/client into otel_traces, materialized views into the audit tables);
+//      the rate counts only time inside sink.write (span generation and OTLP sizing are excluded);
+//   2. ceiling: the engine's own INSERT … SELECT of the same rows into a second database with the same
+//      schema and views, then that database is dropped;
+//   3. size: bytes on disk of every table / decisions, against the OTLP/JSON bytes of the same spans;
+//   4. latency: SELECT 1, decision_timeline over random decisions (p50/p95), the full period report.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  MIGRATIONS,
+  migrationStatements,
+  openStore,
+  renderContext,
+  type Store,
+} from '@decisiontrail/clickhouse';
+import { SyntheticAuditSpans, otlpJsonBytes } from './clickhouse-synthetic.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    decisions: { type: 'string', default: '1000000' },
+    chunk: { type: 'string', default: '50000' },
+    samples: { type: 'string', default: '100' },
+    keep: { type: 'boolean', default: false },
+    'gap-ms': { type: 'string', default: '777' },
+  },
+});
+const DECISIONS = Number(args.decisions);
+const CHUNK = Number(args.chunk);
+const SAMPLES = Number(args.samples);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+async function scalar(store: Store, query: string): Promise<number> {
+  const result = await store.client.query({ query, format: 'JSONEachRow' });
+  const [row] = await result.json<Record<string, string | number>>();
+  return Number(Object.values(row ?? {})[0] ?? 0);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const value = await fn();
+  return [value, performance.now() - start];
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'decisiontrail-ch-bench-'));
+const store = await openStore({ dataDir });
+const startMs = Date.UTC(2026, 0, 1);
+// Decisions arrive at a steady rate (10 million over 90 days: one every 777 ms), so a small run
+// has the same time locality per batch as a large one, as a live service would.
+const gapMs = Number(args['gap-ms']);
+const generator = new SyntheticAuditSpans({ startMs, gapMs });
+const sink = store.createSink({ maxBatchSize: CHUNK * 2, maxBufferedRows: CHUNK * 4, flushIntervalMs: 5 });
+
+console.log(
+  `decisiontrail ClickHouse benchmark: ${DECISIONS} decisions, chunks of ${CHUNK}, data in ${dataDir}`,
+);
+let spansWritten = 0;
+let sinkMs = 0;
+let otlpBytes = 0;
+const wallStart = performance.now();
+while (generator.stats.decisions < DECISIONS) {
+  const spans = generator.next(Math.min(CHUNK, DECISIONS - generator.stats.decisions));
+  otlpBytes += otlpJsonBytes(spans);
+  const [, ms] = await timed(() => sink.write(spans));
+  sinkMs += ms;
+  spansWritten += spans.length;
+  if (generator.stats.decisions % (CHUNK * 20) === 0) {
+    console.log(
+      `  ${generator.stats.decisions} decisions, ${spansWritten} spans, ${Math.round((spansWritten / sinkMs) * 1000)} spans/s so far`,
+    );
+  }
+}
+await sink.flush();
+const wallMs = performance.now() - wallStart;
+const sinkRate = (spansWritten / sinkMs) * 1000;
+const stats = generator.stats;
+
+// Engine-internal ceiling: same schema and views in a second database, INSERT … SELECT.
+const ceilingContext = renderContext({
+  database: 'ceiling',
+  cluster: undefined,
+  retention: store.options.retention,
+});
+await store.client.command({ query: 'CREATE DATABASE IF NOT EXISTS ceiling' });
+for (const migration of MIGRATIONS) {
+  for (const statement of migrationStatements(migration, ceilingContext))
+    await store.client.command({ query: statement });
+}
+const [, ceilingMs] = await timed(() =>
+  store.client.command({
+    query: 'INSERT INTO ceiling.otel_traces SELECT * FROM default.otel_traces',
+    clickhouse_settings: { insert_deduplication_token: '' },
+  }),
+);
+const ceilingRows = await scalar(store, 'SELECT count() FROM ceiling.otel_traces');
+const ceilingRate = (ceilingRows / ceilingMs) * 1000;
+await store.client.command({ query: 'DROP DATABASE ceiling SYNC' });
+
+// Latency.
+const select1: number[] = [];
+for (let i = 0; i < 50; i++) select1.push((await timed(() => scalar(store, 'SELECT 1')))[1]);
+const timeline: number[] = [];
+let timelineRows = 0;
+for (let i = 0; i < SAMPLES; i++) {
+  const id = stats.decisionIds[Math.floor(Math.random() * stats.decisionIds.length)] as string;
+  const [entries, ms] = await timed(() => store.decisionTimeline({ decisionId: id }));
+  timeline.push(ms);
+  timelineRows += entries.length;
+}
+const period = { from: new Date(startMs), to: new Date(startMs + DECISIONS * gapMs + 86_400_000) };
+const reportMs: number[] = [];
+let reportDecisions = 0;
+for (let i = 0; i < 5; i++) {
+  const [report, ms] = await timed(() => store.periodReport({ ...period, modelId: 'credit-scorer' }));
+  reportMs.push(ms);
+  reportDecisions = report.totals.decisions;
+}
+const allModelsReportMs: number[] = [];
+for (let i = 0; i < 3; i++) allModelsReportMs.push((await timed(() => store.periodReport(period)))[1]);
+const [, subjectMs] = await timed(() => store.subjectDecisions({ subjectId: 'subj-000000000000' }));
+
+// Size.
+const tables = await (
+  await store.client.query({
+    query: `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS disk, sum(data_uncompressed_bytes) AS raw, count() AS parts
+            FROM system.parts WHERE database = 'default' AND active GROUP BY table ORDER BY disk DESC`,
+    format: 'JSONEachRow',
+  })
+).json<{ table: string; rows: string; disk: string; raw: string; parts: string }>();
+const totalDisk = tables.reduce((a, t) => a + Number(t.disk), 0);
+const merging = await scalar(store, "SELECT count() FROM system.merges WHERE database = 'default'");
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+console.log('\n| metric | value |\n|---|---|');
+console.log(
+  `| decisions / spans written | ${stats.decisions} / ${spansWritten} (oversight ${stats.oversight}, feedback ${stats.feedback}) |`,
+);
+console.log(
+  `| sink ingest (JSONEachRow via @clickhouse/client) | ${Math.round(sinkRate)} spans/s (${fmt(sinkMs / 1000)} s in write; wall incl. generation ${fmt(wallMs / 1000)} s) |`,
+);
+console.log(
+  `| engine INSERT … SELECT ceiling (same views) | ${Math.round(ceilingRate)} rows/s (${fmt(ceilingMs / 1000)} s) |`,
+);
+console.log(`| sink / ceiling | ${fmt((sinkRate / ceilingRate) * 100)} % |`);
+console.log(`| bytes on disk per decision (all tables) | ${fmt(totalDisk / stats.decisions)} B |`);
+console.log(
+  `| OTLP/JSON bytes per decision (same spans) | ${fmt(otlpBytes / stats.decisions)} B (${fmt(otlpBytes / totalDisk)}× larger) |`,
+);
+console.log(`| SELECT 1 round trip p50 | ${fmt(percentile(select1, 50), 2)} ms |`);
+console.log(
+  `| decision_timeline p50 / p95 (${SAMPLES} random decisions, ${fmt(timelineRows / SAMPLES)} rows each) | ${fmt(percentile(timeline, 50))} / ${fmt(percentile(timeline, 95))} ms |`,
+);
+console.log(
+  `| period report, one model (${reportDecisions} decisions), median of 5 | ${fmt(percentile(reportMs, 50))} ms |`,
+);
+console.log(`| period report, all models, median of 3 | ${fmt(percentile(allModelsReportMs, 50))} ms |`);
+console.log(`| subject access request (bloom-filter lookup) | ${fmt(subjectMs)} ms |`);
+console.log(`| merges still running at measurement | ${merging} |`);
+console.log('\n| table | rows | bytes on disk | uncompressed | parts |\n|---|---|---|---|---|');
+for (const t of tables) console.log(`| ${t.table} | ${t.rows} | ${t.disk} | ${t.raw} | ${t.parts} |`);
+
+await store.close();
+if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
