@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   ATTR_AUDIT_COMPLETENESS_MISSING,
   ATTR_AUDIT_INTEGRITY_STREAM,
   ATTR_SERVICE_NAME,
 } from '@decisiontrail/semconv';
-import { canonicalJson, type CanonicalJsonValue } from './canonical-json.ts';
+import type { CanonicalJsonValue } from './canonical-json.ts';
+import { isWellFormed } from './well-formed.ts';
 import type { SpanRecord } from './span-record.ts';
 
 /** The value of `audit.integrity.algorithm`: RFC 6962 SHA-256 leaves over RFC 8785 canonical JSON. */
@@ -89,14 +90,70 @@ export function canonicalSpan(record: SpanRecord): CanonicalJsonValue {
   };
 }
 
+/**
+ * RFC 8785 JSON text of the canonical span. Equal to `canonicalJson(canonicalSpan(record))`, built
+ * directly: the member names of the span, events and links are fixed ASCII, so their order is
+ * written out here; only attribute maps are sorted at run time.
+ */
+export function canonicalSpanJson(record: SpanRecord): string {
+  let out = `{"attributes":${committedMap(record.attributes, true)}`;
+  out += `,"endTimeUnixNano":${str(record.endTimeUnixNano)},"events":[`;
+  for (let i = 0; i < record.events.length; i++) {
+    const event = record.events[i] as SpanRecord['events'][number];
+    if (i > 0) out += ',';
+    out += `{"attributes":${map(event.attributes)},"name":${str(event.name)},"timeUnixNano":${str(event.timeUnixNano)}}`;
+  }
+  out += `],"kind":${str(record.kind)},"links":[`;
+  for (let i = 0; i < record.links.length; i++) {
+    const link = record.links[i] as SpanRecord['links'][number];
+    if (i > 0) out += ',';
+    out += `{"attributes":${map(link.attributes)},"spanId":${str(link.spanId)},"traceId":${str(link.traceId)},"traceState":${str(link.traceState)}}`;
+  }
+  out += `],"name":${str(record.name)},"parentSpanId":${str(record.parentSpanId)}`;
+  out += `,"resource":${committedMap(record.resourceAttributes, false)}`;
+  out += `,"scopeName":${str(record.scopeName)},"scopeVersion":${str(record.scopeVersion)},"spanId":${str(record.spanId)}`;
+  out += `,"startTimeUnixNano":${str(record.startTimeUnixNano)},"statusCode":${str(record.statusCode)}`;
+  out += `,"statusMessage":${str(record.statusMessage)},"traceId":${str(record.traceId)},"traceState":${str(record.traceState)}}`;
+  return out;
+}
+
+function str(value: string): string {
+  if (typeof value !== 'string') throw new TypeError('canonical span fields must be strings');
+  if (!isWellFormed(value)) throw new TypeError('canonical JSON strings must be well-formed Unicode');
+  return JSON.stringify(value);
+}
+
+function map(values: Readonly<Record<string, string>>): string {
+  return mapOf(values, Object.keys(values));
+}
+
+/** Attributes without excluded namespaces (`spanAttributes`), or resource attributes under `service.`. */
+function committedMap(values: Readonly<Record<string, string>>, spanAttributes: boolean): string {
+  const keys = Object.keys(values).filter((key) =>
+    spanAttributes ? !isExcludedAttribute(key) : key.startsWith(COMMITTED_RESOURCE_PREFIX),
+  );
+  return mapOf(values, keys);
+}
+
+function mapOf(values: Readonly<Record<string, string>>, keys: string[]): string {
+  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
+  keys.sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i > 0) out += ',';
+    out += `${str(key)}:${str(values[key] as string)}`;
+  }
+  return `${out}}`;
+}
+
 /** RFC 8785 JSON of the canonical span, UTF-8 encoded. */
 export function canonicalSpanBytes(record: SpanRecord): Uint8Array {
-  return Buffer.from(canonicalJson(canonicalSpan(record)), 'utf8');
+  return Buffer.from(canonicalSpanJson(record), 'utf8');
 }
 
 /** The RFC 6962 leaf hash of a span: `SHA-256(0x00 ‖ canonical bytes)`. */
 export function leafHash(record: SpanRecord): Uint8Array {
-  return createHash('sha256').update(LEAF_PREFIX).update(canonicalSpanBytes(record)).digest();
+  // U+0000 encodes as the single byte 0x00, so this hashes exactly 0x00 ‖ UTF-8(JSON) in one call.
+  return hash('sha256', `\u0000${canonicalSpanJson(record)}`, 'buffer');
 }
-
-const LEAF_PREFIX = Buffer.from([0]);

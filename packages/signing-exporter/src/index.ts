@@ -7,6 +7,7 @@ export {
   INTEGRITY_ALGORITHM,
   canonicalSpan,
   canonicalSpanBytes,
+  canonicalSpanJson,
   leafHash,
 } from './canonical-span.ts';
 export {

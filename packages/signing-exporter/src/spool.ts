@@ -9,6 +9,7 @@ import {
   statSync,
   unlinkSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -47,6 +48,7 @@ export class Spool {
   #activeBytes = 0;
   #totalBytes = 0;
   #closed = false;
+  #unsynced = false;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -91,22 +93,28 @@ export class Spool {
     const header = Buffer.allocUnsafe(HEADER_BYTES);
     header.writeUInt32LE(payload.length, 0);
     header.writeUInt32LE(crc32(payload), 4);
-    const record = Buffer.concat([header, payload]);
-    let written = 0;
-    while (written < record.length) written += writeSync(this.#fd, record, written);
-    this.#activeBytes += record.length;
-    this.#totalBytes += record.length;
+    const length = HEADER_BYTES + payload.length;
+    // One write(2) for header and payload; a short write (rare, e.g. disk full) is finished piecewise.
+    const written = writevSync(this.#fd, [header, payload]);
+    if (written < length) {
+      const rest = Buffer.concat([header, payload]).subarray(written);
+      for (let offset = 0; offset < rest.length;) offset += writeSync(this.#fd, rest, offset);
+    }
+    this.#activeBytes += length;
+    this.#totalBytes += length;
+    this.#unsynced = true;
   }
 
   /** fsyncs the active segment. */
   sync(): void {
-    if (this.#fd !== undefined) fsyncSync(this.#fd);
+    if (this.#fd !== undefined && this.#unsynced) fsyncSync(this.#fd);
+    this.#unsynced = false;
   }
 
   /** Closes the active segment so it can be shipped; the next append starts a new one. */
   roll(): void {
     if (this.#fd === undefined) return;
-    fsyncSync(this.#fd);
+    this.sync();
     closeSync(this.#fd);
     this.#fd = undefined;
     this.#activeId += 1;
@@ -135,7 +143,7 @@ export class Spool {
   /** Closes the active segment file. */
   close(): void {
     if (this.#fd !== undefined) {
-      fsyncSync(this.#fd);
+      this.sync();
       closeSync(this.#fd);
       this.#fd = undefined;
     }

@@ -1,10 +1,16 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SpanKind, SpanStatusCode, TraceFlags, createTraceState } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '@decisiontrail/signing-exporter';
-import { canonicalSpanBytes, leafHash } from '@decisiontrail/signing-exporter';
+import {
+  canonicalSpan,
+  canonicalSpanBytes,
+  canonicalSpanJson,
+  leafHash,
+} from '@decisiontrail/signing-exporter';
 import { spanRecordFromReadableSpan, type SpanRecord } from '@decisiontrail/signing-exporter';
 
 interface SpanVector {
@@ -33,6 +39,14 @@ describe('span test vectors', () => {
     it(`${vector.name}: canonical bytes and leaf are stable`, () => {
       expect(Buffer.from(canonicalSpanBytes(vector.record)).toString('utf8')).toBe(vector.canonicalJson);
       expect(Buffer.from(leafHash(vector.record)).toString('hex')).toBe(vector.leafHash);
+      // The fast serializer agrees with the generic RFC 8785 one.
+      expect(canonicalSpanJson(vector.record)).toBe(canonicalJson(canonicalSpan(vector.record)));
+      expect(Buffer.from(leafHash(vector.record)).toString('hex')).toBe(
+        createHash('sha256')
+          .update(Buffer.from([0]))
+          .update(canonicalJson(canonicalSpan(vector.record)))
+          .digest('hex'),
+      );
     });
   }
 
