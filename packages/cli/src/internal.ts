@@ -15,3 +15,4 @@ export type { ReportDocument } from './render/report-document.ts';
 export { barChart, lineChart } from './render/svg-chart.ts';
 export { runCli } from './run-cli.ts';
 export { parseTimeArgument, parseTimeRange } from './time-argument.ts';
+export { verifyByStream } from './verify-by-stream.ts';

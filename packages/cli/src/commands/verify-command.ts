@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
-import { readWitnessFile, verifySpans, type VerificationReport } from '@decisiontrail/signing-exporter';
+import { readWitnessFile, type VerificationReport } from '@decisiontrail/signing-exporter';
 import { usageError } from '../cli-error.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -9,6 +9,7 @@ import { withBackend } from '../store/open-backend.ts';
 import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { parseTimeArgument } from '../time-argument.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
+import { verifyByStream } from '../verify-by-stream.ts';
 import { listOption, stringOption } from './option-values.ts';
 
 /** Reading in slices keeps memory per request bounded and lets the progress bar move on long ranges. */
@@ -72,7 +73,15 @@ export const verifyCommand: CommandSpec = {
     const records = await withBackend(context.settings, (backend) =>
       readRange(context, backend.queries.spansForVerification.bind(backend.queries), { from, to, stream }),
     );
-    const report = verifySpans(records, { publicKeys: keys, witnessCheckpoints });
+    const bar = new ProgressBar(context.err, 'verifying', records.length);
+    let report: VerificationReport;
+    try {
+      report = verifyByStream(records, { publicKeys: keys, witnessCheckpoints }, (spans) =>
+        bar.advance(spans),
+      );
+    } finally {
+      bar.finish();
+    }
     if (context.settings.json)
       context.out.json({ ...report, spansRead: records.length, witness: useWitness ? witnessFile : null });
     else printReport(context, report, records.length, useWitness ? witnessFile : undefined);
