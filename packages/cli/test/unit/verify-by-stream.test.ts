@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const key = generateSigningKey();
 const notes: string[] = [];
-let records: SpanRecord[] = [];
+const records: SpanRecord[] = [];
 
 beforeAll(async () => {
   // Two exporter instances: two streams, each with its checkpoints in the records and in the witness.
