@@ -93,11 +93,8 @@ export function encodeSpan(span: ReadableSpan, extra: Attributes): Buffer {
 }
 
 function withKind(kind: number, json: unknown): Buffer {
-  const body = Buffer.from(JSON.stringify(json), 'utf8');
-  const out = Buffer.allocUnsafe(body.length + 1);
-  out[0] = kind;
-  body.copy(out, 1);
-  return out;
+  // The kind (1–3) is a one-byte UTF-8 character, so the payload is encoded in a single pass.
+  return Buffer.from(`${String.fromCharCode(kind)}${JSON.stringify(json)}`, 'utf8');
 }
 
 /** Encodes a checkpoint record. */
