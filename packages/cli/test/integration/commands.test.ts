@@ -12,7 +12,9 @@ const run = (...args: string[]) => runBin(args, { cwd: facts.root });
 beforeAll(async () => {
   facts = await buildPopulatedStore();
 });
-afterAll(() => removePopulatedStore(facts));
+afterAll(() => {
+  if (facts !== undefined) removePopulatedStore(facts);
+});
 
 describe('timeline', () => {
   it('renders the overridden decision with its trace, override, deployment and checkpoint', async () => {

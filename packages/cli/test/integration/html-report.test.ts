@@ -23,7 +23,9 @@ let facts: FixtureFacts;
 beforeAll(async () => {
   facts = await buildPopulatedStore();
 });
-afterAll(() => removePopulatedStore(facts));
+afterAll(() => {
+  if (facts !== undefined) removePopulatedStore(facts);
+});
 
 it('the HTML report opens offline in Chromium with its five charts', async () => {
   const file = path.join(facts.root, 'report.html');

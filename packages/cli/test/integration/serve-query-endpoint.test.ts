@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   serve?.kill('SIGKILL');
-  removePopulatedStore(facts);
+  if (facts !== undefined) removePopulatedStore(facts);
 });
 
 it('while serve holds the embedded store, the other commands go through its query endpoint', async () => {
