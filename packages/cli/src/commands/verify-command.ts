@@ -106,7 +106,8 @@ async function readRange(
   const records: SpanRecord[] = [];
   try {
     for (let t = start; t < end; t += step) {
-      if (context.signal.aborted) break;
+      // Verifying a partial read would report missing spans that were merely not read: stop instead.
+      context.signal.throwIfAborted();
       records.push(...(await read({ from: new Date(t), to: new Date(Math.min(end, t + step)), ...stream })));
       bar.advance(1);
     }
