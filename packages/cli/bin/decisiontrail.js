@@ -26,9 +26,11 @@ const child = spawn(
   { stdio: 'inherit' },
 );
 
-// The child shares the terminal's process group, so Ctrl-C reaches it directly; forwarding covers signals sent
-// to this launcher alone (kill <pid>, a supervisor stopping `decisiontrail serve`).
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+// Ctrl-C reaches the child directly (same process group); forwarding it as well would deliver it twice, and the
+// second one means "exit now". So SIGINT is only kept from killing the launcher, while SIGTERM and SIGHUP, which
+// are sent to this process alone (kill <pid>, a supervisor stopping `decisiontrail serve`), are forwarded.
+process.on('SIGINT', () => {});
+for (const signal of ['SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     child.kill(signal);
   });
