@@ -14,6 +14,14 @@ export interface ReportDocument {
     versionFilter: string | null;
     versions: ReportModelVersion[];
   };
+  /** Deployments of the model up to the end of the period (Annex IV: changes to the system). */
+  deployments: {
+    time: string;
+    version: string;
+    previousVersion: string;
+    environment: string;
+    weightsHash: string;
+  }[];
   totals: {
     decisions: number;
     reviewed: number;

@@ -123,6 +123,17 @@ export function renderReportHtml(report: ReportDocument): string {
       ]),
       new Set([1]),
     ),
+    `<h2>Deployments</h2>`,
+    table(
+      ['time', 'version', 'previous', 'environment', 'weights hash'],
+      report.deployments.map((d) => [
+        formatTime(d.time),
+        d.version,
+        d.previousVersion || '—',
+        d.environment || '—',
+        d.weightsHash || '—',
+      ]),
+    ),
     `<h2>Charts</h2><div class="charts">${charts.join('')}</div>`,
     `<h2>Outcomes</h2>`,
     table(

@@ -51,6 +51,19 @@ export function renderReportMarkdown(report: ReportDocument): string {
       ]),
     ),
     '',
+    '## Deployments',
+    '',
+    ...table(
+      ['time', 'version', 'previous', 'environment', 'weights hash'],
+      report.deployments.map((d) => [
+        formatTime(d.time),
+        d.version,
+        d.previousVersion || '—',
+        d.environment || '—',
+        d.weightsHash || '—',
+      ]),
+    ),
+    '',
     '## Outcomes',
     '',
     ...table(

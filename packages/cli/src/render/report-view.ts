@@ -124,6 +124,13 @@ export async function buildReportDocument(
         };
       }),
     },
+    deployments: report.deployments.map((d) => ({
+      time: nanosToIso(d.timeUnixNano) ?? '',
+      version: d.modelVersion,
+      previousVersion: d.previousVersion,
+      environment: d.environment,
+      weightsHash: d.weightsHash,
+    })),
     totals: {
       decisions: report.totals.decisions,
       reviewed: o.reviewed,

@@ -269,6 +269,35 @@ describe('incident', () => {
     expect(shown.signals.map((s) => s.signal)).toEqual(['drift', 'degradation', 'adversarial']);
   });
 
+  it('exports the incident and a trace as bundles that verify offline', async () => {
+    const file = path.join(facts.root, 'incident.bundle.json');
+    const exported = json<{ proofs: number; unproven: number }>(
+      await run('export', '--incident', incidentId, '--out', file, '--json'),
+    );
+    // Every v2 decision in the window, with its oversight and feedback spans.
+    expect(exported.proofs).toBeGreaterThanOrEqual(facts.decisions.filter((d) => d.version === 'v2').length);
+    expect(exported.unproven).toBe(0);
+    expect((await run('verify-bundle', file, '--key', facts.publicKeyFile)).code).toBe(0);
+    const traceFile = path.join(facts.root, 'trace.bundle.json');
+    expect(
+      (await run('export', '--trace', facts.overridden.reference.traceId, '--out', traceFile)).code,
+    ).toBe(0);
+    expect((await run('verify-bundle', traceFile, '--key', facts.publicKeyFile)).code).toBe(0);
+    expect(
+      (
+        await run(
+          'export',
+          '--trace',
+          facts.overridden.reference.traceId,
+          '--decision',
+          facts.overridden.reference.decisionId,
+          '--out',
+          traceFile,
+        )
+      ).code,
+    ).toBe(2);
+  });
+
   it('updates, lists and closes', async () => {
     const updated = json<{ category: string; reporting: { days: number } }>(
       await run('incident', 'update', incidentId, '--category', 'death', '--json'),

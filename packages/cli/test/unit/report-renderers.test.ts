@@ -25,6 +25,7 @@ describe('period report renderers', () => {
   it('Markdown carries the same numbers', () => {
     const md = renderReportMarkdown(sampleReport());
     expect(md).toContain('# EU AI Act period report: credit-risk');
+    expect(md).toContain('| 2026-03-08 00:00:00Z | v2 | v1 | production | sha256:9a8b |');
     expect(md).toContain('| v2 | 1,120 | 300 | 77.0% | 8.0% |');
     expect(md).toContain('| INC-1 | v2 rejects eligible applicants | high | fundamental_rights | open |');
   });
