@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { StoreError } from './errors.ts';
-import { spanRecordToTraceRow, type TraceRow } from './trace-row.ts';
+import {
+  TRACE_ROW_INSERT_COLUMNS,
+  spanRecordToTraceRow,
+  traceRowValues,
+  type TraceRow,
+} from './trace-row.ts';
+
+const INSERT_COLUMN_LIST = TRACE_ROW_INSERT_COLUMNS.map((column) => `\`${column}\``).join(', ');
 
 /** Batching, backpressure and retry knobs of {@link ClickHouseSink}. */
 export interface SinkOptions {
@@ -21,6 +29,12 @@ export interface SinkOptions {
    * @default 100000
    */
   maxBufferedRows?: number;
+  /**
+   * Batches in flight at once: while the engine writes one, the next is serialized, so the two
+   * overlap on different cores.
+   * @default 2
+   */
+  maxConcurrentInserts?: number;
   /**
    * Attempts per batch before its writers are rejected.
    * @default 4
@@ -49,10 +63,11 @@ function defaults(
     flushIntervalMs: options.flushIntervalMs ?? 1000,
     maxBufferedRows: options.maxBufferedRows ?? 100_000,
     maxAttempts: options.maxAttempts ?? 4,
+    maxConcurrentInserts: options.maxConcurrentInserts ?? 2,
     retryBackoffMs: options.retryBackoffMs ?? 200,
     onError: options.onError,
   };
-  for (const key of ['maxBatchSize', 'maxBufferedRows', 'maxAttempts'] as const) {
+  for (const key of ['maxBatchSize', 'maxBufferedRows', 'maxAttempts', 'maxConcurrentInserts'] as const) {
     if (!Number.isSafeInteger(resolved[key]) || resolved[key] < 1) {
       throw new StoreError('INVALID_OPTIONS', `${key} must be a positive integer`);
     }
@@ -88,6 +103,7 @@ export class ClickHouseSink {
   #flushing: Promise<void> | undefined;
   #roomWaiters: (() => void)[] = [];
   #closed = false;
+  #insertChain: Promise<void> = Promise.resolve();
 
   readonly #embedded: boolean;
 
@@ -186,28 +202,42 @@ export class ClickHouseSink {
 
   /** Sends every buffered entry; rows that arrive meanwhile form the next batch (natural batching under load). */
   async #drain(): Promise<void> {
-    while (this.#buffer.length > 0) {
-      const batch: BatchEntry[] = [];
-      let rows = 0;
-      while (
-        this.#buffer.length > 0 &&
-        rows + (this.#buffer[0] as BatchEntry).rows.length <= this.#options.maxBatchSize
-      ) {
-        const entry = this.#buffer.shift() as BatchEntry;
-        batch.push(entry);
-        rows += entry.rows.length;
+    const running = new Set<Promise<void>>();
+    while (this.#buffer.length > 0 || running.size > 0) {
+      while (this.#buffer.length > 0 && running.size < this.#options.maxConcurrentInserts) {
+        const sending: Promise<void> = this.#send(this.#takeBatch()).finally(() => running.delete(sending));
+        running.add(sending);
       }
-      this.#bufferedRows -= rows;
-      this.#inFlightRows += rows;
-      try {
-        await this.#insertWithRetry(batch.flatMap((entry) => entry.rows));
-        for (const entry of batch) entry.resolve();
-      } catch (error) {
-        for (const entry of batch) entry.reject(error as StoreError);
-      } finally {
-        this.#inFlightRows -= rows;
-        for (const wake of this.#roomWaiters.splice(0)) wake();
-      }
+      await Promise.race(running);
+    }
+  }
+
+  #takeBatch(): BatchEntry[] {
+    const batch: BatchEntry[] = [];
+    let rows = 0;
+    while (
+      this.#buffer.length > 0 &&
+      rows + (this.#buffer[0] as BatchEntry).rows.length <= this.#options.maxBatchSize
+    ) {
+      const entry = this.#buffer.shift() as BatchEntry;
+      batch.push(entry);
+      rows += entry.rows.length;
+    }
+    this.#bufferedRows -= rows;
+    this.#inFlightRows += rows;
+    return batch;
+  }
+
+  async #send(batch: BatchEntry[]): Promise<void> {
+    const rows = batch.reduce((n, entry) => n + entry.rows.length, 0);
+    try {
+      await this.#insertWithRetry(batch.flatMap((entry) => entry.rows));
+      for (const entry of batch) entry.resolve();
+    } catch (error) {
+      for (const entry of batch) entry.reject(error as StoreError);
+    } finally {
+      this.#inFlightRows -= rows;
+      for (const wake of this.#roomWaiters.splice(0)) wake();
     }
   }
 
@@ -223,34 +253,48 @@ export class ClickHouseSink {
     const token = createHash('sha256')
       .update([...seen].join(','))
       .digest('hex');
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#client.insert({
-          table: this.#table,
-          values: rows,
-          format: 'JSONEachRow',
-          clickhouse_settings: {
-            ...this.#settings,
-            insert_deduplication_token: token,
-            // The token also deduplicates what the materialized views derive from the batch.
-            deduplicate_blocks_in_dependent_materialized_views: 1,
-          },
-        });
-        await this.#clearSessionToken();
-        return;
-      } catch (cause) {
-        await this.#clearSessionToken();
-        const error = new StoreError(
-          'INSERT_FAILED',
-          `insert of ${rows.length} spans failed (attempt ${attempt}/${this.#options.maxAttempts}): ${(cause as Error).message}`,
-          { cause },
-        );
-        this.#options.onError?.(error, attempt);
-        if (attempt >= this.#options.maxAttempts) throw error;
-        await new Promise((resolve) =>
-          setTimeout(resolve, this.#options.retryBackoffMs * 2 ** (attempt - 1)),
-        );
+    // Serialized before waiting for the previous insert, so this JavaScript work overlaps the
+    // engine writing that batch; the inserts themselves stay strictly one at a time (on the
+    // embedded engine settings such as the token are session state).
+    const body = Buffer.from(rows.map((row) => `${JSON.stringify(traceRowValues(row))}\n`).join(''));
+    const previous = this.#insertChain;
+    let release: () => void = () => {};
+    this.#insertChain = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          // exec rather than insert: the client accepts only object streams for JSON formats and would
+          // serialize every row again inside the insert, on the critical path.
+          const result = await this.#client.exec({
+            query: `INSERT INTO ${this.#table} (${INSERT_COLUMN_LIST}) FORMAT JSONCompactEachRow`,
+            values: Readable.from([body], { objectMode: false }),
+            clickhouse_settings: {
+              ...this.#settings,
+              insert_deduplication_token: token,
+              // The token also deduplicates what the materialized views derive from the batch.
+              deduplicate_blocks_in_dependent_materialized_views: 1,
+            },
+          });
+          result.stream.resume();
+          await this.#clearSessionToken();
+          return;
+        } catch (cause) {
+          await this.#clearSessionToken();
+          const error = new StoreError(
+            'INSERT_FAILED',
+            `insert of ${rows.length} spans failed (attempt ${attempt}/${this.#options.maxAttempts}): ${(cause as Error).message}`,
+            { cause },
+          );
+          this.#options.onError?.(error, attempt);
+          if (attempt >= this.#options.maxAttempts) throw error;
+          await new Promise((resolve) =>
+            setTimeout(resolve, this.#options.retryBackoffMs * 2 ** (attempt - 1)),
+          );
+        }
       }
+    } finally {
+      release();
     }
   }
 

@@ -133,3 +133,34 @@ export function traceRowToSpanRecord(row: StoredTraceRow): SpanRecord {
     })),
   };
 }
+
+/** Column order of {@link traceRowValues} (the exporter's INSERT column list). */
+export const TRACE_ROW_INSERT_COLUMNS: readonly (keyof TraceRow)[] = [
+  'Timestamp',
+  'TraceId',
+  'SpanId',
+  'ParentSpanId',
+  'TraceState',
+  'SpanName',
+  'SpanKind',
+  'ServiceName',
+  'ResourceAttributes',
+  'ScopeName',
+  'ScopeVersion',
+  'SpanAttributes',
+  'Duration',
+  'StatusCode',
+  'StatusMessage',
+  'Events.Timestamp',
+  'Events.Name',
+  'Events.Attributes',
+  'Links.TraceId',
+  'Links.SpanId',
+  'Links.TraceState',
+  'Links.Attributes',
+];
+
+/** A row as one `JSONCompactEachRow` array (no repeated keys: less to build, send and parse). */
+export function traceRowValues(row: TraceRow): unknown[] {
+  return TRACE_ROW_INSERT_COLUMNS.map((column) => row[column]);
+}

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,10 +31,14 @@ function instrumentedClient(
 ): { client: ClickHouseClient; inserts: number[] } {
   const inserts: number[] = [];
   const client = {
-    insert: async (params: Parameters<ClickHouseClient['insert']>[0]) => {
+    exec: async (params: Parameters<ClickHouseClient['exec']>[0]) => {
       await hooks.before?.();
-      const result = await real.insert(params);
-      inserts.push((params.values as unknown[]).length);
+      // The sink sends one pre-serialized body; count its rows and hand the engine a fresh stream.
+      let body = '';
+      for await (const chunk of (params as { values: AsyncIterable<string | Buffer> }).values)
+        body += chunk.toString();
+      const result = await real.exec({ ...params, values: Readable.from([body], { objectMode: false }) });
+      inserts.push(body.split('\n').filter((line) => line !== '').length);
       hooks.after?.(inserts.length);
       return result;
     },
@@ -128,7 +133,7 @@ describe('ClickHouseSink (embedded engine)', () => {
 
   it('rejects writers with INSERT_FAILED after the last attempt and refuses writes once closed', async () => {
     const failing = {
-      insert: async () => {
+      exec: async () => {
         throw new Error('Code: 241. DB::Exception: Memory limit exceeded');
       },
     } as unknown as ClickHouseClient;
