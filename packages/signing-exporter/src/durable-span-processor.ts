@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { SPAN_NAME_AUDIT_CHECKPOINT, ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
 import { diag, type Context } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { leafHash } from './canonical-span.ts';
-import type { CheckpointWitness } from './checkpoint-witness.ts';
+import { FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
 import { SigningError } from './errors.ts';
 import { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
 import type { SigningKey } from './key-file.ts';
@@ -32,7 +33,10 @@ export interface DurableSpanProcessorOptions {
   key: SigningKey;
   /** Directory of the spool's segment files (one processor per directory). */
   spoolDir: string;
-  /** Witness for every checkpoint. @default null (none) */
+  /**
+   * Witness for every checkpoint; `null` turns witnessing off.
+   * @default a {@link FileCheckpointWitness} at `<spoolDir>/witness.jsonl`
+   */
   witness?: CheckpointWitness | null;
   /** Spans per batch: each batch ends with a signed checkpoint and an fsync. @default 512 */
   batchSize?: number;
@@ -86,7 +90,8 @@ export interface DurableSpanProcessorStats {
  */
 export class DurableSpanProcessor implements SpanProcessor {
   readonly #options: Required<Omit<DurableSpanProcessorOptions, 'witness' | 'originPrefix'>> &
-    Pick<DurableSpanProcessorOptions, 'witness' | 'originPrefix'>;
+    Pick<DurableSpanProcessorOptions, 'originPrefix'>;
+  readonly #witness: CheckpointWitness | null;
   readonly #spool: Spool;
   readonly #decoder = new SpoolDecoder();
   #signer: StreamSigner;
@@ -99,6 +104,7 @@ export class DurableSpanProcessor implements SpanProcessor {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelay: number;
   #closed = false;
+  readonly #pendingWitness = new Set<Promise<void>>();
   readonly stats: DurableSpanProcessorStats = {
     spooledSpans: 0,
     shippedSpans: 0,
@@ -125,6 +131,10 @@ export class DurableSpanProcessor implements SpanProcessor {
     };
     this.#retryDelay = this.#options.initialRetryMillis;
     this.#spool = new Spool(options.spoolDir);
+    this.#witness =
+      options.witness === undefined
+        ? new FileCheckpointWitness(join(options.spoolDir, 'witness.jsonl'))
+        : options.witness;
     this.#recover();
     this.#signer = new StreamSigner({
       key: options.key,
@@ -194,6 +204,7 @@ export class DurableSpanProcessor implements SpanProcessor {
         throw new Error('DurableSpanProcessor: spool not drained before the timeout');
       await delay(Math.min(this.#retryDelay, 100));
     }
+    await Promise.all(this.#pendingWitness);
     await this.#options.exporter.forceFlush?.();
   }
 
@@ -228,15 +239,20 @@ export class DurableSpanProcessor implements SpanProcessor {
     if (this.#options.fsync === 'batch') this.#spool.sync();
     this.#inBatch = 0;
     this.#batchResource = undefined;
-    if (this.#options.witness) {
-      this.#options.witness.witness(checkpoint.note).catch((error: unknown) => {
-        diag.error(`DurableSpanProcessor: witness rejected ${checkpoint.origin}@${checkpoint.size}`, error);
-      });
-    }
+    this.#witnessCheckpoint(checkpoint);
     if (this.#shipperIdle || this.#spool.activeBytes >= this.#options.segmentBytes) {
       this.#spool.roll();
       this.#kickShipper();
     }
+  }
+
+  #witnessCheckpoint(checkpoint: SignedCheckpoint): void {
+    if (!this.#witness) return;
+    const pending = this.#witness.witness(checkpoint.note).catch((error: unknown) => {
+      diag.error(`DurableSpanProcessor: witness rejected ${checkpoint.origin}@${checkpoint.size}`, error);
+    });
+    this.#pendingWitness.add(pending);
+    void pending.finally(() => this.#pendingWitness.delete(pending));
   }
 
   #spooledCheckpoint(checkpoint: SignedCheckpoint, resource: Record<string, unknown>): SpooledCheckpoint {
@@ -321,6 +337,7 @@ export class DurableSpanProcessor implements SpanProcessor {
     const checkpoint = signer.checkpoint() as SignedCheckpoint;
     this.#spool.append(encodeCheckpoint(this.#spooledCheckpoint(checkpoint, resource ?? {})));
     this.#spool.roll();
+    this.#witnessCheckpoint(checkpoint);
     diag.info(
       `DurableSpanProcessor: sealed stream ${signer.streamId} of an earlier process at size ${checkpoint.size}`,
     );

@@ -11,6 +11,7 @@ import {
   DurableSpanProcessor,
   canonicalSpanBytes,
   generateSigningKeyFile,
+  readWitnessFile,
   verifySpans,
   type SigningKey,
 } from '@decisiontrail/signing-exporter';
@@ -258,8 +259,11 @@ describe('DurableSpanProcessor', () => {
       byId.set(record.spanId, canonical);
     }
     const deduped = [...new Map(server.records.map((record) => [record.spanId, record])).values()];
-    const report = verifySpans(deduped, { publicKeys: [key.verifierKey] });
-    // The killed process's stream is sealed by the restart's final checkpoint: nothing unsealed, nothing missing.
+    const witnessCheckpoints = await readWitnessFile(join(spoolDir, 'witness.jsonl'));
+    expect(witnessCheckpoints.length).toBeGreaterThan(0);
+    const report = verifySpans(deduped, { publicKeys: [key.verifierKey], witnessCheckpoints });
+    // The killed process's stream is sealed by the restart's final checkpoint: nothing unsealed, nothing
+    // missing, and the store holds every checkpoint the witness saw (no truncation).
     expect(report.streams.flatMap((stream) => stream.findings)).toEqual([]);
     expect(report.streams[0]?.verifiedSize).toBeGreaterThanOrEqual(ended.length);
   });
