@@ -216,6 +216,23 @@ describe('tamper fuzz', () => {
     expect(counts.size).toBe(OPERATIONS.length);
   });
 
+  it(`detects combinations of 2–4 operations (seed ${SEED + 1})`, () => {
+    const random = prng(SEED + 1);
+    for (let trial = 0; trial < 200; trial++) {
+      const records = [...clean];
+      const operations = Array.from(
+        { length: 2 + pick(random, 3) },
+        () => OPERATIONS[pick(random, OPERATIONS.length)]!,
+      );
+      for (const operation of operations) tamper(records, operation, random);
+      const report = verifySpans(records, {
+        publicKeys: [key.verifierKey],
+        witnessCheckpoints: witnessNotes,
+      });
+      expect(report.ok, `trial ${trial}: ${operations.join(', ')}`).toBe(false);
+    }
+  });
+
   it('every proof bundle fails when any byte of it changes', () => {
     const leaves = clean.filter((record) => !isCheckpoint(record));
     for (const target of [leaves[3]!, leaves[leaves.length - 1]!]) {
