@@ -193,6 +193,7 @@ export class DurableSpanProcessor implements SpanProcessor {
 
   /** Seals the open batch and ships everything spooled; rejects if the export keeps failing past `exportTimeoutMillis`. */
   async forceFlush(): Promise<void> {
+    if (this.#closed) return;
     this.#seal();
     this.#spool.roll();
     const deadline = Date.now() + this.#options.exportTimeoutMillis;
