@@ -10,7 +10,6 @@ export type SigningErrorCode =
   | 'CHECKPOINT_MALFORMED'
   | 'WITNESS_REJECTED'
   | 'SPOOL_FULL'
-  | 'SPOOL_CORRUPT'
   | 'SPOOL_CLOSED'
   | 'BUNDLE_INVALID';
 

@@ -2,12 +2,18 @@ import { COMMITTED_RESOURCE_PREFIX, EXCLUDED_ATTRIBUTE_PREFIXES, leafHash } from
 import { parseCheckpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
 import { inclusionProof, verifyInclusion } from './merkle-tree.ts';
-import { isCheckpointRecord, leafEntry, seqOf, streamOf, type ValidCheckpoint } from './record-classifier.ts';
+import {
+  isCheckpointRecord,
+  leafEntry,
+  seqOf,
+  streamOf,
+  validateCheckpointNote,
+  type ValidCheckpoint,
+} from './record-classifier.ts';
 import { openNote, parseVerifierKey } from './signed-note.ts';
 import type { SpanRecord } from './span-record.ts';
 import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
 import { authenticateStream } from './verify-spans.ts';
-import { validateCheckpointNote } from './record-classifier.ts';
 
 /** Format tag of {@link ProofBundle}. */
 export const PROOF_BUNDLE_FORMAT = 'decisiontrail-proof-bundle/v1';
