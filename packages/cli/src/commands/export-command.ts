@@ -82,8 +82,11 @@ export const exportCommand: CommandSpec = {
     const witnessCheckpoints = witnessFile === undefined ? [] : await readWitnessFile(witnessFile);
     const bundle = await withBackend(context.settings, async (backend) => {
       const timelines = await timelinesFor(backend.queries, kind, id);
+      // Checkpoint spans are not leaves: the signed notes they carry go into the bundle as checkpoints.
       const spanIds = new Set(
-        timelines.flatMap((t) => t.rows.map((row) => row.spanId)).filter((spanId) => spanId !== ''),
+        timelines.flatMap((t) =>
+          t.rows.filter((row) => row.kind !== 'checkpoint' && row.spanId !== '').map((row) => row.spanId),
+        ),
       );
       // Decision, oversight and feedback rows name their stream in a column, trace spans in the span attribute.
       const streams = new Set(
