@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
 import {
   countTokens,
   type RecordedRequest,
@@ -312,4 +313,15 @@ function embedText(text: string, dimensions: number): Float32Array {
   const norm = Math.hypot(...vector) || 1;
   for (let index = 0; index < dimensions; index++) vector[index] /= norm;
   return vector;
+}
+
+// Standalone: `npm exec -- node test/support/openai-compatible-server.ts [port]` prints the base URL and serves
+// until interrupted — for demos and manual runs against a real SDK.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const port = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const server = await startOpenAiCompatibleServer({ port });
+  console.log(server.url);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void server.close().then(() => process.exit(0)));
+  }
 }
