@@ -53,7 +53,7 @@ export function computeKeyId(name: string, rawPublicKey: Uint8Array): Uint8Array
 }
 
 /** The 32 raw bytes of an Ed25519 public key. */
-export function rawEd25519PublicKey(publicKey: KeyObject): Uint8Array {
+function rawEd25519PublicKey(publicKey: KeyObject): Uint8Array {
   if (publicKey.asymmetricKeyType !== 'ed25519') {
     throw new SigningError(
       'KEY_WRONG_TYPE',
