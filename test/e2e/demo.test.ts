@@ -1,0 +1,70 @@
+// `npm run demo` as a newcomer runs it: the launcher, default settings, a fresh working directory; then once more in
+// the same place, because a demo that only works on a clean checkout is not a demo.
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { runDecisiontrail, tempDir } from './support/e2e-harness.ts';
+
+let cwd: string | undefined;
+
+afterAll(async () => {
+  if (cwd) await rm(cwd, { recursive: true, force: true });
+});
+
+/** The number after a label in the demo's counts block, e.g. `credit decisions     3,000`. */
+function count(output: string, label: string): number {
+  const match = new RegExp(`^  ${label}\\s+([\\d,]+)`, 'm').exec(output);
+  if (match === null) throw new Error(`no "${label}" line in the demo output:\n${output}`);
+  return Number(match[1]!.replaceAll(',', ''));
+}
+
+it('tells the whole story, and tells it again when run a second time', async () => {
+  cwd = await tempDir('demo');
+  const first = await runDecisiontrail(['demo'], cwd);
+  expect(first.code, first.stdout + first.stderr).toBe(0);
+  const out = first.stdout;
+  for (let step = 1; step <= 9; step++) expect(out).toContain(`[${step}/9]`);
+
+  // Counts come back out of the store and match what the workload sent (the demo prints a red line otherwise).
+  expect(count(out, 'credit decisions')).toBe(3_000);
+  expect(count(out, 'human reviews')).toBeGreaterThan(0);
+  expect(count(out, 'outcomes fed back')).toBe(2_100);
+  expect(out).not.toContain('the store disagrees with what was sent');
+
+  // The timeline of an overridden decision, the report summary, the incident pointing at the v2 deployment.
+  expect(out).toMatch(/outcome\s+approve → reject \(overridden\)|outcome\s+reject → approve \(overridden\)/);
+  expect(out).toMatch(/v1\.0\.0\s+1,500 decisions\s+accuracy/);
+  const deployment = /v2 went live with deployment ([0-9a-f-]{36})/.exec(out)?.[1];
+  expect(deployment).toBeDefined();
+  expect(out).toContain(`degradation: yes around deployment ${deployment}`);
+
+  // verify passes on the store, fails on the tampered copy and names the altered span.
+  expect(out).toMatch(/\[8\/9\][\s\S]*intact: 1 stream/);
+  const altered = /set audit\.decision\.outcome of span ([0-9a-f]{16})/.exec(out)?.[1];
+  expect(altered).toBeDefined();
+  expect(out).toContain(`modified (span ${altered!}`);
+  expect(out).toContain(`verify failed as it must (exit code 1) and named span ${altered!}`);
+
+  const report = await readFile(path.join(cwd, '.decisiontrail/demo/report.html'), 'utf8');
+  expect(report).toContain('<svg');
+  expect(report).toContain('credit-risk');
+
+  const second = await runDecisiontrail(['demo', '--applicants', '300'], cwd);
+  expect(second.code, second.stdout + second.stderr).toBe(0);
+  expect(count(second.stdout, 'credit decisions')).toBe(300);
+  expect(existsSync(path.join(cwd, '.decisiontrail/demo/tampered'))).toBe(true);
+});
+
+it('refuses to delete a directory it did not make', async () => {
+  const dir = await tempDir('demo-foreign');
+  try {
+    await writeFile(path.join(dir, 'precious.txt'), 'keep me');
+    const run = await runDecisiontrail(['demo', '--dir', dir], dir);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toContain('was not made by the demo');
+    expect(existsSync(path.join(dir, 'precious.txt'))).toBe(true);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
