@@ -418,13 +418,19 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
   out.line(out.style('bold', 'Investigation signals'));
   for (const signal of evidence.signals) {
     if (signal.signal === 'drift') {
+      const { baselineDecisions, currentDecisions } = signal.evidence;
+      if (baselineDecisions === 0 || currentDecisions === 0) {
+        // PSI compares two distributions; with an empty side there is nothing to compare.
+        out.line(
+          `  ${out.style('dim', 'drift: not computable')} (baseline window before the incident: ${baselineDecisions} decisions, incident window: ${currentDecisions})`,
+        );
+        continue;
+      }
       const flagged = signal.level !== 'none';
       out.line(
         `  ${out.style(flagged ? 'yellow' : 'dim', `drift: ${signal.level}`)} (PSI confidence ${signal.psiConfidence?.toFixed(3) ?? '—'}, outcomes ${signal.psiOutcome?.toFixed(3) ?? '—'})`,
       );
-      out.line(
-        `      baseline ${signal.evidence.baselineDecisions} decisions, window ${signal.evidence.currentDecisions} decisions`,
-      );
+      out.line(`      baseline ${baselineDecisions} decisions, window ${currentDecisions} decisions`);
       for (const o of signal.evidence.outcomes) {
         out.line(
           `      outcome ${o.outcome}: ${(o.baselineShare * 100).toFixed(1)}% → ${(o.currentShare * 100).toFixed(1)}%`,

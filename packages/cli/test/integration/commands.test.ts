@@ -262,6 +262,7 @@ describe('incident', () => {
     expect(show.stdout).toContain(`Affected decisions: ${v2}`);
     expect(show.stdout).toContain(`degradation: yes around deployment ${facts.deploymentId}`);
     expect(show.stdout).toMatch(/left\)/);
+    expect(show.stdout).toContain('drift: not computable (baseline window before the incident: 0 decisions');
     const shown = json<{ affectedDecisions: { total: number }; signals: { signal: string }[] }>(
       await run('incident', 'show', incidentId, '--json'),
     );
