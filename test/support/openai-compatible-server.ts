@@ -317,11 +317,13 @@ function embedText(text: string, dimensions: number): Float32Array {
 
 // Standalone: `npm exec -- node test/support/openai-compatible-server.ts [port]` prints the base URL and serves
 // until interrupted — for demos and manual runs against a real SDK.
+// No top-level await: CommonJS tests require() this module, and require(esm) rejects async module graphs.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const port = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
-  const server = await startOpenAiCompatibleServer({ port });
-  console.log(server.url);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void server.close().then(() => process.exit(0)));
-  }
+  void startOpenAiCompatibleServer({ port }).then((server) => {
+    console.log(server.url);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void server.close().then(() => process.exit(0)));
+    }
+  });
 }
