@@ -429,6 +429,19 @@ describe('store and configuration errors', () => {
     expect(readdirSync(empty)).toEqual([]);
   });
 
+  it('migrate creates a store (named by flag or environment), then finds nothing to do', async () => {
+    const dir = path.join(facts.root, 'migrated', 'data');
+    const first = await run('migrate', '--data', dir);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^applied migration\(s\) /);
+    const again = json<{ applied: number[]; current: number }>(
+      await runBin(['migrate', '--json'], { cwd: facts.root, env: { DECISIONTRAIL_DATA_DIR: dir } }),
+    );
+    expect(again.applied).toEqual([]);
+    // A migrated but empty store answers: the decision is simply not there.
+    expect((await run('timeline', facts.overridden.reference.decisionId, '--data', dir)).code).toBe(3);
+  });
+
   it('an invalid decisiontrail.yaml is exit 6 and names the key', async () => {
     const dir = path.join(facts.root, 'bad-config');
     mkdirSync(dir);
