@@ -3,7 +3,6 @@ import {
   ATTR_AUDIT_INPUT_ENCRYPTION_KEY_ID,
   ATTR_AUDIT_OUTPUT_ENCRYPTION_KEY_ID,
 } from '@decisiontrail/semconv';
-import { FileKeyStore } from '@decisiontrail/instrumentation';
 import path from 'node:path';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
@@ -63,6 +62,8 @@ export const eraseCommand: CommandSpec = {
       stringOption(context, 'keystore') ?? (context.settings.env['DECISIONTRAIL_KEYSTORE_DIR'] || undefined);
     const keystoreDir =
       named === undefined ? context.settings.config.keys.dir : path.resolve(context.settings.cwd, named);
+    // Loaded here, not at the top: the instrumentation package is sizeable and only erase needs it.
+    const { FileKeyStore } = await import('@decisiontrail/instrumentation');
     const keyStore = new FileKeyStore(keystoreDir);
     const keyId = FileKeyStore.keyIdForSubject(subjectId);
     const result = await withBackend(context.settings, async (backend) => {
