@@ -12,7 +12,8 @@ export type {
 } from './config.ts';
 export { ConfigError, OtlpDecodeError, ProcessorError } from './errors.ts';
 export type { ConfigIssue, ProcessorErrorCode } from './errors.ts';
-export { decodeJsonRequest, decodeProtobufRequest } from './otlp-decoder.ts';
+export { decodeJsonRequest } from './otlp-decoder.ts';
+export { decodeProtobufRequest } from './otlp-protobuf-decoder.ts';
 export type { DecodedRequest } from './otlp-decoder.ts';
 export { ProcessorMetrics } from './metrics.ts';
 export { openAuditStore, auditStoreFrom } from './audit-store.ts';

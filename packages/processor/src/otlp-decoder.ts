@@ -4,7 +4,6 @@ import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
 import { OtlpDecodeError } from './errors.ts';
 import { toWellFormed } from './well-formed.ts';
-import { ExportTraceServiceRequestType } from './otlp-proto-schema.ts';
 
 /** The spans of one ExportTraceServiceRequest, and the spans rejected as invalid (OTLP partial success). */
 export interface DecodedRequest {
@@ -190,17 +189,6 @@ export function requestToSpanRecords(request: unknown): DecodedRequest {
     });
   });
   return out;
-}
-
-/** Decodes an OTLP protobuf ExportTraceServiceRequest body. @throws OtlpDecodeError */
-export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
-  let message: unknown;
-  try {
-    message = ExportTraceServiceRequestType.decode(body);
-  } catch (cause) {
-    throw new OtlpDecodeError(`invalid protobuf: ${(cause as Error).message}`, { cause });
-  }
-  return requestToSpanRecords(message);
 }
 
 /** Decodes an OTLP/JSON ExportTraceServiceRequest body. @throws OtlpDecodeError */

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { OtlpDecodeError } from './errors.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import { decodeJsonRequest, decodeProtobufRequest } from './otlp-decoder.ts';
+import { decodeJsonRequest } from './otlp-decoder.ts';
+import { decodeProtobufRequest } from './otlp-protobuf-decoder.ts';
 import type { DecodedRequest } from './otlp-decoder.ts';
 import { ExportTraceServiceResponseType, RpcStatusType } from './otlp-proto-schema.ts';
 
@@ -23,8 +25,8 @@ export interface OtlpReceiverOptions {
   maxBodyBytes: number;
   maxConcurrentRequests: number;
   metrics: ProcessorMetrics;
-  /** Stores the (decompressed) body durably; resolves once it is on disk. */
-  persist(body: Uint8Array, encoding: BodyEncoding, spans: number): Promise<void>;
+  /** Stores the (decompressed) body durably; resolves once it is on disk. `records` are its decoded spans. */
+  persist(body: Uint8Array, encoding: BodyEncoding, records: SpanRecord[]): Promise<void>;
   /** Seconds to wait before retrying when the durable queue cannot take more, else undefined. */
   unavailable(): number | undefined;
 }
@@ -166,7 +168,7 @@ export function createOtlpTraceHandler(options: OtlpReceiverOptions): (req: Inco
         if (decoded.rejected > 0) metrics.spansRejected.inc(decoded.rejected, { reason: 'invalid_span' });
         if (decoded.records.length > 0) {
           try {
-            await options.persist(body, encoding, decoded.records.length);
+            await options.persist(body, encoding, decoded.records);
           } catch (error) {
             throw new HttpFailure(503, RPC_UNAVAILABLE, `could not persist spans: ${(error as Error).message}`, 5);
           }

@@ -40,6 +40,8 @@ export interface StartProcessorOptions {
   log?: (message: string) => void;
 }
 
+const MEMO_BACKLOG_BYTES = 64 * 1024 * 1024;
+
 /** The file through which other processes find a processor that holds the embedded store. */
 export const SERVE_FILE = 'serve.json';
 
@@ -107,7 +109,8 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
       batchSpans: p.queue.drainBatchSpans,
       retryInitialMs: p.queue.retryInitialMs,
       retryMaxMs: p.queue.retryMaxMs,
-      onError: (error) => log(`sink write failed, retrying: ${(error as Error).message}`),
+      onSinkError: (sink, error) => log(`${sink} sink write failed, retrying: ${(error as Error).message}`),
+      onFatal: (error) => log(`drain stopped, the processor is not ready: ${(error as Error).message}`),
     });
     metrics.addGauge('decisiontrail_processor_queue_entries', 'Acknowledged requests not yet stored.', () => wal.pendingEntries);
     metrics.addGauge('decisiontrail_processor_queue_bytes', 'Bytes in the write-ahead log not yet stored.', () => wal.pendingBytes);
@@ -118,7 +121,9 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
       maxBodyBytes: p.receiver.maxBodyBytes,
       maxConcurrentRequests: p.receiver.maxConcurrentRequests,
       metrics,
-      persist: (body, encoding, spans) => wal.append(encoding, body, spans),
+      // Live entries keep their decoded spans for the drain while the backlog is small (bounded memory).
+      persist: (body, encoding, decoded) =>
+        wal.append(encoding, body, decoded.length, wal.pendingBytes < MEMO_BACKLOG_BYTES ? decoded : undefined),
       unavailable: () => (closing || wal.pendingBytes > p.queue.maxBytes ? 5 : undefined),
     });
     const query = store?.embedded === true ? createQueryHandler(store) : undefined;

@@ -1,10 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { decodeBody } from './otlp-receiver.ts';
 import type { QuarantineSink, SpanSink } from './span-sink.ts';
 import type { WriteAheadLog } from './write-ahead-log.ts';
+
+const PROCESS_SLICE = 500;
 
 /** Options of {@link QueueDrainer}. */
 export interface QueueDrainerOptions {
@@ -20,7 +22,9 @@ export interface QueueDrainerOptions {
   /** Span ids remembered to drop repeats (client retries of an acknowledged request). @default 200000 */
   dedupeWindow?: number;
   /** Reports sink failures (each is retried). */
-  onError?: (error: unknown) => void;
+  onSinkError?: (sink: string, error: unknown) => void;
+  /** Reports a failure that stopped the drain (for example an unreadable log). */
+  onFatal?: (error: unknown) => void;
 }
 
 /**
@@ -45,7 +49,7 @@ export class QueueDrainer {
   start(): void {
     this.running ??= this.loop().catch((error: unknown) => {
       this.failure = error;
-      this.options.onError?.(error);
+      this.options.onFatal?.(error);
     });
   }
 
@@ -58,12 +62,32 @@ export class QueueDrainer {
       }
       const entries = wal.take(this.options.batchSpans);
       const records: SpanRecord[] = [];
-      for (const entry of entries) records.push(...decodeBody(await wal.read(entry), entry.tag).records);
-      const result = this.options.pipeline.process(this.dedupe(records));
+      for (const entry of entries) {
+        const memo = entry.memo as SpanRecord[] | undefined;
+        entry.memo = undefined;
+        records.push(...(memo ?? decodeBody(await wal.read(entry), entry.tag).records));
+      }
+      const result = await this.processInSlices(this.dedupe(records));
       const delivered = await this.deliver(result);
       if (!delivered) return;
       await wal.commit(entries.length, this.options.pipeline.snapshot());
     }
+  }
+
+  /**
+   * Runs the pipeline over a drained batch in slices, yielding to the event loop between them: verification is
+   * CPU work on the thread that also acknowledges requests, and one long run would delay every ack behind it.
+   */
+  private async processInSlices(records: SpanRecord[]): Promise<PipelineResult> {
+    const result: PipelineResult = { store: [], forward: [], quarantine: [] };
+    for (let i = 0; i < records.length; i += PROCESS_SLICE) {
+      if (i > 0) await setImmediate();
+      const part = this.options.pipeline.process(records.slice(i, i + PROCESS_SLICE));
+      result.store.push(...part.store);
+      result.forward.push(...part.forward);
+      result.quarantine.push(...part.quarantine);
+    }
+    return result;
   }
 
   private dedupe(records: SpanRecord[]): SpanRecord[] {
@@ -113,7 +137,7 @@ export class QueueDrainer {
           break;
         } catch (error) {
           metrics.sinkErrors.inc(1, { sink: name });
-          this.options.onError?.(error);
+          this.options.onSinkError?.(name, error);
           try {
             await sleep(delay, undefined, { signal: this.abort.signal });
           } catch {

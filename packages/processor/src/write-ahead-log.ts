@@ -14,6 +14,11 @@ export interface WalEntry {
   tag: number;
   /** Spans in the payload, so the drain can size its batches without decoding. */
   spans: number;
+  /**
+   * What the appender already derived from the payload (the decoded spans), kept in memory so the drain of a
+   * live entry skips decoding it again; absent after a restart.
+   */
+  memo?: unknown;
 }
 
 /** A point in the log: everything before it has been drained. */
@@ -33,6 +38,7 @@ interface PendingAppend {
   tag: number;
   payload: Uint8Array;
   spans: number;
+  memo: unknown;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -153,14 +159,14 @@ export class WriteAheadLog {
     return this.entries.length;
   }
 
-  /** Appends one record; resolves once it is on disk. */
-  append(tag: number, payload: Uint8Array, spans: number): Promise<void> {
+  /** Appends one record; resolves once it is on disk. `memo` stays in memory with the entry (see {@link WalEntry}). */
+  append(tag: number, payload: Uint8Array, spans: number, memo?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new ProcessorError('CLOSED', 'write-ahead log is closed'));
     if (this.failure !== undefined) {
       return Promise.reject(new ProcessorError('WAL_FULL', 'write-ahead log failed earlier', { cause: this.failure }));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ tag, payload, spans, resolve, reject });
+      this.queue.push({ tag, payload, spans, memo, resolve, reject });
       if (!this.flushActive) {
         this.flushActive = true;
         this.flushing = this.flushLoop();
@@ -188,7 +194,14 @@ export class WriteAheadLog {
           header.writeUInt32LE(item.spans, 9);
           header.writeUInt32LE(recordCrc(header, item.payload), 4);
           buffers.push(header, item.payload);
-          added.push({ segment: this.segment, offset, length: item.payload.length, tag: item.tag, spans: item.spans });
+          added.push({
+            segment: this.segment,
+            offset,
+            length: item.payload.length,
+            tag: item.tag,
+            spans: item.spans,
+            ...(item.memo === undefined ? {} : { memo: item.memo }),
+          });
           offset += HEADER_BYTES + item.payload.length;
         }
         // One writev per group; beyond IOV_MAX-sized lists a single concatenated buffer is cheaper anyway.
