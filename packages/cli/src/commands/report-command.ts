@@ -73,18 +73,20 @@ export const reportCommand: CommandSpec = {
     );
     const outFile = stringOption(context, 'out');
     const report = await withBackend(context.settings, async (backend) => {
-      // An unknown model is an error; a known model without decisions in the period is a valid, empty report.
+      // An unknown model or version is an error; a known one without decisions in the period is a valid, empty report.
       const any = await backend.queries.decisions({
         from: BEGINNING_OF_TIME,
         to: END_OF_TIME,
         modelId,
+        ...(version === undefined ? {} : { modelVersion: version }),
         limit: 1,
       });
       if (any.length === 0) {
-        throw new CliError(
-          'NOT_FOUND',
-          `report: no decisions of model ${JSON.stringify(modelId)} in the store`,
-        );
+        const what =
+          version === undefined
+            ? `model ${JSON.stringify(modelId)}`
+            : `model ${JSON.stringify(modelId)} version ${JSON.stringify(version)}`;
+        throw new CliError('NOT_FOUND', `report: no decisions of ${what} in the store`);
       }
       const outcome = stringOption(context, 'outcome');
       return buildReportDocument(backend.queries, { modelId, modelVersion: version, ...range, outcome }, now);

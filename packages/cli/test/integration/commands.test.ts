@@ -141,6 +141,7 @@ describe('report', () => {
 
   it('bad input: unknown model 3, malformed or reversed times 2, unwritable --out 7', async () => {
     expect((await run('report', '--model', 'nope', '--from', '1d')).code).toBe(3);
+    expect((await run('report', '--model', 'credit-risk', '--version', 'v9')).code).toBe(3);
     const malformed = await run('report', '--model', 'credit-risk', '--from', '2026-02-30');
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain('--from: malformed time "2026-02-30"');
