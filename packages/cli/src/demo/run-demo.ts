@@ -166,9 +166,9 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
       let reported = 0;
       workload = await runWorkload({
         applicants,
-        ort: (ort.default ?? ort) as never,
+        ort,
         models,
-        openai: openai as never,
+        openai,
         decisions: capture,
         onProgress: (doneCount, total) => {
           bar.advance(1);

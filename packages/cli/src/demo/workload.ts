@@ -266,6 +266,8 @@ async function draftLetter(openai: ChatClient, applicant: Applicant, stream: boo
     stream: true,
     stream_options: { include_usage: true },
   })) as AsyncIterable<unknown>;
-  // Consuming the stream to its end is what ends the instrumentation's span.
-  for await (const chunk of chunks) void chunk;
+  // Reading the stream to its end is what ends the instrumentation's span (and records the letter).
+  let received = 0;
+  for await (const _chunk of chunks) received++;
+  if (received === 0) throw new Error('the assistant streamed nothing');
 }
