@@ -292,12 +292,30 @@ export class ServeProcess {
   readonly url: string;
   readonly #child: ChildProcess;
   readonly #exited: Promise<void>;
+  readonly #output: () => string;
 
-  private constructor(dir: string, url: string, child: ChildProcess, exited: Promise<void>) {
+  private constructor(
+    dir: string,
+    url: string,
+    child: ChildProcess,
+    exited: Promise<void>,
+    output: () => string,
+  ) {
     this.dir = dir;
     this.url = url;
     this.#child = child;
     this.#exited = exited;
+    this.#output = output;
+  }
+
+  /** Everything serve printed so far. */
+  output(): string {
+    return this.#output();
+  }
+
+  /** The processor's Prometheus metrics text (spans received, accepted, rejected, queue depth, ...). */
+  async metrics(): Promise<string> {
+    return (await fetch(`${this.url}/metrics`)).text();
   }
 
   /** Writes `decisiontrail.yaml` and the trusted key under `dir`, starts `serve`, waits until it listens. */
@@ -334,7 +352,7 @@ export class ServeProcess {
         reject(new Error(`decisiontrail serve exited (${code}):\n${output}`));
       });
     });
-    return new ServeProcess(options.dir, url, child, exited);
+    return new ServeProcess(options.dir, url, child, exited, () => output);
   }
 
   /** Calls a store query through serve's loopback query endpoint (what the CLI does while serve runs). */

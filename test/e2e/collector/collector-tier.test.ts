@@ -83,6 +83,20 @@ describe.skipIf(binary === undefined)(
       rmSync(dir, { recursive: true, force: true });
     });
 
+    /** What the pipeline's parts said, for a failure message. */
+    async function diagnostics(): Promise<string> {
+      const parts = await Promise.all(
+        processors.map(async (processor, index) => {
+          const metrics = (await processor.metrics().catch((error: Error) => error.message))
+            .split('\n')
+            .filter((line) => line.startsWith('decisiontrail_processor_spans'))
+            .join('\n');
+          return `processor ${index}:\n${processor.output()}\n${metrics}`;
+        }),
+      );
+      return [...parts, ...collectors.map((collector) => collector.output().slice(-4000))].join('\n----\n');
+    }
+
     it('keeps every stream whole on one processor, and each processor verifies on its own', async () => {
       // The stream ids are fixed so that both processors get some: the test must be able to fail.
       expect(new Set(STREAMS.map(gatewayTierProcessorOf))).toEqual(new Set([0, 1]));
@@ -110,7 +124,7 @@ describe.skipIf(binary === undefined)(
         await sleep(500);
       }
       // Every decision once, across the two stores.
-      expect(stored.flat().sort()).toEqual([...decided].sort());
+      expect(stored.flat().sort(), await diagnostics()).toEqual([...decided].sort());
 
       for (const [index, processor] of processors.entries()) {
         const records = await processor.query<SpanRecord[]>('spansForVerification', {});
