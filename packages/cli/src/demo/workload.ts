@@ -48,7 +48,10 @@ export interface WorkloadOptions {
   v1Share?: number;
   /** Share of decisions whose ground truth (loan outcome) is known by the end. @default 0.7 */
   feedbackShare?: number;
-  /** At most this many letters are drafted by the assistant. @default 150 */
+  /**
+   * Letters for plain rejections stop after this many; a rejection an underwriter made by overriding the model
+   * always gets one (it is the case a regulator asks about). @default 150
+   */
   maxLetters?: number;
   /** Called after every applicant. */
   onProgress?: (done: number, total: number) => void;
@@ -105,9 +108,9 @@ const [REJECT, APPROVE] = CREDIT_LABELS;
 
 /**
  * A lending team's day: v1 of the credit model is deployed and decides for the first applicants; underwriters
- * review borderline and policy-flagged decisions and override the ones they find wrong; the assistant drafts a
- * letter for every rejection; then v2 is deployed and, because it ignores late payments and rewards debt,
- * approves risky applicants the underwriters keep overriding. At the end the loan ledger reports which loans were
+ * review borderline and policy-flagged decisions and override the ones they find wrong; the assistant drafts
+ * rejection letters (always when an underwriter made the rejection); then v2 is deployed and, because it ignores
+ * late payments and rewards debt, approves risky applicants the underwriters keep overriding. At the end the loan ledger reports which loans were
  * repaid: ground truth, recorded as feedback.
  */
 export async function runWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
@@ -119,6 +122,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
   const deployments: WorkloadResult['deployments'] = [];
   const decisions: DemoDecision[] = [];
   let letters = 0;
+  let plainLetters = 0;
   let session: OnnxSession | undefined;
   let version: CreditModelVersion | undefined;
 
@@ -170,7 +174,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
             }
             const finalOutcome = oversight === 'override' ? correctOutcome : outcome;
             let letter: DecisionReference | undefined;
-            if (finalOutcome === REJECT && letters < maxLetters) {
+            const overridden = oversight === 'override';
+            if (finalOutcome === REJECT && (overridden || plainLetters < maxLetters)) {
+              if (!overridden) plainLetters++;
               letters++;
               await draftLetter(options.openai, applicant, letters % 2 === 0);
               letter = options.decisions.take();
