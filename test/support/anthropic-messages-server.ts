@@ -27,7 +27,8 @@ export const DEFAULT_ANTHROPIC_REPLY = 'The claim is consistent with the policy 
 /**
  * Starts a local server that speaks the Anthropic Messages wire format over real HTTP: `POST /v1/messages` as
  * JSON, and with `stream: true` as SSE events (message_start, content_block_start, content_block_delta,
- * content_block_stop, message_delta, message_stop). `url` is the base URL for
+ * content_block_stop, message_delta, message_stop). When the request offers `tools`, the answer is a text block
+ * and a `tool_use` block for the first tool with input {@link TOOL_INPUT}. `url` is the base URL for
  * `new Anthropic({ baseURL: url, apiKey: 'test' })`.
  *
  * Failure scenarios by model name: `fail-<status>` answers with that HTTP status and an Anthropic error body;
@@ -72,6 +73,18 @@ async function messages(
   const chunks = splitIntoChunks(text);
   const system = typeof body['system'] === 'string' ? body['system'] : textOfMessages(body['system']);
   const inputTokens = countTokens(`${system} ${textOfMessages(body['messages'])}`);
+  const tools = Array.isArray(body['tools']) ? (body['tools'] as { name?: unknown }[]) : [];
+  if (typeof tools[0]?.name === 'string') {
+    await toolUse(response, {
+      id,
+      model,
+      tool: tools[0].name,
+      inputTokens,
+      stream: body['stream'] === true,
+      delay,
+    });
+    return;
+  }
   const message = {
     id,
     type: 'message',
@@ -110,6 +123,73 @@ async function messages(
   await event('message_delta', {
     delta: { stop_reason: 'end_turn', stop_sequence: null },
     usage: { output_tokens: chunks.length },
+  });
+  await event('message_stop', {});
+  response.end();
+}
+
+/** The tool input the server answers with when the request offers `tools`. */
+export const TOOL_INPUT = { claim: 5531, action: 'approve' };
+
+/** Answers with a text block and one `tool_use` block for the first offered tool (stop reason `tool_use`). */
+async function toolUse(
+  response: ServerResponse,
+  call: { id: string; model: string; tool: string; inputTokens: number; stream: boolean; delay: number },
+): Promise<void> {
+  const toolId = `toolu_${call.id.slice(4)}`;
+  const usage = { input_tokens: call.inputTokens, output_tokens: 12 };
+  const lead = 'Checking the policy.';
+  if (!call.stream) {
+    sendJson(response, 200, {
+      id: call.id,
+      type: 'message',
+      role: 'assistant',
+      model: call.model,
+      content: [
+        { type: 'text', text: lead },
+        { type: 'tool_use', id: toolId, name: call.tool, input: TOOL_INPUT },
+      ],
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+      usage,
+    });
+    return;
+  }
+  startSse(response);
+  const event = (type: string, payload: Record<string, unknown>, pause = 0) =>
+    writeSse(response, { type, ...payload }, type, pause);
+  await event('message_start', {
+    message: {
+      id: call.id,
+      type: 'message',
+      role: 'assistant',
+      model: call.model,
+      content: [],
+      stop_reason: null,
+      usage,
+    },
+  });
+  await event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  await event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: lead } });
+  await event('content_block_stop', { index: 0 });
+  await event('content_block_start', {
+    index: 1,
+    content_block: { type: 'tool_use', id: toolId, name: call.tool, input: {} },
+  });
+  // The input arrives as partial JSON, with whitespace the plain response does not have.
+  const json = JSON.stringify(TOOL_INPUT, null, 1);
+  const half = Math.ceil(json.length / 2);
+  for (const piece of [json.slice(0, half), json.slice(half)]) {
+    await event(
+      'content_block_delta',
+      { index: 1, delta: { type: 'input_json_delta', partial_json: piece } },
+      call.delay,
+    );
+  }
+  await event('content_block_stop', { index: 1 });
+  await event('message_delta', {
+    delta: { stop_reason: 'tool_use', stop_sequence: null },
+    usage: { output_tokens: 12 },
   });
   await event('message_stop', {});
   response.end();

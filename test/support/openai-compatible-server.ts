@@ -18,6 +18,8 @@ export interface OpenAiCompatibleServerOptions {
   reply?: (request: RecordedRequest) => string;
   /** The `model` the response names. @default `${requestModel}-2026-01-01` (a dated snapshot) */
   responseModel?: (requestModel: string) => string;
+  /** Arguments (JSON text) of the tool call answered when the request offers `tools`. @default `{"action":"escalate"}` */
+  toolArguments?: (request: RecordedRequest) => string;
   /** Pause between streamed events, for abort and break tests. @default 0 */
   chunkDelayMs?: number;
   /** Port to listen on. @default a free port */
@@ -34,7 +36,8 @@ export const TOKEN_LOGPROB = -0.105360516; // ln(0.9)
 
 /**
  * Starts a local server that speaks the OpenAI wire format over real HTTP: `POST /v1/chat/completions`
- * (JSON, `stream: true` as SSE, `logprobs`, `stream_options.include_usage`), `POST /v1/responses` (JSON and SSE
+ * (JSON, `stream: true` as SSE, `logprobs`, `stream_options.include_usage`, a call of the first offered tool
+ * when the request has `tools`), `POST /v1/responses` (JSON and SSE
  * events, output_text logprobs when `include` asks for them) and `POST /v1/embeddings` (float or base64).
  * `url` is the base URL for `new OpenAI({ baseURL: url, apiKey: 'test' })`.
  *
@@ -48,6 +51,7 @@ export function startOpenAiCompatibleServer(
   const reply = options.reply ?? (() => DEFAULT_REPLY);
   const responseModel = options.responseModel ?? ((model: string) => `${model}-2026-01-01`);
   const delay = options.chunkDelayMs ?? 0;
+  const toolArguments = options.toolArguments ?? (() => '{"action":"escalate"}');
   return startJsonServer(
     async (request, response) => {
       if (request.method !== 'POST') return false;
@@ -64,7 +68,14 @@ export function startOpenAiCompatibleServer(
         });
         return true;
       }
-      const context = { request, model, servedModel: responseModel(model), reply: reply(request), delay };
+      const context: CallContext = {
+        request,
+        model,
+        servedModel: responseModel(model),
+        reply: reply(request),
+        toolArguments: toolArguments(request),
+        delay,
+      };
       switch (request.path) {
         case '/v1/chat/completions':
           await chatCompletions(context, response);
@@ -89,7 +100,15 @@ interface CallContext {
   model: string;
   servedModel: string;
   reply: string;
+  toolArguments: string;
   delay: number;
+}
+
+/** The function tool the model "calls": the first one the request offers, if any. */
+function offeredTool(body: Record<string, unknown>): string | undefined {
+  const tools = Array.isArray(body['tools']) ? (body['tools'] as { function?: { name?: unknown } }[]) : [];
+  const name = tools[0]?.function?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 let sequence = 0;
@@ -116,6 +135,11 @@ async function chatCompletions(call: CallContext, response: ServerResponse): Pro
   const completionTokens = chunks.length;
   const id = nextId('chatcmpl-');
   const created = Math.floor(Date.now() / 1000);
+  const tool = offeredTool(body);
+  if (tool !== undefined) {
+    await chatToolCall(call, response, { id, created, tool, promptTokens });
+    return;
+  }
   if (body['stream'] !== true) {
     sendJson(response, 200, {
       id,
@@ -185,6 +209,71 @@ async function chatCompletions(call: CallContext, response: ServerResponse): Pro
       }),
     );
   }
+  await writeSse(response, '[DONE]');
+  response.end();
+}
+
+/** Answers with one call of the offered tool instead of text (finish reason `tool_calls`). */
+async function chatToolCall(
+  call: CallContext,
+  response: ServerResponse,
+  { id, created, tool, promptTokens }: { id: string; created: number; tool: string; promptTokens: number },
+): Promise<void> {
+  const callId = nextId('call_');
+  const usage = { prompt_tokens: promptTokens, completion_tokens: 5, total_tokens: promptTokens + 5 };
+  if (call.request.body['stream'] !== true) {
+    sendJson(response, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: call.servedModel,
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: 'assistant',
+            content: null,
+            refusal: null,
+            tool_calls: [
+              { id: callId, type: 'function', function: { name: tool, arguments: call.toolArguments } },
+            ],
+          },
+          logprobs: null,
+          finish_reason: 'tool_calls',
+        },
+      ],
+      usage,
+    });
+    return;
+  }
+  startSse(response);
+  const chunk = (delta: unknown, finishReason: string | null = null) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model: call.servedModel,
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    usage: null,
+  });
+  await writeSse(
+    response,
+    chunk({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: tool, arguments: '' } }],
+    }),
+  );
+  // Arguments arrive in pieces, as they do from the real API.
+  const half = Math.ceil(call.toolArguments.length / 2);
+  for (const piece of [call.toolArguments.slice(0, half), call.toolArguments.slice(half)]) {
+    await writeSse(
+      response,
+      chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }),
+      undefined,
+      call.delay,
+    );
+  }
+  await writeSse(response, chunk({}, 'tool_calls'));
   await writeSse(response, '[DONE]');
   response.end();
 }

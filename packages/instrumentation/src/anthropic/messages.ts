@@ -4,6 +4,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { GenAiResult } from '../genai-decision.ts';
 import type { JsonObject } from '../internal-types.ts';
 import { numberOrUndefined, stringOrUndefined } from '../json-values.ts';
+import { normalizeToolArguments, outputMessage, type OutputToolCall } from '../output-message.ts';
 import type { CreateMethodSpec, StreamAccumulator } from '../patched-create.ts';
 
 /**
@@ -33,9 +34,16 @@ export const messagesSpec: CreateMethodSpec = {
   fromResponse: (message) => {
     const usage = message['usage'] as JsonObject | undefined;
     let text = '';
-    if (Array.isArray(message['content'])) {
-      for (const block of message['content'] as JsonObject[])
-        if (block['type'] === 'text') text += String(block['text']);
+    const toolCalls: OutputToolCall[] = [];
+    for (const block of Array.isArray(message['content']) ? (message['content'] as JsonObject[]) : []) {
+      if (block['type'] === 'text') text += String(block['text']);
+      if (block['type'] === 'tool_use') {
+        toolCalls.push({
+          id: String(block['id'] ?? ''),
+          name: String(block['name'] ?? ''),
+          arguments: normalizeToolArguments(block['input']),
+        });
+      }
     }
     return {
       responseModel: stringOrUndefined(message['model']),
@@ -43,7 +51,7 @@ export const messagesSpec: CreateMethodSpec = {
       finishReasons: typeof message['stop_reason'] === 'string' ? [message['stop_reason']] : [],
       inputTokens: numberOrUndefined(usage?.['input_tokens']),
       outputTokens: numberOrUndefined(usage?.['output_tokens']),
-      output: [{ role: 'assistant', content: text }],
+      output: [outputMessage(text, toolCalls)],
     };
   },
   accumulator: () => new MessageStreamAccumulator(),
@@ -54,6 +62,8 @@ class MessageStreamAccumulator implements StreamAccumulator {
   #id: string | undefined;
   #model: string | undefined;
   #text = '';
+  /** Tool-use blocks by content block index; their input arrives as partial JSON. */
+  readonly #toolCalls = new Map<number, OutputToolCall>();
   #stopReason: string | undefined;
   #inputTokens: number | undefined;
   #outputTokens: number | undefined;
@@ -70,10 +80,25 @@ class MessageStreamAccumulator implements StreamAccumulator {
         this.#outputTokens = numberOrUndefined(usage?.['output_tokens']);
         break;
       }
+      case 'content_block_start': {
+        const block = event['content_block'] as JsonObject | undefined;
+        if (block?.['type'] === 'tool_use' && typeof event['index'] === 'number') {
+          this.#toolCalls.set(event['index'], {
+            id: String(block['id'] ?? ''),
+            name: String(block['name'] ?? ''),
+            arguments: '',
+          });
+        }
+        break;
+      }
       case 'content_block_delta': {
         const delta = event['delta'] as JsonObject | undefined;
         if (delta?.['type'] === 'text_delta' && typeof delta['text'] === 'string')
           this.#text += delta['text'];
+        const toolCall = typeof event['index'] === 'number' ? this.#toolCalls.get(event['index']) : undefined;
+        if (toolCall && delta?.['type'] === 'input_json_delta' && typeof delta['partial_json'] === 'string') {
+          toolCall.arguments += delta['partial_json'];
+        }
         break;
       }
       case 'message_delta': {
@@ -93,7 +118,15 @@ class MessageStreamAccumulator implements StreamAccumulator {
       finishReasons: this.#stopReason === undefined ? [] : [this.#stopReason],
       inputTokens: this.#inputTokens,
       outputTokens: this.#outputTokens,
-      output: [{ role: 'assistant', content: this.#text }],
+      output: [
+        outputMessage(
+          this.#text,
+          [...this.#toolCalls.values()].map((call) => ({
+            ...call,
+            arguments: normalizeToolArguments(call.arguments),
+          })),
+        ),
+      ],
     };
   }
 }

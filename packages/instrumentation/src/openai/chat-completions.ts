@@ -2,14 +2,14 @@ import { GEN_AI_OPERATION_NAME_VALUES, GEN_AI_PROVIDER_NAME_VALUES } from '@deci
 import type { GenAiResult } from '../genai-decision.ts';
 import type { JsonObject } from '../internal-types.ts';
 import { numberOrUndefined, stringOrUndefined } from '../json-values.ts';
+import {
+  normalizeToolArguments,
+  type OutputMessage,
+  outputMessage,
+  type OutputToolCall,
+} from '../output-message.ts';
 import type { CreateMethodSpec, StreamAccumulator } from '../patched-create.ts';
 import { collectLogprobs, confidenceFromLogprobs, openAiRequestAttributes } from './request-attributes.ts';
-
-/** One generated message per choice: the output form shared by plain and streamed calls, so their hashes agree. */
-interface OutputMessage {
-  role: 'assistant';
-  content: string;
-}
 
 /** `chat.completions.create` as a GenAI decision. */
 export const chatCompletionsSpec: CreateMethodSpec = {
@@ -32,10 +32,21 @@ export const chatCompletionsSpec: CreateMethodSpec = {
       finishReasons: choices.map((choice) => String(choice['finish_reason'] ?? '')),
       inputTokens: numberOrUndefined(usage?.['prompt_tokens']),
       outputTokens: numberOrUndefined(usage?.['completion_tokens']),
-      output: choices.map((choice): OutputMessage => ({
-        role: 'assistant',
-        content: String((choice['message'] as JsonObject | undefined)?.['content'] ?? ''),
-      })),
+      output: choices.map((choice): OutputMessage => {
+        const message = (choice['message'] ?? {}) as JsonObject;
+        const toolCalls = Array.isArray(message['tool_calls']) ? (message['tool_calls'] as JsonObject[]) : [];
+        return outputMessage(
+          String(message['content'] ?? ''),
+          toolCalls.map((toolCall) => {
+            const fn = (toolCall['function'] ?? {}) as JsonObject;
+            return {
+              id: String(toolCall['id'] ?? ''),
+              name: String(fn['name'] ?? ''),
+              arguments: normalizeToolArguments(fn['arguments']),
+            };
+          }),
+        );
+      }),
       confidence: confidenceFromLogprobs(logprobs),
     };
   },
@@ -46,6 +57,8 @@ class ChatStreamAccumulator implements StreamAccumulator {
   #id: string | undefined;
   #model: string | undefined;
   readonly #contents: string[] = [];
+  /** Per choice, per tool-call index: arguments arrive in pieces. */
+  readonly #toolCalls: OutputToolCall[][] = [];
   readonly #finishReasons: string[] = [];
   readonly #logprobs: number[] = [];
   #inputTokens: number | undefined;
@@ -66,18 +79,36 @@ class ChatStreamAccumulator implements StreamAccumulator {
       const delta = choice['delta'] as JsonObject | undefined;
       if (typeof delta?.['content'] === 'string')
         this.#contents[index] = (this.#contents[index] ?? '') + delta['content'];
+      if (Array.isArray(delta?.['tool_calls']))
+        this.#addToolCallDeltas(index, delta['tool_calls'] as JsonObject[]);
       if (typeof choice['finish_reason'] === 'string') this.#finishReasons[index] = choice['finish_reason'];
       if (index === 0)
         collectLogprobs((choice['logprobs'] as JsonObject | null | undefined)?.['content'], this.#logprobs);
     }
   }
 
+  #addToolCallDeltas(choice: number, deltas: JsonObject[]): void {
+    const calls = (this.#toolCalls[choice] ??= []);
+    for (const delta of deltas) {
+      const position = typeof delta['index'] === 'number' ? delta['index'] : 0;
+      const call = (calls[position] ??= { id: '', name: '', arguments: '' });
+      const fn = delta['function'] as JsonObject | undefined;
+      if (typeof delta['id'] === 'string') call.id = delta['id'];
+      if (typeof fn?.['name'] === 'string') call.name += fn['name'];
+      if (typeof fn?.['arguments'] === 'string') call.arguments += fn['arguments'];
+    }
+  }
+
   result(): GenAiResult {
-    const choiceCount = Math.max(this.#contents.length, this.#finishReasons.length);
+    const choiceCount = Math.max(this.#contents.length, this.#finishReasons.length, this.#toolCalls.length);
     const output: OutputMessage[] = [];
     const finishReasons: string[] = [];
     for (let index = 0; index < choiceCount; index++) {
-      output.push({ role: 'assistant', content: this.#contents[index] ?? '' });
+      const toolCalls = (this.#toolCalls[index] ?? []).map((call) => ({
+        ...call,
+        arguments: normalizeToolArguments(call.arguments),
+      }));
+      output.push(outputMessage(this.#contents[index] ?? '', toolCalls));
       if (this.#finishReasons[index] !== undefined) finishReasons.push(this.#finishReasons[index]);
     }
     return {

@@ -2,6 +2,7 @@ import { GEN_AI_OPERATION_NAME_VALUES, GEN_AI_PROVIDER_NAME_VALUES } from '@deci
 import type { GenAiResult } from '../genai-decision.ts';
 import type { JsonObject } from '../internal-types.ts';
 import { numberOrUndefined, stringOrUndefined } from '../json-values.ts';
+import { normalizeToolArguments, outputMessage, type OutputToolCall } from '../output-message.ts';
 import type { CreateMethodSpec, StreamAccumulator } from '../patched-create.ts';
 import { collectLogprobs, confidenceFromLogprobs, openAiRequestAttributes } from './request-attributes.ts';
 
@@ -27,7 +28,16 @@ function resultOf(response: JsonObject, fallbackText: string | undefined): GenAi
   let text = '';
   let sawText = false;
   const output = Array.isArray(response['output']) ? (response['output'] as JsonObject[]) : [];
+  const toolCalls: OutputToolCall[] = [];
   for (const item of output) {
+    if (item['type'] === 'function_call') {
+      toolCalls.push({
+        id: String(item['call_id'] ?? ''),
+        name: String(item['name'] ?? ''),
+        arguments: normalizeToolArguments(item['arguments']),
+      });
+      continue;
+    }
     if (item['type'] !== 'message' || !Array.isArray(item['content'])) continue;
     for (const part of item['content'] as JsonObject[]) {
       if (part['type'] !== 'output_text' || typeof part['text'] !== 'string') continue;
@@ -44,7 +54,7 @@ function resultOf(response: JsonObject, fallbackText: string | undefined): GenAi
     finishReasons: status === undefined ? [] : [status],
     inputTokens: numberOrUndefined(usage?.['input_tokens']),
     outputTokens: numberOrUndefined(usage?.['output_tokens']),
-    output: [{ role: 'assistant', content: sawText ? text : (fallbackText ?? '') }],
+    output: [outputMessage(sawText ? text : (fallbackText ?? ''), toolCalls)],
     confidence: confidenceFromLogprobs(logprobs),
   };
 }

@@ -6,6 +6,7 @@ import { AiAuditInstrumentation, withAuditContext } from '@decisiontrail/instrum
 import {
   DEFAULT_ANTHROPIC_REPLY,
   startAnthropicMessagesServer,
+  TOOL_INPUT,
 } from '../../../../test/support/anthropic-messages-server.ts';
 import type { RunningServer } from '../../../../test/support/http-server.ts';
 import { installTestTracing, waitForSpans } from '../helpers/tracing.ts';
@@ -104,6 +105,42 @@ describe('@anthropic-ai/sdk messages', () => {
     }
     const span = await oneDecision();
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('records tool use in the output, assembled the same plain and streamed', async () => {
+    instrumentation.setConfig({ hmacKey: 'anthropic-key', hmacKeyId: 'ak', captureOutput: 'full' });
+    const tools = [
+      { name: 'settle_claim', description: 'Settle a claim', input_schema: { type: 'object' as const } },
+    ];
+    const plain = await client.messages.create({ ...params, tools });
+    expect(plain.stop_reason).toBe('tool_use');
+    const plainSpan = await oneDecision();
+    tracing.reset();
+    const stream = await client.messages.create({ ...params, tools, stream: true });
+    for await (const _event of stream) {
+      // drain
+    }
+    const streamSpan = await oneDecision();
+    instrumentation.setConfig({ hmacKey: 'anthropic-key', hmacKeyId: 'ak' });
+    expect(streamSpan.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_use']);
+    // The tool input streams as whitespace-laden partial JSON; recorded arguments are normalized, so only the
+    // tool-use id the server mints per request differs.
+    const content = (span: ReadableSpan) =>
+      String(span.attributes['audit.output.content']).replace(/toolu_\w+/g, 'toolu_x');
+    expect(content(streamSpan)).toBe(content(plainSpan));
+    expect(JSON.parse(String(plainSpan.attributes['audit.output.content']))).toEqual([
+      {
+        role: 'assistant',
+        content: 'Checking the policy.',
+        tool_calls: [
+          {
+            id: expect.stringMatching(/^toolu_/),
+            name: 'settle_claim',
+            arguments: JSON.stringify(TOOL_INPUT),
+          },
+        ],
+      },
+    ]);
   });
 
   it('records errors: HTTP failures and failures mid-stream', async () => {

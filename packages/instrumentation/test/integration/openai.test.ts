@@ -1,5 +1,6 @@
 import { diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,6 +283,49 @@ describe('openai streams', () => {
     const span = await oneDecision();
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(diagErrors).toEqual([]);
+  });
+});
+
+describe('openai tool calls', () => {
+  const tools = [
+    {
+      type: 'function' as const,
+      function: { name: 'escalate_ticket', parameters: { type: 'object', properties: {} } },
+    },
+  ];
+
+  it('are part of the recorded output, with the same hash plain and streamed', async () => {
+    instrumentation.setConfig({ ...baseConfig, captureOutput: 'full' });
+    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, tools });
+    expect(completion.choices[0]?.finish_reason).toBe('tool_calls');
+    const plain = await oneDecision();
+    const [message] = JSON.parse(String(plain.attributes['audit.output.content'])) as {
+      tool_calls: { name: string; arguments: string }[];
+    }[];
+    expect(message?.tool_calls).toEqual([
+      expect.objectContaining({ name: 'escalate_ticket', arguments: '{"action":"escalate"}' }),
+    ]);
+    tracing.reset();
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages,
+      tools,
+      stream: true,
+    });
+    for await (const _chunk of stream) {
+      // drain
+    }
+    const streamed = await oneDecision();
+    expect(streamed.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
+    // Same output apart from the call id the server mints per request; each hash covers exactly its content.
+    const withoutIds = (span: typeof plain) =>
+      String(span.attributes['audit.output.content']).replace(/call_\w+/g, 'call_x');
+    expect(withoutIds(streamed)).toBe(withoutIds(plain));
+    for (const span of [plain, streamed]) {
+      expect(span.attributes['audit.output.hash']).toBe(
+        createHmac('sha256', HMAC_KEY).update(String(span.attributes['audit.output.content'])).digest('hex'),
+      );
+    }
   });
 });
 
