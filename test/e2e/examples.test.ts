@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { copyFile, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { openStore } from '@decisiontrail/clickhouse';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cleanEnv, tempDir } from './support/e2e-harness.ts';
 
@@ -14,7 +15,7 @@ afterAll(async () => {
 });
 
 /** Runs the example's start script with the working directory in a fresh temp dir holding its decisiontrail.yaml. */
-async function start(name: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function start(name: string): Promise<{ code: number; stdout: string; stderr: string; cwd: string }> {
   const root = path.join(EXAMPLES, name);
   const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
     scripts: { start: string };
@@ -35,6 +36,7 @@ async function start(name: string): Promise<{ code: number; stdout: string; stde
           code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
           stdout,
           stderr,
+          cwd,
         });
       },
     );
@@ -70,8 +72,24 @@ describe('examples', () => {
     expect(run.stdout).toMatch(/model\s+gpt-4o-mini gpt-4o-mini-2026-01-01/);
     expect(run.stdout).toContain('feedback: incorrect');
     expect(run.stdout).toMatch(/oversight\s+escalate/);
-    expect(run.stdout).not.toContain('jo@example.com · ');
     expect(run.stdout).toContain('intact: 1 stream(s)');
+    // The prompt was stored in redact mode: the e-mail address is gone, the question is still readable.
+    const store = await openStore({ dataDir: path.join(run.cwd, '.decisiontrail/data'), migrate: false });
+    try {
+      const rows = await (
+        await store.client.query({
+          query: `SELECT SpanAttributes['audit.input.content'] AS prompt FROM otel_traces
+                  WHERE SpanAttributes['audit.record.type'] = 'decision'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ prompt: string }>();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.prompt).toContain('arrived broken');
+      expect(rows[0]!.prompt).toContain('[REDACTED:email]');
+      expect(rows[0]!.prompt).not.toContain('jo@example.com');
+    } finally {
+      await store.close();
+    }
   });
 
   it('express-service puts the HTTP, Express and database spans in the decision’s trace', async () => {
