@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { readWitnessFile, type VerificationReport } from '@decisiontrail/signing-exporter';
-import { usageError } from '../cli-error.ts';
+import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { ProgressBar } from '../render/progress-bar.ts';
@@ -73,6 +73,12 @@ export const verifyCommand: CommandSpec = {
     const records = await withBackend(context.settings, (backend) =>
       readRange(context, backend.queries.spansForVerification.bind(backend.queries), { from, to, stream }),
     );
+    if (stream !== undefined && records.length === 0) {
+      throw new CliError(
+        'NOT_FOUND',
+        `verify: no stored spans of stream ${JSON.stringify(stream)}${from || to ? ' in that range' : ''}`,
+      );
+    }
     const bar = new ProgressBar(context.err, 'verifying', records.length);
     let report: VerificationReport;
     try {

@@ -170,6 +170,9 @@ describe('verify, export and verify-bundle', () => {
     );
     expect(report.ok).toBe(true);
     expect(report.streams[0]!.findings).toEqual([]);
+    const unknown = await run('verify', '--stream', 'no-such-stream');
+    expect(unknown.code).toBe(3);
+    expect(isOneLineError(unknown)).toBe(true);
   });
 
   it('exports a decision bundle that verifies offline, and fails on one changed byte', async () => {
