@@ -9,7 +9,7 @@ export const EXIT_CODES = {
   INTEGRITY: 1,
   /** The command line is wrong: unknown command or option, missing argument, malformed time or value. */
   USAGE: 2,
-  /** An id that was asked for does not exist: decision, trace, incident, subject or model. */
+  /** An id that was asked for does not exist: decision, trace, incident, subject, model (version) or stream. */
   NOT_FOUND: 3,
   /** The store is missing, empty (no schema: run `decisiontrail migrate`) or unreachable. */
   STORE: 4,
@@ -36,7 +36,7 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
     code: EXIT_CODES.USAGE,
     meaning: 'bad command line: unknown command or option, missing or malformed value',
   },
-  { code: EXIT_CODES.NOT_FOUND, meaning: 'unknown id: decision, trace, incident, subject or model' },
+  { code: EXIT_CODES.NOT_FOUND, meaning: 'unknown id: decision, trace, incident, subject, model (version) or stream' },
   {
     code: EXIT_CODES.STORE,
     meaning: 'store missing, empty or unreachable',
