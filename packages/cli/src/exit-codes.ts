@@ -36,7 +36,10 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
     code: EXIT_CODES.USAGE,
     meaning: 'bad command line: unknown command or option, missing or malformed value',
   },
-  { code: EXIT_CODES.NOT_FOUND, meaning: 'unknown id: decision, trace, incident, subject, model (version) or stream' },
+  {
+    code: EXIT_CODES.NOT_FOUND,
+    meaning: 'unknown id: decision, trace, incident, subject, model (version) or stream',
+  },
   {
     code: EXIT_CODES.STORE,
     meaning: 'store missing, empty or unreachable',
