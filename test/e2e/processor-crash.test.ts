@@ -108,6 +108,7 @@ it('loses and duplicates no decision when the processor is SIGKILLed mid-load an
 
   const sentIds: string[] = [];
   let killedAt: number | undefined;
+  let spooledDuringOutage = 0;
   for (let index = 0; index < DECISIONS; index++) {
     // Mid-load: kill only while requests the processor acknowledged still wait in its write-ahead log.
     if (killedAt === undefined && index >= KILL_AFTER && index % 10 === 0) {
@@ -119,8 +120,10 @@ it('loses and duplicates no decision when the processor is SIGKILLed mid-load an
         await sleep(1_500);
       }
     }
-    if (killedAt !== undefined && index === killedAt + DOWNTIME_DECISIONS)
+    if (killedAt !== undefined && index === killedAt + DOWNTIME_DECISIONS) {
+      spooledDuringOutage = durable.spoolBytes;
       serve = await startServe(workspace, port);
+    }
     sentIds.push(
       decision({ modelId: 'scorer', version: '1', input: { index } }, (handle) => {
         handle.setOutcome(index % 2 === 0 ? 'approve' : 'reject');
@@ -135,6 +138,11 @@ it('loses and duplicates no decision when the processor is SIGKILLed mid-load an
   if (killedAt! + DOWNTIME_DECISIONS >= DECISIONS) serve = await startServe(workspace, port);
   expect(durable.stats.failedExports).toBeGreaterThan(0);
   await durable.forceFlush();
+  // While the processor was down the spool held what was decided; afterwards it drained: every segment was
+  // acknowledged by the restarted processor and deleted.
+  expect(spooledDuringOutage).toBeGreaterThan(0);
+  expect(durable.spoolBytes).toBe(0);
+  expect(durable.stats.rejectedAuditSpans).toBe(0);
   const deadline = Date.now() + 60_000;
   while ((await queueEntries(port)) > 0) {
     if (Date.now() > deadline) throw new Error('the restarted processor did not drain its queue');
