@@ -53,10 +53,21 @@ export class QueueDrainer {
     });
   }
 
+  /**
+   * Prepares batch k+1 (read, decode, verify) while batch k is being written: the sink work of the embedded
+   * engine runs on its own threads, so the two overlap. Commits stay in log order, each with the verifier state
+   * as it was right after its own batch.
+   */
   private async loop(): Promise<void> {
     const { wal } = this.options;
+    let previous: Promise<boolean> | undefined;
     while (!(this.stopping && wal.drained)) {
       if (wal.drained) {
+        if (previous !== undefined) {
+          if (!(await previous)) return;
+          previous = undefined;
+          continue;
+        }
         await wal.waitForEntries();
         continue;
       }
@@ -68,10 +79,21 @@ export class QueueDrainer {
         records.push(...(memo ?? decodeBody(await wal.read(entry), entry.tag).records));
       }
       const result = await this.processInSlices(this.dedupe(records));
-      const delivered = await this.deliver(result);
-      if (!delivered) return;
-      await wal.commit(entries.length, this.options.pipeline.snapshot());
+      const snapshot = this.options.pipeline.snapshot();
+      const delivery = this.deliver(result);
+      const prior = previous;
+      previous = (async () => {
+        // A batch is committed only after every batch before it.
+        if (prior !== undefined && !(await prior)) return false;
+        if (!(await delivery)) return false;
+        await wal.commit(entries.length, snapshot);
+        return true;
+      })();
+      // Keeps rejections observed even if the loop leaves early; the awaits below still see them.
+      previous.catch(() => undefined);
+      if (prior !== undefined && !(await prior)) return;
     }
+    if (previous !== undefined) await previous;
   }
 
   /**
