@@ -320,4 +320,36 @@ describe('SDK → signing exporter → OTLP → processor → ClickHouse → CLI
     expect(text.code).toBe(1);
     expect(text.stdout).toContain(victim.reference.spanId);
   });
+
+  it('names the sequence number of a stored row someone deleted', async () => {
+    // An inconvenient decision disappears from the store (the previous test's alteration stays in place).
+    const victim = sent[30]!;
+    const store = await openStore({ dataDir: workspace.dataDir, migrate: false });
+    let seq: number;
+    try {
+      const [row] = await (
+        await store.client.query({
+          query: `SELECT SpanAttributes['audit.integrity.seq'] AS seq FROM otel_traces WHERE SpanId = {span:String}`,
+          query_params: { span: victim.reference.spanId },
+          format: 'JSONEachRow',
+        })
+      ).json<{ seq: string }>();
+      seq = Number(row!.seq);
+      await store.client.command({
+        query: 'ALTER TABLE otel_traces DELETE WHERE SpanId = {span:String}',
+        query_params: { span: victim.reference.spanId },
+        clickhouse_settings: { mutations_sync: '2' },
+      });
+    } finally {
+      await store.close();
+    }
+    const run = await runDecisiontrail(['verify', '--config', workspace.configPath, '--json'], workspace.dir);
+    expect(run.code).toBe(1);
+    const report = parseJson<{
+      streams: { findings: { code: string; spanId?: string; ranges?: [number, number][] }[] }[];
+    }>(run);
+    const findings = report.streams[0]!.findings;
+    expect(findings.map((f) => f.code).sort()).toEqual(['missing', 'modified']);
+    expect(findings.find((f) => f.code === 'missing')!.ranges).toEqual([[seq, seq + 1]]);
+  });
 });
