@@ -27,7 +27,7 @@ export type {
   FairnessDisparity,
   OversightRates,
 } from './decision-queries.ts';
-export type { DeploymentSummary, ModelSummary, PeriodReport } from './period-report.ts';
+export type { DeploymentSummary, ModelSummary, PeriodReport, PeriodReportQuery } from './period-report.ts';
 export { populationStabilityIndex } from './investigation-signals.ts';
 export type {
   AdversarialQuery,

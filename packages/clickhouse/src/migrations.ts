@@ -18,7 +18,7 @@ interface TableStep {
   shardingKey: string;
 }
 
-/** A view or materialized view (created once per node, never distributed). */
+/** A view, materialized view or one-off statement (run once per node, never distributed). */
 interface ObjectStep {
   kind: 'object';
   file: string;
@@ -123,6 +123,20 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'investigation_views',
     steps: [{ kind: 'object', file: 'decision-timeline.sql' }],
+  },
+  {
+    version: 5,
+    name: 'decision_stats_rollup',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_decision_stats',
+        file: 'audit-decision-stats.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-decision-stats-mv.sql' },
+      { kind: 'object', file: 'audit-decision-stats-backfill.sql' },
+    ],
   },
 ];
 

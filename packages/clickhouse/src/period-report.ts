@@ -11,7 +11,7 @@ import {
   type OversightRates,
 } from './decision-queries.ts';
 import { listIncidents, type Incident } from './incidents.ts';
-import { periodParams, type QueryContext, type QueryParams } from './query-context.ts';
+import { periodParams, type QueryContext } from './query-context.ts';
 import type { ResolvedRetention } from './store-options.ts';
 
 /** A model version seen in the period. */
@@ -135,6 +135,55 @@ const REPORT_CELLS_SQL = `
   GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
     fairness_group, integrity_stream, bucket`;
 
+// The same cells from the hourly rollup, for whole hours [h_from_s, h_to_s).
+const ROLLUP_CELLS_SQL = `
+  SELECT model_id, model_version, any(model_type) AS model_type, any(provider) AS provider, outcome, risk_level,
+    decision_type, automation, retention_class, fairness_group, integrity_stream, toInt32(bucket) AS bucket,
+    sum(decisions) AS n, sum(failed) AS failed, sum(with_input_hash) AS with_input_hash,
+    sum(with_output_hash) AS with_output_hash, sum(with_subject) AS with_subject,
+    sum(confidence_sum) AS confidence_sum,
+    toString(toUnixTimestamp64Nano(min(first_time))) AS first_ns,
+    toString(toUnixTimestamp64Nano(max(last_time))) AS last_ns
+  FROM {{read:audit_decision_stats}}
+  WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
+    AND ({model_id:String} = '' OR model_id = {model_id:String})
+    AND ({model_version:String} = '' OR model_version = {model_version:String})
+    AND ({service:String} = '' OR service = {service:String})
+  GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
+    fairness_group, integrity_stream, bucket`;
+
+// Approximate (t-digest) quantiles: rollup states for whole hours merged with states of the edges.
+const ROLLUP_QUANTILES_SQL = `
+  SELECT quantilesTDigestMerge(0.5, 0.9)(q) AS qs FROM (
+    SELECT confidence_quantiles AS q FROM {{read:audit_decision_stats}}
+    WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
+      AND ({model_id:String} = '' OR model_id = {model_id:String})
+      AND ({model_version:String} = '' OR model_version = {model_version:String})
+      AND ({service:String} = '' OR service = {service:String})
+    UNION ALL
+    SELECT quantilesTDigestStateIf(0.5, 0.9)(assumeNotNull(confidence), confidence IS NOT NULL) AS q
+    FROM {{read:audit_decisions}} FINAL
+    WHERE ((time >= fromUnixTimestamp64Milli({e1_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e1_to_ms:Int64}))
+        OR (time >= fromUnixTimestamp64Milli({e2_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e2_to_ms:Int64})))
+      AND ({model_id:String} = '' OR model_id = {model_id:String})
+      AND ({model_version:String} = '' OR model_version = {model_version:String})
+      AND ({service:String} = '' OR service = {service:String}))`;
+
+const HOUR_MS = 3_600_000;
+
+/** Splits [from, to) into whole hours (read from the rollup) and the partial hours at its edges. */
+function splitByHours(filter: DecisionFilter): { hours: [number, number] | null; edges: [number, number][] } {
+  const from = filter.from.getTime();
+  const to = filter.to.getTime();
+  const hourFrom = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const hourTo = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (hourFrom >= hourTo) return { hours: null, edges: [[from, to]] };
+  const edges: [number, number][] = [];
+  if (from < hourFrom) edges.push([from, hourFrom]);
+  if (hourTo < to) edges.push([hourTo, to]);
+  return { hours: [hourFrom, hourTo], edges };
+}
+
 function sumBy(
   cells: readonly ReportCell[],
   key: (cell: ReportCell) => string,
@@ -188,17 +237,10 @@ function modelSummaries(cells: readonly ReportCell[]): ModelSummary[] {
   );
 }
 
-async function confidenceSummary(
-  ctx: QueryContext,
-  params: QueryParams,
+function confidenceSummary(
   cells: readonly ReportCell[],
-): Promise<ConfidenceDistribution> {
-  const [quantiles] = await ctx.rows<{ p50: number | null; p90: number | null }>(
-    `SELECT if(count() = 0, NULL, quantileExact(0.5)(assumeNotNull(confidence))) AS p50,
-       if(count() = 0, NULL, quantileExact(0.9)(assumeNotNull(confidence))) AS p90
-     FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER} AND confidence IS NOT NULL`,
-    params,
-  );
+  quantiles: { p50: number | null; p90: number | null },
+): ConfidenceDistribution {
   const decisions = cells.reduce((a, c) => a + Number(c.n), 0);
   const withValue = cells.filter((c) => c.bucket >= 0);
   const valued = withValue.reduce((a, c) => a + Number(c.n), 0);
@@ -207,8 +249,8 @@ async function confidenceSummary(
     decisions,
     missing: decisions - valued,
     mean: valued === 0 ? null : withValue.reduce((a, c) => a + c.confidence_sum, 0) / valued,
-    p50: quantiles?.p50 ?? null,
-    p90: quantiles?.p90 ?? null,
+    p50: valued === 0 ? null : quantiles.p50,
+    p90: valued === 0 ? null : quantiles.p90,
     buckets: Array.from({ length: REPORT_BUCKETS }, (_, i) => ({
       lower: i / REPORT_BUCKETS,
       upper: (i + 1) / REPORT_BUCKETS,
@@ -217,10 +259,64 @@ async function confidenceSummary(
   };
 }
 
-/** Builds the period report; every number comes from bound-parameter queries over the audit tables. */
-export async function periodReport(ctx: QueryContext, filter: DecisionFilter): Promise<PeriodReport> {
+/** Decision cells and confidence quantiles of the period: exact (FINAL scan) or from the rollup. */
+async function decisionCells(
+  ctx: QueryContext,
+  filter: DecisionFilter,
+  exact: boolean,
+): Promise<{ cells: ReportCell[]; quantiles: { p50: number | null; p90: number | null } }> {
   const params = decisionFilterParams(filter);
-  const cells = await ctx.rows<ReportCell>(REPORT_CELLS_SQL, params);
+  if (exact) {
+    const cells = await ctx.rows<ReportCell>(REPORT_CELLS_SQL, params);
+    const [quantiles] = await ctx.rows<{ p50: number | null; p90: number | null }>(
+      `SELECT if(count() = 0, NULL, quantileExact(0.5)(assumeNotNull(confidence))) AS p50,
+         if(count() = 0, NULL, quantileExact(0.9)(assumeNotNull(confidence))) AS p90
+       FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER} AND confidence IS NOT NULL`,
+      params,
+    );
+    return { cells, quantiles: { p50: quantiles?.p50 ?? null, p90: quantiles?.p90 ?? null } };
+  }
+  const { hours, edges } = splitByHours(filter);
+  const cells: ReportCell[] = [];
+  for (const [from, to] of edges) {
+    cells.push(
+      ...(await ctx.rows<ReportCell>(REPORT_CELLS_SQL, {
+        ...params,
+        from_ms: String(from),
+        to_ms: String(to),
+      })),
+    );
+  }
+  const [hourFrom, hourTo] = hours ?? [0, 0];
+  const hourParams = { ...params, h_from_s: String(hourFrom / 1000), h_to_s: String(hourTo / 1000) };
+  if (hours !== null) cells.push(...(await ctx.rows<ReportCell>(ROLLUP_CELLS_SQL, hourParams)));
+  const [edge1, edge2] = [edges[0] ?? [0, 0], edges[1] ?? [0, 0]];
+  const [row] = await ctx.rows<{ qs: number[] }>(ROLLUP_QUANTILES_SQL, {
+    ...hourParams,
+    e1_from_ms: String(edge1[0]),
+    e1_to_ms: String(edge1[1]),
+    e2_from_ms: String(edge2[0]),
+    e2_to_ms: String(edge2[1]),
+  });
+  const qs = row?.qs ?? [];
+  return { cells, quantiles: { p50: qs[0] ?? null, p90: qs[1] ?? null } };
+}
+
+/** A report's scope; `exact` reads every decision with FINAL instead of the hourly rollup. */
+export type PeriodReportQuery = DecisionFilter & {
+  /**
+   * Count from audit_decisions with FINAL (slower, exact even for decisions delivered twice in
+   * different batches) instead of the hourly rollup plus the partial hours at the period's edges.
+   * @default false
+   */
+  exact?: boolean;
+};
+
+/** Builds the period report; every number comes from bound-parameter queries over the audit tables. */
+export async function periodReport(ctx: QueryContext, query: PeriodReportQuery): Promise<PeriodReport> {
+  const { exact = false, ...filter } = query;
+  const params = decisionFilterParams(filter);
+  const { cells, quantiles } = await decisionCells(ctx, filter, exact);
   const deployments = await ctx.rows<DeploymentSummary>(
     `SELECT deployment_id AS deploymentId, model_id AS modelId, model_version AS modelVersion,
        previous_version AS previousVersion, environment, weights_hash AS weightsHash,
@@ -266,7 +362,7 @@ export async function periodReport(ctx: QueryContext, filter: DecisionFilter): P
       byAutomation: sorted(sumBy(cells, (c) => c.automation)),
     },
     accuracy: await accuracy(ctx, filter),
-    confidence: await confidenceSummary(ctx, params, cells),
+    confidence: confidenceSummary(cells, quantiles),
     fairness: fairnessFromCounts(cells),
     oversight: await oversightRates(ctx, filter),
     incidents: {

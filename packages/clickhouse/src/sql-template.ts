@@ -106,6 +106,8 @@ function ttlFor(table: string, retention: ResolvedRetention): string {
         ? ''
         : `TTL toDateTime(Start) + toIntervalDay(${Math.max(...(days as number[]))})`;
     }
+    case 'audit_decision_stats':
+      return retentionTtl('hour', 'retention_class', retention);
     case 'audit_decisions':
     case 'audit_oversight':
     case 'audit_feedback':

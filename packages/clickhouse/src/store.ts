@@ -41,7 +41,7 @@ import {
   type DriftSignal,
 } from './investigation-signals.ts';
 import { renderContext, runMigrations, type MigrationResult } from './migrations.ts';
-import { periodReport, type PeriodReport } from './period-report.ts';
+import { periodReport, type PeriodReport, type PeriodReportQuery } from './period-report.ts';
 import {
   listErasures,
   listQuarantine,
@@ -175,9 +175,12 @@ export class Store {
     return fairnessDisparity(this.#ctx, filter);
   }
 
-  /** The EU AI Act period report for a model (or every model) over `[from, to)`. */
-  periodReport(filter: DecisionFilter): Promise<PeriodReport> {
-    return periodReport(this.#ctx, filter);
+  /**
+   * The EU AI Act period report for a model (or every model) over `[from, to)`: from the hourly
+   * rollup (plus the partial hours at the edges), or with `exact: true` from every decision.
+   */
+  periodReport(query: PeriodReportQuery): Promise<PeriodReport> {
+    return periodReport(this.#ctx, query);
   }
 
   /** Drift of confidence and outcome distributions against a baseline window (PSI). */
