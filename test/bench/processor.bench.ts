@@ -20,7 +20,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { makeDecisionSpans, signBatches, testKey } from '../../packages/processor/test/support/signed-batches.ts';
+import {
+  makeDecisionSpans,
+  signBatches,
+  testKey,
+} from '../../packages/processor/test/support/signed-batches.ts';
 import { toProtobuf } from '../../packages/processor/test/support/sdk-spans.ts';
 
 const { values: args } = parseArgs({
@@ -40,19 +44,26 @@ const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const LATENCY_BATCH = 100;
 
-const CHILD = fileURLToPath(new URL('../../packages/processor/test/support/processor-child.ts', import.meta.url));
+const CHILD = fileURLToPath(
+  new URL('../../packages/processor/test/support/processor-child.ts', import.meta.url),
+);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function signedBodies(count: number, batch: number, key: ReturnType<typeof testKey>['key']): Promise<Uint8Array[]> {
+async function signedBodies(
+  count: number,
+  batch: number,
+  key: ReturnType<typeof testKey>['key'],
+): Promise<Uint8Array[]> {
   const bodies: Uint8Array[] = [];
   // Signed in chunks of one stream so the generator's own memory stays modest.
   const chunk = 20_000;
   const spans = [];
-  for (let done = 0; done < count; done += chunk) spans.push(...(await makeDecisionSpans(Math.min(chunk, count - done))));
+  for (let done = 0; done < count; done += chunk)
+    spans.push(...(await makeDecisionSpans(Math.min(chunk, count - done))));
   for (const b of await signBatches(spans, key, batch)) bodies.push(toProtobuf(b));
   return bodies;
 }
@@ -62,7 +73,14 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function post(port: number, body: Uint8Array): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: '127.0.0.1', port, method: 'POST', path: '/v1/traces', headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -88,7 +106,10 @@ async function main(): Promise<void> {
     mkdirSync(join(dir, 'keys'));
     writeFileSync(join(dir, 'keys', 'bench.vkey'), `${vkey}\n`);
     const configFile = join(dir, 'decisiontrail.yaml');
-    writeFileSync(configFile, 'storage: { dataDir: data }\nkeys: { dir: keys }\nprocessor: { receiver: { port: 0 } }\n');
+    writeFileSync(
+      configFile,
+      'storage: { dataDir: data }\nkeys: { dir: keys }\nprocessor: { receiver: { port: 0 } }\n',
+    );
 
     let t = performance.now();
     const sustained = await signedBodies(SPANS, BATCH, key);
@@ -100,7 +121,9 @@ async function main(): Promise<void> {
         `(${(bodyBytes / sustained.length / 1024).toFixed(0)} KiB per ${BATCH}-span request, ${(bodyBytes / SPANS).toFixed(0)} B/span)`,
     );
 
-    const child = spawn(process.execPath, ['--conditions=@decisiontrail/source', CHILD, configFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=@decisiontrail/source', CHILD, configFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const url = await new Promise<string>((resolve) => {
       let out = '';
       child.stdout.on('data', (c: Buffer) => {
@@ -166,15 +189,23 @@ async function main(): Promise<void> {
     while ((await metric(url, STORED)) < allStored) await new Promise((r) => setTimeout(r, 100));
     const sinkSeconds = await metric(url, 'decisiontrail_processor_sink_latency_seconds_sum');
     const sinkWrites = await metric(url, 'decisiontrail_processor_sink_latency_seconds_count');
-    console.log(`ClickHouse inserts: ${sinkWrites} writes, ${sinkSeconds.toFixed(1)} s in total (${((sinkSeconds / sinkWrites) * 1000).toFixed(0)} ms each)`);
+    console.log(
+      `ClickHouse inserts: ${sinkWrites} writes, ${sinkSeconds.toFixed(1)} s in total (${((sinkSeconds / sinkWrites) * 1000).toFixed(0)} ms each)`,
+    );
     const verified = await metric(url, 'decisiontrail_processor_spans_verified_total');
     const failed = await metric(url, 'decisiontrail_processor_spans_verification_failed_total');
 
     // 3. memory
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     const hwm = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0);
-    console.log(`verified ${verified} spans, ${failed} failed verification; processor peak RSS ${(hwm / 1024).toFixed(0)} MiB`);
-    console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+    console.log(
+      `verified ${verified} spans, ${failed} failed verification; processor peak RSS ${(hwm / 1024).toFixed(0)} MiB`,
+    );
+    console.log(
+      `load average during the run: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (${cpus().length} cores)`,
+    );
 
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -43,10 +43,12 @@ export function int64ToBigInt(value: unknown, path: string): bigint {
 }
 
 function bytesToBase64(value: unknown, path: string): string {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (typeof value === 'string') {
     // OTLP/JSON carries bytes values as base64 (standard or URL-safe, per the protobuf JSON mapping).
-    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new OtlpDecodeError(`${path}: bytesValue is not base64`);
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value))
+      throw new OtlpDecodeError(`${path}: bytesValue is not base64`);
     return Buffer.from(value, 'base64').toString('base64');
   }
   throw new OtlpDecodeError(`${path}: bytesValue has the wrong type`);
@@ -58,7 +60,8 @@ function asDouble(value: unknown, path: string): number {
   if (value === 'NaN') return Number.NaN;
   if (value === 'Infinity') return Number.POSITIVE_INFINITY;
   if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
   throw new OtlpDecodeError(`${path}: doubleValue is not a number`);
 }
 
@@ -67,7 +70,10 @@ function asDouble(value: unknown, path: string): number {
  * JSON.stringify does, plus U+2028/U+2029.
  */
 function goJsonString(s: string): string {
-  return JSON.stringify(toWellFormed(s)).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+  return JSON.stringify(toWellFormed(s)).replace(
+    /[\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
+  );
 }
 
 /** Go's json.Marshal fails on a non-finite double; pcommon's AsString then yields the empty string. */
@@ -127,16 +133,20 @@ function anyValueToJson(raw: unknown, path: string, depth: number): string {
   checkDepth(depth, path);
   if (raw === null || raw === undefined) return 'null';
   const v = asObject(raw, path);
-  if (v.stringValue !== undefined && v.stringValue !== null) return goJsonString(asString(v.stringValue, path));
+  if (v.stringValue !== undefined && v.stringValue !== null)
+    return goJsonString(asString(v.stringValue, path));
   if (v.boolValue !== undefined && v.boolValue !== null) return String(asBool(v.boolValue, path));
-  if (v.intValue !== undefined && v.intValue !== null) return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
-  if (v.doubleValue !== undefined && v.doubleValue !== null) return goJsonNumber(asDouble(v.doubleValue, path));
+  if (v.intValue !== undefined && v.intValue !== null)
+    return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
+  if (v.doubleValue !== undefined && v.doubleValue !== null)
+    return goJsonNumber(asDouble(v.doubleValue, path));
   if (v.arrayValue !== undefined && v.arrayValue !== null) {
     const items = listOf(v.arrayValue, `${path}.arrayValue`);
     return `[${items.map((item, i) => anyValueToJson(item, `${path}.arrayValue.values[${i}]`, depth + 1)).join(',')}]`;
   }
   if (v.kvlistValue !== undefined && v.kvlistValue !== null) return kvlistToJson(v.kvlistValue, path, depth);
-  if (v.bytesValue !== undefined && v.bytesValue !== null) return goJsonString(bytesToBase64(v.bytesValue, path));
+  if (v.bytesValue !== undefined && v.bytesValue !== null)
+    return goJsonString(bytesToBase64(v.bytesValue, path));
   return 'null';
 }
 
@@ -144,7 +154,10 @@ function kvlistToJson(container: { values?: unknown }, path: string, depth: numb
   const entries = listOf(container, `${path}.kvlistValue`).map((kv, i) => {
     const p = `${path}.kvlistValue.values[${i}]`;
     const o = asObject(kv, p) as { key?: unknown; value?: unknown };
-    return [toWellFormed(asString(o.key ?? '', `${p}.key`)), anyValueToJson(o.value, `${p}.value`, depth + 1)] as const;
+    return [
+      toWellFormed(asString(o.key ?? '', `${p}.key`)),
+      anyValueToJson(o.value, `${p}.value`, depth + 1),
+    ] as const;
   });
   // Go marshals maps with sorted keys; later duplicates win, as in pcommon's map.
   const byKey = new Map(entries);
@@ -172,8 +185,10 @@ export function anyValueAsString(raw: unknown, path: string): string {
   if (v.stringValue !== undefined && v.stringValue !== null) {
     return toWellFormed(asString(v.stringValue, `${path}.stringValue`));
   }
-  if (v.boolValue !== undefined && v.boolValue !== null) return String(asBool(v.boolValue, `${path}.boolValue`));
-  if (v.intValue !== undefined && v.intValue !== null) return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
+  if (v.boolValue !== undefined && v.boolValue !== null)
+    return String(asBool(v.boolValue, `${path}.boolValue`));
+  if (v.intValue !== undefined && v.intValue !== null)
+    return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
   if (v.doubleValue !== undefined && v.doubleValue !== null) {
     const d = asDouble(v.doubleValue, `${path}.doubleValue`);
     // pcommon formats doubles like ES6 Number#toString, non-finite ones included (NaN, Infinity, -Infinity).
@@ -190,6 +205,7 @@ export function anyValueAsString(raw: unknown, path: string): string {
       throw error;
     }
   }
-  if (v.bytesValue !== undefined && v.bytesValue !== null) return bytesToBase64(v.bytesValue, `${path}.bytesValue`);
+  if (v.bytesValue !== undefined && v.bytesValue !== null)
+    return bytesToBase64(v.bytesValue, `${path}.bytesValue`);
   return '';
 }

@@ -97,7 +97,8 @@ export class AuditPipeline {
         }
         if (outcome.action === 'applied') metrics.spansPolicyApplied.inc();
       }
-      if (stages.completeness.enabled && annotateCompleteness(record).length > 0) metrics.spansIncomplete.inc();
+      if (stages.completeness.enabled && annotateCompleteness(record).length > 0)
+        metrics.spansIncomplete.inc();
       result.store.push(record);
       if (stages.route.forwardAudit) result.forward.push(record);
     }

@@ -20,7 +20,8 @@ type QueryCall = (store: Store, params: Record<string, unknown>) => Promise<unkn
 
 function incidentId(params: Record<string, unknown>): string {
   const id = params.incidentId;
-  if (typeof id !== 'string' || id === '') throw new ProcessorError('QUERY_INVALID', 'incidentId must be a non-empty string');
+  if (typeof id !== 'string' || id === '')
+    throw new ProcessorError('QUERY_INVALID', 'incidentId must be a non-empty string');
   return id;
 }
 
@@ -71,7 +72,8 @@ export function reviveDates(params: Record<string, unknown>): Record<string, unk
   for (const [key, value] of Object.entries(params)) {
     if (isDateKey(key) && (typeof value === 'string' || typeof value === 'number')) {
       const date = new Date(value);
-      if (!Number.isFinite(date.getTime())) throw new ProcessorError('QUERY_INVALID', `${key} is not a date: ${JSON.stringify(value)}`);
+      if (!Number.isFinite(date.getTime()))
+        throw new ProcessorError('QUERY_INVALID', `${key} is not a date: ${JSON.stringify(value)}`);
       out[key] = date;
     } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
       out[key] = reviveDates(value as Record<string, unknown>);
@@ -89,7 +91,11 @@ export function reviveDates(params: Record<string, unknown>): Record<string, unk
  */
 export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpans?: number }): AuditStore {
   const batch = options.batchSpans ?? 5000;
-  const sink = store.createSink({ maxBatchSize: batch, maxBufferedRows: Math.max(batch, 100_000), flushIntervalMs: 1 });
+  const sink = store.createSink({
+    maxBatchSize: batch,
+    maxBufferedRows: Math.max(batch, 100_000),
+    flushIntervalMs: 1,
+  });
   return {
     embedded: store.options.kind !== 'server',
     sink: { name: 'clickhouse', write: (records) => sink.write(records), close: () => sink.close() },

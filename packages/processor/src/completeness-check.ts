@@ -1,4 +1,8 @@
-import { ATTR_AUDIT_COMPLETENESS_MISSING, ATTR_AUDIT_RECORD_TYPE, AUDIT_SPAN_REQUIREMENTS } from '@decisiontrail/semconv';
+import {
+  ATTR_AUDIT_COMPLETENESS_MISSING,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_SPAN_REQUIREMENTS,
+} from '@decisiontrail/semconv';
 import type { AuditSpanRequirement } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 

@@ -62,7 +62,16 @@ export function oneOf<const T extends string>(values: readonly T[]): Check<T> {
   };
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+};
 
 /** A byte size: an integer or a string such as `4MiB`. */
 export function byteSize(min: number, max: number): Check<number> {
@@ -94,7 +103,10 @@ export function retentionPeriod(): Check<number | null> {
     if (value === 'never') return null;
     const m = typeof value === 'string' ? /^(\d+)([dwy])$/.exec(value) : null;
     if (m === null || Number(m[1]) === 0) {
-      issues.push({ path, message: `expected "never" or a period such as 30d, 12w, 7y, got ${JSON.stringify(value)}` });
+      issues.push({
+        path,
+        message: `expected "never" or a period such as 30d, 12w, 7y, got ${JSON.stringify(value)}`,
+      });
       return undefined;
     }
     return Number(m[1]) * DURATION_DAYS[m[2]!]!;
@@ -148,7 +160,10 @@ export function obj<F extends Fields>(fields: F): Check<Parsed<F>> {
       const childPath = path === '' ? key : `${path}.${key}`;
       const field = Object.hasOwn(fields, key) ? fields[key] : undefined;
       if (field === undefined) {
-        issues.push({ path: childPath, message: `unknown key (expected one of ${Object.keys(fields).join(', ')})` });
+        issues.push({
+          path: childPath,
+          message: `unknown key (expected one of ${Object.keys(fields).join(', ')})`,
+        });
         continue;
       }
       // An explicit null means "use the default", as an absent key would.

@@ -1,7 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { bool, byteSize, int, list, obj, oneOf, retentionPeriod, str, stringMap } from './config-validator.ts';
+import {
+  bool,
+  byteSize,
+  int,
+  list,
+  obj,
+  oneOf,
+  retentionPeriod,
+  str,
+  stringMap,
+} from './config-validator.ts';
 import { ConfigError, ProcessorError } from './errors.ts';
 import type { ConfigIssue } from './errors.ts';
 
@@ -13,7 +23,12 @@ const CAPTURE_MODES = ['hash', 'redact', 'full', 'encrypt', 'none'] as const;
 export interface DecisionTrailConfig {
   storage: StorageConfig;
   /** Retention per `audit.retention.class`, in days; `null` keeps forever. */
-  retention: { standard: number | null; highRisk: number | null; incident: number | null; permanent: number | null };
+  retention: {
+    standard: number | null;
+    highRisk: number | null;
+    incident: number | null;
+    permanent: number | null;
+  };
   /** Default content capture of the instrumentation. */
   capture: { input: CaptureMode; output: CaptureMode };
   keys: KeysConfig;
@@ -109,7 +124,12 @@ const DEFAULT_KEYS_DIR = './.decisiontrail/keys';
 const schema = obj({
   storage: obj({
     dataDir: str({ nonEmpty: true }),
-    clickhouse: obj({ url: str({ nonEmpty: true }), username: str(), password: str(), database: str({ nonEmpty: true }) }),
+    clickhouse: obj({
+      url: str({ nonEmpty: true }),
+      username: str(),
+      password: str(),
+      database: str({ nonEmpty: true }),
+    }),
   }),
   retention: obj({
     standard: retentionPeriod(),
@@ -204,12 +224,19 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Dec
   try {
     raw = parseYaml(text) ?? {};
   } catch (cause) {
-    throw new ConfigError([{ path: '(root)', message: `not valid YAML: ${(cause as Error).message}` }], options.source, {
-      cause,
-    });
+    throw new ConfigError(
+      [{ path: '(root)', message: `not valid YAML: ${(cause as Error).message}` }],
+      options.source,
+      {
+        cause,
+      },
+    );
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new ConfigError([{ path: '(root)', message: 'expected a mapping at the top level' }], options.source);
+    throw new ConfigError(
+      [{ path: '(root)', message: 'expected a mapping at the top level' }],
+      options.source,
+    );
   }
   const env = options.env ?? process.env;
   const overridden = structuredClone(raw) as Record<string, unknown>;
@@ -244,7 +271,10 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
   const retryInitialMs = p.queue?.retryInitialMs ?? 200;
   const retryMaxMs = p.queue?.retryMaxMs ?? 30_000;
   if (retryMaxMs < retryInitialMs) {
-    issues.push({ path: 'processor.queue.retryMaxMs', message: 'must not be below processor.queue.retryInitialMs' });
+    issues.push({
+      path: 'processor.queue.retryMaxMs',
+      message: 'must not be below processor.queue.retryInitialMs',
+    });
   }
   const forwardUrl = p.sinks?.forward?.url;
   if (forwardUrl !== undefined && !URL.canParse(forwardUrl)) {
@@ -257,7 +287,10 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
   const other = s.route?.other ?? 'drop';
   const forwardAudit = s.route?.forwardAudit ?? false;
   if ((other === 'forward' || forwardAudit) && forwardUrl === undefined) {
-    issues.push({ path: 'processor.sinks.forward.url', message: 'required when the route stage forwards spans' });
+    issues.push({
+      path: 'processor.sinks.forward.url',
+      message: 'required when the route stage forwards spans',
+    });
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
@@ -311,7 +344,11 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
       },
       sinks: {
         clickhouse: { enabled: p.sinks?.clickhouse?.enabled ?? true },
-        forward: { url: forwardUrl, headers: p.sinks?.forward?.headers ?? {}, timeoutMs: p.sinks?.forward?.timeoutMs ?? 10_000 },
+        forward: {
+          url: forwardUrl,
+          headers: p.sinks?.forward?.headers ?? {},
+          timeoutMs: p.sinks?.forward?.timeoutMs ?? 10_000,
+        },
       },
     },
   };
@@ -326,12 +363,19 @@ export function defaultConfig(options: Omit<ParseConfigOptions, 'source'> = {}):
  * Reads `decisiontrail.yaml` (relative paths resolve against its directory) and validates it.
  * @throws ConfigError when invalid; ProcessorError `CONFIG_UNREADABLE` when the file cannot be read.
  */
-export async function loadConfig(file: string, options: Omit<ParseConfigOptions, 'baseDir' | 'source'> = {}): Promise<DecisionTrailConfig> {
+export async function loadConfig(
+  file: string,
+  options: Omit<ParseConfigOptions, 'baseDir' | 'source'> = {},
+): Promise<DecisionTrailConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ProcessorError('CONFIG_UNREADABLE', `cannot read config file ${file}: ${(cause as Error).message}`, { cause });
+    throw new ProcessorError(
+      'CONFIG_UNREADABLE',
+      `cannot read config file ${file}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
   return parseConfig(text, { ...options, baseDir: path.dirname(path.resolve(file)), source: file });
 }

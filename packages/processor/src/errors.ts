@@ -33,7 +33,11 @@ export class ConfigError extends ProcessorError {
 
   constructor(issues: readonly ConfigIssue[], source?: string, options?: { cause?: unknown }) {
     const where = source === undefined ? '' : ` in ${source}`;
-    super('CONFIG_INVALID', `invalid configuration${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, options);
+    super(
+      'CONFIG_INVALID',
+      `invalid configuration${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      options,
+    );
     this.name = 'ConfigError';
     this.issues = issues;
   }

@@ -1,6 +1,10 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ATTR_AUDIT_INTEGRITY_STREAM, ATTR_AUDIT_RECORD_TYPE, AUDIT_RECORD_TYPE_VALUES } from '@decisiontrail/semconv';
+import {
+  ATTR_AUDIT_INTEGRITY_STREAM,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_RECORD_TYPE_VALUES,
+} from '@decisiontrail/semconv';
 import { StreamVerifier, loadVerifierKey } from '@decisiontrail/signing-exporter';
 import type { NoteVerifierKey, SpanRecord, StreamVerifierState } from '@decisiontrail/signing-exporter';
 import type { IntegrityChecker } from './audit-pipeline.ts';
@@ -20,7 +24,9 @@ export async function loadTrustedKeys(keys: KeysConfig): Promise<NoteVerifierKey
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
-    files = names.filter((n) => PUBLIC_KEY_SUFFIXES.some((s) => n.endsWith(s))).map((n) => path.join(keys.dir, n));
+    files = names
+      .filter((n) => PUBLIC_KEY_SUFFIXES.some((s) => n.endsWith(s)))
+      .map((n) => path.join(keys.dir, n));
   }
   return Promise.all(files.map((file) => loadVerifierKey(file)));
 }
@@ -41,11 +47,16 @@ export class StreamIntegrityChecker implements IntegrityChecker {
   private readonly publicKeys: readonly NoteVerifierKey[];
   private readonly onLateFinding: (finding: LateFinding) => void;
 
-  constructor(publicKeys: readonly NoteVerifierKey[], state: unknown, onLateFinding: (finding: LateFinding) => void) {
+  constructor(
+    publicKeys: readonly NoteVerifierKey[],
+    state: unknown,
+    onLateFinding: (finding: LateFinding) => void,
+  ) {
     this.publicKeys = publicKeys;
     this.onLateFinding = onLateFinding;
     if (state !== undefined && state !== null) {
-      if (typeof state !== 'object') throw new ProcessorError('WAL_CORRUPT', 'verifier state is not an object');
+      if (typeof state !== 'object')
+        throw new ProcessorError('WAL_CORRUPT', 'verifier state is not an object');
       for (const [stream, json] of Object.entries(state as Record<string, unknown>)) {
         this.streams.set(stream, StreamVerifier.fromJSON(json as StreamVerifierState, { publicKeys }));
       }

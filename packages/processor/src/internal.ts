@@ -2,7 +2,11 @@
 export { anyValueAsString } from './any-value.ts';
 export { WriteAheadLog } from './write-ahead-log.ts';
 export type { WalEntry, WriteAheadLogOptions } from './write-ahead-log.ts';
-export { ExportTraceServiceRequestType, ExportTraceServiceResponseType, RpcStatusType } from './otlp-proto-schema.ts';
+export {
+  ExportTraceServiceRequestType,
+  ExportTraceServiceResponseType,
+  RpcStatusType,
+} from './otlp-proto-schema.ts';
 export { PolicyStage, REDACTED_VALUE } from './policy-stage.ts';
 export { annotateCompleteness, missingRequiredAttributes } from './completeness-check.ts';
 export { reviveDates } from './audit-store.ts';

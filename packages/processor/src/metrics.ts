@@ -91,8 +91,14 @@ export class Histogram implements Series {
   }
 
   render(): string[] {
-    const lines = this.buckets.map((b, i) => `${this.name}_bucket${labelText({}, ['le', String(b)])} ${this.counts[i]}`);
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.count}`, `${this.name}_sum ${this.sum}`, `${this.name}_count ${this.count}`);
+    const lines = this.buckets.map(
+      (b, i) => `${this.name}_bucket${labelText({}, ['le', String(b)])} ${this.counts[i]}`,
+    );
+    lines.push(
+      `${this.name}_bucket{le="+Inf"} ${this.count}`,
+      `${this.name}_sum ${this.sum}`,
+      `${this.name}_count ${this.count}`,
+    );
     return lines;
   }
 }
@@ -101,7 +107,10 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /** Every metric the processor exposes on `/metrics`. */
 export class ProcessorMetrics {
-  readonly spansReceived = new Counter('decisiontrail_processor_spans_received_total', 'Spans decoded from OTLP requests.');
+  readonly spansReceived = new Counter(
+    'decisiontrail_processor_spans_received_total',
+    'Spans decoded from OTLP requests.',
+  );
   readonly spansAccepted = new Counter(
     'decisiontrail_processor_spans_accepted_total',
     'Spans written to the write-ahead log and acknowledged.',
@@ -110,8 +119,14 @@ export class ProcessorMetrics {
     'decisiontrail_processor_spans_rejected_total',
     'Spans refused at the receiver (invalid ids, or the whole request refused), by reason.',
   );
-  readonly requests = new Counter('decisiontrail_processor_requests_total', 'OTLP requests by HTTP status code.');
-  readonly spansVerified = new Counter('decisiontrail_processor_spans_verified_total', 'Signed spans that passed verification.');
+  readonly requests = new Counter(
+    'decisiontrail_processor_requests_total',
+    'OTLP requests by HTTP status code.',
+  );
+  readonly spansVerified = new Counter(
+    'decisiontrail_processor_spans_verified_total',
+    'Signed spans that passed verification.',
+  );
   readonly spansVerifyFailed = new Counter(
     'decisiontrail_processor_spans_verification_failed_total',
     'Signed spans that failed verification.',
@@ -124,7 +139,10 @@ export class ProcessorMetrics {
     'decisiontrail_processor_integrity_findings_late_total',
     'Tamper findings about spans stored before the evidence arrived (run decisiontrail verify), by code.',
   );
-  readonly spansUnsigned = new Counter('decisiontrail_processor_spans_unsigned_total', 'Audit spans without integrity attributes.');
+  readonly spansUnsigned = new Counter(
+    'decisiontrail_processor_spans_unsigned_total',
+    'Audit spans without integrity attributes.',
+  );
   readonly spansIncomplete = new Counter(
     'decisiontrail_processor_spans_incomplete_total',
     'Audit spans missing an attribute their semantic convention requires.',
@@ -133,9 +151,18 @@ export class ProcessorMetrics {
     'decisiontrail_processor_spans_policy_applied_total',
     'Unsigned spans whose plaintext attributes were hashed or redacted.',
   );
-  readonly spansStored = new Counter('decisiontrail_processor_spans_stored_total', 'Spans written to a sink, by sink.');
-  readonly spansDuplicate = new Counter('decisiontrail_processor_spans_duplicate_total', 'Spans dropped as repeats of a span id.');
-  readonly sinkErrors = new Counter('decisiontrail_processor_sink_errors_total', 'Failed sink writes (each is retried), by sink.');
+  readonly spansStored = new Counter(
+    'decisiontrail_processor_spans_stored_total',
+    'Spans written to a sink, by sink.',
+  );
+  readonly spansDuplicate = new Counter(
+    'decisiontrail_processor_spans_duplicate_total',
+    'Spans dropped as repeats of a span id.',
+  );
+  readonly sinkErrors = new Counter(
+    'decisiontrail_processor_sink_errors_total',
+    'Failed sink writes (each is retried), by sink.',
+  );
   readonly ackLatency = new Histogram(
     'decisiontrail_processor_ack_latency_seconds',
     'Time from request received to durable acknowledgement.',
@@ -175,7 +202,8 @@ export class ProcessorMetrics {
       ...this.gauges,
     ];
     const lines: string[] = [];
-    for (const s of series) lines.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`, ...s.render());
+    for (const s of series)
+      lines.push(`# HELP ${s.name} ${s.help}`, `# TYPE ${s.name} ${s.type}`, ...s.render());
     return `${lines.join('\n')}\n`;
   }
 }

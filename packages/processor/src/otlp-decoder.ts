@@ -58,7 +58,8 @@ const HEX = /^[0-9a-fA-F]*$/;
 
 function id(value: unknown, bytes: number, path: string, allowEmpty: boolean): string {
   let hex: string;
-  if (value instanceof Uint8Array) hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  if (value instanceof Uint8Array)
+    hex = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
   // An absent bytes field decodes to protobufjs's shared default (util.emptyArray); a JSON [] is not that.
   else if (value === undefined || value === null || value === protobuf.util.emptyArray) hex = '';
   else if (typeof value === 'string') {
@@ -125,12 +126,17 @@ function convertSpan(
       attributes: attributes(ev.attributes, `${p}.attributes`),
     };
   });
-  const linkSources = arr(s.links, `${path}.links`).map((l, i) => [obj(l, `${path}.links[${i}]`), `${path}.links[${i}]`] as const);
+  const linkSources = arr(s.links, `${path}.links`).map(
+    (l, i) => [obj(l, `${path}.links[${i}]`), `${path}.links[${i}]`] as const,
+  );
   const linkAttrs = linkSources.map(([l, p]) => attributes(l.attributes, `${p}.attributes`));
   const name = str(s.name, `${path}.name`);
   const traceState = str(field(s, 'traceState', 'trace_state'), `${path}.traceState`);
   const statusMessage = str(status.message, `${path}.status.message`);
-  const startTimeUnixNano = nanos(field(s, 'startTimeUnixNano', 'start_time_unix_nano'), `${path}.startTimeUnixNano`);
+  const startTimeUnixNano = nanos(
+    field(s, 'startTimeUnixNano', 'start_time_unix_nano'),
+    `${path}.startTimeUnixNano`,
+  );
   const endTimeUnixNano = nanos(field(s, 'endTimeUnixNano', 'end_time_unix_nano'), `${path}.endTimeUnixNano`);
   const traceId = id(field(s, 'traceId', 'trace_id'), 16, `${path}.traceId`, false);
   const spanId = id(field(s, 'spanId', 'span_id'), 8, `${path}.spanId`, false);
@@ -179,7 +185,9 @@ export function requestToSpanRecords(request: unknown): DecodedRequest {
       const scopeVersion = str(scope.version, `${sp}.scope.version`);
       arr(sc.spans, `${sp}.spans`).forEach((span, k) => {
         try {
-          out.records.push(convertSpan(span, `${sp}.spans[${k}]`, resourceAttributes, scopeName, scopeVersion));
+          out.records.push(
+            convertSpan(span, `${sp}.spans[${k}]`, resourceAttributes, scopeName, scopeVersion),
+          );
         } catch (error) {
           if (!(error instanceof SpanRejection)) throw error;
           out.rejected += 1;

@@ -46,17 +46,32 @@ export function spanRecordToReadableSpan(record: SpanRecord): ReadableSpan {
     name: record.name,
     kind: kind < 0 ? 0 : kind,
     spanContext: () => context(record.traceId, record.spanId, record.traceState),
-    ...(record.parentSpanId === '' ? {} : { parentSpanContext: context(record.traceId, record.parentSpanId, '') }),
+    ...(record.parentSpanId === ''
+      ? {}
+      : { parentSpanContext: context(record.traceId, record.parentSpanId, '') }),
     startTime,
     endTime,
-    status: { code: code < 0 ? 0 : code, ...(record.statusMessage === '' ? {} : { message: record.statusMessage }) },
+    status: {
+      code: code < 0 ? 0 : code,
+      ...(record.statusMessage === '' ? {} : { message: record.statusMessage }),
+    },
     attributes: record.attributes,
-    links: record.links.map((l) => ({ context: context(l.traceId, l.spanId, l.traceState), attributes: l.attributes })),
-    events: record.events.map((e) => ({ name: e.name, time: hrTime(e.timeUnixNano), attributes: e.attributes })),
+    links: record.links.map((l) => ({
+      context: context(l.traceId, l.spanId, l.traceState),
+      attributes: l.attributes,
+    })),
+    events: record.events.map((e) => ({
+      name: e.name,
+      time: hrTime(e.timeUnixNano),
+      attributes: e.attributes,
+    })),
     duration: hrTime((durationNanos < 0n ? 0n : durationNanos).toString()),
     ended: true,
     resource: resourceFromAttributes(record.resourceAttributes),
-    instrumentationScope: { name: record.scopeName, ...(record.scopeVersion === '' ? {} : { version: record.scopeVersion }) },
+    instrumentationScope: {
+      name: record.scopeName,
+      ...(record.scopeVersion === '' ? {} : { version: record.scopeVersion }),
+    },
     droppedAttributesCount: 0,
     droppedEventsCount: 0,
     droppedLinksCount: 0,
@@ -69,7 +84,11 @@ export class OtlpForwardSink implements SpanSink {
   private readonly exporter: OTLPTraceExporter;
 
   constructor(options: OtlpForwardSinkOptions) {
-    this.exporter = new OTLPTraceExporter({ url: options.url, headers: options.headers, timeoutMillis: options.timeoutMs });
+    this.exporter = new OTLPTraceExporter({
+      url: options.url,
+      headers: options.headers,
+      timeoutMillis: options.timeoutMs,
+    });
   }
 
   async write(records: readonly SpanRecord[]): Promise<void> {
@@ -78,7 +97,14 @@ export class OtlpForwardSink implements SpanSink {
     await new Promise<void>((resolve, reject) => {
       this.exporter.export(spans, (result) => {
         if (result.code === ExportResultCode.SUCCESS) resolve();
-        else reject(new ProcessorError('SINK_FAILED', `OTLP forward failed: ${result.error?.message ?? 'unknown error'}`, { cause: result.error }));
+        else
+          reject(
+            new ProcessorError(
+              'SINK_FAILED',
+              `OTLP forward failed: ${result.error?.message ?? 'unknown error'}`,
+              { cause: result.error },
+            ),
+          );
       });
     });
   }

@@ -248,7 +248,13 @@ function decodeLink(r: Reader, end: number): SpanRecordLink & { rawTrace: Uint8A
   return link;
 }
 
-function decodeSpan(r: Reader, end: number, resourceAttributes: Record<string, string>, scopeName: string, scopeVersion: string): SpanRecord {
+function decodeSpan(
+  r: Reader,
+  end: number,
+  resourceAttributes: Record<string, string>,
+  scopeName: string,
+  scopeVersion: string,
+): SpanRecord {
   let traceId: Uint8Array = new Uint8Array(0);
   let spanId: Uint8Array = traceId;
   let parentSpanId: Uint8Array = traceId;
@@ -361,7 +367,12 @@ function decodeSpan(r: Reader, end: number, resourceAttributes: Record<string, s
   return record;
 }
 
-function decodeScopeSpans(r: Reader, end: number, resourceAttributes: Record<string, string>, out: DecodedRequest): void {
+function decodeScopeSpans(
+  r: Reader,
+  end: number,
+  resourceAttributes: Record<string, string>,
+  out: DecodedRequest,
+): void {
   let scopeName = '';
   let scopeVersion = '';
   // The scope may follow its spans on the wire: remember span ranges, decode them once the scope is known.

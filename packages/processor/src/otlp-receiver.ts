@@ -59,13 +59,18 @@ function mediaType(header: string | undefined): BodyEncoding | undefined {
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    throw new HttpFailure(413, RPC_INVALID_ARGUMENT, `body of ${declared} bytes exceeds the limit of ${limit}`);
+    throw new HttpFailure(
+      413,
+      RPC_INVALID_ARGUMENT,
+      `body of ${declared} bytes exceeds the limit of ${limit}`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new HttpFailure(413, RPC_INVALID_ARGUMENT, `body exceeds the limit of ${limit} bytes`);
+    if (size > limit)
+      throw new HttpFailure(413, RPC_INVALID_ARGUMENT, `body exceeds the limit of ${limit} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks, size);
@@ -74,13 +79,18 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 async function decompress(body: Buffer, encodingHeader: string | undefined, limit: number): Promise<Buffer> {
   const coding = (encodingHeader ?? 'identity').trim().toLowerCase();
   if (coding === 'identity' || coding === '') return body;
-  if (coding !== 'gzip') throw new HttpFailure(415, RPC_INVALID_ARGUMENT, `unsupported Content-Encoding ${coding}`);
+  if (coding !== 'gzip')
+    throw new HttpFailure(415, RPC_INVALID_ARGUMENT, `unsupported Content-Encoding ${coding}`);
   try {
     return await gunzipAsync(body, { maxOutputLength: limit });
   } catch (error) {
     // A small body that inflates past the limit is treated as oversized, not as undecodable.
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-      throw new HttpFailure(413, RPC_INVALID_ARGUMENT, `decompressed body exceeds the limit of ${limit} bytes`);
+      throw new HttpFailure(
+        413,
+        RPC_INVALID_ARGUMENT,
+        `decompressed body exceeds the limit of ${limit} bytes`,
+      );
     }
     throw new HttpFailure(400, RPC_INVALID_ARGUMENT, `invalid gzip body: ${(error as Error).message}`);
   }
@@ -89,15 +99,27 @@ async function decompress(body: Buffer, encodingHeader: string | undefined, limi
 function encodeSuccess(encoding: BodyEncoding, decoded: DecodedRequest): Uint8Array | string {
   const partial =
     decoded.rejected > 0
-      ? { rejectedSpans: decoded.rejected, errorMessage: `rejected ${decoded.rejected} invalid spans: ${decoded.rejectReasons.join('; ')}` }
+      ? {
+          rejectedSpans: decoded.rejected,
+          errorMessage: `rejected ${decoded.rejected} invalid spans: ${decoded.rejectReasons.join('; ')}`,
+        }
       : undefined;
   if (encoding === BODY_ENCODING.JSON) {
     // int64 fields are strings in OTLP/JSON.
     return JSON.stringify(
-      partial === undefined ? {} : { partialSuccess: { rejectedSpans: String(partial.rejectedSpans), errorMessage: partial.errorMessage } },
+      partial === undefined
+        ? {}
+        : {
+            partialSuccess: {
+              rejectedSpans: String(partial.rejectedSpans),
+              errorMessage: partial.errorMessage,
+            },
+          },
     );
   }
-  return ExportTraceServiceResponseType.encode(partial === undefined ? {} : { partialSuccess: partial }).finish();
+  return ExportTraceServiceResponseType.encode(
+    partial === undefined ? {} : { partialSuccess: partial },
+  ).finish();
 }
 
 function send(
@@ -108,8 +130,16 @@ function send(
   headers: Record<string, string> = {},
 ): void {
   const contentType =
-    encoding === BODY_ENCODING.PROTOBUF ? 'application/x-protobuf' : encoding === BODY_ENCODING.JSON ? 'application/json' : 'text/plain';
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+    encoding === BODY_ENCODING.PROTOBUF
+      ? 'application/x-protobuf'
+      : encoding === BODY_ENCODING.JSON
+        ? 'application/json'
+        : 'text/plain';
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -132,7 +162,9 @@ function sendFailure(res: ServerResponse, encoding: BodyEncoding | undefined, fa
  * spans in an otherwise valid request are reported through `partial_success`, never stored; an undecodable
  * body is answered 400 and nothing of it is stored.
  */
-export function createOtlpTraceHandler(options: OtlpReceiverOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function createOtlpTraceHandler(
+  options: OtlpReceiverOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { metrics } = options;
   let inFlight = 0;
   return async (req, res) => {
@@ -146,13 +178,18 @@ export function createOtlpTraceHandler(options: OtlpReceiverOptions): (req: Inco
         return;
       }
       if (encoding === undefined) {
-        throw new HttpFailure(415, RPC_INVALID_ARGUMENT, 'Content-Type must be application/x-protobuf or application/json');
+        throw new HttpFailure(
+          415,
+          RPC_INVALID_ARGUMENT,
+          'Content-Type must be application/x-protobuf or application/json',
+        );
       }
       if (inFlight >= options.maxConcurrentRequests) {
         throw new HttpFailure(429, RPC_RESOURCE_EXHAUSTED, 'too many concurrent requests', 1);
       }
       const retryAfter = options.unavailable();
-      if (retryAfter !== undefined) throw new HttpFailure(503, RPC_UNAVAILABLE, 'durable queue is full', retryAfter);
+      if (retryAfter !== undefined)
+        throw new HttpFailure(503, RPC_UNAVAILABLE, 'durable queue is full', retryAfter);
       inFlight += 1;
       try {
         const raw = await readBody(req, options.maxBodyBytes);
@@ -161,7 +198,8 @@ export function createOtlpTraceHandler(options: OtlpReceiverOptions): (req: Inco
         try {
           decoded = decodeBody(body, encoding);
         } catch (error) {
-          if (error instanceof OtlpDecodeError) throw new HttpFailure(400, RPC_INVALID_ARGUMENT, error.message);
+          if (error instanceof OtlpDecodeError)
+            throw new HttpFailure(400, RPC_INVALID_ARGUMENT, error.message);
           throw error;
         }
         metrics.spansReceived.inc(decoded.records.length + decoded.rejected);
@@ -170,7 +208,12 @@ export function createOtlpTraceHandler(options: OtlpReceiverOptions): (req: Inco
           try {
             await options.persist(body, encoding, decoded.records);
           } catch (error) {
-            throw new HttpFailure(503, RPC_UNAVAILABLE, `could not persist spans: ${(error as Error).message}`, 5);
+            throw new HttpFailure(
+              503,
+              RPC_UNAVAILABLE,
+              `could not persist spans: ${(error as Error).message}`,
+              5,
+            );
           }
           metrics.spansAccepted.inc(decoded.records.length);
         }
@@ -181,7 +224,9 @@ export function createOtlpTraceHandler(options: OtlpReceiverOptions): (req: Inco
       }
     } catch (error) {
       const failure =
-        error instanceof HttpFailure ? error : new HttpFailure(500, 13, `internal error: ${(error as Error).message}`);
+        error instanceof HttpFailure
+          ? error
+          : new HttpFailure(500, 13, `internal error: ${(error as Error).message}`);
       status = failure.status;
       if (!res.headersSent) sendFailure(res, encoding, failure);
     } finally {

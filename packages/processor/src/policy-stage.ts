@@ -33,7 +33,11 @@ export type PolicyOutcome =
 
 // Content attributes have a dedicated hash field: hashing moves the value there, as capture mode `hash` would have.
 const CONTENT_HASH_FIELDS: Readonly<Record<string, { hash: string; keyId: string; mode: string }>> = {
-  [ATTR_AUDIT_INPUT_CONTENT]: { hash: ATTR_AUDIT_INPUT_HASH, keyId: ATTR_AUDIT_INPUT_HASH_KEY_ID, mode: ATTR_AUDIT_INPUT_CAPTURE_MODE },
+  [ATTR_AUDIT_INPUT_CONTENT]: {
+    hash: ATTR_AUDIT_INPUT_HASH,
+    keyId: ATTR_AUDIT_INPUT_HASH_KEY_ID,
+    mode: ATTR_AUDIT_INPUT_CAPTURE_MODE,
+  },
   [ATTR_AUDIT_OUTPUT_CONTENT]: {
     hash: ATTR_AUDIT_OUTPUT_HASH,
     keyId: ATTR_AUDIT_OUTPUT_HASH_KEY_ID,
@@ -61,8 +65,12 @@ export class PolicyStage {
     this.redact = new Set(options.redact);
     this.signedPlaintext = options.signedPlaintext;
     this.hmacKey = options.hmacKey;
-    if (this.hash.size > 0 && this.hmacKey === undefined) throw new Error('policy hash rules need an HMAC key');
-    this.keyId = this.hmacKey === undefined ? undefined : createHash('sha256').update(this.hmacKey).digest('hex').slice(0, 16);
+    if (this.hash.size > 0 && this.hmacKey === undefined)
+      throw new Error('policy hash rules need an HMAC key');
+    this.keyId =
+      this.hmacKey === undefined
+        ? undefined
+        : createHash('sha256').update(this.hmacKey).digest('hex').slice(0, 16);
   }
 
   /** Whether any rule is configured (the stage is skipped otherwise). */
@@ -76,7 +84,10 @@ export class PolicyStage {
     if (hits.length === 0) return { action: 'unchanged' };
     if (record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined) {
       if (this.signedPlaintext === 'keep') return { action: 'unchanged' };
-      return { action: 'quarantine', reason: `signed span carries plaintext ${hits.join(', ')}; change the capture mode at the source` };
+      return {
+        action: 'quarantine',
+        reason: `signed span carries plaintext ${hits.join(', ')}; change the capture mode at the source`,
+      };
     }
     for (const key of hits) {
       const value = record.attributes[key]!;

@@ -56,7 +56,9 @@ async function readHmacKey(file: string): Promise<Uint8Array> {
   try {
     text = (await readFile(file, 'utf8')).trim();
   } catch (cause) {
-    throw new ProcessorError('CONFIG_INVALID', `policy hash rules need an HMAC key; cannot read ${file}`, { cause });
+    throw new ProcessorError('CONFIG_INVALID', `policy hash rules need an HMAC key; cannot read ${file}`, {
+      cause,
+    });
   }
   if (!/^([0-9a-fA-F]{2}){16,}$/.test(text)) {
     throw new ProcessorError('CONFIG_INVALID', `HMAC key file ${file} must hold at least 16 bytes as hex`);
@@ -68,7 +70,10 @@ async function readHmacKey(file: string): Promise<Uint8Array> {
  * Starts the OTLP/HTTP receiver with its stages, durable queue and sinks (`decisiontrail serve` and the demo
  * call this in-process).
  */
-export async function startProcessor(config: DecisionTrailConfig, options: StartProcessorOptions = {}): Promise<ProcessorHandle> {
+export async function startProcessor(
+  config: DecisionTrailConfig,
+  options: StartProcessorOptions = {},
+): Promise<ProcessorHandle> {
   const log = options.log ?? ((message: string) => console.error(`decisiontrail processor: ${message}`));
   const p = config.processor;
   const metrics = new ProcessorMetrics();
@@ -82,7 +87,9 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
     const integrity = p.stages.verify.enabled
       ? await createIntegrityChecker(config.keys, wal.state, (finding) => {
           metrics.lateFindings.inc(1, { code: finding.code });
-          log(`integrity finding on stream ${finding.stream} about spans already stored: ${finding.code}: ${finding.message}`);
+          log(
+            `integrity finding on stream ${finding.stream} about spans already stored: ${finding.code}: ${finding.message}`,
+          );
         })
       : undefined;
     let store = options.store;
@@ -112,8 +119,16 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
       onSinkError: (sink, error) => log(`${sink} sink write failed, retrying: ${(error as Error).message}`),
       onFatal: (error) => log(`drain stopped, the processor is not ready: ${(error as Error).message}`),
     });
-    metrics.addGauge('decisiontrail_processor_queue_entries', 'Acknowledged requests not yet stored.', () => wal.pendingEntries);
-    metrics.addGauge('decisiontrail_processor_queue_bytes', 'Bytes in the write-ahead log not yet stored.', () => wal.pendingBytes);
+    metrics.addGauge(
+      'decisiontrail_processor_queue_entries',
+      'Acknowledged requests not yet stored.',
+      () => wal.pendingEntries,
+    );
+    metrics.addGauge(
+      'decisiontrail_processor_queue_bytes',
+      'Bytes in the write-ahead log not yet stored.',
+      () => wal.pendingBytes,
+    );
     drainer.start();
 
     let closing = false;
@@ -123,7 +138,12 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
       metrics,
       // Live entries keep their decoded spans for the drain while the backlog is small (bounded memory).
       persist: (body, encoding, decoded) =>
-        wal.append(encoding, body, decoded.length, wal.pendingBytes < MEMO_BACKLOG_BYTES ? decoded : undefined),
+        wal.append(
+          encoding,
+          body,
+          decoded.length,
+          wal.pendingBytes < MEMO_BACKLOG_BYTES ? decoded : undefined,
+        ),
       unavailable: () => (closing || wal.pendingBytes > p.queue.maxBytes ? 5 : undefined),
     });
     const query = store?.embedded === true ? createQueryHandler(store) : undefined;
@@ -136,7 +156,9 @@ export async function startProcessor(config: DecisionTrailConfig, options: Start
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (pathname === '/readyz') {
         const ready = !closing && drainer.failure === undefined;
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+        res
+          .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+          .end(ready ? 'ready\n' : 'not ready\n');
       } else if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
       } else if (pathname.startsWith('/v1/query/') && query !== undefined) {

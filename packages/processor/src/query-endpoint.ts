@@ -5,13 +5,22 @@ import { ProcessorError } from './errors.ts';
 const MAX_QUERY_BODY = 1024 * 1024;
 
 function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false);
+  return (
+    address === '127.0.0.1' ||
+    address === '::1' ||
+    address === '::ffff:127.0.0.1' ||
+    (address?.startsWith('127.') ?? false)
+  );
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   // bigint from 64-bit columns becomes a decimal string; Date serializes as ISO text by itself.
-  const text = JSON.stringify(body, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  const text = JSON.stringify(body, (_key, value: unknown) =>
+    typeof value === 'bigint' ? value.toString() : value,
+  );
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+    .end(text);
 }
 
 function replyError(res: ServerResponse, status: number, code: string, message: string): void {
@@ -22,7 +31,9 @@ function replyError(res: ServerResponse, status: number, code: string, message: 
  * `POST /v1/query/<name>` with a JSON object of parameters: runs the store's whitelisted query of that name
  * so that a CLI in another process can read the embedded store this process holds. Loopback clients only.
  */
-export function createQueryHandler(store: AuditStore): (req: IncomingMessage, res: ServerResponse, name: string) => Promise<void> {
+export function createQueryHandler(
+  store: AuditStore,
+): (req: IncomingMessage, res: ServerResponse, name: string) => Promise<void> {
   return async (req, res, name) => {
     if (!isLoopback(req.socket.remoteAddress)) {
       replyError(res, 403, 'FORBIDDEN', 'the query endpoint answers loopback clients only');
@@ -48,7 +59,8 @@ export function createQueryHandler(store: AuditStore): (req: IncomingMessage, re
       }
       const text = Buffer.concat(chunks).toString('utf8');
       params = text.trim() === '' ? {} : JSON.parse(text);
-      if (typeof params !== 'object' || params === null || Array.isArray(params)) throw new Error('expected a JSON object');
+      if (typeof params !== 'object' || params === null || Array.isArray(params))
+        throw new Error('expected a JSON object');
     } catch (error) {
       replyError(res, 400, 'QUERY_INVALID', `bad parameters: ${(error as Error).message}`);
       return;
@@ -62,7 +74,8 @@ export function createQueryHandler(store: AuditStore): (req: IncomingMessage, re
       } else if (code === 'NOT_FOUND') {
         replyError(res, 404, 'NOT_FOUND', (error as Error).message);
       } else {
-        const message = error instanceof ProcessorError || error instanceof Error ? error.message : String(error);
+        const message =
+          error instanceof ProcessorError || error instanceof Error ? error.message : String(error);
         replyError(res, 500, typeof code === 'string' ? code : 'STORE_FAILED', message);
       }
     }

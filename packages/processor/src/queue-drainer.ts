@@ -143,7 +143,11 @@ export class QueueDrainer {
       writes.push([store.name, () => store.write(result.store), result.store.length]);
     }
     if (quarantine !== undefined && result.quarantine.length > 0) {
-      writes.push(['quarantine', () => quarantine.writeQuarantine(result.quarantine), result.quarantine.length]);
+      writes.push([
+        'quarantine',
+        () => quarantine.writeQuarantine(result.quarantine),
+        result.quarantine.length,
+      ]);
     }
     if (forward !== undefined && result.forward.length > 0) {
       writes.push([forward.name, () => forward.write(result.forward), result.forward.length]);

@@ -112,7 +112,8 @@ export class WriteAheadLog {
       .filter((m) => m !== null)
       .map((m) => Number(m[1]))
       .sort((a, b) => a - b);
-    for (const s of segments.filter((s) => s < cursor.segment)) await rm(path.join(options.dir, segmentName(s)));
+    for (const s of segments.filter((s) => s < cursor.segment))
+      await rm(path.join(options.dir, segmentName(s)));
     const live = segments.filter((s) => s >= cursor.segment);
     const entries: WalEntry[] = [];
     let lastSegment = live.at(-1) ?? cursor.segment;
@@ -126,13 +127,23 @@ export class WriteAheadLog {
         const end = offset + HEADER_BYTES + length;
         if (end > bytes.length) break;
         const header = bytes.subarray(offset, offset + HEADER_BYTES);
-        if (recordCrc(header, bytes.subarray(offset + HEADER_BYTES, end)) !== bytes.readUInt32LE(offset + 4)) break;
-        entries.push({ segment, offset, length, tag: bytes[offset + 8]!, spans: bytes.readUInt32LE(offset + 9) });
+        if (recordCrc(header, bytes.subarray(offset + HEADER_BYTES, end)) !== bytes.readUInt32LE(offset + 4))
+          break;
+        entries.push({
+          segment,
+          offset,
+          length,
+          tag: bytes[offset + 8]!,
+          spans: bytes.readUInt32LE(offset + 9),
+        });
         offset = end;
       }
       if (offset < bytes.length) {
         if (i !== live.length - 1) {
-          throw new ProcessorError('WAL_CORRUPT', `write-ahead log segment ${file} is damaged at byte ${offset}`);
+          throw new ProcessorError(
+            'WAL_CORRUPT',
+            `write-ahead log segment ${file} is damaged at byte ${offset}`,
+          );
         }
         await truncate(file, offset);
       }
@@ -163,7 +174,9 @@ export class WriteAheadLog {
   append(tag: number, payload: Uint8Array, spans: number, memo?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new ProcessorError('CLOSED', 'write-ahead log is closed'));
     if (this.failure !== undefined) {
-      return Promise.reject(new ProcessorError('WAL_FULL', 'write-ahead log failed earlier', { cause: this.failure }));
+      return Promise.reject(
+        new ProcessorError('WAL_FULL', 'write-ahead log failed earlier', { cause: this.failure }),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ tag, payload, spans, memo, resolve, reject });
@@ -205,7 +218,9 @@ export class WriteAheadLog {
           offset += HEADER_BYTES + item.payload.length;
         }
         // One writev per group; beyond IOV_MAX-sized lists a single concatenated buffer is cheaper anyway.
-        const { bytesWritten } = await this.handle.writev(buffers.length > 512 ? [Buffer.concat(buffers)] : buffers);
+        const { bytesWritten } = await this.handle.writev(
+          buffers.length > 512 ? [Buffer.concat(buffers)] : buffers,
+        );
         if (bytesWritten !== offset - this.writeOffset) throw new Error(`short write: ${bytesWritten} bytes`);
         await this.handle.datasync();
         this.writeOffset = offset;
@@ -333,7 +348,8 @@ async function readState(dir: string): Promise<{ position: WalPosition; state: u
   }
   try {
     const parsed = JSON.parse(text) as { position: WalPosition; state: unknown };
-    if (!Number.isInteger(parsed.position?.segment) || !Number.isInteger(parsed.position?.offset)) throw new Error('bad position');
+    if (!Number.isInteger(parsed.position?.segment) || !Number.isInteger(parsed.position?.offset))
+      throw new Error('bad position');
     return parsed;
   } catch (cause) {
     // The file is only ever replaced by rename after fsync, so a bad one means outside damage.
@@ -349,4 +365,3 @@ async function syncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
-

@@ -14,7 +14,11 @@ const BATCH = 50;
 
 async function post(url: string, body: Uint8Array): Promise<number> {
   try {
-    const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body });
+    const res = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf' },
+      body,
+    });
     await res.arrayBuffer();
     return res.status;
   } catch {
@@ -41,7 +45,8 @@ describe('crash recovery', () => {
     temp = await tempDir('dt-crash-');
   });
   afterAll(async () => {
-    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+    for (const c of children)
+      if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
     await temp.remove();
   });
 

@@ -45,8 +45,14 @@ describe('processor with the embedded store', () => {
     return rows[0]?.SpanAttributes;
   }
 
-  async function query(name: string, params: unknown): Promise<{ status: number; body: { result?: unknown; error?: { code: string } } }> {
-    const res = await fetch(`${processor.url}/v1/query/${name}`, { method: 'POST', body: JSON.stringify(params) });
+  async function query(
+    name: string,
+    params: unknown,
+  ): Promise<{ status: number; body: { result?: unknown; error?: { code: string } } }> {
+    const res = await fetch(`${processor.url}/v1/query/${name}`, {
+      method: 'POST',
+      body: JSON.stringify(params),
+    });
     return { status: res.status, body: (await res.json()) as { result?: unknown; error?: { code: string } } };
   }
 
@@ -66,7 +72,10 @@ processor:
   queue: { drainBatchSpans: 1000 }`,
     );
     store = await openStore({ dataDir: config.storage.dataDir });
-    processor = await startProcessor(config, { store: auditStoreFrom(store, { owned: false, batchSpans: 1000 }), log: () => undefined });
+    processor = await startProcessor(config, {
+      store: auditStoreFrom(store, { owned: false, batchSpans: 1000 }),
+      log: () => undefined,
+    });
   });
 
   afterAll(async () => {
@@ -78,7 +87,8 @@ processor:
   it('verifies signed protobuf batches and stores them so the stored stream still verifies', async () => {
     const batches = await signBatches(await makeDecisionSpans(60), key, 20);
     const before = stored();
-    for (const batch of batches) expect((await postTraces(processor.url, toProtobuf(batch))).status).toBe(200);
+    for (const batch of batches)
+      expect((await postTraces(processor.url, toProtobuf(batch))).status).toBe(200);
     await waitFor(() => stored() - before === 63);
     expect(processor.metrics.spansVerified.get()).toBeGreaterThanOrEqual(63);
     const stream = spanRecordFromReadableSpan(batches[0]![0]!).attributes['audit.integrity.stream']!;
@@ -92,17 +102,27 @@ processor:
   it('quarantines a span modified in transit, with the reason, and never stores it with the verified ones', async () => {
     const [batch] = await signBatches(await makeDecisionSpans(10), key, 10);
     const request = JSON.parse(new TextDecoder().decode(toJson(batch!))) as {
-      resourceSpans: { scopeSpans: { spans: { spanId: string; attributes: { key: string; value: { stringValue?: string } }[] }[] }[] }[];
+      resourceSpans: {
+        scopeSpans: {
+          spans: { spanId: string; attributes: { key: string; value: { stringValue?: string } }[] }[];
+        }[];
+      }[];
     };
     const victim = request.resourceSpans[0]!.scopeSpans[0]!.spans[4]!;
-    victim.attributes.find((a) => a.key === ATTR_AUDIT_DECISION_OUTCOME)!.value = { stringValue: 'approve-by-attacker' };
+    victim.attributes.find((a) => a.key === ATTR_AUDIT_DECISION_OUTCOME)!.value = {
+      stringValue: 'approve-by-attacker',
+    };
     const [storedBefore, quarantinedBefore] = [stored(), quarantined()];
-    const res = await postTraces(processor.url, JSON.stringify(request), { 'content-type': 'application/json' });
+    const res = await postTraces(processor.url, JSON.stringify(request), {
+      'content-type': 'application/json',
+    });
     expect(res.status).toBe(200);
     await waitFor(() => stored() - storedBefore === 10 && quarantined() - quarantinedBefore === 1);
     const entries = await store.listQuarantine({ code: 'modified' });
     expect(entries.map((e) => e.record.spanId)).toContain(victim.spanId);
-    expect(entries.find((e) => e.record.spanId === victim.spanId)!.reason).toMatch(/differs from its committed leaf/);
+    expect(entries.find((e) => e.record.spanId === victim.spanId)!.reason).toMatch(
+      /differs from its committed leaf/,
+    );
     expect(await attributesOf(victim.spanId)).toBeUndefined();
   });
 
@@ -113,7 +133,10 @@ processor:
       [ATTR_USER_ID]: 'alice@example.com',
     }));
     const [signed] = await signBatches(
-      await makeDecisionSpans(1, (i) => ({ ...decisionAttributes(i), [ATTR_AUDIT_INPUT_CONTENT]: 'plaintext' })),
+      await makeDecisionSpans(1, (i) => ({
+        ...decisionAttributes(i),
+        [ATTR_AUDIT_INPUT_CONTENT]: 'plaintext',
+      })),
       key,
       1,
     );
@@ -154,18 +177,31 @@ processor:
     const before = processor.metrics.spansAccepted.get();
     expect((await postTraces(processor.url, toProtobuf(spans))).status).toBe(200);
     await waitFor(() => processor.metrics.spansAccepted.get() === before + 1);
-    await waitFor(async () => (await (await fetch(`${processor.url}/metrics`)).text()).includes('decisiontrail_processor_queue_entries 0'));
+    await waitFor(async () =>
+      (await (await fetch(`${processor.url}/metrics`)).text()).includes(
+        'decisiontrail_processor_queue_entries 0',
+      ),
+    );
     expect(await attributesOf(spans[0]!.spanContext().spanId)).toBeUndefined();
   });
 
   it('publishes serve.json and answers whitelisted store queries for other processes', async () => {
-    const serve = JSON.parse(readFileSync(path.join(config.storage.dataDir, SERVE_FILE), 'utf8')) as { pid: number; url: string };
+    const serve = JSON.parse(readFileSync(path.join(config.storage.dataDir, SERVE_FILE), 'utf8')) as {
+      pid: number;
+      url: string;
+    };
     expect(serve).toEqual({ pid: process.pid, url: processor.url });
     const ok = await query('spansForVerification', { from: '2000-01-01T00:00:00Z' });
     expect(ok.status).toBe(200);
     expect((ok.body.result as unknown[]).length).toBeGreaterThan(60);
-    expect(await query('dropAllTables', {})).toMatchObject({ status: 404, body: { error: { code: 'QUERY_UNKNOWN' } } });
-    expect(await query('getIncident', { incidentId: 'nope' })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await query('dropAllTables', {})).toMatchObject({
+      status: 404,
+      body: { error: { code: 'QUERY_UNKNOWN' } },
+    });
+    expect(await query('getIncident', { incidentId: 'nope' })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
     expect((await query('subjectDecisions', { subjectId: 'x', from: 'not a date' })).status).toBe(400);
     const bad = await fetch(`${processor.url}/v1/query/decisions`, { method: 'POST', body: '[' });
     expect(bad.status).toBe(400);

@@ -8,7 +8,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 /** Ends spans through a real SDK tracer and returns them as the exporter receives them. */
 export async function recordSpans(
   build: (tracer: ReturnType<TracerProvider['getTracer']>) => void,
-  resource: Attributes = { 'service.name': 'loan-service', 'service.version': '1.4.2', 'host.name': 'node-7' },
+  resource: Attributes = {
+    'service.name': 'loan-service',
+    'service.version': '1.4.2',
+    'host.name': 'node-7',
+  },
 ): Promise<ReadableSpan[]> {
   const exporter = new InMemorySpanExporter();
   const provider = new TracerProvider({
@@ -43,7 +47,12 @@ export async function richSpans(): Promise<ReadableSpan[]> {
           nums: [1, 2.5, -3],
           bools: [true, false],
         },
-        links: [{ context: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.SAMPLED }, attributes: { why: 'caused' } }],
+        links: [
+          {
+            context: { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.SAMPLED },
+            attributes: { why: 'caused' },
+          },
+        ],
       },
       trace.setSpanContext(context.active(), ctx),
     );

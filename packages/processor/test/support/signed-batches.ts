@@ -84,12 +84,18 @@ export function testKey(): { key: SigningKey; vkey: string } {
  * Signs spans in batches of `batchSize` with the real SigningSpanExporter; every batch carries its leaves
  * and a checkpoint span, as one OTLP request from the app would.
  */
-export async function signBatches(spans: readonly ReadableSpan[], key: SigningKey, batchSize: number): Promise<ReadableSpan[][]> {
+export async function signBatches(
+  spans: readonly ReadableSpan[],
+  key: SigningKey,
+  batchSize: number,
+): Promise<ReadableSpan[][]> {
   const capture = new BatchCapture();
   const signer = new SigningSpanExporter({ exporter: capture, key, witness: null });
   for (let i = 0; i < spans.length; i += batchSize) {
     await new Promise<void>((resolve, reject) =>
-      signer.export(spans.slice(i, i + batchSize), (r) => (r.code === ExportResultCode.SUCCESS ? resolve() : reject(r.error))),
+      signer.export(spans.slice(i, i + batchSize), (r) =>
+        r.code === ExportResultCode.SUCCESS ? resolve() : reject(r.error),
+      ),
     );
   }
   await signer.shutdown();

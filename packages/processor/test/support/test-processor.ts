@@ -23,8 +23,14 @@ export function testConfig(dir: string, yaml = ''): DecisionTrailConfig {
 export async function startTestProcessor(
   yaml: string,
   options: { store?: AuditStore; drainTimeoutMs?: number; dir?: string } = {},
-): Promise<{ processor: ProcessorHandle; config: DecisionTrailConfig; dir: string; stop: () => Promise<void> }> {
-  const temp = options.dir === undefined ? await tempDir('dt-proc-') : { dir: options.dir, remove: async () => {} };
+): Promise<{
+  processor: ProcessorHandle;
+  config: DecisionTrailConfig;
+  dir: string;
+  stop: () => Promise<void>;
+}> {
+  const temp =
+    options.dir === undefined ? await tempDir('dt-proc-') : { dir: options.dir, remove: async () => {} };
   const config = testConfig(temp.dir, yaml);
   const logs: string[] = [];
   const processor = await startProcessor(config, {
@@ -50,7 +56,11 @@ export async function postTraces(
   headers: Record<string, string> = { 'content-type': 'application/x-protobuf' },
 ): Promise<{ status: number; headers: Headers; body: Uint8Array }> {
   const response = await fetch(`${url}/v1/traces`, { method: 'POST', headers, body });
-  return { status: response.status, headers: response.headers, body: new Uint8Array(await response.arrayBuffer()) };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: new Uint8Array(await response.arrayBuffer()),
+  };
 }
 
 /** Polls until `check` holds (a drain is asynchronous after the ack). */

@@ -19,7 +19,12 @@ describe('parseConfig', () => {
     const config = parseConfig('', { baseDir: '/srv/app', env: {} });
     expect(config.storage.dataDir).toBe('/srv/app/.decisiontrail/data');
     expect(config.storage.clickhouse.url).toBeUndefined();
-    expect(config.processor.receiver).toEqual({ host: '127.0.0.1', port: 4318, maxBodyBytes: 4 * 1024 ** 2, maxConcurrentRequests: 64 });
+    expect(config.processor.receiver).toEqual({
+      host: '127.0.0.1',
+      port: 4318,
+      maxBodyBytes: 4 * 1024 ** 2,
+      maxConcurrentRequests: 64,
+    });
     expect(config.processor.queue.dir).toBe('/srv/app/.decisiontrail/queue');
     expect(config.retention).toEqual({ standard: 2555, highRisk: 3650, incident: null, permanent: null });
     expect(config.keys.hmacKey).toBe('/srv/app/.decisiontrail/keys/hmac.key');
@@ -79,8 +84,12 @@ processor:
   });
 
   it('rejects cross-field mistakes: forwarding without a forward URL', () => {
-    const issues = issuesOf(() => parseConfig('processor: { stages: { route: { other: forward } } }', { env: {} }));
-    expect(issues).toEqual([{ path: 'processor.sinks.forward.url', message: 'required when the route stage forwards spans' }]);
+    const issues = issuesOf(() =>
+      parseConfig('processor: { stages: { route: { other: forward } } }', { env: {} }),
+    );
+    expect(issues).toEqual([
+      { path: 'processor.sinks.forward.url', message: 'required when the route stage forwards spans' },
+    ]);
   });
 
   it('rejects text that is not a YAML mapping', () => {
@@ -91,7 +100,11 @@ processor:
   it('applies environment overrides and names the variable when its value is bad', () => {
     const config = parseConfig('storage: { dataDir: x }', {
       baseDir: '/b',
-      env: { DECISIONTRAIL_CLICKHOUSE_URL: 'http://ch:8123', DECISIONTRAIL_PROCESSOR_PORT: '9999', DECISIONTRAIL_DATA_DIR: '/d' },
+      env: {
+        DECISIONTRAIL_CLICKHOUSE_URL: 'http://ch:8123',
+        DECISIONTRAIL_PROCESSOR_PORT: '9999',
+        DECISIONTRAIL_DATA_DIR: '/d',
+      },
     });
     expect(config.storage.clickhouse.url).toBe('http://ch:8123');
     expect(config.storage.dataDir).toBe('/d');
@@ -115,7 +128,11 @@ describe('loadConfig', () => {
     await writeFile(file, 'storage:\n  dataDir: ./d\n');
     expect((await loadConfig(file, { env: {} })).storage.dataDir).toBe(path.join(dir, 'd'));
     await writeFile(file, 'storage:\n  dataDirr: ./d\n');
-    await expect(loadConfig(file, { env: {} })).rejects.toThrow(`invalid configuration in ${file}: storage.dataDirr`);
-    await expect(loadConfig(path.join(dir, 'missing.yaml'))).rejects.toMatchObject({ code: 'CONFIG_UNREADABLE' });
+    await expect(loadConfig(file, { env: {} })).rejects.toThrow(
+      `invalid configuration in ${file}: storage.dataDirr`,
+    );
+    await expect(loadConfig(path.join(dir, 'missing.yaml'))).rejects.toMatchObject({
+      code: 'CONFIG_UNREADABLE',
+    });
   });
 });

@@ -7,7 +7,9 @@ import { richSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 function jsonRequest(spans: unknown[]): Uint8Array {
-  return json({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }] }] });
+  return json({
+    resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans }] }],
+  });
 }
 
 const validSpan = {
@@ -47,7 +49,12 @@ describe('OTLP decoding', () => {
               {
                 spans: [
                   { ...validSpan, kind: 'SPAN_KIND_SERVER', status: { code: 'STATUS_CODE_OK' } },
-                  { trace_id: validSpan.traceId, span_id: '0102030405060709', name: 'n', start_time_unix_nano: 5 },
+                  {
+                    trace_id: validSpan.traceId,
+                    span_id: '0102030405060709',
+                    name: 'n',
+                    start_time_unix_nano: 5,
+                  },
                 ],
               },
             ],
@@ -55,7 +62,9 @@ describe('OTLP decoding', () => {
         ],
       }),
     );
-    expect(decoded.records.map((r) => [r.kind, r.statusCode, r.startTimeUnixNano, r.endTimeUnixNano])).toEqual([
+    expect(
+      decoded.records.map((r) => [r.kind, r.statusCode, r.startTimeUnixNano, r.endTimeUnixNano]),
+    ).toEqual([
       ['SPAN_KIND_SERVER', 'STATUS_CODE_OK', '1700000000000000001', '1700000000000000'],
       ['SPAN_KIND_UNSPECIFIED', 'STATUS_CODE_UNSET', '5', '0'],
     ]);
@@ -89,7 +98,9 @@ describe('OTLP decoding', () => {
       new Uint8Array([0xff, 0xfe]),
     ];
     for (const body of bad) expect(() => decodeJsonRequest(body)).toThrow(OtlpDecodeError);
-    expect(() => decodeProtobufRequest(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(OtlpDecodeError);
+    expect(() => decodeProtobufRequest(new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]))).toThrow(
+      OtlpDecodeError,
+    );
   });
 
   it('renders AnyValue like pcommon AsString, including nested maps and non-finite doubles', () => {
@@ -98,7 +109,14 @@ describe('OTLP decoding', () => {
     expect(anyValueAsString({ bytesValue: 'AQID' }, 'v')).toBe('AQID');
     expect(
       anyValueAsString(
-        { kvlistValue: { values: [{ key: 'z', value: { intValue: '1' } }, { key: 'a', value: { arrayValue: { values: [{ boolValue: true }, {}] } } }] } },
+        {
+          kvlistValue: {
+            values: [
+              { key: 'z', value: { intValue: '1' } },
+              { key: 'a', value: { arrayValue: { values: [{ boolValue: true }, {}] } } },
+            ],
+          },
+        },
         'v',
       ),
     ).toBe('{"a":[true,null],"z":1}');
@@ -110,8 +128,18 @@ describe('OTLP decoding', () => {
 
   it('decodes what our own schema encodes (round trip of the proto definitions)', () => {
     const body = ExportTraceServiceRequestType.encode({
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'x', kind: 3 }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            { spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'x', kind: 3 }] },
+          ],
+        },
+      ],
     }).finish();
-    expect(decodeProtobufRequest(body).records[0]).toMatchObject({ traceId: '01'.repeat(16), spanId: '02'.repeat(8), kind: 'SPAN_KIND_CLIENT' });
+    expect(decodeProtobufRequest(body).records[0]).toMatchObject({
+      traceId: '01'.repeat(16),
+      spanId: '02'.repeat(8),
+      kind: 'SPAN_KIND_CLIENT',
+    });
   });
 });

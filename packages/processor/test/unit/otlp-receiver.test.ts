@@ -15,7 +15,8 @@ const NO_STORE = 'processor: { sinks: { clickhouse: { enabled: false } } }';
 
 async function plainSpans(count: number, name = 'GET /health'): Promise<ReturnType<typeof recordSpans>> {
   return recordSpans((tracer) => {
-    for (let i = 0; i < count; i += 1) tracer.startSpan(name, { attributes: { i, pad: 'p'.repeat(200) } }).end();
+    for (let i = 0; i < count; i += 1)
+      tracer.startSpan(name, { attributes: { i, pad: 'p'.repeat(200) } }).end();
   });
 }
 
@@ -33,7 +34,9 @@ describe('OTLP/HTTP receiver', () => {
     const proto = await postTraces(ctx.processor.url, toProtobuf(spans));
     expect(proto.status).toBe(200);
     expect(proto.headers.get('content-type')).toBe('application/x-protobuf');
-    expect(ExportTraceServiceResponseType.toObject(ExportTraceServiceResponseType.decode(proto.body))).toEqual({});
+    expect(
+      ExportTraceServiceResponseType.toObject(ExportTraceServiceResponseType.decode(proto.body)),
+    ).toEqual({});
     const json = await postTraces(ctx.processor.url, toJson(spans), JSON_HEADERS);
     expect(json.status).toBe(200);
     expect(json.headers.get('content-type')).toBe('application/json');
@@ -47,7 +50,10 @@ describe('OTLP/HTTP receiver', () => {
       'content-type': 'application/x-protobuf',
       'content-encoding': 'gzip',
     });
-    const json = await postTraces(ctx.processor.url, gzipSync(toJson(spans)), { ...JSON_HEADERS, 'content-encoding': 'gzip' });
+    const json = await postTraces(ctx.processor.url, gzipSync(toJson(spans)), {
+      ...JSON_HEADERS,
+      'content-encoding': 'gzip',
+    });
     expect([proto.status, json.status]).toEqual([200, 200]);
     expect(ctx.processor.metrics.spansAccepted.get() - before).toBe(4);
   });
@@ -59,7 +65,9 @@ describe('OTLP/HTTP receiver', () => {
     good.resourceSpans[0]!.scopeSpans[0]!.spans[1]!.traceId = 'not-hex';
     const res = await postTraces(ctx.processor.url, JSON.stringify(good), JSON_HEADERS);
     expect(res.status).toBe(200);
-    const body = JSON.parse(new TextDecoder().decode(res.body)) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
+    const body = JSON.parse(new TextDecoder().decode(res.body)) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string };
+    };
     expect(body.partialSuccess.rejectedSpans).toBe('1');
     expect(body.partialSuccess.errorMessage).toMatch(/traceId/);
     const proto = JSON.parse(new TextDecoder().decode(toJson(await plainSpans(1))));
@@ -75,13 +83,18 @@ describe('OTLP/HTTP receiver', () => {
     const json = await postTraces(ctx.processor.url, '{"resourceSpans": 3}', JSON_HEADERS);
     expect(json.status).toBe(400);
     expect(JSON.parse(new TextDecoder().decode(json.body)).message).toMatch(/resourceSpans/);
-    const badGzip = await postTraces(ctx.processor.url, 'not gzip', { ...JSON_HEADERS, 'content-encoding': 'gzip' });
+    const badGzip = await postTraces(ctx.processor.url, 'not gzip', {
+      ...JSON_HEADERS,
+      'content-encoding': 'gzip',
+    });
     expect(badGzip.status).toBe(400);
   });
 
   it('answers 415 for other content types or encodings, 405 for other methods, 404 elsewhere', async () => {
     expect((await postTraces(ctx.processor.url, '{}', { 'content-type': 'text/plain' })).status).toBe(415);
-    expect((await postTraces(ctx.processor.url, '{}', { ...JSON_HEADERS, 'content-encoding': 'br' })).status).toBe(415);
+    expect(
+      (await postTraces(ctx.processor.url, '{}', { ...JSON_HEADERS, 'content-encoding': 'br' })).status,
+    ).toBe(415);
     expect((await fetch(`${ctx.processor.url}/v1/traces`)).status).toBe(405);
     expect((await fetch(`${ctx.processor.url}/v1/logs`, { method: 'POST' })).status).toBe(404);
   });
@@ -91,7 +104,14 @@ describe('OTLP/HTTP receiver', () => {
     expect((await postTraces(ctx.processor.url, big)).status).toBe(413);
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(1024 * 1024);
-    expect((await postTraces(ctx.processor.url, bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' })).status).toBe(413);
+    expect(
+      (
+        await postTraces(ctx.processor.url, bomb, {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'gzip',
+        })
+      ).status,
+    ).toBe(413);
   });
 
   it('serves liveness, readiness and Prometheus metrics', async () => {
@@ -107,11 +127,19 @@ describe('OTLP/HTTP receiver', () => {
 
 describe('receiver backpressure', () => {
   it('answers 429 with Retry-After when every request slot is taken', async () => {
-    const ctx = await startTestProcessor(`processor: { receiver: { maxConcurrentRequests: 1 }, sinks: { clickhouse: { enabled: false } } }`);
+    const ctx = await startTestProcessor(
+      `processor: { receiver: { maxConcurrentRequests: 1 }, sinks: { clickhouse: { enabled: false } } }`,
+    );
     try {
       const { port } = new URL(ctx.processor.url);
       // Hold the only slot: a request whose body never completes.
-      const held = request({ port, host: '127.0.0.1', method: 'POST', path: '/v1/traces', headers: { 'content-type': 'application/json', 'content-length': '100' } });
+      const held = request({
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/v1/traces',
+        headers: { 'content-type': 'application/json', 'content-length': '100' },
+      });
       held.on('error', () => undefined);
       held.write('{');
       await waitFor(async () => {

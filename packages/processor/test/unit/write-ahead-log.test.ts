@@ -90,6 +90,8 @@ describe('WriteAheadLog', () => {
     await wal.close();
     const [first] = (await readdir(dir)).filter((n) => n.endsWith('.wal')).sort();
     await appendFile(path.join(dir, first!), Buffer.from([1, 2, 3]));
-    await expect(WriteAheadLog.open({ dir, segmentBytes: 64 * 1024 })).rejects.toMatchObject({ code: 'WAL_CORRUPT' });
+    await expect(WriteAheadLog.open({ dir, segmentBytes: 64 * 1024 })).rejects.toMatchObject({
+      code: 'WAL_CORRUPT',
+    });
   });
 });
