@@ -13,7 +13,7 @@ export const demoCommand: CommandSpec = {
   kind: 'command',
   name: 'demo',
   summary:
-    'the whole product in about a minute: workload, processor, store, timeline, report, incident, verify, tamper',
+    'the whole product in under a minute: workload, processor, store, timeline, report, incident, verify, tamper',
   usage: 'demo [--dir DIR] [--applicants N]',
   description:
     'Starts the processor in-process on the embedded ClickHouse engine and runs a lending workload through the\n' +
