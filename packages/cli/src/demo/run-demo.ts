@@ -170,6 +170,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
         models,
         openai,
         decisions: capture,
+        signal: context.signal,
         onProgress: (doneCount, total) => {
           bar.advance(1);
           // Without a terminal the bar stays silent: a line per quarter shows the run is moving.

@@ -55,6 +55,8 @@ export interface WorkloadOptions {
   maxLetters?: number;
   /** Called after every applicant. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the workload between applicants (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** One credit decision as the workload made it, for the summary and for tests that check the store. */
@@ -141,6 +143,7 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
 
   await deploy('1.0.0', 'initial release, trained on loans-2024q4');
   for (const [index, applicant] of applicants.entries()) {
+    options.signal?.throwIfAborted();
     if (index === v1Count) await deploy('2.0.0', 'retrained on loans-2025q2 for more approvals');
     const decided = await tracer.startActiveSpan('loan-application', { kind: SpanKind.SERVER }, (span) =>
       withAuditContext(
