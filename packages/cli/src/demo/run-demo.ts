@@ -204,26 +204,19 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
       checkpoints: records.checkpoints,
       streams: records.streams,
     };
-    const reportLines: string[] = [];
-    await expectOk(
-      cli(
-        [
-          'report',
-          '--model',
-          CREDIT_MODEL_ID,
-          '--from',
-          period.from.toISOString(),
-          '--to',
-          period.to.toISOString(),
-          '--json',
-        ],
-        reportLines,
-      ),
-      'report',
-    );
-    const report = JSON.parse(reportLines.join('')) as ReportDocument;
+    const reportOf = async (modelId: string): Promise<ReportDocument> => {
+      const lines: string[] = [];
+      const range = ['--from', period.from.toISOString(), '--to', period.to.toISOString()];
+      await expectOk(
+        cli(['report', '--model', modelId, ...range, '--json'], lines),
+        `report --model ${modelId}`,
+      );
+      return JSON.parse(lines.join('')) as ReportDocument;
+    };
+    const report = await reportOf(CREDIT_MODEL_ID);
+    const letters = (await reportOf(ASSISTANT_MODEL)).totals.decisions;
     done();
-    printCounts(context, stored, report, sent, relative);
+    printCounts(context, stored, report, letters, sent, relative);
 
     const overridden = pickOverridden(workload.decisions);
     step(`timeline of one overridden decision (${overridden.reference.decisionId})`);
@@ -467,6 +460,7 @@ function printCounts(
   context: CommandContext,
   stored: DemoSummary['stored'],
   report: ReportDocument,
+  letters: number,
   sent: DemoSummary['workload'],
   relative: string,
 ): void {
@@ -485,17 +479,18 @@ function printCounts(
   );
   out.line(`  outcomes fed back  ${n(report.totals.withFeedback)}  (ground truth from the loan ledger)`);
   out.line(
-    `  letters by the LLM ${n(sent.letters)}  (${ASSISTANT_MODEL} through the openai client, half of them streamed)`,
+    `  letters by the LLM ${n(letters)}  (${ASSISTANT_MODEL} through the openai client, half of them streamed)`,
   );
   if (
     report.totals.decisions !== sent.decisions ||
     report.totals.overridden !== sent.overridden ||
-    report.totals.withFeedback !== sent.feedback
+    report.totals.withFeedback !== sent.feedback ||
+    letters !== sent.letters
   ) {
     out.line(
       out.style(
         'red',
-        `  the store disagrees with what was sent: ${sent.decisions} decisions, ${sent.overridden} overrides, ${sent.feedback} feedback`,
+        `  the store disagrees with what was sent: ${sent.decisions} decisions, ${sent.overridden} overrides, ${sent.feedback} feedback, ${sent.letters} letters`,
       ),
     );
   }
