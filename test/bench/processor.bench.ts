@@ -1,7 +1,7 @@
 // Throughput, acknowledgement latency and memory of the processor (`decisiontrail serve`) on loopback.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/processor.bench.ts [--spans 300000]
-//       [--batch 500] [--concurrency 8] [--rate 10000] [--seconds 20] [--keep]
+//       [--batch 500] [--concurrency 8] [--rate 10000] [--seconds 20] [--drain-batch 5000] [--keep]
 //
 // The processor runs in a child process (packages/processor/test/support/processor-child.ts) with the embedded
 // engine, verification on and the write-ahead log fsynced per group of requests; this process is the load
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     rate: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '20' },
+    'drain-batch': { type: 'string', default: '5000' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -108,7 +109,8 @@ async function main(): Promise<void> {
     const configFile = join(dir, 'decisiontrail.yaml');
     writeFileSync(
       configFile,
-      'storage: { dataDir: data }\nkeys: { dir: keys }\nprocessor: { receiver: { port: 0 } }\n',
+      'storage: { dataDir: data }\nkeys: { dir: keys }\n' +
+        `processor: { receiver: { port: 0 }, queue: { drainBatchSpans: ${Number(args['drain-batch'])} } }\n`,
     );
 
     let t = performance.now();

@@ -40,7 +40,7 @@ export interface StartProcessorOptions {
   log?: (message: string) => void;
 }
 
-const MEMO_BACKLOG_BYTES = 64 * 1024 * 1024;
+const MEMO_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /** The file through which other processes find a processor that holds the embedded store. */
 export const SERVE_FILE = 'serve.json';
