@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { context, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -27,6 +28,7 @@ import {
   type VerificationReport,
 } from '@decisiontrail/signing-exporter';
 import { ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
+import { COLLECTOR_CONFIG_DIR } from '../../integration/collector/otelcol-harness.ts';
 
 /**
  * Sends each ended span to a signing pipeline or the plain one: audit spans (those with
@@ -272,6 +274,31 @@ export class Decisiontrail {
   }
 }
 
+/** The transform a team might add to "normalize" outcomes: it rewrites a signed attribute. */
+export const OUTCOME_REWRITE =
+  'set(attributes["audit.decision.outcome"], "approve") where attributes["audit.decision.outcome"] == "deny"';
+
+/**
+ * Writes gateway.yaml with one mistake added, the one collector-config/README.md warns about: a
+ * transform on the audit branch (`transform/normalize`, {@link OUTCOME_REWRITE}). Returns the parsed
+ * document too, for the wiring check.
+ */
+export function writeGatewayWithAuditTransform(path: string): unknown {
+  const document = parse(readFileSync(join(COLLECTOR_CONFIG_DIR, 'gateway.yaml'), 'utf8')) as {
+    processors: Record<string, unknown>;
+    service: { pipelines: Record<string, { processors?: string[] }> };
+  };
+  document.processors['transform/normalize'] = {
+    error_mode: 'propagate',
+    trace_statements: [{ context: 'span', statements: [OUTCOME_REWRITE] }],
+  };
+  const audit = document.service.pipelines['traces/audit'];
+  if (audit === undefined) throw new Error('gateway.yaml has no traces/audit pipeline');
+  audit.processors = ['transform/normalize'];
+  writeFileSync(path, stringify(document));
+  return document;
+}
+
 const CLI = resolve(import.meta.dirname, '../../../packages/cli/bin/decisiontrail.js');
 
 /** Runs the `decisiontrail` command in `cwd` and returns its exit status and output. */
@@ -318,13 +345,21 @@ export class ServeProcess {
     return (await fetch(`${this.url}/metrics`)).text();
   }
 
-  /** Writes `decisiontrail.yaml` and the trusted key under `dir`, starts `serve`, waits until it listens. */
-  static async start(options: { dir: string; key: SigningKey }): Promise<ServeProcess> {
+  /**
+   * Writes `decisiontrail.yaml` and the trusted key under `dir`, starts `serve`, waits until it listens.
+   * `verifyOnIngest: false` turns the processor's verify stage off, so what arrives is stored as is.
+   */
+  static async start(options: {
+    dir: string;
+    key: SigningKey;
+    verifyOnIngest?: boolean;
+  }): Promise<ServeProcess> {
     mkdirSync(join(options.dir, 'keys'), { recursive: true });
     writeFileSync(join(options.dir, 'keys', 'loan-service.pub'), `${exportPublicKey(options.key).vkey}\n`);
     writeFileSync(
       join(options.dir, 'decisiontrail.yaml'),
-      'storage: { dataDir: data }\nkeys: { dir: keys }\nprocessor: { queue: { dir: queue } }\n',
+      'storage: { dataDir: data }\nkeys: { dir: keys }\n' +
+        `processor: { queue: { dir: queue }, stages: { verify: { enabled: ${options.verifyOnIngest ?? true} } } }\n`,
     );
     const child = spawn(process.execPath, [CLI, 'serve', '--config', 'decisiontrail.yaml', '--port', '0'], {
       cwd: options.dir,

@@ -1,11 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionReference } from '@decisiontrail/instrumentation';
 import {
-  COLLECTOR_CONFIG_DIR,
   collectorEnv,
   collectorPorts,
   freePort,
@@ -18,7 +16,7 @@ import {
   type RunningCollector,
 } from '../../integration/collector/otelcol-harness.ts';
 import { auditDeliveryProblems, toCollectorConfig } from '../../unit/collector/collector-config-model.ts';
-import { AuditApp, Decisiontrail } from './audit-pipeline-harness.ts';
+import { AuditApp, Decisiontrail, writeGatewayWithAuditTransform } from './audit-pipeline-harness.ts';
 
 // app (instrumentation + signing exporter) ─► Collector (gateway.yaml) ─┬─► decisiontrail serve ─► store
 //                                                                        └─► the team's backend (a sink)
@@ -122,36 +120,15 @@ describe.skipIf(binary === undefined)('through the Collector gateway into decisi
 
   it('catches a misconfigured pipeline whose transform rewrites an audit attribute', async () => {
     // gateway.yaml plus a transform on the audit branch: the mistake the README warns about.
-    const config = toCollectorConfig(
-      'gateway.yaml',
-      parse(readFileSync(join(COLLECTOR_CONFIG_DIR, 'gateway.yaml'), 'utf8')),
-    );
-    const document = parse(readFileSync(join(COLLECTOR_CONFIG_DIR, 'gateway.yaml'), 'utf8')) as {
-      processors: Record<string, unknown>;
-      service: { pipelines: Record<string, { processors?: string[] }> };
-    };
-    document.processors['transform/normalize'] = {
-      error_mode: 'propagate',
-      trace_statements: [
-        {
-          context: 'span',
-          statements: [
-            'set(attributes["audit.decision.outcome"], "approve") where attributes["audit.decision.outcome"] == "deny"',
-          ],
-        },
-      ],
-    };
-    (document.service.pipelines['traces/audit'] as { processors?: string[] }).processors = [
-      'transform/normalize',
-    ];
     const misconfigured = join(dir, 'gateway-with-transform.yaml');
-    writeFileSync(misconfigured, stringify(document));
+    const document = writeGatewayWithAuditTransform(misconfigured);
     // The wiring check would have refused it.
-    const checked = toCollectorConfig('gateway-with-transform.yaml', document);
-    expect(auditDeliveryProblems(checked, 'otlphttp/decisiontrail')).toEqual([
-      'pipeline traces/audit runs transform/normalize before otlphttp/decisiontrail',
-    ]);
-    expect(auditDeliveryProblems(config, 'otlphttp/decisiontrail')).toEqual([]);
+    expect(
+      auditDeliveryProblems(
+        toCollectorConfig('gateway-with-transform.yaml', document),
+        'otlphttp/decisiontrail',
+      ),
+    ).toEqual(['pipeline traces/audit runs transform/normalize before otlphttp/decisiontrail']);
 
     await collector?.stop();
     collector = await startGateway(misconfigured, 'queue-misconfigured');
