@@ -116,7 +116,7 @@ export async function startProcessor(
       batchSpans: p.queue.drainBatchSpans,
       retryInitialMs: p.queue.retryInitialMs,
       retryMaxMs: p.queue.retryMaxMs,
-      onSinkError: (sink, error) => log(`${sink} sink write failed, retrying: ${(error as Error).message}`),
+      onSinkError: (sink, error) => log(`${sink} sink: ${(error as Error).message}`),
       onFatal: (error) => log(`drain stopped, the processor is not ready: ${(error as Error).message}`),
     });
     metrics.addGauge(
@@ -129,7 +129,6 @@ export async function startProcessor(
       'Bytes in the write-ahead log not yet stored.',
       () => wal.pendingBytes,
     );
-    drainer.start();
 
     let closing = false;
     const traces = createOtlpTraceHandler({
@@ -175,6 +174,8 @@ export async function startProcessor(
         resolve();
       });
     });
+    // Started only once the port is bound: a failed start must not leave a drain running on a closed log.
+    drainer.start();
     const url = loopbackUrl(p.receiver.host, (server.address() as AddressInfo).port);
     const serveFile = path.join(config.storage.dataDir, SERVE_FILE);
     if (query !== undefined) {

@@ -68,6 +68,8 @@ export class QueueDrainer {
           previous = undefined;
           continue;
         }
+        // A closed log has nothing more to give; waiting would spin.
+        if (wal.isClosed) return;
         await wal.waitForEntries();
         continue;
       }

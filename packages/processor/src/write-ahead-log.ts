@@ -262,6 +262,11 @@ export class WriteAheadLog {
     return this.drainIndex >= this.entries.length;
   }
 
+  /** Whether {@link close} was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Hands out the next entries (at least one when any is available) up to `maxSpans` spans. */
   take(maxSpans: number): WalEntry[] {
     const out: WalEntry[] = [];

@@ -32,6 +32,8 @@ export async function startTestProcessor(
   const temp =
     options.dir === undefined ? await tempDir('dt-proc-') : { dir: options.dir, remove: async () => {} };
   const config = testConfig(temp.dir, yaml);
+  const port = /port: (\d+)/.exec(yaml)?.[1];
+  if (port !== undefined) config.processor.receiver.port = Number(port);
   const logs: string[] = [];
   const processor = await startProcessor(config, {
     ...(options.store === undefined ? {} : { store: options.store }),

@@ -125,6 +125,21 @@ describe('OTLP/HTTP receiver', () => {
   });
 });
 
+describe('startup', () => {
+  it('fails cleanly when the port is taken, leaving nothing running', async () => {
+    const first = await startTestProcessor(NO_STORE);
+    const taken = Number(new URL(first.processor.url).port);
+    try {
+      const second = startTestProcessor(
+        `processor: { receiver: { port: ${taken} }, sinks: { clickhouse: { enabled: false } } }`,
+      );
+      await expect(second).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await first.stop();
+    }
+  });
+});
+
 describe('receiver backpressure', () => {
   it('answers 429 with Retry-After when every request slot is taken', async () => {
     const ctx = await startTestProcessor(
