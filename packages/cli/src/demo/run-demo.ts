@@ -40,25 +40,26 @@ const CONFIG_FILE = 'decisiontrail.yaml';
 const WITNESS_FILE = 'checkpoints.witness.jsonl';
 const STEPS = 9;
 
-/** The numbers the demo prints; tests compare them with what the workload sent. */
-export interface DemoSummary {
-  dir: string;
-  workload: { decisions: number; overridden: number; feedback: number; letters: number };
-  stored: { spans: number; checkpoints: number; streams: number };
-  report: ReportDocument;
-  overriddenDecisionId: string;
-  incidentId: string;
-  reportPath: string;
-  verifyExitCode: number;
-  tamper: { spanId: string; verifyExitCode: number };
-  seconds: number;
+/** What the workload sent, counted on the application side, to hold the store's numbers against. */
+interface SentCounts {
+  decisions: number;
+  overridden: number;
+  feedback: number;
+  letters: number;
+}
+
+/** What the store holds, as verification reads it. */
+interface StoredCounts {
+  spans: number;
+  checkpoints: number;
+  streams: number;
 }
 
 /**
  * `decisiontrail demo`: a lending team's audit trail from first decision to tamper detection, in one process and
  * one data directory. Every number it prints comes back out of the store through the same commands a user runs.
  */
-export async function runDemo(context: CommandContext, options: DemoOptions): Promise<DemoSummary> {
+export async function runDemo(context: CommandContext, options: DemoOptions): Promise<void> {
   const started = performance.now();
   const { out, err } = context;
   const dir = path.resolve(context.settings.cwd, options.dir);
@@ -198,12 +199,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
       from: new Date(workload.startedAt.getTime() - 60_000),
       to: new Date(workload.endedAt.getTime() + 60_000),
     };
-    const records = await storedRecords(cli);
-    const stored = {
-      spans: records.spans,
-      checkpoints: records.checkpoints,
-      streams: records.streams,
-    };
+    const stored = await storedRecords(cli);
     const reportOf = async (modelId: string): Promise<ReportDocument> => {
       const lines: string[] = [];
       const range = ['--from', period.from.toISOString(), '--to', period.to.toISOString()];
@@ -337,18 +333,6 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     out.line(
       `                     npx decisiontrail verify --config ${path.relative(context.settings.cwd, configPath)}`,
     );
-    return {
-      dir,
-      workload: sent,
-      stored,
-      report,
-      overriddenDecisionId: overridden.reference.decisionId,
-      incidentId,
-      reportPath,
-      verifyExitCode,
-      tamper: { spanId, verifyExitCode: tamperedExit },
-      seconds,
-    };
   } finally {
     await assistant.close();
     await processor?.close();
@@ -405,7 +389,7 @@ function assistantReply(messages: { role: string; content: string }[]): string {
   );
 }
 
-function summarizeWorkload(decisions: readonly DemoDecision[], letters: number): DemoSummary['workload'] {
+function summarizeWorkload(decisions: readonly DemoDecision[], letters: number): SentCounts {
   return {
     decisions: decisions.length,
     overridden: decisions.filter((d) => d.oversight === 'override').length,
@@ -442,7 +426,7 @@ async function waitForDrain(processor: ProcessorHandle, timeoutMs = 60_000): Pro
 /** Counts of what is stored, read back through `verify --json` (the same rows verification reads). */
 async function storedRecords(
   cli: (argv: string[], capture?: string[]) => Promise<number>,
-): Promise<{ spans: number; checkpoints: number; streams: number }> {
+): Promise<StoredCounts> {
   const lines: string[] = [];
   await cli(['verify', '--json'], lines);
   const report = JSON.parse(lines.join('')) as {
@@ -458,10 +442,10 @@ async function storedRecords(
 
 function printCounts(
   context: CommandContext,
-  stored: DemoSummary['stored'],
+  stored: StoredCounts,
   report: ReportDocument,
   letters: number,
-  sent: DemoSummary['workload'],
+  sent: SentCounts,
   relative: string,
 ): void {
   const out = context.out;

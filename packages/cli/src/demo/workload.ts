@@ -59,17 +59,14 @@ export interface WorkloadOptions {
   signal?: AbortSignal;
 }
 
-/** One credit decision as the workload made it, for the summary and for tests that check the store. */
+/** One credit decision as the workload made it: what the demo counts and picks its example decision from. */
 export interface DemoDecision {
   reference: DecisionReference;
-  subjectId: string;
-  fairnessGroup: string;
   modelVersion: CreditModelVersion;
+  /** The model's outcome, as stored on the decision span. */
   outcome: string;
-  confidence: number;
   /** Human oversight: `override` changed the outcome. */
   oversight: 'approve' | 'override' | undefined;
-  finalOutcome: string;
   /** Ground truth when the loan has matured, else undefined. */
   feedbackCorrect: boolean | undefined;
   /** The assistant's letter decision, when one was drafted. */
@@ -186,13 +183,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
             }
             return {
               reference,
-              subjectId: applicant.subjectId,
-              fairnessGroup: applicant.fairnessGroup,
               modelVersion: version!,
               outcome,
-              confidence,
               oversight,
-              finalOutcome,
               feedbackCorrect: undefined,
               letter,
             } satisfies DemoDecision;
