@@ -53,7 +53,13 @@ export class AuditPipeline {
     const result: PipelineResult = { store: [], forward: [], quarantine: [] };
     const audit: SpanRecord[] = [];
     for (const record of records) {
-      if (record.attributes[ATTR_AUDIT_RECORD_TYPE] !== undefined) {
+      // A signed span is a leaf of its stream whatever it describes: dropping it would leave a hole that
+      // verification reports as a deleted span. So signed spans always take the audit path; `route.other`
+      // applies to unsigned non-audit spans only.
+      if (
+        record.attributes[ATTR_AUDIT_RECORD_TYPE] !== undefined ||
+        record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined
+      ) {
         audit.push(record);
         continue;
       }

@@ -185,6 +185,17 @@ processor:
     expect(await attributesOf(spans[0]!.spanContext().spanId)).toBeUndefined();
   });
 
+  it('stores signed non-audit spans too, so their stream stays complete and verifies', async () => {
+    const plain = await recordSpans((tracer) => tracer.startSpan('GET /loans/42').end());
+    const [batch] = await signBatches([...plain, ...(await makeDecisionSpans(2))], key, 3);
+    const before = stored();
+    expect((await postTraces(processor.url, toProtobuf(batch!))).status).toBe(200);
+    await waitFor(() => stored() - before === 4);
+    expect(await attributesOf(plain[0]!.spanContext().spanId)).toBeDefined();
+    const stream = spanRecordFromReadableSpan(batch![0]!).attributes['audit.integrity.stream']!;
+    expect(verifySpans(await store.spansForVerification({ stream }), { publicKeys: [vkey] }).ok).toBe(true);
+  });
+
   it('publishes serve.json and answers whitelisted store queries for other processes', async () => {
     const serve = JSON.parse(readFileSync(path.join(config.storage.dataDir, SERVE_FILE), 'utf8')) as {
       pid: number;
