@@ -129,23 +129,27 @@ export interface OversightRates {
 }
 
 /** Share of decisions reviewed and overridden by people. */
-export async function oversightRates(ctx: QueryContext, filter: DecisionFilter): Promise<OversightRates> {
+export async function oversightRates(
+  ctx: QueryContext,
+  filter: DecisionFilter,
+  known?: { decisions: number },
+): Promise<OversightRates> {
   const [row] = await ctx.rows<{
-    decisions: string;
+    decisions?: string;
     reviewed: string;
     overridden: string;
     byAction: Record<string, string>;
   }>(
-    `WITH d AS (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})
-     SELECT
-       (SELECT count() FROM d) AS decisions,
+    `SELECT
+       ${known === undefined ? `(SELECT count() FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}) AS decisions,` : ''}
        uniqExact(decision_id) AS reviewed,
        uniqExactIf(decision_id, action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) AS overridden,
        sumMap(map(action, toUInt64(1))) AS byAction
-     FROM {{read:audit_oversight}} FINAL WHERE decision_id IN d`,
+     FROM {{read:audit_oversight}} FINAL
+     WHERE decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})`,
     decisionFilterParams(filter),
   );
-  const decisions = Number(row?.decisions ?? 0);
+  const decisions = known?.decisions ?? Number(row?.decisions ?? 0);
   const reviewed = Number(row?.reviewed ?? 0);
   const overridden = Number(row?.overridden ?? 0);
   return {
@@ -176,32 +180,39 @@ export interface AccuracyStats {
 }
 
 /** Accuracy and error rate of the decisions a filter selects. */
-export async function accuracy(ctx: QueryContext, filter: DecisionFilter): Promise<AccuracyStats> {
-  const [row] = await ctx.rows<{ decisions: string; failed: string; labelled: string; correct: string }>(
-    `WITH d AS (SELECT decision_id, status_code FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}),
-     f AS (
+export async function accuracy(
+  ctx: QueryContext,
+  filter: DecisionFilter,
+  known?: { decisions: number; failed: number },
+): Promise<AccuracyStats> {
+  // The period report already knows the totals: then only the feedback join runs.
+  const totals =
+    known === undefined
+      ? `(SELECT count() FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}) AS decisions,
+         (SELECT countIf(status_code IN ('STATUS_CODE_ERROR', 'Error')) FROM {{read:audit_decisions}} FINAL
+          WHERE ${DECISION_FILTER}) AS failed,`
+      : '';
+  const [row] = await ctx.rows<{ decisions?: string; failed?: string; labelled: string; correct: string }>(
+    `WITH f AS (
        SELECT decision_id, argMax(correct, time) AS is_correct
        FROM {{read:audit_feedback}} FINAL
-       WHERE decision_id IN (SELECT decision_id FROM d) AND correct IS NOT NULL
+       WHERE decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER})
+         AND correct IS NOT NULL
        GROUP BY decision_id)
-     SELECT
-       (SELECT count() FROM d) AS decisions,
-       (SELECT countIf(status_code IN ('STATUS_CODE_ERROR', 'Error')) FROM d) AS failed,
-       count() AS labelled,
-       countIf(is_correct) AS correct
+     SELECT ${totals} count() AS labelled, countIf(is_correct) AS correct
      FROM f`,
     decisionFilterParams(filter),
   );
   const labelled = Number(row?.labelled ?? 0);
   const correct = Number(row?.correct ?? 0);
   return {
-    decisions: Number(row?.decisions ?? 0),
+    decisions: known?.decisions ?? Number(row?.decisions ?? 0),
     labelled,
     correct,
     incorrect: labelled - correct,
     accuracy: labelled === 0 ? null : correct / labelled,
     errorRate: labelled === 0 ? null : (labelled - correct) / labelled,
-    failed: Number(row?.failed ?? 0),
+    failed: known?.failed ?? Number(row?.failed ?? 0),
   };
 }
 

@@ -342,6 +342,7 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
     (incident) => incident.occurredAt >= filter.from && incident.occurredAt < filter.to,
   );
   const total = (value: (cell: ReportCell) => number): number => cells.reduce((a, c) => a + value(c), 0);
+  const totalDecisions = total((c) => Number(c.n));
   const latestCheckpoint = new Map(checkpoints.map((c) => [c.stream, Number(c.size)]));
   const now = new Date();
   return {
@@ -355,16 +356,19 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
     models: modelSummaries(cells),
     deployments,
     totals: {
-      decisions: total((c) => Number(c.n)),
+      decisions: totalDecisions,
       byOutcome: sorted(sumBy(cells, (c) => c.outcome)),
       byRiskLevel: sorted(sumBy(cells, (c) => c.risk_level)),
       byDecisionType: sorted(sumBy(cells, (c) => c.decision_type)),
       byAutomation: sorted(sumBy(cells, (c) => c.automation)),
     },
-    accuracy: await accuracy(ctx, filter),
+    accuracy: await accuracy(ctx, filter, {
+      decisions: totalDecisions,
+      failed: total((c) => Number(c.failed)),
+    }),
     confidence: confidenceSummary(cells, quantiles),
     fairness: fairnessFromCounts(cells),
-    oversight: await oversightRates(ctx, filter),
+    oversight: await oversightRates(ctx, filter, { decisions: totalDecisions }),
     incidents: {
       total: incidents.length,
       open: incidents.filter((i) => i.status !== 'closed').length,
