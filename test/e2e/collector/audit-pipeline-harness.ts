@@ -27,61 +27,61 @@ import {
   type SigningKey,
   type VerificationReport,
 } from '@decisiontrail/signing-exporter';
-import { ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
 import { COLLECTOR_CONFIG_DIR } from '../../integration/collector/otelcol-harness.ts';
 
 /**
- * Sends each ended span to a signing pipeline or the plain one: audit spans (those with
- * `audit.record.type`) to the signing pipelines, in turn, every other span to the plain one. The
- * signing exporter makes a leaf of every span it is given, and ordinary spans never reach
- * decisiontrail's store (the gateway sends them to the team's backend), so they must not become
- * leaves. Several signing pipelines stand for several replicas of the app, one stream each.
+ * Hands each ended span to one of several signing pipelines in turn: a stand-in for several replicas
+ * of the app, one stream each. It also counts the spans, which are all leaves of some stream.
  */
-class AuditSplitSpanProcessor implements SpanProcessor {
-  readonly #audit: SpanProcessor[];
-  readonly #other: SpanProcessor;
+class ReplicaSpanProcessor implements SpanProcessor {
+  readonly #replicas: SpanProcessor[];
   #next = 0;
+  ended = 0;
 
-  constructor(audit: SpanProcessor[], other: SpanProcessor) {
-    this.#audit = audit;
-    this.#other = other;
+  constructor(replicas: SpanProcessor[]) {
+    this.#replicas = replicas;
   }
 
   onStart(): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (!(ATTR_AUDIT_RECORD_TYPE in span.attributes)) {
-      this.#other.onEnd(span);
-      return;
-    }
-    this.#audit[this.#next]?.onEnd(span);
-    this.#next = (this.#next + 1) % this.#audit.length;
+    this.ended += 1;
+    this.#replicas[this.#next]?.onEnd(span);
+    this.#next = (this.#next + 1) % this.#replicas.length;
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all([...this.#audit, this.#other].map((processor) => processor.forceFlush()));
+    await Promise.all(this.#replicas.map((replica) => replica.forceFlush()));
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all([...this.#audit, this.#other].map((processor) => processor.shutdown()));
+    await Promise.all(this.#replicas.map((replica) => replica.shutdown()));
   }
 }
 
 /**
- * An application instrumented the way decisiontrail's README says: `@decisiontrail/instrumentation`
- * for decision, oversight and feedback spans, `SigningSpanExporter` in front of an OTLP/HTTP exporter
- * pointed at the Collector, and a plain OTLP exporter for its ordinary spans. The tracer provider is
- * global, so one app per test file (vitest runs each file in its own process).
+ * An application instrumented the way decisiontrail's examples are: `@decisiontrail/instrumentation`
+ * for decision, oversight and feedback spans, and `SigningSpanExporter` in front of an OTLP/HTTP
+ * exporter pointed at the Collector, for all its spans (its HTTP and database spans are leaves of the
+ * stream too). The tracer provider is global, so one app per test file (vitest runs each file in its
+ * own process).
  */
 export class AuditApp {
   readonly key: SigningKey;
   /** Checkpoint witness file of each stream, by stream id. */
   readonly witnessPaths: ReadonlyMap<string, string>;
   readonly #provider: TracerProvider;
+  readonly #replicas: ReplicaSpanProcessor;
   readonly #tracer: Tracer;
 
-  private constructor(provider: TracerProvider, key: SigningKey, witnessPaths: Map<string, string>) {
+  private constructor(
+    provider: TracerProvider,
+    replicas: ReplicaSpanProcessor,
+    key: SigningKey,
+    witnessPaths: Map<string, string>,
+  ) {
     this.#provider = provider;
+    this.#replicas = replicas;
     this.#tracer = provider.getTracer('loan-service');
     this.key = key;
     this.witnessPaths = witnessPaths;
@@ -114,17 +114,21 @@ export class AuditApp {
       witnessPaths.set(exporter.streamId, witnessPath);
       return new BatchSpanProcessor({ exporter, ...batch });
     });
+    const replicas = new ReplicaSpanProcessor(signingPipelines);
     const provider = new TracerProvider({
       sampler: new AlwaysOnSampler(),
       resource: resourceFromAttributes({ 'service.name': 'loan-service', 'service.version': '2.4.0' }),
-      spanProcessors: [
-        new AuditSplitSpanProcessor(signingPipelines, new BatchSpanProcessor({ exporter: otlp(), ...batch })),
-      ],
+      spanProcessors: [replicas],
     });
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     trace.setGlobalTracerProvider(provider);
     configureAudit({ hmacKey: 'e2e-collector-hmac-key', hmacKeyId: 'e2e' });
-    return new AuditApp(provider, key, witnessPaths);
+    return new AuditApp(provider, replicas, key, witnessPaths);
+  }
+
+  /** Spans the app ended so far: every one is a signed leaf. */
+  get spansEnded(): number {
+    return this.#replicas.ended;
   }
 
   /** The signed checkpoint notes the app witnessed for the given streams (all when omitted). */
@@ -228,7 +232,8 @@ export class Decisiontrail {
       [
         'storage: { dataDir: data }',
         'keys: { dir: keys }',
-        `processor: { receiver: { port: ${this.port} }, queue: { dir: queue } }`,
+        // The app signs all its spans, so its ordinary spans are leaves too: keep them.
+        `processor: { receiver: { port: ${this.port} }, queue: { dir: queue }, stages: { route: { other: store } } }`,
       ].join('\n'),
       { baseDir: this.#dir, env: {} },
     );
@@ -359,7 +364,7 @@ export class ServeProcess {
     writeFileSync(
       join(options.dir, 'decisiontrail.yaml'),
       'storage: { dataDir: data }\nkeys: { dir: keys }\n' +
-        `processor: { queue: { dir: queue }, stages: { verify: { enabled: ${options.verifyOnIngest ?? true} } } }\n`,
+        `processor: { queue: { dir: queue }, stages: { verify: { enabled: ${options.verifyOnIngest ?? true} }, route: { other: store } } }\n`,
     );
     const child = spawn(process.execPath, [CLI, 'serve', '--config', 'decisiontrail.yaml', '--port', '0'], {
       cwd: options.dir,

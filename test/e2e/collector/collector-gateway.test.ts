@@ -101,9 +101,10 @@ describe.skipIf(binary === undefined)('through the Collector gateway into decisi
     expect(report.streams.flatMap((stream) => stream.findings)).toEqual([]);
     expect(report.ok).toBe(true);
     const [stream] = report.streams;
-    // 60 decisions + 10 oversight + 10 feedback spans, all sealed by checkpoints.
-    expect(stream?.spanCount).toBe(DECISIONS + 20);
-    expect(stream?.verifiedSize).toBe(DECISIONS + 20);
+    // Every span the app ended is a leaf: decisions, oversight, feedback, and the ordinary spans,
+    // whose copies the gateway sent to decisiontrail while the backend sampled them. All sealed.
+    expect(stream?.spanCount).toBe(app.spansEnded);
+    expect(stream?.verifiedSize).toBe(app.spansEnded);
     expect(await decisiontrail.store.listQuarantine()).toEqual([]);
 
     // The backend got no audit span and about 10% of the ordinary traces, each one whole.

@@ -140,24 +140,41 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
     const auditWithHeader: SpanToSend = decisionSpan('stream-a', 30);
     auditWithHeader.attributes['http.request.header.authorization'] = 'kept-on-audit-spans';
     audit.push(auditWithHeader);
+    // Ordinary spans of an app that signs all its spans: leaves of its stream, so decisiontrail gets
+    // a copy, unscrubbed, while the backend gets them like any ordinary span.
+    const signedOrdinary = ordinaryTraces(20, 0).map((trace) =>
+      trace.map((span, index) => ({
+        ...span,
+        attributes: {
+          ...span.attributes,
+          'audit.integrity.stream': 'stream-a',
+          'audit.integrity.seq': 100 + index,
+        },
+      })),
+    );
+    const toDecisiontrail = [...audit, ...signedOrdinary.flat()];
 
     for (let batch = 0; batch < 10; batch++) {
       const spans = ordinary.slice(batch * 20, batch * 20 + 20).flat();
       await sendOtlpJson(ports.http, 'checkout', [...spans, ...audit.slice(batch * 3, batch * 3 + 3)]);
     }
-    await sendOtlpJson(ports.http, 'checkout', [...healthChecks, ...audit.slice(30)]);
+    await sendOtlpJson(ports.http, 'checkout', [
+      ...healthChecks,
+      ...audit.slice(30),
+      ...signedOrdinary.flat(),
+    ]);
 
-    expect(await waitFor(() => decisiontrail.spans.length >= audit.length, 20_000)).toBe(true);
+    expect(await waitFor(() => decisiontrail.spans.length >= toDecisiontrail.length, 20_000)).toBe(true);
     // Decisions come after decision_wait; the error traces are the ones sure to be kept.
     const errorSpanIds = ordinary.slice(0, ERROR_TRACES).flatMap((trace) => trace.map((span) => span.spanId));
     await waitFor(() => errorSpanIds.every((id) => backend.spans.some((span) => span.spanId === id)), 20_000);
     await settled(backend.spans, 2_500, 20_000);
 
-    // Every audit span reached decisiontrail once, with attributes exactly as sent; nothing else did.
+    // Every audit and signed span reached decisiontrail once, with attributes exactly as sent; nothing else did.
     expect(decisiontrail.spans.map((span) => span.spanId).sort()).toEqual(
-      audit.map((span) => span.spanId).sort(),
+      toDecisiontrail.map((span) => span.spanId).sort(),
     );
-    for (const sent of audit) {
+    for (const sent of toDecisiontrail) {
       expect(decisiontrail.spans.find((span) => span.spanId === sent.spanId)?.attributes).toEqual(
         sent.attributes,
       );
@@ -168,7 +185,7 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
     expect(backend.spans.filter((span) => 'http.request.header.authorization' in span.attributes)).toEqual(
       [],
     );
-    // Tail sampling keeps whole traces: every error trace, and about 10% of the rest.
+    // Tail sampling keeps whole traces (signed ones too): every error trace, and about 10% of the rest.
     const kept = byTrace(backend.spans);
     for (const spans of kept.values()) expect(spans).toHaveLength(SPANS_PER_ORDINARY_TRACE);
     for (const trace of ordinary.slice(0, ERROR_TRACES))

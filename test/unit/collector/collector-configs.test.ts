@@ -22,6 +22,7 @@ const AUDIT_EXPORTERS: Record<string, string[]> = {
 };
 
 const AUDIT_CONDITION_ATTRIBUTES = ['audit.record.type', 'audit.decision.id'];
+const SIGNED_CONDITION = 'attributes["audit.integrity.stream"] != nil';
 
 function referencedIds(config: CollectorConfig): Set<string> {
   const ids = new Set(config.serviceExtensions);
@@ -77,7 +78,7 @@ describe('collector-config/*.yaml', () => {
       }
     });
 
-    it('routes by span, on the audit attributes, to pipelines that reach decisiontrail', () => {
+    it('routes audit spans, and copies of other signed spans, by span to pipelines that reach decisiontrail', () => {
       const routing = config.components.connectors['routing/audit'];
       if (routing === undefined) {
         // Only the agent forwards everything without routing.
@@ -85,16 +86,23 @@ describe('collector-config/*.yaml', () => {
         return;
       }
       expect(valueAt(routing, 'error_mode')).toBe('propagate');
-      const [route, ...others] = routingTable(config, 'routing/audit');
-      expect(others).toEqual([]);
-      expect(route?.context).toBe('span');
-      for (const attribute of AUDIT_CONDITION_ATTRIBUTES) {
-        expect(route?.condition).toContain(`attributes["${attribute}"] != nil`);
-      }
+      const routes = routingTable(config, 'routing/audit');
       const reachingDecisiontrail = new Set(
         (AUDIT_EXPORTERS[file] ?? []).flatMap((exporter) => pipelinesLeadingTo(config, exporter)),
       );
-      for (const pipeline of route?.pipelines as string[]) expect(reachingDecisiontrail).toContain(pipeline);
+      for (const route of routes) {
+        expect(route.context).toBe('span');
+        for (const pipeline of route.pipelines as string[]) expect(reachingDecisiontrail).toContain(pipeline);
+      }
+      const auditRoute = routes.find((route) =>
+        AUDIT_CONDITION_ATTRIBUTES.every((attribute) =>
+          String(route.condition).includes(`attributes["${attribute}"] != nil`),
+        ),
+      );
+      expect(auditRoute, 'a route on audit.record.type and audit.decision.id').toBeDefined();
+      // Other signed spans are leaves of the stream: decisiontrail needs them, and the backend keeps them.
+      const signedRoute = routes.find((route) => String(route.condition).includes(SIGNED_CONDITION));
+      expect(signedRoute?.action).toBe('copy');
       // The ordinary branch is where sampling happens, and it never leads to decisiontrail.
       for (const pipeline of valueAt(routing, 'default_pipelines') as string[]) {
         expect(reachingDecisiontrail).not.toContain(pipeline);
