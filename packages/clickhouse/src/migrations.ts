@@ -6,8 +6,10 @@ import {
   readSqlFile,
   renderSql,
   storageTableName,
+  ttlFor,
   type RenderContext,
 } from './sql-template.ts';
+import { dateToDateTime64 } from './time-format.ts';
 
 /** A table this package owns; on a cluster it becomes Replicated `<name>_local` + Distributed `<name>`. */
 interface TableStep {
@@ -237,7 +239,7 @@ export async function runMigrations(
             version: migration.version,
             name: migration.name,
             checksum: checksum(statements),
-            applied_at: Date.now(),
+            applied_at: dateToDateTime64(new Date()),
           },
         ],
         format: 'JSONEachRow',
@@ -245,11 +247,85 @@ export async function runMigrations(
       });
       applied.push(migration.version);
     }
+    // A store created by this run already has the configured TTLs; only record them.
+    await applyRetention(client, context, table, applied.includes(1));
     return { applied, current: Math.max(0, ...MIGRATIONS.map((m) => m.version)) };
   } catch (cause) {
     if (cause instanceof StoreError) throw cause;
     throw new StoreError('MIGRATION_FAILED', `schema migration failed: ${(cause as Error).message}`, {
       cause,
+    });
+  }
+}
+
+/** Tables whose TTL follows the retention options. */
+const RETENTION_TABLES = [
+  'otel_traces',
+  'otel_traces_trace_id_ts',
+  'audit_decisions',
+  'audit_oversight',
+  'audit_feedback',
+  'audit_decision_stats',
+  'audit_quarantine',
+];
+
+/** Row of `decisiontrail_migrations` that records the retention the TTLs were last set to. */
+const RETENTION_RECORD_VERSION = 1_000_000;
+
+/**
+ * Keeps TTLs in step with the configured retention: when it differs from what was last applied,
+ * every table's TTL is rewritten. Existing parts are not rewritten (`materialize_ttl_after_modify
+ * = 0`): the new TTL applies as parts merge and to new parts.
+ */
+async function applyRetention(
+  client: ClickHouseClient,
+  context: RenderContext,
+  migrationsTable: string,
+  createdNow: boolean,
+): Promise<void> {
+  const fingerprint = JSON.stringify(context.retention);
+  const result = await client.query({
+    query: `SELECT argMax(checksum, applied_at) AS retention FROM ${migrationsTable} WHERE version = {version:UInt32}`,
+    query_params: { version: RETENTION_RECORD_VERSION },
+    format: 'JSONEachRow',
+  });
+  const [recorded] = await result.json<{ retention: string }>();
+  if (recorded?.retention === fingerprint) return;
+  if (!createdNow) await rewriteTtls(client, context);
+  await client.insert({
+    table: migrationsTable,
+    values: [
+      {
+        version: RETENTION_RECORD_VERSION,
+        name: 'retention',
+        checksum: fingerprint,
+        applied_at: dateToDateTime64(new Date()),
+      },
+    ],
+    format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: '' },
+  });
+}
+
+async function rewriteTtls(client: ClickHouseClient, context: RenderContext): Promise<void> {
+  const onCluster = context.cluster === undefined ? '' : ` ON CLUSTER ${quoteIdentifier(context.cluster)}`;
+  const names = RETENTION_TABLES.map((name) => storageTableName(name, context));
+  // REMOVE TTL fails on a table that has none, so look first.
+  const result = await client.query({
+    query: `SELECT name FROM system.tables
+            WHERE database = {database:String} AND has({names:Array(String)}, name) AND match(create_table_query, '\\bTTL\\b')`,
+    query_params: { database: context.database, names },
+    format: 'JSONEachRow',
+  });
+  const withTtl = new Set((await result.json<{ name: string }>()).map((row) => row.name));
+  for (const name of RETENTION_TABLES) {
+    const ttl = ttlFor(name, context.retention);
+    const storage = storageTableName(name, context);
+    if (ttl === '' && !withTtl.has(storage)) continue;
+    const target = `${quoteIdentifier(context.database)}.${quoteIdentifier(storage)}${onCluster}`;
+    await client.command({
+      query: ttl === '' ? `ALTER TABLE ${target} REMOVE TTL` : `ALTER TABLE ${target} MODIFY ${ttl}`,
+      clickhouse_settings: { materialize_ttl_after_modify: 0 },
     });
   }
 }

@@ -95,7 +95,8 @@ export function retentionTtl(time: string, classExpression: string, retention: R
   return `TTL multiIf(${branches.join(', ')}, ${expiry(time, retention.standard)})`;
 }
 
-function ttlFor(table: string, retention: ResolvedRetention): string {
+/** The `TTL …` clause of one of this package's tables ('' for none). */
+export function ttlFor(table: string, retention: ResolvedRetention): string {
   switch (table) {
     case 'otel_traces':
       return retentionTtl('toDateTime(Timestamp)', retentionClassExpression('SpanAttributes'), retention);

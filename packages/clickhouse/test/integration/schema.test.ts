@@ -125,7 +125,7 @@ describe('schema and migrations (embedded engine)', () => {
   it('records every migration once and is idempotent when opened again', async () => {
     const recorded = await rows<{ version: number; name: string }>(
       store,
-      'SELECT version, name FROM default.decisiontrail_migrations FINAL ORDER BY version',
+      "SELECT version, name FROM default.decisiontrail_migrations FINAL WHERE name != 'retention' ORDER BY version",
     );
     expect(recorded).toEqual(MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     expect(await store.migrate()).toEqual({ applied: [], current: MIGRATIONS.length });
@@ -226,5 +226,22 @@ describe('schema and migrations (embedded engine)', () => {
     await expect(openStore({ dataDir: `${dataDir}-other` })).rejects.toMatchObject({
       code: 'CONNECTION_FAILED',
     });
+  });
+
+  it('rewrites the TTLs when the retention options change', async () => {
+    await store.close();
+    const reopened = await openStore({ dataDir, retention: { standard: 30, high_risk: null } });
+    try {
+      const [table] = await rows<{ create_table_query: string }>(
+        reopened,
+        `SELECT create_table_query FROM system.tables WHERE database = 'default' AND name = 'audit_decisions'`,
+      );
+      expect(table?.create_table_query).toContain('toDateTime(time) + toIntervalDay(30))');
+      expect(table?.create_table_query).toContain(
+        "retention_class = 'high_risk', toDateTime('2106-01-01 00:00:00', 'UTC')",
+      );
+    } finally {
+      await reopened.close();
+    }
   });
 });
