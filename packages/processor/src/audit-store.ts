@@ -90,7 +90,7 @@ export function reviveDates(params: Record<string, unknown>): Record<string, unk
  * add latency.
  */
 export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpans?: number }): AuditStore {
-  const batch = options.batchSpans ?? 5000;
+  const batch = options.batchSpans ?? 2000;
   const sink = store.createSink({
     maxBatchSize: batch,
     maxBufferedRows: Math.max(batch, 100_000),

@@ -27,6 +27,8 @@ export interface OtlpReceiverOptions {
   metrics: ProcessorMetrics;
   /** Stores the (decompressed) body durably; resolves once it is on disk. `records` are its decoded spans. */
   persist(body: Uint8Array, encoding: BodyEncoding, records: SpanRecord[]): Promise<void>;
+  /** Shared count of requests being handled; the drain gives way to them. */
+  load: { inFlight: number };
   /** Seconds to wait before retrying when the durable queue cannot take more, else undefined. */
   unavailable(): number | undefined;
 }
@@ -166,7 +168,6 @@ export function createOtlpTraceHandler(
   options: OtlpReceiverOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { metrics } = options;
-  let inFlight = 0;
   return async (req, res) => {
     const started = performance.now();
     const encoding = mediaType(req.headers['content-type']);
@@ -184,13 +185,13 @@ export function createOtlpTraceHandler(
           'Content-Type must be application/x-protobuf or application/json',
         );
       }
-      if (inFlight >= options.maxConcurrentRequests) {
+      if (options.load.inFlight >= options.maxConcurrentRequests) {
         throw new HttpFailure(429, RPC_RESOURCE_EXHAUSTED, 'too many concurrent requests', 1);
       }
       const retryAfter = options.unavailable();
       if (retryAfter !== undefined)
         throw new HttpFailure(503, RPC_UNAVAILABLE, 'durable queue is full', retryAfter);
-      inFlight += 1;
+      options.load.inFlight += 1;
       try {
         const raw = await readBody(req, options.maxBodyBytes);
         const body = await decompress(raw, req.headers['content-encoding'], options.maxBodyBytes);
@@ -220,7 +221,7 @@ export function createOtlpTraceHandler(
         send(res, 200, encoding, encodeSuccess(encoding, decoded));
         metrics.ackLatency.observe((performance.now() - started) / 1000);
       } finally {
-        inFlight -= 1;
+        options.load.inFlight -= 1;
       }
     } catch (error) {
       const failure =

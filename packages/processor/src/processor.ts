@@ -106,6 +106,7 @@ export async function startProcessor(
       cleanup.unshift(() => sink.close());
     }
     const pipeline = new AuditPipeline({ stages: p.stages, integrity, policy, metrics });
+    const receiverLoad = { inFlight: 0 };
     const drainer = new QueueDrainer({
       wal,
       pipeline,
@@ -117,6 +118,7 @@ export async function startProcessor(
       retryInitialMs: p.queue.retryInitialMs,
       retryMaxMs: p.queue.retryMaxMs,
       onSinkError: (sink, error) => log(`${sink} sink: ${(error as Error).message}`),
+      busy: () => receiverLoad.inFlight > 0,
       onFatal: (error) => log(`drain stopped, the processor is not ready: ${(error as Error).message}`),
     });
     metrics.addGauge(
@@ -135,6 +137,7 @@ export async function startProcessor(
       maxBodyBytes: p.receiver.maxBodyBytes,
       maxConcurrentRequests: p.receiver.maxConcurrentRequests,
       metrics,
+      load: receiverLoad,
       // Live entries keep their decoded spans for the drain while the backlog is small (bounded memory).
       persist: (body, encoding, decoded) =>
         wal.append(

@@ -7,6 +7,7 @@ import type { QuarantineSink, SpanSink } from './span-sink.ts';
 import type { WriteAheadLog } from './write-ahead-log.ts';
 
 const PROCESS_SLICE = 500;
+const YIELD_TO_ACKS_MS = 10;
 
 /** Options of {@link QueueDrainer}. */
 export interface QueueDrainerOptions {
@@ -21,6 +22,11 @@ export interface QueueDrainerOptions {
   retryMaxMs: number;
   /** Span ids remembered to drop repeats (client retries of an acknowledged request). @default 200000 */
   dedupeWindow?: number;
+  /**
+   * Whether acknowledgements are waiting: the drain then pauses between slices (up to a few ms each), since a
+   * late ack holds up the app's exporter while a late drain only grows the log.
+   */
+  busy?: () => boolean;
   /** Reports sink failures (each is retried). */
   onSinkError?: (sink: string, error: unknown) => void;
   /** Reports a failure that stopped the drain (for example an unreadable log). */
@@ -106,6 +112,8 @@ export class QueueDrainer {
     const result: PipelineResult = { store: [], forward: [], quarantine: [] };
     for (let i = 0; i < records.length; i += PROCESS_SLICE) {
       if (i > 0) await setImmediate();
+      for (let waited = 0; waited < YIELD_TO_ACKS_MS && this.options.busy?.() === true; waited += 1)
+        await sleep(1);
       const part = this.options.pipeline.process(records.slice(i, i + PROCESS_SLICE));
       result.store.push(...part.store);
       result.forward.push(...part.forward);
