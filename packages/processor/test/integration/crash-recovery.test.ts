@@ -50,7 +50,7 @@ describe('crash recovery', () => {
     await temp.remove();
   });
 
-  it('loses nothing acknowledged when killed with SIGKILL under load, and stores no span twice', async () => {
+  it('loses nothing acknowledged when killed with SIGKILL under load; the store returns each span once', async () => {
     const { key, vkey } = testKey();
     await mkdir(path.join(temp.dir, 'keys'));
     await writeFile(path.join(temp.dir, 'keys', 'test.vkey'), `${vkey}\n`);
