@@ -26,7 +26,12 @@ WITH
     arrayMap(t -> t.3, targets) AS decision_spans,
     arrayDistinct(arrayMap(t -> t.4, targets)) AS models,
     arrayDistinct(arrayFilter(s -> s != '', arrayMap(t -> t.6, targets))) AS streams,
-    (SELECT (min(Start), max(End)) FROM {{read:otel_traces_trace_id_ts}} WHERE has(traces, TraceId)) AS trace_range
+    -- A trace starts before its decision: bounding Start lets the weekly partitions of the lookup
+    -- table prune (traces that began more than 31 days before their decision are not looked up).
+    (SELECT (min(Start), max(End)) FROM {{read:otel_traces_trace_id_ts}}
+     WHERE has(traces, TraceId)
+       AND Start >= toDateTime(arrayMin(arrayMap(t -> t.5, targets))) - toIntervalDay(31)
+       AND Start <= toDateTime(arrayMax(arrayMap(t -> t.5, targets))) + 1) AS trace_range
 SELECT * FROM (
     SELECT
         'decision' AS kind, time, decision_id, trace_id, span_id, '' AS parent_span_id, span_name AS name,
