@@ -237,8 +237,8 @@ export class SyntheticAuditSpans {
   }
 }
 
-const NUMERIC = new Set([ATTR_AUDIT_DECISION_CONFIDENCE]);
-const INTEGER = new Set([
+const NUMERIC = new Set<string>([ATTR_AUDIT_DECISION_CONFIDENCE]);
+const INTEGER = new Set<string>([
   ATTR_AUDIT_INTEGRITY_SEQ,
   ATTR_AUDIT_INPUT_SIZE,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
