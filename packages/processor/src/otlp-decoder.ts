@@ -1,4 +1,8 @@
-import { SPAN_KIND_STRINGS, STATUS_CODE_STRINGS } from '@decisiontrail/signing-exporter';
+import {
+  SPAN_KIND_STRINGS,
+  SPAN_KIND_UNSPECIFIED,
+  STATUS_CODE_STRINGS,
+} from '@decisiontrail/signing-exporter';
 import protobuf from 'protobufjs';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
@@ -14,11 +18,12 @@ export interface DecodedRequest {
 }
 
 // OTLP numbers span kinds one higher than the JS API, whose order SPAN_KIND_STRINGS follows.
-const SPAN_KINDS = ['SPAN_KIND_UNSPECIFIED', ...SPAN_KIND_STRINGS] as const;
-const SPAN_KIND_NAMES: readonly string[] = SPAN_KINDS;
+const SPAN_KINDS = [SPAN_KIND_UNSPECIFIED, ...SPAN_KIND_STRINGS] as const;
 const STATUS_CODES = STATUS_CODE_STRINGS;
-// OTLP/JSON should carry enums as integers; the generic protobuf JSON mapping also allows their names.
-const STATUS_CODE_NAMES: readonly string[] = STATUS_CODE_STRINGS;
+// OTLP/JSON should carry enums as integers; the generic protobuf JSON mapping also allows their
+// protobuf names, which are not the strings a SpanRecord stores (`SPAN_KIND_SERVER` vs `Server`).
+const SPAN_KIND_NAMES: readonly string[] = SPAN_KINDS.map((kind) => `SPAN_KIND_${kind.toUpperCase()}`);
+const STATUS_CODE_NAMES: readonly string[] = STATUS_CODES.map((code) => `STATUS_CODE_${code.toUpperCase()}`);
 
 /** A span is rejected (not the whole request) for these; the rest of the batch is still accepted. */
 class SpanRejection extends Error {}

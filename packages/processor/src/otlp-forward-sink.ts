@@ -3,7 +3,12 @@ import { ExportResultCode, TraceState } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { SPAN_KIND_STRINGS, STATUS_CODE_STRINGS } from '@decisiontrail/signing-exporter';
+import {
+  SPAN_KIND_STRINGS,
+  STATUS_CODE_STRINGS,
+  normalizeSpanKind,
+  normalizeStatusCode,
+} from '@decisiontrail/signing-exporter';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { ProcessorError } from './errors.ts';
 import type { SpanSink } from './span-sink.ts';
@@ -37,8 +42,11 @@ function context(traceId: string, spanId: string, traceState: string): SpanConte
  * form (and with it verification) survives the hop.
  */
 export function spanRecordToReadableSpan(record: SpanRecord): ReadableSpan {
-  const kind = (SPAN_KIND_STRINGS as readonly string[]).indexOf(record.kind);
-  const code = (STATUS_CODE_STRINGS as readonly string[]).indexOf(record.statusCode);
+  // Either spelling (`Server` or a legacy row's `SPAN_KIND_SERVER`) is the same kind.
+  const kind = (SPAN_KIND_STRINGS as readonly string[]).indexOf(normalizeSpanKind(record.kind) ?? '');
+  const code = (STATUS_CODE_STRINGS as readonly string[]).indexOf(
+    normalizeStatusCode(record.statusCode) ?? '',
+  );
   const startTime = hrTime(record.startTimeUnixNano);
   const endTime = hrTime(record.endTimeUnixNano);
   const durationNanos = BigInt(record.endTimeUnixNano) - BigInt(record.startTimeUnixNano);

@@ -1,4 +1,8 @@
-import { SPAN_KIND_STRINGS, STATUS_CODE_STRINGS } from '@decisiontrail/signing-exporter';
+import {
+  SPAN_KIND_STRINGS,
+  SPAN_KIND_UNSPECIFIED,
+  STATUS_CODE_STRINGS,
+} from '@decisiontrail/signing-exporter';
 import type { SpanRecord, SpanRecordEvent, SpanRecordLink } from '@decisiontrail/signing-exporter';
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
@@ -20,7 +24,8 @@ const I64 = 1;
 const LEN = 2;
 const I32 = 5;
 
-const SPAN_KINDS: readonly string[] = ['SPAN_KIND_UNSPECIFIED', ...SPAN_KIND_STRINGS];
+// Indexed by the OTLP enum value (the JS API's SpanKind is one lower).
+const SPAN_KINDS: readonly string[] = [SPAN_KIND_UNSPECIFIED, ...SPAN_KIND_STRINGS];
 const MAX_DEPTH = 32;
 
 class SpanRejection extends Error {}

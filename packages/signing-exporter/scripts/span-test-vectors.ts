@@ -3,9 +3,11 @@ import type { SpanRecord } from '@decisiontrail/signing-exporter';
 /**
  * The span records behind `test-vectors/spans.json`. Each exercises something a ClickHouse round
  * trip must preserve: unicode and escapes, events and links, resource attributes beyond
- * `service.*`, and the integrity/completeness attributes that the leaf leaves out.
+ * `service.*`, the integrity/completeness attributes that the leaf leaves out, and kind/status in
+ * the spelling of older Collector exporters (`SPAN_KIND_*` / `STATUS_CODE_*`), which must give the
+ * same leaf as the current spelling.
  */
-export const SPAN_TEST_VECTOR_RECORDS: { name: string; description: string; record: SpanRecord }[] = [
+const RECORDS: { name: string; description: string; record: SpanRecord }[] = [
   {
     name: 'minimal-root-span',
     description: 'A root span with no attributes, events or links.',
@@ -15,10 +17,10 @@ export const SPAN_TEST_VECTOR_RECORDS: { name: string; description: string; reco
       parentSpanId: '',
       traceState: '',
       name: 'audit.decision',
-      kind: 'SPAN_KIND_INTERNAL',
+      kind: 'Internal',
       startTimeUnixNano: '1764032400000000000',
       endTimeUnixNano: '1764032400000123456',
-      statusCode: 'STATUS_CODE_UNSET',
+      statusCode: 'Unset',
       statusMessage: '',
       attributes: {},
       resourceAttributes: {},
@@ -38,10 +40,10 @@ export const SPAN_TEST_VECTOR_RECORDS: { name: string; description: string; reco
       parentSpanId: '53995c3f42cd8ad8',
       traceState: 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE',
       name: 'chat gpt-4o-mini',
-      kind: 'SPAN_KIND_CLIENT',
+      kind: 'Client',
       startTimeUnixNano: '1764032401123456789',
       endTimeUnixNano: '1764032402987654321',
-      statusCode: 'STATUS_CODE_OK',
+      statusCode: 'Ok',
       statusMessage: '',
       attributes: {
         'audit.record.type': 'decision',
@@ -80,10 +82,10 @@ export const SPAN_TEST_VECTOR_RECORDS: { name: string; description: string; reco
       parentSpanId: '',
       traceState: '',
       name: 'audit.oversight',
-      kind: 'SPAN_KIND_SERVER',
+      kind: 'Server',
       startTimeUnixNano: '1764032403000000001',
       endTimeUnixNano: '1764032403000000002',
-      statusCode: 'STATUS_CODE_ERROR',
+      statusCode: 'Error',
       statusMessage: 'reviewer said "no" \u2014 tab\there, newline\nthere',
       attributes: {
         'audit.oversight.reason': 'Zurückgewiesen: Einkommen < Schwelle & Risiko > 0,8 😀',
@@ -112,5 +114,20 @@ export const SPAN_TEST_VECTOR_RECORDS: { name: string; description: string; reco
         },
       ],
     },
+  },
+];
+
+const errorSpan = RECORDS.find(
+  (vector) => vector.name === 'error-span-with-events-links-unicode',
+) as (typeof RECORDS)[number];
+
+/** The vectors: {@link RECORDS} plus the error span as an older exporter wrote it. */
+export const SPAN_TEST_VECTOR_RECORDS: { name: string; description: string; record: SpanRecord }[] = [
+  ...RECORDS,
+  {
+    name: 'error-span-legacy-kind-status-spelling',
+    description:
+      'The error span as Collector exporters before pdata String() wrote it (SPAN_KIND_SERVER, STATUS_CODE_ERROR): same canonical JSON and leaf as error-span-with-events-links-unicode.',
+    record: { ...errorSpan.record, kind: 'SPAN_KIND_SERVER', statusCode: 'STATUS_CODE_ERROR' },
   },
 ];

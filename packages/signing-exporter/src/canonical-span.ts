@@ -5,8 +5,9 @@ import {
   ATTR_SERVICE_NAME,
 } from '@decisiontrail/semconv';
 import type { CanonicalJsonValue } from './canonical-json.ts';
+import { SigningError } from './errors.ts';
 import { isWellFormed } from './well-formed.ts';
-import type { SpanRecord } from './span-record.ts';
+import { normalizeSpanKind, normalizeStatusCode, type SpanRecord } from './span-record.ts';
 
 /** The value of `audit.integrity.algorithm`: RFC 6962 SHA-256 leaves over RFC 8785 canonical JSON. */
 export const INTEGRITY_ALGORITHM = 'rfc6962-sha256-jcs';
@@ -57,20 +58,50 @@ function committedResource(attributes: Readonly<Record<string, string>>): Record
 }
 
 /**
+ * Why a record has no canonical span: a kind or status code that is neither spelling the
+ * Collector's ClickHouse exporter writes. `undefined` when both are known.
+ */
+export function uncanonicalReason(record: SpanRecord): string | undefined {
+  if (normalizeSpanKind(record.kind) === undefined) return `unknown span kind ${JSON.stringify(record.kind)}`;
+  if (normalizeStatusCode(record.statusCode) === undefined) {
+    return `unknown status code ${JSON.stringify(record.statusCode)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Kind and status code in their one canonical spelling, the current exporter's (`Server`, `Error`).
+ * Exporters before the switch to pdata `String()` wrote `SPAN_KIND_SERVER` / `STATUS_CODE_ERROR` for
+ * the same span, and a store may hold rows of both, so the leaf must not depend on the spelling. Any
+ * other string is not mapped to a guess: it throws, and the verifier reports the row.
+ */
+function canonicalKindAndStatus(record: SpanRecord): { kind: string; statusCode: string } {
+  const kind = normalizeSpanKind(record.kind);
+  const statusCode = normalizeStatusCode(record.statusCode);
+  if (kind === undefined || statusCode === undefined) {
+    throw new SigningError('SPAN_INVALID', `span ${record.spanId}: ${uncanonicalReason(record) as string}`);
+  }
+  return { kind, statusCode };
+}
+
+/**
  * The canonical span: exactly the parts of a {@link SpanRecord} that the leaf commits to. Every
  * value is a string, array or object, so RFC 8785 serialization needs no number formatting.
+ * Kind and status are normalized to the current exporter spelling (`Server`, `Error`); an unknown
+ * kind or status throws {@link SigningError} `SPAN_INVALID`.
  */
 export function canonicalSpan(record: SpanRecord): CanonicalJsonValue {
+  const { kind, statusCode } = canonicalKindAndStatus(record);
   return {
     traceId: record.traceId,
     spanId: record.spanId,
     parentSpanId: record.parentSpanId,
     traceState: record.traceState,
     name: record.name,
-    kind: record.kind,
+    kind,
     startTimeUnixNano: record.startTimeUnixNano,
     endTimeUnixNano: record.endTimeUnixNano,
-    statusCode: record.statusCode,
+    statusCode,
     statusMessage: record.statusMessage,
     attributes: committedAttributes(record.attributes),
     resource: committedResource(record.resourceAttributes),
@@ -93,9 +124,15 @@ export function canonicalSpan(record: SpanRecord): CanonicalJsonValue {
 /**
  * RFC 8785 JSON text of the canonical span. Equal to `canonicalJson(canonicalSpan(record))`, built
  * directly: the member names of the span, events and links are fixed ASCII, so their order is
- * written out here; only attribute maps are sorted at run time.
+ * written out here; only attribute maps are sorted at run time. Throws {@link SigningError}
+ * `SPAN_INVALID` for an unknown kind or status code.
  */
 export function canonicalSpanJson(record: SpanRecord): string {
+  const { kind, statusCode } = canonicalKindAndStatus(record);
+  return serializeSpan(record, kind, statusCode);
+}
+
+function serializeSpan(record: SpanRecord, kind: string, statusCode: string): string {
   let out = `{"attributes":${committedMap(record.attributes, true)}`;
   out += `,"endTimeUnixNano":${str(record.endTimeUnixNano)},"events":[`;
   for (let i = 0; i < record.events.length; i++) {
@@ -103,7 +140,7 @@ export function canonicalSpanJson(record: SpanRecord): string {
     if (i > 0) out += ',';
     out += `{"attributes":${map(event.attributes)},"name":${str(event.name)},"timeUnixNano":${str(event.timeUnixNano)}}`;
   }
-  out += `],"kind":${str(record.kind)},"links":[`;
+  out += `],"kind":${str(kind)},"links":[`;
   for (let i = 0; i < record.links.length; i++) {
     const link = record.links[i] as SpanRecord['links'][number];
     if (i > 0) out += ',';
@@ -112,7 +149,7 @@ export function canonicalSpanJson(record: SpanRecord): string {
   out += `],"name":${str(record.name)},"parentSpanId":${str(record.parentSpanId)}`;
   out += `,"resource":${committedMap(record.resourceAttributes, false)}`;
   out += `,"scopeName":${str(record.scopeName)},"scopeVersion":${str(record.scopeVersion)},"spanId":${str(record.spanId)}`;
-  out += `,"startTimeUnixNano":${str(record.startTimeUnixNano)},"statusCode":${str(record.statusCode)}`;
+  out += `,"startTimeUnixNano":${str(record.startTimeUnixNano)},"statusCode":${str(statusCode)}`;
   out += `,"statusMessage":${str(record.statusMessage)},"traceId":${str(record.traceId)},"traceState":${str(record.traceState)}}`;
   return out;
 }
@@ -156,4 +193,14 @@ export function canonicalSpanBytes(record: SpanRecord): Uint8Array {
 export function leafHash(record: SpanRecord): Uint8Array {
   // U+0000 encodes as the single byte 0x00, so this hashes exactly 0x00 ‖ UTF-8(JSON) in one call.
   return hash('sha256', `\u0000${canonicalSpanJson(record)}`, 'buffer');
+}
+
+/**
+ * A hash standing for a record that has no canonical span (see {@link uncanonicalReason}), so the
+ * verifier can still place it in its stream and report it as modified or unexpected. It hashes the
+ * record with its kind and status as stored; no signed leaf can equal it, because every signed
+ * canonical span carries a known kind and status.
+ */
+export function uncanonicalLeafHash(record: SpanRecord): Uint8Array {
+  return hash('sha256', `\u0000${serializeSpan(record, record.kind, record.statusCode)}`, 'buffer');
 }

@@ -11,7 +11,8 @@ export type SigningErrorCode =
   | 'WITNESS_REJECTED'
   | 'SPOOL_FULL'
   | 'SPOOL_CLOSED'
-  | 'BUNDLE_INVALID';
+  | 'BUNDLE_INVALID'
+  | 'SPAN_INVALID';
 
 /** Every error this package throws on purpose: a stable `code`, a message, and the `cause`. */
 export class SigningError extends Error {

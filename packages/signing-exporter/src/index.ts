@@ -9,6 +9,7 @@ export {
   canonicalSpanBytes,
   canonicalSpanJson,
   leafHash,
+  uncanonicalReason,
 } from './canonical-span.ts';
 export {
   CompactMerkleTree,
@@ -25,8 +26,11 @@ export {
 export type { CompactMerkleTreeState } from './merkle-tree.ts';
 export {
   SPAN_KIND_STRINGS,
+  SPAN_KIND_UNSPECIFIED,
   STATUS_CODE_STRINGS,
   hrTimeToNanosString,
+  normalizeSpanKind,
+  normalizeStatusCode,
   spanRecordFromReadableSpan,
 } from './span-record.ts';
 export type { SpanRecord, SpanRecordEvent, SpanRecordLink } from './span-record.ts';

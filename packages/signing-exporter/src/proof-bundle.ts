@@ -72,7 +72,8 @@ export function createProofBundle(
     return 'code' in result ? [] : [result];
   });
   const auth = authenticateStream(stream, leaves, checkpointRecords, witness, keys);
-  const leaf = Buffer.from(leafHash(target)).toString('hex');
+  // leafEntry, not leafHash: a target with an unknown kind or status is simply not verified.
+  const { leaf } = leafEntry(target, stream, seq);
   if (seq >= auth.authentic.length || auth.authentic[seq] !== leaf) {
     throw new SigningError('BUNDLE_INVALID', `span ${spanId} is not verified against a signed checkpoint`);
   }

@@ -10,7 +10,7 @@ import {
   ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
-import { leafHash } from './canonical-span.ts';
+import { leafHash, uncanonicalLeafHash, uncanonicalReason } from './canonical-span.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
 import { finding, type Finding } from './findings.ts';
@@ -25,6 +25,8 @@ export interface LeafEntry {
   spanId: string;
   leaf: string;
   record: SpanRecord;
+  /** Why the record has no canonical span (unknown kind or status); its leaf then matches nothing. */
+  problem?: string;
 }
 
 /** A checkpoint whose signature verified under a trusted key. */
@@ -63,9 +65,17 @@ export function seqOf(record: SpanRecord): number | undefined {
   return Number.isSafeInteger(seq) ? seq : undefined;
 }
 
-/** A leaf record's entry with its recomputed leaf hash. */
+/**
+ * A leaf record's entry with its recomputed leaf hash. A row with an unknown kind or status code
+ * cannot have been signed as it is, so it gets a leaf that matches no committed one and is reported
+ * like any other modified row, with the reason attached.
+ */
 export function leafEntry(record: SpanRecord, stream: string, seq: number): LeafEntry {
-  return { stream, seq, spanId: record.spanId, leaf: Buffer.from(leafHash(record)).toString('hex'), record };
+  const problem = uncanonicalReason(record);
+  const leaf = Buffer.from(problem === undefined ? leafHash(record) : uncanonicalLeafHash(record)).toString(
+    'hex',
+  );
+  return { stream, seq, spanId: record.spanId, leaf, record, ...(problem !== undefined && { problem }) };
 }
 
 /**

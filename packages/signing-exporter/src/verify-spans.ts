@@ -279,18 +279,26 @@ function verifyStream(stream: string, input: StreamInput, keys: readonly NoteVer
       const [entry] = mismatched as [LeafEntry];
       accounted.add(seq);
       findings.push(
-        finding('modified', `span ${entry.spanId} at seq ${seq} differs from its committed leaf`, {
-          spanId: entry.spanId,
-          seq,
-        }),
+        finding(
+          'modified',
+          `span ${entry.spanId} at seq ${seq} differs from its committed leaf${why(entry)}`,
+          {
+            spanId: entry.spanId,
+            seq,
+          },
+        ),
       );
     } else {
       for (const entry of mismatched) {
         findings.push(
-          finding('unexpected', `span ${entry.spanId} at seq ${seq} is not in the committed log`, {
-            spanId: entry.spanId,
-            seq,
-          }),
+          finding(
+            'unexpected',
+            `span ${entry.spanId} at seq ${seq} is not in the committed log${why(entry)}`,
+            {
+              spanId: entry.spanId,
+              seq,
+            },
+          ),
         );
       }
     }
@@ -348,4 +356,9 @@ function verifyStream(stream: string, input: StreamInput, keys: readonly NoteVer
     verifiedRanges: toRanges([...matched].sort((a, b) => a - b)),
     findings,
   };
+}
+
+/** The reason a leaf entry has no canonical span, as a message suffix. */
+function why(entry: LeafEntry): string {
+  return entry.problem === undefined ? '' : ` (${entry.problem})`;
 }

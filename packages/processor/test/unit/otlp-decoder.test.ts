@@ -30,8 +30,9 @@ describe('OTLP decoding', () => {
     const child = decoded.records.find((r) => r.name === 'chat gpt-4o')!;
     expect(child.attributes.strs).toBe('["stop","length<"]');
     expect(child.attributes.big).toBe(String(2 ** 53 + 2));
-    expect(child.kind).toBe('SPAN_KIND_CLIENT');
-    expect(child.statusCode).toBe('STATUS_CODE_ERROR');
+    // The Collector ClickHouse exporter's spelling (pdata String()), not the protobuf enum names.
+    expect(child.kind).toBe('Client');
+    expect(child.statusCode).toBe('Error');
     expect(child.parentSpanId).toMatch(/^[0-9a-f]{16}$/);
   });
 
@@ -65,9 +66,16 @@ describe('OTLP decoding', () => {
     expect(
       decoded.records.map((r) => [r.kind, r.statusCode, r.startTimeUnixNano, r.endTimeUnixNano]),
     ).toEqual([
-      ['SPAN_KIND_SERVER', 'STATUS_CODE_OK', '1700000000000000001', '1700000000000000'],
-      ['SPAN_KIND_UNSPECIFIED', 'STATUS_CODE_UNSET', '5', '0'],
+      ['Server', 'Ok', '1700000000000000001', '1700000000000000'],
+      ['Unspecified', 'Unset', '5', '0'],
     ]);
+  });
+
+  it('takes only protobuf enum names in JSON, not the stored spelling', () => {
+    expect(() => decodeJsonRequest(jsonRequest([{ ...validSpan, kind: 'Server' }]))).toThrow(OtlpDecodeError);
+    expect(() => decodeJsonRequest(jsonRequest([{ ...validSpan, status: { code: 'Error' } }]))).toThrow(
+      OtlpDecodeError,
+    );
   });
 
   it('rejects only the spans with invalid ids or no name (partial success)', () => {
@@ -139,7 +147,7 @@ describe('OTLP decoding', () => {
     expect(decodeProtobufRequest(body).records[0]).toMatchObject({
       traceId: '01'.repeat(16),
       spanId: '02'.repeat(8),
-      kind: 'SPAN_KIND_CLIENT',
+      kind: 'Client',
     });
   });
 });

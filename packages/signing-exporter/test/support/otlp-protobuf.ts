@@ -1,6 +1,7 @@
 import {
   attributeValueToString,
   SPAN_KIND_STRINGS,
+  SPAN_KIND_UNSPECIFIED,
   STATUS_CODE_STRINGS,
   type SpanRecord,
 } from '@decisiontrail/signing-exporter';
@@ -163,10 +164,10 @@ function decodeSpan(
     parentSpanId: '',
     traceState: '',
     name: '',
-    kind: 'SPAN_KIND_UNSPECIFIED',
+    kind: SPAN_KIND_UNSPECIFIED,
     startTimeUnixNano: '0',
     endTimeUnixNano: '0',
-    statusCode: 'STATUS_CODE_UNSET',
+    statusCode: STATUS_CODE_STRINGS[0],
     statusMessage: '',
     attributes: attributesOf(buf, 9),
     resourceAttributes,
@@ -182,7 +183,7 @@ function decodeSpan(
     else if (f === 4 && w === 2) record.parentSpanId = r.bytes().toString('hex');
     else if (f === 5 && w === 2) record.name = r.bytes().toString('utf8');
     else if (f === 6 && w === 0)
-      record.kind = SPAN_KIND_STRINGS[Number(r.varint()) - 1] ?? 'SPAN_KIND_UNSPECIFIED';
+      record.kind = SPAN_KIND_STRINGS[Number(r.varint()) - 1] ?? SPAN_KIND_UNSPECIFIED;
     else if (f === 7 && w === 1) record.startTimeUnixNano = nanos(r.fixed64());
     else if (f === 8 && w === 1) record.endTimeUnixNano = nanos(r.fixed64());
     else if (f === 11 && w === 2) {
@@ -210,7 +211,7 @@ function decodeSpan(
       fields(r.bytes(), (sf, sw, sr) => {
         if (sf === 2 && sw === 2) record.statusMessage = sr.bytes().toString('utf8');
         else if (sf === 3 && sw === 0)
-          record.statusCode = STATUS_CODE_STRINGS[Number(sr.varint())] ?? 'STATUS_CODE_UNSET';
+          record.statusCode = STATUS_CODE_STRINGS[Number(sr.varint())] ?? STATUS_CODE_STRINGS[0];
         else return false;
         return true;
       });

@@ -6,12 +6,21 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '@decisiontrail/signing-exporter';
 import {
+  SigningError,
+  SPAN_KIND_STRINGS,
+  SPAN_KIND_UNSPECIFIED,
+  STATUS_CODE_STRINGS,
   canonicalSpan,
   canonicalSpanBytes,
   canonicalSpanJson,
+  generateSigningKey,
   leafHash,
+  normalizeSpanKind,
+  normalizeStatusCode,
+  verifySpans,
 } from '@decisiontrail/signing-exporter';
 import { spanRecordFromReadableSpan, type SpanRecord } from '@decisiontrail/signing-exporter';
+import { makeSpans, signInBatches } from '../support/signed-stream.ts';
 
 interface SpanVector {
   name: string;
@@ -53,9 +62,9 @@ describe('span test vectors', () => {
   it('the hand-written canonical form of the minimal span', () => {
     const minimal = file.vectors.find((vector) => vector.name === 'minimal-root-span') as SpanVector;
     expect(minimal.canonicalJson).toBe(
-      '{"attributes":{},"endTimeUnixNano":"1764032400000123456","events":[],"kind":"SPAN_KIND_INTERNAL","links":[],' +
+      '{"attributes":{},"endTimeUnixNano":"1764032400000123456","events":[],"kind":"Internal","links":[],' +
         '"name":"audit.decision","parentSpanId":"","resource":{},"scopeName":"","scopeVersion":"",' +
-        '"spanId":"b7ad6b7169203331","startTimeUnixNano":"1764032400000000000","statusCode":"STATUS_CODE_UNSET",' +
+        '"spanId":"b7ad6b7169203331","startTimeUnixNano":"1764032400000000000","statusCode":"Unset",' +
         '"statusMessage":"","traceId":"0af7651916cd43dd8448eb211c80319c","traceState":""}',
     );
   });
@@ -72,6 +81,93 @@ describe('span test vectors', () => {
     const changed = structuredClone(vector.record);
     changed.attributes['audit.decision.outcome'] = 'deny';
     expect(Buffer.from(leafHash(changed)).toString('hex')).not.toBe(vector.leafHash);
+  });
+});
+
+describe('kind and status spellings of older and newer Collector exporters', () => {
+  const minimal = (file.vectors.find((vector) => vector.name === 'minimal-root-span') as SpanVector).record;
+  const hex = (record: SpanRecord): string => Buffer.from(leafHash(record)).toString('hex');
+
+  it('the legacy-spelling vector has the same canonical JSON and leaf as the current one', () => {
+    const current = file.vectors.find((v) => v.name === 'error-span-with-events-links-unicode') as SpanVector;
+    const legacy = file.vectors.find(
+      (v) => v.name === 'error-span-legacy-kind-status-spelling',
+    ) as SpanVector;
+    expect([current.record.kind, current.record.statusCode]).toEqual(['Server', 'Error']);
+    expect([legacy.record.kind, legacy.record.statusCode]).toEqual(['SPAN_KIND_SERVER', 'STATUS_CODE_ERROR']);
+    expect(legacy.canonicalJson).toBe(current.canonicalJson);
+    expect(legacy.leafHash).toBe(current.leafHash);
+  });
+
+  it('every kind and status code gives one leaf for both spellings, and distinct values differ', () => {
+    const leaves = new Set<string>();
+    for (const kind of [SPAN_KIND_UNSPECIFIED, ...SPAN_KIND_STRINGS]) {
+      for (const code of STATUS_CODE_STRINGS) {
+        const current = { ...minimal, kind, statusCode: code };
+        const legacy = {
+          ...minimal,
+          kind: `SPAN_KIND_${kind.toUpperCase()}`,
+          statusCode: `STATUS_CODE_${code.toUpperCase()}`,
+        };
+        expect(normalizeSpanKind(legacy.kind)).toBe(kind);
+        expect(normalizeStatusCode(legacy.statusCode)).toBe(code);
+        expect(canonicalSpanJson(legacy)).toBe(canonicalSpanJson(current));
+        expect(canonicalJson(canonicalSpan(legacy))).toBe(canonicalSpanJson(current));
+        expect(hex(legacy)).toBe(hex(current));
+        leaves.add(hex(current));
+      }
+    }
+    expect(leaves.size).toBe(6 * 3);
+  });
+
+  it('rejects kinds and status codes in neither spelling instead of guessing', () => {
+    for (const record of [
+      { ...minimal, kind: 'server' },
+      { ...minimal, kind: 'SPAN_KIND_Server' },
+      { ...minimal, kind: '2' },
+      { ...minimal, statusCode: 'ERROR' },
+      { ...minimal, statusCode: '' },
+    ]) {
+      for (const run of [() => leafHash(record), () => canonicalSpan(record)]) {
+        expect(run).toThrow(SigningError);
+        try {
+          run();
+        } catch (error) {
+          expect((error as SigningError).code).toBe('SPAN_INVALID');
+        }
+      }
+    }
+  });
+
+  it('a store mixing both spellings verifies; an unknown spelling is reported as modified', async () => {
+    const key = generateSigningKey();
+    const { records } = await signInBatches(await makeSpans(12), { key, batchSize: 5 });
+    const isLeaf = (record: SpanRecord): boolean => record.attributes['audit.record.type'] !== 'checkpoint';
+    // Every other leaf row as an older exporter would have written it.
+    const mixed = records.map((record, i) =>
+      isLeaf(record) && i % 2 === 0
+        ? {
+            ...record,
+            kind: `SPAN_KIND_${record.kind.toUpperCase()}`,
+            statusCode: `STATUS_CODE_${record.statusCode.toUpperCase()}`,
+          }
+        : record,
+    );
+    expect(mixed.some((record) => record.statusCode === 'STATUS_CODE_ERROR')).toBe(true);
+    const report = verifySpans(mixed, { publicKeys: [key.verifierKey] });
+    expect(report.ok).toBe(true);
+    expect(report.streams[0]?.verifiedSize).toBe(12);
+
+    const target = mixed.findIndex(isLeaf);
+    const tampered = mixed.map((record, i) => (i === target ? { ...record, kind: 'Sever' } : record));
+    const findings = verifySpans(tampered, { publicKeys: [key.verifierKey] }).streams[0]?.findings ?? [];
+    expect(findings).toEqual([
+      expect.objectContaining({
+        code: 'modified',
+        spanId: mixed[target]?.spanId,
+        message: expect.stringContaining('unknown span kind "Sever"'),
+      }),
+    ]);
   });
 });
 
@@ -107,10 +203,10 @@ describe('spanRecordFromReadableSpan', () => {
       parentSpanId: '',
       traceState: '',
       name: 'op',
-      kind: 'SPAN_KIND_PRODUCER',
+      kind: 'Producer',
       startTimeUnixNano: '1764032400000000005',
       endTimeUnixNano: '1764032401000000001',
-      statusCode: 'STATUS_CODE_ERROR',
+      statusCode: 'Error',
       statusMessage: 'bad',
       attributes: { s: 'x', i: '7', d: '0.5', b: 'false', arr: '["a","b"]', n: '[1,2]' },
       scopeName: 'scope-a',
