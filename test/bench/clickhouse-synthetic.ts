@@ -215,10 +215,10 @@ export class SyntheticAuditSpans {
       parentSpanId,
       traceState: '',
       name,
-      kind: 'SPAN_KIND_INTERNAL',
+      kind: 'Internal',
       startTimeUnixNano: start.toString(),
       endTimeUnixNano: (start + BigInt(5_000_000 + Math.floor(this.#random() * 900_000_000))).toString(),
-      statusCode: 'STATUS_CODE_UNSET',
+      statusCode: 'Unset',
       statusMessage: '',
       attributes,
       resourceAttributes: {

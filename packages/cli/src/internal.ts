@@ -12,6 +12,7 @@ export { describeWithWindow, parseWindow } from './incident-window.ts';
 export { renderReportHtml } from './render/report-html.ts';
 export { renderReportMarkdown } from './render/report-markdown.ts';
 export type { ReportDocument } from './render/report-document.ts';
+export { buildTimelineDocument } from './render/timeline-view.ts';
 export { barChart, lineChart } from './render/svg-chart.ts';
 export { runCli } from './run-cli.ts';
 export { parseTimeArgument, parseTimeRange } from './time-argument.ts';

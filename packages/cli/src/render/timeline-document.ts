@@ -40,6 +40,6 @@ export interface TimelineEntry {
   details: { label: string; value: string }[];
   spanId: string | null;
   durationMs: number | null;
-  /** `ok`, `error` or `unset` for spans. */
+  /** `ok`, `error` or `unset` for spans (an unknown stored status code as is). */
   status: string | null;
 }

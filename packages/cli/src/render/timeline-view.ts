@@ -1,4 +1,5 @@
 import type { TimelineEntry as StoreTimelineEntry } from '@decisiontrail/clickhouse';
+import { normalizeStatusCode } from '@decisiontrail/signing-exporter';
 import type { TimelineDecision, TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
 /** Decimal nanoseconds as ISO time with microseconds: spans of one request often start within one millisecond. */
@@ -18,10 +19,13 @@ function pick(
     .map(([key, label]) => ({ label, value: attributes[key]! }));
 }
 
+/**
+ * `ok`, `error` or `unset` from either spelling the Collector's ClickHouse exporter has written
+ * (`Error` today, `STATUS_CODE_ERROR` in older versions); any other string is shown as stored.
+ */
 function statusOf(code: string): string | null {
   if (code === '') return null;
-  const lower = code.toLowerCase();
-  return lower.includes('error') ? 'error' : lower.includes('ok') ? 'ok' : 'unset';
+  return normalizeStatusCode(code)?.toLowerCase() ?? code;
 }
 
 function entryOf(row: StoreTimelineEntry): TimelineEntry {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '@decisiontrail/clickhouse';
+import { normalizeStatusCode } from '@decisiontrail/signing-exporter';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { decisionSpan } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';
@@ -78,6 +79,10 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
       });
       const ds = data.decisions;
       const count = (f: (d: (typeof ds)[number]) => boolean) => ds.filter(f).length;
+      // Failures are stored in both exporter spellings, and the report counts both.
+      expect(new Set(ds.map((d) => d.statusCode).filter((c) => c !== 'Unset'))).toEqual(
+        new Set(['Error', 'STATUS_CODE_ERROR']),
+      );
       expect(report.totals.decisions).toBe(240);
       expect(report.totals.byOutcome).toEqual({
         approve: count((d) => d.outcome === 'approve'),
@@ -94,7 +99,7 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
         labelled: data.feedback.length,
         correct,
         incorrect: data.feedback.length - correct,
-        failed: count((d) => d.statusCode === 'STATUS_CODE_ERROR'),
+        failed: count((d) => normalizeStatusCode(d.statusCode ?? '') === 'Error'),
       });
       expect(report.accuracy.accuracy).toBeCloseTo(correct / data.feedback.length, 12);
       expect(report.oversight).toMatchObject({

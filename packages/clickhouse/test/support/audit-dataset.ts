@@ -85,7 +85,8 @@ export function buildAuditDataset(seed = 7): AuditDataset {
       riskLevel: 'high',
       stream: 'stream-1',
       seq: i,
-      statusCode: i % 50 === 49 ? 'STATUS_CODE_ERROR' : 'STATUS_CODE_UNSET',
+      // Failed decisions in both spellings: the current exporter's `Error` and older exporters' legacy one.
+      statusCode: i % 50 === 49 ? (i % 100 === 99 ? 'STATUS_CODE_ERROR' : 'Error') : 'Unset',
     };
     decisions.push(decision);
     spans.push(decisionSpan(decision));

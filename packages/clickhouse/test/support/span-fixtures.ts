@@ -84,10 +84,10 @@ function baseSpan(
     parentSpanId: fields.parentSpanId ?? '',
     traceState: '',
     name: fields.name,
-    kind: fields.kind ?? 'SPAN_KIND_INTERNAL',
+    kind: fields.kind ?? 'Internal',
     startTimeUnixNano: start.toString(),
     endTimeUnixNano: (start + 2_500_000n).toString(),
-    statusCode: fields.statusCode ?? 'STATUS_CODE_UNSET',
+    statusCode: fields.statusCode ?? 'Unset',
     statusMessage: '',
     attributes: fields.attributes ?? {},
     resourceAttributes: {
@@ -165,7 +165,7 @@ export function systemSpan(s: {
 }): SpanRecord {
   return baseSpan({
     ...s,
-    kind: 'SPAN_KIND_SERVER',
+    kind: 'Server',
     attributes: { 'http.request.method': 'POST', 'url.path': '/loans' },
   });
 }
