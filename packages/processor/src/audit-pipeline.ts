@@ -9,13 +9,17 @@ import type { QuarantinedSpan } from './span-sink.ts';
 /** The verify stage as the pipeline sees it: stateful per stream, its state JSON-serializable. */
 export interface IntegrityChecker {
   /**
-   * Checks signed records (in arrival order) and returns, per record, why it failed verification or
-   * `undefined` when it passed.
+   * Checks signed records (in arrival order) and returns, per record, why it failed verification,
+   * `'duplicate'` for an exact repeat of a span already accepted (stored once, so dropped), or `undefined` when
+   * it passed.
    */
-  check(records: readonly SpanRecord[]): ({ code: string; reason: string } | undefined)[];
+  check(records: readonly SpanRecord[]): IntegrityOutcome[];
   /** The per-stream state to persist with the queue position. */
   snapshot(): unknown;
 }
+
+/** What the verify stage says of one signed span. */
+export type IntegrityOutcome = { code: string; reason: string } | 'duplicate' | undefined;
 
 /** Where each processed span goes. */
 export interface PipelineResult {
@@ -41,6 +45,11 @@ export class AuditPipeline {
 
   constructor(options: AuditPipelineOptions) {
     this.options = options;
+  }
+
+  /** Whether exact repeats of signed spans are recognized (and dropped) from the committed verifier state. */
+  get dropsSignedRepeats(): boolean {
+    return this.options.stages.verify.enabled && this.options.integrity !== undefined;
   }
 
   /** The verifier state to persist after this batch is stored. */
@@ -70,11 +79,15 @@ export class AuditPipeline {
     // that later checkpoints commit to.
     const signed = audit.filter((r) => r.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined);
     const failures = new Map<SpanRecord, { code: string; reason: string }>();
+    const repeats = new Set<SpanRecord>();
     if (stages.verify.enabled && integrity !== undefined && signed.length > 0) {
       const reasons = integrity.check(signed);
       signed.forEach((record, i) => {
         const reason = reasons[i];
-        if (reason === undefined) {
+        if (reason === 'duplicate') {
+          metrics.spansDuplicate.inc();
+          repeats.add(record);
+        } else if (reason === undefined) {
           metrics.spansVerified.inc();
         } else {
           metrics.spansVerifyFailed.inc();
@@ -83,6 +96,7 @@ export class AuditPipeline {
       });
     }
     for (const record of audit) {
+      if (repeats.has(record)) continue;
       const failed = failures.get(record);
       if (failed !== undefined) {
         this.quarantine(result, record, failed.code, failed.reason);

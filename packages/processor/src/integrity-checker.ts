@@ -5,9 +5,10 @@ import {
   ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
-import { StreamVerifier, loadVerifierKey } from '@decisiontrail/signing-exporter';
+import { StreamVerifier, leafHash, loadVerifierKey } from '@decisiontrail/signing-exporter';
 import type { NoteVerifierKey, SpanRecord, StreamVerifierState } from '@decisiontrail/signing-exporter';
-import type { IntegrityChecker } from './audit-pipeline.ts';
+import { seqOf } from '@decisiontrail/signing-exporter/internal';
+import type { IntegrityChecker, IntegrityOutcome } from './audit-pipeline.ts';
 import type { KeysConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';
 
@@ -31,6 +32,79 @@ export async function loadTrustedKeys(keys: KeysConfig): Promise<NoteVerifierKey
   return Promise.all(files.map((file) => loadVerifierKey(file)));
 }
 
+/** Received seqs are remembered this far behind the newest one of their stream. */
+const RECEIVED_SEQ_SPAN = 65_536;
+/** At most this many disjoint seq ranges per stream (spans of one stream arrive nearly in order). */
+const RECEIVED_RANGES = 64;
+/** Accepted checkpoint spans remembered per stream (as leaf hashes), for repeats of them. */
+const RECEIVED_CHECKPOINTS = 64;
+
+/** Per stream: what was accepted, persisted with the verifier state. */
+interface ReceivedState {
+  /** Accepted leaf seqs as ascending, disjoint `[from, to)` ranges. */
+  seqs: [number, number][];
+  /** Hex leaf hashes of accepted checkpoint spans, oldest first. */
+  checkpoints: string[];
+}
+
+/** The persisted form of {@link StreamIntegrityChecker}'s state. */
+interface CheckerState {
+  version: 2;
+  verifiers: Record<string, StreamVerifierState>;
+  received: Record<string, ReceivedState>;
+}
+
+function hexLeaf(record: SpanRecord): string | undefined {
+  try {
+    return Buffer.from(leafHash(record)).toString('hex');
+  } catch {
+    // A record the canonical form rejects is never taken for a repeat; the verifier judges it.
+    return undefined;
+  }
+}
+
+function rangesHave(ranges: readonly [number, number][], seq: number): boolean {
+  for (let i = ranges.length - 1; i >= 0; i--) {
+    const [from, to] = ranges[i]!;
+    if (seq >= to) return false;
+    if (seq >= from) return true;
+  }
+  return false;
+}
+
+function rangesAdd(ranges: [number, number][], seq: number): void {
+  let i = ranges.length;
+  while (i > 0 && ranges[i - 1]![0] > seq) i--;
+  // ranges[i - 1] starts at or before seq; ranges[i] starts after it.
+  const before = ranges[i - 1];
+  const after = ranges[i];
+  if (before !== undefined && seq < before[1]) return;
+  const joinsBefore = before !== undefined && before[1] === seq;
+  const joinsAfter = after !== undefined && after[0] === seq + 1;
+  if (joinsBefore && joinsAfter) {
+    before[1] = after[1];
+    ranges.splice(i, 1);
+  } else if (joinsBefore) before[1] = seq + 1;
+  else if (joinsAfter) after[0] = seq;
+  else ranges.splice(i, 0, [seq, seq + 1]);
+  const newest = ranges.at(-1)![1];
+  while (
+    ranges.length > RECEIVED_RANGES ||
+    (ranges[0] !== undefined && ranges[0][1] < newest - RECEIVED_SEQ_SPAN)
+  )
+    ranges.shift();
+}
+
+function rangesRemove(ranges: [number, number][], seq: number): void {
+  const i = ranges.findIndex(([from, to]) => seq >= from && seq < to);
+  if (i < 0) return;
+  const [from, to] = ranges[i]!;
+  const parts: [number, number][] = [];
+  if (from < seq) parts.push([from, seq]);
+  if (seq + 1 < to) parts.push([seq + 1, to]);
+  ranges.splice(i, 1, ...parts);
+}
+
 /** A tamper finding about a span stored earlier: it can no longer be held back, only reported. */
 export interface LateFinding {
   stream: string;
@@ -44,6 +118,9 @@ export interface LateFinding {
  */
 export class StreamIntegrityChecker implements IntegrityChecker {
   private readonly streams = new Map<string, StreamVerifier>();
+  private readonly received = new Map<string, ReceivedState>();
+  /** Per stream, the leaves its verifier holds by seq (verified window and pending), until it changes. */
+  private readonly leafCache = new Map<string, Map<number, string[]>>();
   private readonly publicKeys: readonly NoteVerifierKey[];
   private readonly onLateFinding: (finding: LateFinding) => void;
 
@@ -57,39 +134,108 @@ export class StreamIntegrityChecker implements IntegrityChecker {
     if (state !== undefined && state !== null) {
       if (typeof state !== 'object')
         throw new ProcessorError('WAL_CORRUPT', 'verifier state is not an object');
-      for (const [stream, json] of Object.entries(state as Record<string, unknown>)) {
-        this.streams.set(stream, StreamVerifier.fromJSON(json as StreamVerifierState, { publicKeys }));
+      // Logs written before the received index held the verifier states alone.
+      const saved: CheckerState =
+        (state as Partial<CheckerState>).version === 2
+          ? (state as CheckerState)
+          : { version: 2, verifiers: state as Record<string, StreamVerifierState>, received: {} };
+      for (const [stream, json] of Object.entries(saved.verifiers)) {
+        this.streams.set(stream, StreamVerifier.fromJSON(json, { publicKeys }));
+      }
+      for (const [stream, json] of Object.entries(saved.received)) {
+        this.received.set(stream, {
+          seqs: json.seqs.map(([from, to]) => [from, to]),
+          checkpoints: [...json.checkpoints],
+        });
       }
     }
   }
 
-  check(records: readonly SpanRecord[]): ({ code: string; reason: string } | undefined)[] {
-    const results: ({ code: string; reason: string } | undefined)[] = records.map(() => undefined);
+  check(records: readonly SpanRecord[]): IntegrityOutcome[] {
+    const results: IntegrityOutcome[] = records.map(() => undefined);
     // A finding may name an earlier span of the same batch (a checkpoint exposes a modified leaf): that span
     // is not stored yet, so it can still be quarantined.
     const inBatch = new Map<string, number>();
     records.forEach((record, i) => {
-      inBatch.set(record.spanId, i);
       const stream = record.attributes[ATTR_AUDIT_INTEGRITY_STREAM]!;
       let verifier = this.streams.get(stream);
       if (verifier === undefined) {
         verifier = new StreamVerifier(stream, { publicKeys: this.publicKeys });
         this.streams.set(stream, verifier);
       }
+      let received = this.received.get(stream);
+      if (received === undefined) {
+        received = { seqs: [], checkpoints: [] };
+        this.received.set(stream, received);
+      }
       const isCheckpoint = record.attributes[ATTR_AUDIT_RECORD_TYPE] === AUDIT_RECORD_TYPE_VALUES.CHECKPOINT;
+      // An exact repeat of an accepted span (a client resending a request whose acknowledgement it lost) was
+      // stored already: it is dropped, decided from committed state only, so a replay decides the same.
+      // Anything else with an accepted seq, a different leaf above all, still goes to the verifier.
+      const seq = isCheckpoint ? undefined : seqOf(record);
+      const checkpointLeaf = isCheckpoint ? hexLeaf(record) : undefined;
+      if (
+        checkpointLeaf !== undefined
+          ? received.checkpoints.includes(checkpointLeaf)
+          : seq !== undefined &&
+            rangesHave(received.seqs, seq) &&
+            this.holdsLeaf(stream, verifier, seq, record)
+      ) {
+        results[i] = 'duplicate';
+        return;
+      }
+      inBatch.set(record.spanId, i);
+      this.leafCache.delete(stream);
       for (const f of isCheckpoint ? verifier.addCheckpoint(record) : verifier.addSpan(record)) {
         if (!f.tamper) continue;
+        if (f.seq !== undefined) rangesRemove(received.seqs, f.seq);
         const subject = f.spanId ?? f.checkpointSpanId;
         const index = subject === undefined ? undefined : inBatch.get(subject);
         if (index !== undefined) results[index] ??= { code: f.code, reason: f.message };
         else this.onLateFinding({ stream, code: f.code, message: f.message });
       }
+      if (results[i] !== undefined) return;
+      if (seq !== undefined) rangesAdd(received.seqs, seq);
+      if (checkpointLeaf !== undefined) {
+        received.checkpoints.push(checkpointLeaf);
+        if (received.checkpoints.length > RECEIVED_CHECKPOINTS) received.checkpoints.shift();
+      }
     });
     return results;
   }
 
+  /** Whether the stream's verifier holds `record`'s own leaf at `seq` (so `record` is not new). */
+  private holdsLeaf(stream: string, verifier: StreamVerifier, seq: number, record: SpanRecord): boolean {
+    let leaves = this.leafCache.get(stream);
+    if (leaves === undefined) {
+      // Built only when a repeat arrives, and kept while repeats of one request follow each other.
+      leaves = new Map();
+      const state = verifier.toJSON();
+      for (const [s, leaf] of state.recent) leaves.set(s, [leaf]);
+      for (const [s, , leaf] of state.pending) leaves.set(s, [...(leaves.get(s) ?? []), leaf]);
+      this.leafCache.set(stream, leaves);
+    }
+    const held = leaves.get(seq);
+    if (held === undefined) return false;
+    const leaf = hexLeaf(record);
+    return leaf !== undefined && held.includes(leaf);
+  }
+
   snapshot(): unknown {
-    return Object.fromEntries([...this.streams].map(([stream, verifier]) => [stream, verifier.toJSON()]));
+    const state: CheckerState = {
+      version: 2,
+      verifiers: Object.fromEntries(
+        [...this.streams].map(([stream, verifier]) => [stream, verifier.toJSON()]),
+      ),
+      // Copies: the next batch is processed before this one commits (and serializes) its state.
+      received: Object.fromEntries(
+        [...this.received].map(([stream, r]) => [
+          stream,
+          { seqs: r.seqs.map(([from, to]) => [from, to]), checkpoints: [...r.checkpoints] },
+        ]),
+      ),
+    };
+    return state;
   }
 }
 

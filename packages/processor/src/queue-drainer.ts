@@ -1,4 +1,5 @@
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
+import { ATTR_AUDIT_INTEGRITY_STREAM } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
 import type { ProcessorMetrics } from './metrics.ts';
@@ -20,7 +21,10 @@ export interface QueueDrainerOptions {
   batchSpans: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  /** Span ids remembered to drop repeats (client retries of an acknowledged request). @default 200000 */
+  /**
+   * Span ids remembered to drop repeats (client retries of an acknowledged request) of spans the verify stage
+   * does not already recognize (unsigned spans, or all when verification is off). @default 200000
+   */
   dedupeWindow?: number;
   /**
    * Whether acknowledgements are waiting: the drain then pauses between slices (up to a few ms each), since a
@@ -36,8 +40,12 @@ export interface QueueDrainerOptions {
 /**
  * Drains the write-ahead log: decode → drop repeated span ids → pipeline → sinks (retried with backoff until
  * they succeed) → commit the log position together with the verifier state. Nothing is committed before
- * every sink took the batch, so a crash at any point replays it; the store removes the resulting repeats by
- * span id.
+ * every sink took the batch, so a crash at any point replays it.
+ *
+ * A replay stores nothing twice: the batch boundary is durable before a sink sees the batch, and what the
+ * batch keeps of its spans depends only on the batch and the state committed before it (the verify stage drops
+ * exact repeats of signed spans it has accepted), so the replay sends the store the identical block, which
+ * its insert deduplication token discards. Store writes go one batch at a time, so the sink never merges two.
  */
 export class QueueDrainer {
   private readonly options: QueueDrainerOptions;
@@ -67,6 +75,7 @@ export class QueueDrainer {
   private async loop(): Promise<void> {
     const { wal } = this.options;
     let previous: Promise<boolean> | undefined;
+    let lastDelivery: Promise<boolean> = Promise.resolve(true);
     while (!(this.stopping && wal.drained)) {
       if (wal.drained) {
         if (previous !== undefined) {
@@ -80,6 +89,9 @@ export class QueueDrainer {
         continue;
       }
       const entries = wal.take(this.options.batchSpans);
+      const planned = wal.planBatch(entries);
+      // Observed here, awaited before the sinks see the batch.
+      planned.catch(() => undefined);
       const records: SpanRecord[] = [];
       for (const entry of entries) {
         const memo = entry.memo as SpanRecord[] | undefined;
@@ -88,7 +100,11 @@ export class QueueDrainer {
       }
       const result = await this.processInSlices(this.dedupe(records));
       const snapshot = this.options.pipeline.snapshot();
-      const delivery = this.deliver(result);
+      await planned;
+      const priorDelivery = lastDelivery;
+      const delivery = (async () => (await priorDelivery) && this.deliver(result))();
+      delivery.catch(() => undefined);
+      lastDelivery = delivery;
       const prior = previous;
       previous = (async () => {
         // A batch is committed only after every batch before it.
@@ -124,8 +140,15 @@ export class QueueDrainer {
 
   private dedupe(records: SpanRecord[]): SpanRecord[] {
     const window = this.options.dedupeWindow ?? 200_000;
+    const signedChecked = this.options.pipeline.dropsSignedRepeats;
     const out: SpanRecord[] = [];
     for (const record of records) {
+      // A repeat the verify stage recognizes by its committed state is dropped there: this in-memory set does
+      // not survive a restart, and a replayed batch must keep exactly what it kept the first time.
+      if (signedChecked && record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined) {
+        out.push(record);
+        continue;
+      }
       const key = record.traceId + record.spanId;
       if (this.seen.has(key)) {
         this.options.metrics.spansDuplicate.inc();
@@ -149,8 +172,14 @@ export class QueueDrainer {
   private async deliver(result: PipelineResult): Promise<boolean> {
     const { store, quarantine, forward, metrics } = this.options;
     const writes: [string, () => Promise<void>, number][] = [];
-    if (store !== undefined && result.store.length > 0) {
-      writes.push([store.name, () => store.write(result.store), result.store.length]);
+    if (store !== undefined) {
+      // Signed spans and the rest go as separate inserts: what the in-memory span-id set drops of the rest may
+      // differ on a replay, and must not change the block (and so the deduplication token) of the signed ones.
+      const signed = result.store.filter((r) => r.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined);
+      const other = result.store.filter((r) => r.attributes[ATTR_AUDIT_INTEGRITY_STREAM] === undefined);
+      for (const part of [signed, other]) {
+        if (part.length > 0) writes.push([store.name, () => store.write(part), part.length]);
+      }
     }
     if (quarantine !== undefined && result.quarantine.length > 0) {
       writes.push([

@@ -47,9 +47,22 @@ interface PendingAppend {
 const HEADER_BYTES = 13;
 const SEGMENT_PATTERN = /^(\d{12})\.wal$/;
 const STATE_FILE = 'state.json';
+// Batch plan: one record per drained batch, u32 segment · u32 offset of the batch's end · u32 CRC-32 of both.
+const PLAN_FILE = 'batches.log';
+const PLAN_RECORD_BYTES = 12;
+// The plan file is emptied once it is this large and no planned batch is outstanding.
+const PLAN_TRUNCATE_BYTES = 64 * 1024;
 
 function segmentName(segment: number): string {
   return `${String(segment).padStart(12, '0')}.wal`;
+}
+
+function comparePositions(a: WalPosition, b: WalPosition): number {
+  return a.segment - b.segment || a.offset - b.offset;
+}
+
+function entryEnd(entry: WalEntry): WalPosition {
+  return { segment: entry.segment, offset: entry.offset + HEADER_BYTES + entry.length };
 }
 
 function recordCrc(header: Buffer, payload: Uint8Array): number {
@@ -80,6 +93,13 @@ export class WriteAheadLog {
   private waiters: (() => void)[] = [];
   private readonly readHandles = new Map<number, FileHandle>();
   private committedState: unknown;
+  private readonly planHandle: FileHandle;
+  /** Ends of batches handed out (or recorded before a restart) and not yet committed, in log order. */
+  private readonly planned: WalPosition[];
+  /** How many of {@link planned} came from the plan file at open and are handed out again by {@link take}. */
+  private replayPlans: number;
+  private planBytes: number;
+  private planChain: Promise<void> = Promise.resolve();
 
   private constructor(
     options: WriteAheadLogOptions,
@@ -88,6 +108,7 @@ export class WriteAheadLog {
     writeOffset: number,
     entries: WalEntry[],
     state: unknown,
+    plan: { handle: FileHandle; ends: WalPosition[]; bytes: number },
   ) {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes;
@@ -96,6 +117,10 @@ export class WriteAheadLog {
     this.writeOffset = writeOffset;
     this.entries = entries;
     this.committedState = state;
+    this.planHandle = plan.handle;
+    this.planned = plan.ends;
+    this.replayPlans = plan.ends.length;
+    this.planBytes = plan.bytes;
     this.pendingBytesValue = entries.reduce((sum, e) => sum + e.length + HEADER_BYTES, 0);
   }
 
@@ -150,9 +175,10 @@ export class WriteAheadLog {
       lastSegment = segment;
       lastEnd = offset;
     }
+    const plan = await readPlan(options.dir, cursor, entries.at(-1));
     const handle = await open(path.join(options.dir, segmentName(lastSegment)), 'a');
     await syncDir(options.dir);
-    return new WriteAheadLog(options, handle, lastSegment, lastEnd, entries, saved?.state);
+    return new WriteAheadLog(options, handle, lastSegment, lastEnd, entries, saved?.state, plan);
   }
 
   /** The drainer's state saved by the last {@link commit} (undefined on a fresh log). */
@@ -267,9 +293,25 @@ export class WriteAheadLog {
     return this.closed;
   }
 
-  /** Hands out the next entries (at least one when any is available) up to `maxSpans` spans. */
+  /**
+   * Hands out the next entries (at least one when any is available) up to `maxSpans` spans. After a restart,
+   * batches recorded by {@link planBatch} before it are handed out again exactly as they were, whatever
+   * `maxSpans` or the log now holds, so a replayed batch reaches the sinks as the identical block.
+   */
   take(maxSpans: number): WalEntry[] {
     const out: WalEntry[] = [];
+    const handed = this.planned.length - this.replayPlans;
+    if (this.replayPlans > 0) {
+      const end = this.planned[handed]!;
+      this.replayPlans -= 1;
+      while (this.drainIndex < this.entries.length) {
+        const entry = this.entries[this.drainIndex]!;
+        if (out.length > 0 && comparePositions(entry, end) >= 0) break;
+        out.push(entry);
+        this.drainIndex += 1;
+      }
+      return out;
+    }
     let spans = 0;
     while (this.drainIndex < this.entries.length) {
       const entry = this.entries[this.drainIndex]!;
@@ -279,6 +321,30 @@ export class WriteAheadLog {
       this.drainIndex += 1;
     }
     return out;
+  }
+
+  /**
+   * Makes the boundary of a batch just handed out by {@link take} durable, before any sink sees the batch: a
+   * restart then hands out the same entries as one batch again (see {@link take}). A no-op for a batch that
+   * {@link take} replayed from the plan.
+   */
+  planBatch(entries: readonly WalEntry[]): Promise<void> {
+    const last = entries.at(-1);
+    if (last === undefined) return Promise.resolve();
+    const end = entryEnd(last);
+    if (this.planned.some((p) => comparePositions(p, end) === 0)) return Promise.resolve();
+    this.planned.push(end);
+    const record = Buffer.alloc(PLAN_RECORD_BYTES);
+    record.writeUInt32LE(end.segment, 0);
+    record.writeUInt32LE(end.offset, 4);
+    record.writeUInt32LE(crc32(record.subarray(0, 8)), 8);
+    this.planBytes += PLAN_RECORD_BYTES;
+    const written = this.planChain.then(async () => {
+      await this.planHandle.write(record);
+      await this.planHandle.datasync();
+    });
+    this.planChain = written.catch(() => undefined);
+    return written;
   }
 
   /** Reads the payload of an entry. */
@@ -312,6 +378,13 @@ export class WriteAheadLog {
           : { segment: this.segment, offset: this.writeOffset };
     this.pendingBytesValue -= done.reduce((sum, e) => sum + e.length + HEADER_BYTES, 0);
     this.committedState = state;
+    if (last !== undefined) {
+      const end = entryEnd(last);
+      while (this.planned[0] !== undefined && comparePositions(this.planned[0], end) <= 0) {
+        this.planned.shift();
+        if (this.replayPlans > this.planned.length) this.replayPlans = this.planned.length;
+      }
+    }
     const tmp = path.join(this.dir, `${STATE_FILE}.tmp`);
     const fh = await open(tmp, 'w');
     try {
@@ -329,6 +402,13 @@ export class WriteAheadLog {
         await rm(path.join(this.dir, segmentName(segment)), { force: true });
       }
     }
+    if (this.planned.length === 0 && this.planBytes >= PLAN_TRUNCATE_BYTES) {
+      // Every recorded batch is committed, so the records are stale; whatever a crash leaves of them, the
+      // next open ignores records at or before the committed position.
+      this.planBytes = 0;
+      this.planChain = this.planChain.then(() => this.planHandle.truncate(0)).catch(() => undefined);
+      await this.planChain;
+    }
   }
 
   /** Waits for in-flight appends, then closes the files. Entries not committed stay for the next start. */
@@ -338,6 +418,8 @@ export class WriteAheadLog {
     this.closed = true;
     this.wakeAll();
     await this.handle.close();
+    await this.planChain;
+    await this.planHandle.close();
     for (const handle of this.readHandles.values()) await handle.close();
     this.readHandles.clear();
   }
@@ -360,6 +442,40 @@ async function readState(dir: string): Promise<{ position: WalPosition; state: u
     // The file is only ever replaced by rename after fsync, so a bad one means outside damage.
     throw new ProcessorError('WAL_CORRUPT', `unreadable write-ahead log state in ${dir}`, { cause });
   }
+}
+
+/**
+ * Reads the batch plan: the ends of batches handed to the sinks before the last stop, past the committed
+ * position and within the log. A torn last record was never followed by a sink write, so it is dropped.
+ */
+async function readPlan(
+  dir: string,
+  cursor: WalPosition,
+  lastEntry: WalEntry | undefined,
+): Promise<{ handle: FileHandle; ends: WalPosition[]; bytes: number }> {
+  const file = path.join(dir, PLAN_FILE);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    bytes = Buffer.alloc(0);
+  }
+  const ends: WalPosition[] = [];
+  let valid = 0;
+  for (let at = 0; at + PLAN_RECORD_BYTES <= bytes.length; at += PLAN_RECORD_BYTES) {
+    if (crc32(bytes.subarray(at, at + 8)) !== bytes.readUInt32LE(at + 8)) break;
+    valid = at + PLAN_RECORD_BYTES;
+    const end = { segment: bytes.readUInt32LE(at), offset: bytes.readUInt32LE(at + 4) };
+    const last = ends.at(-1);
+    if (comparePositions(end, cursor) <= 0 || (last !== undefined && comparePositions(end, last) <= 0))
+      continue;
+    if (lastEntry === undefined || comparePositions(end, entryEnd(lastEntry)) > 0) continue;
+    ends.push(end);
+  }
+  if (valid < bytes.length) await truncate(file, valid);
+  const handle = await open(file, 'a');
+  return { handle, ends, bytes: valid };
 }
 
 async function syncDir(dir: string): Promise<void> {
