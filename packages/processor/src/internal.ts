@@ -10,3 +10,4 @@ export {
 export { PolicyStage, REDACTED_VALUE } from './policy-stage.ts';
 export { annotateCompleteness, missingRequiredAttributes } from './completeness-check.ts';
 export { reviveDates } from './audit-store.ts';
+export { StreamIntegrityChecker } from './integrity-checker.ts';
