@@ -2,13 +2,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { rawInsertOf, type RawInsert } from './client-factory.ts';
 import { StoreError } from './errors.ts';
-import {
-  TRACE_ROW_INSERT_COLUMNS,
-  spanRecordToTraceRow,
-  traceRowValues,
-  type TraceRow,
-} from './trace-row.ts';
+import { TRACE_ROW_INSERT_COLUMNS, traceRowLine } from './trace-row.ts';
 
 const INSERT_COLUMN_LIST = TRACE_ROW_INSERT_COLUMNS.map((column) => `\`${column}\``).join(', ');
 
@@ -50,7 +46,10 @@ export interface SinkOptions {
 }
 
 interface BatchEntry {
-  rows: TraceRow[];
+  /** `JSONCompactEachRow` lines, encoded when written (which also validates the spans). */
+  lines: string[];
+  /** `traceId/spanId` of each line, for deduplication and the insert's token. */
+  keys: string[];
   resolve: () => void;
   reject: (error: StoreError) => void;
 }
@@ -106,6 +105,7 @@ export class ClickHouseSink {
   #insertChain: Promise<void> = Promise.resolve();
 
   readonly #embedded: boolean;
+  readonly #rawInsert: RawInsert | undefined;
 
   /**
    * Use {@link Store.createSink}; the table is the store's `otel_traces`. `embedded` marks the chdb
@@ -119,6 +119,7 @@ export class ClickHouseSink {
     embedded = false,
   ) {
     this.#embedded = embedded;
+    this.#rawInsert = embedded ? rawInsertOf(client) : undefined;
     this.#client = client;
     this.#table = table;
     this.#settings = settings;
@@ -133,17 +134,19 @@ export class ClickHouseSink {
   /** Stores `records`; resolves when all of them are committed. */
   async write(records: readonly SpanRecord[]): Promise<void> {
     if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink is closed');
-    const rows = records.map(spanRecordToTraceRow);
+    const lines = records.map(traceRowLine);
+    const keys = records.map((record) => `${record.traceId}/${record.spanId}`);
     const pending: Promise<void>[] = [];
-    for (let i = 0; i < rows.length; i += this.#options.maxBatchSize) {
-      const chunk = rows.slice(i, i + this.#options.maxBatchSize);
+    for (let i = 0; i < lines.length; i += this.#options.maxBatchSize) {
+      const chunk = lines.slice(i, i + this.#options.maxBatchSize);
+      const chunkKeys = keys.slice(i, i + this.#options.maxBatchSize);
       while (!this.#hasRoom(chunk.length)) {
         await this.#roomFreed();
         if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
       }
       pending.push(
         new Promise<void>((resolve, reject) => {
-          this.#buffer.push({ rows: chunk, resolve, reject });
+          this.#buffer.push({ lines: chunk, keys: chunkKeys, resolve, reject });
         }),
       );
       this.#bufferedRows += chunk.length;
@@ -217,11 +220,11 @@ export class ClickHouseSink {
     let rows = 0;
     while (
       this.#buffer.length > 0 &&
-      rows + (this.#buffer[0] as BatchEntry).rows.length <= this.#options.maxBatchSize
+      rows + (this.#buffer[0] as BatchEntry).lines.length <= this.#options.maxBatchSize
     ) {
       const entry = this.#buffer.shift() as BatchEntry;
       batch.push(entry);
-      rows += entry.rows.length;
+      rows += entry.lines.length;
     }
     this.#bufferedRows -= rows;
     this.#inFlightRows += rows;
@@ -229,9 +232,9 @@ export class ClickHouseSink {
   }
 
   async #send(batch: BatchEntry[]): Promise<void> {
-    const rows = batch.reduce((n, entry) => n + entry.rows.length, 0);
+    const rows = batch.reduce((n, entry) => n + entry.lines.length, 0);
     try {
-      await this.#insertWithRetry(batch.flatMap((entry) => entry.rows));
+      await this.#insertWithRetry(batch);
       for (const entry of batch) entry.resolve();
     } catch (error) {
       for (const entry of batch) entry.reject(error as StoreError);
@@ -241,22 +244,26 @@ export class ClickHouseSink {
     }
   }
 
-  async #insertWithRetry(allRows: TraceRow[]): Promise<void> {
+  async #insertWithRetry(batch: BatchEntry[]): Promise<void> {
     // The same span twice in one batch is stored once.
     const seen = new Set<string>();
-    const rows = allRows.filter((row) => {
-      const key = `${row.TraceId}/${row.SpanId}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    const lines: string[] = [];
+    for (const entry of batch) {
+      for (let i = 0; i < entry.lines.length; i++) {
+        const key = entry.keys[i] as string;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        lines.push(entry.lines[i] as string);
+      }
+    }
+    const rows = lines.length;
     const token = createHash('sha256')
       .update([...seen].join(','))
       .digest('hex');
-    // Serialized before waiting for the previous insert, so this JavaScript work overlaps the
-    // engine writing that batch; the inserts themselves stay strictly one at a time (on the
-    // embedded engine settings such as the token are session state).
-    const body = Buffer.from(rows.map((row) => `${JSON.stringify(traceRowValues(row))}\n`).join(''));
+    // Built before waiting for the previous insert, so this JavaScript work overlaps the engine
+    // writing that batch; the inserts themselves stay strictly one at a time (the embedded engine
+    // keeps settings such as the token as session state).
+    const body = Buffer.from(lines.join(''));
     const previous = this.#insertChain;
     let release: () => void = () => {};
     this.#insertChain = new Promise<void>((resolve) => (release = resolve));
@@ -264,6 +271,18 @@ export class ClickHouseSink {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
+          if (this.#rawInsert !== undefined) {
+            await this.#rawInsert({
+              table: this.#table,
+              columns: TRACE_ROW_INSERT_COLUMNS,
+              format: 'JSONCompactEachRow',
+              body,
+              settings: { ...statementSettings(this.#settings), insert_deduplication_token: token },
+            });
+            // Even a statement's own SETTINGS outlive it in the embedded session.
+            await this.#clearSessionToken();
+            return;
+          }
           // exec rather than insert: the client accepts only object streams for JSON formats and would
           // serialize every row again inside the insert, on the critical path.
           const result = await this.#client.exec({
@@ -283,7 +302,7 @@ export class ClickHouseSink {
           await this.#clearSessionToken();
           const error = new StoreError(
             'INSERT_FAILED',
-            `insert of ${rows.length} spans failed (attempt ${attempt}/${this.#options.maxAttempts}): ${(cause as Error).message}`,
+            `insert of ${rows} spans failed (attempt ${attempt}/${this.#options.maxAttempts}): ${(cause as Error).message}`,
             { cause },
           );
           this.#options.onError?.(error, attempt);
@@ -313,4 +332,17 @@ export class ClickHouseSink {
       // Best effort: every insert of this package sets its token explicitly anyway.
     }
   }
+}
+
+/**
+ * The sink's settings as statement-level `SETTINGS` for the raw insert, plus the one that makes the
+ * token also deduplicate what the materialized views derive from the batch.
+ */
+function statementSettings(settings: ClickHouseSettings): Record<string, string | number> {
+  const out: Record<string, string | number> = { deduplicate_blocks_in_dependent_materialized_views: 1 };
+  for (const [key, value] of Object.entries(settings)) {
+    if (typeof value === 'string' || typeof value === 'number') out[key] = value;
+    else if (typeof value === 'boolean') out[key] = value ? 1 : 0;
+  }
+  return out;
 }

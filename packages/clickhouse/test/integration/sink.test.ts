@@ -66,6 +66,24 @@ describe('ClickHouseSink (embedded engine)', () => {
     await cleanup();
   });
 
+  // First: the instrumented sinks below run without the embedded flag, so they leave their token in
+  // the session, which would deduplicate a token-less insert and hide a missing one here.
+  it("stores a batch re-sent through the store's own sink once, by its span ids (embedded raw insert)", async () => {
+    const records = decisions(6, 'resend-model');
+    const sink = store.createSink({ flushIntervalMs: 1 });
+    await sink.write(records);
+    // The same spans as the same batch again, as a writer whose ack was lost would send them; the
+    // bytes differ (re-encoded by another exporter version), so only the span-id token can tell.
+    await sink.write(records.map((record) => ({ ...record, statusMessage: 're-sent' })));
+    await sink.close();
+    expect(await decisionsOf(store, 'resend-model', false)).toBe(6);
+    const result = await store.client.query({
+      query: `SELECT count() AS n FROM default.otel_traces WHERE SpanAttributes['audit.model.id'] = 'resend-model'`,
+      format: 'JSONEachRow',
+    });
+    expect(Number((await result.json<{ n: string }>())[0]?.n)).toBe(6);
+  });
+
   it('retries a batch whose ack was lost without storing it twice', async () => {
     const { client, inserts } = instrumentedClient(store.client, {
       after: (attempt) => {
