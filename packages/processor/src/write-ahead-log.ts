@@ -32,6 +32,8 @@ export interface WriteAheadLogOptions {
   dir: string;
   /** A new segment file starts once the current one reaches this size. */
   segmentBytes: number;
+  /** The batch plan is rewritten with only its outstanding batches once it reaches this size. @default 65536 */
+  planCompactBytes?: number;
 }
 
 interface PendingAppend {
@@ -50,8 +52,6 @@ const STATE_FILE = 'state.json';
 // Batch plan: one record per drained batch, u32 segment · u32 offset of the batch's end · u32 CRC-32 of both.
 const PLAN_FILE = 'batches.log';
 const PLAN_RECORD_BYTES = 12;
-// The plan file is emptied once it is this large and no planned batch is outstanding.
-const PLAN_TRUNCATE_BYTES = 64 * 1024;
 
 function segmentName(segment: number): string {
   return `${String(segment).padStart(12, '0')}.wal`;
@@ -63,6 +63,14 @@ function comparePositions(a: WalPosition, b: WalPosition): number {
 
 function entryEnd(entry: WalEntry): WalPosition {
   return { segment: entry.segment, offset: entry.offset + HEADER_BYTES + entry.length };
+}
+
+function planRecord(end: WalPosition): Buffer {
+  const record = Buffer.alloc(PLAN_RECORD_BYTES);
+  record.writeUInt32LE(end.segment, 0);
+  record.writeUInt32LE(end.offset, 4);
+  record.writeUInt32LE(crc32(record.subarray(0, 8)), 8);
+  return record;
 }
 
 function recordCrc(header: Buffer, payload: Uint8Array): number {
@@ -78,6 +86,7 @@ function recordCrc(header: Buffer, payload: Uint8Array): number {
 export class WriteAheadLog {
   readonly dir: string;
   private readonly segmentBytes: number;
+  private readonly planCompactBytes: number;
   private handle: FileHandle;
   private segment: number;
   private writeOffset: number;
@@ -93,7 +102,7 @@ export class WriteAheadLog {
   private waiters: (() => void)[] = [];
   private readonly readHandles = new Map<number, FileHandle>();
   private committedState: unknown;
-  private readonly planHandle: FileHandle;
+  private planHandle: FileHandle;
   /** Ends of batches handed out (or recorded before a restart) and not yet committed, in log order. */
   private readonly planned: WalPosition[];
   /** How many of {@link planned} came from the plan file at open and are handed out again by {@link take}. */
@@ -112,6 +121,7 @@ export class WriteAheadLog {
   ) {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes;
+    this.planCompactBytes = options.planCompactBytes ?? 64 * 1024;
     this.handle = handle;
     this.segment = segment;
     this.writeOffset = writeOffset;
@@ -334,10 +344,7 @@ export class WriteAheadLog {
     const end = entryEnd(last);
     if (this.planned.some((p) => comparePositions(p, end) === 0)) return Promise.resolve();
     this.planned.push(end);
-    const record = Buffer.alloc(PLAN_RECORD_BYTES);
-    record.writeUInt32LE(end.segment, 0);
-    record.writeUInt32LE(end.offset, 4);
-    record.writeUInt32LE(crc32(record.subarray(0, 8)), 8);
+    const record = planRecord(end);
     this.planBytes += PLAN_RECORD_BYTES;
     const written = this.planChain.then(async () => {
       await this.planHandle.write(record);
@@ -402,12 +409,28 @@ export class WriteAheadLog {
         await rm(path.join(this.dir, segmentName(segment)), { force: true });
       }
     }
-    if (this.planned.length === 0 && this.planBytes >= PLAN_TRUNCATE_BYTES) {
-      // Every recorded batch is committed, so the records are stale; whatever a crash leaves of them, the
-      // next open ignores records at or before the committed position.
+    if (this.planBytes >= this.planCompactBytes) {
+      // Records at or before the committed position are stale. The rewrite runs in turn with the appends, and
+      // keeps every batch handed out by then (one whose own append follows just repeats it, which is ignored).
       this.planBytes = 0;
-      this.planChain = this.planChain.then(() => this.planHandle.truncate(0)).catch(() => undefined);
-      await this.planChain;
+      const compacted = this.planChain.then(async () => {
+        const outstanding = this.planned.map(planRecord);
+        this.planBytes = outstanding.length * PLAN_RECORD_BYTES;
+        const file = path.join(this.dir, PLAN_FILE);
+        const fh = await open(`${file}.tmp`, 'w');
+        try {
+          await fh.writeFile(Buffer.concat(outstanding));
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await this.planHandle.close();
+        await rename(`${file}.tmp`, file);
+        await syncDir(this.dir);
+        this.planHandle = await open(file, 'a');
+      });
+      this.planChain = compacted.catch(() => undefined);
+      await compacted;
     }
   }
 

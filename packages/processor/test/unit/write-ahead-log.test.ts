@@ -81,6 +81,27 @@ describe('WriteAheadLog', () => {
     await reopened.close();
   });
 
+  it('rewrites the batch plan with only the outstanding batches once it grows', async () => {
+    const dir = await freshDir();
+    const wal = await WriteAheadLog.open({ dir, segmentBytes: 64 * 1024, planCompactBytes: 48 });
+    for (let i = 0; i < 4; i += 1) {
+      await wal.append(1, bytes(`e${i}`), 1);
+      await wal.planBatch(wal.take(1));
+      // As the drain does: batch i is handed out before batch i - 1 commits.
+      if (i > 0) await wal.commit(1, { at: i });
+    }
+    // Four records reached the limit: the three committed batches went, the one handed out stays.
+    expect((await stat(path.join(dir, 'batches.log'))).size).toBe(12);
+    await wal.append(1, bytes('after'), 1);
+    await wal.close();
+    const reopened = await WriteAheadLog.open({ dir, segmentBytes: 64 * 1024 });
+    expect(
+      await Promise.all(reopened.take(100).map(async (e) => (await reopened.read(e)).toString())),
+    ).toEqual(['e3']);
+    expect(reopened.take(100)).toHaveLength(1);
+    await reopened.close();
+  });
+
   it('cuts off a torn tail (a write that never completed its fsync) and keeps appending after it', async () => {
     const dir = await freshDir();
     const wal = await WriteAheadLog.open({ dir, segmentBytes: 64 * 1024 });
