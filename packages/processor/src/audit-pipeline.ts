@@ -47,11 +47,6 @@ export class AuditPipeline {
     this.options = options;
   }
 
-  /** Whether exact repeats of signed spans are recognized (and dropped) from the committed verifier state. */
-  get dropsSignedRepeats(): boolean {
-    return this.options.stages.verify.enabled && this.options.integrity !== undefined;
-  }
-
   /** The verifier state to persist after this batch is stored. */
   snapshot(): unknown {
     return this.options.integrity?.snapshot();

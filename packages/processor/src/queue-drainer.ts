@@ -1,5 +1,4 @@
 import { setImmediate, setTimeout as sleep } from 'node:timers/promises';
-import { ATTR_AUDIT_INTEGRITY_STREAM } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
 import type { ProcessorMetrics } from './metrics.ts';
@@ -21,10 +20,7 @@ export interface QueueDrainerOptions {
   batchSpans: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  /**
-   * Span ids remembered to drop repeats (client retries of an acknowledged request) of spans the verify stage
-   * does not already recognize (unsigned spans, or all when verification is off). @default 200000
-   */
+  /** Span ids remembered to drop repeats (client retries of an acknowledged request). @default 200000 */
   dedupeWindow?: number;
   /**
    * Whether acknowledgements are waiting: the drain then pauses between slices (up to a few ms each), since a
@@ -42,10 +38,11 @@ export interface QueueDrainerOptions {
  * they succeed) → commit the log position together with the verifier state. Nothing is committed before
  * every sink took the batch, so a crash at any point replays it.
  *
- * A replay stores nothing twice: the batch boundary is durable before a sink sees the batch, and what the
- * batch keeps of its spans depends only on the batch and the state committed before it (the verify stage drops
- * exact repeats of signed spans it has accepted), so the replay sends the store the identical block, which
- * its insert deduplication token discards. Store writes go one batch at a time, so the sink never merges two.
+ * A replay stores nothing twice: the batch boundary and the spans dropped as repeats are durable before a
+ * sink sees the batch, and the rest of what the batch keeps depends only on the batch and the state committed
+ * before it (the verify stage drops exact repeats of signed spans it has accepted, across restarts too), so the
+ * replay sends the store the identical block, which its insert deduplication token discards. Store writes go
+ * one batch at a time, so the sink never merges two.
  */
 export class QueueDrainer {
   private readonly options: QueueDrainerOptions;
@@ -89,16 +86,17 @@ export class QueueDrainer {
         continue;
       }
       const entries = wal.take(this.options.batchSpans);
-      const planned = wal.planBatch(entries);
-      // Observed here, awaited before the sinks see the batch.
-      planned.catch(() => undefined);
       const records: SpanRecord[] = [];
       for (const entry of entries) {
         const memo = entry.memo as SpanRecord[] | undefined;
         entry.memo = undefined;
         records.push(...(memo ?? decodeBody(await wal.read(entry), entry.tag).records));
       }
-      const result = await this.processInSlices(this.dedupe(records));
+      const { kept, drops } = this.dedupe(records, wal.plannedDrops(entries));
+      const planned = wal.planBatch(entries, drops);
+      // Observed here, awaited before the sinks see the batch.
+      planned.catch(() => undefined);
+      const result = await this.processInSlices(kept);
       const snapshot = this.options.pipeline.snapshot();
       await planned;
       const priorDelivery = lastDelivery;
@@ -138,25 +136,28 @@ export class QueueDrainer {
     return result;
   }
 
-  private dedupe(records: SpanRecord[]): SpanRecord[] {
+  /**
+   * Drops repeated span ids. A batch replayed after a restart drops exactly what it dropped the first time
+   * (recorded in the log's batch plan): this set does not survive the restart.
+   */
+  private dedupe(
+    records: SpanRecord[],
+    replayDrops: readonly number[] | undefined,
+  ): { kept: SpanRecord[]; drops: number[] } {
     const window = this.options.dedupeWindow ?? 200_000;
-    const signedChecked = this.options.pipeline.dropsSignedRepeats;
-    const out: SpanRecord[] = [];
-    for (const record of records) {
-      // A repeat the verify stage recognizes by its committed state is dropped there: this in-memory set does
-      // not survive a restart, and a replayed batch must keep exactly what it kept the first time.
-      if (signedChecked && record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined) {
-        out.push(record);
-        continue;
-      }
+    const replayed = replayDrops === undefined ? undefined : new Set(replayDrops);
+    const kept: SpanRecord[] = [];
+    const drops: number[] = [];
+    records.forEach((record, index) => {
       const key = record.traceId + record.spanId;
-      if (this.seen.has(key)) {
+      if (replayed !== undefined ? replayed.has(index) : this.seen.has(key)) {
         this.options.metrics.spansDuplicate.inc();
-        continue;
+        drops.push(index);
+      } else {
+        kept.push(record);
       }
       this.seen.add(key);
-      out.push(record);
-    }
+    });
     // A Set iterates in insertion order: evict the oldest ids beyond the window.
     if (this.seen.size > window) {
       let excess = this.seen.size - window;
@@ -165,21 +166,15 @@ export class QueueDrainer {
         this.seen.delete(key);
       }
     }
-    return out;
+    return { kept, drops };
   }
 
   /** Writes one batch to every sink, retrying each until it succeeds; false if stopped first. */
   private async deliver(result: PipelineResult): Promise<boolean> {
     const { store, quarantine, forward, metrics } = this.options;
     const writes: [string, () => Promise<void>, number][] = [];
-    if (store !== undefined) {
-      // Signed spans and the rest go as separate inserts: what the in-memory span-id set drops of the rest may
-      // differ on a replay, and must not change the block (and so the deduplication token) of the signed ones.
-      const signed = result.store.filter((r) => r.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined);
-      const other = result.store.filter((r) => r.attributes[ATTR_AUDIT_INTEGRITY_STREAM] === undefined);
-      for (const part of [signed, other]) {
-        if (part.length > 0) writes.push([store.name, () => store.write(part), part.length]);
-      }
+    if (store !== undefined && result.store.length > 0) {
+      writes.push([store.name, () => store.write(result.store), result.store.length]);
     }
     if (quarantine !== undefined && result.quarantine.length > 0) {
       writes.push([

@@ -21,6 +21,14 @@ export interface WalEntry {
   memo?: unknown;
 }
 
+/** A drained batch as recorded before any sink saw it. */
+export interface BatchPlan {
+  /** Where the batch ends (the position after its last entry). */
+  end: WalPosition;
+  /** Indices, among the batch's decoded spans, of those the drain dropped (repeats it remembered). */
+  drops: number[];
+}
+
 /** A point in the log: everything before it has been drained. */
 export interface WalPosition {
   segment: number;
@@ -49,9 +57,10 @@ interface PendingAppend {
 const HEADER_BYTES = 13;
 const SEGMENT_PATTERN = /^(\d{12})\.wal$/;
 const STATE_FILE = 'state.json';
-// Batch plan: one record per drained batch, u32 segment · u32 offset of the batch's end · u32 CRC-32 of both.
+// Batch plan: one record per drained batch, u32 segment · u32 offset of the batch's end · u32 n · n × u32
+// indices of spans the drain dropped · u32 CRC-32 of all before it.
 const PLAN_FILE = 'batches.log';
-const PLAN_RECORD_BYTES = 12;
+const PLAN_FIXED_BYTES = 16;
 
 function segmentName(segment: number): string {
   return `${String(segment).padStart(12, '0')}.wal`;
@@ -65,11 +74,14 @@ function entryEnd(entry: WalEntry): WalPosition {
   return { segment: entry.segment, offset: entry.offset + HEADER_BYTES + entry.length };
 }
 
-function planRecord(end: WalPosition): Buffer {
-  const record = Buffer.alloc(PLAN_RECORD_BYTES);
-  record.writeUInt32LE(end.segment, 0);
-  record.writeUInt32LE(end.offset, 4);
-  record.writeUInt32LE(crc32(record.subarray(0, 8)), 8);
+function planRecord(plan: BatchPlan): Buffer {
+  const record = Buffer.alloc(PLAN_FIXED_BYTES + 4 * plan.drops.length);
+  record.writeUInt32LE(plan.end.segment, 0);
+  record.writeUInt32LE(plan.end.offset, 4);
+  record.writeUInt32LE(plan.drops.length, 8);
+  plan.drops.forEach((index, i) => record.writeUInt32LE(index, 12 + 4 * i));
+  const body = record.length - 4;
+  record.writeUInt32LE(crc32(record.subarray(0, body)), body);
   return record;
 }
 
@@ -104,7 +116,7 @@ export class WriteAheadLog {
   private committedState: unknown;
   private planHandle: FileHandle;
   /** Ends of batches handed out (or recorded before a restart) and not yet committed, in log order. */
-  private readonly planned: WalPosition[];
+  private readonly planned: BatchPlan[];
   /** How many of {@link planned} came from the plan file at open and are handed out again by {@link take}. */
   private replayPlans: number;
   private planBytes: number;
@@ -117,7 +129,7 @@ export class WriteAheadLog {
     writeOffset: number,
     entries: WalEntry[],
     state: unknown,
-    plan: { handle: FileHandle; ends: WalPosition[]; bytes: number },
+    plan: { handle: FileHandle; plans: BatchPlan[]; bytes: number },
   ) {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes;
@@ -128,8 +140,8 @@ export class WriteAheadLog {
     this.entries = entries;
     this.committedState = state;
     this.planHandle = plan.handle;
-    this.planned = plan.ends;
-    this.replayPlans = plan.ends.length;
+    this.planned = plan.plans;
+    this.replayPlans = plan.plans.length;
     this.planBytes = plan.bytes;
     this.pendingBytesValue = entries.reduce((sum, e) => sum + e.length + HEADER_BYTES, 0);
   }
@@ -312,7 +324,7 @@ export class WriteAheadLog {
     const out: WalEntry[] = [];
     const handed = this.planned.length - this.replayPlans;
     if (this.replayPlans > 0) {
-      const end = this.planned[handed]!;
+      const { end } = this.planned[handed]!;
       this.replayPlans -= 1;
       while (this.drainIndex < this.entries.length) {
         const entry = this.entries[this.drainIndex]!;
@@ -334,18 +346,31 @@ export class WriteAheadLog {
   }
 
   /**
-   * Makes the boundary of a batch just handed out by {@link take} durable, before any sink sees the batch: a
-   * restart then hands out the same entries as one batch again (see {@link take}). A no-op for a batch that
-   * {@link take} replayed from the plan.
+   * The spans the drain dropped from this batch before a restart, when {@link take} handed it out again from
+   * the plan (the replay drops the same ones); undefined for a batch not planned yet.
    */
-  planBatch(entries: readonly WalEntry[]): Promise<void> {
+  plannedDrops(entries: readonly WalEntry[]): readonly number[] | undefined {
+    const last = entries.at(-1);
+    if (last === undefined) return undefined;
+    const end = entryEnd(last);
+    return this.planned.find((p) => comparePositions(p.end, end) === 0)?.drops;
+  }
+
+  /**
+   * Makes the boundary of a batch just handed out by {@link take}, and the spans the drain dropped from it,
+   * durable before any sink sees the batch: a restart then hands out the same entries as one batch again (see
+   * {@link take}) and {@link plannedDrops} tells which spans to drop. A no-op for a batch that {@link take}
+   * replayed from the plan.
+   */
+  planBatch(entries: readonly WalEntry[], drops: readonly number[] = []): Promise<void> {
     const last = entries.at(-1);
     if (last === undefined) return Promise.resolve();
     const end = entryEnd(last);
-    if (this.planned.some((p) => comparePositions(p, end) === 0)) return Promise.resolve();
-    this.planned.push(end);
-    const record = planRecord(end);
-    this.planBytes += PLAN_RECORD_BYTES;
+    if (this.planned.some((p) => comparePositions(p.end, end) === 0)) return Promise.resolve();
+    const plan = { end, drops: [...drops] };
+    this.planned.push(plan);
+    const record = planRecord(plan);
+    this.planBytes += record.length;
     const written = this.planChain.then(async () => {
       await this.planHandle.write(record);
       await this.planHandle.datasync();
@@ -387,7 +412,7 @@ export class WriteAheadLog {
     this.committedState = state;
     if (last !== undefined) {
       const end = entryEnd(last);
-      while (this.planned[0] !== undefined && comparePositions(this.planned[0], end) <= 0) {
+      while (this.planned[0] !== undefined && comparePositions(this.planned[0].end, end) <= 0) {
         this.planned.shift();
         if (this.replayPlans > this.planned.length) this.replayPlans = this.planned.length;
       }
@@ -415,7 +440,7 @@ export class WriteAheadLog {
       this.planBytes = 0;
       const compacted = this.planChain.then(async () => {
         const outstanding = this.planned.map(planRecord);
-        this.planBytes = outstanding.length * PLAN_RECORD_BYTES;
+        this.planBytes = outstanding.reduce((sum, r) => sum + r.length, 0);
         const file = path.join(this.dir, PLAN_FILE);
         const fh = await open(`${file}.tmp`, 'w');
         try {
@@ -475,7 +500,7 @@ async function readPlan(
   dir: string,
   cursor: WalPosition,
   lastEntry: WalEntry | undefined,
-): Promise<{ handle: FileHandle; ends: WalPosition[]; bytes: number }> {
+): Promise<{ handle: FileHandle; plans: BatchPlan[]; bytes: number }> {
   const file = path.join(dir, PLAN_FILE);
   let bytes: Buffer;
   try {
@@ -484,21 +509,27 @@ async function readPlan(
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     bytes = Buffer.alloc(0);
   }
-  const ends: WalPosition[] = [];
+  const plans: BatchPlan[] = [];
   let valid = 0;
-  for (let at = 0; at + PLAN_RECORD_BYTES <= bytes.length; at += PLAN_RECORD_BYTES) {
-    if (crc32(bytes.subarray(at, at + 8)) !== bytes.readUInt32LE(at + 8)) break;
-    valid = at + PLAN_RECORD_BYTES;
+  for (let at = 0; at + PLAN_FIXED_BYTES <= bytes.length;) {
+    const count = bytes.readUInt32LE(at + 8);
+    const size = PLAN_FIXED_BYTES + 4 * count;
+    if (at + size > bytes.length) break;
+    const body = at + size - 4;
+    if (crc32(bytes.subarray(at, body)) !== bytes.readUInt32LE(body)) break;
     const end = { segment: bytes.readUInt32LE(at), offset: bytes.readUInt32LE(at + 4) };
-    const last = ends.at(-1);
-    if (comparePositions(end, cursor) <= 0 || (last !== undefined && comparePositions(end, last) <= 0))
+    const drops = Array.from({ length: count }, (_, i) => bytes.readUInt32LE(at + 12 + 4 * i));
+    at += size;
+    valid = at;
+    const last = plans.at(-1);
+    if (comparePositions(end, cursor) <= 0 || (last !== undefined && comparePositions(end, last.end) <= 0))
       continue;
     if (lastEntry === undefined || comparePositions(end, entryEnd(lastEntry)) > 0) continue;
-    ends.push(end);
+    plans.push({ end, drops });
   }
   if (valid < bytes.length) await truncate(file, valid);
   const handle = await open(file, 'a');
-  return { handle, ends, bytes: valid };
+  return { handle, plans, bytes: valid };
 }
 
 async function syncDir(dir: string): Promise<void> {
