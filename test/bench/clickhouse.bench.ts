@@ -5,7 +5,8 @@
 //
 // One run, in a fresh data directory under the OS temp dir:
 //   1. ingest: synthetic decision spans (+5% oversight, +20% feedback spans) through ClickHouseSink
-//      (JSONCompactEachRow via @clickhouse/client into otel_traces, materialized views into the audit tables);
+//      (JSONCompactEachRow into otel_traces — on the embedded engine as bytes through chdb's raw insert —,
+//      materialized views into the audit tables);
 //      the rate counts only time inside sink.write (span generation and OTLP sizing are excluded);
 //   2. ceiling: the engine's own INSERT … SELECT of the same rows into a second database with the same
 //      schema and views, then that database is dropped;
@@ -155,7 +156,7 @@ console.log(
   `| decisions / spans written | ${stats.decisions} / ${spansWritten} (oversight ${stats.oversight}, feedback ${stats.feedback}) |`,
 );
 console.log(
-  `| sink ingest (ClickHouseSink, JSONCompactEachRow via @clickhouse/client) | ${Math.round(sinkRate)} spans/s (${fmt(sinkMs / 1000)} s in write; wall incl. generation ${fmt(wallMs / 1000)} s) |`,
+  `| sink ingest (ClickHouseSink, JSONCompactEachRow) | ${Math.round(sinkRate)} spans/s (${fmt(sinkMs / 1000)} s in write; wall incl. generation ${fmt(wallMs / 1000)} s) |`,
 );
 console.log(
   `| engine INSERT … SELECT ceiling (same views) | ${Math.round(ceilingRate)} rows/s (${fmt(ceilingMs / 1000)} s) |`,
