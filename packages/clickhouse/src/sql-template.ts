@@ -139,7 +139,9 @@ export function storageTableName(name: string, context: RenderContext): string {
  * Expands a template. Placeholders: `{{db}}`, `{{cluster}}`, `{{table:x}}` (storage name),
  * `{{read:x}}` (name to query), `{{engine:X(args)}}`, `{{ttl:x}}`, `{{attr:NAME}}` (semconv
  * `ATTR_NAME` as a literal), `{{value:GROUP.MEMBER}}` (semconv enum value as a literal) and
- * `{{retention_class:column}}`. Query parameters (`{name:Type}`) are left for the engine to bind.
+ * `{{retention_class:column}}` and `{{include:file.sql}}` (another template of `sql/`, rendered in
+ * place, so two statements that must agree share one text). Query parameters (`{name:Type}`) are
+ * left for the engine to bind.
  */
 export function renderSql(template: string, context: RenderContext): string {
   const db = quoteIdentifier(context.database);
@@ -164,6 +166,12 @@ export function renderSql(template: string, context: RenderContext): string {
         return quoteString(semconvEnumValue(argument));
       case 'retention_class':
         return retentionClassExpression(argument);
+      case 'include':
+        if (!/^[\w-]+\.sql$/.test(argument)) {
+          throw new StoreError('MIGRATION_FAILED', `template include must name a file of sql/: ${argument}`);
+        }
+        // The included text is indented like the placeholder's line already; trim its own.
+        return renderSql(readSqlFile(argument).trim(), context);
       default:
         throw new StoreError('MIGRATION_FAILED', `unknown template placeholder {{${kind}}}`);
     }

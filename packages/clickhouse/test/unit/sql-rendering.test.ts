@@ -22,6 +22,15 @@ describe('migration rendering', () => {
     expect(all).toContain("SpanAttributes['audit.decision.id'] AS decision_id");
   });
 
+  it('gives the rollup view and its backfill the same aggregate columns', () => {
+    const rollup = MIGRATIONS.find((m) => m.name === 'decision_stats_rollup')!;
+    const [view, backfill] = migrationStatements(rollup, context).slice(-2);
+    const columns = (statement: string | undefined) => /SELECT\n([\s\S]*?)\nFROM /.exec(statement ?? '')?.[1];
+    expect(columns(view)).toContain('count() AS decisions');
+    expect(columns(view)).toContain('AS confidence_quantiles');
+    expect(columns(backfill)).toBe(columns(view));
+  });
+
   it('turns configured retention days into TTL expressions, null into never', () => {
     expect(all).toContain("retention_class = 'permanent', toDateTime(time) + toIntervalDay(36500)");
     expect(all).toContain("retention_class = 'incident', toDateTime('2106-01-01 00:00:00', 'UTC')");
