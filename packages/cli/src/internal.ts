@@ -8,7 +8,7 @@ export {
   formatDuration,
   reportingDeadline,
 } from './incident-deadline.ts';
-export { describeWithWindow, parseWindow } from './incident-window.ts';
+export { incidentWindow } from './incident-window.ts';
 export { renderReportHtml } from './render/report-html.ts';
 export { renderReportMarkdown } from './render/report-markdown.ts';
 export type { ReportDocument } from './render/report-document.ts';

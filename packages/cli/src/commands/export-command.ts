@@ -10,7 +10,7 @@ import { ATTR_AUDIT_INTEGRITY_STREAM } from '@decisiontrail/semconv';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { parseWindow } from '../incident-window.ts';
+import { incidentWindow } from '../incident-window.ts';
 import { buildTimelineDocument } from '../render/timeline-view.ts';
 import type { TimelineDocument } from '../render/timeline-document.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
@@ -182,7 +182,7 @@ async function timelinesFor(
   if (incident === null) throw new CliError('NOT_FOUND', `export: no incident with id ${id}`);
   const ids = new Set(incident.decisionIds);
   if (incident.modelId !== '') {
-    const window = parseWindow(incident.description).window;
+    const window = incidentWindow(incident);
     if (window !== null) {
       const rows = await queries.decisions({
         ...window,

@@ -15,7 +15,7 @@ import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandGroupSpec, CommandSpec, OptionSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeTimeLeft, reportingDeadline, type ReportingDeadline } from '../incident-deadline.ts';
-import { describeWithWindow, parseWindow } from '../incident-window.ts';
+import { incidentWindow } from '../incident-window.ts';
 import { formatTime } from '../render/number-format.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
@@ -49,10 +49,9 @@ const FIELD_OPTIONS: Record<string, OptionSpec> = {
 /** An incident as printed by --json: the stored record, its affected window and its Art. 73 reporting state. */
 function incidentView(incident: Incident, now: Date): Record<string, unknown> {
   const deadline = reportingDeadline(incident.category, incident.occurredAt, now);
-  const { window, text } = parseWindow(incident.description);
+  const window = incidentWindow(incident);
   return {
     ...incident,
-    description: text,
     window: window === null ? null : { from: window.from.toISOString(), to: window.to.toISOString() },
     reporting: { ...deadline, timeLeft: reportingState(incident, deadline) },
   };
@@ -95,7 +94,8 @@ function deadlineText(incident: Incident, now: Date, context: CommandContext): s
 
 function printIncident(incident: Incident, now: Date, context: CommandContext): void {
   const out = context.out;
-  const { window, text } = parseWindow(incident.description);
+  const window = incidentWindow(incident);
+  const text = incident.description;
   out.line(out.style('bold', `Incident ${incident.incidentId}: ${incident.title}`));
   const rows: [string, string][] = [
     ['status', incident.status],
@@ -186,7 +186,9 @@ const openCommand: CommandSpec = {
       modelVersion: stringOption(context, 'version') ?? '',
       decisionIds: decisionIds(context, command),
       occurredAt: awareAt,
-      description: describeWithWindow({ from, to }, stringOption(context, 'notes') ?? ''),
+      description: stringOption(context, 'notes') ?? '',
+      windowFrom: from,
+      windowTo: to,
       updatedBy: context.settings.env['USER'] ?? '',
     };
     const created = await withBackend(context.settings, (backend) =>
@@ -250,23 +252,23 @@ const updateCommand: CommandSpec = {
     if (model !== undefined) update.modelId = model;
     if (version !== undefined) update.modelVersion = version;
     if (reportedAt !== undefined) update.reportedAt = reportedAt;
-    const changesDescription = notes !== undefined || from !== undefined || to !== undefined;
-    if (Object.keys(update).length === 0 && !changesDescription && decisions.length === 0) {
+    const changesTextOrWindow = notes !== undefined || from !== undefined || to !== undefined;
+    if (Object.keys(update).length === 0 && !changesTextOrWindow && decisions.length === 0) {
       throw usageError(`${command}: nothing to change; give at least one option`);
     }
     const updated = await withBackend(context.settings, async (backend) => {
       const current = await loadIncident(backend.queries, command, id);
       if (decisions.length > 0) update.decisionIds = [...new Set([...current.decisionIds, ...decisions])];
-      if (changesDescription) {
-        const parsed = parseWindow(current.description);
-        const window = { from: from ?? parsed.window?.from, to: to ?? parsed.window?.to ?? now };
-        const text = notes ?? parsed.text;
-        if (window.from === undefined) {
-          update.description = text;
-        } else {
-          if (window.from.getTime() >= window.to.getTime())
+      if (notes !== undefined) update.description = notes;
+      if (from !== undefined || to !== undefined) {
+        // A window needs its start: --to alone on an incident without one changes nothing.
+        const windowFrom = from ?? current.windowFrom;
+        const windowTo = to ?? current.windowTo ?? now;
+        if (windowFrom !== null) {
+          if (windowFrom.getTime() >= windowTo.getTime())
             throw usageError(`${command}: the window would end before it starts`);
-          update.description = describeWithWindow({ from: window.from, to: window.to }, text);
+          update.windowFrom = windowFrom;
+          update.windowTo = windowTo;
         }
       }
       return backend.queries.updateIncident(id, update);
@@ -358,8 +360,7 @@ interface IncidentEvidence {
 
 /** Affected decisions and investigation signals over the incident's model, version and window. */
 async function gatherEvidence(queries: AuditQueries, incident: Incident): Promise<IncidentEvidence> {
-  const { window } = parseWindow(incident.description);
-  const range = window ?? {
+  const range = incidentWindow(incident) ?? {
     from: new Date(incident.occurredAt.getTime() - 7 * DAY_MS),
     to: incident.occurredAt,
   };

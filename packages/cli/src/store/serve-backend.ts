@@ -10,6 +10,9 @@ interface QueryErrorBody {
 type Revive<T> = (value: T) => T;
 
 const date = (value: unknown): Date => new Date(value as string);
+// A serve from before the incident window existed sends no window fields: read that as no window.
+const nullableDate = (value: unknown): Date | null =>
+  value === null || value === undefined ? null : date(value);
 
 /** JSON turns Dates into ISO strings; these put them back so both backends return the same types. */
 const reviveIncident: Revive<Incident> = (incident) => ({
@@ -18,7 +21,9 @@ const reviveIncident: Revive<Incident> = (incident) => ({
   updatedAt: date(incident.updatedAt),
   occurredAt: date(incident.occurredAt),
   reportDeadline: date(incident.reportDeadline),
-  reportedAt: incident.reportedAt === null ? null : date(incident.reportedAt),
+  reportedAt: nullableDate(incident.reportedAt),
+  windowFrom: nullableDate(incident.windowFrom),
+  windowTo: nullableDate(incident.windowTo),
 });
 const reviveErasure: Revive<ErasureRecord> = (erasure) => ({ ...erasure, erasedAt: date(erasure.erasedAt) });
 

@@ -2,9 +2,8 @@ import { AUDIT_INCIDENT_CATEGORY_VALUES } from '@decisiontrail/semconv';
 import {
   ART73_REPORTING_DAYS,
   describeTimeLeft,
-  describeWithWindow,
   formatDuration,
-  parseWindow,
+  incidentWindow,
   reportingDeadline,
 } from '@decisiontrail/cli/internal';
 import { describe, expect, it } from 'vitest';
@@ -50,16 +49,12 @@ describe('EU AI Act Art. 73 reporting deadline', () => {
   });
 });
 
-describe('incident window in the description', () => {
-  it('round-trips and leaves other descriptions alone', () => {
-    const window = { from: new Date('2026-03-01T00:00:00.000Z'), to: new Date('2026-03-08T00:00:00.000Z') };
-    const text = describeWithWindow(window, 'v2 rejects group b\nsecond line');
-    expect(text.split('\n')[0]).toBe('Affected window: 2026-03-01T00:00:00.000Z to 2026-03-08T00:00:00.000Z');
-    expect(parseWindow(text)).toEqual({ window, text: 'v2 rejects group b\nsecond line' });
-    expect(parseWindow('free text')).toEqual({ window: null, text: 'free text' });
-    expect(parseWindow('Affected window: soon to later')).toEqual({
-      window: null,
-      text: 'Affected window: soon to later',
-    });
+describe('incident window', () => {
+  it('is the stored window when both ends are known, else absent', () => {
+    const from = new Date('2026-03-01T00:00:00.000Z');
+    const to = new Date('2026-03-08T00:00:00.000Z');
+    expect(incidentWindow({ windowFrom: from, windowTo: to })).toEqual({ from, to });
+    expect(incidentWindow({ windowFrom: from, windowTo: null })).toBeNull();
+    expect(incidentWindow({ windowFrom: null, windowTo: null })).toBeNull();
   });
 });
