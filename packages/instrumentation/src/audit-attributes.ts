@@ -203,8 +203,22 @@ export function recordField(
   }
 }
 
-/** The serializable reference of a decision span. */
-export function referenceOf(span: Span, decisionId: string): DecisionReference {
+/** An attribute value if it is a string. */
+export function attributeString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The decided model as a reference carries it. */
+export interface ReferenceModel {
+  modelId: string | undefined;
+  modelVersion: string | undefined;
+}
+
+/** The serializable reference of a decision span, with its model when known. */
+export function referenceOf(span: Span, decisionId: string, model: ReferenceModel): DecisionReference {
   const { traceId, spanId, traceFlags } = span.spanContext();
-  return { decisionId, traceId, spanId, traceFlags };
+  const reference: DecisionReference = { decisionId, traceId, spanId, traceFlags };
+  if (model.modelId !== undefined) reference.modelId = model.modelId;
+  if (model.modelVersion !== undefined) reference.modelVersion = model.modelVersion;
+  return reference;
 }

@@ -30,6 +30,7 @@ import { type Attributes, context, diag, type Link, type Span, SpanKind, trace }
 import {
   addContextAttributes,
   addDecisionStartAttributes,
+  attributeString,
   modelConfigFor,
   recordField,
   referenceOf,
@@ -110,7 +111,10 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
     );
     handle = new SpanDecisionHandle(
       span,
-      referenceOf(span, decisionId),
+      referenceOf(span, decisionId, {
+        modelId: attributeString(attributes[ATTR_AUDIT_MODEL_ID]),
+        modelVersion: attributeString(attributes[ATTR_AUDIT_MODEL_VERSION]),
+      }),
       settings,
       options.captureOutput ?? settings.captureOutput,
       subjectId,
@@ -241,6 +245,9 @@ export function recordDeployment(options: DeploymentOptions): string {
 }
 
 function recordLinkedSpan(name: string, attributes: Attributes, reference: DecisionReference): void {
+  // The decided model, so the store counts oversight and feedback per model without a join to the decision.
+  if (reference.modelId !== undefined) attributes[ATTR_AUDIT_MODEL_ID] = reference.modelId;
+  if (reference.modelVersion !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = reference.modelVersion;
   addContextAttributes(attributes, getAuditContext());
   const link: Link = {
     context: {

@@ -1,5 +1,6 @@
 import {
   ATTR_AUDIT_DECISION_CONFIDENCE,
+  ATTR_AUDIT_MODEL_ID,
   ATTR_AUDIT_MODEL_VERSION,
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -26,7 +27,14 @@ import {
   trace,
   type Tracer,
 } from '@opentelemetry/api';
-import { addDecisionStartAttributes, modelConfigFor, recordField, referenceOf } from './audit-attributes.ts';
+import {
+  addDecisionStartAttributes,
+  attributeString,
+  modelConfigFor,
+  recordField,
+  referenceOf,
+  type ReferenceModel,
+} from './audit-attributes.ts';
 import type { AuditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { recordSpanError } from './span-errors.ts';
@@ -72,6 +80,8 @@ export class GenAiDecision {
   readonly #decisionId: string;
   readonly #subjectId: string | undefined;
   readonly #versionConfigured: boolean;
+  readonly #modelId: string | undefined;
+  #modelVersion: string | undefined;
   #ended = false;
 
   private constructor(
@@ -80,14 +90,16 @@ export class GenAiDecision {
     settings: AuditSettings,
     decisionId: string,
     subjectId: string | undefined,
-    versionConfigured: boolean,
+    model: ReferenceModel,
   ) {
     this.span = span;
     this.context = ctx;
     this.#settings = settings;
     this.#decisionId = decisionId;
     this.#subjectId = subjectId;
-    this.#versionConfigured = versionConfigured;
+    this.#versionConfigured = model.modelVersion !== undefined;
+    this.#modelId = model.modelId;
+    this.#modelVersion = model.modelVersion;
   }
 
   /** Starts the span; throws only on internal failure, which the caller reports and then calls the SDK untouched. */
@@ -133,7 +145,10 @@ export class GenAiDecision {
       settings,
       decisionId,
       auditContext.subjectId,
-      modelConfig.version !== undefined,
+      {
+        modelId: attributeString(attributes[ATTR_AUDIT_MODEL_ID]),
+        modelVersion: attributeString(attributes[ATTR_AUDIT_MODEL_VERSION]),
+      },
     );
   }
 
@@ -146,7 +161,10 @@ export class GenAiDecision {
       if (result.responseModel !== undefined) {
         attributes[ATTR_GEN_AI_RESPONSE_MODEL] = result.responseModel;
         // The dated snapshot the provider answered with is the most precise model version an LLM call yields.
-        if (!this.#versionConfigured) attributes[ATTR_AUDIT_MODEL_VERSION] = result.responseModel;
+        if (!this.#versionConfigured) {
+          attributes[ATTR_AUDIT_MODEL_VERSION] = result.responseModel;
+          this.#modelVersion = result.responseModel;
+        }
       }
       if (result.responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = result.responseId;
       if (result.finishReasons !== undefined && result.finishReasons.length > 0) {
@@ -189,7 +207,12 @@ export class GenAiDecision {
     const onDecision = this.#settings.onDecision;
     if (onDecision) {
       try {
-        onDecision(referenceOf(this.span, this.#decisionId));
+        onDecision(
+          referenceOf(this.span, this.#decisionId, {
+            modelId: this.#modelId,
+            modelVersion: this.#modelVersion,
+          }),
+        );
       } catch (error) {
         diag.error('@decisiontrail/instrumentation: onDecision hook failed', error);
       }

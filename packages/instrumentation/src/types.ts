@@ -110,6 +110,13 @@ export interface DecisionReference {
   spanId: string;
   /** W3C trace flags of the decision span. */
   traceFlags: number;
+  /**
+   * `audit.model.id` of the decision, captured when it was made. Oversight and feedback spans repeat it, so the
+   * store can count them per model without joining back to the decision. Absent in references from older versions.
+   */
+  modelId?: string;
+  /** `audit.model.version` of the decision, when known; see {@link DecisionReference.modelId}. */
+  modelVersion?: string;
 }
 
 /** Who and what a decision concerns; propagated through the active OpenTelemetry context. */

@@ -3,6 +3,8 @@ import {
   ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_MODEL_FRAMEWORK,
   ATTR_AUDIT_MODEL_FRAMEWORK_VERSION,
+  ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_VERSION,
   ATTR_AUDIT_MODEL_WEIGHTS_HASH,
   AUDIT_DECISION_TYPE_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
@@ -11,7 +13,14 @@ import {
 import { type Attributes, context, diag, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { addDecisionStartAttributes, modelConfigFor, recordField, referenceOf } from '../audit-attributes.ts';
+import {
+  addDecisionStartAttributes,
+  attributeString,
+  modelConfigFor,
+  recordField,
+  referenceOf,
+  type ReferenceModel,
+} from '../audit-attributes.ts';
 import { getAuditContext } from '../context.ts';
 import { recordSpanError } from '../span-errors.ts';
 import type { OnnxTensor } from '../internal-types.ts';
@@ -104,11 +113,11 @@ export function patchSessionRun(host: PatchHost, frameworkVersion: string | unde
             diag.error('@decisiontrail/instrumentation: could not record an ONNX result', error);
           }
           span.end();
-          notify(host, span, started.decisionId);
+          notify(host, span, started.decisionId, started.model);
         },
         (error: unknown) => {
           failSpan(span, error);
-          notify(host, span, started.decisionId);
+          notify(host, span, started.decisionId, started.model);
         },
       );
       return promise;
@@ -154,14 +163,18 @@ function startRun(host: PatchHost, session: object, feeds: unknown, frameworkVer
       { kind: SpanKind.INTERNAL, attributes },
       parent,
     );
-  return { span, modelConfig, subjectId: auditContext.subjectId, decisionId };
+  const model: ReferenceModel = {
+    modelId: attributeString(attributes[ATTR_AUDIT_MODEL_ID]),
+    modelVersion: attributeString(attributes[ATTR_AUDIT_MODEL_VERSION]),
+  };
+  return { span, modelConfig, subjectId: auditContext.subjectId, decisionId, model };
 }
 
-function notify(host: PatchHost, span: Span, decisionId: string): void {
+function notify(host: PatchHost, span: Span, decisionId: string, model: ReferenceModel): void {
   const onDecision = host.settings().onDecision;
   if (!onDecision) return;
   try {
-    onDecision(referenceOf(span, decisionId));
+    onDecision(referenceOf(span, decisionId, model));
   } catch (error) {
     diag.error('@decisiontrail/instrumentation: onDecision hook failed', error);
   }

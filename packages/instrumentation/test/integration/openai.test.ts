@@ -173,11 +173,16 @@ describe('openai chat.completions.create', () => {
         traceId: span.spanContext().traceId,
         spanId: span.spanContext().spanId,
         traceFlags: span.spanContext().traceFlags,
+        // The version is the dated snapshot the response named, known only when the call ended.
+        modelId: span.attributes['audit.model.id'],
+        modelVersion: span.attributes['audit.model.version'],
       },
     ]);
+    expect(references[0]?.modelVersion).toEqual(expect.any(String));
     recordOversight({ decision: references[0]!, action: 'review', reviewer: 'qa-1' });
     const oversight = tracing.spans().find((candidate) => candidate.name === 'audit.oversight');
     expect(oversight?.links[0]?.context.spanId).toBe(span.spanContext().spanId);
+    expect(oversight?.attributes['audit.model.version']).toBe(span.attributes['audit.model.version']);
   });
 
   it('keeps the APIPromise helpers working', async () => {

@@ -202,6 +202,42 @@ describe('oversight, feedback and deployment records', () => {
     });
   });
 
+  it('carry the decided model from the reference, also through its string form', () => {
+    const reference = decision({ modelId: 'credit.v2', version: '3.1.0' }, (handle) => handle.reference);
+    expect(reference).toMatchObject({ modelId: 'credit.v2', modelVersion: '3.1.0' });
+    const wire = formatDecisionReference(reference);
+    expect(wire.split('.')).toHaveLength(7);
+    expect(parseDecisionReference(wire)).toEqual(reference);
+    expect(parseDecisionReference(JSON.stringify(reference))).toEqual(reference);
+
+    recordOversight({ decision: wire, action: 'review', reviewer: 'r-2' });
+    recordFeedback({ decision: reference, correct: true });
+    const [, oversight, feedback] = tracing.spans();
+    for (const span of [oversight, feedback]) {
+      expect(span?.attributes).toMatchObject({
+        'audit.decision.id': reference.decisionId,
+        'audit.model.id': 'credit.v2',
+        'audit.model.version': '3.1.0',
+      });
+    }
+  });
+
+  it('accept references from older callers without a model, and record no model then', () => {
+    const { decisionId, traceId, spanId, traceFlags } = decision(
+      { modelId: 'm' },
+      (handle) => handle.reference,
+    );
+    const older = `dt1.${decisionId}.${traceId}.${spanId}.${traceFlags.toString(16).padStart(2, '0')}`;
+    expect(parseDecisionReference(older)).toEqual({ decisionId, traceId, spanId, traceFlags });
+    recordOversight({ decision: older, action: 'approve', reviewer: 'r-3' });
+    recordFeedback({ decision: { decisionId, traceId, spanId, traceFlags }, correct: false });
+    const [, oversight, feedback] = tracing.spans();
+    expect(oversight?.attributes['audit.decision.id']).toBe(decisionId);
+    expect(oversight?.attributes).not.toHaveProperty('audit.model.id');
+    expect(feedback?.attributes).not.toHaveProperty('audit.model.id');
+    expect(feedback?.attributes).not.toHaveProperty('audit.model.version');
+  });
+
   it('rejects malformed references and unknown actions with typed errors', () => {
     expect(() => parseDecisionReference('dt1.nope')).toThrow(
       expect.objectContaining({ code: 'INVALID_DECISION_REFERENCE' }),
@@ -209,6 +245,18 @@ describe('oversight, feedback and deployment records', () => {
     expect(() => parseDecisionReference('{"decisionId":1}')).toThrow(
       expect.objectContaining({ code: 'INVALID_DECISION_REFERENCE' }),
     );
+    const valid = formatDecisionReference(decision({ modelId: 'm' }, (handle) => handle.reference));
+    // Six segments (a model without its version field) and an undecodable model are refused.
+    expect(() => parseDecisionReference(valid.split('.').slice(0, 6).join('.'))).toThrow(
+      expect.objectContaining({ code: 'INVALID_DECISION_REFERENCE' }),
+    );
+    expect(() => parseDecisionReference(`${valid.split('.').slice(0, 5).join('.')}.%E0%A4%A.1`)).toThrow(
+      expect.objectContaining({ code: 'INVALID_DECISION_REFERENCE' }),
+    );
+    const { decisionId, traceId, spanId, traceFlags } = parseDecisionReference(valid);
+    expect(() =>
+      parseDecisionReference(JSON.stringify({ decisionId, traceId, spanId, traceFlags, modelId: 7 })),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_DECISION_REFERENCE' }));
     const reference = decision({ modelId: 'm' }, (handle) => handle.reference);
     expect(() => recordOversight({ decision: reference, action: 'shrug' as never, reviewer: 'r' })).toThrow(
       expect.objectContaining({ code: 'INVALID_CONFIG' }),
