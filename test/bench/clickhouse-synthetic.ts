@@ -1,6 +1,7 @@
 // Synthetic, realistic audit spans for the ClickHouse benchmark: an LLM or classifier decision per
 // trace with the attributes the instrumentation and signing exporter put on it, plus oversight and
-// feedback spans for a share of the decisions, and the OTLP/JSON size of the same spans.
+// feedback spans (carrying the decided model, as the instrumentation records them) for a share of the decisions,
+// and the OTLP/JSON size of the same spans.
 import { createHash } from 'node:crypto';
 import {
   ATTR_AUDIT_ACTOR_ID,
@@ -177,6 +178,9 @@ export class SyntheticAuditSpans {
           this.#span(this.#hex(32), this.#hex(16), '', 'audit.oversight', start + 600_000_000_000n, {
             [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.OVERSIGHT,
             [ATTR_AUDIT_DECISION_ID]: decisionId,
+            // The instrumentation repeats the decided model from the decision's reference.
+            [ATTR_AUDIT_MODEL_ID]: model.id,
+            [ATTR_AUDIT_MODEL_VERSION]: version,
             [ATTR_AUDIT_OVERSIGHT_ACTION]: this.#random() < 0.3 ? 'override' : 'review',
             [ATTR_AUDIT_OVERSIGHT_REVIEWER]: `reviewer-${Math.floor(this.#random() * 20)}`,
             [ATTR_AUDIT_INTEGRITY_STREAM]: 'loan-api-1',
@@ -190,6 +194,8 @@ export class SyntheticAuditSpans {
           this.#span(this.#hex(32), this.#hex(16), '', 'audit.feedback', start + 3_600_000_000_000n, {
             [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.FEEDBACK,
             [ATTR_AUDIT_DECISION_ID]: decisionId,
+            [ATTR_AUDIT_MODEL_ID]: model.id,
+            [ATTR_AUDIT_MODEL_VERSION]: version,
             [ATTR_AUDIT_FEEDBACK_CORRECT]: String(this.#random() < 0.85),
             [ATTR_AUDIT_FEEDBACK_SOURCE]: 'repayment',
             [ATTR_AUDIT_INTEGRITY_STREAM]: 'loan-api-1',

@@ -140,6 +140,35 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decision-stats-backfill.sql' },
     ],
   },
+  {
+    version: 6,
+    name: 'oversight_feedback_rollups',
+    steps: [
+      { kind: 'object', file: 'audit-oversight-model-columns.sql' },
+      { kind: 'object', file: 'audit-oversight-model-columns-read.sql' },
+      { kind: 'object', file: 'audit-feedback-model-columns.sql' },
+      { kind: 'object', file: 'audit-feedback-model-columns-read.sql' },
+      {
+        kind: 'table',
+        name: 'audit_oversight_stats',
+        file: 'audit-oversight-rollup.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-oversight-rollup-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_feedback_stats',
+        file: 'audit-feedback-rollup.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-feedback-rollup-mv.sql' },
+      // The span views fill the model only once the rollups listen, so no row misses its rollup.
+      { kind: 'object', file: 'audit-oversight-model-mv.sql' },
+      { kind: 'object', file: 'audit-feedback-model-mv.sql' },
+      { kind: 'object', file: 'audit-oversight-rollup-backfill.sql' },
+      { kind: 'object', file: 'audit-feedback-rollup-backfill.sql' },
+    ],
+  },
 ];
 
 const ALL_TABLES: ReadonlySet<string> = new Set(
@@ -266,6 +295,8 @@ const RETENTION_TABLES = [
   'audit_oversight',
   'audit_feedback',
   'audit_decision_stats',
+  'audit_oversight_stats',
+  'audit_feedback_stats',
   'audit_quarantine',
 ];
 

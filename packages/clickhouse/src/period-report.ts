@@ -171,6 +171,104 @@ const ROLLUP_QUANTILES_SQL = `
 
 const HOUR_MS = 3_600_000;
 
+// Oversight and feedback rollups (migration 6) hold rows that carry the decided model and a
+// canonical UUIDv7 decision id, keyed by the decision's hour as its id tells it. Cells are exact
+// distinct sets of decision ids per (model, version, hour): decisions of different hours are
+// different, so per-hour counts add up.
+const ROLLUP_FILTER = `
+  hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
+  AND ({model_id:String} = '' OR model_id = {model_id:String})
+  AND ({model_version:String} = '' OR model_version = {model_version:String})`;
+
+/** An oversight or feedback row of the rollups. */
+const ELIGIBLE = `({{include:audit-rollup-eligible.sql}})`;
+
+/** A row the rollup counted for this report: eligible, of the filtered model, of a whole hour of the period. */
+const ROLLED_HERE = `(${ELIGIBLE}
+  AND ({model_id:String} = '' OR model_id = {model_id:String})
+  AND ({model_version:String} = '' OR model_version = {model_version:String})
+  AND {{include:audit-rollup-decision-hour.sql}} >= toDateTime({h_from_s:Int64})
+  AND {{include:audit-rollup-decision-hour.sql}} < toDateTime({h_to_s:Int64}))`;
+
+const OVERSIGHT_ROLLUP_SQL = `
+  SELECT toString(sum(reviewed)) AS reviewed, toString(sum(overridden)) AS overridden FROM (
+    SELECT uniqExactMerge(decisions) AS reviewed,
+      uniqExactMergeIf(decisions, action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) AS overridden
+    FROM {{read:audit_oversight_stats}} WHERE ${ROLLUP_FILTER}
+    GROUP BY model_id, model_version, hour)`;
+
+const OVERSIGHT_ROLLUP_ACTIONS_SQL = `
+  SELECT action, toString(sum(n)) AS n FROM (
+    SELECT action, uniqExactMerge(records) AS n FROM {{read:audit_oversight_stats}} WHERE ${ROLLUP_FILTER}
+    GROUP BY model_id, model_version, hour, action)
+  GROUP BY action`;
+
+// Decisions of the whole hours (by their own time, as the join path counts them) that have oversight
+// the rollup does not hold: all their records are read, and what the rollup already counted of them
+// is taken out again, so a decision with records of both kinds counts once.
+const OVERSIGHT_UNROLLED_SQL = `
+  SELECT toString(countIf(NOT rolled)) AS reviewed,
+    toString(countIf(overridden AND NOT overridden_rolled)) AS overridden,
+    sumMap(unrolled_actions) AS byAction
+  FROM (
+    SELECT decision_id, countIf(${ROLLED_HERE}) > 0 AS rolled,
+      countIf(action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) > 0 AS overridden,
+      countIf(${ROLLED_HERE} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) > 0 AS overridden_rolled,
+      sumMapIf(map(action, toUInt64(1)), NOT ${ROLLED_HERE}) AS unrolled_actions
+    FROM {{read:audit_oversight}} FINAL
+    WHERE decision_id IN (
+      SELECT decision_id FROM {{read:audit_decisions}} FINAL
+      WHERE decision_id IN (SELECT decision_id FROM {{read:audit_oversight}} WHERE NOT ${ELIGIBLE})
+        AND ${DECISION_FILTER})
+    GROUP BY decision_id)`;
+
+const FEEDBACK_ROLLUP_SQL = `
+  SELECT toString(sum(l)) AS labelled, toString(sum(c)) AS withCorrect,
+    toString(sumIf(c, c + i > l)) AS conflictWithCorrect,
+    groupArrayIf(toString(tuple(model_id, model_version, toUnixTimestamp(hour))), c + i > l) AS conflictCells,
+    toString(minIf(toUnixTimestamp(hour), c + i > l)) AS conflictFrom,
+    toString(maxIf(toUnixTimestamp(hour), c + i > l)) AS conflictTo
+  FROM (
+    SELECT model_id, model_version, hour, uniqExactMerge(labelled) AS l, uniqExactMerge(with_correct) AS c,
+      uniqExactMerge(with_incorrect) AS i
+    FROM {{read:audit_feedback_stats}} WHERE ${ROLLUP_FILTER}
+    GROUP BY model_id, model_version, hour)`;
+
+// Cells whose decisions were labelled both correct and incorrect: the latest label decides, read
+// from audit_feedback over the decision id range of those hours (ids are UUIDv7: sorted by time).
+const FEEDBACK_CONFLICTS_SQL = `
+  SELECT toString(countIf(latest)) AS correct FROM (
+    SELECT decision_id, ifNull(argMax(correct, time), false) AS latest
+    FROM {{read:audit_feedback}} FINAL
+    WHERE decision_id >= {id_from:String} AND decision_id < {id_to:String}
+      AND correct IS NOT NULL AND ${ROLLED_HERE}
+      AND has({cells:Array(String)},
+        toString(tuple(model_id, model_version, toUnixTimestamp({{include:audit-rollup-decision-hour.sql}}))))
+    GROUP BY decision_id)`;
+
+// As OVERSIGHT_UNROLLED_SQL for feedback: decisions with labels the rollup does not hold, their
+// latest label over all rows, and what the rollup counted of them (its latest label among its rows).
+const FEEDBACK_UNROLLED_SQL = `
+  SELECT toString(count()) AS labelled, toString(countIf(latest)) AS correct,
+    toString(countIf(rolled)) AS labelledRolled, toString(countIf(rolled AND latest_rolled)) AS correctRolled
+  FROM (
+    SELECT decision_id, ifNull(argMax(correct, time), false) AS latest,
+      countIf(${ROLLED_HERE}) > 0 AS rolled,
+      ifNull(argMaxIf(correct, time, ${ROLLED_HERE}), false) AS latest_rolled
+    FROM {{read:audit_feedback}} FINAL
+    WHERE correct IS NOT NULL AND decision_id IN (
+      SELECT decision_id FROM {{read:audit_decisions}} FINAL
+      WHERE decision_id IN (
+          SELECT decision_id FROM {{read:audit_feedback}} WHERE correct IS NOT NULL AND NOT ${ELIGIBLE})
+        AND ${DECISION_FILTER})
+    GROUP BY decision_id)`;
+
+/** The first characters of every UUIDv7 string of this millisecond and later ones, up to the next. */
+function uuidv7Prefix(ms: number): string {
+  const hex = ms.toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}`;
+}
+
 /** Splits [from, to) into whole hours (read from the rollup) and the partial hours at its edges. */
 function splitByHours(filter: DecisionFilter): { hours: [number, number] | null; edges: [number, number][] } {
   const from = filter.from.getTime();
@@ -302,6 +400,144 @@ async function decisionCells(
   return { cells, quantiles: { p50: qs[0] ?? null, p90: qs[1] ?? null } };
 }
 
+/** Oversight and feedback counts of one part of the period, added up into the report. */
+interface FollowUpCounts {
+  reviewed: number;
+  overridden: number;
+  byAction: Map<string, number>;
+  labelled: number;
+  correct: number;
+}
+
+function addActions(into: Map<string, number>, actions: Record<string, string | number>): void {
+  for (const [action, n] of Object.entries(actions)) into.set(action, (into.get(action) ?? 0) + Number(n));
+}
+
+/** Oversight and feedback of the decisions of whole hours [hourFrom, hourTo): rollups plus the rows they lack. */
+async function rolledUpFollowUps(
+  ctx: QueryContext,
+  filter: DecisionFilter,
+  [hourFrom, hourTo]: [number, number],
+): Promise<FollowUpCounts> {
+  const params = {
+    ...decisionFilterParams({ ...filter, from: new Date(hourFrom), to: new Date(hourTo) }),
+    h_from_s: String(hourFrom / 1000),
+    h_to_s: String(hourTo / 1000),
+  };
+  const [oversight] = await ctx.rows<{ reviewed: string; overridden: string }>(OVERSIGHT_ROLLUP_SQL, params);
+  const actions = await ctx.rows<{ action: string; n: string }>(OVERSIGHT_ROLLUP_ACTIONS_SQL, params);
+  const [unrolledOversight] = await ctx.rows<{
+    reviewed: string;
+    overridden: string;
+    byAction: Record<string, string>;
+  }>(OVERSIGHT_UNROLLED_SQL, params);
+  const [feedback] = await ctx.rows<{
+    labelled: string;
+    withCorrect: string;
+    conflictWithCorrect: string;
+    conflictCells: string[];
+    conflictFrom: string;
+    conflictTo: string;
+  }>(FEEDBACK_ROLLUP_SQL, params);
+  let correct = Number(feedback?.withCorrect ?? 0);
+  const cells = feedback?.conflictCells ?? [];
+  if (feedback !== undefined && cells.length > 0) {
+    const [resolved] = await ctx.rows<{ correct: string }>(FEEDBACK_CONFLICTS_SQL, {
+      ...params,
+      cells,
+      id_from: uuidv7Prefix(Number(feedback.conflictFrom) * 1000),
+      id_to: uuidv7Prefix(Number(feedback.conflictTo) * 1000 + HOUR_MS),
+    });
+    correct += Number(resolved?.correct ?? 0) - Number(feedback.conflictWithCorrect);
+  }
+  const [unrolledFeedback] = await ctx.rows<{
+    labelled: string;
+    correct: string;
+    labelledRolled: string;
+    correctRolled: string;
+  }>(FEEDBACK_UNROLLED_SQL, params);
+  const byAction = new Map<string, number>();
+  for (const { action, n } of actions) byAction.set(action, Number(n));
+  addActions(byAction, unrolledOversight?.byAction ?? {});
+  return {
+    reviewed: Number(oversight?.reviewed ?? 0) + Number(unrolledOversight?.reviewed ?? 0),
+    overridden: Number(oversight?.overridden ?? 0) + Number(unrolledOversight?.overridden ?? 0),
+    byAction,
+    labelled:
+      Number(feedback?.labelled ?? 0) +
+      Number(unrolledFeedback?.labelled ?? 0) -
+      Number(unrolledFeedback?.labelledRolled ?? 0),
+    correct:
+      correct + Number(unrolledFeedback?.correct ?? 0) - Number(unrolledFeedback?.correctRolled ?? 0),
+  };
+}
+
+/** Oversight and feedback of the decisions of [from, to) by joining them to the decisions (exact). */
+async function joinedFollowUps(ctx: QueryContext, filter: DecisionFilter): Promise<FollowUpCounts> {
+  const rates = await oversightRates(ctx, filter, { decisions: 0 });
+  const stats = await accuracy(ctx, filter, { decisions: 0, failed: 0 });
+  const byAction = new Map<string, number>();
+  addActions(byAction, rates.byAction);
+  return {
+    reviewed: rates.reviewed,
+    overridden: rates.overridden,
+    byAction,
+    labelled: stats.labelled,
+    correct: stats.correct,
+  };
+}
+
+/**
+ * Human oversight and accuracy of the period's decisions. `exact`, or a service filter (oversight
+ * and feedback spans do not carry the decision's service), joins every row to the decisions; else
+ * whole hours come from the rollups and the partial hours at the edges from the join.
+ */
+async function followUps(
+  ctx: QueryContext,
+  filter: DecisionFilter,
+  exact: boolean,
+  totals: { decisions: number; failed: number },
+): Promise<{ oversight: OversightRates; accuracy: AccuracyStats }> {
+  if (exact || (filter.service ?? '') !== '') {
+    return {
+      oversight: await oversightRates(ctx, filter, totals),
+      accuracy: await accuracy(ctx, filter, totals),
+    };
+  }
+  const { hours, edges } = splitByHours(filter);
+  const parts: FollowUpCounts[] = [];
+  for (const [from, to] of edges) {
+    parts.push(await joinedFollowUps(ctx, { ...filter, from: new Date(from), to: new Date(to) }));
+  }
+  if (hours !== null) parts.push(await rolledUpFollowUps(ctx, filter, hours));
+  const sum = (value: (part: FollowUpCounts) => number): number => parts.reduce((a, p) => a + value(p), 0);
+  const byAction = new Map<string, number>();
+  for (const part of parts) addActions(byAction, Object.fromEntries(part.byAction));
+  const reviewed = sum((p) => p.reviewed);
+  const overridden = sum((p) => p.overridden);
+  const labelled = sum((p) => p.labelled);
+  const correct = sum((p) => p.correct);
+  return {
+    oversight: {
+      decisions: totals.decisions,
+      reviewed,
+      overridden,
+      reviewRate: totals.decisions === 0 ? 0 : reviewed / totals.decisions,
+      overrideRate: totals.decisions === 0 ? 0 : overridden / totals.decisions,
+      byAction: sorted(byAction),
+    },
+    accuracy: {
+      decisions: totals.decisions,
+      labelled,
+      correct,
+      incorrect: labelled - correct,
+      accuracy: labelled === 0 ? null : correct / labelled,
+      errorRate: labelled === 0 ? null : (labelled - correct) / labelled,
+      failed: totals.failed,
+    },
+  };
+}
+
 /** A report's scope; `exact` reads every decision with FINAL instead of the hourly rollup. */
 export type PeriodReportQuery = DecisionFilter & {
   /**
@@ -343,6 +579,10 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
   );
   const total = (value: (cell: ReportCell) => number): number => cells.reduce((a, c) => a + value(c), 0);
   const totalDecisions = total((c) => Number(c.n));
+  const followUp = await followUps(ctx, filter, exact, {
+    decisions: totalDecisions,
+    failed: total((c) => Number(c.failed)),
+  });
   const latestCheckpoint = new Map(checkpoints.map((c) => [c.stream, Number(c.size)]));
   const now = new Date();
   return {
@@ -362,13 +602,10 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
       byDecisionType: sorted(sumBy(cells, (c) => c.decision_type)),
       byAutomation: sorted(sumBy(cells, (c) => c.automation)),
     },
-    accuracy: await accuracy(ctx, filter, {
-      decisions: totalDecisions,
-      failed: total((c) => Number(c.failed)),
-    }),
+    accuracy: followUp.accuracy,
     confidence: confidenceSummary(cells, quantiles),
     fairness: fairnessFromCounts(cells),
-    oversight: await oversightRates(ctx, filter, { decisions: totalDecisions }),
+    oversight: followUp.oversight,
     incidents: {
       total: incidents.length,
       open: incidents.filter((i) => i.status !== 'closed').length,

@@ -108,6 +108,8 @@ export function ttlFor(table: string, retention: ResolvedRetention): string {
         : `TTL toDateTime(Start) + toIntervalDay(${Math.max(...(days as number[]))})`;
     }
     case 'audit_decision_stats':
+    case 'audit_oversight_stats':
+    case 'audit_feedback_stats':
       return retentionTtl('hour', 'retention_class', retention);
     case 'audit_decisions':
     case 'audit_oversight':

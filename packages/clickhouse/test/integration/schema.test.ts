@@ -139,7 +139,9 @@ describe('schema and migrations (embedded engine)', () => {
       'audit_decisions_mv',
       'audit_deployments_mv',
       'audit_feedback_mv',
+      'audit_feedback_stats_mv',
       'audit_oversight_mv',
+      'audit_oversight_stats_mv',
       'decision_timeline',
       'otel_traces_trace_id_ts_mv',
     ]);

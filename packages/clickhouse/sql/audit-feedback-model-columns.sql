@@ -1,0 +1,5 @@
+-- The decided model (audit.model.id/version as the instrumentation repeats them from the decision's
+-- reference), so feedback can be counted per model and decision hour without a join. '' when the
+-- span did not carry it (older instrumentation, other producers).
+ALTER TABLE {{table:audit_feedback}} {{cluster}}
+    {{include:audit-oversight-feedback-model-columns.sql}}

@@ -1,0 +1,2 @@
+ADD COLUMN IF NOT EXISTS model_id LowCardinality(String) CODEC(ZSTD(1)),
+    ADD COLUMN IF NOT EXISTS model_version LowCardinality(String) CODEC(ZSTD(1))

@@ -1,0 +1,1 @@
+toStartOfHour(UUIDv7ToDateTime(toUUIDOrZero(decision_id)))
