@@ -467,8 +467,7 @@ async function rolledUpFollowUps(
       Number(feedback?.labelled ?? 0) +
       Number(unrolledFeedback?.labelled ?? 0) -
       Number(unrolledFeedback?.labelledRolled ?? 0),
-    correct:
-      correct + Number(unrolledFeedback?.correct ?? 0) - Number(unrolledFeedback?.correctRolled ?? 0),
+    correct: correct + Number(unrolledFeedback?.correct ?? 0) - Number(unrolledFeedback?.correctRolled ?? 0),
   };
 }
 

@@ -180,12 +180,15 @@ export function oversightSpan(o: {
   startMs: number;
   action: string;
   newOutcome?: string;
+  /** The decided model, as current instrumentation repeats it (absent: an older producer). */
+  model?: { id: string; version: string };
 }): SpanRecord {
   const attributes: Record<string, string> = {
     [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.OVERSIGHT,
     [ATTR_AUDIT_DECISION_ID]: o.decisionId,
     [ATTR_AUDIT_OVERSIGHT_ACTION]: o.action,
     [ATTR_AUDIT_OVERSIGHT_REVIEWER]: 'reviewer-1',
+    ...modelAttributes(o.model),
   };
   if (o.newOutcome !== undefined) attributes[ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME] = o.newOutcome;
   return baseSpan({
@@ -207,6 +210,8 @@ export function feedbackSpan(f: {
   startMs: number;
   correct: boolean;
   actualOutcome: string;
+  /** The decided model, as current instrumentation repeats it (absent: an older producer). */
+  model?: { id: string; version: string };
 }): SpanRecord {
   return baseSpan({
     traceId: f.traceId,
@@ -220,8 +225,15 @@ export function feedbackSpan(f: {
       [ATTR_AUDIT_FEEDBACK_CORRECT]: String(f.correct),
       [ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME]: f.actualOutcome,
       [ATTR_AUDIT_FEEDBACK_SOURCE]: 'repayment',
+      ...modelAttributes(f.model),
     },
   });
+}
+
+function modelAttributes(model: { id: string; version: string } | undefined): Record<string, string> {
+  return model === undefined
+    ? {}
+    : { [ATTR_AUDIT_MODEL_ID]: model.id, [ATTR_AUDIT_MODEL_VERSION]: model.version };
 }
 
 /** A model deployment event. */
