@@ -1,5 +1,6 @@
 -- Fills the rollup from feedback stored before it existed that already carries the model (a no-op
--- right after the columns were added). Rows rolled up twice change nothing: the sets are distinct.
+-- right after the columns were added). Rows rolled up twice change no count: the set is distinct,
+-- and the doubled label counts send those hours to the report's exact path.
 INSERT INTO {{read:audit_feedback_stats}}
 SELECT
     {{include:audit-feedback-rollup-columns.sql}}

@@ -1,19 +1,18 @@
 -- Hourly rollup of ground-truth feedback by the hour of the decision it refers to (read from the
 -- decision's UUIDv7 id) and the decided model, so the period report computes accuracy without
 -- joining feedback to the period's decisions. Only rows that carry the model and a canonical UUIDv7
--- id (audit-rollup-eligible.sql) are rolled up; the report joins the others as before. Exact
--- distinct sets of decision ids: a span delivered twice counts once, and a decision labelled both
--- correct and incorrect shows up as an overlap, which the report resolves from audit_feedback.
+-- id (audit-rollup-eligible.sql) are rolled up; the report joins the others as before. `labelled`
+-- is an exact distinct set of decision ids; where an hour holds more labels than labelled
+-- decisions (a decision labelled twice, or a span delivered twice), the report takes each
+-- decision's latest label from audit_feedback instead of `correct_labels`.
 CREATE TABLE IF NOT EXISTS {{table:audit_feedback_stats}} {{cluster}} (
     hour DateTime CODEC(Delta(4), ZSTD(1)),
     model_id LowCardinality(String),
     model_version LowCardinality(String),
     retention_class LowCardinality(String),
-    -- Decision ids with a correct or incorrect label.
     labelled AggregateFunction(uniqExact, String),
-    -- Decision ids with at least one label saying correct, and incorrect.
-    with_correct AggregateFunction(uniqExact, String),
-    with_incorrect AggregateFunction(uniqExact, String)
+    labels SimpleAggregateFunction(sum, UInt64),
+    correct_labels SimpleAggregateFunction(sum, UInt64)
 ) ENGINE = {{engine:AggregatingMergeTree()}}
 PARTITION BY (retention_class, toYYYYMM(hour))
 ORDER BY (model_id, model_version, hour, retention_class)

@@ -180,11 +180,8 @@ const ROLLUP_FILTER = `
   AND ({model_id:String} = '' OR model_id = {model_id:String})
   AND ({model_version:String} = '' OR model_version = {model_version:String})`;
 
-/** An oversight or feedback row of the rollups. */
-const ELIGIBLE = `({{include:audit-rollup-eligible.sql}})`;
-
-/** A row the rollup counted for this report: eligible, of the filtered model, of a whole hour of the period. */
-const ROLLED_HERE = `(${ELIGIBLE}
+/** A row the rollup counted for this report: rolled up, of the filtered model, of a whole hour of the period. */
+const ROLLED_HERE = `(rolled_up
   AND ({model_id:String} = '' OR model_id = {model_id:String})
   AND ({model_version:String} = '' OR model_version = {model_version:String})
   AND {{include:audit-rollup-decision-hour.sql}} >= toDateTime({h_from_s:Int64})
@@ -218,24 +215,25 @@ const OVERSIGHT_UNROLLED_SQL = `
     FROM {{read:audit_oversight}} FINAL
     WHERE decision_id IN (
       SELECT decision_id FROM {{read:audit_decisions}} FINAL
-      WHERE decision_id IN (SELECT decision_id FROM {{read:audit_oversight}} WHERE NOT ${ELIGIBLE})
+      WHERE decision_id IN (SELECT decision_id FROM {{read:audit_oversight}} WHERE NOT rolled_up)
         AND ${DECISION_FILTER})
     GROUP BY decision_id)`;
 
+// Per cell: labelled decisions, labels and correct labels. Where every labelled decision has one
+// label the correct labels are the answer; other cells are resolved from audit_feedback.
 const FEEDBACK_ROLLUP_SQL = `
-  SELECT toString(sum(l)) AS labelled, toString(sum(c)) AS withCorrect,
-    toString(sumIf(c, c + i > l)) AS conflictWithCorrect,
-    groupArrayIf(toString(tuple(model_id, model_version, toUnixTimestamp(hour))), c + i > l) AS conflictCells,
-    toString(minIf(toUnixTimestamp(hour), c + i > l)) AS conflictFrom,
-    toString(maxIf(toUnixTimestamp(hour), c + i > l)) AS conflictTo
+  SELECT toString(sum(l)) AS labelled, toString(sumIf(c, n = l)) AS correct,
+    groupArrayIf(toString(tuple(model_id, model_version, toUnixTimestamp(hour))), n != l) AS conflictCells,
+    toString(minIf(toUnixTimestamp(hour), n != l)) AS conflictFrom,
+    toString(maxIf(toUnixTimestamp(hour), n != l)) AS conflictTo
   FROM (
-    SELECT model_id, model_version, hour, uniqExactMerge(labelled) AS l, uniqExactMerge(with_correct) AS c,
-      uniqExactMerge(with_incorrect) AS i
+    SELECT model_id, model_version, hour, uniqExactMerge(labelled) AS l, sum(labels) AS n,
+      sum(correct_labels) AS c
     FROM {{read:audit_feedback_stats}} WHERE ${ROLLUP_FILTER}
     GROUP BY model_id, model_version, hour)`;
 
-// Cells whose decisions were labelled both correct and incorrect: the latest label decides, read
-// from audit_feedback over the decision id range of those hours (ids are UUIDv7: sorted by time).
+// Cells with a decision labelled more than once (or a label delivered twice): each decision's latest
+// label, read from audit_feedback over the decision id range of those hours (UUIDv7 ids sort by time).
 const FEEDBACK_CONFLICTS_SQL = `
   SELECT toString(countIf(latest)) AS correct FROM (
     SELECT decision_id, ifNull(argMax(correct, time), false) AS latest
@@ -259,7 +257,7 @@ const FEEDBACK_UNROLLED_SQL = `
     WHERE correct IS NOT NULL AND decision_id IN (
       SELECT decision_id FROM {{read:audit_decisions}} FINAL
       WHERE decision_id IN (
-          SELECT decision_id FROM {{read:audit_feedback}} WHERE correct IS NOT NULL AND NOT ${ELIGIBLE})
+          SELECT decision_id FROM {{read:audit_feedback}} WHERE NOT rolled_up AND correct IS NOT NULL)
         AND ${DECISION_FILTER})
     GROUP BY decision_id)`;
 
@@ -433,13 +431,12 @@ async function rolledUpFollowUps(
   }>(OVERSIGHT_UNROLLED_SQL, params);
   const [feedback] = await ctx.rows<{
     labelled: string;
-    withCorrect: string;
-    conflictWithCorrect: string;
+    correct: string;
     conflictCells: string[];
     conflictFrom: string;
     conflictTo: string;
   }>(FEEDBACK_ROLLUP_SQL, params);
-  let correct = Number(feedback?.withCorrect ?? 0);
+  let correct = Number(feedback?.correct ?? 0);
   const cells = feedback?.conflictCells ?? [];
   if (feedback !== undefined && cells.length > 0) {
     const [resolved] = await ctx.rows<{ correct: string }>(FEEDBACK_CONFLICTS_SQL, {
@@ -448,7 +445,7 @@ async function rolledUpFollowUps(
       id_from: uuidv7Prefix(Number(feedback.conflictFrom) * 1000),
       id_to: uuidv7Prefix(Number(feedback.conflictTo) * 1000 + HOUR_MS),
     });
-    correct += Number(resolved?.correct ?? 0) - Number(feedback.conflictWithCorrect);
+    correct += Number(resolved?.correct ?? 0);
   }
   const [unrolledFeedback] = await ctx.rows<{
     labelled: string;
