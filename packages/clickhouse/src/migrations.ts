@@ -142,7 +142,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    name: 'oversight_feedback_rollups',
+    name: 'report_rollups',
     steps: [
       { kind: 'object', file: 'audit-oversight-model-columns.sql' },
       { kind: 'object', file: 'audit-oversight-model-columns-read.sql' },
@@ -162,6 +162,14 @@ export const MIGRATIONS: readonly Migration[] = [
         shardingKey: 'cityHash64(model_id)',
       },
       { kind: 'object', file: 'audit-feedback-rollup-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_confidence_stats',
+        file: 'audit-confidence-rollup.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-confidence-rollup-mv.sql' },
+      { kind: 'object', file: 'audit-confidence-rollup-backfill.sql' },
       // The span views fill the model only once the rollups listen, so no row misses its rollup.
       { kind: 'object', file: 'audit-oversight-model-mv.sql' },
       { kind: 'object', file: 'audit-feedback-model-mv.sql' },
@@ -297,6 +305,7 @@ const RETENTION_TABLES = [
   'audit_decision_stats',
   'audit_oversight_stats',
   'audit_feedback_stats',
+  'audit_confidence_stats',
   'audit_quarantine',
 ];
 

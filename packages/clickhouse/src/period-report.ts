@@ -152,10 +152,11 @@ const ROLLUP_CELLS_SQL = `
   GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
     fairness_group, integrity_stream, bucket`;
 
-// Approximate (t-digest) quantiles: rollup states for whole hours merged with states of the edges.
+// Approximate (t-digest) quantiles: hourly digests (audit_confidence_stats, one per hour, model,
+// version and service) for whole hours merged with states of the edges.
 const ROLLUP_QUANTILES_SQL = `
   SELECT quantilesTDigestMerge(0.5, 0.9)(q) AS qs FROM (
-    SELECT confidence_quantiles AS q FROM {{read:audit_decision_stats}}
+    SELECT confidence_quantiles AS q FROM {{read:audit_confidence_stats}}
     WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
       AND ({model_id:String} = '' OR model_id = {model_id:String})
       AND ({model_version:String} = '' OR model_version = {model_version:String})

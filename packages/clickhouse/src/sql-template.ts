@@ -110,6 +110,7 @@ export function ttlFor(table: string, retention: ResolvedRetention): string {
     case 'audit_decision_stats':
     case 'audit_oversight_stats':
     case 'audit_feedback_stats':
+    case 'audit_confidence_stats':
       return retentionTtl('hour', 'retention_class', retention);
     case 'audit_decisions':
     case 'audit_oversight':

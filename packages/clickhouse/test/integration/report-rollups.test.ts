@@ -241,6 +241,15 @@ describe('period report over the oversight and feedback rollups (embedded engine
     expect(rolled.length).toBeGreaterThan(10);
   });
 
+  it('has confidence digests for decisions stored before migration 6 (backfill)', async () => {
+    const period = { from: new Date(data.start), to: new Date(data.end) };
+    const fast = await store.periodReport(period);
+    const exact = await store.periodReport({ ...period, exact: true });
+    expect(fast.confidence.p50).not.toBeNull();
+    expect(Math.abs(fast.confidence.p50! - exact.confidence.p50!)).toBeLessThan(0.05);
+    expect(Math.abs(fast.confidence.p90! - exact.confidence.p90!)).toBeLessThan(0.05);
+  });
+
   it('counts oversight and accuracy right with rows with and without the model mixed', async () => {
     // The dataset really mixes both kinds on single decisions and has self-contradicting labels.
     const kinds = new Map<string, Set<boolean>>();
