@@ -97,10 +97,14 @@ export class SyntheticAuditSpans {
     this.#sampleEvery = sampleEvery;
   }
 
+  /**
+   * Random hex digits as one flat string, as a decoder produces them (a string built a character at
+   * a time is a deep rope that every reader must flatten first, which the sink would pay for).
+   */
   #hex(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += HEX[Math.floor(this.#random() * 16)];
-    return out;
+    const digits = Buffer.allocUnsafe(length);
+    for (let i = 0; i < length; i++) digits[i] = HEX.charCodeAt(Math.floor(this.#random() * 16));
+    return digits.toString('latin1');
   }
 
   #uuidv7(ms: number): string {

@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
-import { rawInsertOf, type RawInsert } from './client-factory.ts';
 import { StoreError } from './errors.ts';
-import { TRACE_ROW_INSERT_COLUMNS, traceRowLine } from './trace-row.ts';
+import { quoteString } from './sql-template.ts';
+import { TRACE_ROW_INSERT_COLUMNS } from './trace-row.ts';
+import { encodeTraceRowsNative, TRACE_ROW_NATIVE_STRUCTURE } from './trace-row-native.ts';
 
 const INSERT_COLUMN_LIST = TRACE_ROW_INSERT_COLUMNS.map((column) => `\`${column}\``).join(', ');
 
@@ -46,9 +49,11 @@ export interface SinkOptions {
 }
 
 interface BatchEntry {
-  /** `JSONCompactEachRow` lines, encoded when written (which also validates the spans). */
-  lines: string[];
-  /** `traceId/spanId` of each line, for deduplication and the insert's token. */
+  /** The spans (the writer holds them until this resolves anyway), re-encoded only to drop duplicates. */
+  records: readonly SpanRecord[];
+  /** Their `Native` block, encoded when written (which also validates them). */
+  block: Buffer;
+  /** `traceId/spanId` of each span, for deduplication and the insert's token. */
   keys: string[];
   resolve: () => void;
   reject: (error: StoreError) => void;
@@ -104,22 +109,21 @@ export class ClickHouseSink {
   #closed = false;
   #insertChain: Promise<void> = Promise.resolve();
 
-  readonly #embedded: boolean;
-  readonly #rawInsert: RawInsert | undefined;
+  readonly #stagingDir: string | undefined;
 
   /**
-   * Use {@link Store.createSink}; the table is the store's `otel_traces`. `embedded` marks the chdb
-   * backend, where settings persist in the session (see the insert below).
+   * Use {@link Store.createSink}; the table is the store's `otel_traces`. `stagingDir` marks the
+   * embedded engine: batches reach it as files in that directory (see the insert below), and its
+   * settings persist in the session.
    */
   constructor(
     client: ClickHouseClient,
     table: string,
     settings: ClickHouseSettings,
     options: SinkOptions = {},
-    embedded = false,
+    stagingDir?: string,
   ) {
-    this.#embedded = embedded;
-    this.#rawInsert = embedded ? rawInsertOf(client) : undefined;
+    this.#stagingDir = stagingDir;
     this.#client = client;
     this.#table = table;
     this.#settings = settings;
@@ -134,22 +138,30 @@ export class ClickHouseSink {
   /** Stores `records`; resolves when all of them are committed. */
   async write(records: readonly SpanRecord[]): Promise<void> {
     if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink is closed');
-    const lines = records.map(traceRowLine);
-    const keys = records.map((record) => `${record.traceId}/${record.spanId}`);
+    const size = this.#options.maxBatchSize;
+    // Every chunk is encoded (and so validated) before any is buffered: a bad span rejects the
+    // whole write and nothing of it is stored.
+    const chunks: Omit<BatchEntry, 'resolve' | 'reject'>[] = [];
+    for (let i = 0; i < records.length; i += size) {
+      const chunk = records.slice(i, i + size);
+      chunks.push({
+        records: chunk,
+        block: encodeTraceRowsNative(chunk),
+        keys: chunk.map((record) => `${record.traceId}/${record.spanId}`),
+      });
+    }
     const pending: Promise<void>[] = [];
-    for (let i = 0; i < lines.length; i += this.#options.maxBatchSize) {
-      const chunk = lines.slice(i, i + this.#options.maxBatchSize);
-      const chunkKeys = keys.slice(i, i + this.#options.maxBatchSize);
-      while (!this.#hasRoom(chunk.length)) {
+    for (const chunk of chunks) {
+      while (!this.#hasRoom(chunk.records.length)) {
         await this.#roomFreed();
         if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
       }
       pending.push(
         new Promise<void>((resolve, reject) => {
-          this.#buffer.push({ lines: chunk, keys: chunkKeys, resolve, reject });
+          this.#buffer.push({ ...chunk, resolve, reject });
         }),
       );
-      this.#bufferedRows += chunk.length;
+      this.#bufferedRows += chunk.records.length;
       this.#schedule();
     }
     await Promise.all(pending);
@@ -220,11 +232,11 @@ export class ClickHouseSink {
     let rows = 0;
     while (
       this.#buffer.length > 0 &&
-      rows + (this.#buffer[0] as BatchEntry).lines.length <= this.#options.maxBatchSize
+      rows + (this.#buffer[0] as BatchEntry).records.length <= this.#options.maxBatchSize
     ) {
       const entry = this.#buffer.shift() as BatchEntry;
       batch.push(entry);
-      rows += entry.lines.length;
+      rows += entry.records.length;
     }
     this.#bufferedRows -= rows;
     this.#inFlightRows += rows;
@@ -232,7 +244,7 @@ export class ClickHouseSink {
   }
 
   async #send(batch: BatchEntry[]): Promise<void> {
-    const rows = batch.reduce((n, entry) => n + entry.lines.length, 0);
+    const rows = batch.reduce((n, entry) => n + entry.records.length, 0);
     try {
       await this.#insertWithRetry(batch);
       for (const entry of batch) entry.resolve();
@@ -245,25 +257,19 @@ export class ClickHouseSink {
   }
 
   async #insertWithRetry(batch: BatchEntry[]): Promise<void> {
-    // The same span twice in one batch is stored once.
-    const seen = new Set<string>();
-    const lines: string[] = [];
-    for (const entry of batch) {
-      for (let i = 0; i < entry.lines.length; i++) {
-        const key = entry.keys[i] as string;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        lines.push(entry.lines[i] as string);
-      }
-    }
-    const rows = lines.length;
-    const token = createHash('sha256')
-      .update([...seen].join(','))
-      .digest('hex');
-    // Built before waiting for the previous insert, so this JavaScript work overlaps the engine
-    // writing that batch; the inserts themselves stay strictly one at a time (the embedded engine
-    // keeps settings such as the token as session state).
-    const body = Buffer.from(lines.join(''));
+    const { blocks, keys } = uniqueBlocks(batch);
+    const rows = keys.length;
+    const token = createHash('sha256').update(keys.join(',')).digest('hex');
+    const settings: ClickHouseSettings = {
+      ...this.#settings,
+      insert_deduplication_token: token,
+      // The token also deduplicates what the materialized views derive from the batch.
+      deduplicate_blocks_in_dependent_materialized_views: 1,
+    };
+    // Staged before waiting for the previous insert, so this I/O overlaps the engine writing that
+    // batch; the inserts themselves stay strictly one at a time (the embedded engine keeps settings
+    // such as the token as session state).
+    const staged = this.#stagingDir === undefined ? undefined : await stage(this.#stagingDir, blocks);
     const previous = this.#insertChain;
     let release: () => void = () => {};
     this.#insertChain = new Promise<void>((resolve) => (release = resolve));
@@ -271,31 +277,23 @@ export class ClickHouseSink {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          if (this.#rawInsert !== undefined) {
-            await this.#rawInsert({
-              table: this.#table,
-              columns: TRACE_ROW_INSERT_COLUMNS,
-              format: 'JSONCompactEachRow',
-              body,
-              settings: { ...statementSettings(this.#settings), insert_deduplication_token: token },
+          if (staged !== undefined) {
+            // The embedded engine reads the block straight from the file: its connection would
+            // decode a request body as UTF-8 text, which a binary block is not.
+            await this.#client.command({
+              query:
+                `INSERT INTO ${this.#table} (${INSERT_COLUMN_LIST}) ` +
+                `SELECT * FROM file(${quoteString(staged)}, 'Native', ${quoteString(TRACE_ROW_NATIVE_STRUCTURE)})`,
+              clickhouse_settings: settings,
             });
-            // Even a statement's own SETTINGS outlive it in the embedded session.
-            await this.#clearSessionToken();
-            return;
+          } else {
+            const result = await this.#client.exec({
+              query: `INSERT INTO ${this.#table} (${INSERT_COLUMN_LIST}) FORMAT Native`,
+              values: Readable.from(blocks, { objectMode: false }),
+              clickhouse_settings: settings,
+            });
+            result.stream.resume();
           }
-          // exec rather than insert: the client accepts only object streams for JSON formats and would
-          // serialize every row again inside the insert, on the critical path.
-          const result = await this.#client.exec({
-            query: `INSERT INTO ${this.#table} (${INSERT_COLUMN_LIST}) FORMAT JSONCompactEachRow`,
-            values: Readable.from([body], { objectMode: false }),
-            clickhouse_settings: {
-              ...this.#settings,
-              insert_deduplication_token: token,
-              // The token also deduplicates what the materialized views derive from the batch.
-              deduplicate_blocks_in_dependent_materialized_views: 1,
-            },
-          });
-          result.stream.resume();
           await this.#clearSessionToken();
           return;
         } catch (cause) {
@@ -314,6 +312,7 @@ export class ClickHouseSink {
       }
     } finally {
       release();
+      if (staged !== undefined) await unlink(staged).catch(() => {});
     }
   }
 
@@ -322,7 +321,7 @@ export class ClickHouseSink {
    * stick and silently drop the next unrelated insert into the same table as a "duplicate".
    */
   async #clearSessionToken(): Promise<void> {
-    if (!this.#embedded) return;
+    if (this.#stagingDir === undefined) return;
     try {
       await this.#client.command({
         query: 'SELECT 1',
@@ -335,14 +334,44 @@ export class ClickHouseSink {
 }
 
 /**
- * The sink's settings as statement-level `SETTINGS` for the raw insert, plus the one that makes the
- * token also deduplicate what the materialized views derive from the batch.
+ * The batch's blocks and span keys with every span stored once: the same span twice in one batch
+ * (a writer retrying, or two writers) is dropped here. Without duplicates — nearly always — the
+ * blocks encoded at write time go out as they are; otherwise the unique spans are encoded again.
  */
-function statementSettings(settings: ClickHouseSettings): Record<string, string | number> {
-  const out: Record<string, string | number> = { deduplicate_blocks_in_dependent_materialized_views: 1 };
-  for (const [key, value] of Object.entries(settings)) {
-    if (typeof value === 'string' || typeof value === 'number') out[key] = value;
-    else if (typeof value === 'boolean') out[key] = value ? 1 : 0;
+function uniqueBlocks(batch: readonly BatchEntry[]): { blocks: Buffer[]; keys: string[] } {
+  const seen = new Set<string>();
+  for (const entry of batch) for (const key of entry.keys) seen.add(key);
+  const total = batch.reduce((n, entry) => n + entry.keys.length, 0);
+  if (seen.size === total) {
+    return { blocks: batch.map((entry) => entry.block), keys: batch.flatMap((entry) => entry.keys) };
   }
-  return out;
+  const keys: string[] = [];
+  const records: SpanRecord[] = [];
+  seen.clear();
+  for (const entry of batch) {
+    entry.keys.forEach((key, i) => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      keys.push(key);
+      records.push(entry.records[i] as SpanRecord);
+    });
+  }
+  return { blocks: [encodeTraceRowsNative(records)], keys };
+}
+
+/** Writes a batch's blocks to a fresh file in `dir` for the engine to read; returns its path. */
+async function stage(dir: string, blocks: readonly Buffer[]): Promise<string> {
+  const path = join(dir, `${randomUUID()}.native`);
+  const file = await open(path, 'w');
+  try {
+    await file.writev(blocks);
+  } catch (cause) {
+    await file.close();
+    await unlink(path).catch(() => {});
+    throw new StoreError('INSERT_FAILED', `cannot stage a batch in ${dir}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  await file.close();
+  return path;
 }

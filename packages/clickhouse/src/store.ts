@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { createStoreClient } from './client-factory.ts';
@@ -55,6 +57,25 @@ import { QueryContext } from './query-context.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 
+/** Where the embedded engine's sink stages its batches: inside the data directory it owns. */
+function stagingDirOf(dataDir: string): string {
+  return join(dataDir, 'decisiontrail-staging');
+}
+
+/**
+ * An empty staging directory: a batch staged there lives only for its one insert, so anything
+ * found at open is left over from a crash (its spans are still in the caller's durable queue).
+ */
+function prepareStagingDir(dataDir: string): void {
+  const dir = stagingDirOf(dataDir);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  } catch (cause) {
+    throw new StoreError('CONNECTION_FAILED', `cannot prepare the staging directory ${dir}`, { cause });
+  }
+}
+
 /**
  * The audit store: schema, sink and every investigation query over one ClickHouse (embedded or
  * server). Every query binds its inputs as parameters. Obtain one with {@link openStore}.
@@ -91,6 +112,7 @@ export class Store {
           cause: ping.error,
         });
       }
+      if (resolved.kind === 'embedded') prepareStagingDir(resolved.dataDir);
       if (resolved.migrate) await store.migrate();
     } catch (error) {
       await client.close();
@@ -115,7 +137,7 @@ export class Store {
       `${this.options.database}.otel_traces`,
       settings,
       options,
-      this.options.kind === 'embedded',
+      this.options.kind === 'embedded' ? stagingDirOf(this.options.dataDir) : undefined,
     );
     this.#sinks.add(sink);
     return sink;

@@ -134,7 +134,7 @@ export function traceRowToSpanRecord(row: StoredTraceRow): SpanRecord {
   };
 }
 
-/** Column order of {@link traceRowValues} (the exporter's INSERT column list). */
+/** The exporter's INSERT column list, in its order (Nested columns as their flattened arrays). */
 export const TRACE_ROW_INSERT_COLUMNS: readonly (keyof TraceRow)[] = [
   'Timestamp',
   'TraceId',
@@ -159,47 +159,3 @@ export const TRACE_ROW_INSERT_COLUMNS: readonly (keyof TraceRow)[] = [
   'Links.TraceState',
   'Links.Attributes',
 ];
-
-/** A row as one `JSONCompactEachRow` array (no repeated keys: less to build, send and parse). */
-export function traceRowValues(row: TraceRow): unknown[] {
-  return TRACE_ROW_INSERT_COLUMNS.map((column) => row[column]);
-}
-
-/**
- * The `JSONCompactEachRow` line (newline included) of `traceRowValues(spanRecordToTraceRow(record))`,
- * built straight from the span: the sink's hot path, where the intermediate row object and its
- * per-column lookups cost as much as the JSON itself and add to garbage collection on the cores
- * the engine inserts with.
- */
-export function traceRowLine(record: SpanRecord): string {
-  const start = BigInt(record.startTimeUnixNano);
-  const end = BigInt(record.endTimeUnixNano);
-  if (end < start) {
-    throw new StoreError('INVALID_ARGUMENT', `span ${record.spanId} ends before it starts`);
-  }
-  const { events, links } = record;
-  return `${JSON.stringify([
-    nanosToDateTime64(record.startTimeUnixNano),
-    record.traceId,
-    record.spanId,
-    record.parentSpanId,
-    record.traceState,
-    record.name,
-    record.kind,
-    record.resourceAttributes[ATTR_SERVICE_NAME] ?? '',
-    record.resourceAttributes,
-    record.scopeName,
-    record.scopeVersion,
-    record.attributes,
-    (end - start).toString(),
-    record.statusCode,
-    record.statusMessage,
-    events.map((e) => nanosToDateTime64(e.timeUnixNano)),
-    events.map((e) => e.name),
-    events.map((e) => e.attributes),
-    links.map((l) => l.traceId),
-    links.map((l) => l.spanId),
-    links.map((l) => l.traceState),
-    links.map((l) => l.attributes),
-  ])}\n`;
-}

@@ -1,4 +1,6 @@
-import { Readable } from 'node:stream';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,21 +26,27 @@ function decisions(n: number, modelId: string): SpanRecord[] {
   });
 }
 
-/** The store's real client, with inserts observed and optionally made to fail. */
+/**
+ * The store's real client, with the sink's inserts observed (rows counted from the staged block)
+ * and optionally made to fail.
+ */
 function instrumentedClient(
   real: ClickHouseClient,
   hooks: { before?: () => Promise<void>; after?: (attempt: number) => void },
 ): { client: ClickHouseClient; inserts: number[] } {
   const inserts: number[] = [];
   const client = {
-    exec: async (params: Parameters<ClickHouseClient['exec']>[0]) => {
+    command: async (params: Parameters<ClickHouseClient['command']>[0]) => {
+      const staged = /SELECT \* FROM (file\(.*\))$/s.exec(params.query)?.[1];
+      if (staged === undefined) return real.command(params);
       await hooks.before?.();
-      // The sink sends one pre-serialized body; count its rows and hand the engine a fresh stream.
-      let body = '';
-      for await (const chunk of (params as { values: AsyncIterable<string | Buffer> }).values)
-        body += chunk.toString();
-      const result = await real.exec({ ...params, values: Readable.from([body], { objectMode: false }) });
-      inserts.push(body.split('\n').filter((line) => line !== '').length);
+      const counted = await real.query({
+        query: `SELECT count() AS n FROM ${staged}`,
+        format: 'JSONEachRow',
+      });
+      const rows = Number((await counted.json<{ n: string }>())[0]?.n);
+      const result = await real.command(params);
+      inserts.push(rows);
       hooks.after?.(inserts.length);
       return result;
     },
@@ -59,16 +67,18 @@ describe('ClickHouseSink (embedded engine)', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
 
+  let stagingDir: string;
+
   beforeAll(async () => {
     ({ store, cleanup } = await openTempStore());
+    stagingDir = mkdtempSync(join(tmpdir(), 'decisiontrail-sink-staging-'));
   });
   afterAll(async () => {
     await cleanup();
+    rmSync(stagingDir, { recursive: true, force: true });
   });
 
-  // First: the instrumented sinks below run without the embedded flag, so they leave their token in
-  // the session, which would deduplicate a token-less insert and hide a missing one here.
-  it("stores a batch re-sent through the store's own sink once, by its span ids (embedded raw insert)", async () => {
+  it("stores a batch re-sent through the store's own sink once, by its span ids", async () => {
     const records = decisions(6, 'resend-model');
     const sink = store.createSink({ flushIntervalMs: 1 });
     await sink.write(records);
@@ -96,6 +106,7 @@ describe('ClickHouseSink (embedded engine)', () => {
       'default.otel_traces',
       {},
       { retryBackoffMs: 1, flushIntervalMs: 1, onError: (e) => errors.push(e) },
+      stagingDir,
     );
     const records = decisions(7, 'retry-model');
     const before = await countRows(store, 'otel_traces');
@@ -115,6 +126,7 @@ describe('ClickHouseSink (embedded engine)', () => {
       'default.otel_traces',
       {},
       { maxBatchSize: 10, flushIntervalMs: 50 },
+      stagingDir,
     );
     await Promise.all([0, 1, 2, 3, 4].map(() => sink.write(decisions(5, 'batch-model'))));
     await sink.close();
@@ -133,6 +145,7 @@ describe('ClickHouseSink (embedded engine)', () => {
       'default.otel_traces',
       {},
       { maxBatchSize: 5, maxBufferedRows: 10, flushIntervalMs: 1 },
+      stagingDir,
     );
     const accepted: number[] = [];
     const writes = [0, 1, 2].map((i) =>
@@ -151,7 +164,7 @@ describe('ClickHouseSink (embedded engine)', () => {
 
   it('rejects writers with INSERT_FAILED after the last attempt and refuses writes once closed', async () => {
     const failing = {
-      exec: async () => {
+      command: async () => {
         throw new Error('Code: 241. DB::Exception: Memory limit exceeded');
       },
     } as unknown as ClickHouseClient;
@@ -166,6 +179,7 @@ describe('ClickHouseSink (embedded engine)', () => {
         flushIntervalMs: 1,
         onError: (_e, attempt) => attempts.push(attempt),
       },
+      stagingDir,
     );
     const error = await sink.write(decisions(2, 'x')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreError);
@@ -191,5 +205,112 @@ describe('ClickHouseSink (embedded engine)', () => {
       format: 'JSONEachRow',
     });
     expect(await decisionsOf(store, 'token-model', false)).toBe(5);
+  });
+
+  it('stores every column exactly as the Collector exporter writes it (events, links, UTF-8, long and empty values)', async () => {
+    const [first, second, third] = decisions(3, 'native-model');
+    const spans: SpanRecord[] = [
+      {
+        ...first!,
+        statusCode: 'Error',
+        statusMessage: 'model timed out — retrying',
+        events: [
+          {
+            timeUnixNano: first!.startTimeUnixNano,
+            name: 'exception',
+            attributes: { 'exception.message': 'ü€𝄞' },
+          },
+          { timeUnixNano: first!.endTimeUnixNano, name: 'retry', attributes: {} },
+        ],
+      },
+      {
+        ...second!,
+        parentSpanId: 'aaaaaaaaaaaaaaaa',
+        traceState: 'vendor=1',
+        links: [
+          {
+            traceId: 'b'.repeat(32),
+            spanId: 'c'.repeat(16),
+            traceState: 'x=y',
+            attributes: { why: 'retry' },
+          },
+        ],
+      },
+      {
+        ...third!,
+        attributes: {
+          ...third!.attributes,
+          'audit.note': 'é'.repeat(200),
+          empty: '',
+          long: 'x'.repeat(70_000),
+        },
+      },
+    ];
+    await store.client.command({
+      query: 'CREATE TABLE default.exporter_rows AS default.otel_traces ENGINE = Memory',
+    });
+    await store.client.insert({
+      table: 'default.exporter_rows',
+      values: spans.map(spanRecordToTraceRow),
+      format: 'JSONEachRow',
+    });
+    await store.insertSpans(spans);
+    const rows = async (table: string) => {
+      const result = await store.client.query({
+        query: `SELECT * FROM ${table} WHERE SpanAttributes['audit.model.id'] = 'native-model' ORDER BY SpanId`,
+        format: 'JSONEachRow',
+      });
+      return result.json<Record<string, unknown>>();
+    };
+    const stored = await rows('default.otel_traces');
+    expect(stored).toHaveLength(3);
+    expect(stored).toEqual(await rows('default.exporter_rows'));
+    const { dataDir } = store.options as { dataDir: string };
+    expect(readdirSync(join(dataDir, 'decisiontrail-staging'))).toEqual([]);
+  });
+
+  it('stores a span written twice in one batch once', async () => {
+    const [record] = decisions(1, 'twice-model');
+    await store.insertSpans([record!, { ...record! }]);
+    const result = await store.client.query({
+      query: `SELECT count() AS n FROM default.otel_traces WHERE SpanAttributes['audit.model.id'] = 'twice-model'`,
+      format: 'JSONEachRow',
+    });
+    expect(Number((await result.json<{ n: string }>())[0]?.n)).toBe(1);
+  });
+
+  it.each([
+    ['a number as an attribute value', (r: SpanRecord) => ({ ...r, attributes: { ...r.attributes, n: 1 } })],
+    [
+      'a start time that is not decimal nanoseconds',
+      (r: SpanRecord) => ({ ...r, startTimeUnixNano: '1.5e18' }),
+    ],
+    ['a missing trace id', (r: SpanRecord) => ({ ...r, traceId: undefined })],
+    ['events that are not an array', (r: SpanRecord) => ({ ...r, events: {} })],
+  ])('rejects a write with %s, naming the span, and stores none of it', async (_what, corrupt) => {
+    const records = decisions(3, 'corrupt-model');
+    records[2] = corrupt(records[2]!) as unknown as SpanRecord;
+    const error = await store.insertSpans(records).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((error as Error).message).toContain(records[2]!.spanId ?? '');
+    expect(await decisionsOf(store, 'corrupt-model', false)).toBe(0);
+  });
+
+  it('cleans up the files it staged, also when the insert fails for good', async () => {
+    const { client } = instrumentedClient(store.client, {
+      after: () => {
+        throw new Error('connection reset');
+      },
+    });
+    const sink = new ClickHouseSink(
+      client,
+      'default.otel_traces',
+      {},
+      { maxAttempts: 2, retryBackoffMs: 1, flushIntervalMs: 1 },
+      stagingDir,
+    );
+    await expect(sink.write(decisions(2, 'staging-model'))).rejects.toMatchObject({ code: 'INSERT_FAILED' });
+    await sink.close();
+    expect(readdirSync(stagingDir)).toEqual([]);
   });
 });
