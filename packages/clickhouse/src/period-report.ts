@@ -173,9 +173,9 @@ const ROLLUP_QUANTILES_SQL = `
 const HOUR_MS = 3_600_000;
 
 // Oversight and feedback rollups (migration 6) hold rows that carry the decided model and a
-// canonical UUIDv7 decision id, keyed by the decision's hour as its id tells it. Cells are exact
-// distinct sets of decision ids per (model, version, hour): decisions of different hours are
-// different, so per-hour counts add up.
+// canonical UUIDv7 decision id, keyed by the decision's hour as its id tells it. Cells are distinct
+// sets of (64-bit hashes of) decision ids per (model, version, hour): decisions of different hours
+// are different, so per-hour counts add up, and a span delivered twice counts once.
 const ROLLUP_FILTER = `
   hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
   AND ({model_id:String} = '' OR model_id = {model_id:String})
@@ -540,6 +540,9 @@ export type PeriodReportQuery = DecisionFilter & {
   /**
    * Count from audit_decisions with FINAL (slower, exact even for decisions delivered twice in
    * different batches) instead of the hourly rollup plus the partial hours at the period's edges.
+   * Oversight and accuracy are then joined to the decisions by id. Without it they come from the
+   * oversight and feedback rollups, which count duplicates once but place a decision in the hour
+   * its UUIDv7 id names and count follow-ups of decisions the store never received.
    * @default false
    */
   exact?: boolean;
