@@ -1,6 +1,9 @@
--- Fills the digests from decisions stored before they existed (a no-op on a new store).
+-- Fills the digests of both widths from decisions stored before they existed (a no-op on a new store).
 INSERT INTO {{read:audit_confidence_stats}}
 SELECT
+    width_s,
+    toDateTime(intDiv(toUnixTimestamp(time), width_s) * width_s) AS start,
     {{include:audit-confidence-rollup-columns.sql}}
 FROM {{read:audit_decisions}} FINAL
-GROUP BY hour, model_id, model_version, service, retention_class
+ARRAY JOIN [toUInt32(3600), toUInt32(86400)] AS width_s
+GROUP BY width_s, start, model_id, model_version, service, retention_class

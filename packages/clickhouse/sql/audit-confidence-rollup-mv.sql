@@ -1,6 +1,8 @@
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{table:audit_confidence_stats_mv}} {{cluster}}
 TO {{table:audit_confidence_stats}}
 AS SELECT
+    toUInt32(3600) AS width_s,
+    toDateTime(intDiv(toUnixTimestamp(time), 3600) * 3600) AS start,
     {{include:audit-confidence-rollup-columns.sql}}
 FROM {{table:audit_decisions}}
-GROUP BY hour, model_id, model_version, service, retention_class
+GROUP BY start, model_id, model_version, service, retention_class

@@ -1,1 +1,1 @@
-toStartOfHour(UUIDv7ToDateTime(toUUIDOrZero(decision_id)))
+toDateTime(intDiv(toUnixTimestamp(UUIDv7ToDateTime(toUUIDOrZero(decision_id))), 3600) * 3600)

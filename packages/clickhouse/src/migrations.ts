@@ -169,6 +169,7 @@ export const MIGRATIONS: readonly Migration[] = [
         shardingKey: 'cityHash64(model_id)',
       },
       { kind: 'object', file: 'audit-confidence-rollup-mv.sql' },
+      { kind: 'object', file: 'audit-confidence-daily-rollup-mv.sql' },
       { kind: 'object', file: 'audit-confidence-rollup-backfill.sql' },
       // The span views fill the model only once the rollups listen, so no row misses its rollup.
       { kind: 'object', file: 'audit-oversight-model-mv.sql' },

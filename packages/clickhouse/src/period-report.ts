@@ -152,12 +152,14 @@ const ROLLUP_CELLS_SQL = `
   GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
     fairness_group, integrity_stream, bucket`;
 
-// Approximate (t-digest) quantiles: hourly digests (audit_confidence_stats, one per hour, model,
-// version and service) for whole hours merged with states of the edges.
+// Approximate (t-digest) quantiles: digests (audit_confidence_stats, per model, version and service)
+// of whole days [d_from_s, d_to_s) and of the other whole hours, merged with states of the edges.
 const ROLLUP_QUANTILES_SQL = `
   SELECT quantilesTDigestMerge(0.5, 0.9)(q) AS qs FROM (
     SELECT confidence_quantiles AS q FROM {{read:audit_confidence_stats}}
-    WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
+    WHERE ((width_s = 86400 AND start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64}))
+        OR (width_s = 3600 AND start >= toDateTime({h_from_s:Int64}) AND start < toDateTime({h_to_s:Int64})
+          AND NOT (start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64}))))
       AND ({model_id:String} = '' OR model_id = {model_id:String})
       AND ({model_version:String} = '' OR model_version = {model_version:String})
       AND ({service:String} = '' OR service = {service:String})
@@ -171,6 +173,7 @@ const ROLLUP_QUANTILES_SQL = `
       AND ({service:String} = '' OR service = {service:String}))`;
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 // Oversight and feedback rollups (migration 6) hold rows that carry the decided model and a
 // canonical UUIDv7 decision id, keyed by the decision's hour as its id tells it. Cells are distinct
@@ -388,8 +391,13 @@ async function decisionCells(
   const hourParams = { ...params, h_from_s: String(hourFrom / 1000), h_to_s: String(hourTo / 1000) };
   if (hours !== null) cells.push(...(await ctx.rows<ReportCell>(ROLLUP_CELLS_SQL, hourParams)));
   const [edge1, edge2] = [edges[0] ?? [0, 0], edges[1] ?? [0, 0]];
+  const dayFrom = Math.ceil(hourFrom / DAY_MS) * DAY_MS;
+  const dayTo = Math.floor(hourTo / DAY_MS) * DAY_MS;
+  const [daysStart, daysEnd] = dayFrom < dayTo ? [dayFrom, dayTo] : [0, 0];
   const [row] = await ctx.rows<{ qs: number[] }>(ROLLUP_QUANTILES_SQL, {
     ...hourParams,
+    d_from_s: String(daysStart / 1000),
+    d_to_s: String(daysEnd / 1000),
     e1_from_ms: String(edge1[0]),
     e1_to_ms: String(edge1[1]),
     e2_from_ms: String(edge2[0]),

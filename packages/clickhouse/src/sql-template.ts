@@ -110,8 +110,9 @@ export function ttlFor(table: string, retention: ResolvedRetention): string {
     case 'audit_decision_stats':
     case 'audit_oversight_stats':
     case 'audit_feedback_stats':
-    case 'audit_confidence_stats':
       return retentionTtl('hour', 'retention_class', retention);
+    case 'audit_confidence_stats':
+      return retentionTtl('start', 'retention_class', retention);
     case 'audit_decisions':
     case 'audit_oversight':
     case 'audit_feedback':

@@ -250,6 +250,47 @@ describe('period report over the oversight and feedback rollups (embedded engine
     expect(Math.abs(fast.confidence.p90! - exact.confidence.p90!)).toBeLessThan(0.05);
   });
 
+  it('merges confidence digests of whole days, the hours around them and the edges once each', async () => {
+    // Edge (17:40): 5 × 0.1; whole hours of day one (18:00–24:00): 30 × 0.5; whole day two: 25 × 0.9.
+    // Leaving out or doubling any part moves the median or the 90th percentile off 0.5 / 0.9.
+    const day = Date.UTC(2026, 4, 1);
+    const random = seededRandom(3);
+    const probe = (startMs: number, confidence: number, seq: number): DecisionFixture => ({
+      decisionId: decisionIdAt(startMs, random),
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs,
+      modelId: 'digest-probe',
+      modelVersion: '1',
+      outcome: 'approve',
+      confidence,
+      subjectId: 'subject-p',
+      actorId: 'actor-p',
+      inputHash: randomHex(random, 32),
+      fairnessGroup: 'group-a',
+      riskLevel: 'high',
+      stream: 'stream-p',
+      seq,
+    });
+    const probes = [
+      ...Array.from({ length: 5 }, (_, i) => probe(day + 17 * HOUR + 40 * MINUTE + i, 0.1, i)),
+      ...Array.from({ length: 30 }, (_, i) => probe(day + 18 * HOUR + i * 11 * MINUTE, 0.5, 10 + i)),
+      ...Array.from({ length: 25 }, (_, i) => probe(day + 24 * HOUR + i * 55 * MINUTE, 0.9, 50 + i)),
+    ];
+    await store.insertSpans(probes.map(decisionSpan));
+    const period = {
+      from: new Date(day + 17 * HOUR + 30 * MINUTE),
+      to: new Date(day + 48 * HOUR),
+      modelId: 'digest-probe',
+    };
+    for (const exact of [false, true]) {
+      const report = await store.periodReport({ ...period, exact });
+      expect(report.totals.decisions).toBe(60);
+      expect(report.confidence.p50).toBeCloseTo(0.5, 6);
+      expect(report.confidence.p90).toBeCloseTo(0.9, 6);
+    }
+  });
+
   it('counts oversight and accuracy right with rows with and without the model mixed', async () => {
     // The dataset really mixes both kinds on single decisions and has self-contradicting labels.
     const kinds = new Map<string, Set<boolean>>();

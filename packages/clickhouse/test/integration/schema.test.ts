@@ -135,6 +135,7 @@ describe('schema and migrations (embedded engine)', () => {
     );
     expect(views.map((v) => v.name)).toEqual([
       'audit_checkpoints_mv',
+      'audit_confidence_daily_stats_mv',
       'audit_confidence_stats_mv',
       'audit_decision_stats_mv',
       'audit_decisions_mv',
