@@ -210,7 +210,7 @@ describe('oversight, feedback and deployment records', () => {
     expect(parseDecisionReference(wire)).toEqual(reference);
     expect(parseDecisionReference(JSON.stringify(reference))).toEqual(reference);
 
-    recordOversight({ decision: wire, action: 'review', reviewer: 'r-2' });
+    recordOversight({ decision: parseDecisionReference(wire), action: 'review', reviewer: 'r-2' });
     recordFeedback({ decision: reference, correct: true });
     const [, oversight, feedback] = tracing.spans();
     for (const span of [oversight, feedback]) {
@@ -229,7 +229,7 @@ describe('oversight, feedback and deployment records', () => {
     );
     const older = `dt1.${decisionId}.${traceId}.${spanId}.${traceFlags.toString(16).padStart(2, '0')}`;
     expect(parseDecisionReference(older)).toEqual({ decisionId, traceId, spanId, traceFlags });
-    recordOversight({ decision: older, action: 'approve', reviewer: 'r-3' });
+    recordOversight({ decision: parseDecisionReference(older), action: 'approve', reviewer: 'r-3' });
     recordFeedback({ decision: { decisionId, traceId, spanId, traceFlags }, correct: false });
     const [, oversight, feedback] = tracing.spans();
     expect(oversight?.attributes['audit.decision.id']).toBe(decisionId);
