@@ -1,7 +1,7 @@
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
 
-/** What a timeline entry is; see `sql/decision-timeline.sql`. */
+/** What a timeline entry is; see `sql/decision-timeline-view.sql`. */
 export type TimelineEntryKind =
   'decision' | 'span' | 'oversight' | 'feedback' | 'deployment' | 'incident' | 'checkpoint';
 
@@ -27,16 +27,62 @@ export interface TimelineEntry {
   attributes: Record<string, string>;
 }
 
-const TIMELINE_SQL = `
-  SELECT kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, decision_id AS decisionId,
+const OUTPUT_COLUMNS = `kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, decision_id AS decisionId,
     trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, name, service,
-    status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes
-  FROM {{read:decision_timeline}}(decision_id = {decision_id:String}, trace_id = {trace_id:String})`;
+    status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes`;
+
+/**
+ * Per-query settings (a SETTINGS clause, not session settings, which the embedded engine keeps):
+ * planning, not reading, dominates these small lookups, and these skip planning work that only
+ * pays off for scans (statistics of 300 parts, condition-cache bookkeeping, a thread pool for
+ * primary-key analysis of a handful of parts).
+ */
+const LOOKUP_SETTINGS = `SETTINGS use_statistics = 0, use_query_condition_cache = 0, max_threads_for_indexes = 1`;
+
+/** The decisions of the timeline: the same rows as the view's `decision` branch. */
+const DECISIONS_SQL = `
+  SELECT ${OUTPUT_COLUMNS}
+  FROM (
+    SELECT {{include:decision-timeline-decision-row.sql}}
+    FROM {{read:audit_decisions}} FINAL
+    WHERE {{include:decision-timeline-decisions-where.sql}}
+  )
+  ${LOOKUP_SETTINGS}`;
+
+/** Everything linked to them: the view's other branches, given the decisions as parameters. */
+const LINKED_SQL = `
+  WITH
+    {ids:Array(String)} AS ids,
+    {traces:Array(String)} AS traces,
+    {decision_spans:Array(String)} AS decision_spans,
+    {models:Array(String)} AS models,
+    {decision_streams:Array(String)} AS decision_streams,
+    arrayMap(s -> toUInt64(s), {decision_seqs:Array(String)}) AS decision_seqs,
+    fromUnixTimestamp64Nano({first_ns:Int64}) AS first_time,
+    fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time
+  SELECT ${OUTPUT_COLUMNS}
+  FROM (
+    {{include:decision-timeline-linked.sql}}
+  )
+  ${LOOKUP_SETTINGS}`;
+
+/** Timeline order: by time, then kind (as the view's `ORDER BY time, kind`). */
+function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
+  const at = BigInt(a.timeUnixNano);
+  const bt = BigInt(b.timeUnixNano);
+  if (at !== bt) return at < bt ? -1 : 1;
+  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
+}
 
 /**
  * The decision timeline by decision id or by trace id (exactly one of them): the decision(s),
  * every span of the trace, oversight and feedback linked from anywhere, earlier deployments of
  * the model, incidents that reference it and the covering checkpoint. Empty when nothing matches.
+ *
+ * Same rows as the `decision_timeline` view, read as two statements: the decisions first, then
+ * everything linked to them with the decisions bound as parameters. The engine plans a statement
+ * before it reads anything and the view's scalar subqueries are planned at every use, so this
+ * halves the planning; a decision id that matches nothing costs one primary-key lookup.
  */
 export async function decisionTimeline(
   ctx: QueryContext,
@@ -47,5 +93,21 @@ export async function decisionTimeline(
   if ((decisionId === '') === (traceId === '')) {
     throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
   }
-  return ctx.rows<TimelineEntry>(TIMELINE_SQL, { decision_id: decisionId, trace_id: traceId });
+  const decisions = await ctx.rows<TimelineEntry>(DECISIONS_SQL, {
+    decision_id: decisionId,
+    trace_id: traceId,
+  });
+  if (decisions.length === 0) return [];
+  const times = decisions.map((d) => BigInt(d.timeUnixNano));
+  const linked = await ctx.rows<TimelineEntry>(LINKED_SQL, {
+    ids: decisions.map((d) => d.decisionId),
+    traces: [...new Set(decisions.map((d) => d.traceId))],
+    decision_spans: decisions.map((d) => d.spanId),
+    models: [...new Set(decisions.map((d) => d.attributes.model_id ?? ''))],
+    decision_streams: decisions.map((d) => d.attributes.integrity_stream ?? ''),
+    decision_seqs: decisions.map((d) => d.attributes.integrity_seq ?? '0'),
+    first_ns: String(times.reduce((a, b) => (b < a ? b : a))),
+    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
+  });
+  return [...decisions, ...linked].sort(compareEntries);
 }

@@ -178,6 +178,11 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-feedback-rollup-backfill.sql' },
     ],
   },
+  {
+    version: 7,
+    name: 'decision_timeline_lookups',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
 ];
 
 const ALL_TABLES: ReadonlySet<string> = new Set(

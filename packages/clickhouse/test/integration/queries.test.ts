@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '@decisiontrail/clickhouse';
+import type { Store, TimelineEntry } from '@decisiontrail/clickhouse';
 import { normalizeStatusCode } from '@decisiontrail/signing-exporter';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
-import { decisionSpan } from '../support/span-fixtures.ts';
+import { decisionSpan, systemSpan } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';
 
 function psi(expected: number[], actual: number[]): number {
@@ -198,6 +198,65 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     ]);
     expect(lateTimeline.find((e) => e.kind === 'checkpoint')?.attributes.tree_size).toBe('200');
     expect(await store.decisionTimeline({ decisionId: '00000000-0000-7000-8000-000000000000' })).toEqual([]);
+  });
+
+  it('returns the same rows from the decision_timeline view as from the store, by decision and by trace', async () => {
+    const viewRows = async (params: { decision_id: string; trace_id: string }) => {
+      const result = await store.client.query({
+        query: `SELECT kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, decision_id AS decisionId,
+            trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, name, service,
+            status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes
+          FROM decision_timeline(decision_id = {decision_id:String}, trace_id = {trace_id:String})`,
+        query_params: params,
+        format: 'JSONEachRow',
+        clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+      });
+      return result.json<TimelineEntry>();
+    };
+    // Rows with the same time and kind may come in either order; compare them as sets.
+    const canonical = (rows: TimelineEntry[]) => rows.map((row) => JSON.stringify(row)).sort();
+    const kinds = new Set<string>();
+    for (const decision of [0, 1, 6, 12, 150, data.decisions.length - 1].map((i) => data.decisions[i]!)) {
+      const byId = await store.decisionTimeline({ decisionId: decision.decisionId });
+      expect(canonical(byId)).toEqual(
+        canonical(await viewRows({ decision_id: decision.decisionId, trace_id: '' })),
+      );
+      const byTrace = await store.decisionTimeline({ traceId: decision.traceId });
+      expect(canonical(byTrace)).toEqual(
+        canonical(await viewRows({ decision_id: '', trace_id: decision.traceId })),
+      );
+      expect(canonical(byTrace)).toEqual(canonical(byId));
+      for (const entry of byId) kinds.add(entry.kind);
+    }
+    expect([...kinds].sort()).toEqual([
+      'checkpoint',
+      'decision',
+      'deployment',
+      'feedback',
+      'incident',
+      'oversight',
+      'span',
+    ]);
+  });
+
+  it('finds spans of the trace inserted later, from a day before to a day after the decision', async () => {
+    const decision = data.decisions[40]!;
+    const span = (spanId: string, name: string, startMs: number) =>
+      systemSpan({ traceId: decision.traceId, spanId, parentSpanId: decision.spanId, name, startMs });
+    // Each in its own insert, so each is its own row of the trace-id lookup with its own start.
+    const inserts = [
+      [span('c'.repeat(16), 'POST /notify', decision.startMs + 10 * 60_000)],
+      [span('d'.repeat(16), 'batch run', decision.startMs - 3 * 3_600_000)],
+      [span('e'.repeat(16), 'next week', decision.startMs + 8 * 86_400_000)],
+    ];
+    const sink = store.createSink({ maxBatchSize: 10, flushIntervalMs: 5 });
+    for (const records of inserts) await sink.write(records);
+    await sink.close();
+    const timeline = await store.decisionTimeline({ decisionId: decision.decisionId });
+    expect(timeline.filter((e) => e.kind === 'span').map((e) => e.name)).toEqual([
+      'batch run',
+      'POST /notify',
+    ]);
   });
 
   it('flags drift between the two versions with PSI evidence', async () => {
