@@ -1,7 +1,7 @@
 // Throughput, acknowledgement latency and memory of the processor (`decisiontrail serve`) on loopback.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/processor.bench.ts [--spans 300000]
-//       [--batch 500] [--concurrency 8] [--rate 10000] [--seconds 20] [--drain-batch 2000] [--keep]
+//       [--batch 500] [--concurrency 8] [--rate 10000] [--seconds 20] [--drain-batch 10000] [--keep]
 //
 // The processor runs in a child process (packages/processor/test/support/processor-child.ts) with the embedded
 // engine, verification on and the write-ahead log fsynced per group of requests; this process is the load
@@ -34,7 +34,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     rate: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '20' },
-    'drain-batch': { type: 'string', default: '2000' },
+    'drain-batch': { type: 'string', default: '10000' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -135,9 +135,18 @@ async function main(): Promise<void> {
         `(${(bodyBytes / sustained.length / 1024).toFixed(0)} KiB per ${BATCH}-span request, ${(bodyBytes / SPANS).toFixed(0)} B/span)`,
     );
 
-    const child = spawn(process.execPath, ['--conditions=@decisiontrail/source', CHILD, configFile], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.PROCESSOR_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+        '--conditions=@decisiontrail/source',
+        CHILD,
+        configFile,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     const url = await new Promise<string>((resolve) => {
       let out = '';
       child.stdout.on('data', (c: Buffer) => {
