@@ -1,7 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClickHouseClient } from '@clickhouse/client';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseSink, StoreError, spanRecordToTraceRow, type Store } from '@decisiontrail/clickhouse';
@@ -312,5 +314,55 @@ describe('ClickHouseSink (embedded engine)', () => {
     await expect(sink.write(decisions(2, 'staging-model'))).rejects.toMatchObject({ code: 'INSERT_FAILED' });
     await sink.close();
     expect(readdirSync(stagingDir)).toEqual([]);
+  });
+
+  it('sends a server the same Native block over HTTP (the official client, FORMAT Native, token in the settings)', async () => {
+    // ClickHouse's HTTP interface in front of the real engine: the body the client sends is handed
+    // to the engine byte for byte, as a server would read it.
+    const requests: { query: string; token: string | null; bytes: number }[] = [];
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const url = new URL(request.url ?? '/', 'http://localhost');
+        const query = url.searchParams.get('query') ?? '';
+        const body = Buffer.concat(chunks);
+        requests.push({
+          query,
+          token: url.searchParams.get('insert_deduplication_token'),
+          bytes: body.length,
+        });
+        const insert = /^INSERT INTO (\S+) \((.*)\) FORMAT Native$/s.exec(query);
+        if (insert === null) {
+          response.writeHead(400).end(`unexpected query: ${query}`);
+          return;
+        }
+        const path = join(stagingDir, 'http-body.native');
+        writeFileSync(path, body);
+        store.client
+          .command({
+            query: `INSERT INTO ${insert[1]} (${insert[2]}) SELECT * FROM file('${path}', 'Native')`,
+            clickhouse_settings: { insert_deduplication_token: '' },
+          })
+          .then(
+            () => response.writeHead(200).end(),
+            (error: Error) => response.writeHead(500).end(error.message),
+          );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = createClient({ url: `http://127.0.0.1:${port}` });
+    try {
+      const sink = new ClickHouseSink(client, 'default.otel_traces', {}, { flushIntervalMs: 1 });
+      await sink.write(decisions(4, 'http-model'));
+      await sink.close();
+    } finally {
+      await client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ token: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await decisionsOf(store, 'http-model', false)).toBe(4);
   });
 });
