@@ -29,6 +29,11 @@ const AUDITOR_TABLES = [
   'audit_incidents',
   'audit_erasures',
   'decision_timeline',
+  // The period report's rollups: counts and digests, no ids or content.
+  'audit_decision_stats',
+  'audit_confidence_stats',
+  'audit_oversight_stats',
+  'audit_feedback_stats',
 ];
 
 /** Tables with a service column, and its name, for row policies. */
@@ -39,7 +44,15 @@ const SERVICE_COLUMNS: Record<string, string> = {
   audit_feedback: 'service',
   audit_deployments: 'service',
   audit_checkpoints: 'service',
+  audit_decision_stats: 'service',
+  audit_confidence_stats: 'service',
 };
+
+/**
+ * Tables without a service column: a role restricted to some services sees none of their rows (they
+ * count across services), and its reports filter by its services, which reads the typed tables.
+ */
+const SERVICELESS_TABLES = ['audit_oversight_stats', 'audit_feedback_stats'];
 
 /**
  * RBAC DDL for a server or cluster (the embedded engine has no access control):
@@ -80,6 +93,12 @@ export function rbacStatements(options: RbacOptions): string[] {
       statements.push(
         `CREATE ROW POLICY IF NOT EXISTS ${quoteIdentifier(`${role}_${name}`)} ON ${table(name)}${onCluster} ` +
           `FOR SELECT USING ${column} IN (${services}) TO ${role}`,
+      );
+    }
+    for (const name of SERVICELESS_TABLES) {
+      statements.push(
+        `CREATE ROW POLICY IF NOT EXISTS ${quoteIdentifier(`${role}_${name}`)} ON ${table(name)}${onCluster} ` +
+          `FOR SELECT USING 0 TO ${role}`,
       );
     }
   }

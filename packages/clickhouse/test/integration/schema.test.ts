@@ -220,6 +220,13 @@ describe('schema and migrations (embedded engine)', () => {
     const auditorGrants = ddl.filter((s) => s.endsWith('TO decisiontrail_auditor'));
     expect(auditorGrants.some((s) => s.includes('`otel_traces`'))).toBe(false);
     expect(auditorGrants).toContain('GRANT SELECT ON `default`.`decision_timeline` TO decisiontrail_auditor');
+    expect(auditorGrants).toContain(
+      'GRANT SELECT ON `default`.`audit_oversight_stats` TO decisiontrail_auditor',
+    );
+    // Rollups without a service column are closed to a service-restricted role.
+    expect(ddl).toContain(
+      'CREATE ROW POLICY IF NOT EXISTS `tenant_a_audit_feedback_stats` ON `default`.`audit_feedback_stats` FOR SELECT USING 0 TO tenant_a',
+    );
     expect(ddl).toContain(
       "CREATE ROW POLICY IF NOT EXISTS `tenant_a_otel_traces` ON `default`.`otel_traces` FOR SELECT USING ServiceName IN ('loan-service') TO tenant_a",
     );
