@@ -1,5 +1,5 @@
 import { StoreError } from './errors.ts';
-import { requireString, type QueryContext } from './query-context.ts';
+import { requireString, type QueryContext, type QueryParams } from './query-context.ts';
 
 /** What a timeline entry is; see `sql/decision-timeline-view.sql`. */
 export type TimelineEntryKind =
@@ -31,14 +31,6 @@ const OUTPUT_COLUMNS = `kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixN
     trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, name, service,
     status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes`;
 
-/**
- * Per-query settings (a SETTINGS clause, not session settings, which the embedded engine keeps):
- * planning, not reading, dominates these small lookups, and these skip planning work that only
- * pays off for scans (statistics of 300 parts, condition-cache bookkeeping, a thread pool for
- * primary-key analysis of a handful of parts).
- */
-const LOOKUP_SETTINGS = `SETTINGS use_statistics = 0, use_query_condition_cache = 0, max_threads_for_indexes = 1`;
-
 /** The decisions of the timeline: the same rows as the view's `decision` branch. */
 const DECISIONS_SQL = `
   SELECT ${OUTPUT_COLUMNS}
@@ -46,8 +38,7 @@ const DECISIONS_SQL = `
     SELECT {{include:decision-timeline-decision-row.sql}}
     FROM {{read:audit_decisions}} FINAL
     WHERE {{include:decision-timeline-decisions-where.sql}}
-  )
-  ${LOOKUP_SETTINGS}`;
+  )`;
 
 /** Everything linked to them: the view's other branches, given the decisions as parameters. */
 const LINKED_SQL = `
@@ -63,8 +54,29 @@ const LINKED_SQL = `
   SELECT ${OUTPUT_COLUMNS}
   FROM (
     {{include:decision-timeline-linked.sql}}
-  )
-  ${LOOKUP_SETTINGS}`;
+  )`;
+
+/**
+ * Runs one of the timeline statements. Unlike `ctx.rows` it passes no client settings: on the
+ * embedded engine those become a separate `SET` statement before every query (≈ 2 ms each), and
+ * the timeline needs none (its 64-bit values are already strings).
+ */
+async function timelineRows(
+  ctx: QueryContext,
+  template: string,
+  params: QueryParams,
+): Promise<TimelineEntry[]> {
+  try {
+    const result = await ctx.client.query({
+      query: ctx.sql(template),
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    return await result.json<TimelineEntry>();
+  } catch (cause) {
+    throw new StoreError('QUERY_FAILED', `query failed: ${(cause as Error).message}`, { cause });
+  }
+}
 
 /** Timeline order: by time, then kind (as the view's `ORDER BY time, kind`). */
 function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
@@ -93,13 +105,13 @@ export async function decisionTimeline(
   if ((decisionId === '') === (traceId === '')) {
     throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
   }
-  const decisions = await ctx.rows<TimelineEntry>(DECISIONS_SQL, {
+  const decisions = await timelineRows(ctx, DECISIONS_SQL, {
     decision_id: decisionId,
     trace_id: traceId,
   });
   if (decisions.length === 0) return [];
   const times = decisions.map((d) => BigInt(d.timeUnixNano));
-  const linked = await ctx.rows<TimelineEntry>(LINKED_SQL, {
+  const linked = await timelineRows(ctx, LINKED_SQL, {
     ids: decisions.map((d) => d.decisionId),
     traces: [...new Set(decisions.map((d) => d.traceId))],
     decision_spans: decisions.map((d) => d.spanId),
