@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '@decisiontrail/clickhouse';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
+import { decisionIdAt, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';
 
 // Attempts to break out of a string literal, a parameter placeholder, a comment or a statement.
@@ -102,6 +103,31 @@ describe('every query parameter is bound, never spliced (embedded engine)', () =
     expect(after[5]).toBe((before[5] ?? 0) + ATTACKS.length);
     const report = await store.periodReport({ ...period(), modelId: 'credit-scorer' });
     expect(report.totals.decisions).toBe(data.decisions.length);
+  });
+
+  it('binds stored hostile values when the timeline looks up what is linked to a decision', async () => {
+    // The timeline's second statement binds values read from the store (model, stream, ids):
+    // a model or stream named like an attack must match only itself, never the dataset's
+    // credit-scorer deployments or stream-1 checkpoints.
+    const random = seededRandom(5);
+    for (const attack of ATTACKS) {
+      const decision = {
+        decisionId: decisionIdAt(data.end, random),
+        traceId: randomHex(random, 16),
+        spanId: randomHex(random, 8),
+        startMs: data.end,
+        modelId: attack,
+        modelVersion: attack,
+        outcome: 'approve',
+        stream: attack,
+        seq: 0,
+      };
+      await store.insertSpans([decisionSpan(decision)]);
+      const timeline = await store.decisionTimeline({ decisionId: decision.decisionId });
+      expect(timeline.map((e) => [e.kind, e.attributes.model_id, e.attributes.integrity_stream])).toEqual([
+        ['decision', attack, attack],
+      ]);
+    }
   });
 
   it('rejects non-string parameters instead of coercing them into SQL', async () => {
