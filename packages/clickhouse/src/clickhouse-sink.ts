@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { open, unlink } from 'node:fs/promises';
+import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
@@ -269,7 +269,11 @@ export class ClickHouseSink {
     // Staged before waiting for the previous insert, so this I/O overlaps the engine writing that
     // batch; the inserts themselves stay strictly one at a time (the embedded engine keeps settings
     // such as the token as session state).
-    const staged = this.#stagingDir === undefined ? undefined : await stage(this.#stagingDir, blocks);
+    // A staging failure (a full disk, say) is retried with the insert below.
+    let staged =
+      this.#stagingDir === undefined
+        ? undefined
+        : await stage(this.#stagingDir, blocks).catch(() => undefined);
     const previous = this.#insertChain;
     let release: () => void = () => {};
     this.#insertChain = new Promise<void>((resolve) => (release = resolve));
@@ -277,7 +281,8 @@ export class ClickHouseSink {
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          if (staged !== undefined) {
+          if (this.#stagingDir !== undefined) {
+            staged ??= await stage(this.#stagingDir, blocks);
             // The embedded engine reads the block straight from the file: its connection would
             // decode a request body as UTF-8 text, which a binary block is not.
             await this.#client.command({
@@ -362,7 +367,12 @@ function uniqueBlocks(batch: readonly BatchEntry[]): { blocks: Buffer[]; keys: s
 /** Writes a batch's blocks to a fresh file in `dir` for the engine to read; returns its path. */
 async function stage(dir: string, blocks: readonly Buffer[]): Promise<string> {
   const path = join(dir, `${randomUUID()}.native`);
-  const file = await open(path, 'w');
+  const file = await open(path, 'w').catch(async (error: NodeJS.ErrnoException) => {
+    // Someone cleared the data directory's staging area under a running store: make it again.
+    if (error.code !== 'ENOENT') throw error;
+    await mkdir(dir, { recursive: true });
+    return open(path, 'w');
+  });
   try {
     await file.writev(blocks);
   } catch (cause) {

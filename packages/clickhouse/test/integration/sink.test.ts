@@ -271,6 +271,17 @@ describe('ClickHouseSink (embedded engine)', () => {
     expect(readdirSync(join(dataDir, 'decisiontrail-staging'))).toEqual([]);
   });
 
+  it('stages again when its staging directory was removed under it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'decisiontrail-sink-gone-'));
+    const sink = new ClickHouseSink(store.client, 'default.otel_traces', {}, { flushIntervalMs: 1 }, dir);
+    rmSync(dir, { recursive: true });
+    await sink.write(decisions(2, 'regone-model'));
+    await sink.close();
+    expect(await decisionsOf(store, 'regone-model', false)).toBe(2);
+    expect(readdirSync(dir)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('stores a span written twice in one batch once', async () => {
     const [record] = decisions(1, 'twice-model');
     await store.insertSpans([record!, { ...record! }]);
