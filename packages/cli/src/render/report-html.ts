@@ -1,5 +1,6 @@
 import type { ReportDocument } from './report-document.ts';
 import { formatCount, formatPercent, formatTime } from './number-format.ts';
+import { disparityText, reportTables, reportTitle, type ReportTable } from './report-tables.ts';
 import { barChart, escapeXml, lineChart } from './svg-chart.ts';
 
 const STYLE = `
@@ -22,7 +23,7 @@ th { font-weight: 600; background: #f5f7f9; } td.num, th.num { text-align: right
 @media print { body { padding: 0; max-width: none; } h2 { break-after: avoid; } .chart, table, .kpis { break-inside: avoid; } @page { margin: 16mm; } }
 `;
 
-function table(headers: string[], rows: string[][], numeric: ReadonlySet<number> = new Set()): string {
+function table({ headers, rows, numeric }: ReportTable): string {
   if (rows.length === 0) return '<p class="note">None in this period.</p>';
   const head = headers
     .map((h, i) => `<th${numeric.has(i) ? ' class="num"' : ''}>${escapeXml(h)}</th>`)
@@ -48,8 +49,9 @@ const percent = (v: number): string => formatPercent(v);
  * and no external resources, so it opens offline and archives as it is.
  */
 export function renderReportHtml(report: ReportDocument): string {
-  const { model, period, totals, rates } = report;
-  const title = `EU AI Act period report: ${model.id}${model.versionFilter ? ` ${model.versionFilter}` : ''}`;
+  const { period, totals, rates } = report;
+  const tables = reportTables(report);
+  const title = reportTitle(report);
   // Buckets shorter than a day are labelled by time of day, longer ones by date.
   const series = report.decisionsOverTime;
   const subDaily =
@@ -112,91 +114,24 @@ export function renderReportHtml(report: ReportDocument): string {
       kpi('incidents', formatCount(report.incidents.length)),
     ].join('')}</section>`,
     `<h2>Model information (Art. 11, Annex IV)</h2>`,
-    table(
-      ['version', 'decisions', 'first seen', 'last seen', 'provenance'],
-      model.versions.map((v) => [
-        v.version,
-        formatCount(v.decisions),
-        v.firstSeen ? formatTime(v.firstSeen) : '—',
-        v.lastSeen ? formatTime(v.lastSeen) : '—',
-        v.provenance.map((p) => `${p.label}: ${p.value}`).join('; ') || '—',
-      ]),
-      new Set([1]),
-    ),
+    table(tables.versions),
     `<h2>Deployments</h2>`,
-    table(
-      ['time', 'version', 'previous', 'environment', 'weights hash'],
-      report.deployments.map((d) => [
-        formatTime(d.time),
-        d.version,
-        d.previousVersion || '—',
-        d.environment || '—',
-        d.weightsHash || '—',
-      ]),
-    ),
+    table(tables.deployments),
     `<h2>Charts</h2><div class="charts">${charts.join('')}</div>`,
     `<h2>Outcomes</h2>`,
-    table(
-      ['outcome', 'decisions', 'share'],
-      report.outcomes.map((o) => [
-        o.outcome,
-        formatCount(o.count),
-        formatPercent(totals.decisions === 0 ? null : o.count / totals.decisions),
-      ]),
-      new Set([1, 2]),
-    ),
+    table(tables.outcomes),
     `<h2>Accuracy and error rate per version (Art. 15)</h2>`,
-    table(
-      ['version', 'decisions', 'with feedback', 'accuracy', 'override rate'],
-      report.accuracyByVersion.map((v) => [
-        v.version,
-        formatCount(v.decisions),
-        formatCount(v.withFeedback),
-        formatPercent(v.accuracy),
-        formatPercent(v.overrideRate),
-      ]),
-      new Set([1, 2, 3, 4]),
-    ),
+    table(tables.accuracy),
     `<h2>Human oversight (Art. 14, Art. 26)</h2>`,
-    table(
-      ['action', 'count'],
-      report.oversight.map((o) => [o.action, formatCount(o.count)]),
-      new Set([1]),
-    ),
+    table(tables.oversight),
     `<h2>Bias monitoring (Art. 10)</h2>`,
-    `<p class="note">Disparity ratio (lowest group rate / highest): ${escapeXml(report.fairness.disparityRatio === null ? '—' : report.fairness.disparityRatio.toFixed(3))}; values below 0.8 fail the four-fifths rule of thumb.</p>`,
-    table(
-      ['fairness group', 'decisions', `outcome "${report.fairness.outcome ?? '—'}"`, 'rate'],
-      report.fairness.groups.map((g) => [
-        g.group,
-        formatCount(g.decisions),
-        formatCount(g.outcomeCount),
-        formatPercent(g.outcomeRate),
-      ]),
-      new Set([1, 2, 3]),
-    ),
+    `<p class="note">Disparity ratio (lowest group rate / highest): ${escapeXml(disparityText(report))}; values below 0.8 fail the four-fifths rule of thumb.</p>`,
+    table(tables.fairness),
     `<h2>Serious incidents (Art. 73)</h2>`,
-    table(
-      ['id', 'title', 'severity', 'category', 'status', 'aware at', 'reporting deadline'],
-      report.incidents.map((i) => [
-        i.id,
-        i.title,
-        i.severity,
-        i.category,
-        i.status,
-        formatTime(i.awareAt),
-        formatTime(i.deadline),
-      ]),
-    ),
+    table(tables.incidents),
     `<h2>Record keeping and data governance (Art. 12, Art. 19)</h2>`,
-    table(
-      ['record class', 'retention'],
-      report.retention.map((r) => [r.recordClass, r.period]),
-    ),
-    table(
-      ['fact', 'value'],
-      report.dataGovernance.map((d) => [d.label, d.value]),
-    ),
+    table(tables.retention),
+    table(tables.governance),
   ];
   return `<!doctype html>
 <html lang="en">

@@ -1,0 +1,110 @@
+import type { ReportDocument } from './report-document.ts';
+import { formatCount, formatPercent, formatTime } from './number-format.ts';
+
+/** One table of the period report: cells already formatted, and which columns hold numbers. */
+export interface ReportTable {
+  headers: string[];
+  rows: string[][];
+  numeric: ReadonlySet<number>;
+}
+
+function reportTable(headers: string[], rows: string[][], numeric: number[] = []): ReportTable {
+  return { headers, rows, numeric: new Set(numeric) };
+}
+
+/**
+ * The tables of the period report, shared by the HTML and Markdown renderers so both formats carry the
+ * same columns and numbers; each renderer only decides the markup around them.
+ */
+export function reportTables(report: ReportDocument) {
+  const { model, totals } = report;
+  return {
+    versions: reportTable(
+      ['version', 'decisions', 'first seen', 'last seen', 'provenance'],
+      model.versions.map((v) => [
+        v.version,
+        formatCount(v.decisions),
+        v.firstSeen ? formatTime(v.firstSeen) : '—',
+        v.lastSeen ? formatTime(v.lastSeen) : '—',
+        v.provenance.map((p) => `${p.label}: ${p.value}`).join('; ') || '—',
+      ]),
+      [1],
+    ),
+    deployments: reportTable(
+      ['time', 'version', 'previous', 'environment', 'weights hash'],
+      report.deployments.map((d) => [
+        formatTime(d.time),
+        d.version,
+        d.previousVersion || '—',
+        d.environment || '—',
+        d.weightsHash || '—',
+      ]),
+    ),
+    outcomes: reportTable(
+      ['outcome', 'decisions', 'share'],
+      report.outcomes.map((o) => [
+        o.outcome,
+        formatCount(o.count),
+        formatPercent(totals.decisions === 0 ? null : o.count / totals.decisions),
+      ]),
+      [1, 2],
+    ),
+    accuracy: reportTable(
+      ['version', 'decisions', 'with feedback', 'accuracy', 'override rate'],
+      report.accuracyByVersion.map((v) => [
+        v.version,
+        formatCount(v.decisions),
+        formatCount(v.withFeedback),
+        formatPercent(v.accuracy),
+        formatPercent(v.overrideRate),
+      ]),
+      [1, 2, 3, 4],
+    ),
+    oversight: reportTable(
+      ['action', 'count'],
+      report.oversight.map((o) => [o.action, formatCount(o.count)]),
+      [1],
+    ),
+    fairness: reportTable(
+      ['fairness group', 'decisions', `outcome "${report.fairness.outcome ?? '—'}"`, 'rate'],
+      report.fairness.groups.map((g) => [
+        g.group,
+        formatCount(g.decisions),
+        formatCount(g.outcomeCount),
+        formatPercent(g.outcomeRate),
+      ]),
+      [1, 2, 3],
+    ),
+    incidents: reportTable(
+      ['id', 'title', 'severity', 'category', 'status', 'aware at', 'reporting deadline'],
+      report.incidents.map((i) => [
+        i.id,
+        i.title,
+        i.severity,
+        i.category,
+        i.status,
+        formatTime(i.awareAt),
+        formatTime(i.deadline),
+      ]),
+    ),
+    retention: reportTable(
+      ['record class', 'retention'],
+      report.retention.map((r) => [r.recordClass, r.period]),
+    ),
+    governance: reportTable(
+      ['fact', 'value'],
+      report.dataGovernance.map((d) => [d.label, d.value]),
+    ),
+  };
+}
+
+/** The report's title as both formats print it. */
+export function reportTitle(report: ReportDocument): string {
+  const { model } = report;
+  return `EU AI Act period report: ${model.id}${model.versionFilter ? ` ${model.versionFilter}` : ''}`;
+}
+
+/** The disparity ratio as both formats print it. */
+export function disparityText(report: ReportDocument): string {
+  return report.fairness.disparityRatio === null ? '—' : report.fairness.disparityRatio.toFixed(3);
+}
