@@ -144,10 +144,6 @@ class LowCardinalityColumn {
     this.#indexes = new Uint32Array(Math.max(16, initialRows));
   }
 
-  get rows(): number {
-    return this.#rows;
-  }
-
   push(value: string): void {
     let index = this.#dictionary.get(value);
     if (index === undefined) {
@@ -196,10 +192,6 @@ class Offsets {
     this.out = new ByteSink(initialRows * 8);
   }
 
-  get total(): number {
-    return this.#total;
-  }
-
   push(elements: number): void {
     this.#total += elements;
     this.out.uint64(this.#total);
@@ -242,11 +234,14 @@ function appendBytes(out: ByteSink, bytes: Buffer): void {
  * bad one throws {@link StoreError} `INVALID_ARGUMENT` naming it.
  */
 export function encodeTraceRowsNative(records: readonly SpanRecord[]): Buffer {
-  return new NativeBlock(records.length).append(records).finish();
+  const block = new NativeBlock(records.length);
+  for (const record of records) block.addSpan(record);
+  return block.finish();
 }
 
 class NativeBlock {
-  readonly #rows: number;
+  /** Spans added so far: the block's row count. */
+  #rows = 0;
   readonly #timestamp: ByteSink;
   readonly #strings: Record<
     'TraceId' | 'SpanId' | 'ParentSpanId' | 'TraceState' | 'ScopeName' | 'ScopeVersion' | 'StatusMessage',
@@ -267,10 +262,9 @@ class NativeBlock {
   readonly #linkStrings: [ByteSink, ByteSink, ByteSink];
   readonly #linkAttributes: MapColumn;
   #spanId = '';
-  #appended = 0;
 
+  /** `rows` sizes the column buffers (they grow if more are added). */
   constructor(rows: number) {
-    this.#rows = rows;
     this.#timestamp = new ByteSink(rows * 8);
     const strings = (bytesPerRow: number) => new ByteSink(rows * bytesPerRow);
     this.#strings = {
@@ -300,14 +294,8 @@ class NativeBlock {
     this.#linkAttributes = new MapColumn(16, 2);
   }
 
-  append(records: readonly SpanRecord[]): this {
-    for (const record of records) this.#span(record);
-    this.#appended += records.length;
-    return this;
-  }
-
+  /** The block, once every one of its rows was added. */
   finish(): Buffer {
-    if (this.#appended !== this.#rows) throw new Error('block rows do not match the spans appended');
     const out = new ByteSink(this.#rows * 1024 + 4096);
     out.varUInt(TRACE_ROW_INSERT_COLUMNS.length);
     out.varUInt(this.#rows);
@@ -380,7 +368,7 @@ class NativeBlock {
     return Buffer.from(out.bytes());
   }
 
-  #span(record: SpanRecord): void {
+  addSpan(record: SpanRecord): void {
     this.#spanId = typeof record?.spanId === 'string' ? record.spanId : '(no span id)';
     if (typeof record !== 'object' || record === null) throw this.#invalid('record', 'must be an object');
     const start = this.#nanos(record.startTimeUnixNano, 'startTimeUnixNano');
@@ -445,6 +433,7 @@ class NativeBlock {
         'links.attributes',
       );
     }
+    this.#rows++;
   }
 
   #mapRow(column: MapColumn, map: Record<string, string>, field: string): void {
