@@ -7,6 +7,7 @@ import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { StoreError } from './errors.ts';
 import { quoteString } from './sql-template.ts';
 import { TRACE_ROW_INSERT_COLUMNS } from './trace-row.ts';
+import type { EncodedSpans } from './encoded-spans.ts';
 import { encodeTraceRowsNative, TRACE_ROW_NATIVE_STRUCTURE } from './trace-row-native.ts';
 
 const INSERT_COLUMN_LIST = TRACE_ROW_INSERT_COLUMNS.map((column) => `\`${column}\``).join(', ');
@@ -49,10 +50,13 @@ export interface SinkOptions {
 }
 
 interface BatchEntry {
-  /** The spans (the writer holds them until this resolves anyway), re-encoded only to drop duplicates. */
-  records: readonly SpanRecord[];
+  /**
+   * The spans (the writer holds them until this resolves anyway), re-encoded only to drop duplicates;
+   * absent for an entry written encoded, which is sent as a batch of its own.
+   */
+  records: readonly SpanRecord[] | undefined;
   /** Their `Native` block, encoded when written (which also validates them). */
-  block: Buffer;
+  block: Uint8Array;
   /** `traceId/spanId` of each span, for deduplication and the insert's token. */
   keys: string[];
   resolve: () => void;
@@ -152,7 +156,7 @@ export class ClickHouseSink {
     }
     const pending: Promise<void>[] = [];
     for (const chunk of chunks) {
-      while (!this.#hasRoom(chunk.records.length)) {
+      while (!this.#hasRoom(chunk.keys.length)) {
         await this.#roomFreed();
         if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
       }
@@ -161,10 +165,30 @@ export class ClickHouseSink {
           this.#buffer.push({ ...chunk, resolve, reject });
         }),
       );
-      this.#bufferedRows += chunk.records.length;
+      this.#bufferedRows += chunk.keys.length;
       this.#schedule();
     }
     await Promise.all(pending);
+  }
+
+  /**
+   * Stores spans encoded by `encodeSpansForSink`; resolves when they are committed. The block is
+   * one insert of its own (it is never merged with other writes), whatever `maxBatchSize` says.
+   */
+  async writeEncoded(spans: EncodedSpans): Promise<void> {
+    if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink is closed');
+    const rows = spans.keys.length;
+    if (rows === 0) return;
+    while (!this.#hasRoom(rows)) {
+      await this.#roomFreed();
+      if (this.#closed) throw new StoreError('SINK_CLOSED', 'the sink closed while waiting for room');
+    }
+    const committed = new Promise<void>((resolve, reject) => {
+      this.#buffer.push({ records: undefined, block: spans.block, keys: spans.keys, resolve, reject });
+    });
+    this.#bufferedRows += rows;
+    this.#schedule();
+    await committed;
   }
 
   /** Sends everything buffered now and resolves when it is committed (or rejected). */
@@ -228,15 +252,16 @@ export class ClickHouseSink {
   }
 
   #takeBatch(): BatchEntry[] {
-    const batch: BatchEntry[] = [];
-    let rows = 0;
-    while (
-      this.#buffer.length > 0 &&
-      rows + (this.#buffer[0] as BatchEntry).records.length <= this.#options.maxBatchSize
-    ) {
-      const entry = this.#buffer.shift() as BatchEntry;
-      batch.push(entry);
-      rows += entry.records.length;
+    const first = this.#buffer.shift() as BatchEntry;
+    const batch = [first];
+    let rows = first.keys.length;
+    // An encoded entry goes alone: without its records a duplicate across entries could not be dropped.
+    while (first.records !== undefined && this.#buffer.length > 0) {
+      const next = this.#buffer[0] as BatchEntry;
+      if (next.records === undefined || rows + next.keys.length > this.#options.maxBatchSize) break;
+      this.#buffer.shift();
+      batch.push(next);
+      rows += next.keys.length;
     }
     this.#bufferedRows -= rows;
     this.#inFlightRows += rows;
@@ -244,7 +269,7 @@ export class ClickHouseSink {
   }
 
   async #send(batch: BatchEntry[]): Promise<void> {
-    const rows = batch.reduce((n, entry) => n + entry.records.length, 0);
+    const rows = batch.reduce((n, entry) => n + entry.keys.length, 0);
     try {
       await this.#insertWithRetry(batch);
       for (const entry of batch) entry.resolve();
@@ -343,7 +368,7 @@ export class ClickHouseSink {
  * (a writer retrying, or two writers) is dropped here. Without duplicates — nearly always — the
  * blocks encoded at write time go out as they are; otherwise the unique spans are encoded again.
  */
-function uniqueBlocks(batch: readonly BatchEntry[]): { blocks: Buffer[]; keys: string[] } {
+function uniqueBlocks(batch: readonly BatchEntry[]): { blocks: Uint8Array[]; keys: string[] } {
   const seen = new Set<string>();
   for (const entry of batch) for (const key of entry.keys) seen.add(key);
   const total = batch.reduce((n, entry) => n + entry.keys.length, 0);
@@ -358,14 +383,15 @@ function uniqueBlocks(batch: readonly BatchEntry[]): { blocks: Buffer[]; keys: s
       if (seen.has(key)) return;
       seen.add(key);
       keys.push(key);
-      records.push(entry.records[i] as SpanRecord);
+      // Only record-carrying entries share a batch, so a batch with a repeat has them all.
+      records.push((entry.records as readonly SpanRecord[])[i] as SpanRecord);
     });
   }
   return { blocks: [encodeTraceRowsNative(records)], keys };
 }
 
 /** Writes a batch's blocks to a fresh file in `dir` for the engine to read; returns its path. */
-async function stage(dir: string, blocks: readonly Buffer[]): Promise<string> {
+async function stage(dir: string, blocks: readonly Uint8Array[]): Promise<string> {
   const path = join(dir, `${randomUUID()}.native`);
   const file = await open(path, 'w').catch(async (error: NodeJS.ErrnoException) => {
     // Someone cleared the data directory's staging area under a running store: make it again.

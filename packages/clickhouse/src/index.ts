@@ -12,6 +12,8 @@ export { StoreError } from './errors.ts';
 export type { StoreErrorCode } from './errors.ts';
 export { ClickHouseSink } from './clickhouse-sink.ts';
 export type { SinkOptions } from './clickhouse-sink.ts';
+export { encodeSpansForSink } from './encoded-spans.ts';
+export type { EncodedSpans } from './encoded-spans.ts';
 export { spanRecordToTraceRow, traceRowToSpanRecord, TRACE_ROW_COLUMNS } from './trace-row.ts';
 export type { StoredTraceRow, TraceRow } from './trace-row.ts';
 export { MIGRATIONS, migrationStatements, bootstrapStatements, renderContext } from './migrations.ts';

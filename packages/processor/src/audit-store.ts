@@ -2,13 +2,13 @@ import { openStore } from '@decisiontrail/clickhouse';
 import type { Store } from '@decisiontrail/clickhouse';
 import type { DecisionTrailConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';
-import type { QuarantinedSpan, QuarantineSink, SpanSink } from './span-sink.ts';
+import type { EncodedSpanSink, QuarantinedSpan, QuarantineSink } from './span-sink.ts';
 
 /** The processor's view of the ClickHouse store: a span sink, the quarantine table and the named queries. */
 export interface AuditStore extends QuarantineSink {
   /** True for the in-process engine, which only this process can open. */
   readonly embedded: boolean;
-  readonly sink: SpanSink;
+  readonly sink: EncodedSpanSink;
   /** Whether `name` is a whitelisted query. */
   hasQuery(name: string): boolean;
   /** Runs a whitelisted query with JSON parameters (dates as ISO text or epoch milliseconds). */
@@ -98,7 +98,7 @@ export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpa
   });
   return {
     embedded: store.options.kind !== 'server',
-    sink: { name: 'clickhouse', write: (records) => sink.write(records), close: () => sink.close() },
+    sink: { name: 'clickhouse', writeEncoded: (spans) => sink.writeEncoded(spans) },
     writeQuarantine: (items: readonly QuarantinedSpan[]) => store.quarantine(items),
     hasQuery: (name) => Object.hasOwn(QUERIES, name),
     query: (name, params) => {

@@ -238,12 +238,3 @@ export class StreamIntegrityChecker implements IntegrityChecker {
     return state;
   }
 }
-
-/** Builds the verify stage from the configured keys and the state saved with the queue. */
-export async function createIntegrityChecker(
-  keys: KeysConfig,
-  state: unknown,
-  onLateFinding: (finding: LateFinding) => void,
-): Promise<IntegrityChecker> {
-  return new StreamIntegrityChecker(await loadTrustedKeys(keys), state, onLateFinding);
-}

@@ -11,3 +11,6 @@ export { PolicyStage, REDACTED_VALUE } from './policy-stage.ts';
 export { annotateCompleteness, missingRequiredAttributes } from './completeness-check.ts';
 export { reviveDates } from './audit-store.ts';
 export { StreamIntegrityChecker } from './integrity-checker.ts';
+export { SpanWorker } from './span-worker.ts';
+export type { SpanWorkerInit } from './span-worker.ts';
+export { BODY_ENCODING } from './otlp-receiver.ts';

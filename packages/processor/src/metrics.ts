@@ -38,6 +38,13 @@ export class Counter implements Series {
     else entry.value += by;
   }
 
+  /** The increments since the last call, per label set, and starts again from zero. */
+  take(): { labels: Labels; value: number }[] {
+    const taken = [...this.values.values()];
+    this.values.clear();
+    return taken;
+  }
+
   /** Current value for a label set (tests and the benchmark read it). */
   get(labels: Labels = {}): number {
     return this.values.get(labelText(labels))?.value ?? 0;
@@ -102,6 +109,9 @@ export class Histogram implements Series {
     return lines;
   }
 }
+
+/** Counter increments by the {@link ProcessorMetrics} field they belong to (how a worker's counts travel). */
+export type CounterCounts = Record<string, { labels: Labels; value: number }[]>;
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -178,6 +188,30 @@ export class ProcessorMetrics {
   /** Adds a gauge read at scrape time (queue depth, backlog bytes). */
   addGauge(name: string, help: string, read: () => number): void {
     this.gauges.push(new Gauge(name, help, read));
+  }
+
+  /**
+   * Every counter's increments since the last call, cleared here: the span worker counts into its own
+   * instance and hands the counts to the processor's, which {@link addCounts} adds up.
+   */
+  takeCounts(): CounterCounts {
+    const counts: CounterCounts = {};
+    for (const [field, series] of Object.entries(this)) {
+      if (series instanceof Counter) {
+        const taken = series.take();
+        if (taken.length > 0) counts[field] = taken;
+      }
+    }
+    return counts;
+  }
+
+  /** Adds counts taken from another instance by {@link takeCounts}. */
+  addCounts(counts: CounterCounts): void {
+    for (const [field, increments] of Object.entries(counts)) {
+      const series: unknown = (this as unknown as Record<string, unknown>)[field];
+      if (!(series instanceof Counter)) continue;
+      for (const { labels, value } of increments) series.inc(value, labels);
+    }
   }
 
   /** The exposition text. */

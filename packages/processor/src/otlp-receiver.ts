@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { OtlpDecodeError } from './errors.ts';
+import type { DecodeVerdict } from './batch-preparer.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { decodeJsonRequest } from './otlp-decoder.ts';
 import { decodeProtobufRequest } from './otlp-protobuf-decoder.ts';
@@ -25,8 +25,10 @@ export interface OtlpReceiverOptions {
   maxBodyBytes: number;
   maxConcurrentRequests: number;
   metrics: ProcessorMetrics;
-  /** Stores the (decompressed) body durably; resolves once it is on disk. `records` are its decoded spans. */
-  persist(body: Uint8Array, encoding: BodyEncoding, records: SpanRecord[]): Promise<void>;
+  /** Decodes a (decompressed) body; rejects with `OtlpDecodeError` when it is not a request. */
+  decode(body: Uint8Array, encoding: BodyEncoding): Promise<DecodeVerdict>;
+  /** Stores the body durably; resolves once it is on disk. */
+  persist(body: Uint8Array, encoding: BodyEncoding, verdict: DecodeVerdict): Promise<void>;
   /** Shared count of requests being handled; the drain gives way to them. */
   load: { inFlight: number };
   /** Seconds to wait before retrying when the durable queue cannot take more, else undefined. */
@@ -98,7 +100,7 @@ async function decompress(body: Buffer, encodingHeader: string | undefined, limi
   }
 }
 
-function encodeSuccess(encoding: BodyEncoding, decoded: DecodedRequest): Uint8Array | string {
+function encodeSuccess(encoding: BodyEncoding, decoded: DecodeVerdict): Uint8Array | string {
   const partial =
     decoded.rejected > 0
       ? {
@@ -195,19 +197,19 @@ export function createOtlpTraceHandler(
       try {
         const raw = await readBody(req, options.maxBodyBytes);
         const body = await decompress(raw, req.headers['content-encoding'], options.maxBodyBytes);
-        let decoded: DecodedRequest;
+        let decoded: DecodeVerdict;
         try {
-          decoded = decodeBody(body, encoding);
+          decoded = await options.decode(body, encoding);
         } catch (error) {
           if (error instanceof OtlpDecodeError)
             throw new HttpFailure(400, RPC_INVALID_ARGUMENT, error.message);
           throw error;
         }
-        metrics.spansReceived.inc(decoded.records.length + decoded.rejected);
+        metrics.spansReceived.inc(decoded.spans + decoded.rejected);
         if (decoded.rejected > 0) metrics.spansRejected.inc(decoded.rejected, { reason: 'invalid_span' });
-        if (decoded.records.length > 0) {
+        if (decoded.spans > 0) {
           try {
-            await options.persist(body, encoding, decoded.records);
+            await options.persist(body, encoding, decoded);
           } catch (error) {
             throw new HttpFailure(
               503,
@@ -216,7 +218,7 @@ export function createOtlpTraceHandler(
               5,
             );
           }
-          metrics.spansAccepted.inc(decoded.records.length);
+          metrics.spansAccepted.inc(decoded.spans);
         }
         send(res, 200, encoding, encodeSuccess(encoding, decoded));
         metrics.ackLatency.observe((performance.now() - started) / 1000);

@@ -3,19 +3,18 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { AuditPipeline } from './audit-pipeline.ts';
 import type { DecisionTrailConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';
-import { createIntegrityChecker } from './integrity-checker.ts';
+import { loadTrustedKeys } from './integrity-checker.ts';
 import { ProcessorMetrics } from './metrics.ts';
 import { OtlpForwardSink } from './otlp-forward-sink.ts';
 import { createOtlpTraceHandler } from './otlp-receiver.ts';
-import { PolicyStage } from './policy-stage.ts';
 import { QueueDrainer } from './queue-drainer.ts';
 import { createQueryHandler } from './query-endpoint.ts';
 import { openAuditStore } from './audit-store.ts';
 import type { AuditStore } from './audit-store.ts';
 import type { SpanSink } from './span-sink.ts';
+import { SpanWorker } from './span-worker.ts';
 import { WriteAheadLog } from './write-ahead-log.ts';
 
 /** A running processor. */
@@ -80,18 +79,10 @@ export async function startProcessor(
   const wal = await WriteAheadLog.open({ dir: p.queue.dir, segmentBytes: p.queue.segmentBytes });
   const cleanup: (() => Promise<void>)[] = [() => wal.close()];
   try {
-    const policy = new PolicyStage({
-      ...p.stages.policy,
-      hmacKey: p.stages.policy.hash.length > 0 ? await readHmacKey(config.keys.hmacKey) : undefined,
-    });
-    const integrity = p.stages.verify.enabled
-      ? await createIntegrityChecker(config.keys, wal.state, (finding) => {
-          metrics.lateFindings.inc(1, { code: finding.code });
-          log(
-            `integrity finding on stream ${finding.stream} about spans already stored: ${finding.code}: ${finding.message}`,
-          );
-        })
+    const verifierKeys = p.stages.verify.enabled
+      ? (await loadTrustedKeys(config.keys)).map((key) => key.vkey)
       : undefined;
+    const hmacKey = p.stages.policy.hash.length > 0 ? await readHmacKey(config.keys.hmacKey) : undefined;
     let store = options.store;
     if (store === undefined && p.sinks.clickhouse.enabled) {
       store = await openAuditStore(config);
@@ -105,11 +96,26 @@ export async function startProcessor(
       forward = sink;
       cleanup.unshift(() => sink.close());
     }
-    const pipeline = new AuditPipeline({ stages: p.stages, integrity, policy, metrics });
+    const worker = await SpanWorker.start(
+      {
+        stages: p.stages,
+        verifierKeys,
+        verifierState: wal.state,
+        policy: { ...p.stages.policy, hmacKey },
+        store: store !== undefined,
+      },
+      (finding) => {
+        metrics.lateFindings.inc(1, { code: finding.code });
+        log(
+          `integrity finding on stream ${finding.stream} about spans already stored: ${finding.code}: ${finding.message}`,
+        );
+      },
+    );
+    cleanup.push(() => worker.close());
     const receiverLoad = { inFlight: 0 };
     const drainer = new QueueDrainer({
       wal,
-      pipeline,
+      worker,
       store: store?.sink,
       quarantine: store,
       forward,
@@ -118,7 +124,6 @@ export async function startProcessor(
       retryInitialMs: p.queue.retryInitialMs,
       retryMaxMs: p.queue.retryMaxMs,
       onSinkError: (sink, error) => log(`${sink} sink: ${(error as Error).message}`),
-      busy: () => receiverLoad.inFlight > 0,
       onFatal: (error) => log(`drain stopped, the processor is not ready: ${(error as Error).message}`),
     });
     metrics.addGauge(
@@ -138,14 +143,17 @@ export async function startProcessor(
       maxConcurrentRequests: p.receiver.maxConcurrentRequests,
       metrics,
       load: receiverLoad,
-      // Live entries keep their decoded spans for the drain while the backlog is small (bounded memory).
-      persist: (body, encoding, decoded) =>
-        wal.append(
-          encoding,
-          body,
-          decoded.length,
-          wal.pendingBytes < MEMO_BACKLOG_BYTES ? decoded : undefined,
-        ),
+      // Live entries keep their decoded spans (on the worker) for the drain while the backlog is small, so
+      // memory stays bounded.
+      decode: (body, encoding) => worker.decode(body, encoding, wal.pendingBytes < MEMO_BACKLOG_BYTES),
+      persist: async (body, encoding, verdict) => {
+        try {
+          await wal.append(encoding, body, verdict.spans, verdict.memo);
+        } catch (error) {
+          if (verdict.memo !== undefined) worker.forget(verdict.memo);
+          throw error;
+        }
+      },
       unavailable: () => (closing || wal.pendingBytes > p.queue.maxBytes ? 5 : undefined),
     });
     const query = store?.embedded === true ? createQueryHandler(store) : undefined;

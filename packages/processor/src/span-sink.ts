@@ -1,3 +1,4 @@
+import type { EncodedSpans } from '@decisiontrail/clickhouse/encoded-spans';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 
 /** A destination of processed spans. `write` resolves once the spans are committed there. */
@@ -5,6 +6,13 @@ export interface SpanSink {
   readonly name: string;
   write(records: readonly SpanRecord[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The store as the drain writes to it: spans the span worker already encoded for it. */
+export interface EncodedSpanSink {
+  readonly name: string;
+  /** Resolves once the spans are committed. */
+  writeEncoded(spans: EncodedSpans): Promise<void>;
 }
 
 /** A span held back from the audit store, with why. */

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseSink, StoreError, spanRecordToTraceRow, type Store } from '@decisiontrail/clickhouse';
+import {
+  ClickHouseSink,
+  StoreError,
+  encodeSpansForSink,
+  spanRecordToTraceRow,
+  type Store,
+} from '@decisiontrail/clickhouse';
 import { decisionIdAt, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';
 
@@ -280,6 +286,37 @@ describe('ClickHouseSink (embedded engine)', () => {
     expect(await decisionsOf(store, 'regone-model', false)).toBe(2);
     expect(readdirSync(dir)).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends a block encoded elsewhere as an insert of its own, each span once, retried without repeats', async () => {
+    const { client, inserts } = instrumentedClient(store.client, {
+      after: (attempt) => {
+        if (attempt === 2) throw new Error('connection reset after the server committed');
+      },
+    });
+    const sink = new ClickHouseSink(
+      client,
+      'default.otel_traces',
+      {},
+      { maxBatchSize: 100, flushIntervalMs: 20, retryBackoffMs: 1 },
+      stagingDir,
+    );
+    const plain = decisions(3, 'encoded-plain-model');
+    const encodedRecords = decisions(4, 'encoded-model');
+    // A repeat inside the block is dropped when it is encoded.
+    const encoded = encodeSpansForSink([...encodedRecords, { ...encodedRecords[1]! }]);
+    expect(encoded.keys).toHaveLength(4);
+    expect(encoded.keys[0]).toBe(`${encodedRecords[0]!.traceId}/${encodedRecords[0]!.spanId}`);
+    await Promise.all([
+      sink.write(plain),
+      sink.writeEncoded(encoded),
+      sink.write(decisions(2, 'encoded-plain-model')),
+    ]);
+    await sink.close();
+    // Plain writes may share a batch; the encoded block never shares one (its second attempt is the retry).
+    expect(inserts).toEqual([3, 4, 4, 2]);
+    expect(await decisionsOf(store, 'encoded-model', false)).toBe(4);
+    expect(await decisionsOf(store, 'encoded-plain-model', false)).toBe(5);
   });
 
   it('stores a span written twice in one batch once', async () => {

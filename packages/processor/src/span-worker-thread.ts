@@ -1,0 +1,82 @@
+// The span worker thread (started by span-worker.ts): owns the verifier state, the remembered span ids and
+// the spans decoded at receipt, and answers the processor thread's requests one message at a time.
+import { parentPort, workerData } from 'node:worker_threads';
+import { parseVerifierKey } from '@decisiontrail/signing-exporter';
+import { AuditPipeline } from './audit-pipeline.ts';
+import { BatchPreparer, type PreparedBatch } from './batch-preparer.ts';
+import { StreamIntegrityChecker } from './integrity-checker.ts';
+import { ProcessorMetrics } from './metrics.ts';
+import { PolicyStage } from './policy-stage.ts';
+import type { SerializedError, SpanWorkerInit, SpanWorkerMessage, SpanWorkerRequest } from './span-worker.ts';
+
+function serialize(error: unknown): SerializedError {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const code = (e as { code?: unknown }).code;
+  return { name: e.name, code: typeof code === 'string' ? code : undefined, message: e.message };
+}
+
+function post(message: SpanWorkerMessage, transfer: ArrayBuffer[] = []): void {
+  parentPort?.postMessage(message, transfer);
+}
+
+/** The store's block moves to the processor thread instead of being copied, when it owns its memory. */
+function transferable(batch: PreparedBatch): ArrayBuffer[] {
+  const block = batch.store?.block;
+  if (block === undefined) return [];
+  const { buffer } = block;
+  return buffer instanceof ArrayBuffer && block.byteOffset === 0 && block.byteLength === buffer.byteLength
+    ? [buffer]
+    : [];
+}
+
+function start(init: SpanWorkerInit): BatchPreparer {
+  const metrics = new ProcessorMetrics();
+  const integrity =
+    init.verifierKeys === undefined
+      ? undefined
+      : new StreamIntegrityChecker(init.verifierKeys.map(parseVerifierKey), init.verifierState, (finding) =>
+          post({ op: 'finding', finding }),
+        );
+  const pipeline = new AuditPipeline({
+    stages: init.stages,
+    integrity,
+    policy: new PolicyStage(init.policy),
+    metrics,
+  });
+  return new BatchPreparer({ pipeline, metrics, store: init.store });
+}
+
+let preparer: BatchPreparer | undefined;
+try {
+  preparer = start(workerData as SpanWorkerInit);
+  post({ op: 'ready' });
+} catch (error) {
+  post({ op: 'failed', error: serialize(error) });
+}
+
+if (preparer !== undefined) {
+  const ready = preparer;
+  parentPort?.on('message', (request: SpanWorkerRequest) => {
+    switch (request.op) {
+      case 'decode':
+        try {
+          post({
+            op: 'reply',
+            id: request.id,
+            value: ready.decode(request.body, request.encoding, request.memo),
+          });
+        } catch (error) {
+          post({ op: 'error', id: request.id, error: serialize(error) });
+        }
+        return;
+      case 'forget':
+        ready.forget(request.memo);
+        return;
+      case 'prepare':
+        ready.prepare(request.entries, request.replayDrops).then(
+          (batch) => post({ op: 'reply', id: request.id, value: batch }, transferable(batch)),
+          (error: unknown) => post({ op: 'error', id: request.id, error: serialize(error) }),
+        );
+    }
+  });
+}

@@ -1,0 +1,172 @@
+import { Worker } from 'node:worker_threads';
+import type { PreparedBatch, PrepareEntry, DecodeVerdict } from './batch-preparer.ts';
+import type { ProcessorConfig } from './config.ts';
+import { OtlpDecodeError, ProcessorError, type ProcessorErrorCode } from './errors.ts';
+import type { LateFinding } from './integrity-checker.ts';
+import type { PolicyStageOptions } from './policy-stage.ts';
+
+/** What the span worker thread is started with (structured-clone data only). */
+export interface SpanWorkerInit {
+  stages: ProcessorConfig['stages'];
+  /** Trusted verifier keys as `name+keyid+base64` strings; undefined when verification is off. */
+  verifierKeys: string[] | undefined;
+  /** The verifier state persisted with the log position. */
+  verifierState: unknown;
+  policy: PolicyStageOptions;
+  /** Whether there is a store to encode spans for. */
+  store: boolean;
+}
+
+/** A message from the processor thread to the span worker thread. */
+export type SpanWorkerRequest =
+  | { op: 'decode'; id: number; body: Uint8Array; encoding: number; memo: number | undefined }
+  | { op: 'forget'; memo: number }
+  | { op: 'prepare'; id: number; entries: PrepareEntry[]; replayDrops: readonly number[] | undefined };
+
+/** An error as it crosses the thread boundary. */
+export interface SerializedError {
+  name: string;
+  code: string | undefined;
+  message: string;
+}
+
+/** A message from the span worker thread. */
+export type SpanWorkerMessage =
+  | { op: 'ready' }
+  | { op: 'failed'; error: SerializedError }
+  | { op: 'finding'; finding: LateFinding }
+  | { op: 'reply'; id: number; value: unknown }
+  | { op: 'error'; id: number; error: SerializedError };
+
+const PROCESSOR_ERROR_CODES: ReadonlySet<string> = new Set<ProcessorErrorCode>([
+  'CONFIG_INVALID',
+  'CONFIG_UNREADABLE',
+  'OTLP_DECODE',
+  'WAL_CORRUPT',
+  'WAL_FULL',
+  'SINK_FAILED',
+  'QUERY_UNKNOWN',
+  'QUERY_INVALID',
+  'CLOSED',
+]);
+
+/** Turns an error of the worker thread back into the processor's typed errors. */
+function revive(error: SerializedError): Error {
+  if (error.name === 'OtlpDecodeError') return new OtlpDecodeError(error.message);
+  if (error.code !== undefined && PROCESSOR_ERROR_CODES.has(error.code)) {
+    return new ProcessorError(error.code as ProcessorErrorCode, error.message);
+  }
+  return new Error(`span worker: ${error.message}`);
+}
+
+function workerUrl(): URL {
+  // From source the worker is TypeScript too; built, it sits next to this file as JavaScript.
+  const fromSource = import.meta.url.endsWith('.ts');
+  return new URL(fromSource ? './span-worker-thread.ts' : './span-worker-thread.js', import.meta.url);
+}
+
+function workerExecArgv(): string[] {
+  const source = '--conditions=@decisiontrail/source';
+  // The worker resolves the workspace packages the way this module was resolved.
+  return import.meta.url.endsWith('.ts') && !process.execArgv.includes(source)
+    ? [...process.execArgv, source]
+    : process.execArgv;
+}
+
+/**
+ * The processor's handle on its span worker thread (see `BatchPreparer`): decoding, verification, policy and
+ * the store's encoding run there, so the processor thread is left to answer requests, write the log and send
+ * batches to the sinks. On two cores this overlaps the two kinds of work instead of queueing them.
+ */
+export class SpanWorker {
+  private readonly worker: Worker;
+  private readonly pending = new Map<
+    number,
+    { resolve: (value: never) => void; reject: (e: Error) => void }
+  >();
+  private nextId = 1;
+  private nextMemo = 1;
+  private failure: Error | undefined;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+  }
+
+  /** Starts the thread; resolves once it has loaded its keys and state, rejects with its start error. */
+  static start(init: SpanWorkerInit, onFinding: (finding: LateFinding) => void): Promise<SpanWorker> {
+    const worker = new Worker(workerUrl(), { workerData: init, execArgv: workerExecArgv() });
+    const handle = new SpanWorker(worker);
+    return new Promise<SpanWorker>((resolve, reject) => {
+      worker.on('message', (message: SpanWorkerMessage) => {
+        switch (message.op) {
+          case 'ready':
+            resolve(handle);
+            return;
+          case 'failed':
+            reject(revive(message.error));
+            void worker.terminate();
+            return;
+          case 'finding':
+            onFinding(message.finding);
+            return;
+          case 'reply':
+          case 'error': {
+            const call = handle.pending.get(message.id);
+            handle.pending.delete(message.id);
+            if (message.op === 'reply') call?.resolve(message.value as never);
+            else call?.reject(revive(message.error));
+          }
+        }
+      });
+      const fail = (error: Error): void => {
+        handle.failure ??= error;
+        reject(error);
+        for (const call of handle.pending.values()) call.reject(error);
+        handle.pending.clear();
+      };
+      worker.on('error', (error) =>
+        fail(new Error(`span worker failed: ${error.message}`, { cause: error })),
+      );
+      worker.on('exit', (code) => fail(new ProcessorError('CLOSED', `span worker exited (code ${code})`)));
+    });
+  }
+
+  private call<T>(request: SpanWorkerRequest): Promise<T> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set((request as { id: number }).id, {
+        resolve: resolve as (value: never) => void,
+        reject,
+      });
+      this.worker.postMessage(request);
+    });
+  }
+
+  /**
+   * Decodes a request body on the worker; throws `OtlpDecodeError` for a body that is not a request. With
+   * `keep` its spans stay there under the returned `memo` for {@link prepare} (call {@link forget} if the
+   * request is not logged after all).
+   */
+  async decode(body: Uint8Array, encoding: number, keep: boolean): Promise<DecodeVerdict> {
+    const memo = keep ? this.nextMemo++ : undefined;
+    const verdict = await this.call<DecodeVerdict>({ op: 'decode', id: this.nextId++, body, encoding, memo });
+    return memo !== undefined && verdict.spans > 0 ? { ...verdict, memo } : verdict;
+  }
+
+  /** Drops the spans kept under `memo`. */
+  forget(memo: number): void {
+    if (this.failure === undefined)
+      this.worker.postMessage({ op: 'forget', memo } satisfies SpanWorkerRequest);
+  }
+
+  /** Prepares one drained batch for the sinks (see `BatchPreparer.prepare`). */
+  prepare(entries: PrepareEntry[], replayDrops: readonly number[] | undefined): Promise<PreparedBatch> {
+    return this.call<PreparedBatch>({ op: 'prepare', id: this.nextId++, entries, replayDrops });
+  }
+
+  /** Stops the thread; calls still waiting fail with `CLOSED`. */
+  async close(): Promise<void> {
+    this.failure ??= new ProcessorError('CLOSED', 'the span worker is closed');
+    await this.worker.terminate();
+  }
+}
