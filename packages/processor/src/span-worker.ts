@@ -65,12 +65,13 @@ function workerUrl(): URL {
   return new URL(fromSource ? './span-worker-thread.ts' : './span-worker-thread.js', import.meta.url);
 }
 
-function workerExecArgv(): string[] {
+function workerExecArgv(): string[] | undefined {
   const source = '--conditions=@decisiontrail/source';
-  // The worker resolves the workspace packages the way this module was resolved.
+  // Inherited by default, V8 flags included (an explicit list may not hold those). From source, the worker
+  // must resolve the workspace packages to source too, which a test runner may do without this flag.
   return import.meta.url.endsWith('.ts') && !process.execArgv.includes(source)
     ? [...process.execArgv, source]
-    : process.execArgv;
+    : undefined;
 }
 
 /**

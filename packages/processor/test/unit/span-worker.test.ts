@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, OtlpDecodeError, ProcessorError } from '@decisiontrail/processor';
 import { BODY_ENCODING, SpanWorker, type SpanWorkerInit } from '@decisiontrail/processor/internal';
@@ -93,5 +96,17 @@ describe('span worker start', () => {
     await expect(worker.decode(new Uint8Array(), BODY_ENCODING.PROTOBUF, false)).rejects.toMatchObject({
       code: 'CLOSED',
     });
+  });
+});
+
+describe('span worker in a process started with V8 flags', () => {
+  it('starts: the worker inherits flags a worker may not be given explicitly', async () => {
+    const script = fileURLToPath(new URL('../support/start-span-worker.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--conditions=@decisiontrail/source',
+      '--max-semi-space-size=8',
+      script,
+    ]);
+    expect(stdout.trim()).toBe('started');
   });
 });
