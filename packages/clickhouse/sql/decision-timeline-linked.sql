@@ -4,15 +4,11 @@
 --   decision_streams, decision_seqs        each decision's integrity stream and leaf index
 --   first_time, last_time                  the earliest and latest decision time (DateTime64(9))
 -- Every branch is a primary-key or skip-index lookup bounded by those, so none scans a table.
--- Trace spans: the exporter's trace-id lookup is partitioned by the week of each row's Start (one
--- row per trace and insert), so bounding Start to a day either side of the decisions prunes it to
--- one or two weeks; a trace row whose spans began more than a day before the first or after the
--- last decision of the trace is not looked up.
-WITH
-    (SELECT (min(Start), max(End)) FROM {{read:otel_traces_trace_id_ts}}
-     WHERE has(traces, TraceId)
-       AND Start >= toDateTime(first_time) - toIntervalDay(1)
-       AND Start <= toDateTime(last_time) + toIntervalDay(1)) AS trace_range
+-- Trace spans: a span of the trace is shown when it started from a day before the first to a day
+-- after the last decision of the timeline (spans inserted later included). The bound prunes
+-- otel_traces to one or two daily partitions and, with its primary key's time, to the granules the
+-- trace-id bloom filter then checks. (Looking the trace's range up in otel_traces_trace_id_ts first
+-- costs a scalar subquery, which the engine plans once per use: ≈ 3 ms more per timeline.)
 SELECT
         'span' AS kind, Timestamp AS time, '' AS decision_id, TraceId AS trace_id, SpanId AS span_id,
         ParentSpanId AS parent_span_id, SpanName AS name, ServiceName AS service, StatusCode AS status_code,
@@ -23,7 +19,7 @@ SELECT
             {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)')) AS attributes
     FROM {{read:otel_traces}}
     WHERE has(traces, TraceId)
-      AND Timestamp >= trace_range.1 AND Timestamp <= trace_range.2 + 1
+      AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
       AND NOT has(decision_spans, SpanId)
     -- A span delivered twice is shown once, deterministically the earliest copy.
     ORDER BY SpanId, Timestamp

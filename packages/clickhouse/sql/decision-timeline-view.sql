@@ -1,5 +1,5 @@
--- decision_timeline(decision_id = '…', trace_id = '…'), as replaced by migration 7 (same
--- parameters, columns and rows as migration 4's; the store reads the same SQL in two statements,
+-- decision_timeline(decision_id = '…', trace_id = '…'), as replaced by migrations 7 and 8 (same
+-- parameters and columns as migration 4's; the store reads the same SQL in two statements,
 -- see src/decision-timeline.ts). Everything an investigator needs about a decision, in time order.
 -- Pass one parameter and '' for the other. Rows are one of:
 --   decision   the decision itself (typed fields in attributes)

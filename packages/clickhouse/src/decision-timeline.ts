@@ -31,14 +31,72 @@ const OUTPUT_COLUMNS = `kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixN
     trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, name, service,
     status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes`;
 
-/** The decisions of the timeline: the same rows as the view's `decision` branch. */
+/**
+ * The typed fields of a decision entry, in the order of `sql/decision-timeline-decision-row.sql`
+ * (the view builds the same map in SQL; a test checks that both return the same rows).
+ */
+const DECISION_ATTRIBUTES = [
+  'model_id',
+  'model_version',
+  'model_type',
+  'provider',
+  'operation',
+  'decision_type',
+  'outcome',
+  'confidence',
+  'input_hash',
+  'output_hash',
+  'subject_id',
+  'actor_id',
+  'session_id',
+  'fairness_group',
+  'risk_level',
+  'purpose',
+  'automation',
+  'error_type',
+  'retention_class',
+  'integrity_stream',
+  'integrity_seq',
+] as const;
+
+/**
+ * The decisions of the timeline: the view's `decision` branch, its typed fields as columns. The
+ * engine spends ≈ 2.5 ms analysing a 21-entry `map(…)`; the store builds the same map from the
+ * columns instead (see {@link decisionEntry}).
+ */
 const DECISIONS_SQL = `
-  SELECT ${OUTPUT_COLUMNS}
-  FROM (
-    SELECT {{include:decision-timeline-decision-row.sql}}
-    FROM {{read:audit_decisions}} FINAL
-    WHERE {{include:decision-timeline-decisions-where.sql}}
-  )`;
+  SELECT 'decision' AS kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano,
+    decision_id AS decisionId, trace_id AS traceId, span_id AS spanId, '' AS parentSpanId,
+    span_name AS name, service, status_code AS statusCode, '0' AS durationNanos,
+    ${DECISION_ATTRIBUTES.map((name) =>
+      name === 'confidence'
+        ? "ifNull(toString(confidence), '') AS confidence"
+        : name === 'integrity_seq'
+          ? 'toString(integrity_seq) AS integrity_seq'
+          : name,
+    ).join(', ')}
+  FROM {{read:audit_decisions}} FINAL
+  WHERE {{include:decision-timeline-decisions-where.sql}}`;
+
+type DecisionRow = Omit<TimelineEntry, 'attributes'> & Record<(typeof DECISION_ATTRIBUTES)[number], string>;
+
+function decisionEntry(row: DecisionRow): TimelineEntry {
+  const attributes: Record<string, string> = {};
+  for (const name of DECISION_ATTRIBUTES) attributes[name] = row[name];
+  return {
+    kind: row.kind,
+    timeUnixNano: row.timeUnixNano,
+    decisionId: row.decisionId,
+    traceId: row.traceId,
+    spanId: row.spanId,
+    parentSpanId: row.parentSpanId,
+    name: row.name,
+    service: row.service,
+    statusCode: row.statusCode,
+    durationNanos: row.durationNanos,
+    attributes,
+  };
+}
 
 /** Everything linked to them: the view's other branches, given the decisions as parameters. */
 const LINKED_SQL = `
@@ -61,18 +119,18 @@ const LINKED_SQL = `
  * embedded engine those become a separate `SET` statement before every query (≈ 2 ms each), and
  * the timeline needs none (its 64-bit values are already strings).
  */
-async function timelineRows(
+async function timelineRows<T = TimelineEntry>(
   ctx: QueryContext,
   template: string,
   params: QueryParams,
-): Promise<TimelineEntry[]> {
+): Promise<T[]> {
   try {
     const result = await ctx.client.query({
       query: ctx.sql(template),
       query_params: params,
       format: 'JSONEachRow',
     });
-    return await result.json<TimelineEntry>();
+    return await result.json<T>();
   } catch (cause) {
     throw new StoreError('QUERY_FAILED', `query failed: ${(cause as Error).message}`, { cause });
   }
@@ -105,10 +163,11 @@ export async function decisionTimeline(
   if ((decisionId === '') === (traceId === '')) {
     throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
   }
-  const decisions = await timelineRows(ctx, DECISIONS_SQL, {
+  const rows = await timelineRows<DecisionRow>(ctx, DECISIONS_SQL, {
     decision_id: decisionId,
     trace_id: traceId,
   });
+  const decisions = rows.map(decisionEntry);
   if (decisions.length === 0) return [];
   const times = decisions.map((d) => BigInt(d.timeUnixNano));
   const linked = await timelineRows(ctx, LINKED_SQL, {

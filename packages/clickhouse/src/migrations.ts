@@ -183,6 +183,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'decision_timeline_lookups',
     steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
   },
+  {
+    // Trace spans bounded by the decisions' time instead of a trace-id-table scalar subquery.
+    version: 8,
+    name: 'decision_timeline_span_window',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
 ];
 
 const ALL_TABLES: ReadonlySet<string> = new Set(
