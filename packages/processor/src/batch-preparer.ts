@@ -3,7 +3,7 @@ import { encodeSpansForSink, type EncodedSpans } from '@decisiontrail/clickhouse
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
 import type { CounterCounts, ProcessorMetrics } from './metrics.ts';
-import { decodeBody } from './otlp-receiver.ts';
+import { checkBody, decodeBody } from './otlp-receiver.ts';
 import type { QuarantinedSpan } from './span-sink.ts';
 
 /** Spans the pipeline runs between two turns of the event loop, so waiting requests get decoded. */
@@ -63,11 +63,13 @@ export class BatchPreparer {
 
   /**
    * Decodes a request body (throws `OtlpDecodeError` when it is not one); with a `memo` key its spans are
-   * kept for {@link prepare} until used or {@link forget}-ten.
+   * kept for {@link prepare} until used or {@link forget}-ten, without one the body is only checked.
    */
   decode(body: Uint8Array, encoding: number, memo: number | undefined): DecodeVerdict {
+    // Spans not kept are decoded again from the log at the drain: for the verdict, checking is enough.
+    if (memo === undefined) return checkBody(body, encoding);
     const decoded = decodeBody(body, encoding);
-    if (memo !== undefined && decoded.records.length > 0) this.memos.set(memo, decoded.records);
+    if (decoded.records.length > 0) this.memos.set(memo, decoded.records);
     return {
       spans: decoded.records.length,
       rejected: decoded.rejected,

@@ -14,3 +14,4 @@ export { StreamIntegrityChecker } from './integrity-checker.ts';
 export { SpanWorker } from './span-worker.ts';
 export type { SpanWorkerInit } from './span-worker.ts';
 export { BODY_ENCODING } from './otlp-receiver.ts';
+export { checkProtobufRequest, uint64Decimal } from './otlp-protobuf-decoder.ts';

@@ -15,6 +15,10 @@ import { toWellFormed } from './well-formed.ts';
  * decoding (`Type.decode` plus conversion) per span. Field numbers and wire types are those of
  * opentelemetry-proto (collector/trace/v1, trace/v1, common/v1, resource/v1); a known field with the wrong
  * wire type makes the body undecodable, unknown fields are skipped.
+ *
+ * Every function below walks its message the same way whether it builds records (`build`) or only checks
+ * the body ({@link checkProtobufRequest}): a check reads every field a decode reads, through the same
+ * reader calls, so it refuses and rejects exactly what a decode does, but it makes no strings or objects.
  */
 
 type Reader = protobuf.Reader;
@@ -29,6 +33,27 @@ const SPAN_KINDS: readonly string[] = [SPAN_KIND_UNSPECIFIED, ...SPAN_KIND_STRIN
 const MAX_DEPTH = 32;
 
 class SpanRejection extends Error {}
+
+/** What one pass over a request collects. */
+interface Collected {
+  /** The spans' records, when the pass builds them. */
+  records: SpanRecord[] | undefined;
+  /** Valid spans. */
+  spans: number;
+  rejected: number;
+  rejectReasons: string[];
+}
+
+/** What {@link checkProtobufRequest} finds in a request: what a decode would accept and reject. */
+export interface RequestCheck {
+  spans: number;
+  rejected: number;
+  /** First few reasons, for `partial_success.error_message`. */
+  rejectReasons: string[];
+}
+
+/** What a check returns for a string field it skipped that was not empty (a span's name must not be). */
+const SKIPPED = '\u0000';
 
 function fail(message: string): never {
   throw new OtlpDecodeError(message);
@@ -55,18 +80,71 @@ function str(r: Reader): string {
   return toWellFormed(r.string());
 }
 
+/**
+ * A string field: its text when building, else skipped (`''` if empty, else {@link SKIPPED}). Skipping
+ * bounds the length as `Reader.string` does and fails with the same error.
+ */
+function text(r: Reader, build: boolean): string {
+  if (build) return str(r);
+  const length = r.size();
+  r.skip(length);
+  return length === 0 ? '' : SKIPPED;
+}
+
+/** Skips a bytes field, bounded and failing as `Reader.bytes` does; returns its length. */
+function skipBytes(r: Reader): number {
+  const length = r.size();
+  r.skip(length);
+  return length;
+}
+
+/**
+ * Decimal text of the unsigned 64-bit `hi·2³² + lo`, exact in doubles: long division by 10⁹ over four
+ * 16-bit digits keeps every intermediate below 2⁵³ (the quotient is below 2⁶⁴ / 10⁹ ≈ 1.8·10¹⁰).
+ */
+export function uint64Decimal(hi: number, lo: number): string {
+  let cur = (hi >>> 16) * 0x1_0000 + (hi & 0xffff);
+  const q2 = Math.floor(cur / 1e9);
+  cur = (cur - q2 * 1e9) * 0x1_0000 + (lo >>> 16);
+  const q1 = Math.floor(cur / 1e9);
+  cur = (cur - q1 * 1e9) * 0x1_0000 + (lo & 0xffff);
+  const q0 = Math.floor(cur / 1e9);
+  const rem = cur - q0 * 1e9;
+  const quotient = (q2 * 0x1_0000 + q1) * 0x1_0000 + q0;
+  return quotient === 0 ? String(rem) : `${quotient}${String(rem).padStart(9, '0')}`;
+}
+
 function fixed64String(r: Reader): string {
   const lo = r.fixed32();
   const hi = r.fixed32();
-  return hi === 0 ? String(lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  return uint64Decimal(hi, lo);
 }
 
-function hexId(bytes: Uint8Array, size: number, field: string, allowEmpty: boolean): string {
-  if (bytes.length === 0 && allowEmpty) return '';
-  if (bytes.length !== size) throw new SpanRejection(`${field}: must be ${size} bytes`);
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-  if (/^0+$/.test(hex)) throw new SpanRejection(`${field}: all zero`);
-  return hex;
+/** Reads a fixed64 time: its decimal text when building, else just past it (through the same reads). */
+function time(r: Reader, build: boolean): string {
+  if (build) return fixed64String(r);
+  r.fixed32();
+  r.fixed32();
+  return '0';
+}
+
+/** A trace or span id at `[at, at + length)` of the body, as lowercase hex (`''` when only checking). */
+function hexId(
+  r: Reader,
+  at: number,
+  length: number,
+  size: number,
+  field: string,
+  allowEmpty: boolean,
+  build: boolean,
+): string {
+  if (length === 0 && allowEmpty) return '';
+  if (length !== size) throw new SpanRejection(`${field}: must be ${size} bytes`);
+  const bytes = r.buf;
+  let any = 0;
+  for (let i = at; i < at + length; i++) any |= bytes[i]!;
+  if (any === 0) throw new SpanRejection(`${field}: all zero`);
+  return build ? (bytes as Buffer).toString('hex', at, at + length) : '';
 }
 
 function goJsonString(s: string): string {
@@ -82,34 +160,40 @@ class NonFiniteInJson extends Error {}
 
 /**
  * Reads an AnyValue and returns its pcommon AsString form (`asJson` false) or the Go JSON of its raw value
- * inside a slice or map (`asJson` true). The last member of the oneof on the wire wins, as in protobuf.
+ * inside a slice or map (`asJson` true); `''` when only checking. The last member of the oneof on the wire
+ * wins, as in protobuf.
  */
-function anyValue(r: Reader, end: number, asJson: boolean, depth: number): string {
+function anyValue(r: Reader, end: number, asJson: boolean, depth: number, build: boolean): string {
   if (depth > MAX_DEPTH) fail(`values nested deeper than ${MAX_DEPTH} levels`);
-  let out = asJson ? 'null' : '';
+  let out = asJson && build ? 'null' : '';
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1: {
         expectWire(tag, LEN, 'AnyValue.string_value');
-        const s = str(r);
-        out = asJson ? goJsonString(s) : s;
+        const s = text(r, build);
+        if (build) out = asJson ? goJsonString(s) : s;
         break;
       }
-      case 2:
+      case 2: {
         expectWire(tag, VARINT, 'AnyValue.bool_value');
-        out = r.bool() ? 'true' : 'false';
+        const b = r.bool();
+        if (build) out = b ? 'true' : 'false';
         break;
-      case 3:
+      }
+      case 3: {
         expectWire(tag, VARINT, 'AnyValue.int_value');
-        out = r.int64().toString();
+        const i = r.int64();
+        if (build) out = i.toString();
         break;
+      }
       case 4: {
         expectWire(tag, I64, 'AnyValue.double_value');
         const d = r.double();
+        // Thrown when only checking too: the caller then skips the rest of the value, as a decode does.
         if (asJson && !Number.isFinite(d)) throw new NonFiniteInJson();
         // pcommon formats doubles like ES6 Number#toString, non-finite ones included.
-        out = String(d);
+        if (build) out = String(d);
         break;
       }
       case 5: {
@@ -120,34 +204,39 @@ function anyValue(r: Reader, end: number, asJson: boolean, depth: number): strin
           const t = r.uint32();
           if (t >>> 3 === 1) {
             expectWire(t, LEN, 'ArrayValue.values');
-            items.push(anyValue(r, endOf(r), true, depth + 1));
+            const item = anyValue(r, endOf(r), true, depth + 1, build);
+            if (build) items.push(item);
           } else r.skipType(t & 7);
         }
         checkEnd(r, arrayEnd, 'array');
-        out = `[${items.join(',')}]`;
+        if (build) out = `[${items.join(',')}]`;
         break;
       }
       case 6: {
         expectWire(tag, LEN, 'AnyValue.kvlist_value');
         const listEnd = endOf(r);
-        const entries = new Map<string, string>();
+        // No prototype: any key is an own member; a repeated key keeps its last value.
+        const entries = build ? (Object.create(null) as Record<string, string>) : undefined;
         while (r.pos < listEnd) {
           const t = r.uint32();
           if (t >>> 3 === 1) {
             expectWire(t, LEN, 'KeyValueList.values');
-            const [key, value] = keyValue(r, endOf(r), true, depth + 1);
-            entries.set(key, value);
+            keyValue(r, endOf(r), true, depth + 1, build, entries);
           } else r.skipType(t & 7);
         }
         checkEnd(r, listEnd, 'list');
-        const keys = [...entries.keys()].sort(compareUtf8);
-        out = `{${keys.map((k) => `${goJsonString(k)}:${entries.get(k)!}`).join(',')}}`;
+        if (entries !== undefined) {
+          const keys = Object.keys(entries).sort(compareUtf8);
+          out = `{${keys.map((k) => `${goJsonString(k)}:${entries[k]!}`).join(',')}}`;
+        }
         break;
       }
       case 7: {
         expectWire(tag, LEN, 'AnyValue.bytes_value');
-        const b64 = Buffer.from(r.bytes()).toString('base64');
-        out = asJson ? `"${b64}"` : b64;
+        if (build) {
+          const b64 = Buffer.from(r.bytes()).toString('base64');
+          out = asJson ? `"${b64}"` : b64;
+        } else skipBytes(r);
         break;
       }
       default:
@@ -158,7 +247,15 @@ function anyValue(r: Reader, end: number, asJson: boolean, depth: number): strin
   return out;
 }
 
-function keyValue(r: Reader, end: number, asJson: boolean, depth: number): [string, string] {
+/** Reads a KeyValue; when building, sets its key in `into` (a later repeat of a key wins). */
+function keyValue(
+  r: Reader,
+  end: number,
+  asJson: boolean,
+  depth: number,
+  build: boolean,
+  into: Record<string, string> | undefined,
+): void {
   let key = '';
   let value = asJson ? 'null' : '';
   while (r.pos < end) {
@@ -166,16 +263,16 @@ function keyValue(r: Reader, end: number, asJson: boolean, depth: number): [stri
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, LEN, 'KeyValue.key');
-        key = str(r);
+        key = text(r, build);
         break;
       case 2: {
         expectWire(tag, LEN, 'KeyValue.value');
         const valueEnd = endOf(r);
         if (asJson) {
-          value = anyValue(r, valueEnd, true, depth);
+          value = anyValue(r, valueEnd, true, depth, build);
         } else {
           try {
-            value = anyValue(r, valueEnd, false, depth);
+            value = anyValue(r, valueEnd, false, depth, build);
           } catch (error) {
             // Go's encoder refuses a nested NaN/Inf; pcommon's AsString then yields ''.
             if (!(error instanceof NonFiniteInJson)) throw error;
@@ -190,30 +287,29 @@ function keyValue(r: Reader, end: number, asJson: boolean, depth: number): [stri
     }
   }
   checkEnd(r, end, 'KeyValue');
-  return [key, value];
+  if (into !== undefined) into[key] = value;
 }
 
-function attribute(r: Reader, into: Record<string, string>): void {
-  const [key, value] = keyValue(r, endOf(r), false, 0);
-  into[key] = value;
+function attribute(r: Reader, build: boolean, into: Record<string, string>): void {
+  keyValue(r, endOf(r), false, 0, build, build ? into : undefined);
 }
 
-function decodeEvent(r: Reader, end: number): SpanRecordEvent {
+function decodeEvent(r: Reader, end: number, build: boolean): SpanRecordEvent {
   const event: SpanRecordEvent = { timeUnixNano: '0', name: '', attributes: {} };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, I64, 'Event.time_unix_nano');
-        event.timeUnixNano = fixed64String(r);
+        event.timeUnixNano = time(r, build);
         break;
       case 2:
         expectWire(tag, LEN, 'Event.name');
-        event.name = str(r);
+        event.name = text(r, build);
         break;
       case 3:
         expectWire(tag, LEN, 'Event.attributes');
-        attribute(r, event.attributes);
+        attribute(r, build, event.attributes);
         break;
       default:
         r.skipType(tag & 7);
@@ -223,27 +319,45 @@ function decodeEvent(r: Reader, end: number): SpanRecordEvent {
   return event;
 }
 
-function decodeLink(r: Reader, end: number): SpanRecordLink & { rawTrace: Uint8Array; rawSpan: Uint8Array } {
-  const empty: Uint8Array = new Uint8Array(0);
-  const link = { traceId: '', spanId: '', traceState: '', attributes: {}, rawTrace: empty, rawSpan: empty };
+/** A link as read: its ids are where they lie in the body, checked (and turned into hex) with the span's. */
+interface RawLink {
+  traceState: string;
+  attributes: Record<string, string>;
+  traceAt: number;
+  traceLength: number;
+  spanAt: number;
+  spanLength: number;
+}
+
+function decodeLink(r: Reader, end: number, build: boolean): RawLink {
+  const link: RawLink = {
+    traceState: '',
+    attributes: {},
+    traceAt: 0,
+    traceLength: 0,
+    spanAt: 0,
+    spanLength: 0,
+  };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, LEN, 'Link.trace_id');
-        link.rawTrace = r.bytes();
+        link.traceLength = skipBytes(r);
+        link.traceAt = r.pos - link.traceLength;
         break;
       case 2:
         expectWire(tag, LEN, 'Link.span_id');
-        link.rawSpan = r.bytes();
+        link.spanLength = skipBytes(r);
+        link.spanAt = r.pos - link.spanLength;
         break;
       case 3:
         expectWire(tag, LEN, 'Link.trace_state');
-        link.traceState = str(r);
+        link.traceState = text(r, build);
         break;
       case 4:
         expectWire(tag, LEN, 'Link.attributes');
-        attribute(r, link.attributes);
+        attribute(r, build, link.attributes);
         break;
       default:
         r.skipType(tag & 7);
@@ -253,16 +367,22 @@ function decodeLink(r: Reader, end: number): SpanRecordLink & { rawTrace: Uint8A
   return link;
 }
 
+/** Reads one span; its record when building, else undefined. Throws `SpanRejection` for an invalid span. */
 function decodeSpan(
   r: Reader,
   end: number,
   resourceAttributes: Record<string, string>,
   scopeName: string,
   scopeVersion: string,
-): SpanRecord {
-  let traceId: Uint8Array = new Uint8Array(0);
-  let spanId: Uint8Array = traceId;
-  let parentSpanId: Uint8Array = traceId;
+  build: boolean,
+): SpanRecord | undefined {
+  // Ids are kept as offsets into the body and checked once the whole span is read.
+  let traceAt = 0;
+  let traceLength = 0;
+  let spanAt = 0;
+  let spanLength = 0;
+  let parentAt = 0;
+  let parentLength = 0;
   let traceState = '';
   let name = '';
   let kind = 0;
@@ -270,7 +390,7 @@ function decodeSpan(
   let stop = '0';
   const attributes: Record<string, string> = {};
   const events: SpanRecordEvent[] = [];
-  const links: ReturnType<typeof decodeLink>[] = [];
+  const links: RawLink[] = [];
   let statusCode = 0;
   let statusMessage = '';
   while (r.pos < end) {
@@ -278,23 +398,26 @@ function decodeSpan(
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, LEN, 'Span.trace_id');
-        traceId = r.bytes();
+        traceLength = skipBytes(r);
+        traceAt = r.pos - traceLength;
         break;
       case 2:
         expectWire(tag, LEN, 'Span.span_id');
-        spanId = r.bytes();
+        spanLength = skipBytes(r);
+        spanAt = r.pos - spanLength;
         break;
       case 3:
         expectWire(tag, LEN, 'Span.trace_state');
-        traceState = str(r);
+        traceState = text(r, build);
         break;
       case 4:
         expectWire(tag, LEN, 'Span.parent_span_id');
-        parentSpanId = r.bytes();
+        parentLength = skipBytes(r);
+        parentAt = r.pos - parentLength;
         break;
       case 5:
         expectWire(tag, LEN, 'Span.name');
-        name = str(r);
+        name = text(r, build);
         break;
       case 6:
         expectWire(tag, VARINT, 'Span.kind');
@@ -302,23 +425,25 @@ function decodeSpan(
         break;
       case 7:
         expectWire(tag, I64, 'Span.start_time_unix_nano');
-        start = fixed64String(r);
+        start = time(r, build);
         break;
       case 8:
         expectWire(tag, I64, 'Span.end_time_unix_nano');
-        stop = fixed64String(r);
+        stop = time(r, build);
         break;
       case 9:
         expectWire(tag, LEN, 'Span.attributes');
-        attribute(r, attributes);
+        attribute(r, build, attributes);
         break;
-      case 11:
+      case 11: {
         expectWire(tag, LEN, 'Span.events');
-        events.push(decodeEvent(r, endOf(r)));
+        const event = decodeEvent(r, endOf(r), build);
+        if (build) events.push(event);
         break;
+      }
       case 13:
         expectWire(tag, LEN, 'Span.links');
-        links.push(decodeLink(r, endOf(r)));
+        links.push(decodeLink(r, endOf(r), build));
         break;
       case 15: {
         expectWire(tag, LEN, 'Span.status');
@@ -327,7 +452,7 @@ function decodeSpan(
           const t = r.uint32();
           if (t >>> 3 === 2) {
             expectWire(t, LEN, 'Status.message');
-            statusMessage = str(r);
+            statusMessage = text(r, build);
           } else if (t >>> 3 === 3) {
             expectWire(t, VARINT, 'Status.code');
             statusCode = r.int32();
@@ -345,10 +470,26 @@ function decodeSpan(
     }
   }
   checkEnd(r, end, 'Span');
-  const record: SpanRecord = {
-    traceId: hexId(traceId, 16, 'traceId', false),
-    spanId: hexId(spanId, 8, 'spanId', false),
-    parentSpanId: hexId(parentSpanId, 8, 'parentSpanId', true),
+  // The order of the checks decides which reason a span with several faults is rejected for.
+  const traceId = hexId(r, traceAt, traceLength, 16, 'traceId', false, build);
+  const spanId = hexId(r, spanAt, spanLength, 8, 'spanId', false, build);
+  const parentSpanId = hexId(r, parentAt, parentLength, 8, 'parentSpanId', true, build);
+  const spanLinks: SpanRecordLink[] = [];
+  for (const l of links) {
+    const link: SpanRecordLink = {
+      traceId: hexId(r, l.traceAt, l.traceLength, 16, 'links.traceId', false, build),
+      spanId: hexId(r, l.spanAt, l.spanLength, 8, 'links.spanId', false, build),
+      traceState: l.traceState,
+      attributes: l.attributes,
+    };
+    if (build) spanLinks.push(link);
+  }
+  if (name === '') throw new SpanRejection('name: empty');
+  if (!build) return undefined;
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
     traceState,
     name,
     kind: SPAN_KINDS[kind] ?? SPAN_KINDS[0]!,
@@ -361,23 +502,17 @@ function decodeSpan(
     scopeName,
     scopeVersion,
     events,
-    links: links.map((l) => ({
-      traceId: hexId(l.rawTrace, 16, 'links.traceId', false),
-      spanId: hexId(l.rawSpan, 8, 'links.spanId', false),
-      traceState: l.traceState,
-      attributes: l.attributes,
-    })),
+    links: spanLinks,
   };
-  if (name === '') throw new SpanRejection('name: empty');
-  return record;
 }
 
 function decodeScopeSpans(
   r: Reader,
   end: number,
   resourceAttributes: Record<string, string>,
-  out: DecodedRequest,
+  out: Collected,
 ): void {
+  const build = out.records !== undefined;
   let scopeName = '';
   let scopeVersion = '';
   // The scope may follow its spans on the wire: remember span ranges, decode them once the scope is known.
@@ -392,10 +527,10 @@ function decodeScopeSpans(
           const t = r.uint32();
           if (t >>> 3 === 1) {
             expectWire(t, LEN, 'InstrumentationScope.name');
-            scopeName = str(r);
+            scopeName = text(r, build);
           } else if (t >>> 3 === 2) {
             expectWire(t, LEN, 'InstrumentationScope.version');
-            scopeVersion = str(r);
+            scopeVersion = text(r, build);
           } else r.skipType(t & 7);
         }
         checkEnd(r, scopeEnd, 'scope');
@@ -416,7 +551,9 @@ function decodeScopeSpans(
   for (const [spanStart, spanEnd] of spans) {
     r.pos = spanStart;
     try {
-      out.records.push(decodeSpan(r, spanEnd, resourceAttributes, scopeName, scopeVersion));
+      const record = decodeSpan(r, spanEnd, resourceAttributes, scopeName, scopeVersion, build);
+      out.spans += 1;
+      if (record !== undefined) out.records?.push(record);
     } catch (error) {
       if (!(error instanceof SpanRejection)) throw error;
       out.rejected += 1;
@@ -426,7 +563,8 @@ function decodeScopeSpans(
   r.pos = end;
 }
 
-function decodeResourceSpans(r: Reader, end: number, out: DecodedRequest): void {
+function decodeResourceSpans(r: Reader, end: number, out: Collected): void {
+  const build = out.records !== undefined;
   const resourceAttributes: Record<string, string> = {};
   const scopes: [number, number][] = [];
   while (r.pos < end) {
@@ -439,7 +577,7 @@ function decodeResourceSpans(r: Reader, end: number, out: DecodedRequest): void 
           const t = r.uint32();
           if (t >>> 3 === 1) {
             expectWire(t, LEN, 'Resource.attributes');
-            attribute(r, resourceAttributes);
+            attribute(r, build, resourceAttributes);
           } else r.skipType(t & 7);
         }
         checkEnd(r, resourceEnd, 'resource');
@@ -464,9 +602,7 @@ function decodeResourceSpans(r: Reader, end: number, out: DecodedRequest): void 
   r.pos = end;
 }
 
-/** Decodes an OTLP protobuf ExportTraceServiceRequest body. @throws OtlpDecodeError */
-export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
-  const out: DecodedRequest = { records: [], rejected: 0, rejectReasons: [] };
+function walkRequest(body: Uint8Array, out: Collected): void {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   const r = protobuf.Reader.create(buffer);
   try {
@@ -484,5 +620,23 @@ export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
     // protobufjs reports truncation as RangeError and bad wire types as Error.
     throw new OtlpDecodeError(`invalid protobuf: ${(error as Error).message}`, { cause: error });
   }
-  return out;
+}
+
+/** Decodes an OTLP protobuf ExportTraceServiceRequest body. @throws OtlpDecodeError */
+export function decodeProtobufRequest(body: Uint8Array): DecodedRequest {
+  const records: SpanRecord[] = [];
+  const out: Collected = { records, spans: 0, rejected: 0, rejectReasons: [] };
+  walkRequest(body, out);
+  return { records, rejected: out.rejected, rejectReasons: out.rejectReasons };
+}
+
+/**
+ * Checks an OTLP protobuf ExportTraceServiceRequest body without building its records: what
+ * {@link decodeProtobufRequest} would accept and reject, for a fraction of its cost. @throws OtlpDecodeError
+ * exactly when a decode would.
+ */
+export function checkProtobufRequest(body: Uint8Array): RequestCheck {
+  const out: Collected = { records: undefined, spans: 0, rejected: 0, rejectReasons: [] };
+  walkRequest(body, out);
+  return { spans: out.spans, rejected: out.rejected, rejectReasons: out.rejectReasons };
 }

@@ -5,7 +5,7 @@ import { OtlpDecodeError } from './errors.ts';
 import type { DecodeVerdict } from './batch-preparer.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { decodeJsonRequest } from './otlp-decoder.ts';
-import { decodeProtobufRequest } from './otlp-protobuf-decoder.ts';
+import { checkProtobufRequest, decodeProtobufRequest, type RequestCheck } from './otlp-protobuf-decoder.ts';
 import type { DecodedRequest } from './otlp-decoder.ts';
 import { ExportTraceServiceResponseType, RpcStatusType } from './otlp-proto-schema.ts';
 
@@ -18,6 +18,13 @@ export type BodyEncoding = (typeof BODY_ENCODING)[keyof typeof BODY_ENCODING];
 /** Decodes a stored body of either encoding. */
 export function decodeBody(body: Uint8Array, encoding: number): DecodedRequest {
   return encoding === BODY_ENCODING.JSON ? decodeJsonRequest(body) : decodeProtobufRequest(body);
+}
+
+/** What {@link decodeBody} would accept and reject, without keeping the records (protobuf builds none). */
+export function checkBody(body: Uint8Array, encoding: number): RequestCheck {
+  if (encoding !== BODY_ENCODING.JSON) return checkProtobufRequest(body);
+  const decoded = decodeJsonRequest(body);
+  return { spans: decoded.records.length, rejected: decoded.rejected, rejectReasons: decoded.rejectReasons };
 }
 
 /** What the receiver needs from the rest of the processor. */

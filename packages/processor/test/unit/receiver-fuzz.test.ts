@@ -1,22 +1,12 @@
 import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../support/prng.ts';
 import { richSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
 import { startTestProcessor } from '../support/test-processor.ts';
 
 const BODY_LIMIT = 64 * 1024;
 const CASES = 10_000;
-
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FuzzCase {
   kind: string;
