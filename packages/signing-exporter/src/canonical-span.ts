@@ -6,7 +6,6 @@ import {
 } from '@decisiontrail/semconv';
 import type { CanonicalJsonValue } from './canonical-json.ts';
 import { SigningError } from './errors.ts';
-import { isWellFormed } from './well-formed.ts';
 import { normalizeSpanKind, normalizeStatusCode, type SpanRecord } from './span-record.ts';
 
 /** The value of `audit.integrity.algorithm`: RFC 6962 SHA-256 leaves over RFC 8785 canonical JSON. */
@@ -129,70 +128,248 @@ export function canonicalSpan(record: SpanRecord): CanonicalJsonValue {
  */
 export function canonicalSpanJson(record: SpanRecord): string {
   const { kind, statusCode } = canonicalKindAndStatus(record);
-  return serializeSpan(record, kind, statusCode);
+  const out = writeSpan(record, kind, statusCode, 0);
+  return out.toString('utf8', 0, length);
 }
 
-function serializeSpan(record: SpanRecord, kind: string, statusCode: string): string {
-  let out = `{"attributes":${committedMap(record.attributes, true)}`;
-  out += `,"endTimeUnixNano":${str(record.endTimeUnixNano)},"events":[`;
+/**
+ * The canonical span is written as UTF-8 straight into this one buffer (grown as needed, reused by
+ * every span): the leaf hash then reads its bytes, with no JSON string per value, no concatenation and
+ * no second UTF-8 encoding. Nothing here calls out while writing, so one buffer per thread is enough.
+ */
+const SCRATCH_BYTES = 16 * 1024;
+/** A buffer grown past this for one huge span is not kept for the next. */
+const SCRATCH_KEPT_BYTES = 1024 * 1024;
+let scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+/** Bytes of {@link scratch} written so far. */
+let length = 0;
+
+function reserve(bytes: number): void {
+  if (length + bytes <= scratch.length) return;
+  let size = scratch.length * 2;
+  while (size < length + bytes) size *= 2;
+  const grown = Buffer.allocUnsafe(size);
+  scratch.copy(grown, 0, 0, length);
+  scratch = grown;
+}
+
+/** Writes the canonical span into {@link scratch} from `offset` on; returns the buffer (valid until the next span). */
+function writeSpan(record: SpanRecord, kind: string, statusCode: string, offset: number): Buffer {
+  if (scratch.length > SCRATCH_KEPT_BYTES) scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  length = offset;
+  literal('{"attributes":');
+  committedMap(record.attributes, true);
+  literal(',"endTimeUnixNano":');
+  str(record.endTimeUnixNano);
+  literal(',"events":[');
   for (let i = 0; i < record.events.length; i++) {
     const event = record.events[i] as SpanRecord['events'][number];
-    if (i > 0) out += ',';
-    out += `{"attributes":${map(event.attributes)},"name":${str(event.name)},"timeUnixNano":${str(event.timeUnixNano)}}`;
+    literal(i > 0 ? ',{"attributes":' : '{"attributes":');
+    map(event.attributes);
+    literal(',"name":');
+    str(event.name);
+    literal(',"timeUnixNano":');
+    str(event.timeUnixNano);
+    literal('}');
   }
-  out += `],"kind":${str(kind)},"links":[`;
+  literal('],"kind":');
+  str(kind);
+  literal(',"links":[');
   for (let i = 0; i < record.links.length; i++) {
     const link = record.links[i] as SpanRecord['links'][number];
-    if (i > 0) out += ',';
-    out += `{"attributes":${map(link.attributes)},"spanId":${str(link.spanId)},"traceId":${str(link.traceId)},"traceState":${str(link.traceState)}}`;
+    literal(i > 0 ? ',{"attributes":' : '{"attributes":');
+    map(link.attributes);
+    literal(',"spanId":');
+    str(link.spanId);
+    literal(',"traceId":');
+    str(link.traceId);
+    literal(',"traceState":');
+    str(link.traceState);
+    literal('}');
   }
-  out += `],"name":${str(record.name)},"parentSpanId":${str(record.parentSpanId)}`;
-  out += `,"resource":${committedMap(record.resourceAttributes, false)}`;
-  out += `,"scopeName":${str(record.scopeName)},"scopeVersion":${str(record.scopeVersion)},"spanId":${str(record.spanId)}`;
-  out += `,"startTimeUnixNano":${str(record.startTimeUnixNano)},"statusCode":${str(statusCode)}`;
-  out += `,"statusMessage":${str(record.statusMessage)},"traceId":${str(record.traceId)},"traceState":${str(record.traceState)}}`;
-  return out;
+  literal('],"name":');
+  str(record.name);
+  literal(',"parentSpanId":');
+  str(record.parentSpanId);
+  literal(',"resource":');
+  committedMap(record.resourceAttributes, false);
+  literal(',"scopeName":');
+  str(record.scopeName);
+  literal(',"scopeVersion":');
+  str(record.scopeVersion);
+  literal(',"spanId":');
+  str(record.spanId);
+  literal(',"startTimeUnixNano":');
+  str(record.startTimeUnixNano);
+  literal(',"statusCode":');
+  str(statusCode);
+  literal(',"statusMessage":');
+  str(record.statusMessage);
+  literal(',"traceId":');
+  str(record.traceId);
+  literal(',"traceState":');
+  str(record.traceState);
+  literal('}');
+  return scratch;
 }
 
-function str(value: string): string {
+/** Writes fixed ASCII text (member names and punctuation). */
+function literal(text: string): void {
+  reserve(text.length);
+  const out = scratch;
+  let at = length;
+  for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+  length = at;
+}
+
+const HEX = '0123456789abcdef';
+
+/** The character after `\` of each two-character escape JSON.stringify writes, by code unit; else 0. */
+const SHORT_ESCAPES = new Uint8Array(0x80);
+for (const unit of ['\b', '\t', '\n', '\f', '\r', '"', '\\']) {
+  SHORT_ESCAPES[unit.charCodeAt(0)] = JSON.stringify(unit).charCodeAt(2);
+}
+
+/**
+ * Writes a JSON string exactly as ECMAScript `JSON.stringify` escapes it (RFC 8785 §3.2.2.2), UTF-8
+ * encoded; a string that is not well-formed Unicode (a lone surrogate) is rejected (RFC 8785 §3.1).
+ */
+function str(value: string): void {
   if (typeof value !== 'string') throw new TypeError('canonical span fields must be strings');
-  if (!isWellFormed(value)) throw new TypeError('canonical JSON strings must be well-formed Unicode');
-  return JSON.stringify(value);
+  const units = value.length;
+  // At most six bytes per UTF-16 unit (`\u001f`; UTF-8 needs at most three), and the quotes.
+  reserve(units * 6 + 2);
+  const out = scratch;
+  let at = length;
+  out[at++] = 0x22;
+  for (let i = 0; i < units; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+        out[at++] = c;
+        continue;
+      }
+      out[at++] = 0x5c;
+      const short = SHORT_ESCAPES[c] as number;
+      if (short !== 0) {
+        out[at++] = short;
+      } else {
+        // \u00XX with lowercase hex digits, as JSON.stringify writes them.
+        out[at++] = 0x75;
+        out[at++] = 0x30;
+        out[at++] = 0x30;
+        out[at++] = HEX.charCodeAt(c >> 4);
+        out[at++] = HEX.charCodeAt(c & 0xf);
+      }
+    } else if (c < 0x800) {
+      out[at++] = 0xc0 | (c >> 6);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c >= 0xe000) {
+      out[at++] = 0xe0 | (c >> 12);
+      out[at++] = 0x80 | ((c >> 6) & 0x3f);
+      out[at++] = 0x80 | (c & 0x3f);
+    } else {
+      const next = i + 1 < units ? value.charCodeAt(i + 1) : 0;
+      if (c >= 0xdc00 || next < 0xdc00 || next >= 0xe000) {
+        throw new TypeError('canonical JSON strings must be well-formed Unicode');
+      }
+      const point = ((c - 0xd800) << 10) + (next - 0xdc00) + 0x10000;
+      out[at++] = 0xf0 | (point >> 18);
+      out[at++] = 0x80 | ((point >> 12) & 0x3f);
+      out[at++] = 0x80 | ((point >> 6) & 0x3f);
+      out[at++] = 0x80 | (point & 0x3f);
+      i++;
+    }
+  }
+  out[at++] = 0x22;
+  length = at;
 }
 
-function map(values: Readonly<Record<string, string>>): string {
-  return mapOf(values, Object.keys(values));
+/**
+ * The member order of one kind of map, remembered for the next map with the same keys in the same order:
+ * spans of one service carry the same attributes, so most maps skip the filter and the sort. Keys from
+ * `Object.keys` are interned strings, so comparing them is cheap.
+ */
+class MemberOrder {
+  #keys: readonly string[] = [];
+  #ordered: readonly string[] = [];
+  readonly #keep: ((key: string) => boolean) | undefined;
+
+  /** `keep` selects the members the map commits to (all when undefined). */
+  constructor(keep?: (key: string) => boolean) {
+    this.#keep = keep;
+  }
+
+  /** The members of `values` to write, in RFC 8785 order. */
+  of(values: Readonly<Record<string, string>>): readonly string[] {
+    const keys = Object.keys(values);
+    const last = this.#keys;
+    if (keys.length === last.length) {
+      let same = true;
+      for (let i = 0; i < keys.length && same; i++) same = keys[i] === last[i];
+      if (same) return this.#ordered;
+    }
+    const keep = this.#keep;
+    const ordered = keep === undefined ? [...keys] : keys.filter(keep);
+    // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
+    ordered.sort();
+    this.#keys = keys;
+    this.#ordered = ordered;
+    return ordered;
+  }
+}
+
+/** Span attributes without excluded namespaces. */
+const SPAN_ATTRIBUTES = new MemberOrder((key) => !isExcludedAttribute(key));
+/** Resource attributes under `service.`. */
+const RESOURCE_ATTRIBUTES = new MemberOrder((key) => key.startsWith(COMMITTED_RESOURCE_PREFIX));
+/** Event and link attributes, all committed. */
+const OTHER_ATTRIBUTES = new MemberOrder();
+
+function map(values: Readonly<Record<string, string>>): void {
+  mapOf(values, OTHER_ATTRIBUTES.of(values));
 }
 
 /** Attributes without excluded namespaces (`spanAttributes`), or resource attributes under `service.`. */
-function committedMap(values: Readonly<Record<string, string>>, spanAttributes: boolean): string {
-  const keys = Object.keys(values).filter((key) =>
-    spanAttributes ? !isExcludedAttribute(key) : key.startsWith(COMMITTED_RESOURCE_PREFIX),
-  );
-  return mapOf(values, keys);
+function committedMap(values: Readonly<Record<string, string>>, spanAttributes: boolean): void {
+  mapOf(values, (spanAttributes ? SPAN_ATTRIBUTES : RESOURCE_ATTRIBUTES).of(values));
 }
 
-function mapOf(values: Readonly<Record<string, string>>, keys: string[]): string {
-  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-  keys.sort();
-  let out = '{';
+function mapOf(values: Readonly<Record<string, string>>, keys: readonly string[]): void {
+  literal('{');
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    if (i > 0) out += ',';
-    out += `${str(key)}:${str(values[key] as string)}`;
+    if (i > 0) literal(',');
+    str(key);
+    literal(':');
+    str(values[key] as string);
   }
-  return `${out}}`;
+  literal('}');
 }
 
 /** RFC 8785 JSON of the canonical span, UTF-8 encoded. */
 export function canonicalSpanBytes(record: SpanRecord): Uint8Array {
-  return Buffer.from(canonicalSpanJson(record), 'utf8');
+  const { kind, statusCode } = canonicalKindAndStatus(record);
+  return Buffer.from(writeSpan(record, kind, statusCode, 0).subarray(0, length));
+}
+
+/** Writes `0x00 ‖ canonical bytes` (what a leaf hashes) into the scratch buffer; returns a view of them. */
+function leafInput(record: SpanRecord, kind: string, statusCode: string): Buffer {
+  const out = writeSpan(record, kind, statusCode, 1);
+  out[0] = 0x00;
+  return out.subarray(0, length);
 }
 
 /** The RFC 6962 leaf hash of a span: `SHA-256(0x00 ‖ canonical bytes)`. */
 export function leafHash(record: SpanRecord): Uint8Array {
-  // U+0000 encodes as the single byte 0x00, so this hashes exactly 0x00 ‖ UTF-8(JSON) in one call.
-  return hash('sha256', `\u0000${canonicalSpanJson(record)}`, 'buffer');
+  const { kind, statusCode } = canonicalKindAndStatus(record);
+  return hash('sha256', leafInput(record, kind, statusCode), 'buffer');
+}
+
+/** {@link leafHash} as lowercase hex (how the verifiers keep leaves). */
+export function leafHashHex(record: SpanRecord): string {
+  const { kind, statusCode } = canonicalKindAndStatus(record);
+  return hash('sha256', leafInput(record, kind, statusCode), 'hex');
 }
 
 /**
@@ -202,5 +379,5 @@ export function leafHash(record: SpanRecord): Uint8Array {
  * canonical span carries a known kind and status.
  */
 export function uncanonicalLeafHash(record: SpanRecord): Uint8Array {
-  return hash('sha256', `\u0000${serializeSpan(record, record.kind, record.statusCode)}`, 'buffer');
+  return hash('sha256', leafInput(record, record.kind, record.statusCode), 'buffer');
 }

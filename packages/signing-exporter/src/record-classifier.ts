@@ -10,7 +10,7 @@ import {
   ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
-import { leafHash, uncanonicalLeafHash, uncanonicalReason } from './canonical-span.ts';
+import { leafHashHex, uncanonicalLeafHash, uncanonicalReason } from './canonical-span.ts';
 import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
 import { finding, type Finding } from './findings.ts';
@@ -72,9 +72,8 @@ export function seqOf(record: SpanRecord): number | undefined {
  */
 export function leafEntry(record: SpanRecord, stream: string, seq: number): LeafEntry {
   const problem = uncanonicalReason(record);
-  const leaf = Buffer.from(problem === undefined ? leafHash(record) : uncanonicalLeafHash(record)).toString(
-    'hex',
-  );
+  const leaf =
+    problem === undefined ? leafHashHex(record) : Buffer.from(uncanonicalLeafHash(record)).toString('hex');
   return { stream, seq, spanId: record.spanId, leaf, record, ...(problem !== undefined && { problem }) };
 }
 
