@@ -54,6 +54,7 @@ import {
   type QuarantineEntry,
 } from './quarantine-and-erasure.ts';
 import { QueryContext } from './query-context.ts';
+import { quoteIdentifier } from './sql-template.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 
@@ -73,6 +74,30 @@ function prepareStagingDir(dataDir: string): void {
     mkdirSync(dir, { recursive: true });
   } catch (cause) {
     throw new StoreError('CONNECTION_FAILED', `cannot prepare the staging directory ${dir}`, { cause });
+  }
+}
+
+/**
+ * Compression-block ceiling for the embedded engine's MergeTree tables. Every column stream a merge
+ * writes holds a buffer this large; at ClickHouse's 1 MiB default one merge of `otel_traces` (its
+ * map subcolumns and skip indexes are many streams) took 150–340 MiB in the processor bench, a
+ * third of the process's 1 GiB budget. A granule larger than this is only cut into smaller
+ * compressed blocks, which costs a little ratio on the attribute maps. Server deployments keep
+ * their own settings.
+ */
+export const EMBEDDED_MAX_COMPRESS_BLOCK_SIZE = 256 * 1024;
+
+async function tuneEmbeddedTables(client: ClickHouseClient): Promise<void> {
+  const tables = await client.query({
+    query:
+      "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' " +
+      `AND create_table_query NOT LIKE '%max_compress_block_size = ${EMBEDDED_MAX_COMPRESS_BLOCK_SIZE}%'`,
+    format: 'JSONEachRow',
+  });
+  for (const { name } of await tables.json<{ name: string }>()) {
+    await client.command({
+      query: `ALTER TABLE ${quoteIdentifier(name)} MODIFY SETTING max_compress_block_size = ${EMBEDDED_MAX_COMPRESS_BLOCK_SIZE}`,
+    });
   }
 }
 
@@ -114,6 +139,7 @@ export class Store {
       }
       if (resolved.kind === 'embedded') prepareStagingDir(resolved.dataDir);
       if (resolved.migrate) await store.migrate();
+      if (resolved.kind === 'embedded') await tuneEmbeddedTables(client);
     } catch (error) {
       await client.close();
       throw error;

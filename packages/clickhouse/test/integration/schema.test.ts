@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  EMBEDDED_MAX_COMPRESS_BLOCK_SIZE,
   MIGRATIONS,
   bootstrapStatements,
   migrationStatements,
@@ -120,6 +121,26 @@ describe('schema and migrations (embedded engine)', () => {
       { name: 'otel_traces_trace_id_ts', engine: 'AggregatingMergeTree' },
       { name: 'otel_traces_trace_id_ts_mv', engine: 'MaterializedView' },
     ]);
+  });
+
+  it('caps the compression block of every embedded MergeTree table (merge memory), keeping the exporter schema', async () => {
+    const tables = await rows<{ name: string; create_table_query: string }>(
+      store,
+      "SELECT name, create_table_query FROM system.tables WHERE database = 'default' AND engine LIKE '%MergeTree'",
+    );
+    expect(tables.map((t) => t.name)).toContain('otel_traces');
+    expect(tables.length).toBeGreaterThanOrEqual(10);
+    for (const table of tables) {
+      expect(table.create_table_query, table.name).toContain(
+        `max_compress_block_size = ${EMBEDDED_MAX_COMPRESS_BLOCK_SIZE}`,
+      );
+    }
+    // the engine's own default (a query setting) is larger: the cap is ours, not the engine's
+    const [engine] = await rows<{ value: string }>(
+      store,
+      "SELECT value FROM system.settings WHERE name = 'max_compress_block_size'",
+    );
+    expect(Number(engine!.value)).toBeGreaterThan(EMBEDDED_MAX_COMPRESS_BLOCK_SIZE);
   });
 
   it('records every migration once and is idempotent when opened again', async () => {
