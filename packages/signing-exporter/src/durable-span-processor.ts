@@ -265,6 +265,9 @@ export class DurableSpanProcessor implements SpanProcessor {
       note: checkpoint.note,
       keyId: checkpoint.keyId,
       leaves: checkpoint.leaves.map((leaf) => Buffer.from(leaf).toString('hex')),
+      ...(checkpoint.range !== undefined && {
+        range: checkpoint.range.map((hash) => Buffer.from(hash).toString('hex')),
+      }),
       traceId: randomBytes(16).toString('hex'),
       spanId: randomBytes(8).toString('hex'),
       time: millisToHrTime(Date.now()),
@@ -279,6 +282,9 @@ export class DurableSpanProcessor implements SpanProcessor {
         ...checkpoint,
         rootHash: Buffer.from(checkpoint.rootHex, 'hex'),
         leaves: checkpoint.leaves.map((leaf) => Buffer.from(leaf, 'hex')),
+        ...(checkpoint.range !== undefined && {
+          range: checkpoint.range.map((hash) => Buffer.from(hash, 'hex')),
+        }),
       }),
       resource: this.#decoder.resource(checkpoint.resource),
       scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
@@ -322,10 +328,9 @@ export class DurableSpanProcessor implements SpanProcessor {
         resource ??= JSON.parse(JSON.stringify(record.span.resource.attributes)) as Record<string, unknown>;
         signer.append(leafHash(spanRecordFromReadableSpan(record.span)));
       } else if (record.kind === RECORD_CHECKPOINT && signer) {
-        signer = new StreamSigner({
-          key: this.#options.key,
-          state: { ...signer.toJSON(), unsealedLeaves: [] },
-        });
+        // Sealed here: the tree's own compact range is where the next checkpoint's leaves begin.
+        const { sealedRange: _stale, ...state } = signer.toJSON();
+        signer = new StreamSigner({ key: this.#options.key, state: { ...state, unsealedLeaves: [] } });
       }
     }
     if (!signer?.hasUnsealedLeaves) return;

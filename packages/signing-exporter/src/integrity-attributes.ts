@@ -2,6 +2,7 @@ import {
   ATTR_AUDIT_CHECKPOINT_LEAVES,
   ATTR_AUDIT_CHECKPOINT_NOTE,
   ATTR_AUDIT_CHECKPOINT_ORIGIN,
+  ATTR_AUDIT_CHECKPOINT_RANGE,
   ATTR_AUDIT_CHECKPOINT_ROOT,
   ATTR_AUDIT_CHECKPOINT_SIZE,
   ATTR_AUDIT_INTEGRITY_ALGORITHM,
@@ -37,5 +38,8 @@ export function checkpointAttributes(checkpoint: SignedCheckpoint): Attributes {
     [ATTR_AUDIT_CHECKPOINT_ROOT]: Buffer.from(checkpoint.rootHash).toString('base64'),
     [ATTR_AUDIT_CHECKPOINT_NOTE]: checkpoint.note,
     [ATTR_AUDIT_CHECKPOINT_LEAVES]: Buffer.concat(checkpoint.leaves).toString('base64'),
+    ...(checkpoint.range !== undefined && {
+      [ATTR_AUDIT_CHECKPOINT_RANGE]: Buffer.concat(checkpoint.range).toString('base64'),
+    }),
   };
 }

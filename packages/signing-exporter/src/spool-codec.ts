@@ -24,6 +24,8 @@ export interface SpooledCheckpoint {
   note: string;
   keyId: string;
   leaves: string[];
+  /** Hex compact range where `leaves` begin (absent when the signer did not know it). */
+  range?: string[];
   traceId: string;
   spanId: string;
   time: [number, number];

@@ -18,6 +18,12 @@ export interface SignedCheckpoint {
   keyId: string;
   /** The leaf hashes this checkpoint adds: leaves `[size - leaves.length, size)`. */
   leaves: Uint8Array[];
+  /**
+   * The compact range of the tree at `size - leaves.length` (its RFC 9162 subtree roots, largest first):
+   * with `leaves` it rebuilds the signed root and every inclusion proof of those leaves. Undefined when the
+   * signer resumed from state that did not record it.
+   */
+  range?: Uint8Array[];
 }
 
 /** Serializable {@link StreamSigner} state: enough to continue or seal the stream after a restart. */
@@ -27,6 +33,8 @@ export interface StreamSignerState {
   tree: CompactMerkleTreeState;
   /** Hex leaves appended since the last checkpoint. */
   unsealedLeaves: string[];
+  /** Hex compact range of the tree at the last checkpoint (before `unsealedLeaves`); absent in older state. */
+  sealedRange?: string[];
 }
 
 /**
@@ -38,6 +46,8 @@ export class StreamSigner {
   readonly origin: string;
   readonly #tree: CompactMerkleTree;
   #unsealed: Uint8Array[];
+  /** The compact range where the unsealed leaves begin, or undefined when unknown (see {@link SignedCheckpoint.range}). */
+  #sealedRange: Uint8Array[] | undefined;
   #key: SigningKey;
 
   constructor(options: {
@@ -52,6 +62,10 @@ export class StreamSigner {
     this.origin = state?.origin ?? `${options.originPrefix ?? DEFAULT_ORIGIN_PREFIX}/${this.streamId}`;
     this.#tree = new CompactMerkleTree(state?.tree);
     this.#unsealed = (state?.unsealedLeaves ?? []).map((hex) => Buffer.from(hex, 'hex'));
+    // With nothing unsealed the range is the tree's own; otherwise only recorded state knows it.
+    const sealed =
+      state?.sealedRange ?? (this.#unsealed.length === 0 ? this.#tree.toJSON().peaks : undefined);
+    this.#sealedRange = sealed?.map((hex) => Buffer.from(hex, 'hex'));
   }
 
   /** Number of leaves (the next sequence number). */
@@ -84,7 +98,9 @@ export class StreamSigner {
     const size = this.#tree.size;
     const note = this.#key.signer.sign(formatCheckpoint({ origin: this.origin, size, rootHash }));
     const leaves = this.#unsealed;
+    const range = this.#sealedRange;
     this.#unsealed = [];
+    this.#sealedRange = this.#tree.toJSON().peaks.map((hex) => Buffer.from(hex, 'hex'));
     return {
       streamId: this.streamId,
       origin: this.origin,
@@ -93,6 +109,7 @@ export class StreamSigner {
       note,
       keyId: this.#key.keyId,
       leaves,
+      ...(range !== undefined && { range }),
     };
   }
 
@@ -107,6 +124,9 @@ export class StreamSigner {
       origin: this.origin,
       tree: this.#tree.toJSON(),
       unsealedLeaves: this.#unsealed.map((leaf) => Buffer.from(leaf).toString('hex')),
+      ...(this.#sealedRange !== undefined && {
+        sealedRange: this.#sealedRange.map((hash) => Buffer.from(hash).toString('hex')),
+      }),
     };
   }
 }

@@ -17,6 +17,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.checkpoint.root': { type: 'string' },
   'audit.checkpoint.note': { type: 'string' },
   'audit.checkpoint.leaves': { type: 'string' },
+  'audit.checkpoint.range': { type: 'string' },
   'audit.completeness.missing': { type: 'string[]' },
   'audit.decision.id': { type: 'string' },
   'audit.decision.type': {

@@ -866,3 +866,20 @@ export const ATTR_AUDIT_CHECKPOINT_NOTE = 'audit.checkpoint.note' as const;
  * - Serves: EU AI Act Art. 19; ISO/IEC 42001 A.6.2.8
  */
 export const ATTR_AUDIT_CHECKPOINT_LEAVES = 'audit.checkpoint.leaves' as const;
+
+/**
+ * Base64 of the concatenated 32-byte RFC 9162 subtree roots of the tree at the size where this
+ * checkpoint's leaves begin (its compact range, largest subtree first).
+ *
+ * With it and `audit.checkpoint.leaves`, the checkpoint span alone proves each leaf it adds: a reader
+ * appends the leaves to the range, gets the signed root, and takes an RFC 9162 inclusion proof from
+ * the same hashes, so a timeline checks what it shows without reading the rest of the stream (EU AI
+ * Act Art. 12, Art. 19; ISO/IEC 42001 A.6.2.8). Absent on checkpoints whose signer did not know the
+ * range.
+ *
+ * - Type: `string`
+ * - Examples: `"bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0="`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12; EU AI Act Art. 19; ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_CHECKPOINT_RANGE = 'audit.checkpoint.range' as const;

@@ -235,7 +235,7 @@ export const AUDIT_SPAN_REQUIREMENTS = {
       'audit.checkpoint.leaves',
     ],
     conditionallyRequired: [],
-    recommended: ['audit.integrity.algorithm', 'audit.integrity.key_id'],
+    recommended: ['audit.checkpoint.range', 'audit.integrity.algorithm', 'audit.integrity.key_id'],
     optIn: ['audit.completeness.missing'],
     samplingRelevant: ['audit.record.type'],
   },

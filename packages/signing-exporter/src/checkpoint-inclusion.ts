@@ -1,0 +1,125 @@
+import { ATTR_AUDIT_CHECKPOINT_RANGE } from '@decisiontrail/semconv';
+import { leafHash, uncanonicalReason } from './canonical-span.ts';
+import { inclusionProofFromRange } from './compact-range-proof.ts';
+import { HASH_SIZE, verifyInclusion } from './merkle-tree.ts';
+import { seqOf, streamOf, validateCheckpointRecord } from './record-classifier.ts';
+import { strictBase64 } from './signed-note.ts';
+import type { SpanRecord } from './span-record.ts';
+import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
+
+/**
+ * Which check a span failed in {@link proveSpanInCheckpoint}: its leaf cannot be recomputed
+ * (`leaf`), differs from the leaf the checkpoint signed at its seq (`leaf-mismatch`), the
+ * checkpoint does not verify (`checkpoint`), or the inclusion proof does not reach the signed
+ * root (`inclusion`).
+ */
+export type SpanProofCheck = 'leaf' | 'leaf-mismatch' | 'checkpoint' | 'inclusion';
+
+/** Result of {@link proveSpanInCheckpoint}. */
+export type SpanProof =
+  /** The span's recomputed leaf is included, at its seq, under a root signed by a trusted key. */
+  | { status: 'verified'; stream: string; seq: number; treeSize: number; keyId: string; proof: string[] }
+  /** The checkpoint is well-formed but signed by no trusted key. */
+  | { status: 'untrusted'; stream: string; seq: number; keyId: string }
+  /** The checkpoint cannot prove this span (it does not carry its leaf, or no compact range). */
+  | { status: 'unproven'; stream: string; seq: number; reason: string }
+  | { status: 'failed'; check: SpanProofCheck; reason: string };
+
+function hashes(text: string): Uint8Array[] | undefined {
+  const bytes = strictBase64(text);
+  if (bytes === undefined || bytes.length % HASH_SIZE !== 0) return undefined;
+  const out: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
+    out.push(bytes.subarray(offset, offset + HASH_SIZE));
+  return out;
+}
+
+/**
+ * Proves one stored span from one stored `audit.checkpoint` span of its stream, reading nothing
+ * else: the span's leaf is recomputed from its row, must equal the leaf the checkpoint lists at the
+ * span's seq, and an RFC 9162 inclusion proof built from the checkpoint's compact range and leaves
+ * must reach the root the checkpoint's note signs under a trusted key. The cost is one signature
+ * and the checkpoint's leaves, whatever the length of the stream.
+ */
+export function proveSpanInCheckpoint(
+  span: SpanRecord,
+  checkpoint: SpanRecord,
+  trustedKeys: readonly TrustedKey[],
+): SpanProof {
+  const stream = streamOf(span);
+  const seq = seqOf(span);
+  if (stream === undefined || seq === undefined)
+    return { status: 'failed', check: 'leaf', reason: 'the span has no integrity stream and seq' };
+  const problem = uncanonicalReason(span);
+  if (problem !== undefined)
+    return { status: 'failed', check: 'leaf', reason: `the stored row cannot have been signed: ${problem}` };
+  const valid = validateCheckpointRecord(checkpoint, stream, resolveTrustedKeys(trustedKeys));
+  if ('code' in valid) {
+    if (valid.code === 'checkpoint-unknown-key') {
+      return { status: 'untrusted', stream, seq, keyId: valid.keyId ?? '?' };
+    }
+    return { status: 'failed', check: 'checkpoint', reason: valid.message };
+  }
+  const leaves = valid.leaves;
+  if (leaves === undefined)
+    return {
+      status: 'unproven',
+      stream,
+      seq,
+      reason: `checkpoint ${valid.size} carries no well-formed leaf list`,
+    };
+  const from = valid.size - leaves.length;
+  if (seq < from || seq >= valid.size) {
+    return {
+      status: 'unproven',
+      stream,
+      seq,
+      reason: `checkpoint ${valid.size} adds leaves [${from}, ${valid.size}), not ${seq}`,
+    };
+  }
+  const rangeText = checkpoint.attributes[ATTR_AUDIT_CHECKPOINT_RANGE];
+  const range = rangeText === undefined ? (from === 0 ? [] : undefined) : hashes(rangeText);
+  if (range === undefined) {
+    return {
+      status: 'unproven',
+      stream,
+      seq,
+      reason: `checkpoint ${valid.size} carries no compact range (run decisiontrail verify)`,
+    };
+  }
+  const leaf = leafHash(span);
+  const signedLeaf = leaves[seq - from] as string;
+  if (Buffer.from(leaf).toString('hex') !== signedLeaf) {
+    return {
+      status: 'failed',
+      check: 'leaf-mismatch',
+      reason: `the stored row's leaf differs from leaf ${seq} signed in checkpoint ${valid.size} of stream ${stream}`,
+    };
+  }
+  let proof: Uint8Array[];
+  try {
+    proof = inclusionProofFromRange(
+      range,
+      from,
+      leaves.map((hex) => Buffer.from(hex, 'hex')),
+      seq,
+    );
+  } catch (error) {
+    return { status: 'failed', check: 'inclusion', reason: (error as Error).message };
+  }
+  if (!verifyInclusion(leaf, seq, valid.size, proof, valid.rootHash)) {
+    return {
+      status: 'failed',
+      check: 'inclusion',
+      reason: `leaf ${seq} is not included under the signed root of size ${valid.size} of stream ${stream}`,
+    };
+  }
+  return {
+    status: 'verified',
+    stream,
+    seq,
+    treeSize: valid.size,
+    keyId: valid.keyId,
+    proof: proof.map((hash) => Buffer.from(hash).toString('hex')),
+  };
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { ATTR_AUDIT_CHECKPOINT_RANGE, ATTR_AUDIT_DECISION_OUTCOME } from '@decisiontrail/semconv';
+import {
+  CompactMerkleTree,
+  StreamSigner,
+  generateSigningKey,
+  hashLeafData,
+  inclusionProof,
+  inclusionProofFromRange,
+  proveSpanInCheckpoint,
+  type SpanRecord,
+} from '@decisiontrail/signing-exporter';
+import { isCheckpointRecord } from '@decisiontrail/signing-exporter/internal';
+import { makeSpans, signInBatches } from '../support/signed-stream.ts';
+import { pick, prng } from '../support/prng.ts';
+
+const toHex = (hashes: readonly Uint8Array[]): string[] => hashes.map((h) => Buffer.from(h).toString('hex'));
+
+describe('inclusionProofFromRange', () => {
+  it('equals the proof computed from every leaf, for 2,000 random sizes, ranges and leaves', () => {
+    const random = prng(16);
+    const leaves = Array.from({ length: 300 }, (_, i) => hashLeafData(Buffer.from(String(i))));
+    for (let trial = 0; trial < 2000; trial++) {
+      const size = 1 + pick(random, leaves.length);
+      const rangeSize = pick(random, size);
+      const index = rangeSize + pick(random, size - rangeSize);
+      const tree = new CompactMerkleTree();
+      for (const leaf of leaves.slice(0, rangeSize)) tree.append(leaf);
+      const range = tree.toJSON().peaks.map((hex) => Buffer.from(hex, 'hex'));
+      const fromRange = inclusionProofFromRange(range, rangeSize, leaves.slice(rangeSize, size), index);
+      expect(toHex(fromRange), `size ${size} range ${rangeSize} index ${index}`).toEqual(
+        toHex(inclusionProof(leaves.slice(0, size), index)),
+      );
+    }
+  });
+
+  it('refuses a leaf before the range end and a range of the wrong length', () => {
+    const leaves = Array.from({ length: 8 }, (_, i) => hashLeafData(Buffer.from([i])));
+    const tree = new CompactMerkleTree();
+    for (const leaf of leaves.slice(0, 5)) tree.append(leaf);
+    const range = tree.toJSON().peaks.map((hex) => Buffer.from(hex, 'hex'));
+    expect(() => inclusionProofFromRange(range, 5, leaves.slice(5), 4)).toThrow(RangeError);
+    expect(() => inclusionProofFromRange(range.slice(1), 5, leaves.slice(5), 6)).toThrow(RangeError);
+  });
+});
+
+describe('StreamSigner compact range', () => {
+  it('carries the range where each checkpoint’s leaves begin, also after resuming from state', () => {
+    const key = generateSigningKey('test');
+    const signer = new StreamSigner({ key });
+    const all: Uint8Array[] = [];
+    const append = (n: number, target: StreamSigner): void => {
+      for (let i = 0; i < n; i++) {
+        const leaf = hashLeafData(Buffer.from(`leaf ${all.length}`));
+        all.push(leaf);
+        target.append(leaf);
+      }
+    };
+    append(3, signer);
+    expect(toHex(signer.checkpoint()!.range!)).toEqual([]);
+    append(6, signer);
+    const resumed = new StreamSigner({ key, state: signer.toJSON() });
+    append(2, resumed);
+    const second = resumed.checkpoint()!;
+    const prefix = new CompactMerkleTree();
+    for (const leaf of all.slice(0, 3)) prefix.append(leaf);
+    expect(toHex(second.range!)).toEqual(prefix.toJSON().peaks);
+    expect(second.leaves).toHaveLength(8);
+  });
+});
+
+describe('proveSpanInCheckpoint', () => {
+  async function signedStream(): Promise<{
+    records: SpanRecord[];
+    key: ReturnType<typeof generateSigningKey>;
+  }> {
+    const key = generateSigningKey('test');
+    const spans = await makeSpans(23);
+    const { records } = await signInBatches(spans, { key, batchSize: 5 });
+    return { records, key };
+  }
+  const checkpointFor = (records: SpanRecord[], seq: number): SpanRecord =>
+    records.find(
+      (r) => isCheckpointRecord(r) && Number(r.attributes['audit.checkpoint.size']) > seq,
+    ) as SpanRecord;
+
+  it('proves every leaf of a stream from its own checkpoint span alone', async () => {
+    const { records, key } = await signedStream();
+    const leaves = records.filter((r) => !isCheckpointRecord(r));
+    for (const span of leaves) {
+      const seq = Number(span.attributes['audit.integrity.seq']);
+      const result = proveSpanInCheckpoint(span, checkpointFor(records, seq), [key.verifierKey]);
+      expect(result, `seq ${seq}`).toMatchObject({ status: 'verified', seq });
+    }
+  });
+
+  it('names the failed check: an edited row, a forged range, an untrusted key', async () => {
+    const { records, key } = await signedStream();
+    const span = records.find((r) => r.attributes['audit.integrity.seq'] === '7')!;
+    const checkpoint = checkpointFor(records, 7);
+    const edited = { ...span, attributes: { ...span.attributes, [ATTR_AUDIT_DECISION_OUTCOME]: 'reject' } };
+    expect(proveSpanInCheckpoint(edited, checkpoint, [key.verifierKey])).toMatchObject({
+      status: 'failed',
+      check: 'leaf-mismatch',
+    });
+    const range = Buffer.from(checkpoint.attributes[ATTR_AUDIT_CHECKPOINT_RANGE]!, 'base64');
+    range[0] = range[0]! ^ 1;
+    const forged = {
+      ...checkpoint,
+      attributes: { ...checkpoint.attributes, [ATTR_AUDIT_CHECKPOINT_RANGE]: range.toString('base64') },
+    };
+    expect(proveSpanInCheckpoint(span, forged, [key.verifierKey])).toMatchObject({
+      status: 'failed',
+      check: 'inclusion',
+    });
+    const other = generateSigningKey('other');
+    expect(proveSpanInCheckpoint(span, checkpoint, [other.verifierKey])).toMatchObject({
+      status: 'untrusted',
+      keyId: key.keyId,
+    });
+    const { [ATTR_AUDIT_CHECKPOINT_RANGE]: _range, ...withoutRange } = checkpoint.attributes;
+    expect(
+      proveSpanInCheckpoint(span, { ...checkpoint, attributes: withoutRange }, [key.verifierKey]),
+    ).toMatchObject({ status: 'unproven' });
+    const later = checkpointFor(records, 12);
+    expect(proveSpanInCheckpoint(span, later, [key.verifierKey])).toMatchObject({ status: 'unproven' });
+  });
+});
