@@ -276,15 +276,14 @@ export class DurableSpanProcessor implements SpanProcessor {
   }
 
   #checkpointSpan(checkpoint: SpooledCheckpoint): ReadableSpan {
+    const { range, ...spooled } = checkpoint;
     return createInstantSpan({
       name: SPAN_NAME_AUDIT_CHECKPOINT,
       attributes: checkpointAttributes({
-        ...checkpoint,
+        ...spooled,
         rootHash: Buffer.from(checkpoint.rootHex, 'hex'),
         leaves: checkpoint.leaves.map((leaf) => Buffer.from(leaf, 'hex')),
-        ...(checkpoint.range !== undefined && {
-          range: checkpoint.range.map((hash) => Buffer.from(hash, 'hex')),
-        }),
+        ...(range !== undefined && { range: range.map((hash) => Buffer.from(hash, 'hex')) }),
       }),
       resource: this.#decoder.resource(checkpoint.resource),
       scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
