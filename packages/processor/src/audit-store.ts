@@ -1,6 +1,6 @@
 import { openStore } from '@decisiontrail/clickhouse';
 import type { Store } from '@decisiontrail/clickhouse';
-import type { DecisionTrailConfig } from './config.ts';
+import type { DecisionTrailConfig, Scope } from './config.ts';
 import { ProcessorError } from './errors.ts';
 import type { EncodedSpanSink, QuarantinedSpan, QuarantineSink } from './span-sink.ts';
 
@@ -9,8 +9,8 @@ export interface AuditStore extends QuarantineSink {
   /** True for the in-process engine, which only this process can open. */
   readonly embedded: boolean;
   readonly sink: EncodedSpanSink;
-  /** Whether `name` is a whitelisted query. */
-  hasQuery(name: string): boolean;
+  /** The scope a caller needs for the whitelisted query `name` (`read` or `write`); undefined for any other name. */
+  queryScope(name: string): Extract<Scope, 'read' | 'write'> | undefined;
   /** Runs a whitelisted query with JSON parameters (dates as ISO text or epoch milliseconds). */
   query(name: string, params: Record<string, unknown>): Promise<unknown>;
   close(): Promise<void>;
@@ -58,6 +58,9 @@ const QUERIES: Readonly<Record<string, QueryCall>> = {
   spansForVerification: (s, p) => s.spansForVerification(p as never),
 };
 
+/** The queries that change what is stored: callers need the `write` scope; every other query needs `read`. */
+const WRITE_QUERIES: ReadonlySet<string> = new Set(['createIncident', 'updateIncident', 'recordErasure']);
+
 /** Parameters the store takes as `Date`: `from`, `to`, `at`, and anything ending in `From`/`To`/`At`. */
 function isDateKey(key: string): boolean {
   return key === 'from' || key === 'to' || key === 'at' || /(From|To|At)$/.test(key);
@@ -100,7 +103,8 @@ export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpa
     embedded: store.options.kind !== 'server',
     sink: { name: 'clickhouse', writeEncoded: (spans) => sink.writeEncoded(spans) },
     writeQuarantine: (items: readonly QuarantinedSpan[]) => store.quarantine(items),
-    hasQuery: (name) => Object.hasOwn(QUERIES, name),
+    queryScope: (name) =>
+      !Object.hasOwn(QUERIES, name) ? undefined : WRITE_QUERIES.has(name) ? 'write' : 'read',
     query: (name, params) => {
       const call = QUERIES[name];
       if (call === undefined) throw new ProcessorError('QUERY_UNKNOWN', `unknown query ${name}`);

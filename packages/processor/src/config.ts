@@ -58,6 +58,59 @@ export interface KeysConfig {
   hmacKey: string;
 }
 
+/** What a credential may do: send spans, run read queries, record incidents and erasures, or everything. */
+export type Scope = 'ingest' | 'read' | 'write' | 'admin';
+/** Every {@link Scope}. */
+export const SCOPES = ['ingest', 'read', 'write', 'admin'] as const;
+
+/** A bearer token named in the config by where it is kept, never by its value. */
+export interface BearerTokenSource {
+  /** Names the token in messages (the secret itself is never logged or echoed). */
+  name: string;
+  /** What a request carrying this token may do; `admin` grants every scope. */
+  scopes: Scope[];
+  /** File holding the token (surrounding whitespace ignored); relative to the config file. Exactly one of `file`, `env`. */
+  file: string | undefined;
+  /** Environment variable holding the token. Exactly one of `file`, `env`. */
+  env: string | undefined;
+}
+
+/** Scopes granted to a client certificate, matched by its subject common name. */
+export interface ClientCertificateRule {
+  /** The certificate's subject CN, or `*` for any certificate verified against `receiver.tls.clientCa`. */
+  commonName: string;
+  scopes: Scope[];
+}
+
+/** Who may call serve: every request needs a bearer token or a client certificate once either is configured. */
+export interface AuthConfig {
+  /** Accepted bearer tokens (`Authorization: Bearer <token>`). @default [] */
+  tokens: BearerTokenSource[];
+  /**
+   * Scopes of client certificates verified against `processor.receiver.tls.clientCa`; the first rule whose
+   * `commonName` matches applies, and a certificate no rule matches gets no scope.
+   * @default [{ commonName: '*', scopes: ['admin'] }] — whoever holds a certificate from the client CA may do everything
+   */
+  clientCertificates: ClientCertificateRule[];
+  /**
+   * Lets serve bind a non-loopback address with no credential configured: anyone who reaches it may send
+   * spans. Queries without a credential stay loopback-only. @default false
+   */
+  allowUnauthenticated: boolean;
+}
+
+/** TLS for the receiver and the query API (PEM files). */
+export interface ReceiverTlsConfig {
+  /** Server certificate chain. */
+  cert: string;
+  /** Private key of `cert`. */
+  key: string;
+  /** CA whose client certificates authenticate a request (mutual TLS); unset: no client certificates asked for. */
+  clientCa: string | undefined;
+  /** CA that issued `cert`, trusted by the CLI commands that talk to this serve. @default the system's CAs */
+  ca: string | undefined;
+}
+
 export interface ProcessorConfig {
   receiver: {
     /** @default '127.0.0.1' — loopback unless an operator opens it deliberately. */
@@ -68,7 +121,21 @@ export interface ProcessorConfig {
     maxBodyBytes: number;
     /** Requests decoded at once before 429. @default 64 */
     maxConcurrentRequests: number;
+    /** HTTPS from these files; unset serves plain HTTP. @default undefined */
+    tls: ReceiverTlsConfig | undefined;
+    /**
+     * Browser origins (`https://app.example:8443`) whose requests are answered, with CORS headers; a request
+     * carrying any other `Origin` gets 403. @default [] — no browser requests, no CORS headers
+     */
+    allowedOrigins: string[];
+    /**
+     * Host names requests may address besides the bound address (and localhost, 127.0.0.1, ::1 and the
+     * machine's addresses when bound to loopback or every interface); any other `Host` gets 421, which stops
+     * DNS rebinding. `*` turns the check off (behind a proxy that checks it). @default []
+     */
+    allowedHosts: string[];
   };
+  auth: AuthConfig;
   stages: {
     verify: {
       /** @default true */
@@ -155,6 +222,26 @@ const schema = obj({
       port: int(0, 65_535),
       maxBodyBytes: byteSize(1024, 256 * 1024 ** 2),
       maxConcurrentRequests: int(1, 10_000),
+      tls: obj({
+        cert: str({ nonEmpty: true }),
+        key: str({ nonEmpty: true }),
+        clientCa: str({ nonEmpty: true }),
+        ca: str({ nonEmpty: true }),
+      }),
+      allowedOrigins: list(str({ nonEmpty: true })),
+      allowedHosts: list(str({ nonEmpty: true })),
+    }),
+    auth: obj({
+      tokens: list(
+        obj({
+          name: str({ nonEmpty: true }),
+          scopes: list(oneOf(SCOPES)),
+          file: str({ nonEmpty: true }),
+          env: str({ nonEmpty: true }),
+        }),
+      ),
+      clientCertificates: list(obj({ commonName: str({ nonEmpty: true }), scopes: list(oneOf(SCOPES)) })),
+      allowUnauthenticated: bool(),
     }),
     stages: obj({
       verify: obj({ enabled: bool(), unsigned: oneOf(['accept', 'quarantine']) }),
@@ -296,6 +383,8 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
       message: 'required when the route stage forwards spans',
     });
   }
+  const receiver = receiverDefaults(p.receiver ?? {}, resolve, issues);
+  const auth = authDefaults(p.auth ?? {}, receiver.tls, resolve, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     storage: {
@@ -322,12 +411,8 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
     },
     batch: { maxSpans: c.batch?.maxSpans ?? 512, flushIntervalMs: c.batch?.flushIntervalMs ?? 1000 },
     processor: {
-      receiver: {
-        host: p.receiver?.host ?? '127.0.0.1',
-        port: p.receiver?.port ?? 4318,
-        maxBodyBytes: p.receiver?.maxBodyBytes ?? 4 * 1024 ** 2,
-        maxConcurrentRequests: p.receiver?.maxConcurrentRequests ?? 64,
-      },
+      receiver,
+      auth,
       stages: {
         verify: { enabled: s.verify?.enabled ?? true, unsigned: s.verify?.unsigned ?? 'accept' },
         policy: {
@@ -356,6 +441,104 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
       },
     },
   };
+}
+
+type ParsedProcessor = NonNullable<ParsedConfig['processor']>;
+
+function receiverDefaults(
+  r: NonNullable<ParsedProcessor['receiver']>,
+  resolve: (p: string) => string,
+  issues: ConfigIssue[],
+): ProcessorConfig['receiver'] {
+  let tls: ReceiverTlsConfig | undefined;
+  if (r.tls !== undefined && Object.keys(r.tls).length > 0) {
+    const { cert, key, clientCa, ca } = r.tls;
+    if (cert === undefined || key === undefined) {
+      issues.push({ path: 'processor.receiver.tls', message: 'cert and key are both required' });
+    } else {
+      tls = {
+        cert: resolve(cert),
+        key: resolve(key),
+        clientCa: clientCa === undefined ? undefined : resolve(clientCa),
+        ca: ca === undefined ? undefined : resolve(ca),
+      };
+    }
+  }
+  const allowedOrigins = (r.allowedOrigins ?? []).map((origin, i) => {
+    // An origin is scheme, host and port only (what a browser sends), so a path never matches silently.
+    const url = URL.canParse(origin) ? new URL(origin) : undefined;
+    if (url === undefined || url.origin === 'null' || `${url.origin}/` !== url.href) {
+      issues.push({
+        path: `processor.receiver.allowedOrigins[${i}]`,
+        message: `expected an origin such as https://app.example:8443, got ${JSON.stringify(origin)}`,
+      });
+    }
+    return url?.origin ?? origin;
+  });
+  const allowedHosts = (r.allowedHosts ?? []).map((host, i) => {
+    if (host !== '*' && !/^(\[[0-9a-fA-F:.]+\]|[^\s/:@[\]]+|[0-9a-fA-F:]+)$/.test(host)) {
+      issues.push({
+        path: `processor.receiver.allowedHosts[${i}]`,
+        message: `expected a host name or address without port, got ${JSON.stringify(host)}`,
+      });
+    }
+    return host
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '')
+      .toLowerCase();
+  });
+  return {
+    host: r.host ?? '127.0.0.1',
+    port: r.port ?? 4318,
+    maxBodyBytes: r.maxBodyBytes ?? 4 * 1024 ** 2,
+    maxConcurrentRequests: r.maxConcurrentRequests ?? 64,
+    tls,
+    allowedOrigins,
+    allowedHosts,
+  };
+}
+
+function authDefaults(
+  a: NonNullable<ParsedProcessor['auth']>,
+  tls: ReceiverTlsConfig | undefined,
+  resolve: (p: string) => string,
+  issues: ConfigIssue[],
+): AuthConfig {
+  const names = new Set<string>();
+  const tokens: BearerTokenSource[] = [];
+  (a.tokens ?? []).forEach((t, i) => {
+    const at = `processor.auth.tokens[${i}]`;
+    if (t.name === undefined) issues.push({ path: `${at}.name`, message: 'required' });
+    else if (names.has(t.name))
+      issues.push({ path: `${at}.name`, message: `${JSON.stringify(t.name)} is used twice` });
+    else names.add(t.name);
+    if (t.scopes === undefined || t.scopes.length === 0)
+      issues.push({ path: `${at}.scopes`, message: `required: one or more of ${SCOPES.join(', ')}` });
+    if ((t.file === undefined) === (t.env === undefined))
+      issues.push({ path: at, message: 'set exactly one of file and env (a token is never written inline)' });
+    tokens.push({
+      name: t.name ?? `#${i}`,
+      scopes: t.scopes ?? [],
+      file: t.file === undefined ? undefined : resolve(t.file),
+      env: t.file === undefined ? t.env : undefined,
+    });
+  });
+  const clientCertificates = (a.clientCertificates ?? [{ commonName: '*', scopes: ['admin'] }]).map(
+    (rule, i) => {
+      const at = `processor.auth.clientCertificates[${i}]`;
+      if (rule.commonName === undefined) issues.push({ path: `${at}.commonName`, message: 'required' });
+      if (rule.scopes === undefined || rule.scopes.length === 0)
+        issues.push({ path: `${at}.scopes`, message: `required: one or more of ${SCOPES.join(', ')}` });
+      return { commonName: rule.commonName ?? '', scopes: rule.scopes ?? [] };
+    },
+  );
+  if (a.clientCertificates !== undefined && tls?.clientCa === undefined) {
+    issues.push({
+      path: 'processor.auth.clientCertificates',
+      message: 'needs processor.receiver.tls.clientCa (the CA that issues client certificates)',
+    });
+  }
+  return { tokens, clientCertificates, allowUnauthenticated: a.allowUnauthenticated ?? false };
 }
 
 /** The configuration with nothing set: every default, paths relative to `baseDir`. */

@@ -8,7 +8,8 @@ export type ProcessorErrorCode =
   | 'SINK_FAILED'
   | 'QUERY_UNKNOWN'
   | 'QUERY_INVALID'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'UNSAFE_BIND';
 
 /** Base error of the processor: every failure carries a stable `code` and, when wrapped, a `cause`. */
 export class ProcessorError extends Error {

@@ -1,8 +1,13 @@
 // The public surface of @decisiontrail/processor.
 export { startProcessor, SERVE_FILE } from './processor.ts';
 export type { ProcessorHandle, StartProcessorOptions } from './processor.ts';
-export { CONFIG_ENV_OVERRIDES, defaultConfig, loadConfig, parseConfig } from './config.ts';
+export { CONFIG_ENV_OVERRIDES, SCOPES, defaultConfig, loadConfig, parseConfig } from './config.ts';
 export type {
+  AuthConfig,
+  BearerTokenSource,
+  ClientCertificateRule,
+  ReceiverTlsConfig,
+  Scope,
   CaptureMode,
   DecisionTrailConfig,
   KeysConfig,
@@ -10,6 +15,8 @@ export type {
   ProcessorConfig,
   StorageConfig,
 } from './config.ts';
+export { loadBearerTokens } from './credentials.ts';
+export type { LoadedToken } from './credentials.ts';
 export { ConfigError, OtlpDecodeError, ProcessorError } from './errors.ts';
 export type { ConfigIssue, ProcessorErrorCode } from './errors.ts';
 export { decodeJsonRequest } from './otlp-decoder.ts';

@@ -15,3 +15,5 @@ export { SpanWorker } from './span-worker.ts';
 export type { SpanWorkerInit } from './span-worker.ts';
 export { BODY_ENCODING } from './otlp-receiver.ts';
 export { checkProtobufRequest, uint64Decimal } from './otlp-protobuf-decoder.ts';
+export { BearerTokenSet } from './credentials.ts';
+export { HttpAccess, hostHeaderName, servedHostNames } from './http-access.ts';

@@ -3,6 +3,7 @@ import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { OtlpDecodeError } from './errors.ts';
 import type { DecodeVerdict } from './batch-preparer.ts';
+import type { AccessDenial } from './http-access.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import { decodeJsonRequest } from './otlp-decoder.ts';
 import { checkProtobufRequest, decodeProtobufRequest, type RequestCheck } from './otlp-protobuf-decoder.ts';
@@ -40,23 +41,35 @@ export interface OtlpReceiverOptions {
   load: { inFlight: number };
   /** Seconds to wait before retrying when the durable queue cannot take more, else undefined. */
   unavailable(): number | undefined;
+  /** Host, Origin and the `ingest` scope; undefined when the request may proceed. */
+  authorize(req: IncomingMessage): AccessDenial | undefined;
 }
 
 // google.rpc.Code values used in error bodies.
 const RPC_INVALID_ARGUMENT = 3;
+const RPC_PERMISSION_DENIED = 7;
 const RPC_RESOURCE_EXHAUSTED = 8;
 const RPC_UNAVAILABLE = 14;
+const RPC_UNAUTHENTICATED = 16;
 
 class HttpFailure extends Error {
   readonly status: number;
   readonly rpcCode: number;
   readonly retryAfter: number | undefined;
+  readonly headers: Record<string, string>;
 
-  constructor(status: number, rpcCode: number, message: string, retryAfter?: number) {
+  constructor(
+    status: number,
+    rpcCode: number,
+    message: string,
+    retryAfter?: number,
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.status = status;
     this.rpcCode = rpcCode;
     this.retryAfter = retryAfter;
+    this.headers = headers;
   }
 }
 
@@ -155,7 +168,7 @@ function send(
 }
 
 function sendFailure(res: ServerResponse, encoding: BodyEncoding | undefined, failure: HttpFailure): void {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...failure.headers };
   if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
   // The rest of an oversized body is not read; closing the connection stops the client from sending it.
   if (failure.status === 413) headers.connection = 'close';
@@ -186,6 +199,11 @@ export function createOtlpTraceHandler(
         status = 405;
         res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' }).end('use POST');
         return;
+      }
+      const denied = options.authorize(req);
+      if (denied !== undefined) {
+        const rpcCode = denied.status === 401 ? RPC_UNAUTHENTICATED : RPC_PERMISSION_DENIED;
+        throw new HttpFailure(denied.status, rpcCode, denied.message, undefined, denied.headers);
       }
       if (encoding === undefined) {
         throw new HttpFailure(

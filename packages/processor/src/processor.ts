@@ -1,13 +1,17 @@
 import { readFile, rm, writeFile, rename, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { DecisionTrailConfig } from './config.ts';
+import type { DecisionTrailConfig, ProcessorConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';
+import { HttpAccess } from './http-access.ts';
+import type { AccessDenial } from './http-access.ts';
 import { loadTrustedKeys } from './integrity-checker.ts';
 import { ProcessorMetrics } from './metrics.ts';
 import { OtlpForwardSink } from './otlp-forward-sink.ts';
+import { POLICY_APPLIED_ENCODING } from './policy-applied-entry.ts';
 import { createOtlpTraceHandler } from './otlp-receiver.ts';
 import { QueueDrainer } from './queue-drainer.ts';
 import { createQueryHandler } from './query-endpoint.ts';
@@ -19,7 +23,10 @@ import { WriteAheadLog } from './write-ahead-log.ts';
 
 /** A running processor. */
 export interface ProcessorHandle {
-  /** Base URL of the receiver, e.g. `http://127.0.0.1:4318` (traces go to `${url}/v1/traces`). */
+  /**
+   * Base URL of the receiver, e.g. `http://127.0.0.1:4318` (`https://` with TLS; traces go to
+   * `${url}/v1/traces`).
+   */
   url: string;
   metrics: ProcessorMetrics;
   /**
@@ -37,6 +44,8 @@ export interface StartProcessorOptions {
   drainTimeoutMs?: number;
   /** Receives operational messages (sink retries, drain failures). @default console.error */
   log?: (message: string) => void;
+  /** Where `processor.auth.tokens[].env` variables are read. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 const MEMO_BACKLOG_BYTES = 16 * 1024 * 1024;
@@ -44,10 +53,59 @@ const MEMO_BACKLOG_BYTES = 16 * 1024 * 1024;
 /** The file through which other processes find a processor that holds the embedded store. */
 export const SERVE_FILE = 'serve.json';
 
-function loopbackUrl(host: string, port: number): string {
+function loopbackUrl(host: string, port: number, tls: boolean): string {
   // A wildcard bind is reachable on loopback; an IPv6 literal needs brackets.
   const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  return `${tls ? 'https' : 'http'}://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+async function readTlsFile(file: string, key: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (cause) {
+    throw new ProcessorError(
+      'CONFIG_INVALID',
+      `processor.receiver.tls.${key}: cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause },
+    );
+  }
+}
+
+/** A plain HTTP server, or HTTPS from `receiver.tls` (asking for client certificates when a client CA is set). */
+async function createReceiverServer(
+  tls: ProcessorConfig['receiver']['tls'],
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Server> {
+  if (tls === undefined) return createServer({ keepAliveTimeout: 5_000 }, handle);
+  const [cert, key, clientCa] = await Promise.all([
+    readTlsFile(tls.cert, 'cert'),
+    readTlsFile(tls.key, 'key'),
+    tls.clientCa === undefined ? undefined : readTlsFile(tls.clientCa, 'clientCa'),
+  ]);
+  try {
+    return createTlsServer(
+      {
+        keepAliveTimeout: 5_000,
+        cert,
+        key,
+        minVersion: 'TLSv1.2',
+        // A client certificate is one way to authenticate, a bearer token the other: the handshake asks for
+        // one and checks it against the CA, and a request without a verified one must carry a token instead.
+        ...(clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false }),
+      },
+      handle,
+    );
+  } catch (cause) {
+    throw new ProcessorError('CONFIG_INVALID', `processor.receiver.tls: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+function sendDenial(res: ServerResponse, denied: AccessDenial): void {
+  res
+    .writeHead(denied.status, { 'content-type': 'text/plain', ...denied.headers })
+    .end(`${denied.message}\n`);
 }
 
 async function readHmacKey(file: string): Promise<Uint8Array> {
@@ -76,6 +134,8 @@ export async function startProcessor(
   const log = options.log ?? ((message: string) => console.error(`decisiontrail processor: ${message}`));
   const p = config.processor;
   const metrics = new ProcessorMetrics();
+  // Before anything is opened: an unsafe bind or an unreadable token stops the start with nothing to undo.
+  const access = await HttpAccess.create(p, options.env);
   const wal = await WriteAheadLog.open({ dir: p.queue.dir, segmentBytes: p.queue.segmentBytes });
   const cleanup: (() => Promise<void>)[] = [() => wal.close()];
   try {
@@ -148,20 +208,38 @@ export async function startProcessor(
       decode: (body, encoding) => worker.decode(body, encoding, wal.pendingBytes < MEMO_BACKLOG_BYTES),
       persist: async (body, encoding, verdict) => {
         try {
-          await wal.append(encoding, body, verdict.spans, verdict.memo);
+          // Where the policy changed a span, the log gets the post-policy form, never the body.
+          if (verdict.logged !== undefined)
+            await wal.append(POLICY_APPLIED_ENCODING, verdict.logged, verdict.spans, verdict.memo);
+          else await wal.append(encoding, body, verdict.spans, verdict.memo);
         } catch (error) {
           if (verdict.memo !== undefined) worker.forget(verdict.memo);
           throw error;
         }
       },
       unavailable: () => (closing || wal.pendingBytes > p.queue.maxBytes ? 5 : undefined),
+      authorize: (req) => access.check(req, { scope: 'ingest', openWithoutAuth: true }),
     });
-    const query = store?.embedded === true ? createQueryHandler(store) : undefined;
+    const query = store?.embedded === true ? createQueryHandler(store, access) : undefined;
     const handle = (req: IncomingMessage, res: ServerResponse): void => {
+      if (access.answerCors(req, res)) return;
       const url = req.url ?? '/';
       const pathname = url.split('?')[0]!;
       if (pathname === '/v1/traces') {
         void traces(req, res);
+        return;
+      }
+      if (pathname.startsWith('/v1/query/') && query !== undefined) {
+        void query(req, res, decodeURIComponent(pathname.slice('/v1/query/'.length)));
+        return;
+      }
+      // Metrics are operational counts, not audit data: open unless authentication is configured.
+      const denied = access.check(req, {
+        scope: pathname === '/metrics' ? 'read' : undefined,
+        openWithoutAuth: true,
+      });
+      if (denied !== undefined) {
+        sendDenial(res, denied);
       } else if (pathname === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (pathname === '/readyz') {
@@ -171,13 +249,11 @@ export async function startProcessor(
           .end(ready ? 'ready\n' : 'not ready\n');
       } else if (pathname === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
-      } else if (pathname.startsWith('/v1/query/') && query !== undefined) {
-        void query(req, res, decodeURIComponent(pathname.slice('/v1/query/'.length)));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }
     };
-    const server = createServer({ keepAliveTimeout: 5_000 }, handle);
+    const server = await createReceiverServer(p.receiver.tls, handle);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(p.receiver.port, p.receiver.host, () => {
@@ -187,7 +263,11 @@ export async function startProcessor(
     });
     // Started only once the port is bound: a failed start must not leave a drain running on a closed log.
     drainer.start();
-    const url = loopbackUrl(p.receiver.host, (server.address() as AddressInfo).port);
+    const url = loopbackUrl(
+      p.receiver.host,
+      (server.address() as AddressInfo).port,
+      p.receiver.tls !== undefined,
+    );
     const serveFile = path.join(config.storage.dataDir, SERVE_FILE);
     if (query !== undefined) {
       await mkdir(config.storage.dataDir, { recursive: true });

@@ -1,17 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuditStore } from './audit-store.ts';
 import { ProcessorError } from './errors.ts';
+import type { HttpAccess } from './http-access.ts';
 
 const MAX_QUERY_BODY = 1024 * 1024;
-
-function isLoopback(address: string | undefined): boolean {
-  return (
-    address === '127.0.0.1' ||
-    address === '::1' ||
-    address === '::ffff:127.0.0.1' ||
-    (address?.startsWith('127.') ?? false)
-  );
-}
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   // bigint from 64-bit columns becomes a decimal string; Date serializes as ISO text by itself.
@@ -23,20 +15,35 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
     .end(text);
 }
 
-function replyError(res: ServerResponse, status: number, code: string, message: string): void {
+function replyError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   reply(res, status, { error: { code, message: message.split('\n')[0] } });
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
 }
 
 /**
  * `POST /v1/query/<name>` with a JSON object of parameters: runs the store's whitelisted query of that name
- * so that a CLI in another process can read the embedded store this process holds. Loopback clients only.
+ * so that a CLI in another process can read the embedded store this process holds. Reads need the `read`
+ * scope, incident and erasure writes the `write` scope; without authentication configured, loopback clients
+ * only. Only `application/json` is accepted, so no HTML form or `text/plain` fetch from a web page is answered.
  */
 export function createQueryHandler(
   store: AuditStore,
+  access: HttpAccess,
 ): (req: IncomingMessage, res: ServerResponse, name: string) => Promise<void> {
   return async (req, res, name) => {
-    if (!isLoopback(req.socket.remoteAddress)) {
-      replyError(res, 403, 'FORBIDDEN', 'the query endpoint answers loopback clients only');
+    const screened = access.screen(req);
+    if (screened !== undefined) {
+      replyError(res, screened.status, screened.code, screened.message, screened.headers);
       return;
     }
     if (req.method !== 'POST') {
@@ -44,8 +51,19 @@ export function createQueryHandler(
       replyError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST');
       return;
     }
-    if (!store.hasQuery(name)) {
+    // An unknown name needs the read scope too, so the list of queries is no oracle for strangers.
+    const scope = store.queryScope(name) ?? 'read';
+    const denied = access.check(req, { scope, openWithoutAuth: false });
+    if (denied !== undefined) {
+      replyError(res, denied.status, denied.code, denied.message, denied.headers);
+      return;
+    }
+    if (store.queryScope(name) === undefined) {
       replyError(res, 404, 'QUERY_UNKNOWN', `unknown query ${JSON.stringify(name)}`);
+      return;
+    }
+    if (!isJson(req.headers['content-type'])) {
+      replyError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
       return;
     }
     let params: unknown;

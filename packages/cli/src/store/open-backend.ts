@@ -4,6 +4,7 @@ import type { ResolvedSettings } from '../settings.ts';
 import type { AuditBackend } from './audit-backend.ts';
 import { openDirectBackend } from './direct-backend.ts';
 import { openServeBackend } from './serve-backend.ts';
+import { resolveServeCredentials } from './serve-credentials.ts';
 import { findLiveServe } from './serve-state.ts';
 
 /**
@@ -15,7 +16,7 @@ import { findLiveServe } from './serve-state.ts';
 export async function openBackend(settings: ResolvedSettings): Promise<AuditBackend> {
   const { storage } = settings.config;
   const live = await findLiveServe(storage.dataDir);
-  if (live !== undefined) return openServeBackend(live);
+  if (live !== undefined) return openServeBackend(live, await resolveServeCredentials(settings));
   if (storage.clickhouse.url !== undefined) {
     const { url, username, password, database } = storage.clickhouse;
     return openDirectBackend({ kind: 'server', url, username, password, database }, `ClickHouse at ${url}`);

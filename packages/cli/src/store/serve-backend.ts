@@ -1,6 +1,9 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { ErasureRecord, Incident } from '@decisiontrail/clickhouse';
 import { CliError } from '../cli-error.ts';
 import type { AuditBackend, AuditQueries, StoreQueryName } from './audit-backend.ts';
+import type { ServeCredentials } from './serve-credentials.ts';
 import type { ServeState } from './serve-state.ts';
 
 interface QueryErrorBody {
@@ -36,9 +39,11 @@ class ServeBackend implements AuditBackend {
   readonly via: string;
   readonly queries: AuditQueries;
   readonly #url: string;
+  readonly #credentials: ServeCredentials;
 
-  constructor(state: ServeState) {
+  constructor(state: ServeState, credentials: ServeCredentials) {
     this.#url = state.url.replace(/\/+$/, '');
+    this.#credentials = credentials;
     this.via = `decisiontrail serve (pid ${state.pid}, ${this.#url})`;
     const call =
       <R>(name: StoreQueryName, revive: (value: R) => R = (value) => value) =>
@@ -77,20 +82,43 @@ class ServeBackend implements AuditBackend {
     };
   }
 
-  async #query<T>(name: StoreQueryName, params: unknown): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.#url}/v1/query/${name}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(params ?? {}),
+  /** One POST over HTTP, or HTTPS trusting the configured CA (fetch takes no CA of its own). */
+  #post(url: URL, body: string): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    if (this.#credentials.token !== undefined) headers.authorization = `Bearer ${this.#credentials.token}`;
+    const https = url.protocol === 'https:';
+    const options = {
+      method: 'POST',
+      headers,
+      ...(https && this.#credentials.ca ? { ca: this.#credentials.ca } : {}),
+    };
+    return new Promise((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
       });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async #query<T>(name: StoreQueryName, params: unknown): Promise<T> {
+    let response: { status: number; text: string };
+    try {
+      response = await this.#post(new URL(`${this.#url}/v1/query/${name}`), JSON.stringify(params ?? {}));
     } catch (cause) {
       throw new CliError('STORE_UNREACHABLE', `cannot reach ${this.via}: ${(cause as Error).message}`, {
         cause,
       });
     }
-    const text = await response.text();
+    const { text } = response;
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -100,12 +128,19 @@ class ServeBackend implements AuditBackend {
         `${this.via} answered HTTP ${response.status} with a body that is not JSON`,
       );
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const error = (body as QueryErrorBody).error;
       const message = (error?.message ?? `query ${name} failed with HTTP ${response.status}`).split('\n')[0]!;
       if (error?.code === 'NOT_FOUND') throw new CliError('NOT_FOUND', message);
       if (error?.code === 'QUERY_INVALID' || error?.code === 'INVALID_ARGUMENT')
         throw new CliError('USAGE', message);
+      if (response.status === 401 || response.status === 403) {
+        const hint =
+          this.#credentials.token === undefined
+            ? 'set DECISIONTRAIL_TOKEN or DECISIONTRAIL_TOKEN_FILE to a token with the read (and write) scope'
+            : 'the token sent (from DECISIONTRAIL_TOKEN, DECISIONTRAIL_TOKEN_FILE or processor.auth.tokens) is refused';
+        throw new CliError('STORE_UNREACHABLE', `${this.via}: ${message}; ${hint}`);
+      }
       throw new CliError('STORE_UNREACHABLE', `${this.via}: ${message}`);
     }
     return (body as { result: T }).result;
@@ -116,7 +151,7 @@ class ServeBackend implements AuditBackend {
   }
 }
 
-/** Connects to the serve that holds the store. */
-export function openServeBackend(state: ServeState): AuditBackend {
-  return new ServeBackend(state);
+/** Connects to the serve that holds the store, with the token and CA of {@link ServeCredentials}. */
+export function openServeBackend(state: ServeState, credentials: ServeCredentials): AuditBackend {
+  return new ServeBackend(state, credentials);
 }

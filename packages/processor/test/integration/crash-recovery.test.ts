@@ -33,7 +33,11 @@ async function queueEmpty(url: string): Promise<boolean> {
 }
 
 async function query<T>(url: string, name: string, params: unknown): Promise<T> {
-  const res = await fetch(`${url}/v1/query/${name}`, { method: 'POST', body: JSON.stringify(params) });
+  const res = await fetch(`${url}/v1/query/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
   const body = (await res.json()) as { result: T };
   expect(res.status).toBe(200);
   return body.result;

@@ -51,6 +51,7 @@ describe('processor with the embedded store', () => {
   ): Promise<{ status: number; body: { result?: unknown; error?: { code: string } } }> {
     const res = await fetch(`${processor.url}/v1/query/${name}`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify(params),
     });
     return { status: res.status, body: (await res.json()) as { result?: unknown; error?: { code: string } } };
@@ -214,7 +215,11 @@ processor:
       body: { error: { code: 'NOT_FOUND' } },
     });
     expect((await query('subjectDecisions', { subjectId: 'x', from: 'not a date' })).status).toBe(400);
-    const bad = await fetch(`${processor.url}/v1/query/decisions`, { method: 'POST', body: '[' });
+    const bad = await fetch(`${processor.url}/v1/query/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[',
+    });
     expect(bad.status).toBe(400);
   });
 

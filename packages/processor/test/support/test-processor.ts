@@ -22,7 +22,12 @@ export function testConfig(dir: string, yaml = ''): DecisionTrailConfig {
 /** Starts a processor with `yaml` over a fresh directory; `stop` closes it and removes the directory. */
 export async function startTestProcessor(
   yaml: string,
-  options: { store?: AuditStore; drainTimeoutMs?: number; dir?: string } = {},
+  options: {
+    store?: AuditStore;
+    drainTimeoutMs?: number;
+    dir?: string;
+    env?: Readonly<Record<string, string | undefined>>;
+  } = {},
 ): Promise<{
   processor: ProcessorHandle;
   config: DecisionTrailConfig;
@@ -39,6 +44,7 @@ export async function startTestProcessor(
     ...(options.store === undefined ? {} : { store: options.store }),
     drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
     log: (m) => logs.push(m),
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
   return {
     processor,

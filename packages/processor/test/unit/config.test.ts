@@ -24,6 +24,14 @@ describe('parseConfig', () => {
       port: 4318,
       maxBodyBytes: 4 * 1024 ** 2,
       maxConcurrentRequests: 64,
+      tls: undefined,
+      allowedOrigins: [],
+      allowedHosts: [],
+    });
+    expect(config.processor.auth).toEqual({
+      tokens: [],
+      clientCertificates: [{ commonName: '*', scopes: ['admin'] }],
+      allowUnauthenticated: false,
     });
     expect(config.processor.queue.dir).toBe('/srv/app/.decisiontrail/queue');
     expect(config.retention).toEqual({ standard: 2555, highRisk: 3650, incident: null, permanent: null });
@@ -134,5 +142,93 @@ describe('loadConfig', () => {
     await expect(loadConfig(path.join(dir, 'missing.yaml'))).rejects.toMatchObject({
       code: 'CONFIG_UNREADABLE',
     });
+  });
+});
+
+describe('network security settings', () => {
+  it('reads tokens by file or variable, TLS files and the browser allow-lists, resolving paths', () => {
+    const config = parseConfig(
+      `
+processor:
+  receiver:
+    tls: { cert: tls/server.pem, key: tls/server.key, clientCa: tls/clients.pem, ca: tls/ca.pem }
+    allowedOrigins: ["https://Console.Example:443/"]
+    allowedHosts: [Audit.Example., "[fd00::1]"]
+  auth:
+    tokens:
+      - { name: collector, scopes: [ingest], file: secrets/ingest.token }
+      - { name: investigators, scopes: [read, write], env: DT_READ_TOKEN }
+    clientCertificates:
+      - { commonName: otel-gateway, scopes: [ingest] }
+`,
+      { baseDir: '/etc/dt', env: {} },
+    );
+    expect(config.processor.receiver.tls).toEqual({
+      cert: '/etc/dt/tls/server.pem',
+      key: '/etc/dt/tls/server.key',
+      clientCa: '/etc/dt/tls/clients.pem',
+      ca: '/etc/dt/tls/ca.pem',
+    });
+    expect(config.processor.receiver.allowedOrigins).toEqual(['https://console.example']);
+    expect(config.processor.receiver.allowedHosts).toEqual(['audit.example', 'fd00::1']);
+    expect(config.processor.auth.tokens).toEqual([
+      { name: 'collector', scopes: ['ingest'], file: '/etc/dt/secrets/ingest.token', env: undefined },
+      { name: 'investigators', scopes: ['read', 'write'], file: undefined, env: 'DT_READ_TOKEN' },
+    ]);
+    expect(config.processor.auth.clientCertificates).toEqual([
+      { commonName: 'otel-gateway', scopes: ['ingest'] },
+    ]);
+  });
+
+  it('refuses an inline token and an unknown scope by their paths, never echoing the value', () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        `
+processor:
+  auth:
+    tokens:
+      - { name: a, scopes: [ingest], token: s3cr3t-s3cr3t-s3cr3t }
+      - { name: c, scopes: [root], env: C }
+`,
+        { env: {} },
+      ),
+    );
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'processor.auth.tokens[0].token',
+      'processor.auth.tokens[1].scopes[0]',
+    ]);
+    expect(JSON.stringify(issues)).not.toContain('s3cr3t');
+  });
+
+  it('refuses missing sources and scopes, half TLS, client rules without a CA and origins with paths', () => {
+    const issues = issuesOf(() =>
+      parseConfig(
+        `
+processor:
+  receiver:
+    tls: { cert: a.pem }
+    allowedOrigins: ["https://app.example/login", "app.example"]
+    allowedHosts: ["app.example:443"]
+  auth:
+    tokens:
+      - { name: a, scopes: [ingest] }
+      - { name: b, scopes: [], env: B }
+      - { name: b, scopes: [read], file: c, env: C }
+    clientCertificates: [{ commonName: x, scopes: [read] }]
+`,
+        { env: {} },
+      ),
+    );
+    expect(issues.map((i) => i.path).sort()).toEqual([
+      'processor.auth.clientCertificates',
+      'processor.auth.tokens[0]',
+      'processor.auth.tokens[1].scopes',
+      'processor.auth.tokens[2]',
+      'processor.auth.tokens[2].name',
+      'processor.receiver.allowedHosts[0]',
+      'processor.receiver.allowedOrigins[0]',
+      'processor.receiver.allowedOrigins[1]',
+      'processor.receiver.tls',
+    ]);
   });
 });
