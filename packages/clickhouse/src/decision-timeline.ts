@@ -119,7 +119,7 @@ const LINKED_SQL = `
  * embedded engine those become a separate `SET` statement before every query (≈ 2 ms each), and
  * the timeline needs none (its 64-bit values are already strings).
  */
-async function timelineRows<T = TimelineEntry>(
+export async function timelineRows<T = TimelineEntry>(
   ctx: QueryContext,
   template: string,
   params: QueryParams,

@@ -21,6 +21,7 @@ export type { Migration, MigrationResult } from './migrations.ts';
 export { rbacStatements } from './rbac.ts';
 export type { RbacOptions } from './rbac.ts';
 export type { TimelineEntry, TimelineEntryKind } from './decision-timeline.ts';
+export type { TimelineEvidence, TimelineEvidenceQuery } from './timeline-evidence.ts';
 export type {
   AccuracyStats,
   ConfidenceDistribution,
@@ -43,3 +44,11 @@ export { reportingDeadlineDays } from './incidents.ts';
 export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';
 export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
 export type { VerificationQuery } from './verification-spans.ts';
+export { NOT_DERIVED_TABLES } from './audit-reconciliation.ts';
+export type {
+  AuditReconciliation,
+  ReconciledTable,
+  ReconciliationCode,
+  ReconciliationFinding,
+  ReconciliationQuery,
+} from './audit-reconciliation.ts';

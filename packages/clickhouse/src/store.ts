@@ -2,6 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import {
+  reconcileAuditTables,
+  type AuditReconciliation,
+  type ReconciliationQuery,
+} from './audit-reconciliation.ts';
 import { createStoreClient } from './client-factory.ts';
 import { ClickHouseSink, type SinkOptions } from './clickhouse-sink.ts';
 import {
@@ -56,6 +61,7 @@ import {
 import { QueryContext } from './query-context.ts';
 import { quoteIdentifier } from './sql-template.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
+import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 
 /** Where the embedded engine's sink stages its batches: inside the data directory it owns. */
@@ -188,6 +194,11 @@ export class Store {
     return decisionTimeline(this.#ctx, query);
   }
 
+  /** See {@link timelineEvidence}: the signed rows behind the spans a timeline shows. */
+  timelineEvidence(query: TimelineEvidenceQuery): Promise<TimelineEvidence> {
+    return timelineEvidence(this.#ctx, query);
+  }
+
   /** Decisions about one data subject (GDPR access request). */
   subjectDecisions(query: {
     subjectId: string;
@@ -304,6 +315,14 @@ export class Store {
   /** Stored spans of integrity streams as SpanRecords, for the verifier. */
   spansForVerification(query?: VerificationQuery): Promise<SpanRecord[]> {
     return spansForVerification(this.#ctx, query);
+  }
+
+  /**
+   * Checks inside the engine that every row of the audit tables and rollups is what the views
+   * derive from the spans in `otel_traces`; see {@link reconcileAuditTables}.
+   */
+  reconcileAuditTables(query?: ReconciliationQuery): Promise<AuditReconciliation> {
+    return reconcileAuditTables(this.#ctx, query);
   }
 
   /** Every stored span of a trace, as SpanRecords (e.g. for `export`). */

@@ -31,6 +31,7 @@ function incidentId(params: Record<string, unknown>): string {
  */
 const QUERIES: Readonly<Record<string, QueryCall>> = {
   decisionTimeline: (s, p) => s.decisionTimeline(p as never),
+  timelineEvidence: (s, p) => s.timelineEvidence(p as never),
   subjectDecisions: (s, p) => s.subjectDecisions(p as never),
   decisions: (s, p) => s.decisions(p as never),
   oversightRates: (s, p) => s.oversightRates(p as never),

@@ -93,7 +93,7 @@ export function proveSpanInCheckpoint(
     return {
       status: 'failed',
       check: 'leaf-mismatch',
-      reason: `the stored row's leaf differs from leaf ${seq} signed in checkpoint ${valid.size} of stream ${stream}`,
+      reason: `the stored row was modified: its leaf differs from leaf ${seq} signed in checkpoint ${valid.size} of stream ${stream}`,
     };
   }
   let proof: Uint8Array[];

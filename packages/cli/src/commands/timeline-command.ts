@@ -5,9 +5,8 @@ import { renderTimelineText } from '../render/timeline-text.ts';
 import { buildTimelineDocument } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { decisionOrTraceId, listOption } from './option-values.ts';
-import { readWitnessFile, type NoteVerifierKey } from '@decisiontrail/signing-exporter';
-import { verifyTimelineDecision } from '../render/timeline-verification.ts';
-import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
+import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { evidenceQueryFor, verifyTimeline } from '../render/timeline-verification.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 
 /** `decisiontrail timeline <decision-id | trace-id>` */
@@ -18,9 +17,11 @@ export const timelineCommand: CommandSpec = {
   usage: 'timeline <decision-id | trace-id> [--json]',
   description:
     'Shows the decision (model, version, outcome, confidence, subject), every span of its trace, reviews and\n' +
-    'overrides, feedback, deployments of its model before it, incidents that cover it, and whether the decision\n' +
-    'is intact: its stream is recomputed from the stored rows and checked against the signed checkpoints\n' +
-    '(skip with --no-verify). --json prints the same data.',
+    'overrides, feedback, deployments of its model before it, incidents that cover it. The decision, each review\n' +
+    'and each feedback is checked against its signed span: one stored copy, the shown values equal to the signed\n' +
+    'ones, its leaf recomputed and included under a checkpoint signed by a trusted key. Each says verified,\n' +
+    'failed (naming the check or field), untrusted, unsigned or unsealed (skip with --no-verify). --json prints\n' +
+    'the same data.',
   options: {
     key: {
       type: 'string',
@@ -30,7 +31,7 @@ export const timelineCommand: CommandSpec = {
     },
     'no-verify': {
       type: 'boolean',
-      description: 'skip recomputing the decision’s stream (faster on very long streams)',
+      description: 'skip the read-time check of the shown spans',
     },
   },
   positionals: { min: 1, max: 1, names: 'a decision id or trace id' },
@@ -52,35 +53,13 @@ export const timelineCommand: CommandSpec = {
         if (!(error instanceof CliError && error.code === 'KEY' && given.length === 0)) throw error;
       }
     }
-    const witness = context.settings.config.keys.witness;
-    const witnessCheckpoints = verify && witness !== undefined ? await readWitnessFile(witness) : [];
     const doc = await withBackend(context.settings, async (backend) => {
       const rows = await backend.queries.decisionTimeline(
         target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id },
       );
-      const built = buildTimelineDocument(target, rows);
-      if (built === null || built.decision === null || !verify) return built;
-      if (keys.length === 0) {
-        return {
-          ...built,
-          verification: {
-            status: 'unchecked' as const,
-            detail: 'no trusted public key configured (see --key)',
-          },
-        };
-      }
-      const stream = rows.find((row) => row.kind === 'decision' && row.decisionId === built.decision!.id)
-        ?.attributes['integrity_stream'];
-      if (stream === undefined || stream === '') return built;
-      const records = await backend.queries.spansForVerification({
-        stream,
-        from: BEGINNING_OF_TIME,
-        to: END_OF_TIME,
-      });
-      return {
-        ...built,
-        verification: verifyTimelineDecision(built.decision, records, keys, witnessCheckpoints),
-      };
+      if (!verify || rows.length === 0) return buildTimelineDocument(target, rows);
+      const evidence = await backend.queries.timelineEvidence(evidenceQueryFor(rows));
+      return verifyTimeline(target, rows, evidence, keys);
     });
     if (doc === null)
       throw new CliError('NOT_FOUND', `timeline: no ${target.kind} with id ${target.id} in the store`);

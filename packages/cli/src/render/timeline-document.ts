@@ -6,8 +6,32 @@ export interface TimelineDocument {
   decision: TimelineDecision | null;
   /** Everything that happened, oldest first. */
   entries: TimelineEntry[];
-  /** Whether the spans shown are covered by a valid signed checkpoint. */
-  verification: { status: 'verified' | 'unsealed' | 'failed' | 'unchecked'; detail: string };
+  /**
+   * Whether what is shown comes from signed bytes that were checked: the worst status of the decision, review
+   * and feedback entries (each carries its own in {@link TimelineEntry.integrity}).
+   */
+  verification: { status: IntegrityStatus; detail: string };
+}
+
+/**
+ * `verified`: the entry's values come from its otel_traces row, whose leaf recomputes and is included under a
+ * checkpoint signed by a trusted key, with no conflicting copy; `failed`: a check failed (named by `check`);
+ * `untrusted`: its checkpoint is signed by no trusted key; `unsigned`: the span has no integrity stream;
+ * `unsealed`: no checkpoint in the store proves it yet; `unchecked`: not checked (no key, or --no-verify).
+ */
+export type IntegrityStatus = 'verified' | 'failed' | 'untrusted' | 'unsigned' | 'unsealed' | 'unchecked';
+
+/** The read-time check of one decision, review or feedback entry. */
+export interface EntryIntegrity {
+  status: IntegrityStatus;
+  /**
+   * The check that decided: `inclusion`, `field`, `conflicting-copy`, `missing-span`, `leaf`, `leaf-mismatch`,
+   * `checkpoint`, `untrusted-key`, `no-stream`, `no-checkpoint`, `no-key`.
+   */
+  check: string;
+  /** For `field`: the displayed fields whose stored value differs from the signed span. */
+  fields?: string[];
+  detail: string;
 }
 
 /** The decision's own facts. */
@@ -42,4 +66,6 @@ export interface TimelineEntry {
   durationMs: number | null;
   /** `ok`, `error` or `unset` for spans (an unknown stored status code as is). */
   status: string | null;
+  /** The read-time check of a decision, review or feedback entry (absent for other kinds, or with --no-verify). */
+  integrity?: EntryIntegrity;
 }

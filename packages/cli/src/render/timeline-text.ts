@@ -1,6 +1,6 @@
 import type { TerminalOutput } from '../terminal-output.ts';
 import { formatTime, formatTimeMs } from './number-format.ts';
-import type { TimelineDocument, TimelineEntry } from './timeline-document.ts';
+import type { IntegrityStatus, TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   span: 'span',
@@ -19,6 +19,10 @@ function styleFor(entry: TimelineEntry): 'bold' | 'yellow' | 'cyan' | 'red' | 'd
   if (entry.kind === 'deployment') return 'cyan';
   if (entry.kind === 'checkpoint') return 'dim';
   return undefined;
+}
+
+function statusStyleOf(status: IntegrityStatus): 'green' | 'red' | 'yellow' {
+  return status === 'verified' ? 'green' : status === 'failed' ? 'red' : 'yellow';
 }
 
 /** Renders a timeline for a terminal: the decision summary, then one line per event with its facts indented. */
@@ -51,8 +55,9 @@ export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): 
     lines.push(out.style('bold', `Trace ${doc.query.id}`));
   }
   const status = doc.verification.status;
-  const statusStyle = status === 'verified' ? 'green' : status === 'failed' ? 'red' : 'yellow';
-  lines.push(`  ${'integrity'.padEnd(12)} ${out.style(statusStyle, status)}: ${doc.verification.detail}`);
+  lines.push(
+    `  ${'integrity'.padEnd(12)} ${out.style(statusStyleOf(status), status)}: ${doc.verification.detail}`,
+  );
   lines.push('', out.style('bold', 'Timeline'));
   for (const entry of doc.entries) {
     const duration =
@@ -65,6 +70,14 @@ export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): 
       lines.push(
         `${' '.repeat(33)}${entry.details.map((detail) => `${detail.label}: ${detail.value}`).join(' · ')}`,
       );
+    }
+    if (entry.integrity !== undefined) {
+      const { status: entryStatus, check, detail } = entry.integrity;
+      const text =
+        entryStatus === 'verified'
+          ? 'integrity: verified'
+          : `integrity: ${entryStatus} (${check}): ${detail}`;
+      lines.push(`${' '.repeat(33)}${out.style(statusStyleOf(entryStatus), text)}`);
     }
   }
   return `${lines.join('\n')}\n`;

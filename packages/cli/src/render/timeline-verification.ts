@@ -1,47 +1,192 @@
-import { ATTR_AUDIT_INTEGRITY_SEQ, ATTR_AUDIT_INTEGRITY_STREAM } from '@decisiontrail/semconv';
-import { verifySpans, type NoteVerifierKey, type SpanRecord } from '@decisiontrail/signing-exporter';
-import type { TimelineDocument } from './timeline-document.ts';
+import type { TimelineEntry as StoreTimelineEntry, TimelineEvidence } from '@decisiontrail/clickhouse';
+import {
+  leafHash,
+  proveSpanInCheckpoint,
+  uncanonicalReason,
+  type NoteVerifierKey,
+  type SpanProof,
+  type SpanRecord,
+} from '@decisiontrail/signing-exporter';
+import { displayedDifferences, signedTimelineRow, type SignedRowKind } from './signed-timeline-row.ts';
+import type { EntryIntegrity, IntegrityStatus, TimelineDocument } from './timeline-document.ts';
+import { buildTimelineDocument } from './timeline-view.ts';
+
+/** The rows of a timeline whose values rest on a signed span: what the read-time check covers. */
+const CHECKED_KINDS: ReadonlySet<string> = new Set(['decision', 'oversight', 'feedback']);
+
+/** Worst first: the timeline's overall status is the worst of its checked entries. */
+const SEVERITY: readonly IntegrityStatus[] = [
+  'failed',
+  'untrusted',
+  'unsigned',
+  'unsealed',
+  'unchecked',
+  'verified',
+];
+
+/** What the store is asked for: the shown spans, located by their audit rows. */
+export function evidenceQueryFor(rows: readonly StoreTimelineEntry[]): {
+  spans: { traceId: string; spanId: string; timeUnixNano: string; stream: string; seq: string }[];
+} {
+  return {
+    spans: rows
+      .filter((row) => CHECKED_KINDS.has(row.kind))
+      .map((row) => ({
+        traceId: row.traceId,
+        spanId: row.spanId,
+        timeUnixNano: row.timeUnixNano,
+        stream: row.attributes['integrity_stream'] ?? '',
+        seq: row.attributes['integrity_seq'] ?? '',
+      })),
+  };
+}
+
+function leafOf(record: SpanRecord): string {
+  const problem = uncanonicalReason(record);
+  return problem === undefined ? Buffer.from(leafHash(record)).toString('hex') : `uncanonical: ${problem}`;
+}
+
+/** The one proof result that speaks for a span among the checkpoints that might cover it. */
+function bestProof(
+  span: SpanRecord,
+  checkpoints: readonly SpanRecord[],
+  keys: readonly NoteVerifierKey[],
+): SpanProof | undefined {
+  const results = checkpoints.map((checkpoint) => proveSpanInCheckpoint(span, checkpoint, keys));
+  return (
+    results.find((r) => r.status === 'verified') ??
+    results.find((r) => r.status === 'failed') ??
+    results.find((r) => r.status === 'untrusted') ??
+    results.find((r) => r.status === 'unproven')
+  );
+}
 
 /**
- * Checks the decision span of a timeline against its stream: recomputes every leaf of the stream from the stored
- * rows and verifies the signed checkpoints (the same check `decisiontrail verify` runs, limited to one stream),
- * then reports whether this decision's leaf is verified, unsealed, or named by a finding.
+ * Checks one displayed row against the signed rows: exactly one distinct stored copy of its span,
+ * every displayed field equal to what that span says, and the span's leaf proven under a checkpoint
+ * a trusted key signed. Returns the entry's status and, when the span proved, the row to display.
  */
-export function verifyTimelineDecision(
-  decision: { spanId: string },
-  streamRecords: readonly SpanRecord[],
+function checkRow(
+  row: StoreTimelineEntry,
+  evidence: TimelineEvidence,
   keys: readonly NoteVerifierKey[],
-  witnessCheckpoints: readonly string[],
-): TimelineDocument['verification'] {
-  const own = streamRecords.find((record) => record.spanId === decision.spanId);
-  const stream = own?.attributes[ATTR_AUDIT_INTEGRITY_STREAM];
-  const seqText = own?.attributes[ATTR_AUDIT_INTEGRITY_SEQ];
-  if (own === undefined || stream === undefined || seqText === undefined) {
-    return { status: 'unchecked', detail: 'the decision span is not part of a signed integrity stream' };
-  }
-  const seq = Number(seqText);
-  const report = verifySpans(streamRecords, { publicKeys: keys, witnessCheckpoints });
-  const streamReport = report.streams.find((s) => s.stream === stream);
-  const about = (streamReport?.findings ?? []).filter(
-    (f) =>
-      f.spanId === decision.spanId ||
-      f.seq === seq ||
-      (f.ranges ?? []).some(([from, to]) => seq >= from && seq < to),
-  );
-  const tamper = about.filter((f) => f.tamper);
-  if (tamper.length > 0)
-    return { status: 'failed', detail: tamper.map((f) => `${f.code}: ${f.message}`).join('; ') };
-  const others = (streamReport?.findings ?? []).filter((f) => f.tamper).length;
-  const elsewhere =
-    others > 0
-      ? `; the stream has ${others} other finding(s): run decisiontrail verify --stream ${stream}`
-      : '';
-  if ((streamReport?.verifiedRanges ?? []).some(([from, to]) => seq >= from && seq < to)) {
+): { integrity: EntryIntegrity; display: StoreTimelineEntry } {
+  const what = `${row.kind} span ${row.spanId}`;
+  const copies = evidence.spans.filter((span) => span.spanId === row.spanId && span.traceId === row.traceId);
+  if (copies.length === 0) {
     return {
-      status: 'verified',
-      detail: `leaf ${seq} of stream ${stream} matches its signed checkpoint (size ${streamReport!.verifiedSize})${elsewhere}`,
+      integrity: {
+        status: 'failed',
+        check: 'missing-span',
+        detail: `${what}: no otel_traces row backs this audit_${row.kind === 'decision' ? 'decisions' : row.kind} row`,
+      },
+      display: row,
     };
   }
-  const reason = about[0]?.message ?? 'no signed checkpoint covers it yet';
-  return { status: 'unsealed', detail: `leaf ${seq} of stream ${stream}: ${reason}${elsewhere}` };
+  const distinct = new Map<string, SpanRecord>();
+  for (const copy of copies) if (!distinct.has(leafOf(copy))) distinct.set(leafOf(copy), copy);
+  if (distinct.size > 1) {
+    return {
+      integrity: {
+        status: 'failed',
+        check: 'conflicting-copy',
+        detail: `${what}: ${distinct.size} stored copies with different leaves (${copies.length} rows): which one was signed is decided by verify`,
+      },
+      display: row,
+    };
+  }
+  const span = [...distinct.values()][0] as SpanRecord;
+  const signed = signedTimelineRow(row.kind as SignedRowKind, span);
+  const differences = displayedDifferences(row, signed);
+  const streamOfSpan = signed.attributes['integrity_stream'] ?? '';
+  let proven: EntryIntegrity;
+  if (streamOfSpan === '') {
+    proven = { status: 'unsigned', check: 'no-stream', detail: `${what} carries no integrity stream` };
+  } else if (keys.length === 0) {
+    proven = { status: 'unchecked', check: 'no-key', detail: 'no trusted public key configured (see --key)' };
+  } else {
+    const seq = signed.attributes['integrity_seq'];
+    const proof = bestProof(span, evidence.checkpoints, keys);
+    proven =
+      proof === undefined
+        ? {
+            status: 'unsealed',
+            check: 'no-checkpoint',
+            detail: `leaf ${seq} of stream ${streamOfSpan}: no signed checkpoint in the store covers it yet`,
+          }
+        : proof.status === 'verified'
+          ? {
+              status: 'verified',
+              check: 'inclusion',
+              detail: `leaf ${proof.seq} of stream ${proof.stream} recomputed and included under checkpoint size ${proof.treeSize} signed by key ${proof.keyId}`,
+            }
+          : proof.status === 'untrusted'
+            ? {
+                status: 'untrusted',
+                check: 'untrusted-key',
+                detail: `leaf ${proof.seq} of stream ${proof.stream}: its checkpoint is signed by key ${proof.keyId}, which is not trusted`,
+              }
+            : proof.status === 'unproven'
+              ? {
+                  status: 'unsealed',
+                  check: 'no-checkpoint',
+                  detail: `leaf ${proof.seq} of stream ${proof.stream}: ${proof.reason}`,
+                }
+              : { status: 'failed', check: proof.check, detail: `${what}: ${proof.reason}` };
+  }
+  if (differences.length > 0) {
+    const fields = differences
+      .map((d) => `${d.field} stored ${JSON.stringify(d.stored)}, signed ${JSON.stringify(d.signed)}`)
+      .join('; ');
+    return {
+      integrity: {
+        status: 'failed',
+        check: 'field',
+        fields: differences.map((d) => d.field),
+        detail: `${what}: the audit table differs from the span (${fields}); shown as signed, ${proven.status === 'verified' ? 'which verified' : `which is ${proven.status}: ${proven.detail}`}`,
+      },
+      // The signed values are shown when they proved; otherwise neither copy is vouched for.
+      display: proven.status === 'verified' ? signed : row,
+    };
+  }
+  return { integrity: proven, display: proven.status === 'verified' ? signed : row };
+}
+
+/**
+ * The timeline as read-time verification leaves it: each decision, review and feedback entry
+ * checked against its signed `otel_traces` row (one distinct copy, displayed fields equal,
+ * recomputed leaf included under a trusted checkpoint) and displayed from that row when it proved;
+ * the document's status is the worst of its entries, with every entry that is not verified named.
+ */
+export function verifyTimeline(
+  query: { id: string; kind: 'decision' | 'trace' },
+  rows: readonly StoreTimelineEntry[],
+  evidence: TimelineEvidence,
+  keys: readonly NoteVerifierKey[],
+): TimelineDocument | null {
+  const checked = new Map<StoreTimelineEntry, { integrity: EntryIntegrity; display: StoreTimelineEntry }>();
+  for (const row of rows) if (CHECKED_KINDS.has(row.kind)) checked.set(row, checkRow(row, evidence, keys));
+  const displayRows = rows.map((row) => checked.get(row)?.display ?? row);
+  const doc = buildTimelineDocument(query, displayRows);
+  if (doc === null) return null;
+  doc.entries.forEach((entry, i) => {
+    const result = checked.get(rows[i] as StoreTimelineEntry);
+    if (result !== undefined) entry.integrity = result.integrity;
+  });
+  const results = [...checked.values()].map((r) => r.integrity);
+  if (results.length === 0) {
+    doc.verification = { status: 'unsigned', detail: 'no decision, review or feedback entry to check' };
+    return doc;
+  }
+  const worst = SEVERITY.find((status) => results.some((r) => r.status === status)) as IntegrityStatus;
+  const verified = results.filter((r) => r.status === 'verified').length;
+  const others = results.filter((r) => r.status !== 'verified');
+  doc.verification = {
+    status: worst,
+    detail:
+      worst === 'verified'
+        ? `${verified} signed span(s) shown (decision, reviews, feedback): each leaf recomputed from its row and included under a checkpoint signed by a trusted key, no conflicting copy, displayed values equal the signed ones`
+        : `${verified} of ${results.length} checked entries verified; ${others.map((r) => `${r.status} (${r.check}): ${r.detail}`).join(' | ')}`,
+  };
+  return doc;
 }

@@ -3,6 +3,7 @@ import type { Store } from '@decisiontrail/clickhouse';
 /** The `Store` methods the CLI calls; the serve query endpoint answers exactly these names (see CONTRACTS.md). */
 export const STORE_QUERY_NAMES = [
   'decisionTimeline',
+  'timelineEvidence',
   'decisions',
   'subjectDecisions',
   'periodReport',

@@ -51,6 +51,7 @@ class ServeBackend implements AuditBackend {
         revive(await this.#query<R>(name, params));
     this.queries = {
       decisionTimeline: call('decisionTimeline'),
+      timelineEvidence: call('timelineEvidence'),
       decisions: call('decisions'),
       subjectDecisions: call('subjectDecisions'),
       periodReport: call('periodReport', (report) => ({

@@ -26,7 +26,7 @@ describe('timeline', () => {
     expect(result.stdout).toMatch(/deployment\s+credit-risk v1 → v2/);
     expect(result.stdout).toContain('POST /applications');
     expect(result.stdout).toContain('signed checkpoint');
-    expect(result.stdout).toMatch(/integrity\s+verified: leaf \d+ of stream/);
+    expect(result.stdout).toMatch(/integrity\s+verified: 2 signed span\(s\) shown/);
   });
 
   it('--json gives the same data', async () => {
