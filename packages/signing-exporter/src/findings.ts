@@ -1,7 +1,9 @@
 /**
- * What a verifier can report about a stream. All are tampering (or loss) except `unsealed-tail`,
- * which only says that the newest spans are not yet covered by a signed checkpoint, and
- * `unverifiable`, which says spans could not be checked (always alongside the finding that explains why).
+ * What a verifier can report. Three kinds (see {@link findingKind}): tampering or loss (most codes);
+ * records that are not verified because nothing trusted signs them (`unsigned`, `untrusted-stream`), which
+ * is not proof of tampering but is never "intact" either; and notes (`unsealed-tail`: the newest spans
+ * are not yet covered by a signed checkpoint; `unverifiable`: spans that could not be checked, always
+ * alongside the finding that explains why).
  */
 export type FindingCode =
   /** A span whose content differs from the leaf its checkpoint committed to. */
@@ -12,6 +14,8 @@ export type FindingCode =
   | 'unexpected'
   /** A span whose content is committed at a different sequence number than it claims. */
   | 'reordered'
+  /** Two stored rows with one span id whose leaves differ: the one that matches the committed leaf stands. */
+  | 'conflicting-copy'
   /** A checkpoint whose signature, format or attributes do not verify. */
   | 'checkpoint-invalid'
   /** A checkpoint signed by a key the verifier does not trust. */
@@ -25,14 +29,36 @@ export type FindingCode =
   /** Spans that could not be checked because the leaves before them are unknown. */
   | 'unverifiable'
   /** Spans after the last checkpoint: not yet sealed, which is not in itself tampering. */
-  | 'unsealed-tail';
+  | 'unsealed-tail'
+  /** A line of the witness file that is not a signed note in the witness file format. */
+  | 'witness-malformed'
+  /** Audit records that carry no integrity stream: nothing signs them. */
+  | 'unsigned'
+  /** A stream with spans but no checkpoint signed by a trusted key: nothing trusted signs its spans. */
+  | 'untrusted-stream';
+
+/** What a finding means for the verdict. */
+export type FindingKind = 'tamper' | 'unverified' | 'note';
+
+/** The kind of a finding code. */
+export function findingKind(code: FindingCode): FindingKind {
+  if (code === 'unsealed-tail' || code === 'unverifiable') return 'note';
+  if (code === 'unsigned' || code === 'untrusted-stream') return 'unverified';
+  return 'tamper';
+}
 
 /** One verification finding. */
 export interface Finding {
   code: FindingCode;
-  /** Whether this finding shows tampering or loss (all codes but `unsealed-tail` and `unverifiable`). */
+  /** Whether this finding shows tampering or loss (the codes of kind `tamper`). */
   tamper: boolean;
   message: string;
+  /** The integrity stream concerned, when the finding is about one (witness findings, streams). */
+  stream?: string;
+  /** For `witness-malformed`: the 1-based line of the witness file. */
+  line?: number;
+  /** For `unsigned`: how many records the finding covers (it names a sample of them). */
+  count?: number;
   /** The span concerned (for `modified`, `unexpected`, `reordered`). */
   spanId?: string;
   /** The sequence number the span claims. */
@@ -55,7 +81,7 @@ export function finding(
   message: string,
   details: Omit<Finding, 'code' | 'tamper' | 'message'> = {},
 ): Finding {
-  return { code, tamper: code !== 'unsealed-tail' && code !== 'unverifiable', message, ...details };
+  return { code, tamper: findingKind(code) === 'tamper', message, ...details };
 }
 
 /** Collapses sorted integers into half-open ranges. */

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createProofBundle,
   generateSigningKey,
+  LogVerifier,
   verifyProofBundle,
   verifySpans,
   type FindingCode,
@@ -164,6 +165,58 @@ function tamper(records: SpanRecord[], operation: Operation, random: () => numbe
   }
 }
 
+/**
+ * Verifies the way `decisiontrail verify` reads a store: records in start-time order (as time slices of the
+ * store return them, each slice in stream and sequence order) handed over in slices of random sizes.
+ */
+function verifyInSlices(records: readonly SpanRecord[], random: () => number) {
+  const verifier = new LogVerifier({ publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes });
+  const ordered = [...records].sort((a, b) =>
+    BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano)
+      ? -1
+      : BigInt(a.startTimeUnixNano) > BigInt(b.startTimeUnixNano)
+        ? 1
+        : 0,
+  );
+  for (let at = 0; at < ordered.length;) {
+    const size = 1 + pick(random, 16);
+    const slice = ordered.slice(at, at + size);
+    slice.sort((a, b) =>
+      streamOf(a) !== streamOf(b) ? (streamOf(a) < streamOf(b) ? -1 : 1) : seqOf(a) - seqOf(b),
+    );
+    verifier.add(slice);
+    at += size;
+  }
+  return verifier.finish();
+}
+
+function expectDetected(
+  report: ReturnType<typeof verifySpans>,
+  expectations: readonly Expectation[],
+  label: string,
+): void {
+  const findings = report.streams.flatMap((stream) => stream.findings);
+  const context = `${label}: ${JSON.stringify(findings.map((f) => [f.code, f.spanId, f.ranges]))}`;
+  expect(report.ok, context).toBe(false);
+  for (const expected of expectations) {
+    const matching = findings.filter((f) => f.code === expected.code);
+    expect(matching.length, context).toBeGreaterThan(0);
+    for (const spanId of expected.spanIds ?? []) {
+      expect(
+        matching.some((f) => f.spanId === spanId),
+        context,
+      ).toBe(true);
+    }
+    if (expected.seq !== undefined) {
+      const seq = expected.seq;
+      expect(
+        matching.some((f) => f.ranges?.some(([from, to]) => seq >= from && seq < to)),
+        context,
+      ).toBe(true);
+    }
+  }
+}
+
 describe('tamper fuzz', () => {
   it('reports nothing on untampered data', () => {
     const report = verifySpans(clean, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes });
@@ -178,6 +231,46 @@ describe('tamper fuzz', () => {
     expect(
       verifySpans(shuffled, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes }).ok,
     ).toBe(true);
+    // Read in time slices, the report is the same as all at once.
+    expect(verifyInSlices(clean, prng(SEED - 1))).toEqual(report);
+  });
+
+  it('names a second copy of a span with different content, in one read and in slices', () => {
+    const target = clean.find((record) => !isCheckpoint(record) && seqOf(record) === 4)!;
+    const copy = structuredClone(target);
+    copy.attributes['audit.decision.outcome'] = 'reject';
+    copy.endTimeUnixNano = String(BigInt(copy.endTimeUnixNano) + 1n);
+    for (const report of [
+      verifySpans([...clean, copy], { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes }),
+      verifyInSlices([...clean, copy], prng(SEED - 2)),
+    ]) {
+      const findings = report.streams.flatMap((stream) => stream.findings);
+      expect(report.ok).toBe(false);
+      expect(findings.map((f) => [f.code, f.spanId, f.seq, f.stream])).toEqual([
+        ['conflicting-copy', target.spanId, 4, streamOf(target)],
+      ]);
+      // The stored row that matches the committed leaf still counts as verified.
+      const stream = report.streams.find((s) => s.stream === streamOf(target))!;
+      expect(stream.verifiedRanges).toEqual([[0, stream.sealedSize]]);
+    }
+  });
+
+  it('calls a stream with no checkpoint by a trusted key untrusted, never intact', () => {
+    const leavesOnly = clean.filter((record) => !isCheckpoint(record));
+    const report = verifySpans(leavesOnly, { publicKeys: [key.verifierKey] });
+    expect(report.ok).toBe(false);
+    for (const stream of report.streams) {
+      expect(stream.findings.map((f) => [f.code, f.tamper, f.stream])).toEqual([
+        ['untrusted-stream', false, stream.stream],
+      ]);
+      expect(stream.verifiedRanges).toEqual([]);
+    }
+    // Signed by a key the verifier does not trust: the same, naming the key.
+    const untrusted = verifySpans(clean, { publicKeys: [unknownKey.verifierKey] });
+    expect(untrusted.ok).toBe(false);
+    for (const stream of untrusted.streams) {
+      expect(stream.findings.map((f) => [f.code, f.keyId])).toEqual([['untrusted-stream', key.keyId]]);
+    }
   });
 
   it(`detects and names every one of ${TRIALS} random tamper operations (seed ${SEED})`, () => {
@@ -192,26 +285,12 @@ describe('tamper fuzz', () => {
         publicKeys: [key.verifierKey],
         witnessCheckpoints: witnessNotes,
       });
-      const findings = report.streams.flatMap((stream) => stream.findings);
-      const context = `trial ${trial} (${operation}): ${JSON.stringify(findings.map((f) => [f.code, f.spanId, f.ranges]))}`;
-      expect(report.ok, context).toBe(false);
-      for (const expected of expectations) {
-        const matching = findings.filter((f) => f.code === expected.code);
-        expect(matching.length, context).toBeGreaterThan(0);
-        for (const spanId of expected.spanIds ?? []) {
-          expect(
-            matching.some((f) => f.spanId === spanId),
-            context,
-          ).toBe(true);
-        }
-        if (expected.seq !== undefined) {
-          const seq = expected.seq;
-          expect(
-            matching.some((f) => f.ranges?.some(([from, to]) => seq >= from && seq < to)),
-            context,
-          ).toBe(true);
-        }
-      }
+      expectDetected(report, expectations, `trial ${trial} (${operation})`);
+      expectDetected(
+        verifyInSlices(records, random),
+        expectations,
+        `trial ${trial} (${operation}), in slices`,
+      );
     }
     expect(counts.size).toBe(OPERATIONS.length);
   });

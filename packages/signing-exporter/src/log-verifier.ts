@@ -1,0 +1,637 @@
+import { finding, findingKind, toRanges, type Finding } from './findings.ts';
+import { CompactMerkleTree, HASH_SIZE, subtreeRoot } from './merkle-tree.ts';
+import {
+  isCheckpointRecord,
+  leafEntry,
+  seqOf,
+  streamOf,
+  validateCheckpointNote,
+  validateCheckpointRecord,
+  type ValidCheckpoint,
+} from './record-classifier.ts';
+import type { NoteVerifierKey } from './signed-note.ts';
+import type { SpanRecord } from './span-record.ts';
+import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
+
+/** Options of {@link LogVerifier} and `verifySpans`. */
+export interface VerifySpansOptions {
+  /** Keys whose checkpoints are trusted (all keys a stream ever used, including rotated ones). */
+  publicKeys: readonly TrustedKey[];
+  /** Signed checkpoint notes kept outside the store (e.g. from a witness file). */
+  witnessCheckpoints?: readonly string[];
+}
+
+/** The verification result of one stream. */
+export interface StreamReport {
+  stream: string;
+  /** Leaf spans seen (duplicates included). */
+  spanCount: number;
+  /** Checkpoint spans seen. */
+  checkpointCount: number;
+  /** Largest tree size of any valid checkpoint (store or witness). */
+  sealedSize: number;
+  /** Leaves `[0, verifiedSize)` are authenticated by a valid signed checkpoint. */
+  verifiedSize: number;
+  /** Sequence numbers whose stored span matches its committed leaf, as half-open ranges. */
+  verifiedRanges: [number, number][];
+  findings: Finding[];
+}
+
+/** The result of a verification. */
+export interface VerificationReport {
+  /**
+   * True when no finding shows tampering or loss and nothing read is unverified (unsigned or in a
+   * stream without a trusted checkpoint); an unsealed tail of a trusted stream does not clear it.
+   */
+  ok: boolean;
+  streams: StreamReport[];
+  /** Spans without `audit.integrity.stream` among the records given (not signed; not verifiable). */
+  unattributedSpans: number;
+  /** Findings about witness checkpoints that belong to no stored stream (e.g. invalid notes). */
+  witnessFindings: Finding[];
+}
+
+/** A leaf record reduced to what verification keeps of it. */
+interface LeafSeen {
+  spanId: string;
+  leaf: string;
+  /** Why the record has no canonical span (its leaf then matches nothing). */
+  problem?: string;
+}
+
+/** A stored leaf that differs from the committed leaf at its sequence number; classified at the end. */
+interface Mismatch {
+  seq: number;
+  entry: LeafSeen;
+}
+
+/**
+ * Verifies stored spans (and checkpoint spans) against trusted keys and witness checkpoints, fed in
+ * pieces: the records of a store too large to hold at once can be read slice by slice (in time order,
+ * as the store keeps them) and handed to {@link add}; {@link finish} reports per stream what is
+ * verified and every finding.
+ *
+ * Per stream it keeps the compact Merkle tree of the authenticated prefix, the authenticated leaves
+ * (32 bytes each, to place a span whose content is committed at another sequence number), the span id
+ * committed at each authenticated sequence number (8 bytes, to tell a conflicting copy of a span from a
+ * forged row), and the records after the prefix until the next checkpoint's leaves are all present.
+ * A window `[authenticated, size)` is checked as soon as a valid checkpoint of that size is known and
+ * every sequence number in it has a record; what is still open at the end is checked with the
+ * checkpoints' own leaf lists filling the gaps (a deleted span).
+ */
+export class LogVerifier {
+  readonly #keys: NoteVerifierKey[];
+  readonly #streams = new Map<string, StreamLog>();
+  readonly #witnessFindings: Finding[] = [];
+  #unattributed = 0;
+  #finished = false;
+
+  constructor(options: VerifySpansOptions) {
+    this.#keys = resolveTrustedKeys(options.publicKeys);
+    for (const note of options.witnessCheckpoints ?? []) {
+      const result = validateCheckpointNote(note, this.#keys, {});
+      if ('code' in result) {
+        const stream = originStream(note);
+        this.#witnessFindings.push({
+          ...result,
+          message: `witness: ${result.message}`,
+          ...(stream !== undefined && { stream }),
+        });
+      } else {
+        this.#log(result.stream).addWitness(result);
+      }
+    }
+  }
+
+  /** Adds stored records of any streams; within a stream, records in ascending time keep memory low. */
+  add(records: readonly SpanRecord[]): void {
+    if (this.#finished) throw new Error('LogVerifier: add after finish');
+    for (const record of records) {
+      const stream = streamOf(record);
+      if (stream === undefined) {
+        this.#unattributed += 1;
+        continue;
+      }
+      const log = this.#log(stream);
+      if (isCheckpointRecord(record)) {
+        log.addCheckpointRecord(record, this.#keys);
+        continue;
+      }
+      const seq = seqOf(record);
+      if (seq === undefined) {
+        log.malformed(record.spanId);
+        continue;
+      }
+      const entry = leafEntry(record, stream, seq);
+      log.addLeaf(seq, {
+        spanId: entry.spanId,
+        leaf: entry.leaf,
+        ...(entry.problem !== undefined && { problem: entry.problem }),
+      });
+    }
+  }
+
+  /** Finishes every stream and reports. */
+  finish(): VerificationReport {
+    this.#finished = true;
+    const streams = [...this.#streams.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, log]) => log.finish());
+    const ok =
+      this.#witnessFindings.every((f) => findingKind(f.code) === 'note') &&
+      streams.every((s) => s.findings.every((f) => findingKind(f.code) === 'note'));
+    return { ok, streams, unattributedSpans: this.#unattributed, witnessFindings: this.#witnessFindings };
+  }
+
+  #log(stream: string): StreamLog {
+    let log = this.#streams.get(stream);
+    if (log === undefined) this.#streams.set(stream, (log = new StreamLog(stream)));
+    return log;
+  }
+}
+
+/** The stream a note's origin names, when the note's first line is a plausible origin. */
+function originStream(note: string): string | undefined {
+  const origin = note.split('\n', 1)[0] ?? '';
+  const stream = origin.slice(origin.lastIndexOf('/') + 1);
+  return stream === '' || /\s/u.test(stream) ? undefined : stream;
+}
+
+/** One stream's verification state: what {@link LogVerifier} keeps per stream, usable on its own. */
+export class StreamLog {
+  readonly stream: string;
+  #spanCount = 0;
+  #checkpointCount = 0;
+  readonly #early: Finding[] = [];
+  readonly #window: Finding[] = [];
+  readonly #rootsBySize = new Map<number, Set<string>>();
+  /** Checkpoint sizes not yet reached by the authenticated prefix, ascending. */
+  readonly #sizes: number[] = [];
+  /** Roots at the sizes the prefix was authenticated to, for checkpoints that arrive after their window. */
+  readonly #rootAt = new Map<number, string>();
+  readonly #late: ValidCheckpoint[] = [];
+  /** Every valid checkpoint (store and witness), without its leaf list. */
+  readonly #checkpoints: ValidCheckpoint[] = [];
+  readonly #unknownKeys: Finding[] = [];
+  #storeSize = 0;
+  #witnessSize = 0;
+  /** Leaves a checkpoint span lists for sequence numbers not yet authenticated. */
+  readonly #claimed = new Map<number, string>();
+  #tree = new CompactMerkleTree();
+  readonly #authentic = new LeafBuffer(HASH_SIZE);
+  readonly #committedSpanIds = new LeafBuffer(8);
+  /** Records at sequence numbers from the authenticated size on. */
+  readonly #pending = new Map<number, LeafSeen[]>();
+  /** The smallest sequence number from the authenticated size on with no record yet. */
+  #contiguous = 0;
+  readonly #present = new BitSet();
+  readonly #matched = new BitSet();
+  readonly #mismatches: Mismatch[] = [];
+  #stopped: 'unknown-leaves' | 'root-mismatch' | undefined;
+  /** The next window does not authenticate with what has arrived; retried when a checkpoint arrives, and at the end. */
+  #blocked = false;
+
+  constructor(stream: string) {
+    this.stream = stream;
+  }
+
+  addWitness(checkpoint: ValidCheckpoint): void {
+    this.#witnessSize = Math.max(this.#witnessSize, checkpoint.size);
+    this.#addCheckpoint(checkpoint);
+  }
+
+  addCheckpointRecord(record: SpanRecord, keys: readonly NoteVerifierKey[]): void {
+    this.#checkpointCount += 1;
+    const result = validateCheckpointRecord(record, this.stream, keys);
+    if ('code' in result) {
+      (result.code === 'checkpoint-unknown-key' ? this.#unknownKeys : this.#early).push(result);
+      return;
+    }
+    this.#storeSize = Math.max(this.#storeSize, result.size);
+    const list = result.leaves ?? [];
+    let listDisagrees = false;
+    list.forEach((leaf, i) => {
+      const seq = result.size - list.length + i;
+      if (seq < this.#authentic.length) listDisagrees ||= leaf !== this.#authentic.hex(seq);
+      else if (!this.#claimed.has(seq)) this.#claimed.set(seq, leaf);
+    });
+    if (listDisagrees) {
+      // Its window was authenticated before it arrived: its leaf list is checked against the authenticated leaves.
+      this.#window.push(
+        finding(
+          'checkpoint-invalid',
+          `a checkpoint's leaf list for [${result.size - list.length}, ${result.size}) does not match its signed root`,
+          { size: result.size, checkpointSpanId: record.spanId },
+        ),
+      );
+    }
+    this.#addCheckpoint(result);
+    this.#blocked = false;
+    this.#closeReady();
+  }
+
+  malformed(spanId: string): void {
+    this.#early.push(
+      finding('unexpected', 'span has an integrity stream but no valid sequence number', { spanId }),
+    );
+  }
+
+  addLeaf(seq: number, entry: LeafSeen): void {
+    this.#spanCount += 1;
+    this.#present.set(seq);
+    if (this.#stopped !== undefined) return;
+    if (seq < this.#authentic.length) {
+      // Arrived after its window was authenticated: compare with the committed leaf directly.
+      if (entry.leaf === this.#authentic.hex(seq)) this.#matched.set(seq);
+      else this.#mismatches.push({ seq, entry });
+      return;
+    }
+    const list = this.#pending.get(seq);
+    if (list === undefined) this.#pending.set(seq, [entry]);
+    else list.push(entry);
+    while (this.#pending.has(this.#contiguous)) this.#contiguous += 1;
+    if (!this.#blocked) this.#closeReady();
+  }
+
+  finish(): StreamReport {
+    // What is still open: each remaining size in turn, a checkpoint's leaf list standing in for a missing record.
+    while (this.#stopped === undefined && this.#sizes.length > 0) this.#closeWindow(this.#sizes[0]!, true);
+    const findings: Finding[] = [...this.#early];
+    let sealedSize = 0;
+    for (const size of this.#rootsBySize.keys()) sealedSize = Math.max(sealedSize, size);
+    for (const [size, roots] of [...this.#rootsBySize].sort(([a], [b]) => a - b)) {
+      if (roots.size > 1) {
+        findings.push(
+          finding('checkpoint-inconsistent', `${roots.size} different signed roots for tree size ${size}`, {
+            size,
+          }),
+        );
+      }
+    }
+    for (const checkpoint of this.#late) {
+      // A size with two roots is already a finding above.
+      const roots = this.#rootsBySize.get(checkpoint.size) as Set<string>;
+      if (roots.size === 1 && this.#rootAtSize(checkpoint.size) !== checkpoint.rootHex) {
+        findings.push(
+          finding(
+            'checkpoint-inconsistent',
+            `the signed root for tree size ${checkpoint.size} disagrees with the leaves a larger checkpoint authenticated`,
+            { size: checkpoint.size, ...(checkpoint.spanId && { checkpointSpanId: checkpoint.spanId }) },
+          ),
+        );
+      }
+    }
+    findings.push(...this.#window);
+    const verifiedSize = this.#authentic.length;
+    const accounted = this.#classifyMismatches(findings);
+    const missing: number[] = [];
+    const unverified: number[] = [];
+    for (let seq = 0; seq < sealedSize; seq++) {
+      if (seq < verifiedSize) {
+        if (!this.#matched.get(seq) && !accounted.has(seq)) missing.push(seq);
+      } else if (!this.#present.get(seq)) missing.push(seq);
+      else unverified.push(seq);
+    }
+    if (missing.length > 0) {
+      findings.push(
+        finding('missing', `${missing.length} committed span(s) are not in the store`, {
+          ranges: toRanges(missing),
+        }),
+      );
+    }
+    if (unverified.length > 0) {
+      findings.push(
+        finding('unverifiable', `${unverified.length} span(s) could not be checked against a signed root`, {
+          ranges: toRanges(unverified),
+        }),
+      );
+    }
+    const tail = this.#present.rangesFrom(sealedSize);
+    const tailCount = tail.reduce((n, [a, b]) => n + b - a, 0);
+    if (sealedSize === 0 && this.#spanCount > 0) {
+      // Nothing trusted signs this stream: its spans are neither verified nor merely awaiting a checkpoint.
+      const keyIds = [...new Set(this.#unknownKeys.map((f) => f.keyId).filter(Boolean))];
+      findings.push(
+        finding(
+          'untrusted-stream',
+          `${this.#spanCount} span(s) and no checkpoint signed by a trusted key` +
+            (this.#unknownKeys.length > 0
+              ? ` (${this.#unknownKeys.length} checkpoint(s) signed by untrusted key ${keyIds.join(', ')})`
+              : ''),
+          { stream: this.stream, ...(keyIds[0] !== undefined && { keyId: keyIds[0] }) },
+        ),
+      );
+    } else {
+      findings.push(...this.#unknownKeys);
+      if (tailCount > 0) {
+        findings.push(
+          finding(
+            'unsealed-tail',
+            `${tailCount} span(s) after the last checkpoint (size ${sealedSize}) are not sealed yet`,
+            { ranges: tail },
+          ),
+        );
+      }
+    }
+    if (this.#witnessSize > this.#storeSize) {
+      findings.push(
+        finding(
+          'truncated',
+          `the witness holds tree size ${this.#witnessSize}, the store's checkpoints only ${this.#storeSize}`,
+          { size: this.#witnessSize },
+        ),
+      );
+    }
+    return {
+      stream: this.stream,
+      spanCount: this.#spanCount,
+      checkpointCount: this.#checkpointCount,
+      sealedSize,
+      verifiedSize,
+      verifiedRanges: this.#matched.rangesFrom(0),
+      findings: findings.map((f) => ({ ...f, stream: this.stream })),
+    };
+  }
+
+  /** The authenticated leaves `[0, verifiedSize)` as hex, after {@link finish}. */
+  authenticLeaves(): string[] {
+    const leaves: string[] = [];
+    for (let seq = 0; seq < this.#authentic.length; seq++) leaves.push(this.#authentic.hex(seq));
+    return leaves;
+  }
+
+  /** Every valid checkpoint seen (store and witness), ascending by size, without leaf lists. */
+  validCheckpoints(): ValidCheckpoint[] {
+    return [...this.#checkpoints].sort((a, b) => a.size - b.size);
+  }
+
+  #addCheckpoint(checkpoint: ValidCheckpoint): void {
+    const { leaves: _leaves, ...kept } = checkpoint;
+    this.#checkpoints.push(kept);
+    if (checkpoint.size === 0) return;
+    let roots = this.#rootsBySize.get(checkpoint.size);
+    if (roots === undefined) {
+      this.#rootsBySize.set(checkpoint.size, (roots = new Set()));
+      if (checkpoint.size > this.#authentic.length) insertSorted(this.#sizes, checkpoint.size);
+    }
+    roots.add(checkpoint.rootHex);
+    if (checkpoint.size <= this.#authentic.length) this.#late.push(checkpoint);
+  }
+
+  #closeReady(): void {
+    while (this.#stopped === undefined && this.#sizes.length > 0 && this.#contiguous >= this.#sizes[0]!) {
+      if (!this.#closeWindow(this.#sizes[0]!, false)) {
+        this.#blocked = true;
+        return;
+      }
+    }
+  }
+
+  /**
+   * Authenticates `[authenticated, size)` against the signed roots of `size`. When it does not authenticate,
+   * a final attempt stops the stream with the finding; an earlier one leaves everything as it was (a checkpoint
+   * whose leaf list explains the difference may still arrive).
+   */
+  #closeWindow(size: number, final: boolean): boolean {
+    const from = this.#authentic.length;
+    const fromRecords: (string | undefined)[] = [];
+    const preferClaimed: (string | undefined)[] = [];
+    for (let seq = from; seq < size; seq++) {
+      const leaves = new Set((this.#pending.get(seq) ?? []).map((entry) => entry.leaf));
+      const recorded = leaves.size === 1 ? (leaves.values().next().value as string) : undefined;
+      fromRecords.push(recorded);
+      preferClaimed.push(this.#claimed.get(seq) ?? recorded);
+    }
+    const roots = this.#rootsBySize.get(size) as Set<string>;
+    const attempt = (candidate: (string | undefined)[]): CompactMerkleTree | undefined => {
+      if (candidate.some((leaf) => leaf === undefined)) return undefined;
+      const trial = new CompactMerkleTree(this.#tree.toJSON());
+      for (const leaf of candidate) trial.append(Buffer.from(leaf as string, 'hex'));
+      return roots.has(Buffer.from(trial.root()).toString('hex')) ? trial : undefined;
+    };
+    let accepted = attempt(preferClaimed);
+    let leavesUsed = preferClaimed;
+    if (!accepted && fromRecords.some((leaf, i) => leaf !== preferClaimed[i])) {
+      accepted = attempt(fromRecords);
+      leavesUsed = fromRecords;
+      if (accepted) {
+        this.#window.push(
+          finding(
+            'checkpoint-invalid',
+            `a checkpoint's leaf list for [${from}, ${size}) does not match its signed root`,
+            { size },
+          ),
+        );
+      }
+    }
+    if (!accepted && !final) return false;
+    this.#sizes.shift();
+    if (!accepted) {
+      if (preferClaimed.some((leaf) => leaf === undefined)) this.#stopped = 'unknown-leaves';
+      else {
+        this.#stopped = 'root-mismatch';
+        this.#window.push(
+          finding(
+            'checkpoint-root-mismatch',
+            `stored leaves [${from}, ${size}) do not reproduce the signed root of tree size ${size}`,
+            { ranges: [[from, size]], size },
+          ),
+        );
+      }
+      // Past this point nothing can be authenticated: only which sequence numbers are present still counts.
+      this.#pending.clear();
+      this.#claimed.clear();
+      return false;
+    }
+    this.#tree = accepted;
+    for (let seq = from; seq < size; seq++) {
+      const committed = leavesUsed[seq - from] as string;
+      const entries = this.#pending.get(seq) ?? [];
+      this.#pending.delete(seq);
+      this.#claimed.delete(seq);
+      this.#authentic.pushHex(committed);
+      const match = entries.find((entry) => entry.leaf === committed);
+      this.#committedSpanIds.pushHex(
+        match !== undefined && /^[0-9a-f]{16}$/u.test(match.spanId) ? match.spanId : '',
+      );
+      if (match !== undefined) this.#matched.set(seq);
+      for (const entry of entries) if (entry.leaf !== committed) this.#mismatches.push({ seq, entry });
+    }
+    this.#rootAt.set(size, Buffer.from(this.#tree.root()).toString('hex'));
+    this.#contiguous = Math.max(this.#contiguous, size);
+    while (this.#pending.has(this.#contiguous)) this.#contiguous += 1;
+    return true;
+  }
+
+  /** The root of the authenticated leaves `[0, size)`. */
+  #rootAtSize(size: number): string {
+    const known = this.#rootAt.get(size);
+    if (known !== undefined) return known;
+    const leaves: Uint8Array[] = [];
+    for (let seq = 0; seq < size; seq++) leaves.push(this.#authentic.bytes(seq));
+    return Buffer.from(subtreeRoot(leaves)).toString('hex');
+  }
+
+  /**
+   * Names every stored record that differs from the committed leaf at its sequence number: reordered when
+   * its content is committed elsewhere, a conflicting copy when another row of the same span id matches,
+   * modified when it is the only record of its sequence number, unexpected otherwise. Returns the sequence
+   * numbers accounted for (a reordered span's true place, a modified span's own), which are not missing.
+   */
+  #classifyMismatches(findings: Finding[]): Set<number> {
+    const accounted = new Set<number>();
+    if (this.#mismatches.length === 0) return accounted;
+    const wanted = new Set(this.#mismatches.map((m) => m.entry.leaf));
+    const committedAt = new Map<string, number>();
+    for (let seq = 0; seq < this.#authentic.length; seq++) {
+      const hex = this.#authentic.hex(seq);
+      if (wanted.has(hex)) committedAt.set(hex, seq);
+    }
+    const bySeq = new Map<number, LeafSeen[]>();
+    for (const { seq, entry } of this.#mismatches) bySeq.set(seq, [...(bySeq.get(seq) ?? []), entry]);
+    for (const [seq, entries] of [...bySeq].sort(([a], [b]) => a - b)) {
+      const rest: LeafSeen[] = [];
+      for (const entry of entries) {
+        const committedSeq = committedAt.get(entry.leaf);
+        if (committedSeq === undefined) {
+          rest.push(entry);
+          continue;
+        }
+        accounted.add(committedSeq);
+        findings.push(
+          finding(
+            'reordered',
+            `span ${entry.spanId} claims seq ${seq} but is committed at seq ${committedSeq}`,
+            {
+              spanId: entry.spanId,
+              seq,
+              committedSeq,
+            },
+          ),
+        );
+      }
+      const matched = this.#matched.get(seq);
+      if (rest.length === 1 && !matched) {
+        const entry = rest[0]!;
+        accounted.add(seq);
+        findings.push(
+          finding(
+            'modified',
+            `span ${entry.spanId} at seq ${seq} differs from its committed leaf${why(entry)}`,
+            {
+              spanId: entry.spanId,
+              seq,
+            },
+          ),
+        );
+        continue;
+      }
+      const committedSpanId = this.#committedSpanIds.hex(seq);
+      for (const entry of rest) {
+        findings.push(
+          matched && entry.spanId === committedSpanId
+            ? finding(
+                'conflicting-copy',
+                `span ${entry.spanId} at seq ${seq} is stored twice with different content; the copy that matches its committed leaf stands${why(entry)}`,
+                { spanId: entry.spanId, seq },
+              )
+            : finding(
+                'unexpected',
+                `span ${entry.spanId} at seq ${seq} is not in the committed log${why(entry)}`,
+                {
+                  spanId: entry.spanId,
+                  seq,
+                },
+              ),
+        );
+      }
+    }
+    return accounted;
+  }
+}
+
+/** The reason a record has no canonical span, as a message suffix. */
+function why(entry: LeafSeen): string {
+  return entry.problem === undefined ? '' : ` (${entry.problem})`;
+}
+
+function insertSorted(values: number[], value: number): void {
+  let i = values.length;
+  while (i > 0 && values[i - 1]! > value) i -= 1;
+  values.splice(i, 0, value);
+}
+
+/** Fixed-width binary values appended in order, read back by index (leaves, span ids). */
+class LeafBuffer {
+  readonly #width: number;
+  #buffer: Buffer;
+  #length = 0;
+
+  constructor(width: number) {
+    this.#width = width;
+    this.#buffer = Buffer.alloc(width * 1024);
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  pushHex(hex: string): void {
+    const offset = this.#length * this.#width;
+    if (offset + this.#width > this.#buffer.length) {
+      const grown = Buffer.alloc(this.#buffer.length * 2);
+      this.#buffer.copy(grown);
+      this.#buffer = grown;
+    }
+    // An empty or short value leaves zeros (a span id that is not 8 bytes of hex matches nothing).
+    if (hex.length === this.#width * 2) this.#buffer.write(hex, offset, 'hex');
+    this.#length += 1;
+  }
+
+  hex(index: number): string {
+    const offset = index * this.#width;
+    return this.#buffer.toString('hex', offset, offset + this.#width);
+  }
+
+  bytes(index: number): Uint8Array {
+    const offset = index * this.#width;
+    return this.#buffer.subarray(offset, offset + this.#width);
+  }
+}
+
+/** A growable set of non-negative integers, one bit each. */
+class BitSet {
+  #bits = new Uint8Array(1024);
+  #max = -1;
+
+  set(value: number): void {
+    const byte = value >>> 3;
+    if (byte >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(this.#bits.length * 2, byte + 1));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    this.#bits[byte]! |= 1 << (value & 7);
+    if (value > this.#max) this.#max = value;
+  }
+
+  get(value: number): boolean {
+    const byte = value >>> 3;
+    return byte < this.#bits.length && (this.#bits[byte]! & (1 << (value & 7))) !== 0;
+  }
+
+  /** The members from `start` on, as ascending half-open ranges. */
+  rangesFrom(start: number): [number, number][] {
+    const ranges: [number, number][] = [];
+    let open = -1;
+    for (let value = start; value <= this.#max + 1; value++) {
+      const member = value <= this.#max && this.get(value);
+      if (member && open < 0) open = value;
+      else if (!member && open >= 0) {
+        ranges.push([open, value]);
+        open = -1;
+      }
+    }
+    return ranges;
+  }
+}
