@@ -3,7 +3,7 @@ import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { annotateCompleteness } from './completeness-check.ts';
 import type { ProcessorConfig } from './config.ts';
 import type { ProcessorMetrics } from './metrics.ts';
-import type { PolicyStage } from './policy-stage.ts';
+import type { PolicyOutcome, PolicyStage } from './policy-stage.ts';
 import type { QuarantinedSpan } from './span-sink.ts';
 
 /** The verify stage as the pipeline sees it: stateful per stream, its state JSON-serializable. */
@@ -11,9 +11,12 @@ export interface IntegrityChecker {
   /**
    * Checks signed records (in arrival order) and returns, per record, why it failed verification,
    * `'duplicate'` for an exact repeat of a span already accepted (stored once, so dropped), or `undefined` when
-   * it passed.
+   * it passed. `arrivedLeaf` gives the hex leaf a record arrived with when the policy changed it since.
    */
-  check(records: readonly SpanRecord[]): IntegrityOutcome[];
+  check(
+    records: readonly SpanRecord[],
+    arrivedLeaf?: (record: SpanRecord) => string | undefined,
+  ): IntegrityOutcome[];
   /** The per-stream state to persist with the queue position. */
   snapshot(): unknown;
 }
@@ -38,7 +41,9 @@ export interface AuditPipelineOptions {
 
 /**
  * verify → policy → completeness → route, over one drained batch. Runs after the durable ack, so its
- * outcome is reproducible from the write-ahead log and the persisted verifier state.
+ * outcome is reproducible from the write-ahead log and the persisted verifier state. The policy itself ran at
+ * receipt (before the log): what it did travels with the spans, and the verify stage checks a changed signed
+ * span by the leaf it arrived with. Spans logged without that (by an earlier version) get the policy here.
  */
 export class AuditPipeline {
   private readonly options: AuditPipelineOptions;
@@ -52,7 +57,10 @@ export class AuditPipeline {
     return this.options.integrity?.snapshot();
   }
 
-  process(records: readonly SpanRecord[]): PipelineResult {
+  process(
+    records: readonly SpanRecord[],
+    atReceipt?: { get(record: SpanRecord): PolicyOutcome | undefined },
+  ): PipelineResult {
     const { stages, integrity, policy, metrics } = this.options;
     const result: PipelineResult = { store: [], forward: [], quarantine: [] };
     const audit: SpanRecord[] = [];
@@ -76,7 +84,10 @@ export class AuditPipeline {
     const failures = new Map<SpanRecord, { code: string; reason: string }>();
     const repeats = new Set<SpanRecord>();
     if (stages.verify.enabled && integrity !== undefined && signed.length > 0) {
-      const reasons = integrity.check(signed);
+      const reasons = integrity.check(signed, (record) => {
+        const outcome = atReceipt?.get(record);
+        return outcome?.action === 'quarantine' ? outcome.leaf : undefined;
+      });
       signed.forEach((record, i) => {
         const reason = reasons[i];
         if (reason === 'duplicate') {
@@ -105,7 +116,7 @@ export class AuditPipeline {
         }
       }
       if (policy.active) {
-        const outcome = policy.apply(record);
+        const outcome = atReceipt?.get(record) ?? policy.apply(record);
         if (outcome.action === 'quarantine') {
           this.quarantine(result, record, 'POLICY_SIGNED_PLAINTEXT', outcome.reason);
           continue;

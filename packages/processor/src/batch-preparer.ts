@@ -3,7 +3,9 @@ import { encodeSpansForSink, type EncodedSpans } from '@decisiontrail/clickhouse
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
 import type { CounterCounts, ProcessorMetrics } from './metrics.ts';
-import { checkBody, decodeBody } from './otlp-receiver.ts';
+import { BODY_ENCODING, checkBody, decodeBody } from './otlp-receiver.ts';
+import { POLICY_APPLIED_ENCODING, decodePolicyApplied, encodePolicyApplied } from './policy-applied-entry.ts';
+import type { PolicyOutcome, PolicyStage } from './policy-stage.ts';
 import type { QuarantinedSpan } from './span-sink.ts';
 
 /** Spans the pipeline runs between two turns of the event loop, so waiting requests get decoded. */
@@ -17,6 +19,11 @@ export interface DecodeVerdict {
   rejectReasons: string[];
   /** Where the decoded spans wait for the drain (see `SpanWorker.decode`), if they were kept. */
   memo?: number;
+  /**
+   * When the policy changed a span at receipt: what the log holds instead of the body (tag
+   * `POLICY_APPLIED_ENCODING`), so nothing the policy removes is ever written to disk.
+   */
+  logged?: Uint8Array;
 }
 
 /** A drained log entry: the key its decoded spans were kept under when it was received, or its bytes. */
@@ -39,6 +46,8 @@ export interface PreparedBatch {
 /** Options of {@link BatchPreparer}. */
 export interface BatchPreparerOptions {
   pipeline: AuditPipeline;
+  /** The pipeline's policy stage, applied at receipt (the drain reads what it did from the log). */
+  policy: PolicyStage;
   /** The metrics the pipeline counts into; their counts leave with every prepared batch. */
   metrics: ProcessorMetrics;
   /** Whether there is a store: its spans are encoded for it (else the pipeline's store list is dropped). */
@@ -48,13 +57,16 @@ export interface BatchPreparerOptions {
 }
 
 /**
- * The CPU work between the durable ack and the sinks, kept off the thread that answers requests: decode
- * (at receipt, keeping the spans of live entries), drop repeated span ids, verify → policy → route, and
- * encode the store's rows. Runs on the span worker thread (`span-worker-thread.ts`).
+ * The CPU work around the durable ack, kept off the thread that answers requests: at receipt, decode (keeping
+ * the spans of live entries) and apply the policy, so the log gets the post-policy form; at the drain, drop
+ * repeated span ids, verify → policy outcome → route, and encode the store's rows. Runs on the span worker
+ * thread (`span-worker-thread.ts`).
  */
 export class BatchPreparer {
   private readonly options: BatchPreparerOptions;
   private readonly memos = new Map<number, SpanRecord[]>();
+  /** What the policy did at receipt to spans it changed, until their batch is prepared. */
+  private readonly outcomes = new WeakMap<SpanRecord, PolicyOutcome>();
   private readonly seen = new Set<string>();
 
   constructor(options: BatchPreparerOptions) {
@@ -62,18 +74,39 @@ export class BatchPreparer {
   }
 
   /**
-   * Decodes a request body (throws `OtlpDecodeError` when it is not one); with a `memo` key its spans are
-   * kept for {@link prepare} until used or {@link forget}-ten, without one the body is only checked.
+   * Decodes a request body (throws `OtlpDecodeError` when it is not one) and applies the policy; with a `memo`
+   * key its spans are kept for {@link prepare} until used or {@link forget}-ten. When the policy changed a
+   * span, the verdict carries the form to log instead of the body.
    */
   decode(body: Uint8Array, encoding: number, memo: number | undefined): DecodeVerdict {
-    // Spans not kept are decoded again from the log at the drain: for the verdict, checking is enough.
-    if (memo === undefined) return checkBody(body, encoding);
+    const { policy } = this.options;
+    // Spans not kept are decoded again from the log at the drain: when the policy cannot change any (no
+    // configured name in a protobuf body), checking is enough for the verdict.
+    if (
+      memo === undefined &&
+      (!policy.active || (encoding === BODY_ENCODING.PROTOBUF && !policy.mentionedIn(body)))
+    ) {
+      return checkBody(body, encoding);
+    }
     const decoded = decodeBody(body, encoding);
-    if (decoded.records.length > 0) this.memos.set(memo, decoded.records);
+    let outcomes: Map<SpanRecord, PolicyOutcome> | undefined;
+    if (policy.active) {
+      for (const record of decoded.records) {
+        const outcome = policy.apply(record);
+        if (outcome.action === 'unchanged') continue;
+        outcomes ??= new Map();
+        outcomes.set(record, outcome);
+        this.outcomes.set(record, outcome);
+      }
+    }
+    if (memo !== undefined && decoded.records.length > 0) this.memos.set(memo, decoded.records);
     return {
       spans: decoded.records.length,
       rejected: decoded.rejected,
       rejectReasons: decoded.rejectReasons,
+      ...(outcomes !== undefined && {
+        logged: encodePolicyApplied({ records: decoded.records, outcomes }),
+      }),
     };
   }
 
@@ -98,6 +131,10 @@ export class BatchPreparer {
         // The key names spans decoded at receipt; a lost one is a bug, not something to paper over.
         if (kept === undefined) throw new Error(`no decoded spans kept under ${entry.memo}`);
         for (const record of kept) records.push(record);
+      } else if (entry.encoding === POLICY_APPLIED_ENCODING) {
+        const logged = decodePolicyApplied(entry.body);
+        for (const [record, outcome] of logged.outcomes) this.outcomes.set(record, outcome);
+        for (const record of logged.records) records.push(record);
       } else {
         for (const record of decodeBody(entry.body, entry.encoding).records) records.push(record);
       }
@@ -119,7 +156,7 @@ export class BatchPreparer {
     const result: PipelineResult = { store: [], forward: [], quarantine: [] };
     for (let i = 0; i < records.length; i += PROCESS_SLICE) {
       if (i > 0) await setImmediate();
-      const part = this.options.pipeline.process(records.slice(i, i + PROCESS_SLICE));
+      const part = this.options.pipeline.process(records.slice(i, i + PROCESS_SLICE), this.outcomes);
       for (const record of part.store) result.store.push(record);
       for (const record of part.forward) result.forward.push(record);
       for (const item of part.quarantine) result.quarantine.push(item);

@@ -151,7 +151,10 @@ export class StreamIntegrityChecker implements IntegrityChecker {
     }
   }
 
-  check(records: readonly SpanRecord[]): IntegrityOutcome[] {
+  check(
+    records: readonly SpanRecord[],
+    arrivedLeaf: (record: SpanRecord) => string | undefined = () => undefined,
+  ): IntegrityOutcome[] {
     const results: IntegrityOutcome[] = records.map(() => undefined);
     // A finding may name an earlier span of the same batch (a checkpoint exposes a modified leaf): that span
     // is not stored yet, so it can still be quarantined.
@@ -173,20 +176,21 @@ export class StreamIntegrityChecker implements IntegrityChecker {
       // stored already: it is dropped, decided from committed state only, so a replay decides the same.
       // Anything else with an accepted seq, a different leaf above all, still goes to the verifier.
       const seq = isCheckpoint ? undefined : seqOf(record);
-      const checkpointLeaf = isCheckpoint ? hexLeaf(record) : undefined;
+      const arrived = arrivedLeaf(record);
+      const checkpointLeaf = isCheckpoint ? (arrived ?? hexLeaf(record)) : undefined;
       if (
         checkpointLeaf !== undefined
           ? received.checkpoints.includes(checkpointLeaf)
           : seq !== undefined &&
             rangesHave(received.seqs, seq) &&
-            this.holdsLeaf(stream, verifier, seq, record)
+            this.holdsLeaf(stream, verifier, seq, arrived ?? hexLeaf(record))
       ) {
         results[i] = 'duplicate';
         return;
       }
       inBatch.set(record.spanId, i);
       this.leafCache.delete(stream);
-      for (const f of isCheckpoint ? verifier.addCheckpoint(record) : verifier.addSpan(record)) {
+      for (const f of isCheckpoint ? verifier.addCheckpoint(record) : verifier.addSpan(record, arrived)) {
         if (!f.tamper) continue;
         if (f.seq !== undefined) rangesRemove(received.seqs, f.seq);
         const subject = f.spanId ?? f.checkpointSpanId;
@@ -204,8 +208,13 @@ export class StreamIntegrityChecker implements IntegrityChecker {
     return results;
   }
 
-  /** Whether the stream's verifier holds `record`'s own leaf at `seq` (so `record` is not new). */
-  private holdsLeaf(stream: string, verifier: StreamVerifier, seq: number, record: SpanRecord): boolean {
+  /** Whether the stream's verifier holds `leaf` at `seq` (so the span is not new). */
+  private holdsLeaf(
+    stream: string,
+    verifier: StreamVerifier,
+    seq: number,
+    leaf: string | undefined,
+  ): boolean {
     let leaves = this.leafCache.get(stream);
     if (leaves === undefined) {
       // Built only when a repeat arrives, and kept while repeats of one request follow each other.
@@ -216,9 +225,7 @@ export class StreamIntegrityChecker implements IntegrityChecker {
       this.leafCache.set(stream, leaves);
     }
     const held = leaves.get(seq);
-    if (held === undefined) return false;
-    const leaf = hexLeaf(record);
-    return leaf !== undefined && held.includes(leaf);
+    return held !== undefined && leaf !== undefined && held.includes(leaf);
   }
 
   snapshot(): unknown {

@@ -14,6 +14,7 @@ export { StreamIntegrityChecker } from './integrity-checker.ts';
 export { SpanWorker } from './span-worker.ts';
 export type { SpanWorkerInit } from './span-worker.ts';
 export { BODY_ENCODING } from './otlp-receiver.ts';
+export { POLICY_APPLIED_ENCODING } from './policy-applied-entry.ts';
 export { checkProtobufRequest, uint64Decimal } from './otlp-protobuf-decoder.ts';
 export { BearerTokenSet } from './credentials.ts';
 export { HttpAccess, hostHeaderName, servedHostNames } from './http-access.ts';

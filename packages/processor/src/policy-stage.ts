@@ -12,6 +12,7 @@ import {
   AUDIT_INPUT_CAPTURE_MODE_VALUES,
 } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { verifierLeafHex } from '@decisiontrail/signing-exporter/internal';
 
 /** Value written in place of a redacted attribute. */
 export const REDACTED_VALUE = '[REDACTED]';
@@ -25,11 +26,15 @@ export interface PolicyStageOptions {
   hmacKey: Uint8Array | undefined;
 }
 
-/** What the stage did with one span. */
+/**
+ * What the stage did with one span. A quarantined signed span has its configured attributes changed like any
+ * other (no plaintext the policy names is kept); `leaf` is the hex leaf it arrived with, which the verify stage
+ * checks in place of the changed record's own.
+ */
 export type PolicyOutcome =
   | { action: 'unchanged' }
   | { action: 'applied'; attributes: string[] }
-  | { action: 'quarantine'; reason: string };
+  | { action: 'quarantine'; reason: string; attributes: string[]; leaf: string };
 
 // Content attributes have a dedicated hash field: hashing moves the value there, as capture mode `hash` would have.
 const CONTENT_HASH_FIELDS: Readonly<Record<string, { hash: string; keyId: string; mode: string }>> = {
@@ -46,17 +51,22 @@ const CONTENT_HASH_FIELDS: Readonly<Record<string, { hash: string; keyId: string
 };
 
 /**
- * Hashes or redacts configured attributes of spans that arrive with plaintext.
+ * Hashes or redacts configured attributes of spans that arrive with plaintext. Runs at receipt, before the
+ * write-ahead log, so what it removes never reaches disk.
  *
- * Only unsigned spans are changed. A signed span commits to its attribute values, so any change would make
- * it fail verification forever; a signed span that carries a configured plaintext attribute is quarantined
- * instead (or kept unchanged when `signedPlaintext: keep`), and the fix belongs in the app's capture mode.
+ * A signed span commits to its attribute values, so a changed one can never be stored as verified: a signed
+ * span that carries a configured plaintext attribute is quarantined, changed like any other (its arrival leaf
+ * travels with it for the verify stage), or kept unchanged when `signedPlaintext: keep`; the fix belongs in
+ * the app's capture mode.
  */
 export class PolicyStage {
   private readonly hash: ReadonlySet<string>;
   private readonly redact: ReadonlySet<string>;
   private readonly signedPlaintext: 'quarantine' | 'keep';
   private readonly hmacKey: Uint8Array | undefined;
+  private readonly names: readonly Buffer[];
+  /** Whether a name decodes to one a protobuf decode could also produce from other bytes (see mentionedIn). */
+  private readonly replacementInName: boolean;
   /** Key id written next to hashes: the first 8 bytes of SHA-256 of the key, hex. */
   readonly keyId: string | undefined;
 
@@ -65,6 +75,10 @@ export class PolicyStage {
     this.redact = new Set(options.redact);
     this.signedPlaintext = options.signedPlaintext;
     this.hmacKey = options.hmacKey;
+    this.names = [...new Set([...options.hash, ...options.redact])].map((name) => Buffer.from(name, 'utf8'));
+    this.replacementInName = [...this.hash, ...this.redact].some((name) =>
+      /[\uFFFD\uD800-\uDFFF]/.test(name),
+    );
     if (this.hash.size > 0 && this.hmacKey === undefined)
       throw new Error('policy hash rules need an HMAC key');
     this.keyId =
@@ -78,17 +92,37 @@ export class PolicyStage {
     return this.hash.size > 0 || this.redact.size > 0;
   }
 
+  /**
+   * Whether any configured attribute name occurs in a protobuf request body. Protobuf carries names as their
+   * raw UTF-8 bytes, so when none occurs no span of the body has one and the policy changes nothing (a name
+   * that is only a substring of other bytes just costs a decode).
+   */
+  mentionedIn(body: Uint8Array): boolean {
+    if (this.replacementInName) return true;
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    return this.names.some((name) => bytes.includes(name));
+  }
+
   /** Applies the rules to `record` in place. */
   apply(record: SpanRecord): PolicyOutcome {
     const hits = Object.keys(record.attributes).filter((k) => this.hash.has(k) || this.redact.has(k));
     if (hits.length === 0) return { action: 'unchanged' };
     if (record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] !== undefined) {
       if (this.signedPlaintext === 'keep') return { action: 'unchanged' };
+      const leaf = verifierLeafHex(record);
+      this.change(record, hits);
       return {
         action: 'quarantine',
-        reason: `signed span carries plaintext ${hits.join(', ')}; change the capture mode at the source`,
+        reason: `signed span carries plaintext ${hits.join(', ')} (removed before storing); change the capture mode at the source`,
+        attributes: hits,
+        leaf,
       };
     }
+    this.change(record, hits);
+    return { action: 'applied', attributes: hits };
+  }
+
+  private change(record: SpanRecord, hits: readonly string[]): void {
     for (const key of hits) {
       const value = record.attributes[key]!;
       if (this.redact.has(key)) {
@@ -108,6 +142,5 @@ export class PolicyStage {
       record.attributes[content.keyId] = this.keyId!;
       record.attributes[content.mode] = AUDIT_INPUT_CAPTURE_MODE_VALUES.HASH;
     }
-    return { action: 'applied', attributes: hits };
   }
 }

@@ -37,13 +37,9 @@ function start(init: SpanWorkerInit): BatchPreparer {
       : new StreamIntegrityChecker(init.verifierKeys.map(parseVerifierKey), init.verifierState, (finding) =>
           post({ op: 'finding', finding }),
         );
-  const pipeline = new AuditPipeline({
-    stages: init.stages,
-    integrity,
-    policy: new PolicyStage(init.policy),
-    metrics,
-  });
-  return new BatchPreparer({ pipeline, metrics, store: init.store });
+  const policy = new PolicyStage(init.policy);
+  const pipeline = new AuditPipeline({ stages: init.stages, integrity, policy, metrics });
+  return new BatchPreparer({ pipeline, policy, metrics, store: init.store });
 }
 
 let preparer: BatchPreparer | undefined;
@@ -60,11 +56,12 @@ if (preparer !== undefined) {
     switch (request.op) {
       case 'decode':
         try {
-          post({
-            op: 'reply',
-            id: request.id,
-            value: ready.decode(request.body, request.encoding, request.memo),
-          });
+          const verdict = ready.decode(request.body, request.encoding, request.memo);
+          // The post-policy form is written by the processor thread: moved there, not copied.
+          post(
+            { op: 'reply', id: request.id, value: verdict },
+            verdict.logged !== undefined ? [verdict.logged.buffer as ArrayBuffer] : [],
+          );
         } catch (error) {
           post({ op: 'error', id: request.id, error: serialize(error) });
         }

@@ -9,4 +9,6 @@ export {
   isCheckpointRecord,
   streamOf,
   seqOf,
+  verifierLeafHex,
 } from './record-classifier.ts';
+export { isWellFormed, toWellFormed } from './well-formed.ts';

@@ -72,9 +72,22 @@ export function seqOf(record: SpanRecord): number | undefined {
  */
 export function leafEntry(record: SpanRecord, stream: string, seq: number): LeafEntry {
   const problem = uncanonicalReason(record);
-  const leaf =
-    problem === undefined ? leafHashHex(record) : Buffer.from(uncanonicalLeafHash(record)).toString('hex');
+  const leaf = leafHexOf(record, problem);
   return { stream, seq, spanId: record.spanId, leaf, record, ...(problem !== undefined && { problem }) };
+}
+
+/**
+ * The hex leaf a verifier takes for a record: its leaf hash, or for a record without a canonical span the
+ * hash that matches no signed leaf (see {@link leafEntry}).
+ */
+export function verifierLeafHex(record: SpanRecord): string {
+  return leafHexOf(record, uncanonicalReason(record));
+}
+
+function leafHexOf(record: SpanRecord, problem: string | undefined): string {
+  return problem === undefined
+    ? leafHashHex(record)
+    : Buffer.from(uncanonicalLeafHash(record)).toString('hex');
 }
 
 /**

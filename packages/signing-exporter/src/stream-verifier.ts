@@ -105,8 +105,12 @@ export class StreamVerifier {
     return this.#checkpoints.length;
   }
 
-  /** Adds a leaf span of this stream; returns new findings. */
-  addSpan(record: SpanRecord): Finding[] {
+  /**
+   * Adds a leaf span of this stream; returns new findings. `arrivedLeaf` (hex, see `verifierLeafHex`) stands in
+   * for the record's own leaf when the caller changed the record after it arrived — the processor's privacy
+   * policy redacts before anything reaches its disk — so the span is checked as it was received.
+   */
+  addSpan(record: SpanRecord, arrivedLeaf?: string): Finding[] {
     if (streamOf(record) !== this.stream || isCheckpointRecord(record)) {
       throw new TypeError(`not a leaf span of stream ${this.stream}`);
     }
@@ -114,7 +118,8 @@ export class StreamVerifier {
     if (seq === undefined) {
       return [finding('unexpected', 'span has no valid sequence number', { spanId: record.spanId })];
     }
-    const { leaf, spanId } = leafEntry(record, this.stream, seq);
+    const { spanId } = record;
+    const leaf = arrivedLeaf ?? leafEntry(record, this.stream, seq).leaf;
     if (seq < this.#tree.size) {
       const committed = this.#recent.get(seq);
       if (committed === leaf) return [];

@@ -3,9 +3,16 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig, OtlpDecodeError, ProcessorError } from '@decisiontrail/processor';
-import { BODY_ENCODING, SpanWorker, type SpanWorkerInit } from '@decisiontrail/processor/internal';
-import { toProtobuf } from '../support/sdk-spans.ts';
-import { makeDecisionSpans, signBatches, testKey } from '../support/signed-batches.ts';
+import {
+  BODY_ENCODING,
+  POLICY_APPLIED_ENCODING,
+  REDACTED_VALUE,
+  SpanWorker,
+  type SpanWorkerInit,
+} from '@decisiontrail/processor/internal';
+import { ATTR_AUDIT_INPUT_CONTENT } from '@decisiontrail/semconv';
+import { toJson, toProtobuf } from '../support/sdk-spans.ts';
+import { decisionAttributes, makeDecisionSpans, signBatches, testKey } from '../support/signed-batches.ts';
 
 const { key, vkey } = testKey();
 const stages = defaultConfig().processor.stages;
@@ -78,6 +85,79 @@ describe('span worker thread', () => {
     await expect(worker.prepare([{ memo: kept.memo! }], undefined)).rejects.toThrow(/no decoded spans kept/);
     // The worker is still serving.
     expect((await worker.decode(bodies[1]!, BODY_ENCODING.PROTOBUF, false)).spans).toBe(6);
+  });
+});
+
+describe('span worker with a policy', () => {
+  const MARKER = 'plaintext-marker-5b1e';
+  const redacting = init({
+    policy: { ...stages.policy, redact: [ATTR_AUDIT_INPUT_CONTENT], hmacKey: undefined },
+  });
+  const withContent = (i: number): Record<string, string | number> => ({
+    ...decisionAttributes(i),
+    ...(i % 2 === 0 && { [ATTR_AUDIT_INPUT_CONTENT]: `${MARKER}-${i}` }),
+  });
+  const has = (bytes: Uint8Array | undefined): boolean =>
+    bytes !== undefined && Buffer.from(bytes).includes(MARKER);
+  let worker: SpanWorker;
+  const findings: unknown[] = [];
+  beforeAll(async () => {
+    worker = await SpanWorker.start(redacting, (finding) => findings.push(finding));
+  });
+  afterAll(async () => {
+    await worker.close();
+  });
+
+  it('gives the log the post-policy form of unsigned spans, kept or not, and the drain stores what it says', async () => {
+    for (const keep of [true, false]) {
+      // New span ids each time: the drain drops repeats.
+      const body = toProtobuf(await makeDecisionSpans(4, withContent));
+      expect(has(body)).toBe(true);
+      const verdict = await worker.decode(body, BODY_ENCODING.PROTOBUF, keep);
+      expect(verdict.spans).toBe(4);
+      expect(verdict.logged).toBeDefined();
+      expect(has(verdict.logged)).toBe(false);
+      const entry = keep
+        ? { memo: verdict.memo! }
+        : { body: verdict.logged!, encoding: POLICY_APPLIED_ENCODING };
+      const batch = await worker.prepare([entry], undefined);
+      expect(batch.store?.keys).toHaveLength(4);
+      expect(has(batch.store?.block)).toBe(false);
+      expect(Buffer.from(batch.store!.block).includes(REDACTED_VALUE)).toBe(true);
+      expect(batch.counts.spansPolicyApplied?.[0]?.value).toBe(2);
+    }
+  });
+
+  it('keeps the fast path for a body the policy changes nothing in (protobuf and JSON)', async () => {
+    const spans = await makeDecisionSpans(3);
+    for (const [body, encoding] of [
+      [toProtobuf(spans), BODY_ENCODING.PROTOBUF],
+      [toJson(spans), BODY_ENCODING.JSON],
+    ] as const) {
+      const verdict = await worker.decode(body, encoding, false);
+      expect(verdict).toEqual({ spans: 3, rejected: 0, rejectReasons: [] });
+    }
+  });
+
+  it('quarantines a signed span with plaintext without the plaintext, and verifies its stream by the leaves it arrived with', async () => {
+    const batches = await signBatches(await makeDecisionSpans(6, withContent), key, 6);
+    const body = toProtobuf(batches[0]!);
+    const verdict = await worker.decode(body, BODY_ENCODING.PROTOBUF, false);
+    expect(verdict.spans).toBe(7);
+    expect(has(verdict.logged)).toBe(false);
+    const batch = await worker.prepare(
+      [{ body: verdict.logged!, encoding: POLICY_APPLIED_ENCODING }],
+      undefined,
+    );
+    // Every leaf and the checkpoint verified (the checkpoint commits to the leaves as they were signed).
+    expect(batch.counts.spansVerified?.[0]?.value).toBe(7);
+    expect(findings).toEqual([]);
+    expect(batch.quarantine.map((q) => q.code)).toEqual(Array(3).fill('POLICY_SIGNED_PLAINTEXT'));
+    for (const q of batch.quarantine)
+      expect(q.record.attributes[ATTR_AUDIT_INPUT_CONTENT]).toBe(REDACTED_VALUE);
+    expect(batch.store?.keys).toHaveLength(4);
+    const verifiers = (batch.snapshot as { verifiers: Record<string, { tree: { size: number } }> }).verifiers;
+    expect(Object.values(verifiers).map((v) => v.tree.size)).toEqual([6]);
   });
 });
 

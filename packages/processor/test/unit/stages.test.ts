@@ -17,6 +17,7 @@ import {
   ATTR_USER_ID,
 } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { verifierLeafHex } from '@decisiontrail/signing-exporter/internal';
 import { createHmac } from 'node:crypto';
 import { decisionAttributes } from '../support/signed-batches.ts';
 
@@ -72,17 +73,52 @@ describe('policy stage', () => {
     expect(r.attributes['card.number']).toBe(createHmac('sha256', key).update('4111').digest('hex'));
   });
 
-  it('never changes a signed span: quarantine, or keep when configured', () => {
+  it('quarantines a signed span without its plaintext, carrying the leaf it arrived with; or keeps it when configured', () => {
     const signed = record({ [ATTR_AUDIT_INTEGRITY_STREAM]: 's', [ATTR_USER_ID]: 'bob' });
-    expect(policy.apply(signed)).toMatchObject({ action: 'quarantine' });
-    expect(signed.attributes[ATTR_USER_ID]).toBe('bob');
+    const arrived = verifierLeafHex(signed);
+    const outcome = policy.apply(signed);
+    expect(outcome).toMatchObject({ action: 'quarantine', attributes: [ATTR_USER_ID], leaf: arrived });
+    expect(signed.attributes[ATTR_USER_ID]).toBe(REDACTED_VALUE);
+    expect(verifierLeafHex(signed)).not.toBe(arrived);
     const keep = new PolicyStage({
       hash: [],
       redact: [ATTR_USER_ID],
       signedPlaintext: 'keep',
       hmacKey: undefined,
     });
-    expect(keep.apply(signed)).toEqual({ action: 'unchanged' });
+    const kept = record({ [ATTR_AUDIT_INTEGRITY_STREAM]: 's', [ATTR_USER_ID]: 'bob' });
+    expect(keep.apply(kept)).toEqual({ action: 'unchanged' });
+    expect(kept.attributes[ATTR_USER_ID]).toBe('bob');
+  });
+
+  it('finds configured names in a protobuf body only where a span could carry one', () => {
+    const body = (attributes: Record<string, string>): Uint8Array =>
+      ExportTraceServiceRequestType.encode({
+        resourceSpans: [
+          {
+            scopeSpans: [
+              {
+                spans: [
+                  {
+                    traceId: Buffer.alloc(16, 1),
+                    spanId: Buffer.alloc(8, 2),
+                    name: 'x',
+                    attributes: Object.entries(attributes).map(([key, value]) => ({
+                      key,
+                      value: { stringValue: value },
+                    })),
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }).finish();
+    expect(policy.mentionedIn(body({ [ATTR_USER_ID]: 'bob' }))).toBe(true);
+    expect(policy.mentionedIn(body({ 'card.number': '1' }))).toBe(true);
+    expect(policy.mentionedIn(body({ 'user.name': 'bob' }))).toBe(false);
+    // A name inside a value is a false positive the decode then settles, never a miss.
+    expect(policy.mentionedIn(body({ note: `see ${ATTR_USER_ID}` }))).toBe(true);
   });
 
   it('refuses hash rules without a key', () => {
