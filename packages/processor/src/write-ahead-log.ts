@@ -61,6 +61,9 @@ const STATE_FILE = 'state.json';
 // indices of spans the drain dropped · u32 CRC-32 of all before it.
 const PLAN_FILE = 'batches.log';
 const PLAN_FIXED_BYTES = 16;
+/** The log holds audit data: owner-only files in an owner-only directory. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
 
 function segmentName(segment: number): string {
   return `${String(segment).padStart(12, '0')}.wal`;
@@ -93,7 +96,9 @@ function recordCrc(header: Buffer, payload: Uint8Array): number {
  * A segmented write-ahead log with group commit: concurrent appends share one `write` and one `fdatasync`,
  * and each append resolves only after its bytes are on disk — the receiver acknowledges a request then.
  * The drainer's position and its own state (verifier trees) are committed together in one atomically
- * replaced file, so a restart resumes exactly where the last committed drain left off.
+ * replaced file, so a restart resumes exactly where the last committed drain left off. Drained records are
+ * not kept: a segment is deleted once everything in it is committed, the one being appended to included (the
+ * next append starts a new one), so what the store later erases does not linger here.
  */
 export class WriteAheadLog {
   readonly dir: string;
@@ -101,7 +106,14 @@ export class WriteAheadLog {
   private readonly planCompactBytes: number;
   private handle: FileHandle;
   private segment: number;
+  /** The oldest segment file that may still exist. */
+  private firstSegment: number;
   private writeOffset: number;
+  /**
+   * Set by {@link commit} when it drained everything: the writer then retires the segment it appends to and
+   * calls these.
+   */
+  private retireWaiters: (() => void)[] = [];
   private readonly entries: WalEntry[];
   private drainIndex = 0;
   private pendingBytesValue: number;
@@ -126,6 +138,7 @@ export class WriteAheadLog {
     options: WriteAheadLogOptions,
     handle: FileHandle,
     segment: number,
+    firstSegment: number,
     writeOffset: number,
     entries: WalEntry[],
     state: unknown,
@@ -136,6 +149,7 @@ export class WriteAheadLog {
     this.planCompactBytes = options.planCompactBytes ?? 64 * 1024;
     this.handle = handle;
     this.segment = segment;
+    this.firstSegment = firstSegment;
     this.writeOffset = writeOffset;
     this.entries = entries;
     this.committedState = state;
@@ -151,7 +165,7 @@ export class WriteAheadLog {
    * tail — bytes written without a completed fsync were never acknowledged.
    */
   static async open(options: WriteAheadLogOptions): Promise<WriteAheadLog> {
-    await mkdir(options.dir, { recursive: true });
+    await mkdir(options.dir, { recursive: true, mode: DIR_MODE });
     const saved = await readState(options.dir);
     const cursor = saved?.position ?? { segment: 0, offset: 0 };
     const segments = (await readdir(options.dir))
@@ -198,9 +212,19 @@ export class WriteAheadLog {
       lastEnd = offset;
     }
     const plan = await readPlan(options.dir, cursor, entries.at(-1));
-    const handle = await open(path.join(options.dir, segmentName(lastSegment)), 'a');
+    const handle = await open(path.join(options.dir, segmentName(lastSegment)), 'a', FILE_MODE);
     await syncDir(options.dir);
-    return new WriteAheadLog(options, handle, lastSegment, lastEnd, entries, saved?.state, plan);
+    const firstSegment = Math.min(live[0] ?? lastSegment, lastSegment);
+    return new WriteAheadLog(
+      options,
+      handle,
+      lastSegment,
+      firstSegment,
+      lastEnd,
+      entries,
+      saved?.state,
+      plan,
+    );
   }
 
   /** The drainer's state saved by the last {@link commit} (undefined on a fresh log). */
@@ -237,6 +261,17 @@ export class WriteAheadLog {
 
   private async flushLoop(): Promise<void> {
     for (;;) {
+      if (this.retireWaiters.length > 0) {
+        const waiters = this.retireWaiters;
+        this.retireWaiters = [];
+        try {
+          await this.retire();
+        } catch (error) {
+          // A failed roll leaves no segment to append to: later appends fail, as after a failed write.
+          this.failure ??= error;
+        }
+        for (const resolve of waiters) resolve();
+      }
       if (this.queue.length === 0) {
         this.flushActive = false;
         return;
@@ -288,8 +323,31 @@ export class WriteAheadLog {
     await this.handle.close();
     this.segment += 1;
     this.writeOffset = 0;
-    this.handle = await open(path.join(this.dir, segmentName(this.segment)), 'a');
+    this.handle = await open(path.join(this.dir, segmentName(this.segment)), 'a', FILE_MODE);
     await syncDir(this.dir);
+  }
+
+  /**
+   * Runs in the writer's turn: when every record written is committed, the segment being appended to holds
+   * only drained records, so appends move to a new segment and the old one is deleted. The committed position
+   * (its end) stays valid: a restart finds no records after it and reads on from the next segment.
+   */
+  private async retire(): Promise<void> {
+    if (this.entries.length > 0 || this.writeOffset === 0 || this.closed) return;
+    await this.roll();
+    await this.removeSegmentsBefore(this.segment);
+  }
+
+  /** Deletes the segment files before `segment` (all drained), closing their read handles. */
+  private async removeSegmentsBefore(segment: number): Promise<void> {
+    while (this.firstSegment < segment) {
+      // Claimed before any await: the drain's commit and the writer's retire may both be removing.
+      const claimed = this.firstSegment++;
+      const handle = this.readHandles.get(claimed);
+      this.readHandles.delete(claimed);
+      await handle?.close();
+      await rm(path.join(this.dir, segmentName(claimed)), { force: true });
+    }
   }
 
   /** Releases every {@link waitForEntries} caller (used when stopping). */
@@ -418,7 +476,7 @@ export class WriteAheadLog {
       }
     }
     const tmp = path.join(this.dir, `${STATE_FILE}.tmp`);
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w', FILE_MODE);
     try {
       await fh.writeFile(JSON.stringify({ position, state }));
       await fh.sync();
@@ -427,12 +485,14 @@ export class WriteAheadLog {
     }
     await rename(tmp, path.join(this.dir, STATE_FILE));
     await syncDir(this.dir);
-    for (const [segment, handle] of this.readHandles) {
-      if (segment < position.segment) {
-        this.readHandles.delete(segment);
-        await handle.close();
-        await rm(path.join(this.dir, segmentName(segment)), { force: true });
+    await this.removeSegmentsBefore(position.segment);
+    if (this.entries.length === 0 && !this.closed) {
+      const retired = new Promise<void>((resolve) => this.retireWaiters.push(resolve));
+      if (!this.flushActive) {
+        this.flushActive = true;
+        this.flushing = this.flushLoop();
       }
+      await retired;
     }
     if (this.planBytes >= this.planCompactBytes) {
       // Records at or before the committed position are stale. The rewrite runs in turn with the appends, and
@@ -442,7 +502,7 @@ export class WriteAheadLog {
         const outstanding = this.planned.map(planRecord);
         this.planBytes = outstanding.reduce((sum, r) => sum + r.length, 0);
         const file = path.join(this.dir, PLAN_FILE);
-        const fh = await open(`${file}.tmp`, 'w');
+        const fh = await open(`${file}.tmp`, 'w', FILE_MODE);
         try {
           await fh.writeFile(Buffer.concat(outstanding));
           await fh.sync();
@@ -452,7 +512,7 @@ export class WriteAheadLog {
         await this.planHandle.close();
         await rename(`${file}.tmp`, file);
         await syncDir(this.dir);
-        this.planHandle = await open(file, 'a');
+        this.planHandle = await open(file, 'a', FILE_MODE);
       });
       this.planChain = compacted.catch(() => undefined);
       await compacted;
@@ -528,7 +588,7 @@ async function readPlan(
     plans.push({ end, drops });
   }
   if (valid < bytes.length) await truncate(file, valid);
-  const handle = await open(file, 'a');
+  const handle = await open(file, 'a', FILE_MODE);
   return { handle, plans, bytes: valid };
 }
 

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,15 @@ afterAll(async () => {
 });
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+/** Names of the files in `dir` whose bytes contain `text`. */
+async function filesHolding(dir: string, text: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of await readdir(dir)) {
+    if ((await readFile(path.join(dir, name))).includes(text)) out.push(name);
+  }
+  return out;
+}
 
 async function drainAll(wal: WriteAheadLog): Promise<string[]> {
   const out: string[] = [];
@@ -130,9 +139,48 @@ describe('WriteAheadLog', () => {
     const all = wal.take(100);
     for (const entry of all) await wal.read(entry);
     await wal.commit(all.length, null);
-    expect((await readdir(dir)).filter((n) => n.endsWith('.wal'))).toHaveLength(1);
+    // The segment appended to was fully drained too: a new, empty one takes its place.
+    const left = (await readdir(dir)).filter((n) => n.endsWith('.wal'));
+    expect(left).toHaveLength(1);
+    expect((await stat(path.join(dir, left[0]!))).size).toBe(0);
     expect(wal.pendingBytes).toBe(0);
     await wal.close();
+  });
+
+  it('keeps no drained record on disk, and resumes after the retired segment on restart', async () => {
+    const dir = await freshDir();
+    const wal = await WriteAheadLog.open({ dir, segmentBytes: 1 << 20 });
+    await wal.append(1, bytes('secret-drained'), 1);
+    await wal.append(1, bytes('secret-pending'), 1);
+    wal.take(1);
+    await wal.commit(1, { at: 1 });
+    // The segment still holds an undrained record: it stays.
+    expect(await filesHolding(dir, 'secret-pending')).toHaveLength(1);
+    const rest = wal.take(10);
+    await wal.commit(rest.length, { at: 2 });
+    expect(await filesHolding(dir, 'secret-')).toEqual([]);
+    await wal.append(1, bytes('later'), 1);
+    await wal.close();
+    const reopened = await WriteAheadLog.open({ dir, segmentBytes: 1 << 20 });
+    expect(reopened.state).toEqual({ at: 2 });
+    expect(await drainAll(reopened)).toEqual(['later']);
+    await reopened.close();
+  });
+
+  it('creates its directory and files owner-only', async () => {
+    const dir = path.join(await freshDir(), 'queue');
+    const wal = await WriteAheadLog.open({ dir, segmentBytes: 64 * 1024, planCompactBytes: 1 });
+    await wal.append(1, new Uint8Array(70 * 1024), 1);
+    await wal.append(1, bytes('x'), 1);
+    const taken = wal.take(1);
+    await wal.planBatch(taken);
+    await wal.commit(1, null);
+    await wal.close();
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    const names = await readdir(dir);
+    expect(names).toEqual(expect.arrayContaining(['state.json', 'batches.log']));
+    for (const name of names)
+      expect([name, (await stat(path.join(dir, name))).mode & 0o777]).toEqual([name, 0o600]);
   });
 
   it('refuses to open over damage in a middle segment', async () => {
