@@ -1,0 +1,266 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '@decisiontrail/clickhouse';
+import {
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_DECISION_OUTCOME,
+  SPAN_NAME_AUDIT_CHECKPOINT,
+} from '@decisiontrail/semconv';
+import {
+  EXCLUDED_ATTRIBUTE_PREFIXES,
+  StreamSigner,
+  attributesToStringMap,
+  checkpointAttributes,
+  generateSigningKey,
+  integrityAttributes,
+  leafHash,
+  type SpanRecord,
+} from '@decisiontrail/signing-exporter';
+import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
+import { BIN, json, runBin } from '../support/run-bin.ts';
+
+// Every way a timeline's values can part from what was signed, each on its own decision of one store
+// (built once, tampered before any command runs), checked by the CLI opening the store and through serve.
+
+interface Entry {
+  kind: string;
+  spanId: string | null;
+  title: string;
+  details: { label: string; value: string }[];
+  integrity?: { status: string; check: string; fields?: string[]; detail: string };
+}
+interface Doc {
+  decision: { id: string; outcome: string; confidence: number | null } | null;
+  entries: Entry[];
+  verification: { status: string; detail: string };
+}
+
+let facts: FixtureFacts;
+const cases: Record<string, string> = {};
+let serve: ChildProcess | undefined;
+
+const command = (store: Store, query: string, params: Record<string, string>) =>
+  store.client.command({ query, query_params: params, clickhouse_settings: { mutations_sync: '2' } });
+
+/** A stored decision span as a new decision: fresh span and decision ids, no integrity attributes. */
+async function copyOfDecision(store: Store, traceId: string, spanId: string): Promise<SpanRecord> {
+  const original = (await store.traceSpans(traceId)).find((span) => span.spanId === spanId)!;
+  const attributes = Object.fromEntries(
+    Object.entries(original.attributes).filter(
+      ([key]) => !EXCLUDED_ATTRIBUTE_PREFIXES.some((p) => key.startsWith(p)),
+    ),
+  );
+  return {
+    ...original,
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    attributes: {
+      ...attributes,
+      [ATTR_AUDIT_DECISION_ID]: `01a2${randomBytes(2).toString('hex')}-0000-7000-8000-${randomBytes(6).toString('hex')}`,
+    },
+  };
+}
+
+/** Signs spans as a stream of their own under `key`, as the signing exporter does; returns leaves and checkpoint. */
+function signAsStream(spans: SpanRecord[], key: ReturnType<typeof generateSigningKey>): SpanRecord[] {
+  const signer = new StreamSigner({ key });
+  const signed = spans.map((span) => {
+    const seq = signer.append(leafHash(span));
+    return {
+      ...span,
+      attributes: {
+        ...span.attributes,
+        ...attributesToStringMap(integrityAttributes(signer.streamId, seq, key.keyId)),
+      },
+    };
+  });
+  const checkpoint = signer.checkpoint()!;
+  const at = spans.at(-1)!.endTimeUnixNano;
+  signed.push({
+    ...spans[0]!,
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    parentSpanId: '',
+    name: SPAN_NAME_AUDIT_CHECKPOINT,
+    startTimeUnixNano: at,
+    endTimeUnixNano: at,
+    statusCode: 'Unset',
+    statusMessage: '',
+    attributes: attributesToStringMap(checkpointAttributes(checkpoint)),
+    events: [],
+    links: [],
+  });
+  return signed;
+}
+
+beforeAll(async () => {
+  facts = await buildPopulatedStore();
+  const d = facts.decisions;
+  const store = await openStore({ dataDir: facts.dataDir, migrate: false });
+  try {
+    // An approved decision nobody reviewed, turned into a rejection in the typed table only.
+    const approved = d.find((x, i) => i % 5 !== 0 && i > 10 && x.outcome === 'approve')!;
+    cases.decisionEdited = approved.reference.decisionId;
+    await command(
+      store,
+      "ALTER TABLE audit_decisions UPDATE outcome = 'reject', confidence = 0.51 WHERE decision_id = {id:String}",
+      { id: cases.decisionEdited },
+    );
+    cases.reviewEdited = d[5]!.reference.decisionId;
+    await command(
+      store,
+      "ALTER TABLE audit_oversight UPDATE reason = 'documents forged' WHERE decision_id = {id:String}",
+      {
+        id: cases.reviewEdited,
+      },
+    );
+    cases.reviewDeleted = d[10]!.reference.decisionId;
+    await command(store, 'ALTER TABLE audit_oversight DELETE WHERE decision_id = {id:String}', {
+      id: cases.reviewDeleted,
+    });
+    cases.conflictingCopy = d[2]!.reference.decisionId;
+    await command(
+      store,
+      `INSERT INTO otel_traces SELECT * REPLACE (
+         mapUpdate(SpanAttributes, map('${ATTR_AUDIT_DECISION_OUTCOME}', 'approve')) AS SpanAttributes,
+         Timestamp + toIntervalNanosecond(1) AS Timestamp)
+       FROM otel_traces WHERE SpanId = {span:String}`,
+      { span: d[2]!.reference.spanId },
+    );
+    cases.exactDuplicate = d[3]!.reference.decisionId;
+    await command(store, 'INSERT INTO otel_traces SELECT * FROM otel_traces WHERE SpanId = {span:String}', {
+      span: d[3]!.reference.spanId,
+    });
+    const unsigned = await copyOfDecision(store, d[4]!.reference.traceId, d[4]!.reference.spanId);
+    cases.unsigned = unsigned.attributes[ATTR_AUDIT_DECISION_ID]!;
+    const foreign = await copyOfDecision(store, d[6]!.reference.traceId, d[6]!.reference.spanId);
+    cases.untrusted = foreign.attributes[ATTR_AUDIT_DECISION_ID]!;
+    await store.insertSpans([unsigned, ...signAsStream([foreign], generateSigningKey('someone-else'))]);
+  } finally {
+    await store.close();
+  }
+});
+afterAll(() => {
+  serve?.kill('SIGKILL');
+  if (facts !== undefined) removePopulatedStore(facts);
+});
+
+const timeline = async (id: string): Promise<Doc> => {
+  const result = await runBin(['timeline', id, '--json'], { cwd: facts.root });
+  if (result.code !== 0) throw new Error(`timeline exit ${result.code}: ${result.stderr}`);
+  return json<Doc>(result);
+};
+const entriesOf = (doc: Doc, kind: string) => doc.entries.filter((e) => e.kind === kind);
+
+/** The assertions of every case; run once against the store and once through serve. */
+const expectations: Record<string, (doc: Doc) => void> = {
+  untouched: (doc) => {
+    expect(doc.verification.status).toBe('verified');
+    const checked = doc.entries.filter((e) => e.integrity !== undefined);
+    expect(checked.map((e) => e.kind).sort()).toEqual(['decision', 'oversight']);
+    expect(checked.every((e) => e.integrity!.status === 'verified')).toBe(true);
+  },
+  decisionEdited: (doc) => {
+    expect(doc.verification.status).toBe('failed');
+    const [decision] = entriesOf(doc, 'decision');
+    expect(decision!.integrity).toMatchObject({ status: 'failed', check: 'field' });
+    expect(decision!.integrity!.fields).toEqual(['outcome', 'confidence']);
+    expect(decision!.integrity!.detail).toContain('outcome stored "reject", signed "approve"');
+    expect(doc.decision!.outcome).toBe('approve');
+    // The signed values are what is shown, and they verified.
+    expect(doc.decision!.confidence).not.toBe(0.51);
+    expect(decision!.integrity!.detail).toContain('which verified');
+  },
+  reviewEdited: (doc) => {
+    expect(doc.verification.status).toBe('failed');
+    expect(entriesOf(doc, 'decision')[0]!.integrity!.status).toBe('verified');
+    const [review] = entriesOf(doc, 'oversight');
+    expect(review!.integrity).toMatchObject({ status: 'failed', check: 'field', fields: ['reason'] });
+    expect(review!.details).not.toContainEqual({ label: 'reason', value: 'documents forged' });
+  },
+  conflictingCopy: (doc) => {
+    expect(doc.verification.status).toBe('failed');
+    expect(entriesOf(doc, 'decision')[0]!.integrity).toMatchObject({
+      status: 'failed',
+      check: 'conflicting-copy',
+    });
+    expect(doc.verification.detail).toContain('2 stored copies with different leaves');
+  },
+  exactDuplicate: (doc) => {
+    expect(doc.verification.status).toBe('verified');
+    expect(entriesOf(doc, 'decision')).toHaveLength(1);
+  },
+  unsigned: (doc) => {
+    expect(doc.verification.status).toBe('unsigned');
+    expect(entriesOf(doc, 'decision')[0]!.integrity).toMatchObject({
+      status: 'unsigned',
+      check: 'no-stream',
+    });
+  },
+  untrusted: (doc) => {
+    expect(doc.verification.status).toBe('untrusted');
+    expect(entriesOf(doc, 'decision')[0]!.integrity).toMatchObject({
+      status: 'untrusted',
+      check: 'untrusted-key',
+    });
+  },
+};
+
+describe('timeline read-time verification, store opened by the CLI', () => {
+  it('untouched: decision and its override verified', async () => {
+    expectations.untouched!(await timeline(facts.overridden.reference.decisionId));
+  });
+  it('audit_decisions UPDATE outcome, confidence: failed, naming both fields; the signed values are shown', async () => {
+    expectations.decisionEdited!(await timeline(cases.decisionEdited!));
+    const text = await runBin(['timeline', cases.decisionEdited!], { cwd: facts.root });
+    expect(text.stdout).toMatch(/integrity\s+failed: \d+ of \d+ checked entries verified; failed \(field\)/);
+    expect(text.stdout).not.toContain('confidence   0.510');
+  });
+  it('audit_oversight reason edited: that review failed naming the field, the decision still verified', async () => {
+    expectations.reviewEdited!(await timeline(cases.reviewEdited!));
+  });
+  it('a second otel_traces row with the same span id and another leaf: failed, conflicting copy', async () => {
+    expectations.conflictingCopy!(await timeline(cases.conflictingCopy!));
+  });
+  it('an exact duplicate row counts once: verified', async () => {
+    expectations.exactDuplicate!(await timeline(cases.exactDuplicate!));
+  });
+  it('a decision with no integrity stream: unsigned', async () => {
+    expectations.unsigned!(await timeline(cases.unsigned!));
+  });
+  it('a stream whose checkpoint no trusted key signed: untrusted', async () => {
+    expectations.untrusted!(await timeline(cases.untrusted!));
+  });
+  it('--no-verify leaves every entry unchecked', async () => {
+    const doc = json<Doc>(
+      await runBin(['timeline', cases.decisionEdited!, '--json', '--no-verify'], { cwd: facts.root }),
+    );
+    expect(doc.verification.status).toBe('unchecked');
+    expect(doc.entries.some((e) => e.integrity !== undefined)).toBe(false);
+  });
+});
+
+describe('timeline read-time verification through serve', () => {
+  it('gives the same statuses when serve holds the store', async () => {
+    const serveFile = path.join(facts.dataDir, 'serve.json');
+    let log = '';
+    serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      cwd: facts.root,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    serve.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(serveFile)) {
+      if (Date.now() > deadline) throw new Error(`serve did not start:\n${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expectations.untouched!(await timeline(facts.overridden.reference.decisionId));
+    for (const [name, id] of Object.entries(cases)) {
+      if (name === 'reviewDeleted') continue;
+      expectations[name]!(await timeline(id));
+    }
+  });
+});
