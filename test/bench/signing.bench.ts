@@ -25,6 +25,7 @@ import {
   canonicalJson,
   canonicalSpan,
   canonicalSpanBytes,
+  FileCheckpointWitness,
   generateSigningKey,
   leafHash,
   spanRecordFromReadableSpan,
@@ -216,10 +217,12 @@ try {
   const onEndCpu: number[] = [];
   const drainWall: number[] = [];
   for (let round = 0; round <= ROUNDS; round++) {
+    const spoolDir = join(dir, `processor-${run++}`);
     const processor = new DurableSpanProcessor({
       exporter: new DiscardingExporter(),
       key,
-      spoolDir: join(dir, `processor-${run++}`),
+      spoolDir,
+      witness: new FileCheckpointWitness(join(spoolDir, 'witness.jsonl')),
       batchSize: BATCH,
       sealIntervalMillis: 60_000,
     });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { WITNESS_FILE_NAME } from '@decisiontrail/signing-exporter';
 import { parse as parseYaml } from 'yaml';
 import {
   bool,
@@ -52,8 +53,12 @@ export interface KeysConfig {
   dir: string;
   /** Public key files (signed-note verifier keys) accepted by the verify stage; default: every `*.pub` in `dir`. */
   publicKeys: string[];
-  /** Witness file with the latest checkpoints kept outside the store. */
-  witness: string | undefined;
+  /**
+   * Witness file with the latest checkpoints kept outside the store: the signing exporter's and durable span
+   * processor's default file, and the one `verify` checks truncation against.
+   * @default '<dir>/checkpoints.witness.jsonl'
+   */
+  witness: string;
   /** HMAC key file (hex) used by the policy stage to hash plaintext attributes. @default '<dir>/hmac.key' */
   hmacKey: string;
 }
@@ -406,7 +411,8 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
     keys: {
       dir: keysDir,
       publicKeys: (c.keys?.publicKeys ?? []).map(resolve),
-      witness: c.keys?.witness === undefined ? undefined : resolve(c.keys.witness),
+      witness:
+        c.keys?.witness === undefined ? path.join(keysDir, WITNESS_FILE_NAME) : resolve(c.keys.witness),
       hmacKey: c.keys?.hmacKey === undefined ? path.join(keysDir, 'hmac.key') : resolve(c.keys.hmacKey),
     },
     batch: { maxSpans: c.batch?.maxSpans ?? 512, flushIntervalMs: c.batch?.flushIntervalMs ?? 1000 },

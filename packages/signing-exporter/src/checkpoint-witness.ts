@@ -1,6 +1,17 @@
-import { open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseCheckpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
+
+/** File name of the checkpoint witness in the keys directory. */
+export const WITNESS_FILE_NAME = 'checkpoints.witness.jsonl';
+
+/**
+ * The one default witness location, relative to the working directory: `<keys.dir>/checkpoints.witness.jsonl`
+ * with `keys.dir` at its default. The signing exporter and the durable span processor write it, and `verify`
+ * (through `keys.witness` of decisiontrail.yaml, whose default is the same file) reads it.
+ */
+export const DEFAULT_WITNESS_PATH = join('.decisiontrail', 'keys', WITNESS_FILE_NAME);
 
 /**
  * Receives every signed checkpoint, outside the store, so truncation of the stored log shows up
@@ -41,7 +52,9 @@ export class FileCheckpointWitness implements CheckpointWitness {
         `checkpoint for ${checkpoint.origin} shrinks the log from ${last} to ${checkpoint.size}`,
       );
     }
-    const handle = await open(this.path, 'a');
+    // Owner-only: the witness is what truncation is judged against.
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+    const handle = await open(this.path, 'a', 0o600);
     try {
       await handle.appendFile(`${JSON.stringify({ note })}\n`);
       await handle.sync();
@@ -61,24 +74,51 @@ export class FileCheckpointWitness implements CheckpointWitness {
   }
 }
 
-/** Reads the signed notes of a witness file (missing file: none). A torn last line is skipped. */
+/** A witness file as read: its signed notes and the lines that are not one. */
+export interface WitnessFileContents {
+  notes: string[];
+  /** Lines that are not `{"note": "<text>"}` (1-based), with the stream when the line still names an origin. */
+  malformed: { line: number; problem: string; stream?: string }[];
+}
+
+/**
+ * Reads a witness file strictly: every line that is not `{"note": "<text>"}` is reported, a torn last line
+ * too (a verifier says so rather than guess whether a crash or an edit made it). A missing or unreadable
+ * file rejects with the file system's error: the caller decides whether that is fatal.
+ */
+export async function readWitnessEntries(path: string): Promise<WitnessFileContents> {
+  const text = await readFile(path, 'utf8');
+  const contents: WitnessFileContents = { notes: [], malformed: [] };
+  const lines = text.split('\n');
+  lines.forEach((line, index) => {
+    if (line.length === 0 && index === lines.length - 1) return;
+    let problem: string;
+    try {
+      const parsed = JSON.parse(line) as { note?: unknown } | null;
+      if (typeof parsed?.note === 'string' && parsed.note.length > 0) {
+        contents.notes.push(parsed.note);
+        return;
+      }
+      problem = 'no "note" text';
+    } catch (error) {
+      problem = `not JSON (${(error as Error).message})`;
+    }
+    const origin = /"note"\s*:\s*"([^"\\]*)\\n/u.exec(line)?.[1];
+    const stream = origin === undefined ? undefined : origin.slice(origin.lastIndexOf('/') + 1);
+    contents.malformed.push({ line: index + 1, problem, ...(stream ? { stream } : {}) });
+  });
+  return contents;
+}
+
+/**
+ * The signed notes of a witness file, as its writer needs them: a missing file holds none, and a torn last
+ * line (a crash mid-append) is skipped. Verifiers use {@link readWitnessEntries}.
+ */
 export async function readWitnessFile(path: string): Promise<string[]> {
-  let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    return (await readWitnessEntries(path)).notes;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
-  const notes: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.length === 0) continue;
-    try {
-      const parsed = JSON.parse(line) as { note?: unknown };
-      if (typeof parsed.note === 'string') notes.push(parsed.note);
-    } catch {
-      // A crash mid-append leaves a partial last line; every complete line before it stands.
-    }
-  }
-  return notes;
 }

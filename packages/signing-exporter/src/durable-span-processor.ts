@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { SPAN_NAME_AUDIT_CHECKPOINT, ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
 import { diag, type Context } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { leafHash } from './canonical-span.ts';
-import { FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
+import { DEFAULT_WITNESS_PATH, FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
 import { SigningError } from './errors.ts';
 import { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
 import type { SigningKey } from './key-file.ts';
@@ -35,7 +34,7 @@ export interface DurableSpanProcessorOptions {
   spoolDir: string;
   /**
    * Witness for every checkpoint; `null` turns witnessing off.
-   * @default a {@link FileCheckpointWitness} at `<spoolDir>/witness.jsonl`
+   * @default a {@link FileCheckpointWitness} at {@link DEFAULT_WITNESS_PATH}, the file `verify` reads by default
    */
   witness?: CheckpointWitness | null;
   /** Spans per batch: each batch ends with a signed checkpoint and an fsync. @default 512 */
@@ -132,9 +131,7 @@ export class DurableSpanProcessor implements SpanProcessor {
     this.#retryDelay = this.#options.initialRetryMillis;
     this.#spool = new Spool(options.spoolDir);
     this.#witness =
-      options.witness === undefined
-        ? new FileCheckpointWitness(join(options.spoolDir, 'witness.jsonl'))
-        : options.witness;
+      options.witness === undefined ? new FileCheckpointWitness(DEFAULT_WITNESS_PATH) : options.witness;
     this.#recover();
     this.#signer = new StreamSigner({
       key: options.key,

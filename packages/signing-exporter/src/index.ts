@@ -58,12 +58,18 @@ export {
   signingKeyFromKeyObject,
 } from './key-file.ts';
 export type { SigningKey } from './key-file.ts';
-export { FileCheckpointWitness, readWitnessFile } from './checkpoint-witness.ts';
-export type { CheckpointWitness } from './checkpoint-witness.ts';
+export {
+  DEFAULT_WITNESS_PATH,
+  FileCheckpointWitness,
+  WITNESS_FILE_NAME,
+  readWitnessEntries,
+  readWitnessFile,
+} from './checkpoint-witness.ts';
+export type { CheckpointWitness, WitnessFileContents } from './checkpoint-witness.ts';
 export { DEFAULT_ORIGIN_PREFIX, StreamSigner } from './stream-signer.ts';
 export type { SignedCheckpoint, StreamSignerState } from './stream-signer.ts';
 export { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
-export { DEFAULT_WITNESS_PATH, SigningSpanExporter } from './signing-span-exporter.ts';
+export { SigningSpanExporter } from './signing-span-exporter.ts';
 export type { SigningSpanExporterOptions } from './signing-span-exporter.ts';
 export { findingKind } from './findings.ts';
 export type { Finding, FindingCode, FindingKind } from './findings.ts';

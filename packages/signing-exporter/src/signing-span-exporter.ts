@@ -1,21 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { SPAN_NAME_AUDIT_CHECKPOINT } from '@decisiontrail/semconv';
 import { diag } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime, type ExportResult } from '@opentelemetry/core';
 import { emptyResource, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { leafHash } from './canonical-span.ts';
-import { FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
+import { DEFAULT_WITNESS_PATH, FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
 import { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
 import type { SigningKey } from './key-file.ts';
 import { spanRecordFromReadableSpan } from './span-record.ts';
 import { StreamSigner, type SignedCheckpoint } from './stream-signer.ts';
 import { createInstantSpan, withExtraAttributes } from './synthetic-span.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
-
-/** Default path of the checkpoint witness file. */
-export const DEFAULT_WITNESS_PATH = '.decisiontrail/checkpoints.witness.jsonl';
 
 /** Options of {@link SigningSpanExporter}. */
 export interface SigningSpanExporterOptions {
@@ -59,12 +54,8 @@ export class SigningSpanExporter implements SpanExporter {
       ...(options.streamId !== undefined && { streamId: options.streamId }),
       ...(options.originPrefix !== undefined && { originPrefix: options.originPrefix }),
     });
-    if (options.witness === undefined) {
-      mkdirSync(dirname(DEFAULT_WITNESS_PATH), { recursive: true });
-      this.#witness = new FileCheckpointWitness(DEFAULT_WITNESS_PATH);
-    } else {
-      this.#witness = options.witness;
-    }
+    this.#witness =
+      options.witness === undefined ? new FileCheckpointWitness(DEFAULT_WITNESS_PATH) : options.witness;
   }
 
   /** This instance's stream id. */

@@ -9,6 +9,7 @@ import { InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DurableSpanProcessor,
+  FileCheckpointWitness,
   canonicalSpanBytes,
   generateSigningKeyFile,
   readWitnessFile,
@@ -54,6 +55,7 @@ describe('DurableSpanProcessor', () => {
       exporter: new OTLPTraceExporter({ url: server.url }),
       key,
       spoolDir: join(dir, 'wire'),
+      witness: null,
       batchSize: 8,
     });
     const tracerProvider = provider(processor);
@@ -88,6 +90,7 @@ describe('DurableSpanProcessor', () => {
       exporter: new OTLPTraceExporter({ url: server.url, timeoutMillis: 2000 }),
       key,
       spoolDir: join(dir, 'outage'),
+      witness: null,
       batchSize: 10,
       sealIntervalMillis: 20,
       initialRetryMillis: 20,
@@ -144,7 +147,7 @@ describe('DurableSpanProcessor', () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       // Starting twice over the same directory must not fail (no crash loop).
       const memory = new InMemorySpanExporter();
-      const processor = new DurableSpanProcessor({ exporter: memory, key, spoolDir });
+      const processor = new DurableSpanProcessor({ exporter: memory, key, spoolDir, witness: null });
       await processor.forceFlush();
       const shipped = memory.getFinishedSpans().map((span) => span.spanContext().spanId);
       if (attempt === 0) {
@@ -167,6 +170,7 @@ describe('DurableSpanProcessor', () => {
       exporter: failing,
       key,
       spoolDir: join(dir, 'full'),
+      witness: null,
       maxSpoolBytes: 20_000,
       auditReserveFraction: 0.25,
       batchSize: 1000,
@@ -242,6 +246,7 @@ describe('DurableSpanProcessor', () => {
       exporter: new OTLPTraceExporter({ url: server.url }),
       key,
       spoolDir,
+      witness: new FileCheckpointWitness(join(spoolDir, 'witness.jsonl')),
     });
     await processor.forceFlush();
     await processor.shutdown();

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
@@ -17,6 +17,7 @@ import {
   openNote,
   parseCheckpoint,
   parseVerifierKey,
+  readWitnessEntries,
   readWitnessFile,
   rotateSigningKeyFile,
   verifyProofBundle,
@@ -174,6 +175,38 @@ describe('file witness', () => {
     const reopened = new FileCheckpointWitness(path);
     await expect(reopened.witness(notes[0]!)).rejects.toMatchObject({ code: 'WITNESS_REJECTED' });
     expect(verifySpans(records, { publicKeys: [key.verifierKey], witnessCheckpoints: notes }).ok).toBe(true);
+  });
+
+  it('creates its directory and file owner-only', async () => {
+    const path = join(dir, 'fresh', 'keys', 'witness.jsonl');
+    await signInBatches(await makeSpans(2), {
+      key: generateSigningKey(),
+      batchSize: 2,
+      witness: new FileCheckpointWitness(path),
+    });
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'fresh', 'keys'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('reads strictly for a verifier: every line that is not a note is named, with its stream when it shows', async () => {
+    const key: SigningKey = generateSigningKey();
+    const path = join(dir, 'strict-witness.jsonl');
+    await signInBatches(await makeSpans(4), { key, batchSize: 2, witness: new FileCheckpointWitness(path) });
+    const [first, second] = (await readFile(path, 'utf8')).split('\n');
+    const origin = (JSON.parse(first!) as { note: string }).note.split('\n')[0]!;
+    await writeFile(path, [first, '{"note": 7}', 'garbage', second, second!.slice(0, second!.length - 10)].join('\n'));
+    const contents = await readWitnessEntries(path);
+    expect(contents.notes).toHaveLength(2);
+    expect(contents.malformed.map((m) => [m.line, m.stream])).toEqual([
+      [2, undefined],
+      [3, undefined],
+      [5, origin.slice(origin.lastIndexOf('/') + 1)],
+    ]);
+    expect(contents.malformed[1]!.problem).toMatch(/^not JSON/);
+    // The writer's view: the same notes; a missing file is empty for it and an error for a verifier.
+    expect(await readWitnessFile(path)).toEqual(contents.notes);
+    expect(await readWitnessFile(join(dir, 'absent.jsonl'))).toEqual([]);
+    await expect(readWitnessEntries(join(dir, 'absent.jsonl'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
