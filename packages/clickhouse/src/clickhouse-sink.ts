@@ -393,11 +393,12 @@ function uniqueBlocks(batch: readonly BatchEntry[]): { blocks: Uint8Array[]; key
 /** Writes a batch's blocks to a fresh file in `dir` for the engine to read; returns its path. */
 async function stage(dir: string, blocks: readonly Uint8Array[]): Promise<string> {
   const path = join(dir, `${randomUUID()}.native`);
-  const file = await open(path, 'w').catch(async (error: NodeJS.ErrnoException) => {
+  // A staged batch is audit data: owner-only, like the data directory it sits in.
+  const file = await open(path, 'w', 0o600).catch(async (error: NodeJS.ErrnoException) => {
     // Someone cleared the data directory's staging area under a running store: make it again.
     if (error.code !== 'ENOENT') throw error;
-    await mkdir(dir, { recursive: true });
-    return open(path, 'w');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return open(path, 'w', 0o600);
   });
   try {
     await file.writev(blocks);

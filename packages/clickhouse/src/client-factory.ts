@@ -32,7 +32,8 @@ export function createStoreClient(options: ResolvedStoreOptions): ClickHouseClie
     });
   }
   try {
-    mkdirSync(options.dataDir, { recursive: true });
+    // The data directory holds every stored decision: owner-only when we create it.
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     // chdb types its connection against its own copy of @clickhouse/client-common; the shapes are
     // the same contract, the declarations just come from two packages.
     const chdb = createChdbConnection({ path: options.dataDir });

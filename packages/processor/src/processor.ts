@@ -270,8 +270,8 @@ export async function startProcessor(
     );
     const serveFile = path.join(config.storage.dataDir, SERVE_FILE);
     if (query !== undefined) {
-      await mkdir(config.storage.dataDir, { recursive: true });
-      await writeFile(`${serveFile}.tmp`, JSON.stringify({ pid: process.pid, url }));
+      await mkdir(config.storage.dataDir, { recursive: true, mode: 0o700 });
+      await writeFile(`${serveFile}.tmp`, JSON.stringify({ pid: process.pid, url }), { mode: 0o600 });
       await rename(`${serveFile}.tmp`, serveFile);
     }
 

@@ -52,7 +52,8 @@ export class Spool {
 
   constructor(dir: string) {
     this.dir = dir;
-    mkdirSync(dir, { recursive: true });
+    // The spool holds audit data: owner-only directory and files.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const segments = this.segments();
     this.#activeId = (segments[segments.length - 1]?.id ?? 0) + 1;
     for (const segment of segments) this.#totalBytes += statSync(segment.path).size;
@@ -87,7 +88,7 @@ export class Spool {
   append(payload: Uint8Array): void {
     if (this.#closed) throw new SigningError('SPOOL_CLOSED', 'the spool is closed');
     if (this.#fd === undefined) {
-      this.#fd = openSync(segmentPath(this.dir, this.#activeId), 'a');
+      this.#fd = openSync(segmentPath(this.dir, this.#activeId), 'a', 0o600);
       this.#activeBytes = 0;
     }
     const header = Buffer.allocUnsafe(HEADER_BYTES);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DEFAULT_KEY_NAME,
@@ -37,7 +37,9 @@ function publicPathFor(privatePath: string): string {
 }
 
 async function writePublicKey(file: string, key: SigningKey): Promise<void> {
-  await writeFile(file, `${exportPublicKey(key).vkey}\n`, { mode: 0o644 });
+  // Owner-only like every key file we write (also one rotate rewrites); copy it to where verifiers run.
+  await writeFile(file, `${exportPublicKey(key).vkey}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
 }
 
 function describeKey(context: CommandContext, key: SigningKey, files: Record<string, string>): void {
@@ -59,8 +61,9 @@ const generateCommand: CommandSpec = {
   summary: 'create an Ed25519 checkpoint signing key and its public key file',
   usage: `keys generate [--key FILE] [--name NAME]`,
   description:
-    'Writes the private key (PKCS#8 PEM, mode 0600) and next to it the public key as a signed-note verifier key\n' +
-    '(<name>+<key id>+<key>), the file verify, export and verify-bundle trust. Never overwrites a key.',
+    'Writes the private key (PKCS#8 PEM) and next to it the public key as a signed-note verifier key\n' +
+    '(<name>+<key id>+<key>), the file verify, export and verify-bundle trust; both mode 0600 in a 0700\n' +
+    'directory (copy the public key to where verifiers run). Never overwrites a key.',
   options: {
     ...KEY_OPTION,
     name: {

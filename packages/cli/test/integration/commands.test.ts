@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '@decisiontrail/clickhouse';
@@ -398,6 +398,10 @@ describe('keys', () => {
     );
     expect(existsSync(path.join(dir, 'signing.key'))).toBe(true);
     expect(readFileSync(path.join(dir, 'signing.pub'), 'utf8')).toContain(`+${generated.keyId}+`);
+    // Key files are owner-only, in an owner-only directory.
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const name of ['signing.key', 'signing.pub'])
+      expect([name, statSync(path.join(dir, name)).mode & 0o777]).toEqual([name, 0o600]);
     const again = await runBin(['keys', 'generate'], { cwd: facts.root, env });
     expect(again.code).toBe(5);
     const shown = json<{ keyId: string }>(await runBin(['keys', 'show', '--json'], { cwd: facts.root, env }));
@@ -412,6 +416,8 @@ describe('keys', () => {
         .filter((name) => name.endsWith('.pub'))
         .sort(),
     ).toEqual(['signing.pub', `signing.${rotated.previous.keyId}.pub`].sort());
+    for (const name of readdirSync(facts.keysDir).filter((n) => n.startsWith('signing.')))
+      expect([name, statSync(path.join(facts.keysDir, name)).mode & 0o777]).toEqual([name, 0o600]);
     expect((await run('verify', '--witness', facts.witnessFile)).code).toBe(0);
     // Against only the freshly generated keys, the fixture's checkpoints are signed by an unknown key.
     const verify = await runBin(['verify'], { cwd: facts.root, env });

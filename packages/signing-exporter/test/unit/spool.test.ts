@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,6 +36,18 @@ describe('Spool', () => {
     expect(reopened.segments().map((s) => s.id)).toEqual([second!.id, second!.id + 1]);
     reopened.close();
     expect(() => reopened.append(payload(5))).toThrow(expect.objectContaining({ code: 'SPOOL_CLOSED' }));
+  });
+
+  it('creates its directory and segments owner-only', async () => {
+    const spool = new Spool(join(dir, 'modes', 'spool'));
+    spool.append(payload(1));
+    spool.roll();
+    spool.append(payload(2));
+    spool.close();
+    expect((await stat(join(dir, 'modes', 'spool'))).mode & 0o777).toBe(0o700);
+    const segments = spool.segments();
+    expect(segments).toHaveLength(2);
+    for (const segment of segments) expect((await stat(segment.path)).mode & 0o777).toBe(0o600);
   });
 
   it('skips a record whose CRC does not match and stops at a torn tail', async () => {
