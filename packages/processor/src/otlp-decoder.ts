@@ -7,7 +7,7 @@ import protobuf from 'protobufjs';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
 import { OtlpDecodeError } from './errors.ts';
-import { toWellFormed } from './well-formed.ts';
+import { toWellFormed } from '@decisiontrail/signing-exporter/internal';
 
 /** The spans of one ExportTraceServiceRequest, and the spans rejected as invalid (OTLP partial success). */
 export interface DecodedRequest {

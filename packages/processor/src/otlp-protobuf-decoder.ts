@@ -7,7 +7,7 @@ import type { SpanRecord, SpanRecordEvent, SpanRecordLink } from '@decisiontrail
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
 import type { DecodedRequest } from './otlp-decoder.ts';
-import { toWellFormed } from './well-formed.ts';
+import { toWellFormed } from '@decisiontrail/signing-exporter/internal';
 
 /**
  * A direct OTLP trace decoder over protobufjs's wire `Reader`: it walks ExportTraceServiceRequest and builds
