@@ -1,9 +1,3 @@
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{table:otel_traces_trace_id_ts_mv}} {{cluster}}
 TO {{table:otel_traces_trace_id_ts}}
-AS SELECT
-    TraceId,
-    min(Timestamp) as Start,
-    max(Timestamp) as End
-FROM {{table:otel_traces}}
-WHERE TraceId != ''
-GROUP BY TraceId
+AS {{include:otel-traces-trace-id-ts-select.sql}}

@@ -14,6 +14,12 @@ export interface RenderContext {
   retention: ResolvedRetention;
   /** Names of the tables this package creates (the ones that get a `_local` twin on a cluster). */
   tables: ReadonlySet<string>;
+  /**
+   * What `{{source:x}}` reads instead of table `x`: a parenthesised subquery. The audit
+   * reconciliation renders a view's own SELECT over rows derived from `otel_traces` this way
+   * (audit-reconciliation.ts); without an entry, `{{source:x}}` is `{{table:x}}`.
+   */
+  sources?: Readonly<Record<string, string>>;
 }
 
 /** Reads a statement template from `sql/`. */
@@ -143,9 +149,10 @@ export function storageTableName(name: string, context: RenderContext): string {
  * Expands a template. Placeholders: `{{db}}`, `{{cluster}}`, `{{table:x}}` (storage name),
  * `{{read:x}}` (name to query), `{{engine:X(args)}}`, `{{ttl:x}}`, `{{attr:NAME}}` (semconv
  * `ATTR_NAME` as a literal), `{{value:GROUP.MEMBER}}` (semconv enum value as a literal) and
- * `{{retention_class:column}}` and `{{include:file.sql}}` (another template of `sql/`, rendered in
- * place, so two statements that must agree share one text). Query parameters (`{name:Type}`) are
- * left for the engine to bind.
+ * `{{retention_class:column}}`, `{{include:file.sql}}` (another template of `sql/`, rendered in
+ * place, so two statements that must agree share one text) and `{{source:x}}` (the table a
+ * materialized view's SELECT reads: `{{table:x}}`, or the context's substitute for it). Query
+ * parameters (`{name:Type}`) are left for the engine to bind.
  */
 export function renderSql(template: string, context: RenderContext): string {
   const db = quoteIdentifier(context.database);
@@ -160,6 +167,8 @@ export function renderSql(template: string, context: RenderContext): string {
         return `${db}.${quoteIdentifier(storageTableName(argument, context))}`;
       case 'read':
         return `${db}.${quoteIdentifier(argument)}`;
+      case 'source':
+        return context.sources?.[argument] ?? `${db}.${quoteIdentifier(storageTableName(argument, context))}`;
       case 'engine':
         return context.cluster === undefined ? argument : replicatedEngine(argument);
       case 'ttl':

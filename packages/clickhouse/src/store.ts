@@ -2,6 +2,11 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import {
+  reconcileAuditTables,
+  type AuditReconciliation,
+  type ReconciliationQuery,
+} from './audit-reconciliation.ts';
 import { createStoreClient } from './client-factory.ts';
 import { ClickHouseSink, type SinkOptions } from './clickhouse-sink.ts';
 import {
@@ -310,6 +315,14 @@ export class Store {
   /** Stored spans of integrity streams as SpanRecords, for the verifier. */
   spansForVerification(query?: VerificationQuery): Promise<SpanRecord[]> {
     return spansForVerification(this.#ctx, query);
+  }
+
+  /**
+   * Checks inside the engine that every row of the audit tables and rollups is what the views
+   * derive from the spans in `otel_traces`; see {@link reconcileAuditTables}.
+   */
+  reconcileAuditTables(query?: ReconciliationQuery): Promise<AuditReconciliation> {
+    return reconcileAuditTables(this.#ctx, query);
   }
 
   /** Every stored span of a trace, as SpanRecords (e.g. for `export`). */
