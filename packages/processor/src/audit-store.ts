@@ -2,6 +2,7 @@ import { openStore } from '@decisiontrail/clickhouse';
 import type { Store } from '@decisiontrail/clickhouse';
 import type { DecisionTrailConfig, Scope } from './config.ts';
 import { ProcessorError } from './errors.ts';
+import { isStoreQueryName, parseQueryParameters, type StoreQueryName } from './query-parameters.ts';
 import type { EncodedSpanSink, QuarantinedSpan, QuarantineSink } from './span-sink.ts';
 
 /** The processor's view of the ClickHouse store: a span sink, the quarantine table and the named queries. */
@@ -19,17 +20,17 @@ export interface AuditStore extends QuarantineSink {
 type QueryCall = (store: Store, params: Record<string, unknown>) => Promise<unknown>;
 
 function incidentId(params: Record<string, unknown>): string {
-  const id = params.incidentId;
-  if (typeof id !== 'string' || id === '')
-    throw new ProcessorError('QUERY_INVALID', 'incidentId must be a non-empty string');
+  const id = params.incidentId as string;
+  if (id === '') throw new ProcessorError('QUERY_INVALID', 'incidentId: must not be empty');
   return id;
 }
 
 /**
  * Store reads (and the few incident/erasure writes the CLI makes) reachable through `POST /v1/query/<name>`,
- * by the name of the store method. Nothing else of the store is callable from outside.
+ * by the name of the store method. Nothing else of the store is callable from outside. Each call gets its
+ * parameters as `parseQueryParameters` checked them against the query's entry in its table.
  */
-const QUERIES: Readonly<Record<string, QueryCall>> = {
+const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
   decisionTimeline: (s, p) => s.decisionTimeline(p as never),
   timelineEvidence: (s, p) => s.timelineEvidence(p as never),
   subjectDecisions: (s, p) => s.subjectDecisions(p as never),
@@ -62,32 +63,6 @@ const QUERIES: Readonly<Record<string, QueryCall>> = {
 /** The queries that change what is stored: callers need the `write` scope; every other query needs `read`. */
 const WRITE_QUERIES: ReadonlySet<string> = new Set(['createIncident', 'updateIncident', 'recordErasure']);
 
-/** Parameters the store takes as `Date`: `from`, `to`, `at`, and anything ending in `From`/`To`/`At`. */
-function isDateKey(key: string): boolean {
-  return key === 'from' || key === 'to' || key === 'at' || /(From|To|At)$/.test(key);
-}
-
-/**
- * JSON has no dates: turns ISO text or epoch milliseconds under date-named keys into `Date`, in nested
- * objects too (`driftSignal`'s `baseline: { from, to }`).
- */
-export function reviveDates(params: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(params)) {
-    if (isDateKey(key) && (typeof value === 'string' || typeof value === 'number')) {
-      const date = new Date(value);
-      if (!Number.isFinite(date.getTime()))
-        throw new ProcessorError('QUERY_INVALID', `${key} is not a date: ${JSON.stringify(value)}`);
-      out[key] = date;
-    } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      out[key] = reviveDates(value as Record<string, unknown>);
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
 /**
  * Wraps an open {@link Store}. The sink sends each drained batch at once (`batchSpans` rows per insert, no
  * waiting for more): the drainer awaits every write before committing, so a wait for fuller batches would only
@@ -104,12 +79,10 @@ export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpa
     embedded: store.options.kind !== 'server',
     sink: { name: 'clickhouse', writeEncoded: (spans) => sink.writeEncoded(spans) },
     writeQuarantine: (items: readonly QuarantinedSpan[]) => store.quarantine(items),
-    queryScope: (name) =>
-      !Object.hasOwn(QUERIES, name) ? undefined : WRITE_QUERIES.has(name) ? 'write' : 'read',
-    query: (name, params) => {
-      const call = QUERIES[name];
-      if (call === undefined) throw new ProcessorError('QUERY_UNKNOWN', `unknown query ${name}`);
-      return call(store, reviveDates(params));
+    queryScope: (name) => (!isStoreQueryName(name) ? undefined : WRITE_QUERIES.has(name) ? 'write' : 'read'),
+    query: async (name, params) => {
+      if (!isStoreQueryName(name)) throw new ProcessorError('QUERY_UNKNOWN', `unknown query ${name}`);
+      return QUERIES[name](store, parseQueryParameters(name, params));
     },
     close: async () => {
       await sink.close();

@@ -76,8 +76,8 @@ export interface RunningCollector {
 /** Options of {@link startCollector}. */
 export interface StartCollectorOptions {
   binary: string;
-  /** A config file path (absolute, or relative to collector-config/). */
-  config: string;
+  /** A config file path (absolute, or relative to collector-config/); several are merged in order. */
+  config: string | string[];
   env: Record<string, string>;
   healthPort: number;
   /** `--set` overrides, e.g. `exporters::otlphttp/backend::encoding=json`. */
@@ -88,8 +88,11 @@ export interface StartCollectorOptions {
 
 /** Starts a Collector and resolves once its health_check endpoint answers 200. */
 export async function startCollector(options: StartCollectorOptions): Promise<RunningCollector> {
-  const configPath = resolve(COLLECTOR_CONFIG_DIR, options.config);
-  const args = ['--config', configPath, ...(options.set ?? []).map((value) => `--set=${value}`)];
+  const configs = Array.isArray(options.config) ? options.config : [options.config];
+  const args = [
+    ...configs.flatMap((config) => ['--config', resolve(COLLECTOR_CONFIG_DIR, config)]),
+    ...(options.set ?? []).map((value) => `--set=${value}`),
+  ];
   const child = spawn(options.binary, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,6 +28,29 @@ describe.skipIf(binary === undefined)('otelcol validate', () => {
     expect(status).toBe(0);
   });
 
+  it.each(['gateway.yaml', 'tail-sampling.yaml'])('accepts %s with overlays/serve-auth.yaml', (file) => {
+    const result = spawnSync(
+      binary as string,
+      [
+        'validate',
+        '--config',
+        join(COLLECTOR_CONFIG_DIR, file),
+        '--config',
+        join(COLLECTOR_CONFIG_DIR, 'overlays', 'serve-auth.yaml'),
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH ?? '',
+          OTELCOL_STORAGE_DIR: scratch,
+          DECISIONTRAIL_TOKEN_FILE: join(scratch, 'ingest.token'),
+        },
+      },
+    );
+    expect(`${result.stdout}${result.stderr}`).toBe('');
+    expect(result.status).toBe(0);
+  });
+
   // The accepting runs above mean something only if validate rejects what the Collector would reject.
   it('rejects an unknown setting on the audit exporter', () => {
     const text = readFileSync(join(COLLECTOR_CONFIG_DIR, 'gateway.yaml'), 'utf8');

@@ -31,9 +31,31 @@ export function collectorConfigFiles(): string[] {
     .sort();
 }
 
-/** Reads a config from collector-config/ by file name. */
-export function loadCollectorConfig(file: string): CollectorConfig {
-  return toCollectorConfig(file, parse(readFileSync(join(COLLECTOR_CONFIG_DIR, file), 'utf8')) as unknown);
+/** The overlays in collector-config/overlays/, as paths relative to collector-config/. */
+export function collectorOverlayFiles(): string[] {
+  return readdirSync(join(COLLECTOR_CONFIG_DIR, 'overlays'))
+    .filter((name) => name.endsWith('.yaml'))
+    .map((name) => `overlays/${name}`)
+    .sort();
+}
+
+/** The Collector's merge of `--config` files: mappings merge key by key, anything else is replaced. */
+function mergeDocuments(base: unknown, overlay: unknown): unknown {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isMap(base) || !isMap(overlay)) return overlay;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(overlay)) merged[key] = mergeDocuments(base[key], value);
+  return merged;
+}
+
+/** Reads a config from collector-config/ by file name, with overlays merged over it in order. */
+export function loadCollectorConfig(file: string, ...overlays: string[]): CollectorConfig {
+  const read = (name: string): unknown => parse(readFileSync(join(COLLECTOR_CONFIG_DIR, name), 'utf8'));
+  return toCollectorConfig(
+    [file, ...overlays].join(' + '),
+    overlays.map(read).reduce(mergeDocuments, read(file)),
+  );
 }
 
 /** Shapes a parsed YAML document; throws when the document is not a Collector config. */
@@ -115,6 +137,7 @@ const MODULE_TO_TYPE: Record<string, string> = {
   clickhouseexporter: 'clickhouse',
   filestorage: 'file_storage',
   healthcheckextension: 'health_check',
+  bearertokenauthextension: 'bearertokenauth',
 };
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   auditDeliveryProblems,
   collectorConfigFiles,
+  collectorOverlayFiles,
   COMPONENT_KINDS,
   componentType,
   loadCollectorConfig,
@@ -113,8 +114,12 @@ describe('collector-config/*.yaml', () => {
 
   it('every component type the manifest builds is used by some config', () => {
     const used = new Map<string, Set<string>>(COMPONENT_KINDS.map((kind) => [kind, new Set<string>()]));
-    for (const file of files) {
-      const config = loadCollectorConfig(file);
+    // An overlay is used on top of gateway.yaml (its header says which base files it fits).
+    const configs = [
+      ...files.map((file) => loadCollectorConfig(file)),
+      ...collectorOverlayFiles().map((overlay) => loadCollectorConfig('gateway.yaml', overlay)),
+    ];
+    for (const config of configs) {
       for (const kind of COMPONENT_KINDS) {
         for (const id of Object.keys(config.components[kind])) used.get(kind)?.add(componentType(id));
       }
@@ -123,6 +128,23 @@ describe('collector-config/*.yaml', () => {
     for (const kind of COMPONENT_KINDS)
       expect([...(used.get(kind) ?? [])].sort(), kind).toEqual([...built[kind]].sort());
   });
+
+  it.each(['gateway.yaml', 'tail-sampling.yaml'])(
+    '%s + overlays/serve-auth.yaml: the audit exporter authenticates over TLS and stays durable',
+    (file) => {
+      const config = loadCollectorConfig(file, 'overlays/serve-auth.yaml');
+      const exporter = config.components.exporters['otlphttp/decisiontrail'];
+      expect(valueAt(exporter, 'auth', 'authenticator')).toBe('bearertokenauth/decisiontrail');
+      expect(valueAt(exporter, 'tls', 'ca_file')).toBe('${env:DECISIONTRAIL_CA_FILE:-}');
+      expect(config.serviceExtensions).toEqual(
+        expect.arrayContaining([
+          ...loadCollectorConfig(file).serviceExtensions,
+          'bearertokenauth/decisiontrail',
+        ]),
+      );
+      expect(auditDeliveryProblems(config, 'otlphttp/decisiontrail')).toEqual([]);
+    },
+  );
 
   it('gateway.yaml moves audit spans out of the sampled branch', () => {
     const [route] = routingTable(loadCollectorConfig('gateway.yaml'), 'routing/audit');
