@@ -15,5 +15,6 @@ export type { ReportDocument } from './render/report-document.ts';
 export { buildTimelineDocument } from './render/timeline-view.ts';
 export { barChart, lineChart } from './render/svg-chart.ts';
 export { runCli } from './run-cli.ts';
+export { TerminalOutput } from './terminal-output.ts';
 export { parseTimeArgument, parseTimeRange } from './time-argument.ts';
 export { verifyByStream } from './verify-by-stream.ts';

@@ -35,7 +35,7 @@ export class ProgressBar {
 
   /** Clears the bar's line. */
   finish(): void {
-    if (this.#drawn) this.#out.write('\r\u001b[2K');
+    if (this.#drawn) this.#out.redrawLine('');
     this.#drawn = false;
   }
 
@@ -45,8 +45,8 @@ export class ProgressBar {
     const fraction = this.#total <= 0 ? 1 : Math.min(1, this.#done / this.#total);
     const filled = Math.round(fraction * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-    this.#out.write(
-      `\r\u001b[2K${this.#label} ${bar} ${Math.floor(fraction * 100)}% (${this.#done.toLocaleString('en-US')}/${this.#total.toLocaleString('en-US')})`,
+    this.#out.redrawLine(
+      `${this.#label} ${bar} ${Math.floor(fraction * 100)}% (${this.#done.toLocaleString('en-US')}/${this.#total.toLocaleString('en-US')})`,
     );
     this.#drawn = true;
   }
