@@ -70,6 +70,16 @@ export const TRACE_ROW_COLUMNS = `
   Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.TraceState AS link_trace_states,
   Links.Attributes AS link_attributes`;
 
+/**
+ * One stored copy of a span, as an expression over `otel_traces`: a hash of every column the
+ * exporter writes (everything the span's leaf is built from, and more). Rows that agree in all of
+ * them are exact duplicates (a redelivery) and are read once; copies of one span id that differ
+ * anywhere are read apart, so a verifier sees both.
+ */
+export const TRACE_ROW_COPY = `cityHash64(tuple(Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
+  ServiceName, ResourceAttributes, ScopeName, ScopeVersion, SpanAttributes, Duration, StatusCode, StatusMessage,
+  Events.Timestamp, Events.Name, Events.Attributes, Links.TraceId, Links.SpanId, Links.TraceState, Links.Attributes))`;
+
 /** The `otel_traces` row the Collector's exporter would write for this span. */
 export function spanRecordToTraceRow(record: SpanRecord): TraceRow {
   const start = BigInt(record.startTimeUnixNano);

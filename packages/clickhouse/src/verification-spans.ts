@@ -1,6 +1,6 @@
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { END_OF_TIME, requireString, type QueryContext } from './query-context.ts';
-import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
+import { TRACE_ROW_COLUMNS, TRACE_ROW_COPY, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
 
 /** Which stored spans to hand to the verifier. */
 export interface VerificationQuery {
@@ -14,8 +14,10 @@ export interface VerificationQuery {
 
 /**
  * Stored spans that carry an integrity stream (leaves and checkpoints), as SpanRecords in stream
- * and sequence order, one per span id even if a span was delivered twice. This is what
- * `decisiontrail verify` recomputes leaves and checkpoints from.
+ * and sequence order. A span delivered twice (an exact duplicate row) is read once; copies of one
+ * span id that differ in any column are all read, next to each other, so the verifier sees the
+ * conflict instead of whichever copy a reader happens to pick. This is what `decisiontrail verify`
+ * recomputes leaves and checkpoints from.
  */
 export async function spansForVerification(
   ctx: QueryContext,
@@ -30,7 +32,7 @@ export async function spansForVerification(
        AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
      ORDER BY SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
        toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]), Timestamp, SpanId
-     LIMIT 1 BY TraceId, SpanId`,
+     LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`,
     {
       stream: requireString(query.stream ?? '', 'stream'),
       from_ms: String((query.from ?? new Date(0)).getTime()),
@@ -40,7 +42,10 @@ export async function spansForVerification(
   return rows.map(traceRowToSpanRecord);
 }
 
-/** Every stored span of one trace as SpanRecords, in start order, one per span id. */
+/**
+ * Every stored span of one trace as SpanRecords, in start order: exact duplicates once, differing
+ * copies of one span id each (as {@link spansForVerification}), so an export carries the conflict.
+ */
 export async function traceSpans(ctx: QueryContext, traceId: string): Promise<SpanRecord[]> {
   const rows = await ctx.rows<StoredTraceRow>(
     `SELECT ${TRACE_ROW_COLUMNS}
@@ -49,7 +54,7 @@ export async function traceSpans(ctx: QueryContext, traceId: string): Promise<Sp
        AND Timestamp >= (SELECT min(Start) FROM {{read:otel_traces_trace_id_ts}} WHERE TraceId = {trace_id:String})
        AND Timestamp <= (SELECT max(End) + 1 FROM {{read:otel_traces_trace_id_ts}} WHERE TraceId = {trace_id:String})
      ORDER BY Timestamp, SpanId
-     LIMIT 1 BY SpanId`,
+     LIMIT 1 BY SpanId, ${TRACE_ROW_COPY}`,
     { trace_id: requireString(traceId, 'traceId') },
   );
   return rows.map(traceRowToSpanRecord);
