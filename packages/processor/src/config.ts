@@ -149,12 +149,13 @@ export interface ProcessorConfig {
       unsigned: 'accept' | 'quarantine';
     };
     policy: {
-      /** Attributes replaced by their HMAC-SHA-256 when an unsigned span arrives with plaintext. */
+      /** Attributes replaced by their HMAC-SHA-256 at receipt, before anything reaches disk. */
       hash: string[];
-      /** Attributes whose value is replaced by a redaction marker on unsigned spans. */
+      /** Attributes whose value is replaced by a redaction marker at receipt, before anything reaches disk. */
       redact: string[];
       /**
-       * A signed span carrying a hash/redact attribute cannot be changed without breaking its proof.
+       * A signed span carrying a hash/redact attribute cannot be changed without breaking its proof:
+       * `quarantine` stores it in the quarantine with the attribute hashed/redacted, `keep` stores it unchanged.
        * @default 'quarantine'
        */
       signedPlaintext: 'quarantine' | 'keep';
