@@ -28,7 +28,7 @@ export interface TimelineEvidence {
 
 /**
  * One statement: every copy of the shown spans (trace-id bloom filter, a day either side of their
- * times, as the timeline's own trace spans), and the checkpoint spans found through
+ * times, as the timeline's own trace spans), and the checkpoint spans (same bound) found through
  * `audit_checkpoints` (ordered by stream and size) but read from `otel_traces`. A checkpoint is
  * self-authenticating (its note is signed), so finding it through a derived table only decides
  * whether a proof is attempted, never whether it holds.
@@ -50,6 +50,10 @@ const EVIDENCE_SQL = `
     SELECT 'checkpoint' AS role, ${TRACE_ROW_COLUMNS}
     FROM {{read:otel_traces}}
     WHERE SpanName = {checkpoint_span:String}
+      -- A checkpoint is signed after the leaves it adds (within a batch's seal interval): the same
+      -- day-either-side bound prunes otel_traces to the partitions around them. One stored later reads
+      -- as unsealed here (never as verified); verify reads the whole stream.
+      AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
       AND (TraceId, SpanId) IN (
         SELECT c.trace_id, c.span_id
         FROM {{read:audit_checkpoints}} AS c
