@@ -19,6 +19,11 @@ export const EXIT_CODES = {
   CONFIG: 6,
   /** An input or output file cannot be read, parsed or written (for example a malformed bundle). */
   FILE: 7,
+  /**
+   * `verify`: nothing was found altered, but records are not verified because nothing trusted signs them (audit
+   * records without an integrity stream, streams without a checkpoint signed by a trusted key).
+   */
+  UNVERIFIED: 8,
   /** An unexpected internal error; rerun with DECISIONTRAIL_DEBUG=1 for the stack trace. */
   INTERNAL: 10,
   /** Interrupted by SIGINT (Ctrl-C). */
@@ -47,6 +52,10 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   { code: EXIT_CODES.KEY, meaning: 'key file missing, unreadable, of the wrong type, or already present' },
   { code: EXIT_CODES.CONFIG, meaning: 'invalid configuration (decisiontrail.yaml or environment)' },
   { code: EXIT_CODES.FILE, meaning: 'an input or output file cannot be read, parsed or written' },
+  {
+    code: EXIT_CODES.UNVERIFIED,
+    meaning: 'verify: nothing altered, but unsigned or untrusted records (--allow-unsigned accepts them)',
+  },
   { code: EXIT_CODES.INTERNAL, meaning: 'internal error (DECISIONTRAIL_DEBUG=1 prints the stack trace)' },
   { code: EXIT_CODES.INTERRUPTED, meaning: 'interrupted (Ctrl-C)' },
 ];

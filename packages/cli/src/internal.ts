@@ -18,4 +18,3 @@ export { barChart, lineChart } from './render/svg-chart.ts';
 export { runCli } from './run-cli.ts';
 export { TerminalOutput } from './terminal-output.ts';
 export { parseTimeArgument, parseTimeRange } from './time-argument.ts';
-export { verifyByStream } from './verify-by-stream.ts';

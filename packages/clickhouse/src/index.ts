@@ -44,6 +44,7 @@ export { reportingDeadlineDays } from './incidents.ts';
 export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';
 export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
 export type { VerificationQuery } from './verification-spans.ts';
+export type { UnsignedAuditRecords, VerificationSlice } from './verification-plan.ts';
 export { NOT_DERIVED_TABLES } from './audit-reconciliation.ts';
 export type {
   AuditReconciliation,

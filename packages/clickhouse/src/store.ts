@@ -63,6 +63,12 @@ import { quoteIdentifier } from './sql-template.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
 import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
+import {
+  unsignedAuditRecords,
+  verificationSlices,
+  type UnsignedAuditRecords,
+  type VerificationSlice,
+} from './verification-plan.ts';
 
 /** Where the embedded engine's sink stages its batches: inside the data directory it owns. */
 function stagingDirOf(dataDir: string): string {
@@ -315,6 +321,16 @@ export class Store {
   /** Stored spans of integrity streams as SpanRecords, for the verifier. */
   spansForVerification(query?: VerificationQuery): Promise<SpanRecord[]> {
     return spansForVerification(this.#ctx, query);
+  }
+
+  /** Time slices of at most about `maxRows` rows that together cover `[from, to)`, to verify one at a time. */
+  verificationSlices(query?: { from?: Date; to?: Date; maxRows?: number }): Promise<VerificationSlice[]> {
+    return verificationSlices(this.#ctx, query);
+  }
+
+  /** Audit records with no integrity stream in `[from, to)`: how many, and the first `limit` of them. */
+  unsignedAuditRecords(query?: { from?: Date; to?: Date; limit?: number }): Promise<UnsignedAuditRecords> {
+    return unsignedAuditRecords(this.#ctx, query);
   }
 
   /**

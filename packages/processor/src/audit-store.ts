@@ -58,6 +58,9 @@ const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
   recordErasure: (s, p) => s.recordErasure(p as never),
   listErasures: (s, p) => s.listErasures(p as never),
   spansForVerification: (s, p) => s.spansForVerification(p as never),
+  verificationSlices: (s, p) => s.verificationSlices(p as never),
+  unsignedAuditRecords: (s, p) => s.unsignedAuditRecords(p as never),
+  reconcileAuditTables: (s, p) => s.reconcileAuditTables(p as never),
 };
 
 /** The queries that change what is stored: callers need the `write` scope; every other query needs `read`. */

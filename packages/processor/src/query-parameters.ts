@@ -46,6 +46,7 @@ type QueryParams = {
       | 'spansForVerification'
       | 'verificationSlices'
       | 'unsignedAuditRecords'
+      | 'reconcileAuditTables'
   ]: NonNullable<Parameters<Store[K]>[0]>;
 } & {
   // These two take the incident id as an argument of its own; over JSON it is one more member.
@@ -162,6 +163,12 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   spansForVerification: { from: optional('date'), to: optional('date'), stream: optional('string') },
   verificationSlices: { from: optional('date'), to: optional('date'), maxRows: optional('integer') },
   unsignedAuditRecords: { from: optional('date'), to: optional('date'), limit: optional('integer') },
+  reconcileAuditTables: {
+    from: optional('date'),
+    to: optional('date'),
+    stream: optional('string'),
+    limit: optional('integer'),
+  },
 };
 
 /** Whether `name` is a store query served to other processes. */

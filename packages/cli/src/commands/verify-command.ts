@@ -1,31 +1,71 @@
 import path from 'node:path';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
-import { readWitnessFile, type VerificationReport } from '@decisiontrail/signing-exporter';
+import type { AuditReconciliation, UnsignedAuditRecords } from '@decisiontrail/clickhouse';
+import {
+  LogVerifier,
+  findingKind,
+  readWitnessEntries,
+  type Finding,
+  type VerificationReport,
+  type WitnessFileContents,
+} from '@decisiontrail/signing-exporter';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { ProgressBar } from '../render/progress-bar.ts';
+import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
-import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { parseTimeArgument } from '../time-argument.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
-import { verifyByStream } from '../verify-by-stream.ts';
 import { listOption, stringOption } from './option-values.ts';
 
-/** Reading in slices keeps memory per request bounded and lets the progress bar move on long ranges. */
-const SLICES = 20;
+/** Rows per read: bounds the memory of one request and lets the progress bar move on long ranges. */
+const SLICE_ROWS = 50_000;
+/** Unsigned audit records named in the report (all are counted). */
+const UNSIGNED_NAMED = 20;
+
+/** What `verify` checked and found, as `--json` prints it. */
+export interface VerifyResult {
+  /**
+   * `intact`: every record read is signed by a trusted key and unaltered, and every audit table row is reproduced
+   * from them; `tampered`: a finding of tampering or loss; `unverified`: no tampering found, but records that
+   * nothing trusted signs; `empty`: nothing in the range to verify.
+   */
+  verdict: 'intact' | 'tampered' | 'unverified' | 'empty';
+  /** `verdict` is `intact`. */
+  ok: boolean;
+  /** Unsigned and untrusted records were accepted by `--allow-unsigned` (still listed). */
+  allowUnsigned: boolean;
+  spansRead: number;
+  /** Spans whose stored row matches its leaf under a trusted checkpoint. */
+  spansVerified: number;
+  streams: VerificationReport['streams'];
+  /** The witness file read, or why none was. */
+  witness: { file: string; checkpoints: number; findings: Finding[] } | { notChecked: string };
+  /** Audit records with no integrity stream (not looked for when one stream is verified). */
+  unsigned: UnsignedAuditRecords | null;
+  /** The audit tables and rollups checked against the verified spans. */
+  tables: AuditReconciliation;
+}
 
 /** `decisiontrail verify` */
 export const verifyCommand: CommandSpec = {
   kind: 'command',
   name: 'verify',
-  summary: 'recompute leaves from stored rows and check checkpoints, signatures and the witness',
-  usage: 'verify [--from T] [--to T] [--stream ID] [--key PUB]… [--witness FILE] [--json]',
+  summary:
+    'recompute every leaf, check checkpoints, the witness and every audit table against the signed spans',
+  usage:
+    'verify [--from T] [--to T] [--stream ID] [--key PUB]… [--witness FILE | --no-witness] [--allow-unsigned] [--json]',
   description:
-    'Exit code 0 when every stream is intact (an unsealed tail, spans newer than the last checkpoint, is reported\n' +
-    'but is not tampering); 1 with every finding listed otherwise: modified, missing (deleted), unexpected\n' +
-    '(inserted or forged) or reordered spans, invalid, unknown-key or inconsistent checkpoints, truncation against\n' +
-    'the witness. Keys: --key files, else keys.publicKeys, else every *.pub in the keys directory.',
+    'Reads the store in time slices and checks, per integrity stream, every stored span against the leaf its\n' +
+    'signed checkpoints commit to; the checkpoints against the trusted keys and the witness (truncation); and\n' +
+    'every row of the audit tables and rollups that timelines, reports and bundles read against what the views\n' +
+    'derive from those spans. Exit 0 when everything read is intact (an unsealed tail, spans newer than the last\n' +
+    'checkpoint, is listed but is not tampering); 1 with every finding listed when anything was altered, deleted,\n' +
+    'inserted, copied with other content or reordered; 8 when nothing was altered but audit records carry no\n' +
+    'integrity stream or a stream has no checkpoint signed by a trusted key (--allow-unsigned turns that into 0,\n' +
+    'still listing them); 7 when the witness file cannot be read. Keys: --key files, else keys.publicKeys, else\n' +
+    'every *.pub in the keys directory. Witness: --witness, else keys.witness (default\n' +
+    '<keys dir>/checkpoints.witness.jsonl, where the signing exporter writes it).',
   options: {
     from: {
       type: 'string',
@@ -39,6 +79,14 @@ export const verifyCommand: CommandSpec = {
       type: 'string',
       valueName: 'FILE',
       description: 'checkpoint witness file (default keys.witness of the config)',
+    },
+    'no-witness': {
+      type: 'boolean',
+      description: 'verify without a witness: truncation of the newest spans is then not detected',
+    },
+    'allow-unsigned': {
+      type: 'boolean',
+      description: 'exit 0 although unsigned or untrusted records were found (they are still listed)',
     },
   },
   positionals: { min: 0, max: 0, names: '' },
@@ -60,88 +108,184 @@ export const verifyCommand: CommandSpec = {
     if (from !== undefined && to !== undefined && from.getTime() >= to.getTime()) {
       throw usageError('verify: --from must be before --to');
     }
+    const witnessOption = stringOption(context, 'witness');
+    const noWitness = context.options['no-witness'] === true;
+    if (noWitness && witnessOption !== undefined)
+      throw usageError('verify: --witness and --no-witness exclude each other');
+    const allowUnsigned = context.options['allow-unsigned'] === true;
     const stream = stringOption(context, 'stream');
     const keys = await loadTrustedKeys(context.settings, listOption(context, 'key'), 'verify');
-    const witnessOption = stringOption(context, 'witness');
-    const witnessFile =
-      witnessOption === undefined
-        ? context.settings.config.keys.witness
-        : path.resolve(context.settings.cwd, witnessOption);
-    // The witness holds the newest checkpoints: against a range that ends early it would report truncation.
-    const useWitness = witnessFile !== undefined && to === undefined;
-    const witnessCheckpoints = useWitness ? await readWitnessFile(witnessFile) : [];
-    const records = await withBackend(context.settings, (backend) =>
-      readRange(context, backend.queries.spansForVerification.bind(backend.queries), { from, to, stream }),
+    const witnessFile = path.resolve(
+      context.settings.cwd,
+      witnessOption ?? context.settings.config.keys.witness,
     );
-    if (stream !== undefined && records.length === 0) {
+    // The witness holds each stream's newest checkpoint: against a range that ends early it would report
+    // truncation, so it is read for ranges open at the end only.
+    const witness: WitnessFileContents | undefined =
+      noWitness || to !== undefined ? undefined : await readWitness(witnessFile);
+    const notes = (witness?.notes ?? []).filter(
+      (note) => stream === undefined || originStream(note) === stream,
+    );
+    const verifier = new LogVerifier({ publicKeys: keys, witnessCheckpoints: notes });
+    const { spansRead, unsigned, tables } = await withBackend(context.settings, async (backend) => {
+      const spansRead = await readSlices(context, backend.queries, verifier, { from, to, stream });
+      const unsigned =
+        stream === undefined
+          ? await backend.queries.unsignedAuditRecords({
+              ...(from && { from }),
+              ...(to && { to }),
+              limit: UNSIGNED_NAMED,
+            })
+          : null;
+      const tables = await backend.queries.reconcileAuditTables({
+        ...(from && { from }),
+        ...(to && { to }),
+        ...(stream !== undefined && { stream }),
+      });
+      return { spansRead, unsigned, tables };
+    });
+    if (stream !== undefined && spansRead === 0) {
       throw new CliError(
         'NOT_FOUND',
         `verify: no stored spans of stream ${JSON.stringify(stream)}${from || to ? ' in that range' : ''}`,
       );
     }
-    const bar = new ProgressBar(context.err, 'verifying', records.length);
-    let report: VerificationReport;
-    try {
-      report = verifyByStream(records, { publicKeys: keys, witnessCheckpoints }, (spans) =>
-        bar.advance(spans),
-      );
-    } finally {
-      bar.finish();
-    }
-    if (context.settings.json)
-      context.out.json({ ...report, spansRead: records.length, witness: useWitness ? witnessFile : null });
-    else printReport(context, report, records.length, useWitness ? witnessFile : undefined);
-    return report.ok ? EXIT_CODES.OK : EXIT_CODES.INTEGRITY;
+    const report = verifier.finish();
+    const witnessFindings: Finding[] = [
+      ...(witness?.malformed ?? [])
+        .filter((line) => stream === undefined || line.stream === undefined || line.stream === stream)
+        .map((line) => ({
+          code: 'witness-malformed' as const,
+          tamper: true,
+          message: `line ${line.line} of ${witnessFile} is not a witness entry: ${line.problem}`,
+          line: line.line,
+          ...(line.stream !== undefined && { stream: line.stream }),
+        })),
+      ...report.witnessFindings,
+    ];
+    const result: VerifyResult = {
+      verdict: 'intact',
+      ok: false,
+      allowUnsigned,
+      spansRead,
+      spansVerified: report.streams.reduce(
+        (n, s) => n + s.verifiedRanges.reduce((m, [a, b]) => m + b - a, 0),
+        0,
+      ),
+      streams: report.streams,
+      witness:
+        witness === undefined
+          ? { notChecked: noWitness ? '--no-witness' : '--to limits the range' }
+          : { file: witnessFile, checkpoints: notes.length, findings: witnessFindings },
+      unsigned,
+      tables,
+    };
+    result.verdict = verdictOf(result, witnessFindings);
+    result.ok = result.verdict === 'intact';
+    if (context.settings.json) context.out.json(result);
+    else printResult(context, result, witnessFindings);
+    if (result.verdict === 'tampered') return EXIT_CODES.INTEGRITY;
+    if (result.verdict === 'unverified' && !allowUnsigned) return EXIT_CODES.UNVERIFIED;
+    return EXIT_CODES.OK;
   },
 };
 
-async function readRange(
-  context: CommandContext,
-  read: (query: { from?: Date; to?: Date; stream?: string }) => Promise<SpanRecord[]>,
-  query: { from: Date | undefined; to: Date | undefined; stream: string | undefined },
-): Promise<SpanRecord[]> {
-  const stream = query.stream === undefined ? {} : { stream: query.stream };
-  if (query.from === undefined) {
-    // Without a lower bound the range is not known before reading: one request, no bar.
-    return read({ from: BEGINNING_OF_TIME, to: query.to ?? END_OF_TIME, ...stream });
-  }
-  const start = query.from.getTime();
-  const end = (query.to ?? END_OF_TIME).getTime();
-  const step = Math.max(1, Math.ceil((end - start) / SLICES));
-  const bar = new ProgressBar(context.err, 'reading', SLICES);
-  const records: SpanRecord[] = [];
+/** Reads the witness file a verification depends on; missing or unreadable is an error, never a pass. */
+async function readWitness(file: string): Promise<WitnessFileContents> {
   try {
-    for (let t = start; t < end; t += step) {
+    return await readWitnessEntries(file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+    throw new CliError(
+      'FILE',
+      `verify: the witness file ${file} ${reason} (${(error as Error).message}): truncation cannot be checked ` +
+        'without it; pass --witness FILE, or --no-witness to verify without truncation detection',
+      { cause: error },
+    );
+  }
+}
+
+/** The stream a note's origin names (`<prefix>/<stream>`). */
+function originStream(note: string): string {
+  const origin = note.split('\n', 1)[0] ?? '';
+  return origin.slice(origin.lastIndexOf('/') + 1);
+}
+
+/** Feeds the verifier the store's spans slice by slice; returns how many were read. */
+async function readSlices(
+  context: CommandContext,
+  queries: AuditQueries,
+  verifier: LogVerifier,
+  range: { from: Date | undefined; to: Date | undefined; stream: string | undefined },
+): Promise<number> {
+  const slices = await queries.verificationSlices({
+    ...(range.from && { from: range.from }),
+    ...(range.to && { to: range.to }),
+    maxRows: SLICE_ROWS,
+  });
+  const bar = new ProgressBar(
+    context.err,
+    'verifying',
+    slices.reduce((n, slice) => n + slice.rows, 0),
+  );
+  let read = 0;
+  try {
+    for (const slice of slices) {
       // Verifying a partial read would report missing spans that were merely not read: stop instead.
       context.signal.throwIfAborted();
-      records.push(...(await read({ from: new Date(t), to: new Date(Math.min(end, t + step)), ...stream })));
-      bar.advance(1);
+      const records = await queries.spansForVerification({
+        from: new Date(slice.fromMs),
+        to: new Date(slice.toMs),
+        ...(range.stream !== undefined && { stream: range.stream }),
+      });
+      verifier.add(records);
+      read += records.length;
+      bar.advance(slice.rows);
     }
   } finally {
     bar.finish();
   }
-  return records;
+  return read;
 }
 
-function printReport(
+function verdictOf(result: VerifyResult, witnessFindings: readonly Finding[]): VerifyResult['verdict'] {
+  const kinds = [...witnessFindings, ...result.streams.flatMap((s) => s.findings)].map((f) =>
+    findingKind(f.code),
+  );
+  if (kinds.includes('tamper') || result.tables.findings.length > 0) return 'tampered';
+  if (kinds.includes('unverified') || (result.unsigned?.count ?? 0) > 0) return 'unverified';
+  return result.spansRead === 0 ? 'empty' : 'intact';
+}
+
+function printResult(
   context: CommandContext,
-  report: VerificationReport,
-  spansRead: number,
-  witness: string | undefined,
+  result: VerifyResult,
+  witnessFindings: readonly Finding[],
 ): void {
   const out = context.out;
   out.line(
-    witness === undefined ? 'witness: not checked (none configured, or --to given)' : `witness: ${witness}`,
+    'file' in result.witness
+      ? `witness: ${result.witness.file} (${result.witness.checkpoints} checkpoint(s))`
+      : `witness: not checked (${result.witness.notChecked}): truncation of the newest spans is not detected`,
   );
-  for (const s of report.streams) {
-    const tamper = s.findings.filter((f) => f.tamper);
+  for (const f of witnessFindings) {
+    const where = [f.stream ? `stream ${f.stream}` : '', f.line ? `line ${f.line}` : '']
+      .filter(Boolean)
+      .join(', ');
+    out.line(`${out.style('red', 'FAIL')}  witness: ${f.code}${where ? ` (${where})` : ''}: ${f.message}`);
+  }
+  for (const s of result.streams) {
+    const kinds = new Set(s.findings.map((f) => findingKind(f.code)));
     // Count the stored spans that match their signed leaf, not the size of the authenticated tree: a modified
     // span leaves the tree authentic but is not itself verified.
     const matched = s.verifiedRanges.reduce((n, [from, to]) => n + to - from, 0);
     const head = `stream ${s.stream}: ${s.spanCount} spans, ${s.checkpointCount} checkpoints, verified ${matched} of sealed ${s.sealedSize}`;
-    out.line(
-      tamper.length === 0 ? `${out.style('green', 'OK')}    ${head}` : `${out.style('red', 'FAIL')}  ${head}`,
-    );
+    const label = kinds.has('tamper')
+      ? out.style('red', 'FAIL')
+      : kinds.has('unverified')
+        ? out.style('yellow', 'UNVERIFIED')
+        : `${out.style('green', 'OK')}  `;
+    out.line(`${label}  ${head}`);
     for (const f of s.findings) {
       const where = [
         f.spanId ? `span ${f.spanId}` : '',
@@ -157,21 +301,59 @@ function printReport(
       );
     }
   }
-  for (const f of report.witnessFindings)
-    out.line(`${out.style('red', 'FAIL')}  witness: ${f.code}: ${f.message}`);
-  if (report.unattributedSpans > 0)
-    out.line(
-      `note: ${report.unattributedSpans} stored spans carry no integrity stream and were not verified`,
-    );
-  const findings =
-    report.streams.reduce((n, s) => n + s.findings.filter((f) => f.tamper).length, 0) +
-    report.witnessFindings.length;
+  const tables = result.tables;
+  const checkedRows = tables.tables.reduce((n, t) => n + t.rows, 0);
   out.line(
-    report.ok
-      ? out.style('green', `intact: ${report.streams.length} stream(s), ${spansRead} spans read`)
-      : out.style(
-          'red',
-          `NOT intact: ${findings} finding(s) in ${report.streams.length} stream(s), ${spansRead} spans read`,
-        ),
+    tables.findings.length === 0
+      ? `${out.style('green', 'OK')}    audit tables: ${tables.tables.length} table(s), ${checkedRows} row(s) reproduced from the stored spans`
+      : `${out.style('red', 'FAIL')}  audit tables: ${tables.findings.length} row(s) not reproduced from the stored spans`,
   );
+  for (const f of tables.findings) {
+    const where = [
+      f.decisionId ? `decision ${f.decisionId}` : '',
+      f.spanId ? `span ${f.spanId}` : '',
+      f.key ?? '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    out.line(`      ${out.style('red', f.code)} ${f.table}${where ? ` (${where})` : ''}: ${f.message}`);
+  }
+  for (const skipped of tables.skipped) out.line(`      not checked: ${skipped.table}: ${skipped.reason}`);
+  if (result.unsigned !== null && result.unsigned.count > 0) {
+    const named = result.unsigned.sample
+      .map((r) => `${r.recordType} span ${r.spanId}${r.decisionId ? ` (decision ${r.decisionId})` : ''}`)
+      .join(', ');
+    const more = result.unsigned.count - result.unsigned.sample.length;
+    out.line(
+      `${out.style('yellow', 'UNSIGNED')}  ${result.unsigned.count} audit record(s) carry no integrity stream, so nothing shows they were not altered: ${named}${more > 0 ? ` and ${more} more` : ''}`,
+    );
+  }
+  const streams = `${result.streams.length} stream(s), ${result.spansRead} spans read, ${result.spansVerified} verified`;
+  const verdicts: Record<VerifyResult['verdict'], string> = {
+    intact: out.style('green', `intact: ${streams}, ${checkedRows} audit table row(s) reproduced`),
+    tampered: out.style(
+      'red',
+      `NOT intact: ${countFindings(result, witnessFindings, 'tamper') + tables.findings.length} finding(s); ${streams}`,
+    ),
+    unverified: out.style(
+      'yellow',
+      `NOT verified: no tampering found, but ${countFindings(result, witnessFindings, 'unverified') + ((result.unsigned?.count ?? 0) ? 1 : 0)} finding(s) of records nothing trusted signs` +
+        (result.allowUnsigned
+          ? ' (accepted by --allow-unsigned)'
+          : ' (exit 8; --allow-unsigned accepts them)') +
+        `; ${streams}`,
+    ),
+    empty: 'nothing to verify: no stored spans in the range',
+  };
+  out.line(verdicts[result.verdict]);
+}
+
+function countFindings(
+  result: VerifyResult,
+  witnessFindings: readonly Finding[],
+  kind: 'tamper' | 'unverified',
+): number {
+  return [...witnessFindings, ...result.streams.flatMap((s) => s.findings)].filter(
+    (f) => findingKind(f.code) === kind,
+  ).length;
 }

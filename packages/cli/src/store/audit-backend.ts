@@ -19,6 +19,9 @@ export const STORE_QUERY_NAMES = [
   'recordErasure',
   'listErasures',
   'spansForVerification',
+  'verificationSlices',
+  'unsignedAuditRecords',
+  'reconcileAuditTables',
 ] as const;
 
 /** Name of one store query the CLI uses. */

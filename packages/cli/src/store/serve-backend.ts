@@ -80,6 +80,9 @@ class ServeBackend implements AuditBackend {
       recordErasure: call('recordErasure', reviveErasure),
       listErasures: call<ErasureRecord[]>('listErasures', (list) => list.map(reviveErasure)),
       spansForVerification: call('spansForVerification'),
+      verificationSlices: call('verificationSlices'),
+      unsignedAuditRecords: call('unsignedAuditRecords'),
+      reconcileAuditTables: call('reconcileAuditTables'),
     };
   }
 

@@ -170,7 +170,7 @@ describe('verify, export and verify-bundle', () => {
     );
     expect(report.ok).toBe(true);
     expect(report.streams[0]!.findings).toEqual([]);
-    const unknown = await run('verify', '--stream', 'no-such-stream');
+    const unknown = await run('verify', '--stream', 'no-such-stream', '--witness', facts.witnessFile);
     expect(unknown.code).toBe(3);
     expect(isOneLineError(unknown)).toBe(true);
   });
@@ -419,10 +419,24 @@ describe('keys', () => {
     for (const name of readdirSync(facts.keysDir).filter((n) => n.startsWith('signing.')))
       expect([name, statSync(path.join(facts.keysDir, name)).mode & 0o777]).toEqual([name, 0o600]);
     expect((await run('verify', '--witness', facts.witnessFile)).code).toBe(0);
-    // Against only the freshly generated keys, the fixture's checkpoints are signed by an unknown key.
-    const verify = await runBin(['verify'], { cwd: facts.root, env });
-    expect(verify.code).toBe(1);
-    expect(verify.stdout).toContain('checkpoint-unknown-key');
+    // Against only the freshly generated keys, nothing trusted signs the fixture's stream: unverified (exit 8),
+    // never intact, naming the key that did sign it.
+    const verify = await runBin(['verify', '--no-witness'], { cwd: facts.root, env });
+    expect(verify.code).toBe(8);
+    expect(verify.stdout).toContain('untrusted-stream');
+    expect(verify.stdout).toContain(rotated.previous.keyId);
+    expect(verify.stdout).not.toMatch(/^intact/m);
+    expect(
+      (await runBin(['verify', '--no-witness', '--allow-unsigned'], { cwd: facts.root, env })).code,
+    ).toBe(0);
+    // The witness's checkpoints under a key nobody trusts are findings of their own.
+    const witnessed = await runBin(['verify', '--witness', facts.witnessFile], { cwd: facts.root, env });
+    expect(witnessed.code).toBe(1);
+    expect(witnessed.stdout).toContain('checkpoint-unknown-key');
+    // The default witness file (keys.witness) does not exist in this project: a check that cannot run is an error.
+    const blind = await runBin(['verify'], { cwd: facts.root, env });
+    expect(blind.code).toBe(7);
+    expect(blind.stderr).toMatch(/witness file .*checkpoints\.witness\.jsonl does not exist/);
   });
 });
 
