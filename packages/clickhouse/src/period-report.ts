@@ -117,7 +117,8 @@ const REPORT_BUCKETS = 10;
 
 // One scan of the period's decisions at the finest grain the report needs; every total, breakdown,
 // histogram and fairness figure is then summed up from these cells instead of scanning again.
-const REPORT_CELLS_SQL = `
+// `extra` narrows the scan further (the rollup path's hours that the rollup cannot answer).
+const reportCellsSql = (extra = ''): string => `
   SELECT model_id, model_version, any(model_type) AS model_type, any(provider) AS provider, outcome, risk_level,
     decision_type, automation, retention_class, fairness_group, integrity_stream,
     toInt32(if(confidence IS NULL, -1,
@@ -131,11 +132,41 @@ const REPORT_CELLS_SQL = `
     toString(toUnixTimestamp64Nano(min(time))) AS first_ns,
     toString(toUnixTimestamp64Nano(max(time))) AS last_ns
   FROM {{read:audit_decisions}} FINAL
-  WHERE ${DECISION_FILTER}
+  WHERE ${DECISION_FILTER}${extra}
   GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
     fairness_group, integrity_stream, bucket`;
+const REPORT_CELLS_SQL = reportCellsSql();
 
-// The same cells from the hourly rollup, for whole hours [h_from_s, h_to_s).
+/** The rollup path's hours (as unix seconds) that are read from audit_decisions instead: {dup_hours}. */
+const IN_DUPLICATED_HOUR = `
+  AND has({dup_hours:Array(UInt32)}, toUnixTimestamp(toStartOfHour(time)))`;
+
+// Hours of [h_from_s, h_to_s) whose rollup cells do not add up to the hour's distinct decisions.
+// The rollup adds every row inserted into audit_decisions (materialized views see inserts, not the
+// table), so an exact duplicate delivered in another batch — or a conflicting copy of a span — is
+// counted again there, while audit_decisions (ReplacingMergeTree, read with FINAL) holds each
+// decision once. Counting the distinct decisions per hour reads only the time and filter columns
+// where parts do not overlap in key (decisions arrive in id order, so nearly everywhere), and the
+// key as well where they do; the cells of the hours it names come from FINAL instead.
+const DUPLICATED_HOURS_SQL = `
+  SELECT arraySort(groupArray(toUnixTimestamp(hour))) AS hours FROM (
+    SELECT hour, sum(rolled) AS rolled, sum(stored) AS stored FROM (
+      SELECT hour, sum(decisions) AS rolled, toUInt64(0) AS stored FROM {{read:audit_decision_stats}}
+      WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
+        AND ({model_id:String} = '' OR model_id = {model_id:String})
+        AND ({model_version:String} = '' OR model_version = {model_version:String})
+        AND ({service:String} = '' OR service = {service:String})
+      GROUP BY hour
+      UNION ALL
+      SELECT toStartOfHour(time) AS hour, toUInt64(0) AS rolled, count() AS stored
+      FROM {{read:audit_decisions}} FINAL
+      WHERE ${DECISION_FILTER}
+      GROUP BY hour)
+    GROUP BY hour
+    HAVING rolled != stored)
+  SETTINGS do_not_merge_across_partitions_select_final = 1`;
+
+// The same cells from the hourly rollup, for whole hours [h_from_s, h_to_s) but {dup_hours}.
 const ROLLUP_CELLS_SQL = `
   SELECT model_id, model_version, any(model_type) AS model_type, any(provider) AS provider, outcome, risk_level,
     decision_type, automation, retention_class, fairness_group, integrity_stream, toInt32(bucket) AS bucket,
@@ -146,6 +177,7 @@ const ROLLUP_CELLS_SQL = `
     toString(toUnixTimestamp64Nano(max(last_time))) AS last_ns
   FROM {{read:audit_decision_stats}}
   WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
+    AND NOT has({dup_hours:Array(UInt32)}, toUnixTimestamp(hour))
     AND ({model_id:String} = '' OR model_id = {model_id:String})
     AND ({model_version:String} = '' OR model_version = {model_version:String})
     AND ({service:String} = '' OR service = {service:String})
@@ -154,12 +186,17 @@ const ROLLUP_CELLS_SQL = `
 
 // Approximate (t-digest) quantiles: digests (audit_confidence_stats, per model, version and service)
 // of whole days [d_from_s, d_to_s) and of the other whole hours, merged with states of the edges.
+// Hours of {dup_hours} (whose digests hold a duplicated decision twice) and the days around them
+// are read from audit_decisions with FINAL instead, the other hours of those days from hour digests.
 const ROLLUP_QUANTILES_SQL = `
   SELECT quantilesTDigestMerge(0.5, 0.9)(q) AS qs FROM (
     SELECT confidence_quantiles AS q FROM {{read:audit_confidence_stats}}
-    WHERE ((width_s = 86400 AND start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64}))
+    WHERE ((width_s = 86400 AND start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64})
+          AND NOT has({dup_days:Array(UInt32)}, toUnixTimestamp(start)))
         OR (width_s = 3600 AND start >= toDateTime({h_from_s:Int64}) AND start < toDateTime({h_to_s:Int64})
-          AND NOT (start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64}))))
+          AND NOT has({dup_hours:Array(UInt32)}, toUnixTimestamp(start))
+          AND NOT (start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64})
+            AND NOT has({dup_days:Array(UInt32)}, intDiv(toUnixTimestamp(start), 86400) * 86400))))
       AND ({model_id:String} = '' OR model_id = {model_id:String})
       AND ({model_version:String} = '' OR model_version = {model_version:String})
       AND ({service:String} = '' OR service = {service:String})
@@ -167,7 +204,9 @@ const ROLLUP_QUANTILES_SQL = `
     SELECT quantilesTDigestStateIf(0.5, 0.9)(assumeNotNull(confidence), confidence IS NOT NULL) AS q
     FROM {{read:audit_decisions}} FINAL
     WHERE ((time >= fromUnixTimestamp64Milli({e1_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e1_to_ms:Int64}))
-        OR (time >= fromUnixTimestamp64Milli({e2_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e2_to_ms:Int64})))
+        OR (time >= fromUnixTimestamp64Milli({e2_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e2_to_ms:Int64}))
+        OR (time >= fromUnixTimestamp64Milli({dup_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({dup_to_ms:Int64})
+          AND has({dup_hours:Array(UInt32)}, toUnixTimestamp(toStartOfHour(time)))))
       AND ({model_id:String} = '' OR model_id = {model_id:String})
       AND ({model_version:String} = '' OR model_version = {model_version:String})
       AND ({service:String} = '' OR service = {service:String}))`;
@@ -389,13 +428,38 @@ async function decisionCells(
   }
   const [hourFrom, hourTo] = hours ?? [0, 0];
   const hourParams = { ...params, h_from_s: String(hourFrom / 1000), h_to_s: String(hourTo / 1000) };
-  if (hours !== null) cells.push(...(await ctx.rows<ReportCell>(ROLLUP_CELLS_SQL, hourParams)));
+  let duplicated: number[] = [];
+  if (hours !== null) {
+    const [found] = await ctx.rows<{ hours: number[] }>(DUPLICATED_HOURS_SQL, {
+      ...hourParams,
+      from_ms: String(hourFrom),
+      to_ms: String(hourTo),
+    });
+    duplicated = (found?.hours ?? []).map(Number);
+  }
+  const dupParams = {
+    ...hourParams,
+    dup_hours: duplicated,
+    dup_from_ms: String(duplicated.length === 0 ? 0 : (duplicated[0] as number) * 1000),
+    dup_to_ms: String(duplicated.length === 0 ? 0 : (duplicated.at(-1) as number) * 1000 + HOUR_MS),
+  };
+  if (hours !== null) cells.push(...(await ctx.rows<ReportCell>(ROLLUP_CELLS_SQL, dupParams)));
+  if (duplicated.length > 0) {
+    cells.push(
+      ...(await ctx.rows<ReportCell>(reportCellsSql(IN_DUPLICATED_HOUR), {
+        ...dupParams,
+        from_ms: dupParams.dup_from_ms,
+        to_ms: dupParams.dup_to_ms,
+      })),
+    );
+  }
   const [edge1, edge2] = [edges[0] ?? [0, 0], edges[1] ?? [0, 0]];
   const dayFrom = Math.ceil(hourFrom / DAY_MS) * DAY_MS;
   const dayTo = Math.floor(hourTo / DAY_MS) * DAY_MS;
   const [daysStart, daysEnd] = dayFrom < dayTo ? [dayFrom, dayTo] : [0, 0];
   const [row] = await ctx.rows<{ qs: number[] }>(ROLLUP_QUANTILES_SQL, {
-    ...hourParams,
+    ...dupParams,
+    dup_days: [...new Set(duplicated.map((h) => Math.floor(h / 86_400) * 86_400))],
     d_from_s: String(daysStart / 1000),
     d_to_s: String(daysEnd / 1000),
     e1_from_ms: String(edge1[0]),
@@ -546,11 +610,14 @@ async function followUps(
 /** A report's scope; `exact` reads every decision with FINAL instead of the hourly rollup. */
 export type PeriodReportQuery = DecisionFilter & {
   /**
-   * Count from audit_decisions with FINAL (slower, exact even for decisions delivered twice in
-   * different batches) instead of the hourly rollup plus the partial hours at the period's edges.
-   * Oversight and accuracy are then joined to the decisions by id. Without it they come from the
-   * oversight and feedback rollups, which count duplicates once but place a decision in the hour
-   * its UUIDv7 id names and count follow-ups of decisions the store never received.
+   * Count every decision from audit_decisions with FINAL (slower) instead of the hourly rollup plus
+   * the partial hours at the period's edges. Both count a decision delivered twice in different
+   * batches once: the rollup path reads the hours whose rollup cells add up to more than their
+   * distinct decisions from audit_decisions too (DUPLICATED_HOURS_SQL), and approximates quantiles
+   * with t-digests. With `exact`, oversight and accuracy are joined to the decisions by id; without
+   * it they come from the oversight and feedback rollups, which count duplicates once but place a
+   * decision in the hour its UUIDv7 id names and count follow-ups of decisions the store never
+   * received.
    * @default false
    */
   exact?: boolean;

@@ -3,7 +3,7 @@ import { StoreError } from './errors.ts';
 import { renderSql, type RenderContext } from './sql-template.ts';
 
 /** Parameter values bound server-side (`{name:Type}`); never spliced into SQL text. */
-export type QueryParams = Record<string, string | number | boolean | string[]>;
+export type QueryParams = Record<string, string | number | boolean | string[] | number[]>;
 
 /** What every query module needs: the client and the rendered statement cache. */
 export class QueryContext {
