@@ -223,6 +223,69 @@ processor:
     expect(bad.status).toBe(400);
   });
 
+  it('answers malformed parameters of every query with 400 naming the parameter, and stores nothing', async () => {
+    const post = async (name: string, body: string): Promise<{ status: number; message: string }> => {
+      const res = await fetch(`${processor.url}/v1/query/${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const answer = (await res.json()) as { error?: { code: string; message: string } };
+      return { status: res.status, message: `${answer.error?.code}: ${answer.error?.message}` };
+    };
+    const names = [
+      'decisionTimeline',
+      'timelineEvidence',
+      'subjectDecisions',
+      'decisions',
+      'oversightRates',
+      'accuracy',
+      'confidenceDistribution',
+      'fairnessDisparity',
+      'periodReport',
+      'driftSignal',
+      'degradationSignal',
+      'adversarialSignals',
+      'createIncident',
+      'getIncident',
+      'listIncidents',
+      'updateIncident',
+      'listQuarantine',
+      'recordErasure',
+      'listErasures',
+      'spansForVerification',
+    ];
+    for (const name of names) {
+      expect([name, await post(name, '{"nope":1}')]).toEqual([
+        name,
+        { status: 400, message: 'QUERY_INVALID: nope: unknown parameter' },
+      ]);
+    }
+    const incidents = (await query('listIncidents', {})).body.result as unknown[];
+    const erasures = (await query('listErasures', {})).body.result as unknown[];
+    // JSON text can carry a lone surrogate as an escape; the parsed string then holds it.
+    expect(
+      await post('createIncident', '{"title":"t\\ud800","severity":"high","category":"malfunction"}'),
+    ).toEqual({
+      status: 400,
+      message: 'QUERY_INVALID: title: must be well-formed Unicode (it holds an unpaired surrogate)',
+    });
+    expect(await post('recordErasure', '{"subjectId":"s","keyIds":["k","\\udc00"]}')).toEqual({
+      status: 400,
+      message: 'QUERY_INVALID: keyIds[1]: must be well-formed Unicode (it holds an unpaired surrogate)',
+    });
+    expect(await post('decisions', '{}')).toEqual({
+      status: 400,
+      message: 'QUERY_INVALID: from: is required',
+    });
+    expect(await post('decisions', '{"from":0,"to":"2030-01-01","limit":"10"}')).toEqual({
+      status: 400,
+      message: 'QUERY_INVALID: limit: must be an integer',
+    });
+    expect((await query('listIncidents', {})).body.result).toEqual(incidents);
+    expect((await query('listErasures', {})).body.result).toEqual(erasures);
+  });
+
   it('drains what was acknowledged on close and removes serve.json', async () => {
     const batches = await signBatches(await makeDecisionSpans(200), key, 50);
     const before = stored();
