@@ -1,22 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  ATTR_AUDIT_DECISION_ID,
-  ATTR_AUDIT_DECISION_OUTCOME,
-  ATTR_AUDIT_MODEL_ID,
-  ATTR_AUDIT_MODEL_VERSION,
-} from '@decisiontrail/semconv';
-import {
-  loadVerifierKey,
-  verifyProofBundle,
-  type NoteVerifierKey,
-  type ProofBundle,
-} from '@decisiontrail/signing-exporter';
+import { loadVerifierKey, verifyProofBundle, type NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { checkBundleTimelines, type ProvenSpan } from '../bundle-timeline-check.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { INVESTIGATION_BUNDLE_FORMAT, type InvestigationBundle } from '../investigation-bundle.ts';
-import { isoFromNanos } from '../render/timeline-view.ts';
 import { listOption } from './option-values.ts';
 
 /** `decisiontrail verify-bundle FILE --key PUB` */
@@ -27,8 +16,10 @@ export const verifyBundleCommand: CommandSpec = {
   usage: 'verify-bundle FILE --key PUB… [--json]',
   description:
     'Needs nothing but the file and the key: checks every inclusion proof under its signed checkpoint, that the\n' +
-    'checkpoint is signed by a key given with --key (never a key the bundle brings along), and that the timelines\n' +
-    'agree with the proven spans. Exit code 0 when all holds, 1 with every finding listed otherwise.',
+    'checkpoint is signed by a key given with --key (never a key the bundle brings along), and recomputes every\n' +
+    'field the timelines show (decision facts, outcome after overrides, each entry’s time, title and details) from\n' +
+    'the proven spans: a difference names the field. Incident and checkpoint entries are listed as not signed.\n' +
+    'Exit code 0 when all holds, 1 with every finding listed otherwise.',
   options: {
     key: {
       type: 'string',
@@ -62,7 +53,7 @@ export const verifyBundleCommand: CommandSpec = {
       });
     }
     const bundle = parseBundle(text, file);
-    const findings = checkBundle(bundle, keys);
+    const { findings, unsigned } = checkBundle(bundle, keys);
     const proven = bundle.proofs.length - findings.filter((f) => f.kind === 'proof').length;
     if (context.settings.json) {
       context.out.json({
@@ -72,16 +63,18 @@ export const verifyBundleCommand: CommandSpec = {
         proven,
         findings,
         unproven: bundle.unproven,
+        unsigned,
       });
     } else {
       for (const f of findings) context.out.line(`${context.out.style('red', 'FAIL')}  ${f.message}`);
       for (const u of bundle.unproven)
         context.out.line(`note: span ${u.spanId} is in the bundle without a proof: ${u.reason}`);
+      for (const note of unsigned) context.out.line(`note: ${note}`);
       context.out.line(
         findings.length === 0
           ? context.out.style(
               'green',
-              `intact: ${proven} span(s) proven under ${bundle.checkpoints.length} signed checkpoint(s); timelines agree`,
+              `intact: ${proven} span(s) proven under ${bundle.checkpoints.length} signed checkpoint(s); every field the timelines show for them recomputed from the proven spans`,
             )
           : context.out.style(
               'red',
@@ -124,61 +117,40 @@ function parseBundle(text: string, file: string): InvestigationBundle {
 interface BundleFinding {
   kind: 'proof' | 'timeline';
   spanId: string;
+  /** For timeline findings: the field of the bundle that differs from its proven span. */
+  field?: string;
   message: string;
 }
 
-function checkBundle(bundle: InvestigationBundle, keys: readonly NoteVerifierKey[]): BundleFinding[] {
+function checkBundle(
+  bundle: InvestigationBundle,
+  keys: readonly NoteVerifierKey[],
+): { findings: BundleFinding[]; unsigned: string[] } {
   const findings: BundleFinding[] = [];
-  const proven = new Map<string, ProofBundle>();
+  const proven = new Map<string, ProvenSpan>();
   for (const proof of bundle.proofs) {
     const result = verifyProofBundle(proof, keys);
     const spanId = typeof proof?.span?.spanId === 'string' ? proof.span.spanId : '?';
-    if (result.ok) proven.set(spanId, proof);
-    else findings.push({ kind: 'proof', spanId, message: `span ${spanId}: ${result.reason}` });
+    if (result.ok) {
+      const stream = result.origin.slice(result.origin.lastIndexOf('/') + 1);
+      proven.set(spanId, { proof, stream, seq: result.leafIndex });
+    } else findings.push({ kind: 'proof', spanId, message: `span ${spanId}: ${result.reason}` });
   }
   const unproven = new Set(bundle.unproven.map((u) => u.spanId));
   for (const timeline of bundle.timelines) {
     for (const entry of timeline.entries ?? []) {
       if (entry.spanId === null || entry.kind === 'checkpoint' || entry.kind === 'incident') continue;
-      const proof = proven.get(entry.spanId);
-      if (proof === undefined) {
-        if (!unproven.has(entry.spanId) && !findings.some((f) => f.spanId === entry.spanId)) {
-          findings.push({
-            kind: 'timeline',
-            spanId: entry.spanId,
-            message: `timeline names span ${entry.spanId}, which has no proof and is not listed as unproven`,
-          });
-        }
-        continue;
-      }
-      if (entry.time !== isoFromNanos(proof.span.startTimeUnixNano)) {
+      if (proven.has(entry.spanId)) continue;
+      if (!unproven.has(entry.spanId) && !findings.some((f) => f.spanId === entry.spanId)) {
         findings.push({
           kind: 'timeline',
           spanId: entry.spanId,
-          message: `timeline time of span ${entry.spanId} differs from the proven span`,
+          message: `timeline names span ${entry.spanId}, which has no proof and is not listed as unproven`,
         });
       }
     }
-    const d = timeline.decision;
-    const proof = d === null ? undefined : proven.get(d.spanId);
-    if (d !== null && proof !== undefined) {
-      const a = proof.span.attributes;
-      const pairs: [string, string, string | undefined][] = [
-        ['decision id', d.id, a[ATTR_AUDIT_DECISION_ID]],
-        ['outcome', d.outcome, a[ATTR_AUDIT_DECISION_OUTCOME]],
-        ['model', d.modelId, a[ATTR_AUDIT_MODEL_ID]],
-        ['model version', d.modelVersion, a[ATTR_AUDIT_MODEL_VERSION]],
-      ];
-      for (const [label, shown, committed] of pairs) {
-        if (shown !== (committed ?? '')) {
-          findings.push({
-            kind: 'timeline',
-            spanId: d.spanId,
-            message: `timeline ${label} of decision ${d.id} (${JSON.stringify(shown)}) differs from the proven span (${JSON.stringify(committed)})`,
-          });
-        }
-      }
-    }
   }
-  return findings;
+  const checked = checkBundleTimelines(bundle, proven);
+  for (const f of checked.findings) findings.push({ kind: 'timeline', ...f });
+  return { findings, unsigned: checked.unsigned };
 }

@@ -6,6 +6,10 @@ import {
   ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_DECISION_PURPOSE,
   ATTR_AUDIT_DECISION_RISK_LEVEL,
+  ATTR_AUDIT_DEPLOYMENT_CHANGELOG,
+  ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT,
+  ATTR_AUDIT_DEPLOYMENT_ID,
+  ATTR_AUDIT_DEPLOYMENT_PREVIOUS_VERSION,
   ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME,
   ATTR_AUDIT_FEEDBACK_CORRECT,
   ATTR_AUDIT_FEEDBACK_SOURCE,
@@ -14,6 +18,7 @@ import {
   ATTR_AUDIT_INTEGRITY_STREAM,
   ATTR_AUDIT_MODEL_ID,
   ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_MODEL_WEIGHTS_HASH,
   ATTR_AUDIT_OUTPUT_HASH,
   ATTR_AUDIT_OVERSIGHT_ACTION,
   ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME,
@@ -28,14 +33,16 @@ import {
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 
 /** The kinds of timeline row a signed span stands behind. */
-export type SignedRowKind = 'decision' | 'oversight' | 'feedback' | 'span';
+export type SignedRowKind = 'decision' | 'oversight' | 'feedback' | 'deployment' | 'span';
 
 /**
  * The fields of each kind of row that the timeline displays, as the store names them: what is
  * compared with the signed span (and recomputed from it). Other columns of the audit tables are
  * not shown, so they are neither compared nor vouched for here.
  */
-export const DISPLAYED_FIELDS: Readonly<Record<Exclude<SignedRowKind, 'span'>, readonly string[]>> = {
+export const DISPLAYED_FIELDS: Readonly<
+  Record<Exclude<SignedRowKind, 'span' | 'deployment'>, readonly string[]>
+> = {
   decision: [
     'model_id',
     'model_version',
@@ -81,7 +88,7 @@ export function signedTimelineRow(
   const base = {
     kind,
     timeUnixNano: span.startTimeUnixNano,
-    decisionId: kind === 'span' ? '' : get(ATTR_AUDIT_DECISION_ID),
+    decisionId: kind === 'span' || kind === 'deployment' ? '' : get(ATTR_AUDIT_DECISION_ID),
     traceId: span.traceId,
     spanId: span.spanId,
     parentSpanId: kind === 'span' ? span.parentSpanId : '',
@@ -141,6 +148,22 @@ export function signedTimelineRow(
         },
       };
     }
+    case 'deployment':
+      return {
+        ...base,
+        name: get(ATTR_AUDIT_DEPLOYMENT_ID),
+        statusCode: '',
+        durationNanos: '0',
+        attributes: {
+          deployment_id: get(ATTR_AUDIT_DEPLOYMENT_ID),
+          model_id: get(ATTR_AUDIT_MODEL_ID),
+          model_version: get(ATTR_AUDIT_MODEL_VERSION),
+          previous_version: get(ATTR_AUDIT_DEPLOYMENT_PREVIOUS_VERSION),
+          environment: get(ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT),
+          changelog: get(ATTR_AUDIT_DEPLOYMENT_CHANGELOG),
+          weights_hash: get(ATTR_AUDIT_MODEL_WEIGHTS_HASH),
+        },
+      };
     default:
       return {
         ...base,

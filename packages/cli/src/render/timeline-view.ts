@@ -28,7 +28,8 @@ function statusOf(code: string): string | null {
   return normalizeStatusCode(code)?.toLowerCase() ?? code;
 }
 
-function entryOf(row: StoreTimelineEntry): TimelineEntry {
+/** One timeline entry as displayed, from one store row. */
+export function entryOf(row: StoreTimelineEntry): TimelineEntry {
   const a = row.attributes;
   const base = {
     time: isoFromNanos(row.timeUnixNano),
