@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditReconciliation, Store } from '@decisiontrail/clickhouse';
+import { RECONCILED_TABLES, type AuditReconciliation, type Store } from '@decisiontrail/clickhouse';
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { feedbackSpan, oversightSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
@@ -94,6 +94,12 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
     expect(result.skipped).toEqual([]);
   });
 
+  it('compares only the tables asked for', async () => {
+    const result = await store.reconcileAuditTables({ tables: ['audit_feedback_stats', 'audit_decisions'] });
+    expect(result.tables.map((t) => t.table)).toEqual(['audit_decisions', 'audit_feedback_stats']);
+    expect(RECONCILED_TABLES).toHaveLength(10);
+  });
+
   it('bounds by time and stream, and skips what does not record the stream', async () => {
     const day1 = await store.reconcileAuditTables({
       from: new Date(data.start),
@@ -115,6 +121,9 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
     await expect(
       store.reconcileAuditTables({ from: new Date(data.end), to: new Date(data.start) }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(store.reconcileAuditTables({ tables: ['audit_incidents'] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
     await expect(store.reconcileAuditTables({ limit: 0 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
