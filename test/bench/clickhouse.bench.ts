@@ -1,7 +1,7 @@
 // Throughput, size and latency of the ClickHouse store on the embedded engine.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/clickhouse.bench.ts [--decisions 10000000]
-//       [--chunk 50000] [--samples 100] [--warmup 20] [--gap-ms 777] [--keep]
+//       [--chunk 50000] [--samples 100] [--warmup 20] [--gap-ms 777] [--redeliver 1000] [--keep]
 //
 // One run, in a fresh data directory under the OS temp dir:
 //   1. ingest: synthetic decision spans (+5% oversight, +20% feedback spans) through ClickHouseSink
@@ -12,16 +12,24 @@
 //      schema and views, then that database is dropped;
 //   3. size: bytes on disk of every table / decisions, against the OTLP/JSON bytes of the same spans;
 //   4. latency: SELECT 1, decision_timeline over random decisions (the first calls after the load
-//      apart, then p50/p95 of the samples), the full period report.
+//      apart, then p50/p95 of the samples), the full period report;
+//   5. reconciliation (what `verify` runs over the audit tables and rollups): each table against
+//      otel_traces, timed apart, and the rate over every span stored;
+//   6. redelivery: --redeliver decision spans copied again into otel_traces (exact duplicates in a
+//      batch of their own, as a retry after a lost acknowledgement writes them), then the report
+//      again (same counts, its duplicated hours read with FINAL) and the reconciliation of
+//      audit_decisions and audit_decision_stats (no finding).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   MIGRATIONS,
+  RECONCILED_TABLES,
   migrationStatements,
   openStore,
   renderContext,
+  type ReconciledTable,
   type Store,
 } from '@decisiontrail/clickhouse';
 import { SyntheticAuditSpans, otlpJsonBytes } from './clickhouse-synthetic.ts';
@@ -34,6 +42,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     'gap-ms': { type: 'string', default: '777' },
+    redeliver: { type: 'string', default: '1000' },
   },
 });
 const DECISIONS = Number(args.decisions);
@@ -163,6 +172,16 @@ const allModelsReportMs: number[] = [];
 for (let i = 0; i < 3; i++) allModelsReportMs.push((await timed(() => store.periodReport(period)))[1]);
 const [, subjectMs] = await timed(() => store.subjectDecisions({ subjectId: 'subj-000000000000' }));
 
+// Reconciliation, one table at a time.
+const reconciled: (ReconciledTable & { ms: number })[] = [];
+let reconcileFindings = 0;
+for (const table of RECONCILED_TABLES) {
+  const [result, ms] = await timed(() => store.reconcileAuditTables({ tables: [table] }));
+  for (const t of result.tables) reconciled.push({ ...t, ms });
+  reconcileFindings += result.findings.length;
+}
+const reconcileMs = reconciled.reduce((a, t) => a + t.ms, 0);
+
 // Size.
 const tables = await (
   await store.client.query({
@@ -208,6 +227,47 @@ console.log(`| subject access request (bloom-filter lookup) | ${fmt(subjectMs)} 
 console.log(`| merges still running at measurement | ${merging} |`);
 console.log('\n| table | rows | bytes on disk | uncompressed | parts |\n|---|---|---|---|---|');
 for (const t of tables) console.log(`| ${t.table} | ${t.rows} | ${t.disk} | ${t.raw} | ${t.parts} |`);
+
+console.log(
+  `\n| reconciled table | rows | derived from otel_traces | findings | time |\n|---|---|---|---|---|`,
+);
+for (const t of reconciled) {
+  console.log(`| ${t.table} | ${t.rows} | ${t.derived} | ${t.findings} | ${fmt(t.ms / 1000, 2)} s |`);
+}
+console.log(
+  `| **all** (${spansWritten} spans stored) | | | ${reconcileFindings} | **${fmt(reconcileMs / 1000, 1)} s = ${Math.round((spansWritten / reconcileMs) * 1000)} spans/s** |`,
+);
+
+// Redelivery: exact copies of decision spans in an insert of their own (after the size figures).
+const redeliver = Number(args.redeliver);
+if (redeliver > 0) {
+  const [, copyMs] = await timed(() =>
+    store.client.command({
+      query: `INSERT INTO otel_traces SELECT * FROM otel_traces
+              WHERE SpanAttributes['audit.record.type'] = 'decision' LIMIT ${redeliver}`,
+      clickhouse_settings: { insert_deduplication_token: '' },
+    }),
+  );
+  const afterMs: number[] = [];
+  let afterDecisions = 0;
+  for (let i = 0; i < 5; i++) {
+    const [report, ms] = await timed(() => store.periodReport({ ...period, modelId: 'credit-scorer' }));
+    afterMs.push(ms);
+    afterDecisions = report.totals.decisions;
+  }
+  const [check, checkMs] = await timed(() =>
+    store.reconcileAuditTables({ tables: ['audit_decisions', 'audit_decision_stats'] }),
+  );
+  console.log(
+    `\n| after redelivering ${redeliver} decision spans (copied in ${fmt(copyMs)} ms) | value |\n|---|---|`,
+  );
+  console.log(
+    `| period report, one model, median of 5 | ${fmt(percentile(afterMs, 50))} ms (decisions ${afterDecisions}, before ${reportDecisions}) |`,
+  );
+  console.log(
+    `| reconciliation of audit_decisions and audit_decision_stats | ${check.findings.length} findings (${fmt(checkMs / 1000, 1)} s) |`,
+  );
+}
 
 await store.close();
 if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
