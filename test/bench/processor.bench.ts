@@ -367,7 +367,7 @@ async function main(): Promise<void> {
     const offered = await signedBodies(latencySpans, LATENCY_BATCH, key);
     const bodyBytes = sustained.reduce((s, b) => s + b.length, 0);
     console.log(
-      `generated ${SPANS} + ${latencySpans} signed spans in ${((performance.now() - t) / 1000).toFixed(1)} s ` +
+      `generated ${SPANS} + ${latencySpans} ${args.unsigned ? 'unsigned' : 'signed'} spans in ${((performance.now() - t) / 1000).toFixed(1)} s ` +
         `(${(bodyBytes / sustained.length / 1024).toFixed(0)} KiB per ${BATCH}-span request, ${(bodyBytes / SPANS).toFixed(0)} B/span)`,
     );
     if (AUTH !== 'off') {
