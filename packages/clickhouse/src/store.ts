@@ -61,6 +61,7 @@ import {
 import { QueryContext } from './query-context.ts';
 import { quoteIdentifier } from './sql-template.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
+import { integrityCoverage, type IntegrityCoverage } from './integrity-coverage.ts';
 import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 import {
@@ -246,6 +247,11 @@ export class Store {
    */
   periodReport(query: PeriodReportQuery): Promise<PeriodReport> {
     return periodReport(this.#ctx, query);
+  }
+
+  /** See {@link integrityCoverage}: what the integrity of a period's decisions rests on, per stream. */
+  integrityCoverage(filter: DecisionFilter): Promise<IntegrityCoverage> {
+    return integrityCoverage(this.#ctx, filter);
   }
 
   /** Drift of confidence and outcome distributions against a baseline window (PSI). */

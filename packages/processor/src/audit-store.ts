@@ -40,6 +40,7 @@ const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
   confidenceDistribution: (s, p) => s.confidenceDistribution(p as never),
   fairnessDisparity: (s, p) => s.fairnessDisparity(p as never),
   periodReport: (s, p) => s.periodReport(p as never),
+  integrityCoverage: (s, p) => s.integrityCoverage(p as never),
   driftSignal: (s, p) => s.driftSignal(p as never),
   degradationSignal: (s, p) => s.degradationSignal(p as never),
   adversarialSignals: (s, p) => s.adversarialSignals(p as never),

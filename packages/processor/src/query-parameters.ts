@@ -35,6 +35,7 @@ type QueryParams = {
       | 'confidenceDistribution'
       | 'fairnessDisparity'
       | 'periodReport'
+      | 'integrityCoverage'
       | 'driftSignal'
       | 'degradationSignal'
       | 'adversarialSignals'
@@ -117,6 +118,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   confidenceDistribution: { ...DECISION_FILTER, buckets: optional('integer') },
   fairnessDisparity: DECISION_FILTER,
   periodReport: { ...DECISION_FILTER, exact: optional('boolean') },
+  integrityCoverage: DECISION_FILTER,
   driftSignal: {
     modelId: required('string'),
     modelVersion: optional('string'),

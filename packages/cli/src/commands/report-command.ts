@@ -9,7 +9,9 @@ import { buildReportDocument } from '../render/report-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { parseTimeRange } from '../time-argument.ts';
-import { choiceOption, requiredOption, stringOption } from './option-values.ts';
+import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { loadTrustedKeys } from '../trusted-keys.ts';
+import { choiceOption, listOption, requiredOption, stringOption } from './option-values.ts';
 
 const FORMATS = ['json', 'md', 'html'] as const;
 const DAY_MS = 86_400_000;
@@ -25,7 +27,9 @@ export const reportCommand: CommandSpec = {
     'group, incidents, retention and data-governance facts for one model over a period (default: the last 30\n' +
     'days). HTML is one self-contained file with SVG charts: decisions over time, override rate, confidence\n' +
     'histogram, accuracy per version, outcome rate per fairness group. Times: ISO dates or times (UTC unless\n' +
-    'an offset is given), "now", or a span back from now such as 7d.',
+    'an offset is given), "now", or a span back from now such as 7d. The headline says how many of the decisions\n' +
+    'are sealed by a checkpoint a trusted key signed, after the last one, from untrusted streams, or unsigned;\n' +
+    'it does not recompute leaves (decisiontrail verify does), so it never calls them verified.',
   options: {
     model: { type: 'string', valueName: 'ID', description: 'model id (audit.model.id); required' },
     version: { type: 'string', valueName: 'V', description: 'only this model version' },
@@ -42,6 +46,12 @@ export const reportCommand: CommandSpec = {
       description: 'outcome compared across fairness groups (default: the most frequent)',
     },
     out: { type: 'string', valueName: 'FILE', description: 'write the report to FILE instead of stdout' },
+    key: {
+      type: 'string',
+      multiple: true,
+      valueName: 'PUB',
+      description: 'trusted public key file for the integrity headline (default: the keys directory)',
+    },
   },
   positionals: { min: 0, max: 0, names: '' },
   json: true,
@@ -72,6 +82,14 @@ export const reportCommand: CommandSpec = {
       now,
     );
     const outFile = stringOption(context, 'out');
+    const given = listOption(context, 'key');
+    let keys: NoteVerifierKey[] = [];
+    try {
+      keys = await loadTrustedKeys(context.settings, given, 'report');
+    } catch (error) {
+      // Without any configured key the report still renders and says its decisions were not checked.
+      if (!(error instanceof CliError && error.code === 'KEY' && given.length === 0)) throw error;
+    }
     const report = await withBackend(context.settings, async (backend) => {
       // An unknown model or version is an error; a known one without decisions in the period is a valid, empty report.
       const any = await backend.queries.decisions({
@@ -89,7 +107,12 @@ export const reportCommand: CommandSpec = {
         throw new CliError('NOT_FOUND', `report: no decisions of ${what} in the store`);
       }
       const outcome = stringOption(context, 'outcome');
-      return buildReportDocument(backend.queries, { modelId, modelVersion: version, ...range, outcome }, now);
+      return buildReportDocument(
+        backend.queries,
+        { modelId, modelVersion: version, ...range, outcome },
+        keys,
+        now,
+      );
     });
     const text =
       format === 'json'

@@ -65,6 +65,23 @@ export interface ReportDocument {
   }[];
   retention: { recordClass: string; period: string }[];
   dataGovernance: { label: string; value: string }[];
+  /**
+   * What the integrity of the period's decisions rests on (distinct decisions of audit_decisions): `sealed` by a
+   * checkpoint a trusted key signed (leaves are not recomputed by the report, so this is not "verified"),
+   * `unsealed` beyond the last such checkpoint, `untrusted` in streams no trusted key signed, `unsigned` without
+   * a stream, `unchecked` when no trusted key is configured.
+   */
+  integrity: {
+    decisions: number;
+    sealed: number;
+    unsealed: number;
+    untrusted: number;
+    unsigned: number;
+    unchecked: number;
+    streams: number;
+    trustedKeys: number;
+    meaning: string;
+  };
 }
 
 /** One model version seen in the period with its provenance. */

@@ -1,6 +1,7 @@
 import type { ReportDocument } from './report-document.ts';
 import { formatCount, formatPercent, formatTime } from './number-format.ts';
 import { disparityText, reportTables, reportTitle, type ReportTable } from './report-tables.ts';
+import { integrityHeadline } from './report-integrity.ts';
 import { barChart, escapeXml, lineChart } from './svg-chart.ts';
 
 const STYLE = `
@@ -113,6 +114,7 @@ export function renderReportHtml(report: ReportDocument): string {
       kpi('error rate (feedback)', formatPercent(rates.errorRate)),
       kpi('incidents', formatCount(report.incidents.length)),
     ].join('')}</section>`,
+    `<p class="integrity"><strong>${escapeXml(integrityHeadline(report.integrity))}</strong> ${escapeXml(report.integrity.meaning)}</p>`,
     `<h2>Model information (Art. 11, Annex IV)</h2>`,
     table(tables.versions),
     `<h2>Deployments</h2>`,

@@ -1,5 +1,6 @@
 import type { ReportDocument } from './report-document.ts';
 import { formatCount, formatPercent, formatTime } from './number-format.ts';
+import { integrityHeadline } from './report-integrity.ts';
 import { disparityText, reportTables, reportTitle, type ReportTable } from './report-tables.ts';
 
 function cell(text: string): string {
@@ -40,6 +41,8 @@ export function renderReportMarkdown(report: ReportDocument): string {
       ],
       numeric: new Set(),
     }),
+    '',
+    `**${integrityHeadline(report.integrity)}** ${report.integrity.meaning}`,
     '',
     '## Model information (Art. 11, Annex IV)',
     '',

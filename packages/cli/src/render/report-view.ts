@@ -1,5 +1,7 @@
 import type { AuditQueries } from '../store/audit-backend.ts';
+import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
 import type { ReportDocument } from './report-document.ts';
+import { reportIntegrity } from './report-integrity.ts';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -43,6 +45,7 @@ export interface ReportQuery {
 export async function buildReportDocument(
   queries: AuditQueries,
   query: ReportQuery,
+  keys: readonly NoteVerifierKey[],
   now: Date = new Date(),
 ): Promise<ReportDocument> {
   const filter = {
@@ -52,6 +55,7 @@ export async function buildReportDocument(
     ...(query.modelVersion ? { modelVersion: query.modelVersion } : {}),
   };
   const report = await queries.periodReport(filter);
+  const coverage = await queries.integrityCoverage(filter);
   const span = query.to.getTime() - query.from.getTime();
   const bucket = BUCKET_SIZES.find((size) => span / size <= MAX_BUCKETS) ?? span / MAX_BUCKETS;
   const starts: Date[] = [];
@@ -185,5 +189,6 @@ export async function buildReportDocument(
       { label: 'erasures (crypto-shredding) in the period', value: String(g.erasures) },
       { label: 'spans quarantined in the period', value: String(g.quarantined) },
     ],
+    integrity: reportIntegrity(coverage, keys, report.totals.decisions),
   };
 }

@@ -7,6 +7,7 @@ export const STORE_QUERY_NAMES = [
   'decisions',
   'subjectDecisions',
   'periodReport',
+  'integrityCoverage',
   'oversightRates',
   'accuracy',
   'driftSignal',

@@ -58,6 +58,7 @@ class ServeBackend implements AuditBackend {
         ...report,
         incidents: { ...report.incidents, items: report.incidents.items.map(reviveIncident) },
       })),
+      integrityCoverage: call('integrityCoverage'),
       oversightRates: call('oversightRates'),
       accuracy: call('accuracy'),
       driftSignal: call('driftSignal'),

@@ -243,6 +243,56 @@ describe('timeline read-time verification, store opened by the CLI', () => {
   });
 });
 
+interface ReportIntegrity {
+  totals: { decisions: number };
+  integrity: {
+    decisions: number;
+    sealed: number;
+    unsealed: number;
+    untrusted: number;
+    unsigned: number;
+    unchecked: number;
+    meaning: string;
+  };
+}
+const report = async (): Promise<ReportIntegrity> => {
+  const result = await runBin(['report', '--model', facts.modelId, '--json'], { cwd: facts.root });
+  if (result.code !== 0) throw new Error(`report exit ${result.code}: ${result.stderr}`);
+  return json<ReportIntegrity>(result);
+};
+/** Every decision of the fixture plus the unsigned one and the one in a stream no trusted key signed. */
+const expectReportIntegrity = (doc: ReportIntegrity): void => {
+  const { integrity } = doc;
+  expect(integrity.unsigned).toBe(1);
+  expect(integrity.untrusted).toBe(1);
+  expect(integrity.unsealed).toBe(0);
+  expect(integrity.unchecked).toBe(0);
+  expect(integrity.sealed).toBe(integrity.decisions - 2);
+  expect(integrity.sealed).toBeGreaterThan(facts.decisions.length - 1);
+  expect(integrity.meaning).toContain('sealed is not verified');
+};
+
+describe('report integrity headline', () => {
+  it('counts the decisions sealed by a trusted checkpoint, unsigned and from an untrusted stream', async () => {
+    expectReportIntegrity(await report());
+    const md = await runBin(['report', '--model', facts.modelId], { cwd: facts.root });
+    expect(md.stdout).toMatch(
+      /Integrity of the \d+ decision\(s\): \d+ sealed by a checkpoint signed by a trusted key \(leaves not rechecked here\), 0 after the last trusted checkpoint of their stream, 1 from streams no trusted key signed, 1 unsigned/,
+    );
+    expect(md.stdout).not.toMatch(/\d+ (decisions? )?verified/);
+  });
+  it('with no trusted key configured, no decision counts as sealed', async () => {
+    const { integrity } = json<ReportIntegrity>(
+      await runBin(['report', '--model', facts.modelId, '--json'], {
+        cwd: facts.root,
+        env: { DECISIONTRAIL_KEYS_DIR: path.join(facts.root, 'no-keys') },
+      }),
+    );
+    expect(integrity.sealed).toBe(0);
+    expect(integrity.unchecked).toBe(integrity.decisions - 1);
+  });
+});
+
 describe('timeline read-time verification through serve', () => {
   it('gives the same statuses when serve holds the store', async () => {
     const serveFile = path.join(facts.dataDir, 'serve.json');
@@ -262,5 +312,6 @@ describe('timeline read-time verification through serve', () => {
       if (name === 'reviewDeleted') continue;
       expectations[name]!(await timeline(id));
     }
+    expectReportIntegrity(await report());
   });
 });

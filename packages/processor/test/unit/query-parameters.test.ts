@@ -19,6 +19,7 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   confidenceDistribution: { ...FILTER, buckets: 10 },
   fairnessDisparity: FILTER,
   periodReport: { ...FILTER, exact: true },
+  integrityCoverage: FILTER,
   driftSignal: {
     modelId: 'credit',
     modelVersion: '3',

@@ -1,0 +1,69 @@
+import type { IntegrityCoverage } from '@decisiontrail/clickhouse';
+import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { validateCheckpointNote } from '@decisiontrail/signing-exporter/internal';
+import type { ReportDocument } from './report-document.ts';
+
+/**
+ * The report's integrity headline from the store's per-stream coverage: each stream's checkpoints
+ * are checked here against the trusted keys (signature, origin naming the stream, the size the row
+ * claims), and a decision counts as sealed when its leaf index is below the size of such a
+ * checkpoint. The report does not recompute leaves (that is reading every span of every stream:
+ * `verify`'s work), so it never calls these decisions verified.
+ */
+export function reportIntegrity(
+  coverage: IntegrityCoverage,
+  keys: readonly NoteVerifierKey[],
+  reportedDecisions: number,
+): ReportDocument['integrity'] {
+  const perStream = new Map<string, { decisions: number; sealed: number; trusted: boolean }>();
+  for (const row of coverage.streams) {
+    const entry = perStream.get(row.stream) ?? { decisions: row.decisions, sealed: 0, trusted: false };
+    if (row.stream !== '' && row.note !== '' && keys.length > 0) {
+      const checked = validateCheckpointNote(row.note, keys, { stream: row.stream });
+      if (!('code' in checked) && checked.size === row.treeSize) {
+        entry.trusted = true;
+        entry.sealed = Math.max(entry.sealed, row.covered);
+      }
+    }
+    perStream.set(row.stream, entry);
+  }
+  const counts = { sealed: 0, unsealed: 0, untrusted: 0, unsigned: 0, unchecked: 0 };
+  for (const [stream, entry] of perStream) {
+    if (stream === '') counts.unsigned += entry.decisions;
+    else if (keys.length === 0) counts.unchecked += entry.decisions;
+    else if (!entry.trusted) counts.untrusted += entry.decisions;
+    else {
+      counts.sealed += entry.sealed;
+      counts.unsealed += entry.decisions - entry.sealed;
+    }
+  }
+  const differs =
+    reportedDecisions === coverage.decisions
+      ? ''
+      : ` The report's totals count ${reportedDecisions} decision(s); audit_decisions holds ${coverage.decisions} distinct ones in the period: run decisiontrail verify.`;
+  return {
+    decisions: coverage.decisions,
+    ...counts,
+    streams: [...perStream.keys()].filter((s) => s !== '').length,
+    trustedKeys: keys.length,
+    meaning:
+      (keys.length === 0
+        ? 'No trusted public key is configured, so no checkpoint was checked. '
+        : 'Sealed: the decision’s leaf index is below the size of a checkpoint of its stream that a trusted key signed. ' +
+          'The report does not recompute leaves from the stored spans, so sealed is not verified: run decisiontrail verify. ') +
+      'Counts come from the stream and leaf index audit_decisions records for each decision.' +
+      differs,
+  };
+}
+
+/** The headline sentence, shared by the Markdown and HTML reports. */
+export function integrityHeadline(integrity: ReportDocument['integrity']): string {
+  const parts = [
+    `${integrity.sealed} sealed by a checkpoint signed by a trusted key (leaves not rechecked here)`,
+    `${integrity.unsealed} after the last trusted checkpoint of their stream`,
+    `${integrity.untrusted} from streams no trusted key signed`,
+    `${integrity.unsigned} unsigned (no integrity stream)`,
+  ];
+  if (integrity.unchecked > 0) parts.push(`${integrity.unchecked} not checked (no trusted key)`);
+  return `Integrity of the ${integrity.decisions} decision(s): ${parts.join(', ')}.`;
+}
