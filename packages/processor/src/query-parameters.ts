@@ -94,6 +94,7 @@ const WINDOW: Rule = {
 const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K]> } = {
   decisionTimeline: { decisionId: optional('string'), traceId: optional('string') },
   timelineEvidence: {
+    decisionIds: required('stringList'),
     spans: {
       kind: 'objectList',
       optional: false,
@@ -170,6 +171,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     to: optional('date'),
     stream: optional('string'),
     limit: optional('integer'),
+    tables: optional('stringList'),
   },
 };
 

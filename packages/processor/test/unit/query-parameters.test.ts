@@ -10,6 +10,7 @@ const FILTER = { from: FROM, to: TO, modelId: 'credit', modelVersion: '3', servi
 const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   decisionTimeline: { decisionId: 'd1', traceId: 't1' },
   timelineEvidence: {
+    decisionIds: ['d'],
     spans: [{ traceId: 't', spanId: 's', timeUnixNano: '1', stream: 'st', seq: '0' }],
   },
   subjectDecisions: { subjectId: 'subject-1', from: FROM, to: TO, limit: 10 },
@@ -66,7 +67,7 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   spansForVerification: { from: FROM, to: TO, stream: 'st' },
   verificationSlices: { from: FROM, to: TO, maxRows: 1000 },
   unsignedAuditRecords: { from: FROM, to: TO, limit: 20 },
-  reconcileAuditTables: { from: FROM, to: TO, stream: 'st', limit: 100 },
+  reconcileAuditTables: { from: FROM, to: TO, stream: 'st', limit: 100, tables: ['audit_decisions'] },
 };
 
 /** Every path (`a.b[0].c`) to a string inside `value`. */
