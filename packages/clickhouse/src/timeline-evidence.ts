@@ -1,5 +1,9 @@
 import type { SpanRecord } from '@decisiontrail/signing-exporter';
-import { SPAN_NAME_AUDIT_CHECKPOINT } from '@decisiontrail/semconv';
+import {
+  SPAN_NAME_AUDIT_CHECKPOINT,
+  SPAN_NAME_AUDIT_FEEDBACK,
+  SPAN_NAME_AUDIT_OVERSIGHT,
+} from '@decisiontrail/semconv';
 import { timelineRows } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
@@ -7,6 +11,8 @@ import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './
 
 /** The spans a timeline shows, as its rows name them (audit tables are only used to find the signed rows). */
 export interface TimelineEvidenceQuery {
+  /** The decisions shown: their reviews and feedback are looked up in otel_traces by decision id too. */
+  decisionIds: string[];
   spans: {
     traceId: string;
     spanId: string;
@@ -20,7 +26,10 @@ export interface TimelineEvidenceQuery {
 
 /** The signed rows behind a timeline. */
 export interface TimelineEvidence {
-  /** Every stored copy of each shown span (exact duplicates included). */
+  /**
+   * Every stored copy of each shown span (exact duplicates included), and every stored review and feedback
+   * span of the shown decisions, whether or not its audit table row is there.
+   */
   spans: SpanRecord[];
   /** For each shown leaf, the checkpoint span(s) of its stream at the first tree size above it. */
   checkpoints: SpanRecord[];
@@ -28,7 +37,8 @@ export interface TimelineEvidence {
 
 /**
  * One statement: every copy of the shown spans (trace-id bloom filter, a day either side of their
- * times, as the timeline's own trace spans), and the checkpoint spans (same bound) found through
+ * times, as the timeline's own trace spans), the decisions' review and feedback spans by decision id,
+ * and the checkpoint spans (same bound) found through
  * `audit_checkpoints` (ordered by stream and size) but read from `otel_traces`. A checkpoint is
  * self-authenticating (its note is signed), so finding it through a derived table only decides
  * whether a proof is attempted, never whether it holds.
@@ -37,6 +47,7 @@ const EVIDENCE_SQL = `
   WITH
     {traces:Array(String)} AS traces,
     {span_ids:Array(String)} AS span_ids,
+    {decision_ids:Array(String)} AS decision_ids,
     {leaf_streams:Array(String)} AS leaf_streams,
     arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs,
     fromUnixTimestamp64Nano({first_ns:Int64}) AS first_time,
@@ -46,6 +57,15 @@ const EVIDENCE_SQL = `
     FROM {{read:otel_traces}}
     WHERE has(traces, TraceId) AND has(span_ids, SpanId)
       AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
+    UNION ALL
+    -- Reviews and feedback of the shown decisions as signed, found by decision id (value bloom filter)
+    -- rather than through audit_oversight / audit_feedback: a row deleted there is still found here.
+    -- They happen after the decision, so no later bound.
+    SELECT 'span' AS role, ${TRACE_ROW_COLUMNS}
+    FROM {{read:otel_traces}}
+    WHERE SpanName IN ({oversight_span:String}, {feedback_span:String}) AND Timestamp >= first_time - toIntervalDay(1)
+      AND has(decision_ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}])
+      AND NOT (has(traces, TraceId) AND has(span_ids, SpanId))
     UNION ALL
     SELECT 'checkpoint' AS role, ${TRACE_ROW_COLUMNS}
     FROM {{read:otel_traces}}
@@ -77,6 +97,9 @@ export async function timelineEvidence(
   query: TimelineEvidenceQuery,
 ): Promise<TimelineEvidence> {
   if (!Array.isArray(query?.spans)) throw new StoreError('INVALID_ARGUMENT', 'spans must be an array');
+  if (!Array.isArray(query.decisionIds))
+    throw new StoreError('INVALID_ARGUMENT', 'decisionIds must be an array');
+  const decisionIds = query.decisionIds.map((id, i) => requireString(id, `decisionIds[${i}]`));
   const spans = query.spans.map((span, i) => {
     const seq = requireString(span?.seq, `spans[${i}].seq`);
     const time = requireString(span?.timeUnixNano, `spans[${i}].timeUnixNano`);
@@ -95,6 +118,9 @@ export async function timelineEvidence(
   const rows = await timelineRows<StoredTraceRow & { role: 'span' | 'checkpoint' }>(ctx, EVIDENCE_SQL, {
     traces: [...new Set(spans.map((span) => span.traceId))],
     span_ids: [...new Set(spans.map((span) => span.spanId))],
+    decision_ids: decisionIds,
+    oversight_span: SPAN_NAME_AUDIT_OVERSIGHT,
+    feedback_span: SPAN_NAME_AUDIT_FEEDBACK,
     leaf_streams: leaves.map((span) => span.stream),
     leaf_seqs: leaves.map((span) => span.seq),
     first_ns: String(times.reduce((a, b) => (b < a ? b : a))),

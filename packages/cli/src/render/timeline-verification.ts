@@ -1,4 +1,5 @@
 import type { TimelineEntry as StoreTimelineEntry, TimelineEvidence } from '@decisiontrail/clickhouse';
+import { ATTR_AUDIT_RECORD_TYPE, AUDIT_RECORD_TYPE_VALUES } from '@decisiontrail/semconv';
 import {
   leafHash,
   proveSpanInCheckpoint,
@@ -24,11 +25,31 @@ const SEVERITY: readonly IntegrityStatus[] = [
   'verified',
 ];
 
+/** `oversight` or `feedback` for a span of that record type, else undefined. */
+function linkedKindOf(span: SpanRecord): 'oversight' | 'feedback' | undefined {
+  const type = span.attributes[ATTR_AUDIT_RECORD_TYPE];
+  return type === AUDIT_RECORD_TYPE_VALUES.OVERSIGHT
+    ? 'oversight'
+    : type === AUDIT_RECORD_TYPE_VALUES.FEEDBACK
+      ? 'feedback'
+      : undefined;
+}
+
+/** Timeline order: by time, then kind (as the store orders its rows). */
+function compareRows(a: StoreTimelineEntry, b: StoreTimelineEntry): number {
+  const at = BigInt(a.timeUnixNano);
+  const bt = BigInt(b.timeUnixNano);
+  if (at !== bt) return at < bt ? -1 : 1;
+  return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
+}
+
 /** What the store is asked for: the shown spans, located by their audit rows. */
 export function evidenceQueryFor(rows: readonly StoreTimelineEntry[]): {
+  decisionIds: string[];
   spans: { traceId: string; spanId: string; timeUnixNano: string; stream: string; seq: string }[];
 } {
   return {
+    decisionIds: [...new Set(rows.filter((row) => row.kind === 'decision').map((row) => row.decisionId))],
     spans: rows
       .filter((row) => CHECKED_KINDS.has(row.kind))
       .map((row) => ({
@@ -166,11 +187,36 @@ export function verifyTimeline(
 ): TimelineDocument | null {
   const checked = new Map<StoreTimelineEntry, { integrity: EntryIntegrity; display: StoreTimelineEntry }>();
   for (const row of rows) if (CHECKED_KINDS.has(row.kind)) checked.set(row, checkRow(row, evidence, keys));
-  const displayRows = rows.map((row) => checked.get(row)?.display ?? row);
+  // Reviews and feedback that were signed for a shown decision but have no row in their audit table: shown
+  // from the signed span (they change what the decision's outcome is), and failed, since the table lost them.
+  const decisions = new Set(rows.filter((row) => row.kind === 'decision').map((row) => row.decisionId));
+  const shown = new Set(rows.map((row) => `${row.traceId}/${row.spanId}`));
+  const all = [...rows];
+  for (const span of evidence.spans) {
+    const kind = linkedKindOf(span);
+    const key = `${span.traceId}/${span.spanId}`;
+    if (kind === undefined || shown.has(key)) continue;
+    const row = signedTimelineRow(kind, span);
+    if (!decisions.has(row.decisionId)) continue;
+    shown.add(key);
+    const proof = checkRow(row, evidence, keys);
+    const table = kind === 'oversight' ? 'audit_oversight' : 'audit_feedback';
+    checked.set(row, {
+      integrity: {
+        status: 'failed',
+        check: 'missing-row',
+        detail: `${kind} span ${span.spanId} of decision ${row.decisionId} is in otel_traces (${proof.integrity.status}) but missing from ${table}`,
+      },
+      display: proof.display,
+    });
+    all.push(row);
+  }
+  all.sort(compareRows);
+  const displayRows = all.map((row) => checked.get(row)?.display ?? row);
   const doc = buildTimelineDocument(query, displayRows);
   if (doc === null) return null;
   doc.entries.forEach((entry, i) => {
-    const result = checked.get(rows[i] as StoreTimelineEntry);
+    const result = checked.get(all[i] as StoreTimelineEntry);
     if (result !== undefined) entry.integrity = result.integrity;
   });
   const results = [...checked.values()].map((r) => r.integrity);

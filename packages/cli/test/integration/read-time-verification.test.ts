@@ -181,6 +181,15 @@ const expectations: Record<string, (doc: Doc) => void> = {
     expect(review!.integrity).toMatchObject({ status: 'failed', check: 'field', fields: ['reason'] });
     expect(review!.details).not.toContainEqual({ label: 'reason', value: 'documents forged' });
   },
+  reviewDeleted: (doc) => {
+    expect(doc.verification.status).toBe('failed');
+    const [review] = entriesOf(doc, 'oversight');
+    expect(review!.integrity).toMatchObject({ status: 'failed', check: 'missing-row' });
+    expect(review!.integrity!.detail).toMatch(
+      /is in otel_traces \(verified\) but missing from audit_oversight/,
+    );
+    expect(review!.details).toContainEqual({ label: 'reviewer', value: 'analyst-1' });
+  },
   conflictingCopy: (doc) => {
     expect(doc.verification.status).toBe('failed');
     expect(entriesOf(doc, 'decision')[0]!.integrity).toMatchObject({
@@ -221,6 +230,9 @@ describe('timeline read-time verification, store opened by the CLI', () => {
   });
   it('audit_oversight reason edited: that review failed naming the field, the decision still verified', async () => {
     expectations.reviewEdited!(await timeline(cases.reviewEdited!));
+  });
+  it('audit_oversight row deleted: the signed review is still shown, failed as missing from the table', async () => {
+    expectations.reviewDeleted!(await timeline(cases.reviewDeleted!));
   });
   it('a second otel_traces row with the same span id and another leaf: failed, conflicting copy', async () => {
     expectations.conflictingCopy!(await timeline(cases.conflictingCopy!));
@@ -308,10 +320,7 @@ describe('timeline read-time verification through serve', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expectations.untouched!(await timeline(facts.overridden.reference.decisionId));
-    for (const [name, id] of Object.entries(cases)) {
-      if (name === 'reviewDeleted') continue;
-      expectations[name]!(await timeline(id));
-    }
+    for (const [name, id] of Object.entries(cases)) expectations[name]!(await timeline(id));
     expectReportIntegrity(await report());
   });
 });
