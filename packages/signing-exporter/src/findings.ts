@@ -1,9 +1,9 @@
 /**
  * What a verifier can report. Three kinds (see {@link findingKind}): tampering or loss (most codes);
- * records that are not verified because nothing trusted signs them (`unsigned`, `untrusted-stream`), which
- * is not proof of tampering but is never "intact" either; and notes (`unsealed-tail`: the newest spans
- * are not yet covered by a signed checkpoint; `unverifiable`: spans that could not be checked, always
- * alongside the finding that explains why).
+ * records that are not verified (`unsigned`, `untrusted-stream`: nothing trusted signs them;
+ * `unverifiable`: they could not be checked against a signed root, usually alongside the finding that
+ * explains why), which is not proof of tampering but is never "intact" either; and the note
+ * `unsealed-tail`: the newest spans are not yet covered by a signed checkpoint.
  */
 export type FindingCode =
   /** A span whose content differs from the leaf its checkpoint committed to. */
@@ -42,8 +42,8 @@ export type FindingKind = 'tamper' | 'unverified' | 'note';
 
 /** The kind of a finding code. */
 export function findingKind(code: FindingCode): FindingKind {
-  if (code === 'unsealed-tail' || code === 'unverifiable') return 'note';
-  if (code === 'unsigned' || code === 'untrusted-stream') return 'unverified';
+  if (code === 'unsealed-tail') return 'note';
+  if (code === 'unsigned' || code === 'untrusted-stream' || code === 'unverifiable') return 'unverified';
   return 'tamper';
 }
 

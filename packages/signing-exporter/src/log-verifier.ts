@@ -1,4 +1,5 @@
 import { finding, findingKind, toRanges, type Finding } from './findings.ts';
+import { ATTR_AUDIT_CHECKPOINT_RANGE } from '@decisiontrail/semconv';
 import { CompactMerkleTree, HASH_SIZE, subtreeRoot } from './merkle-tree.ts';
 import {
   isCheckpointRecord,
@@ -9,7 +10,7 @@ import {
   validateCheckpointRecord,
   type ValidCheckpoint,
 } from './record-classifier.ts';
-import type { NoteVerifierKey } from './signed-note.ts';
+import { strictBase64, type NoteVerifierKey } from './signed-note.ts';
 import type { SpanRecord } from './span-record.ts';
 import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
 
@@ -19,6 +20,13 @@ export interface VerifySpansOptions {
   publicKeys: readonly TrustedKey[];
   /** Signed checkpoint notes kept outside the store (e.g. from a witness file). */
   witnessCheckpoints?: readonly string[];
+  /**
+   * The records begin mid-stream (a time range that starts after the streams did): each stream is checked from
+   * its first checkpoint read that carries its compact range (`audit.checkpoint.range`), and sequence numbers
+   * before the first leaf read are outside the check, not missing.
+   * @default false
+   */
+  midStream?: boolean;
 }
 
 /** The verification result of one stream. */
@@ -34,6 +42,8 @@ export interface StreamReport {
   verifiedSize: number;
   /** Sequence numbers whose stored span matches its committed leaf, as half-open ranges. */
   verifiedRanges: [number, number][];
+  /** In a mid-stream check: the first sequence number checked (nothing before it was read). */
+  checkedFrom?: number;
   findings: Finding[];
 }
 
@@ -81,6 +91,7 @@ interface Mismatch {
  */
 export class LogVerifier {
   readonly #keys: NoteVerifierKey[];
+  readonly #midStream: boolean;
   readonly #streams = new Map<string, StreamLog>();
   readonly #witnessFindings: Finding[] = [];
   #unattributed = 0;
@@ -88,6 +99,7 @@ export class LogVerifier {
 
   constructor(options: VerifySpansOptions) {
     this.#keys = resolveTrustedKeys(options.publicKeys);
+    this.#midStream = options.midStream ?? false;
     for (const note of options.witnessCheckpoints ?? []) {
       const result = validateCheckpointNote(note, this.#keys, {});
       if ('code' in result) {
@@ -135,6 +147,8 @@ export class LogVerifier {
   finish(): VerificationReport {
     this.#finished = true;
     const streams = [...this.#streams.entries()]
+      // Mid-stream, a stream only the witness knows ended before the range: it is outside the check.
+      .filter(([, log]) => !this.#midStream || log.recordsRead > 0)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, log]) => log.finish());
     const ok =
@@ -145,7 +159,7 @@ export class LogVerifier {
 
   #log(stream: string): StreamLog {
     let log = this.#streams.get(stream);
-    if (log === undefined) this.#streams.set(stream, (log = new StreamLog(stream)));
+    if (log === undefined) this.#streams.set(stream, (log = new StreamLog(stream, this.#midStream)));
     return log;
   }
 }
@@ -160,6 +174,11 @@ function originStream(note: string): string | undefined {
 /** One stream's verification state: what {@link LogVerifier} keeps per stream, usable on its own. */
 export class StreamLog {
   readonly stream: string;
+  readonly #midStream: boolean;
+  /** The smallest sequence number of a leaf record seen. */
+  #firstSeq = Number.POSITIVE_INFINITY;
+  /** Mid-stream: whether the first valid checkpoint has been read. */
+  #begun = false;
   #spanCount = 0;
   #checkpointCount = 0;
   readonly #early: Finding[] = [];
@@ -191,8 +210,14 @@ export class StreamLog {
   /** The next window does not authenticate with what has arrived; retried when a checkpoint arrives, and at the end. */
   #blocked = false;
 
-  constructor(stream: string) {
+  constructor(stream: string, midStream = false) {
     this.stream = stream;
+    this.#midStream = midStream;
+  }
+
+  /** Leaf and checkpoint records read (not witness notes). */
+  get recordsRead(): number {
+    return this.#spanCount + this.#checkpointCount;
   }
 
   addWitness(checkpoint: ValidCheckpoint): void {
@@ -209,10 +234,15 @@ export class StreamLog {
     }
     this.#storeSize = Math.max(this.#storeSize, result.size);
     const list = result.leaves ?? [];
+    if (this.#midStream && !this.#begun) {
+      // The first valid checkpoint read decides where the check begins, whether or not it carries a range.
+      this.#begun = true;
+      this.#beginAt(result.size - list.length, record);
+    }
     let listDisagrees = false;
     list.forEach((leaf, i) => {
       const seq = result.size - list.length + i;
-      if (seq < this.#authentic.length) listDisagrees ||= leaf !== this.#authentic.hex(seq);
+      if (seq < this.#authentic.end) listDisagrees ||= leaf !== this.#authentic.hex(seq);
       else if (!this.#claimed.has(seq)) this.#claimed.set(seq, leaf);
     });
     if (listDisagrees) {
@@ -238,9 +268,10 @@ export class StreamLog {
 
   addLeaf(seq: number, entry: LeafSeen): void {
     this.#spanCount += 1;
+    this.#firstSeq = Math.min(this.#firstSeq, seq);
     this.#present.set(seq);
     if (this.#stopped !== undefined) return;
-    if (seq < this.#authentic.length) {
+    if (seq < this.#authentic.end) {
       // Arrived after its window was authenticated: compare with the committed leaf directly.
       if (entry.leaf === this.#authentic.hex(seq)) this.#matched.set(seq);
       else this.#mismatches.push({ seq, entry });
@@ -271,7 +302,8 @@ export class StreamLog {
     for (const checkpoint of this.#late) {
       // A size with two roots is already a finding above.
       const roots = this.#rootsBySize.get(checkpoint.size) as Set<string>;
-      if (roots.size === 1 && this.#rootAtSize(checkpoint.size) !== checkpoint.rootHex) {
+      const root = this.#rootAtSize(checkpoint.size);
+      if (roots.size === 1 && root !== undefined && root !== checkpoint.rootHex) {
         findings.push(
           finding(
             'checkpoint-inconsistent',
@@ -282,11 +314,13 @@ export class StreamLog {
       }
     }
     findings.push(...this.#window);
-    const verifiedSize = this.#authentic.length;
+    const verifiedSize = this.#authentic.end;
     const accounted = this.#classifyMismatches(findings);
     const missing: number[] = [];
     const unverified: number[] = [];
-    for (let seq = 0; seq < sealedSize; seq++) {
+    // Mid-stream, what precedes the first leaf read was not read: outside the check, not missing.
+    const checkedFrom = this.#midStream ? Math.max(this.#authentic.start, this.#firstSeq) : 0;
+    for (let seq = checkedFrom; seq < sealedSize; seq++) {
       if (seq < verifiedSize) {
         if (!this.#matched.get(seq) && !accounted.has(seq)) missing.push(seq);
       } else if (!this.#present.get(seq)) missing.push(seq);
@@ -349,6 +383,7 @@ export class StreamLog {
       sealedSize,
       verifiedSize,
       verifiedRanges: this.#matched.rangesFrom(0),
+      ...(this.#midStream && { checkedFrom: Number.isFinite(checkedFrom) ? checkedFrom : sealedSize }),
       findings: findings.map((f) => ({ ...f, stream: this.stream })),
     };
   }
@@ -356,7 +391,8 @@ export class StreamLog {
   /** The authenticated leaves `[0, verifiedSize)` as hex, after {@link finish}. */
   authenticLeaves(): string[] {
     const leaves: string[] = [];
-    for (let seq = 0; seq < this.#authentic.length; seq++) leaves.push(this.#authentic.hex(seq));
+    for (let seq = this.#authentic.start; seq < this.#authentic.end; seq++)
+      leaves.push(this.#authentic.hex(seq));
     return leaves;
   }
 
@@ -372,10 +408,10 @@ export class StreamLog {
     let roots = this.#rootsBySize.get(checkpoint.size);
     if (roots === undefined) {
       this.#rootsBySize.set(checkpoint.size, (roots = new Set()));
-      if (checkpoint.size > this.#authentic.length) insertSorted(this.#sizes, checkpoint.size);
+      if (checkpoint.size > this.#authentic.end) insertSorted(this.#sizes, checkpoint.size);
     }
     roots.add(checkpoint.rootHex);
-    if (checkpoint.size <= this.#authentic.length) this.#late.push(checkpoint);
+    if (checkpoint.size <= this.#authentic.end) this.#late.push(checkpoint);
   }
 
   #closeReady(): void {
@@ -393,7 +429,7 @@ export class StreamLog {
    * whose leaf list explains the difference may still arrive).
    */
   #closeWindow(size: number, final: boolean): boolean {
-    const from = this.#authentic.length;
+    const from = this.#authentic.end;
     const fromRecords: (string | undefined)[] = [];
     const preferClaimed: (string | undefined)[] = [];
     for (let seq = from; seq < size; seq++) {
@@ -463,10 +499,36 @@ export class StreamLog {
     return true;
   }
 
-  /** The root of the authenticated leaves `[0, size)`. */
-  #rootAtSize(size: number): string {
+  /**
+   * Starts the authenticated prefix at `start` from the compact range a checkpoint span carries (the tree's
+   * subtree roots at `start`), when the records begin mid-stream. The range is not signed: if it is not the real
+   * one, the window's leaves on top of it do not reproduce the signed root, which is a finding.
+   */
+  #beginAt(start: number, record: SpanRecord): void {
+    if (start <= 0) return;
+    const bytes = strictBase64(record.attributes[ATTR_AUDIT_CHECKPOINT_RANGE] ?? '');
+    if (bytes === undefined || bytes.length % HASH_SIZE !== 0) return;
+    const peaks: string[] = [];
+    for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
+      peaks.push(Buffer.from(bytes.subarray(offset, offset + HASH_SIZE)).toString('hex'));
+    try {
+      this.#tree = new CompactMerkleTree({ size: start, peaks });
+    } catch {
+      return; // A range whose shape does not fit its size: the stream is then checked from 0 (and cannot be).
+    }
+    this.#authentic.beginAt(start);
+    this.#committedSpanIds.beginAt(start);
+    while (this.#sizes.length > 0 && this.#sizes[0]! <= start) this.#sizes.shift();
+    for (const seq of this.#pending.keys()) if (seq < start) this.#pending.delete(seq);
+    this.#contiguous = Math.max(this.#contiguous, start);
+    while (this.#pending.has(this.#contiguous)) this.#contiguous += 1;
+  }
+
+  /** The root of the authenticated leaves `[0, size)`; undefined when they are not all held (mid-stream). */
+  #rootAtSize(size: number): string | undefined {
     const known = this.#rootAt.get(size);
     if (known !== undefined) return known;
+    if (this.#authentic.start > 0) return undefined;
     const leaves: Uint8Array[] = [];
     for (let seq = 0; seq < size; seq++) leaves.push(this.#authentic.bytes(seq));
     return Buffer.from(subtreeRoot(leaves)).toString('hex');
@@ -483,7 +545,7 @@ export class StreamLog {
     if (this.#mismatches.length === 0) return accounted;
     const wanted = new Set(this.#mismatches.map((m) => m.entry.leaf));
     const committedAt = new Map<string, number>();
-    for (let seq = 0; seq < this.#authentic.length; seq++) {
+    for (let seq = this.#authentic.start; seq < this.#authentic.end; seq++) {
       const hex = this.#authentic.hex(seq);
       if (wanted.has(hex)) committedAt.set(hex, seq);
     }
@@ -561,19 +623,35 @@ function insertSorted(values: number[], value: number): void {
   values.splice(i, 0, value);
 }
 
-/** Fixed-width binary values appended in order, read back by index (leaves, span ids). */
+/**
+ * Fixed-width binary values appended in order, read back by sequence number (leaves, span ids), from `start`
+ * on: a verification that begins mid-stream holds nothing before the point it began at.
+ */
 class LeafBuffer {
   readonly #width: number;
   #buffer: Buffer;
   #length = 0;
+  #start = 0;
 
   constructor(width: number) {
     this.#width = width;
     this.#buffer = Buffer.alloc(width * 1024);
   }
 
-  get length(): number {
-    return this.#length;
+  /** The first sequence number held. */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** One past the last sequence number held. */
+  get end(): number {
+    return this.#start + this.#length;
+  }
+
+  /** Begins at `start` instead of 0; only while empty. */
+  beginAt(start: number): void {
+    if (this.#length > 0) throw new Error('LeafBuffer: beginAt after values were added');
+    this.#start = start;
   }
 
   pushHex(hex: string): void {
@@ -588,13 +666,13 @@ class LeafBuffer {
     this.#length += 1;
   }
 
-  hex(index: number): string {
-    const offset = index * this.#width;
+  hex(seq: number): string {
+    const offset = (seq - this.#start) * this.#width;
     return this.#buffer.toString('hex', offset, offset + this.#width);
   }
 
-  bytes(index: number): Uint8Array {
-    const offset = index * this.#width;
+  bytes(seq: number): Uint8Array {
+    const offset = (seq - this.#start) * this.#width;
     return this.#buffer.subarray(offset, offset + this.#width);
   }
 }

@@ -65,7 +65,9 @@ export const verifyCommand: CommandSpec = {
     'integrity stream or a stream has no checkpoint signed by a trusted key (--allow-unsigned turns that into 0,\n' +
     'still listing them); 7 when the witness file cannot be read. Keys: --key files, else keys.publicKeys, else\n' +
     'every *.pub in the keys directory. Witness: --witness, else keys.witness (default\n' +
-    '<keys dir>/checkpoints.witness.jsonl, where the signing exporter writes it).',
+    '<keys dir>/checkpoints.witness.jsonl, where the signing exporter writes it). With --from, each stream is\n' +
+    'checked from its first checkpoint in the range (from the compact range it carries); the spans before the\n' +
+    'first one read are outside the check. With --to, the witness is not used (it holds the newest checkpoints).',
   options: {
     from: {
       type: 'string',
@@ -126,7 +128,13 @@ export const verifyCommand: CommandSpec = {
     const notes = (witness?.notes ?? []).filter(
       (note) => stream === undefined || originStream(note) === stream,
     );
-    const verifier = new LogVerifier({ publicKeys: keys, witnessCheckpoints: notes });
+    // From a start time on, each stream is checked from its first checkpoint read (its compact range), and what
+    // precedes the first span read was not read rather than missing.
+    const verifier = new LogVerifier({
+      publicKeys: keys,
+      witnessCheckpoints: notes,
+      midStream: from !== undefined,
+    });
     const { spansRead, unsigned, tables } = await withBackend(context.settings, async (backend) => {
       const spansRead = await readSlices(context, backend.queries, verifier, { from, to, stream });
       const unsigned =
@@ -279,7 +287,9 @@ function printResult(
     // Count the stored spans that match their signed leaf, not the size of the authenticated tree: a modified
     // span leaves the tree authentic but is not itself verified.
     const matched = s.verifiedRanges.reduce((n, [from, to]) => n + to - from, 0);
-    const head = `stream ${s.stream}: ${s.spanCount} spans, ${s.checkpointCount} checkpoints, verified ${matched} of sealed ${s.sealedSize}`;
+    const head =
+      `stream ${s.stream}: ${s.spanCount} spans, ${s.checkpointCount} checkpoints, verified ${matched} of sealed ${s.sealedSize}` +
+      (s.checkedFrom !== undefined ? ` (checked from seq ${s.checkedFrom}: --from begins mid-stream)` : '');
     const label = kinds.has('tamper')
       ? out.style('red', 'FAIL')
       : kinds.has('unverified')

@@ -42,6 +42,7 @@ interface SpanRow {
   decisionId: string;
   seq: string;
   stream: string;
+  timeMs: string;
 }
 
 let facts: FixtureFacts;
@@ -53,7 +54,8 @@ beforeAll(async () => {
   facts = await buildPopulatedStore();
   [decisions] = (await storeSql(facts.root, [
     `SELECT SpanId AS spanId, TraceId AS traceId, SpanAttributes['audit.decision.id'] AS decisionId,
-            SpanAttributes['audit.integrity.seq'] AS seq, SpanAttributes['audit.integrity.stream'] AS stream
+            SpanAttributes['audit.integrity.seq'] AS seq, SpanAttributes['audit.integrity.stream'] AS stream,
+            toUnixTimestamp64Milli(toDateTime64(Timestamp, 3)) AS timeMs
      FROM otel_traces WHERE SpanAttributes['audit.record.type'] = 'decision'
        AND SpanAttributes['audit.decision.id'] != '${facts.overridden.reference.decisionId}'
      ORDER BY toUInt64(seq)`,
@@ -127,6 +129,29 @@ describe('verify: tamper matrix', () => {
     expect(text.stdout).toMatch(
       /^intact: 1 stream\(s\), \d+ spans read, \d+ verified, \d+ audit table row\(s\) reproduced$/m,
     );
+  });
+
+  it('--from in the middle of a stream: checked from its first checkpoint in the range, intact, nothing missing', async () => {
+    const middle = decisions[Math.floor(decisions.length / 2)]!;
+    const from = new Date(Number(middle.timeMs)).toISOString();
+    const result = await runBin(['verify', '--json', '--from', from, '--witness', facts.witnessFile], {
+      cwd: facts.root,
+    });
+    expect(result.code, result.stdout).toBe(0);
+    const report = json<
+      VerifyJson & { streams: { checkedFrom?: number; verifiedRanges: [number, number][] }[] }
+    >(result);
+    expect(report.verdict).toBe('intact');
+    expect(streamFindings(report)).toEqual([]);
+    const [only] = report.streams;
+    expect(only!.checkedFrom).toBeGreaterThan(0);
+    expect(only!.checkedFrom).toBeLessThanOrEqual(Number(middle.seq));
+    expect(only!.verifiedRanges[0]![0]).toBeGreaterThanOrEqual(only!.checkedFrom!);
+    // A span after the start that is deleted is still missing.
+    const later = decisions[decisions.length - 2]!;
+    const root = await tamperedCopy([`ALTER TABLE otel_traces DELETE WHERE SpanId = '${later.spanId}'`]);
+    const cut = json<VerifyJson>(await verify(root, '--from', from, '--witness', witnessOf(root)));
+    expect(streamFindings(cut).some((f) => f.code === 'missing' && covers(f, Number(later.seq)))).toBe(true);
   });
 
   it('otel_traces: attribute and column edits, a delete, a forged row, a conflicting copy and a swap are each named', async () => {

@@ -255,6 +255,47 @@ describe('tamper fuzz', () => {
     }
   });
 
+  it('checks a read that begins mid-stream from the first checkpoint range it holds, and still names tampering', () => {
+    const byTime = [...clean].sort((a, b) =>
+      BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1,
+    );
+    for (const cut of [1, 9, 20, Math.floor(byTime.length / 2)]) {
+      const tail = byTime.slice(cut);
+      const options = { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes, midStream: true };
+      const verifier = new LogVerifier(options);
+      verifier.add(tail);
+      const report = verifier.finish();
+      expect(report.ok, `cut ${cut}: ${JSON.stringify(report.streams.map((s) => s.findings))}`).toBe(true);
+      for (const stream of report.streams) {
+        const read = tail.filter((r) => !isCheckpoint(r) && streamOf(r) === stream.stream).map(seqOf);
+        if (read.length === 0) continue;
+        // Every leaf read whose checkpoint was read is verified; nothing before the first one read is missing.
+        const verified = stream.verifiedRanges.flatMap(([from, to]) =>
+          Array.from({ length: to - from }, (_, i) => from + i),
+        );
+        expect(verified.length).toBeGreaterThan(0);
+        expect(verified.every((seq) => read.includes(seq))).toBe(true);
+        expect(stream.checkedFrom).toBeLessThanOrEqual(Math.min(...verified));
+      }
+      // The same read without midStream cannot authenticate the streams it cut into.
+      expect(verifySpans(tail, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes }).ok).toBe(
+        false,
+      );
+      // A modified leaf after the cut is still named.
+      const victim = tail.findIndex((r) => !isCheckpoint(r) && seqOf(r) > 0);
+      const tampered = [...tail];
+      tampered[victim] = structuredClone(tail[victim]!);
+      tampered[victim]!.attributes['audit.decision.outcome'] = 'forged';
+      const caught = new LogVerifier(options);
+      caught.add(tampered);
+      const findings = caught.finish().streams.flatMap((s) => s.findings);
+      expect(
+        findings.some((f) => f.code === 'modified' && f.spanId === tail[victim]!.spanId),
+        JSON.stringify([cut, seqOf(tail[victim]!), streamOf(tail[victim]!), findings]),
+      ).toBe(true);
+    }
+  });
+
   it('calls a stream with no checkpoint by a trusted key untrusted, never intact', () => {
     const leavesOnly = clean.filter((record) => !isCheckpoint(record));
     const report = verifySpans(leavesOnly, { publicKeys: [key.verifierKey] });
