@@ -92,6 +92,8 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
       expect(rows[table]?.findings, table).toBe(0);
     }
     expect(result.skipped).toEqual([]);
+    // In time windows and trace buckets of about 50 rows: the same comparison, statement by statement.
+    expect(await store.reconcileAuditTables({ rowsPerStatement: 50 })).toEqual(result);
   });
 
   it('compares only the tables asked for', async () => {
@@ -122,6 +124,9 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
       store.reconcileAuditTables({ from: new Date(data.end), to: new Date(data.start) }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(store.reconcileAuditTables({ tables: ['audit_incidents'] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(store.reconcileAuditTables({ rowsPerStatement: 0.5 })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     await expect(store.reconcileAuditTables({ limit: 0 })).rejects.toMatchObject({
@@ -372,6 +377,16 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
         expect.objectContaining({ code: 'extra', key: "('dddddddddddddddddddddddddddddddd')" }),
       );
     });
+  });
+
+  it('finds the same in time windows and trace buckets as in one statement per table', async () => {
+    const order = (result: AuditReconciliation) =>
+      result.findings.map((f) => JSON.stringify([f.table, f.code, f.decisionId, f.spanId, f.key])).sort();
+    const whole = await store.reconcileAuditTables();
+    const windowed = await store.reconcileAuditTables({ rowsPerStatement: 40 });
+    expect(whole.findings.length).toBeGreaterThan(20);
+    expect(order(windowed)).toEqual(order(whole));
+    expect(windowed.tables).toEqual(whole.tables);
   });
 
   it('reports at most `limit` findings per table, and how many there are', async () => {
