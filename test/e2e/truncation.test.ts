@@ -75,12 +75,22 @@ it('reports a truncated stream against the witness when the newest rows and thei
     await store.close();
   }
 
-  // Without the witness the shortened stream looks whole: that is why the witness exists.
-  const blind = await runDecisiontrail(
-    ['verify', '--config', workspace.configPath, '--witness', `${workspace.dir}/no-witness.jsonl`, '--json'],
-    workspace.dir,
+  // Without the witness the shortened stream itself looks whole: that is why the witness exists. (Here the
+  // audit tables, filled when the rows arrived, still betray the deletion; an insider who also cut those would
+  // leave the witness as the only evidence.)
+  const blind = parseJson<{
+    streams: { findings: { code: string; tamper: boolean }[] }[];
+    tables: { findings: { table: string; code: string }[] };
+  }>(
+    await runDecisiontrail(
+      ['verify', '--config', workspace.configPath, '--no-witness', '--json'],
+      workspace.dir,
+    ),
   );
-  expect(parseJson<{ ok: boolean }>(blind).ok).toBe(true);
+  expect(blind.streams[0]!.findings.filter((f) => f.tamper)).toEqual([]);
+  expect(blind.tables.findings).toContainEqual(
+    expect.objectContaining({ table: 'audit_decisions', code: 'extra' }),
+  );
 
   const run = await runDecisiontrail(['verify', '--config', workspace.configPath, '--json'], workspace.dir);
   expect(run.code).toBe(1);
