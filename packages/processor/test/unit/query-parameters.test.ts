@@ -155,7 +155,9 @@ describe('store query parameters', () => {
     expect(failure('driftSignal', { ...VALID.driftSignal, baseline: { from: FROM } }).message).toBe(
       'baseline.to: is required',
     );
-    expect(failure('timelineEvidence', { spans: [{}] }).message).toBe('spans[0].traceId: is required');
+    expect(failure('timelineEvidence', { decisionIds: [], spans: [{}] }).message).toBe(
+      'spans[0].traceId: is required',
+    );
     expect(failure('getIncident', {}).message).toBe('incidentId: is required');
     expect(failure('subjectDecisions', { subjectId: 's', from: 'not a date' }).message).toBe(
       'from: is not a date: "not a date"',
