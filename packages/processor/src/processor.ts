@@ -102,6 +102,15 @@ async function createReceiverServer(
   }
 }
 
+/** The query name of a path segment; a malformed escape (which would throw in the request handler) names no query. */
+function queryName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function sendDenial(res: ServerResponse, denied: AccessDenial): void {
   res
     .writeHead(denied.status, { 'content-type': 'text/plain', ...denied.headers })
@@ -230,7 +239,7 @@ export async function startProcessor(
         return;
       }
       if (pathname.startsWith('/v1/query/') && query !== undefined) {
-        void query(req, res, decodeURIComponent(pathname.slice('/v1/query/'.length)));
+        void query(req, res, queryName(pathname.slice('/v1/query/'.length)));
         return;
       }
       // Metrics are operational counts, not audit data: open unless authentication is configured.

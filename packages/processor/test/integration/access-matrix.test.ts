@@ -191,6 +191,22 @@ describe('access matrix of serve: every endpoint × credential, Origin, Host, Co
     });
   });
 
+  it('an unknown or malformed query name is 404 with the read scope and 401 without; serve keeps running', async () => {
+    for (const name of ['dropTable', '%E0%A4%A']) {
+      const unknown = await httpCall(`${base}/v1/query/${name}`, {
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.read}` },
+        body: '{}',
+      });
+      expect(unknown.status, name).toBe(404);
+      const anonymous = await httpCall(`${base}/v1/query/${name}`, {
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(anonymous.status, name).toBe(401);
+    }
+    expect((await httpCall(`${base}/healthz`, { method: 'GET' })).status).toBe(200);
+  });
+
   it('answers a CORS preflight from an allowed origin only', async () => {
     const preflight = (origin: string) =>
       httpCall(`${base}/v1/query/decisions`, {
