@@ -172,6 +172,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     stream: optional('string'),
     limit: optional('integer'),
     tables: optional('stringList'),
+    rowsPerStatement: optional('integer'),
   },
 };
 
