@@ -194,7 +194,10 @@ describe('file witness', () => {
     await signInBatches(await makeSpans(4), { key, batchSize: 2, witness: new FileCheckpointWitness(path) });
     const [first, second] = (await readFile(path, 'utf8')).split('\n');
     const origin = (JSON.parse(first!) as { note: string }).note.split('\n')[0]!;
-    await writeFile(path, [first, '{"note": 7}', 'garbage', second, second!.slice(0, second!.length - 10)].join('\n'));
+    await writeFile(
+      path,
+      [first, '{"note": 7}', 'garbage', second, second!.slice(0, second!.length - 10)].join('\n'),
+    );
     const contents = await readWitnessEntries(path);
     expect(contents.notes).toHaveLength(2);
     expect(contents.malformed.map((m) => [m.line, m.stream])).toEqual([
