@@ -1,7 +1,7 @@
 // Throughput, size and latency of the ClickHouse store on the embedded engine.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/clickhouse.bench.ts [--decisions 10000000]
-//       [--chunk 50000] [--samples 100] [--warmup 20] [--gap-ms 777] [--redeliver 1000] [--keep]
+//       [--chunk 50000] [--samples 100] [--warmup 20] [--gap-ms 777] [--redeliver 1000] [--streams 0] [--keep]
 //
 // One run, in a fresh data directory under the OS temp dir:
 //   1. ingest: synthetic decision spans (+5% oversight, +20% feedback spans) through ClickHouseSink
@@ -12,7 +12,9 @@
 //      schema and views, then that database is dropped;
 //   3. size: bytes on disk of every table / decisions, against the OTLP/JSON bytes of the same spans;
 //   4. latency: SELECT 1, decision_timeline over random decisions (the first calls after the load
-//      apart, then p50/p95 of the samples), the full period report;
+//      apart, then p50/p95 of the samples) and, timed apart, the timeline's read-time check of each
+//      (with --streams N the spans are signed in N streams, so the check proves them), the full
+//      period report;
 //   5. reconciliation (what `verify` runs over the audit tables and rollups): each table against
 //      otel_traces, timed apart, and the rate over every span stored;
 //   6. redelivery: --redeliver decision spans copied again into otel_traces (exact duplicates in a
@@ -32,6 +34,8 @@ import {
   type ReconciledTable,
   type Store,
 } from '@decisiontrail/clickhouse';
+import { evidenceQueryFor, verifyTimeline } from '@decisiontrail/cli/internal';
+import { generateSigningKey } from '@decisiontrail/signing-exporter';
 import { SyntheticAuditSpans, otlpJsonBytes } from './clickhouse-synthetic.ts';
 
 const { values: args } = parseArgs({
@@ -43,6 +47,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     'gap-ms': { type: 'string', default: '777' },
     redeliver: { type: 'string', default: '1000' },
+    streams: { type: 'string', default: '0' },
   },
 });
 const DECISIONS = Number(args.decisions);
@@ -73,7 +78,15 @@ const startMs = Date.UTC(2026, 0, 1);
 // Decisions arrive at a steady rate (10 million over 90 days: one every 777 ms), so a small run
 // has the same time locality per batch as a large one, as a live service would.
 const gapMs = Number(args['gap-ms']);
-const generator = new SyntheticAuditSpans({ startMs, gapMs });
+// --streams N: the spans are signed for real in N streams (checkpoint every 512 spans), so the
+// timeline's read-time check proves each shown span; 0 keeps the unsigned spans of earlier runs.
+const STREAMS = Number(args.streams);
+const signingKey = generateSigningKey('bench');
+const generator = new SyntheticAuditSpans({
+  startMs,
+  gapMs,
+  ...(STREAMS > 0 && { signing: { key: signingKey, streams: STREAMS } }),
+});
 const sink = store.createSink({ maxBatchSize: CHUNK * 2, maxBufferedRows: CHUNK * 4, flushIntervalMs: 5 });
 
 console.log(
@@ -108,6 +121,12 @@ while (generator.stats.decisions < DECISIONS) {
       `  ${generator.stats.decisions} decisions, ${spansWritten} spans, ${Math.round((spansWritten / elapsed) * 1000)} spans/s so far`,
     );
   }
+}
+// Signing: the follow-ups still pending and each stream's last checkpoint, as a shutdown seals them.
+if (STREAMS > 0) {
+  const tail = generator.finish();
+  spansWritten += tail.length;
+  await sink.write(tail);
 }
 await Promise.all(inFlight);
 await sink.flush();
@@ -152,14 +171,32 @@ for (let i = 0; i < WARMUP; i++) {
   const id = randomDecision();
   firstCalls.push((await timed(() => store.decisionTimeline({ decisionId: id })))[1]);
 }
+// Each sample also runs what `decisiontrail timeline` adds at read time: one timelineEvidence
+// statement (every stored copy of the shown spans, the decision's reviews and feedback by decision id,
+// the checkpoint spans that can prove them) and verifyTimeline (leaves recomputed, inclusion proofs
+// from each checkpoint's compact range, signatures, displayed fields compared), timed apart.
 const timeline: number[] = [];
+const readTimeCheck: number[] = [];
+const timelineStatuses = new Map<string, number>();
 let timelineRows = 0;
 for (let i = 0; i < SAMPLES; i++) {
   const id = randomDecision();
   const [entries, ms] = await timed(() => store.decisionTimeline({ decisionId: id }));
   timeline.push(ms);
   timelineRows += entries.length;
+  const [doc, checkMs] = await timed(async () =>
+    verifyTimeline(
+      { id, kind: 'decision' },
+      entries,
+      await store.timelineEvidence(evidenceQueryFor(entries)),
+      [signingKey.verifierKey],
+    ),
+  );
+  readTimeCheck.push(checkMs);
+  const status = doc?.verification.status ?? 'none';
+  timelineStatuses.set(status, (timelineStatuses.get(status) ?? 0) + 1);
 }
+const timelineWithCheck = timeline.map((ms, i) => ms + (readTimeCheck[i] as number));
 const period = { from: new Date(startMs), to: new Date(startMs + DECISIONS * gapMs + 86_400_000) };
 const reportMs: number[] = [];
 let reportDecisions = 0;
@@ -218,6 +255,12 @@ if (WARMUP > 0) {
 }
 console.log(
   `| decision_timeline p50 / p95 (${SAMPLES} random decisions${WARMUP > 0 ? ' after those' : ''}, ${fmt(timelineRows / SAMPLES)} rows each) | ${fmt(percentile(timeline, 50))} / ${fmt(percentile(timeline, 95))} ms |`,
+);
+console.log(
+  `| timeline read-time check (timelineEvidence + verifyTimeline) p50 / p95; statuses | ${fmt(percentile(readTimeCheck, 50))} / ${fmt(percentile(readTimeCheck, 95))} ms; ${[...timelineStatuses].map(([s, n]) => `${s} ${n}`).join(', ')} |`,
+);
+console.log(
+  `| decision_timeline with the check, p50 / p95 | ${fmt(percentile(timelineWithCheck, 50))} / ${fmt(percentile(timelineWithCheck, 95))} ms |`,
 );
 console.log(
   `| period report, one model (${reportDecisions} decisions), median of 5 | ${fmt(percentile(reportMs, 50))} ms |`,
