@@ -168,3 +168,56 @@ describe('copies of a span in otel_traces', () => {
     }
   });
 });
+
+describe('copies written straight into an audit table', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  const { decisions, spans } = buildHour();
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+    await store.insertSpans(spans);
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('finds a forged copy of an audit_decisions row through the decision rollup', async () => {
+    expect((await store.reconcileAuditTables()).findings).toEqual([]);
+    const target = decisions[11]!;
+    // An identical second row of a decision: audit_decisions itself still shows one (FINAL), but the
+    // rollups summed it again.
+    await store.client.command({
+      query: `INSERT INTO audit_decisions SELECT * FROM (SELECT * FROM audit_decisions WHERE decision_id = {id:String})`,
+      query_params: { id: target.decisionId },
+      clickhouse_settings: { insert_deduplication_token: '' },
+    });
+    const found = (await store.reconcileAuditTables()).findings;
+    expect(found.filter((f) => f.table === 'audit_decisions')).toEqual([]);
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        table: 'audit_decision_stats',
+        code: 'different',
+        key: expect.stringContaining(target.outcome),
+        message: expect.stringMatching(/decisions \d+ \(derived \d+\)/),
+      }),
+    );
+    // One more value in a digest of 300 moves its p50/p90 by less than the digest tolerance: the
+    // counts of audit_decision_stats are what catch it.
+  });
+
+  it('finds an edited rollup cell while audit_decisions holds one row per span (rollups recomputed from it)', async () => {
+    await store.client.command({
+      query: `ALTER TABLE audit_decision_stats UPDATE failed = failed + 1 WHERE outcome = 'deny'`,
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    const found = (await store.reconcileAuditTables({ tables: ['audit_decisions', 'audit_decision_stats'] }))
+      .findings;
+    expect(found.filter((f) => f.table === 'audit_decisions')).toEqual([]);
+    const edited = found.filter(
+      (f) => f.table === 'audit_decision_stats' && /failed \d+ \(derived \d+\)/.test(f.message),
+    );
+    expect(edited.length).toBeGreaterThan(0);
+    expect(edited.every((f) => f.key?.includes("'deny'"))).toBe(true);
+  });
+});
