@@ -5,7 +5,14 @@ import { InstrumentationError } from './errors.ts';
 import { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';
 import { FileKeyStore, type KeyStore } from './privacy/key-store.ts';
 import { Redactor } from './privacy/redactor.ts';
-import type { AuditConfig, CaptureMode, DecisionReference, ModelAuditConfig } from './types.ts';
+import type {
+  AuditConfig,
+  CaptureMode,
+  DecisionReference,
+  ModelAuditConfig,
+  RecordAdmission,
+  RecordLossPolicy,
+} from './types.ts';
 
 /** {@link AuditConfig} with defaults and environment applied. */
 export interface AuditSettings {
@@ -19,9 +26,12 @@ export interface AuditSettings {
   models: Record<string, ModelAuditConfig>;
   defaultModel: ModelAuditConfig;
   onDecision: ((reference: DecisionReference) => void) | undefined;
+  recordLossPolicy: RecordLossPolicy;
+  recordAdmission: RecordAdmission | undefined;
 }
 
 const CAPTURE_MODES: readonly CaptureMode[] = Object.values(AUDIT_INPUT_CAPTURE_MODE_VALUES);
+const RECORD_LOSS_POLICIES: readonly RecordLossPolicy[] = ['fail-open', 'fail-closed'];
 
 /** Environment variables read by {@link resolveAuditSettings}; documented in the README. */
 export const ENVIRONMENT_VARIABLES = {
@@ -30,13 +40,14 @@ export const ENVIRONMENT_VARIABLES = {
   captureInput: 'DECISIONTRAIL_CAPTURE_INPUT',
   captureOutput: 'DECISIONTRAIL_CAPTURE_OUTPUT',
   keyStoreDir: 'DECISIONTRAIL_KEYSTORE_DIR',
+  recordLossPolicy: 'DECISIONTRAIL_RECORD_LOSS_POLICY',
   captureMessageContent: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
 } as const;
 
 /**
  * Applies defaults: explicit options win over DECISIONTRAIL_* variables, which win over
  * OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT (`true` means `full` capture), which wins over `hash`.
- * Throws `INVALID_CONFIG` on a capture mode it does not know.
+ * Throws `INVALID_CONFIG` on a capture mode or record loss policy it does not know.
  */
 export function resolveAuditSettings(
   config: AuditConfig = {},
@@ -70,7 +81,19 @@ export function resolveAuditSettings(
     models: config.models ?? {},
     defaultModel: config.defaultModel ?? {},
     onDecision: config.onDecision,
+    recordLossPolicy: recordLossPolicy(
+      config.recordLossPolicy ?? nonEmpty(env[ENVIRONMENT_VARIABLES.recordLossPolicy]) ?? 'fail-open',
+    ),
+    recordAdmission: config.recordAdmission,
   };
+}
+
+function recordLossPolicy(value: string): RecordLossPolicy {
+  if ((RECORD_LOSS_POLICIES as readonly string[]).includes(value)) return value as RecordLossPolicy;
+  throw new InstrumentationError(
+    'INVALID_CONFIG',
+    `unknown record loss policy "${value}"; use one of ${RECORD_LOSS_POLICIES.join(', ')}`,
+  );
 }
 
 function captureMode(value: string): CaptureMode {

@@ -39,7 +39,8 @@ import { type AuditSettings, auditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { parseDecisionReference } from './decision-reference.ts';
 import { InstrumentationError } from './errors.ts';
-import { recordSpanError } from './span-errors.ts';
+import { refusalFor } from './record-admission.ts';
+import { endSpan, recordSpanError } from './span-errors.ts';
 import type {
   CaptureMode,
   DecisionHandle,
@@ -69,14 +70,24 @@ const EMPTY_REFERENCE: DecisionReference = {
  * Records a decision made by any model as an `audit.decision {modelId}` span. `fn` runs inside the span (AI calls
  * it makes become children) and receives a handle to set outcome, confidence, explanation and output. Returns what
  * `fn` returns; a thrown error or rejected promise is recorded on the span and passed on unchanged. Failures of the
- * recording itself go to `diag` and never reach `fn` or its result.
+ * recording itself (including a record the span processor cannot keep) go to `diag` and never reach `fn` or its
+ * result. Under `recordLossPolicy: 'fail-closed'`, throws a {@link DecisionRefusedError} — synchronously, before
+ * `fn` is called — when the configured `recordAdmission` says the record cannot be kept.
  */
 export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandle) => T): T {
   let span: Span | undefined;
   let handle: DecisionHandle = NOOP_HANDLE;
   let subjectId: string | undefined;
+  let settings: AuditSettings | undefined;
   try {
-    const settings = auditSettings();
+    settings = auditSettings();
+  } catch (error) {
+    diag.error('@decisiontrail/instrumentation: decision() could not read its settings', error);
+  }
+  const refusal = refusalFor(settings, options.modelId);
+  if (refusal) throw refusal;
+  if (!settings) return fn(handle);
+  try {
     const parent = context.active();
     const auditContext = getAuditContext(parent);
     subjectId = auditContext.subjectId;
@@ -132,12 +143,13 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
     throw error;
   }
   if (isPromiseLike(result)) {
+    // Both handlers never throw, so this side branch can never become an unhandled rejection.
     result.then(
-      () => active.end(),
+      () => endSpan(active),
       (error: unknown) => endWithError(active, error),
     );
   } else {
-    active.end();
+    endSpan(active);
   }
   return result;
 }
@@ -194,7 +206,8 @@ const NOOP_HANDLE: DecisionHandle = {
 /**
  * Records human oversight of a decision (review, approve, override, reject, escalate) as an `audit.oversight` span
  * linked to the decision span. Works in any process that has the decision's reference.
- * Throws `INVALID_DECISION_REFERENCE` or `INVALID_CONFIG` on bad arguments.
+ * Throws `INVALID_DECISION_REFERENCE` or `INVALID_CONFIG` on bad arguments, never for a record that cannot be
+ * kept (that is dropped and accounted for by the span processor, under either policy).
  */
 export function recordOversight(options: OversightOptions): void {
   const reference = parseDecisionReference(options.decision);
@@ -212,7 +225,10 @@ export function recordOversight(options: OversightOptions): void {
   recordLinkedSpan(SPAN_NAME_AUDIT_OVERSIGHT, attributes, reference);
 }
 
-/** Records ground truth for a decision as an `audit.feedback` span linked to the decision span. */
+/**
+ * Records ground truth for a decision as an `audit.feedback` span linked to the decision span. Throws only on bad
+ * arguments, as {@link recordOversight}.
+ */
 export function recordFeedback(options: FeedbackOptions): void {
   const reference = parseDecisionReference(options.decision);
   const attributes: Attributes = {
@@ -226,7 +242,10 @@ export function recordFeedback(options: FeedbackOptions): void {
   recordLinkedSpan(SPAN_NAME_AUDIT_FEEDBACK, attributes, reference);
 }
 
-/** Records a model deployment (a new version going live) as an `audit.deployment` span; returns the deployment id. */
+/**
+ * Records a model deployment (a new version going live) as an `audit.deployment` span; returns the deployment id.
+ * Never throws: a failure to record goes to `diag`.
+ */
 export function recordDeployment(options: DeploymentOptions): string {
   const deploymentId = options.deploymentId ?? uuidv7();
   const attributes: Attributes = {
@@ -239,8 +258,7 @@ export function recordDeployment(options: DeploymentOptions): string {
     attributes[ATTR_AUDIT_DEPLOYMENT_PREVIOUS_VERSION] = options.previousVersion;
   if (options.environment !== undefined) attributes[ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT] = options.environment;
   if (options.changelog !== undefined) attributes[ATTR_AUDIT_DEPLOYMENT_CHANGELOG] = options.changelog;
-  addContextAttributes(attributes, getAuditContext());
-  tracer().startSpan(SPAN_NAME_AUDIT_DEPLOYMENT, { kind: SpanKind.INTERNAL, attributes }).end();
+  startAndEnd(SPAN_NAME_AUDIT_DEPLOYMENT, attributes, []);
   return deploymentId;
 }
 
@@ -248,7 +266,6 @@ function recordLinkedSpan(name: string, attributes: Attributes, reference: Decis
   // The decided model, so the store counts oversight and feedback per model without a join to the decision.
   if (reference.modelId !== undefined) attributes[ATTR_AUDIT_MODEL_ID] = reference.modelId;
   if (reference.modelVersion !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = reference.modelVersion;
-  addContextAttributes(attributes, getAuditContext());
   const link: Link = {
     context: {
       traceId: reference.traceId,
@@ -258,14 +275,25 @@ function recordLinkedSpan(name: string, attributes: Attributes, reference: Decis
     },
     attributes: { [ATTR_AUDIT_DECISION_ID]: reference.decisionId },
   };
-  tracer()
-    .startSpan(name, { kind: SpanKind.INTERNAL, attributes, links: [link] })
-    .end();
+  startAndEnd(name, attributes, [link]);
+}
+
+// Fail-open like the automatic instrumentation: a record that cannot be made or kept never breaks the caller.
+function startAndEnd(name: string, attributes: Attributes, links: Link[]): void {
+  let span: Span;
+  try {
+    addContextAttributes(attributes, getAuditContext());
+    span = tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes, links });
+  } catch (error) {
+    diag.error(`@decisiontrail/instrumentation: could not start an ${name} span`, error);
+    return;
+  }
+  endSpan(span);
 }
 
 function endWithError(span: Span, error: unknown): void {
   recordSpanError(span, error);
-  span.end();
+  endSpan(span);
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

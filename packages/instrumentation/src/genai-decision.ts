@@ -37,7 +37,7 @@ import {
 } from './audit-attributes.ts';
 import type { AuditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
-import { recordSpanError } from './span-errors.ts';
+import { endSpan, recordSpanError } from './span-errors.ts';
 import type { DecisionType, ModelType } from './types.ts';
 
 /** What an instrumented LLM request says before it is sent. */
@@ -203,7 +203,7 @@ export class GenAiDecision {
   }
 
   #finish(): void {
-    this.span.end();
+    endSpan(this.span);
     const onDecision = this.#settings.onDecision;
     if (onDecision) {
       try {

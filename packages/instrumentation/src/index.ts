@@ -13,7 +13,7 @@ export {
 } from './context.ts';
 export { decision, recordDeployment, recordFeedback, recordOversight } from './decision-api.ts';
 export { formatDecisionReference, parseDecisionReference } from './decision-reference.ts';
-export { InstrumentationError } from './errors.ts';
+export { DecisionRefusedError, InstrumentationError } from './errors.ts';
 export type { InstrumentationErrorCode } from './errors.ts';
 export { FileKeyStore } from './privacy/key-store.ts';
 export type { DataKey, KeyStore } from './privacy/key-store.ts';
@@ -39,6 +39,8 @@ export type {
   ModelType,
   OversightAction,
   OversightOptions,
+  RecordAdmission,
+  RecordLossPolicy,
   RedactionRule,
   RetentionClass,
   RiskLevel,

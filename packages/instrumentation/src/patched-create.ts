@@ -1,6 +1,7 @@
 import { context, diag, type Tracer } from '@opentelemetry/api';
 import type { AuditSettings } from './config.ts';
 import { type GenAiRequest, type GenAiResult, GenAiDecision } from './genai-decision.ts';
+import { refusalFor } from './record-admission.ts';
 import type { JsonObject, ResourceMethod, ResourceThis, SdkStream } from './internal-types.ts';
 import { observeStream } from './stream-observer.ts';
 
@@ -29,6 +30,8 @@ export interface PatchHost {
  * Wraps an SDK `create` method so each call becomes a GenAI decision span. The SDK's own return value (an
  * `APIPromise` with `withResponse()` and friends) is returned untouched; the span is finished from a side branch
  * of it. Any failure inside the instrumentation is reported through `diag` and the SDK call proceeds unchanged.
+ * Under `recordLossPolicy: 'fail-closed'`, a call whose record cannot be kept returns a promise rejected with a
+ * `DecisionRefusedError` and the request is never sent.
  */
 export function patchCreate(host: PatchHost, spec: CreateMethodSpec) {
   return (original: ResourceMethod): ResourceMethod =>
@@ -37,11 +40,12 @@ export function patchCreate(host: PatchHost, spec: CreateMethodSpec) {
       const params = (args[0] ?? {}) as JsonObject;
       let call: GenAiDecision;
       try {
-        call = GenAiDecision.start(
-          host.tracer(),
-          host.settings(),
-          spec.describe(params, this?._client?.baseURL),
-        );
+        const settings = host.settings();
+        const request = spec.describe(params, this?._client?.baseURL);
+        // Refused before the request is sent: nothing was decided, so there is nothing to record.
+        const refusal = refusalFor(settings, request.model);
+        if (refusal) return Promise.reject(refusal);
+        call = GenAiDecision.start(host.tracer(), settings, request);
       } catch (error) {
         diag.error('@decisiontrail/instrumentation: could not start a decision span', error);
         return original.apply(this, args);

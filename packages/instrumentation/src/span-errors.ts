@@ -20,3 +20,15 @@ export function recordSpanError(span: Span, error: unknown): void {
     diag.error('@decisiontrail/instrumentation: could not record an error', recordingError);
   }
 }
+
+/**
+ * Ends the span; never throws. A span processor may refuse a record at `end()` (a full spool); that is accounted for
+ * by the processor and must not reach the caller, whose model has already run.
+ */
+export function endSpan(span: Span): void {
+  try {
+    span.end();
+  } catch (error) {
+    diag.error('@decisiontrail/instrumentation: could not end a span', error);
+  }
+}

@@ -68,6 +68,25 @@ export interface RedactionRule {
   pattern: RegExp;
 }
 
+/**
+ * What happens to a decision when its audit record cannot be kept (spool full, record pipeline down past its
+ * bounds).
+ * - `fail-open`: the decision proceeds; its record is dropped, counted, and accounted for by a signed gap record in
+ *   its stream (see the signing exporter's `DurableSpanProcessor`).
+ * - `fail-closed`: the decision is refused before its model runs, with a {@link DecisionRefusedError}; for
+ *   deployments whose policy is "no unlogged decision". Needs a {@link RecordAdmission} to ask.
+ */
+export type RecordLossPolicy = 'fail-open' | 'fail-closed';
+
+/**
+ * Answers, before a model runs, whether the audit record of a decision made now would be kept. The signing
+ * exporter's `DurableSpanProcessor` is one (`canAccept()` is false while its spool is full or after shutdown).
+ */
+export interface RecordAdmission {
+  /** True when an audit record ended now would be kept. Called once per decision under `fail-closed`: keep it cheap. */
+  canAccept(): boolean;
+}
+
 /** Configuration shared by the automatic instrumentation and the manual API. Every field is optional. */
 export interface AuditConfig {
   /**
@@ -92,6 +111,20 @@ export interface AuditConfig {
   defaultModel?: ModelAuditConfig;
   /** Called (fail-open) with the reference of every decision the instrumentation records. */
   onDecision?: (reference: DecisionReference) => void;
+  /**
+   * What happens to a decision whose audit record cannot be kept; see {@link RecordLossPolicy}. Under either policy
+   * no error ever reaches the caller after its model ran, and recording oversight, feedback or deployments never
+   * throws for lack of room (those records are dropped and accounted for).
+   * @default DECISIONTRAIL_RECORD_LOSS_POLICY, else `fail-open`
+   */
+  recordLossPolicy?: RecordLossPolicy;
+  /**
+   * Asked before each decision, under `fail-closed`, whether its record can be kept — typically the
+   * `DurableSpanProcessor` given to the tracer provider. Without one, `fail-closed` cannot know in advance: decisions
+   * proceed (as under `fail-open`) and one warning goes to `diag`.
+   * @default none
+   */
+  recordAdmission?: RecordAdmission;
 }
 
 /** Configuration of {@link AiAuditInstrumentation}. */

@@ -22,7 +22,8 @@ import {
   type ReferenceModel,
 } from '../audit-attributes.ts';
 import { getAuditContext } from '../context.ts';
-import { recordSpanError } from '../span-errors.ts';
+import { refusalFor } from '../record-admission.ts';
+import { endSpan, recordSpanError } from '../span-errors.ts';
 import type { OnnxTensor } from '../internal-types.ts';
 import type { PatchHost } from '../patched-create.ts';
 import type { ModelAuditConfig } from '../types.ts';
@@ -78,6 +79,9 @@ export function patchSessionRun(host: PatchHost, frameworkVersion: string | unde
       if (!host.isEnabled()) return original.apply(this, args);
       let started: ReturnType<typeof startRun>;
       try {
+        // Refused before the session runs: nothing was decided, so there is nothing to record.
+        const refusal = refusalFor(host.settings(), onnxModelId(this));
+        if (refusal) return Promise.reject(refusal);
         started = startRun(host, this, args[0], frameworkVersion);
       } catch (error) {
         diag.error('@decisiontrail/instrumentation: could not start an ONNX decision span', error);
@@ -112,7 +116,7 @@ export function patchSessionRun(host: PatchHost, frameworkVersion: string | unde
           } catch (error) {
             diag.error('@decisiontrail/instrumentation: could not record an ONNX result', error);
           }
-          span.end();
+          endSpan(span);
           notify(host, span, started.decisionId, started.model);
         },
         (error: unknown) => {
@@ -130,7 +134,7 @@ function startRun(host: PatchHost, session: object, feeds: unknown, frameworkVer
   const auditContext = getAuditContext(parent);
   const loaded = loadedModels.get(session);
   const metadata = loaded?.info?.metadata ?? {};
-  const modelId = metadata[ONNX_METADATA_KEYS.modelId] ?? loaded?.fileStem ?? 'onnx-model';
+  const modelId = onnxModelId(session);
   const modelConfig = modelConfigFor(settings, modelId);
   const attributes: Attributes = {
     [ATTR_AUDIT_MODEL_FRAMEWORK]: 'onnxruntime',
@@ -170,6 +174,11 @@ function startRun(host: PatchHost, session: object, feeds: unknown, frameworkVer
   return { span, modelConfig, subjectId: auditContext.subjectId, decisionId, model };
 }
 
+function onnxModelId(session: object): string {
+  const loaded = loadedModels.get(session);
+  return loaded?.info?.metadata[ONNX_METADATA_KEYS.modelId] ?? loaded?.fileStem ?? 'onnx-model';
+}
+
 function notify(host: PatchHost, span: Span, decisionId: string, model: ReferenceModel): void {
   const onDecision = host.settings().onDecision;
   if (!onDecision) return;
@@ -182,7 +191,7 @@ function notify(host: PatchHost, span: Span, decisionId: string, model: Referenc
 
 function failSpan(span: Span, error: unknown): void {
   recordSpanError(span, error);
-  span.end();
+  endSpan(span);
 }
 
 /** Tensors as JSON-able `{ name: { type, dims, data } }`, the form inputs and outputs are hashed in. */

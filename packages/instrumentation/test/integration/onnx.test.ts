@@ -8,6 +8,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AiAuditInstrumentation,
   decision,
+  DecisionRefusedError,
   recordDeployment,
   withSubject,
 } from '@decisiontrail/instrumentation';
@@ -109,5 +110,28 @@ describe('onnxruntime-node InferenceSession.run', () => {
     const policy = spans.find((span) => span.name === 'audit.decision loan-officer-policy')!;
     const model = spans.find((span) => span.name === `audit.decision ${CREDIT_MODEL_ID}`)!;
     expect(model.parentSpanContext?.spanId).toBe(policy.spanContext().spanId);
+  });
+});
+
+describe('record loss policy', () => {
+  it('fail-closed: a run whose record cannot be kept is refused before the session runs', async () => {
+    const config = instrumentation.getConfig();
+    instrumentation.setConfig({
+      ...config,
+      recordLossPolicy: 'fail-closed',
+      recordAdmission: { canAccept: () => false },
+    });
+    try {
+      const session = await ort.InferenceSession.create(v1Path);
+      // Had the session run, these feeds would have made onnxruntime reject with its own error.
+      const error = await session
+        .run({ wrong_input: features(applicant).features })
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DecisionRefusedError);
+      expect(error).toMatchObject({ code: 'DECISION_REFUSED', modelId: CREDIT_MODEL_ID });
+      expect(tracing.spans()).toEqual([]);
+    } finally {
+      instrumentation.setConfig(config);
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
   AiAuditInstrumentation,
   type AiAuditInstrumentationConfig,
   type DataKey,
+  DecisionRefusedError,
   type DecisionReference,
   FileKeyStore,
   recordOversight,
@@ -510,5 +511,32 @@ describe('fail-open', () => {
     expect(spans[1]?.attributes['audit.output.ciphertext']).toBeUndefined();
     expect(spans[1]?.attributes['gen_ai.response.id']).toMatch(/^chatcmpl-/);
     expect(diagErrors.map((args) => String(args[1])).join()).toContain('forced hook failure');
+  });
+});
+
+describe('record loss policy', () => {
+  const full = { canAccept: () => false };
+
+  it('fail-closed: a call whose record cannot be kept is refused before the request is sent', async () => {
+    instrumentation.setConfig({ ...baseConfig, recordLossPolicy: 'fail-closed', recordAdmission: full });
+    const before = server.requests.length;
+    const error = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DecisionRefusedError);
+    expect(error).toMatchObject({ code: 'DECISION_REFUSED', modelId: 'gpt-4o-mini' });
+    const streamError = await client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages, stream: true })
+      .catch((caught: unknown) => caught);
+    expect(streamError).toBeInstanceOf(DecisionRefusedError);
+    expect(server.requests.length).toBe(before);
+    expect(tracing.spans()).toEqual([]);
+  });
+
+  it('fail-open: the same call goes out and returns the reply', async () => {
+    instrumentation.setConfig({ ...baseConfig, recordLossPolicy: 'fail-open', recordAdmission: full });
+    const completion = await client.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    expect(completion.choices[0]?.message.content).toBe(DEFAULT_REPLY);
+    await oneDecision();
   });
 });
