@@ -1,7 +1,7 @@
 // `decisiontrail verify` over a store built as production would have it.
 //
 //   npm run bench:verify -- [--decisions 1000000] [--streams 8] [--chunk 50000] [--keep] [--dir DIR]
-//       [--timeout 3600] [--build-only] [--repo DIR]
+//       [--timeout 3600] [--build-only] [--repo DIR] [--runs all,day]
 //
 // 1. Build (skipped when --dir names a store this bench built and kept): a project directory laid out as
 //    the CLI finds it with no configuration — the embedded store in .decisiontrail/data, the public key in
@@ -13,10 +13,11 @@
 //    so the materialized views and rollups fill as in production.
 // 2. Measure: `decisiontrail verify --json` as a child process in the project directory (the launcher in
 //    packages/cli/bin re-spawns Node with the source condition), over the whole store and then over one
-//    day (--from/--to): wall time, spans read, spans/s, peak RSS of the process tree (GNU time's maximum
-//    resident set size, which covers the waited-for CLI process under the launcher; polled VmHWM where
-//    /usr/bin/time is missing), exit code, verdict and finding counts. A run is killed after --timeout
-//    seconds, or 15 s after it printed a fatal V8 error without exiting (a heap OOM can leave it hanging).
+//    day (--from/--to; --runs picks and orders them): wall time, spans read, spans/s, peak RSS of the
+//    process tree (GNU time's maximum resident set size, which covers the waited-for CLI process under the
+//    launcher; VmHWM polled from /proc as well), exit code, verdict and finding counts. A run is killed
+//    after --timeout seconds, or 15 s after it printed a fatal V8 error without exiting (a heap OOM can
+//    leave it hanging).
 //
 // Without --dir the project is a fresh temp directory, removed at the end unless --keep. With --dir it is
 // never removed: the first run builds the store there, later runs only measure verify again (--build-only
@@ -56,6 +57,7 @@ const { values: args } = parseArgs({
     timeout: { type: 'string', default: '3600' },
     'build-only': { type: 'boolean', default: false },
     repo: { type: 'string' },
+    runs: { type: 'string', default: 'all,day' },
   },
 });
 const CHUNK = Number(args.chunk);
@@ -364,8 +366,16 @@ console.log(`verify code: ${describeCode()}`);
 const middle = manifest.startMs + (manifest.decisions * manifest.gapMs) / 2;
 const dayStart = new Date(middle - (middle % 86_400_000));
 const dayEnd = new Date(dayStart.getTime() + 86_400_000);
-const whole = await runVerify(project, 'all', []);
-const day = await runVerify(project, 'day', ['--from', dayStart.toISOString(), '--to', dayEnd.toISOString()]);
+const RUNS: Record<string, string[]> = {
+  all: [],
+  day: ['--from', dayStart.toISOString(), '--to', dayEnd.toISOString()],
+};
+const runs: VerifyRun[] = [];
+for (const label of args.runs.split(',')) {
+  const extra = RUNS[label];
+  if (extra === undefined) throw new Error(`--runs: unknown run ${JSON.stringify(label)} (all, day)`);
+  runs.push(await runVerify(project, label, extra));
+}
 
 console.log(
   `\n| ${manifest.decisions} decisions, ${manifest.spans} spans (${manifest.checkpoints} checkpoints) in ${manifest.streams} streams, ${fmt(manifest.bytesOnDisk / 2 ** 30, 2)} GiB | |\n|---|---|`,
@@ -373,9 +383,8 @@ console.log(
 console.log(
   `| build (generate, sign, ClickHouseSink) | ${fmt(manifest.ingestSeconds)} s, ${Math.round(manifest.ingestSpansPerSecond)} spans/s |`,
 );
-for (const line of describe(whole, manifest.spans)) console.log(line);
-for (const line of describe(day, manifest.spans)) console.log(line);
-for (const run of [whole, day]) {
+for (const run of runs) for (const line of describe(run, manifest.spans)) console.log(line);
+for (const run of runs) {
   if (run.report === undefined || (run.exitCode !== 0 && run.exitCode !== 1)) {
     console.log(`\nverify ${run.label} (exit ${run.exitCode}) stderr, last lines:\n${run.stderrTail}`);
   }
