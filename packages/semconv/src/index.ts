@@ -70,6 +70,9 @@ export {
   ATTR_AUDIT_CHECKPOINT_NOTE,
   ATTR_AUDIT_CHECKPOINT_LEAVES,
   ATTR_AUDIT_CHECKPOINT_RANGE,
+  ATTR_AUDIT_LOSS_COUNT,
+  ATTR_AUDIT_LOSS_DECISION_COUNT,
+  ATTR_AUDIT_LOSS_REASON,
 } from './generated/attributes.ts';
 export {
   AUDIT_DECISION_TYPE_VALUES,
@@ -78,6 +81,7 @@ export {
   AUDIT_INCIDENT_SEVERITY_VALUES,
   AUDIT_INCIDENT_CATEGORY_VALUES,
   AUDIT_INPUT_CAPTURE_MODE_VALUES,
+  AUDIT_LOSS_REASON_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
   AUDIT_OUTPUT_CAPTURE_MODE_VALUES,
   AUDIT_OVERSIGHT_ACTION_VALUES,
@@ -92,6 +96,7 @@ export type {
   AuditIncidentSeverity,
   AuditIncidentCategory,
   AuditInputCaptureMode,
+  AuditLossReason,
   AuditModelType,
   AuditOutputCaptureMode,
   AuditOversightAction,
@@ -105,6 +110,7 @@ export {
   SPAN_NAME_AUDIT_FEEDBACK,
   SPAN_NAME_AUDIT_DEPLOYMENT,
   SPAN_NAME_AUDIT_CHECKPOINT,
+  SPAN_NAME_AUDIT_LOSS,
 } from './generated/span-names.ts';
 export { AUDIT_SPAN_REQUIREMENTS } from './generated/span-requirements.ts';
 export type {

@@ -65,6 +65,9 @@ export const AUDIT_ATTRIBUTES = {
   'audit.integrity.seq': { type: 'int' },
   'audit.integrity.algorithm': { type: 'string' },
   'audit.integrity.key_id': { type: 'string' },
+  'audit.loss.count': { type: 'int' },
+  'audit.loss.decision_count': { type: 'int' },
+  'audit.loss.reason': { type: 'string', values: ['spool_full', 'spool_closed'] },
   'audit.model.id': { type: 'string' },
   'audit.model.version': { type: 'string' },
   'audit.model.type': {
@@ -97,7 +100,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.oversight.new_outcome': { type: 'string' },
   'audit.record.type': {
     type: 'string',
-    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint'],
+    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint', 'loss'],
   },
   'audit.retention.class': { type: 'string', values: ['standard', 'high_risk', 'incident', 'permanent'] },
   'audit.subject.id': { type: 'string' },

@@ -883,3 +883,47 @@ export const ATTR_AUDIT_CHECKPOINT_LEAVES = 'audit.checkpoint.leaves' as const;
  * - Serves: EU AI Act Art. 12; EU AI Act Art. 19; ISO/IEC 42001 A.6.2.8
  */
 export const ATTR_AUDIT_CHECKPOINT_RANGE = 'audit.checkpoint.range' as const;
+
+// audit.loss: A signed account of audit records that could not be kept.
+
+/**
+ * Number of audit records that could not be kept and were dropped before this loss record.
+ *
+ * The records were dropped after the last record of the stream before this one and before this one
+ * (its `audit.integrity.seq` minus one and its `audit.integrity.seq`); they were never given a
+ * sequence number. The loss record's start and end times are the times of the first and last drop. A
+ * deployment's fail-open policy lets decisions proceed when their records cannot be kept; this record
+ * says so in the signed stream instead of leaving silence (EU AI Act Art. 12, Art. 19; ISO/IEC 42001
+ * A.6.2.8).
+ *
+ * - Type: `int`
+ * - Examples: `1`, `240`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12; EU AI Act Art. 19; ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_LOSS_COUNT = 'audit.loss.count' as const;
+
+/**
+ * How many of the lost records were decisions (`audit.record.type` = `decision`).
+ *
+ * Lets a report say "N decisions lost" without guessing what the lost records were (EU AI Act Art.
+ * 12).
+ *
+ * - Type: `int`
+ * - Examples: `1`, `200`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12
+ */
+export const ATTR_AUDIT_LOSS_DECISION_COUNT = 'audit.loss.decision_count' as const;
+
+/**
+ * Why the records could not be kept.
+ *
+ * One loss record per reason and episode; an episode ends when a record can be kept again.
+ *
+ * - Type: `string` (enum, see {@link AUDIT_LOSS_REASON_VALUES})
+ * - Examples: `"spool_full"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12
+ */
+export const ATTR_AUDIT_LOSS_REASON = 'audit.loss.reason' as const;

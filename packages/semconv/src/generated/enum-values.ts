@@ -114,6 +114,17 @@ export const AUDIT_INPUT_CAPTURE_MODE_VALUES = {
 export type AuditInputCaptureMode =
   (typeof AUDIT_INPUT_CAPTURE_MODE_VALUES)[keyof typeof AUDIT_INPUT_CAPTURE_MODE_VALUES];
 
+/** Values of `audit.loss.reason` ({@link ATTR_AUDIT_LOSS_REASON}). */
+export const AUDIT_LOSS_REASON_VALUES = {
+  /** The durable spool had reached its bound on disk (the record pipeline was down past its bounds). */
+  SPOOL_FULL: 'spool_full',
+  /** The record ended after its span processor had been shut down. */
+  SPOOL_CLOSED: 'spool_closed',
+} as const;
+
+/** A value of `audit.loss.reason`. */
+export type AuditLossReason = (typeof AUDIT_LOSS_REASON_VALUES)[keyof typeof AUDIT_LOSS_REASON_VALUES];
+
 /** Values of `audit.model.type` ({@link ATTR_AUDIT_MODEL_TYPE}). */
 export const AUDIT_MODEL_TYPE_VALUES = {
   /** A large language model. */
@@ -181,6 +192,8 @@ export const AUDIT_RECORD_TYPE_VALUES = {
   DEPLOYMENT: 'deployment',
   /** A signed Merkle checkpoint over an integrity stream. */
   CHECKPOINT: 'checkpoint',
+  /** Audit records of this stream could not be kept; a signed account of how many, why and when. */
+  LOSS: 'loss',
 } as const;
 
 /** A value of `audit.record.type`. */

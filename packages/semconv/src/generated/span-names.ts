@@ -52,3 +52,13 @@ export const SPAN_NAME_AUDIT_DEPLOYMENT = 'audit.deployment' as const;
  * - Stability: development
  */
 export const SPAN_NAME_AUDIT_CHECKPOINT = 'audit.checkpoint' as const;
+
+/**
+ * Audit records of one integrity stream were dropped because they could not be kept.
+ *
+ * Span name: `audit.loss`
+ *
+ * - Kind: internal
+ * - Stability: development
+ */
+export const SPAN_NAME_AUDIT_LOSS = 'audit.loss' as const;

@@ -239,4 +239,19 @@ export const AUDIT_SPAN_REQUIREMENTS = {
     optIn: ['audit.completeness.missing'],
     samplingRelevant: ['audit.record.type'],
   },
+  loss: {
+    spanName: 'audit.loss',
+    required: [
+      'audit.record.type',
+      'audit.loss.count',
+      'audit.loss.decision_count',
+      'audit.loss.reason',
+      'audit.integrity.stream',
+      'audit.integrity.seq',
+    ],
+    conditionallyRequired: [],
+    recommended: [],
+    optIn: ['audit.completeness.missing'],
+    samplingRelevant: ['audit.record.type'],
+  },
 } as const satisfies Record<AuditRecordType, AuditSpanRequirement>;
