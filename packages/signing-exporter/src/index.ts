@@ -80,7 +80,12 @@ export type { StreamReport, VerificationReport, VerifySpansOptions } from './ver
 export { inclusionProofFromRange } from './compact-range-proof.ts';
 export { proveSpanInCheckpoint } from './checkpoint-inclusion.ts';
 export type { SpanProof, SpanProofCheck } from './checkpoint-inclusion.ts';
-export { PROOF_BUNDLE_FORMAT, createProofBundle, verifyProofBundle } from './proof-bundle.ts';
+export {
+  PROOF_BUNDLE_FORMAT,
+  createProofBundle,
+  proofBundleFromCheckpoint,
+  verifyProofBundle,
+} from './proof-bundle.ts';
 export type { ProofBundle, ProofBundleVerification } from './proof-bundle.ts';
 export { StreamVerifier } from './stream-verifier.ts';
 export type { StreamVerifierOptions, StreamVerifierState } from './stream-verifier.ts';

@@ -1,4 +1,6 @@
+import { ATTR_AUDIT_CHECKPOINT_NOTE } from '@decisiontrail/semconv';
 import { COMMITTED_RESOURCE_PREFIX, EXCLUDED_ATTRIBUTE_PREFIXES, leafHash } from './canonical-span.ts';
+import { proveSpanInCheckpoint } from './checkpoint-inclusion.ts';
 import { parseCheckpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
 import { inclusionProof, verifyInclusion } from './merkle-tree.ts';
@@ -92,6 +94,38 @@ export function createProofBundle(
     leafIndex: seq,
     inclusionPath: path.map((hash) => Buffer.from(hash).toString('hex')),
     checkpoint: checkpoint.note,
+    publicKey: key.vkey,
+  };
+}
+
+/**
+ * Builds a proof bundle for one stored span from the one checkpoint span that adds its leaf (see
+ * {@link proveSpanInCheckpoint}: the inclusion path comes from the checkpoint's compact range and
+ * leaves, so no other leaf of the stream is read). Throws `BUNDLE_INVALID` with the reason when the
+ * checkpoint does not prove the span under a trusted key.
+ */
+export function proofBundleFromCheckpoint(
+  span: SpanRecord,
+  checkpoint: SpanRecord,
+  trustedKeys: readonly TrustedKey[],
+): ProofBundle {
+  const keys = resolveTrustedKeys(trustedKeys);
+  const result = proveSpanInCheckpoint(span, checkpoint, keys);
+  if (result.status !== 'verified') {
+    const reason =
+      result.status === 'untrusted'
+        ? `its checkpoint is signed by key ${result.keyId}, which is not trusted`
+        : result.reason;
+    throw new SigningError('BUNDLE_INVALID', `span ${span.spanId} is not proven: ${reason}`);
+  }
+  const key = keys.find((candidate) => candidate.keyId === result.keyId);
+  if (!key) throw new SigningError('BUNDLE_INVALID', 'the checkpoint key is not among the trusted keys');
+  return {
+    format: PROOF_BUNDLE_FORMAT,
+    span: committedSpan(span),
+    leafIndex: result.seq,
+    inclusionPath: result.proof,
+    checkpoint: checkpoint.attributes[ATTR_AUDIT_CHECKPOINT_NOTE] ?? '',
     publicKey: key.vkey,
   };
 }

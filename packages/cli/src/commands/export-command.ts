@@ -1,12 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  createProofBundle,
-  readWitnessFile,
-  type ProofBundle,
-  type SpanRecord,
-} from '@decisiontrail/signing-exporter';
-import { ATTR_AUDIT_INTEGRITY_STREAM } from '@decisiontrail/semconv';
+import { readWitnessFile } from '@decisiontrail/signing-exporter';
+import { proveTimelineSpans } from '../bundle-proofs.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -15,7 +10,6 @@ import { buildTimelineDocument } from '../render/timeline-view.ts';
 import type { TimelineDocument } from '../render/timeline-document.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
-import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 import { INVESTIGATION_BUNDLE_FORMAT, type InvestigationBundle } from '../investigation-bundle.ts';
 import { decisionId, listOption, stringOption, traceId } from './option-values.ts';
@@ -82,49 +76,12 @@ export const exportCommand: CommandSpec = {
     const witnessCheckpoints = witnessFile === undefined ? [] : await readWitnessFile(witnessFile);
     const bundle = await withBackend(context.settings, async (backend) => {
       const timelines = await timelinesFor(backend.queries, kind, id);
-      // Checkpoint spans are not leaves: the signed notes they carry go into the bundle as checkpoints.
-      const spanIds = new Set(
-        timelines.flatMap((t) =>
-          t.rows.filter((row) => row.kind !== 'checkpoint' && row.spanId !== '').map((row) => row.spanId),
-        ),
+      const { proofs, unproven } = await proveTimelineSpans(
+        backend.queries,
+        timelines.flatMap((t) => t.rows),
+        keys,
+        witnessCheckpoints,
       );
-      // Decision, oversight and feedback rows name their stream in a column, trace spans in the span attribute.
-      const streams = new Set(
-        timelines
-          .flatMap((t) =>
-            t.rows.map(
-              (row) =>
-                row.attributes['integrity_stream'] ?? row.attributes[ATTR_AUDIT_INTEGRITY_STREAM] ?? '',
-            ),
-          )
-          .filter(Boolean),
-      );
-      // Proofs need every leaf of a stream up to the checkpoint that covers the span.
-      const streamRecords = new Map<string, SpanRecord[]>();
-      for (const stream of streams)
-        streamRecords.set(
-          stream,
-          await backend.queries.spansForVerification({ stream, from: BEGINNING_OF_TIME, to: END_OF_TIME }),
-        );
-      const byId = new Map<string, SpanRecord>();
-      for (const records of streamRecords.values())
-        for (const record of records) if (spanIds.has(record.spanId)) byId.set(record.spanId, record);
-      const proofs: ProofBundle[] = [];
-      const unproven: { spanId: string; reason: string }[] = [];
-      for (const record of byId.values()) {
-        const stream = record.attributes[ATTR_AUDIT_INTEGRITY_STREAM];
-        if (stream === undefined) continue;
-        try {
-          proofs.push(
-            createProofBundle(streamRecords.get(stream) ?? [], record.spanId, {
-              publicKeys: keys,
-              witnessCheckpoints,
-            }),
-          );
-        } catch (error) {
-          unproven.push({ spanId: record.spanId, reason: (error as Error).message });
-        }
-      }
       const result: InvestigationBundle = {
         format: INVESTIGATION_BUNDLE_FORMAT,
         createdAt: new Date().toISOString(),

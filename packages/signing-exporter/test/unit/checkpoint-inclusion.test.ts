@@ -7,7 +7,9 @@ import {
   hashLeafData,
   inclusionProof,
   inclusionProofFromRange,
+  proofBundleFromCheckpoint,
   proveSpanInCheckpoint,
+  verifyProofBundle,
   type SpanRecord,
 } from '@decisiontrail/signing-exporter';
 import { isCheckpointRecord } from '@decisiontrail/signing-exporter/internal';
@@ -124,5 +126,21 @@ describe('proveSpanInCheckpoint', () => {
     ).toMatchObject({ status: 'unproven' });
     const later = checkpointFor(records, 12);
     expect(proveSpanInCheckpoint(span, later, [key.verifierKey])).toMatchObject({ status: 'unproven' });
+  });
+
+  it('makes proof bundles that verify offline, and refuses a checkpoint no trusted key signed', async () => {
+    const { records, key } = await signedStream();
+    for (const span of records.filter((r) => !isCheckpointRecord(r))) {
+      const seq = Number(span.attributes['audit.integrity.seq']);
+      const bundle = proofBundleFromCheckpoint(span, checkpointFor(records, seq), [key.verifierKey]);
+      expect(verifyProofBundle(JSON.stringify(bundle), [key.verifierKey])).toMatchObject({
+        ok: true,
+        leafIndex: seq,
+      });
+    }
+    const span = records.find((r) => r.attributes['audit.integrity.seq'] === '3')!;
+    expect(() =>
+      proofBundleFromCheckpoint(span, checkpointFor(records, 3), [generateSigningKey('other').verifierKey]),
+    ).toThrow(/not trusted/);
   });
 });
