@@ -142,7 +142,7 @@ it('loses and duplicates no decision when the processor is SIGKILLed mid-load an
   // acknowledged by the restarted processor and deleted.
   expect(spooledDuringOutage).toBeGreaterThan(0);
   expect(durable.spoolBytes).toBe(0);
-  expect(durable.stats.rejectedAuditSpans).toBe(0);
+  expect(durable.stats.droppedAuditSpans).toBe(0);
   const deadline = Date.now() + 60_000;
   while ((await queueEntries(port)) > 0) {
     if (Date.now() > deadline) throw new Error('the restarted processor did not drain its queue');

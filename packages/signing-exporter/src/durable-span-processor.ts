@@ -1,11 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { SPAN_NAME_AUDIT_CHECKPOINT, ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
-import { diag, type Context } from '@opentelemetry/api';
+import {
+  ATTR_AUDIT_LOSS_COUNT,
+  ATTR_AUDIT_LOSS_DECISION_COUNT,
+  ATTR_AUDIT_LOSS_REASON,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_LOSS_REASON_VALUES,
+  AUDIT_RECORD_TYPE_VALUES,
+  SPAN_NAME_AUDIT_CHECKPOINT,
+  SPAN_NAME_AUDIT_LOSS,
+  type AuditLossReason,
+} from '@decisiontrail/semconv';
+import { diag, type Context, type HrTime } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { leafHash } from './canonical-span.ts';
 import { DEFAULT_WITNESS_PATH, FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
-import { SigningError } from './errors.ts';
 import { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
 import type { SigningKey } from './key-file.ts';
 import { Spool, readSegment, type SpoolSegment } from './spool.ts';
@@ -67,8 +76,12 @@ export interface DurableSpanProcessorStats {
   shippedSpans: number;
   /** Non-audit spans dropped because the spool was near its bound. */
   droppedNonAuditSpans: number;
-  /** Audit spans refused (with an error thrown to the caller) because the spool was full. */
-  rejectedAuditSpans: number;
+  /** Audit spans dropped because they could not be kept, all reasons together. */
+  droppedAuditSpans: number;
+  /** Audit spans dropped, by `audit.loss.reason`. */
+  droppedAuditSpansByReason: Record<AuditLossReason, number>;
+  /** `audit.loss` records appended to the stream, each accounting for one run of drops. */
+  lossRecords: number;
   /** Spool records skipped because their CRC did not match. */
   corruptRecords: number;
   /** Segments that ended in a torn record. */
@@ -83,9 +96,13 @@ export interface DurableSpanProcessorStats {
  * retries and exponential backoff and deletes a segment once its export is acknowledged. On start
  * it replays what an earlier process left behind and seals that stream's tail with a final checkpoint.
  *
- * When the spool reaches its bound, non-audit spans are dropped and counted; an audit span (one
- * with `audit.record.type`) is refused loudly: `onEnd` throws a `SPOOL_FULL` {@link SigningError}
- * and the refusal is logged and counted. It is never dropped silently.
+ * When the spool reaches its bound, non-audit spans are dropped and counted. An audit span (one
+ * with `audit.record.type`) that cannot be kept is never dropped silently, and never thrown at the
+ * code that ended it (its model has already run): it is logged, counted by reason, and accounted for
+ * by a signed `audit.loss` record appended to this stream as soon as a record fits again (or at
+ * shutdown) — how many records, how many of them decisions, why, and the first and last drop time.
+ * A deployment that would rather refuse decisions asks {@link DurableSpanProcessor.canAccept} before
+ * its model runs (the instrumentation's `fail-closed` policy).
  */
 export class DurableSpanProcessor implements SpanProcessor {
   readonly #options: Required<Omit<DurableSpanProcessorOptions, 'witness' | 'originPrefix'>> &
@@ -103,12 +120,18 @@ export class DurableSpanProcessor implements SpanProcessor {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelay: number;
   #closed = false;
+  /** Drops not yet accounted for by an `audit.loss` record. */
+  #pendingLoss: PendingLoss | undefined;
+  /** The largest audit record spooled so far: what {@link canAccept} keeps room for. */
+  #largestAuditRecord = MIN_AUDIT_HEADROOM_BYTES;
   readonly #pendingWitness = new Set<Promise<void>>();
   readonly stats: DurableSpanProcessorStats = {
     spooledSpans: 0,
     shippedSpans: 0,
     droppedNonAuditSpans: 0,
-    rejectedAuditSpans: 0,
+    droppedAuditSpans: 0,
+    droppedAuditSpansByReason: { spool_full: 0, spool_closed: 0 },
+    lossRecords: 0,
     corruptRecords: 0,
     truncatedSegments: 0,
     failedExports: 0,
@@ -150,34 +173,46 @@ export class DurableSpanProcessor implements SpanProcessor {
     return this.#spool.bytes;
   }
 
+  /**
+   * Whether an audit record ended now would be kept: the processor is open and the spool has room for
+   * a record as large as the largest audit record so far. Cheap (no I/O); the instrumentation's
+   * `recordAdmission` under the `fail-closed` policy.
+   */
+  canAccept(): boolean {
+    return (
+      !this.#closed &&
+      this.#pendingLoss === undefined &&
+      this.#spool.bytes + this.#largestAuditRecord + ADMISSION_SLACK_BYTES <= this.#options.maxSpoolBytes
+    );
+  }
+
   onStart(_span: Span, _parentContext: Context): void {}
 
+  /** Never throws: what cannot be kept is dropped, counted and (audit records) accounted for in the stream. */
   onEnd(span: ReadableSpan): void {
     const audit = span.attributes[ATTR_AUDIT_RECORD_TYPE] !== undefined;
     if (this.#closed) {
-      if (audit) {
-        this.stats.rejectedAuditSpans += 1;
-        throw new SigningError('SPOOL_CLOSED', 'DurableSpanProcessor is shut down; audit span refused');
-      }
-      this.stats.droppedNonAuditSpans += 1;
+      if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_CLOSED);
+      else this.stats.droppedNonAuditSpans += 1;
       return;
     }
-    const seq = this.#signer.size;
-    const payload = encodeSpan(span, integrityAttributes(this.#signer.streamId, seq, this.#signer.keyId));
+    if (this.#pendingLoss) this.#appendLossRecord(false);
+    const payload = encodeSpan(
+      span,
+      integrityAttributes(this.#signer.streamId, this.#signer.size, this.#signer.keyId),
+    );
     const limit = this.#options.maxSpoolBytes * (audit ? 1 : 1 - this.#options.auditReserveFraction);
-    if (this.#spool.bytes + payload.length > limit) {
-      if (!audit) {
-        this.stats.droppedNonAuditSpans += 1;
-        return;
-      }
-      this.stats.rejectedAuditSpans += 1;
-      const error = new SigningError(
-        'SPOOL_FULL',
-        `spool ${this.#spool.dir} is full (${this.#spool.bytes} of ${this.#options.maxSpoolBytes} bytes); audit span ${span.spanContext().spanId} refused`,
-      );
-      diag.error(error.message);
-      throw error;
+    // A loss still pending means the spool has no room for its record: nothing else may take that place.
+    if (this.#pendingLoss || this.#spool.bytes + payload.length > limit) {
+      if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
+      else this.stats.droppedNonAuditSpans += 1;
+      return;
     }
+    if (audit && payload.length > this.#largestAuditRecord) this.#largestAuditRecord = payload.length;
+    this.#append(span, payload);
+  }
+
+  #append(span: ReadableSpan, payload: Buffer): void {
     this.#ensureSegmentState();
     this.#signer.append(leafHash(spanRecordFromReadableSpan(span)));
     this.#spool.append(payload);
@@ -188,15 +223,83 @@ export class DurableSpanProcessor implements SpanProcessor {
     else this.#sealTimer ??= setTimeout(() => this.#seal(), this.#options.sealIntervalMillis).unref();
   }
 
+  #dropAudit(span: ReadableSpan, reason: AuditLossReason): void {
+    this.stats.droppedAuditSpans += 1;
+    this.stats.droppedAuditSpansByReason[reason] += 1;
+    const decision = span.attributes[ATTR_AUDIT_RECORD_TYPE] === AUDIT_RECORD_TYPE_VALUES.DECISION;
+    if (reason === AUDIT_LOSS_REASON_VALUES.SPOOL_CLOSED) {
+      // Nothing can be appended after shutdown: the drop is logged and counted, the stream is sealed.
+      diag.error(
+        `DurableSpanProcessor: shut down; audit span ${span.spanContext().spanId} (${String(span.attributes[ATTR_AUDIT_RECORD_TYPE])}) dropped`,
+      );
+      return;
+    }
+    const loss = this.#pendingLoss;
+    if (!loss) {
+      // Logged once per run of drops, not once per span: a full spool under load drops thousands.
+      diag.error(
+        `DurableSpanProcessor: spool ${this.#spool.dir} is full (${this.#spool.bytes} of ${this.#options.maxSpoolBytes} bytes); dropping audit spans until it drains, then recording the loss in stream ${this.#signer.streamId}`,
+      );
+      this.#pendingLoss = {
+        reason,
+        count: 1,
+        decisions: decision ? 1 : 0,
+        first: span.endTime,
+        last: span.endTime,
+        resource: span.resource,
+      };
+      return;
+    }
+    loss.count += 1;
+    if (decision) loss.decisions += 1;
+    if (compareHrTime(span.endTime, loss.first) < 0) loss.first = span.endTime;
+    if (compareHrTime(span.endTime, loss.last) > 0) loss.last = span.endTime;
+  }
+
+  /**
+   * Appends the pending `audit.loss` record once it and an audit record fit again (or, with `force`,
+   * even past the bound: at shutdown a few hundred bytes over are better than an account that never
+   * reaches the stream).
+   */
+  #appendLossRecord(force: boolean): void {
+    const loss = this.#pendingLoss;
+    if (!loss || this.#closed) return;
+    // The run of drops ends when audit records fit again, not when a lone loss record squeezes in: one
+    // account per run. Cheap test first: onEnd calls this for every span while the spool stays full.
+    const room = this.#options.maxSpoolBytes - this.#largestAuditRecord - ADMISSION_SLACK_BYTES;
+    if (!force && this.#spool.bytes + MIN_LOSS_RECORD_BYTES > room) return;
+    const span = lossSpan(loss);
+    const payload = encodeSpan(
+      span,
+      integrityAttributes(this.#signer.streamId, this.#signer.size, this.#signer.keyId),
+    );
+    if (!force && this.#spool.bytes + payload.length > room) return;
+    this.#pendingLoss = undefined;
+    this.#append(span, payload);
+    this.stats.lossRecords += 1;
+    diag.warn(
+      `DurableSpanProcessor: ${loss.count} audit record(s) (${loss.decisions} decision(s)) lost to ${loss.reason} recorded at seq ${this.#signer.size - 1} of stream ${this.#signer.streamId}`,
+    );
+  }
+
   /** Seals the open batch and ships everything spooled; rejects if the export keeps failing past `exportTimeoutMillis`. */
   async forceFlush(): Promise<void> {
     if (this.#closed) return;
+    this.#appendLossRecord(false);
     this.#seal();
     this.#spool.roll();
     const deadline = Date.now() + this.#options.exportTimeoutMillis;
+    let lossRecords = this.stats.lossRecords;
     for (;;) {
       this.#kickShipper();
       await this.#shipChain;
+      if (this.stats.lossRecords !== lossRecords) {
+        // Shipping made room and a loss was recorded: it goes out with this flush too.
+        lossRecords = this.stats.lossRecords;
+        this.#seal();
+        this.#spool.roll();
+        continue;
+      }
       if (this.#spool.sealedSegments().length === 0) break;
       if (Date.now() > deadline)
         throw new Error('DurableSpanProcessor: spool not drained before the timeout');
@@ -209,6 +312,7 @@ export class DurableSpanProcessor implements SpanProcessor {
   /** Seals, tries to ship for up to `exportTimeoutMillis`, and closes; what is left stays on disk for the next start. */
   async shutdown(): Promise<void> {
     if (this.#closed) return;
+    this.#appendLossRecord(true);
     try {
       await this.forceFlush();
     } catch (error) {
@@ -379,6 +483,8 @@ export class DurableSpanProcessor implements SpanProcessor {
       }
       this.#spool.remove(segment);
       this.#retryDelay = this.#options.initialRetryMillis;
+      // Room again: account for what was lost before anything new is kept.
+      if (this.#pendingLoss) this.#appendLossRecord(false);
     }
   }
 
@@ -430,6 +536,46 @@ export class DurableSpanProcessor implements SpanProcessor {
       });
     });
   }
+}
+
+/** Room {@link DurableSpanProcessor.canAccept} keeps before any audit record has been seen. */
+const MIN_AUDIT_HEADROOM_BYTES = 1024;
+/** A record header, and the few bytes a larger sequence number or timestamp adds to the next record. */
+const ADMISSION_SLACK_BYTES = 64;
+/** Fewer bytes than any encoded `audit.loss` record (ids, times, four integrity and four loss attributes). */
+const MIN_LOSS_RECORD_BYTES = 256;
+
+/** Audit records dropped since the last `audit.loss` record, for one reason. */
+interface PendingLoss {
+  reason: AuditLossReason;
+  count: number;
+  decisions: number;
+  first: HrTime;
+  last: HrTime;
+  resource: ReadableSpan['resource'];
+}
+
+/** The `audit.loss` span for a run of drops: from the first drop to the last, a root span of this package. */
+function lossSpan(loss: PendingLoss): ReadableSpan {
+  const span = createInstantSpan({
+    name: SPAN_NAME_AUDIT_LOSS,
+    attributes: {
+      [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.LOSS,
+      [ATTR_AUDIT_LOSS_COUNT]: loss.count,
+      [ATTR_AUDIT_LOSS_DECISION_COUNT]: loss.decisions,
+      [ATTR_AUDIT_LOSS_REASON]: loss.reason,
+    },
+    resource: loss.resource,
+    scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION },
+    time: loss.first,
+  });
+  const endTime = loss.last;
+  const nanos = (endTime[0] - loss.first[0]) * 1e9 + (endTime[1] - loss.first[1]);
+  return { ...span, endTime, duration: [Math.floor(nanos / 1e9), nanos % 1e9] };
+}
+
+function compareHrTime(a: HrTime, b: HrTime): number {
+  return a[0] === b[0] ? a[1] - b[1] : a[0] - b[0];
 }
 
 function delay(ms: number): Promise<void> {

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  InMemorySpanExporter,
+  TracerProvider,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DurableSpanProcessor,
@@ -37,6 +43,26 @@ function provider(processor: DurableSpanProcessor): TracerProvider {
     resource: resourceFromAttributes({ 'service.name': 'durable-test' }),
     spanProcessors: [processor],
   });
+}
+
+/** An exporter that fails every export until `up` is set, then hands spans to `target`. */
+class SwitchableExporter implements SpanExporter {
+  up = false;
+  readonly #target: SpanExporter;
+  constructor(target: SpanExporter) {
+    this.#target = target;
+  }
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    if (this.up) this.#target.export(spans, done);
+    else done({ code: ExportResultCode.FAILED, error: new Error('target down') });
+  }
+  shutdown(): Promise<void> {
+    return this.#target.shutdown();
+  }
+}
+
+function nanos(time: ReadableSpan['endTime']): string {
+  return (BigInt(time[0]) * 1_000_000_000n + BigInt(time[1])).toString();
 }
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -163,46 +189,146 @@ describe('DurableSpanProcessor', () => {
     }
   });
 
-  it('bounded disk: non-audit spans are dropped and counted; audit spans are refused loudly', async () => {
-    const failing = new InMemorySpanExporter();
-    await failing.shutdown(); // an exporter that fails every export
+  it('bounded disk: non-audit spans are dropped and counted; audit spans that cannot be kept are dropped without a throw, counted by reason, and accounted for by a signed audit.loss record once there is room', async () => {
+    const server = new OtlpTestServer();
+    await server.start();
+    const target = new SwitchableExporter(new OTLPTraceExporter({ url: server.url }));
     const processor = new DurableSpanProcessor({
-      exporter: failing,
+      exporter: target,
       key,
       spoolDir: join(dir, 'full'),
       witness: null,
       maxSpoolBytes: 20_000,
       auditReserveFraction: 0.25,
       batchSize: 1000,
-      initialRetryMillis: 10_000,
+      // Retries only when the test flushes: nothing here depends on a timer firing.
+      initialRetryMillis: 600_000,
     });
-    const tracer = provider(processor).getTracer('full');
+    const tracerProvider = provider(processor);
+    const tracer = tracerProvider.getTracer('full');
+    const audit = (type = 'decision'): ReadableSpan => {
+      const span = tracer.startSpan('audit.decision', {
+        attributes: { 'audit.record.type': type, pad: 'x'.repeat(500) },
+      });
+      span.end();
+      return span as unknown as ReadableSpan;
+    };
+    const other = (): void => tracer.startSpan('GET /health', { attributes: { pad: 'x'.repeat(500) } }).end();
+    for (;;) {
+      other();
+      if (processor.stats.droppedNonAuditSpans > 0) break;
+    }
+    let auditAccepted = 0;
+    const dropped: ReadableSpan[] = [];
+    expect(() => {
+      for (;;) {
+        const admitted = processor.canAccept();
+        const span = audit();
+        if (processor.stats.droppedAuditSpans > 0) {
+          // What canAccept() admits is kept: the fail-closed policy relies on it.
+          expect(admitted).toBe(false);
+          dropped.push(span);
+          break;
+        }
+        auditAccepted += 1;
+      }
+      expect(processor.canAccept()).toBe(false);
+      dropped.push(audit('oversight'), audit());
+    }).not.toThrow();
+    expect(auditAccepted).toBeGreaterThan(0);
+    expect(processor.stats).toMatchObject({
+      droppedAuditSpans: 3,
+      droppedAuditSpansByReason: { spool_full: 3, spool_closed: 0 },
+      lossRecords: 0,
+    });
+    expect(processor.spoolBytes).toBeLessThanOrEqual(20_000);
+    const spooled = processor.stats.spooledSpans;
+
+    target.up = true;
+    await processor.forceFlush();
+    expect(processor.stats.lossRecords).toBe(1);
+    expect(processor.spoolBytes).toBe(0);
+    expect(processor.canAccept()).toBe(true);
+
+    const losses = server.records.filter((record) => record.name === 'audit.loss');
+    expect(losses).toHaveLength(1);
+    const loss = losses[0]!;
+    expect(loss.attributes).toMatchObject({
+      'audit.record.type': 'loss',
+      'audit.loss.count': '3',
+      'audit.loss.decision_count': '2',
+      'audit.loss.reason': 'spool_full',
+      // The lost records lie just before it: it takes the next sequence number after every span kept.
+      'audit.integrity.seq': String(spooled),
+    });
+    // From the first drop to the last (the SDK's clock is not monotonic between spans, so by value).
+    const dropTimes = dropped.map((span) => BigInt(nanos(span.endTime))).sort((a, b) => (a < b ? -1 : 1));
+    expect(loss.startTimeUnixNano).toBe(String(dropTimes[0]));
+    expect(loss.endTimeUnixNano).toBe(String(dropTimes[2]));
+    // Signed like any leaf: the stream verifies up to and including it.
+    const report = verifySpans(server.records, { publicKeys: [key.verifierKey] });
+    expect(report.streams[0]).toMatchObject({ sealedSize: spooled + 1, verifiedSize: spooled + 1 });
+    // ...and verification reports the loss: never intact.
+    expect(report.ok).toBe(false);
+    expect(report.streams[0]!.findings).toEqual([
+      expect.objectContaining({
+        code: 'records-lost',
+        tamper: true,
+        count: 3,
+        seq: spooled,
+        spanId: loss.spanId,
+        message: expect.stringMatching(
+          /^3 audit record\(s\) \(2 decision\(s\)\) lost to spool_full between /u,
+        ),
+      }),
+    ]);
+    await tracerProvider.shutdown();
+    await server.stop();
+  });
+
+  it('shutdown: a loss still pending is recorded even in a full spool; spans after shutdown are dropped and counted, never thrown', async () => {
+    const spoolDir = join(dir, 'full-at-shutdown');
+    const target = new SwitchableExporter(new InMemorySpanExporter());
+    const processor = new DurableSpanProcessor({
+      exporter: target,
+      key,
+      spoolDir,
+      witness: null,
+      maxSpoolBytes: 8_000,
+      batchSize: 1000,
+      initialRetryMillis: 600_000,
+      exportTimeoutMillis: 200,
+    });
+    const tracerProvider = provider(processor);
+    const tracer = tracerProvider.getTracer('full');
     const audit = (): void =>
       tracer
         .startSpan('audit.decision', {
           attributes: { 'audit.record.type': 'decision', pad: 'x'.repeat(500) },
         })
         .end();
-    const other = (): void => tracer.startSpan('GET /health', { attributes: { pad: 'x'.repeat(500) } }).end();
-    let auditAccepted = 0;
-    for (;;) {
-      other();
-      if (processor.stats.droppedNonAuditSpans > 0) break;
-    }
-    let error: unknown;
-    for (;;) {
-      try {
-        audit();
-        auditAccepted += 1;
-      } catch (caught) {
-        error = caught;
-        break;
-      }
-    }
-    expect(auditAccepted).toBeGreaterThan(0);
-    expect(error).toMatchObject({ code: 'SPOOL_FULL' });
-    expect(processor.stats.rejectedAuditSpans).toBe(1);
-    expect(processor.spoolBytes).toBeLessThanOrEqual(20_000);
+    while (processor.stats.droppedAuditSpans === 0) audit();
+    audit();
+    expect(processor.stats.droppedAuditSpansByReason.spool_full).toBe(2);
+    const spooled = processor.stats.spooledSpans;
+    await processor.shutdown();
+    expect(processor.stats.lossRecords).toBe(1);
+    expect(() => audit()).not.toThrow();
+    expect(processor.stats.droppedAuditSpansByReason.spool_closed).toBe(1);
+    expect(processor.canAccept()).toBe(false);
+
+    // The next process ships what was left, loss record included.
+    const received = new InMemorySpanExporter();
+    const next = new DurableSpanProcessor({ exporter: received, key, spoolDir, witness: null });
+    await next.forceFlush();
+    const loss = received.getFinishedSpans().find((span) => span.name === 'audit.loss');
+    expect(loss?.attributes).toMatchObject({
+      'audit.loss.count': 2,
+      'audit.loss.decision_count': 2,
+      'audit.loss.reason': 'spool_full',
+      'audit.integrity.seq': spooled,
+    });
+    await next.shutdown();
   });
 
   it('crash: spans that ended before SIGKILL are all delivered after restart, none twice', async () => {
