@@ -35,7 +35,12 @@ export type FindingCode =
   /** Audit records that carry no integrity stream: nothing signs them. */
   | 'unsigned'
   /** A stream with spans but no checkpoint signed by a trusted key: nothing trusted signs its spans. */
-  | 'untrusted-stream';
+  | 'untrusted-stream'
+  /**
+   * A signed `audit.loss` record: the producer could not keep `count` audit records and says so in its stream
+   * (how many, why, when). Loss, not tampering, but never intact: it is of kind `tamper` ("tampering or loss").
+   */
+  | 'records-lost';
 
 /** What a finding means for the verdict. */
 export type FindingKind = 'tamper' | 'unverified' | 'note';
@@ -57,7 +62,7 @@ export interface Finding {
   stream?: string;
   /** For `witness-malformed`: the 1-based line of the witness file. */
   line?: number;
-  /** For `unsigned`: how many records the finding covers (it names a sample of them). */
+  /** For `unsigned`: how many records the finding covers (it names a sample of them); for `records-lost`: how many were lost. */
   count?: number;
   /** The span concerned (for `modified`, `unexpected`, `reordered`). */
   spanId?: string;

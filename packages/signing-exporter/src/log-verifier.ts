@@ -10,6 +10,7 @@ import {
   validateCheckpointRecord,
   type ValidCheckpoint,
 } from './record-classifier.ts';
+import { lossClaimOf, recordsLostFinding, type LossClaim } from './loss-record.ts';
 import { strictBase64, type NoteVerifierKey } from './signed-note.ts';
 import type { SpanRecord } from './span-record.ts';
 import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
@@ -140,6 +141,8 @@ export class LogVerifier {
         leaf: entry.leaf,
         ...(entry.problem !== undefined && { problem: entry.problem }),
       });
+      const loss = lossClaimOf(record);
+      if (loss) log.addLoss(seq, entry.leaf, loss);
     }
   }
 
@@ -177,6 +180,8 @@ export class StreamLog {
   readonly #midStream: boolean;
   /** The smallest sequence number of a leaf record seen. */
   #firstSeq = Number.POSITIVE_INFINITY;
+  /** `audit.loss` records read (rare: one per run of drops); reported when their leaf is authentic. */
+  readonly #losses: { seq: number; leaf: string; claim: LossClaim }[] = [];
   /** Mid-stream: whether the first valid checkpoint has been read. */
   #begun = false;
   #spanCount = 0;
@@ -284,6 +289,11 @@ export class StreamLog {
     if (!this.#blocked) this.#closeReady();
   }
 
+  /** Notes an `audit.loss` record (also given to {@link addLeaf}): a `records-lost` finding once its leaf verifies. */
+  addLoss(seq: number, leaf: string, claim: LossClaim): void {
+    this.#losses.push({ seq, leaf, claim });
+  }
+
   finish(): StreamReport {
     // What is still open: each remaining size in turn, a checkpoint's leaf list standing in for a missing record.
     while (this.#stopped === undefined && this.#sizes.length > 0) this.#closeWindow(this.#sizes[0]!, true);
@@ -375,6 +385,15 @@ export class StreamLog {
           { size: this.#witnessSize },
         ),
       );
+    }
+    const lossesReported = new Set<number>();
+    for (const { seq, leaf, claim } of this.#losses) {
+      // Only what signed bytes say: a forged or altered loss record is already `unexpected` or `modified`.
+      const authentic =
+        seq >= this.#authentic.start && seq < this.#authentic.end && this.#authentic.hex(seq) === leaf;
+      if (!authentic || lossesReported.has(seq)) continue;
+      lossesReported.add(seq);
+      findings.push(recordsLostFinding(claim, seq));
     }
     return {
       stream: this.stream,
