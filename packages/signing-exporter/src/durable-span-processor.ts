@@ -196,14 +196,21 @@ export class DurableSpanProcessor implements SpanProcessor {
       else this.stats.droppedNonAuditSpans += 1;
       return;
     }
-    if (this.#pendingLoss) this.#appendLossRecord(false);
+    if (this.#pendingLoss) {
+      this.#appendLossRecord(false);
+      // Still pending: no room for its account, so nothing else may take that place (and nothing is encoded).
+      if (this.#pendingLoss) {
+        if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
+        else this.stats.droppedNonAuditSpans += 1;
+        return;
+      }
+    }
     const payload = encodeSpan(
       span,
       integrityAttributes(this.#signer.streamId, this.#signer.size, this.#signer.keyId),
     );
     const limit = this.#options.maxSpoolBytes * (audit ? 1 : 1 - this.#options.auditReserveFraction);
-    // A loss still pending means the spool has no room for its record: nothing else may take that place.
-    if (this.#pendingLoss || this.#spool.bytes + payload.length > limit) {
+    if (this.#spool.bytes + payload.length > limit) {
       if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
       else this.stats.droppedNonAuditSpans += 1;
       return;
