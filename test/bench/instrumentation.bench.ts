@@ -1,11 +1,18 @@
 // CPU cost of recording AI calls as audit decisions.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/instrumentation.bench.ts [--rounds 3] [--pairs 6] [--calls 200]
+//     [--decision-only] [--baseline <dir>]
 //
 // One run measures, against the same OpenAI-compatible server running in its own process:
 //   - openai 6 with @opentelemetry/instrumentation-openai (contrib) and with ours, each against openai 6 bare;
 //   - openai 7 with ours against openai 7 bare (the contrib range stops below 7: it would record nothing there);
-//   - decision() alone in hash mode.
+//   - decision() alone in hash mode;
+//   - the record loss policy (#19): decision() now against decision() before the policy (--baseline: a directory
+//     holding that version's packages/instrumentation/src, e.g.
+//       git archive 244a6dc~1 packages/instrumentation/src | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
+//     ), fail-closed (a DurableSpanProcessor's canAccept() before each decision) against fail-open, and the
+//     DurableSpanProcessor's drop-and-count path on a full spool against a span processor that does nothing.
+//   --decision-only skips the openai children.
 // Each instrumentation runs in a fresh child process (the two patch the same prototype). The child alternates
 // batches of sequential chat.completions.create calls (1 KB prompt) with the module unpatched and patched —
 // A, B, A, B, … — so both states see the same machine load; CPU per call = process.cpuUsage() (user + system)
@@ -22,10 +29,17 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { execFile, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AiAuditInstrumentation, configureAudit, decision } from '@decisiontrail/instrumentation';
+import type * as InstrumentationApi from '@decisiontrail/instrumentation';
+import { DurableSpanProcessor, generateSigningKey } from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
 
 const run = promisify(execFile);
@@ -38,6 +52,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     pairs: { type: 'string', default: '6' },
     calls: { type: 'string', default: '200' },
+    'decision-only': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -175,8 +191,22 @@ async function runVariant(variant: Variant, url: string): Promise<void> {
   await provider.shutdown();
 }
 
-async function runDecisionBench(): Promise<PairedResult> {
-  const { provider, exporter } = installProvider();
+type Tracing = ReturnType<typeof installProvider>;
+
+/** Installs the provider both in-process benches share: the global provider can be set only once per process. */
+async function runDecisionBenches(): Promise<{
+  decision: PairedResult;
+  recordLoss: { label: string; result: PairedResult; note: string }[];
+}> {
+  const tracing = installProvider();
+  try {
+    return { decision: await runDecisionBench(tracing), recordLoss: await runRecordLossBench(tracing) };
+  } finally {
+    await tracing.provider.shutdown();
+  }
+}
+
+async function runDecisionBench({ provider, exporter }: Tracing): Promise<PairedResult> {
   configureAudit({ hmacKey: HMAC_KEY });
   let sink = 0;
   let record = false;
@@ -197,10 +227,123 @@ async function runDecisionBench(): Promise<PairedResult> {
   );
   await provider.forceFlush();
   const spans = exporter.exported;
-  await provider.shutdown();
   if (sink === 0) throw new Error('unreachable');
   return { ...result, spans };
 }
+
+type InstrumentationModule = typeof InstrumentationApi;
+
+/** The record loss policy's cost on decision(), each as a paired bare/instrumented comparison in this process. */
+async function runRecordLossBench({
+  provider,
+  exporter,
+}: Tracing): Promise<{ label: string; result: PairedResult; note: string }[]> {
+  const lines: { label: string; result: PairedResult; note: string }[] = [];
+  let sink = 0;
+  const body = () => (sink += PROMPT.length);
+  const decide = (api: Pick<InstrumentationModule, 'decision'>) =>
+    api.decision({ modelId: 'credit-v1', version: '1.0.0', input: PROMPT }, (handle) => {
+      handle.setOutcome('approve');
+      handle.setConfidence(0.9);
+      return body();
+    });
+  const spansBefore = () => exporter.exported;
+
+  if (args.baseline !== undefined) {
+    // The same source before the policy, loaded as a second module instance over the same OTel API and provider.
+    const before = (await import(
+      pathToFileURL(resolve(args.baseline, 'packages/instrumentation/src/index.ts')).href
+    )) as InstrumentationModule;
+    before.configureAudit({ hmacKey: HMAC_KEY });
+    configureAudit({ hmacKey: HMAC_KEY });
+    let now = false;
+    const start = spansBefore();
+    const result = await paired(
+      () => (now ? decide({ decision }) : decide(before)),
+      () => (now = true),
+      () => (now = false),
+      20_000,
+      PAIRS,
+    );
+    await provider.forceFlush();
+    lines.push({
+      label: 'decision() now, fail-open (default)',
+      result: { ...result, spans: spansBefore() - start },
+      note: 'bare = decision() before the policy',
+    });
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'dt-bench-spool-'));
+  try {
+    const admission = new DurableSpanProcessor({
+      exporter: new DiscardingExporter(),
+      key: generateSigningKey(),
+      spoolDir: join(dir, 'admission'),
+      witness: null,
+    });
+    const start = spansBefore();
+    const closed = await paired(
+      () => decide({ decision }),
+      () =>
+        configureAudit({ hmacKey: HMAC_KEY, recordLossPolicy: 'fail-closed', recordAdmission: admission }),
+      () => configureAudit({ hmacKey: HMAC_KEY }),
+      20_000,
+      PAIRS,
+    );
+    await provider.forceFlush();
+    lines.push({
+      label: 'decision() fail-closed, admitted',
+      result: { ...closed, spans: spansBefore() - start },
+      note: 'bare = fail-open; the difference is canAccept()',
+    });
+    await admission.shutdown();
+
+    // A spool that can keep nothing: every audit span takes the drop-and-count path.
+    const full = new DurableSpanProcessor({
+      exporter: new DiscardingExporter(),
+      key: generateSigningKey(),
+      spoolDir: join(dir, 'full'),
+      witness: null,
+      maxSpoolBytes: 1,
+    });
+    let ended: ReadableSpan | undefined;
+    const probe = new TracerProvider({
+      spanProcessors: [{ ...IDLE_PROCESSOR, onEnd: (span: ReadableSpan) => void (ended = span) }],
+    });
+    probe
+      .getTracer('bench')
+      .startSpan('audit.decision credit-v1', { attributes: { 'audit.record.type': 'decision', pad: PROMPT } })
+      .end();
+    const span = ended!;
+    let target: { onEnd(span: ReadableSpan): void } = IDLE_PROCESSOR;
+    const drop = await paired(
+      () => target.onEnd(span),
+      () => (target = full),
+      () => (target = IDLE_PROCESSOR),
+      200_000,
+      PAIRS,
+    );
+    lines.push({
+      label: 'DurableSpanProcessor.onEnd, full spool',
+      result: { ...drop, spans: full.stats.droppedAuditSpans },
+      note: 'bare = a span processor that does nothing',
+    });
+    await full.shutdown();
+    await probe.shutdown();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (sink === 0) throw new Error('unreachable');
+  return lines;
+}
+
+/** A span processor that does nothing. */
+const IDLE_PROCESSOR = {
+  onStart: () => undefined,
+  onEnd: (_span: ReadableSpan) => undefined,
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
 
 async function main(): Promise<void> {
   if (args.server) {
@@ -212,6 +355,11 @@ async function main(): Promise<void> {
   }
   if (args.variant) {
     await runVariant(args.variant as Variant, args.url!);
+    return;
+  }
+  if (args['decision-only']) {
+    const figures = await runDecisionBenches();
+    printDecisionFigures(figures.decision, figures.recordLoss, 40);
     return;
   }
   const server = spawn(process.execPath, ['--conditions=@decisiontrail/source', thisFile, '--server'], {
@@ -248,7 +396,7 @@ async function main(): Promise<void> {
     spans: results[0]!.spans,
   });
   const figures = new Map(VARIANTS.map((variant) => [variant, summary(rounds.get(variant)!)]));
-  const decisionFigures = await runDecisionBench();
+  const inProcess = await runDecisionBenches();
 
   console.log(
     `\nCPU per call, client process, ${ROUNDS} rounds × ${PAIRS} bare/instrumented batch pairs of ${CALLS} calls, 1 KB prompt, node ${process.version}\n`,
@@ -267,11 +415,36 @@ async function main(): Promise<void> {
       `${LABELS[variant].padEnd(width)}  ${`${figure.bare.toFixed(0)} µs`.padStart(9)}  ${`${figure.instrumented.toFixed(0)} µs`.padStart(12)}  ${`+${figure.overhead.toFixed(0)} µs`.padStart(9)}   (rounds: ${rounded})`,
     );
   }
-  console.log(
-    `${'decision() in hash mode, 1 KB input'.padEnd(width)}  ${`${decisionFigures.bare.toFixed(2)} µs`.padStart(9)}  ${`${decisionFigures.instrumented.toFixed(2)} µs`.padStart(12)}  ${`+${decisionFigures.overhead.toFixed(2)} µs`.padStart(9)}   (bare = the callback alone)`,
-  );
+  printDecisionFigures(inProcess.decision, inProcess.recordLoss, width);
   const ratio = figures.get('openai6-ours')!.overhead / figures.get('openai6-contrib')!.overhead;
   console.log(`\nours / contrib overhead on openai 6: ${ratio.toFixed(2)}×`);
+}
+
+function printDecisionFigures(
+  decisionFigures: PairedResult,
+  recordLoss: { label: string; result: PairedResult; note: string }[],
+  width: number,
+): void {
+  console.log(
+    `\nCPU per call, in process, ${PAIRS} bare/instrumented batch pairs, node ${process.version}, load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}\n`,
+  );
+  const lines = [
+    {
+      label: 'decision() in hash mode, 1 KB input',
+      result: decisionFigures,
+      note: 'bare = the callback alone',
+    },
+    ...recordLoss,
+  ];
+  const labelWidth = Math.max(width, ...lines.map((line) => line.label.length));
+  for (const { label, result, note } of lines) {
+    const sign = result.overhead < 0 ? '' : '+';
+    console.log(
+      `${label.padEnd(labelWidth)}  ${`${result.bare.toFixed(2)} µs`.padStart(9)}  ${`${result.instrumented.toFixed(2)} µs`.padStart(12)}  ${`${sign}${result.overhead.toFixed(2)} µs`.padStart(9)}   (${note}; ${result.spans} spans)`,
+    );
+  }
 }
 
 await main();
