@@ -2,7 +2,11 @@ import Anthropic, * as anthropicModule from '@anthropic-ai/sdk';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AiAuditInstrumentation, withAuditContext } from '@decisiontrail/instrumentation';
+import {
+  AiAuditInstrumentation,
+  DecisionRefusedError,
+  withAuditContext,
+} from '@decisiontrail/instrumentation';
 import {
   DEFAULT_ANTHROPIC_REPLY,
   startAnthropicMessagesServer,
@@ -160,5 +164,26 @@ describe('@anthropic-ai/sdk messages', () => {
     await expect(drain()).rejects.toBeInstanceOf(Anthropic.APIError);
     const streamSpan = await oneDecision();
     expect(streamSpan.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
+
+describe('record loss policy', () => {
+  it('fail-closed: a message whose record cannot be kept is refused before the request is sent', async () => {
+    const config = instrumentation.getConfig();
+    instrumentation.setConfig({
+      ...config,
+      recordLossPolicy: 'fail-closed',
+      recordAdmission: { canAccept: () => false },
+    });
+    try {
+      const before = server.requests.length;
+      const error = await client.messages.create(params).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DecisionRefusedError);
+      expect(error).toMatchObject({ code: 'DECISION_REFUSED', modelId: params.model });
+      expect(server.requests.length).toBe(before);
+      expect(tracing.spans()).toEqual([]);
+    } finally {
+      instrumentation.setConfig(config);
+    }
   });
 });
