@@ -10,7 +10,7 @@ import {
   withAuditContext,
   type DecisionReference,
 } from '@decisiontrail/instrumentation';
-import { DurableSpanProcessor, FileCheckpointWitness, loadSigningKey } from '@decisiontrail/signing-exporter';
+import { DurableSpanProcessor, loadSigningKey } from '@decisiontrail/signing-exporter';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { AlwaysOnSampler } from '@opentelemetry/sdk-trace';
@@ -39,7 +39,7 @@ const sdk = new NodeSDK({
       exporter: new OTLPTraceExporter(),
       key: await loadSigningKey('.decisiontrail/keys/signing.key'),
       spoolDir: '.decisiontrail/spool',
-      witness: new FileCheckpointWitness('.decisiontrail/checkpoints.witness.jsonl'),
+      // Checkpoints also go to the witness at its default path, .decisiontrail/keys/checkpoints.witness.jsonl.
     }),
   ],
 });
