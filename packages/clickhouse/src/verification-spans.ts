@@ -14,7 +14,7 @@ export interface VerificationQuery {
 
 /**
  * Stored spans that carry an integrity stream (leaves and checkpoints), as SpanRecords in stream
- * and sequence order. A span delivered twice (an exact duplicate row) is read once; copies of one
+ * and log order (each checkpoint after the last leaf it seals). A span delivered twice (an exact duplicate row) is read once; copies of one
  * span id that differ in any column are all read, next to each other, so the verifier sees the
  * conflict instead of whichever copy a reader happens to pick. This is what `decisiontrail verify`
  * recomputes leaves and checkpoints from.
@@ -31,7 +31,12 @@ export async function spansForVerification(
        AND Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64})
        AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
      ORDER BY SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
-       toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]), Timestamp, SpanId
+       -- A checkpoint of size S right after the leaf S - 1 it seals, before the leaf S: in log order, so a read
+       -- that begins mid-stream meets the checkpoint with the smallest size first.
+       if(SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.CHECKPOINT}},
+          2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_CHECKPOINT_SIZE}}]),
+          2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]) + 1),
+       Timestamp, SpanId
      LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`,
     {
       stream: requireString(query.stream ?? '', 'stream'),

@@ -247,6 +247,8 @@ export class StreamLog {
     let listDisagrees = false;
     list.forEach((leaf, i) => {
       const seq = result.size - list.length + i;
+      // Mid-stream, what precedes the point the check began at is outside it.
+      if (seq < this.#authentic.start) return;
       if (seq < this.#authentic.end) listDisagrees ||= leaf !== this.#authentic.hex(seq);
       else if (!this.#claimed.has(seq)) this.#claimed.set(seq, leaf);
     });
@@ -275,7 +277,7 @@ export class StreamLog {
     this.#spanCount += 1;
     this.#firstSeq = Math.min(this.#firstSeq, seq);
     this.#present.set(seq);
-    if (this.#stopped !== undefined) return;
+    if (this.#stopped !== undefined || seq < this.#authentic.start) return;
     if (seq < this.#authentic.end) {
       // Arrived after its window was authenticated: compare with the committed leaf directly.
       if (entry.leaf === this.#authentic.hex(seq)) this.#matched.set(seq);

@@ -277,6 +277,15 @@ describe('tamper fuzz', () => {
         expect(verified.every((seq) => read.includes(seq))).toBe(true);
         expect(stream.checkedFrom).toBeLessThanOrEqual(Math.min(...verified));
       }
+      // Checkpoints met out of log order (the largest first): what precedes the first one is outside the
+      // check, never a finding.
+      const reordered = new LogVerifier(options);
+      reordered.add([
+        ...tail.filter(isCheckpoint).reverse(),
+        ...tail.filter((record) => !isCheckpoint(record)),
+      ]);
+      const reorderedReport = reordered.finish();
+      expect(reorderedReport.ok, JSON.stringify(reorderedReport.streams.map((s) => s.findings))).toBe(true);
       // The same read without midStream cannot authenticate the streams it cut into.
       expect(verifySpans(tail, { publicKeys: [key.verifierKey], witnessCheckpoints: witnessNotes }).ok).toBe(
         false,
