@@ -164,7 +164,7 @@ export const verifyCommand: CommandSpec = {
         .filter((line) => stream === undefined || line.stream === undefined || line.stream === stream)
         .map((line) => ({
           code: 'witness-malformed' as const,
-          tamper: true,
+          tamper: findingKind('witness-malformed') === 'tamper',
           message: `line ${line.line} of ${witnessFile} is not a witness entry: ${line.problem}`,
           line: line.line,
           ...(line.stream !== undefined && { stream: line.stream }),
@@ -347,7 +347,7 @@ function printResult(
     ),
     unverified: out.style(
       'yellow',
-      `NOT verified: no tampering found, but ${countFindings(result, witnessFindings, 'unverified') + ((result.unsigned?.count ?? 0) ? 1 : 0)} finding(s) of records nothing trusted signs` +
+      `NOT verified: no tampering found, but ${countFindings(result, witnessFindings, 'unverified') + ((result.unsigned?.count ?? 0) > 0 ? 1 : 0)} finding(s) of records nothing trusted signs` +
         (result.allowUnsigned
           ? ' (accepted by --allow-unsigned)'
           : ' (exit 8; --allow-unsigned accepts them)') +
