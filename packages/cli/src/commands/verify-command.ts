@@ -1,10 +1,11 @@
 import path from 'node:path';
-import type { AuditReconciliation, UnsignedAuditRecords } from '@decisiontrail/clickhouse';
+import type { AuditReconciliation, UnsignedAuditRecords, VerificationSlice } from '@decisiontrail/clickhouse';
 import {
   LogVerifier,
   findingKind,
   readWitnessEntries,
   type Finding,
+  type SpanRecord,
   type VerificationReport,
   type WitnessFileContents,
 } from '@decisiontrail/signing-exporter';
@@ -236,19 +237,28 @@ async function readSlices(
     'verifying',
     slices.reduce((n, slice) => n + slice.rows, 0),
   );
+  const fetchSlice = (slice: VerificationSlice): Promise<SpanRecord[]> => {
+    const records = queries.spansForVerification({
+      from: new Date(slice.fromMs),
+      to: new Date(slice.toMs),
+      ...(range.stream !== undefined && { stream: range.stream }),
+    });
+    // A read still in flight when verification stops early is dropped; its failure has no one to tell.
+    records.catch(() => undefined);
+    return records;
+  };
   let read = 0;
   try {
-    for (const slice of slices) {
+    // The engine reads the next slice while this thread verifies the current one (they run on different cores).
+    let next = slices.length > 0 ? fetchSlice(slices[0]!) : undefined;
+    for (let i = 0; i < slices.length; i++) {
       // Verifying a partial read would report missing spans that were merely not read: stop instead.
       context.signal.throwIfAborted();
-      const records = await queries.spansForVerification({
-        from: new Date(slice.fromMs),
-        to: new Date(slice.toMs),
-        ...(range.stream !== undefined && { stream: range.stream }),
-      });
+      const records = await (next as Promise<SpanRecord[]>);
+      next = i + 1 < slices.length ? fetchSlice(slices[i + 1]!) : undefined;
       verifier.add(records);
       read += records.length;
-      bar.advance(slice.rows);
+      bar.advance(slices[i]!.rows);
     }
   } finally {
     bar.finish();
