@@ -2,6 +2,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseCheckpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
+import { streamOfOrigin } from './record-classifier.ts';
 
 /** File name of the checkpoint witness in the keys directory. */
 export const WITNESS_FILE_NAME = 'checkpoints.witness.jsonl';
@@ -104,7 +105,7 @@ export async function readWitnessEntries(path: string): Promise<WitnessFileConte
       problem = `not JSON (${(error as Error).message})`;
     }
     const origin = /"note"\s*:\s*"([^"\\]*)\\n/u.exec(line)?.[1];
-    const stream = origin === undefined ? undefined : origin.slice(origin.lastIndexOf('/') + 1);
+    const stream = origin === undefined ? undefined : streamOfOrigin(origin);
     contents.malformed.push({ line: index + 1, problem, ...(stream ? { stream } : {}) });
   });
   return contents;

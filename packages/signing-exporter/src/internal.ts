@@ -8,6 +8,8 @@ export {
   validateCheckpointNote,
   isCheckpointRecord,
   streamOf,
+  streamOfNote,
+  streamOfOrigin,
   seqOf,
   verifierLeafHex,
 } from './record-classifier.ts';

@@ -6,6 +6,7 @@ import {
   leafEntry,
   seqOf,
   streamOf,
+  streamOfNote,
   validateCheckpointNote,
   validateCheckpointRecord,
   type ValidCheckpoint,
@@ -169,8 +170,7 @@ export class LogVerifier {
 
 /** The stream a note's origin names, when the note's first line is a plausible origin. */
 function originStream(note: string): string | undefined {
-  const origin = note.split('\n', 1)[0] ?? '';
-  const stream = origin.slice(origin.lastIndexOf('/') + 1);
+  const stream = streamOfNote(note);
   return stream === '' || /\s/u.test(stream) ? undefined : stream;
 }
 

@@ -57,6 +57,11 @@ export function streamOfOrigin(origin: string): string {
   return origin.slice(origin.lastIndexOf('/') + 1);
 }
 
+/** The stream a signed checkpoint note names: the last path segment of its first (origin) line. */
+export function streamOfNote(note: string): string {
+  return streamOfOrigin(note.split('\n', 1)[0] ?? '');
+}
+
 /** Parses `audit.integrity.seq` strictly (canonical non-negative decimal). */
 export function seqOf(record: SpanRecord): number | undefined {
   const text = record.attributes[ATTR_AUDIT_INTEGRITY_SEQ];

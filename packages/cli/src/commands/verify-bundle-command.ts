@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadVerifierKey, verifyProofBundle, type NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { streamOfOrigin } from '@decisiontrail/signing-exporter/internal';
 import { checkBundleTimelines, type ProvenSpan } from '../bundle-timeline-check.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
@@ -132,7 +133,7 @@ function checkBundle(
     const result = verifyProofBundle(proof, keys);
     const spanId = typeof proof?.span?.spanId === 'string' ? proof.span.spanId : '?';
     if (result.ok) {
-      const stream = result.origin.slice(result.origin.lastIndexOf('/') + 1);
+      const stream = streamOfOrigin(result.origin);
       proven.set(spanId, { proof, stream, seq: result.leafIndex });
     } else findings.push({ kind: 'proof', spanId, message: `span ${spanId}: ${result.reason}` });
   }

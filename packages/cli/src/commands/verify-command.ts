@@ -9,6 +9,7 @@ import {
   type VerificationReport,
   type WitnessFileContents,
 } from '@decisiontrail/signing-exporter';
+import { streamOfNote } from '@decisiontrail/signing-exporter/internal';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -127,7 +128,7 @@ export const verifyCommand: CommandSpec = {
     const witness: WitnessFileContents | undefined =
       noWitness || to !== undefined ? undefined : await readWitness(witnessFile);
     const notes = (witness?.notes ?? []).filter(
-      (note) => stream === undefined || originStream(note) === stream,
+      (note) => stream === undefined || streamOfNote(note) === stream,
     );
     // From a start time on, each stream is checked from its first checkpoint read (its compact range), and what
     // precedes the first span read was not read rather than missing.
@@ -212,12 +213,6 @@ async function readWitness(file: string): Promise<WitnessFileContents> {
       { cause: error },
     );
   }
-}
-
-/** The stream a note's origin names (`<prefix>/<stream>`). */
-function originStream(note: string): string {
-  const origin = note.split('\n', 1)[0] ?? '';
-  return origin.slice(origin.lastIndexOf('/') + 1);
 }
 
 /** Feeds the verifier the store's spans slice by slice; returns how many were read. */
