@@ -654,6 +654,60 @@ async function bucketCount(ctx: QueryContext, spec: RollupTable, range: Range): 
 }
 
 /**
+ * Rollup rows one statement compares at most, about: a key's aggregate states (t-digests, distinct sets) take
+ * kilobytes while the engine groups both sides, so this is far below {@link ROWS_PER_STATEMENT}. Measured on the
+ * 10 M-decision bench store: `audit_decision_stats` holds 2.6 M rows, and comparing them in one statement took
+ * the process to 7.9 GiB.
+ */
+const ROLLUP_ROWS_PER_STATEMENT = 250_000;
+
+/**
+ * Time windows of a rollup compared one statement each, whole `unit`s covering `span`: as many as keep the
+ * stored rows of each near {@link ROLLUP_ROWS_PER_STATEMENT} (scaled with `rowsPerStatement`). Each key's time
+ * is in exactly one window, and both sides of a window read the source over that same window, so the windows
+ * together compare what one statement over `span` would. A rollup found only through its key (not by its
+ * source's time) is one window.
+ */
+async function rollupWindows(
+  ctx: QueryContext,
+  spec: RollupTable,
+  span: { fromMs: number; toMs: number },
+  range: Range,
+): Promise<[number, number][]> {
+  const whole: [number, number][] = [[span.fromMs, span.toMs]];
+  if (!spec.bySourceTime || spec.bucketKey !== undefined) return whole;
+  const column = ident(spec.time.column);
+  const [extent] = await ctx.rows<{ n: string; lo: string | null; hi: string | null }>(
+    `SELECT toString(count()) AS n, toString(toUnixTimestamp(min(${column}))) AS lo,
+       toString(toUnixTimestamp(max(${column}))) AS hi
+     FROM {{read:${spec.table}}}
+     WHERE ${column} >= toDateTime(intDiv({src_from_ms:Int64}, 1000))
+       AND ${column} < toDateTime(intDiv({src_to_ms:Int64}, 1000))
+     HAVING count() > 0`,
+    { src_from_ms: String(span.fromMs), src_to_ms: String(span.toMs) },
+  );
+  const perStatement = Math.max(
+    1,
+    Math.round((ROLLUP_ROWS_PER_STATEMENT * range.rowsPerStatement) / ROWS_PER_STATEMENT),
+  );
+  const count = Math.ceil(Number(extent?.n ?? 0) / perStatement);
+  if (count <= 1 || extent?.lo == null || extent.hi == null) return whole;
+  const step = spec.time.unit === 'hour' ? HOUR_MS : DAY_MS;
+  // Whole units from the first stored key to the last; the first window reaches back to the range's start and the
+  // last to its end, so keys only the source has are compared too.
+  const lo = Math.max(span.fromMs, Math.floor((Number(extent.lo) * 1000) / step) * step);
+  const hi = Math.min(span.toMs, (Math.floor((Number(extent.hi) * 1000) / step) + 1) * step);
+  const units = Math.max(1, Math.round((hi - lo) / step));
+  const width = Math.ceil(units / count) * step;
+  const windows: [number, number][] = [];
+  for (let start = span.fromMs, end = lo + width; start < span.toMs; start = end, end += width) {
+    windows.push([start, end >= hi ? span.toMs : end]);
+    if (end >= hi) break;
+  }
+  return windows;
+}
+
+/**
  * One rollup: per key, the stored rows' aggregate against the same aggregate of the views' SELECTs
  * over the derived rows, in one statement. Stored rows are partial aggregates of insert blocks, so
  * a decision stored twice is in the rollup twice and in the recomputation twice (reports count it
@@ -689,11 +743,18 @@ async function reconcileRollup(
   const bucket = bucketFilter(spec);
   const tableBound = `${timeBound} ${streamBound}${bucket === '' ? '' : ` AND ${bucket}`}`;
   const buckets = await bucketCount(ctx, spec, range);
+  const windows = await rollupWindows(ctx, spec, span, range);
   const table: ReconciledTable = { table: spec.table, rows: 0, derived: 0, findings: 0 };
   const items: RollupRow[] = [];
-  for (let i = 0; i < buckets; i++) {
-    const [summary] = await ctx.rows<{ rows: string; derived: string; bad_keys: string; items: RollupRow[] }>(
-      `SELECT toString(countIf(na > 0)) AS rows, toString(countIf(ne > 0)) AS derived, toString(countIf(bad)) AS bad_keys,
+  for (const [fromMs, toMs] of windows)
+    for (let i = 0; i < buckets; i++) {
+      const [summary] = await ctx.rows<{
+        rows: string;
+        derived: string;
+        bad_keys: string;
+        items: RollupRow[];
+      }>(
+        `SELECT toString(countIf(na > 0)) AS rows, toString(countIf(ne > 0)) AS derived, toString(countIf(bad)) AS bad_keys,
        groupArrayIf(${range.limit})(CAST((key, stream, toString(na), toString(ne), diff),
          'Tuple(key String, stream String, na String, ne String, diff String)'), bad) AS items
      FROM (
@@ -712,18 +773,18 @@ async function reconcileRollup(
          FROM (${expected}) WHERE 1 ${streamBound}
          GROUP BY ${keys})
        GROUP BY ${keys})`,
-      {
-        stream: range.stream,
-        src_from_ms: String(span.fromMs),
-        src_to_ms: String(span.toMs),
-        ...(bucket === '' ? {} : { buckets: String(buckets), bucket: String(i) }),
-      },
-    );
-    table.rows += Number(summary?.rows ?? 0);
-    table.derived += Number(summary?.derived ?? 0);
-    table.findings += Number(summary?.bad_keys ?? 0);
-    items.push(...(summary?.items ?? []).slice(0, Math.max(0, range.limit - items.length)));
-  }
+        {
+          stream: range.stream,
+          src_from_ms: String(fromMs),
+          src_to_ms: String(toMs),
+          ...(bucket === '' ? {} : { buckets: String(buckets), bucket: String(i) }),
+        },
+      );
+      table.rows += Number(summary?.rows ?? 0);
+      table.derived += Number(summary?.derived ?? 0);
+      table.findings += Number(summary?.bad_keys ?? 0);
+      items.push(...(summary?.items ?? []).slice(0, Math.max(0, range.limit - items.length)));
+    }
   const findings = items.map((item): ReconciliationFinding => {
     const code: ReconciliationCode =
       Number(item.na) === 0 ? 'missing' : Number(item.ne) === 0 ? 'extra' : 'different';
