@@ -21,6 +21,11 @@ SELECT
     WHERE has(traces, TraceId)
       AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
       AND NOT has(decision_spans, SpanId)
+      -- Oversight and feedback about these decisions are their own rows below, even when recorded
+      -- in the decision's trace: shown once, as what they are.
+      AND NOT (SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}},
+          {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}})
+        AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
     -- A span delivered twice is shown once, deterministically the earliest copy.
     ORDER BY SpanId, Timestamp
     LIMIT 1 BY SpanId

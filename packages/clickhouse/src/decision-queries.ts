@@ -39,7 +39,11 @@ export interface DecisionRow {
   integritySeq: number;
 }
 
-/** Which decisions a statistic covers: a time range `[from, to)` and optional model/version/service. */
+/**
+ * Which decisions a statistic covers: a time range `[from, to)` and optionally a model, a version and a
+ * service. A filter left out matches everything; one that is given matches exactly — `modelVersion: ''`
+ * selects the decisions that name no version.
+ */
 export interface DecisionFilter {
   from: Date;
   to: Date;
@@ -58,20 +62,24 @@ export const DECISION_COLUMNS = `
   error_type AS errorType, retention_class AS retentionClass, integrity_stream AS integrityStream,
   toUInt32(integrity_seq) AS integritySeq`;
 
-/** WHERE clause of a {@link DecisionFilter} over `audit_decisions` (all values bound). */
-export const DECISION_FILTER = `
-  time >= fromUnixTimestamp64Milli({from_ms:Int64}) AND time < fromUnixTimestamp64Milli({to_ms:Int64})
-  AND ({model_id:String} = '' OR model_id = {model_id:String})
-  AND ({model_version:String} = '' OR model_version = {model_version:String})
-  AND ({service:String} = '' OR service = {service:String})`;
+/** WHERE clause of a {@link DecisionFilter} over `audit_decisions` (all values bound): sql/decision-filter.sql. */
+export const DECISION_FILTER = '{{include:decision-filter.sql}}';
 
-/** Bound parameters of a {@link DecisionFilter}. */
+/** Bound parameters of a {@link DecisionFilter} (for sql/decision-filter.sql and sql/model-filter.sql). */
 export function decisionFilterParams(filter: DecisionFilter): QueryParams {
+  const given = (value: unknown, name: string): [boolean, string] =>
+    value === undefined ? [false, ''] : [true, requireString(value, name)];
+  const [byModel, modelId] = given(filter.modelId, 'modelId');
+  const [byVersion, modelVersion] = given(filter.modelVersion, 'modelVersion');
+  const [byService, service] = given(filter.service, 'service');
   return {
     ...periodParams(filter),
-    model_id: requireString(filter.modelId ?? '', 'modelId'),
-    model_version: requireString(filter.modelVersion ?? '', 'modelVersion'),
-    service: requireString(filter.service ?? '', 'service'),
+    by_model: byModel,
+    model_id: modelId,
+    by_version: byVersion,
+    model_version: modelVersion,
+    by_service: byService,
+    service,
   };
 }
 

@@ -189,6 +189,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'decision_timeline_span_window',
     steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
   },
+  {
+    // Oversight and feedback recorded in the decision's own trace shown once, not also as trace spans.
+    version: 9,
+    name: 'decision_timeline_follow_ups_once',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
 ];
 
 const ALL_TABLES: ReadonlySet<string> = new Set(

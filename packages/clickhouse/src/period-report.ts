@@ -3,7 +3,6 @@ import {
   decisionFilterParams,
   fairnessFromCounts,
   oversightRates,
-  DECISION_FILTER,
   type AccuracyStats,
   type ConfidenceDistribution,
   type DecisionFilter,
@@ -11,7 +10,8 @@ import {
   type OversightRates,
 } from './decision-queries.ts';
 import { listIncidents, type Incident } from './incidents.ts';
-import { periodParams, type QueryContext } from './query-context.ts';
+import type { QueryContext } from './query-context.ts';
+import { readSqlFile } from './sql-template.ts';
 import type { ResolvedRetention } from './store-options.ts';
 
 /** A model version seen in the period. */
@@ -112,197 +112,30 @@ interface ReportCell {
   last_ns: string;
 }
 
-/** Number of confidence bins in the report. */
+/** Number of confidence bins in the report (as in sql/report-cells.sql and the hourly rollup). */
 const REPORT_BUCKETS = 10;
 
-// One scan of the period's decisions at the finest grain the report needs; every total, breakdown,
-// histogram and fairness figure is then summed up from these cells instead of scanning again.
-// `extra` narrows the scan further (the rollup path's hours that the rollup cannot answer).
-const reportCellsSql = (extra = ''): string => `
-  SELECT model_id, model_version, any(model_type) AS model_type, any(provider) AS provider, outcome, risk_level,
-    decision_type, automation, retention_class, fairness_group, integrity_stream,
-    toInt32(if(confidence IS NULL, -1,
-      least(greatest(toInt64(floor(assumeNotNull(confidence) * ${REPORT_BUCKETS})), 0), ${REPORT_BUCKETS - 1}))) AS bucket,
-    count() AS n,
-    countIf(status_code IN ('STATUS_CODE_ERROR', 'Error')) AS failed,
-    countIf(input_hash != '') AS with_input_hash,
-    countIf(output_hash != '') AS with_output_hash,
-    countIf(subject_id != '') AS with_subject,
-    sum(ifNull(confidence, 0)) AS confidence_sum,
-    toString(toUnixTimestamp64Nano(min(time))) AS first_ns,
-    toString(toUnixTimestamp64Nano(max(time))) AS last_ns
-  FROM {{read:audit_decisions}} FINAL
-  WHERE ${DECISION_FILTER}${extra}
-  GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
-    fairness_group, integrity_stream, bucket`;
-const REPORT_CELLS_SQL = reportCellsSql();
+// The report's statements live in sql/report-*.sql; each reads its filter from sql/decision-filter.sql,
+// sql/model-filter.sql or sql/report-rollup-hours.sql, so every filter is written once.
+const REPORT_CELLS_SQL = readSqlFile('report-cells.sql');
+const EXACT_QUANTILES_SQL = readSqlFile('report-exact-quantiles.sql');
+const DUPLICATED_HOURS_SQL = readSqlFile('report-duplicated-hours.sql');
+const ROLLUP_CELLS_SQL = readSqlFile('report-rollup-cells.sql');
+const ROLLUP_QUANTILES_SQL = readSqlFile('report-rollup-quantiles.sql');
+const OVERSIGHT_ROLLUP_SQL = readSqlFile('report-oversight-rollup.sql');
+const OVERSIGHT_ROLLUP_ACTIONS_SQL = readSqlFile('report-oversight-rollup-actions.sql');
+const OVERSIGHT_UNROLLED_SQL = readSqlFile('report-oversight-unrolled.sql');
+const FEEDBACK_ROLLUP_SQL = readSqlFile('report-feedback-rollup.sql');
+const FEEDBACK_CONFLICTS_SQL = readSqlFile('report-feedback-conflicts.sql');
+const FEEDBACK_UNROLLED_SQL = readSqlFile('report-feedback-unrolled.sql');
+const DEPLOYMENTS_SQL = readSqlFile('report-deployments.sql');
+const SIDE_TABLES_SQL = readSqlFile('report-side-tables.sql');
 
-/** The rollup path's hours (as unix seconds) that are read from audit_decisions instead: {dup_hours}. */
-const IN_DUPLICATED_HOUR = `
-  AND has({dup_hours:Array(UInt32)}, toUnixTimestamp(toStartOfHour(time)))`;
-
-// Hours of [h_from_s, h_to_s) whose rollup cells do not add up to the hour's distinct decisions.
-// The rollup adds every row inserted into audit_decisions (materialized views see inserts, not the
-// table), so an exact duplicate delivered in another batch — or a conflicting copy of a span — is
-// counted again there, while audit_decisions (ReplacingMergeTree, read with FINAL) holds each
-// decision once. Counting the distinct decisions per hour reads only the time and filter columns
-// where parts do not overlap in key (decisions arrive in id order, so nearly everywhere), and the
-// key as well where they do; the cells of the hours it names come from FINAL instead.
-const DUPLICATED_HOURS_SQL = `
-  SELECT arraySort(groupArray(toUnixTimestamp(hour))) AS hours FROM (
-    SELECT hour, sum(rolled) AS rolled, sum(stored) AS stored FROM (
-      SELECT hour, sum(decisions) AS rolled, toUInt64(0) AS stored FROM {{read:audit_decision_stats}}
-      WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
-        AND ({model_id:String} = '' OR model_id = {model_id:String})
-        AND ({model_version:String} = '' OR model_version = {model_version:String})
-        AND ({service:String} = '' OR service = {service:String})
-      GROUP BY hour
-      UNION ALL
-      SELECT toStartOfHour(time) AS hour, toUInt64(0) AS rolled, count() AS stored
-      FROM {{read:audit_decisions}} FINAL
-      WHERE ${DECISION_FILTER}
-      GROUP BY hour)
-    GROUP BY hour
-    HAVING rolled != stored)
-  SETTINGS do_not_merge_across_partitions_select_final = 1`;
-
-// The same cells from the hourly rollup, for whole hours [h_from_s, h_to_s) but {dup_hours}.
-const ROLLUP_CELLS_SQL = `
-  SELECT model_id, model_version, any(model_type) AS model_type, any(provider) AS provider, outcome, risk_level,
-    decision_type, automation, retention_class, fairness_group, integrity_stream, toInt32(bucket) AS bucket,
-    sum(decisions) AS n, sum(failed) AS failed, sum(with_input_hash) AS with_input_hash,
-    sum(with_output_hash) AS with_output_hash, sum(with_subject) AS with_subject,
-    sum(confidence_sum) AS confidence_sum,
-    toString(toUnixTimestamp64Nano(min(first_time))) AS first_ns,
-    toString(toUnixTimestamp64Nano(max(last_time))) AS last_ns
-  FROM {{read:audit_decision_stats}}
-  WHERE hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
-    AND NOT has({dup_hours:Array(UInt32)}, toUnixTimestamp(hour))
-    AND ({model_id:String} = '' OR model_id = {model_id:String})
-    AND ({model_version:String} = '' OR model_version = {model_version:String})
-    AND ({service:String} = '' OR service = {service:String})
-  GROUP BY model_id, model_version, outcome, risk_level, decision_type, automation, retention_class,
-    fairness_group, integrity_stream, bucket`;
-
-// Approximate (t-digest) quantiles: digests (audit_confidence_stats, per model, version and service)
-// of whole days [d_from_s, d_to_s) and of the other whole hours, merged with states of the edges.
-// Hours of {dup_hours} (whose digests hold a duplicated decision twice) and the days around them
-// are read from audit_decisions with FINAL instead, the other hours of those days from hour digests.
-const ROLLUP_QUANTILES_SQL = `
-  SELECT quantilesTDigestMerge(0.5, 0.9)(q) AS qs FROM (
-    SELECT confidence_quantiles AS q FROM {{read:audit_confidence_stats}}
-    WHERE ((width_s = 86400 AND start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64})
-          AND NOT has({dup_days:Array(UInt32)}, toUnixTimestamp(start)))
-        OR (width_s = 3600 AND start >= toDateTime({h_from_s:Int64}) AND start < toDateTime({h_to_s:Int64})
-          AND NOT has({dup_hours:Array(UInt32)}, toUnixTimestamp(start))
-          AND NOT (start >= toDateTime({d_from_s:Int64}) AND start < toDateTime({d_to_s:Int64})
-            AND NOT has({dup_days:Array(UInt32)}, intDiv(toUnixTimestamp(start), 86400) * 86400))))
-      AND ({model_id:String} = '' OR model_id = {model_id:String})
-      AND ({model_version:String} = '' OR model_version = {model_version:String})
-      AND ({service:String} = '' OR service = {service:String})
-    UNION ALL
-    SELECT quantilesTDigestStateIf(0.5, 0.9)(assumeNotNull(confidence), confidence IS NOT NULL) AS q
-    FROM {{read:audit_decisions}} FINAL
-    WHERE ((time >= fromUnixTimestamp64Milli({e1_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e1_to_ms:Int64}))
-        OR (time >= fromUnixTimestamp64Milli({e2_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({e2_to_ms:Int64}))
-        OR (time >= fromUnixTimestamp64Milli({dup_from_ms:Int64}) AND time < fromUnixTimestamp64Milli({dup_to_ms:Int64})
-          AND has({dup_hours:Array(UInt32)}, toUnixTimestamp(toStartOfHour(time)))))
-      AND ({model_id:String} = '' OR model_id = {model_id:String})
-      AND ({model_version:String} = '' OR model_version = {model_version:String})
-      AND ({service:String} = '' OR service = {service:String}))`;
+/** sql/report-cells.sql over every hour of its range (not only the rollup's duplicated ones). */
+const ALL_HOURS = { only_dup_hours: false, dup_hours: [] as number[] };
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-
-// Oversight and feedback rollups (migration 6) hold rows that carry the decided model and a
-// canonical UUIDv7 decision id, keyed by the decision's hour as its id tells it. Cells are distinct
-// sets of (64-bit hashes of) decision ids per (model, version, hour): decisions of different hours
-// are different, so per-hour counts add up, and a span delivered twice counts once.
-const ROLLUP_FILTER = `
-  hour >= toDateTime({h_from_s:Int64}) AND hour < toDateTime({h_to_s:Int64})
-  AND ({model_id:String} = '' OR model_id = {model_id:String})
-  AND ({model_version:String} = '' OR model_version = {model_version:String})`;
-
-/** A row the rollup counted for this report: rolled up, of the filtered model, of a whole hour of the period. */
-const ROLLED_HERE = `(rolled_up
-  AND ({model_id:String} = '' OR model_id = {model_id:String})
-  AND ({model_version:String} = '' OR model_version = {model_version:String})
-  AND {{include:audit-rollup-decision-hour.sql}} >= toDateTime({h_from_s:Int64})
-  AND {{include:audit-rollup-decision-hour.sql}} < toDateTime({h_to_s:Int64}))`;
-
-const OVERSIGHT_ROLLUP_SQL = `
-  SELECT toString(sum(reviewed)) AS reviewed, toString(sum(overridden)) AS overridden FROM (
-    SELECT uniqExactMerge(decisions) AS reviewed,
-      uniqExactMergeIf(decisions, action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) AS overridden
-    FROM {{read:audit_oversight_stats}} WHERE ${ROLLUP_FILTER}
-    GROUP BY model_id, model_version, hour)`;
-
-const OVERSIGHT_ROLLUP_ACTIONS_SQL = `
-  SELECT action, toString(sum(n)) AS n FROM (
-    SELECT action, uniqExactMerge(records) AS n FROM {{read:audit_oversight_stats}} WHERE ${ROLLUP_FILTER}
-    GROUP BY model_id, model_version, hour, action)
-  GROUP BY action`;
-
-// Decisions of the whole hours (by their own time, as the join path counts them) that have oversight
-// the rollup does not hold: all their records are read, and what the rollup already counted of them
-// is taken out again, so a decision with records of both kinds counts once.
-const OVERSIGHT_UNROLLED_SQL = `
-  SELECT toString(countIf(NOT rolled)) AS reviewed,
-    toString(countIf(overridden AND NOT overridden_rolled)) AS overridden,
-    sumMap(unrolled_actions) AS byAction
-  FROM (
-    SELECT decision_id, countIf(${ROLLED_HERE}) > 0 AS rolled,
-      countIf(action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) > 0 AS overridden,
-      countIf(${ROLLED_HERE} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}) > 0 AS overridden_rolled,
-      sumMapIf(map(action, toUInt64(1)), NOT ${ROLLED_HERE}) AS unrolled_actions
-    FROM {{read:audit_oversight}} FINAL
-    WHERE decision_id IN (
-      SELECT decision_id FROM {{read:audit_decisions}} FINAL
-      WHERE decision_id IN (SELECT decision_id FROM {{read:audit_oversight}} WHERE NOT rolled_up)
-        AND ${DECISION_FILTER})
-    GROUP BY decision_id)`;
-
-// Per cell: labelled decisions, labels and correct labels. Where every labelled decision has one
-// label the correct labels are the answer; other cells are resolved from audit_feedback.
-const FEEDBACK_ROLLUP_SQL = `
-  SELECT toString(sum(l)) AS labelled, toString(sumIf(c, n = l)) AS correct,
-    groupArrayIf(toString(tuple(model_id, model_version, toUnixTimestamp(hour))), n != l) AS conflictCells,
-    toString(minIf(toUnixTimestamp(hour), n != l)) AS conflictFrom,
-    toString(maxIf(toUnixTimestamp(hour), n != l)) AS conflictTo
-  FROM (
-    SELECT model_id, model_version, hour, uniqExactMerge(labelled) AS l, sum(labels) AS n,
-      sum(correct_labels) AS c
-    FROM {{read:audit_feedback_stats}} WHERE ${ROLLUP_FILTER}
-    GROUP BY model_id, model_version, hour)`;
-
-// Cells with a decision labelled more than once (or a label delivered twice): each decision's latest
-// label, read from audit_feedback over the decision id range of those hours (UUIDv7 ids sort by time).
-const FEEDBACK_CONFLICTS_SQL = `
-  SELECT toString(countIf(latest)) AS correct FROM (
-    SELECT decision_id, ifNull(argMax(correct, time), false) AS latest
-    FROM {{read:audit_feedback}} FINAL
-    WHERE decision_id >= {id_from:String} AND decision_id < {id_to:String}
-      AND correct IS NOT NULL AND ${ROLLED_HERE}
-      AND has({cells:Array(String)},
-        toString(tuple(model_id, model_version, toUnixTimestamp({{include:audit-rollup-decision-hour.sql}}))))
-    GROUP BY decision_id)`;
-
-// As OVERSIGHT_UNROLLED_SQL for feedback: decisions with labels the rollup does not hold, their
-// latest label over all rows, and what the rollup counted of them (its latest label among its rows).
-const FEEDBACK_UNROLLED_SQL = `
-  SELECT toString(count()) AS labelled, toString(countIf(latest)) AS correct,
-    toString(countIf(rolled)) AS labelledRolled, toString(countIf(rolled AND latest_rolled)) AS correctRolled
-  FROM (
-    SELECT decision_id, ifNull(argMax(correct, time), false) AS latest,
-      countIf(${ROLLED_HERE}) > 0 AS rolled,
-      ifNull(argMaxIf(correct, time, ${ROLLED_HERE}), false) AS latest_rolled
-    FROM {{read:audit_feedback}} FINAL
-    WHERE correct IS NOT NULL AND decision_id IN (
-      SELECT decision_id FROM {{read:audit_decisions}} FINAL
-      WHERE decision_id IN (
-          SELECT decision_id FROM {{read:audit_feedback}} WHERE NOT rolled_up AND correct IS NOT NULL)
-        AND ${DECISION_FILTER})
-    GROUP BY decision_id)`;
 
 /** The first characters of every UUIDv7 string of this millisecond and later ones, up to the next. */
 function uuidv7Prefix(ms: number): string {
@@ -406,11 +239,9 @@ async function decisionCells(
 ): Promise<{ cells: ReportCell[]; quantiles: { p50: number | null; p90: number | null } }> {
   const params = decisionFilterParams(filter);
   if (exact) {
-    const cells = await ctx.rows<ReportCell>(REPORT_CELLS_SQL, params);
+    const cells = await ctx.rows<ReportCell>(REPORT_CELLS_SQL, { ...params, ...ALL_HOURS });
     const [quantiles] = await ctx.rows<{ p50: number | null; p90: number | null }>(
-      `SELECT if(count() = 0, NULL, quantileExact(0.5)(assumeNotNull(confidence))) AS p50,
-         if(count() = 0, NULL, quantileExact(0.9)(assumeNotNull(confidence))) AS p90
-       FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER} AND confidence IS NOT NULL`,
+      EXACT_QUANTILES_SQL,
       params,
     );
     return { cells, quantiles: { p50: quantiles?.p50 ?? null, p90: quantiles?.p90 ?? null } };
@@ -421,6 +252,7 @@ async function decisionCells(
     cells.push(
       ...(await ctx.rows<ReportCell>(REPORT_CELLS_SQL, {
         ...params,
+        ...ALL_HOURS,
         from_ms: String(from),
         to_ms: String(to),
       })),
@@ -446,8 +278,9 @@ async function decisionCells(
   if (hours !== null) cells.push(...(await ctx.rows<ReportCell>(ROLLUP_CELLS_SQL, dupParams)));
   if (duplicated.length > 0) {
     cells.push(
-      ...(await ctx.rows<ReportCell>(reportCellsSql(IN_DUPLICATED_HOUR), {
+      ...(await ctx.rows<ReportCell>(REPORT_CELLS_SQL, {
         ...dupParams,
+        only_dup_hours: true,
         from_ms: dupParams.dup_from_ms,
         to_ms: dupParams.dup_to_ms,
       })),
@@ -628,27 +461,12 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
   const { exact = false, ...filter } = query;
   const params = decisionFilterParams(filter);
   const { cells, quantiles } = await decisionCells(ctx, filter, exact);
-  const deployments = await ctx.rows<DeploymentSummary>(
-    `SELECT deployment_id AS deploymentId, model_id AS modelId, model_version AS modelVersion,
-       previous_version AS previousVersion, environment, weights_hash AS weightsHash,
-       toString(toUnixTimestamp64Nano(time)) AS timeUnixNano
-     FROM {{read:audit_deployments}} FINAL
-     WHERE time < fromUnixTimestamp64Milli({to_ms:Int64})
-       AND ({model_id:String} = '' OR model_id = {model_id:String})
-     ORDER BY model_id, time`,
-    params,
-  );
-  const checkpoints = await ctx.rows<{ stream: string; size: string }>(
-    `SELECT stream, toString(max(tree_size)) AS size FROM {{read:audit_checkpoints}} GROUP BY stream`,
-  );
-  const [sideTables] = await ctx.rows<{ erasures: string; quarantined: string }>(
-    `SELECT
-       (SELECT count() FROM {{read:audit_erasures}} FINAL
-        WHERE erased_at >= fromUnixTimestamp64Milli({from_ms:Int64}) AND erased_at < fromUnixTimestamp64Milli({to_ms:Int64})) AS erasures,
-       (SELECT count() FROM {{read:audit_quarantine}}
-        WHERE received_at >= fromUnixTimestamp64Milli({from_ms:Int64}) AND received_at < fromUnixTimestamp64Milli({to_ms:Int64})) AS quarantined`,
-    periodParams(filter),
-  );
+  const deployments = await ctx.rows<DeploymentSummary>(DEPLOYMENTS_SQL, params);
+  const [sideTables] = await ctx.rows<{
+    erasures: string;
+    quarantined: string;
+    checkpoints: [string, string][];
+  }>(SIDE_TABLES_SQL, params);
   const incidents = (await listIncidents(ctx, { modelId: filter.modelId ?? '' })).filter(
     (incident) => incident.occurredAt >= filter.from && incident.occurredAt < filter.to,
   );
@@ -658,7 +476,9 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
     decisions: totalDecisions,
     failed: total((c) => Number(c.failed)),
   });
-  const latestCheckpoint = new Map(checkpoints.map((c) => [c.stream, Number(c.size)]));
+  const latestCheckpoint = new Map(
+    (sideTables?.checkpoints ?? []).map(([stream, size]) => [stream, Number(size)]),
+  );
   const now = new Date();
   return {
     period: { from: filter.from.toISOString(), to: filter.to.toISOString() },
