@@ -1,5 +1,6 @@
 import {
   ATTR_AUDIT_DECISION_CONFIDENCE,
+  ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_MODEL_ID,
   ATTR_AUDIT_MODEL_VERSION,
   ATTR_GEN_AI_INPUT_MESSAGES,
@@ -169,6 +170,9 @@ export class GenAiDecision {
       if (result.responseId !== undefined) attributes[ATTR_GEN_AI_RESPONSE_ID] = result.responseId;
       if (result.finishReasons !== undefined && result.finishReasons.length > 0) {
         attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = result.finishReasons;
+        // A generation's outcome is a short label, its finish reason (semconv audit.decision.outcome);
+        // the content itself is the output. Several choices: their distinct reasons, in order.
+        attributes[ATTR_AUDIT_DECISION_OUTCOME] = [...new Set(result.finishReasons)].join(',');
       }
       if (result.inputTokens !== undefined) attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = result.inputTokens;
       if (result.outputTokens !== undefined)

@@ -108,6 +108,7 @@ describe('openai chat.completions.create', () => {
       'gen_ai.response.model': 'gpt-4o-mini-2026-01-01',
       'gen_ai.response.id': completion.id,
       'gen_ai.response.finish_reasons': ['stop'],
+      'audit.decision.outcome': 'stop',
       'gen_ai.usage.input_tokens': completion.usage?.prompt_tokens,
       'gen_ai.usage.output_tokens': completion.usage?.completion_tokens,
       'server.address': '127.0.0.1',
@@ -231,6 +232,7 @@ describe('openai streams', () => {
     const span = await oneDecision();
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+    expect(span.attributes['audit.decision.outcome']).toBeUndefined();
     expect(span.attributes['audit.output.hash']).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -323,6 +325,7 @@ describe('openai tool calls', () => {
     }
     const streamed = await oneDecision();
     expect(streamed.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_calls']);
+    expect(streamed.attributes['audit.decision.outcome']).toBe('tool_calls');
     // Same output apart from the call id the server mints per request; each hash covers exactly its content.
     const withoutIds = (span: typeof plain) =>
       String(span.attributes['audit.output.content']).replace(/call_\w+/g, 'call_x');
