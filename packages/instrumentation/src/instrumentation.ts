@@ -13,25 +13,28 @@ import { patchSessionCreate, patchSessionRun } from './onnx/inference-session.ts
 import { chatCompletionsSpec } from './openai/chat-completions.ts';
 import { embeddingsSpec } from './openai/embeddings.ts';
 import { responsesSpec } from './openai/responses.ts';
-import { type CreateMethodSpec, type PatchHost, patchCreate } from './patched-create.ts';
+import { generateContentSpecs, type GenAiModelsThis } from './google-genai/generate-content.ts';
+import { type CallRecogniser, type PatchHost, patchCreate, patchMethod } from './patched-create.ts';
 import type { AiAuditInstrumentationConfig } from './types.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
 /** Module names this instrumentation patches; the ESM loader hook is limited to them. */
-export const INSTRUMENTED_MODULES = ['openai', '@anthropic-ai/sdk', 'onnxruntime-node'] as const;
+export const INSTRUMENTED_MODULES = [
+  'openai',
+  '@anthropic-ai/sdk',
+  '@google/genai',
+  'onnxruntime-node',
+] as const;
 
 /** Supported version ranges, per module. openai: the current major (7) and the previous one (6). */
 export const SUPPORTED_VERSIONS = {
   openai: ['>=6.0.0 <8'],
   '@anthropic-ai/sdk': ['>=1.0.0 <2'],
+  '@google/genai': ['>=3.0.0 <4'],
   'onnxruntime-node': ['>=1.17.0 <2'],
 } as const;
 
 type InstrumentedModule = (typeof INSTRUMENTED_MODULES)[number];
-
-interface Prototype {
-  create: ResourceMethod;
-}
 
 /**
  * Records AI inference calls as audit decision spans: `openai` chat completions, responses and embeddings,
@@ -94,7 +97,7 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
   manuallyInstrument(moduleExports: unknown, name?: InstrumentedModule): boolean {
     const detected = name ?? detectModule(moduleExports);
     if (!detected) {
-      this._diag.warn('manuallyInstrument: not an openai, @anthropic-ai/sdk or onnxruntime-node module');
+      this._diag.warn(`manuallyInstrument: not one of ${INSTRUMENTED_MODULES.join(', ')}`);
       return false;
     }
     this._patch(detected, moduleExports, undefined);
@@ -118,29 +121,10 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
 
   private _patch(name: InstrumentedModule, moduleExports: unknown, version: string | undefined): unknown {
     try {
-      switch (name) {
-        case 'openai': {
-          const OpenAI = classOf(moduleExports, 'OpenAI');
-          this._patchCreate(resourcePrototype(OpenAI, 'Chat', 'Completions'), chatCompletionsSpec);
-          this._patchCreate(resourcePrototype(OpenAI, 'Responses'), responsesSpec);
-          this._patchCreate(resourcePrototype(OpenAI, 'Embeddings'), embeddingsSpec);
-          break;
-        }
-        case '@anthropic-ai/sdk': {
-          const Anthropic = classOf(moduleExports, 'Anthropic');
-          this._patchCreate(resourcePrototype(Anthropic, 'Messages'), messagesSpec);
-          break;
-        }
-        case 'onnxruntime-node': {
-          const session = inferenceSessionOf(moduleExports);
-          if (!session) break;
-          const frameworkVersion = onnxFrameworkVersion(moduleExports) ?? version;
-          if (!isWrapped(session.create)) this._wrap(session, 'create', patchSessionCreate());
-          if (!isWrapped(session.prototype.run)) {
-            this._wrap(session.prototype, 'run', patchSessionRun(this._host(), frameworkVersion));
-          }
-          break;
-        }
+      for (const point of this._patchPoints(name, moduleExports, version)) {
+        const current = point.target[point.method];
+        if (typeof current !== 'function' || isWrapped(current)) continue;
+        this._wrap(point.target, point.method, point.patch as never);
       }
     } catch (error) {
       this._diag.error(`could not patch ${name}`, error);
@@ -148,42 +132,76 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
     return moduleExports;
   }
 
-  private _patchCreate(prototype: Prototype | undefined, spec: CreateMethodSpec): void {
-    if (!prototype || typeof prototype.create !== 'function' || isWrapped(prototype.create)) return;
-    this._wrap(prototype, 'create', patchCreate(this._host(), spec));
-  }
-
   private _unpatch(name: InstrumentedModule, moduleExports: unknown): void {
     try {
-      switch (name) {
-        case 'openai': {
-          const OpenAI = classOf(moduleExports, 'OpenAI');
-          for (const prototype of [
-            resourcePrototype(OpenAI, 'Chat', 'Completions'),
-            resourcePrototype(OpenAI, 'Responses'),
-            resourcePrototype(OpenAI, 'Embeddings'),
-          ]) {
-            if (prototype && isWrapped(prototype.create)) this._unwrap(prototype, 'create');
-          }
-          break;
-        }
-        case '@anthropic-ai/sdk': {
-          const prototype = resourcePrototype(classOf(moduleExports, 'Anthropic'), 'Messages');
-          if (prototype && isWrapped(prototype.create)) this._unwrap(prototype, 'create');
-          break;
-        }
-        case 'onnxruntime-node': {
-          const session = inferenceSessionOf(moduleExports);
-          if (session && isWrapped(session.create)) this._unwrap(session, 'create');
-          if (session && isWrapped(session.prototype.run)) this._unwrap(session.prototype, 'run');
-          break;
-        }
+      for (const point of this._patchPoints(name, moduleExports, undefined)) {
+        if (isWrapped(point.target[point.method])) this._unwrap(point.target, point.method);
       }
     } catch (error) {
       this._diag.error(`could not unpatch ${name}`, error);
     }
   }
+
+  /** Where each module is patched: the methods whose calls are decisions (or, for MCP, actions). */
+  private _patchPoints(
+    name: InstrumentedModule,
+    moduleExports: unknown,
+    version: string | undefined,
+  ): PatchPoint[] {
+    const host = this._host();
+    const points: PatchPoint[] = [];
+    const add = (target: object | undefined, method: string, patch: MethodPatch) => {
+      if (target) points.push({ target: target as Record<string, unknown>, method, patch });
+    };
+    switch (name) {
+      case 'openai': {
+        const OpenAI = classOf(moduleExports, 'OpenAI');
+        add(
+          resourcePrototype(OpenAI, 'Chat', 'Completions'),
+          'create',
+          patchCreate(host, chatCompletionsSpec),
+        );
+        add(resourcePrototype(OpenAI, 'Responses'), 'create', patchCreate(host, responsesSpec));
+        add(resourcePrototype(OpenAI, 'Embeddings'), 'create', patchCreate(host, embeddingsSpec));
+        break;
+      }
+      case '@anthropic-ai/sdk':
+        add(
+          resourcePrototype(classOf(moduleExports, 'Anthropic'), 'Messages'),
+          'create',
+          patchCreate(host, messagesSpec),
+        );
+        break;
+      case '@google/genai': {
+        const models = resourcePrototype(classOf(moduleExports, 'Models'));
+        add(models, 'generateContentInternal', patchMethod(host, recogniseGenerateContent('plain')));
+        add(models, 'generateContentStreamInternal', patchMethod(host, recogniseGenerateContent('stream')));
+        break;
+      }
+      case 'onnxruntime-node': {
+        const session = inferenceSessionOf(moduleExports);
+        if (!session) break;
+        add(session, 'create', patchSessionCreate() as MethodPatch);
+        add(
+          session.prototype,
+          'run',
+          patchSessionRun(host, onnxFrameworkVersion(moduleExports) ?? version) as MethodPatch,
+        );
+        break;
+      }
+    }
+    return points;
+  }
 }
+
+/** One method to wrap: `target[method]` becomes `patch(original)`. */
+interface PatchPoint {
+  target: Record<string, unknown>;
+  method: string;
+  patch: MethodPatch;
+}
+
+type MethodPatch = (original: ResourceMethod) => ResourceMethod;
 
 /** The client class of an SDK module: a named export, the default export, or the CommonJS exports themselves. */
 function classOf(moduleExports: unknown, exportName: string): Record<string, unknown> | undefined {
@@ -198,15 +216,34 @@ function classOf(moduleExports: unknown, exportName: string): Record<string, unk
 function resourcePrototype(
   client: Record<string, unknown> | undefined,
   ...path: string[]
-): Prototype | undefined {
+): Record<string, unknown> | undefined {
   let current: unknown = client;
   for (const segment of path) current = (current as Record<string, unknown> | undefined)?.[segment];
-  return (current as { prototype?: Prototype } | undefined)?.prototype;
+  const prototype = (current as { prototype?: unknown } | undefined)?.prototype;
+  return typeof prototype === 'object' && prototype !== null
+    ? (prototype as Record<string, unknown>)
+    : undefined;
 }
 
 function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
   if (resourcePrototype(classOf(moduleExports, 'OpenAI'), 'Chat', 'Completions')) return 'openai';
   if (resourcePrototype(classOf(moduleExports, 'Anthropic'), 'Messages')) return '@anthropic-ai/sdk';
+  if (typeof resourcePrototype(classOf(moduleExports, 'Models'))?.['generateContentInternal'] === 'function')
+    return '@google/genai';
   if (inferenceSessionOf(moduleExports)) return 'onnxruntime-node';
   return undefined;
+}
+
+/** The per-request methods of `@google/genai`'s `Models`: Vertex AI or the Gemini Developer API, by client. */
+function recogniseGenerateContent(kind: 'plain' | 'stream'): CallRecogniser {
+  return (self, args) => {
+    const apiClient = (self as GenAiModelsThis | undefined)?.apiClient;
+    const specs =
+      apiClient?.isVertexAI?.() === true ? generateContentSpecs.vertex : generateContentSpecs.gemini;
+    return {
+      spec: specs[kind],
+      params: (args[0] ?? {}) as Record<string, unknown>,
+      baseUrl: apiClient?.getBaseUrl?.(),
+    };
+  };
 }

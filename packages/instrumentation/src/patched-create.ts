@@ -3,7 +3,7 @@ import type { AuditSettings } from './config.ts';
 import { type GenAiRequest, type GenAiResult, GenAiDecision } from './genai-decision.ts';
 import { refusalFor } from './record-admission.ts';
 import type { JsonObject, ResourceMethod, ResourceThis, SdkStream } from './internal-types.ts';
-import { observeStream } from './stream-observer.ts';
+import { isAsyncIterable, observeAsyncIterable, observeStream } from './stream-observer.ts';
 
 /** Folds the items of a response stream into the result of the call. */
 export interface StreamAccumulator {
@@ -15,9 +15,23 @@ export interface StreamAccumulator {
 export interface CreateMethodSpec {
   describe(params: JsonObject, baseUrl: string | undefined): GenAiRequest;
   fromResponse(response: JsonObject): GenAiResult;
-  /** Present for methods that stream when called with `stream: true`. */
+  /** Present for methods that stream. */
   accumulator?: () => StreamAccumulator;
+  /** Whether a call with these parameters streams. @default `params.stream === true` (openai, anthropic) */
+  streams?: (params: JsonObject) => boolean;
+  /** The async iterable inside a streamed call's resolved value. @default the value itself */
+  streamOf?: (value: unknown) => unknown;
 }
+
+/** One SDK call recognised as a decision: the spec that describes it, its parameters and the client's base URL. */
+export interface RecognisedCall {
+  spec: CreateMethodSpec;
+  params: JsonObject;
+  baseUrl: string | undefined;
+}
+
+/** Recognises the calls of one patched method; undefined leaves a call unrecorded (not an AI call). */
+export type CallRecogniser = (self: unknown, args: unknown[]) => RecognisedCall | undefined;
 
 /** Where a patched method gets its tracer and settings at call time (both can change after patching). */
 export interface PatchHost {
@@ -34,14 +48,30 @@ export interface PatchHost {
  * `DecisionRefusedError` and the request is never sent.
  */
 export function patchCreate(host: PatchHost, spec: CreateMethodSpec) {
+  return patchMethod(host, (self, args) => ({
+    spec,
+    params: (args[0] ?? {}) as JsonObject,
+    baseUrl: (self as ResourceThis | undefined)?._client?.baseURL,
+  }));
+}
+
+/**
+ * The generic form of {@link patchCreate}: `recognise` picks the spec and parameters of each call (the Bedrock
+ * client's one `send` method carries every operation).
+ */
+export function patchMethod(host: PatchHost, recognise: CallRecogniser) {
   return (original: ResourceMethod): ResourceMethod =>
     function patchedCreate(this: ResourceThis, ...args: unknown[]): unknown {
       if (!host.isEnabled()) return original.apply(this, args);
-      const params = (args[0] ?? {}) as JsonObject;
       let call: GenAiDecision;
+      let params: JsonObject;
+      let spec: CreateMethodSpec;
       try {
+        const recognised = recognise(this, args);
+        if (!recognised) return original.apply(this, args);
+        ({ spec, params } = recognised);
         const settings = host.settings();
-        const request = spec.describe(params, this?._client?.baseURL);
+        const request = spec.describe(params, recognised.baseUrl);
         // Refused before the request is sent: nothing was decided, so there is nothing to record.
         const refusal = refusalFor(settings, request.model);
         if (refusal) return Promise.reject(refusal);
@@ -80,13 +110,17 @@ function observeResult(
   returned.then(
     (value) => {
       try {
-        if (params['stream'] === true && spec.accumulator && isSdkStream(value)) {
+        const streams = spec.streams ? spec.streams(params) : params['stream'] === true;
+        const stream = streams ? (spec.streamOf ? spec.streamOf(value) : value) : undefined;
+        if (stream !== undefined && spec.accumulator && (isSdkStream(stream) || isAsyncIterable(stream))) {
           const accumulator = spec.accumulator();
-          observeStream(value, {
-            onItem: (item) => accumulator.add(item),
+          const observer = {
+            onItem: (item: unknown) => accumulator.add(item),
             onEnd: () => call.end(accumulator.result()),
-            onError: (error) => call.fail(error),
-          });
+            onError: (error: unknown) => call.fail(error),
+          };
+          if (isSdkStream(stream)) observeStream(stream, observer);
+          else observeAsyncIterable(stream, observer);
         } else {
           call.end(spec.fromResponse((value ?? {}) as JsonObject));
         }

@@ -20,18 +20,52 @@ export interface StreamObserver {
  */
 export function observeStream(stream: SdkStream, observer: StreamObserver): void {
   const original = stream.iterator;
+  const aborted = () => stream.controller?.signal.aborted === true;
   let observed = false;
   stream.iterator = function observedIterator(this: unknown): AsyncIterator<unknown> {
     const inner = original.call(this);
     if (observed) return inner;
     observed = true;
-    return observe(inner, stream, observer);
+    return observe(inner, aborted, observer);
   };
+}
+
+/**
+ * Observes any other async iterable an SDK returns (an async generator, a `ReadableStream` subclass, an AWS event
+ * stream) the same way, by giving the object its own `Symbol.asyncIterator` that wraps the first iteration. Only
+ * consumption through async iteration (`for await`, and what is built on it) is observed.
+ */
+export function observeAsyncIterable(
+  iterable: AsyncIterable<unknown>,
+  observer: StreamObserver,
+  aborted: () => boolean = () => false,
+): void {
+  const original = iterable[Symbol.asyncIterator];
+  let observed = false;
+  Object.defineProperty(iterable, Symbol.asyncIterator, {
+    configurable: true,
+    writable: true,
+    value: function observedAsyncIterator(this: unknown): AsyncIterator<unknown> {
+      const inner = original.call(this);
+      if (observed) return inner;
+      observed = true;
+      return observe(inner, aborted, observer);
+    },
+  });
+}
+
+/** True for an object with a `Symbol.asyncIterator` method. */
+export function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  );
 }
 
 async function* observe(
   inner: AsyncIterator<unknown>,
-  stream: SdkStream,
+  aborted: () => boolean,
   observer: StreamObserver,
 ): AsyncGenerator<unknown> {
   let settled = false;
@@ -46,7 +80,7 @@ async function* observe(
     }
     settled = true;
     // The SDKs end an aborted stream quietly; only the controller tells it apart from a complete one.
-    safely(() => observer.onEnd(stream.controller?.signal.aborted ? 'aborted' : 'complete'));
+    safely(() => observer.onEnd(aborted() ? 'aborted' : 'complete'));
   } catch (error) {
     settled = true;
     safely(() => observer.onError(error));
@@ -54,7 +88,7 @@ async function* observe(
   } finally {
     // Reached unsettled only when the consumer stopped early (break, return, or a throw in its loop body).
     if (!settled) {
-      safely(() => observer.onEnd(stream.controller?.signal.aborted ? 'aborted' : 'break'));
+      safely(() => observer.onEnd(aborted() ? 'aborted' : 'break'));
       await inner.return?.();
     }
   }

@@ -16,6 +16,7 @@ export const UPSTREAM_ATTRIBUTES: readonly UpstreamAttribute[] = [
       ['TEXT_COMPLETION', 'text_completion'],
       ['EMBEDDINGS', 'embeddings'],
       ['GENERATE_CONTENT', 'generate_content'],
+      ['EXECUTE_TOOL', 'execute_tool'],
     ],
   },
   {
@@ -25,6 +26,10 @@ export const UPSTREAM_ATTRIBUTES: readonly UpstreamAttribute[] = [
     values: [
       ['OPENAI', 'openai'],
       ['ANTHROPIC', 'anthropic'],
+      ['GCP_GEMINI', 'gcp.gemini'],
+      ['GCP_VERTEX_AI', 'gcp.vertex_ai'],
+      ['AWS_BEDROCK', 'aws.bedrock'],
+      ['MISTRAL_AI', 'mistral_ai'],
     ],
   },
   {
@@ -98,6 +103,24 @@ export const UPSTREAM_ATTRIBUTES: readonly UpstreamAttribute[] = [
     key: 'gen_ai.output.type',
     type: 'string',
     brief: 'Represents the content type requested by the client.',
+    values: [],
+  },
+  {
+    key: 'gen_ai.tool.name',
+    type: 'string',
+    brief: 'Name of the tool utilized by the agent.',
+    values: [],
+  },
+  {
+    key: 'gen_ai.tool.call.id',
+    type: 'string',
+    brief: 'The tool call identifier.',
+    values: [],
+  },
+  {
+    key: 'gen_ai.tool.type',
+    type: 'string',
+    brief: 'Type of the tool utilized by the agent.',
     values: [],
   },
   {

@@ -120,6 +120,30 @@ export const ATTR_GEN_AI_REQUEST_SEED = 'gen_ai.request.seed' as const;
 export const ATTR_GEN_AI_OUTPUT_TYPE = 'gen_ai.output.type' as const;
 
 /**
+ * Name of the tool utilized by the agent.
+ *
+ * - Type: `string`
+ * - Defined by: the upstream OpenTelemetry registry
+ */
+export const ATTR_GEN_AI_TOOL_NAME = 'gen_ai.tool.name' as const;
+
+/**
+ * The tool call identifier.
+ *
+ * - Type: `string`
+ * - Defined by: the upstream OpenTelemetry registry
+ */
+export const ATTR_GEN_AI_TOOL_CALL_ID = 'gen_ai.tool.call.id' as const;
+
+/**
+ * Type of the tool utilized by the agent.
+ *
+ * - Type: `string`
+ * - Defined by: the upstream OpenTelemetry registry
+ */
+export const ATTR_GEN_AI_TOOL_TYPE = 'gen_ai.tool.type' as const;
+
+/**
  * Describes a class of error the operation ended with.
  *
  * - Type: `string`
@@ -181,6 +205,7 @@ export const GEN_AI_OPERATION_NAME_VALUES = {
   TEXT_COMPLETION: 'text_completion',
   EMBEDDINGS: 'embeddings',
   GENERATE_CONTENT: 'generate_content',
+  EXECUTE_TOOL: 'execute_tool',
 } as const;
 
 /** A value of `gen_ai.operation.name`. */
@@ -191,6 +216,10 @@ export type GenAiOperationName =
 export const GEN_AI_PROVIDER_NAME_VALUES = {
   OPENAI: 'openai',
   ANTHROPIC: 'anthropic',
+  GCP_GEMINI: 'gcp.gemini',
+  GCP_VERTEX_AI: 'gcp.vertex_ai',
+  AWS_BEDROCK: 'aws.bedrock',
+  MISTRAL_AI: 'mistral_ai',
 } as const;
 
 /** A value of `gen_ai.provider.name`. */
