@@ -1,51 +1,75 @@
 #!/usr/bin/env node
-// Launcher for the `decisiontrail` command. The CLI runs its TypeScript source directly (Node 22 type stripping),
-// and workspace packages resolve to their source only under the `@decisiontrail/source` export condition, which
-// can be set only on the command line: so this file re-spawns Node with that condition and forwards stdio,
-// signals and the exit status.
+// Launcher for the `decisiontrail` command.
+// Installed from the registry or a tarball (the package sits in a node_modules directory) it runs the built
+// JavaScript in dist/ in this process. In a repository checkout it runs the TypeScript source instead, so nothing
+// has to be built first: workspace packages resolve to their source only under the `@decisiontrail/source` export
+// condition, which can be set only on the command line, so the launcher re-spawns Node with that condition and
+// forwards stdio, signals and the exit status.
 import { spawn } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+const here = realpathSync(fileURLToPath(import.meta.url));
+const source = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const builtUrl = new URL('../dist/main.js', import.meta.url);
+const built = fileURLToPath(builtUrl);
+const checkout = !here.split(/[\\/]/).includes('node_modules') && existsSync(source);
+
+// The OpenTelemetry SDK 3.x line needs 22.15; running TypeScript without a flag needs 22.18.
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 18)) {
+const needed = checkout ? [22, 18] : [22, 15];
+if (major < needed[0] || (major === needed[0] && minor < needed[1])) {
   process.stderr.write(
-    `decisiontrail: needs Node.js 22.18 or later (this is ${process.versions.node}); run it through npm: npm exec -- decisiontrail ...\n`,
+    `decisiontrail: needs Node.js ${needed.join('.')} or later; this is Node.js ${process.versions.node}\n`,
   );
   process.exit(2);
 }
 
-const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const child = spawn(
-  process.execPath,
-  [
-    '--conditions=@decisiontrail/source',
-    '--disable-warning=ExperimentalWarning',
-    main,
-    ...process.argv.slice(2),
-  ],
-  { stdio: 'inherit' },
-);
-
-// Ctrl-C reaches the child directly (same process group); forwarding it as well would deliver it twice, and the
-// second one means "exit now". So SIGINT is only kept from killing the launcher, while SIGTERM and SIGHUP, which
-// are sent to this process alone (kill <pid>, a supervisor stopping `decisiontrail serve`), are forwarded.
-process.on('SIGINT', () => {});
-for (const signal of ['SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    child.kill(signal);
-  });
+if (!checkout) {
+  if (!existsSync(built)) {
+    process.stderr.write(
+      `decisiontrail: this installation has no built CLI (${built} is missing); reinstall @decisiontrail/cli\n`,
+    );
+    process.exit(10);
+  }
+  await import(builtUrl.href);
+} else {
+  runSource();
 }
 
-child.on('error', (error) => {
-  process.stderr.write(`decisiontrail: cannot start Node.js: ${error.message}\n`);
-  process.exit(10);
-});
+function runSource() {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@decisiontrail/source',
+      '--disable-warning=ExperimentalWarning',
+      source,
+      ...process.argv.slice(2),
+    ],
+    { stdio: 'inherit' },
+  );
 
-child.on('exit', (code, signal) => {
-  if (signal !== null) {
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
-    return;
+  // Ctrl-C reaches the child directly (same process group); forwarding it as well would deliver it twice, and the
+  // second one means "exit now". So SIGINT is only kept from killing the launcher, while SIGTERM and SIGHUP, which
+  // are sent to this process alone (kill <pid>, a supervisor stopping `decisiontrail serve`), are forwarded.
+  process.on('SIGINT', () => {});
+  for (const signal of ['SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      child.kill(signal);
+    });
   }
-  process.exit(code ?? 10);
-});
+
+  child.on('error', (error) => {
+    process.stderr.write(`decisiontrail: cannot start Node.js: ${error.message}\n`);
+    process.exit(10);
+  });
+
+  child.on('exit', (code, signal) => {
+    if (signal !== null) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      return;
+    }
+    process.exit(code ?? 10);
+  });
+}
