@@ -48,7 +48,7 @@ describe.skipIf(binary === undefined)(
           TEAM_BACKEND_ENDPOINT: backend.endpoint,
         },
         healthPort: ports.health,
-        set: ['exporters::otlphttp/backend::encoding=json'],
+        set: ['exporters::otlp_http/backend::encoding=json'],
       });
     }
 
@@ -125,7 +125,7 @@ describe.skipIf(binary === undefined)(
       // Hold the processor back so the Collector's queue is full of acknowledged spans when it dies.
       await decisiontrail.stop();
       await sleep(1_000);
-      expect(await exporterQueueSize(ports.metrics, 'otlphttp/decisiontrail')).toBeGreaterThan(0);
+      expect(await exporterQueueSize(ports.metrics, 'otlp_http/decisiontrail')).toBeGreaterThan(0);
       await collector?.kill();
       // The app's OTLP exporter meets connection refused now and retries.
       await sleep(500);

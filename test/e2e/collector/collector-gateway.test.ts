@@ -48,7 +48,7 @@ describe.skipIf(binary === undefined)('through the Collector gateway into decisi
         SAMPLING_PERCENTAGE: '10',
       },
       healthPort: ports.health,
-      set: ['exporters::otlphttp/backend::encoding=json'],
+      set: ['exporters::otlp_http/backend::encoding=json'],
     });
   }
 
@@ -127,9 +127,9 @@ describe.skipIf(binary === undefined)('through the Collector gateway into decisi
     expect(
       auditDeliveryProblems(
         toCollectorConfig('gateway-with-transform.yaml', document),
-        'otlphttp/decisiontrail',
+        'otlp_http/decisiontrail',
       ),
-    ).toEqual(['pipeline traces/audit runs transform/normalize before otlphttp/decisiontrail']);
+    ).toEqual(['pipeline traces/audit runs transform/normalize before otlp_http/decisiontrail']);
 
     await collector?.stop();
     collector = await startGateway(misconfigured, 'queue-misconfigured');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DecisionReference } from '@decisiontrail/instrumentation';
-import type { VerificationReport } from '@decisiontrail/signing-exporter';
+import type { VerificationReport } from '@decisiontrail/core';
 import {
   collectorEnv,
   collectorPorts,

@@ -20,7 +20,7 @@ import {
 } from '../../integration/collector/otelcol-harness.ts';
 import { writeTestCertificates, type TestCertificates } from '../../support/test-certificates.ts';
 
-// The real Collector (gateway.yaml + overlays/serve-auth.yaml: bearertokenauth on otlphttp, TLS
+// The real Collector (gateway.yaml + overlays/serve-auth.yaml: bearertokenauth on otlp_http, TLS
 // trusting serve's CA) in front of the real processor with its embedded store, authentication and TLS.
 
 const binary = otelcolBinary();
@@ -95,7 +95,7 @@ processor:
         DECISIONTRAIL_CA_FILE: certs.ca,
       },
       healthPort: ports.health,
-      set: ['exporters::otlphttp/backend::encoding=json'],
+      set: ['exporters::otlp_http/backend::encoding=json'],
     });
     collectors.push(collector);
     return { collector, http: ports.http };
@@ -152,7 +152,7 @@ processor:
     const before = stored();
     await sendOtlpJson(http, 'loan-api', decisionSpans(5));
     await waitFor(() => /\b401\b/.test(collector.output()), 60_000);
-    // serve's reason reaches the Collector's log; otlphttp treats 401 as permanent and drops the batch.
+    // serve's reason reaches the Collector's log; otlp_http treats 401 as permanent and drops the batch.
     expect(collector.output()).toContain('HTTP Status Code 401, Message=the bearer token is not valid');
     expect(stored()).toBe(before);
     expect(processor.metrics.requests.get({ code: '401' })).toBeGreaterThan(0);

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import {
   collectorEnv,
   collectorPorts,

@@ -69,7 +69,10 @@ describe.skipIf(binary === undefined)('gateway.yaml audit delivery under faults'
         TEAM_BACKEND_ENDPOINT: backend.endpoint,
       },
       healthPort: ports.health,
-      set: ['exporters::otlphttp/decisiontrail::encoding=json', 'exporters::otlphttp/backend::encoding=json'],
+      set: [
+        'exporters::otlp_http/decisiontrail::encoding=json',
+        'exporters::otlp_http/backend::encoding=json',
+      ],
     });
     collectors.push(collector);
     return collector;
@@ -117,7 +120,7 @@ describe.skipIf(binary === undefined)('gateway.yaml audit delivery under faults'
     processor.status = 503;
     const first = await startGateway(ports, storageDir, processor, backend);
     const sent = await sendAll(ports.http);
-    expect(await exporterQueueSize(ports.metrics, 'otlphttp/decisiontrail')).toBeGreaterThan(0);
+    expect(await exporterQueueSize(ports.metrics, 'otlp_http/decisiontrail')).toBeGreaterThan(0);
     await first.kill();
     expect(processor.spans).toEqual([]);
 

@@ -123,7 +123,7 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
     const { ports } = await start(
       'gateway.yaml',
       { DECISIONTRAIL_PROCESSOR_ENDPOINT: decisiontrail.endpoint, TEAM_BACKEND_ENDPOINT: backend.endpoint },
-      ['otlphttp/decisiontrail', 'otlphttp/backend'],
+      ['otlp_http/decisiontrail', 'otlp_http/backend'],
     );
 
     const ordinary = ordinaryTraces(ORDINARY_TRACES, ERROR_TRACES);
@@ -201,7 +201,7 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
     const { ports } = await start(
       'tail-sampling.yaml',
       { DECISIONTRAIL_PROCESSOR_ENDPOINT: decisiontrail.endpoint, TEAM_BACKEND_ENDPOINT: backend.endpoint },
-      ['otlphttp/decisiontrail', 'otlphttp/backend'],
+      ['otlp_http/decisiontrail', 'otlp_http/backend'],
     );
 
     const ordinary = ordinaryTraces(ORDINARY_TRACES, 0);
@@ -255,7 +255,7 @@ describe.skipIf(binary === undefined)('Collector routing of the shipped configs'
       DECISIONTRAIL_PROCESSOR_1_ENDPOINT: processors[1]?.endpoint as string,
       TEAM_BACKEND_ENDPOINT: backend.endpoint,
     };
-    const jsonExporters = ['otlphttp/processor_0', 'otlphttp/processor_1', 'otlphttp/backend'];
+    const jsonExporters = ['otlp_http/processor_0', 'otlp_http/processor_1', 'otlp_http/backend'];
     const gatewayA = await start('gateway-tier.yaml', tierEnv, jsonExporters);
     const gatewayB = await start('gateway-tier.yaml', tierEnv, jsonExporters);
     const agent = await start(

@@ -80,7 +80,7 @@ export interface StartCollectorOptions {
   config: string | string[];
   env: Record<string, string>;
   healthPort: number;
-  /** `--set` overrides, e.g. `exporters::otlphttp/backend::encoding=json`. */
+  /** `--set` overrides, e.g. `exporters::otlp_http/backend::encoding=json`. */
   set?: string[];
   /** @default 30000 */
   readyTimeoutMs?: number;
@@ -120,16 +120,38 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`Collector exited during start (${child.exitCode ?? child.signalCode}):\n${log}`);
     }
+    let healthy = false;
     try {
-      const response = await fetch(`http://127.0.0.1:${options.healthPort}/`);
-      if (response.status === 200) return collector;
+      healthy = (await fetch(`http://127.0.0.1:${options.healthPort}/`)).status === 200;
     } catch {
       // Not listening yet.
+    }
+    if (healthy) {
+      // The pipelines are built, and their warnings logged, before health_check reports ready.
+      const deprecations = deprecationWarnings(log);
+      if (deprecations.length === 0) return collector;
+      await collector.kill();
+      throw new Error(
+        `Collector logged ${deprecations.length} deprecation warning(s) at start; use the current names:\n` +
+          deprecations.join('\n'),
+      );
     }
     await sleep(100);
   }
   await collector.kill();
   throw new Error(`Collector not healthy after ${options.readyTimeoutMs ?? 30_000} ms:\n${log}`);
+}
+
+/**
+ * The warnings in a Collector log that announce something deprecated (an alias such as `otlphttp`, a
+ * setting, a feature gate): each line at level `warn` (the console encoding's second field) that says
+ * "deprecated".
+ */
+export function deprecationWarnings(log: string): string[] {
+  return log
+    .split('\n')
+    .filter((line) => line.split('\t')[1] === 'warn' && /deprecat/i.test(line))
+    .map((line) => line.trim());
 }
 
 /**
@@ -193,7 +215,7 @@ export class OtlpJsonSink {
     return sink;
   }
 
-  /** Base URL for an otlphttp exporter's `endpoint`. */
+  /** Base URL for an otlp_http exporter's `endpoint`. */
   get endpoint(): string {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }

@@ -86,7 +86,7 @@ export function toCollectorConfig(file: string, document: unknown): CollectorCon
   };
 }
 
-/** The component type of an id: `otlphttp/decisiontrail` -> `otlphttp`. */
+/** The component type of an id: `otlp_http/decisiontrail` -> `otlp_http`. */
 export function componentType(id: string): string {
   return id.split('/')[0] ?? id;
 }
@@ -131,8 +131,8 @@ const MODULE_TO_TYPE: Record<string, string> = {
   filterprocessor: 'filter',
   transformprocessor: 'transform',
   routingconnector: 'routing',
-  otlphttpexporter: 'otlphttp',
-  otlpexporter: 'otlp',
+  otlphttpexporter: 'otlp_http',
+  otlpexporter: 'otlp_grpc',
   debugexporter: 'debug',
   clickhouseexporter: 'clickhouse',
   filestorage: 'file_storage',

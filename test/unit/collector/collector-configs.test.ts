@@ -15,11 +15,11 @@ import {
 // Which exporters of each shipped config deliver audit spans towards decisiontrail. A new config
 // must be added here, or the first test fails.
 const AUDIT_EXPORTERS: Record<string, string[]> = {
-  'agent.yaml': ['otlp/gateway'],
+  'agent.yaml': ['otlp_grpc/gateway'],
   'clickhouse-direct.yaml': ['clickhouse'],
-  'gateway.yaml': ['otlphttp/decisiontrail'],
-  'gateway-tier.yaml': ['otlphttp/processor_0', 'otlphttp/processor_1'],
-  'tail-sampling.yaml': ['otlphttp/decisiontrail'],
+  'gateway.yaml': ['otlp_http/decisiontrail'],
+  'gateway-tier.yaml': ['otlp_http/processor_0', 'otlp_http/processor_1'],
+  'tail-sampling.yaml': ['otlp_http/decisiontrail'],
 };
 
 const AUDIT_CONDITION_ATTRIBUTES = ['audit.record.type', 'audit.decision.id'];
@@ -133,7 +133,7 @@ describe('collector-config/*.yaml', () => {
     '%s + overlays/serve-auth.yaml: the audit exporter authenticates over TLS and stays durable',
     (file) => {
       const config = loadCollectorConfig(file, 'overlays/serve-auth.yaml');
-      const exporter = config.components.exporters['otlphttp/decisiontrail'];
+      const exporter = config.components.exporters['otlp_http/decisiontrail'];
       expect(valueAt(exporter, 'auth', 'authenticator')).toBe('bearertokenauth/decisiontrail');
       expect(valueAt(exporter, 'tls', 'ca_file')).toBe('${env:DECISIONTRAIL_CA_FILE:-}');
       expect(config.serviceExtensions).toEqual(
@@ -142,7 +142,7 @@ describe('collector-config/*.yaml', () => {
           'bearertokenauth/decisiontrail',
         ]),
       );
-      expect(auditDeliveryProblems(config, 'otlphttp/decisiontrail')).toEqual([]);
+      expect(auditDeliveryProblems(config, 'otlp_http/decisiontrail')).toEqual([]);
     },
   );
 
@@ -201,38 +201,38 @@ describe('auditDeliveryProblems', () => {
       c.components.processors['transform/rename'] = {};
       c.pipelines['traces/audit']?.processors.push('transform/rename');
     });
-    expect(auditDeliveryProblems(config, 'otlphttp/decisiontrail')).toEqual([
-      'pipeline traces/audit runs transform/rename before otlphttp/decisiontrail',
+    expect(auditDeliveryProblems(config, 'otlp_http/decisiontrail')).toEqual([
+      'pipeline traces/audit runs transform/rename before otlp_http/decisiontrail',
     ]);
   });
 
   it('reports a processor before the routing connector, which every audit span passes', () => {
     const config = gatewayWith((c) => c.pipelines['traces/in']?.processors.push('batch/backend'));
-    expect(auditDeliveryProblems(config, 'otlphttp/decisiontrail')).toEqual([
-      'pipeline traces/in runs batch/backend before otlphttp/decisiontrail',
+    expect(auditDeliveryProblems(config, 'otlp_http/decisiontrail')).toEqual([
+      'pipeline traces/in runs batch/backend before otlp_http/decisiontrail',
     ]);
   });
 
   it('reports retries that give up, an in-memory queue and a queue without fsync', () => {
     const limited = gatewayWith((c) => {
       (
-        c.components.exporters['otlphttp/decisiontrail']?.retry_on_failure as Record<string, unknown>
+        c.components.exporters['otlp_http/decisiontrail']?.retry_on_failure as Record<string, unknown>
       ).max_elapsed_time = '300s';
     });
-    expect(auditDeliveryProblems(limited, 'otlphttp/decisiontrail')).toEqual([
-      'otlphttp/decisiontrail: retry_on_failure.max_elapsed_time is not 0 (retries give up)',
+    expect(auditDeliveryProblems(limited, 'otlp_http/decisiontrail')).toEqual([
+      'otlp_http/decisiontrail: retry_on_failure.max_elapsed_time is not 0 (retries give up)',
     ]);
     const inMemory = gatewayWith((c) => {
-      delete (c.components.exporters['otlphttp/decisiontrail']?.sending_queue as Record<string, unknown>)
+      delete (c.components.exporters['otlp_http/decisiontrail']?.sending_queue as Record<string, unknown>)
         .storage;
     });
-    expect(auditDeliveryProblems(inMemory, 'otlphttp/decisiontrail')).toEqual([
-      'otlphttp/decisiontrail: sending_queue is not persistent (no file_storage)',
+    expect(auditDeliveryProblems(inMemory, 'otlp_http/decisiontrail')).toEqual([
+      'otlp_http/decisiontrail: sending_queue is not persistent (no file_storage)',
     ]);
     const noFsync = gatewayWith((c) => {
       (c.components.extensions['file_storage/audit_queue'] as Record<string, unknown>).fsync = false;
     });
-    expect(auditDeliveryProblems(noFsync, 'otlphttp/decisiontrail')).toEqual([
+    expect(auditDeliveryProblems(noFsync, 'otlp_http/decisiontrail')).toEqual([
       'file_storage/audit_queue: fsync is off',
     ]);
   });
