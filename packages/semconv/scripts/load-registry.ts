@@ -8,8 +8,10 @@ import { UPSTREAM_ATTRIBUTES } from './upstream-attributes.ts';
 import { validateRegistry } from './validate-registry.ts';
 import type { RegistryDocument } from './validate-registry.ts';
 
-/** Current Weaver reads `manifest.yaml`; releases before it read `registry_manifest.yaml`. Both are accepted. */
-const MANIFEST_FILES = ['manifest.yaml', 'registry_manifest.yaml'];
+/** Weaver reads the manifest from `manifest.yaml`. */
+const MANIFEST_FILE = 'manifest.yaml';
+/** The name Weaver releases before the v2 manifest read; current Weaver flags it (an error under --future). */
+const LEGACY_MANIFEST_FILE = 'registry_manifest.yaml';
 
 /**
  * Reads and validates the registry in `registryDir`: its manifest and every `*.yaml` file below it (the generated
@@ -18,23 +20,21 @@ const MANIFEST_FILES = ['manifest.yaml', 'registry_manifest.yaml'];
 export async function loadRegistry(registryDir: string): Promise<Registry> {
   const issues: RegistryIssue[] = [];
   const files = (await listYamlFiles(registryDir)).sort();
-  const manifestFile = MANIFEST_FILES.find((name) => files.includes(name));
-  if (manifestFile === undefined) {
+  if (files.includes(LEGACY_MANIFEST_FILE)) {
+    issues.push({
+      file: LEGACY_MANIFEST_FILE,
+      subject: '',
+      message: `the legacy manifest name; Weaver reads the manifest from ${MANIFEST_FILE}: rename it`,
+    });
+  } else if (!files.includes(MANIFEST_FILE)) {
     throw new RegistryError([
-      { file: '.', subject: '', message: 'no manifest.yaml in the registry directory' },
+      { file: '.', subject: '', message: `no ${MANIFEST_FILE} in the registry directory` },
     ]);
   }
   const documents: RegistryDocument[] = [];
   let manifest: unknown;
   for (const file of files) {
-    if (MANIFEST_FILES.includes(file) && file !== manifestFile) {
-      issues.push({
-        file,
-        subject: '',
-        message: `both ${manifestFile} and ${file} exist; keep only manifest.yaml`,
-      });
-      continue;
-    }
+    if (file === LEGACY_MANIFEST_FILE) continue;
     let content: unknown;
     try {
       content = parse(await readFile(path.join(registryDir, file), 'utf8'));
@@ -46,11 +46,16 @@ export async function loadRegistry(registryDir: string): Promise<Registry> {
       });
       continue;
     }
-    if (file === manifestFile) manifest = content;
+    if (file === MANIFEST_FILE) manifest = content;
     else documents.push({ file, content });
   }
   if (issues.length > 0) throw new RegistryError(issues);
-  return validateRegistry({ manifestFile, manifest, documents, upstream: UPSTREAM_ATTRIBUTES });
+  return validateRegistry({
+    manifestFile: MANIFEST_FILE,
+    manifest,
+    documents,
+    upstream: UPSTREAM_ATTRIBUTES,
+  });
 }
 
 /** Lists `*.yaml` files below `dir` as POSIX paths relative to it, skipping the generated `docs/` folder. */

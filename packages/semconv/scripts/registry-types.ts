@@ -19,6 +19,9 @@ export const STABILITY_LEVELS = ['stable', 'development', 'alpha', 'beta', 'rele
 /** Span kinds the v2 syntax accepts. */
 export const SPAN_KINDS = ['client', 'server', 'producer', 'consumer', 'internal'] as const;
 
+/** The requirement levels of a signal itself; Weaver's schema allows no other (not `required`). */
+export const SIGNAL_REQUIREMENT_LEVELS = ['recommended', 'opt_in'] as const;
+
 /** One member of an enum attribute. */
 export interface EnumMember {
   readonly id: string;
@@ -74,12 +77,16 @@ export interface SpanAttributeRef {
   readonly note: string;
 }
 
+/** A signal's own requirement level: whether instrumentation emits it by default (`recommended`) or on request. */
+export type SignalRequirementLevel = (typeof SIGNAL_REQUIREMENT_LEVELS)[number];
+
 /** A span definition. */
 export interface SpanDefinition {
   readonly type: string;
   /** The `audit.record.type` value the span carries (its type without the `audit.` prefix). */
   readonly recordType: string;
   readonly kind: string;
+  readonly requirementLevel: SignalRequirementLevel;
   readonly nameNote: string;
   readonly brief: string;
   readonly note: string;
@@ -97,7 +104,7 @@ export interface UpstreamAttribute {
   readonly values: readonly (readonly [string, string])[];
 }
 
-/** The manifest fields the generator uses (Weaver's v2 definition manifest). */
+/** The manifest fields the generator uses (Weaver's definition manifest, `schemas/definition-manifest.v2.json`). */
 export interface RegistryManifest {
   /** Identifies the registry and its version: `http[s]://server[:port]/path/<version>`. */
   readonly schemaUrl: string;

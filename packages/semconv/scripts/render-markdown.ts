@@ -63,9 +63,9 @@ function renderIndex(registry: Registry): string {
   let content = `${HEADER}# decisiontrail semantic conventions ${manifest.version}\n\n`;
   content += `${manifest.description}\n\n`;
   content +=
-    `Schema URL: \`${manifest.schemaUrl}\`. The registry is [\`semconv/\`](..), written in the OpenTelemetry ` +
-    'semantic-convention YAML syntax v2 that Weaver reads, with a v2 definition manifest (`manifest.yaml`; older ' +
-    `Weaver releases named it \`registry_manifest.yaml\`). Stability: ${manifest.stability}.\n\n`;
+    `Schema URL: \`${manifest.schemaUrl}\`. The registry is [\`semconv/\`](..), in OpenTelemetry Weaver's ` +
+    'current format: a definition manifest (`manifest.yaml`) and model files in `file_format: definition/2`. ' +
+    `Stability: ${manifest.stability}.\n\n`;
   if (manifest.dependencies.length > 0) {
     content += 'Depends on:\n\n';
     for (const dependency of manifest.dependencies) {
@@ -140,11 +140,14 @@ function renderSpans(spans: readonly SpanDefinition[], pageOf: ReadonlyMap<strin
   let content = `${HEADER}# Audit spans\n\n`;
   content +=
     'Requirement levels follow the OpenTelemetry attribute requirement levels. The processor checks every ' +
-    'audit span against them and lists what is missing in `audit.completeness.missing`.\n\n';
+    'audit span against them and lists what is missing in `audit.completeness.missing`. The requirement level ' +
+    'of a span itself is a signal level: Recommended spans are emitted by default, Opt-In spans only when ' +
+    'enabled.\n\n';
   for (const span of spans) {
     content += `## ${span.type}\n\n${span.brief}\n\n`;
     if (span.note !== '') content += `${span.note}\n\n`;
     content += `- Span name: ${span.nameNote}\n- Kind: \`${span.kind}\`\n- \`audit.record.type\`: \`${span.recordType}\`\n`;
+    content += `- Requirement level of the span: ${LEVEL_LABELS[span.requirementLevel]}\n`;
     content += `- Stability: ${span.stability}\n- Defined in [\`semconv/${span.file}\`](../${span.file})\n\n`;
     content += table(
       ['Attribute', 'Requirement level', 'Set at span start', 'Note'],

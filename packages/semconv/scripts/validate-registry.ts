@@ -1,6 +1,11 @@
 import { RegistryError } from './registry-error.ts';
 import type { RegistryIssue } from './registry-error.ts';
-import { PRIMITIVE_TYPES, SPAN_KINDS, STABILITY_LEVELS } from './registry-types.ts';
+import {
+  PRIMITIVE_TYPES,
+  SIGNAL_REQUIREMENT_LEVELS,
+  SPAN_KINDS,
+  STABILITY_LEVELS,
+} from './registry-types.ts';
 import type {
   AttributeDefinition,
   AttributeGroup,
@@ -33,7 +38,9 @@ export interface RegistryInput {
 const RECORD_TYPE_KEY = 'audit.record.type';
 const NAMESPACE = 'audit.';
 const SNAKE_CASE_SEGMENT = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
-const FILE_SECTIONS = new Set(['version', 'attributes', 'attribute_groups', 'spans']);
+/** What every model file starts with in Weaver's current syntax (`schemas/semconv-syntax.v2.md`). */
+const FILE_FORMAT = 'definition/2';
+const FILE_SECTIONS = new Set(['file_format', 'attributes', 'attribute_groups', 'spans']);
 
 // The fields the v2 syntax allows; Weaver rejects anything else, so the generator does too.
 const ATTRIBUTE_FIELDS = [
@@ -67,6 +74,7 @@ const SPAN_FIELDS = [
   'annotations',
   'attributes',
   'entity_associations',
+  'requirement_level',
 ];
 const REF_FIELDS = [
   'ref',
@@ -128,12 +136,26 @@ export function validateRegistry(input: RegistryInput): Registry {
 
   for (const { file, content } of input.documents) {
     if (!isMap(content)) {
-      report(file, '', 'expected a mapping with `version: "2"` at the top level');
+      report(file, '', `expected a mapping with \`file_format: ${FILE_FORMAT}\` at the top level`);
       continue;
     }
-    if (content.version !== '2') report(file, '', 'expected `version: "2"` (semantic-convention syntax v2)');
+    if ('version' in content) {
+      // Weaver deprecates the old marker (a warning, an error under --future); one message says what replaces it.
+      report(
+        file,
+        '',
+        `'version' is the deprecated format marker; write \`file_format: ${FILE_FORMAT}\` instead`,
+      );
+    } else if (content.file_format !== FILE_FORMAT) {
+      report(
+        file,
+        '',
+        `expected \`file_format: ${FILE_FORMAT}\`, got ${JSON.stringify(content.file_format)}`,
+      );
+    }
     for (const section of Object.keys(content)) {
-      if (!FILE_SECTIONS.has(section)) report(file, '', `unsupported section '${section}'`);
+      if (!FILE_SECTIONS.has(section) && section !== 'version')
+        report(file, '', `unsupported section '${section}'`);
     }
     for (const raw of sectionItems(file, content, 'attributes', report)) {
       // Duplicates are found by key before anything else, so a second, broken definition is reported as such.
@@ -230,8 +252,13 @@ function sectionItems(file: string, content: YamlMap, section: string, report: R
   return items;
 }
 
-/** The only manifest format the generator reads: Weaver's v2 definition manifest. */
-const MANIFEST_FORMAT = 'definition_manifest/2.0';
+/**
+ * The fields of Weaver's definition manifest (`schemas/definition-manifest.v2.json`). Weaver ignores any other field;
+ * the generator rejects them, so a misspelt field or one of the older manifest's (`name`, `semconv_version`,
+ * `schema_base_url`) cannot pass unnoticed.
+ */
+const MANIFEST_FIELDS = ['schema_url', 'description', 'stability', 'dependencies'];
+const DEPENDENCY_FIELDS = ['schema_url', 'registry_path'];
 const SCHEMA_URL = /^https?:\/\/[^/\s]+(?:\/[^/\s]+)*\/([^/\s]+)$/;
 
 function validateManifest(file: string, raw: unknown, report: Report): RegistryManifest | undefined {
@@ -239,7 +266,18 @@ function validateManifest(file: string, raw: unknown, report: Report): RegistryM
     report(file, '', 'expected a mapping');
     return undefined;
   }
-  if (raw.file_format !== MANIFEST_FORMAT) report(file, '', `'file_format' must be '${MANIFEST_FORMAT}'`);
+  if ('file_format' in raw) {
+    report(
+      file,
+      '',
+      `'file_format' has no place in a definition manifest (got ${JSON.stringify(raw.file_format)}): ` +
+        "Weaver reads 'manifest/2.0' as the publication manifest `weaver registry package` writes, " +
+        'which needs a resolved registry; remove the field',
+    );
+  }
+  for (const field of unknownFields(raw, MANIFEST_FIELDS)) {
+    if (field !== 'file_format') report(file, '', `unknown field '${field}'`);
+  }
   const version = typeof raw.schema_url === 'string' ? SCHEMA_URL.exec(raw.schema_url)?.[1] : undefined;
   if (version === undefined) {
     report(file, '', "'schema_url' must be an http(s) URL whose last path segment is the version");
@@ -260,6 +298,9 @@ function validateManifest(file: string, raw: unknown, report: Report): RegistryM
       ) {
         report(file, '', "each dependency needs a 'schema_url' ending in its version");
         continue;
+      }
+      for (const field of unknownFields(dependency, DEPENDENCY_FIELDS)) {
+        report(file, '', `dependency '${dependency.schema_url}' has unknown field '${field}'`);
       }
       dependencies.push({
         schemaUrl: dependency.schema_url,
@@ -454,6 +495,16 @@ function validateSpan(
     fail(`stability must be one of ${STABILITY_LEVELS.join(', ')}`);
   if (!isMap(raw.name) || !isNonEmptyString(raw.name.note))
     fail("missing 'name.note' (how the span is named)");
+  // Weaver defaults a missing level to recommended but asks for it (an error under --future); the attribute levels
+  // `required` and `conditionally_required` are not signal levels and its schema rejects them here.
+  const requirementLevel = SIGNAL_REQUIREMENT_LEVELS.find((level) => level === raw.requirement_level);
+  if (requirementLevel === undefined) {
+    fail(
+      raw.requirement_level === undefined
+        ? `missing 'requirement_level' (${SIGNAL_REQUIREMENT_LEVELS.join(' or ')}: whether instrumentation emits the span by default)`
+        : `requirement_level must be ${SIGNAL_REQUIREMENT_LEVELS.join(' or ')} for a span, got ${JSON.stringify(raw.requirement_level)}`,
+    );
+  }
 
   const refs: SpanAttributeRef[] = [];
   for (const entry of Array.isArray(raw.attributes) ? raw.attributes : []) {
@@ -494,11 +545,12 @@ function validateSpan(
       }
     }
   }
-  if (!valid || !isMap(raw.name)) return undefined;
+  if (!valid || !isMap(raw.name) || requirementLevel === undefined) return undefined;
   return {
     type,
     recordType,
     kind: String(raw.kind),
+    requirementLevel,
     nameNote: optionalText(raw.name.note),
     brief: optionalText(raw.brief),
     note: optionalText(raw.note),

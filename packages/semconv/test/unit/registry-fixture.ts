@@ -2,15 +2,14 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-/** A valid v2 definition manifest. */
-export const MANIFEST = `file_format: definition_manifest/2.0
-schema_url: https://example.com/schemas/audit/0.1.0
+/** A valid definition manifest in Weaver's current form (no `file_format`: that marks a publication manifest). */
+export const MANIFEST = `schema_url: https://example.com/schemas/audit/0.1.0
 dependencies:
   - schema_url: https://opentelemetry.io/schemas/1.37.0
 `;
 
 /** The smallest valid registry: the record type, one decision attribute, their groups and a decision span. */
-export const VALID_MODEL = `version: "2"
+export const VALID_MODEL = `file_format: definition/2
 attributes:
   - key: audit.record.type
     type:
@@ -45,6 +44,7 @@ spans:
       note: audit.decision
     brief: A decision.
     stability: development
+    requirement_level: recommended
     attributes:
       - ref: audit.record.type
         requirement_level: required
@@ -54,7 +54,7 @@ spans:
 
 /** An extra attribute file for `VALID_MODEL`: one string attribute in its own public group. */
 export function attributeFile(attribute: string, group = 'audit.extra', key = 'audit.extra.value'): string {
-  return `version: "2"
+  return `file_format: definition/2
 attributes:
 ${attribute}
 attribute_groups:

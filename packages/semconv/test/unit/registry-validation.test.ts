@@ -181,6 +181,81 @@ describe('registry validation', () => {
     await expect(loadRegistry(dir)).rejects.toThrow('no manifest.yaml in the registry directory');
   });
 
+  it('rejects the deprecated `version: "2"` marker, naming its replacement', async () => {
+    const message = await errorOf({
+      'model/base.yaml': VALID_MODEL.replace('file_format: definition/2', 'version: "2"'),
+    });
+    expect(message).toContain(
+      "model/base.yaml: 'version' is the deprecated format marker; write `file_format: definition/2` instead",
+    );
+    expect(message).not.toContain("unsupported section 'version'");
+  });
+
+  it('rejects a model file without file_format or with another one', async () => {
+    const missing = await errorOf({
+      'model/base.yaml': VALID_MODEL.replace('file_format: definition/2\n', ''),
+    });
+    expect(missing).toContain('model/base.yaml: expected `file_format: definition/2`, got undefined');
+    const other = await errorOf({
+      'model/base.yaml': VALID_MODEL.replace('file_format: definition/2', 'file_format: definition/1'),
+    });
+    expect(other).toContain('model/base.yaml: expected `file_format: definition/2`, got "definition/1"');
+  });
+
+  it('rejects a span without its own requirement_level', async () => {
+    const message = await errorOf({
+      'model/base.yaml': VALID_MODEL.replace('    requirement_level: recommended\n', ''),
+    });
+    expect(message).toContain("model/base.yaml: span 'audit.decision': missing 'requirement_level'");
+  });
+
+  it('rejects a span requirement_level that is not a signal level (required is an attribute level)', async () => {
+    const message = await errorOf({
+      'model/base.yaml': VALID_MODEL.replace(
+        '    requirement_level: recommended\n',
+        '    requirement_level: required\n',
+      ),
+    });
+    expect(message).toContain(
+      `model/base.yaml: span 'audit.decision': requirement_level must be recommended or opt_in for a span, got "required"`,
+    );
+  });
+
+  it('keeps an opt_in span level', async () => {
+    const registry = await load({
+      'model/base.yaml': VALID_MODEL.replace(
+        '    requirement_level: recommended\n',
+        '    requirement_level: opt_in\n',
+      ),
+    });
+    expect(registry.spans.map((span) => span.requirementLevel)).toEqual(['opt_in']);
+  });
+
+  it.each(['manifest/2.0', 'definition_manifest/2.0'])(
+    'rejects file_format %s in the definition manifest',
+    async (format) => {
+      const message = await errorOf({ 'manifest.yaml': `file_format: ${format}\n${MANIFEST}` });
+      expect(message).toContain(
+        `manifest.yaml: 'file_format' has no place in a definition manifest (got "${format}")`,
+      );
+    },
+  );
+
+  it('rejects fields outside the definition manifest, such as the older manifest fields', async () => {
+    const message = await errorOf({
+      'manifest.yaml': `${MANIFEST}semconv_version: 0.1.0\n`,
+    });
+    expect(message).toContain("manifest.yaml: unknown field 'semconv_version'");
+  });
+
+  it('rejects the legacy manifest name registry_manifest.yaml', async () => {
+    const dir = await writeRegistry({ 'registry_manifest.yaml': MANIFEST, 'model/base.yaml': VALID_MODEL });
+    dirs.push(dir);
+    await expect(loadRegistry(dir)).rejects.toThrow(
+      'registry_manifest.yaml: the legacy manifest name; Weaver reads the manifest from manifest.yaml',
+    );
+  });
+
   it('rejects a manifest whose schema_url carries no version', async () => {
     const message = await errorOf({
       'manifest.yaml': MANIFEST.replace('https://example.com/schemas/audit/0.1.0', 'example.com'),
