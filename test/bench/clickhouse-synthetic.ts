@@ -49,13 +49,12 @@ import {
 import {
   StreamSigner,
   attributesToStringMap,
-  checkpointAttributes,
-  integrityAttributes,
   leafHash,
   type CheckpointWitness,
   type SigningKey,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import { checkpointAttributes, integrityAttributes } from '@decisiontrail/signing-exporter';
 
 /** Deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {

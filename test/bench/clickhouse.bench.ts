@@ -35,7 +35,7 @@ import {
   type Store,
 } from '@decisiontrail/clickhouse';
 import { evidenceQueryFor, verifyTimeline } from '@decisiontrail/cli/internal';
-import { generateSigningKey } from '@decisiontrail/signing-exporter';
+import { generateSigningKey } from '@decisiontrail/core';
 import { SyntheticAuditSpans, otlpJsonBytes } from './clickhouse-synthetic.ts';
 
 const { values: args } = parseArgs({

@@ -39,7 +39,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AiAuditInstrumentation, configureAudit, decision } from '@decisiontrail/instrumentation';
 import type * as InstrumentationApi from '@decisiontrail/instrumentation';
-import { DurableSpanProcessor, generateSigningKey } from '@decisiontrail/signing-exporter';
+import { generateSigningKey } from '@decisiontrail/core';
+import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
 
 const run = promisify(execFile);

@@ -19,8 +19,6 @@ import {
   type SpanExporter,
 } from '@opentelemetry/sdk-trace';
 import {
-  DurableSpanProcessor,
-  SigningSpanExporter,
   StreamSigner,
   canonicalJson,
   canonicalSpan,
@@ -28,6 +26,10 @@ import {
   FileCheckpointWitness,
   generateSigningKey,
   leafHash,
+} from '@decisiontrail/core';
+import {
+  DurableSpanProcessor,
+  SigningSpanExporter,
   spanRecordFromReadableSpan,
 } from '@decisiontrail/signing-exporter';
 import { Spool, encodeSpan } from '@decisiontrail/signing-exporter/internal';

@@ -44,7 +44,7 @@ import {
   FileCheckpointWitness,
   exportPublicKey,
   generateSigningKeyFile,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 import { SyntheticAuditSpans } from './clickhouse-synthetic.ts';
 
 const { values: args } = parseArgs({

@@ -15,7 +15,8 @@ import {
 } from '@decisiontrail/instrumentation';
 import { loadConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
 import { ATTR_AUDIT_DECISION_OUTCOME } from '@decisiontrail/semconv';
-import { FileCheckpointWitness, SigningSpanExporter } from '@decisiontrail/signing-exporter';
+import { FileCheckpointWitness } from '@decisiontrail/core';
+import { SigningSpanExporter } from '@decisiontrail/signing-exporter';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BatchSpanProcessor, type TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -8,7 +8,7 @@ import {
   type NoteVerifierKey,
   type ProofBundle,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 import type { AuditQueries } from './store/audit-backend.ts';
 import { BEGINNING_OF_TIME, END_OF_TIME } from './store/time-bounds.ts';
 

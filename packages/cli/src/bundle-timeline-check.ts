@@ -1,5 +1,5 @@
 import type { TimelineEntry as StoreTimelineEntry } from '@decisiontrail/clickhouse';
-import type { ProofBundle } from '@decisiontrail/signing-exporter';
+import type { ProofBundle } from '@decisiontrail/core';
 import type { InvestigationBundle } from './investigation-bundle.ts';
 import { signedTimelineRow, type SignedRowKind } from './render/signed-timeline-row.ts';
 import type { TimelineDecision, TimelineDocument, TimelineEntry } from './render/timeline-document.ts';

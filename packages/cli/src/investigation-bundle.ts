@@ -1,4 +1,4 @@
-import type { ProofBundle } from '@decisiontrail/signing-exporter';
+import type { ProofBundle } from '@decisiontrail/core';
 import type { TimelineDocument } from './render/timeline-document.ts';
 
 /** Format tag of {@link InvestigationBundle}. */

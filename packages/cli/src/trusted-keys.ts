@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { loadVerifierKey, type NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import { loadVerifierKey, type NoteVerifierKey } from '@decisiontrail/core';
 import { CliError } from './cli-error.ts';
 import type { ResolvedSettings } from './settings.ts';
 

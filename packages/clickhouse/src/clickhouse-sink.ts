@@ -3,7 +3,7 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { StoreError } from './errors.ts';
 import { quoteString } from './sql-template.ts';
 import { TRACE_ROW_INSERT_COLUMNS } from './trace-row.ts';

@@ -1,5 +1,5 @@
 // Kept apart from the sink so a worker thread can encode without loading the engine's client.
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { encodeTraceRowsNative } from './trace-row-native.ts';
 
 /**

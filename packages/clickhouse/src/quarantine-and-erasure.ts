@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { ATTR_AUDIT_INTEGRITY_STREAM } from '@decisiontrail/semconv';
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';

@@ -1,4 +1,4 @@
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { ATTR_SERVICE_NAME } from '@decisiontrail/semconv';
 import { StoreError } from './errors.ts';
 import { nanosToDateTime64 } from './time-format.ts';

@@ -1,4 +1,4 @@
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { END_OF_TIME, requireString, type QueryContext } from './query-context.ts';
 import { TRACE_ROW_COLUMNS, TRACE_ROW_COPY, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
 

@@ -1,7 +1,7 @@
 // Writes test-vectors/spans.json from scripts/span-test-vectors.ts. Run after a deliberate change
-// of the canonical form: npm exec -- node --conditions=@decisiontrail/source packages/signing-exporter/scripts/generate-test-vectors.ts
+// of the canonical form: npm exec -- node --conditions=@decisiontrail/source packages/core/scripts/generate-test-vectors.ts
 import { writeFileSync } from 'node:fs';
-import { canonicalSpanBytes, leafHash } from '@decisiontrail/signing-exporter';
+import { canonicalSpanBytes, leafHash } from '@decisiontrail/core';
 import { SPAN_TEST_VECTOR_RECORDS } from './span-test-vectors.ts';
 
 const vectors = SPAN_TEST_VECTOR_RECORDS.map(({ name, description, record }) => ({

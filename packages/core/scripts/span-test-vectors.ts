@@ -1,4 +1,4 @@
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 
 /**
  * The span records behind `test-vectors/spans.json`. Each exercises something a ClickHouse round

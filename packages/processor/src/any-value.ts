@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
-import { toWellFormed } from '@decisiontrail/signing-exporter/internal';
+import { toWellFormed } from '@decisiontrail/core/internal';
 
 /**
  * OTLP `AnyValue` as either protobufjs decodes it or OTLP/JSON spells it (both use lowerCamelCase names):

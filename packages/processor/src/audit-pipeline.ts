@@ -1,5 +1,5 @@
 import { ATTR_AUDIT_INTEGRITY_STREAM, ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { annotateCompleteness } from './completeness-check.ts';
 import type { ProcessorConfig } from './config.ts';
 import type { ProcessorMetrics } from './metrics.ts';

@@ -1,6 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import { encodeSpansForSink, type EncodedSpans } from '@decisiontrail/clickhouse/encoded-spans';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
 import type { CounterCounts, ProcessorMetrics } from './metrics.ts';
 import { BODY_ENCODING, checkBody, decodeBody } from './otlp-receiver.ts';

@@ -4,7 +4,7 @@ import {
   AUDIT_SPAN_REQUIREMENTS,
 } from '@decisiontrail/semconv';
 import type { AuditSpanRequirement } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 
 const REQUIREMENTS: Readonly<Record<string, AuditSpanRequirement>> = AUDIT_SPAN_REQUIREMENTS;
 

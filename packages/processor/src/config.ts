@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WITNESS_FILE_NAME } from '@decisiontrail/signing-exporter';
+import { WITNESS_FILE_NAME } from '@decisiontrail/core';
 import { parse as parseYaml } from 'yaml';
 import {
   bool,

@@ -5,9 +5,9 @@ import {
   ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
-import { StreamVerifier, leafHash, loadVerifierKey } from '@decisiontrail/signing-exporter';
-import type { NoteVerifierKey, SpanRecord, StreamVerifierState } from '@decisiontrail/signing-exporter';
-import { seqOf } from '@decisiontrail/signing-exporter/internal';
+import { StreamVerifier, leafHash, loadVerifierKey } from '@decisiontrail/core';
+import type { NoteVerifierKey, SpanRecord, StreamVerifierState } from '@decisiontrail/core';
+import { seqOf } from '@decisiontrail/core/internal';
 import type { IntegrityChecker, IntegrityOutcome } from './audit-pipeline.ts';
 import type { KeysConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';

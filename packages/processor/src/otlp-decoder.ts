@@ -1,13 +1,9 @@
-import {
-  SPAN_KIND_STRINGS,
-  SPAN_KIND_UNSPECIFIED,
-  STATUS_CODE_STRINGS,
-} from '@decisiontrail/signing-exporter';
+import { SPAN_KIND_STRINGS, SPAN_KIND_UNSPECIFIED, STATUS_CODE_STRINGS } from '@decisiontrail/core';
 import protobuf from 'protobufjs';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { anyValueAsString, int64ToBigInt } from './any-value.ts';
 import { OtlpDecodeError } from './errors.ts';
-import { toWellFormed } from '@decisiontrail/signing-exporter/internal';
+import { toWellFormed } from '@decisiontrail/core/internal';
 
 /** The spans of one ExportTraceServiceRequest, and the spans rejected as invalid (OTLP partial success). */
 export interface DecodedRequest {

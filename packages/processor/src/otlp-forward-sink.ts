@@ -8,8 +8,8 @@ import {
   STATUS_CODE_STRINGS,
   normalizeSpanKind,
   normalizeStatusCode,
-} from '@decisiontrail/signing-exporter';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import type { SpanRecord } from '@decisiontrail/core';
 import { ProcessorError } from './errors.ts';
 import type { SpanSink } from './span-sink.ts';
 

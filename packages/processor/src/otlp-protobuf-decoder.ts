@@ -1,13 +1,9 @@
-import {
-  SPAN_KIND_STRINGS,
-  SPAN_KIND_UNSPECIFIED,
-  STATUS_CODE_STRINGS,
-} from '@decisiontrail/signing-exporter';
-import type { SpanRecord, SpanRecordEvent, SpanRecordLink } from '@decisiontrail/signing-exporter';
+import { SPAN_KIND_STRINGS, SPAN_KIND_UNSPECIFIED, STATUS_CODE_STRINGS } from '@decisiontrail/core';
+import type { SpanRecord, SpanRecordEvent, SpanRecordLink } from '@decisiontrail/core';
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
 import type { DecodedRequest } from './otlp-decoder.ts';
-import { toWellFormed } from '@decisiontrail/signing-exporter/internal';
+import { toWellFormed } from '@decisiontrail/core/internal';
 
 /**
  * A direct OTLP trace decoder over protobufjs's wire `Reader`: it walks ExportTraceServiceRequest and builds

@@ -1,4 +1,4 @@
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { ProcessorError } from './errors.ts';
 import type { PolicyOutcome } from './policy-stage.ts';
 

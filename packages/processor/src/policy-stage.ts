@@ -11,8 +11,8 @@ import {
   ATTR_AUDIT_OUTPUT_HASH_KEY_ID,
   AUDIT_INPUT_CAPTURE_MODE_VALUES,
 } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
-import { verifierLeafHex } from '@decisiontrail/signing-exporter/internal';
+import type { SpanRecord } from '@decisiontrail/core';
+import { verifierLeafHex } from '@decisiontrail/core/internal';
 
 /** Value written in place of a redacted attribute. */
 export const REDACTED_VALUE = '[REDACTED]';

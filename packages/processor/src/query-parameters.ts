@@ -1,5 +1,5 @@
 import type { IncidentUpdate, Store } from '@decisiontrail/clickhouse';
-import { isWellFormed } from '@decisiontrail/signing-exporter/internal';
+import { isWellFormed } from '@decisiontrail/core/internal';
 import { ProcessorError } from './errors.ts';
 
 /** How one parameter of a store query is written in JSON. */

@@ -1,5 +1,5 @@
 import type { EncodedSpans } from '@decisiontrail/clickhouse/encoded-spans';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 
 /** A destination of processed spans. `write` resolves once the spans are committed there. */
 export interface SpanSink {

@@ -1,7 +1,7 @@
 // The span worker thread (started by span-worker.ts): owns the verifier state, the remembered span ids and
 // the spans decoded at receipt, and answers the processor thread's requests one message at a time.
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseVerifierKey } from '@decisiontrail/signing-exporter';
+import { parseVerifierKey } from '@decisiontrail/core';
 import { AuditPipeline } from './audit-pipeline.ts';
 import { BatchPreparer, type PreparedBatch } from './batch-preparer.ts';
 import { StreamIntegrityChecker } from './integrity-checker.ts';

@@ -13,10 +13,17 @@ import {
 import { diag, type Context, type HrTime } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { leafHash } from './canonical-span.ts';
-import { DEFAULT_WITNESS_PATH, FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
+import {
+  DEFAULT_WITNESS_PATH,
+  FileCheckpointWitness,
+  StreamSigner,
+  leafHash,
+  type CheckpointWitness,
+  type SignedCheckpoint,
+  type SigningKey,
+  type StreamSignerState,
+} from '@decisiontrail/core';
 import { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
-import type { SigningKey } from './key-file.ts';
 import { Spool, readSegment, type SpoolSegment } from './spool.ts';
 import {
   RECORD_CHECKPOINT,
@@ -28,8 +35,7 @@ import {
   encodeState,
   type SpooledCheckpoint,
 } from './spool-codec.ts';
-import { spanRecordFromReadableSpan } from './span-record.ts';
-import { StreamSigner, type SignedCheckpoint, type StreamSignerState } from './stream-signer.ts';
+import { spanRecordFromReadableSpan } from './readable-span-record.ts';
 import { createInstantSpan } from './synthetic-span.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 

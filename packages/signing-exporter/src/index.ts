@@ -1,93 +1,32 @@
-export { attributeValueToString, attributesToStringMap } from './attribute-string.ts';
-export { canonicalJson } from './canonical-json.ts';
-export type { CanonicalJsonValue } from './canonical-json.ts';
-export {
-  COMMITTED_RESOURCE_PREFIX,
-  EXCLUDED_ATTRIBUTE_PREFIXES,
-  INTEGRITY_ALGORITHM,
-  canonicalSpan,
-  canonicalSpanBytes,
-  canonicalSpanJson,
-  leafHash,
-  uncanonicalReason,
-} from './canonical-span.ts';
-export {
-  CompactMerkleTree,
-  HASH_SIZE,
-  consistencyProof,
-  emptyRoot,
-  hashChildren,
-  hashLeafData,
-  inclusionProof,
-  subtreeRoot,
-  verifyConsistency,
-  verifyInclusion,
-} from './merkle-tree.ts';
-export type { CompactMerkleTreeState } from './merkle-tree.ts';
-export {
-  SPAN_KIND_STRINGS,
-  SPAN_KIND_UNSPECIFIED,
-  STATUS_CODE_STRINGS,
-  hrTimeToNanosString,
-  normalizeSpanKind,
-  normalizeStatusCode,
-  spanRecordFromReadableSpan,
-} from './span-record.ts';
-export type { SpanRecord, SpanRecordEvent, SpanRecordLink } from './span-record.ts';
-export { SigningError } from './errors.ts';
-export type { SigningErrorCode } from './errors.ts';
-export {
-  assertValidKeyName,
-  computeKeyId,
-  createNoteSigner,
-  noteVerifierKey,
-  openNote,
-  parseVerifierKey,
-} from './signed-note.ts';
-export type { NoteSigner, NoteVerifierKey, OpenedNote } from './signed-note.ts';
-export { formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
-export type { Checkpoint } from './checkpoint.ts';
+// The producer side: the SDK span processor and exporter that sign each audit span into a
+// stream, and the durable spool between them and the network. The model they write — span
+// record, canonical form, Merkle log, checkpoints, verifiers — lives in @decisiontrail/core.
+export { hrTimeToNanosString, spanRecordFromReadableSpan } from './readable-span-record.ts';
+export { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
+export { SigningSpanExporter } from './signing-span-exporter.ts';
+export type { SigningSpanExporterOptions } from './signing-span-exporter.ts';
+export { DurableSpanProcessor } from './durable-span-processor.ts';
+export type { DurableSpanProcessorOptions, DurableSpanProcessorStats } from './durable-span-processor.ts';
+// What a user of the exporter needs beside it — keys, the witness file, the record type and the
+// verifier of what it wrote — is the model's own API, re-exported from @decisiontrail/core.
 export {
   DEFAULT_KEY_NAME,
+  DEFAULT_WITNESS_PATH,
+  FileCheckpointWitness,
+  SigningError,
+  WITNESS_FILE_NAME,
   exportPublicKey,
   generateSigningKey,
   generateSigningKeyFile,
   loadSigningKey,
   loadVerifierKey,
   rotateSigningKeyFile,
-  signingKeyFromKeyObject,
-} from './key-file.ts';
-export type { SigningKey } from './key-file.ts';
-export {
-  DEFAULT_WITNESS_PATH,
-  FileCheckpointWitness,
-  WITNESS_FILE_NAME,
-  readWitnessEntries,
-  readWitnessFile,
-} from './checkpoint-witness.ts';
-export type { CheckpointWitness, WitnessFileContents } from './checkpoint-witness.ts';
-export { DEFAULT_ORIGIN_PREFIX, StreamSigner } from './stream-signer.ts';
-export type { SignedCheckpoint, StreamSignerState } from './stream-signer.ts';
-export { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
-export { SigningSpanExporter } from './signing-span-exporter.ts';
-export type { SigningSpanExporterOptions } from './signing-span-exporter.ts';
-export { findingKind } from './findings.ts';
-export type { Finding, FindingCode, FindingKind } from './findings.ts';
-export type { TrustedKey } from './trusted-keys.ts';
-export { LogVerifier } from './log-verifier.ts';
-export { verifySpans } from './verify-spans.ts';
-export type { StreamReport, VerificationReport, VerifySpansOptions } from './verify-spans.ts';
-export { inclusionProofFromRange } from './compact-range-proof.ts';
-export { proveSpanInCheckpoint } from './checkpoint-inclusion.ts';
-export type { SpanProof, SpanProofCheck } from './checkpoint-inclusion.ts';
-export {
-  PROOF_BUNDLE_FORMAT,
-  createProofBundle,
-  proofBundleFromCheckpoint,
-  verifyProofBundle,
-} from './proof-bundle.ts';
-export type { ProofBundle, ProofBundleVerification } from './proof-bundle.ts';
-export { StreamVerifier } from './stream-verifier.ts';
-export type { StreamVerifierOptions, StreamVerifierState } from './stream-verifier.ts';
-export { DurableSpanProcessor } from './durable-span-processor.ts';
-export type { DurableSpanProcessorOptions, DurableSpanProcessorStats } from './durable-span-processor.ts';
+  verifySpans,
+} from '@decisiontrail/core';
+export type {
+  CheckpointWitness,
+  SigningErrorCode,
+  SigningKey,
+  SpanRecord,
+  VerificationReport,
+} from '@decisiontrail/core';

@@ -13,8 +13,7 @@ import {
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
 import type { Attributes } from '@opentelemetry/api';
-import { INTEGRITY_ALGORITHM } from './canonical-span.ts';
-import type { SignedCheckpoint } from './stream-signer.ts';
+import { INTEGRITY_ALGORITHM, type SignedCheckpoint } from '@decisiontrail/core';
 
 /** The `audit.integrity.*` attributes of a span that is leaf `seq` of a stream. */
 export function integrityAttributes(streamId: string, seq: number, keyId: string): Attributes {

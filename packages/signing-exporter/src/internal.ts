@@ -2,15 +2,3 @@
 export { Spool, readSegment } from './spool.ts';
 export type { SegmentContents, SpoolSegment } from './spool.ts';
 export { SpoolDecoder, encodeSpan } from './spool-codec.ts';
-export { authenticateStream } from './verify-spans.ts';
-export {
-  validateCheckpointRecord,
-  validateCheckpointNote,
-  isCheckpointRecord,
-  streamOf,
-  streamOfNote,
-  streamOfOrigin,
-  seqOf,
-  verifierLeafHex,
-} from './record-classifier.ts';
-export { isWellFormed, toWellFormed } from './well-formed.ts';

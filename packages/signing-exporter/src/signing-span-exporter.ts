@@ -3,12 +3,17 @@ import { diag } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime, type ExportResult } from '@opentelemetry/core';
 import { emptyResource, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { leafHash } from './canonical-span.ts';
-import { DEFAULT_WITNESS_PATH, FileCheckpointWitness, type CheckpointWitness } from './checkpoint-witness.ts';
+import {
+  DEFAULT_WITNESS_PATH,
+  FileCheckpointWitness,
+  StreamSigner,
+  leafHash,
+  type CheckpointWitness,
+  type SignedCheckpoint,
+  type SigningKey,
+} from '@decisiontrail/core';
 import { checkpointAttributes, integrityAttributes } from './integrity-attributes.ts';
-import type { SigningKey } from './key-file.ts';
-import { spanRecordFromReadableSpan } from './span-record.ts';
-import { StreamSigner, type SignedCheckpoint } from './stream-signer.ts';
+import { spanRecordFromReadableSpan } from './readable-span-record.ts';
 import { createInstantSpan, withExtraAttributes } from './synthetic-span.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 

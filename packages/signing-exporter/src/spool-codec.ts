@@ -8,7 +8,7 @@ import {
 import { TraceState } from '@opentelemetry/core';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace';
-import type { StreamSignerState } from './stream-signer.ts';
+import type { StreamSignerState } from '@decisiontrail/core';
 
 /** Spool record kinds (first payload byte). */
 export const RECORD_SPAN = 1;

@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { SigningError } from './errors.ts';
+import { SigningError } from '@decisiontrail/core';
 
 /** Bytes before each record's payload: payload length and CRC-32 of the payload, both uint32 LE. */
 const HEADER_BYTES = 8;

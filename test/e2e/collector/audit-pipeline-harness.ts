@@ -19,14 +19,14 @@ import type { DecisionReference } from '@decisiontrail/instrumentation';
 import { auditStoreFrom, parseConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
 import {
   FileCheckpointWitness,
-  SigningSpanExporter,
   exportPublicKey,
   generateSigningKey,
   readWitnessFile,
   verifySpans,
   type SigningKey,
   type VerificationReport,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import { SigningSpanExporter } from '@decisiontrail/signing-exporter';
 import { COLLECTOR_CONFIG_DIR } from '../../integration/collector/otelcol-harness.ts';
 
 /**

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { exportPublicKey, generateSigningKeyFile, type SigningKey } from '@decisiontrail/signing-exporter';
+import { exportPublicKey, generateSigningKeyFile, type SigningKey } from '@decisiontrail/core';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { resourceFromAttributes } from '@opentelemetry/resources';

@@ -18,12 +18,8 @@ import {
   AUDIT_RECORD_TYPE_VALUES,
   SPAN_NAME_AUDIT_DECISION,
 } from '@decisiontrail/semconv';
-import {
-  DurableSpanProcessor,
-  FileCheckpointWitness,
-  exportPublicKey,
-  generateSigningKeyFile,
-} from '@decisiontrail/signing-exporter';
+import { FileCheckpointWitness, exportPublicKey, generateSigningKeyFile } from '@decisiontrail/core';
+import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';

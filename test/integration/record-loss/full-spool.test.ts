@@ -12,13 +12,8 @@ import {
   recordOversight,
   type DecisionReference,
 } from '@decisiontrail/instrumentation';
-import {
-  DurableSpanProcessor,
-  generateSigningKey,
-  spanRecordFromReadableSpan,
-  verifySpans,
-  type SigningKey,
-} from '@decisiontrail/signing-exporter';
+import { generateSigningKey, verifySpans, type SigningKey } from '@decisiontrail/core';
+import { DurableSpanProcessor, spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readWitnessFile } from '@decisiontrail/signing-exporter';
+import { readWitnessFile } from '@decisiontrail/core';
 import { proveTimelineSpans } from '../bundle-proofs.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';

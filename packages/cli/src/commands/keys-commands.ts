@@ -9,7 +9,7 @@ import {
   loadVerifierKey,
   rotateSigningKeyFile,
   type SigningKey,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 import { CliError } from '../cli-error.ts';
 import type { CommandContext, CommandGroupSpec, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';

@@ -9,7 +9,7 @@ import { buildReportDocument } from '../render/report-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
 import { parseTimeRange } from '../time-argument.ts';
-import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import type { NoteVerifierKey } from '@decisiontrail/core';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 import { choiceOption, listOption, requiredOption, stringOption } from './option-values.ts';
 

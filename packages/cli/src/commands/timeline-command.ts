@@ -5,7 +5,7 @@ import { renderTimelineText } from '../render/timeline-text.ts';
 import { buildTimelineDocument } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { decisionOrTraceId, listOption } from './option-values.ts';
-import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import type { NoteVerifierKey } from '@decisiontrail/core';
 import { evidenceQueryFor, verifyTimeline } from '../render/timeline-verification.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 

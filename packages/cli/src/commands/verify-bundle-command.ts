@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadVerifierKey, verifyProofBundle, type NoteVerifierKey } from '@decisiontrail/signing-exporter';
-import { streamOfOrigin } from '@decisiontrail/signing-exporter/internal';
+import { loadVerifierKey, verifyProofBundle, type NoteVerifierKey } from '@decisiontrail/core';
+import { streamOfOrigin } from '@decisiontrail/core/internal';
 import { checkBundleTimelines, type ProvenSpan } from '../bundle-timeline-check.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';

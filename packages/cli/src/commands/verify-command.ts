@@ -8,8 +8,8 @@ import {
   type SpanRecord,
   type VerificationReport,
   type WitnessFileContents,
-} from '@decisiontrail/signing-exporter';
-import { streamOfNote } from '@decisiontrail/signing-exporter/internal';
+} from '@decisiontrail/core';
+import { streamOfNote } from '@decisiontrail/core/internal';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { openStore } from '@decisiontrail/clickhouse';
 import { loadConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
-import { loadSigningKey } from '@decisiontrail/signing-exporter';
+import { loadSigningKey } from '@decisiontrail/core';
 import { ATTR_AUDIT_DECISION_OUTCOME } from '@decisiontrail/semconv';
 import { CliError } from '../cli-error.ts';
 import type { CommandContext } from '../command.ts';

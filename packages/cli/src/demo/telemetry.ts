@@ -1,8 +1,5 @@
-import {
-  DurableSpanProcessor,
-  FileCheckpointWitness,
-  type SigningKey,
-} from '@decisiontrail/signing-exporter';
+import { FileCheckpointWitness, type SigningKey } from '@decisiontrail/core';
+import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import {
   AiAuditInstrumentation,
   AuditSampler,

@@ -1,6 +1,6 @@
 import type { IntegrityCoverage } from '@decisiontrail/clickhouse';
-import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
-import { validateCheckpointNote } from '@decisiontrail/signing-exporter/internal';
+import type { NoteVerifierKey } from '@decisiontrail/core';
+import { validateCheckpointNote } from '@decisiontrail/core/internal';
 import type { ReportDocument } from './report-document.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { AuditQueries } from '../store/audit-backend.ts';
-import type { NoteVerifierKey } from '@decisiontrail/signing-exporter';
+import type { NoteVerifierKey } from '@decisiontrail/core';
 import type { ReportDocument } from './report-document.ts';
 import { reportIntegrity } from './report-integrity.ts';
 

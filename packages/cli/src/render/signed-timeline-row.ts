@@ -30,7 +30,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_USER_ID,
 } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 
 /** The kinds of timeline row a signed span stands behind. */
 export type SignedRowKind = 'decision' | 'oversight' | 'feedback' | 'deployment' | 'span';

@@ -7,7 +7,7 @@ import {
   type NoteVerifierKey,
   type SpanProof,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 import { displayedDifferences, signedTimelineRow, type SignedRowKind } from './signed-timeline-row.ts';
 import type { EntryIntegrity, IntegrityStatus, TimelineDocument } from './timeline-document.ts';
 import { buildTimelineDocument } from './timeline-view.ts';

@@ -1,5 +1,5 @@
 import type { TimelineEntry as StoreTimelineEntry } from '@decisiontrail/clickhouse';
-import { normalizeStatusCode } from '@decisiontrail/signing-exporter';
+import { normalizeStatusCode } from '@decisiontrail/core';
 import type { TimelineDecision, TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
 /** Decimal nanoseconds as ISO time with microseconds: spans of one request often start within one millisecond. */

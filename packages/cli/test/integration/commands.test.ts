@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '@decisiontrail/clickhouse';
-import { generateSigningKeyFile, exportPublicKey } from '@decisiontrail/signing-exporter';
+import { generateSigningKeyFile, exportPublicKey } from '@decisiontrail/core';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
 import { isOneLineError, json, runBin } from '../support/run-bin.ts';
 

@@ -13,12 +13,11 @@ import {
   EXCLUDED_ATTRIBUTE_PREFIXES,
   StreamSigner,
   attributesToStringMap,
-  checkpointAttributes,
   generateSigningKey,
-  integrityAttributes,
   leafHash,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import { checkpointAttributes, integrityAttributes } from '@decisiontrail/signing-exporter';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
 import { BIN, json, runBin } from '../support/run-bin.ts';
 

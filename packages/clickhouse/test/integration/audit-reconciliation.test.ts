@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RECONCILED_TABLES, type AuditReconciliation, type Store } from '@decisiontrail/clickhouse';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { feedbackSpan, oversightSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { openTempStore } from '../support/temp-store.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, TimelineEntry } from '@decisiontrail/clickhouse';
-import { normalizeStatusCode } from '@decisiontrail/signing-exporter';
+import { normalizeStatusCode } from '@decisiontrail/core';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { decisionSpan, systemSpan } from '../support/span-fixtures.ts';
 import { countRows, openTempStore } from '../support/temp-store.ts';

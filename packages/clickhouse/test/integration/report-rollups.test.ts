@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import {
   MIGRATIONS,
   bootstrapStatements,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { leafHash, type SpanRecord } from '@decisiontrail/signing-exporter';
+import { leafHash, type SpanRecord } from '@decisiontrail/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '@decisiontrail/clickhouse';
 import { countRows, openTempStore } from '../support/temp-store.ts';
@@ -13,9 +13,9 @@ interface Vector {
 
 const require = createRequire(import.meta.url);
 const vectors = (
-  JSON.parse(
-    readFileSync(require.resolve('@decisiontrail/signing-exporter/test-vectors/spans.json'), 'utf8'),
-  ) as { vectors: Vector[] }
+  JSON.parse(readFileSync(require.resolve('@decisiontrail/core/test-vectors/spans.json'), 'utf8')) as {
+    vectors: Vector[];
+  }
 ).vectors;
 
 // A trace written the way the Collector's clickhouseexporter writes it: its INSERT column list

@@ -1,4 +1,4 @@
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import {
   checkpointSpan,
   decisionIdAt,

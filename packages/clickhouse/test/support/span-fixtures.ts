@@ -36,7 +36,7 @@ import {
   SPAN_NAME_AUDIT_FEEDBACK,
   SPAN_NAME_AUDIT_OVERSIGHT,
 } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 
 /** Deterministic PRNG (mulberry32) so fixtures are the same on every run. */
 export function seededRandom(seed: number): () => number {

@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { describe, expect, it } from 'vitest';
 import { spanRecordToTraceRow } from '@decisiontrail/clickhouse';
 
 const require = createRequire(import.meta.url);
 const vectors = (
-  JSON.parse(
-    readFileSync(require.resolve('@decisiontrail/signing-exporter/test-vectors/spans.json'), 'utf8'),
-  ) as {
+  JSON.parse(readFileSync(require.resolve('@decisiontrail/core/test-vectors/spans.json'), 'utf8')) as {
     vectors: { name: string; record: SpanRecord }[];
   }
 ).vectors;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { attributeValueToString } from '@decisiontrail/signing-exporter';
+import { attributeValueToString } from '@decisiontrail/core';
 
 // The expected strings come from the Collector's own pcommon `Value.AsString`
 // (test-vectors/pcommon-asstring/main.go); these are the JavaScript values that reach pcommon as

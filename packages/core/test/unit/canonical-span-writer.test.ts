@@ -9,7 +9,7 @@ import {
   canonicalSpanJson,
   leafHash,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 import { pick, prng } from '../support/prng.ts';
 
 // Every class of UTF-16 unit the writer treats apart: escapes, ASCII, 2- and 3-byte UTF-8, U+2028,

@@ -8,7 +8,7 @@ import {
   subtreeRoot,
   verifyConsistency,
   verifyInclusion,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 
 // Known answers from the Certificate Transparency / transparency-dev Merkle test data
 // (testonly/constants.go and proof/verify_test.go): leaf inputs, roots of every prefix, and the

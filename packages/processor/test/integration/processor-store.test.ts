@@ -16,8 +16,9 @@ import {
   ATTR_AUDIT_MODEL_VERSION,
   ATTR_USER_ID,
 } from '@decisiontrail/semconv';
-import { spanRecordFromReadableSpan, verifySpans } from '@decisiontrail/signing-exporter';
-import type { SigningKey } from '@decisiontrail/signing-exporter';
+import { verifySpans } from '@decisiontrail/core';
+import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
+import type { SigningKey } from '@decisiontrail/core';
 import { recordSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
 import { decisionAttributes, makeDecisionSpans, signBatches, testKey } from '../support/signed-batches.ts';
 import { postTraces, tempDir, testConfig, waitFor } from '../support/test-processor.ts';

@@ -19,8 +19,9 @@ import {
   AUDIT_RECORD_TYPE_VALUES,
   SPAN_NAME_AUDIT_DECISION,
 } from '@decisiontrail/semconv';
-import { SigningSpanExporter, exportPublicKey, generateSigningKey } from '@decisiontrail/signing-exporter';
-import type { SigningKey } from '@decisiontrail/signing-exporter';
+import { exportPublicKey, generateSigningKey } from '@decisiontrail/core';
+import { SigningSpanExporter } from '@decisiontrail/signing-exporter';
+import type { SigningKey } from '@decisiontrail/core';
 
 /** Records each `export` call as one batch: what a BatchSpanProcessor would send in one OTLP request. */
 class BatchCapture implements SpanExporter {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { StreamIntegrityChecker } from '@decisiontrail/processor/internal';
-import { parseVerifierKey, spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import { parseVerifierKey } from '@decisiontrail/core';
+import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { makeDecisionSpans, signBatches, testKey } from '../support/signed-batches.ts';
 
 async function signedRecords(): Promise<{ batches: SpanRecord[][]; vkey: string }> {

@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { spanRecordToReadableSpan } from '@decisiontrail/processor';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 
 const record: SpanRecord = {
   traceId: '0102030405060708090a0b0c0d0e0f10',

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJsonRequest } from '@decisiontrail/processor';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
 import { ExportTraceServiceResponseType, RpcStatusType } from '@decisiontrail/processor/internal';
 import { recordSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';

@@ -5,7 +5,7 @@ import {
   checkProtobufRequest,
   uint64Decimal,
 } from '@decisiontrail/processor/internal';
-import { prng } from '../../../signing-exporter/test/support/prng.ts';
+import { prng } from '../../../core/test/support/prng.ts';
 import { richSpans, toProtobuf } from '../support/sdk-spans.ts';
 
 type Outcome = { spans: number; rejected: number; rejectReasons: string[] } | { error: string };

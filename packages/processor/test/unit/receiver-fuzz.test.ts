@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prng } from '../../../signing-exporter/test/support/prng.ts';
+import { prng } from '../../../core/test/support/prng.ts';
 import { richSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
 import { startTestProcessor } from '../support/test-processor.ts';
 

@@ -16,8 +16,8 @@ import {
   ATTR_AUDIT_MODEL_VERSION,
   ATTR_USER_ID,
 } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
-import { verifierLeafHex } from '@decisiontrail/signing-exporter/internal';
+import type { SpanRecord } from '@decisiontrail/core';
+import { verifierLeafHex } from '@decisiontrail/core/internal';
 import { createHmac } from 'node:crypto';
 import { decisionAttributes } from '../support/signed-batches.ts';
 

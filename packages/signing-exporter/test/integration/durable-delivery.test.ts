@@ -14,14 +14,14 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DurableSpanProcessor,
   FileCheckpointWitness,
   canonicalSpanBytes,
   generateSigningKeyFile,
   readWitnessFile,
   verifySpans,
   type SigningKey,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import { Spool, encodeSpan } from '@decisiontrail/signing-exporter/internal';
 import { OtlpTestServer } from '../support/otlp-server.ts';
 import { makeSpans } from '../support/signed-stream.ts';

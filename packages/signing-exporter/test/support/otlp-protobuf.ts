@@ -4,7 +4,7 @@ import {
   SPAN_KIND_UNSPECIFIED,
   STATUS_CODE_STRINGS,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 
 // A small reader of OTLP ExportTraceServiceRequest protobuf bodies, so tests can check what really
 // went over the wire (ids, typed attribute values, times) — a stand-in for the Collector's decoder.

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SpanRecord } from '@decisiontrail/signing-exporter';
+import type { SpanRecord } from '@decisiontrail/core';
 import { decodeTraceRequest } from './otlp-protobuf.ts';
 
 /** A local OTLP/HTTP protobuf receiver for tests: can be started, stopped and set to fail. */

@@ -7,13 +7,8 @@ import {
   TracerProvider,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
-import {
-  SigningSpanExporter,
-  spanRecordFromReadableSpan,
-  type CheckpointWitness,
-  type SigningKey,
-  type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+import { type CheckpointWitness, type SigningKey, type SpanRecord } from '@decisiontrail/core';
+import { SigningSpanExporter, spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
 
 /** Makes `count` ended decision-like SDK spans (about 1 KB of attributes each). */
 export async function makeSpans(count: number, service = 'loan-api'): Promise<ReadableSpan[]> {

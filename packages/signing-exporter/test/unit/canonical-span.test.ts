@@ -4,7 +4,7 @@ import { SpanKind, SpanStatusCode, TraceFlags, createTraceState } from '@opentel
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '@decisiontrail/signing-exporter';
+import { canonicalJson } from '@decisiontrail/core';
 import {
   SigningError,
   SPAN_KIND_STRINGS,
@@ -18,8 +18,9 @@ import {
   normalizeSpanKind,
   normalizeStatusCode,
   verifySpans,
-} from '@decisiontrail/signing-exporter';
-import { spanRecordFromReadableSpan, type SpanRecord } from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import { type SpanRecord } from '@decisiontrail/core';
+import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
 import { makeSpans, signInBatches } from '../support/signed-stream.ts';
 
 interface SpanVector {
@@ -28,7 +29,9 @@ interface SpanVector {
   canonicalJson: string;
   leafHash: string;
 }
-const file = JSON.parse(readFileSync(new URL('../../test-vectors/spans.json', import.meta.url), 'utf8')) as {
+const file = JSON.parse(
+  readFileSync(new URL('../../../core/test-vectors/spans.json', import.meta.url), 'utf8'),
+) as {
   vectors: SpanVector[];
 };
 

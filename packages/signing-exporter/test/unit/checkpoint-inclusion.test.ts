@@ -11,10 +11,10 @@ import {
   proveSpanInCheckpoint,
   verifyProofBundle,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
-import { isCheckpointRecord } from '@decisiontrail/signing-exporter/internal';
+} from '@decisiontrail/core';
+import { isCheckpointRecord } from '@decisiontrail/core/internal';
 import { makeSpans, signInBatches } from '../support/signed-stream.ts';
-import { pick, prng } from '../support/prng.ts';
+import { pick, prng } from '../../../core/test/support/prng.ts';
 
 const toHex = (hashes: readonly Uint8Array[]): string[] => hashes.map((h) => Buffer.from(h).toString('hex'));
 

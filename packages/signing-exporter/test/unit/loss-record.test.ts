@@ -6,7 +6,7 @@ import {
   verifySpans,
   type SigningKey,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
 import { makeSpans, signInBatches } from '../support/signed-stream.ts';
 
 /** A copy of `span` that claims to be an `audit.loss` record. */

@@ -6,8 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FileCheckpointWitness,
   SigningError,
-  SigningSpanExporter,
-  spanRecordFromReadableSpan,
   createProofBundle,
   exportPublicKey,
   generateSigningKey,
@@ -23,7 +21,8 @@ import {
   verifyProofBundle,
   verifySpans,
   type SigningKey,
-} from '@decisiontrail/signing-exporter';
+} from '@decisiontrail/core';
+import { SigningSpanExporter, spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
 import { MemoryWitness, makeSpans, signInBatches } from '../support/signed-stream.ts';
 
 let dir: string;

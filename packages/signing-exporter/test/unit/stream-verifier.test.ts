@@ -5,8 +5,8 @@ import {
   type Finding,
   type SigningKey,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
-import { pick, prng } from '../support/prng.ts';
+} from '@decisiontrail/core';
+import { pick, prng } from '../../../core/test/support/prng.ts';
 import { makeSpans, signInBatches } from '../support/signed-stream.ts';
 
 const isCheckpoint = (record: SpanRecord): boolean => record.attributes['audit.record.type'] === 'checkpoint';

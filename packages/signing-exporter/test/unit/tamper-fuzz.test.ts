@@ -8,8 +8,8 @@ import {
   type FindingCode,
   type SigningKey,
   type SpanRecord,
-} from '@decisiontrail/signing-exporter';
-import { pick, prng } from '../support/prng.ts';
+} from '@decisiontrail/core';
+import { pick, prng } from '../../../core/test/support/prng.ts';
 import { MemoryWitness, makeSpans, signInBatches } from '../support/signed-stream.ts';
 
 const SEED = 20261125;

@@ -1,0 +1,13 @@
+// Internals for tests and sibling packages; not part of the public API.
+export { authenticateStream } from './verify-spans.ts';
+export {
+  validateCheckpointRecord,
+  validateCheckpointNote,
+  isCheckpointRecord,
+  streamOf,
+  streamOfNote,
+  streamOfOrigin,
+  seqOf,
+  verifierLeafHex,
+} from './record-classifier.ts';
+export { isWellFormed, toWellFormed } from './well-formed.ts';
