@@ -12,6 +12,8 @@ export interface AuditAttributeDefinition {
  * typed storage columns.
  */
 export const AUDIT_ATTRIBUTES = {
+  'audit.batch.size': { type: 'int' },
+  'audit.batch.index': { type: 'int' },
   'audit.checkpoint.origin': { type: 'string' },
   'audit.checkpoint.size': { type: 'int' },
   'audit.checkpoint.root': { type: 'string' },
@@ -100,7 +102,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.oversight.new_outcome': { type: 'string' },
   'audit.record.type': {
     type: 'string',
-    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint', 'loss'],
+    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint', 'loss', 'batch'],
   },
   'audit.retention.class': { type: 'string', values: ['standard', 'high_risk', 'incident', 'permanent'] },
   'audit.subject.id': { type: 'string' },

@@ -531,6 +531,38 @@ export const ATTR_AUDIT_ACTOR_TYPE = 'audit.actor.type' as const;
  */
 export const ATTR_AUDIT_FAIRNESS_GROUP = 'audit.fairness.group' as const;
 
+// audit.batch: One inference call over several rows, and the place of each row's decision in it.
+
+/**
+ * Number of rows one batch inference call decided on, each recorded as a decision of its own.
+ *
+ * Set on the `audit.batch` span of the call. A model run over N rows (an ONNX Runtime session fed an
+ * [N, ...] tensor, a `decisionBatch` call) makes N decisions: each is an `audit.decision` child span
+ * of the batch span with its own `audit.decision.id`, outcome, confidence and input and output hashes,
+ * so every row can be found, reviewed, overridden and counted on its own (EU AI Act Art. 12(2), Art.
+ * 14; ISO/IEC 42001 A.6.2.8).
+ *
+ * - Type: `int`
+ * - Examples: `3`, `1000`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12(2); ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_BATCH_SIZE = 'audit.batch.size' as const;
+
+/**
+ * Position (from 0) of the row this decision was made on within its batch inference call.
+ *
+ * Set on each `audit.decision` child of an `audit.batch` span. With the batch span (the decision's
+ * parent) it says which row of which call the decision answers, so a row can be traced back to the
+ * input it came from (EU AI Act Art. 12(2)).
+ *
+ * - Type: `int`
+ * - Examples: `0`, `2`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12(2)
+ */
+export const ATTR_AUDIT_BATCH_INDEX = 'audit.batch.index' as const;
+
 // audit.retention: How long an audit record is kept.
 
 /**

@@ -194,6 +194,8 @@ export const AUDIT_RECORD_TYPE_VALUES = {
   CHECKPOINT: 'checkpoint',
   /** Audit records of this stream could not be kept; a signed account of how many, why and when. */
   LOSS: 'loss',
+  /** One inference call over several rows; each row's decision is an audit.decision child span. */
+  BATCH: 'batch',
 } as const;
 
 /** A value of `audit.record.type`. */

@@ -62,3 +62,13 @@ export const SPAN_NAME_AUDIT_CHECKPOINT = 'audit.checkpoint' as const;
  * - Stability: development
  */
 export const SPAN_NAME_AUDIT_LOSS = 'audit.loss' as const;
+
+/**
+ * One inference call decided on several rows; each row is an `audit.decision` child span of this one.
+ *
+ * Span name: `audit.batch {audit.model.id}`
+ *
+ * - Kind: internal
+ * - Stability: development
+ */
+export const SPAN_NAME_AUDIT_BATCH = 'audit.batch' as const;
