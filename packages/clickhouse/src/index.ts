@@ -46,6 +46,12 @@ export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './in
 export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
 export type { VerificationQuery } from './verification-spans.ts';
 export type { UnsignedAuditRecords, VerificationSlice } from './verification-plan.ts';
+export type {
+  CheckpointLink,
+  StoredCosignature,
+  StreamHead,
+  WitnessEvidence,
+} from './witness-cosignatures.ts';
 export { NOT_DERIVED_TABLES, RECONCILED_TABLES } from './audit-reconciliation.ts';
 export type {
   AuditReconciliation,

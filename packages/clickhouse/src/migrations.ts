@@ -195,6 +195,19 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'decision_timeline_follow_ups_once',
     steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
   },
+  {
+    // Independent witnesses' cosignatures of stored checkpoints (written by serve's witness submitter).
+    version: 10,
+    name: 'audit_cosignatures',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_cosignatures',
+        file: 'audit-cosignatures.sql',
+        shardingKey: 'cityHash64(stream)',
+      },
+    ],
+  },
 ];
 
 const ALL_TABLES: ReadonlySet<string> = new Set(

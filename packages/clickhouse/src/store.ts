@@ -65,6 +65,14 @@ import { integrityCoverage, type IntegrityCoverage } from './integrity-coverage.
 import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 import {
+  checkpointLinks,
+  recordCosignatures,
+  witnessEvidence,
+  type CheckpointLink,
+  type StoredCosignature,
+  type WitnessEvidence,
+} from './witness-cosignatures.ts';
+import {
   unsignedAuditRecords,
   verificationSlices,
   type UnsignedAuditRecords,
@@ -345,6 +353,21 @@ export class Store {
    */
   reconcileAuditTables(query?: ReconciliationQuery): Promise<AuditReconciliation> {
     return reconcileAuditTables(this.#ctx, query);
+  }
+
+  /** Stores witness cosignatures of stored checkpoints (serve's witness submitter). */
+  recordCosignatures(rows: readonly StoredCosignature[]): Promise<void> {
+    return recordCosignatures(this.#ctx, rows);
+  }
+
+  /** Each stream's newest stored checkpoint and the stored witness cosignatures, for `verify`. */
+  witnessEvidence(query?: { stream?: string }): Promise<WitnessEvidence> {
+    return witnessEvidence(this.#ctx, query);
+  }
+
+  /** A stream's stored checkpoints in `(fromSize, toSize]` with their leaves and ranges (consistency proofs). */
+  checkpointLinks(query: { stream: string; fromSize: number; toSize: number }): Promise<CheckpointLink[]> {
+    return checkpointLinks(this.#ctx, query);
   }
 
   /** Every stored span of a trace, as SpanRecords (e.g. for `export`). */

@@ -21,6 +21,34 @@ function rangeSpans(size: number): [number, number][] {
 }
 
 /**
+ * The hash of node `[start, end)` of the tree of `rangeSize + leaves.length` leaves, from the compact range at
+ * `rangeSize` and the leaves after it: a node before `rangeSize` must be one of the range's subtrees.
+ */
+function rangeNodes(
+  range: readonly Uint8Array[],
+  rangeSize: number,
+  leaves: readonly Uint8Array[],
+): (start: number, end: number) => Uint8Array {
+  const spans = rangeSpans(rangeSize);
+  if (spans.length !== range.length || range.some((hash) => hash.length !== HASH_SIZE))
+    throw new RangeError(
+      `a compact range of size ${rangeSize} has ${spans.length} hashes, not ${range.length}`,
+    );
+  const node = (start: number, end: number): Uint8Array => {
+    if (start >= rangeSize) return subtreeRoot(leaves, start - rangeSize, end - rangeSize);
+    if (end <= rangeSize) {
+      const at = spans.findIndex(([from, to]) => from === start && to === end);
+      // Unreachable for a well-formed tree (see the callers); kept as a guard rather than a wrong hash.
+      if (at < 0) throw new RangeError(`node [${start}, ${end}) is not in the compact range`);
+      return range[at] as Uint8Array;
+    }
+    const k = splitPoint(end - start);
+    return hashChildren(node(start, start + k), node(start + k, end));
+  };
+  return node;
+}
+
+/**
  * RFC 9162 §2.1.3.1 inclusion proof of leaf `index` in the tree of `rangeSize + leaves.length` leaves,
  * computed from what a checkpoint span holds instead of every earlier leaf: the compact range of the
  * tree at `rangeSize` (its subtree roots, largest first, as {@link CompactMerkleTree} keeps them) and
@@ -41,22 +69,7 @@ export function inclusionProofFromRange(
   if (!Number.isSafeInteger(rangeSize) || rangeSize < 0) throw new RangeError('range size out of range');
   if (!Number.isInteger(index) || index < rangeSize || index >= size)
     throw new RangeError('leaf index is not among the given leaves');
-  const spans = rangeSpans(rangeSize);
-  if (spans.length !== range.length || range.some((hash) => hash.length !== HASH_SIZE))
-    throw new RangeError(
-      `a compact range of size ${rangeSize} has ${spans.length} hashes, not ${range.length}`,
-    );
-  const node = (start: number, end: number): Uint8Array => {
-    if (start >= rangeSize) return subtreeRoot(leaves, start - rangeSize, end - rangeSize);
-    if (end <= rangeSize) {
-      const at = spans.findIndex(([from, to]) => from === start && to === end);
-      // Unreachable for a well-formed tree (see above); kept as a guard rather than a wrong hash.
-      if (at < 0) throw new RangeError(`node [${start}, ${end}) is not in the compact range`);
-      return range[at] as Uint8Array;
-    }
-    const k = splitPoint(end - start);
-    return hashChildren(node(start, start + k), node(start + k, end));
-  };
+  const node = rangeNodes(range, rangeSize, leaves);
   const path: Uint8Array[] = [];
   const walk = (start: number, end: number): void => {
     if (end - start <= 1) return;
@@ -71,4 +84,41 @@ export function inclusionProofFromRange(
   };
   walk(0, size);
   return path;
+}
+
+/**
+ * RFC 9162 §2.1.4.1 consistency proof from the tree of `rangeSize` leaves to the tree of
+ * `rangeSize + leaves.length`, from what a witness submitter holds instead of every earlier leaf: the compact
+ * range at `rangeSize` and the leaves after it. Every node of such a proof lies either wholly after
+ * `rangeSize` (built from the leaves) or is one of the range's subtrees (the left siblings on the path to
+ * leaf `rangeSize`), so nothing before `rangeSize` is needed. As with inclusion, the hashes are hints: the
+ * proof holds only if `verifyConsistency` reaches both signed roots.
+ */
+export function consistencyProofFromRange(
+  range: readonly Uint8Array[],
+  rangeSize: number,
+  leaves: readonly Uint8Array[],
+): Uint8Array[] {
+  if (!Number.isSafeInteger(rangeSize) || rangeSize < 0) throw new RangeError('range size out of range');
+  const node = rangeNodes(range, rangeSize, leaves);
+  const size = rangeSize + leaves.length;
+  if (rangeSize === 0 || leaves.length === 0) return [];
+  const proof: Uint8Array[] = [];
+  // RFC 9162 SUBPROOF(m, D[start:end], complete), with m relative to `start`.
+  const sub = (m: number, start: number, end: number, complete: boolean): void => {
+    if (m === end - start) {
+      if (!complete) proof.push(node(start, end));
+      return;
+    }
+    const k = splitPoint(end - start);
+    if (m <= k) {
+      sub(m, start, start + k, complete);
+      proof.push(node(start + k, end));
+    } else {
+      sub(m - k, start + k, end, false);
+      proof.push(node(start, start + k));
+    }
+  };
+  sub(rangeSize, 0, size, true);
+  return proof;
 }

@@ -40,7 +40,14 @@ export type FindingCode =
    * A signed `audit.loss` record: the producer could not keep `count` audit records and says so in its stream
    * (how many, why, when). Loss, not tampering, but never intact: it is of kind `tamper` ("tampering or loss").
    */
-  | 'records-lost';
+  | 'records-lost'
+  /**
+   * A stream whose newest stored checkpoint lacks the quorum of trusted witness cosignatures, or a witness that
+   * could not confirm it (down, unknown log, garbage): truncation past the producer's own files is not excluded.
+   */
+  | 'not-cosigned'
+  /** A stored cosignature that names a trusted witness but does not verify over its checkpoint. */
+  | 'cosignature-invalid';
 
 /** What a finding means for the verdict. */
 export type FindingKind = 'tamper' | 'unverified' | 'note';
@@ -48,7 +55,13 @@ export type FindingKind = 'tamper' | 'unverified' | 'note';
 /** The kind of a finding code. */
 export function findingKind(code: FindingCode): FindingKind {
   if (code === 'unsealed-tail') return 'note';
-  if (code === 'unsigned' || code === 'untrusted-stream' || code === 'unverifiable') return 'unverified';
+  if (
+    code === 'unsigned' ||
+    code === 'untrusted-stream' ||
+    code === 'unverifiable' ||
+    code === 'not-cosigned'
+  )
+    return 'unverified';
   return 'tamper';
 }
 

@@ -4,12 +4,15 @@ import type { DecisionTrailConfig, Scope } from './config.ts';
 import { ProcessorError } from './errors.ts';
 import { isStoreQueryName, parseQueryParameters, type StoreQueryName } from './query-parameters.ts';
 import type { EncodedSpanSink, QuarantinedSpan, QuarantineSink } from './span-sink.ts';
+import type { WitnessStore } from './witness-submitter.ts';
 
 /** The processor's view of the ClickHouse store: a span sink, the quarantine table and the named queries. */
 export interface AuditStore extends QuarantineSink {
   /** True for the in-process engine, which only this process can open. */
   readonly embedded: boolean;
   readonly sink: EncodedSpanSink;
+  /** What the witness submitter reads and writes. */
+  readonly witness: WitnessStore;
   /** The scope a caller needs for the whitelisted query `name` (`read` or `write`); undefined for any other name. */
   queryScope(name: string): Extract<Scope, 'read' | 'write'> | undefined;
   /** Runs a whitelisted query with JSON parameters (dates as ISO text or epoch milliseconds). */
@@ -62,6 +65,7 @@ const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
   verificationSlices: (s, p) => s.verificationSlices(p as never),
   unsignedAuditRecords: (s, p) => s.unsignedAuditRecords(p as never),
   reconcileAuditTables: (s, p) => s.reconcileAuditTables(p as never),
+  witnessEvidence: (s, p) => s.witnessEvidence(p as never),
 };
 
 /** The queries that change what is stored: callers need the `write` scope; every other query needs `read`. */
@@ -83,6 +87,11 @@ export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpa
     embedded: store.options.kind !== 'server',
     sink: { name: 'clickhouse', writeEncoded: (spans) => sink.writeEncoded(spans) },
     writeQuarantine: (items: readonly QuarantinedSpan[]) => store.quarantine(items),
+    witness: {
+      witnessEvidence: (query) => store.witnessEvidence(query),
+      checkpointLinks: (query) => store.checkpointLinks(query),
+      recordCosignatures: (rows) => store.recordCosignatures(rows),
+    },
     queryScope: (name) => (!isStoreQueryName(name) ? undefined : WRITE_QUERIES.has(name) ? 'write' : 'read'),
     query: async (name, params) => {
       if (!isStoreQueryName(name)) throw new ProcessorError('QUERY_UNKNOWN', `unknown query ${name}`);

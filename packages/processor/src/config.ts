@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WITNESS_FILE_NAME } from '@decisiontrail/core';
+import { WITNESS_FILE_NAME, parseCosignerKey } from '@decisiontrail/core';
 import { parse as parseYaml } from 'yaml';
 import {
   bool,
@@ -36,6 +36,31 @@ export interface DecisionTrailConfig {
   /** Exporter-side batching of the signing exporter. */
   batch: { maxSpans: number; flushIntervalMs: number };
   processor: ProcessorConfig;
+  witnesses: WitnessesConfig;
+}
+
+/** One independent witness (C2SP tlog-witness) that cosigns the stored checkpoints. */
+export interface WitnessConfig {
+  /** The witness's name: the key name of its cosignature lines, e.g. `witness.example.org/w1`. */
+  name: string;
+  /** Its submission prefix (`<url>/add-checkpoint` is requested). */
+  url: string;
+  /** Its verifier key `<name>+<key id>+<base64(0x04 ‖ Ed25519 key)>` (litewitness prints it as `vkey`). */
+  key: string;
+}
+
+/** Independent witnesses: `serve` submits each stream's newest stored checkpoint, `verify` checks their cosignatures. */
+export interface WitnessesConfig {
+  /** @default [] */
+  list: WitnessConfig[];
+  /** Distinct trusted witnesses whose cosignatures a stream's newest checkpoint needs. @default 1 with witnesses, else 0 */
+  quorum: number;
+  /** How often serve looks for checkpoints to submit. @default 5000 */
+  intervalMs: number;
+  /** One request to a witness, connection to last byte. @default 10000 */
+  timeoutMs: number;
+  /** Longest wait between attempts to a witness that fails (backoff doubles up to it). @default 300000 */
+  retryMaxMs: number;
 }
 
 export interface StorageConfig {
@@ -222,6 +247,15 @@ const schema = obj({
     hmacKey: str({ nonEmpty: true }),
   }),
   batch: obj({ maxSpans: int(1, 100_000), flushIntervalMs: int(1, 3_600_000) }),
+  witnesses: obj({
+    list: list(
+      obj({ name: str({ nonEmpty: true }), url: str({ nonEmpty: true }), key: str({ nonEmpty: true }) }),
+    ),
+    quorum: int(0, 1000),
+    intervalMs: int(10, 3_600_000),
+    timeoutMs: int(10, 600_000),
+    retryMaxMs: int(10, 86_400_000),
+  }),
   processor: obj({
     receiver: obj({
       host: str({ nonEmpty: true }),
@@ -389,6 +423,7 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
       message: 'required when the route stage forwards spans',
     });
   }
+  const witnesses = witnessDefaults(c.witnesses ?? {}, issues);
   const receiver = receiverDefaults(p.receiver ?? {}, resolve, issues);
   const auth = authDefaults(p.auth ?? {}, receiver.tls, resolve, issues);
   if (issues.length > 0) throw new ConfigError(issues);
@@ -417,6 +452,7 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
       hmacKey: c.keys?.hmacKey === undefined ? path.join(keysDir, 'hmac.key') : resolve(c.keys.hmacKey),
     },
     batch: { maxSpans: c.batch?.maxSpans ?? 512, flushIntervalMs: c.batch?.flushIntervalMs ?? 1000 },
+    witnesses,
     processor: {
       receiver,
       auth,
@@ -447,6 +483,45 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
         },
       },
     },
+  };
+}
+
+/** Each witness needs a URL and a cosignature key whose name is the witness's name; the quorum must be reachable. */
+function witnessDefaults(w: NonNullable<ParsedConfig['witnesses']>, issues: ConfigIssue[]): WitnessesConfig {
+  const entries = (w.list ?? []).map((entry, i) => {
+    const at = `witnesses.list.${i}`;
+    const { name = '', url = '', key = '' } = entry;
+    if (!URL.canParse(url) || !/^https?:$/u.test(new URL(url).protocol))
+      issues.push({ path: `${at}.url`, message: `not an http(s) URL: ${JSON.stringify(url)}` });
+    try {
+      const parsed = parseCosignerKey(key);
+      if (parsed.name !== name)
+        issues.push({
+          path: `${at}.key`,
+          message: `the key is named ${parsed.name}, not the witness name ${name}`,
+        });
+    } catch (error) {
+      issues.push({ path: `${at}.key`, message: (error as Error).message });
+    }
+    return { name, url, key };
+  });
+  const names = entries.map((e) => e.name);
+  names.forEach((name, i) => {
+    if (names.indexOf(name) !== i)
+      issues.push({ path: `witnesses.list.${i}.name`, message: `${name} is listed twice` });
+  });
+  const quorum = w.quorum ?? Math.min(1, entries.length);
+  if (quorum > entries.length)
+    issues.push({
+      path: 'witnesses.quorum',
+      message: `${quorum} is more than the ${entries.length} witness(es) listed`,
+    });
+  return {
+    list: entries,
+    quorum,
+    intervalMs: w.intervalMs ?? 5000,
+    timeoutMs: w.timeoutMs ?? 10_000,
+    retryMaxMs: w.retryMaxMs ?? 300_000,
   };
 }
 

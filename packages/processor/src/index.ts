@@ -14,7 +14,11 @@ export type {
   ParseConfigOptions,
   ProcessorConfig,
   StorageConfig,
+  WitnessConfig,
+  WitnessesConfig,
 } from './config.ts';
+export { WitnessSubmitter } from './witness-submitter.ts';
+export type { WitnessStore, WitnessSubmitterOptions } from './witness-submitter.ts';
 export { loadBearerTokens } from './credentials.ts';
 export type { LoadedToken } from './credentials.ts';
 export { ConfigError, OtlpDecodeError, ProcessorError } from './errors.ts';

@@ -149,6 +149,10 @@ export class ProcessorMetrics {
     'decisiontrail_processor_integrity_findings_late_total',
     'Tamper findings about spans stored before the evidence arrived (run decisiontrail verify), by code.',
   );
+  readonly witnessSubmissions = new Counter(
+    'decisiontrail_processor_witness_submissions_total',
+    'Checkpoints sent to an independent witness, by witness and outcome (cosigned, conflict, bad-proof, unknown-log, refused, unreachable, timeout, garbage, wrong-key, http, no-proof).',
+  );
   readonly spansUnsigned = new Counter(
     'decisiontrail_processor_spans_unsigned_total',
     'Audit spans without integrity attributes.',
@@ -225,6 +229,7 @@ export class ProcessorMetrics {
       this.spansVerifyFailed,
       this.spansQuarantined,
       this.lateFindings,
+      this.witnessSubmissions,
       this.spansUnsigned,
       this.spansIncomplete,
       this.spansPolicyApplied,

@@ -8,7 +8,7 @@ import type { DecisionTrailConfig, ProcessorConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';
 import { HttpAccess } from './http-access.ts';
 import type { AccessDenial } from './http-access.ts';
-import { loadTrustedKeys } from './integrity-checker.ts';
+import { loadTrustedKeys } from '@decisiontrail/core';
 import { ProcessorMetrics } from './metrics.ts';
 import { OtlpForwardSink } from './otlp-forward-sink.ts';
 import { POLICY_APPLIED_ENCODING } from './policy-applied-entry.ts';
@@ -19,6 +19,7 @@ import { openAuditStore } from './audit-store.ts';
 import type { AuditStore } from './audit-store.ts';
 import type { SpanSink } from './span-sink.ts';
 import { SpanWorker } from './span-worker.ts';
+import { WitnessSubmitter } from './witness-submitter.ts';
 import { WriteAheadLog } from './write-ahead-log.ts';
 
 /** A running processor. */
@@ -272,6 +273,17 @@ export async function startProcessor(
     });
     // Started only once the port is bound: a failed start must not leave a drain running on a closed log.
     drainer.start();
+    // Beside the drain, never in it: a witness that is down or slow delays no acknowledgement and no write.
+    if (store !== undefined && config.witnesses.list.length > 0) {
+      const submitter = new WitnessSubmitter({
+        witnesses: config.witnesses,
+        store: store.witness,
+        metrics,
+        log,
+      });
+      submitter.start();
+      cleanup.unshift(() => submitter.stop());
+    }
     const url = loopbackUrl(
       p.receiver.host,
       (server.address() as AddressInfo).port,

@@ -48,6 +48,7 @@ type QueryParams = {
       | 'verificationSlices'
       | 'unsignedAuditRecords'
       | 'reconcileAuditTables'
+      | 'witnessEvidence'
   ]: NonNullable<Parameters<Store[K]>[0]>;
 } & {
   // These two take the incident id as an argument of its own; over JSON it is one more member.
@@ -166,6 +167,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   spansForVerification: { from: optional('date'), to: optional('date'), stream: optional('string') },
   verificationSlices: { from: optional('date'), to: optional('date'), maxRows: optional('integer') },
   unsignedAuditRecords: { from: optional('date'), to: optional('date'), limit: optional('integer') },
+  witnessEvidence: { stream: optional('string') },
   reconcileAuditTables: {
     from: optional('date'),
     to: optional('date'),

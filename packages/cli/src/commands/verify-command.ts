@@ -11,6 +11,7 @@ import {
 } from '@decisiontrail/core';
 import { streamOfNote } from '@decisiontrail/core/internal';
 import { CliError, usageError } from '../cli-error.ts';
+import { checkIndependentWitnesses, type IndependentWitnessReport } from '../independent-witness-check.ts';
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { ProgressBar } from '../render/progress-bar.ts';
@@ -43,6 +44,8 @@ export interface VerifyResult {
   streams: VerificationReport['streams'];
   /** The witness file read, or why none was. */
   witness: { file: string; checkpoints: number; findings: Finding[] } | { notChecked: string };
+  /** The independent witnesses of decisiontrail.yaml (C2SP tlog-witness), or why they were not asked. */
+  independentWitnesses: IndependentWitnessReport | { notChecked: string };
   /** Audit records with no integrity stream (not looked for when one stream is verified). */
   unsigned: UnsignedAuditRecords | null;
   /** The audit tables and rollups checked against the verified spans. */
@@ -137,7 +140,7 @@ export const verifyCommand: CommandSpec = {
       witnessCheckpoints: notes,
       midStream: from !== undefined,
     });
-    const { spansRead, unsigned, tables } = await withBackend(context.settings, async (backend) => {
+    const { spansRead, unsigned, tables, evidence } = await withBackend(context.settings, async (backend) => {
       const spansRead = await readSlices(context, backend.queries, verifier, { from, to, stream });
       const unsigned =
         stream === undefined
@@ -152,7 +155,12 @@ export const verifyCommand: CommandSpec = {
         ...(to && { to }),
         ...(stream !== undefined && { stream }),
       });
-      return { spansRead, unsigned, tables };
+      const witnesses = context.settings.config.witnesses;
+      const evidence =
+        witnesses.list.length > 0 && to === undefined
+          ? await backend.queries.witnessEvidence(stream === undefined ? {} : { stream })
+          : undefined;
+      return { spansRead, unsigned, tables, evidence };
     });
     if (stream !== undefined && spansRead === 0) {
       throw new CliError(
@@ -173,6 +181,11 @@ export const verifyCommand: CommandSpec = {
         })),
       ...report.witnessFindings,
     ];
+    const independent =
+      evidence === undefined
+        ? undefined
+        : await checkIndependentWitnesses(context.settings.config.witnesses, evidence, { online: true });
+    witnessFindings.push(...(independent?.findings ?? []));
     const result: VerifyResult = {
       verdict: 'intact',
       ok: false,
@@ -187,6 +200,11 @@ export const verifyCommand: CommandSpec = {
         witness === undefined
           ? { notChecked: noWitness ? '--no-witness' : '--to limits the range' }
           : { file: witnessFile, checkpoints: notes.length, findings: witnessFindings },
+      independentWitnesses:
+        independent ??
+        (context.settings.config.witnesses.list.length === 0
+          ? { notChecked: 'no witnesses in decisiontrail.yaml' }
+          : { notChecked: '--to limits the range' }),
       unsigned,
       tables,
     };
@@ -280,6 +298,14 @@ function printResult(
     'file' in result.witness
       ? `witness: ${result.witness.file} (${result.witness.checkpoints} checkpoint(s))`
       : `witness: not checked (${result.witness.notChecked}): truncation of the newest spans is not detected`,
+  );
+  const independent = result.independentWitnesses;
+  out.line(
+    'witnesses' in independent
+      ? `independent witnesses: ${independent.witnesses.join(', ')} (quorum ${independent.quorum}): ${independent.streams
+          .map((s) => `stream ${s.stream} newest ${s.newestSize}, cosigned ${s.cosignedSize}`)
+          .join('; ')}`
+      : `independent witnesses: not checked (${independent.notChecked})`,
   );
   for (const f of witnessFindings) {
     const where = [f.stream ? `stream ${f.stream}` : '', f.line ? `line ${f.line}` : '']

@@ -23,6 +23,7 @@ export const STORE_QUERY_NAMES = [
   'verificationSlices',
   'unsignedAuditRecords',
   'reconcileAuditTables',
+  'witnessEvidence',
 ] as const;
 
 /** Name of one store query the CLI uses. */

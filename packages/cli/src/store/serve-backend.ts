@@ -83,6 +83,7 @@ class ServeBackend implements AuditBackend {
       spansForVerification: call('spansForVerification'),
       verificationSlices: call('verificationSlices'),
       unsignedAuditRecords: call('unsignedAuditRecords'),
+      witnessEvidence: call('witnessEvidence'),
       reconcileAuditTables: call('reconcileAuditTables'),
     };
   }

@@ -68,6 +68,7 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   verificationSlices: { from: FROM, to: TO, maxRows: 1000 },
   unsignedAuditRecords: { from: FROM, to: TO, limit: 20 },
   reconcileAuditTables: { from: FROM, to: TO, stream: 'st', limit: 100, tables: ['audit_decisions'] },
+  witnessEvidence: { stream: 'st' },
 };
 
 /** Every path (`a.b[0].c`) to a string inside `value`. */
