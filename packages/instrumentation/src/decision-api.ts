@@ -1,8 +1,5 @@
 import {
-  ATTR_AUDIT_DECISION_CONFIDENCE,
-  ATTR_AUDIT_DECISION_EXPLANATION,
   ATTR_AUDIT_DECISION_ID,
-  ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_DEPLOYMENT_CHANGELOG,
   ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT,
   ATTR_AUDIT_DEPLOYMENT_ID,
@@ -39,10 +36,12 @@ import { type AuditSettings, auditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { parseDecisionReference } from './decision-reference.ts';
 import { InstrumentationError } from './errors.ts';
+import { BatchDecision } from './batch-decision.ts';
+import { SpanDecisionHandle } from './decision-handle.ts';
 import { refusalFor } from './record-admission.ts';
 import { endSpan, recordSpanError } from './span-errors.ts';
 import type {
-  CaptureMode,
+  BatchDecisionOptions,
   DecisionHandle,
   DecisionOptions,
   DecisionReference,
@@ -154,44 +153,74 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
   return result;
 }
 
-class SpanDecisionHandle implements DecisionHandle {
-  readonly reference: DecisionReference;
-  readonly #span: Span;
-  readonly #settings: AuditSettings;
-  readonly #outputMode: CaptureMode;
-  readonly #subjectId: string | undefined;
-
-  constructor(
-    span: Span,
-    reference: DecisionReference,
-    settings: AuditSettings,
-    outputMode: CaptureMode,
-    subjectId: string | undefined,
-  ) {
-    this.#span = span;
-    this.reference = reference;
-    this.#settings = settings;
-    this.#outputMode = outputMode;
-    this.#subjectId = subjectId;
+/**
+ * Records one call that decides on several rows at once (a batch scoring job, a model fed many rows) as an
+ * `audit.batch {modelId}` span with one `audit.decision {modelId}` child per row: each row has its own decision id,
+ * `audit.batch.index` and input (`options.inputs[i]`), so it is found, reviewed and counted like a single decision.
+ * `fn` runs inside the batch span and receives one handle per row, in row order, to set each row's outcome,
+ * confidence, explanation and output. Returns what `fn` returns; a thrown error or rejected promise is recorded on
+ * the batch span and every row and passed on unchanged. Fail-open and fail-closed exactly as {@link decision};
+ * throws `INVALID_CONFIG` (before `fn` runs) when `options.inputs` is not an array.
+ */
+export function decisionBatch<T>(
+  options: BatchDecisionOptions,
+  fn: (rows: readonly DecisionHandle[]) => T,
+): T {
+  if (!Array.isArray(options.inputs)) {
+    throw new InstrumentationError(
+      'INVALID_CONFIG',
+      'decisionBatch() needs options.inputs: one input per row',
+    );
   }
-
-  setOutcome(outcome: string): void {
-    this.#span.setAttribute(ATTR_AUDIT_DECISION_OUTCOME, outcome);
+  let settings: AuditSettings | undefined;
+  try {
+    settings = auditSettings();
+  } catch (error) {
+    diag.error('@decisiontrail/instrumentation: decisionBatch() could not read its settings', error);
   }
-
-  setConfidence(confidence: number): void {
-    this.#span.setAttribute(ATTR_AUDIT_DECISION_CONFIDENCE, confidence);
+  const refusal = refusalFor(settings, options.modelId);
+  if (refusal) throw refusal;
+  let batch: BatchDecision | undefined;
+  if (settings) {
+    try {
+      const shared: Attributes = { ...options.attributes };
+      batch = BatchDecision.start(tracer(), settings, {
+        model: {
+          modelId: options.modelId,
+          modelType: options.modelType ?? AUDIT_MODEL_TYPE_VALUES.OTHER,
+          version: options.version,
+          defaultDecisionType: AUDIT_DECISION_TYPE_VALUES.OTHER,
+        },
+        modelConfig: { ...modelConfigFor(settings, options.modelId), ...modelFieldsOf(options) },
+        rowInputs: options.inputs,
+        callInput: options.inputs,
+        captureInput: options.captureInput ?? settings.captureInput,
+        captureOutput: options.captureOutput ?? settings.captureOutput,
+        shared,
+      });
+    } catch (error) {
+      diag.error('@decisiontrail/instrumentation: decisionBatch() could not start its spans', error);
+    }
   }
-
-  setExplanation(explanation: string): void {
-    this.#span.setAttribute(ATTR_AUDIT_DECISION_EXPLANATION, explanation);
+  if (!batch) return fn(options.inputs.map(() => NOOP_HANDLE));
+  const active = batch;
+  let result: T;
+  try {
+    result = context.with(active.context, () => fn(active.rows));
+  } catch (error) {
+    active.fail(error);
+    throw error;
   }
-
-  setOutput(output: unknown): void {
-    const attributes: Attributes = {};
-    recordField(attributes, 'output', output, this.#outputMode, this.#settings, this.#subjectId);
-    this.#span.setAttributes(attributes);
+  if (isPromiseLike(result)) {
+    // Both handlers never throw, so this side branch can never become an unhandled rejection.
+    result.then(
+      () => active.end(),
+      (error: unknown) => active.fail(error),
+    );
+  } else {
+    active.end();
   }
+  return result;
 }
 
 // Handed to fn when the span could not be started, so application code never sees the failure.

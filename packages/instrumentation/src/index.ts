@@ -11,7 +11,13 @@ export {
   withSession,
   withSubject,
 } from './context.ts';
-export { decision, recordDeployment, recordFeedback, recordOversight } from './decision-api.ts';
+export {
+  decision,
+  decisionBatch,
+  recordDeployment,
+  recordFeedback,
+  recordOversight,
+} from './decision-api.ts';
 export { formatDecisionReference, parseDecisionReference } from './decision-reference.ts';
 export { DecisionRefusedError, InstrumentationError } from './errors.ts';
 export type { InstrumentationErrorCode } from './errors.ts';
@@ -27,6 +33,7 @@ export type {
   AiAuditInstrumentationConfig,
   AuditConfig,
   AuditContextValues,
+  BatchDecisionOptions,
   CaptureMode,
   DecisionAutomation,
   DecisionHandle,

@@ -184,6 +184,12 @@ export interface DecisionOptions extends ModelAuditConfig {
   captureOutput?: CaptureMode;
 }
 
+/** Options of `decisionBatch()`: those of `decision()`, with one input per row instead of one input. */
+export interface BatchDecisionOptions extends Omit<DecisionOptions, 'input'> {
+  /** One input per row, in row order; each is recorded on its row's decision under the input capture mode. */
+  inputs: readonly unknown[];
+}
+
 /** The handle `decision()` passes to its callback. */
 export interface DecisionHandle {
   /** The serializable reference of this decision. */

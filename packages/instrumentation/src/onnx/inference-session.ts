@@ -10,24 +10,26 @@ import {
   AUDIT_MODEL_TYPE_VALUES,
   SPAN_NAME_AUDIT_DECISION,
 } from '@decisiontrail/semconv';
-import { type Attributes, context, diag, type Span, SpanKind, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, context, diag, type Span, SpanKind, trace } from '@opentelemetry/api';
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import {
   addDecisionStartAttributes,
   attributeString,
+  type DecisionModel,
   modelConfigFor,
   recordField,
   referenceOf,
   type ReferenceModel,
 } from '../audit-attributes.ts';
+import { BatchDecision } from '../batch-decision.ts';
 import { getAuditContext } from '../context.ts';
 import { refusalFor } from '../record-admission.ts';
 import { endSpan, recordSpanError } from '../span-errors.ts';
 import type { OnnxTensor } from '../internal-types.ts';
 import type { PatchHost } from '../patched-create.ts';
-import type { ModelAuditConfig } from '../types.ts';
 import { type OnnxModelInfo, readOnnxModelInfo } from './model-metadata.ts';
+import { batchRowCount, classifyRow, tensorsRowToJson, tensorsToJson } from './tensor-rows.ts';
 
 /** Model facts per loaded session, filled by the patched `InferenceSession.create`. */
 interface LoadedModel {
@@ -69,89 +71,121 @@ async function loadModel(source: unknown): Promise<LoadedModel> {
 }
 
 /**
- * Wraps `InferenceSession.prototype.run` so each inference becomes an `audit.decision {modelId}` span (kind
- * INTERNAL: the model runs in-process). Confidence is the top class probability of the first row, the outcome its
- * label; batch runs are one decision per call.
+ * Wraps `InferenceSession.prototype.run` so each inference is recorded as decisions (kind INTERNAL: the model runs
+ * in-process). A run on one row is one `audit.decision {modelId}` span; a run on N rows (feeds of shape `[N, ...]`,
+ * see {@link batchRowCount}) is an `audit.batch {modelId}` span with one `audit.decision` child per row. A decision's
+ * confidence is its row's top class probability, its outcome that class's label.
  */
 export function patchSessionRun(host: PatchHost, frameworkVersion: string | undefined) {
   return (original: (this: object, ...args: unknown[]) => Promise<Record<string, OnnxTensor>>) =>
     function patchedRun(this: object, ...args: unknown[]): Promise<Record<string, OnnxTensor>> {
       if (!host.isEnabled()) return original.apply(this, args);
-      let started: ReturnType<typeof startRun>;
+      let recording: RunRecording;
       try {
         // Refused before the session runs: nothing was decided, so there is nothing to record.
         const refusal = refusalFor(host.settings(), onnxModelId(this));
         if (refusal) return Promise.reject(refusal);
-        started = startRun(host, this, args[0], frameworkVersion);
+        const rows = batchRowCount(args[0]);
+        recording =
+          rows === 1
+            ? startRun(host, this, args[0], frameworkVersion)
+            : startBatchRun(host, this, args[0], rows, frameworkVersion);
       } catch (error) {
         diag.error('@decisiontrail/instrumentation: could not start an ONNX decision span', error);
         return original.apply(this, args);
       }
-      const { span, modelConfig, subjectId } = started;
       let promise: Promise<Record<string, OnnxTensor>>;
       try {
-        promise = context.with(trace.setSpan(context.active(), span), () => original.apply(this, args));
+        promise = context.with(recording.context, () => original.apply(this, args));
       } catch (error) {
-        failSpan(span, error);
+        recording.fail(error);
         throw error;
       }
       promise.then(
-        (outputs) => {
-          try {
-            const settings = host.settings();
-            const attributes: Attributes = {};
-            const verdict = classify(outputs, modelConfig);
-            if (verdict.confidence !== undefined)
-              attributes[ATTR_AUDIT_DECISION_CONFIDENCE] = verdict.confidence;
-            if (verdict.outcome !== undefined) attributes[ATTR_AUDIT_DECISION_OUTCOME] = verdict.outcome;
-            recordField(
-              attributes,
-              'output',
-              tensorsToJson(outputs),
-              settings.captureOutput,
-              settings,
-              subjectId,
-            );
-            span.setAttributes(attributes);
-          } catch (error) {
-            diag.error('@decisiontrail/instrumentation: could not record an ONNX result', error);
-          }
-          endSpan(span);
-          notify(host, span, started.decisionId, started.model);
-        },
-        (error: unknown) => {
-          failSpan(span, error);
-          notify(host, span, started.decisionId, started.model);
-        },
+        (outputs) => recording.end(outputs),
+        (error: unknown) => recording.fail(error),
       );
       return promise;
     };
 }
 
-function startRun(host: PatchHost, session: object, feeds: unknown, frameworkVersion: string | undefined) {
+/** One run being recorded; `end` and `fail` never throw. */
+interface RunRecording {
+  context: Context;
+  end(outputs: Record<string, OnnxTensor>): void;
+  fail(error: unknown): void;
+}
+
+/** The attributes every span of a run carries: the framework and the loaded model's weights hash. */
+function runAttributes(session: object, frameworkVersion: string | undefined): Attributes {
+  const attributes: Attributes = { [ATTR_AUDIT_MODEL_FRAMEWORK]: 'onnxruntime' };
+  if (frameworkVersion !== undefined) attributes[ATTR_AUDIT_MODEL_FRAMEWORK_VERSION] = frameworkVersion;
+  const loaded = loadedModels.get(session);
+  if (loaded?.info) attributes[ATTR_AUDIT_MODEL_WEIGHTS_HASH] = loaded.info.weightsHash;
+  return attributes;
+}
+
+function decisionModel(session: object): DecisionModel {
+  const loaded = loadedModels.get(session);
+  return {
+    modelId: onnxModelId(session),
+    modelType: AUDIT_MODEL_TYPE_VALUES.CLASSIFIER,
+    version: loaded?.info?.metadata[ONNX_METADATA_KEYS.modelVersion] ?? loaded?.info?.modelVersion,
+    defaultDecisionType: AUDIT_DECISION_TYPE_VALUES.CLASSIFICATION,
+  };
+}
+
+function startBatchRun(
+  host: PatchHost,
+  session: object,
+  feeds: unknown,
+  rows: number,
+  frameworkVersion: string | undefined,
+): RunRecording {
+  const settings = host.settings();
+  const model = decisionModel(session);
+  const modelConfig = modelConfigFor(settings, model.modelId);
+  const batch = BatchDecision.start(host.tracer(), settings, {
+    model,
+    modelConfig,
+    rowInputs: Array.from({ length: rows }, (_, row) => tensorsRowToJson(feeds, row, rows)),
+    callInput: tensorsToJson(feeds),
+    captureInput: settings.captureInput,
+    captureOutput: settings.captureOutput,
+    shared: runAttributes(session, frameworkVersion),
+  });
+  return {
+    context: batch.context,
+    end(outputs) {
+      try {
+        batch.rows.forEach((handle, row) => {
+          const verdict = classifyRow(outputs, modelConfig, row, rows);
+          if (verdict.confidence !== undefined) handle.setConfidence(verdict.confidence);
+          if (verdict.outcome !== undefined) handle.setOutcome(verdict.outcome);
+          handle.setOutput(tensorsRowToJson(outputs, row, rows));
+        });
+      } catch (error) {
+        diag.error('@decisiontrail/instrumentation: could not record an ONNX batch result', error);
+      }
+      batch.end(tensorsToJson(outputs));
+    },
+    fail: (error) => batch.fail(error),
+  };
+}
+
+function startRun(
+  host: PatchHost,
+  session: object,
+  feeds: unknown,
+  frameworkVersion: string | undefined,
+): RunRecording {
   const settings = host.settings();
   const parent = context.active();
   const auditContext = getAuditContext(parent);
-  const loaded = loadedModels.get(session);
-  const metadata = loaded?.info?.metadata ?? {};
-  const modelId = onnxModelId(session);
-  const modelConfig = modelConfigFor(settings, modelId);
-  const attributes: Attributes = {
-    [ATTR_AUDIT_MODEL_FRAMEWORK]: 'onnxruntime',
-  };
-  if (frameworkVersion !== undefined) attributes[ATTR_AUDIT_MODEL_FRAMEWORK_VERSION] = frameworkVersion;
-  if (loaded?.info) attributes[ATTR_AUDIT_MODEL_WEIGHTS_HASH] = loaded.info.weightsHash;
-  const decisionId = addDecisionStartAttributes(
-    attributes,
-    {
-      modelId,
-      modelType: AUDIT_MODEL_TYPE_VALUES.CLASSIFIER,
-      version: metadata[ONNX_METADATA_KEYS.modelVersion] ?? loaded?.info?.modelVersion,
-      defaultDecisionType: AUDIT_DECISION_TYPE_VALUES.CLASSIFICATION,
-    },
-    modelConfig,
-    auditContext,
-  );
+  const model = decisionModel(session);
+  const modelConfig = modelConfigFor(settings, model.modelId);
+  const attributes = runAttributes(session, frameworkVersion);
+  const decisionId = addDecisionStartAttributes(attributes, model, modelConfig, auditContext);
   recordField(
     attributes,
     'input',
@@ -163,15 +197,43 @@ function startRun(host: PatchHost, session: object, feeds: unknown, frameworkVer
   const span = host
     .tracer()
     .startSpan(
-      `${SPAN_NAME_AUDIT_DECISION} ${modelConfig.modelId ?? modelId}`,
+      `${SPAN_NAME_AUDIT_DECISION} ${modelConfig.modelId ?? model.modelId}`,
       { kind: SpanKind.INTERNAL, attributes },
       parent,
     );
-  const model: ReferenceModel = {
+  const reference: ReferenceModel = {
     modelId: attributeString(attributes[ATTR_AUDIT_MODEL_ID]),
     modelVersion: attributeString(attributes[ATTR_AUDIT_MODEL_VERSION]),
   };
-  return { span, modelConfig, subjectId: auditContext.subjectId, decisionId, model };
+  return {
+    context: trace.setSpan(parent, span),
+    end(outputs) {
+      try {
+        const result: Attributes = {};
+        const verdict = classifyRow(outputs, modelConfig, 0, 1);
+        if (verdict.confidence !== undefined) result[ATTR_AUDIT_DECISION_CONFIDENCE] = verdict.confidence;
+        if (verdict.outcome !== undefined) result[ATTR_AUDIT_DECISION_OUTCOME] = verdict.outcome;
+        recordField(
+          result,
+          'output',
+          tensorsToJson(outputs),
+          settings.captureOutput,
+          settings,
+          auditContext.subjectId,
+        );
+        span.setAttributes(result);
+      } catch (error) {
+        diag.error('@decisiontrail/instrumentation: could not record an ONNX result', error);
+      }
+      endSpan(span);
+      notify(host, span, decisionId, reference);
+    },
+    fail(error) {
+      recordSpanError(span, error);
+      endSpan(span);
+      notify(host, span, decisionId, reference);
+    },
+  };
 }
 
 function onnxModelId(session: object): string {
@@ -187,45 +249,4 @@ function notify(host: PatchHost, span: Span, decisionId: string, model: Referenc
   } catch (error) {
     diag.error('@decisiontrail/instrumentation: onDecision hook failed', error);
   }
-}
-
-function failSpan(span: Span, error: unknown): void {
-  recordSpanError(span, error);
-  endSpan(span);
-}
-
-/** Tensors as JSON-able `{ name: { type, dims, data } }`, the form inputs and outputs are hashed in. */
-function tensorsToJson(tensors: unknown): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  if (typeof tensors !== 'object' || tensors === null) return result;
-  for (const [name, tensor] of Object.entries(tensors as Record<string, OnnxTensor>)) {
-    if (!tensor || typeof tensor !== 'object' || !('data' in tensor)) continue;
-    const data = Array.from(tensor.data as ArrayLike<unknown>, (value) =>
-      typeof value === 'bigint' ? value.toString() : value,
-    );
-    result[name] = { type: tensor.type, dims: tensor.dims, data };
-  }
-  return result;
-}
-
-function classify(
-  outputs: Record<string, OnnxTensor>,
-  config: ModelAuditConfig,
-): { confidence?: number; outcome?: string } {
-  const probabilityName =
-    config.probabilityOutput ?? Object.keys(outputs).find((name) => name.toLowerCase().includes('prob'));
-  const probabilities = probabilityName === undefined ? undefined : outputs[probabilityName];
-  if (!probabilities || (probabilities.type !== 'float32' && probabilities.type !== 'float64')) return {};
-  const dims = probabilities.dims;
-  const width = dims.length >= 2 ? dims[dims.length - 1]! : probabilities.data.length;
-  if (width === 1) {
-    const p = Number(probabilities.data[0]);
-    const index = p >= 0.5 ? 1 : 0;
-    return { confidence: Math.max(p, 1 - p), outcome: config.labels?.[index] ?? String(index) };
-  }
-  let best = 0;
-  for (let index = 1; index < width; index++) {
-    if (Number(probabilities.data[index]) > Number(probabilities.data[best])) best = index;
-  }
-  return { confidence: Number(probabilities.data[best]), outcome: config.labels?.[best] ?? String(best) };
 }

@@ -135,3 +135,153 @@ describe('record loss policy', () => {
     }
   });
 });
+
+describe('batch runs: one decision per row', () => {
+  // Late payments this high push the approval probability below float32's smallest value: p(reject) = 1.00.
+  const certainReject = [0, 0.9, 0, 100];
+  const rowsOf = (count: number, special: Record<number, number[]> = {}) =>
+    Array.from(
+      { length: count },
+      (_, i) => special[i] ?? [2 + (i % 9), (i % 7) / 10, i % 5, i % 4 === 0 ? 2 : 0],
+    );
+  const batchFeeds = (rows: number[][]) => ({
+    features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]),
+  });
+  const expectedOutcome = (row: number[]) =>
+    creditApprovalProbability(row, 'v1') >= 0.5 ? 'approve' : 'reject';
+  // The model's own ArgMax output, the label it gives each row.
+  const labelOf = (outputs: Record<string, ort.Tensor>, index: number) =>
+    CREDIT_LABELS[Number((outputs['label']!.data as BigInt64Array)[index])];
+
+  async function runBatch(rows: number[][]) {
+    const session = await ort.InferenceSession.create(v1Path);
+    const outputs = await withSubject('batch-owner', () => session.run(batchFeeds(rows)));
+    const spans = await waitForSpans(
+      tracing,
+      (all) => all.length === rows.length + (rows.length > 1 ? 1 : 0),
+    );
+    return { outputs, spans };
+  }
+
+  function rowsOfBatch(spans: ReturnType<typeof tracing.spans>, size: number) {
+    const batch = spans.filter((span) => span.attributes['audit.record.type'] === 'batch');
+    expect(batch).toHaveLength(1);
+    expect(batch[0]!.name).toBe(`audit.batch ${CREDIT_MODEL_ID}`);
+    expect(batch[0]!.attributes).toMatchObject({
+      'audit.batch.size': size,
+      'audit.model.id': CREDIT_MODEL_ID,
+      'audit.model.version': '1.0.0',
+      'audit.model.framework': 'onnxruntime',
+      'audit.subject.id': 'batch-owner',
+    });
+    expect(batch[0]!.attributes['audit.decision.id']).toBeUndefined();
+    const decisions = spans
+      .filter((span) => span.attributes['audit.record.type'] === 'decision')
+      .sort((a, b) => Number(a.attributes['audit.batch.index']) - Number(b.attributes['audit.batch.index']));
+    expect(decisions).toHaveLength(size);
+    for (const [index, span] of decisions.entries()) {
+      expect(span.attributes['audit.batch.index']).toBe(index);
+      expect(span.parentSpanContext?.spanId).toBe(batch[0]!.spanContext().spanId);
+      expect(span.spanContext().traceId).toBe(batch[0]!.spanContext().traceId);
+    }
+    return { batch: batch[0]!, decisions };
+  }
+
+  it('a run on one row stays one decision span, with no batch span', async () => {
+    const { spans } = await runBatch([applicant]);
+    expect(spans).toHaveLength(1);
+    expect(spans[0]!.name).toBe(`audit.decision ${CREDIT_MODEL_ID}`);
+    expect(spans[0]!.attributes['audit.batch.index']).toBeUndefined();
+    expect(spans[0]!.attributes['audit.decision.outcome']).toBe(expectedOutcome(applicant));
+  });
+
+  it('a run on 3 rows records 3 decisions under one batch span, the middle one a reject at p = 1.00', async () => {
+    const rows = rowsOf(3, { 1: certainReject });
+    const { outputs, spans } = await runBatch(rows);
+    const { batch, decisions } = rowsOfBatch(spans, 3);
+    const probabilities = outputs['probabilities']!.data as Float32Array;
+    expect(probabilities[2]).toBe(1);
+    expect(decisions[1]!.attributes['audit.decision.outcome']).toBe('reject');
+    expect(decisions[1]!.attributes['audit.decision.confidence']).toBe(1);
+    for (const [index, span] of decisions.entries()) {
+      expect(span.name).toBe(`audit.decision ${CREDIT_MODEL_ID}`);
+      expect(span.attributes).toMatchObject({
+        'audit.decision.type': 'classification',
+        'audit.decision.risk_level': 'high',
+        'audit.decision.outcome': labelOf(outputs, index),
+        'audit.model.weights_hash': batch.attributes['audit.model.weights_hash'],
+        'audit.subject.id': 'batch-owner',
+      });
+      expect(span.attributes['audit.decision.confidence']).toBeCloseTo(
+        Math.max(probabilities[index * 2]!, probabilities[index * 2 + 1]!),
+        6,
+      );
+      expect(span.attributes['audit.input.hash']).toMatch(/^[0-9a-f]{64}$/);
+      expect(span.attributes['audit.output.hash']).toMatch(/^[0-9a-f]{64}$/);
+    }
+    const distinct = (name: string) => new Set(decisions.map((span) => span.attributes[name])).size;
+    expect(distinct('audit.decision.id')).toBe(3);
+    expect(distinct('audit.input.hash')).toBe(3);
+    expect(distinct('audit.output.hash')).toBe(3);
+    // The call's own hash is of all rows together: none of the rows'.
+    expect(batch.attributes['audit.input.hash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(decisions.map((span) => span.attributes['audit.input.hash'])).not.toContain(
+      batch.attributes['audit.input.hash'],
+    );
+
+    // A row's input hash is the hash of that row run on its own.
+    tracing.reset();
+    const alone = await runBatch([certainReject]);
+    expect(alone.spans[0]!.attributes['audit.input.hash']).toBe(decisions[1]!.attributes['audit.input.hash']);
+  });
+
+  it('a run on 1,000 rows records 1,000 decisions, each with its own row’s outcome and confidence', async () => {
+    const rows = rowsOf(1000, { 500: certainReject });
+    const { outputs, spans } = await runBatch(rows);
+    expect(spans).toHaveLength(1001);
+    const { decisions } = rowsOfBatch(spans, 1000);
+    const probabilities = outputs['probabilities']!.data as Float32Array;
+    for (const [index, span] of decisions.entries()) {
+      expect(span.attributes['audit.decision.outcome']).toBe(labelOf(outputs, index));
+      expect(span.attributes['audit.decision.confidence']).toBeCloseTo(
+        Math.max(probabilities[index * 2]!, probabilities[index * 2 + 1]!),
+        6,
+      );
+    }
+    expect(decisions[500]!.attributes).toMatchObject({
+      'audit.decision.outcome': 'reject',
+      'audit.decision.confidence': 1,
+    });
+    expect(new Set(decisions.map((span) => span.attributes['audit.decision.id'])).size).toBe(1000);
+    const outcomes = new Set(decisions.map((span) => span.attributes['audit.decision.outcome']));
+    expect(outcomes).toEqual(new Set(['approve', 'reject']));
+  });
+
+  it('a failed batch run marks the batch span and every row failed, with no outcome', async () => {
+    const session = await ort.InferenceSession.create(v1Path);
+    const rows = rowsOf(3);
+    // Three rows of five features: the model takes four, so onnxruntime rejects the run.
+    const bad = { features: new ort.Tensor('float32', new Float32Array(15), [3, 5]) };
+    await expect(session.run(bad)).rejects.toThrow();
+    const spans = await waitForSpans(tracing, (all) => all.length === rows.length + 1);
+    for (const span of spans) {
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(span.attributes['error.type']).toBeTypeOf('string');
+      expect(span.attributes['audit.decision.outcome']).toBeUndefined();
+    }
+    expect(spans.filter((span) => span.attributes['audit.record.type'] === 'decision')).toHaveLength(3);
+  });
+
+  it('tells onDecision of every row', async () => {
+    const config = instrumentation.getConfig();
+    const seen: string[] = [];
+    instrumentation.setConfig({ ...config, onDecision: (reference) => seen.push(reference.decisionId) });
+    try {
+      const { spans } = await runBatch(rowsOf(3));
+      const { decisions } = rowsOfBatch(spans, 3);
+      expect(seen.sort()).toEqual(decisions.map((span) => span.attributes['audit.decision.id']).sort());
+    } finally {
+      instrumentation.setConfig(config);
+    }
+  });
+});
