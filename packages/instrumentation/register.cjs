@@ -1,11 +1,17 @@
 // `node -r @decisiontrail/instrumentation/register app.js`
 // CommonJS applications need no loader hook: require-in-the-middle sees every require(). Loads the package with
-// require(esm) (Node >= 22.12) and registers the instrumentation configured from the environment.
+// require(esm) and registers the instrumentation configured from the environment (with DECISIONTRAIL_START_SDK=true
+// it also starts the Node SDK, signing when a key is configured).
 'use strict';
-/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS preload entry has only require() */
-const { createRequire } = require('node:module');
-const { registerFromEnvironment } = require('@decisiontrail/instrumentation');
 
-// sdk-node is loaded only when DECISIONTRAIL_START_SDK=true asks for it, and resolved from the application.
-const requireFromApp = createRequire(`${process.cwd()}/`);
-registerFromEnvironment(() => requireFromApp('@opentelemetry/sdk-node'));
+// The OpenTelemetry SDK 3.x line needs Node.js 22.15. On an older Node the application still starts, unaudited.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 15)) {
+  process.stderr.write(
+    `@decisiontrail/instrumentation/register: needs Node.js 22.15 or later; this is Node.js ${process.versions.node}: AI calls are NOT audited\n`,
+  );
+} else {
+  /* eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS preload entry has only require() */
+  const { registerFromEnvironment } = require('@decisiontrail/instrumentation');
+  registerFromEnvironment();
+}

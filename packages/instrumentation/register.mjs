@@ -1,14 +1,20 @@
 // `node --import @decisiontrail/instrumentation/register app.js`
 // Installs import-in-the-middle as an ESM loader limited to the modules this package patches (a bare
 // `--import hook.mjs` would intercept everything, or — registered too late — nothing), then registers the
-// instrumentation configured from the environment. See the package README for the variables.
-import { createRequire, register } from 'node:module';
-import { INSTRUMENTED_MODULES, registerFromEnvironment } from '@decisiontrail/instrumentation';
+// instrumentation configured from the environment (with DECISIONTRAIL_START_SDK=true it also starts the Node SDK,
+// signing when a key is configured). See the package README for the variables.
+import { register } from 'node:module';
 
-register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
-  data: { include: [...INSTRUMENTED_MODULES] },
-});
-
-// sdk-node is loaded only when DECISIONTRAIL_START_SDK=true asks for it, and resolved from the application.
-const requireFromApp = createRequire(`${process.cwd()}/`);
-registerFromEnvironment(() => requireFromApp('@opentelemetry/sdk-node'));
+// The OpenTelemetry SDK 3.x line needs Node.js 22.15. On an older Node the application still starts, unaudited.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 15)) {
+  process.stderr.write(
+    `@decisiontrail/instrumentation/register: needs Node.js 22.15 or later; this is Node.js ${process.versions.node}: AI calls are NOT audited\n`,
+  );
+} else {
+  const { INSTRUMENTED_MODULES, registerFromEnvironment } = await import('@decisiontrail/instrumentation');
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
+    data: { include: [...INSTRUMENTED_MODULES] },
+  });
+  registerFromEnvironment();
+}

@@ -55,6 +55,7 @@ export {
   generateSigningKeyFile,
   loadSigningKey,
   loadVerifierKey,
+  parseSigningKey,
   rotateSigningKeyFile,
   signingKeyFromKeyObject,
 } from './key-file.ts';

@@ -77,19 +77,26 @@ async function readKeyText(path: string): Promise<string> {
  * readable), `KEY_INVALID` (not a PEM private key), `KEY_WRONG_TYPE` (a private key, but not Ed25519).
  */
 export async function loadSigningKey(path: string, name: string = DEFAULT_KEY_NAME): Promise<SigningKey> {
-  const text = await readKeyText(path);
+  return parseSigningKey(await readKeyText(path), `key file ${path}`, name);
+}
+
+/**
+ * Reads an Ed25519 private key from PEM text; `source` says where the text came from in error messages (`key file
+ * <path>`, `DECISIONTRAIL_SIGNING_KEY`). Typed errors: `KEY_INVALID`, `KEY_WRONG_TYPE`.
+ */
+export function parseSigningKey(pem: string, source: string, name: string = DEFAULT_KEY_NAME): SigningKey {
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey({ key: text, format: 'pem' });
+    privateKey = createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
-    throw new SigningError('KEY_INVALID', `key file ${path} does not hold a PEM private key`, {
+    throw new SigningError('KEY_INVALID', `${source} does not hold a PEM private key`, {
       cause: error,
     });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new SigningError(
       'KEY_WRONG_TYPE',
-      `key file ${path} holds a ${privateKey.asymmetricKeyType ?? 'non-asymmetric'} key; an Ed25519 key is required`,
+      `${source} holds a ${privateKey.asymmetricKeyType ?? 'non-asymmetric'} key; an Ed25519 key is required`,
     );
   }
   return signingKeyFromKeyObject(privateKey, name);

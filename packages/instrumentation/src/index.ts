@@ -53,8 +53,16 @@ export type {
   RiskLevel,
 } from './types.ts';
 export {
+  applicationModuleLoader,
+  otlpTraceExporterPackage,
   registerFromEnvironment,
   samplerFromEnvironment,
   START_SDK_VARIABLE,
 } from './register-from-environment.ts';
-export type { NodeSdkModule } from './register-from-environment.ts';
+export type {
+  NodeSdkModule,
+  OtlpTraceExporterModule,
+  RegisterModuleLoader,
+} from './register-from-environment.ts';
+export { SIGNING_VARIABLES, signingFromEnvironment } from './zero-code-signing.ts';
+export type { ZeroCodeSigning } from './zero-code-signing.ts';

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { diag } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import {
@@ -5,11 +6,14 @@ import {
   AlwaysOnSampler,
   ParentBasedSampler,
   type Sampler,
+  type SpanExporter,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
+import { DurableSpanProcessor, FileCheckpointWitness } from '@decisiontrail/signing-exporter';
 import { AuditSampler } from './audit-sampler.ts';
 import { AiAuditInstrumentation } from './instrumentation.ts';
+import { SIGNING_VARIABLES, signingFromEnvironment } from './zero-code-signing.ts';
 
 /** The part of `@opentelemetry/sdk-node` the register entry uses when asked to start an SDK. */
 export interface NodeSdkModule {
@@ -20,39 +24,119 @@ export interface NodeSdkModule {
   }): { shutdown(): Promise<void> };
 }
 
+/** An OTLP trace exporter package (`@opentelemetry/exporter-trace-otlp-proto`, `-http` or `-grpc`). */
+export interface OtlpTraceExporterModule {
+  OTLPTraceExporter: new () => SpanExporter;
+}
+
+/** Loads the OpenTelemetry packages the register entry needs from the application's installation. */
+export interface RegisterModuleLoader {
+  /** `@opentelemetry/sdk-node`. */
+  sdk(): NodeSdkModule;
+  /** The OTLP trace exporter package of the configured protocol, as sdk-node itself resolves it. */
+  otlpTraceExporter(packageName: string): OtlpTraceExporterModule;
+}
+
+/**
+ * Loads from the application's installation (resolved from `cwd`, as if the application imported them): sdk-node,
+ * and the OTLP exporter packages beside the sdk-node that depends on them.
+ */
+export function applicationModuleLoader(cwd: string): RegisterModuleLoader {
+  const requireFromApp = createRequire(`${cwd}/`);
+  return {
+    sdk: () => requireFromApp('@opentelemetry/sdk-node') as NodeSdkModule,
+    otlpTraceExporter: (packageName) =>
+      createRequire(requireFromApp.resolve('@opentelemetry/sdk-node'))(
+        packageName,
+      ) as OtlpTraceExporterModule,
+  };
+}
+
 /** Environment switch: `true` makes the register entry start the OpenTelemetry Node SDK from OTEL_* variables. */
 export const START_SDK_VARIABLE = 'DECISIONTRAIL_START_SDK';
+
+const ENTRY = '@decisiontrail/instrumentation/register';
 
 /**
  * What `--import` / `-r @decisiontrail/instrumentation/register` does after installing the module hooks: creates an
  * {@link AiAuditInstrumentation} configured from the environment and registers it with the global providers (an SDK
  * the application starts later picks its spans up). With DECISIONTRAIL_START_SDK=true it also starts the Node SDK
- * from OTEL_* variables, with the OTEL_TRACES_SAMPLER sampler wrapped in an {@link AuditSampler}; `loadSdk` supplies
- * `@opentelemetry/sdk-node`, which the application must have installed.
+ * from OTEL_* variables, with the OTEL_TRACES_SAMPLER sampler wrapped in an {@link AuditSampler}; `modules` supplies
+ * `@opentelemetry/sdk-node`, which the application must have installed. When a signing key is configured (see
+ * {@link signingFromEnvironment}) that SDK exports through a {@link DurableSpanProcessor}: every span signed into a
+ * stream and spooled on disk before it leaves over OTLP, and `fail-closed` decisions admitted by the spool. Without
+ * a key, spans leave unsigned and the entry says so on stderr at start. Nothing here throws: the application starts
+ * even when its audit setup cannot.
  */
 export function registerFromEnvironment(
-  loadSdk: () => NodeSdkModule,
+  modules: RegisterModuleLoader = applicationModuleLoader(process.cwd()),
   env: NodeJS.ProcessEnv = process.env,
+  stderr: { write(text: string): unknown } = process.stderr,
 ): AiAuditInstrumentation | undefined {
+  const say = (line: string): void => void stderr.write(`${ENTRY}: ${line}\n`);
   try {
-    const instrumentation = new AiAuditInstrumentation();
-    if (env[START_SDK_VARIABLE]?.toLowerCase() === 'true') {
-      const sdk = loadSdk().startNodeSdk({
-        instrumentations: [instrumentation],
-        sampler: new AuditSampler(samplerFromEnvironment(env)),
+    if (env[START_SDK_VARIABLE]?.toLowerCase() !== 'true') {
+      if (env[SIGNING_VARIABLES.key] !== undefined || env[SIGNING_VARIABLES.keyFile] !== undefined) {
+        say(
+          `a signing key is configured but ${START_SDK_VARIABLE} is not true: the application's own OpenTelemetry SDK ` +
+            'exports the spans, signed only if it has a DurableSpanProcessor or SigningSpanExporter',
+        );
+      }
+      const instrumentation = new AiAuditInstrumentation();
+      registerInstrumentations({ instrumentations: [instrumentation] });
+      return instrumentation;
+    }
+    const sdkModule = modules.sdk();
+    const signing = signingFromEnvironment(env, process.cwd());
+    let processor: DurableSpanProcessor | undefined;
+    if (signing.kind === 'signed') {
+      const exporterPackage = otlpTraceExporterPackage(env);
+      processor = new DurableSpanProcessor({
+        exporter: new (modules.otlpTraceExporter(exporterPackage).OTLPTraceExporter)(),
+        key: signing.key,
+        spoolDir: signing.spoolDir,
+        witness: new FileCheckpointWitness(signing.witnessPath),
       });
-      process.once(
-        'beforeExit',
-        () => void sdk.shutdown().catch((error: unknown) => diag.error('SDK shutdown failed', error)),
+      say(
+        `signing with key ${signing.key.keyId} (${signing.source}), spool ${signing.spoolDir}, stream ${processor.streamId}`,
       );
     } else {
-      registerInstrumentations({ instrumentations: [instrumentation] });
+      say(
+        `${signing.reason}: audit records are exported UNSIGNED (decisiontrail verify reports them as unsigned)`,
+      );
     }
+    const instrumentation = new AiAuditInstrumentation(
+      processor === undefined ? {} : { recordAdmission: processor },
+    );
+    const sdk = sdkModule.startNodeSdk({
+      instrumentations: [instrumentation],
+      sampler: new AuditSampler(samplerFromEnvironment(env)),
+      ...(processor !== undefined && { spanProcessors: [processor] }),
+    });
+    process.once(
+      'beforeExit',
+      () => void sdk.shutdown().catch((error: unknown) => diag.error('SDK shutdown failed', error)),
+    );
     return instrumentation;
   } catch (error) {
     // The application must start even when its audit instrumentation cannot.
-    diag.error('@decisiontrail/instrumentation/register: could not register', error);
+    say(`could not register: ${(error as Error).message}`);
+    diag.error(`${ENTRY}: could not register`, error);
     return undefined;
+  }
+}
+
+/** The exporter package for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL, as sdk-node maps it. */
+export function otlpTraceExporterPackage(env: NodeJS.ProcessEnv): string {
+  const protocol =
+    env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'http/protobuf';
+  switch (protocol.trim()) {
+    case 'grpc':
+      return '@opentelemetry/exporter-trace-otlp-grpc';
+    case 'http/json':
+      return '@opentelemetry/exporter-trace-otlp-http';
+    default:
+      return '@opentelemetry/exporter-trace-otlp-proto';
   }
 }
 
