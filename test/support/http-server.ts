@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 /** A request as the test servers saw it. */
@@ -22,14 +23,20 @@ export interface RunningServer {
 /** Handles one parsed JSON request; return false to answer 404. */
 export type JsonHandler = (request: RecordedRequest, response: ServerResponse) => Promise<boolean> | boolean;
 
-/** Starts an HTTP server on 127.0.0.1 (a free port unless given) that parses JSON bodies for `handler`. */
+/**
+ * Starts an HTTP server on 127.0.0.1 (a free port unless given) that parses JSON bodies for `handler`. With `http2`
+ * it speaks HTTP/2 in clear text (prior knowledge, as the AWS SDK's `NodeHttp2Handler` connects to an `http:` URL);
+ * the handler then gets the HTTP/2 compatibility response, which has the same methods.
+ */
 export async function startJsonServer(
   handler: JsonHandler,
   pathPrefix: string,
   port = 0,
+  { http2 = false }: { http2?: boolean } = {},
 ): Promise<RunningServer> {
   const requests: RecordedRequest[] = [];
-  const server: Server = createServer((incoming, response) => {
+  const sessions = new Set<Http2Session>();
+  const onRequest = (incoming: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
@@ -61,7 +68,16 @@ export async function startJsonServer(
           else response.destroy();
         });
     });
-  });
+  };
+  const server: Server = http2
+    ? (createHttp2Server(onRequest as never) as unknown as Server)
+    : createServer(onRequest);
+  if (http2) {
+    server.on('session', (session: Http2Session) => {
+      sessions.add(session);
+      session.on('close', () => sessions.delete(session));
+    });
+  }
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address() as AddressInfo;
   return {
@@ -69,7 +85,8 @@ export async function startJsonServer(
     requests,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
+        if (http2) for (const session of sessions) session.destroy();
+        else server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };

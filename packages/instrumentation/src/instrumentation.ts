@@ -13,6 +13,7 @@ import { patchSessionCreate, patchSessionRun } from './onnx/inference-session.ts
 import { chatCompletionsSpec } from './openai/chat-completions.ts';
 import { embeddingsSpec } from './openai/embeddings.ts';
 import { responsesSpec } from './openai/responses.ts';
+import { recogniseBedrockCommand, withSendCallbacks } from './bedrock/runtime-client.ts';
 import { generateContentSpecs, type GenAiModelsThis } from './google-genai/generate-content.ts';
 import { type CallRecogniser, type PatchHost, patchCreate, patchMethod } from './patched-create.ts';
 import type { AiAuditInstrumentationConfig } from './types.ts';
@@ -23,6 +24,7 @@ export const INSTRUMENTED_MODULES = [
   'openai',
   '@anthropic-ai/sdk',
   '@google/genai',
+  '@aws-sdk/client-bedrock-runtime',
   'onnxruntime-node',
 ] as const;
 
@@ -31,6 +33,7 @@ export const SUPPORTED_VERSIONS = {
   openai: ['>=6.0.0 <8'],
   '@anthropic-ai/sdk': ['>=1.0.0 <2'],
   '@google/genai': ['>=3.0.0 <4'],
+  '@aws-sdk/client-bedrock-runtime': ['>=3.0.0 <4'],
   'onnxruntime-node': ['>=1.17.0 <2'],
 } as const;
 
@@ -178,6 +181,13 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
         add(models, 'generateContentStreamInternal', patchMethod(host, recogniseGenerateContent('stream')));
         break;
       }
+      case '@aws-sdk/client-bedrock-runtime':
+        add(
+          resourcePrototype(classOf(moduleExports, 'BedrockRuntimeClient')),
+          'send',
+          withSendCallbacks(patchMethod(host, recogniseBedrockCommand(moduleExports))),
+        );
+        break;
       case 'onnxruntime-node': {
         const session = inferenceSessionOf(moduleExports);
         if (!session) break;
@@ -230,6 +240,8 @@ function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
   if (resourcePrototype(classOf(moduleExports, 'Anthropic'), 'Messages')) return '@anthropic-ai/sdk';
   if (typeof resourcePrototype(classOf(moduleExports, 'Models'))?.['generateContentInternal'] === 'function')
     return '@google/genai';
+  if (typeof (moduleExports as Record<string, unknown> | undefined)?.['BedrockRuntimeClient'] === 'function')
+    return '@aws-sdk/client-bedrock-runtime';
   if (inferenceSessionOf(moduleExports)) return 'onnxruntime-node';
   return undefined;
 }
