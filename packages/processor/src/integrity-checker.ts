@@ -1,36 +1,13 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import {
   ATTR_AUDIT_INTEGRITY_STREAM,
   ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
-import { StreamVerifier, leafHash, loadVerifierKey } from '@decisiontrail/core';
+import { StreamVerifier, leafHash } from '@decisiontrail/core';
 import type { NoteVerifierKey, SpanRecord, StreamVerifierState } from '@decisiontrail/core';
 import { seqOf } from '@decisiontrail/core/internal';
 import type { IntegrityChecker, IntegrityOutcome } from './audit-pipeline.ts';
-import type { KeysConfig } from './config.ts';
 import { ProcessorError } from './errors.ts';
-
-/** File name endings in `keys.dir` taken as trusted verifier keys when `keys.publicKeys` lists none. */
-const PUBLIC_KEY_SUFFIXES = ['.pub', '.vkey'];
-
-/** The trusted keys `decisiontrail.yaml` names (or every public key file in the keys directory). */
-export async function loadTrustedKeys(keys: KeysConfig): Promise<NoteVerifierKey[]> {
-  let files = keys.publicKeys;
-  if (files.length === 0) {
-    let names: string[] = [];
-    try {
-      names = await readdir(keys.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    files = names
-      .filter((n) => PUBLIC_KEY_SUFFIXES.some((s) => n.endsWith(s)))
-      .map((n) => path.join(keys.dir, n));
-  }
-  return Promise.all(files.map((file) => loadVerifierKey(file)));
-}
 
 /** Received seqs are remembered this far behind the newest one of their stream. */
 const RECEIVED_SEQ_SPAN = 65_536;

@@ -69,7 +69,7 @@ export const verifyCommand: CommandSpec = {
     'inserted, copied with other content or reordered; 8 when nothing was altered but audit records carry no\n' +
     'integrity stream or a stream has no checkpoint signed by a trusted key (--allow-unsigned turns that into 0,\n' +
     'still listing them); 7 when the witness file cannot be read. Keys: --key files, else keys.publicKeys, else\n' +
-    'every *.pub in the keys directory. Witness: --witness, else keys.witness (default\n' +
+    'every *.pub and *.vkey in the keys directory. Witness: --witness, else keys.witness (default\n' +
     '<keys dir>/checkpoints.witness.jsonl, where the signing exporter writes it). With --from, each stream is\n' +
     'checked from its first checkpoint in the range (from the compact range it carries); the spans before the\n' +
     'first one read are outside the check. With --to, the witness is not used (it holds the newest checkpoints).',
