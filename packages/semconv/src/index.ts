@@ -75,6 +75,7 @@ export {
   ATTR_AUDIT_LOSS_COUNT,
   ATTR_AUDIT_LOSS_DECISION_COUNT,
   ATTR_AUDIT_LOSS_REASON,
+  ATTR_AUDIT_COUNT_DECISIONS,
 } from './generated/attributes.ts';
 export {
   AUDIT_DECISION_TYPE_VALUES,
@@ -114,6 +115,7 @@ export {
   SPAN_NAME_AUDIT_CHECKPOINT,
   SPAN_NAME_AUDIT_LOSS,
   SPAN_NAME_AUDIT_BATCH,
+  SPAN_NAME_AUDIT_COUNT,
 } from './generated/span-names.ts';
 export { AUDIT_SPAN_REQUIREMENTS } from './generated/span-requirements.ts';
 export type {

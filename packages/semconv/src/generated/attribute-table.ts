@@ -21,6 +21,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.checkpoint.leaves': { type: 'string' },
   'audit.checkpoint.range': { type: 'string' },
   'audit.completeness.missing': { type: 'string[]' },
+  'audit.count.decisions': { type: 'int' },
   'audit.decision.id': { type: 'string' },
   'audit.decision.type': {
     type: 'string',
@@ -102,7 +103,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.oversight.new_outcome': { type: 'string' },
   'audit.record.type': {
     type: 'string',
-    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint', 'loss', 'batch'],
+    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint', 'loss', 'batch', 'count'],
   },
   'audit.retention.class': { type: 'string', values: ['standard', 'high_risk', 'incident', 'permanent'] },
   'audit.subject.id': { type: 'string' },

@@ -959,3 +959,24 @@ export const ATTR_AUDIT_LOSS_DECISION_COUNT = 'audit.loss.decision_count' as con
  * - Serves: EU AI Act Art. 12
  */
 export const ATTR_AUDIT_LOSS_REASON = 'audit.loss.reason' as const;
+
+// audit.count: A signed running count of the decisions a stream's producer saw, per model.
+
+/**
+ * How many decisions of one model its producer had handed to this integrity stream's signer since the
+ * stream began, whether or not their records were kept.
+ *
+ * Counted where the records are signed (the durable span processor or the signing exporter), for the
+ * model named by the record's `audit.model.id` and `audit.model.version` (the model id a decision is
+ * stored under: `audit.model.id`, else `gen_ai.response.model`, else `gen_ai.request.model`). Running
+ * totals, so a count record that is lost is made good by the next one. Every decision counted before a
+ * count record and kept has a lower `audit.integrity.seq` than the record: the decisions stored
+ * between two count records of a model, compared with the difference of their totals, give the model's
+ * decision coverage (EU AI Act Art. 12(1): logs over the system's lifetime; NIST AI RMF MEASURE 2.8).
+ *
+ * - Type: `int`
+ * - Examples: `1`, `48210`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12; NIST AI RMF MEASURE 2.8
+ */
+export const ATTR_AUDIT_COUNT_DECISIONS = 'audit.count.decisions' as const;

@@ -196,6 +196,8 @@ export const AUDIT_RECORD_TYPE_VALUES = {
   LOSS: 'loss',
   /** One inference call over several rows; each row's decision is an audit.decision child span. */
   BATCH: 'batch',
+  /** A signed running count of one model's decisions that a stream's producer saw, kept or not. */
+  COUNT: 'count',
 } as const;
 
 /** A value of `audit.record.type`. */

@@ -72,3 +72,13 @@ export const SPAN_NAME_AUDIT_LOSS = 'audit.loss' as const;
  * - Stability: development
  */
 export const SPAN_NAME_AUDIT_BATCH = 'audit.batch' as const;
+
+/**
+ * A running count of one model's decisions that reached the signer of this integrity stream.
+ *
+ * Span name: `audit.count`
+ *
+ * - Kind: internal
+ * - Stability: development
+ */
+export const SPAN_NAME_AUDIT_COUNT = 'audit.count' as const;

@@ -280,4 +280,19 @@ export const AUDIT_SPAN_REQUIREMENTS = {
     optIn: ['audit.completeness.missing'],
     samplingRelevant: ['audit.record.type'],
   },
+  count: {
+    spanName: 'audit.count',
+    required: [
+      'audit.record.type',
+      'audit.count.decisions',
+      'audit.model.id',
+      'audit.model.version',
+      'audit.integrity.stream',
+      'audit.integrity.seq',
+    ],
+    conditionallyRequired: [],
+    recommended: [],
+    optIn: ['audit.completeness.missing'],
+    samplingRelevant: ['audit.record.type'],
+  },
 } as const satisfies Record<AuditRecordType, AuditSpanRequirement>;

@@ -97,7 +97,7 @@ describe('@decisiontrail/semconv constants', () => {
   it('types enum values as literal unions', () => {
     expectTypeOf<AuditDecisionRiskLevel>().toEqualTypeOf<'prohibited' | 'high' | 'limited' | 'minimal'>();
     expectTypeOf<AuditRecordType>().toEqualTypeOf<
-      'decision' | 'oversight' | 'feedback' | 'deployment' | 'checkpoint' | 'loss'
+      'decision' | 'oversight' | 'feedback' | 'deployment' | 'checkpoint' | 'loss' | 'batch' | 'count'
     >();
     expectTypeOf(ATTR_AUDIT_DECISION_ID).toEqualTypeOf<'audit.decision.id'>();
   });
