@@ -10,6 +10,12 @@ import { type AuditSettings, replaceAuditSettings, resolveAuditSettings } from '
 import type { ResourceMethod } from './internal-types.ts';
 import { inferenceSessionOf, onnxFrameworkVersion } from './onnx/onnx-module.ts';
 import { patchSessionCreate, patchSessionRun } from './onnx/inference-session.ts';
+import {
+  chatCompleteSpec,
+  chatStreamSpec,
+  mistralChatPrototype,
+  recogniseMistralChat,
+} from './mistral/chat.ts';
 import { chatCompletionsSpec } from './openai/chat-completions.ts';
 import { embeddingsSpec } from './openai/embeddings.ts';
 import { responsesSpec } from './openai/responses.ts';
@@ -25,6 +31,7 @@ export const INSTRUMENTED_MODULES = [
   '@anthropic-ai/sdk',
   '@google/genai',
   '@aws-sdk/client-bedrock-runtime',
+  '@mistralai/mistralai',
   'onnxruntime-node',
 ] as const;
 
@@ -34,6 +41,7 @@ export const SUPPORTED_VERSIONS = {
   '@anthropic-ai/sdk': ['>=1.0.0 <2'],
   '@google/genai': ['>=3.0.0 <4'],
   '@aws-sdk/client-bedrock-runtime': ['>=3.0.0 <4'],
+  '@mistralai/mistralai': ['>=2.0.0 <3'],
   'onnxruntime-node': ['>=1.17.0 <2'],
 } as const;
 
@@ -188,6 +196,15 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
           withSendCallbacks(patchMethod(host, recogniseBedrockCommand(moduleExports))),
         );
         break;
+      case '@mistralai/mistralai': {
+        // parse() and parseStream() call the request functions directly rather than complete() / stream().
+        const chat = mistralChatPrototype(classOf(moduleExports, 'Mistral'));
+        add(chat, 'complete', patchMethod(host, recogniseMistralChat(chatCompleteSpec)));
+        add(chat, 'parse', patchMethod(host, recogniseMistralChat(chatCompleteSpec)));
+        add(chat, 'stream', patchMethod(host, recogniseMistralChat(chatStreamSpec)));
+        add(chat, 'parseStream', patchMethod(host, recogniseMistralChat(chatStreamSpec)));
+        break;
+      }
       case 'onnxruntime-node': {
         const session = inferenceSessionOf(moduleExports);
         if (!session) break;
@@ -242,6 +259,7 @@ function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
     return '@google/genai';
   if (typeof (moduleExports as Record<string, unknown> | undefined)?.['BedrockRuntimeClient'] === 'function')
     return '@aws-sdk/client-bedrock-runtime';
+  if (mistralChatPrototype(classOf(moduleExports, 'Mistral'))) return '@mistralai/mistralai';
   if (inferenceSessionOf(moduleExports)) return 'onnxruntime-node';
   return undefined;
 }
