@@ -61,7 +61,27 @@ function doubleToString(value: number): string {
   return String(value);
 }
 
-class UnsupportedGoJsonValue extends Error {}
+/**
+ * Thrown while writing Go JSON for a value `encoding/json` refuses (a non-finite double inside an
+ * array or map): pcommon's `AsString` then ignores the error and yields the empty string.
+ */
+export class UnsupportedGoJsonValue extends Error {}
+
+/** A double as Go JSON inside an array or map; {@link UnsupportedGoJsonValue} when it is not finite. */
+export function goJsonDouble(value: number): string {
+  if (!Number.isFinite(value)) throw new UnsupportedGoJsonValue();
+  return String(value);
+}
+
+/**
+ * A Go JSON object from its members' keys (well-formed) and already-encoded values: keys sorted
+ * byte-wise as `encoding/json` sorts map keys. Callers keep one member per key (pcommon maps keep the
+ * last of a repeated key).
+ */
+export function goJsonObject(members: Iterable<readonly [string, string]>): string {
+  const sorted = [...members].sort((a, b) => compareUtf8(a[0], b[0]));
+  return `{${sorted.map(([key, value]) => `${goJsonString(key)}:${value}`).join(',')}}`;
+}
 
 function goJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -71,62 +91,29 @@ function goJson(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (Number.isInteger(value)) return integerToString(value);
-      if (!Number.isFinite(value)) throw new UnsupportedGoJsonValue();
-      return String(value);
+      return Number.isInteger(value) ? integerToString(value) : goJsonDouble(value);
     case 'object': {
       if (value instanceof Uint8Array) return `"${Buffer.from(value).toString('base64')}"`;
       if (Array.isArray(value)) return `[${value.map((item) => goJson(item)).join(',')}]`;
       const record = value as Record<string, unknown>;
-      const entries = Object.keys(record)
-        .map((key) => [toWellFormed(key), record[key]] as const)
-        .sort((a, b) => compareUtf8(a[0], b[0]));
-      return `{${entries.map(([key, item]) => `${goJsonString(key)}:${goJson(item)}`).join(',')}}`;
+      return goJsonObject(
+        Object.keys(record).map((key) => [toWellFormed(key), goJson(record[key])] as const),
+      );
     }
     default:
       return 'null';
   }
 }
 
-/** Go `encoding/json` string encoding as pcommon uses it (HTML escaping off; Go ≥ 1.22 short escapes). */
-function goJsonString(value: string): string {
-  let out = '"';
-  for (const char of value) {
-    const code = char.codePointAt(0) as number;
-    switch (char) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      default:
-        if (code < 0x20 || code === 0x2028 || code === 0x2029) {
-          out += `\\u${code.toString(16).padStart(4, '0')}`;
-        } else {
-          out += char;
-        }
-    }
-  }
-  return `${out}"`;
+/**
+ * Go `encoding/json` string encoding as pcommon uses it (HTML escaping off; Go ≥ 1.22 short escapes
+ * `\b` `\f`): for a well-formed string that is `JSON.stringify` plus U+2028/U+2029 escaped.
+ */
+export function goJsonString(value: string): string {
+  return JSON.stringify(value).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
 }
 
 /** Byte-wise UTF-8 order (Go's `strings.Compare`), which equals code point order. */
-function compareUtf8(a: string, b: string): number {
+export function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

@@ -11,3 +11,10 @@ export {
   verifierLeafHex,
 } from './record-classifier.ts';
 export { isWellFormed, toWellFormed } from './well-formed.ts';
+export {
+  UnsupportedGoJsonValue,
+  compareUtf8,
+  goJsonDouble,
+  goJsonObject,
+  goJsonString,
+} from './attribute-string.ts';

@@ -1,6 +1,12 @@
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
-import { toWellFormed } from '@decisiontrail/core/internal';
+import {
+  UnsupportedGoJsonValue,
+  goJsonDouble,
+  goJsonObject,
+  goJsonString,
+  toWellFormed,
+} from '@decisiontrail/core/internal';
 
 /**
  * OTLP `AnyValue` as either protobufjs decodes it or OTLP/JSON spells it (both use lowerCamelCase names):
@@ -65,30 +71,6 @@ function asDouble(value: unknown, path: string): number {
   throw new OtlpDecodeError(`${path}: doubleValue is not a number`);
 }
 
-/**
- * The string escaping of the JSON pcommon's AsString writes for maps and slices (HTML escaping off): what
- * JSON.stringify does, plus U+2028/U+2029.
- */
-function goJsonString(s: string): string {
-  return JSON.stringify(toWellFormed(s)).replace(
-    /[\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16)}`,
-  );
-}
-
-/** Go's json.Marshal fails on a non-finite double; pcommon's AsString then yields the empty string. */
-class UnsupportedGoJsonValue extends Error {}
-
-function goJsonNumber(n: number): string {
-  if (!Number.isFinite(n)) throw new UnsupportedGoJsonValue();
-  return String(n);
-}
-
-/** Byte-wise UTF-8 order, as Go sorts map keys. */
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 function checkDepth(depth: number, path: string): void {
   // Bounded so a hostile body of deeply nested arrays is a clean 400, not a stack overflow.
   if (depth > 32) throw new OtlpDecodeError(`${path}: values nested deeper than 32 levels`);
@@ -139,7 +121,7 @@ function anyValueToJson(raw: unknown, path: string, depth: number): string {
   if (v.intValue !== undefined && v.intValue !== null)
     return int64ToBigInt(v.intValue, `${path}.intValue`).toString();
   if (v.doubleValue !== undefined && v.doubleValue !== null)
-    return goJsonNumber(asDouble(v.doubleValue, path));
+    return goJsonDouble(asDouble(v.doubleValue, path));
   if (v.arrayValue !== undefined && v.arrayValue !== null) {
     const items = listOf(v.arrayValue, `${path}.arrayValue`);
     return `[${items.map((item, i) => anyValueToJson(item, `${path}.arrayValue.values[${i}]`, depth + 1)).join(',')}]`;
@@ -160,9 +142,7 @@ function kvlistToJson(container: { values?: unknown }, path: string, depth: numb
     ] as const;
   });
   // Go marshals maps with sorted keys; later duplicates win, as in pcommon's map.
-  const byKey = new Map(entries);
-  const keys = [...byKey.keys()].sort(compareUtf8);
-  return `{${keys.map((k) => `${goJsonString(k)}:${byKey.get(k)!}`).join(',')}}`;
+  return goJsonObject(new Map(entries));
 }
 
 function asString(value: unknown, path: string): string {

@@ -3,7 +3,12 @@ import type { SpanRecord, SpanRecordEvent, SpanRecordLink } from '@decisiontrail
 import protobuf from 'protobufjs';
 import { OtlpDecodeError } from './errors.ts';
 import type { DecodedRequest } from './otlp-decoder.ts';
-import { toWellFormed } from '@decisiontrail/core/internal';
+import {
+  UnsupportedGoJsonValue,
+  goJsonObject,
+  goJsonString,
+  toWellFormed,
+} from '@decisiontrail/core/internal';
 
 /**
  * A direct OTLP trace decoder over protobufjs's wire `Reader`: it walks ExportTraceServiceRequest and builds
@@ -143,17 +148,6 @@ function hexId(
   return build ? (bytes as Buffer).toString('hex', at, at + length) : '';
 }
 
-function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
-}
-
-/** Byte-wise UTF-8 order, as Go sorts map keys. */
-function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-class NonFiniteInJson extends Error {}
-
 /**
  * Reads an AnyValue and returns its pcommon AsString form (`asJson` false) or the Go JSON of its raw value
  * inside a slice or map (`asJson` true); `''` when only checking. The last member of the oneof on the wire
@@ -187,7 +181,7 @@ function anyValue(r: Reader, end: number, asJson: boolean, depth: number, build:
         expectWire(tag, I64, 'AnyValue.double_value');
         const d = r.double();
         // Thrown when only checking too: the caller then skips the rest of the value, as a decode does.
-        if (asJson && !Number.isFinite(d)) throw new NonFiniteInJson();
+        if (asJson && !Number.isFinite(d)) throw new UnsupportedGoJsonValue();
         // pcommon formats doubles like ES6 Number#toString, non-finite ones included.
         if (build) out = String(d);
         break;
@@ -222,8 +216,7 @@ function anyValue(r: Reader, end: number, asJson: boolean, depth: number, build:
         }
         checkEnd(r, listEnd, 'list');
         if (entries !== undefined) {
-          const keys = Object.keys(entries).sort(compareUtf8);
-          out = `{${keys.map((k) => `${goJsonString(k)}:${entries[k]!}`).join(',')}}`;
+          out = goJsonObject(Object.entries(entries));
         }
         break;
       }
@@ -271,7 +264,7 @@ function keyValue(
             value = anyValue(r, valueEnd, false, depth, build);
           } catch (error) {
             // Go's encoder refuses a nested NaN/Inf; pcommon's AsString then yields ''.
-            if (!(error instanceof NonFiniteInJson)) throw error;
+            if (!(error instanceof UnsupportedGoJsonValue)) throw error;
             r.pos = valueEnd;
             value = '';
           }
