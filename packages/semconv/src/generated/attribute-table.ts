@@ -12,6 +12,8 @@ export interface AuditAttributeDefinition {
  * typed storage columns.
  */
 export const AUDIT_ATTRIBUTES = {
+  'audit.action.requested_tools': { type: 'string[]' },
+  'audit.action.link_basis': { type: 'string', values: ['explicit', 'arguments', 'tool_name'] },
   'audit.batch.size': { type: 'int' },
   'audit.batch.index': { type: 'int' },
   'audit.checkpoint.origin': { type: 'string' },
@@ -103,7 +105,17 @@ export const AUDIT_ATTRIBUTES = {
   'audit.oversight.new_outcome': { type: 'string' },
   'audit.record.type': {
     type: 'string',
-    values: ['decision', 'oversight', 'feedback', 'deployment', 'checkpoint', 'loss', 'batch', 'count'],
+    values: [
+      'decision',
+      'oversight',
+      'feedback',
+      'deployment',
+      'checkpoint',
+      'loss',
+      'action',
+      'batch',
+      'count',
+    ],
   },
   'audit.retention.class': { type: 'string', values: ['standard', 'high_risk', 'incident', 'permanent'] },
   'audit.subject.id': { type: 'string' },

@@ -126,170 +126,38 @@ export const ATTR_AUDIT_DECISION_PURPOSE = 'audit.decision.purpose' as const;
  */
 export const ATTR_AUDIT_DECISION_AUTOMATION = 'audit.decision.automation' as const;
 
-// audit.model: Which model made the decision, and the provenance of its weights, configuration, training data and code.
+// audit.action: Actions an AI agent took through tools, and the decisions that requested them.
 
 /**
- * Identifier of the model that made the decision, stable across versions.
+ * Names of the tools the model asked to call in this decision's output, one entry per call, in order.
  *
- * With `audit.model.version` it identifies exactly which model produced a decision, which EU AI Act
- * Art. 12(2)(a) needs to attribute a risk to a system, and ISO/IEC 42001 A.6.2.8 needs for event logs.
- * For large language models use the requested model name (`gen_ai.request.model`).
+ * Set on a decision span when the model's answer requests tool calls (OpenAI `tool_calls`, Anthropic
+ * and Bedrock `tool_use`, Gemini `functionCall`, Mistral `toolCalls`): in agentic use the request to
+ * act is the decision. The calls themselves, with their arguments, are part of the recorded output
+ * (`audit.output.*`); a tool run that follows is an `audit.action` span naming this decision (EU AI
+ * Act Art. 12(2), Art. 26(5); ISO/IEC 42001 A.6.2.8).
  *
- * - Type: `string`
- * - Examples: `"credit-scorer"`, `"gpt-4o"`
+ * - Type: `string[]`
+ * - Examples: `["lookup_order","issue_refund"]`
  * - Stability: development
- * - Serves: EU AI Act Art. 12(2)(a); ISO/IEC 42001 A.6.2.8
+ * - Serves: EU AI Act Art. 12(2); EU AI Act Art. 26(5); ISO/IEC 42001 A.6.2.8
  */
-export const ATTR_AUDIT_MODEL_ID = 'audit.model.id' as const;
+export const ATTR_AUDIT_ACTION_REQUESTED_TOOLS = 'audit.action.requested_tools' as const;
 
 /**
- * Version of the model that made the decision.
+ * How the action was tied to the decision that requested it (`audit.decision.id`).
  *
- * A new version may be a substantial modification (EU AI Act Art. 3(23), Art. 12(2)(a)); deployment
- * records refer to the same value. For large language models use the model the provider reports
- * (`gen_ai.response.model`).
+ * An MCP tool call does not carry the id of the model's tool call, so the instrumentation matches it
+ * against the tool calls recent decisions requested in this process. An investigator weighs a
+ * `tool_name` link less than an `arguments` or `explicit` one; an action with no `audit.decision.id`
+ * was matched to no decision (EU AI Act Art. 12(2)).
  *
- * - Type: `string`
- * - Examples: `"3.2.0"`, `"gpt-4o-2024-08-06"`
+ * - Type: `string` (enum, see {@link AUDIT_ACTION_LINK_BASIS_VALUES})
+ * - Examples: `"arguments"`
  * - Stability: development
- * - Serves: EU AI Act Art. 12(2)(a); EU AI Act Art. 3(23)
+ * - Serves: EU AI Act Art. 12(2)
  */
-export const ATTR_AUDIT_MODEL_VERSION = 'audit.model.version' as const;
-
-/**
- * The kind of model.
- *
- * Part of the general description of the system kept in the technical documentation (EU AI Act Annex
- * IV(1)).
- *
- * - Type: `string` (enum, see {@link AUDIT_MODEL_TYPE_VALUES})
- * - Examples: `"classifier"`, `"llm"`
- * - Stability: development
- * - Serves: EU AI Act Annex IV
- */
-export const ATTR_AUDIT_MODEL_TYPE = 'audit.model.type' as const;
-
-/**
- * Hex SHA-256 of the model weights file or artifact as loaded.
- *
- * Proves which exact artifact ran, independent of version labels (ISO/IEC 42001 A.6.2.8, EU AI Act
- * Art. 12(2)(a)).
- *
- * - Type: `string`
- * - Examples: `"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`
- * - Stability: development
- * - Serves: EU AI Act Art. 12(2)(a); ISO/IEC 42001 A.6.2.8
- */
-export const ATTR_AUDIT_MODEL_WEIGHTS_HASH = 'audit.model.weights_hash' as const;
-
-/**
- * Hex SHA-256 of the canonical inference configuration (thresholds, prompts, feature lists).
- *
- * A changed threshold changes decisions without a new model version; EU AI Act Art. 12(2)(a) needs it
- * visible.
- *
- * - Type: `string`
- * - Examples: `"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"`
- * - Stability: development
- * - Serves: EU AI Act Art. 12(2)(a)
- */
-export const ATTR_AUDIT_MODEL_CONFIG_HASH = 'audit.model.config_hash' as const;
-
-/**
- * Identifier of the dataset the model was trained on.
- *
- * Training data provenance (EU AI Act Art. 10 and Annex IV(2)(d), ISO/IEC 42001 A.7.5).
- *
- * - Type: `string`
- * - Examples: `"loan-applications-eu"`
- * - Stability: development
- * - Serves: EU AI Act Art. 10; ISO/IEC 42001 A.7.5
- */
-export const ATTR_AUDIT_MODEL_TRAINING_DATASET_ID = 'audit.model.training.dataset.id' as const;
-
-/**
- * Version of the training dataset.
- *
- * Training data provenance (EU AI Act Art. 10, ISO/IEC 42001 A.7.5).
- *
- * - Type: `string`
- * - Examples: `"2024-09"`
- * - Stability: development
- * - Serves: EU AI Act Art. 10; ISO/IEC 42001 A.7.5
- */
-export const ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION = 'audit.model.training.dataset.version' as const;
-
-/**
- * Hex SHA-256 of the training dataset snapshot.
- *
- * Binds the dataset label to exact content (EU AI Act Art. 10, ISO/IEC 42001 A.7.5).
- *
- * - Type: `string`
- * - Examples: `"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"`
- * - Stability: development
- * - Serves: EU AI Act Art. 10; ISO/IEC 42001 A.7.5
- */
-export const ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH = 'audit.model.training.dataset.hash' as const;
-
-/**
- * Source-control commit of the code that trained or serves the model.
- *
- * Reproducibility of the system as documented (EU AI Act Annex IV(2), ISO/IEC 42001 A.6.2.8).
- *
- * - Type: `string`
- * - Examples: `"4e1243bd22c66e76c2ba9eddc1f91394e57f9f83"`
- * - Stability: development
- * - Serves: EU AI Act Annex IV; ISO/IEC 42001 A.6.2.8
- */
-export const ATTR_AUDIT_MODEL_CODE_COMMIT = 'audit.model.code_commit' as const;
-
-/**
- * The framework or runtime that executed the model.
- *
- * Part of the system description (EU AI Act Annex IV(1)).
- *
- * - Type: `string`
- * - Examples: `"onnxruntime"`, `"openai"`, `"xgboost"`
- * - Stability: development
- * - Serves: EU AI Act Annex IV
- */
-export const ATTR_AUDIT_MODEL_FRAMEWORK = 'audit.model.framework' as const;
-
-/**
- * Version of the framework or runtime.
- *
- * Part of the system description (EU AI Act Annex IV(1)).
- *
- * - Type: `string`
- * - Examples: `"1.20.1"`
- * - Stability: development
- * - Serves: EU AI Act Annex IV
- */
-export const ATTR_AUDIT_MODEL_FRAMEWORK_VERSION = 'audit.model.framework_version' as const;
-
-/**
- * The random seed used for this inference, when the model samples.
- *
- * Lets an investigator re-run the decision (NIST AI RMF MEASURE 2.9).
- *
- * - Type: `int`
- * - Examples: `42`
- * - Stability: development
- * - Serves: NIST AI RMF MEASURE 2.9
- */
-export const ATTR_AUDIT_MODEL_INFERENCE_SEED = 'audit.model.inference.seed' as const;
-
-/**
- * The inference parameters as a JSON object.
- *
- * Lets an investigator re-run the decision (NIST AI RMF MEASURE 2.9).
- *
- * - Type: `string`
- * - Examples: `"{\"temperature\":0.2,\"threshold\":0.7}"`
- * - Stability: development
- * - Serves: NIST AI RMF MEASURE 2.9
- */
-export const ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS = 'audit.model.inference.parameters' as const;
+export const ATTR_AUDIT_ACTION_LINK_BASIS = 'audit.action.link_basis' as const;
 
 // audit.input: Input of the decision, recorded as a keyed hash and optionally as redacted, full or encrypted content.
 
@@ -530,6 +398,171 @@ export const ATTR_AUDIT_ACTOR_TYPE = 'audit.actor.type' as const;
  * - Serves: NIST AI RMF MEASURE 2.11; EU AI Act Art. 10(2)(f)
  */
 export const ATTR_AUDIT_FAIRNESS_GROUP = 'audit.fairness.group' as const;
+
+// audit.model: Which model made the decision, and the provenance of its weights, configuration, training data and code.
+
+/**
+ * Identifier of the model that made the decision, stable across versions.
+ *
+ * With `audit.model.version` it identifies exactly which model produced a decision, which EU AI Act
+ * Art. 12(2)(a) needs to attribute a risk to a system, and ISO/IEC 42001 A.6.2.8 needs for event logs.
+ * For large language models use the requested model name (`gen_ai.request.model`).
+ *
+ * - Type: `string`
+ * - Examples: `"credit-scorer"`, `"gpt-4o"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12(2)(a); ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_MODEL_ID = 'audit.model.id' as const;
+
+/**
+ * Version of the model that made the decision.
+ *
+ * A new version may be a substantial modification (EU AI Act Art. 3(23), Art. 12(2)(a)); deployment
+ * records refer to the same value. For large language models use the model the provider reports
+ * (`gen_ai.response.model`).
+ *
+ * - Type: `string`
+ * - Examples: `"3.2.0"`, `"gpt-4o-2024-08-06"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12(2)(a); EU AI Act Art. 3(23)
+ */
+export const ATTR_AUDIT_MODEL_VERSION = 'audit.model.version' as const;
+
+/**
+ * The kind of model.
+ *
+ * Part of the general description of the system kept in the technical documentation (EU AI Act Annex
+ * IV(1)).
+ *
+ * - Type: `string` (enum, see {@link AUDIT_MODEL_TYPE_VALUES})
+ * - Examples: `"classifier"`, `"llm"`
+ * - Stability: development
+ * - Serves: EU AI Act Annex IV
+ */
+export const ATTR_AUDIT_MODEL_TYPE = 'audit.model.type' as const;
+
+/**
+ * Hex SHA-256 of the model weights file or artifact as loaded.
+ *
+ * Proves which exact artifact ran, independent of version labels (ISO/IEC 42001 A.6.2.8, EU AI Act
+ * Art. 12(2)(a)).
+ *
+ * - Type: `string`
+ * - Examples: `"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12(2)(a); ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_MODEL_WEIGHTS_HASH = 'audit.model.weights_hash' as const;
+
+/**
+ * Hex SHA-256 of the canonical inference configuration (thresholds, prompts, feature lists).
+ *
+ * A changed threshold changes decisions without a new model version; EU AI Act Art. 12(2)(a) needs it
+ * visible.
+ *
+ * - Type: `string`
+ * - Examples: `"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 12(2)(a)
+ */
+export const ATTR_AUDIT_MODEL_CONFIG_HASH = 'audit.model.config_hash' as const;
+
+/**
+ * Identifier of the dataset the model was trained on.
+ *
+ * Training data provenance (EU AI Act Art. 10 and Annex IV(2)(d), ISO/IEC 42001 A.7.5).
+ *
+ * - Type: `string`
+ * - Examples: `"loan-applications-eu"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 10; ISO/IEC 42001 A.7.5
+ */
+export const ATTR_AUDIT_MODEL_TRAINING_DATASET_ID = 'audit.model.training.dataset.id' as const;
+
+/**
+ * Version of the training dataset.
+ *
+ * Training data provenance (EU AI Act Art. 10, ISO/IEC 42001 A.7.5).
+ *
+ * - Type: `string`
+ * - Examples: `"2024-09"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 10; ISO/IEC 42001 A.7.5
+ */
+export const ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION = 'audit.model.training.dataset.version' as const;
+
+/**
+ * Hex SHA-256 of the training dataset snapshot.
+ *
+ * Binds the dataset label to exact content (EU AI Act Art. 10, ISO/IEC 42001 A.7.5).
+ *
+ * - Type: `string`
+ * - Examples: `"fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 10; ISO/IEC 42001 A.7.5
+ */
+export const ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH = 'audit.model.training.dataset.hash' as const;
+
+/**
+ * Source-control commit of the code that trained or serves the model.
+ *
+ * Reproducibility of the system as documented (EU AI Act Annex IV(2), ISO/IEC 42001 A.6.2.8).
+ *
+ * - Type: `string`
+ * - Examples: `"4e1243bd22c66e76c2ba9eddc1f91394e57f9f83"`
+ * - Stability: development
+ * - Serves: EU AI Act Annex IV; ISO/IEC 42001 A.6.2.8
+ */
+export const ATTR_AUDIT_MODEL_CODE_COMMIT = 'audit.model.code_commit' as const;
+
+/**
+ * The framework or runtime that executed the model.
+ *
+ * Part of the system description (EU AI Act Annex IV(1)).
+ *
+ * - Type: `string`
+ * - Examples: `"onnxruntime"`, `"openai"`, `"xgboost"`
+ * - Stability: development
+ * - Serves: EU AI Act Annex IV
+ */
+export const ATTR_AUDIT_MODEL_FRAMEWORK = 'audit.model.framework' as const;
+
+/**
+ * Version of the framework or runtime.
+ *
+ * Part of the system description (EU AI Act Annex IV(1)).
+ *
+ * - Type: `string`
+ * - Examples: `"1.20.1"`
+ * - Stability: development
+ * - Serves: EU AI Act Annex IV
+ */
+export const ATTR_AUDIT_MODEL_FRAMEWORK_VERSION = 'audit.model.framework_version' as const;
+
+/**
+ * The random seed used for this inference, when the model samples.
+ *
+ * Lets an investigator re-run the decision (NIST AI RMF MEASURE 2.9).
+ *
+ * - Type: `int`
+ * - Examples: `42`
+ * - Stability: development
+ * - Serves: NIST AI RMF MEASURE 2.9
+ */
+export const ATTR_AUDIT_MODEL_INFERENCE_SEED = 'audit.model.inference.seed' as const;
+
+/**
+ * The inference parameters as a JSON object.
+ *
+ * Lets an investigator re-run the decision (NIST AI RMF MEASURE 2.9).
+ *
+ * - Type: `string`
+ * - Examples: `"{\"temperature\":0.2,\"threshold\":0.7}"`
+ * - Stability: development
+ * - Serves: NIST AI RMF MEASURE 2.9
+ */
+export const ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS = 'audit.model.inference.parameters' as const;
 
 // audit.batch: One inference call over several rows, and the place of each row's decision in it.
 

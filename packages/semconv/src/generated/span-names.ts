@@ -2,6 +2,16 @@
 // Do not edit: change the YAML and run `npm run semconv:generate`.
 
 /**
+ * An AI agent ran a tool (an MCP `tools/call`), with effect outside the model.
+ *
+ * Span name: `execute_tool {gen_ai.tool.name}`
+ *
+ * - Kind: internal
+ * - Stability: development
+ */
+export const SPAN_NAME_AUDIT_ACTION = 'audit.action' as const;
+
+/**
  * An AI system made a decision, prediction, recommendation or generated content.
  *
  * Span name: `audit.decision {audit.model.id}` for decisions of in-process models; a GenAI call keeps

@@ -41,6 +41,34 @@ export interface AuditSpanRequirement {
  * `audit.completeness.missing`.
  */
 export const AUDIT_SPAN_REQUIREMENTS = {
+  action: {
+    spanName: 'audit.action',
+    required: [
+      'audit.record.type',
+      'gen_ai.operation.name',
+      'gen_ai.tool.name',
+      'audit.input.capture_mode',
+      'audit.output.capture_mode',
+    ],
+    conditionallyRequired: [
+      {
+        key: 'audit.action.link_basis',
+        condition: 'when `audit.decision.id` is set',
+        when: { attribute: 'audit.decision.id' },
+      },
+      { key: 'error.type', condition: 'when the tool call failed or the tool reported an error' },
+    ],
+    recommended: [
+      'gen_ai.tool.call.id',
+      'gen_ai.tool.type',
+      'audit.decision.id',
+      'audit.input.hash',
+      'audit.output.hash',
+      'audit.subject.id',
+    ],
+    optIn: [],
+    samplingRelevant: ['audit.record.type'],
+  },
   decision: {
     spanName: 'audit.decision',
     required: [
