@@ -7,7 +7,7 @@ export type {
   ServerStoreOptions,
   StoreOptions,
 } from './store-options.ts';
-export { DEFAULT_DATA_DIR, resolveStoreOptions } from './store-options.ts';
+export { DEFAULT_DATA_DIR, DEFAULT_RETENTION, resolveStoreOptions, yearsInDays } from './store-options.ts';
 export { StoreError } from './errors.ts';
 export type { StoreErrorCode } from './errors.ts';
 export { ClickHouseSink } from './clickhouse-sink.ts';

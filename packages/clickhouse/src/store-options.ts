@@ -3,7 +3,7 @@ import { StoreError } from './errors.ts';
 
 /** Days a retention class is kept; `null` means never expire. */
 export interface RetentionPolicy {
-  /** @default 2557 (7 years) */
+  /** @default 2557 (7 years, {@link yearsInDays}) */
   standard?: number | null;
   /** @default 3653 (10 years) */
   high_risk?: number | null;
@@ -95,14 +95,25 @@ export function assertIdentifier(value: string, what: string): string {
   return value;
 }
 
+/**
+ * Days that keep a record for `years` whole calendar years wherever the period starts: 365 a year plus the most
+ * leap days any such run of years holds (one in every four, rounded up), so a retention period set in years never
+ * expires a record a day early. The one rule for years of retention: `7y` in decisiontrail.yaml and the defaults.
+ */
+export function yearsInDays(years: number): number {
+  return years * 365 + Math.ceil(years / 4);
+}
+
+/** Retention when nothing is configured: 7 years, 10 for high-risk records, incidents and `permanent` forever. */
+export const DEFAULT_RETENTION: Readonly<ResolvedRetention> = {
+  standard: yearsInDays(7),
+  high_risk: yearsInDays(10),
+  incident: null,
+  permanent: null,
+};
+
 function resolveRetention(retention: RetentionPolicy | undefined): ResolvedRetention {
-  const resolved: ResolvedRetention = {
-    standard: 2557,
-    high_risk: 3653,
-    incident: null,
-    permanent: null,
-    ...retention,
-  };
+  const resolved: ResolvedRetention = { ...DEFAULT_RETENTION, ...retention };
   for (const [name, days] of Object.entries(resolved)) {
     if (days !== null && !(Number.isSafeInteger(days) && days > 0)) {
       throw new StoreError('INVALID_OPTIONS', `retention.${name} must be a positive integer of days or null`);

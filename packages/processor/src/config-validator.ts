@@ -1,3 +1,4 @@
+import { yearsInDays } from '@decisiontrail/clickhouse';
 import type { ConfigIssue } from './errors.ts';
 
 /**
@@ -95,9 +96,12 @@ export function byteSize(min: number, max: number): Check<number> {
   };
 }
 
-const DURATION_DAYS: Record<string, number> = { d: 1, w: 7, y: 365 };
+const DURATION_DAYS: Record<string, (n: number) => number> = { d: (n) => n, w: (n) => n * 7, y: yearsInDays };
 
-/** A retention period: `never`, or a count of days, weeks or years (`30d`, `7y`), returned in days (`null` = never). */
+/**
+ * A retention period: `never`, or a count of days, weeks or years (`30d`, `7y`), returned in days (`null` = never);
+ * years as the store counts them ({@link yearsInDays}: `7y` is 2557 days).
+ */
 export function retentionPeriod(): Check<number | null> {
   return (value, path, issues) => {
     if (value === 'never') return null;
@@ -109,7 +113,7 @@ export function retentionPeriod(): Check<number | null> {
       });
       return undefined;
     }
-    return Number(m[1]) * DURATION_DAYS[m[2]!]!;
+    return DURATION_DAYS[m[2]!]!(Number(m[1]));
   };
 }
 

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WITNESS_FILE_NAME, parseCosignerKey } from '@decisiontrail/core';
+import { DEFAULT_RETENTION } from '@decisiontrail/clickhouse';
 import { parse as parseYaml } from 'yaml';
 import {
   bool,
@@ -438,10 +439,11 @@ function applyDefaults(c: ParsedConfig, baseDir: string): DecisionTrailConfig {
       },
     },
     retention: {
-      standard: c.retention?.standard === undefined ? 7 * 365 : c.retention.standard,
-      highRisk: c.retention?.highRisk === undefined ? 10 * 365 : c.retention.highRisk,
-      incident: c.retention?.incident === undefined ? null : c.retention.incident,
-      permanent: c.retention?.permanent === undefined ? null : c.retention.permanent,
+      // The store's defaults, so a report says the same days whether serve or the CLI opened the store.
+      standard: c.retention?.standard === undefined ? DEFAULT_RETENTION.standard : c.retention.standard,
+      highRisk: c.retention?.highRisk === undefined ? DEFAULT_RETENTION.high_risk : c.retention.highRisk,
+      incident: c.retention?.incident === undefined ? DEFAULT_RETENTION.incident : c.retention.incident,
+      permanent: c.retention?.permanent === undefined ? DEFAULT_RETENTION.permanent : c.retention.permanent,
     },
     capture: { input: c.capture?.input ?? 'hash', output: c.capture?.output ?? 'hash' },
     keys: {

@@ -16,7 +16,7 @@ import type { CommandContext, CommandGroupSpec, CommandSpec, OptionSpec } from '
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeTimeLeft, reportingDeadline, type ReportingDeadline } from '../incident-deadline.ts';
 import { incidentWindow } from '../incident-window.ts';
-import { formatTime } from '../render/number-format.ts';
+import { formatConfidence, formatCount, formatPercent, formatTime } from '../render/number-format.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { BEGINNING_OF_TIME } from '../store/time-bounds.ts';
@@ -403,17 +403,15 @@ async function gatherEvidence(queries: AuditQueries, incident: Incident): Promis
 function printEvidence(context: CommandContext, evidence: IncidentEvidence): void {
   const out = context.out;
   out.line();
-  out.line(out.style('bold', `Affected decisions: ${evidence.affected.total.toLocaleString('en-US')}`));
+  out.line(out.style('bold', `Affected decisions: ${formatCount(evidence.affected.total)}`));
   for (const d of evidence.affected.shown) {
     const time = new Date(Number(BigInt(d.timeUnixNano) / 1_000_000n)).toISOString();
     out.line(
-      `  ${formatTime(time)}  ${d.decisionId}  ${`${d.modelId} ${d.modelVersion}`.trim()}  ${d.outcome}${d.confidence === null ? '' : ` (${d.confidence.toFixed(2)})`}`,
+      `  ${formatTime(time)}  ${d.decisionId}  ${`${d.modelId} ${d.modelVersion}`.trim()}  ${d.outcome || '—'}${d.confidence === null ? '' : ` (${formatConfidence(d.confidence)})`}`,
     );
   }
   if (evidence.affected.total > evidence.affected.shown.length) {
-    out.line(
-      `  … and ${(evidence.affected.total - evidence.affected.shown.length).toLocaleString('en-US')} more`,
-    );
+    out.line(`  … and ${formatCount(evidence.affected.total - evidence.affected.shown.length)} more`);
   }
   out.line();
   out.line(out.style('bold', 'Investigation signals'));
@@ -423,7 +421,7 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
       if (baselineDecisions === 0 || currentDecisions === 0) {
         // PSI compares two distributions; with an empty side there is nothing to compare.
         out.line(
-          `  ${out.style('dim', 'drift: not computable')} (baseline window before the incident: ${baselineDecisions} decisions, incident window: ${currentDecisions})`,
+          `  ${out.style('dim', 'drift: not computable')} (baseline window before the incident: ${formatCount(baselineDecisions)} decisions, incident window: ${formatCount(currentDecisions)})`,
         );
         continue;
       }
@@ -431,10 +429,12 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
       out.line(
         `  ${out.style(flagged ? 'yellow' : 'dim', `drift: ${signal.level}`)} (PSI confidence ${signal.psiConfidence?.toFixed(3) ?? '—'}, outcomes ${signal.psiOutcome?.toFixed(3) ?? '—'})`,
       );
-      out.line(`      baseline ${baselineDecisions} decisions, window ${currentDecisions} decisions`);
+      out.line(
+        `      baseline ${formatCount(baselineDecisions)} decisions, window ${formatCount(currentDecisions)} decisions`,
+      );
       for (const o of signal.evidence.outcomes) {
         out.line(
-          `      outcome ${o.outcome}: ${(o.baselineShare * 100).toFixed(1)}% → ${(o.currentShare * 100).toFixed(1)}%`,
+          `      outcome ${o.outcome}: ${formatPercent(o.baselineShare)} → ${formatPercent(o.currentShare)}`,
         );
       }
     } else if (signal.signal === 'degradation') {
@@ -444,22 +444,22 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
         `  ${out.style(signal.degraded ? 'red' : 'dim', `degradation: ${signal.degraded ? 'yes' : 'no'}`)} around deployment ${signal.deploymentId} at ${formatTime(signal.at)}`,
       );
       out.line(
-        `      override rate ${(b.oversight.overrideRate * 100).toFixed(1)}% → ${(a.oversight.overrideRate * 100).toFixed(1)}% (${b.oversight.decisions} → ${a.oversight.decisions} decisions)`,
+        `      override rate ${formatPercent(b.oversight.overrideRate)} → ${formatPercent(a.oversight.overrideRate)} (${formatCount(b.oversight.decisions)} → ${formatCount(a.oversight.decisions)} decisions)`,
       );
       out.line(
-        `      error rate ${b.accuracy.errorRate === null ? '—' : `${(b.accuracy.errorRate * 100).toFixed(1)}%`} → ${a.accuracy.errorRate === null ? '—' : `${(a.accuracy.errorRate * 100).toFixed(1)}%`} (feedback on ${b.accuracy.labelled} → ${a.accuracy.labelled})`,
+        `      error rate ${formatPercent(b.accuracy.errorRate)} → ${formatPercent(a.accuracy.errorRate)} (feedback on ${formatCount(b.accuracy.labelled)} → ${formatCount(a.accuracy.labelled)})`,
       );
     } else {
       const found = signal.nearThresholdBursts.length + signal.repeatedInputs.length;
       out.line(`  ${out.style(found > 0 ? 'yellow' : 'dim', `adversarial patterns: ${found}`)}`);
       for (const burst of signal.nearThresholdBursts) {
         out.line(
-          `      near-threshold burst by ${burst.actorId} at ${burst.windowStart}: ${burst.decisions} decisions, e.g. ${burst.decisionIds.slice(0, 3).join(', ')}`,
+          `      near-threshold burst by ${burst.actorId} at ${formatTime(burst.windowStart)}: ${formatCount(burst.decisions)} decisions, e.g. ${burst.decisionIds.slice(0, 3).join(', ')}`,
         );
       }
       for (const repeat of signal.repeatedInputs) {
         out.line(
-          `      ${repeat.actorId} repeated input ${repeat.inputHash.slice(0, 16)}… ${repeat.decisions} times (${repeat.distinctOutcomes} outcomes)`,
+          `      ${repeat.actorId} repeated input ${repeat.inputHash.slice(0, 16)}… ${formatCount(repeat.decisions)} times (${repeat.distinctOutcomes} outcomes)`,
         );
       }
     }

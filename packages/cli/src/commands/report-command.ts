@@ -27,9 +27,10 @@ export const reportCommand: CommandSpec = {
     'group, incidents, retention and data-governance facts for one model over a period (default: the last 30\n' +
     'days). HTML is one self-contained file with SVG charts: decisions over time, override rate, confidence\n' +
     'histogram, accuracy per version, outcome rate per fairness group. Times: ISO dates or times (UTC unless\n' +
-    'an offset is given), "now", or a span back from now such as 7d. The headline says how many of the decisions\n' +
-    'are sealed by a checkpoint a trusted key signed, after the last one, from untrusted streams, or unsigned;\n' +
-    'it does not recompute leaves (decisiontrail verify does), so it never calls them verified.',
+    'an offset is given), "now", or a span back from now such as 7d; a period that reaches past now ends now.\n' +
+    'The headline says how many of the decisions are sealed by a checkpoint a trusted key signed, after the last\n' +
+    'one, from untrusted streams, or unsigned; it does not recompute leaves (decisiontrail verify does), so it\n' +
+    'never calls them verified.',
   options: {
     model: { type: 'string', valueName: 'ID', description: 'model id (audit.model.id); required' },
     version: { type: 'string', valueName: 'V', description: 'only this model version' },
@@ -61,8 +62,8 @@ export const reportCommand: CommandSpec = {
       note: 'a quarter as Markdown',
     },
     {
-      command: 'report --model credit-risk --version v2 --from 7d --format html --out report.html',
-      note: 'last week of v2 as a printable HTML file',
+      command: 'report --model credit-risk --version 2.0.0 --from 7d --format html --out report.html',
+      note: 'last week of version 2.0.0 (as the demo deploys it) as a printable HTML file',
     },
     { command: 'report --model credit-risk --json', note: 'the last 30 days as JSON' },
   ],

@@ -17,3 +17,8 @@ export function formatTime(iso: string): string {
 export function formatTimeMs(iso: string): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}Z`;
 }
+
+/** Formats a model's confidence (0..1) with three decimals, or an em dash when the decision has none. */
+export function formatConfidence(value: number | null): string {
+  return value === null || !Number.isFinite(value) ? '—' : value.toFixed(3);
+}

@@ -53,11 +53,11 @@ export function renderReportHtml(report: ReportDocument): string {
   const { period, totals, rates } = report;
   const tables = reportTables(report);
   const title = reportTitle(report);
-  // Buckets shorter than a day are labelled by time of day, longer ones by date.
+  // Buckets shorter than a minute are labelled to the second, shorter than a day by time of day, longer by date.
   const series = report.decisionsOverTime;
-  const subDaily =
-    series.length > 1 && Date.parse(series[1]!.start) - Date.parse(series[0]!.start) < 86_400_000;
-  const bucketLabel = (start: string): string => (subDaily ? start.slice(11, 16) : start.slice(5, 10));
+  const width = series.length > 1 ? Date.parse(series[1]!.start) - Date.parse(series[0]!.start) : 86_400_000;
+  const bucketLabel = (start: string): string =>
+    width < 60_000 ? start.slice(11, 19) : width < 86_400_000 ? start.slice(11, 16) : start.slice(5, 10);
   const charts = [
     barChart(
       series.map((b) => ({ label: bucketLabel(b.start), value: b.decisions })),
@@ -131,6 +131,10 @@ export function renderReportHtml(report: ReportDocument): string {
     table(tables.fairness),
     `<h2>Serious incidents (Art. 73)</h2>`,
     table(tables.incidents),
+    `<h2>Decision coverage and record completeness (Art. 12)</h2>`,
+    table(tables.recordKeeping),
+    ...(tables.missingAttributes.rows.length === 0 ? [] : [table(tables.missingAttributes)]),
+    `<p class="note">${escapeXml(report.recordKeeping.meaning)}</p>`,
     `<h2>Record keeping and data governance (Art. 12, Art. 19)</h2>`,
     table(tables.retention),
     table(tables.governance),

@@ -2,20 +2,44 @@ import type { AuditQueries } from '../store/audit-backend.ts';
 import type { NoteVerifierKey } from '@decisiontrail/core';
 import type { ReportDocument } from './report-document.ts';
 import { reportIntegrity } from './report-integrity.ts';
+import { reportRecordKeeping } from './report-record-keeping.ts';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Widths a time chart's bars may have: the smallest that fits the period in {@link MAX_BUCKETS} bars is used. */
 const BUCKET_SIZES = [
+  SECOND,
+  5 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
   MINUTE,
   5 * MINUTE,
   15 * MINUTE,
   HOUR,
   6 * HOUR,
-  24 * HOUR,
-  7 * 24 * HOUR,
-  30 * 24 * HOUR,
+  DAY,
+  7 * DAY,
+  30 * DAY,
 ];
 const MAX_BUCKETS = 60;
+
+/**
+ * The bars of the report's time charts: the period cut into equal buckets from its start, the last one ending
+ * with the period, as fine as {@link MAX_BUCKETS} bars allow — so a ten-minute period gets ten-second bars, not one
+ * bar.
+ */
+export function chartBuckets(period: { from: Date; to: Date }): { from: Date; to: Date }[] {
+  const from = period.from.getTime();
+  const to = period.to.getTime();
+  const span = to - from;
+  const size = BUCKET_SIZES.find((width) => span / width <= MAX_BUCKETS) ?? Math.ceil(span / MAX_BUCKETS);
+  const buckets: { from: Date; to: Date }[] = [];
+  for (let t = from; t < to; t += size)
+    buckets.push({ from: new Date(t), to: new Date(Math.min(t + size, to)) });
+  return buckets;
+}
 
 function nanosToIso(nanos: string): string | null {
   return nanos === '' || nanos === '0' ? null : new Date(Number(BigInt(nanos) / 1_000_000n)).toISOString();
@@ -48,24 +72,22 @@ export async function buildReportDocument(
   keys: readonly NoteVerifierKey[],
   now: Date = new Date(),
 ): Promise<ReportDocument> {
+  // A period cannot end after the report that describes it: one that reaches into the future ends now.
+  const to = new Date(Math.min(query.to.getTime(), now.getTime()));
+  const from = new Date(Math.min(query.from.getTime(), to.getTime()));
   const filter = {
-    from: query.from,
-    to: query.to,
+    from,
+    to,
     modelId: query.modelId,
-    ...(query.modelVersion ? { modelVersion: query.modelVersion } : {}),
+    ...(query.modelVersion === undefined ? {} : { modelVersion: query.modelVersion }),
   };
   const report = await queries.periodReport(filter);
   const coverage = await queries.integrityCoverage(filter);
-  const span = query.to.getTime() - query.from.getTime();
-  const bucket = BUCKET_SIZES.find((size) => span / size <= MAX_BUCKETS) ?? span / MAX_BUCKETS;
-  const starts: Date[] = [];
-  for (let t = query.from.getTime(); t < query.to.getTime(); t += bucket) starts.push(new Date(t));
   const decisionsOverTime = [];
-  for (const start of starts) {
-    const end = new Date(Math.min(start.getTime() + bucket, query.to.getTime()));
-    const rates = await queries.oversightRates({ ...filter, from: start, to: end });
+  for (const bucket of chartBuckets(filter)) {
+    const rates = await queries.oversightRates({ ...filter, ...bucket });
     decisionsOverTime.push({
-      start: start.toISOString(),
+      start: bucket.from.toISOString(),
       decisions: rates.decisions,
       overridden: rates.overridden,
       overrideRate: rates.decisions === 0 ? null : rates.overrideRate,
@@ -107,7 +129,7 @@ export async function buildReportDocument(
   return {
     schemaVersion: 1,
     generatedAt: now.toISOString(),
-    period: { from: query.from.toISOString(), to: query.to.toISOString() },
+    period: { from: from.toISOString(), to: to.toISOString() },
     model: {
       id: query.modelId,
       versionFilter: query.modelVersion ?? null,
@@ -171,6 +193,7 @@ export async function buildReportDocument(
       recordClass,
       period: `${retentionText(days)}; ${report.retention.decisionsByClass[recordClass] ?? 0} decisions`,
     })),
+    recordKeeping: reportRecordKeeping(report.recordKeeping),
     dataGovernance: [
       {
         label: 'decisions with an HMAC input hash',

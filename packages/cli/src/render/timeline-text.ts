@@ -1,5 +1,5 @@
 import type { TerminalOutput } from '../terminal-output.ts';
-import { formatTime, formatTimeMs } from './number-format.ts';
+import { formatConfidence, formatTime, formatTimeMs } from './number-format.ts';
 import type { IntegrityStatus, TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
@@ -38,9 +38,9 @@ export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): 
         'outcome',
         d.finalOutcome !== null && d.finalOutcome !== d.outcome
           ? `${d.outcome} → ${d.finalOutcome} (overridden)`
-          : d.outcome,
+          : d.outcome || '—',
       ],
-      ['confidence', d.confidence === null ? '—' : d.confidence.toFixed(3)],
+      ['confidence', formatConfidence(d.confidence)],
       ['risk level', d.riskLevel || '—'],
       ['purpose', d.purpose || '—'],
       ['subject', d.subjectId || '—'],

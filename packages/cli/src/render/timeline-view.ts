@@ -1,5 +1,6 @@
 import type { TimelineEntry as StoreTimelineEntry } from '@decisiontrail/clickhouse';
 import { normalizeStatusCode } from '@decisiontrail/core';
+import { formatConfidence } from './number-format.ts';
 import type { TimelineDecision, TimelineDocument, TimelineEntry } from './timeline-document.ts';
 
 /** Decimal nanoseconds as ISO time with microseconds: spans of one request often start within one millisecond. */
@@ -16,7 +17,11 @@ function pick(
 ): { label: string; value: string }[] {
   return pairs
     .filter(([key]) => (attributes[key] ?? '') !== '')
-    .map(([key, label]) => ({ label, value: attributes[key]! }));
+    .map(([key, label]) => ({
+      label,
+      // The store keeps a confidence as the float it is (0.6365800000000001); people read three decimals.
+      value: key === 'confidence' ? formatConfidence(Number(attributes[key])) : attributes[key]!,
+    }));
 }
 
 /**

@@ -14,12 +14,22 @@ import { findLiveServe } from './serve-state.ts';
  * reported, never created.
  */
 export async function openBackend(settings: ResolvedSettings): Promise<AuditBackend> {
-  const { storage } = settings.config;
+  const { storage, retention: days } = settings.config;
   const live = await findLiveServe(storage.dataDir);
   if (live !== undefined) return openServeBackend(live, await resolveServeCredentials(settings));
+  // The configured retention, as serve opens the store with it: the report states these days.
+  const retention = {
+    standard: days.standard,
+    high_risk: days.highRisk,
+    incident: days.incident,
+    permanent: days.permanent,
+  };
   if (storage.clickhouse.url !== undefined) {
     const { url, username, password, database } = storage.clickhouse;
-    return openDirectBackend({ kind: 'server', url, username, password, database }, `ClickHouse at ${url}`);
+    return openDirectBackend(
+      { kind: 'server', url, username, password, database, retention },
+      `ClickHouse at ${url}`,
+    );
   }
   const dir = storage.dataDir;
   if (!existsSync(dir)) {
@@ -31,7 +41,7 @@ export async function openBackend(settings: ResolvedSettings): Promise<AuditBack
   if (readdirSync(dir).filter((name) => name !== 'serve.json').length === 0) {
     throw new CliError('STORE_EMPTY', `the store at ${dir} is empty: nothing has been collected there yet`);
   }
-  return openDirectBackend({ kind: 'embedded', dataDir: dir }, `the embedded store at ${dir}`);
+  return openDirectBackend({ kind: 'embedded', dataDir: dir, retention }, `the embedded store at ${dir}`);
 }
 
 /** Runs `action` with an open store and always closes it. */

@@ -34,7 +34,13 @@ describe('parseConfig', () => {
       allowUnauthenticated: false,
     });
     expect(config.processor.queue.dir).toBe('/srv/app/.decisiontrail/queue');
-    expect(config.retention).toEqual({ standard: 2555, highRisk: 3650, incident: null, permanent: null });
+    // Seven and ten whole years wherever they start: 365 days a year plus the leap days such a run can hold.
+    expect(config.retention).toEqual({
+      standard: 7 * 365 + 2,
+      highRisk: 10 * 365 + 3,
+      incident: null,
+      permanent: null,
+    });
     expect(config.keys.hmacKey).toBe('/srv/app/.decisiontrail/keys/hmac.key');
     expect(config.processor.stages.policy.signedPlaintext).toBe('quarantine');
     expect(defaultConfig({ baseDir: '/srv/app', env: {} })).toEqual(config);
@@ -61,7 +67,7 @@ processor:
     );
     expect(config.storage.dataDir).toBe('/etc/dt/data');
     expect(config.retention.standard).toBe(30);
-    expect(config.retention.highRisk).toBe(730);
+    expect(config.retention.highRisk).toBe(2 * 365 + 1);
     expect(config.capture).toEqual({ input: 'redact', output: 'none' });
     expect(config.processor.receiver.maxBodyBytes).toBe(8 * 1024 ** 2);
     expect(config.processor.queue.dir).toBe('/var/q');

@@ -1,0 +1,149 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
+import { json, runBin } from '../support/run-bin.ts';
+
+let facts: FixtureFacts;
+const run = (...args: string[]) => runBin(args, { cwd: facts.root });
+
+beforeAll(async () => {
+  facts = await buildPopulatedStore();
+});
+afterAll(() => {
+  if (facts !== undefined) removePopulatedStore(facts);
+});
+
+interface ReportJson {
+  generatedAt: string;
+  period: { from: string; to: string };
+  totals: { decisions: number };
+  decisionsOverTime: { start: string; decisions: number }[];
+  accuracyByVersion: { version: string; decisions: number; withFeedback: number }[];
+  retention: { recordClass: string; period: string }[];
+}
+
+describe('report correctness', () => {
+  it('a period reaching past now ends at the time the report was generated', async () => {
+    const to = new Date(Date.now() + 3_600_000);
+    const report = json<ReportJson>(
+      await run(
+        'report',
+        '--model',
+        facts.modelId,
+        '--from',
+        facts.from.toISOString(),
+        '--to',
+        to.toISOString(),
+        '--json',
+      ),
+    );
+    expect(Date.parse(report.period.to)).toBeLessThanOrEqual(Date.parse(report.generatedAt));
+    expect(Date.parse(report.period.to)).toBeLessThan(to.getTime());
+    expect(report.totals.decisions).toBe(facts.decisions.length);
+  });
+
+  it('buckets the time chart to the period: a short period gets many bars that add up to its decisions', async () => {
+    const from = new Date(facts.from.getTime() - 5_000);
+    const to = new Date(Math.min(facts.to.getTime(), Date.now()));
+    const report = json<ReportJson>(
+      await run(
+        'report',
+        '--model',
+        facts.modelId,
+        '--from',
+        from.toISOString(),
+        '--to',
+        to.toISOString(),
+        '--json',
+      ),
+    );
+    const series = report.decisionsOverTime;
+    // The fixture spans about a minute: far more than the one or two bars of minute-wide buckets.
+    expect(series.length).toBeGreaterThanOrEqual(10);
+    expect(series.length).toBeLessThanOrEqual(60);
+    expect(series[0]!.start).toBe(from.toISOString());
+    const widths = new Set(series.slice(1).map((b, i) => Date.parse(b.start) - Date.parse(series[i]!.start)));
+    expect(widths.size).toBe(1);
+    const width = [...widths][0]!;
+    expect(Date.parse(series.at(-1)!.start) + width).toBeGreaterThanOrEqual(Date.parse(report.period.to));
+    expect(series.reduce((n, b) => n + b.decisions, 0)).toBe(facts.decisions.length);
+  });
+
+  it('each version row counts that version only', async () => {
+    const report = json<ReportJson>(
+      await run('report', '--model', facts.modelId, '--from', facts.from.toISOString(), '--json'),
+    );
+    const expected = ['v1', 'v2'].map((version) => ({
+      version,
+      decisions: facts.decisions.filter((d) => d.version === version).length,
+      withFeedback: facts.decisions.filter(
+        (d) => d.version === version && facts.feedback.has(d.reference.decisionId),
+      ).length,
+    }));
+    expect(
+      report.accuracyByVersion.map(({ version, decisions, withFeedback }) => ({
+        version,
+        decisions,
+        withFeedback,
+      })),
+    ).toEqual(expected);
+  });
+
+  it('states retention in days by one rule: seven years are 2557 days by default and for "7y" in decisiontrail.yaml', async () => {
+    // 7 × 365 days plus the two leap days any run of seven years holds; ten years hold three.
+    const standard = (report: ReportJson) =>
+      report.retention.find((r) => r.recordClass === 'standard')!.period;
+    const highRisk = (report: ReportJson) =>
+      report.retention.find((r) => r.recordClass === 'high_risk')!.period;
+    const byDefault = json<ReportJson>(
+      await run('report', '--model', facts.modelId, '--from', facts.from.toISOString(), '--json'),
+    );
+    expect(standard(byDefault)).toMatch(/^7 years \(2557 days\);/);
+    expect(highRisk(byDefault)).toMatch(/^10 years \(3653 days\);/);
+    const config = path.join(facts.root, 'retention.yaml');
+    writeFileSync(config, 'retention:\n  standard: 7y\n  highRisk: 10y\n');
+    const configured = json<ReportJson>(
+      await run(
+        'report',
+        '--model',
+        facts.modelId,
+        '--from',
+        facts.from.toISOString(),
+        '--json',
+        '--config',
+        config,
+      ),
+    );
+    expect(standard(configured)).toMatch(/^7 years \(2557 days\);/);
+    expect(highRisk(configured)).toMatch(/^10 years \(3653 days\);/);
+  });
+});
+
+describe('one format for people', () => {
+  it('the timeline prints a confidence with three decimals, as stored to the last digit in --json', async () => {
+    const id = facts.overridden.reference.decisionId;
+    const doc = json<{
+      decision: { confidence: number };
+      entries: { kind: string; details: { label: string; value: string }[] }[];
+    }>(await run('timeline', id, '--json'));
+    const text = (await run('timeline', id)).stdout;
+    const expected = (Math.round(doc.decision.confidence * 1000) / 1000).toFixed(3);
+    expect(text).toMatch(new RegExp(`^  confidence\\s+${expected.replace('.', '\\.')}$`, 'm'));
+    const detail = doc.entries
+      .find((e) => e.kind === 'decision')!
+      .details.find((d) => d.label === 'confidence');
+    expect(detail?.value).toBe(expected);
+  });
+
+  it('report --help shows an example the demo can answer: its model and a version it deploys', async () => {
+    const help = (await run('report', '--help')).stdout;
+    const versions = [...help.matchAll(/--model \S+ --version (\S+)/g)].map((m) => m[1]);
+    expect(versions.length).toBeGreaterThan(0);
+    // The demo (README, "What the demo shows") deploys credit-risk 1.0.0 and then 2.0.0.
+    for (const version of versions) {
+      expect(['1.0.0', '2.0.0']).toContain(version);
+      expect(help).toContain(`--model credit-risk --version ${version}`);
+    }
+  });
+});
