@@ -36,6 +36,7 @@ import {
   type SpooledCheckpoint,
 } from './spool-codec.ts';
 import { spanRecordFromReadableSpan } from './readable-span-record.ts';
+import { DEFAULT_COUNT_INTERVAL_MILLIS, DecisionCounter } from './decision-counter.ts';
 import { createInstantSpan } from './synthetic-span.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
@@ -74,6 +75,12 @@ export interface DurableSpanProcessorOptions {
   maxRetryMillis?: number;
   /** Origin prefix of this processor's stream. @default 'decisiontrail.dev/stream' */
   originPrefix?: string;
+  /**
+   * A signed `audit.count` record of each model's decisions (kept or dropped) is appended at a seal at most this
+   * often, and at shutdown; the report compares them with the stored decisions (coverage).
+   * @default 60000
+   */
+  countIntervalMillis?: number;
 }
 
 /** Counters of a {@link DurableSpanProcessor}. */
@@ -88,6 +95,8 @@ export interface DurableSpanProcessorStats {
   droppedAuditSpansByReason: Record<AuditLossReason, number>;
   /** `audit.loss` records appended to the stream, each accounting for one run of drops. */
   lossRecords: number;
+  /** `audit.count` records appended to the stream. */
+  countRecords: number;
   /** Spool records skipped because their CRC did not match. */
   corruptRecords: number;
   /** Segments that ended in a torn record. */
@@ -109,6 +118,9 @@ export interface DurableSpanProcessorStats {
  * shutdown) — how many records, how many of them decisions, why, and the first and last drop time.
  * A deployment that would rather refuse decisions asks {@link DurableSpanProcessor.canAccept} before
  * its model runs (the instrumentation's `fail-closed` policy).
+ *
+ * Every decision it is handed is counted per model, kept or not, and the running totals go into the
+ * stream as signed `audit.count` records (at most once per `countIntervalMillis`, and at shutdown), so the stored decisions can be compared with how many were made (decision coverage).
  */
 export class DurableSpanProcessor implements SpanProcessor {
   readonly #options: Required<Omit<DurableSpanProcessorOptions, 'witness' | 'originPrefix'>> &
@@ -131,6 +143,7 @@ export class DurableSpanProcessor implements SpanProcessor {
   /** The largest audit record spooled so far: what {@link canAccept} keeps room for. */
   #largestAuditRecord = MIN_AUDIT_HEADROOM_BYTES;
   readonly #pendingWitness = new Set<Promise<void>>();
+  readonly #counter: DecisionCounter;
   readonly stats: DurableSpanProcessorStats = {
     spooledSpans: 0,
     shippedSpans: 0,
@@ -138,6 +151,7 @@ export class DurableSpanProcessor implements SpanProcessor {
     droppedAuditSpans: 0,
     droppedAuditSpansByReason: { spool_full: 0, spool_closed: 0 },
     lossRecords: 0,
+    countRecords: 0,
     corruptRecords: 0,
     truncatedSegments: 0,
     failedExports: 0,
@@ -155,8 +169,10 @@ export class DurableSpanProcessor implements SpanProcessor {
       exportTimeoutMillis: 30_000,
       initialRetryMillis: 200,
       maxRetryMillis: 30_000,
+      countIntervalMillis: DEFAULT_COUNT_INTERVAL_MILLIS,
       ...options,
     };
+    this.#counter = new DecisionCounter(this.#options.countIntervalMillis);
     this.#retryDelay = this.#options.initialRetryMillis;
     this.#spool = new Spool(options.spoolDir);
     this.#witness =
@@ -196,6 +212,8 @@ export class DurableSpanProcessor implements SpanProcessor {
 
   /** Never throws: what cannot be kept is dropped, counted and (audit records) accounted for in the stream. */
   onEnd(span: ReadableSpan): void {
+    // Counted whatever becomes of its record: a decision dropped here was still made.
+    this.#counter.observe(span);
     const audit = span.attributes[ATTR_AUDIT_RECORD_TYPE] !== undefined;
     if (this.#closed) {
       if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_CLOSED);
@@ -226,14 +244,40 @@ export class DurableSpanProcessor implements SpanProcessor {
   }
 
   #append(span: ReadableSpan, payload: Buffer): void {
+    this.#appendLeaf(span, payload);
+    if (this.#inBatch >= this.#options.batchSize) this.#seal();
+    else this.#sealTimer ??= setTimeout(() => this.#seal(), this.#options.sealIntervalMillis).unref();
+  }
+
+  #appendLeaf(span: ReadableSpan, payload: Buffer): void {
     this.#ensureSegmentState();
     this.#signer.append(leafHash(spanRecordFromReadableSpan(span)));
     this.#spool.append(payload);
     this.stats.spooledSpans += 1;
     this.#batchResource ??= span.resource;
     this.#inBatch += 1;
-    if (this.#inBatch >= this.#options.batchSize) this.#seal();
-    else this.#sealTimer ??= setTimeout(() => this.#seal(), this.#options.sealIntervalMillis).unref();
+  }
+
+  /**
+   * Appends the `audit.count` records that are due (at most once per interval; at shutdown whatever changed)
+   * to the open batch, just before its checkpoint. One that does not fit waits for the next seal: the totals
+   * are running, so nothing is lost by waiting; at shutdown they are appended even over the bound.
+   */
+  #appendCountRecords(shutdown: boolean): void {
+    const now = Date.now();
+    // A pending loss takes the next place in the stream; and a count never takes the room canAccept() promised.
+    if (this.#closed || (this.#pendingLoss && !shutdown) || !this.#counter.due(now, shutdown)) return;
+    const room = this.#options.maxSpoolBytes - this.#largestAuditRecord - ADMISSION_SLACK_BYTES;
+    for (const record of this.#counter.records(now)) {
+      const payload = encodeSpan(
+        record.span,
+        integrityAttributes(this.#signer.streamId, this.#signer.size, this.#signer.keyId),
+      );
+      if (!shutdown && this.#spool.bytes + payload.length > room) return;
+      this.#appendLeaf(record.span, payload);
+      record.recorded();
+      this.stats.countRecords += 1;
+    }
   }
 
   #dropAudit(span: ReadableSpan, reason: AuditLossReason): void {
@@ -326,6 +370,7 @@ export class DurableSpanProcessor implements SpanProcessor {
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#appendLossRecord(true);
+    this.#appendCountRecords(true);
     try {
       await this.forceFlush();
     } catch (error) {
@@ -347,6 +392,7 @@ export class DurableSpanProcessor implements SpanProcessor {
   #seal(): void {
     clearTimeout(this.#sealTimer);
     this.#sealTimer = undefined;
+    this.#appendCountRecords(false);
     const checkpoint = this.#signer.checkpoint();
     if (!checkpoint) return;
     const spooled = this.#spooledCheckpoint(checkpoint, this.#batchResource?.attributes ?? {});
