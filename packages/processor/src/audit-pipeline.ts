@@ -1,6 +1,7 @@
 import { ATTR_AUDIT_INTEGRITY_STREAM, ATTR_AUDIT_RECORD_TYPE } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/core';
 import { annotateCompleteness } from './completeness-check.ts';
+import { MALFORMED_DECISION_ID, malformedIdentifier } from './identifier-check.ts';
 import type { ProcessorConfig } from './config.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import type { PolicyOutcome, PolicyStage } from './policy-stage.ts';
@@ -77,6 +78,7 @@ export class AuditPipeline {
       }
       if (stages.route.other === 'store') result.store.push(record);
       else if (stages.route.other === 'forward') result.forward.push(record);
+      else metrics.spansDropped.inc(1, { reason: 'route_other' });
     }
     // Every signed span feeds the verifier, even one policy will quarantine: its leaf is part of the tree
     // that later checkpoints commit to.
@@ -108,6 +110,11 @@ export class AuditPipeline {
         this.quarantine(result, record, failed.code, failed.reason);
         continue;
       }
+      const malformed = malformedIdentifier(record);
+      if (malformed !== undefined) {
+        this.quarantine(result, record, MALFORMED_DECISION_ID, malformed);
+        continue;
+      }
       if (record.attributes[ATTR_AUDIT_INTEGRITY_STREAM] === undefined) {
         metrics.spansUnsigned.inc();
         if (stages.verify.enabled && stages.verify.unsigned === 'quarantine') {
@@ -118,10 +125,16 @@ export class AuditPipeline {
       if (policy.active) {
         const outcome = atReceipt?.get(record) ?? policy.apply(record);
         if (outcome.action === 'quarantine') {
+          for (const attribute of outcome.attributes)
+            metrics.policyActions.inc(1, { action: 'quarantine', attribute });
           this.quarantine(result, record, 'POLICY_SIGNED_PLAINTEXT', outcome.reason);
           continue;
         }
-        if (outcome.action === 'applied') metrics.spansPolicyApplied.inc();
+        if (outcome.action === 'applied') {
+          metrics.spansPolicyApplied.inc();
+          for (const attribute of outcome.attributes)
+            metrics.policyActions.inc(1, { action: policy.ruleFor(attribute), attribute });
+        }
       }
       if (stages.completeness.enabled && annotateCompleteness(record).length > 0)
         metrics.spansIncomplete.inc();

@@ -165,6 +165,14 @@ export class ProcessorMetrics {
     'decisiontrail_processor_spans_policy_applied_total',
     'Unsigned spans whose plaintext attributes were hashed or redacted.',
   );
+  readonly policyActions = new Counter(
+    'decisiontrail_processor_policy_actions_total',
+    'Attributes the policy stage changed, by action (hash, redact; quarantine for a signed span) and attribute.',
+  );
+  readonly spansDropped = new Counter(
+    'decisiontrail_processor_spans_dropped_total',
+    'Spans neither stored nor forwarded nor quarantined, by reason (route_other: a non-audit span under route.other: drop).',
+  );
   readonly spansStored = new Counter(
     'decisiontrail_processor_spans_stored_total',
     'Spans written to a sink, by sink.',
@@ -233,6 +241,8 @@ export class ProcessorMetrics {
       this.spansUnsigned,
       this.spansIncomplete,
       this.spansPolicyApplied,
+      this.policyActions,
+      this.spansDropped,
       this.spansStored,
       this.spansDuplicate,
       this.sinkErrors,

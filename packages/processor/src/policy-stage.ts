@@ -103,6 +103,11 @@ export class PolicyStage {
     return this.names.some((name) => bytes.includes(name));
   }
 
+  /** The rule a configured attribute falls under (redact wins when both name it, as {@link apply} does). */
+  ruleFor(attribute: string): 'hash' | 'redact' {
+    return this.redact.has(attribute) ? 'redact' : 'hash';
+  }
+
   /** Applies the rules to `record` in place. */
   apply(record: SpanRecord): PolicyOutcome {
     const hits = Object.keys(record.attributes).filter((k) => this.hash.has(k) || this.redact.has(k));

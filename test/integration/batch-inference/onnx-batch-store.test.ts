@@ -83,7 +83,7 @@ beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   instrumentation.manuallyInstrument(ort);
-  session = await ort.InferenceSession.create(writeCreditModel(join(dir, 'credit.onnx'), 'v1'));
+  session = await ort.InferenceSession.create(writeCreditModel(join(dir, 'credit.onnx'), '1.0.0'));
   for (const [count, middle] of [
     [1, 0],
     [3, 1],
@@ -175,9 +175,13 @@ describe('batch inference in the store', () => {
     const records = await store.spansForVerification({});
     const report = verifySpans(records, { publicKeys: [key.verifierKey] });
     expect(report.ok).toBe(true);
-    // 1 + (1 batch + 3) + (1 batch + 1000) leaves, all sealed and verified.
     expect(report.streams).toHaveLength(1);
-    expect(report.streams[0]!.verifiedSize).toBe(1006);
+    // Every leaf verified: 1 + 3 + 1000 decisions and the 2 batch spans among them.
+    const leaves = records.filter((record) => record.attributes['audit.integrity.seq'] !== undefined);
+    expect(report.streams[0]!.verifiedSize).toBe(leaves.length);
+    const byType = (type: string) =>
+      leaves.filter((record) => record.attributes['audit.record.type'] === type).length;
+    expect([byType('decision'), byType('batch')]).toEqual([1004, 2]);
     const reconciliation = await store.reconcileAuditTables({});
     expect(reconciliation.findings).toEqual([]);
   });
