@@ -9,6 +9,7 @@ import {
   type FairnessDisparity,
   type OversightRates,
 } from './decision-queries.ts';
+import { recordKeeping, type RecordKeeping } from './decision-coverage.ts';
 import { listIncidents, type Incident } from './incidents.ts';
 import type { QueryContext } from './query-context.ts';
 import { readSqlFile } from './sql-template.ts';
@@ -72,6 +73,11 @@ export interface PeriodReport {
     policyDays: ResolvedRetention;
     decisionsByClass: Record<string, number>;
   };
+  /**
+   * Decision coverage (stored against counted at the producers) and record completeness per model
+   * version (EU AI Act Art. 12; targets 100 % and > 99 %).
+   */
+  recordKeeping: RecordKeeping;
   dataGovernance: {
     /** Decisions whose input is committed by HMAC hash. */
     withInputHash: number;
@@ -479,6 +485,8 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
   const latestCheckpoint = new Map(
     (sideTables?.checkpoints ?? []).map(([stream, size]) => [stream, Number(size)]),
   );
+  const models = modelSummaries(cells);
+  const records = await recordKeeping(ctx, filter, models);
   const now = new Date();
   return {
     period: { from: filter.from.toISOString(), to: filter.to.toISOString() },
@@ -488,7 +496,7 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
       service: filter.service ?? '',
     },
     generatedAt: now.toISOString(),
-    models: modelSummaries(cells),
+    models,
     deployments,
     totals: {
       decisions: totalDecisions,
@@ -513,6 +521,7 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
       policyDays: ctx.render.retention,
       decisionsByClass: sorted(sumBy(cells, (c) => c.retention_class)),
     },
+    recordKeeping: records,
     dataGovernance: {
       withInputHash: total((c) => Number(c.with_input_hash)),
       withOutputHash: total((c) => Number(c.with_output_hash)),
