@@ -64,6 +64,34 @@ export interface ReportDocument {
     deadline: string;
   }[];
   retention: { recordClass: string; period: string }[];
+  /**
+   * Decision coverage and record completeness per model version (Art. 12), against the targets (coverage 100 %,
+   * completeness > 99 %). A figure is null when it cannot be computed: coverage when no producer counted the
+   * version's decisions (not measured), completeness when none is stored.
+   */
+  recordKeeping: {
+    targets: { coverage: number; completeness: number };
+    versions: {
+      version: string;
+      /** Decisions of the version stored in the period. */
+      decisions: number;
+      /** Stored of counted (0..1), or null: not measured. */
+      coverage: number | null;
+      /** Decisions the producers counted in the measured ranges, and how many of them are stored. */
+      counted: number;
+      storedOfCounted: number;
+      /** Decisions stored in the period that no count covers. */
+      notMeasured: number;
+      streams: number;
+      inconsistentStreams: number;
+      /** Share of stored decisions not flagged incomplete at ingest, or null when none is stored. */
+      completeness: number | null;
+      incomplete: number;
+      /** Per required attribute, the decisions that lacked it, most first. */
+      missing: { attribute: string; decisions: number }[];
+    }[];
+    meaning: string;
+  };
   dataGovernance: { label: string; value: string }[];
   /**
    * What the integrity of the period's decisions rests on (distinct decisions of audit_decisions): `sealed` by a

@@ -1,5 +1,6 @@
 import type { ReportDocument } from './report-document.ts';
 import { formatCount, formatPercent, formatTime } from './number-format.ts';
+import { recordKeepingRow } from './report-record-keeping.ts';
 
 /** One table of the period report: cells already formatted, and which columns hold numbers. */
 export interface ReportTable {
@@ -90,6 +91,18 @@ export function reportTables(report: ReportDocument) {
     retention: reportTable(
       ['record class', 'retention'],
       report.retention.map((r) => [r.recordClass, r.period]),
+    ),
+    recordKeeping: reportTable(
+      ['version', 'decisions', 'coverage', 'stored of counted', 'not measured', 'completeness', 'incomplete'],
+      report.recordKeeping.versions.map((v) => recordKeepingRow(v, report.recordKeeping.targets)),
+      [1, 3, 4, 6],
+    ),
+    missingAttributes: reportTable(
+      ['version', 'required attribute missing', 'decisions'],
+      report.recordKeeping.versions.flatMap((v) =>
+        v.missing.map((m) => [v.version, m.attribute, formatCount(m.decisions)]),
+      ),
+      [2],
     ),
     governance: reportTable(
       ['fact', 'value'],
