@@ -57,6 +57,13 @@ export type {
 export { NOT_DERIVED_TABLES, RECONCILED_TABLES } from './audit-reconciliation.ts';
 export type {
   AuditReconciliation,
+export type {
+  DecisionIntegrityStatus,
+  DecisionPage,
+  DecisionSearch,
+  DecisionSort,
+  FoundDecision,
+} from './decision-finder.ts';
   ReconciledTable,
   ReconciliationCode,
   ReconciliationFinding,

@@ -23,6 +23,7 @@ import {
   type FairnessDisparity,
   type OversightRates,
 } from './decision-queries.ts';
+import { findDecisions, type DecisionPage, type DecisionSearch } from './decision-finder.ts';
 import { decisionTimeline, type TimelineEntry } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import {
@@ -57,6 +58,7 @@ import {
   type ErasureRecord,
   type QuarantinedSpan,
   type QuarantineEntry,
+  type QuarantineQuery,
 } from './quarantine-and-erasure.ts';
 import { QueryContext } from './query-context.ts';
 import { quoteIdentifier } from './sql-template.ts';
@@ -229,6 +231,11 @@ export class Store {
     return decisionsByModel(this.#ctx, query);
   }
 
+  /** See {@link findDecisions}: a filtered, sorted page of decisions and the cursor to the next one. */
+  findDecisions(search: DecisionSearch): Promise<DecisionPage> {
+    return findDecisions(this.#ctx, search);
+  }
+
   /** Review and override rates. */
   oversightRates(filter: DecisionFilter): Promise<OversightRates> {
     return oversightRates(this.#ctx, filter);
@@ -312,7 +319,7 @@ export class Store {
   }
 
   /** Quarantined spans, newest first. */
-  listQuarantine(query?: { code?: string; limit?: number }): Promise<QuarantinedSpan[]> {
+  listQuarantine(query?: QuarantineQuery): Promise<QuarantinedSpan[]> {
     return listQuarantine(this.#ctx, query);
   }
 

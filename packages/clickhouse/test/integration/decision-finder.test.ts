@@ -1,0 +1,237 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DecisionSearch, FoundDecision, Store } from '@decisiontrail/clickhouse';
+import {
+  checkpointSpan,
+  decisionIdAt,
+  decisionSpan,
+  oversightSpan,
+  randomHex,
+  seededRandom,
+  type DecisionFixture,
+} from '../support/span-fixtures.ts';
+import { openTempStore } from '../support/temp-store.ts';
+
+const START = Date.UTC(2026, 5, 1, 8);
+const random = seededRandom(41);
+
+/** 90 decisions: two models, three versions, outcomes, some without confidence, two streams and unsigned ones. */
+const decisions: DecisionFixture[] = Array.from({ length: 90 }, (_, i) => {
+  const startMs = START + i * 45_000 + (i % 4 === 0 ? 0 : 7);
+  const stream = i % 3 === 0 ? undefined : i % 3 === 1 ? 'stream-a' : 'stream-b';
+  return {
+    decisionId: decisionIdAt(startMs, random),
+    traceId: randomHex(random, 16),
+    spanId: randomHex(random, 8),
+    // Ties in time, so the decision id must break them.
+    startMs: i % 10 === 5 ? START + (i - 1) * 45_000 + 7 : startMs,
+    modelId: i % 5 === 0 ? 'fraud' : 'credit',
+    modelVersion: i < 40 ? '1.0.0' : i < 80 ? '2.0.0' : '',
+    outcome: ['approve', 'deny', 'refer'][i % 3]!,
+    ...(i % 11 === 0 ? {} : { confidence: Math.round(random() * 1000) / 1000 }),
+    subjectId: `subject-${i % 9}`,
+    fairnessGroup: i % 2 === 0 ? 'group-a' : 'group-b',
+    ...(stream === undefined ? {} : { stream, seq: Math.floor(i / 3) }),
+  };
+});
+const overriddenIds = new Set(decisions.filter((_, i) => i % 7 === 3).map((d) => d.decisionId));
+/** stream-a is sealed up to leaf 20 by a checkpoint the caller trusts; stream-b by none. */
+const SEALED = [{ stream: 'stream-a', size: 20 }];
+
+const integrityOf = (d: DecisionFixture): string =>
+  d.stream === undefined
+    ? 'unsigned'
+    : d.stream !== 'stream-a'
+      ? 'untrusted'
+      : d.seq! < 20
+        ? 'sealed'
+        : 'unsealed';
+
+/** The expected order, computed here: by time or by confidence (none as -1), then decision id. */
+function expected(filter: (d: DecisionFixture) => boolean, search: DecisionSearch): string[] {
+  const key = (d: DecisionFixture): number =>
+    search.sort === 'confidence' ? (d.confidence ?? -1) : d.startMs;
+  const sign = search.order === 'asc' ? 1 : -1;
+  return decisions
+    .filter(filter)
+    .sort((a, b) => sign * (key(a) - key(b) || (a.decisionId < b.decisionId ? -1 : 1)))
+    .map((d) => d.decisionId);
+}
+
+describe('findDecisions (embedded engine)', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+
+  /** Every page of a search, followed through its cursors. */
+  async function allPages(search: DecisionSearch, limit: number): Promise<FoundDecision[]> {
+    const found: FoundDecision[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const page = await store.findDecisions({
+        ...search,
+        limit,
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      expect(page.decisions.length).toBeLessThanOrEqual(limit);
+      found.push(...page.decisions);
+      if (page.nextCursor === null) return found;
+      cursor = page.nextCursor;
+    }
+    throw new Error('more than 100 pages');
+  }
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+    const oversight = decisions
+      .filter((d) => overriddenIds.has(d.decisionId))
+      .map((d, i) =>
+        oversightSpan({
+          decisionId: d.decisionId,
+          decisionTraceId: d.traceId,
+          decisionSpanId: d.spanId,
+          traceId: randomHex(random, 16),
+          spanId: randomHex(random, 8),
+          startMs: d.startMs + 60_000 + i,
+          action: 'override',
+        }),
+      );
+    // A review is not an override.
+    const review = oversightSpan({
+      decisionId: decisions[0]!.decisionId,
+      decisionTraceId: decisions[0]!.traceId,
+      decisionSpanId: decisions[0]!.spanId,
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: START + 1,
+      action: 'review',
+    });
+    const checkpoint = checkpointSpan({
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: START + 3_600_000,
+      stream: 'stream-a',
+      size: 20,
+    });
+    await store.insertSpans([...decisions.map(decisionSpan), ...oversight, review, checkpoint]);
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  const cases: { name: string; search: DecisionSearch; filter: (d: DecisionFixture) => boolean }[] = [
+    { name: 'everything, newest first', search: {}, filter: () => true },
+    { name: 'oldest first', search: { order: 'asc' }, filter: () => true },
+    {
+      name: 'a model version in a window',
+      search: {
+        modelId: 'credit',
+        modelVersion: '2.0.0',
+        from: new Date(START + 45 * 45_000),
+        to: new Date(START + 70 * 45_000),
+      },
+      filter: (d) =>
+        d.modelId === 'credit' &&
+        d.modelVersion === '2.0.0' &&
+        d.startMs >= START + 45 * 45_000 &&
+        d.startMs < START + 70 * 45_000,
+    },
+    {
+      name: 'the decisions without a version',
+      search: { modelVersion: '' },
+      filter: (d) => d.modelVersion === '',
+    },
+    {
+      name: 'an outcome in a confidence range',
+      search: { outcome: 'deny', minConfidence: 0.2, maxConfidence: 0.8 },
+      filter: (d) =>
+        d.outcome === 'deny' && d.confidence !== undefined && d.confidence >= 0.2 && d.confidence <= 0.8,
+    },
+    { name: 'overridden', search: { overridden: true }, filter: (d) => overriddenIds.has(d.decisionId) },
+    {
+      name: 'not overridden, one group',
+      search: { overridden: false, fairnessGroup: 'group-b' },
+      filter: (d) => !overriddenIds.has(d.decisionId) && d.fairnessGroup === 'group-b',
+    },
+    { name: 'one subject', search: { subjectId: 'subject-4' }, filter: (d) => d.subjectId === 'subject-4' },
+    {
+      name: 'by confidence, highest first',
+      search: { sort: 'confidence' },
+      filter: () => true,
+    },
+    {
+      name: 'by confidence, lowest first, one model',
+      search: { sort: 'confidence', order: 'asc', modelId: 'fraud' },
+      filter: (d) => d.modelId === 'fraud',
+    },
+    ...(['sealed', 'unsealed', 'untrusted', 'unsigned'] as const).map((integrity) => ({
+      name: `integrity ${integrity}`,
+      search: { sealed: SEALED, integrity },
+      filter: (d: DecisionFixture) => integrityOf(d) === integrity,
+    })),
+  ];
+
+  for (const { name, search, filter } of cases) {
+    it(`pages through ${name} without repeating or skipping a decision`, async () => {
+      const want = expected(filter, search);
+      expect(want.length).toBeGreaterThan(0);
+      const got = await allPages(search, 7);
+      expect(got.map((d) => d.decisionId)).toEqual(want);
+    });
+  }
+
+  it('marks each decision overridden or not and with its integrity status', async () => {
+    const page = await store.findDecisions({ sealed: SEALED, limit: 1000 });
+    expect(page.nextCursor).toBeNull();
+    expect(page.decisions).toHaveLength(decisions.length);
+    for (const found of page.decisions) {
+      const fixture = decisions.find((d) => d.decisionId === found.decisionId)!;
+      expect(found.overridden).toBe(overriddenIds.has(found.decisionId));
+      expect(found.integrity).toBe(integrityOf(fixture));
+      expect(found.confidence).toBe(fixture.confidence ?? null);
+    }
+    expect((await store.findDecisions({ limit: 1 })).decisions[0]!.integrity).toBeNull();
+  });
+
+  it('finds what an incident affected: the decisions it names and its model version in its window', async () => {
+    const named = decisions[2]!;
+    const incident = {
+      decisionIds: [named.decisionId],
+      modelId: 'credit',
+      modelVersion: '1.0.0',
+      from: new Date(START + 10 * 45_000),
+      to: new Date(START + 20 * 45_000),
+    };
+    const want = expected(
+      (d) =>
+        d.decisionId === named.decisionId ||
+        (d.modelId === 'credit' &&
+          d.modelVersion === '1.0.0' &&
+          d.startMs >= incident.from.getTime() &&
+          d.startMs < incident.to.getTime()),
+      {},
+    );
+    expect((await allPages({ incident }, 4)).map((d) => d.decisionId)).toEqual(want);
+  });
+
+  it('refuses malformed searches before reading anything', async () => {
+    const page = await store.findDecisions({ limit: 2 });
+    const bad: [DecisionSearch, RegExp][] = [
+      [{ limit: 0 }, /limit/],
+      [{ limit: 1001 }, /limit/],
+      [{ minConfidence: 0.9, maxConfidence: 0.1 }, /minConfidence/],
+      [{ minConfidence: Number.NaN }, /minConfidence/],
+      [{ cursor: 'not-a-cursor' }, /cursor/],
+      [{ cursor: page.nextCursor!, sort: 'confidence' }, /sorted by time desc/],
+      [{ cursor: page.nextCursor!, order: 'asc' }, /sorted by time desc/],
+      [{ integrity: 'sealed' }, /sealed/],
+      [{ integrity: 'intact' as never, sealed: [] }, /integrity must be one of/],
+      [{ sort: 'outcome' as never }, /sort/],
+      [{ outcome: 7 as never }, /outcome must be a string/],
+    ];
+    for (const [search, message] of bad) {
+      await expect(store.findDecisions(search), JSON.stringify(search)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+});
