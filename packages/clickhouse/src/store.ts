@@ -58,7 +58,6 @@ import {
   type ErasureRecord,
   type QuarantinedSpan,
   type QuarantineEntry,
-  type QuarantineQuery,
 } from './quarantine-and-erasure.ts';
 import { QueryContext } from './query-context.ts';
 import { quoteIdentifier } from './sql-template.ts';
@@ -319,7 +318,7 @@ export class Store {
   }
 
   /** Quarantined spans, newest first. */
-  listQuarantine(query?: QuarantineQuery): Promise<QuarantinedSpan[]> {
+  listQuarantine(query?: { code?: string; limit?: number }): Promise<QuarantinedSpan[]> {
     return listQuarantine(this.#ctx, query);
   }
 
