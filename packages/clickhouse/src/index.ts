@@ -47,6 +47,7 @@ export { reportingDeadlineDays } from './incidents.ts';
 export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';
 export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
 export type { VerificationQuery } from './verification-spans.ts';
+export type { VerificationRecord } from './verification-records.ts';
 export type { UnsignedAuditRecords, VerificationSlice } from './verification-plan.ts';
 export type {
   CheckpointLink,

@@ -43,6 +43,25 @@ export class QueryContext {
     }
   }
 
+  /**
+   * Runs a SELECT with bound parameters and returns its result in a binary row format (`RowBinary`, …) as
+   * one buffer, for readers that decode it themselves.
+   */
+  async bytes(template: string, format: 'RowBinary', params: QueryParams = {}): Promise<Buffer> {
+    try {
+      const result = await this.client.exec({
+        query: `${this.sql(template)}\nFORMAT ${format}`,
+        query_params: params,
+      });
+      const chunks: Buffer[] = [];
+      for await (const chunk of result.stream) chunks.push(chunk as Buffer);
+      return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    } catch (cause) {
+      if (cause instanceof StoreError) throw cause;
+      throw new StoreError('QUERY_FAILED', `query failed: ${(cause as Error).message}`, { cause });
+    }
+  }
+
   /** Inserts rows (JSONEachRow) into a table of this store. */
   async insert(table: string, values: object[]): Promise<void> {
     try {

@@ -58,6 +58,7 @@ import {
   type ErasureRecord,
   type QuarantinedSpan,
   type QuarantineEntry,
+  type QuarantineQuery,
 } from './quarantine-and-erasure.ts';
 import { QueryContext } from './query-context.ts';
 import { quoteIdentifier } from './sql-template.ts';
@@ -65,6 +66,7 @@ import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } fro
 import { integrityCoverage, type IntegrityCoverage } from './integrity-coverage.ts';
 import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
+import { verificationRecords, type VerificationRecord } from './verification-records.ts';
 import {
   checkpointLinks,
   recordCosignatures,
@@ -318,7 +320,7 @@ export class Store {
   }
 
   /** Quarantined spans, newest first. */
-  listQuarantine(query?: { code?: string; limit?: number }): Promise<QuarantinedSpan[]> {
+  listQuarantine(query?: QuarantineQuery): Promise<QuarantinedSpan[]> {
     return listQuarantine(this.#ctx, query);
   }
 
@@ -341,6 +343,14 @@ export class Store {
   /** Stored spans of integrity streams as SpanRecords, for the verifier. */
   spansForVerification(query?: VerificationQuery): Promise<SpanRecord[]> {
     return spansForVerification(this.#ctx, query);
+  }
+
+  /**
+   * The spans {@link spansForVerification} reads, for the verifier, decoded from the engine's binary rows: plain
+   * leaf records arrive with their leaf already computed from the stored bytes, every other row as a SpanRecord.
+   */
+  verificationRecords(query?: VerificationQuery): Promise<VerificationRecord[]> {
+    return verificationRecords(this.#ctx, query);
   }
 
   /** Time slices of at most about `maxRows` rows that together cover `[from, to)`, to verify one at a time. */

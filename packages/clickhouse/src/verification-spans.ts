@@ -24,7 +24,18 @@ export async function spansForVerification(
   query: VerificationQuery = {},
 ): Promise<SpanRecord[]> {
   const rows = await ctx.rows<StoredTraceRow>(
-    `SELECT ${TRACE_ROW_COLUMNS}
+    verificationStatement(TRACE_ROW_COLUMNS),
+    verificationParams(query),
+  );
+  return rows.map(traceRowToSpanRecord);
+}
+
+/**
+ * The statement both verification readers run ({@link spansForVerification} and the binary reader in
+ * verification-records.ts): which rows, in which order, each distinct copy once — with the columns given.
+ */
+export function verificationStatement(columns: string): string {
+  return `SELECT ${columns}
      FROM {{read:otel_traces}}
      WHERE SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] != ''
        AND ({stream:String} = '' OR SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] = {stream:String})
@@ -37,14 +48,20 @@ export async function spansForVerification(
           2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_CHECKPOINT_SIZE}}]),
           2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]) + 1),
        Timestamp, SpanId
-     LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`,
-    {
-      stream: requireString(query.stream ?? '', 'stream'),
-      from_ms: String((query.from ?? new Date(0)).getTime()),
-      to_ms: String((query.to ?? END_OF_TIME).getTime()),
-    },
-  );
-  return rows.map(traceRowToSpanRecord);
+     LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`;
+}
+
+/** The bound parameters of {@link verificationStatement}. */
+export function verificationParams(query: VerificationQuery): {
+  stream: string;
+  from_ms: string;
+  to_ms: string;
+} {
+  return {
+    stream: requireString(query.stream ?? '', 'stream'),
+    from_ms: String((query.from ?? new Date(0)).getTime()),
+    to_ms: String((query.to ?? END_OF_TIME).getTime()),
+  };
 }
 
 /**

@@ -18,3 +18,4 @@ export {
   goJsonObject,
   goJsonString,
 } from './attribute-string.ts';
+export { EncodedSpan, SPAN_FIELD, encodedLeafHex, isUtf8 } from './encoded-span.ts';

@@ -117,10 +117,17 @@ export class LogVerifier {
     }
   }
 
-  /** Adds stored records of any streams; within a stream, records in ascending time keep memory low. */
-  add(records: readonly SpanRecord[]): void {
+  /**
+   * Adds stored records of any streams; within a stream, records in ascending time keep memory low. A
+   * {@link HashedLeafRecord} stands for a plain leaf record whose leaf the reader computed from the stored bytes.
+   */
+  add(records: readonly (SpanRecord | HashedLeafRecord)[]): void {
     if (this.#finished) throw new Error('LogVerifier: add after finish');
     for (const record of records) {
+      if ('leafHex' in record) {
+        this.#log(record.stream).addLeaf(record.seq, { spanId: record.spanId, leaf: record.leafHex });
+        continue;
+      }
       const stream = streamOf(record);
       if (stream === undefined) {
         this.#unattributed += 1;
@@ -172,6 +179,19 @@ export class LogVerifier {
 function originStream(note: string): string | undefined {
   const stream = streamOfNote(note);
   return stream === '' || /\s/u.test(stream) ? undefined : stream;
+}
+
+/**
+ * A leaf record as a reader of the store's binary rows hands it over when the row is the plain case: a
+ * non-empty stream, a valid sequence number, not a checkpoint or loss record, and a leaf computed from the
+ * stored bytes by `encodedLeafHex` (which declines every other case, so those come as span records). Adding
+ * it is exactly what adding the row's span record would do.
+ */
+export interface HashedLeafRecord {
+  readonly stream: string;
+  readonly seq: number;
+  readonly spanId: string;
+  readonly leafHex: string;
 }
 
 /** One stream's verification state: what {@link LogVerifier} keeps per stream, usable on its own. */

@@ -1,11 +1,15 @@
 import path from 'node:path';
-import type { AuditReconciliation, UnsignedAuditRecords, VerificationSlice } from '@decisiontrail/clickhouse';
+import type {
+  AuditReconciliation,
+  UnsignedAuditRecords,
+  VerificationRecord,
+  VerificationSlice,
+} from '@decisiontrail/clickhouse';
 import {
   LogVerifier,
   findingKind,
   readWitnessEntries,
   type Finding,
-  type SpanRecord,
   type VerificationReport,
   type WitnessFileContents,
 } from '@decisiontrail/core';
@@ -15,7 +19,7 @@ import { checkIndependentWitnesses, type IndependentWitnessReport } from '../ind
 import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { ProgressBar } from '../render/progress-bar.ts';
-import type { AuditQueries } from '../store/audit-backend.ts';
+import type { AuditBackend } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { parseTimeArgument } from '../time-argument.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
@@ -142,7 +146,7 @@ export const verifyCommand: CommandSpec = {
       midStream: from !== undefined,
     });
     const { spansRead, unsigned, tables, evidence } = await withBackend(context.settings, async (backend) => {
-      const spansRead = await readSlices(context, backend.queries, verifier, { from, to, stream });
+      const spansRead = await readSlices(context, backend, verifier, { from, to, stream });
       const unsigned =
         stream === undefined
           ? await backend.queries.unsignedAuditRecords({
@@ -237,10 +241,13 @@ async function readWitness(file: string): Promise<WitnessFileContents> {
 /** Feeds the verifier the store's spans slice by slice; returns how many were read. */
 async function readSlices(
   context: CommandContext,
-  queries: AuditQueries,
+  backend: AuditBackend,
   verifier: LogVerifier,
   range: { from: Date | undefined; to: Date | undefined; stream: string | undefined },
 ): Promise<number> {
+  const queries = backend.queries;
+  // The binary reader where the store is opened here (plain leaves hashed from the stored bytes), else JSON rows.
+  const readRecords = backend.verificationRecords ?? ((query) => queries.spansForVerification(query));
   const slices = await queries.verificationSlices({
     ...(range.from && { from: range.from }),
     ...(range.to && { to: range.to }),
@@ -251,8 +258,8 @@ async function readSlices(
     'verifying',
     slices.reduce((n, slice) => n + slice.rows, 0),
   );
-  const fetchSlice = (slice: VerificationSlice): Promise<SpanRecord[]> => {
-    const records = queries.spansForVerification({
+  const fetchSlice = (slice: VerificationSlice): Promise<readonly VerificationRecord[]> => {
+    const records = readRecords({
       from: new Date(slice.fromMs),
       to: new Date(slice.toMs),
       ...(range.stream !== undefined && { stream: range.stream }),
@@ -268,7 +275,7 @@ async function readSlices(
     for (let i = 0; i < slices.length; i++) {
       // Verifying a partial read would report missing spans that were merely not read: stop instead.
       context.signal.throwIfAborted();
-      const records = await (next as Promise<SpanRecord[]>);
+      const records = await (next as Promise<readonly VerificationRecord[]>);
       next = i + 1 < slices.length ? fetchSlice(slices[i + 1]!) : undefined;
       verifier.add(records);
       read += records.length;

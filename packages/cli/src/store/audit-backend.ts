@@ -37,5 +37,10 @@ export interface AuditBackend {
   /** How the store is reached, for messages. */
   readonly via: string;
   readonly queries: AuditQueries;
+  /**
+   * The verifier's reader of the store's binary rows (`Store.verificationRecords`), when the store is opened in
+   * this process; through serve, `verify` reads `spansForVerification` instead.
+   */
+  readonly verificationRecords?: Store['verificationRecords'];
   close(): Promise<void>;
 }

@@ -10,5 +10,10 @@ export async function openDirectBackend(options: StoreOptions, via: string): Pro
   // Loaded on demand: the embedded engine is a large native module that help and usage errors should not load.
   const { openStore } = await import('@decisiontrail/clickhouse');
   const store = await openStore({ ...options, migrate: false });
-  return { via, queries: store, close: () => store.close() };
+  return {
+    via,
+    queries: store,
+    verificationRecords: (query) => store.verificationRecords(query),
+    close: () => store.close(),
+  };
 }

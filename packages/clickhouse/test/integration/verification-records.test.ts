@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Store, VerificationRecord } from '@decisiontrail/clickhouse';
+import { LogVerifier, type SpanRecord } from '@decisiontrail/core';
+import { seqOf, streamOf, verifierLeafHex } from '@decisiontrail/core/internal';
+import { decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
+import { openTempStore } from '../support/temp-store.ts';
+
+const START = Date.UTC(2026, 5, 1, 8);
+
+/** Runs a statement as an insider with write access to the store would. */
+async function tamper(store: Store, query: string): Promise<void> {
+  await store.client.command({
+    query,
+    clickhouse_settings: { mutations_sync: '2', insert_deduplication_token: '' },
+  });
+}
+
+/** What the verifier takes from a record: stream, seq, span id and leaf, computed the record path's way. */
+function viaRecordPath(record: SpanRecord): string {
+  return JSON.stringify([streamOf(record), seqOf(record), record.spanId, verifierLeafHex(record)]);
+}
+
+function viaEither(record: VerificationRecord): string {
+  return 'leafHex' in record
+    ? JSON.stringify([record.stream, record.seq, record.spanId, record.leafHex])
+    : viaRecordPath(record);
+}
+
+/**
+ * Spans whose canonical form has every hard case a byte-level writer can get wrong: escapes, multi-byte and
+ * astral text, keys in the ranges where UTF-16 and byte order part, excluded namespaces, non-service resource
+ * attributes, events and links, old kind spellings, unknown kinds, malformed sequence numbers.
+ */
+function hardSpans(): SpanRecord[] {
+  const random = seededRandom(41);
+  const values = [
+    'plain',
+    '',
+    'quote " backslash \\ slash /',
+    'controls \u0000\u0001\b\t\n\f\r\u001f\u007f',
+    'latin é ü ß, cjk 決定, emoji 🧾 and \u2028\u2029',
+    '\ue000 private use, \uffff last BMP, 𝄞 astral',
+  ];
+  const spans: SpanRecord[] = [];
+  for (let i = 0; i < 48; i++) {
+    const span = decisionSpan({
+      decisionId: `0190a0b0-0000-7000-8000-${String(i).padStart(12, '0')}`,
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: START + i * 1000,
+      modelId: 'hard-model',
+      modelVersion: '1',
+      outcome: values[i % values.length] as string,
+      stream: i < 40 ? 'stream-hard' : 'stream-other',
+      seq: i,
+    });
+    const attributes: Record<string, string> = { ...span.attributes };
+    attributes[`z.key ${values[(i + 1) % values.length]}`] = values[(i + 2) % values.length] as string;
+    if (i % 3 === 0) attributes['\ue001.private.key'] = 'x';
+    if (i % 4 === 0) attributes['\u{1F600}.astral.key'] = 'y';
+    if (i % 5 === 0) attributes['audit.integrity.key_id'] = 'excluded';
+    if (i % 6 === 0) attributes['audit.completeness.missing'] = 'audit.subject.id';
+    const kinds = ['Internal', 'SPAN_KIND_SERVER', 'Client', 'Mystery'];
+    const statuses = ['Unset', 'STATUS_CODE_ERROR', 'Ok', 'Unset'];
+    spans.push({
+      ...span,
+      kind: kinds[i % kinds.length] as string,
+      statusCode: statuses[i % statuses.length] as string,
+      statusMessage: values[(i + 3) % values.length] as string,
+      attributes,
+      resourceAttributes: {
+        'service.name': 'svc é',
+        'host.name': `h${i}`,
+        'service.version': values[i % 3] as string,
+      },
+      events:
+        i % 7 === 0
+          ? [
+              {
+                timeUnixNano: String(BigInt(START + i * 1000) * 1_000_000n + 5n),
+                name: 'ev',
+                attributes: { a: '1' },
+              },
+            ]
+          : [],
+      links:
+        i % 11 === 0
+          ? [
+              {
+                traceId: randomHex(random, 16),
+                spanId: randomHex(random, 8),
+                traceState: 'k=v',
+                attributes: { l: '2' },
+              },
+            ]
+          : [],
+    });
+  }
+  // The plain case, with escapes and multi-byte text in the values: hashed from the bytes.
+  for (let i = 0; i < 24; i++) {
+    spans.push(
+      decisionSpan({
+        decisionId: `0190a0b0-0000-7000-8000-${String(100 + i).padStart(12, '0')}`,
+        traceId: randomHex(random, 16),
+        spanId: randomHex(random, 8),
+        startMs: START + 100_000 + i * 1000,
+        modelId: values[i % values.length] as string,
+        modelVersion: '2',
+        outcome: values[(i + 1) % values.length] as string,
+        stream: 'stream-plain',
+        seq: i,
+      }),
+    );
+  }
+  // Sequence numbers the strict parser refuses.
+  for (const [i, seq] of ['01', '-1', 'abc', '12345678901234567', ''].entries()) {
+    const span = spans[40 + i] as SpanRecord;
+    span.attributes['audit.integrity.seq'] = seq;
+  }
+  return spans;
+}
+
+describe('verification records: the binary reader gives the verifier what the JSON reader does', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let spans: SpanRecord[];
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+    spans = hardSpans();
+    const sink = store.createSink({ maxBatchSize: 20, flushIntervalMs: 5 });
+    await sink.write(spans);
+    await sink.flush();
+    const copy = (spanId: string, replace: string) =>
+      tamper(
+        store,
+        `INSERT INTO otel_traces SELECT * REPLACE (${replace})
+         FROM (SELECT * FROM otel_traces WHERE SpanId = '${spanId}' LIMIT 1)`,
+      );
+    // Rows no producer writes: bytes that are not UTF-8, a repeated key, a conflicting copy, an exact duplicate.
+    await copy(spans[1]!.spanId, `concat(StatusMessage, unhex('C3')) AS StatusMessage, 'badutf81' AS SpanId`);
+    await copy(
+      spans[2]!.spanId,
+      `mapUpdate(SpanAttributes, map('audit.decision.outcome', concat('x', unhex('EDA080')))) AS SpanAttributes, 'surrogt1' AS SpanId`,
+    );
+    await copy(
+      spans[4]!.spanId,
+      `CAST((arrayConcat(mapKeys(SpanAttributes), ['dup.key', 'dup.key']), arrayConcat(mapValues(SpanAttributes), ['1', '2'])),
+        'Map(LowCardinality(String), String)') AS SpanAttributes, 'dupkey01' AS SpanId`,
+    );
+    await copy(
+      spans[8]!.spanId,
+      `mapUpdate(SpanAttributes, map('audit.decision.outcome', 'changed')) AS SpanAttributes`,
+    );
+    await copy(spans[9]!.spanId, `SpanAttributes AS SpanAttributes`);
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('reads the same rows with the same stream, seq, span id and leaf', async () => {
+    const json = await store.spansForVerification();
+    const binary = await store.verificationRecords();
+    // Every span, the five forged rows, the exact duplicate once.
+    expect(json).toHaveLength(spans.length + 4);
+    expect(binary.map(viaEither).sort()).toEqual(json.map(viaRecordPath).sort());
+    // The plain case is hashed from the bytes; every hard case goes the record path, and reads like the JSON reader.
+    const hashed = binary.filter((r) => 'leafHex' in r);
+    const records = binary.filter((r): r is SpanRecord => !('leafHex' in r));
+    expect(hashed.length).toBeGreaterThanOrEqual(24);
+    const ids = new Set(records.map((r) => r.spanId));
+    for (const id of ['badutf81', 'surrogt1', 'dupkey01']) expect(ids).toContain(id);
+    const jsonById = new Map(json.map((r) => [`${r.spanId} ${verifierLeafHex(r)}`, r]));
+    for (const record of records)
+      expect(record).toEqual(jsonById.get(`${record.spanId} ${verifierLeafHex(record)}`));
+  });
+
+  it('brings the verifier to the same report', async () => {
+    const report = async (read: () => Promise<readonly VerificationRecord[]>) => {
+      const verifier = new LogVerifier({ publicKeys: [] });
+      verifier.add(await read());
+      return verifier.finish();
+    };
+    const [viaJson, viaBinary] = [
+      await report(() => store.spansForVerification()),
+      await report(() => store.verificationRecords()),
+    ];
+    expect(viaBinary).toEqual(viaJson);
+    expect(viaBinary.streams.map((s) => s.stream)).toEqual(['stream-hard', 'stream-other', 'stream-plain']);
+  });
+
+  it('reads one stream and one time range as the JSON reader does', async () => {
+    const query = { stream: 'stream-hard', from: new Date(START + 10_000), to: new Date(START + 30_000) };
+    const binary = await store.verificationRecords(query);
+    expect(binary.map(viaEither).sort()).toEqual(
+      (await store.spansForVerification(query)).map(viaRecordPath).sort(),
+    );
+    expect(binary.length).toBeGreaterThanOrEqual(20);
+  });
+});
