@@ -1,5 +1,6 @@
--- The timeline row of a decision, read from audit_decisions: shared by the decision_timeline view
--- and the store's two-statement timeline (src/decision-timeline.ts), so the two cannot drift apart.
+-- The timeline row of a decision, read from audit_decisions, for the store's two-statement timeline
+-- (src/decision-timeline.ts); the decision_timeline view's migration holds it as released, and
+-- queries.test.ts checks the view and the store give the same rows.
 'decision' AS kind, time, decision_id, trace_id, span_id, '' AS parent_span_id, span_name AS name,
     service, status_code, toUInt64(0) AS duration_ns,
     map('model_id', model_id, 'model_version', model_version, 'model_type', model_type,

@@ -1,5 +1,7 @@
--- Everything linked to the timeline's decisions, as one UNION ALL: shared by the decision_timeline
--- view and the store's two-statement timeline (src/decision-timeline.ts). Both define, before it:
+-- Everything linked to the timeline's decisions, as one UNION ALL, for the store's two-statement
+-- timeline (src/decision-timeline.ts). The decision_timeline view's migration holds this text as
+-- released (migrations include no live file); queries.test.ts checks the view and the store give
+-- the same rows, so a change here goes with a migration that replaces the view. It defines, before it:
 --   ids, traces, decision_spans, models   the decisions' ids, trace ids, span ids and models
 --   decision_streams, decision_seqs        each decision's integrity stream and leaf index
 --   first_time, last_time                  the earliest and latest decision time (DateTime64(9))

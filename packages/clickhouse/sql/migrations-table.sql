@@ -1,4 +1,4 @@
--- Which schema migrations ran, with a checksum of the exact statements applied.
+-- Which schema migrations ran, each with the checksum it was released with (src/migration-list.ts).
 CREATE TABLE IF NOT EXISTS {{table:decisiontrail_migrations}} {{cluster}} (
     version UInt32,
     name String,

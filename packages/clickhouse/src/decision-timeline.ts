@@ -1,7 +1,7 @@
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext, type QueryParams } from './query-context.ts';
 
-/** What a timeline entry is; see `sql/decision-timeline-view.sql`. */
+/** What a timeline entry is; the `decision_timeline` view is the latest migration that replaces it. */
 export type TimelineEntryKind =
   'decision' | 'span' | 'oversight' | 'feedback' | 'deployment' | 'incident' | 'checkpoint';
 

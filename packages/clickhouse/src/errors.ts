@@ -4,6 +4,10 @@ export type StoreErrorCode =
   | 'INVALID_ARGUMENT'
   | 'CONNECTION_FAILED'
   | 'MIGRATION_FAILED'
+  /** A released migration's SQL differs from what the store recorded, or from what it was released as. */
+  | 'MIGRATION_CHECKSUM_MISMATCH'
+  /** The store has a migration this version does not know (it was migrated by a newer one). */
+  | 'MIGRATION_UNKNOWN'
   | 'INSERT_FAILED'
   | 'QUERY_FAILED'
   | 'SINK_CLOSED'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.ts';
+import { MIGRATIONS, type Migration, type ObjectStep, type TableStep } from './migration-list.ts';
 import {
   quoteIdentifier,
   readSqlFile,
@@ -11,28 +12,6 @@ import {
 } from './sql-template.ts';
 import { dateToDateTime64 } from './time-format.ts';
 
-/** A table this package owns; on a cluster it becomes Replicated `<name>_local` + Distributed `<name>`. */
-interface TableStep {
-  kind: 'table';
-  name: string;
-  file: string;
-  /** Distributed sharding key: rows that are read together land on one shard. */
-  shardingKey: string;
-}
-
-/** A view, materialized view or one-off statement (run once per node, never distributed). */
-interface ObjectStep {
-  kind: 'object';
-  file: string;
-}
-
-/** One versioned migration. Every statement is idempotent (`IF NOT EXISTS`). */
-export interface Migration {
-  version: number;
-  name: string;
-  steps: readonly (TableStep | ObjectStep)[];
-}
-
 const MIGRATIONS_TABLE: TableStep = {
   kind: 'table',
   name: 'decisiontrail_migrations',
@@ -40,178 +19,18 @@ const MIGRATIONS_TABLE: TableStep = {
   shardingKey: 'version',
 };
 
-/** Every migration, in order. Append only: a shipped migration never changes. */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'otel_traces',
-    steps: [
-      { kind: 'table', name: 'otel_traces', file: 'otel-traces.sql', shardingKey: 'cityHash64(TraceId)' },
-      {
-        kind: 'table',
-        name: 'otel_traces_trace_id_ts',
-        file: 'otel-traces-trace-id-ts.sql',
-        shardingKey: 'cityHash64(TraceId)',
-      },
-      { kind: 'object', file: 'otel-traces-trace-id-ts-mv.sql' },
-    ],
-  },
-  {
-    version: 2,
-    name: 'audit_tables',
-    steps: [
-      {
-        kind: 'table',
-        name: 'audit_decisions',
-        file: 'audit-decisions.sql',
-        shardingKey: 'cityHash64(trace_id)',
-      },
-      { kind: 'object', file: 'audit-decisions-mv.sql' },
-      {
-        kind: 'table',
-        name: 'audit_oversight',
-        file: 'audit-oversight.sql',
-        shardingKey: 'cityHash64(decision_id)',
-      },
-      { kind: 'object', file: 'audit-oversight-mv.sql' },
-      {
-        kind: 'table',
-        name: 'audit_feedback',
-        file: 'audit-feedback.sql',
-        shardingKey: 'cityHash64(decision_id)',
-      },
-      { kind: 'object', file: 'audit-feedback-mv.sql' },
-      {
-        kind: 'table',
-        name: 'audit_deployments',
-        file: 'audit-deployments.sql',
-        shardingKey: 'cityHash64(model_id)',
-      },
-      { kind: 'object', file: 'audit-deployments-mv.sql' },
-      {
-        kind: 'table',
-        name: 'audit_checkpoints',
-        file: 'audit-checkpoints.sql',
-        shardingKey: 'cityHash64(stream)',
-      },
-      { kind: 'object', file: 'audit-checkpoints-mv.sql' },
-    ],
-  },
-  {
-    version: 3,
-    name: 'product_tables',
-    steps: [
-      {
-        kind: 'table',
-        name: 'audit_incidents',
-        file: 'audit-incidents.sql',
-        shardingKey: 'cityHash64(incident_id)',
-      },
-      {
-        kind: 'table',
-        name: 'audit_quarantine',
-        file: 'audit-quarantine.sql',
-        shardingKey: 'cityHash64(span_id)',
-      },
-      {
-        kind: 'table',
-        name: 'audit_erasures',
-        file: 'audit-erasures.sql',
-        shardingKey: 'cityHash64(subject_id)',
-      },
-    ],
-  },
-  {
-    version: 4,
-    name: 'investigation_views',
-    steps: [{ kind: 'object', file: 'decision-timeline.sql' }],
-  },
-  {
-    version: 5,
-    name: 'decision_stats_rollup',
-    steps: [
-      {
-        kind: 'table',
-        name: 'audit_decision_stats',
-        file: 'audit-decision-stats.sql',
-        shardingKey: 'cityHash64(model_id)',
-      },
-      { kind: 'object', file: 'audit-decision-stats-mv.sql' },
-      { kind: 'object', file: 'audit-decision-stats-backfill.sql' },
-    ],
-  },
-  {
-    version: 6,
-    name: 'report_rollups',
-    steps: [
-      { kind: 'object', file: 'audit-oversight-model-columns.sql' },
-      { kind: 'object', file: 'audit-oversight-model-columns-read.sql' },
-      { kind: 'object', file: 'audit-feedback-model-columns.sql' },
-      { kind: 'object', file: 'audit-feedback-model-columns-read.sql' },
-      {
-        kind: 'table',
-        name: 'audit_oversight_stats',
-        file: 'audit-oversight-rollup.sql',
-        shardingKey: 'cityHash64(model_id)',
-      },
-      { kind: 'object', file: 'audit-oversight-rollup-mv.sql' },
-      {
-        kind: 'table',
-        name: 'audit_feedback_stats',
-        file: 'audit-feedback-rollup.sql',
-        shardingKey: 'cityHash64(model_id)',
-      },
-      { kind: 'object', file: 'audit-feedback-rollup-mv.sql' },
-      {
-        kind: 'table',
-        name: 'audit_confidence_stats',
-        file: 'audit-confidence-rollup.sql',
-        shardingKey: 'cityHash64(model_id)',
-      },
-      { kind: 'object', file: 'audit-confidence-rollup-mv.sql' },
-      { kind: 'object', file: 'audit-confidence-daily-rollup-mv.sql' },
-      { kind: 'object', file: 'audit-confidence-rollup-backfill.sql' },
-      // The span views fill the model only once the rollups listen, so no row misses its rollup.
-      { kind: 'object', file: 'audit-oversight-model-mv.sql' },
-      { kind: 'object', file: 'audit-feedback-model-mv.sql' },
-      { kind: 'object', file: 'audit-oversight-rollup-backfill.sql' },
-      { kind: 'object', file: 'audit-feedback-rollup-backfill.sql' },
-    ],
-  },
-  {
-    version: 7,
-    name: 'decision_timeline_lookups',
-    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
-  },
-  {
-    // Trace spans bounded by the decisions' time instead of a trace-id-table scalar subquery.
-    version: 8,
-    name: 'decision_timeline_span_window',
-    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
-  },
-  {
-    // Oversight and feedback recorded in the decision's own trace shown once, not also as trace spans.
-    version: 9,
-    name: 'decision_timeline_follow_ups_once',
-    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
-  },
-  {
-    // Independent witnesses' cosignatures of stored checkpoints (written by serve's witness submitter).
-    version: 10,
-    name: 'audit_cosignatures',
-    steps: [
-      {
-        kind: 'table',
-        name: 'audit_cosignatures',
-        file: 'audit-cosignatures.sql',
-        shardingKey: 'cityHash64(stream)',
-      },
-    ],
-  },
-];
+const SETTINGS_TABLE: TableStep = {
+  kind: 'table',
+  name: 'decisiontrail_settings',
+  file: 'settings-table.sql',
+  shardingKey: 'cityHash64(name)',
+};
+
+export { MIGRATIONS };
+export type { Migration, ObjectStep, TableStep };
 
 const ALL_TABLES: ReadonlySet<string> = new Set(
-  [MIGRATIONS_TABLE, ...MIGRATIONS.flatMap((m) => m.steps)].flatMap((s) =>
+  [MIGRATIONS_TABLE, SETTINGS_TABLE, ...MIGRATIONS.flatMap((m) => m.steps)].flatMap((s) =>
     s.kind === 'table' ? [s.name] : [],
   ),
 );
@@ -221,8 +40,27 @@ export function renderContext(options: Omit<RenderContext, 'tables'>): RenderCon
   return { ...options, tables: ALL_TABLES };
 }
 
-function stepStatements(step: TableStep | ObjectStep, context: RenderContext): string[] {
-  const statement = renderSql(readSqlFile(step.file), context);
+/** Where a migration's files live, below `sql/`: `migrations/007-decision-timeline-lookups`. */
+export function migrationDirectory(migration: Pick<Migration, 'version' | 'name'>): string {
+  return `migrations/${String(migration.version).padStart(3, '0')}-${migration.name.replaceAll('_', '-')}`;
+}
+
+/** The text of one step of a migration; it must not include other files, which could change after release. */
+function migrationStepSql(migration: Migration, step: TableStep | ObjectStep): string {
+  const text = readSqlFile(`${migrationDirectory(migration)}/${step.file}`);
+  if (text.includes('{{include:')) {
+    throw new StoreError(
+      'MIGRATION_FAILED',
+      `migration ${migration.version} (${migration.name}): ${step.file} includes another file; ` +
+        "a migration's SQL must be self-contained so that it cannot change after release",
+    );
+  }
+  return text;
+}
+
+function stepStatements(template: string, step: TableStep | ObjectStep, context: RenderContext): string[] {
+  if (step.kind === 'object' && step.singleNodeOnly === true && context.cluster !== undefined) return [];
+  const statement = renderSql(template, context);
   if (step.kind === 'object' || context.cluster === undefined) {
     return [statement];
   }
@@ -241,29 +79,39 @@ function stepStatements(step: TableStep | ObjectStep, context: RenderContext): s
  * DDL can be reviewed (and is validated by the engine's parser in tests) without a cluster.
  */
 export function migrationStatements(migration: Migration, context: RenderContext): string[] {
-  const statements = migration.steps.flatMap((step) => stepStatements(step, context));
-  if (migration.version === 1 && context.cluster === undefined) {
-    // Insert deduplication tokens work on non-replicated tables only with a window (replicated
-    // tables keep one by default). Settings are not part of the exporter's schema contract.
-    statements.push(
-      `ALTER TABLE ${quoteIdentifier(context.database)}.${quoteIdentifier('otel_traces')} ` +
-        'MODIFY SETTING non_replicated_deduplication_window = 1000',
-    );
-  }
-  return statements;
+  return migration.steps.flatMap((step) => stepStatements(migrationStepSql(migration, step), step, context));
 }
 
-/** The statements that create the migrations table itself. */
+/**
+ * The checksum of a migration as its files are now: SHA-256 over each step (kind, table name and sharding key,
+ * file name, single-node flag) and the file's text before rendering, so it does not depend on the database,
+ * cluster or retention a store is opened with. A released migration's checksum never changes.
+ */
+export function migrationChecksum(migration: Migration): string {
+  const hash = createHash('sha256');
+  for (const step of migration.steps) {
+    const text = migrationStepSql(migration, step);
+    const head =
+      step.kind === 'table'
+        ? `table ${step.name} ${step.shardingKey} ${step.file}`
+        : `object ${step.file}${step.singleNodeOnly === true ? ' single-node' : ''}`;
+    hash.update(`${head}\n${Buffer.byteLength(text)}\n${text}\n`);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The statements that create the database and the tables that record migrations and settings. */
 export function bootstrapStatements(context: RenderContext): string[] {
   const statements = [
     `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(context.database)}` +
       (context.cluster === undefined ? '' : ` ON CLUSTER ${quoteIdentifier(context.cluster)}`),
   ];
-  return [...statements, ...stepStatements(MIGRATIONS_TABLE, context)];
-}
-
-function checksum(statements: string[]): string {
-  return createHash('sha256').update(statements.join('\n;\n')).digest('hex');
+  return [
+    ...statements,
+    ...[MIGRATIONS_TABLE, SETTINGS_TABLE].flatMap((table) =>
+      stepStatements(readSqlFile(table.file), table, context),
+    ),
+  ];
 }
 
 /** What {@link runMigrations} did. */
@@ -274,30 +122,137 @@ export interface MigrationResult {
   current: number;
 }
 
+/** A row of `decisiontrail_migrations`. */
+interface MigrationRecord {
+  version: number;
+  name: string;
+  checksum: string;
+  applied_at: string;
+}
+
 /**
- * Applies every migration not yet recorded, in order, and records each one. Safe to run
- * concurrently with itself and repeatedly: statements are idempotent and the record is a
- * ReplacingMergeTree keyed on the version.
+ * The row that versions before the settings table wrote to record the applied retention, as if it were a
+ * migration. The first open by this version moves it into `decisiontrail_settings` and deletes it.
+ */
+const LEGACY_RETENTION_VERSION = 1_000_000;
+const CHECKSUM_PREFIX = 'sha256:';
+
+/** The store's records, sorted out: what must be re-recorded, what is wrong. */
+interface RecordReview {
+  /** Applied before checksums were released ones (a hash of the rendered statements, or empty): re-recorded. */
+  legacy: MigrationRecord[];
+  /** The retention a legacy row recorded, when there is one. */
+  legacyRetention: string | undefined;
+  problems: { code: 'MIGRATION_CHECKSUM_MISMATCH' | 'MIGRATION_UNKNOWN'; message: string }[];
+}
+
+function reviewRecords(records: readonly MigrationRecord[]): RecordReview {
+  const review: RecordReview = { legacy: [], legacyRetention: undefined, problems: [] };
+  const known = new Map(MIGRATIONS.map((migration) => [migration.version, migration]));
+  const latest = Math.max(...MIGRATIONS.map((migration) => migration.version));
+  for (const record of records) {
+    if (record.version === LEGACY_RETENTION_VERSION && record.name === 'retention') {
+      review.legacyRetention = record.checksum;
+      continue;
+    }
+    const migration = known.get(record.version);
+    if (migration === undefined) {
+      review.problems.push({
+        code: 'MIGRATION_UNKNOWN',
+        message:
+          `migration ${record.version} (${record.name}) is applied to this store but unknown to this version of ` +
+          `decisiontrail, which knows migrations 1 to ${latest}: the store was migrated by a newer version`,
+      });
+    } else if (record.name !== migration.name) {
+      review.problems.push({
+        code: 'MIGRATION_CHECKSUM_MISMATCH',
+        message:
+          `migration ${record.version} is recorded as '${record.name}' in this store but is ` +
+          `'${migration.name}' in this version of decisiontrail: the store was migrated by a different build`,
+      });
+    } else if (!record.checksum.startsWith(CHECKSUM_PREFIX)) {
+      review.legacy.push(record);
+    } else if (record.checksum !== migration.checksum) {
+      review.problems.push({
+        code: 'MIGRATION_CHECKSUM_MISMATCH',
+        message:
+          `migration ${record.version} (${record.name}) was applied to this store with checksum ` +
+          `${record.checksum}, but this version of decisiontrail releases it as ${migration.checksum}: ` +
+          'the store was migrated with different SQL for it',
+      });
+    }
+  }
+  return review;
+}
+
+/**
+ * Checks that every migration's files still give the checksum it was released with; a package whose released
+ * SQL was edited must not touch a store.
+ */
+function checkReleasedMigrations(): void {
+  const changed = MIGRATIONS.flatMap((migration) => {
+    const actual = migrationChecksum(migration);
+    return actual === migration.checksum
+      ? []
+      : [
+          `migration ${migration.version} (${migration.name}): its files in sql/${migrationDirectory(migration)} ` +
+            `give ${actual}, but it was released as ${migration.checksum}; a released migration never changes ` +
+            '(append a new one)',
+        ];
+  });
+  if (changed.length > 0) throw new StoreError('MIGRATION_CHECKSUM_MISMATCH', changed.join('\n'));
+}
+
+/**
+ * Checks what the store has applied against the released migrations, then applies every migration not yet
+ * recorded, in order, and records each one with its released checksum. A recorded migration that is unknown, named
+ * differently or recorded with another checksum is an error naming it, raised before anything is written. Safe to
+ * run concurrently with itself and repeatedly: statements are idempotent and the record is a ReplacingMergeTree
+ * keyed on the version.
+ *
+ * Stores written by versions before released checksums recorded a hash of the statements as rendered for that
+ * store (database, cluster and the retention of the day), which cannot be recomputed: their records are re-recorded
+ * once with the released checksums, keeping `applied_at`, and checked from then on.
  */
 export async function runMigrations(
   client: ClickHouseClient,
   context: RenderContext,
 ): Promise<MigrationResult> {
   try {
+    checkReleasedMigrations();
     for (const statement of bootstrapStatements(context)) {
       await client.command({ query: statement });
     }
-    const table = `${quoteIdentifier(context.database)}.${quoteIdentifier('decisiontrail_migrations')}`;
-    const done = await client.query({
-      query: `SELECT DISTINCT version FROM ${table}`,
+    const table = `${quoteIdentifier(context.database)}.${quoteIdentifier(MIGRATIONS_TABLE.name)}`;
+    const recorded = await client.query({
+      query: `SELECT version, name, checksum, toString(applied_at) AS applied_at FROM ${table} FINAL ORDER BY version`,
       format: 'JSONEachRow',
     });
-    const appliedBefore = new Set((await done.json<{ version: number }>()).map((row) => Number(row.version)));
+    const records = (await recorded.json<MigrationRecord>()).map((row) => ({
+      ...row,
+      version: Number(row.version),
+    }));
+    const review = reviewRecords(records);
+    const [first] = review.problems;
+    if (first !== undefined) {
+      throw new StoreError(first.code, review.problems.map((problem) => problem.message).join('\n'));
+    }
+    if (review.legacy.length > 0) {
+      await client.insert({
+        table,
+        values: review.legacy.map((record) => ({
+          ...record,
+          checksum: MIGRATIONS.find((migration) => migration.version === record.version)?.checksum,
+        })),
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: '' },
+      });
+    }
+    const appliedBefore = new Set(records.map((record) => record.version));
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (appliedBefore.has(migration.version)) continue;
-      const statements = migrationStatements(migration, context);
-      for (const statement of statements) {
+      for (const statement of migrationStatements(migration, context)) {
         await client.command({ query: statement });
       }
       await client.insert({
@@ -306,7 +261,7 @@ export async function runMigrations(
           {
             version: migration.version,
             name: migration.name,
-            checksum: checksum(statements),
+            checksum: migration.checksum,
             applied_at: dateToDateTime64(new Date()),
           },
         ],
@@ -316,7 +271,16 @@ export async function runMigrations(
       applied.push(migration.version);
     }
     // A store created by this run already has the configured TTLs; only record them.
-    await applyRetention(client, context, table, applied.includes(1));
+    await applyRetention(client, context, applied.includes(1), review.legacyRetention);
+    if (review.legacyRetention !== undefined) {
+      const storage = `${quoteIdentifier(context.database)}.${quoteIdentifier(storageTableName(MIGRATIONS_TABLE.name, context))}`;
+      const onCluster =
+        context.cluster === undefined ? '' : ` ON CLUSTER ${quoteIdentifier(context.cluster)}`;
+      await client.command({
+        query: `ALTER TABLE ${storage}${onCluster} DELETE WHERE version = ${LEGACY_RETENTION_VERSION}`,
+        clickhouse_settings: { mutations_sync: '2' },
+      });
+    }
     return { applied, current: Math.max(0, ...MIGRATIONS.map((m) => m.version)) };
   } catch (cause) {
     if (cause instanceof StoreError) throw cause;
@@ -340,8 +304,8 @@ const RETENTION_TABLES = [
   'audit_quarantine',
 ];
 
-/** Row of `decisiontrail_migrations` that records the retention the TTLs were last set to. */
-const RETENTION_RECORD_VERSION = 1_000_000;
+/** The setting that records the retention the TTLs were last set to. */
+const RETENTION_SETTING = 'retention';
 
 /**
  * Keeps TTLs in step with the configured retention: when it differs from what was last applied,
@@ -351,28 +315,44 @@ const RETENTION_RECORD_VERSION = 1_000_000;
 async function applyRetention(
   client: ClickHouseClient,
   context: RenderContext,
-  migrationsTable: string,
   createdNow: boolean,
+  legacyRetention: string | undefined,
 ): Promise<void> {
   const fingerprint = JSON.stringify(context.retention);
+  const recorded = (await readSetting(client, context, RETENTION_SETTING)) ?? legacyRetention;
+  if (recorded === fingerprint && legacyRetention === undefined) return;
+  if (recorded !== fingerprint && !createdNow) await rewriteTtls(client, context);
+  await writeSetting(client, context, RETENTION_SETTING, fingerprint);
+}
+
+function settingsTable(context: RenderContext): string {
+  return `${quoteIdentifier(context.database)}.${quoteIdentifier(SETTINGS_TABLE.name)}`;
+}
+
+/** The current value of a store setting, or undefined when it was never written. */
+async function readSetting(
+  client: ClickHouseClient,
+  context: RenderContext,
+  name: string,
+): Promise<string | undefined> {
   const result = await client.query({
-    query: `SELECT argMax(checksum, applied_at) AS retention FROM ${migrationsTable} WHERE version = {version:UInt32}`,
-    query_params: { version: RETENTION_RECORD_VERSION },
+    query: `SELECT value FROM ${settingsTable(context)} FINAL WHERE name = {name:String}`,
+    query_params: { name },
     format: 'JSONEachRow',
   });
-  const [recorded] = await result.json<{ retention: string }>();
-  if (recorded?.retention === fingerprint) return;
-  if (!createdNow) await rewriteTtls(client, context);
+  const [row] = await result.json<{ value: string }>();
+  return row?.value;
+}
+
+async function writeSetting(
+  client: ClickHouseClient,
+  context: RenderContext,
+  name: string,
+  value: string,
+): Promise<void> {
   await client.insert({
-    table: migrationsTable,
-    values: [
-      {
-        version: RETENTION_RECORD_VERSION,
-        name: 'retention',
-        checksum: fingerprint,
-        applied_at: dateToDateTime64(new Date()),
-      },
-    ],
+    table: settingsTable(context),
+    values: [{ name, value, updated_at: dateToDateTime64(new Date()) }],
     format: 'JSONEachRow',
     clickhouse_settings: { insert_deduplication_token: '' },
   });

@@ -13,7 +13,8 @@ import {
 import { openTempStore } from '../support/temp-store.ts';
 
 // Column name → type and codec of the Collector contrib clickhouseexporter's traces table
-// (internal/sqltemplates/traces_table.sql), written down independently of sql/otel-traces.sql.
+// (internal/sqltemplates/traces_table.sql), written down independently of
+// sql/migrations/001-otel-traces/otel-traces.sql.
 const EXPORTER_COLUMNS: [string, string, string][] = [
   ['Timestamp', 'DateTime64(9)', 'CODEC(Delta(8), ZSTD(1))'],
   ['TraceId', 'String', 'CODEC(ZSTD(1))'],

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   MIGRATIONS,
+  migrationChecksum,
   migrationStatements,
   populationStabilityIndex,
   renderContext,
@@ -48,10 +49,23 @@ describe('migration rendering', () => {
   });
 });
 
-describe('shipped migrations', () => {
-  // SHA-256 of each migration's statements as shipped (single node, then cluster `prod`). A
-  // migration is append-only: an edit to a file it renders — including files it includes, such as
-  // the views' SELECTs that the audit reconciliation renders too — must go into a new migration.
+describe('released migrations', () => {
+  it('give, from their files, exactly the checksum each was released with', () => {
+    expect(MIGRATIONS.map((m) => `${m.version} ${migrationChecksum(m)}`)).toEqual(
+      MIGRATIONS.map((m) => `${m.version} ${m.checksum}`),
+    );
+  });
+
+  it('are numbered 1, 2, 3, … with distinct snake_case names', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, index) => index + 1));
+    expect(new Set(MIGRATIONS.map((m) => m.name)).size).toBe(MIGRATIONS.length);
+    for (const m of MIGRATIONS) expect(m.name).toMatch(/^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/);
+  });
+
+  // SHA-256 of each migration's statements as rendered (single node, then cluster `prod`). The
+  // checksums above pin the files; these pin what the renderer makes of them. Migrations 1–6 and 8
+  // render byte for byte as before their files were frozen under sql/migrations/; 7 is its SQL as
+  // released (the shared file it read had since been rewritten for 8 and 9).
   const shipped = {
     single: [
       '8414c24dd04f6a914abea71dd355f97a7aa8bb4791d3429cd3709429da49a31e',
@@ -60,8 +74,10 @@ describe('shipped migrations', () => {
       'e9ccc8cd02c49fd89951888e7dd522b18e71a19710dd88bd34c376e429511178',
       'e574e10268f8a478ae0679e4c2a89024cd0aed65286f0b2bcbac9d16197dfe1f',
       '4584e485b746cd1ceeef89d959f6cd6cd0010ce4c35e962d3279af39a1151595',
+      '51c8c6fd1378513ec4f5bc7bfe2ec5fd347ff0ed6a34331cc245edb487737428',
       '4fb6f2a3959b308f3adf508f26281d81a751842f3c28bb338d17781d20e4a880',
-      '4fb6f2a3959b308f3adf508f26281d81a751842f3c28bb338d17781d20e4a880',
+      '5e276c1ac83d460d605ea92aea5af42f7f41ccbb4599ea7a5f4ca66e086104c3',
+      '88d6145b6bb6e0310edd718986e112f472cb0c9e971a747057aa49ec89580f5f',
     ],
     prod: [
       '78057fb6800ce16c12ca474655e11eb40b918138b7c0971699b94c3f73628514',
@@ -70,8 +86,10 @@ describe('shipped migrations', () => {
       '5935c0b973021f89770d5c281798cbba5b5ffba71d977a174d22e366b14c2443',
       '68ce99d422ee77b054a6065e842a558d1cae11bb25db0b991818bc509e5940af',
       '32fcee66c2de5e9513d7ffb7a1ca3c6bbac0e9b6497260f1d4df4956db3648ff',
+      '3b537d09a6cbe8f25f3e285cd90d86c3bed05e19cd2ecc9a9b787e70df061bd3',
       '0318fb75a9ee1173b18f5fa6b05c4f78ed69cb1b4404e61ea41d2c6b5d555525',
-      '0318fb75a9ee1173b18f5fa6b05c4f78ed69cb1b4404e61ea41d2c6b5d555525',
+      '09be6ce88c62e93e03d8e627f54e03e81f768bfbaba0a63273fc45304a49ef8a',
+      'dc81bf11b7daf941d28cebaf11b41098bc16421c5ff470394687225ef3852427',
     ],
   };
 

@@ -1,0 +1,1 @@
+ALTER TABLE {{table:otel_traces}} MODIFY SETTING non_replicated_deduplication_window = 1000

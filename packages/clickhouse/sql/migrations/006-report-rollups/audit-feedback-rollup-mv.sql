@@ -1,0 +1,11 @@
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{table:audit_feedback_stats_mv}} {{cluster}}
+TO {{table:audit_feedback_stats}}
+AS SELECT
+    toDateTime(intDiv(toUnixTimestamp(UUIDv7ToDateTime(toUUIDOrZero(decision_id))), 3600) * 3600) AS hour,
+    model_id, model_version, retention_class,
+    uniqExactIfState(cityHash64(decision_id), correct IS NOT NULL) AS labelled,
+    countIf(correct IS NOT NULL) AS labels,
+    countIf(ifNull(correct, false)) AS correct_labels
+FROM {{source:audit_feedback}}
+WHERE model_id != '' AND match(decision_id, '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$')
+GROUP BY hour, model_id, model_version, retention_class

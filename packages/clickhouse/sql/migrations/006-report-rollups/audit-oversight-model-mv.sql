@@ -1,0 +1,20 @@
+-- Version 2's view plus the decided model. MODIFY QUERY swaps the view in place: no span inserted
+-- while the migration runs is missed.
+ALTER TABLE {{table:audit_oversight_mv}} {{cluster}} MODIFY QUERY
+SELECT
+    SpanAttributes[{{attr:AUDIT_DECISION_ID}}] AS decision_id,
+    Timestamp AS time,
+    TraceId AS trace_id,
+    SpanId AS span_id,
+    ServiceName AS service,
+    SpanAttributes[{{attr:AUDIT_OVERSIGHT_ACTION}}] AS action,
+    SpanAttributes[{{attr:AUDIT_OVERSIGHT_REVIEWER}}] AS reviewer,
+    SpanAttributes[{{attr:AUDIT_OVERSIGHT_REASON}}] AS reason,
+    SpanAttributes[{{attr:AUDIT_OVERSIGHT_NEW_OUTCOME}}] AS new_outcome,
+    {{retention_class:SpanAttributes}} AS retention_class,
+    SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] AS integrity_stream,
+    toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]) AS integrity_seq,
+    SpanAttributes[{{attr:AUDIT_MODEL_ID}}] AS model_id,
+    SpanAttributes[{{attr:AUDIT_MODEL_VERSION}}] AS model_version
+FROM {{source:otel_traces}}
+WHERE SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}}

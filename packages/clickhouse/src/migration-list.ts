@@ -1,0 +1,216 @@
+/** A table this package owns; on a cluster it becomes Replicated `<name>_local` + Distributed `<name>`. */
+export interface TableStep {
+  kind: 'table';
+  name: string;
+  /** File of the migration's directory. */
+  file: string;
+  /** Distributed sharding key: rows that are read together land on one shard. */
+  shardingKey: string;
+}
+
+/** A view, materialized view or one-off statement (run once per node, never distributed). */
+export interface ObjectStep {
+  kind: 'object';
+  /** File of the migration's directory. */
+  file: string;
+  /** Run on a single node only, not on a cluster. */
+  singleNodeOnly?: true;
+}
+
+/** One versioned migration. Every statement is idempotent (`IF NOT EXISTS`, `CREATE OR REPLACE`). */
+export interface Migration {
+  version: number;
+  name: string;
+  /** `sha256:` + hex of the migration's steps and SQL files as released ({@link migrationChecksum}). */
+  checksum: string;
+  steps: readonly (TableStep | ObjectStep)[];
+}
+
+/**
+ * Every migration, in order. Append only: a released migration's SQL never changes. Each one's files live in
+ * `sql/migrations/<version, 3 digits>-<name with dashes>/`, hold no `{{include:}}` (so no live file can change
+ * them) and are pinned by `checksum`, which is recorded in the store when the migration is applied and compared
+ * at every open. To change the schema, append a migration with new files; `migrationChecksum` (and the unit
+ * test that compares it with this list) gives its checksum.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'otel_traces',
+    checksum: 'sha256:9ae4e26c34e7a6d7fdd3809cf748629344d33e9d46896b026076d82b2f1e9e0f',
+    steps: [
+      { kind: 'table', name: 'otel_traces', file: 'otel-traces.sql', shardingKey: 'cityHash64(TraceId)' },
+      {
+        kind: 'table',
+        name: 'otel_traces_trace_id_ts',
+        file: 'otel-traces-trace-id-ts.sql',
+        shardingKey: 'cityHash64(TraceId)',
+      },
+      { kind: 'object', file: 'otel-traces-trace-id-ts-mv.sql' },
+      // Insert deduplication tokens work on non-replicated tables only with a window (replicated tables keep one
+      // by default). Settings are not part of the exporter's schema contract.
+      { kind: 'object', file: 'otel-traces-deduplication-window.sql', singleNodeOnly: true },
+    ],
+  },
+  {
+    version: 2,
+    name: 'audit_tables',
+    checksum: 'sha256:a09bd3073f211d96a2006a40f18eb3349920f2b991ed629fc90f32be28bbce33',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_decisions',
+        file: 'audit-decisions.sql',
+        shardingKey: 'cityHash64(trace_id)',
+      },
+      { kind: 'object', file: 'audit-decisions-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_oversight',
+        file: 'audit-oversight.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-oversight-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_feedback',
+        file: 'audit-feedback.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-feedback-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_deployments',
+        file: 'audit-deployments.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-deployments-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_checkpoints',
+        file: 'audit-checkpoints.sql',
+        shardingKey: 'cityHash64(stream)',
+      },
+      { kind: 'object', file: 'audit-checkpoints-mv.sql' },
+    ],
+  },
+  {
+    version: 3,
+    name: 'product_tables',
+    checksum: 'sha256:8af46b9ab013f3c5d426012b5d669c775f2fc9f425d00b641a482d569ce6fd7d',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_incidents',
+        file: 'audit-incidents.sql',
+        shardingKey: 'cityHash64(incident_id)',
+      },
+      {
+        kind: 'table',
+        name: 'audit_quarantine',
+        file: 'audit-quarantine.sql',
+        shardingKey: 'cityHash64(span_id)',
+      },
+      {
+        kind: 'table',
+        name: 'audit_erasures',
+        file: 'audit-erasures.sql',
+        shardingKey: 'cityHash64(subject_id)',
+      },
+    ],
+  },
+  {
+    version: 4,
+    name: 'investigation_views',
+    checksum: 'sha256:bf23e6283869c407089b3668d511e5ba15c34f0b06e5f2a776843f21f83a40cf',
+    steps: [{ kind: 'object', file: 'decision-timeline.sql' }],
+  },
+  {
+    version: 5,
+    name: 'decision_stats_rollup',
+    checksum: 'sha256:f69b70977b4db5006e8f3b0a0f5b68a8e4f9963136b228298396bffa2d0e3465',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_decision_stats',
+        file: 'audit-decision-stats.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-decision-stats-mv.sql' },
+      { kind: 'object', file: 'audit-decision-stats-backfill.sql' },
+    ],
+  },
+  {
+    version: 6,
+    name: 'report_rollups',
+    checksum: 'sha256:0566bc7d974cec1b8e36718a233380b3227ff8dd280b810d2589205c49c4cd77',
+    steps: [
+      { kind: 'object', file: 'audit-oversight-model-columns.sql' },
+      { kind: 'object', file: 'audit-oversight-model-columns-read.sql' },
+      { kind: 'object', file: 'audit-feedback-model-columns.sql' },
+      { kind: 'object', file: 'audit-feedback-model-columns-read.sql' },
+      {
+        kind: 'table',
+        name: 'audit_oversight_stats',
+        file: 'audit-oversight-rollup.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-oversight-rollup-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_feedback_stats',
+        file: 'audit-feedback-rollup.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-feedback-rollup-mv.sql' },
+      {
+        kind: 'table',
+        name: 'audit_confidence_stats',
+        file: 'audit-confidence-rollup.sql',
+        shardingKey: 'cityHash64(model_id)',
+      },
+      { kind: 'object', file: 'audit-confidence-rollup-mv.sql' },
+      { kind: 'object', file: 'audit-confidence-daily-rollup-mv.sql' },
+      { kind: 'object', file: 'audit-confidence-rollup-backfill.sql' },
+      // The span views fill the model only once the rollups listen, so no row misses its rollup.
+      { kind: 'object', file: 'audit-oversight-model-mv.sql' },
+      { kind: 'object', file: 'audit-feedback-model-mv.sql' },
+      { kind: 'object', file: 'audit-oversight-rollup-backfill.sql' },
+      { kind: 'object', file: 'audit-feedback-rollup-backfill.sql' },
+    ],
+  },
+  {
+    version: 7,
+    name: 'decision_timeline_lookups',
+    checksum: 'sha256:bc8e74988db28aa4f42dd89b3e6440369c43c676d6dd160415c934d1c6c05cfa',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
+  {
+    // Trace spans bounded by the decisions' time instead of a trace-id-table scalar subquery.
+    version: 8,
+    name: 'decision_timeline_span_window',
+    checksum: 'sha256:8d9ff140a38c6ccd5b3e629679de3966cdf9c283c16e649b58fec4d733534ee7',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
+  {
+    // Oversight and feedback recorded in the decision's own trace shown once, not also as trace spans.
+    version: 9,
+    name: 'decision_timeline_follow_ups_once',
+    checksum: 'sha256:5d8584508ab02555c3dceb04e7bb9976b6864c0e639de2dbba35d01649e88fac',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
+  {
+    // Independent witnesses' cosignatures of stored checkpoints (written by serve's witness submitter).
+    version: 10,
+    name: 'audit_cosignatures',
+    checksum: 'sha256:6f27f19aa283d968fc387d40957018ef2c6e8aa45f01665ee7e8205a736f8165',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_cosignatures',
+        file: 'audit-cosignatures.sql',
+        shardingKey: 'cityHash64(stream)',
+      },
+    ],
+  },
+];
