@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { DecisionTrailConfig } from '@decisiontrail/processor';
+import { defaultConfig, findConfigFile, loadConfig, type DecisionTrailConfig } from '@decisiontrail/core';
 import { usageError } from './cli-error.ts';
 import type { GlobalOptionValues } from './global-options.ts';
 
@@ -18,12 +17,9 @@ export interface ResolvedSettings {
   env: NodeJS.ProcessEnv;
 }
 
-/** Name of the configuration file looked up in the working directory when none is named. */
-export const DEFAULT_CONFIG_FILE = 'decisiontrail.yaml';
-
 /**
  * Resolves settings with the precedence flags > environment > decisiontrail.yaml > defaults. The file is the one
- * every component reads (processor `loadConfig`), so its validation errors name the offending key.
+ * every component reads (core's `loadConfig`), so its validation errors name the offending key.
  */
 export async function resolveSettings(
   globals: GlobalOptionValues,
@@ -36,12 +32,7 @@ export async function resolveSettings(
   if (globals.clickhouseUrl !== undefined && !URL.canParse(globals.clickhouseUrl)) {
     throw usageError(`--clickhouse-url: not a URL: ${JSON.stringify(globals.clickhouseUrl)}`);
   }
-  const named = globals.config ?? (env['DECISIONTRAIL_CONFIG'] || undefined);
-  const implicit = path.join(cwd, DEFAULT_CONFIG_FILE);
-  const configPath =
-    named !== undefined ? path.resolve(cwd, named) : existsSync(implicit) ? implicit : undefined;
-  // Loaded on demand: the processor package is large, and help and usage errors should not pay for it.
-  const { defaultConfig, loadConfig } = await import('@decisiontrail/processor');
+  const configPath = findConfigFile(cwd, env, globals.config);
   const loaded =
     configPath === undefined ? defaultConfig({ baseDir: cwd, env }) : await loadConfig(configPath, { env });
   const config: DecisionTrailConfig = structuredClone(loaded);

@@ -22,27 +22,9 @@ export class ProcessorError extends Error {
   }
 }
 
-/** One problem found in a configuration, named by its key path (`processor.receiver.port`). */
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
-
-/** A configuration that failed validation; `issues` names every bad or unknown key. */
-export class ConfigError extends ProcessorError {
-  readonly issues: readonly ConfigIssue[];
-
-  constructor(issues: readonly ConfigIssue[], source?: string, options?: { cause?: unknown }) {
-    const where = source === undefined ? '' : ` in ${source}`;
-    super(
-      'CONFIG_INVALID',
-      `invalid configuration${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      options,
-    );
-    this.name = 'ConfigError';
-    this.issues = issues;
-  }
-}
+// A configuration that failed validation is core's ConfigError (decisiontrail.yaml is described there).
+export { ConfigError } from '@decisiontrail/core';
+export type { ConfigIssue } from '@decisiontrail/core';
 
 /** A request body that is not a valid OTLP ExportTraceServiceRequest. */
 export class OtlpDecodeError extends ProcessorError {
