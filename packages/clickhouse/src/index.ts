@@ -46,6 +46,13 @@ export type {
 export { reportingDeadlineDays } from './incidents.ts';
 export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';
 export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
+export type {
+  DecisionIntegrityStatus,
+  DecisionPage,
+  DecisionSearch,
+  DecisionSort,
+  FoundDecision,
+} from './decision-finder.ts';
 export type { VerificationQuery } from './verification-spans.ts';
 export type { VerificationRecord } from './verification-records.ts';
 export type { UnsignedAuditRecords, VerificationSlice } from './verification-plan.ts';
@@ -58,13 +65,6 @@ export type {
 export { NOT_DERIVED_TABLES, RECONCILED_TABLES } from './audit-reconciliation.ts';
 export type {
   AuditReconciliation,
-export type {
-  DecisionIntegrityStatus,
-  DecisionPage,
-  DecisionSearch,
-  DecisionSort,
-  FoundDecision,
-} from './decision-finder.ts';
   ReconciledTable,
   ReconciliationCode,
   ReconciliationFinding,
