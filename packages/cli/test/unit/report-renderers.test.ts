@@ -30,6 +30,18 @@ describe('period report renderers', () => {
     expect(md).toContain('| INC-1 | v2 rejects eligible applicants | high | fundamental_rights | open |');
   });
 
+  it('record keeping: each figure against its target, or "not measured" when nothing counted it', () => {
+    const md = renderReportMarkdown(sampleReport());
+    expect(md).toContain('| v1 | 80 | not measured | 0 of 0 | 80 | 100.0% — meets the > 99.0% target | 0 |');
+    expect(md).toContain(
+      '| v2 | 1,120 | 99.1% — below the 100.0% target | 1,100 of 1,110 | 20 | 99.5% — meets the > 99.0% target | 6 |',
+    );
+    expect(md).toContain('| v2 | audit.input.hash_key_id | 4 |');
+    const html = renderReportHtml(sampleReport());
+    expect(html).toContain('<td>not measured</td>');
+    expect(html).toContain('<td>audit.model.version</td><td class="num">2</td>');
+  });
+
   it('charts scale bars to the axis and say so when empty', () => {
     const svg = barChart(
       [
