@@ -1,4 +1,5 @@
 import {
+  ATTR_AUDIT_ACTION_REQUESTED_TOOLS,
   ATTR_AUDIT_DECISION_CONFIDENCE,
   ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_MODEL_ID,
@@ -38,6 +39,8 @@ import {
 } from './audit-attributes.ts';
 import type { AuditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
+import type { OutputMessage, OutputToolCall } from './output-message.ts';
+import { requestedActions } from './requested-actions.ts';
 import { endSpan, recordSpanError } from './span-errors.ts';
 import type { DecisionType, ModelType } from './types.ts';
 
@@ -180,6 +183,11 @@ export class GenAiDecision {
       if (result.confidence !== undefined && Number.isFinite(result.confidence)) {
         attributes[ATTR_AUDIT_DECISION_CONFIDENCE] = result.confidence;
       }
+      const toolCalls = requestedToolCalls(result.output);
+      if (toolCalls.length > 0) {
+        attributes[ATTR_AUDIT_ACTION_REQUESTED_TOOLS] = toolCalls.map((call) => call.name);
+        requestedActions.add(this.#decisionId, this.span.spanContext(), toolCalls, this.#subjectId);
+      }
       if (result.output !== undefined) {
         recordField(
           attributes,
@@ -222,6 +230,16 @@ export class GenAiDecision {
       }
     }
   }
+}
+
+/** The tool calls in an LLM output (a list of {@link OutputMessage}), in order. */
+function requestedToolCalls(output: unknown): OutputToolCall[] {
+  if (!Array.isArray(output)) return [];
+  const calls: OutputToolCall[] = [];
+  for (const message of output as Partial<OutputMessage>[]) {
+    if (Array.isArray(message?.tool_calls)) calls.push(...message.tool_calls);
+  }
+  return calls;
 }
 
 // A client keeps one base URL for its lifetime: parse each once rather than on every call.

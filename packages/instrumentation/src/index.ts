@@ -19,6 +19,7 @@ export {
   recordOversight,
 } from './decision-api.ts';
 export { formatDecisionReference, parseDecisionReference } from './decision-reference.ts';
+export { withRequestingDecision } from './requested-actions.ts';
 export { DecisionRefusedError, InstrumentationError } from './errors.ts';
 export type { InstrumentationErrorCode } from './errors.ts';
 export { FileKeyStore } from './privacy/key-store.ts';

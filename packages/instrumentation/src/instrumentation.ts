@@ -3,6 +3,7 @@ import {
   InstrumentationBase,
   type InstrumentationModuleDefinition,
   InstrumentationNodeModuleDefinition,
+  InstrumentationNodeModuleFile,
   isWrapped,
 } from '@opentelemetry/instrumentation';
 import { messagesSpec } from './anthropic/messages.ts';
@@ -16,6 +17,7 @@ import {
   mistralChatPrototype,
   recogniseMistralChat,
 } from './mistral/chat.ts';
+import { patchCallTool } from './mcp/call-tool.ts';
 import { chatCompletionsSpec } from './openai/chat-completions.ts';
 import { embeddingsSpec } from './openai/embeddings.ts';
 import { responsesSpec } from './openai/responses.ts';
@@ -32,6 +34,7 @@ export const INSTRUMENTED_MODULES = [
   '@google/genai',
   '@aws-sdk/client-bedrock-runtime',
   '@mistralai/mistralai',
+  '@modelcontextprotocol/sdk',
   'onnxruntime-node',
 ] as const;
 
@@ -42,10 +45,14 @@ export const SUPPORTED_VERSIONS = {
   '@google/genai': ['>=3.0.0 <4'],
   '@aws-sdk/client-bedrock-runtime': ['>=3.0.0 <4'],
   '@mistralai/mistralai': ['>=2.0.0 <3'],
+  '@modelcontextprotocol/sdk': ['>=1.0.0 <2'],
   'onnxruntime-node': ['>=1.17.0 <2'],
 } as const;
 
 type InstrumentedModule = (typeof INSTRUMENTED_MODULES)[number];
+
+/** The files of `@modelcontextprotocol/sdk` that define its `Client` (ESM and CommonJS builds). */
+const MCP_CLIENT_FILES = ['dist/esm/client/index.js', 'dist/cjs/client/index.js'];
 
 /**
  * Records AI inference calls as audit decision spans: `openai` chat completions, responses and embeddings,
@@ -89,15 +96,24 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
   }
 
   protected init(): InstrumentationModuleDefinition[] {
-    return INSTRUMENTED_MODULES.map(
-      (name) =>
-        new InstrumentationNodeModuleDefinition(
+    return INSTRUMENTED_MODULES.map((name) => {
+      const versions = [...SUPPORTED_VERSIONS[name]];
+      const patch = (exports: unknown, version?: string) => this._patch(name, exports, version);
+      const unpatch = (exports: unknown) => this._unpatch(name, exports);
+      // The MCP client lives in a subpath (`@modelcontextprotocol/sdk/client/index.js`), not the package's main.
+      if (name === '@modelcontextprotocol/sdk') {
+        return new InstrumentationNodeModuleDefinition(
           name,
-          [...SUPPORTED_VERSIONS[name]],
-          (exports: unknown, version?: string) => this._patch(name, exports, version),
-          (exports: unknown) => this._unpatch(name, exports),
-        ),
-    );
+          versions,
+          undefined,
+          undefined,
+          MCP_CLIENT_FILES.map(
+            (file) => new InstrumentationNodeModuleFile(`${name}/${file}`, versions, patch, unpatch),
+          ),
+        );
+      }
+      return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch);
+    });
   }
 
   /**
@@ -205,6 +221,9 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
         add(chat, 'parseStream', patchMethod(host, recogniseMistralChat(chatStreamSpec)));
         break;
       }
+      case '@modelcontextprotocol/sdk':
+        add(resourcePrototype(classOf(moduleExports, 'Client')), 'callTool', patchCallTool(host));
+        break;
       case 'onnxruntime-node': {
         const session = inferenceSessionOf(moduleExports);
         if (!session) break;
@@ -259,6 +278,8 @@ function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
     return '@google/genai';
   if (typeof (moduleExports as Record<string, unknown> | undefined)?.['BedrockRuntimeClient'] === 'function')
     return '@aws-sdk/client-bedrock-runtime';
+  if (typeof resourcePrototype(classOf(moduleExports, 'Client'))?.['callTool'] === 'function')
+    return '@modelcontextprotocol/sdk';
   if (mistralChatPrototype(classOf(moduleExports, 'Mistral'))) return '@mistralai/mistralai';
   if (inferenceSessionOf(moduleExports)) return 'onnxruntime-node';
   return undefined;

@@ -6,3 +6,4 @@ export { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';
 export { readOnnxModelInfo } from './onnx/model-metadata.ts';
 export type { OnnxModelInfo } from './onnx/model-metadata.ts';
 export { uuidv7 } from './uuidv7.ts';
+export { requestedActions } from './requested-actions.ts';

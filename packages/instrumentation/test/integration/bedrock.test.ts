@@ -190,6 +190,7 @@ describe('@aws-sdk/client-bedrock-runtime ConverseStream', () => {
     const plainOutput = await client.send(new ConverseCommand({ modelId: MODEL, messages, toolConfig }));
     expect(plainOutput.output?.message?.content?.[1]?.toolUse?.input).toEqual(BEDROCK_TOOL_INPUT);
     const plain = await oneDecision();
+    expect(plain.attributes['audit.action.requested_tools']).toEqual(['pay_invoice']);
     const [message] = JSON.parse(String(plain.attributes['gen_ai.output.messages'])) as {
       tool_calls: { name: string; arguments: string }[];
     }[];

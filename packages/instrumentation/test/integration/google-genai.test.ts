@@ -144,6 +144,7 @@ describe('@google/genai models.generateContent', () => {
     });
     expect(response.functionCalls?.[0]?.args).toEqual(GEMINI_FUNCTION_ARGS);
     const plain = await oneDecision();
+    expect(plain.attributes['audit.action.requested_tools']).toEqual(['expedite_shipment']);
     expect(JSON.parse(String(plain.attributes['gen_ai.output.messages']))).toEqual([
       {
         role: 'assistant',

@@ -82,7 +82,7 @@ describe('@mistralai/mistralai chat.complete', () => {
         randomSeed: 3,
       }),
     );
-    expect(completion.choices[0]?.message.content).toBe(DEFAULT_MISTRAL_REPLY);
+    expect(completion.choices[0]?.message?.content).toBe(DEFAULT_MISTRAL_REPLY);
     const span = await oneDecision();
     expect(span.name).toBe('chat mistral-small-latest');
     expect(span.kind).toBe(SpanKind.CLIENT);
@@ -121,8 +121,9 @@ describe('@mistralai/mistralai chat.complete', () => {
   it('records the tool call the model asks for, equal plain and streamed', async () => {
     instrumentation.setConfig({ ...baseConfig, captureOutput: 'full' });
     const completion = await client.chat.complete({ model: 'mistral-small-latest', messages, tools });
-    const toolCall = completion.choices[0]?.message.toolCalls?.[0];
+    const toolCall = completion.choices[0]?.message?.toolCalls?.[0];
     const plain = await oneDecision();
+    expect(plain.attributes['audit.action.requested_tools']).toEqual(['issue_refund']);
     expect(JSON.parse(String(plain.attributes['gen_ai.output.messages']))).toEqual([
       {
         role: 'assistant',
