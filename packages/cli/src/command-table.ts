@@ -4,6 +4,7 @@ import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
 import { keysCommands } from './commands/keys-commands.ts';
 import { migrateCommand } from './commands/migrate-command.ts';
+import { quarantineCommands } from './commands/quarantine-commands.ts';
 import { reportCommand } from './commands/report-command.ts';
 import { serveCommand } from './commands/serve-command.ts';
 import { timelineCommand } from './commands/timeline-command.ts';
@@ -23,6 +24,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   verifyBundleCommand,
   incidentCommands,
   eraseCommand,
+  quarantineCommands,
   keysCommands,
   serveCommand,
   migrateCommand,

@@ -45,7 +45,12 @@ export type {
 } from './investigation-signals.ts';
 export { reportingDeadlineDays } from './incidents.ts';
 export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';
-export type { ErasureRecord, QuarantinedSpan, QuarantineEntry } from './quarantine-and-erasure.ts';
+export type {
+  ErasureRecord,
+  QuarantinedSpan,
+  QuarantineEntry,
+  QuarantineQuery,
+} from './quarantine-and-erasure.ts';
 export type {
   DecisionIntegrityStatus,
   DecisionPage,

@@ -41,14 +41,37 @@ export interface QuarantinedSpan {
   record: SpanRecord;
 }
 
+/** Which quarantined spans {@link listQuarantine} returns; every filter given must hold. */
+export interface QuarantineQuery {
+  /** Reason code, e.g. `MALFORMED_DECISION_ID`. */
+  code?: string;
+  /** The `audit.decision.id` the refused span carries (as it arrived, malformed or not). */
+  decisionId?: string;
+  traceId?: string;
+  spanId?: string;
+  /** Received at or after. */
+  from?: Date;
+  /** Received before. */
+  to?: Date;
+  /** @default 1000 */
+  limit?: number;
+}
+
 /** Quarantined spans, newest first. */
 export async function listQuarantine(
   ctx: QueryContext,
-  query: { code?: string; limit?: number } = {},
+  query: QuarantineQuery = {},
 ): Promise<QuarantinedSpan[]> {
   const limit = query.limit ?? 1000;
   if (!Number.isSafeInteger(limit) || limit < 1)
     throw new StoreError('INVALID_ARGUMENT', 'limit must be a positive integer');
+  for (const [name, value] of [
+    ['from', query.from],
+    ['to', query.to],
+  ] as const) {
+    if (value !== undefined && !(value instanceof Date && Number.isFinite(value.getTime())))
+      throw new StoreError('INVALID_ARGUMENT', `${name} must be a valid date`);
+  }
   const rows = await ctx.rows<{
     receivedAt: string;
     code: string;
@@ -59,8 +82,23 @@ export async function listQuarantine(
     `SELECT toString(toUnixTimestamp64Milli(received_at)) AS receivedAt, code, reason, stream, record
      FROM {{read:audit_quarantine}}
      WHERE ({code:String} = '' OR code = {code:String})
+       AND ({trace_id:String} = '' OR trace_id = {trace_id:String})
+       AND ({span_id:String} = '' OR span_id = {span_id:String})
+       AND ({decision_id:String} = ''
+            OR JSONExtractString(record, 'attributes', {{attr:AUDIT_DECISION_ID}}) = {decision_id:String})
+       AND received_at >= fromUnixTimestamp64Milli({from_ms:Int64})
+       AND received_at < fromUnixTimestamp64Milli({to_ms:Int64})
      ORDER BY received_at DESC LIMIT {limit:UInt32}`,
-    { code: requireString(query.code ?? '', 'code'), limit: String(limit) },
+    {
+      code: requireString(query.code ?? '', 'code'),
+      trace_id: requireString(query.traceId ?? '', 'traceId'),
+      span_id: requireString(query.spanId ?? '', 'spanId'),
+      decision_id: requireString(query.decisionId ?? '', 'decisionId'),
+      from_ms: String(query.from?.getTime() ?? 0),
+      // DateTime64(3) ends in the year 2299; an open end is the largest instant it holds.
+      to_ms: String(query.to?.getTime() ?? MAX_DATETIME64_MS),
+      limit: String(limit),
+    },
   );
   return rows.map((row) => ({
     receivedAt: new Date(Number(row.receivedAt)),
@@ -70,6 +108,8 @@ export async function listQuarantine(
     record: JSON.parse(row.record) as SpanRecord,
   }));
 }
+
+const MAX_DATETIME64_MS = Date.UTC(2299, 11, 31, 23, 59, 59, 999);
 
 /** The tombstone of a GDPR erasure (crypto-shredding) of one data subject. */
 export interface ErasureRecord {

@@ -155,7 +155,15 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     category: optional('string'),
     reportedAt: NULLABLE_DATE,
   },
-  listQuarantine: { code: optional('string'), limit: optional('integer') },
+  listQuarantine: {
+    code: optional('string'),
+    decisionId: optional('string'),
+    traceId: optional('string'),
+    spanId: optional('string'),
+    from: optional('date'),
+    to: optional('date'),
+    limit: optional('integer'),
+  },
   recordErasure: {
     subjectId: required('string'),
     keyIds: optional('stringList'),

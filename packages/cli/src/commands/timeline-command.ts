@@ -5,6 +5,7 @@ import { renderTimelineText } from '../render/timeline-text.ts';
 import { buildTimelineDocument } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { decisionOrTraceId, listOption } from './option-values.ts';
+import { quarantineSummary } from './quarantine-commands.ts';
 import type { NoteVerifierKey } from '@decisiontrail/core';
 import { evidenceQueryFor, verifyTimeline } from '../render/timeline-verification.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
@@ -57,6 +58,19 @@ export const timelineCommand: CommandSpec = {
       const rows = await backend.queries.decisionTimeline(
         target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id },
       );
+      if (rows.length === 0) {
+        // Not stored is not the same as never recorded: the processor may have refused it.
+        const [quarantined] = await backend.queries.listQuarantine({
+          ...(target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id }),
+          limit: 1,
+        });
+        if (quarantined !== undefined) {
+          throw new CliError(
+            'NOT_FOUND',
+            `timeline: ${target.kind} ${target.id} is not in the store: ${target.kind === 'trace' ? `its span ${quarantined.record.spanId} was ` : ''}${quarantineSummary(quarantined)}; see decisiontrail quarantine show ${target.id}`,
+          );
+        }
+      }
       if (!verify || rows.length === 0) return buildTimelineDocument(target, rows);
       const evidence = await backend.queries.timelineEvidence(evidenceQueryFor(rows));
       return verifyTimeline(target, rows, evidence, keys);

@@ -19,6 +19,7 @@ export const STORE_QUERY_NAMES = [
   'updateIncident',
   'recordErasure',
   'listErasures',
+  'listQuarantine',
   'spansForVerification',
   'verificationSlices',
   'unsignedAuditRecords',

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ErasureRecord, Incident } from '@decisiontrail/clickhouse';
+import type { ErasureRecord, Incident, QuarantinedSpan } from '@decisiontrail/clickhouse';
 import { CliError } from '../cli-error.ts';
 import type { AuditBackend, AuditQueries, StoreQueryName } from './audit-backend.ts';
 import type { ServeCredentials } from './serve-credentials.ts';
@@ -29,6 +29,10 @@ const reviveIncident: Revive<Incident> = (incident) => ({
   windowTo: nullableDate(incident.windowTo),
 });
 const reviveErasure: Revive<ErasureRecord> = (erasure) => ({ ...erasure, erasedAt: date(erasure.erasedAt) });
+const reviveQuarantined: Revive<QuarantinedSpan> = (entry) => ({
+  ...entry,
+  receivedAt: date(entry.receivedAt),
+});
 
 /**
  * The store reached through the query endpoint of a running `decisiontrail serve`: `POST <url>/v1/query/<name>` with
@@ -80,6 +84,7 @@ class ServeBackend implements AuditBackend {
         call('updateIncident', reviveIncident)({ incidentId, ...update }),
       recordErasure: call('recordErasure', reviveErasure),
       listErasures: call<ErasureRecord[]>('listErasures', (list) => list.map(reviveErasure)),
+      listQuarantine: call<QuarantinedSpan[]>('listQuarantine', (list) => list.map(reviveQuarantined)),
       spansForVerification: call('spansForVerification'),
       verificationSlices: call('verificationSlices'),
       unsignedAuditRecords: call('unsignedAuditRecords'),
