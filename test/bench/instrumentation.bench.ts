@@ -3,9 +3,16 @@
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/instrumentation.bench.ts [--rounds 3] [--pairs 6] [--calls 200]
 //     [--decision-only] [--baseline <dir>]
 //
-// One run measures, against the same OpenAI-compatible server running in its own process:
-//   - openai 6 with @opentelemetry/instrumentation-openai (contrib) and with ours, each against openai 6 bare;
-//   - openai 7 with ours against openai 7 bare (the contrib range stops below 7: it would record nothing there);
+// One run measures, against the same OpenAI-compatible server running in its own process, every peer
+// instrumentation on the openai major it supports and ours on the same major, each against that major bare:
+//   - openai 6 (the one major all three peers support) with @opentelemetry/instrumentation-openai 0.22 (contrib),
+//     @traceloop/instrumentation-openai 0.27 (OpenLLMetry, openai >=4 <7), @arizeai/openinference-instrumentation-
+//     openai 4.2.7 (OpenInference, openai 5, 6 and 7) and ours;
+//   - openai 7 with OpenInference and with ours (contrib and OpenLLMetry stop below 7: they would record nothing);
+//   each with its defaults: contrib records no message content, OpenLLMetry and OpenInference record the prompt and
+//   the answer as span attributes, ours records HMAC hashes of them (hash mode) and the audit attributes.
+//   OpenLLMetry and OpenInference bring their own OpenTelemetry versions, so they live in test/bench/peers
+//   (installed there on first use, outside the workspaces); the spans still go to the same SDK provider.
 //   - decision() alone in hash mode;
 //   - the record loss policy (#19): decision() now against decision() before the policy (--baseline: a directory
 //     holding that version's packages/instrumentation/src, e.g.
@@ -28,12 +35,12 @@ import {
   type SpanExporter,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -67,13 +74,55 @@ const PROMPT =
   );
 const HMAC_KEY = 'benchmark-hmac-key';
 
-type Variant = 'openai6-contrib' | 'openai6-ours' | 'openai7-ours';
-const VARIANTS: Variant[] = ['openai6-contrib', 'openai6-ours', 'openai7-ours'];
+type Variant =
+  | 'openai6-contrib'
+  | 'openai6-openllmetry'
+  | 'openai6-openinference'
+  | 'openai6-ours'
+  | 'openai7-openinference'
+  | 'openai7-ours';
+const VARIANTS: Variant[] = [
+  'openai6-contrib',
+  'openai6-openllmetry',
+  'openai6-openinference',
+  'openai6-ours',
+  'openai7-openinference',
+  'openai7-ours',
+];
 const LABELS: Record<Variant, string> = {
   'openai6-contrib': 'openai 6.30.1 + @opentelemetry/instrumentation-openai 0.22.0',
+  'openai6-openllmetry': 'openai 6.30.1 + @traceloop/instrumentation-openai 0.27.0',
+  'openai6-openinference': 'openai 6.30.1 + @arizeai/openinference-instrumentation-openai 4.2.7',
   'openai6-ours': 'openai 6.30.1 + @decisiontrail/instrumentation (hash mode)',
+  'openai7-openinference': 'openai 7.57.0 + @arizeai/openinference-instrumentation-openai 4.2.7',
   'openai7-ours': 'openai 7.57.0 + @decisiontrail/instrumentation (hash mode)',
 };
+/** Ours against each peer on the same openai major: [ours, peer]. */
+const COMPARISONS: [Variant, Variant][] = [
+  ['openai6-ours', 'openai6-contrib'],
+  ['openai6-ours', 'openai6-openllmetry'],
+  ['openai6-ours', 'openai6-openinference'],
+  ['openai7-ours', 'openai7-openinference'],
+];
+
+/** The peers that bring their own OpenTelemetry versions, installed apart from the workspaces. */
+const PEERS_DIR = resolve(import.meta.dirname, 'peers');
+const peerRequire = createRequire(join(PEERS_DIR, 'package.json'));
+
+/** Installs test/bench/peers from its lock file when it is not installed yet. */
+function ensurePeersInstalled(): void {
+  if (existsSync(join(PEERS_DIR, 'node_modules', '@traceloop', 'instrumentation-openai'))) return;
+  process.stderr.write('installing the peer instrumentations in test/bench/peers (npm ci)\n');
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: PEERS_DIR, stdio: 'inherit' });
+  if (result.status !== 0)
+    throw new Error(`npm ci in ${PEERS_DIR} failed (${result.status ?? result.signal})`);
+}
+
+/** The part of an instrumentation's module definition the bench drives by hand. */
+interface ModulePatch {
+  patch?: (moduleExports: unknown, moduleVersion?: string) => unknown;
+  unpatch?: (moduleExports: unknown, moduleVersion?: string) => void;
+}
 
 /** What one child measured. */
 interface PairedResult {
@@ -161,18 +210,46 @@ interface OpenAiModule {
 
 async function runVariant(variant: Variant, url: string): Promise<void> {
   const { provider, exporter } = installProvider();
+  const openaiVersion = variant.startsWith('openai6') ? '6.30.1' : '7.57.0';
   const openaiModule = createRequire(import.meta.url)(
     variant.startsWith('openai6') ? 'openai6' : 'openai',
   ) as OpenAiModule;
   let patch: () => void;
   let unpatch: () => void;
-  if (variant === 'openai6-contrib') {
-    const contrib = new OpenAIInstrumentation();
-    contrib.setTracerProvider(provider);
-    // The alias package is not named "openai" on disk, so apply the contrib's own module patch by hand.
-    const definition = contrib.getModuleDefinitions()[0]!;
-    patch = () => definition.patch!(openaiModule, '6.30.1');
-    unpatch = () => definition.unpatch!(openaiModule, '6.30.1');
+  if (!variant.endsWith('-ours')) {
+    // The openai 6 alias package is not named "openai" on disk, and no peer is loaded before the module it
+    // patches, so each peer's own module patch is applied by hand (the one its require hook would apply).
+    let definition: ModulePatch;
+    if (variant === 'openai6-contrib') {
+      const contrib = new OpenAIInstrumentation();
+      contrib.setTracerProvider(provider);
+      definition = contrib.getModuleDefinitions()[0]!;
+    } else if (variant === 'openai6-openllmetry') {
+      const { OpenAIInstrumentation: OpenLLMetry } = peerRequire('@traceloop/instrumentation-openai') as {
+        OpenAIInstrumentation: new () => {
+          setTracerProvider(provider: TracerProvider): void;
+          getModuleDefinitions(): ModulePatch[];
+        };
+      };
+      const openllmetry = new OpenLLMetry();
+      openllmetry.setTracerProvider(provider);
+      definition = openllmetry.getModuleDefinitions()[0]!;
+    } else {
+      const { OpenAIInstrumentation: OpenInference } = peerRequire(
+        '@arizeai/openinference-instrumentation-openai',
+      ) as {
+        OpenAIInstrumentation: new (options: { tracerProvider: TracerProvider }) => Required<ModulePatch>;
+      };
+      // OpenInference builds its tracer from the provider given to its constructor. Its InstrumentationBase
+      // (@opentelemetry/instrumentation 0.46) has no getModuleDefinitions(): its own patch and unpatch are public.
+      const openinference = new OpenInference({ tracerProvider: provider });
+      definition = {
+        patch: (moduleExports, moduleVersion) => openinference.patch(moduleExports, moduleVersion),
+        unpatch: (moduleExports, moduleVersion) => openinference.unpatch(moduleExports, moduleVersion),
+      };
+    }
+    patch = () => void definition.patch!(openaiModule, openaiVersion);
+    unpatch = () => definition.unpatch!(openaiModule, openaiVersion);
   } else {
     configureAudit({ hmacKey: HMAC_KEY });
     const ours = new AiAuditInstrumentation({ hmacKey: HMAC_KEY });
@@ -187,6 +264,11 @@ async function runVariant(variant: Variant, url: string): Promise<void> {
   const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] };
   const result = await paired(() => client.chat.completions.create(params), patch, unpatch, CALLS, PAIRS);
   await provider.forceFlush();
+  // A peer that recorded nothing would show as free: every instrumented call must have left a span.
+  const expected = (PAIRS + 1) * CALLS;
+  if (exporter.exported !== expected) {
+    throw new Error(`${variant}: ${exporter.exported} spans for ${expected} instrumented calls`);
+  }
   const line: PairedResult = { ...result, spans: exporter.exported };
   process.stdout.write(`${JSON.stringify(line)}\n`);
   await provider.shutdown();
@@ -338,6 +420,13 @@ async function runRecordLossBench({
   return lines;
 }
 
+/** The 1, 5 and 15 minute load averages, as printed beside the figures. */
+function loadAverage(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
+}
+
 /** A span processor that does nothing. */
 const IDLE_PROCESSOR = {
   onStart: () => undefined,
@@ -363,6 +452,7 @@ async function main(): Promise<void> {
     printDecisionFigures(figures.decision, figures.recordLoss, 40);
     return;
   }
+  ensurePeersInstalled();
   const server = spawn(process.execPath, ['--conditions=@decisiontrail/source', thisFile, '--server'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -370,6 +460,7 @@ async function main(): Promise<void> {
     server.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
   );
   // Rounds interleave the children, so a change in machine load during the run spreads over all of them.
+  const loadBefore = loadAverage();
   const rounds = new Map<Variant, PairedResult[]>();
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -400,7 +491,7 @@ async function main(): Promise<void> {
   const inProcess = await runDecisionBenches();
 
   console.log(
-    `\nCPU per call, client process, ${ROUNDS} rounds × ${PAIRS} bare/instrumented batch pairs of ${CALLS} calls, 1 KB prompt, node ${process.version}\n`,
+    `\nCPU per call, client process, ${ROUNDS} rounds × ${PAIRS} bare/instrumented batch pairs of ${CALLS} calls, 1 KB prompt, node ${process.version}, load average ${loadBefore} before, ${loadAverage()} after\n`,
   );
   const width = Math.max(...Object.values(LABELS).map((label) => label.length), 40);
   console.log(
@@ -413,12 +504,17 @@ async function main(): Promise<void> {
       .map((result) => result.overhead.toFixed(0))
       .join(', ');
     console.log(
-      `${LABELS[variant].padEnd(width)}  ${`${figure.bare.toFixed(0)} µs`.padStart(9)}  ${`${figure.instrumented.toFixed(0)} µs`.padStart(12)}  ${`+${figure.overhead.toFixed(0)} µs`.padStart(9)}   (rounds: ${rounded})`,
+      `${LABELS[variant].padEnd(width)}  ${`${figure.bare.toFixed(0)} µs`.padStart(9)}  ${`${figure.instrumented.toFixed(0)} µs`.padStart(12)}  ${`${figure.overhead < 0 ? '' : '+'}${figure.overhead.toFixed(0)} µs`.padStart(9)}   (rounds: ${rounded})`,
     );
   }
   printDecisionFigures(inProcess.decision, inProcess.recordLoss, width);
-  const ratio = figures.get('openai6-ours')!.overhead / figures.get('openai6-contrib')!.overhead;
-  console.log(`\nours / contrib overhead on openai 6: ${ratio.toFixed(2)}×`);
+  console.log('');
+  for (const [ours, peer] of COMPARISONS) {
+    const theirs = figures.get(peer)!.overhead;
+    // A ratio to an overhead lost in the noise (zero or below) says nothing.
+    const ratio = theirs > 0 ? `${(figures.get(ours)!.overhead / theirs).toFixed(2)}×` : 'n/a';
+    console.log(`ours / ${LABELS[peer].split(' + ')[1]} overhead on openai ${peer.slice(6, 7)}: ${ratio}`);
+  }
 }
 
 function printDecisionFigures(
@@ -427,9 +523,7 @@ function printDecisionFigures(
   width: number,
 ): void {
   console.log(
-    `\nCPU per call, in process, ${PAIRS} bare/instrumented batch pairs, node ${process.version}, load average ${loadavg()
-      .map((load) => load.toFixed(2))
-      .join(' ')}\n`,
+    `\nCPU per call, in process, ${PAIRS} bare/instrumented batch pairs, node ${process.version}, load average ${loadAverage()}\n`,
   );
   const lines = [
     {
