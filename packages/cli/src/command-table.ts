@@ -1,4 +1,5 @@
 import type { CommandEntry } from './command.ts';
+import { decisionsCommand } from './commands/decisions-command.ts';
 import { eraseCommand } from './commands/erase-command.ts';
 import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
@@ -17,6 +18,7 @@ import { demoCommand } from './demo/index.ts';
  * listing it here (the `demo` command lives in ./demo/index.ts and is registered the same way).
  */
 export const COMMAND_TABLE: readonly CommandEntry[] = [
+  decisionsCommand,
   timelineCommand,
   reportCommand,
   verifyCommand,

@@ -38,6 +38,7 @@ const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
   timelineEvidence: (s, p) => s.timelineEvidence(p as never),
   subjectDecisions: (s, p) => s.subjectDecisions(p as never),
   decisions: (s, p) => s.decisions(p as never),
+  findDecisions: (s, p) => s.findDecisions(p as never),
   oversightRates: (s, p) => s.oversightRates(p as never),
   accuracy: (s, p) => s.accuracy(p as never),
   confidenceDistribution: (s, p) => s.confidenceDistribution(p as never),

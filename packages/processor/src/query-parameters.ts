@@ -30,6 +30,7 @@ type QueryParams = {
       | 'timelineEvidence'
       | 'subjectDecisions'
       | 'decisions'
+      | 'findDecisions'
       | 'oversightRates'
       | 'accuracy'
       | 'confidenceDistribution'
@@ -115,6 +116,40 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     limit: optional('integer'),
   },
   decisions: { ...DECISION_FILTER, limit: optional('integer') },
+  findDecisions: {
+    from: optional('date'),
+    to: optional('date'),
+    modelId: optional('string'),
+    modelVersion: optional('string'),
+    service: optional('string'),
+    outcome: optional('string'),
+    overridden: optional('boolean'),
+    minConfidence: optional('number'),
+    maxConfidence: optional('number'),
+    subjectId: optional('string'),
+    fairnessGroup: optional('string'),
+    incident: {
+      kind: 'object',
+      optional: true,
+      fields: {
+        decisionIds: required('stringList'),
+        modelId: required('string'),
+        modelVersion: required('string'),
+        from: required('date'),
+        to: required('date'),
+      },
+    },
+    sealed: {
+      kind: 'objectList',
+      optional: true,
+      fields: { stream: required('string'), size: required('integer') },
+    },
+    integrity: optional('string'),
+    sort: optional('string'),
+    order: optional('string'),
+    limit: optional('integer'),
+    cursor: optional('string'),
+  },
   oversightRates: DECISION_FILTER,
   accuracy: DECISION_FILTER,
   confidenceDistribution: { ...DECISION_FILTER, buckets: optional('integer') },

@@ -15,7 +15,7 @@ import { CliError, usageError } from '../cli-error.ts';
 import type { CommandContext, CommandGroupSpec, CommandSpec, OptionSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { describeTimeLeft, reportingDeadline, type ReportingDeadline } from '../incident-deadline.ts';
-import { incidentWindow } from '../incident-window.ts';
+import { incidentScope, incidentWindow } from '../incident-window.ts';
 import { formatConfidence, formatCount, formatPercent, formatTime } from '../render/number-format.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
@@ -360,10 +360,7 @@ interface IncidentEvidence {
 
 /** Affected decisions and investigation signals over the incident's model, version and window. */
 async function gatherEvidence(queries: AuditQueries, incident: Incident): Promise<IncidentEvidence> {
-  const range = incidentWindow(incident) ?? {
-    from: new Date(incident.occurredAt.getTime() - 7 * DAY_MS),
-    to: incident.occurredAt,
-  };
+  const range = incidentScope(incident);
   const filter = {
     from: range.from,
     to: range.to,

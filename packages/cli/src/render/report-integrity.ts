@@ -4,6 +4,33 @@ import { validateCheckpointNote } from '@decisiontrail/core/internal';
 import type { ReportDocument } from './report-document.ts';
 
 /**
+ * The tree size a stream's newest stored checkpoint (one coverage row: per stream and signing key) proves, when a
+ * trusted key signed it — signature, origin naming the stream, and the size the row claims all checked — else
+ * null. The one rule for "sealed" of the report and of `decisiontrail decisions`.
+ */
+export function trustedCheckpointSize(
+  row: IntegrityCoverage['streams'][number],
+  keys: readonly NoteVerifierKey[],
+): number | null {
+  if (row.stream === '' || row.note === '' || keys.length === 0) return null;
+  const checked = validateCheckpointNote(row.note, keys, { stream: row.stream });
+  return !('code' in checked) && checked.size === row.treeSize ? row.treeSize : null;
+}
+
+/** Per stream, the largest size a trusted checkpoint of {@link trustedCheckpointSize} proves. */
+export function trustedSealedSizes(
+  coverage: IntegrityCoverage,
+  keys: readonly NoteVerifierKey[],
+): { stream: string; size: number }[] {
+  const sizes = new Map<string, number>();
+  for (const row of coverage.streams) {
+    const size = trustedCheckpointSize(row, keys);
+    if (size !== null) sizes.set(row.stream, Math.max(size, sizes.get(row.stream) ?? 0));
+  }
+  return [...sizes].map(([stream, size]) => ({ stream, size }));
+}
+
+/**
  * The report's integrity headline from the store's per-stream coverage: each stream's checkpoints
  * are checked here against the trusted keys (signature, origin naming the stream, the size the row
  * claims), and a decision counts as sealed when its leaf index is below the size of such a
@@ -18,12 +45,9 @@ export function reportIntegrity(
   const perStream = new Map<string, { decisions: number; sealed: number; trusted: boolean }>();
   for (const row of coverage.streams) {
     const entry = perStream.get(row.stream) ?? { decisions: row.decisions, sealed: 0, trusted: false };
-    if (row.stream !== '' && row.note !== '' && keys.length > 0) {
-      const checked = validateCheckpointNote(row.note, keys, { stream: row.stream });
-      if (!('code' in checked) && checked.size === row.treeSize) {
-        entry.trusted = true;
-        entry.sealed = Math.max(entry.sealed, row.covered);
-      }
+    if (trustedCheckpointSize(row, keys) !== null) {
+      entry.trusted = true;
+      entry.sealed = Math.max(entry.sealed, row.covered);
     }
     perStream.set(row.stream, entry);
   }

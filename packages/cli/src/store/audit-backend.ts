@@ -5,6 +5,7 @@ export const STORE_QUERY_NAMES = [
   'decisionTimeline',
   'timelineEvidence',
   'decisions',
+  'findDecisions',
   'subjectDecisions',
   'periodReport',
   'integrityCoverage',

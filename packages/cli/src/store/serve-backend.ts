@@ -57,6 +57,7 @@ class ServeBackend implements AuditBackend {
       decisionTimeline: call('decisionTimeline'),
       timelineEvidence: call('timelineEvidence'),
       decisions: call('decisions'),
+      findDecisions: call('findDecisions'),
       subjectDecisions: call('subjectDecisions'),
       periodReport: call('periodReport', (report) => ({
         ...report,
