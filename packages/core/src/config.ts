@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AUDIT_INPUT_CAPTURE_MODE_VALUES } from '@decisiontrail/semconv';
@@ -206,8 +206,8 @@ const fileSchema = mapping({
     permanent: retentionPeriod().default(DEFAULT_RETENTION_DAYS.permanent),
   }),
   /**
-   * Content capture of the instrumentation (the zero-code `register` entry, and `auditConfigFromFile` for an
-   * application that configures its own SDK): `hash` records only keyed hashes.
+   * Content capture of the instrumentation, read by the zero-code `register` entry (an application that sets up
+   * its own SDK passes them as `captureInput` / `captureOutput`): `hash` records only keyed hashes.
    */
   capture: mapping({
     input: oneOf(CAPTURE_MODES).default('hash'),
@@ -223,8 +223,9 @@ const fileSchema = mapping({
     hmacKey: text().optional(),
   }),
   /**
-   * Batching of the signing span processor: a checkpoint is signed after `maxSpans` spans or `flushIntervalMs`,
-   * whichever comes first (`DurableSpanProcessor` `batchSize` / `sealIntervalMillis`).
+   * Batching of the signing span processor the zero-code `register` entry starts: a checkpoint is signed after
+   * `maxSpans` spans or `flushIntervalMs`, whichever comes first (`DurableSpanProcessor` `batchSize` /
+   * `sealIntervalMillis`, which an application that builds its own processor sets from these).
    */
   batch: mapping({
     maxSpans: int(1, 100_000).default(512),
@@ -676,6 +677,22 @@ export function defaultConfig(options: Omit<ParseConfigOptions, 'source'> = {}):
   return parseConfig('{}', options);
 }
 
+function unreadable(file: string, cause: unknown): ConfigError {
+  return new ConfigError(
+    [{ path: '(root)', message: `cannot read config file ${file}: ${(cause as Error).message}` }],
+    file,
+    { cause, code: 'CONFIG_UNREADABLE' },
+  );
+}
+
+function parseConfigFile(
+  file: string,
+  source: string,
+  options: Omit<ParseConfigOptions, 'baseDir' | 'source'>,
+): DecisionTrailConfig {
+  return parseConfig(source, { ...options, baseDir: path.dirname(path.resolve(file)), source: file });
+}
+
 /**
  * Reads `decisiontrail.yaml` (relative paths resolve against its directory) and validates it.
  * @throws ConfigError `CONFIG_INVALID` when invalid, `CONFIG_UNREADABLE` when the file cannot be read.
@@ -688,16 +705,23 @@ export async function loadConfig(
   try {
     source = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError(
-      [{ path: '(root)', message: `cannot read config file ${file}: ${(cause as Error).message}` }],
-      file,
-      {
-        cause,
-        code: 'CONFIG_UNREADABLE',
-      },
-    );
+    throw unreadable(file, cause);
   }
-  return parseConfig(source, { ...options, baseDir: path.dirname(path.resolve(file)), source: file });
+  return parseConfigFile(file, source, options);
+}
+
+/** {@link loadConfig} for start-up code that cannot wait (the `node --import` register entry). */
+export function loadConfigSync(
+  file: string,
+  options: Omit<ParseConfigOptions, 'baseDir' | 'source'> = {},
+): DecisionTrailConfig {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw unreadable(file, cause);
+  }
+  return parseConfigFile(file, source, options);
 }
 
 /**

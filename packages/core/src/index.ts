@@ -112,6 +112,7 @@ export {
   defaultConfig,
   findConfigFile,
   loadConfig,
+  loadConfigSync,
   parseConfig,
   yearsInDays,
 } from './config.ts';

@@ -10,9 +10,11 @@ import {
   type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
+import { findConfigFile, loadConfigSync, type DecisionTrailConfig } from '@decisiontrail/core';
 import { DurableSpanProcessor, FileCheckpointWitness } from '@decisiontrail/signing-exporter';
 import { AuditSampler } from './audit-sampler.ts';
 import { AiAuditInstrumentation } from './instrumentation.ts';
+import type { AuditConfig } from './types.ts';
 import { SIGNING_VARIABLES, signingFromEnvironment } from './zero-code-signing.ts';
 
 /** The part of `@opentelemetry/sdk-node` the register entry uses when asked to start an SDK. */
@@ -65,8 +67,10 @@ const ENTRY = '@decisiontrail/instrumentation/register';
  * `@opentelemetry/sdk-node`, which the application must have installed. When a signing key is configured (see
  * {@link signingFromEnvironment}) that SDK exports through a {@link DurableSpanProcessor}: every span signed into a
  * stream and spooled on disk before it leaves over OTLP, and `fail-closed` decisions admitted by the spool. Without
- * a key, spans leave unsigned and the entry says so on stderr at start. Nothing here throws: the application starts
- * even when its audit setup cannot.
+ * a key, spans leave unsigned and the entry says so on stderr at start. The configuration file (DECISIONTRAIL_CONFIG,
+ * else `decisiontrail.yaml` in the working directory) sets the content capture (`capture`) and the processor's
+ * checkpoint batching (`batch`); an invalid one keeps the entry from registering, with the reason on stderr. Nothing
+ * here throws: the application starts even when its audit setup cannot.
  */
 export function registerFromEnvironment(
   modules: RegisterModuleLoader = applicationModuleLoader(process.cwd()),
@@ -75,6 +79,14 @@ export function registerFromEnvironment(
 ): AiAuditInstrumentation | undefined {
   const say = (line: string): void => void stderr.write(`${ENTRY}: ${line}\n`);
   try {
+    // decisiontrail.yaml, when there is one, decides capture and batching; one it cannot use stops the entry here
+    // (the catch below says why) rather than recording with settings the operator did not choose.
+    const configFile = findConfigFile(process.cwd(), env);
+    const config = configFile === undefined ? undefined : loadConfigSync(configFile, { env });
+    const audit: AuditConfig =
+      config === undefined
+        ? {}
+        : { captureInput: config.capture.input, captureOutput: config.capture.output };
     if (env[START_SDK_VARIABLE]?.toLowerCase() !== 'true') {
       if (env[SIGNING_VARIABLES.key] !== undefined || env[SIGNING_VARIABLES.keyFile] !== undefined) {
         say(
@@ -82,7 +94,7 @@ export function registerFromEnvironment(
             'exports the spans, signed only if it has a DurableSpanProcessor or SigningSpanExporter',
         );
       }
-      const instrumentation = new AiAuditInstrumentation();
+      const instrumentation = new AiAuditInstrumentation(audit);
       registerInstrumentations({ instrumentations: [instrumentation] });
       return instrumentation;
     }
@@ -96,6 +108,7 @@ export function registerFromEnvironment(
         key: signing.key,
         spoolDir: signing.spoolDir,
         witness: new FileCheckpointWitness(signing.witnessPath),
+        ...(config !== undefined && batchOptions(config)),
       });
       say(
         `signing with key ${signing.key.keyId} (${signing.source}), spool ${signing.spoolDir}, stream ${processor.streamId}`,
@@ -106,7 +119,7 @@ export function registerFromEnvironment(
       );
     }
     const instrumentation = new AiAuditInstrumentation(
-      processor === undefined ? {} : { recordAdmission: processor },
+      processor === undefined ? audit : { ...audit, recordAdmission: processor },
     );
     const sdk = sdkModule.startNodeSdk({
       instrumentations: [instrumentation],
@@ -124,6 +137,11 @@ export function registerFromEnvironment(
     diag.error(`${ENTRY}: could not register`, error);
     return undefined;
   }
+}
+
+/** `batch` of decisiontrail.yaml as the signing span processor's options. */
+function batchOptions(config: DecisionTrailConfig): { batchSize: number; sealIntervalMillis: number } {
+  return { batchSize: config.batch.maxSpans, sealIntervalMillis: config.batch.flushIntervalMs };
 }
 
 /** The exporter package for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL, as sdk-node maps it. */
