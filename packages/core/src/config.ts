@@ -43,7 +43,14 @@ export class ConfigError extends Error {
   }
 }
 
-/** How content (prompts, inputs, outputs) is captured on audit spans: the values `audit.*.capture_mode` records. */
+/**
+ * How a field (the input or the output of a decision) is recorded — the values `audit.*.capture_mode` records.
+ * - `hash`: HMAC-SHA-256 under the configured key, with its key id (the default).
+ * - `redact`: the text with built-in and custom PII patterns replaced, plus the HMAC when a key is configured.
+ * - `full`: the plain content (opt-in), plus the HMAC when a key is configured.
+ * - `encrypt`: AES-256-GCM ciphertext under the data subject's key, plus the HMAC when a key is configured.
+ * - `none`: only the size.
+ */
 export type CaptureMode =
   (typeof AUDIT_INPUT_CAPTURE_MODE_VALUES)[keyof typeof AUDIT_INPUT_CAPTURE_MODE_VALUES];
 /** Every {@link CaptureMode}, from the semantic conventions. */

@@ -1,3 +1,4 @@
+import { CAPTURE_MODES } from '@decisiontrail/core';
 import { AUDIT_INPUT_CAPTURE_MODE_VALUES } from '@decisiontrail/semconv';
 import { diag } from '@opentelemetry/api';
 import { resolve } from 'node:path';
@@ -30,7 +31,6 @@ export interface AuditSettings {
   recordAdmission: RecordAdmission | undefined;
 }
 
-const CAPTURE_MODES: readonly CaptureMode[] = Object.values(AUDIT_INPUT_CAPTURE_MODE_VALUES);
 const RECORD_LOSS_POLICIES: readonly RecordLossPolicy[] = ['fail-open', 'fail-closed'];
 
 /** Environment variables read by {@link resolveAuditSettings}; documented in the README. */

@@ -3,11 +3,11 @@ import type {
   AUDIT_DECISION_AUTOMATION_VALUES,
   AUDIT_DECISION_RISK_LEVEL_VALUES,
   AUDIT_DECISION_TYPE_VALUES,
-  AUDIT_INPUT_CAPTURE_MODE_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
   AUDIT_OVERSIGHT_ACTION_VALUES,
   AUDIT_RETENTION_CLASS_VALUES,
 } from '@decisiontrail/semconv';
+import type { CaptureMode } from '@decisiontrail/core';
 import type { InstrumentationConfig } from '@opentelemetry/instrumentation';
 import type { KeyStore } from './privacy/key-store.ts';
 
@@ -28,15 +28,8 @@ export type ActorType = ValueOf<typeof AUDIT_ACTOR_TYPE_VALUES>;
 /** Retention class (`audit.retention.class`). */
 export type RetentionClass = ValueOf<typeof AUDIT_RETENTION_CLASS_VALUES>;
 
-/**
- * How a field (the input or the output of a decision) is recorded.
- * - `hash`: HMAC-SHA-256 under the configured key, with its key id (the default).
- * - `redact`: the text with built-in and custom PII patterns replaced, plus the HMAC when a key is configured.
- * - `full`: the plain content (opt-in), plus the HMAC when a key is configured.
- * - `encrypt`: AES-256-GCM ciphertext under the data subject's key, plus the HMAC when a key is configured.
- * - `none`: only the size.
- */
-export type CaptureMode = ValueOf<typeof AUDIT_INPUT_CAPTURE_MODE_VALUES>;
+// How a field is recorded: the capture mode of decisiontrail.yaml, defined once in @decisiontrail/core.
+export type { CaptureMode } from '@decisiontrail/core';
 
 /** Audit facts about one model, looked up by model id (an LLM's request model name, an ONNX model's id). */
 export interface ModelAuditConfig {
