@@ -12,6 +12,7 @@ export { incidentWindow } from './incident-window.ts';
 export { renderReportHtml } from './render/report-html.ts';
 export { renderReportMarkdown } from './render/report-markdown.ts';
 export type { ReportDocument } from './render/report-document.ts';
+export { buildReportDocument } from './render/report-view.ts';
 export { buildTimelineDocument } from './render/timeline-view.ts';
 export { evidenceQueryFor, verifyTimeline } from './render/timeline-verification.ts';
 export { barChart, lineChart } from './render/svg-chart.ts';

@@ -32,6 +32,7 @@ export type {
   OversightRates,
 } from './decision-queries.ts';
 export type { DeploymentSummary, ModelSummary, PeriodReport, PeriodReportQuery } from './period-report.ts';
+export type { RecordLoss } from './record-losses.ts';
 export { RECORD_KEEPING_TARGETS } from './decision-coverage.ts';
 export type { ModelRecordKeeping, RecordKeeping } from './decision-coverage.ts';
 export { populationStabilityIndex } from './investigation-signals.ts';

@@ -12,6 +12,7 @@ import {
 import { recordKeeping, type RecordKeeping } from './decision-coverage.ts';
 import { listIncidents, type Incident } from './incidents.ts';
 import type { QueryContext } from './query-context.ts';
+import { recordLosses, type RecordLoss } from './record-losses.ts';
 import { readSqlFile } from './sql-template.ts';
 import type { ResolvedRetention } from './store-options.ts';
 
@@ -93,6 +94,11 @@ export interface PeriodReport {
     /** Spans refused into quarantine in the period. */
     quarantined: number;
   };
+  /**
+   * What producers could not keep, per stream and reason, from the signed loss records whose first drop lies in
+   * the period (all models: a loss record cannot say whose the lost records were).
+   */
+  losses: RecordLoss[];
 }
 
 interface ReportCell {
@@ -542,5 +548,6 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
       erasures: Number(sideTables?.erasures ?? 0),
       quarantined: Number(sideTables?.quarantined ?? 0),
     },
+    losses: await recordLosses(ctx, filter),
   };
 }

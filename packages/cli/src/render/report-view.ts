@@ -1,3 +1,4 @@
+import type { RecordLoss } from '@decisiontrail/clickhouse';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import type { NoteVerifierKey } from '@decisiontrail/core';
 import type { ReportDocument } from './report-document.ts';
@@ -43,6 +44,23 @@ export function chartBuckets(period: { from: Date; to: Date }): { from: Date; to
 
 function nanosToIso(nanos: string): string | null {
   return nanos === '' || nanos === '0' ? null : new Date(Number(BigInt(nanos) / 1_000_000n)).toISOString();
+}
+
+/**
+ * The report's loss lines: what producers' signed loss records say they could not keep, one line per stream and
+ * reason. No loss record is not proof that nothing was lost (a producer without the durable span processor writes
+ * none), so the empty case says only that.
+ */
+function lossRows(losses: readonly RecordLoss[]): { label: string; value: string }[] {
+  const label = 'decisions lost before they were stored';
+  if (losses.length === 0) return [{ label, value: 'none recorded (no audit.loss record in the period)' }];
+  return losses.map((loss) => ({
+    label,
+    value:
+      `${loss.decisions} decisions lost between ${nanosToIso(loss.firstUnixNano) ?? '?'} and ` +
+      `${nanosToIso(loss.lastUnixNano) ?? '?'} (${loss.records} audit records, ${loss.reason}, stream ${loss.stream}; ` +
+      `from ${loss.lossRecords} loss record${loss.lossRecords === 1 ? '' : 's'} — decisiontrail verify checks their signatures)`,
+  }));
 }
 
 function retentionText(days: number | null): string {
@@ -211,6 +229,7 @@ export async function buildReportDocument(
       })),
       { label: 'erasures (crypto-shredding) in the period', value: String(g.erasures) },
       { label: 'spans quarantined in the period', value: String(g.quarantined) },
+      ...lossRows(report.losses),
     ],
     integrity: reportIntegrity(coverage, keys, report.totals.decisions),
   };
