@@ -18,6 +18,10 @@ import {
   recogniseMistralChat,
 } from './mistral/chat.ts';
 import { patchCallTool } from './mcp/call-tool.ts';
+import {
+  type AiSdkTelemetryIntegration,
+  aiSdkTelemetryIntegration,
+} from './vercel-ai/telemetry-integration.ts';
 import { chatCompletionsSpec } from './openai/chat-completions.ts';
 import { embeddingsSpec } from './openai/embeddings.ts';
 import { responsesSpec } from './openai/responses.ts';
@@ -35,6 +39,7 @@ export const INSTRUMENTED_MODULES = [
   '@aws-sdk/client-bedrock-runtime',
   '@mistralai/mistralai',
   '@modelcontextprotocol/sdk',
+  'ai',
   'onnxruntime-node',
 ] as const;
 
@@ -46,6 +51,7 @@ export const SUPPORTED_VERSIONS = {
   '@aws-sdk/client-bedrock-runtime': ['>=3.0.0 <4'],
   '@mistralai/mistralai': ['>=2.0.0 <3'],
   '@modelcontextprotocol/sdk': ['>=1.0.0 <2'],
+  ai: ['>=7.0.0 <8'],
   'onnxruntime-node': ['>=1.17.0 <2'],
 } as const;
 
@@ -68,6 +74,8 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
   declare private _auditSettings: AuditSettings;
   declare private _manuallyPatched: { name: InstrumentedModule; exports: unknown }[] | undefined;
   declare private _explicitTracer: Tracer | undefined;
+  declare private _aiSdkIntegration: AiSdkTelemetryIntegration | undefined;
+  declare private _aiSdkModules: WeakSet<object> | undefined;
 
   constructor(config: AiAuditInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -146,8 +154,20 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
     };
   }
 
+  /**
+   * The Vercel AI SDK telemetry integration this instrumentation registers with `ai`'s `registerTelemetry`. Calls
+   * that pass their own `telemetry.integrations` replace the registered ones for that call: add this one to them.
+   */
+  get aiSdkTelemetry(): AiSdkTelemetryIntegration {
+    return (this._aiSdkIntegration ??= aiSdkTelemetryIntegration(this._host()));
+  }
+
   private _patch(name: InstrumentedModule, moduleExports: unknown, version: string | undefined): unknown {
     try {
+      if (name === 'ai') {
+        this._registerAiSdkTelemetry(moduleExports);
+        return moduleExports;
+      }
       for (const point of this._patchPoints(name, moduleExports, version)) {
         const current = point.target[point.method];
         if (typeof current !== 'function' || isWrapped(current)) continue;
@@ -157,6 +177,16 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
       this._diag.error(`could not patch ${name}`, error);
     }
     return moduleExports;
+  }
+
+  /** Registers the integration once per `ai` module; it has no unregister, so when disabled it records nothing. */
+  private _registerAiSdkTelemetry(moduleExports: unknown): void {
+    const exports = moduleExports as { registerTelemetry?: (...integrations: unknown[]) => void } | undefined;
+    if (typeof exports?.registerTelemetry !== 'function') return;
+    const modules = (this._aiSdkModules ??= new WeakSet());
+    if (modules.has(exports)) return;
+    modules.add(exports);
+    exports.registerTelemetry(this.aiSdkTelemetry);
   }
 
   private _unpatch(name: InstrumentedModule, moduleExports: unknown): void {
@@ -278,6 +308,9 @@ function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
     return '@google/genai';
   if (typeof (moduleExports as Record<string, unknown> | undefined)?.['BedrockRuntimeClient'] === 'function')
     return '@aws-sdk/client-bedrock-runtime';
+  const exports = moduleExports as Record<string, unknown> | undefined;
+  if (typeof exports?.['registerTelemetry'] === 'function' && typeof exports['generateText'] === 'function')
+    return 'ai';
   if (typeof resourcePrototype(classOf(moduleExports, 'Client'))?.['callTool'] === 'function')
     return '@modelcontextprotocol/sdk';
   if (mistralChatPrototype(classOf(moduleExports, 'Mistral'))) return '@mistralai/mistralai';

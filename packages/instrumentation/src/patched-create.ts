@@ -1,6 +1,7 @@
 import { context, diag, type Tracer } from '@opentelemetry/api';
 import type { AuditSettings } from './config.ts';
 import { type GenAiRequest, type GenAiResult, GenAiDecision } from './genai-decision.ts';
+import { insideFrameworkDecision } from './framework-decision.ts';
 import { refusalFor } from './record-admission.ts';
 import type { JsonObject, ResourceMethod, ResourceThis, SdkStream } from './internal-types.ts';
 import { isAsyncIterable, observeAsyncIterable, observeStream } from './stream-observer.ts';
@@ -62,7 +63,8 @@ export function patchCreate(host: PatchHost, spec: CreateMethodSpec) {
 export function patchMethod(host: PatchHost, recognise: CallRecogniser) {
   return (original: ResourceMethod): ResourceMethod =>
     function patchedCreate(this: ResourceThis, ...args: unknown[]): unknown {
-      if (!host.isEnabled()) return original.apply(this, args);
+      // Inside a model call a framework integration records, the provider call is that same decision.
+      if (!host.isEnabled() || insideFrameworkDecision()) return original.apply(this, args);
       let call: GenAiDecision;
       let params: JsonObject;
       let spec: CreateMethodSpec;
