@@ -21,4 +21,25 @@ export interface InvestigationBundle {
   checkpoints: string[];
   /** Verifier keys the exporter trusted. verify-bundle trusts only the keys it is given. */
   publicKeys: string[];
+  /**
+   * Independent witnesses' cosignatures (C2SP tlog-cosignature) that vouch for the checkpoints, as serve stored
+   * them; verify-bundle checks them against the witness keys it is given. Absent in bundles written before.
+   */
+  cosignatures?: BundleCosignature[];
+}
+
+/**
+ * Cosignatures that vouch for one of a bundle's checkpoints: lines over that checkpoint itself, or over a later
+ * checkpoint of its stream with the RFC 9162 consistency proof that the later tree extends it (serve submits a
+ * stream's newest checkpoint, so the one a span is proven under is often not the one a witness saw).
+ */
+export interface BundleCosignature {
+  /** The bundle checkpoint (one of `checkpoints`, its signed note) these cosignatures vouch for. */
+  checkpoint: string;
+  /** The signed note the witnesses cosigned: `checkpoint` itself, or a later checkpoint of the same stream. */
+  cosigned: string;
+  /** Lowercase hex consistency proof from `checkpoint` to `cosigned`; empty when they are one. */
+  consistency: string[];
+  /** The witnesses' signature lines over the body of `cosigned`. */
+  lines: string[];
 }

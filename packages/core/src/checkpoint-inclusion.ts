@@ -1,9 +1,8 @@
 import { ATTR_AUDIT_CHECKPOINT_RANGE } from '@decisiontrail/semconv';
 import { leafHash, uncanonicalReason } from './canonical-span.ts';
-import { inclusionProofFromRange } from './compact-range-proof.ts';
-import { HASH_SIZE, verifyInclusion } from './merkle-tree.ts';
+import { inclusionProofFromRange, parseHashList } from './compact-range-proof.ts';
+import { verifyInclusion } from './merkle-tree.ts';
 import { seqOf, streamOf, validateCheckpointRecord } from './record-classifier.ts';
-import { strictBase64 } from './signed-note.ts';
 import type { SpanRecord } from './span-record.ts';
 import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
 
@@ -24,15 +23,6 @@ export type SpanProof =
   /** The checkpoint cannot prove this span (it does not carry its leaf, or no compact range). */
   | { status: 'unproven'; stream: string; seq: number; reason: string }
   | { status: 'failed'; check: SpanProofCheck; reason: string };
-
-function hashes(text: string): Uint8Array[] | undefined {
-  const bytes = strictBase64(text);
-  if (bytes === undefined || bytes.length % HASH_SIZE !== 0) return undefined;
-  const out: Uint8Array[] = [];
-  for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
-    out.push(bytes.subarray(offset, offset + HASH_SIZE));
-  return out;
-}
 
 /**
  * Proves one stored span from one stored `audit.checkpoint` span of its stream, reading nothing
@@ -78,7 +68,7 @@ export function proveSpanInCheckpoint(
     };
   }
   const rangeText = checkpoint.attributes[ATTR_AUDIT_CHECKPOINT_RANGE];
-  const range = rangeText === undefined ? (from === 0 ? [] : undefined) : hashes(rangeText);
+  const range = rangeText === undefined ? (from === 0 ? [] : undefined) : parseHashList(rangeText);
   if (range === undefined) {
     return {
       status: 'unproven',

@@ -1,4 +1,5 @@
 import { HASH_SIZE, hashChildren, subtreeRoot } from './merkle-tree.ts';
+import { strictBase64 } from './signed-note.ts';
 
 /** Largest power of two strictly smaller than `n` (n ≥ 2): where RFC 9162 splits a tree. */
 function splitPoint(n: number): number {
@@ -121,4 +122,55 @@ export function consistencyProofFromRange(
   };
   sub(rangeSize, 0, size, true);
   return proof;
+}
+
+/** Base64 of concatenated 32-byte hashes (a checkpoint span's leaves or compact range) as hashes; undefined if malformed. */
+export function parseHashList(text: string): Uint8Array[] | undefined {
+  const bytes = strictBase64(text);
+  if (bytes === undefined || bytes.length % HASH_SIZE !== 0) return undefined;
+  const out: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.length; offset += HASH_SIZE)
+    out.push(bytes.subarray(offset, offset + HASH_SIZE));
+  return out;
+}
+
+/** What a stored checkpoint span holds for proofs: its size, the leaves it adds and the compact range before them. */
+export interface CheckpointLeaves {
+  treeSize: number;
+  /** Base64 of the leaf hashes this checkpoint adds (`audit.checkpoint.leaves`). */
+  leaves: string;
+  /** Base64 of the compact range at `treeSize` minus those leaves (`audit.checkpoint.range`; '' at size 0). */
+  range: string;
+}
+
+/**
+ * The RFC 9162 consistency proof from `oldSize` to `newSize` out of a stream's stored checkpoint spans with sizes in
+ * `(oldSize, newSize]`, smallest first: the first must begin exactly at `oldSize` (its range is the compact range
+ * there) and each must add the leaves up to its size from where the previous one ended. Undefined when the chain
+ * has a gap, a malformed list or no range: then these checkpoints cannot prove that step. Like every proof built
+ * here it is a hint, holding only if `verifyConsistency` reaches both signed roots.
+ */
+export function consistencyProofFromCheckpoints(
+  links: readonly CheckpointLeaves[],
+  oldSize: number,
+  newSize: number,
+): Uint8Array[] | undefined {
+  if (oldSize === 0 || oldSize === newSize) return [];
+  const first = links[0];
+  const range = first === undefined || first.range === '' ? undefined : parseHashList(first.range);
+  if (range === undefined) return undefined;
+  const leaves: Uint8Array[] = [];
+  let size = oldSize;
+  for (const link of links) {
+    const added = parseHashList(link.leaves);
+    if (added === undefined || link.treeSize - added.length !== size) return undefined;
+    leaves.push(...added);
+    size = link.treeSize;
+  }
+  if (size !== newSize) return undefined;
+  try {
+    return consistencyProofFromRange(range, oldSize, leaves);
+  } catch {
+    return undefined;
+  }
 }

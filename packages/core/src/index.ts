@@ -35,6 +35,7 @@ export {
   normalizeStatusCode,
 } from './span-record.ts';
 export type { SpanRecord, SpanRecordEvent, SpanRecordLink } from './span-record.ts';
+export { missingRequiredAttributes } from './required-attributes.ts';
 export { SigningError } from './errors.ts';
 export type { SigningErrorCode } from './errors.ts';
 export {
@@ -42,6 +43,7 @@ export {
   computeKeyId,
   createNoteSigner,
   noteVerifierKey,
+  noteText,
   openNote,
   parseVerifierKey,
 } from './signed-note.ts';
@@ -89,7 +91,8 @@ export {
 export type { ProofBundle, ProofBundleVerification } from './proof-bundle.ts';
 export { StreamVerifier } from './stream-verifier.ts';
 export type { StreamVerifierOptions, StreamVerifierState } from './stream-verifier.ts';
-export { consistencyProofFromRange } from './compact-range-proof.ts';
+export { consistencyProofFromCheckpoints, consistencyProofFromRange } from './compact-range-proof.ts';
+export type { CheckpointLeaves } from './compact-range-proof.ts';
 export { checkCosignatures, parseCosignerKey, verifyCosignatureLine } from './cosignature.ts';
 export type { CosignatureCheck, CosignerKey, VerifiedCosignature } from './cosignature.ts';
 export { addCheckpoint, addCheckpointUrl, formatAddCheckpointBody } from './tlog-witness-client.ts';
@@ -133,3 +136,4 @@ export type {
   WitnessConfig,
   WitnessesConfig,
 } from './config.ts';
+export { Backoff } from './backoff.ts';

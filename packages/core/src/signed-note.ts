@@ -172,6 +172,11 @@ export function openNote(note: string, keys: readonly NoteVerifierKey[]): Opened
   return { text, verifiedBy };
 }
 
+/** The text of a signed note (through the newline before the blank line), unverified: what its signatures sign. */
+export function noteText(note: string): string {
+  return note.slice(0, note.lastIndexOf('\n\n') + 1);
+}
+
 /** The key ids (hex) named by a note's signature lines, without verifying anything. */
 export function noteSignatureKeyIds(note: string): string[] {
   const split = note.lastIndexOf('\n\n');

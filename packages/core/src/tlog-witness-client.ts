@@ -4,6 +4,7 @@ import {
   type CosignerKey,
   type VerifiedCosignature,
 } from './cosignature.ts';
+import { noteText } from './signed-note.ts';
 
 /** A witness as `decisiontrail.yaml` names it: who it is, where it listens, and the key its cosignatures carry. */
 export interface WitnessEndpoint {
@@ -97,8 +98,7 @@ export async function addCheckpoint(
 ): Promise<AddCheckpointOutcome> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limit = options.maxResponseBytes ?? 65_536;
-  const split = request.note.lastIndexOf('\n\n');
-  const checkpointText = request.note.slice(0, split + 1);
+  const checkpointText = noteText(request.note);
   let status: number;
   let body: string | undefined;
   const signal = AbortSignal.timeout(timeoutMs);

@@ -67,6 +67,7 @@ const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
   unsignedAuditRecords: (s, p) => s.unsignedAuditRecords(p as never),
   reconcileAuditTables: (s, p) => s.reconcileAuditTables(p as never),
   witnessEvidence: (s, p) => s.witnessEvidence(p as never),
+  checkpointLinks: (s, p) => s.checkpointLinks(p as never),
 };
 
 /** The queries that change what is stored: callers need the `write` scope; every other query needs `read`. */

@@ -50,6 +50,7 @@ type QueryParams = {
       | 'unsignedAuditRecords'
       | 'reconcileAuditTables'
       | 'witnessEvidence'
+      | 'checkpointLinks'
   ]: NonNullable<Parameters<Store[K]>[0]>;
 } & {
   // These two take the incident id as an argument of its own; over JSON it is one more member.
@@ -211,6 +212,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   verificationSlices: { from: optional('date'), to: optional('date'), maxRows: optional('integer') },
   unsignedAuditRecords: { from: optional('date'), to: optional('date'), limit: optional('integer') },
   witnessEvidence: { stream: optional('string') },
+  checkpointLinks: { stream: required('string'), fromSize: required('integer'), toSize: required('integer') },
   reconcileAuditTables: {
     from: optional('date'),
     to: optional('date'),

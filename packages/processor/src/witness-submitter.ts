@@ -1,8 +1,8 @@
 import type { CheckpointLink, StoredCosignature, WitnessEvidence } from '@decisiontrail/clickhouse';
 import {
-  HASH_SIZE,
   addCheckpoint,
-  consistencyProofFromRange,
+  consistencyProofFromCheckpoints,
+  noteText,
   parseCheckpoint,
   parseCosignerKey,
   type AddCheckpointOutcome,
@@ -172,7 +172,7 @@ export class WitnessSubmitter {
     const { name } = witness.endpoint;
     switch (outcome.kind) {
       case 'cosigned': {
-        const checkpoint = parseCheckpoint(head.note.slice(0, head.note.lastIndexOf('\n\n') + 1));
+        const checkpoint = parseCheckpoint(noteText(head.note));
         await this.#options.store.recordCosignatures(
           outcome.cosignatures.map((c) => ({
             stream: head.stream,
@@ -216,34 +216,10 @@ export class WitnessSubmitter {
   async #proof(stream: string, oldSize: number, newSize: number): Promise<Uint8Array[] | undefined> {
     if (oldSize === 0 || oldSize === newSize) return [];
     const links = await this.#options.store.checkpointLinks({ stream, fromSize: oldSize, toSize: newSize });
-    const first = links[0];
-    if (first === undefined || first.range === '') return undefined;
-    const range = split(Buffer.from(first.range, 'base64'));
-    const leaves: Uint8Array[] = [];
-    let size = oldSize;
-    for (const link of links) {
-      const added = split(Buffer.from(link.leaves, 'base64'));
-      // Each checkpoint must add exactly the leaves up to its size, starting where the previous one ended.
-      if (link.treeSize - added.length !== size) return undefined;
-      leaves.push(...added);
-      size = link.treeSize;
-    }
-    if (size !== newSize) return undefined;
-    try {
-      return consistencyProofFromRange(range, oldSize, leaves);
-    } catch {
-      return undefined;
-    }
+    return consistencyProofFromCheckpoints(links, oldSize, newSize);
   }
 
   #count(witness: string, outcome: string): void {
     this.#options.metrics.witnessSubmissions.inc(1, { witness, outcome });
   }
-}
-
-function split(bytes: Buffer): Uint8Array[] {
-  const hashes: Uint8Array[] = [];
-  for (let i = 0; i + HASH_SIZE <= bytes.length; i += HASH_SIZE)
-    hashes.push(bytes.subarray(i, i + HASH_SIZE));
-  return hashes;
 }

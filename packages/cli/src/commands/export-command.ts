@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readWitnessFile } from '@decisiontrail/core';
+import { bundleCosignatures } from '../bundle-cosignatures.ts';
 import { proveTimelineSpans } from '../bundle-proofs.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
@@ -25,7 +26,9 @@ export const exportCommand: CommandSpec = {
   description:
     'Writes one JSON file that `decisiontrail verify-bundle FILE --key PUB` checks offline with nothing else:\n' +
     'every signed span of the decision, trace or incident with its RFC 9162 inclusion proof under a signed\n' +
-    'checkpoint, the checkpoints and the public keys; plus the timeline built from those spans.',
+    "checkpoint, the checkpoints and the public keys; the independent witnesses' stored cosignatures of those\n" +
+    'checkpoints (or of a later checkpoint, with the consistency proof to it); plus the timeline built from\n' +
+    'those spans.',
   options: {
     decision: { type: 'string', valueName: 'ID', description: 'a decision id' },
     trace: { type: 'string', valueName: 'ID', description: 'a trace id' },
@@ -82,6 +85,7 @@ export const exportCommand: CommandSpec = {
         keys,
         witnessCheckpoints,
       );
+      const checkpoints = [...new Set(proofs.map((p) => p.checkpoint))];
       const result: InvestigationBundle = {
         format: INVESTIGATION_BUNDLE_FORMAT,
         createdAt: new Date().toISOString(),
@@ -89,8 +93,9 @@ export const exportCommand: CommandSpec = {
         timelines: timelines.map((t) => t.document),
         proofs,
         unproven,
-        checkpoints: [...new Set(proofs.map((p) => p.checkpoint))],
+        checkpoints,
         publicKeys: keys.map((key) => key.vkey),
+        cosignatures: await bundleCosignatures(backend.queries, checkpoints),
       };
       return result;
     });
@@ -99,16 +104,18 @@ export const exportCommand: CommandSpec = {
     } catch (cause) {
       throw new CliError('FILE', `export: cannot write ${out}: ${(cause as Error).message}`, { cause });
     }
+    const cosigned = new Set(bundle.cosignatures?.map((c) => c.checkpoint)).size;
     const summary = {
       out,
       proofs: bundle.proofs.length,
       unproven: bundle.unproven.length,
       checkpoints: bundle.checkpoints.length,
+      checkpointsWithCosignatures: cosigned,
     };
     if (context.settings.json) context.out.json(summary);
     else {
       context.out.line(
-        `wrote ${out}: ${summary.proofs} spans with inclusion proofs under ${summary.checkpoints} signed checkpoint(s)`,
+        `wrote ${out}: ${summary.proofs} spans with inclusion proofs under ${summary.checkpoints} signed checkpoint(s), ${cosigned} of them with stored witness cosignatures (checked by verify-bundle)`,
       );
       for (const u of bundle.unproven) context.out.line(`  not provable: span ${u.spanId}: ${u.reason}`);
     }

@@ -26,6 +26,7 @@ export const STORE_QUERY_NAMES = [
   'unsignedAuditRecords',
   'reconcileAuditTables',
   'witnessEvidence',
+  'checkpointLinks',
 ] as const;
 
 /** Name of one store query the CLI uses. */

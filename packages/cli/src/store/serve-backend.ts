@@ -90,6 +90,7 @@ class ServeBackend implements AuditBackend {
       verificationSlices: call('verificationSlices'),
       unsignedAuditRecords: call('unsignedAuditRecords'),
       witnessEvidence: call('witnessEvidence'),
+      checkpointLinks: call('checkpointLinks'),
       reconcileAuditTables: call('reconcileAuditTables'),
     };
   }

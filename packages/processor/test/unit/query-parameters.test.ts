@@ -69,6 +69,7 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   unsignedAuditRecords: { from: FROM, to: TO, limit: 20 },
   reconcileAuditTables: { from: FROM, to: TO, stream: 'st', limit: 100, tables: ['audit_decisions'] },
   witnessEvidence: { stream: 'st' },
+  checkpointLinks: { stream: 'st', fromSize: 10, toSize: 30 },
 };
 
 /** Every path (`a.b[0].c`) to a string inside `value`. */
