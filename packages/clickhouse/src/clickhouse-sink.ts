@@ -3,7 +3,7 @@ import { mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import type { SpanRecord } from '@decisiontrail/core';
+import { Backoff, type SpanRecord } from '@decisiontrail/core';
 import { StoreError } from './errors.ts';
 import { quoteString } from './sql-template.ts';
 import { TRACE_ROW_INSERT_COLUMNS } from './trace-row.ts';
@@ -304,6 +304,11 @@ export class ClickHouseSink {
     this.#insertChain = new Promise<void>((resolve) => (release = resolve));
     await previous;
     try {
+      // Bounded by maxAttempts rather than by a longest wait.
+      const backoff = new Backoff({
+        initialMs: this.#options.retryBackoffMs,
+        maxMs: Number.POSITIVE_INFINITY,
+      });
       for (let attempt = 1; ; attempt++) {
         try {
           if (this.#stagingDir !== undefined) {
@@ -335,9 +340,7 @@ export class ClickHouseSink {
           );
           this.#options.onError?.(error, attempt);
           if (attempt >= this.#options.maxAttempts) throw error;
-          await new Promise((resolve) =>
-            setTimeout(resolve, this.#options.retryBackoffMs * 2 ** (attempt - 1)),
-          );
+          await new Promise((resolve) => setTimeout(resolve, backoff.next()));
         }
       }
     } finally {

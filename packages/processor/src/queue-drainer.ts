@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Backoff } from '@decisiontrail/core';
 import type { PreparedBatch, PrepareEntry } from './batch-preparer.ts';
 import type { ProcessorMetrics } from './metrics.ts';
 import type { EncodedSpanSink, QuarantineSink, SpanSink } from './span-sink.ts';
@@ -125,7 +126,7 @@ export class QueueDrainer {
       writes.push([forward.name, () => forward.write(result.forward), result.forward.length]);
     }
     for (const [name, write, count] of writes) {
-      let delay = this.options.retryInitialMs;
+      const backoff = new Backoff({ initialMs: this.options.retryInitialMs, maxMs: this.options.retryMaxMs });
       for (;;) {
         const started = performance.now();
         try {
@@ -137,11 +138,10 @@ export class QueueDrainer {
           metrics.sinkErrors.inc(1, { sink: name });
           this.options.onSinkError?.(name, error);
           try {
-            await sleep(delay, undefined, { signal: this.abort.signal });
+            await sleep(backoff.next(), undefined, { signal: this.abort.signal });
           } catch {
             return false;
           }
-          delay = Math.min(delay * 2, this.options.retryMaxMs);
         }
       }
     }

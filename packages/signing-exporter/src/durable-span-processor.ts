@@ -14,6 +14,7 @@ import { diag, type Context, type HrTime } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import {
+  Backoff,
   DEFAULT_WITNESS_PATH,
   FileCheckpointWitness,
   StreamSigner,
@@ -136,7 +137,7 @@ export class DurableSpanProcessor implements SpanProcessor {
   #shipQueued = false;
   #shipperIdle = true;
   #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay: number;
+  readonly #backoff: Backoff;
   #closed = false;
   /** Drops not yet accounted for by an `audit.loss` record. */
   #pendingLoss: PendingLoss | undefined;
@@ -173,7 +174,11 @@ export class DurableSpanProcessor implements SpanProcessor {
       ...options,
     };
     this.#counter = new DecisionCounter(this.#options.countIntervalMillis);
-    this.#retryDelay = this.#options.initialRetryMillis;
+    this.#backoff = new Backoff({
+      initialMs: this.#options.initialRetryMillis,
+      maxMs: this.#options.maxRetryMillis,
+      jitter: true,
+    });
     this.#spool = new Spool(options.spoolDir);
     this.#witness =
       options.witness === undefined ? new FileCheckpointWitness(DEFAULT_WITNESS_PATH) : options.witness;
@@ -360,7 +365,7 @@ export class DurableSpanProcessor implements SpanProcessor {
       if (this.#spool.sealedSegments().length === 0) break;
       if (Date.now() > deadline)
         throw new Error('DurableSpanProcessor: spool not drained before the timeout');
-      await delay(Math.min(this.#retryDelay, 100));
+      await delay(Math.min(this.#backoff.stepMs, 100));
     }
     await Promise.all(this.#pendingWitness);
     await this.#options.exporter.forceFlush?.();
@@ -536,12 +541,12 @@ export class DurableSpanProcessor implements SpanProcessor {
         await this.#shipSegment(segment);
       } catch (error) {
         this.stats.failedExports += 1;
-        diag.warn(`DurableSpanProcessor: export failed, retrying in about ${this.#retryDelay} ms`, error);
+        diag.warn(`DurableSpanProcessor: export failed, retrying in about ${this.#backoff.stepMs} ms`, error);
         this.#scheduleRetry();
         return;
       }
       this.#spool.remove(segment);
-      this.#retryDelay = this.#options.initialRetryMillis;
+      this.#backoff.reset();
       // Room again: account for what was lost before anything new is kept.
       if (this.#pendingLoss) this.#appendLossRecord(false);
     }
@@ -549,8 +554,7 @@ export class DurableSpanProcessor implements SpanProcessor {
 
   #scheduleRetry(): void {
     if (this.#closed || this.#retryTimer) return;
-    const wait = this.#retryDelay * (0.5 + Math.random() / 2);
-    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#options.maxRetryMillis);
+    const wait = this.#backoff.next();
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       this.#kickShipper();
