@@ -10,7 +10,7 @@ import {
   SPAN_NAME_AUDIT_LOSS,
   type AuditLossReason,
 } from '@decisiontrail/semconv';
-import { diag, type Context, type HrTime } from '@opentelemetry/api';
+import { diag, type Context, type HrTime, type MeterProvider } from '@opentelemetry/api';
 import { ExportResultCode, millisToHrTime } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import {
@@ -38,6 +38,7 @@ import {
 } from './spool-codec.ts';
 import { spanRecordFromReadableSpan } from './readable-span-record.ts';
 import { DEFAULT_COUNT_INTERVAL_MILLIS, DecisionCounter } from './decision-counter.ts';
+import { SpoolDropMetrics } from './spool-drop-metrics.ts';
 import { createInstantSpan } from './synthetic-span.ts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version.ts';
 
@@ -82,6 +83,11 @@ export interface DurableSpanProcessorOptions {
    * @default 60000
    */
   countIntervalMillis?: number;
+  /**
+   * Where the `decisiontrail.spool.dropped` counter (spans dropped, by reason and record type) is reported.
+   * @default the global MeterProvider at the first drop
+   */
+  meterProvider?: MeterProvider;
 }
 
 /** Counters of a {@link DurableSpanProcessor}. */
@@ -124,8 +130,11 @@ export interface DurableSpanProcessorStats {
  * stream as signed `audit.count` records (at most once per `countIntervalMillis`, and at shutdown), so the stored decisions can be compared with how many were made (decision coverage).
  */
 export class DurableSpanProcessor implements SpanProcessor {
-  readonly #options: Required<Omit<DurableSpanProcessorOptions, 'witness' | 'originPrefix'>> &
+  readonly #options: Required<
+    Omit<DurableSpanProcessorOptions, 'witness' | 'originPrefix' | 'meterProvider'>
+  > &
     Pick<DurableSpanProcessorOptions, 'originPrefix'>;
+  readonly #dropMetrics: SpoolDropMetrics;
   readonly #witness: CheckpointWitness | null;
   readonly #spool: Spool;
   readonly #decoder = new SpoolDecoder();
@@ -174,6 +183,7 @@ export class DurableSpanProcessor implements SpanProcessor {
       ...options,
     };
     this.#counter = new DecisionCounter(this.#options.countIntervalMillis);
+    this.#dropMetrics = new SpoolDropMetrics(options.meterProvider);
     this.#backoff = new Backoff({
       initialMs: this.#options.initialRetryMillis,
       maxMs: this.#options.maxRetryMillis,
@@ -222,7 +232,7 @@ export class DurableSpanProcessor implements SpanProcessor {
     const audit = span.attributes[ATTR_AUDIT_RECORD_TYPE] !== undefined;
     if (this.#closed) {
       if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_CLOSED);
-      else this.stats.droppedNonAuditSpans += 1;
+      else this.#dropOther(AUDIT_LOSS_REASON_VALUES.SPOOL_CLOSED);
       return;
     }
     if (this.#pendingLoss) {
@@ -230,7 +240,7 @@ export class DurableSpanProcessor implements SpanProcessor {
       // Still pending: no room for its account, so nothing else may take that place (and nothing is encoded).
       if (this.#pendingLoss) {
         if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
-        else this.stats.droppedNonAuditSpans += 1;
+        else this.#dropOther(AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
         return;
       }
     }
@@ -241,7 +251,7 @@ export class DurableSpanProcessor implements SpanProcessor {
     const limit = this.#options.maxSpoolBytes * (audit ? 1 : 1 - this.#options.auditReserveFraction);
     if (this.#spool.bytes + payload.length > limit) {
       if (audit) this.#dropAudit(span, AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
-      else this.stats.droppedNonAuditSpans += 1;
+      else this.#dropOther(AUDIT_LOSS_REASON_VALUES.SPOOL_FULL);
       return;
     }
     if (audit && payload.length > this.#largestAuditRecord) this.#largestAuditRecord = payload.length;
@@ -285,9 +295,15 @@ export class DurableSpanProcessor implements SpanProcessor {
     }
   }
 
+  #dropOther(reason: AuditLossReason): void {
+    this.stats.droppedNonAuditSpans += 1;
+    this.#dropMetrics.dropped(reason, undefined);
+  }
+
   #dropAudit(span: ReadableSpan, reason: AuditLossReason): void {
     this.stats.droppedAuditSpans += 1;
     this.stats.droppedAuditSpansByReason[reason] += 1;
+    this.#dropMetrics.dropped(reason, String(span.attributes[ATTR_AUDIT_RECORD_TYPE]));
     const decision = span.attributes[ATTR_AUDIT_RECORD_TYPE] === AUDIT_RECORD_TYPE_VALUES.DECISION;
     if (reason === AUDIT_LOSS_REASON_VALUES.SPOOL_CLOSED) {
       // Nothing can be appended after shutdown: the drop is logged and counted, the stream is sealed.

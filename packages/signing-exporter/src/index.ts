@@ -7,6 +7,7 @@ export { SigningSpanExporter } from './signing-span-exporter.ts';
 export type { SigningSpanExporterOptions } from './signing-span-exporter.ts';
 export { DurableSpanProcessor } from './durable-span-processor.ts';
 export type { DurableSpanProcessorOptions, DurableSpanProcessorStats } from './durable-span-processor.ts';
+export { SPOOL_DROPPED_METRIC } from './spool-drop-metrics.ts';
 // What a user of the exporter needs beside it — keys, the witness file, the record type and the
 // verifier of what it wrote — is the model's own API, re-exported from @decisiontrail/core.
 export {

@@ -63,6 +63,7 @@ beforeAll(async () => {
     batchSize: 1000,
     // Retries only when the test flushes: nothing here waits on a timer.
     initialRetryMillis: 600_000,
+    maxRetryMillis: 600_000,
   });
   provider = new TracerProvider({ spanProcessors: [processor] });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
