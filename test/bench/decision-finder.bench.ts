@@ -1,0 +1,119 @@
+// Latency of `decisiontrail decisions` (Store.findDecisions): filtered pages over a large store.
+//
+//   npm exec -- node --conditions=@decisiontrail/source test/bench/decision-finder.bench.ts
+//       [--decisions 10000000] [--data DIR] [--samples 50] [--warmup 5] [--keep]
+//
+// Without --data, a fresh store under the OS temp dir is filled with --decisions synthetic decisions
+// (clickhouse-synthetic.ts: 10 million over 90 days, three models, four fairness groups, +5% oversight,
+// +20% feedback spans); with --data, an existing store is opened as it is (no migration is run). Then
+// each search below is timed --samples times after --warmup calls, as the CLI pages: the first page,
+// and the page its cursor names. Prints p50/p95/max per search and the load average before and after;
+// figures from a loaded machine (load average above the core count) are not valid figures.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openStore, type DecisionSearch } from '@decisiontrail/clickhouse';
+import { SyntheticAuditSpans } from './clickhouse-synthetic.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    decisions: { type: 'string', default: '10000000' },
+    data: { type: 'string' },
+    samples: { type: 'string', default: '50' },
+    warmup: { type: 'string', default: '5' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const SAMPLES = Number(args.samples);
+const WARMUP = Number(args.warmup);
+const START_MS = Date.UTC(2026, 0, 1);
+const GAP_MS = 777;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+const dataDir = args.data ?? mkdtempSync(join(tmpdir(), 'decisiontrail-finder-bench-'));
+const store = await openStore({ dataDir, migrate: args.data === undefined });
+console.log(`decision finder benchmark, data in ${dataDir}; ${cpus().length} cores, load average ${load()}`);
+
+if (args.data === undefined) {
+  const decisions = Number(args.decisions);
+  const generator = new SyntheticAuditSpans({ startMs: START_MS, gapMs: GAP_MS });
+  const sink = store.createSink({ maxBatchSize: 100_000, maxBufferedRows: 200_000, flushIntervalMs: 5 });
+  const started = performance.now();
+  while (generator.stats.decisions < decisions) {
+    await sink.write(generator.next(Math.min(50_000, decisions - generator.stats.decisions)));
+    if (generator.stats.decisions % 1_000_000 === 0)
+      console.log(`  ${generator.stats.decisions} decisions stored`);
+  }
+  await sink.close();
+  console.log(`  filled in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+const result = await store.client.query({
+  query: 'SELECT count() AS n, toUnixTimestamp64Milli(max(time)) AS last FROM audit_decisions',
+  format: 'JSONEachRow',
+});
+const [{ n, last }] = (await result.json<{ n: string; last: string }>()) as [{ n: string; last: string }];
+const lastMs = Number(last);
+const DAY = 86_400_000;
+console.log(
+  `  ${Number(n).toLocaleString('en-US')} decisions stored, the last at ${new Date(lastMs).toISOString()}`,
+);
+
+// What investigators ask: one model version in the last week, its overrides, a confidence band, a subject's
+// decisions over all time, one group's denials by confidence.
+const searches: [string, DecisionSearch][] = [
+  ['newest 50, no filter', {}],
+  [
+    'credit-scorer 3.2.0, last 7 days',
+    {
+      modelId: 'credit-scorer',
+      modelVersion: '3.2.0',
+      from: new Date(lastMs - 7 * DAY),
+      to: new Date(lastMs + 1),
+    },
+  ],
+  [
+    'credit-scorer overridden, last 30 days',
+    { modelId: 'credit-scorer', overridden: true, from: new Date(lastMs - 30 * DAY) },
+  ],
+  [
+    'confidence 0.45..0.55 by confidence, last 7 days',
+    { minConfidence: 0.45, maxConfidence: 0.55, sort: 'confidence', from: new Date(lastMs - 7 * DAY) },
+  ],
+  ['group b denials, last day', { fairnessGroup: 'b', outcome: 'deny', from: new Date(lastMs - DAY) }],
+];
+
+for (const [name, search] of searches) {
+  const first: number[] = [];
+  const next: number[] = [];
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    let start = performance.now();
+    const page = await store.findDecisions({ ...search, limit: 50 });
+    const firstMs = performance.now() - start;
+    start = performance.now();
+    if (page.nextCursor !== null)
+      await store.findDecisions({ ...search, limit: 50, cursor: page.nextCursor });
+    const nextMs = performance.now() - start;
+    if (i >= WARMUP) {
+      first.push(firstMs);
+      if (page.nextCursor !== null) next.push(nextMs);
+    }
+  }
+  const fmt = (values: number[]): string =>
+    values.length === 0
+      ? 'no next page'
+      : `p50 ${percentile(values, 50).toFixed(1)} ms, p95 ${percentile(values, 95).toFixed(1)} ms, max ${Math.max(...values).toFixed(1)} ms`;
+  console.log(`${name}\n  first page: ${fmt(first)}\n  next page:  ${fmt(next)}`);
+}
+console.log(`load average after: ${load()}`);
+await store.close();
+if (args.data === undefined && !args.keep) rmSync(dataDir, { recursive: true, force: true });
