@@ -21,6 +21,7 @@ export {
 export { formatDecisionReference, parseDecisionReference } from './decision-reference.ts';
 export { withRequestingDecision } from './requested-actions.ts';
 export type { AiSdkTelemetryIntegration } from './vercel-ai/telemetry-integration.ts';
+export type { LangChainCallbackHandler } from './langchain/callback-handler.ts';
 export { DecisionRefusedError, InstrumentationError } from './errors.ts';
 export type { InstrumentationErrorCode } from './errors.ts';
 export { FileKeyStore } from './privacy/key-store.ts';

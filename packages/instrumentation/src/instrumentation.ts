@@ -17,6 +17,8 @@ import {
   mistralChatPrototype,
   recogniseMistralChat,
 } from './mistral/chat.ts';
+import { type LangChainCallbackHandler, langChainCallbackHandler } from './langchain/callback-handler.ts';
+import { patchGenerateUncached, patchStreamIterator } from './langchain/chat-model.ts';
 import { patchCallTool } from './mcp/call-tool.ts';
 import {
   type AiSdkTelemetryIntegration,
@@ -40,6 +42,7 @@ export const INSTRUMENTED_MODULES = [
   '@mistralai/mistralai',
   '@modelcontextprotocol/sdk',
   'ai',
+  '@langchain/core',
   'onnxruntime-node',
 ] as const;
 
@@ -52,13 +55,17 @@ export const SUPPORTED_VERSIONS = {
   '@mistralai/mistralai': ['>=2.0.0 <3'],
   '@modelcontextprotocol/sdk': ['>=1.0.0 <2'],
   ai: ['>=7.0.0 <8'],
+  '@langchain/core': ['>=1.0.0 <2'],
   'onnxruntime-node': ['>=1.17.0 <2'],
 } as const;
 
 type InstrumentedModule = (typeof INSTRUMENTED_MODULES)[number];
 
-/** The files of `@modelcontextprotocol/sdk` that define its `Client` (ESM and CommonJS builds). */
-const MCP_CLIENT_FILES = ['dist/esm/client/index.js', 'dist/cjs/client/index.js'];
+/** Modules whose patched class lives in a subpath, not the package's main: the files that define it (ESM and CJS). */
+const SUBPATH_FILES: Partial<Record<InstrumentedModule, string[]>> = {
+  '@modelcontextprotocol/sdk': ['dist/esm/client/index.js', 'dist/cjs/client/index.js'],
+  '@langchain/core': ['dist/language_models/chat_models.js', 'dist/language_models/chat_models.cjs'],
+};
 
 /**
  * Records AI inference calls as audit decision spans: `openai` chat completions, responses and embeddings,
@@ -76,6 +83,7 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
   declare private _explicitTracer: Tracer | undefined;
   declare private _aiSdkIntegration: AiSdkTelemetryIntegration | undefined;
   declare private _aiSdkModules: WeakSet<object> | undefined;
+  declare private _langChainHandler: LangChainCallbackHandler | undefined;
 
   constructor(config: AiAuditInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -108,16 +116,14 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
       const versions = [...SUPPORTED_VERSIONS[name]];
       const patch = (exports: unknown, version?: string) => this._patch(name, exports, version);
       const unpatch = (exports: unknown) => this._unpatch(name, exports);
-      // The MCP client lives in a subpath (`@modelcontextprotocol/sdk/client/index.js`), not the package's main.
-      if (name === '@modelcontextprotocol/sdk') {
+      const files = SUBPATH_FILES[name];
+      if (files) {
         return new InstrumentationNodeModuleDefinition(
           name,
           versions,
           undefined,
           undefined,
-          MCP_CLIENT_FILES.map(
-            (file) => new InstrumentationNodeModuleFile(`${name}/${file}`, versions, patch, unpatch),
-          ),
+          files.map((file) => new InstrumentationNodeModuleFile(`${name}/${file}`, versions, patch, unpatch)),
         );
       }
       return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch);
@@ -160,6 +166,14 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
    */
   get aiSdkTelemetry(): AiSdkTelemetryIntegration {
     return (this._aiSdkIntegration ??= aiSdkTelemetryIntegration(this._host()));
+  }
+
+  /**
+   * A LangChain callback handler that puts chain and agent steps (and tool runs, as actions) in the trace, so the
+   * model calls recorded as decisions nest under the step that made them: pass it in `callbacks: [...]`.
+   */
+  get langChainCallbacks(): LangChainCallbackHandler {
+    return (this._langChainHandler ??= langChainCallbackHandler(this._host()));
   }
 
   private _patch(name: InstrumentedModule, moduleExports: unknown, version: string | undefined): unknown {
@@ -254,6 +268,12 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
       case '@modelcontextprotocol/sdk':
         add(resourcePrototype(classOf(moduleExports, 'Client')), 'callTool', patchCallTool(host));
         break;
+      case '@langchain/core': {
+        const chatModel = resourcePrototype(classOf(moduleExports, 'BaseChatModel'));
+        add(chatModel, '_generateUncached', patchGenerateUncached(host));
+        add(chatModel, '_streamIterator', patchStreamIterator(host));
+        break;
+      }
       case 'onnxruntime-node': {
         const session = inferenceSessionOf(moduleExports);
         if (!session) break;
@@ -311,6 +331,8 @@ function detectModule(moduleExports: unknown): InstrumentedModule | undefined {
   const exports = moduleExports as Record<string, unknown> | undefined;
   if (typeof exports?.['registerTelemetry'] === 'function' && typeof exports['generateText'] === 'function')
     return 'ai';
+  if (typeof resourcePrototype(classOf(moduleExports, 'BaseChatModel'))?.['_generateUncached'] === 'function')
+    return '@langchain/core';
   if (typeof resourcePrototype(classOf(moduleExports, 'Client'))?.['callTool'] === 'function')
     return '@modelcontextprotocol/sdk';
   if (mistralChatPrototype(classOf(moduleExports, 'Mistral'))) return '@mistralai/mistralai';
