@@ -1,7 +1,7 @@
 // CPU cost of recording AI calls as audit decisions.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/instrumentation.bench.ts [--rounds 3] [--pairs 6] [--calls 200]
-//     [--decision-only] [--baseline <dir>]
+//     [--decision-only] [--baseline <dir>] [--signing-baseline <dir>]
 //
 // One run measures, against the same OpenAI-compatible server running in its own process, every peer
 // instrumentation on the openai major it supports and ours on the same major, each against that major bare:
@@ -19,6 +19,13 @@
 //       git archive 244a6dc~1 packages/instrumentation/src | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/
 //     ), fail-closed (a DurableSpanProcessor's canAccept() before each decision) against fail-open, and the
 //     DurableSpanProcessor's drop-and-count path on a full spool against a span processor that does nothing.
+//   - decision accounting (#19 item 4): the decision counter alone (what DurableSpanProcessor.onEnd and
+//     SigningSpanExporter.export run for every span) against a span processor that does nothing, and decision()
+//     through a DurableSpanProcessor now against one before the counter (--signing-baseline: a directory holding
+//     that version's packages/signing-exporter/src, e.g.
+//       git archive edb87c2~1 packages/signing-exporter/src | tar -x -C /tmp/base-signing && \
+//       ln -s $PWD/node_modules /tmp/base-signing/
+//     ), both spooling for real (fsync none) and shipping to an exporter that discards.
 //   --decision-only skips the openai children.
 // Each instrumentation runs in a fresh child process (the two patch the same prototype). The child alternates
 // batches of sequential chat.completions.create calls (1 KB prompt) with the module unpatched and patched —
@@ -48,6 +55,8 @@ import { AiAuditInstrumentation, configureAudit, decision } from '@decisiontrail
 import type * as InstrumentationApi from '@decisiontrail/instrumentation';
 import { generateSigningKey } from '@decisiontrail/core';
 import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
+import { DecisionCounter } from '@decisiontrail/signing-exporter/internal';
+import type * as SigningExporterApi from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
 
 const run = promisify(execFile);
@@ -62,6 +71,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '200' },
     'decision-only': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    'signing-baseline': { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -144,9 +154,22 @@ class DiscardingExporter implements SpanExporter {
   }
 }
 
+/** A span processor that hands ended spans to whichever processor a bench selects (none by default). */
+const SWITCHED_PROCESSOR = {
+  target: undefined as { onEnd(span: ReadableSpan): void } | undefined,
+  onStart: () => undefined,
+  onEnd(span: ReadableSpan): void {
+    this.target?.onEnd(span);
+  },
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+
 function installProvider(): { provider: TracerProvider; exporter: DiscardingExporter } {
   const exporter = new DiscardingExporter();
-  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  const provider = new TracerProvider({
+    spanProcessors: [new BatchSpanProcessor({ exporter }), SWITCHED_PROCESSOR],
+  });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(provider);
   return { provider, exporter };
@@ -412,7 +435,77 @@ async function runRecordLossBench({
       note: 'bare = a span processor that does nothing',
     });
     await full.shutdown();
+
+    // The accounting path alone: the counter every decision span passes through in the signer.
+    const counter = new DecisionCounter();
+    const counting = { ...IDLE_PROCESSOR, onEnd: (ended: ReadableSpan) => counter.observe(ended) };
+    const count = await paired(
+      () => target.onEnd(span),
+      () => (target = counting),
+      () => (target = IDLE_PROCESSOR),
+      200_000,
+      PAIRS,
+    );
+    lines.push({
+      label: 'decision counter (per decision span)',
+      result: { ...count, spans: counter.totals().reduce((a, t) => a + t.decisions, 0) },
+      note: 'bare = a span processor that does nothing',
+    });
     await probe.shutdown();
+
+    if (args['signing-baseline'] !== undefined) {
+      // decision() with a DurableSpanProcessor behind it, now against the same processor before the counter.
+      const before = (await import(
+        pathToFileURL(resolve(args['signing-baseline'], 'packages/signing-exporter/src/index.ts')).href
+      )) as typeof SigningExporterApi;
+      const spooling = (Processor: typeof DurableSpanProcessor, name: string) =>
+        new Processor({
+          exporter: new DiscardingExporter(),
+          key: generateSigningKey(),
+          spoolDir: join(dir, name),
+          witness: null,
+          fsync: 'none',
+        });
+      const now = spooling(DurableSpanProcessor, 'counted');
+      const then = spooling(before.DurableSpanProcessor, 'uncounted');
+      configureAudit({ hmacKey: HMAC_KEY });
+      const start = spansBefore();
+      const result = await paired(
+        () => decide({ decision }),
+        () => (SWITCHED_PROCESSOR.target = now),
+        () => (SWITCHED_PROCESSOR.target = then),
+        20_000,
+        PAIRS,
+      );
+      SWITCHED_PROCESSOR.target = undefined;
+      await provider.forceFlush();
+      lines.push({
+        label: 'decision() through a DurableSpanProcessor',
+        result: { ...result, spans: spansBefore() - start },
+        note: 'bare = the processor before the decision counter',
+      });
+      // The same comparison between two instances of the processor before the counter: how far apart two
+      // spooling processors come out with nothing different between them (disk writes, shipping, load).
+      const control = spooling(before.DurableSpanProcessor, 'control');
+      const startControl = spansBefore();
+      const same = await paired(
+        () => decide({ decision }),
+        () => (SWITCHED_PROCESSOR.target = control),
+        () => (SWITCHED_PROCESSOR.target = then),
+        20_000,
+        PAIRS,
+      );
+      SWITCHED_PROCESSOR.target = undefined;
+      await provider.forceFlush();
+      lines.push({
+        label: 'decision() through a DurableSpanProcessor, control',
+        result: { ...same, spans: spansBefore() - startControl },
+        note: 'both sides the processor before the counter: the noise',
+      });
+      await now.shutdown();
+      await then.shutdown();
+      await control.shutdown();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
