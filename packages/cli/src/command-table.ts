@@ -1,6 +1,7 @@
 import type { CommandEntry } from './command.ts';
 import { decisionsCommand } from './commands/decisions-command.ts';
 import { eraseCommand } from './commands/erase-command.ts';
+import { subjectCommand } from './commands/subject-command.ts';
 import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
 import { keysCommands } from './commands/keys-commands.ts';
@@ -25,6 +26,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   exportCommand,
   verifyBundleCommand,
   incidentCommands,
+  subjectCommand,
   eraseCommand,
   quarantineCommands,
   keysCommands,

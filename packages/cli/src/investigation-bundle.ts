@@ -12,7 +12,13 @@ export const INVESTIGATION_BUNDLE_FORMAT = 'decisiontrail-investigation-bundle/v
 export interface InvestigationBundle {
   format: typeof INVESTIGATION_BUNDLE_FORMAT;
   createdAt: string;
-  target: { kind: 'decision' | 'trace' | 'incident'; id: string };
+  target: { kind: 'decision' | 'trace' | 'incident' | 'subject'; id: string };
+  /**
+   * For a data subject's bundle (`decisiontrail subject --out`, GDPR Art. 15): the recorded content of each of the
+   * subject's records, decrypted with the keys held when it was written. The proofs cover what was signed — the
+   * ciphertext —, not this decryption.
+   */
+  content?: SubjectContent[];
   timelines: TimelineDocument[];
   proofs: ProofBundle[];
   /** Spans of the timelines that could not be proven (unsigned, or not yet under a checkpoint). */
@@ -26,6 +32,19 @@ export interface InvestigationBundle {
    * them; verify-bundle checks them against the witness keys it is given. Absent in bundles written before.
    */
   cosignatures?: BundleCosignature[];
+}
+
+/** The recorded content of one field of one of a subject's records, as `decisiontrail subject` reads it. */
+export interface SubjectContent {
+  decisionId: string;
+  spanId: string;
+  field: 'input' | 'output';
+  /** How the content was recorded: plaintext (full capture), encrypted, or only as a keyed hash. */
+  recorded: 'plaintext' | 'encrypted' | 'hash';
+  /** The content, when it is readable: plaintext, or decrypted with the subject's key. */
+  text: string | null;
+  /** Why the content is not readable (its key erased, only a hash kept), else null. */
+  unreadable: string | null;
 }
 
 /**

@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readWitnessFile } from '@decisiontrail/core';
-import { bundleCosignatures } from '../bundle-cosignatures.ts';
-import { proveTimelineSpans } from '../bundle-proofs.ts';
+import { buildInvestigationBundle } from '../bundle-builder.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
@@ -12,7 +11,6 @@ import type { TimelineDocument } from '../render/timeline-document.ts';
 import type { AuditQueries } from '../store/audit-backend.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
-import { INVESTIGATION_BUNDLE_FORMAT, type InvestigationBundle } from '../investigation-bundle.ts';
 import { decisionId, listOption, stringOption, traceId } from './option-values.ts';
 
 const MAX_INCIDENT_DECISIONS = 1000;
@@ -77,28 +75,15 @@ export const exportCommand: CommandSpec = {
         ? context.settings.config.keys.witness
         : path.resolve(context.settings.cwd, witnessOption);
     const witnessCheckpoints = witnessFile === undefined ? [] : await readWitnessFile(witnessFile);
-    const bundle = await withBackend(context.settings, async (backend) => {
-      const timelines = await timelinesFor(backend.queries, kind, id);
-      const { proofs, unproven } = await proveTimelineSpans(
+    const bundle = await withBackend(context.settings, async (backend) =>
+      buildInvestigationBundle(
         backend.queries,
-        timelines.flatMap((t) => t.rows),
+        { kind, id },
+        await timelinesFor(backend.queries, kind, id),
         keys,
         witnessCheckpoints,
-      );
-      const checkpoints = [...new Set(proofs.map((p) => p.checkpoint))];
-      const result: InvestigationBundle = {
-        format: INVESTIGATION_BUNDLE_FORMAT,
-        createdAt: new Date().toISOString(),
-        target: { kind, id },
-        timelines: timelines.map((t) => t.document),
-        proofs,
-        unproven,
-        checkpoints,
-        publicKeys: keys.map((key) => key.vkey),
-        cosignatures: await bundleCosignatures(backend.queries, checkpoints),
-      };
-      return result;
-    });
+      ),
+    );
     try {
       await writeFile(out, `${JSON.stringify(bundle, null, 2)}\n`);
     } catch (cause) {
