@@ -137,3 +137,11 @@ export type {
   WitnessesConfig,
 } from './config.ts';
 export { Backoff } from './backoff.ts';
+export {
+  STORE_QUERIES,
+  STORE_QUERY_NAMES,
+  isStoreQueryName,
+  reviveStoreQueryResult,
+  storeQueryScope,
+} from './store-queries.ts';
+export type { StoreQueryName, StoreQuerySpec } from './store-queries.ts';

@@ -2,7 +2,8 @@ import { openStore } from '@decisiontrail/clickhouse';
 import type { Store } from '@decisiontrail/clickhouse';
 import type { DecisionTrailConfig, Scope } from './config.ts';
 import { ProcessorError } from './errors.ts';
-import { isStoreQueryName, parseQueryParameters, type StoreQueryName } from './query-parameters.ts';
+import { isStoreQueryName, storeQueryScope, type StoreQueryName } from '@decisiontrail/core';
+import { parseQueryParameters, type QueryParams } from './query-parameters.ts';
 import type { EncodedSpanSink, QuarantinedSpan, QuarantineSink } from './span-sink.ts';
 import type { WitnessStore } from './witness-submitter.ts';
 
@@ -20,10 +21,13 @@ export interface AuditStore extends QuarantineSink {
   close(): Promise<void>;
 }
 
-type QueryCall = (store: Store, params: Record<string, unknown>) => Promise<unknown>;
+/** Each served query's call of its Store method, with the parameters parseQueryParameters checked for it. */
+type QueryCalls = {
+  readonly [K in StoreQueryName]: (store: Store, params: QueryParams[K]) => Promise<unknown>;
+};
 
-function incidentId(params: Record<string, unknown>): string {
-  const id = params.incidentId as string;
+function incidentId(params: { incidentId: string }): string {
+  const id = params.incidentId;
   if (id === '') throw new ProcessorError('QUERY_INVALID', 'incidentId: must not be empty');
   return id;
 }
@@ -33,45 +37,48 @@ function incidentId(params: Record<string, unknown>): string {
  * by the name of the store method. Nothing else of the store is callable from outside. Each call gets its
  * parameters as `parseQueryParameters` checked them against the query's entry in its table.
  */
-const QUERIES: Readonly<Record<StoreQueryName, QueryCall>> = {
-  decisionTimeline: (s, p) => s.decisionTimeline(p as never),
-  timelineEvidence: (s, p) => s.timelineEvidence(p as never),
-  subjectDecisions: (s, p) => s.subjectDecisions(p as never),
-  decisions: (s, p) => s.decisions(p as never),
-  findDecisions: (s, p) => s.findDecisions(p as never),
-  oversightRates: (s, p) => s.oversightRates(p as never),
-  accuracy: (s, p) => s.accuracy(p as never),
-  confidenceDistribution: (s, p) => s.confidenceDistribution(p as never),
-  fairnessDisparity: (s, p) => s.fairnessDisparity(p as never),
-  periodReport: (s, p) => s.periodReport(p as never),
-  integrityCoverage: (s, p) => s.integrityCoverage(p as never),
-  driftSignal: (s, p) => s.driftSignal(p as never),
-  degradationSignal: (s, p) => s.degradationSignal(p as never),
-  adversarialSignals: (s, p) => s.adversarialSignals(p as never),
-  createIncident: (s, p) => s.createIncident(p as never),
+const QUERIES: QueryCalls = {
+  decisionTimeline: (s, p) => s.decisionTimeline(p),
+  timelineEvidence: (s, p) => s.timelineEvidence(p),
+  subjectDecisions: (s, p) => s.subjectDecisions(p),
+  decisions: (s, p) => s.decisions(p),
+  findDecisions: (s, p) => s.findDecisions(p),
+  oversightRates: (s, p) => s.oversightRates(p),
+  accuracy: (s, p) => s.accuracy(p),
+  confidenceDistribution: (s, p) => s.confidenceDistribution(p),
+  fairnessDisparity: (s, p) => s.fairnessDisparity(p),
+  periodReport: (s, p) => s.periodReport(p),
+  integrityCoverage: (s, p) => s.integrityCoverage(p),
+  driftSignal: (s, p) => s.driftSignal(p),
+  degradationSignal: (s, p) => s.degradationSignal(p),
+  adversarialSignals: (s, p) => s.adversarialSignals(p),
+  createIncident: (s, p) => s.createIncident(p),
   getIncident: async (s, p) => {
     const found = await s.getIncident(incidentId(p));
     if (found === null) throw Object.assign(new Error(`no incident ${incidentId(p)}`), { code: 'NOT_FOUND' });
     return found;
   },
-  listIncidents: (s, p) => s.listIncidents(p as never),
+  listIncidents: (s, p) => s.listIncidents(p),
   updateIncident: (s, p) => {
     const { incidentId: _id, ...update } = p;
-    return s.updateIncident(incidentId(p), update as never);
+    return s.updateIncident(incidentId(p), update);
   },
-  listQuarantine: (s, p) => s.listQuarantine(p as never),
-  recordErasure: (s, p) => s.recordErasure(p as never),
-  listErasures: (s, p) => s.listErasures(p as never),
-  spansForVerification: (s, p) => s.spansForVerification(p as never),
-  verificationSlices: (s, p) => s.verificationSlices(p as never),
-  unsignedAuditRecords: (s, p) => s.unsignedAuditRecords(p as never),
-  reconcileAuditTables: (s, p) => s.reconcileAuditTables(p as never),
-  witnessEvidence: (s, p) => s.witnessEvidence(p as never),
-  checkpointLinks: (s, p) => s.checkpointLinks(p as never),
+  listQuarantine: (s, p) => s.listQuarantine(p),
+  recordErasure: (s, p) => s.recordErasure(p),
+  listErasures: (s, p) => s.listErasures(p),
+  spansForVerification: (s, p) => s.spansForVerification(p),
+  verificationSlices: (s, p) => s.verificationSlices(p),
+  unsignedAuditRecords: (s, p) => s.unsignedAuditRecords(p),
+  reconcileAuditTables: (s, p) => s.reconcileAuditTables(p),
+  witnessEvidence: (s, p) => s.witnessEvidence(p),
+  checkpointLinks: (s, p) => s.checkpointLinks(p),
 };
 
-/** The queries that change what is stored: callers need the `write` scope; every other query needs `read`. */
-const WRITE_QUERIES: ReadonlySet<string> = new Set(['createIncident', 'updateIncident', 'recordErasure']);
+/** Runs the query `name` with its JSON parameters checked against its table entry first. */
+function runQuery<K extends StoreQueryName>(store: Store, name: K, params: unknown): Promise<unknown> {
+  const call: (store: Store, params: QueryParams[K]) => Promise<unknown> = QUERIES[name];
+  return call(store, parseQueryParameters(name, params));
+}
 
 /**
  * Wraps an open {@link Store}. The sink sends each drained batch at once (`batchSpans` rows per insert, no
@@ -94,10 +101,10 @@ export function auditStoreFrom(store: Store, options: { owned: boolean; batchSpa
       checkpointLinks: (query) => store.checkpointLinks(query),
       recordCosignatures: (rows) => store.recordCosignatures(rows),
     },
-    queryScope: (name) => (!isStoreQueryName(name) ? undefined : WRITE_QUERIES.has(name) ? 'write' : 'read'),
+    queryScope: storeQueryScope,
     query: async (name, params) => {
       if (!isStoreQueryName(name)) throw new ProcessorError('QUERY_UNKNOWN', `unknown query ${name}`);
-      return QUERIES[name](store, parseQueryParameters(name, params));
+      return runQuery(store, name, params);
     },
     close: async () => {
       await sink.close();

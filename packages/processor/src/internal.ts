@@ -9,7 +9,7 @@ export {
 } from './otlp-proto-schema.ts';
 export { PolicyStage, REDACTED_VALUE } from './policy-stage.ts';
 export { annotateCompleteness, missingRequiredAttributes } from './completeness-check.ts';
-export { parseQueryParameters, isStoreQueryName } from './query-parameters.ts';
+export { parseQueryParameters } from './query-parameters.ts';
 export type { StoreQueryName } from './query-parameters.ts';
 export { StreamIntegrityChecker } from './integrity-checker.ts';
 export { SpanWorker } from './span-worker.ts';

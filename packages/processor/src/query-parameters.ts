@@ -1,4 +1,5 @@
 import type { IncidentUpdate, Store } from '@decisiontrail/clickhouse';
+import type { StoreQueryName } from '@decisiontrail/core';
 import { isWellFormed } from '@decisiontrail/core/internal';
 import { ProcessorError } from './errors.ts';
 
@@ -22,44 +23,19 @@ const optional = <K extends 'string' | 'date' | 'integer' | 'number' | 'boolean'
 ): Rule => ({ kind, optional: true });
 const NULLABLE_DATE: Rule = { kind: 'nullableDate', optional: true };
 
-/** The store query names served to other processes, each with the parameter object its Store method takes. */
-type QueryParams = {
-  [
-    K in
-      | 'decisionTimeline'
-      | 'timelineEvidence'
-      | 'subjectDecisions'
-      | 'decisions'
-      | 'findDecisions'
-      | 'oversightRates'
-      | 'accuracy'
-      | 'confidenceDistribution'
-      | 'fairnessDisparity'
-      | 'periodReport'
-      | 'integrityCoverage'
-      | 'driftSignal'
-      | 'degradationSignal'
-      | 'adversarialSignals'
-      | 'createIncident'
-      | 'listIncidents'
-      | 'listQuarantine'
-      | 'recordErasure'
-      | 'listErasures'
-      | 'spansForVerification'
-      | 'verificationSlices'
-      | 'unsignedAuditRecords'
-      | 'reconcileAuditTables'
-      | 'witnessEvidence'
-      | 'checkpointLinks'
-  ]: NonNullable<Parameters<Store[K]>[0]>;
+/**
+ * Each served store query (core's {@link STORE_QUERIES}) with the parameter object its Store method takes: a name
+ * in that table that is not a Store method fails to compile here.
+ */
+export type QueryParams = {
+  [K in Exclude<StoreQueryName, 'getIncident' | 'updateIncident'>]: NonNullable<Parameters<Store[K]>[0]>;
 } & {
   // These two take the incident id as an argument of its own; over JSON it is one more member.
   getIncident: { incidentId: string };
   updateIncident: { incidentId: string } & IncidentUpdate;
 };
 
-/** A name {@link parseQueryParameters} knows. */
-export type StoreQueryName = keyof QueryParams;
+export type { StoreQueryName };
 
 const DECISION_FILTER = {
   from: required('date'),
@@ -223,11 +199,6 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   },
 };
 
-/** Whether `name` is a store query served to other processes. */
-export function isStoreQueryName(name: string): name is StoreQueryName {
-  return Object.hasOwn(QUERY_PARAMETERS, name);
-}
-
 function invalid(path: string, message: string): ProcessorError {
   return new ProcessorError('QUERY_INVALID', `${path}: ${message}`);
 }
@@ -303,6 +274,8 @@ function parse(value: unknown, path: string, rule: Rule): unknown {
  * takes them (dates revived). Anything else — a missing or unknown member, a wrong type, text with an unpaired
  * surrogate — is a `QUERY_INVALID` error naming the parameter, raised before the store is touched.
  */
-export function parseQueryParameters(name: StoreQueryName, params: unknown): Record<string, unknown> {
-  return object(params, '', QUERY_PARAMETERS[name]);
+export function parseQueryParameters<K extends StoreQueryName>(name: K, params: unknown): QueryParams[K] {
+  // The table entry has a rule for exactly each member of QueryParams[K] (FieldsOf), and object() returns
+  // only members its rules parsed: the result is that type.
+  return object(params, '', QUERY_PARAMETERS[name]) as QueryParams[K];
 }

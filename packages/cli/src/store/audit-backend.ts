@@ -1,36 +1,8 @@
 import type { Store } from '@decisiontrail/clickhouse';
+import type { StoreQueryName } from '@decisiontrail/core';
 
-/** The `Store` methods the CLI calls; the serve query endpoint answers exactly these names (see CONTRACTS.md). */
-export const STORE_QUERY_NAMES = [
-  'decisionTimeline',
-  'timelineEvidence',
-  'decisions',
-  'findDecisions',
-  'subjectDecisions',
-  'periodReport',
-  'integrityCoverage',
-  'oversightRates',
-  'accuracy',
-  'driftSignal',
-  'degradationSignal',
-  'adversarialSignals',
-  'createIncident',
-  'getIncident',
-  'listIncidents',
-  'updateIncident',
-  'recordErasure',
-  'listErasures',
-  'listQuarantine',
-  'spansForVerification',
-  'verificationSlices',
-  'unsignedAuditRecords',
-  'reconcileAuditTables',
-  'witnessEvidence',
-  'checkpointLinks',
-] as const;
-
-/** Name of one store query the CLI uses. */
-export type StoreQueryName = (typeof STORE_QUERY_NAMES)[number];
+/** The store queries served to other processes (core's table): the CLI uses the same names either way. */
+export { STORE_QUERY_NAMES, type StoreQueryName } from '@decisiontrail/core';
 
 /** The store as the CLI sees it: the same methods whether it is opened here or reached through serve. */
 export type AuditQueries = Pick<Store, StoreQueryName>;

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ErasureRecord, Incident, QuarantinedSpan } from '@decisiontrail/clickhouse';
+import type { Incident } from '@decisiontrail/clickhouse';
+import { STORE_QUERY_NAMES, reviveStoreQueryResult } from '@decisiontrail/core';
 import { CliError } from '../cli-error.ts';
 import type { AuditBackend, AuditQueries, StoreQueryName } from './audit-backend.ts';
 import type { ServeCredentials } from './serve-credentials.ts';
@@ -9,30 +10,6 @@ import type { ServeState } from './serve-state.ts';
 interface QueryErrorBody {
   error?: { code?: string; message?: string };
 }
-
-type Revive<T> = (value: T) => T;
-
-const date = (value: unknown): Date => new Date(value as string);
-// A serve from before the incident window existed sends no window fields: read that as no window.
-const nullableDate = (value: unknown): Date | null =>
-  value === null || value === undefined ? null : date(value);
-
-/** JSON turns Dates into ISO strings; these put them back so both backends return the same types. */
-const reviveIncident: Revive<Incident> = (incident) => ({
-  ...incident,
-  createdAt: date(incident.createdAt),
-  updatedAt: date(incident.updatedAt),
-  occurredAt: date(incident.occurredAt),
-  reportDeadline: date(incident.reportDeadline),
-  reportedAt: nullableDate(incident.reportedAt),
-  windowFrom: nullableDate(incident.windowFrom),
-  windowTo: nullableDate(incident.windowTo),
-});
-const reviveErasure: Revive<ErasureRecord> = (erasure) => ({ ...erasure, erasedAt: date(erasure.erasedAt) });
-const reviveQuarantined: Revive<QuarantinedSpan> = (entry) => ({
-  ...entry,
-  receivedAt: date(entry.receivedAt),
-});
 
 /**
  * The store reached through the query endpoint of a running `decisiontrail serve`: `POST <url>/v1/query/<name>` with
@@ -49,49 +26,24 @@ class ServeBackend implements AuditBackend {
     this.#url = state.url.replace(/\/+$/, '');
     this.#credentials = credentials;
     this.via = `decisiontrail serve (pid ${state.pid}, ${this.#url})`;
-    const call =
-      <R>(name: StoreQueryName, revive: (value: R) => R = (value) => value) =>
-      async (params: unknown): Promise<R> =>
-        revive(await this.#query<R>(name, params));
+    // Every query is one POST with the Store method's argument as JSON; its dates come back as the table says.
+    const call = (name: StoreQueryName) => async (params: unknown) =>
+      reviveStoreQueryResult(name, await this.#query(name, params));
     this.queries = {
-      decisionTimeline: call('decisionTimeline'),
-      timelineEvidence: call('timelineEvidence'),
-      decisions: call('decisions'),
-      findDecisions: call('findDecisions'),
-      subjectDecisions: call('subjectDecisions'),
-      periodReport: call('periodReport', (report) => ({
-        ...report,
-        incidents: { ...report.incidents, items: report.incidents.items.map(reviveIncident) },
-      })),
-      integrityCoverage: call('integrityCoverage'),
-      oversightRates: call('oversightRates'),
-      accuracy: call('accuracy'),
-      driftSignal: call('driftSignal'),
-      degradationSignal: call('degradationSignal'),
-      adversarialSignals: call('adversarialSignals'),
-      createIncident: call('createIncident', reviveIncident),
+      // A JSON boundary: what serve returns is the Store method's result, as STORE_QUERIES describes it.
+      ...(Object.fromEntries(STORE_QUERY_NAMES.map((name) => [name, call(name)])) as unknown as AuditQueries),
       // The endpoint answers an unknown incident with NOT_FOUND; the Store method returns null.
       getIncident: async (incidentId) => {
         try {
-          return reviveIncident(await this.#query<Incident>('getIncident', { incidentId }));
+          return (await call('getIncident')({ incidentId })) as Incident;
         } catch (error) {
           if (error instanceof CliError && error.code === 'NOT_FOUND') return null;
           throw error;
         }
       },
-      listIncidents: call<Incident[]>('listIncidents', (list) => list.map(reviveIncident)),
       // updateIncident takes two arguments; the endpoint receives them as one object.
-      updateIncident: (incidentId, update) =>
-        call('updateIncident', reviveIncident)({ incidentId, ...update }),
-      recordErasure: call('recordErasure', reviveErasure),
-      listErasures: call<ErasureRecord[]>('listErasures', (list) => list.map(reviveErasure)),
-      listQuarantine: call<QuarantinedSpan[]>('listQuarantine', (list) => list.map(reviveQuarantined)),
-      spansForVerification: call('spansForVerification'),
-      verificationSlices: call('verificationSlices'),
-      unsignedAuditRecords: call('unsignedAuditRecords'),
-      witnessEvidence: call('witnessEvidence'),
-      checkpointLinks: call('checkpointLinks'),
-      reconcileAuditTables: call('reconcileAuditTables'),
+      updateIncident: async (incidentId, update) =>
+        (await call('updateIncident')({ incidentId, ...update })) as Incident,
     };
   }
 
@@ -122,7 +74,7 @@ class ServeBackend implements AuditBackend {
     });
   }
 
-  async #query<T>(name: StoreQueryName, params: unknown): Promise<T> {
+  async #query(name: StoreQueryName, params: unknown): Promise<unknown> {
     let response: { status: number; text: string };
     try {
       response = await this.#post(new URL(`${this.#url}/v1/query/${name}`), JSON.stringify(params ?? {}));
@@ -156,7 +108,7 @@ class ServeBackend implements AuditBackend {
       }
       throw new CliError('STORE_UNREACHABLE', `${this.via}: ${message}`);
     }
-    return (body as { result: T }).result;
+    return (body as { result: unknown }).result;
   }
 
   async close(): Promise<void> {
