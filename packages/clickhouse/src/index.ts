@@ -16,7 +16,13 @@ export { encodeSpansForSink } from './encoded-spans.ts';
 export type { EncodedSpans } from './encoded-spans.ts';
 export { spanRecordToTraceRow, traceRowToSpanRecord, TRACE_ROW_COLUMNS } from './trace-row.ts';
 export type { StoredTraceRow, TraceRow } from './trace-row.ts';
-export { MIGRATIONS, migrationStatements, bootstrapStatements, renderContext } from './migrations.ts';
+export {
+  MIGRATIONS,
+  migrationChecksum,
+  migrationStatements,
+  bootstrapStatements,
+  renderContext,
+} from './migrations.ts';
 export type { Migration, MigrationResult } from './migrations.ts';
 export { rbacStatements } from './rbac.ts';
 export type { RbacOptions } from './rbac.ts';
