@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { DEFAULT_DATA_DIR, DEFAULT_RETENTION_DAYS, yearsInDays } from '@decisiontrail/core';
 import { StoreError } from './errors.ts';
 
 /** Days a retention class is kept; `null` means never expire. */
@@ -79,8 +80,9 @@ export type ResolvedStoreOptions =
 /** Retention in days per class, `null` for never. */
 export type ResolvedRetention = Record<'standard' | 'high_risk' | 'incident' | 'permanent', number | null>;
 
-/** Where the embedded engine keeps data unless told otherwise. */
-export const DEFAULT_DATA_DIR = './.decisiontrail/data';
+// Where the embedded engine keeps data unless told otherwise, and how years of retention count: decisiontrail.yaml's
+// rules (core), so the store opened by the CLI, by serve or by a library user agrees with the file.
+export { DEFAULT_DATA_DIR, yearsInDays };
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
@@ -95,21 +97,12 @@ export function assertIdentifier(value: string, what: string): string {
   return value;
 }
 
-/**
- * Days that keep a record for `years` whole calendar years wherever the period starts: 365 a year plus the most
- * leap days any such run of years holds (one in every four, rounded up), so a retention period set in years never
- * expires a record a day early. The one rule for years of retention: `7y` in decisiontrail.yaml and the defaults.
- */
-export function yearsInDays(years: number): number {
-  return years * 365 + Math.ceil(years / 4);
-}
-
 /** Retention when nothing is configured: 7 years, 10 for high-risk records, incidents and `permanent` forever. */
 export const DEFAULT_RETENTION: Readonly<ResolvedRetention> = {
-  standard: yearsInDays(7),
-  high_risk: yearsInDays(10),
-  incident: null,
-  permanent: null,
+  standard: DEFAULT_RETENTION_DAYS.standard,
+  high_risk: DEFAULT_RETENTION_DAYS.highRisk,
+  incident: DEFAULT_RETENTION_DAYS.incident,
+  permanent: DEFAULT_RETENTION_DAYS.permanent,
 };
 
 function resolveRetention(retention: RetentionPolicy | undefined): ResolvedRetention {
