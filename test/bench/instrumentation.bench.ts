@@ -26,6 +26,8 @@
 //       git archive edb87c2~1 packages/signing-exporter/src | tar -x -C /tmp/base-signing && \
 //       ln -s $PWD/node_modules /tmp/base-signing/
 //     ), both spooling for real (fsync none) and shipping to an exporter that discards.
+//   - every other instrumented SDK (@google/genai, Bedrock Runtime, Mistral, MCP callTool, the Vercel AI SDK,
+//     LangChain) against its own bare call: instrumentation-sdks.bench.ts, run last with its own servers.
 //   --decision-only skips the openai children.
 // Each instrumentation runs in a fresh child process (the two patch the same prototype). The child alternates
 // batches of sequential chat.completions.create calls (1 KB prompt) with the module unpatched and patched —
@@ -58,6 +60,7 @@ import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import { DecisionCounter } from '@decisiontrail/signing-exporter/internal';
 import type * as SigningExporterApi from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
+import { runSdkOverheads } from './instrumentation-sdks.bench.ts';
 
 const run = promisify(execFile);
 const thisFile = fileURLToPath(import.meta.url);
@@ -608,6 +611,8 @@ async function main(): Promise<void> {
     const ratio = theirs > 0 ? `${(figures.get(ours)!.overhead / theirs).toFixed(2)}×` : 'n/a';
     console.log(`ours / ${LABELS[peer].split(' + ')[1]} overhead on openai ${peer.slice(6, 7)}: ${ratio}`);
   }
+  // Every other instrumented SDK against its own bare call (#22): servers and children of its own.
+  await runSdkOverheads({ rounds: ROUNDS, pairs: PAIRS, calls: Math.min(CALLS, 100) });
 }
 
 function printDecisionFigures(
