@@ -178,7 +178,8 @@ export function decisionBatch<T>(
   } catch (error) {
     diag.error('@decisiontrail/instrumentation: decisionBatch() could not read its settings', error);
   }
-  const refusal = refusalFor(settings, options.modelId);
+  // One record per row and one for the call.
+  const refusal = refusalFor(settings, options.modelId, options.inputs.length + 1);
   if (refusal) throw refusal;
   let batch: BatchDecision | undefined;
   if (settings) {

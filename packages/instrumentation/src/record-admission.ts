@@ -12,6 +12,7 @@ let warnedNoAdmission = false;
 export function refusalFor(
   settings: AuditSettings | undefined,
   modelId: string,
+  records = 1,
 ): DecisionRefusedError | undefined {
   if (settings?.recordLossPolicy !== 'fail-closed') return undefined;
   const admission = settings.recordAdmission;
@@ -22,7 +23,7 @@ export function refusalFor(
   let accepted = false;
   let cause: unknown;
   try {
-    accepted = admission.canAccept() === true;
+    accepted = admission.canAccept(records) === true;
   } catch (error) {
     // An admission check that cannot answer cannot promise the record: fail-closed means refuse.
     cause = error;

@@ -76,8 +76,11 @@ export type RecordLossPolicy = 'fail-open' | 'fail-closed';
  * exporter's `DurableSpanProcessor` is one (`canAccept()` is false while its spool is full or after shutdown).
  */
 export interface RecordAdmission {
-  /** True when an audit record ended now would be kept. Called once per decision under `fail-closed`: keep it cheap. */
-  canAccept(): boolean;
+  /**
+   * True when `records` audit records ended now would be kept (1 for a decision; a batch call asks once for its
+   * rows and its batch span). Called once per decision or batch under `fail-closed`: keep it cheap.
+   */
+  canAccept(records?: number): boolean;
 }
 
 /** Configuration shared by the automatic instrumentation and the manual API. Every field is optional. */

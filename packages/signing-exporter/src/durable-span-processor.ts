@@ -211,15 +211,17 @@ export class DurableSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Whether an audit record ended now would be kept: the processor is open and the spool has room for
-   * a record as large as the largest audit record so far. Cheap (no I/O); the instrumentation's
-   * `recordAdmission` under the `fail-closed` policy.
+   * Whether `records` audit records ended now would be kept (a batch call ends one per row and one for
+   * the call): the processor is open and the spool has room for that many records as large as the
+   * largest audit record so far. Cheap (no I/O); the instrumentation's `recordAdmission` under the
+   * `fail-closed` policy.
    */
-  canAccept(): boolean {
+  canAccept(records = 1): boolean {
     return (
       !this.#closed &&
       this.#pendingLoss === undefined &&
-      this.#spool.bytes + this.#largestAuditRecord + ADMISSION_SLACK_BYTES <= this.#options.maxSpoolBytes
+      this.#spool.bytes + Math.max(1, records) * this.#largestAuditRecord + ADMISSION_SLACK_BYTES <=
+        this.#options.maxSpoolBytes
     );
   }
 

@@ -82,10 +82,11 @@ export function patchSessionRun(host: PatchHost, frameworkVersion: string | unde
       if (!host.isEnabled()) return original.apply(this, args);
       let recording: RunRecording;
       try {
-        // Refused before the session runs: nothing was decided, so there is nothing to record.
-        const refusal = refusalFor(host.settings(), onnxModelId(this));
-        if (refusal) return Promise.reject(refusal);
+        // Refused before the session runs: nothing was decided, so there is nothing to record. A batch run
+        // needs room for a record per row and one for the call.
         const rows = batchRowCount(args[0]);
+        const refusal = refusalFor(host.settings(), onnxModelId(this), rows === 1 ? 1 : rows + 1);
+        if (refusal) return Promise.reject(refusal);
         recording =
           rows === 1
             ? startRun(host, this, args[0], frameworkVersion)

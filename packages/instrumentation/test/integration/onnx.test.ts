@@ -285,3 +285,38 @@ describe('batch runs: one decision per row', () => {
     }
   });
 });
+
+describe('record loss policy for batch runs', () => {
+  it('fail-closed: a batch run asks room for every row and the call, and is refused whole before it runs', async () => {
+    const config = instrumentation.getConfig();
+    const asked: (number | undefined)[] = [];
+    instrumentation.setConfig({
+      ...config,
+      recordLossPolicy: 'fail-closed',
+      recordAdmission: {
+        canAccept: (records?: number) => {
+          asked.push(records);
+          return (records ?? 1) <= 3;
+        },
+      },
+    });
+    try {
+      const session = await ort.InferenceSession.create(v1Path);
+      await session.run(features(applicant));
+      const threeRows = {
+        features: new ort.Tensor(
+          'float32',
+          Float32Array.from([...applicant, ...applicant, ...applicant]),
+          [3, 4],
+        ),
+      };
+      const error = await session.run(threeRows).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DecisionRefusedError);
+      expect(asked).toEqual([1, 4]);
+      const spans = await waitForSpans(tracing, (all) => all.length >= 1);
+      expect(spans.map((span) => span.attributes['audit.batch.index'])).toEqual([undefined]);
+    } finally {
+      instrumentation.setConfig(config);
+    }
+  });
+});

@@ -132,3 +132,29 @@ describe('decisionBatch()', () => {
     expect(tracing.spans()).toEqual([]);
   });
 });
+
+describe('decisionBatch() under fail-closed', () => {
+  it('asks for room for every record the call ends: one per row and one for the batch span', () => {
+    const asked: (number | undefined)[] = [];
+    configureAudit({
+      hmacKey: 'batch-key',
+      recordLossPolicy: 'fail-closed',
+      recordAdmission: {
+        canAccept: (records?: number) => {
+          asked.push(records);
+          return (records ?? 1) <= 3;
+        },
+      },
+    });
+    expect(decisionBatch({ modelId: 'fraud-v3', inputs: [1, 2] }, (rows) => rows.length)).toBe(2);
+    let ran = false;
+    expect(() =>
+      decisionBatch({ modelId: 'fraud-v3', inputs: [1, 2, 3] }, () => {
+        ran = true;
+      }),
+    ).toThrow(DecisionRefusedError);
+    expect(ran).toBe(false);
+    expect(asked).toEqual([3, 4]);
+    expect(tracing.spans()).toHaveLength(3);
+  });
+});
