@@ -104,7 +104,8 @@ function captureMode(value: string): CaptureMode {
   );
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+/** An environment variable's value, where an empty one counts as unset. */
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 

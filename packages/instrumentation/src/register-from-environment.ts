@@ -13,6 +13,7 @@ import {
 import { findConfigFile, loadConfigSync, type DecisionTrailConfig } from '@decisiontrail/core';
 import { DurableSpanProcessor, FileCheckpointWitness } from '@decisiontrail/signing-exporter';
 import { AuditSampler } from './audit-sampler.ts';
+import { nonEmpty } from './config.ts';
 import { AiAuditInstrumentation } from './instrumentation.ts';
 import type { AuditConfig } from './types.ts';
 import { SIGNING_VARIABLES, signingFromEnvironment } from './zero-code-signing.ts';
@@ -88,7 +89,7 @@ export function registerFromEnvironment(
         ? {}
         : { captureInput: config.capture.input, captureOutput: config.capture.output };
     if (env[START_SDK_VARIABLE]?.toLowerCase() !== 'true') {
-      if (env[SIGNING_VARIABLES.key] !== undefined || env[SIGNING_VARIABLES.keyFile] !== undefined) {
+      if ((nonEmpty(env[SIGNING_VARIABLES.key]) ?? nonEmpty(env[SIGNING_VARIABLES.keyFile])) !== undefined) {
         say(
           `a signing key is configured but ${START_SDK_VARIABLE} is not true: the application's own OpenTelemetry SDK ` +
             'exports the spans, signed only if it has a DurableSpanProcessor or SigningSpanExporter',
@@ -99,7 +100,7 @@ export function registerFromEnvironment(
       return instrumentation;
     }
     const sdkModule = modules.sdk();
-    const signing = signingFromEnvironment(env, process.cwd());
+    const signing = signingFromEnvironment(env, process.cwd(), config?.keys);
     let processor: DurableSpanProcessor | undefined;
     if (signing.kind === 'signed') {
       const exporterPackage = otlpTraceExporterPackage(env);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseSigningKey, WITNESS_FILE_NAME, type SigningKey } from '@decisiontrail/core';
+import { nonEmpty } from './config.ts';
 
 /** Environment variables of the register entry's signing, with the defaults `decisiontrail keys generate` writes. */
 export const SIGNING_VARIABLES = {
@@ -38,16 +39,23 @@ export type ZeroCodeSigning =
 
 /**
  * The signing key the register entry uses, from (first match wins) `DECISIONTRAIL_SIGNING_KEY` (PEM text),
- * `DECISIONTRAIL_SIGNING_KEY_FILE`, or `signing.key` in `DECISIONTRAIL_KEYS_DIR` (default `./.decisiontrail/keys`,
- * where `decisiontrail keys generate` writes it) when that file exists. Setting both variables is refused: one of
- * them would be silently ignored. Relative paths are resolved against `cwd`.
+ * `DECISIONTRAIL_SIGNING_KEY_FILE`, or `signing.key` in the keys directory (where `decisiontrail keys generate`
+ * writes it) when that file exists. The keys directory and the witness file are decisiontrail.yaml's `keys.dir` and
+ * `keys.witness` when the entry found a configuration file (`keys`), else `DECISIONTRAIL_KEYS_DIR` (default
+ * `./.decisiontrail/keys`) and the witness file in it. Setting both key variables is refused: one of them would be
+ * silently ignored. Relative paths are resolved against `cwd`.
  */
-export function signingFromEnvironment(env: NodeJS.ProcessEnv, cwd: string): ZeroCodeSigning {
+export function signingFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  keys?: { dir: string; witness: string },
+): ZeroCodeSigning {
   const pem = nonEmpty(env[SIGNING_VARIABLES.key]);
   const keyFile = nonEmpty(env[SIGNING_VARIABLES.keyFile]);
-  const keysDir = path.resolve(cwd, nonEmpty(env[SIGNING_VARIABLES.keysDir]) ?? DEFAULT_KEYS_DIR);
+  const keysDir =
+    keys?.dir ?? path.resolve(cwd, nonEmpty(env[SIGNING_VARIABLES.keysDir]) ?? DEFAULT_KEYS_DIR);
   const spoolDir = path.resolve(cwd, nonEmpty(env[SIGNING_VARIABLES.spoolDir]) ?? DEFAULT_SPOOL_DIR);
-  const witnessPath = path.join(keysDir, WITNESS_FILE_NAME);
+  const witnessPath = keys?.witness ?? path.join(keysDir, WITNESS_FILE_NAME);
   if (pem !== undefined && keyFile !== undefined) {
     return {
       kind: 'unsigned',
@@ -85,8 +93,4 @@ export function signingFromEnvironment(env: NodeJS.ProcessEnv, cwd: string): Zer
   } catch (error) {
     return { kind: 'unsigned', configured: true, reason: (error as Error).message };
   }
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value;
 }

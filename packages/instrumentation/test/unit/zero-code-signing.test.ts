@@ -50,6 +50,20 @@ describe('signingFromEnvironment', () => {
     expect(signing.kind === 'signed' && signing.key.keyId).toBe(key.keyId);
   });
 
+  it("takes the keys directory and witness from decisiontrail.yaml's keys when given, over DECISIONTRAIL_KEYS_DIR", () => {
+    const cwd = freshDir();
+    const { key, pem } = pemOf();
+    mkdirSync(path.join(cwd, 'conf-keys'));
+    writeFileSync(path.join(cwd, 'conf-keys', 'signing.key'), pem);
+    const witness = path.join(cwd, 'elsewhere.witness.jsonl');
+    const signing = signingFromEnvironment({ DECISIONTRAIL_KEYS_DIR: 'ignored' }, cwd, {
+      dir: path.join(cwd, 'conf-keys'),
+      witness,
+    });
+    expect(signing).toMatchObject({ kind: 'signed', witnessPath: witness });
+    expect(signing.kind === 'signed' && signing.key.keyId).toBe(key.keyId);
+  });
+
   it('finds signing.key in the keys directory, where `decisiontrail keys generate` writes it', () => {
     const cwd = freshDir();
     const { key, pem } = pemOf();
@@ -61,7 +75,7 @@ describe('signingFromEnvironment', () => {
 
   it('without any key: unsigned, not configured, naming every place it looked', () => {
     const cwd = freshDir();
-    const signing = signingFromEnvironment({ DECISIONTRAIL_SIGNING_KEY: '  ' }, cwd);
+    const signing = signingFromEnvironment({ DECISIONTRAIL_SIGNING_KEY: '' }, cwd);
     expect(signing).toMatchObject({ kind: 'unsigned', configured: false });
     expect(signing.kind === 'unsigned' && signing.reason).toBe(
       `no signing key configured (DECISIONTRAIL_SIGNING_KEY, DECISIONTRAIL_SIGNING_KEY_FILE, or ${path.join(cwd, '.decisiontrail', 'keys', 'signing.key')})`,
