@@ -1,6 +1,7 @@
 import type { HashedLeafRecord, SpanRecord } from '@decisiontrail/core';
-import { EncodedSpan, SPAN_FIELD, encodedLeafHex } from '@decisiontrail/core/internal';
+import { EncodedSpan, SPAN_FIELD, encodedLeafHex, streamOf } from '@decisiontrail/core/internal';
 import {
+  ATTR_AUDIT_CHECKPOINT_SIZE,
   ATTR_AUDIT_INTEGRITY_SEQ,
   ATTR_AUDIT_INTEGRITY_STREAM,
   ATTR_AUDIT_RECORD_TYPE,
@@ -57,12 +58,44 @@ const RECORD_PATH_TYPES = [AUDIT_RECORD_TYPE_VALUES.CHECKPOINT, AUDIT_RECORD_TYP
   utf8.encode(t),
 );
 
-/** Decodes the rows of {@link BINARY_COLUMNS} in RowBinary. Exported for tests. */
+/** The string fields read after the span's times, in column order. */
+const LATER_FIELDS = [
+  SPAN_FIELD.statusCode,
+  SPAN_FIELD.statusMessage,
+  SPAN_FIELD.scopeName,
+  SPAN_FIELD.scopeVersion,
+] as const;
+
+/** A decoded row with what the log order sorts it by. */
+interface Sortable {
+  record: VerificationRecord;
+  stream: string;
+  /** A checkpoint of size S at 2S, the leaf of seq N at 2N + 1 (as the JSON reader's ORDER BY). */
+  key: number | bigint;
+  /** Byte ranges of the start time (decimal nanoseconds) and the span id in the result buffer. */
+  start0: number;
+  start1: number;
+  span0: number;
+  span1: number;
+}
+
+/**
+ * Decodes the rows of {@link BINARY_COLUMNS} in RowBinary and puts them in the log order the JSON reader's
+ * statement has the engine sort them in: by stream, then a checkpoint of size S right after the leaf S - 1 it
+ * seals, then start time and span id. Sorting here spares the engine four attribute-map lookups per row.
+ * Exported for tests.
+ */
 export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
   const reader = new RowReader(bytes);
   const span = new EncodedSpan();
-  const records: VerificationRecord[] = [];
-  let lastStream: { start: number; end: number; text: string } | undefined;
+  const rows: Sortable[] = [];
+  const streams: { start: number; end: number; text: string }[] = [];
+  const streamText = (start: number, end: number): string => {
+    for (const known of streams) if (sameBytes(bytes, known.start, known.end, start, end)) return known.text;
+    const text = bytes.toString('utf8', start, end);
+    if (streams.length < 64) streams.push({ start, end, text });
+    return text;
+  };
   while (reader.at < bytes.length) {
     const row = reader.at;
     span.reset(bytes);
@@ -74,30 +107,35 @@ export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
     span.setField(SPAN_FIELD.startTimeUnixNano, reader.start, reader.end);
     reader.string();
     span.setField(SPAN_FIELD.endTimeUnixNano, reader.start, reader.end);
-    for (const slot of [
-      SPAN_FIELD.statusCode,
-      SPAN_FIELD.statusMessage,
-      SPAN_FIELD.scopeName,
-      SPAN_FIELD.scopeVersion,
-    ]) {
+    for (let i = 0; i < LATER_FIELDS.length; i++) {
       reader.string();
-      span.setField(slot, reader.start, reader.end);
+      span.setField(LATER_FIELDS[i]!, reader.start, reader.end);
     }
     for (let n = reader.count(); n > 0; n--) {
-      const [k0, k1] = [reader.string(), reader.end];
+      const k0 = reader.string();
+      const k1 = reader.end;
       const v0 = reader.string();
       span.addResource(k0, k1, v0, reader.end);
     }
     // The attributes the verifier routes by; a repeated key counts as its last value, as a JSON reader keeps it.
-    let [stream0, stream1, seq0, seq1] = [-1, -1, -1, -1];
+    let stream0 = -1;
+    let stream1 = -1;
+    let seq0 = -1;
+    let seq1 = -1;
     let recordPath = false;
     for (let n = reader.count(); n > 0; n--) {
-      const [k0, k1] = [reader.string(), reader.end];
-      const [v0, v1] = [reader.string(), reader.end];
+      const k0 = reader.string();
+      const k1 = reader.end;
+      const v0 = reader.string();
+      const v1 = reader.end;
       span.addAttribute(k0, k1, v0, v1);
-      if (equalBytes(bytes, k0, k1, STREAM_KEY)) [stream0, stream1] = [v0, v1];
-      else if (equalBytes(bytes, k0, k1, SEQ_KEY)) [seq0, seq1] = [v0, v1];
-      else if (equalBytes(bytes, k0, k1, TYPE_KEY)) {
+      if (equalBytes(bytes, k0, k1, STREAM_KEY)) {
+        stream0 = v0;
+        stream1 = v1;
+      } else if (equalBytes(bytes, k0, k1, SEQ_KEY)) {
+        seq0 = v0;
+        seq1 = v1;
+      } else if (equalBytes(bytes, k0, k1, TYPE_KEY)) {
         recordPath = RECORD_PATH_TYPES.some((type) => equalBytes(bytes, v0, v1, type));
       }
     }
@@ -110,27 +148,65 @@ export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
         else reader.string();
       }
     }
+    const f = span.fields;
+    const [start0, start1] = [f[2 * SPAN_FIELD.startTimeUnixNano]!, f[2 * SPAN_FIELD.startTimeUnixNano + 1]!];
+    const [span0, span1] = [f[2 * SPAN_FIELD.spanId]!, f[2 * SPAN_FIELD.spanId + 1]!];
     const seq = stream0 < stream1 ? parseSeq(bytes, seq0, seq1) : undefined;
     const leafHex = recordPath || seq === undefined ? undefined : encodedLeafHex(span);
     if (leafHex === undefined) {
-      records.push(spanRecordOf(bytes, row));
+      const record = spanRecordOf(bytes, row);
+      rows.push({
+        record,
+        stream: streamOf(record) ?? '',
+        key: logOrderKey(record),
+        start0,
+        start1,
+        span0,
+        span1,
+      });
       continue;
     }
-    if (lastStream === undefined || !sameBytes(bytes, lastStream.start, lastStream.end, stream0, stream1)) {
-      lastStream = { start: stream0, end: stream1, text: bytes.toString('utf8', stream0, stream1) };
-    }
-    records.push({
-      stream: lastStream.text,
-      seq: seq as number,
-      spanId: bytes.toString(
-        'utf8',
-        span.fields[2 * SPAN_FIELD.spanId],
-        span.fields[2 * SPAN_FIELD.spanId + 1],
-      ),
-      leafHex,
-    });
+    const stream = streamText(stream0, stream1);
+    const record = { stream, seq: seq as number, spanId: bytes.toString('utf8', span0, span1), leafHex };
+    rows.push({ record, stream, key: 2 * (seq as number) + 1, start0, start1, span0, span1 });
   }
-  return records;
+  rows.sort((a, b) => {
+    if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
+    if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+    return compareTimes(bytes, a, b) || compareRanges(bytes, a.span0, a.span1, b.span0, b.span1);
+  });
+  return rows.map((row) => row.record);
+}
+
+/**
+ * A record-path row's place in its stream, as ClickHouse's `toUInt64OrZero` reads the size or seq (anything
+ * but plain digits in range is 0).
+ */
+function logOrderKey(record: SpanRecord): number | bigint {
+  const checkpoint = record.attributes[ATTR_AUDIT_RECORD_TYPE] === AUDIT_RECORD_TYPE_VALUES.CHECKPOINT;
+  const text = record.attributes[checkpoint ? ATTR_AUDIT_CHECKPOINT_SIZE : ATTR_AUDIT_INTEGRITY_SEQ] ?? '';
+  let value = /^[0-9]{1,20}$/u.test(text) ? BigInt(text) : 0n;
+  if (value >= 2n ** 64n) value = 0n;
+  const key = checkpoint ? 2n * value : 2n * value + 1n;
+  return key <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(key) : key;
+}
+
+/** Start times as decimal nanoseconds: by length, then digits (a negative time by value). */
+function compareTimes(bytes: Buffer, a: Sortable, b: Sortable): number {
+  if (bytes[a.start0] === 0x2d || bytes[b.start0] === 0x2d) {
+    const [x, y] = [
+      BigInt(bytes.toString('latin1', a.start0, a.start1)),
+      BigInt(bytes.toString('latin1', b.start0, b.start1)),
+    ];
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const lengths = a.start1 - a.start0 - (b.start1 - b.start0);
+  return lengths !== 0 ? lengths : compareRanges(bytes, a.start0, a.start1, b.start0, b.start1);
+}
+
+/** Byte order of two ranges of one buffer, as ClickHouse compares strings. */
+function compareRanges(bytes: Buffer, a0: number, a1: number, b0: number, b1: number): number {
+  return bytes.compare(bytes, b0, b1, a0, a1);
 }
 
 /**

@@ -32,22 +32,27 @@ export async function spansForVerification(
 
 /**
  * The statement both verification readers run ({@link spansForVerification} and the binary reader in
- * verification-records.ts): which rows, in which order, each distinct copy once — with the columns given.
+ * verification-records.ts): which rows, each distinct copy once, in log order unless the reader sorts them
+ * itself (`ordered: false`) — with the columns given.
  */
-export function verificationStatement(columns: string): string {
+export function verificationStatement(
+  columns: string,
+  options: { ordered: boolean } = { ordered: true },
+): string {
+  const order = `ORDER BY SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
+       -- A checkpoint of size S right after the leaf S - 1 it seals, before the leaf S: in log order, so a read
+       -- that begins mid-stream meets the checkpoint with the smallest size first.
+       if(SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.CHECKPOINT}},
+          2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_CHECKPOINT_SIZE}}]),
+          2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]) + 1),
+       Timestamp, SpanId`;
   return `SELECT ${columns}
      FROM {{read:otel_traces}}
      WHERE SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] != ''
        AND ({stream:String} = '' OR SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] = {stream:String})
        AND Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64})
        AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
-     ORDER BY SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
-       -- A checkpoint of size S right after the leaf S - 1 it seals, before the leaf S: in log order, so a read
-       -- that begins mid-stream meets the checkpoint with the smallest size first.
-       if(SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.CHECKPOINT}},
-          2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_CHECKPOINT_SIZE}}]),
-          2 * toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]) + 1),
-       Timestamp, SpanId
+     ${options.ordered ? order : ''}
      LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`;
 }
 

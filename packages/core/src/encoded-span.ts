@@ -56,13 +56,21 @@ export class EncodedSpan {
   addAttribute(keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void {
     const at = 4 * this.attributeCount++;
     if (at + 4 > this.attributes.length) this.attributes = grown(this.attributes);
-    this.attributes.set([keyStart, keyEnd, valueStart, valueEnd], at);
+    const list = this.attributes;
+    list[at] = keyStart;
+    list[at + 1] = keyEnd;
+    list[at + 2] = valueStart;
+    list[at + 3] = valueEnd;
   }
 
   addResource(keyStart: number, keyEnd: number, valueStart: number, valueEnd: number): void {
     const at = 4 * this.resourceCount++;
     if (at + 4 > this.resource.length) this.resource = grown(this.resource);
-    this.resource.set([keyStart, keyEnd, valueStart, valueEnd], at);
+    const list = this.resource;
+    list[at] = keyStart;
+    list[at + 1] = keyEnd;
+    list[at + 2] = valueStart;
+    list[at + 3] = valueEnd;
   }
 }
 
@@ -282,9 +290,9 @@ const utf8 = new TextEncoder();
  */
 class EncodedMemberOrder {
   readonly #keep: (src: Uint8Array, start: number, end: number) => boolean;
-  /** The previous map's keys, concatenated, and where each ends. */
-  #keyBytes = new Uint8Array(1024);
-  #keyEnds = new Int32Array(64);
+  /** The previous map's buffer and key ranges (start, end per key). */
+  #keyBytes: Buffer = Buffer.alloc(0);
+  #keyRanges = new Int32Array(128);
   #count = -1;
   /** Its order, or `undefined` when the record path must take it. */
   #order: Int32Array | undefined = new Int32Array(0);
@@ -298,7 +306,8 @@ class EncodedMemberOrder {
     this.#remember(src, entries, count);
     const kept: number[] = [];
     for (let i = 0; i < count; i++) {
-      const [start, end] = [entries[4 * i]!, entries[4 * i + 1]!];
+      const start = entries[4 * i]!;
+      const end = entries[4 * i + 1]!;
       for (let j = start; j < end; j++) {
         // From 0xEE on (U+E000 and up) UTF-16 order and byte order can disagree: left to the record path.
         if (src[j]! >= 0xee) return (this.#order = undefined);
@@ -313,32 +322,46 @@ class EncodedMemberOrder {
     return (this.#order = Int32Array.from(kept));
   }
 
+  /** Whether the keys are the previous map's, byte for byte and in order (a native compare per key). */
   #same(src: Uint8Array, entries: Int32Array, count: number): boolean {
     if (count !== this.#count) return false;
-    const bytes = this.#keyBytes;
-    let p = 0;
+    const previous = this.#keyBytes;
+    const ranges = this.#keyRanges;
+    const current = asBuffer(src);
     for (let i = 0; i < count; i++) {
-      const [start, end] = [entries[4 * i]!, entries[4 * i + 1]!];
-      if (this.#keyEnds[i]! - p !== end - start) return false;
-      for (let j = start; j < end; j++) if (src[j] !== bytes[p++]) return false;
+      const start = entries[4 * i]!;
+      const end = entries[4 * i + 1]!;
+      const [from, to] = [ranges[2 * i]!, ranges[2 * i + 1]!];
+      if (to - from !== end - start) return false;
+      if (previous.compare(current, start, end, from, to) !== 0) return false;
     }
     return true;
   }
 
   #remember(src: Uint8Array, entries: Int32Array, count: number): void {
-    let total = 0;
-    for (let i = 0; i < count; i++) total += entries[4 * i + 1]! - entries[4 * i]!;
-    if (this.#keyBytes.length < total) this.#keyBytes = new Uint8Array(total * 2);
-    if (this.#keyEnds.length < count) this.#keyEnds = new Int32Array(count * 2);
-    let p = 0;
+    // The ranges point into the row's own buffer, kept alive until the next map replaces it.
+    this.#keyBytes = asBuffer(src);
+    if (this.#keyRanges.length < 2 * count) this.#keyRanges = new Int32Array(4 * count);
     for (let i = 0; i < count; i++) {
-      const [start, end] = [entries[4 * i]!, entries[4 * i + 1]!];
-      this.#keyBytes.set(src.subarray(start, end), p);
-      p += end - start;
-      this.#keyEnds[i] = p;
+      this.#keyRanges[2 * i] = entries[4 * i]!;
+      this.#keyRanges[2 * i + 1] = entries[4 * i + 1]!;
     }
     this.#count = count;
   }
+}
+
+let lastBytes: Uint8Array | undefined;
+let lastBuffer: Buffer = Buffer.alloc(0);
+
+/** A Buffer view of the bytes (the same one for the same array), for its native compare. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  if (bytes !== lastBytes) {
+    lastBytes = bytes;
+    lastBuffer = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastBuffer;
 }
 
 function compareBytes(src: Uint8Array, entries: Int32Array, a: number, b: number): number {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store, VerificationRecord } from '@decisiontrail/clickhouse';
 import { LogVerifier, type SpanRecord } from '@decisiontrail/core';
 import { seqOf, streamOf, verifierLeafHex } from '@decisiontrail/core/internal';
-import { decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
+import { checkpointSpan, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { openTempStore } from '../support/temp-store.ts';
 
 const START = Date.UTC(2026, 5, 1, 8);
@@ -112,6 +112,21 @@ function hardSpans(): SpanRecord[] {
       }),
     );
   }
+  // Checkpoints of the plain stream, one stored before the leaves it seals: the log order puts it after them.
+  for (const [size, at] of [
+    [10, START + 100_000],
+    [20, START + 125_000],
+  ] as const) {
+    spans.push(
+      checkpointSpan({
+        traceId: randomHex(random, 16),
+        spanId: randomHex(random, 8),
+        startMs: at,
+        stream: 'stream-plain',
+        size,
+      }),
+    );
+  }
   // Sequence numbers the strict parser refuses.
   for (const [i, seq] of ['01', '-1', 'abc', '12345678901234567', ''].entries()) {
     const span = spans[40 + i] as SpanRecord;
@@ -173,6 +188,27 @@ describe('verification records: the binary reader gives the verifier what the JS
     const jsonById = new Map(json.map((r) => [`${r.spanId} ${verifierLeafHex(r)}`, r]));
     for (const record of records)
       expect(record).toEqual(jsonById.get(`${record.spanId} ${verifierLeafHex(record)}`));
+  });
+
+  it('puts the rows in the log order the JSON reader has the engine sort them in', async () => {
+    // Rows that tie on all of stream, place, start and span id (conflicting copies) may come in either order.
+    const place = (r: SpanRecord) => [
+      streamOf(r) ?? '',
+      r.attributes['audit.record.type'] === 'checkpoint'
+        ? `c${r.attributes['audit.checkpoint.size']}`
+        : `l${r.attributes['audit.integrity.seq']}`,
+      r.startTimeUnixNano,
+      r.spanId,
+    ];
+    const json = await store.spansForVerification();
+    const byId = new Map(json.map((r) => [r.spanId, r]));
+    const binary = (await store.verificationRecords()).map((r) =>
+      'leafHex' in r ? place(byId.get(r.spanId) as SpanRecord) : place(r),
+    );
+    expect(binary).toEqual(json.map(place));
+    const plain = json.filter((r) => streamOf(r) === 'stream-plain').map((r) => place(r)[1]);
+    expect(plain.indexOf('c10')).toBe(plain.indexOf('l9') + 1);
+    expect(plain.indexOf('c20')).toBe(plain.indexOf('l19') + 1);
   });
 
   it('brings the verifier to the same report', async () => {
