@@ -2,6 +2,7 @@ import type { CommandEntry } from './command.ts';
 import { decisionsCommand } from './commands/decisions-command.ts';
 import { eraseCommand } from './commands/erase-command.ts';
 import { subjectCommand } from './commands/subject-command.ts';
+import { processingRecordCommand } from './commands/processing-record-command.ts';
 import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
 import { keysCommands } from './commands/keys-commands.ts';
@@ -27,6 +28,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   verifyBundleCommand,
   incidentCommands,
   subjectCommand,
+  processingRecordCommand,
   eraseCommand,
   quarantineCommands,
   keysCommands,

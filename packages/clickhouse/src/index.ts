@@ -65,6 +65,7 @@ export type {
   DecisionSort,
   FoundDecision,
 } from './decision-finder.ts';
+export type { ProcessingActivity } from './processing-activities.ts';
 export type { VerificationQuery } from './verification-spans.ts';
 export type { VerificationRecord } from './verification-records.ts';
 export type { UnsignedAuditRecords, VerificationSlice } from './verification-plan.ts';

@@ -24,6 +24,7 @@ import {
   type OversightRates,
 } from './decision-queries.ts';
 import { findDecisions, type DecisionPage, type DecisionSearch } from './decision-finder.ts';
+import { processingActivities, type ProcessingActivity } from './processing-activities.ts';
 import { decisionTimeline, type TimelineEntry } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import {
@@ -235,6 +236,11 @@ export class Store {
   /** See {@link findDecisions}: a filtered, sorted page of decisions and the cursor to the next one. */
   findDecisions(search: DecisionSearch): Promise<DecisionPage> {
     return findDecisions(this.#ctx, search);
+  }
+
+  /** See {@link processingActivities}: per model, what the store shows about its processing (GDPR Art. 30). */
+  processingActivities(query?: { from?: Date; to?: Date }): Promise<ProcessingActivity[]> {
+    return processingActivities(this.#ctx, query);
   }
 
   /** Review and override rates. */

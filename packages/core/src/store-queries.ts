@@ -39,6 +39,7 @@ export const STORE_QUERIES = {
   timelineEvidence: { scope: 'read', dates: [] },
   decisions: { scope: 'read', dates: [] },
   findDecisions: { scope: 'read', dates: [] },
+  processingActivities: { scope: 'read', dates: ['[].first', '[].last'] },
   subjectDecisions: { scope: 'read', dates: [] },
   periodReport: { scope: 'read', dates: each(INCIDENT_DATES, 'incidents.items[].') },
   integrityCoverage: { scope: 'read', dates: [] },

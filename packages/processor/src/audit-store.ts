@@ -43,6 +43,7 @@ const QUERIES: QueryCalls = {
   subjectDecisions: (s, p) => s.subjectDecisions(p),
   decisions: (s, p) => s.decisions(p),
   findDecisions: (s, p) => s.findDecisions(p),
+  processingActivities: (s, p) => s.processingActivities(p),
   oversightRates: (s, p) => s.oversightRates(p),
   accuracy: (s, p) => s.accuracy(p),
   confidenceDistribution: (s, p) => s.confidenceDistribution(p),

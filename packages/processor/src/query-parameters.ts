@@ -93,6 +93,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     limit: optional('integer'),
   },
   decisions: { ...DECISION_FILTER, limit: optional('integer') },
+  processingActivities: { from: optional('date'), to: optional('date') },
   findDecisions: {
     from: optional('date'),
     to: optional('date'),
