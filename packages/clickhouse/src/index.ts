@@ -39,6 +39,7 @@ export type {
 } from './decision-queries.ts';
 export type { DeploymentSummary, ModelSummary, PeriodReport, PeriodReportQuery } from './period-report.ts';
 export type { RecordLoss } from './record-losses.ts';
+export type { ToolActionCount } from './tool-actions.ts';
 export { RECORD_KEEPING_TARGETS } from './decision-coverage.ts';
 export type { ModelRecordKeeping, RecordKeeping } from './decision-coverage.ts';
 export { populationStabilityIndex } from './investigation-signals.ts';

@@ -13,6 +13,7 @@ import { recordKeeping, type RecordKeeping } from './decision-coverage.ts';
 import { listIncidents, type Incident } from './incidents.ts';
 import type { QueryContext } from './query-context.ts';
 import { recordLosses, type RecordLoss } from './record-losses.ts';
+import { toolActionCounts, type ToolActionCount } from './tool-actions.ts';
 import { readSqlFile } from './sql-template.ts';
 import type { ResolvedRetention } from './store-options.ts';
 
@@ -99,6 +100,11 @@ export interface PeriodReport {
    * the period (all models: a loss record cannot say whose the lost records were).
    */
   losses: RecordLoss[];
+  /**
+   * Agent actions per tool (EU AI Act Art. 12(2), Art. 26(5)): tool runs stored as `audit.action` spans and the
+   * tool calls the period's decisions requested, as stored (see {@link toolActionCounts}).
+   */
+  actions: ToolActionCount[];
 }
 
 interface ReportCell {
@@ -549,5 +555,6 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
       quarantined: Number(sideTables?.quarantined ?? 0),
     },
     losses: await recordLosses(ctx, filter),
+    actions: await toolActionCounts(ctx, filter),
   };
 }

@@ -38,6 +38,11 @@ export interface ReportDocument {
   outcomes: { outcome: string; count: number }[];
   /** Human-oversight actions (review, approve, override, reject, escalate) and how often each happened. */
   oversight: { action: string; count: number }[];
+  /**
+   * Agent actions per tool (Art. 12(2), Art. 26(5)): tool runs stored, how many failed, how many are tied to the
+   * decision that requested them, and how many calls of the tool the period's decisions requested.
+   */
+  agentActions: { tool: string; ran: number; failed: number; linked: number; requested: number }[];
   decisionsOverTime: { start: string; decisions: number; overridden: number; overrideRate: number | null }[];
   confidenceHistogram: { lower: number; upper: number; count: number }[];
   accuracyByVersion: {

@@ -1,6 +1,12 @@
 import type { ReportDocument } from './report-document.ts';
 import { formatCount, formatPercent, formatTime } from './number-format.ts';
-import { disparityText, reportTables, reportTitle, type ReportTable } from './report-tables.ts';
+import {
+  AGENT_ACTIONS_NOTE,
+  disparityText,
+  reportTables,
+  reportTitle,
+  type ReportTable,
+} from './report-tables.ts';
 import { integrityHeadline } from './report-integrity.ts';
 import { barChart, escapeXml, lineChart } from './svg-chart.ts';
 
@@ -126,6 +132,9 @@ export function renderReportHtml(report: ReportDocument): string {
     table(tables.accuracy),
     `<h2>Human oversight (Art. 14, Art. 26)</h2>`,
     table(tables.oversight),
+    `<h2>Agent actions (Art. 12(2), Art. 26(5))</h2>`,
+    table(tables.agentActions),
+    `<p class="note">${escapeXml(AGENT_ACTIONS_NOTE)}</p>`,
     `<h2>Bias monitoring (Art. 10)</h2>`,
     `<p class="note">Disparity ratio (lowest group rate / highest): ${escapeXml(disparityText(report))}; values below 0.8 fail the four-fifths rule of thumb.</p>`,
     table(tables.fairness),

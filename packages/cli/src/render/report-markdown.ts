@@ -1,7 +1,13 @@
 import type { ReportDocument } from './report-document.ts';
 import { formatCount, formatPercent, formatTime } from './number-format.ts';
 import { integrityHeadline } from './report-integrity.ts';
-import { disparityText, reportTables, reportTitle, type ReportTable } from './report-tables.ts';
+import {
+  AGENT_ACTIONS_NOTE,
+  disparityText,
+  reportTables,
+  reportTitle,
+  type ReportTable,
+} from './report-tables.ts';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -63,6 +69,12 @@ export function renderReportMarkdown(report: ReportDocument): string {
     '## Human oversight (Art. 14, Art. 26)',
     '',
     ...table(tables.oversight),
+    '',
+    '## Agent actions (Art. 12(2), Art. 26(5))',
+    '',
+    ...table(tables.agentActions),
+    '',
+    AGENT_ACTIONS_NOTE,
     '',
     '## Bias monitoring (Art. 10)',
     '',

@@ -66,6 +66,17 @@ export function reportTables(report: ReportDocument) {
       report.oversight.map((o) => [o.action, formatCount(o.count)]),
       [1],
     ),
+    agentActions: reportTable(
+      ['tool', 'runs', 'failed', 'tied to a decision', 'requested by decisions'],
+      report.agentActions.map((a) => [
+        a.tool,
+        formatCount(a.ran),
+        formatCount(a.failed),
+        formatCount(a.linked),
+        formatCount(a.requested),
+      ]),
+      [1, 2, 3, 4],
+    ),
     fairness: reportTable(
       ['fairness group', 'decisions', `outcome "${report.fairness.outcome ?? '—'}"`, 'rate'],
       report.fairness.groups.map((g) => [
@@ -110,6 +121,13 @@ export function reportTables(report: ReportDocument) {
     ),
   };
 }
+
+/** What the agent-actions table counts, as both formats print it under the table. */
+export const AGENT_ACTIONS_NOTE =
+  'Tool runs are the stored execute_tool action spans (MCP tool calls, LangChain tool runs); "requested by ' +
+  'decisions" counts the tool calls the period\'s decisions asked for. The two need not agree: a model may ask ' +
+  'for a tool the application never runs, and a tool may run that no recorded decision asked for. Counted from ' +
+  'the stored spans; decisiontrail verify checks their signatures.';
 
 /** The report's title as both formats print it. */
 export function reportTitle(report: ReportDocument): string {

@@ -190,6 +190,13 @@ export async function buildReportDocument(
     },
     outcomes,
     oversight: Object.entries(o.byAction).map(([action, count]) => ({ action, count })),
+    agentActions: report.actions.map(({ tool, ran, failed, linked, requested }) => ({
+      tool,
+      ran,
+      failed,
+      linked,
+      requested,
+    })),
     decisionsOverTime,
     confidenceHistogram: report.confidence.buckets,
     accuracyByVersion,

@@ -30,6 +30,15 @@ describe('period report renderers', () => {
     expect(md).toContain('| INC-1 | v2 rejects eligible applicants | high | fundamental_rights | open |');
   });
 
+  it('agent actions: runs, failures, links and requests per tool, in both formats', () => {
+    const md = renderReportMarkdown(sampleReport());
+    expect(md).toContain('## Agent actions (Art. 12(2), Art. 26(5))');
+    expect(md).toContain('| freeze_card | 12 | 1 | 11 | 14 |');
+    const html = renderReportHtml(sampleReport());
+    expect(html).toContain('Agent actions (Art. 12(2), Art. 26(5))');
+    expect(html).toContain('send_email &lt;b&gt;');
+  });
+
   it('record keeping: each figure against its target, or "not measured" when nothing counted it', () => {
     const md = renderReportMarkdown(sampleReport());
     expect(md).toContain('| v1 | 80 | not measured | 0 of 0 | 80 | 100.0% — meets the > 99.0% target | 0 |');
