@@ -20,6 +20,8 @@ export interface DriftQuery {
   current: { from: Date; to: Date };
   /** Confidence bins. @default 10 */
   buckets?: number;
+  /** Decisions each window needs before a difference between them counts as a signal. @default 30 */
+  minDecisions?: number;
 }
 
 /** Population stability of confidence and outcomes, with the distributions as evidence. */
@@ -29,8 +31,12 @@ export interface DriftSignal {
   psiConfidence: number | null;
   /** PSI of the outcome distribution (`null` if either window is empty). */
   psiOutcome: number | null;
-  /** Conventional PSI bands: < 0.1 none, < 0.25 moderate, otherwise significant. */
-  level: 'none' | 'moderate' | 'significant';
+  /**
+   * Conventional PSI bands: < 0.1 none, < 0.25 moderate, otherwise significant — or, when a window holds fewer
+   * than `minDecisions`, `insufficient baseline` (the window before) or `insufficient data` (the window compared),
+   * and no band is claimed.
+   */
+  level: 'none' | 'moderate' | 'significant' | 'insufficient baseline' | 'insufficient data';
   evidence: {
     baselineDecisions: number;
     currentDecisions: number;
@@ -96,11 +102,21 @@ export async function driftSignal(ctx: QueryContext, query: DriftQuery): Promise
     ? populationStabilityIndex(baselineOutcomeShares, currentOutcomeShares)
     : null;
   const worst = Math.max(psiConfidence ?? 0, psiOutcome ?? 0);
+  const minDecisions = minimumDecisions(query.minDecisions);
   return {
     signal: 'drift',
     psiConfidence,
     psiOutcome,
-    level: worst >= 0.25 ? 'significant' : worst >= 0.1 ? 'moderate' : 'none',
+    level:
+      baseline.decisions < minDecisions
+        ? 'insufficient baseline'
+        : current.decisions < minDecisions
+          ? 'insufficient data'
+          : worst >= 0.25
+            ? 'significant'
+            : worst >= 0.1
+              ? 'moderate'
+              : 'none',
     evidence: {
       baselineDecisions: baseline.decisions,
       currentDecisions: current.decisions,
@@ -128,12 +144,22 @@ export interface DegradationQuery {
   windowMs?: number;
   /** Rate increase that counts as degradation. @default 0.05 */
   threshold?: number;
+  /** Decisions (for the override rate) or labels (for the error rate) each window needs to compare it. @default 30 */
+  minDecisions?: number;
 }
 
 /** Override and error rates before and after a deployment. */
 export interface DegradationSignal {
   signal: 'degradation';
+  /** A rate with enough data on both sides rose by more than the threshold. */
   degraded: boolean;
+  /**
+   * `degraded`, `not degraded`, or — when no rate has enough data on both sides to compare — `insufficient
+   * baseline` (the window before the deployment is short of it) or `insufficient data` (the window after is).
+   */
+  verdict: 'degraded' | 'not degraded' | 'insufficient baseline' | 'insufficient data';
+  /** The rates left out of the verdict, and why: each side's count against the minimum. */
+  insufficient: { rate: 'override rate' | 'error rate'; before: number; after: number; minimum: number }[];
   modelId: string;
   deploymentId: string;
   at: string;
@@ -144,6 +170,14 @@ export interface DegradationSignal {
     before: { from: string; to: string; oversight: OversightRates; accuracy: AccuracyStats };
     after: { from: string; to: string; oversight: OversightRates; accuracy: AccuracyStats };
   };
+}
+
+function minimumDecisions(value: number | undefined): number {
+  const minimum = value ?? 30;
+  if (!Number.isSafeInteger(minimum) || minimum < 1) {
+    throw new StoreError('INVALID_ARGUMENT', 'minDecisions must be a positive integer');
+  }
+  return minimum;
 }
 
 /** Did override or error rates rise after a deployment? */
@@ -189,9 +223,38 @@ export async function degradationSignal(
     a.accuracy.errorRate === null || b.accuracy.errorRate === null
       ? null
       : a.accuracy.errorRate - b.accuracy.errorRate;
+  // A rate is compared only with enough behind it on both sides: 0 → 30 decisions is no baseline at all.
+  const minimum = minimumDecisions(query.minDecisions);
+  const rates = [
+    {
+      rate: 'override rate' as const,
+      before: b.oversight.decisions,
+      after: a.oversight.decisions,
+      delta: overrideRateDelta,
+    },
+    {
+      rate: 'error rate' as const,
+      before: b.accuracy.labelled,
+      after: a.accuracy.labelled,
+      delta: errorRateDelta,
+    },
+  ];
+  const comparable = rates.filter((r) => r.before >= minimum && r.after >= minimum && r.delta !== null);
+  const degraded = comparable.some((r) => r.delta! > threshold);
+  const insufficient = rates
+    .filter((r) => !comparable.includes(r))
+    .map(({ rate, before, after }) => ({ rate, before, after, minimum }));
   return {
     signal: 'degradation',
-    degraded: overrideRateDelta > threshold || (errorRateDelta !== null && errorRateDelta > threshold),
+    degraded,
+    verdict: degraded
+      ? 'degraded'
+      : comparable.length > 0
+        ? 'not degraded'
+        : rates.some((r) => r.before < minimum)
+          ? 'insufficient baseline'
+          : 'insufficient data',
+    insufficient,
     modelId,
     deploymentId,
     at: at.toISOString(),

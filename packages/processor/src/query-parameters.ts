@@ -141,6 +141,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     baseline: WINDOW,
     current: WINDOW,
     buckets: optional('integer'),
+    minDecisions: optional('integer'),
   },
   degradationSignal: {
     deploymentId: optional('string'),
@@ -148,6 +149,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     at: optional('date'),
     windowMs: optional('integer'),
     threshold: optional('number'),
+    minDecisions: optional('integer'),
   },
   adversarialSignals: {
     ...DECISION_FILTER,

@@ -422,7 +422,7 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
         );
         continue;
       }
-      const flagged = signal.level !== 'none';
+      const flagged = signal.level === 'moderate' || signal.level === 'significant';
       out.line(
         `  ${out.style(flagged ? 'yellow' : 'dim', `drift: ${signal.level}`)} (PSI confidence ${signal.psiConfidence?.toFixed(3) ?? '—'}, outcomes ${signal.psiOutcome?.toFixed(3) ?? '—'})`,
       );
@@ -438,8 +438,13 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
       const b = signal.evidence.before;
       const a = signal.evidence.after;
       out.line(
-        `  ${out.style(signal.degraded ? 'red' : 'dim', `degradation: ${signal.degraded ? 'yes' : 'no'}`)} around deployment ${signal.deploymentId} at ${formatTime(signal.at)}`,
+        `  ${out.style(signal.degraded ? 'red' : 'dim', `degradation: ${signal.verdict}`)} around deployment ${signal.deploymentId} at ${formatTime(signal.at)}`,
       );
+      for (const left of signal.insufficient) {
+        out.line(
+          `      ${left.rate} not compared: ${formatCount(left.before)} before, ${formatCount(left.after)} after (${formatCount(left.minimum)} needed on each side)`,
+        );
+      }
       out.line(
         `      override rate ${formatPercent(b.oversight.overrideRate)} → ${formatPercent(a.oversight.overrideRate)} (${formatCount(b.oversight.decisions)} → ${formatCount(a.oversight.decisions)} decisions)`,
       );

@@ -126,4 +126,48 @@ describe('report and timeline correctness (embedded engine)', () => {
       expect((await viewRows(d.decisionId)).map((e) => [e.kind, e.spanId])).toEqual(expected);
     }
   });
+
+  it('degradation and drift say "insufficient baseline" instead of claiming a signal without enough data', async () => {
+    // No decision before this instant: 0 → 6 decisions is no baseline, whatever the rates after.
+    const empty = await store.degradationSignal({
+      modelId: 'scorer',
+      at: new Date(START),
+      windowMs: 3_600_000,
+    });
+    expect(empty).toMatchObject({ degraded: false, verdict: 'insufficient baseline' });
+    expect(empty.insufficient).toEqual([
+      { rate: 'override rate', before: 0, after: decisions.length, minimum: 30 },
+      { rate: 'error rate', before: 0, after: 2, minimum: 30 },
+    ]);
+    // Three decisions each side, one override each: comparable with a minimum of 2, and not degraded; the one
+    // label on each side is still too few for the error rate.
+    const split = new Date(START + 3 * 60_000 - 1);
+    const small = await store.degradationSignal({
+      modelId: 'scorer',
+      at: split,
+      windowMs: 3_600_000,
+      minDecisions: 2,
+    });
+    expect(small.verdict).toBe('not degraded');
+    expect(small.overrideRateDelta).toBeCloseTo(1 / 3 - 1 / 3, 12);
+    expect(small.insufficient).toEqual([{ rate: 'error rate', before: 1, after: 1, minimum: 2 }]);
+    const drift = await store.driftSignal({
+      modelId: 'scorer',
+      baseline: { from: new Date(START - 3_600_000), to: new Date(START) },
+      current: { from: new Date(START), to: new Date(START + 3_600_000) },
+    });
+    expect(drift.level).toBe('insufficient baseline');
+    const both = await store.driftSignal({
+      modelId: 'scorer',
+      baseline: { from: new Date(START), to: split },
+      current: { from: split, to: new Date(START + 3_600_000) },
+      minDecisions: 3,
+    });
+    expect(['none', 'moderate', 'significant']).toContain(both.level);
+    await expect(
+      store.degradationSignal({ modelId: 'scorer', at: split, minDecisions: 0 }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
 });
