@@ -104,7 +104,7 @@ describe('store query parameters', () => {
   const names = Object.keys(VALID) as StoreQueryName[];
 
   it.each(names)('%s: takes its valid parameters, dates as Date', (name) => {
-    const parsed = parseQueryParameters(name, VALID[name]);
+    const parsed = parseQueryParameters(name, VALID[name]) as Record<string, unknown>;
     expect(Object.keys(parsed).sort()).toEqual(Object.keys(VALID[name]).sort());
     for (const key of ['from', 'to', 'at', 'occurredAt', 'erasedAt', 'reportedAt']) {
       if (key in parsed) expect(parsed[key]).toBeInstanceOf(Date);
