@@ -1,7 +1,9 @@
 // Independent witness end to end, against the real litewitness (filippo.io/torchwood v0.6.1, `npm run witness:build`):
 // serve submits the stored checkpoints of a stream, litewitness cosigns them; then the newest rows, their
 // checkpoint, its stored cosignature AND the producer's witness file are deleted, and `verify` still names the
-// stream and the size the witness cosigned. A checkpoint that rewrites the cosigned history is refused (422).
+// stream and the size the witness cosigned; a stream removed from the store whose cosignatures remain is named
+// with its cosigned size; a history rewritten under the producer's key is refused by the witness (422), counted
+// by serve (outcome bad-proof) and named by verify (checkpoint-inconsistent).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, rm } from 'node:fs/promises';
@@ -20,6 +22,7 @@ import { configureAudit, decision } from '@decisiontrail/instrumentation';
 import { loadConfig, startProcessor } from '@decisiontrail/processor';
 import { SigningSpanExporter } from '@decisiontrail/signing-exporter';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { context, trace } from '@opentelemetry/api';
 import { BatchSpanProcessor, type TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, expect, it } from 'vitest';
 import {
@@ -44,11 +47,11 @@ const WITNESS_NAME = 'witness.e2e.test/w1';
 const STREAM = 'e2e-witnessed-stream';
 
 let workspace: E2eWorkspace | undefined;
-let provider: TracerProvider | undefined;
+const providers: TracerProvider[] = [];
 const children: ChildProcess[] = [];
 
 afterAll(async () => {
-  await provider?.shutdown().catch(() => undefined);
+  for (const provider of providers) await provider.shutdown().catch(() => undefined);
   for (const child of children) child.kill('SIGTERM');
   if (workspace) await rm(workspace.dir, { recursive: true, force: true });
 });
@@ -152,33 +155,37 @@ it('keeps the size litewitness cosigned when the newest rows and the witness fil
     ].join('\n'),
   );
 
-  const processor = await startProcessor(await loadConfig(workspace.configPath, { env: cleanEnv() }), {
-    log: () => undefined,
-  });
-  provider = installTracing(
+  const config = await loadConfig(workspace.configPath, { env: cleanEnv() });
+  const processor = await startProcessor(config, { log: () => undefined });
+  const provider = installTracing(
     new BatchSpanProcessor({
       exporter: new SigningSpanExporter({
         exporter: new OTLPTraceExporter({ url: `${processor.url}/v1/traces` }),
         key: workspace.key,
         streamId: STREAM,
         witness: new FileCheckpointWitness(workspace.witnessPath),
+        // No count record between the batches: the checkpoint sizes stay 10, 20, 30.
+        countIntervalMillis: 3_600_000,
       }),
       scheduledDelayMillis: 60_000,
     }),
     'e2e-witness',
   );
+  providers.push(provider);
   configureAudit({ hmacKey: 'e2e-witness-hmac-key-0123456789ab' });
-  // Three exports, three checkpoints: sizes 10, 20 and 30.
+  // Three exports, three checkpoints: sizes 10, 20 and 30, each cosigned before the next is sent (the submitter
+  // runs every 100 ms beside the drain; waiting for the witness's size keeps which sizes are cosigned fixed).
   for (let batch = 0; batch < 3; batch++) {
     for (let i = 0; i < 10; i++) {
       decision({ modelId: 'scorer', version: '1', input: { batch, i } }, (d) => d.setOutcome('approve'));
     }
     await provider.forceFlush();
+    while (witnessedSize(db, signer.origin) !== 10 * (batch + 1))
+      await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  // Done when litewitness holds the newest size (the submitter runs every 100 ms beside the drain).
-  while (witnessedSize(db, signer.origin) !== 30) await new Promise((resolve) => setTimeout(resolve, 100));
   while (!/outcome="cosigned"/u.test(processor.metrics.render()))
     await new Promise((resolve) => setTimeout(resolve, 100));
+  // The provider stays up until the end: its shutdown would sign a count record the store never gets.
   await processor.close();
 
   const intact = await runDecisiontrail(['verify', '--config', workspace.configPath, '--json'], dir);
@@ -205,46 +212,90 @@ it('keeps the size litewitness cosigned when the newest rows and the witness fil
   ]);
 
   // The insider's cut: seq 20 on, the checkpoint of size 30, its stored cosignature, and the local witness file.
-  const store = await openStore({ dataDir: workspace.dataDir, migrate: false });
-  try {
-    await store.client.command({
-      query: `ALTER TABLE otel_traces DELETE
-              WHERE toUInt64OrZero(SpanAttributes['audit.integrity.seq']) >= 20
-                 OR SpanAttributes['audit.checkpoint.size'] = '30'`,
-      clickhouse_settings: { mutations_sync: '2' },
-    });
-    for (const table of ['audit_checkpoints', 'audit_decisions']) {
-      await store.client.command({
-        query: `ALTER TABLE ${table} DELETE WHERE ${table === 'audit_checkpoints' ? 'tree_size = 30' : 'integrity_seq >= 20'}`,
-        clickhouse_settings: { mutations_sync: '2' },
-      });
-    }
-    await store.client.command({
-      query: 'ALTER TABLE audit_cosignatures DELETE WHERE tree_size = 30',
-      clickhouse_settings: { mutations_sync: '2' },
-    });
-  } finally {
-    await store.close();
-  }
+  await mutate([
+    `ALTER TABLE otel_traces DELETE
+     WHERE toUInt64OrZero(SpanAttributes['audit.integrity.seq']) >= 20 OR SpanAttributes['audit.checkpoint.size'] = '30'`,
+    'ALTER TABLE audit_checkpoints DELETE WHERE tree_size = 30',
+    'ALTER TABLE audit_decisions DELETE WHERE integrity_seq >= 20',
+    'ALTER TABLE audit_cosignatures DELETE WHERE tree_size = 30',
+  ]);
   await rm(workspace.witnessPath);
 
-  const cut = await runDecisiontrail(
-    ['verify', '--config', workspace.configPath, '--no-witness', '--json'],
-    dir,
-  );
-  expect(cut.code, cut.stdout + cut.stderr).toBe(1);
-  const cutReport = parseJson<{
-    ok: boolean;
-    independentWitnesses: { findings: { code: string; stream: string; size: number; message: string }[] };
-  }>(cut);
-  expect(cutReport.ok).toBe(false);
-  expect(cutReport.independentWitnesses.findings).toContainEqual(
+  const cut = await verifyFindings();
+  expect(cut.code, cut.output).toBe(1);
+  expect(cut.findings).toContainEqual(
     expect.objectContaining({ code: 'truncated', stream: STREAM, size: 30 }),
   );
   const text = await runDecisiontrail(['verify', '--config', workspace.configPath, '--no-witness'], dir);
   expect(text.stdout).toMatch(new RegExp(`stream ${STREAM}: witness ${WITNESS_NAME} cosigned size 30`, 'u'));
 
-  // A rewritten history at the cosigned size, signed with the producer's own key: the witness refuses it.
+  // The whole stream removed from the store, its stored cosignatures (sizes 10 and 20 now) left behind: verify
+  // cannot ask the witness without a checkpoint to send, but names the stream and the size its witnesses cosigned.
+  await mutate([
+    `ALTER TABLE otel_traces DELETE WHERE SpanAttributes['audit.integrity.stream'] = '${STREAM}'`,
+    `ALTER TABLE audit_checkpoints DELETE WHERE stream = '${STREAM}'`,
+    `ALTER TABLE audit_decisions DELETE WHERE integrity_stream = '${STREAM}'`,
+  ]);
+  const gone = await verifyFindings();
+  expect(gone.code, gone.output).toBe(1);
+  expect(gone.findings).toContainEqual(
+    expect.objectContaining({
+      code: 'truncated',
+      stream: STREAM,
+      size: 20,
+      message: expect.stringMatching(/the store holds no checkpoint of this stream: the stream was removed/u),
+    }),
+  );
+
+  // A rewritten history: the insider re-signs 40 other decisions as the same stream with the producer's key and
+  // feeds them through serve. Serve's submission is refused (bad-proof, counted); verify asks the witness about
+  // the store's checkpoint at the witness's size (30) and names the rewrite there.
+  // The insider also removes serve's own record of each stream's tree (its queue directory), which would flag
+  // the rewrite on ingest.
+  await rm(config.processor.queue.dir, { recursive: true, force: true });
+  trace.disable();
+  context.disable();
+  const forging = await startProcessor(config, { log: () => undefined });
+  const forgingProvider = installTracing(
+    new BatchSpanProcessor({
+      exporter: new SigningSpanExporter({
+        exporter: new OTLPTraceExporter({ url: `${forging.url}/v1/traces` }),
+        key: workspace.key,
+        streamId: STREAM,
+        witness: null,
+        countIntervalMillis: 3_600_000,
+      }),
+      scheduledDelayMillis: 60_000,
+    }),
+    'e2e-witness',
+  );
+  providers.push(forgingProvider);
+  for (let batch = 0; batch < 4; batch++) {
+    for (let i = 0; i < 10; i++) {
+      decision({ modelId: 'scorer', version: '1', input: { forged: batch, i } }, (d) => d.setOutcome('deny'));
+    }
+    await forgingProvider.forceFlush();
+  }
+  const refused = `decisiontrail_processor_witness_submissions_total{witness="${WITNESS_NAME}",outcome="bad-proof"}`;
+  while (!forging.metrics.render().includes(refused))
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  await forging.close();
+  expect(witnessedSize(db, signer.origin)).toBe(30);
+
+  const rewritten = await verifyFindings();
+  expect(rewritten.code, rewritten.output).toBe(1);
+  expect(rewritten.findings).toContainEqual(
+    expect.objectContaining({
+      code: 'checkpoint-inconsistent',
+      stream: STREAM,
+      size: 30,
+      message: expect.stringMatching(
+        new RegExp(`witness ${WITNESS_NAME} holds a different tree at size 30`, 'u'),
+      ),
+    }),
+  );
+
+  // The same question at the cosigned size itself: the witness refuses a forged checkpoint of size 30.
   const forger = new StreamSigner({ key: workspace.key, streamId: STREAM });
   for (let i = 0; i < 30; i++) forger.append(hashLeafData(Buffer.from(`forged ${i}`)));
   const forged = forger.checkpoint()!;
@@ -254,3 +305,31 @@ it('keeps the size litewitness cosigned when the newest rows and the witness fil
   });
   expect(witnessedSize(db, signer.origin)).toBe(30);
 }, 240_000);
+
+/** Runs statements against the workspace's store (serve is stopped), waiting for each mutation. */
+async function mutate(statements: string[]): Promise<void> {
+  const store = await openStore({ dataDir: workspace!.dataDir, migrate: false });
+  try {
+    for (const query of statements)
+      await store.client.command({ query, clickhouse_settings: { mutations_sync: '2' } });
+  } finally {
+    await store.close();
+  }
+}
+
+/** `verify --no-witness --json` (the producer's witness file is gone): exit code and the independent witnesses' findings. */
+async function verifyFindings() {
+  const result = await runDecisiontrail(
+    ['verify', '--config', workspace!.configPath, '--no-witness', '--json'],
+    workspace!.dir,
+  );
+  const report = parseJson<{
+    ok: boolean;
+    independentWitnesses: { findings: { code: string; stream: string; size: number; message: string }[] };
+  }>(result);
+  return {
+    code: result.code,
+    output: result.stdout + result.stderr,
+    findings: report.independentWitnesses.findings,
+  };
+}

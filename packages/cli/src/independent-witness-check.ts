@@ -4,8 +4,10 @@ import {
   checkCosignatures,
   findingKind,
   formatCheckpoint,
+  noteText,
   parseCheckpoint,
   parseCosignerKey,
+  type AddCheckpointOutcome,
   type Finding,
   type FindingCode,
   type WitnessEndpoint,
@@ -15,7 +17,7 @@ import type { WitnessesConfig } from '@decisiontrail/processor';
 /** Per stream: what the independent witnesses say of its newest stored checkpoint. */
 export interface CosignedStream {
   stream: string;
-  /** Size of the newest stored checkpoint. */
+  /** Size of the newest stored checkpoint (0: none is stored, the stream is known only by its cosignatures). */
   newestSize: number;
   /** Trusted witnesses whose stored cosignature of that checkpoint verifies. */
   storedCosigners: string[];
@@ -43,8 +45,9 @@ function witnessFinding(code: FindingCode, stream: string, message: string, size
   };
 }
 
-function checkpointText(note: string): string {
-  return note.slice(0, note.lastIndexOf('\n\n') + 1);
+/** How the check reaches the store beyond the evidence: the signed note of a stream's stored checkpoint of one size. */
+export interface IndependentWitnessOptions {
+  storedCheckpoint(stream: string, size: number): Promise<string | undefined>;
 }
 
 /**
@@ -53,12 +56,15 @@ function checkpointText(note: string): string {
  * asked now, with an `add-checkpoint` of that very checkpoint from its own size (C2SP tlog-witness): a witness
  * at that size re-cosigns it, one that holds a larger size answers 409 with it — the store lost checkpoints the
  * witness cosigned, whatever happened to the producer's witness file — and one that holds another tree at that
- * size answers 422. The question changes nothing at the witness.
+ * size answers 422. A witness that holds a smaller size is asked about the store's checkpoint of that size the
+ * same way, so a rewritten history is named however far the store's newest checkpoint has moved past it. The
+ * questions change nothing at the witness. A stream whose cosignatures are stored but none of its checkpoints is
+ * a stream removed from the store: `truncated` with the size the witnesses cosigned.
  */
 export async function checkIndependentWitnesses(
   config: WitnessesConfig,
   evidence: WitnessEvidence,
-  options: { online: boolean },
+  options: IndependentWitnessOptions,
 ): Promise<IndependentWitnessReport> {
   const endpoints: WitnessEndpoint[] = config.list.map((w) => ({
     name: w.name,
@@ -73,30 +79,46 @@ export async function checkIndependentWitnesses(
     findings: [],
   };
   for (const head of evidence.heads) {
-    report.streams.push(await checkStream(head, evidence, endpoints, keys, config, options, report.findings));
+    report.streams.push(await checkStream(head, evidence, endpoints, config, options, report.findings));
+  }
+  const gone = [...new Set(evidence.cosignatures.map((c) => c.stream))].filter(
+    (stream) => !evidence.heads.some((head) => head.stream === stream),
+  );
+  for (const stream of gone) {
+    const stored = checkStoredCosignatures(stream, evidence, keys, config.quorum, report.findings);
+    report.streams.push({
+      stream,
+      newestSize: 0,
+      storedCosigners: [],
+      confirmedBy: [],
+      cosignedSize: stored.cosignedSize,
+    });
+    if (stored.cosignedSize > 0)
+      report.findings.push(
+        witnessFinding(
+          'truncated',
+          stream,
+          `stream ${stream}: independent witnesses cosigned size ${stored.cosignedSize} (stored cosignatures), but the store holds no checkpoint of this stream: the stream was removed`,
+          stored.cosignedSize,
+        ),
+      );
   }
   return report;
 }
 
-async function checkStream(
-  head: StreamHead,
+/**
+ * The stored cosignatures of one stream, grouped by the checkpoint they name and each checked over that
+ * checkpoint's body: findings for lines that name a trusted witness and do not verify, the largest size with the
+ * quorum, and per checkpoint (`size root origin`) the witnesses whose line verified.
+ */
+function checkStoredCosignatures(
+  stream: string,
   evidence: WitnessEvidence,
-  endpoints: readonly WitnessEndpoint[],
   keys: readonly WitnessEndpoint['key'][],
-  config: WitnessesConfig,
-  options: { online: boolean },
+  quorum: number,
   findings: Finding[],
-): Promise<CosignedStream> {
-  const { stream } = head;
-  const headRoot = Buffer.from(parseCheckpoint(checkpointText(head.note)).rootHash).toString('base64');
-  const result: CosignedStream = {
-    stream,
-    newestSize: head.treeSize,
-    storedCosigners: [],
-    confirmedBy: [],
-    cosignedSize: 0,
-  };
-  // Stored cosignatures, grouped by the checkpoint they name; each is checked over that checkpoint's body.
+): { cosignedSize: number; cosigners: Map<string, string[]> } {
+  const result = { cosignedSize: 0, cosigners: new Map<string, string[]>() };
   const bySize = new Map<string, { origin: string; size: number; root: string; lines: string[] }>();
   for (const c of evidence.cosignatures.filter((row) => row.stream === stream)) {
     const id = `${c.treeSize} ${c.root} ${c.origin}`;
@@ -104,7 +126,7 @@ async function checkStream(
     group.lines.push(c.line);
     bySize.set(id, group);
   }
-  for (const group of bySize.values()) {
+  for (const [id, group] of bySize) {
     let checked;
     try {
       const rootHash = Buffer.from(group.root, 'base64');
@@ -134,11 +156,40 @@ async function checkStream(
         ),
       );
     }
-    if (checked.verified.length >= Math.max(1, config.quorum))
+    if (checked.verified.length >= Math.max(1, quorum))
       result.cosignedSize = Math.max(result.cosignedSize, group.size);
-    if (group.size === head.treeSize && group.root === headRoot && group.origin === head.origin)
-      result.storedCosigners = checked.verified.map((v) => v.witness);
+    result.cosigners.set(
+      id,
+      checked.verified.map((v) => v.witness),
+    );
   }
+  return result;
+}
+
+async function checkStream(
+  head: StreamHead,
+  evidence: WitnessEvidence,
+  endpoints: readonly WitnessEndpoint[],
+  config: WitnessesConfig,
+  options: IndependentWitnessOptions,
+  findings: Finding[],
+): Promise<CosignedStream> {
+  const { stream } = head;
+  const headRoot = Buffer.from(parseCheckpoint(noteText(head.note)).rootHash).toString('base64');
+  const stored = checkStoredCosignatures(
+    stream,
+    evidence,
+    endpoints.map((e) => e.key),
+    config.quorum,
+    findings,
+  );
+  const result: CosignedStream = {
+    stream,
+    newestSize: head.treeSize,
+    storedCosigners: stored.cosigners.get(`${head.treeSize} ${headRoot} ${head.origin}`) ?? [],
+    confirmedBy: [],
+    cosignedSize: stored.cosignedSize,
+  };
   if (result.cosignedSize > head.treeSize) {
     findings.push(
       witnessFinding(
@@ -149,70 +200,53 @@ async function checkStream(
       ),
     );
   }
-  if (options.online) {
-    for (const endpoint of endpoints) {
-      const outcome = await addCheckpoint(
+  for (const endpoint of endpoints) {
+    const outcome = await addCheckpoint(
+      endpoint,
+      { oldSize: head.treeSize, proof: [], note: head.note },
+      { timeoutMs: config.timeoutMs },
+    );
+    const name = endpoint.name;
+    if (outcome.kind === 'cosigned') {
+      result.confirmedBy.push(name);
+      result.cosignedSize = Math.max(result.cosignedSize, head.treeSize);
+    } else if (outcome.kind === 'conflict' && outcome.witnessSize > head.treeSize) {
+      result.cosignedSize = Math.max(result.cosignedSize, outcome.witnessSize);
+      findings.push(
+        witnessFinding(
+          'truncated',
+          stream,
+          `stream ${stream}: witness ${name} cosigned size ${outcome.witnessSize}, but the store's newest checkpoint is size ${head.treeSize}: ${outcome.witnessSize - head.treeSize} leaves and their checkpoints are gone`,
+          outcome.witnessSize,
+        ),
+      );
+    } else if (outcome.kind === 'conflict' && outcome.witnessSize > 0) {
+      // The witness is behind the store: ask it about the store's checkpoint at its own size.
+      const size = outcome.witnessSize;
+      const note = await options.storedCheckpoint(stream, size);
+      if (note === undefined) {
+        findings.push(
+          witnessFinding(
+            'not-cosigned',
+            stream,
+            `stream ${stream}: witness ${name} holds size ${size}, and the store has no checkpoint of that size to compare with it (removed, or another store fed this witness)`,
+            size,
+          ),
+        );
+        continue;
+      }
+      const earlier = await addCheckpoint(
         endpoint,
-        { oldSize: head.treeSize, proof: [], note: head.note },
+        { oldSize: size, proof: [], note },
         { timeoutMs: config.timeoutMs },
       );
-      const name = endpoint.name;
-      switch (outcome.kind) {
-        case 'cosigned':
-          result.confirmedBy.push(name);
-          result.cosignedSize = Math.max(result.cosignedSize, head.treeSize);
-          break;
-        case 'conflict':
-          if (outcome.witnessSize > head.treeSize) {
-            result.cosignedSize = Math.max(result.cosignedSize, outcome.witnessSize);
-            findings.push(
-              witnessFinding(
-                'truncated',
-                stream,
-                `stream ${stream}: witness ${name} cosigned size ${outcome.witnessSize}, but the store's newest checkpoint is size ${head.treeSize}: ${outcome.witnessSize - head.treeSize} leaves and their checkpoints are gone`,
-                outcome.witnessSize,
-              ),
-            );
-          }
-          break;
-        case 'bad-proof':
-          findings.push(
-            witnessFinding(
-              'checkpoint-inconsistent',
-              stream,
-              `stream ${stream}: witness ${name} holds a different tree at size ${head.treeSize} than the store's checkpoint (${outcome.message}): the history was rewritten`,
-              head.treeSize,
-            ),
-          );
-          break;
-        case 'unknown-log':
-          findings.push(
-            witnessFinding(
-              'not-cosigned',
-              stream,
-              `witness ${name} does not know ${head.origin} (${outcome.message})`,
-            ),
-          );
-          break;
-        case 'refused':
-          findings.push(
-            witnessFinding(
-              'not-cosigned',
-              stream,
-              `witness ${name} refused the checkpoint: HTTP ${outcome.status} ${outcome.message}`,
-            ),
-          );
-          break;
-        case 'failed':
-          findings.push(
-            witnessFinding(
-              'not-cosigned',
-              stream,
-              `witness ${name} could not be asked (${outcome.reason}: ${outcome.message}): truncation past the producer's files is not checked against it`,
-            ),
-          );
-          break;
-      }
+      if (earlier.kind === 'cosigned') result.cosignedSize = Math.max(result.cosignedSize, size);
+      else if (earlier.kind === 'bad-proof') findings.push(inconsistent(stream, name, size, earlier.message));
+      else if (earlier.kind !== 'conflict') findings.push(notAsked(stream, head, name, earlier));
+    } else if (outcome.kind === 'bad-proof') {
+      findings.push(inconsistent(stream, name, head.treeSize, outcome.message));
+    } else if (outcome.kind !== 'conflict') {
+      findings.push(notAsked(stream, head, name, outcome));
     }
   }
   const cosigners = new Set([...result.storedCosigners, ...result.confirmedBy]);
@@ -227,4 +261,28 @@ async function checkStream(
     );
   }
   return result;
+}
+
+function inconsistent(stream: string, witness: string, size: number, message: string): Finding {
+  return witnessFinding(
+    'checkpoint-inconsistent',
+    stream,
+    `stream ${stream}: witness ${witness} holds a different tree at size ${size} than the store's checkpoint (${message}): the history was rewritten`,
+    size,
+  );
+}
+
+function notAsked(
+  stream: string,
+  head: StreamHead,
+  witness: string,
+  outcome: Exclude<AddCheckpointOutcome, { kind: 'cosigned' | 'conflict' | 'bad-proof' }>,
+): Finding {
+  const message =
+    outcome.kind === 'unknown-log'
+      ? `witness ${witness} does not know ${head.origin} (${outcome.message})`
+      : outcome.kind === 'refused'
+        ? `witness ${witness} refused the checkpoint: HTTP ${outcome.status} ${outcome.message}`
+        : `witness ${witness} could not be asked (${outcome.reason}: ${outcome.message}): truncation past the producer's files is not checked against it`;
+  return witnessFinding('not-cosigned', stream, message);
 }

@@ -127,7 +127,11 @@ export class WitnessSubmitter {
     const { name } = witness.endpoint;
     if (witness.settled.get(head.stream) === head.treeSize) return true;
     const stored = evidence.cosignatures.filter((c) => c.stream === head.stream && c.witness === name);
-    if (stored.some((c) => c.treeSize === head.treeSize)) return true;
+    const root = Buffer.from(parseCheckpoint(noteText(head.note)).rootHash).toString('base64');
+    // Cosigned already: a stored line over this very checkpoint (same size and root: a rewritten history at a
+    // cosigned size is submitted, so the witness can refuse it).
+    if (stored.some((c) => c.treeSize === head.treeSize && c.root === root && c.origin === head.origin))
+      return true;
     // The witness's size: its last answer, else the largest size it cosigned that is stored, else none.
     let oldSize = witness.sizes.get(head.stream) ?? stored.reduce((max, c) => Math.max(max, c.treeSize), 0);
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {

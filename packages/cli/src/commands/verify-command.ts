@@ -145,28 +145,40 @@ export const verifyCommand: CommandSpec = {
       witnessCheckpoints: notes,
       midStream: from !== undefined,
     });
-    const { spansRead, unsigned, tables, evidence } = await withBackend(context.settings, async (backend) => {
-      const spansRead = await readSlices(context, backend, verifier, { from, to, stream });
-      const unsigned =
-        stream === undefined
-          ? await backend.queries.unsignedAuditRecords({
-              ...(from && { from }),
-              ...(to && { to }),
-              limit: UNSIGNED_NAMED,
-            })
-          : null;
-      const tables = await backend.queries.reconcileAuditTables({
-        ...(from && { from }),
-        ...(to && { to }),
-        ...(stream !== undefined && { stream }),
-      });
-      const witnesses = context.settings.config.witnesses;
-      const evidence =
-        witnesses.list.length > 0 && to === undefined
-          ? await backend.queries.witnessEvidence(stream === undefined ? {} : { stream })
-          : undefined;
-      return { spansRead, unsigned, tables, evidence };
-    });
+    const { spansRead, unsigned, tables, independent } = await withBackend(
+      context.settings,
+      async (backend) => {
+        const spansRead = await readSlices(context, backend, verifier, { from, to, stream });
+        const unsigned =
+          stream === undefined
+            ? await backend.queries.unsignedAuditRecords({
+                ...(from && { from }),
+                ...(to && { to }),
+                limit: UNSIGNED_NAMED,
+              })
+            : null;
+        const tables = await backend.queries.reconcileAuditTables({
+          ...(from && { from }),
+          ...(to && { to }),
+          ...(stream !== undefined && { stream }),
+        });
+        const witnesses = context.settings.config.witnesses;
+        const independent =
+          witnesses.list.length > 0 && to === undefined
+            ? await checkIndependentWitnesses(
+                witnesses,
+                await backend.queries.witnessEvidence(stream === undefined ? {} : { stream }),
+                {
+                  storedCheckpoint: async (of, size) =>
+                    (
+                      await backend.queries.checkpointLinks({ stream: of, fromSize: size - 1, toSize: size })
+                    )[0]?.note,
+                },
+              )
+            : undefined;
+        return { spansRead, unsigned, tables, independent };
+      },
+    );
     if (stream !== undefined && spansRead === 0) {
       throw new CliError(
         'NOT_FOUND',
@@ -186,10 +198,6 @@ export const verifyCommand: CommandSpec = {
         })),
       ...report.witnessFindings,
     ];
-    const independent =
-      evidence === undefined
-        ? undefined
-        : await checkIndependentWitnesses(context.settings.config.witnesses, evidence, { online: true });
     witnessFindings.push(...(independent?.findings ?? []));
     const result: VerifyResult = {
       verdict: 'intact',
