@@ -1,5 +1,6 @@
 import type { CommandEntry } from './command.ts';
 import { decisionsCommand } from './commands/decisions-command.ts';
+import { demoCommand } from './commands/demo-command.ts';
 import { eraseCommand } from './commands/erase-command.ts';
 import { subjectCommand } from './commands/subject-command.ts';
 import { processingRecordCommand } from './commands/processing-record-command.ts';
@@ -13,11 +14,10 @@ import { serveCommand } from './commands/serve-command.ts';
 import { timelineCommand } from './commands/timeline-command.ts';
 import { verifyBundleCommand } from './commands/verify-bundle-command.ts';
 import { verifyCommand } from './commands/verify-command.ts';
-import { demoCommand } from './demo/index.ts';
 
 /**
  * Every `decisiontrail` command, in the order `--help` lists them. A command is added by importing its spec and
- * listing it here (the `demo` command lives in ./demo/index.ts and is registered the same way).
+ * listing it here. (`demo` runs the separate @decisiontrail/demo package, which it loads only when it runs.)
  */
 export const COMMAND_TABLE: readonly CommandEntry[] = [
   decisionsCommand,

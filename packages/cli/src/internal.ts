@@ -1,4 +1,4 @@
-// Internals for this package's tests and the demo command's tests; not a stable API.
+// Internals for this package's tests and for @decisiontrail/demo; not a stable API.
 export { COMMAND_TABLE } from './command-table.ts';
 export { CliError } from './cli-error.ts';
 export { EXIT_CODE_TABLE, EXIT_CODES } from './exit-codes.ts';
@@ -9,6 +9,8 @@ export {
   reportingDeadline,
 } from './incident-deadline.ts';
 export { incidentWindow } from './incident-window.ts';
+export { formatCount, formatPercent, formatTime } from './render/number-format.ts';
+export { ProgressBar } from './render/progress-bar.ts';
 export { renderReportHtml } from './render/report-html.ts';
 export { renderReportMarkdown } from './render/report-markdown.ts';
 export type { ReportDocument } from './render/report-document.ts';
@@ -18,4 +20,5 @@ export { evidenceQueryFor, verifyTimeline } from './render/timeline-verification
 export { barChart, lineChart } from './render/svg-chart.ts';
 export { runCli } from './run-cli.ts';
 export { TerminalOutput } from './terminal-output.ts';
+export { SIGNING_KEY_FILE } from './trusted-keys.ts';
 export { parseTimeArgument, parseTimeRange } from './time-argument.ts';

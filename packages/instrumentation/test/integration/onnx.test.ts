@@ -31,8 +31,8 @@ const instrumentation = new AiAuditInstrumentation({
 instrumentation.manuallyInstrument(ort);
 
 const dir = mkdtempSync(join(tmpdir(), 'dt-onnx-'));
-const v1Path = writeCreditModel(join(dir, 'credit-v1.onnx'), 'v1');
-const v2Path = writeCreditModel(join(dir, 'credit-v2.onnx'), 'v2');
+const v1Path = writeCreditModel(join(dir, 'credit-v1.onnx'), '1.0.0');
+const v2Path = writeCreditModel(join(dir, 'credit-v2.onnx'), '2.0.0');
 afterAll(() => {
   instrumentation.disable();
   rmSync(dir, { recursive: true, force: true });
@@ -49,7 +49,7 @@ describe('onnxruntime-node InferenceSession.run', () => {
     const session = await ort.InferenceSession.create(v1Path);
     const outputs = await withSubject('applicant-1', () => session.run(features(applicant)));
     const probabilities = outputs['probabilities']!.data as Float32Array;
-    expect(probabilities[1]).toBeCloseTo(creditApprovalProbability(applicant, 'v1'), 5);
+    expect(probabilities[1]).toBeCloseTo(creditApprovalProbability(applicant, '1.0.0'), 5);
     const [span] = await waitForSpans(tracing, (spans) => spans.length === 1);
     expect(span!.name).toBe(`audit.decision ${CREDIT_MODEL_ID}`);
     expect(span!.kind).toBe(SpanKind.INTERNAL);
@@ -77,7 +77,7 @@ describe('onnxruntime-node InferenceSession.run', () => {
 
   it('tells v1 and v2 apart by version and weights hash, also for models loaded from bytes', async () => {
     const v1 = await ort.InferenceSession.create(v1Path);
-    const v2 = await ort.InferenceSession.create(buildCreditModel('v2'));
+    const v2 = await ort.InferenceSession.create(buildCreditModel('2.0.0'));
     await v1.run(features(applicant));
     await v2.run(features(applicant));
     const [first, second] = await waitForSpans(tracing, (spans) => spans.length === 2);
@@ -148,7 +148,7 @@ describe('batch runs: one decision per row', () => {
     features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]),
   });
   const expectedOutcome = (row: number[]) =>
-    creditApprovalProbability(row, 'v1') >= 0.5 ? 'approve' : 'reject';
+    creditApprovalProbability(row, '1.0.0') >= 0.5 ? 'approve' : 'reject';
   // The model's own ArgMax output, the label it gives each row.
   const labelOf = (outputs: Record<string, ort.Tensor>, index: number) =>
     CREDIT_LABELS[Number((outputs['label']!.data as BigInt64Array)[index])];

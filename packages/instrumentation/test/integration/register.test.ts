@@ -43,7 +43,7 @@ describe('register entry', () => {
     expect(spans.map((span) => span.name)).toEqual([
       'chat gpt-4o-mini',
       'chat gpt-4o-mini',
-      'audit.decision credit-risk-lr',
+      'audit.decision credit-risk',
     ]);
     expect(spans[0]?.attributes['audit.input.hash_key_id']).toBe('child');
     expect(spans[1]?.attributes['gen_ai.response.finish_reasons']).toEqual(['stop']);

@@ -5,16 +5,16 @@ import { buildCreditModel, CREDIT_MODEL_ID } from '../../../../test/support/onnx
 
 describe('readOnnxModelInfo', () => {
   it('reads metadata_props, producer and model_version, and hashes the bytes', () => {
-    const bytes = buildCreditModel('v2');
+    const bytes = buildCreditModel('2.0.0');
     const info = readOnnxModelInfo(bytes);
     expect(info.metadata).toMatchObject({ model_id: CREDIT_MODEL_ID, model_version: '2.0.0' });
-    expect(info.producerName).toBe('decisiontrail-test-support');
+    expect(info.producerName).toBe('decisiontrail-demo');
     expect(info.modelVersion).toBe('2');
     expect(info.weightsHash).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
   it('rejects truncated models instead of reading past the end', () => {
-    const bytes = buildCreditModel('v1');
+    const bytes = buildCreditModel('1.0.0');
     expect(() => readOnnxModelInfo(bytes.subarray(0, bytes.length - 5))).toThrow(RangeError);
   });
 });

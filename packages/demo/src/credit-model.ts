@@ -1,6 +1,6 @@
-// The demo's credit model: a logistic regression written straight into the ONNX protobuf wire format, so
-// `decisiontrail demo` runs a real ONNX Runtime model without downloading one. Adapted from the repository's test
-// support builder (test/support/onnx/credit-model.ts), which the published CLI cannot reach.
+// The credit model of the demo and of the tests (test/support/onnx/credit-model.ts re-exports it): a logistic
+// regression written straight into the ONNX protobuf wire format, so both run a real ONNX Runtime model that nothing
+// had to download. It imports nothing but Node, so test fixtures load it by path without the source condition.
 
 /** Model id written into the ONNX metadata (`model_id`), which the instrumentation records as `audit.model.id`. */
 export const CREDIT_MODEL_ID = 'credit-risk';
@@ -24,6 +24,11 @@ const PARAMETERS: Record<CreditModelVersion, { weights: number[]; bias: number; 
 export function creditLogit(features: readonly number[], version: CreditModelVersion): number {
   const { weights, bias } = PARAMETERS[version];
   return weights.reduce((sum, weight, index) => sum + weight * (features[index] ?? 0), bias);
+}
+
+/** The approval probability the model computes, for checking ONNX Runtime's answer. */
+export function creditApprovalProbability(features: readonly number[], version: CreditModelVersion): number {
+  return 1 / (1 + Math.exp(-creditLogit(features, version)));
 }
 
 /** The ONNX model bytes: features → probabilities [N, 2] (reject, approve) and label [N, 1]. */
@@ -57,6 +62,8 @@ export function buildCreditModel(version: CreditModelVersion): Uint8Array {
   return concat(
     varintField(1, 8), // ir_version
     text(2, 'decisiontrail-demo'), // producer_name
+    text(3, '1'), // producer_version
+    varintField(5, CREDIT_MODEL_VERSIONS.indexOf(version) + 1), // model_version: 1, 2 (the semver is in metadata)
     message(7, graph),
     message(8, concat(text(1, ''), varintField(2, 13))), // opset_import: default domain, opset 13
     ...Object.entries(metadata).map(([key, value]) => message(14, concat(text(1, key), text(2, value)))),

@@ -7,13 +7,15 @@ import { openStore } from '@decisiontrail/clickhouse';
 import { loadConfig, startProcessor, type ProcessorHandle } from '@decisiontrail/processor';
 import { loadSigningKey } from '@decisiontrail/core';
 import { ATTR_AUDIT_DECISION_OUTCOME } from '@decisiontrail/semconv';
-import { CliError } from '../cli-error.ts';
-import type { CommandContext } from '../command.ts';
-import { EXIT_CODES } from '../exit-codes.ts';
-import { ProgressBar } from '../render/progress-bar.ts';
-import type { ReportDocument } from '../render/report-document.ts';
-import { runCli } from '../run-cli.ts';
-import { SIGNING_KEY_FILE } from '../trusted-keys.ts';
+import {
+  CliError,
+  type CommandContext,
+  type DemoOptions,
+  EXIT_CODES,
+  type ReportDocument,
+  runCli,
+} from '@decisiontrail/cli';
+import { ProgressBar, SIGNING_KEY_FILE } from '@decisiontrail/cli/internal';
 import { generateApplicants } from './applicants.ts';
 import { startAssistantServer } from './assistant-server.ts';
 import { buildCreditModel, CREDIT_LABELS, CREDIT_MODEL_ID } from './credit-model.ts';
@@ -25,14 +27,6 @@ import {
   type DemoDecision,
   type WorkloadResult,
 } from './workload.ts';
-
-/** Options of {@link runDemo}. */
-export interface DemoOptions {
-  /** Directory the demo owns and recreates on every run. */
-  dir: string;
-  /** Number of loan applicants. */
-  applicants: number;
-}
 
 /** Marker file that proves a directory was made by the demo, so a rerun may delete it. */
 const MARKER_FILE = '.decisiontrail-demo';
