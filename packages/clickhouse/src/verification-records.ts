@@ -42,7 +42,7 @@ export async function verificationRecords(
   query: VerificationQuery = {},
 ): Promise<VerificationRecord[]> {
   const bytes = await ctx.bytes(
-    verificationStatement(BINARY_COLUMNS),
+    verificationStatement(BINARY_COLUMNS, { ordered: false }),
     'RowBinary',
     verificationParams(query),
   );

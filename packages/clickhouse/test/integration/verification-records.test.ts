@@ -112,6 +112,22 @@ function hardSpans(): SpanRecord[] {
       }),
     );
   }
+  // A stream whose clock ran backwards: later spans carry smaller sequence numbers, so time order is not log order.
+  for (let i = 0; i < 6; i++) {
+    spans.push(
+      decisionSpan({
+        decisionId: `0190a0b0-0000-7000-8000-${String(200 + i).padStart(12, '0')}`,
+        traceId: randomHex(random, 16),
+        spanId: randomHex(random, 8),
+        startMs: START + 200_000 + i * 1000,
+        modelId: 'skewed-model',
+        modelVersion: '1',
+        outcome: 'approve',
+        stream: 'stream-skew',
+        seq: 5 - i,
+      }),
+    );
+  }
   // Checkpoints of the plain stream, one stored before the leaves it seals: the log order puts it after them.
   for (const [size, at] of [
     [10, START + 100_000],
@@ -209,6 +225,8 @@ describe('verification records: the binary reader gives the verifier what the JS
     const plain = json.filter((r) => streamOf(r) === 'stream-plain').map((r) => place(r)[1]);
     expect(plain.indexOf('c10')).toBe(plain.indexOf('l9') + 1);
     expect(plain.indexOf('c20')).toBe(plain.indexOf('l19') + 1);
+    const skew = json.filter((r) => streamOf(r) === 'stream-skew').map((r) => place(r)[1]);
+    expect(skew).toEqual(['l0', 'l1', 'l2', 'l3', 'l4', 'l5']);
   });
 
   it('brings the verifier to the same report', async () => {
@@ -222,7 +240,12 @@ describe('verification records: the binary reader gives the verifier what the JS
       await report(() => store.verificationRecords()),
     ];
     expect(viaBinary).toEqual(viaJson);
-    expect(viaBinary.streams.map((s) => s.stream)).toEqual(['stream-hard', 'stream-other', 'stream-plain']);
+    expect(viaBinary.streams.map((s) => s.stream)).toEqual([
+      'stream-hard',
+      'stream-other',
+      'stream-plain',
+      'stream-skew',
+    ]);
   });
 
   it('reads one stream and one time range as the JSON reader does', async () => {
