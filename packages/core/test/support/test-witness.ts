@@ -69,6 +69,8 @@ export interface TestWitness {
   logs: Map<string, HeldTree>;
   /** Every request's `old` size and checkpoint size, in order. */
   requests: { origin: string; oldSize: number; size: number; status: number }[];
+  /** While true, every connection is dropped unanswered (a witness that is down). */
+  down: boolean;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,10 @@ export async function startTestWitness(options: {
   );
   const requests: TestWitness['requests'] = [];
   const server: Server = createServer((req, res) => {
+    if (witness.down) {
+      req.socket.destroy();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -123,15 +129,17 @@ export async function startTestWitness(options: {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
+  const witness: TestWitness = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     cosigner,
     logs,
     requests,
+    down: false,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return witness;
 }
