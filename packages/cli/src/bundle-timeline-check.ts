@@ -41,6 +41,8 @@ const DECISION_FIELDS: readonly (keyof TimelineDecision)[] = [
   'inputHash',
   'outputHash',
   'finalOutcome',
+  // Exported timelines carry null here (the export does not read spans for it), so any other value is an edit.
+  'completeness',
 ];
 
 const show = (value: unknown): string => JSON.stringify(value);

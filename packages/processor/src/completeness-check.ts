@@ -1,30 +1,5 @@
-import {
-  ATTR_AUDIT_COMPLETENESS_MISSING,
-  ATTR_AUDIT_RECORD_TYPE,
-  AUDIT_SPAN_REQUIREMENTS,
-} from '@decisiontrail/semconv';
-import type { AuditSpanRequirement } from '@decisiontrail/semconv';
-import type { SpanRecord } from '@decisiontrail/core';
-
-const REQUIREMENTS: Readonly<Record<string, AuditSpanRequirement>> = AUDIT_SPAN_REQUIREMENTS;
-
-/**
- * The attributes an audit span lacks although its semantic convention requires them: every `required`
- * attribute, and every conditionally required one whose machine-checkable condition holds.
- */
-export function missingRequiredAttributes(record: SpanRecord): string[] {
-  const type = record.attributes[ATTR_AUDIT_RECORD_TYPE];
-  const requirement = type === undefined ? undefined : REQUIREMENTS[type];
-  if (requirement === undefined) return [];
-  const attrs = record.attributes;
-  const missing = requirement.required.filter((key) => attrs[key] === undefined);
-  for (const { key, when } of requirement.conditionallyRequired) {
-    if (when === undefined || attrs[key] !== undefined) continue;
-    const value = attrs[when.attribute];
-    if (value !== undefined && (when.oneOf === undefined || when.oneOf.includes(value))) missing.push(key);
-  }
-  return missing;
-}
+import { ATTR_AUDIT_COMPLETENESS_MISSING } from '@decisiontrail/semconv';
+import { missingRequiredAttributes, type SpanRecord } from '@decisiontrail/core';
 
 /**
  * Records what is missing on the span as `audit.completeness.missing` (the string form of a string array,

@@ -8,7 +8,7 @@ export {
   RpcStatusType,
 } from './otlp-proto-schema.ts';
 export { PolicyStage, REDACTED_VALUE } from './policy-stage.ts';
-export { annotateCompleteness, missingRequiredAttributes } from './completeness-check.ts';
+export { annotateCompleteness } from './completeness-check.ts';
 export { parseQueryParameters } from './query-parameters.ts';
 export type { StoreQueryName } from './query-parameters.ts';
 export { StreamIntegrityChecker } from './integrity-checker.ts';

@@ -53,6 +53,12 @@ export interface TimelineDecision {
   outputHash: string;
   /** The outcome after the last override, or null when nobody overrode it. */
   finalOutcome: string | null;
+  /**
+   * The required attributes the decision lacks, recomputed by its semantic convention from the stored span the
+   * read-time check read (`missing`, empty when complete), and what serve's completeness check flagged at ingest
+   * (`audit.completeness.missing`; null when it flagged nothing). Null when the span was not read (--no-verify).
+   */
+  completeness: { missing: string[]; flaggedAtIngest: string[] | null } | null;
 }
 
 /** One row of the timeline. */

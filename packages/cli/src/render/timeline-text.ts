@@ -1,6 +1,11 @@
 import type { TerminalOutput } from '../terminal-output.ts';
 import { formatConfidence, formatTime, formatTimeMs } from './number-format.ts';
-import type { IntegrityStatus, TimelineDocument, TimelineEntry } from './timeline-document.ts';
+import type {
+  IntegrityStatus,
+  TimelineDecision,
+  TimelineDocument,
+  TimelineEntry,
+} from './timeline-document.ts';
 
 const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   span: 'span',
@@ -23,6 +28,19 @@ function styleFor(entry: TimelineEntry): 'bold' | 'yellow' | 'cyan' | 'red' | 'd
 
 function statusStyleOf(status: IntegrityStatus): 'green' | 'red' | 'yellow' {
   return status === 'verified' ? 'green' : status === 'failed' ? 'red' : 'yellow';
+}
+
+/** What the decision lacks of what its convention requires, and whether serve flagged the same at ingest. */
+export function completenessText(completeness: TimelineDecision['completeness']): string {
+  if (completeness === null) return 'not checked (its span was not read: --no-verify)';
+  const { missing, flaggedAtIngest: flagged } = completeness;
+  const head =
+    missing.length === 0
+      ? 'complete: every attribute its convention requires is present'
+      : `missing ${missing.join(', ')}`;
+  if (flagged === null) return missing.length === 0 ? head : `${head} (not flagged at ingest)`;
+  const same = flagged.length === missing.length && flagged.every((key) => missing.includes(key));
+  return same ? `${head} (flagged at ingest)` : `${head}; flagged at ingest: ${flagged.join(', ')}`;
 }
 
 /** Renders a timeline for a terminal: the decision summary, then one line per event with its facts indented. */
@@ -49,6 +67,7 @@ export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): 
       ['trace', d.traceId],
       ['input hash', d.inputHash || '—'],
       ['output hash', d.outputHash || '—'],
+      ['completeness', completenessText(d.completeness)],
     ];
     for (const [label, value] of facts) lines.push(`  ${label.padEnd(12)} ${value}`);
   } else {

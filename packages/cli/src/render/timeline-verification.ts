@@ -1,7 +1,12 @@
 import type { TimelineEntry as StoreTimelineEntry, TimelineEvidence } from '@decisiontrail/clickhouse';
-import { ATTR_AUDIT_RECORD_TYPE, AUDIT_RECORD_TYPE_VALUES } from '@decisiontrail/semconv';
+import {
+  ATTR_AUDIT_COMPLETENESS_MISSING,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_RECORD_TYPE_VALUES,
+} from '@decisiontrail/semconv';
 import {
   leafHash,
+  missingRequiredAttributes,
   proveSpanInCheckpoint,
   uncanonicalReason,
   type NoteVerifierKey,
@@ -9,7 +14,12 @@ import {
   type SpanRecord,
 } from '@decisiontrail/core';
 import { displayedDifferences, signedTimelineRow, type SignedRowKind } from './signed-timeline-row.ts';
-import type { EntryIntegrity, IntegrityStatus, TimelineDocument } from './timeline-document.ts';
+import type {
+  EntryIntegrity,
+  IntegrityStatus,
+  TimelineDecision,
+  TimelineDocument,
+} from './timeline-document.ts';
 import { buildTimelineDocument } from './timeline-view.ts';
 
 /** The rows of a timeline whose values rest on a signed span: what the read-time check covers. */
@@ -174,6 +184,34 @@ function checkRow(
 }
 
 /**
+ * What the decision's stored span lacks by its semantic convention, and what serve flagged at ingest. With
+ * several distinct copies (a failed check of its own) the first read is used; null when no copy is stored.
+ */
+function decisionCompleteness(
+  decision: TimelineDecision,
+  evidence: TimelineEvidence,
+): TimelineDecision['completeness'] {
+  const span = evidence.spans.find((s) => s.spanId === decision.spanId && s.traceId === decision.traceId);
+  if (span === undefined) return null;
+  const flagged = span.attributes[ATTR_AUDIT_COMPLETENESS_MISSING];
+  return {
+    missing: missingRequiredAttributes(span),
+    flaggedAtIngest: flagged === undefined ? null : flagList(flagged),
+  };
+}
+
+/** The stored flag (a JSON array of attribute keys); a value of another form is shown as stored. */
+function flagList(stored: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(stored);
+    if (Array.isArray(parsed) && parsed.every((key) => typeof key === 'string')) return parsed as string[];
+  } catch {
+    // Not JSON: shown as stored below.
+  }
+  return [stored];
+}
+
+/**
  * The timeline as read-time verification leaves it: each decision, review and feedback entry
  * checked against its signed `otel_traces` row (one distinct copy, displayed fields equal,
  * recomputed leaf included under a trusted checkpoint) and displayed from that row when it proved;
@@ -215,6 +253,7 @@ export function verifyTimeline(
   const displayRows = all.map((row) => checked.get(row)?.display ?? row);
   const doc = buildTimelineDocument(query, displayRows);
   if (doc === null) return null;
+  if (doc.decision !== null) doc.decision.completeness = decisionCompleteness(doc.decision, evidence);
   doc.entries.forEach((entry, i) => {
     const result = checked.get(all[i] as StoreTimelineEntry);
     if (result !== undefined) entry.integrity = result.integrity;

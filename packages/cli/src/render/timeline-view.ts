@@ -168,6 +168,8 @@ export function buildTimelineDocument(
       inputHash: a['input_hash'] ?? '',
       outputHash: a['output_hash'] ?? '',
       finalOutcome: overrides.length === 0 ? null : overrides.at(-1)!.attributes['new_outcome']!,
+      // Only the span (read by the read-time check) carries every attribute the convention requires.
+      completeness: null,
     };
   }
   const checkpoint = rows.find((row) => row.kind === 'checkpoint');

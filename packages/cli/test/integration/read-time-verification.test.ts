@@ -32,7 +32,12 @@ interface Entry {
   integrity?: { status: string; check: string; fields?: string[]; detail: string };
 }
 interface Doc {
-  decision: { id: string; outcome: string; confidence: number | null } | null;
+  decision: {
+    id: string;
+    outcome: string;
+    confidence: number | null;
+    completeness: { missing: string[]; flaggedAtIngest: string[] | null } | null;
+  } | null;
   entries: Entry[];
   verification: { status: string; detail: string };
 }
@@ -161,6 +166,9 @@ const expectations: Record<string, (doc: Doc) => void> = {
     const checked = doc.entries.filter((e) => e.integrity !== undefined);
     expect(checked.map((e) => e.kind).sort()).toEqual(['decision', 'oversight']);
     expect(checked.every((e) => e.integrity!.status === 'verified')).toBe(true);
+    // decision() with a model, a version and hashed input and output carries all its convention requires; the
+    // fixture's spans were stored without serve's ingest check, so nothing is flagged.
+    expect(doc.decision!.completeness).toEqual({ missing: [], flaggedAtIngest: null });
   },
   decisionEdited: (doc) => {
     expect(doc.verification.status).toBe('failed');

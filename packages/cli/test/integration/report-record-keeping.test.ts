@@ -50,6 +50,8 @@ interface Tally {
 let root: string;
 let from: Date;
 let to: Date;
+/** The last decision of each model: made after the spool drained, so stored. */
+const lastDecision: Record<string, string> = {};
 const tally: Record<string, Tally> = {
   credit: { made: 0, dropped: 0, withheld: 0 },
   triage: { made: 0, dropped: 0, withheld: 0 },
@@ -84,6 +86,7 @@ beforeAll(async () => {
         input: { income },
       },
       (handle) => {
+        lastDecision[model] = handle.reference.decisionId;
         const result = income > 40_000 ? 'approve' : 'refer';
         handle.setOutcome(result);
         return result;
@@ -166,6 +169,29 @@ const report = (model: string, ...format: string[]) =>
   runBin(['report', '--model', model, '--from', from.toISOString(), '--to', to.toISOString(), ...format], {
     cwd: root,
   });
+
+describe("timeline: a decision's missing attributes", () => {
+  const timeline = (id: string, ...options: string[]) => runBin(['timeline', id, ...options], { cwd: root });
+
+  it('names what the decision lacks, recomputed from its span, and whether serve flagged it at ingest', async () => {
+    const triage = await timeline(lastDecision['triage']!);
+    expect(triage.stdout).toMatch(/completeness +missing audit\.model\.version \(flagged at ingest\)/u);
+    const doc = json<{ decision: { completeness: unknown } }>(
+      await timeline(lastDecision['triage']!, '--json'),
+    );
+    expect(doc.decision.completeness).toEqual({
+      missing: ['audit.model.version'],
+      flaggedAtIngest: ['audit.model.version'],
+    });
+    const credit = await timeline(lastDecision['credit']!);
+    expect(credit.stdout).toMatch(
+      /completeness +complete: every attribute its convention requires is present/u,
+    );
+    // Without the read-time check the span is not read: said so, not called complete.
+    const unread = await timeline(lastDecision['triage']!, '--no-verify');
+    expect(unread.stdout).toMatch(/completeness +not checked/u);
+  });
+});
 
 describe('report: decision coverage and record completeness', () => {
   it('coverage is stored of counted: decisions dropped on the full spool and lost after it are missing', async () => {
