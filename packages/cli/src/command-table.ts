@@ -4,6 +4,7 @@ import { demoCommand } from './commands/demo-command.ts';
 import { eraseCommand } from './commands/erase-command.ts';
 import { subjectCommand } from './commands/subject-command.ts';
 import { processingRecordCommand } from './commands/processing-record-command.ts';
+import { fairnessCommand } from './commands/fairness-command.ts';
 import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
 import { keysCommands } from './commands/keys-commands.ts';
@@ -23,6 +24,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   decisionsCommand,
   timelineCommand,
   reportCommand,
+  fairnessCommand,
   verifyCommand,
   exportCommand,
   verifyBundleCommand,

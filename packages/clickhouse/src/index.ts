@@ -67,6 +67,8 @@ export type {
   FoundDecision,
 } from './decision-finder.ts';
 export type { ProcessingActivity } from './processing-activities.ts';
+export { wilsonInterval } from './fairness-metrics.ts';
+export type { FairnessMetrics, GroupFairness, RateEstimate } from './fairness-metrics.ts';
 export type { VerificationQuery } from './verification-spans.ts';
 export type { VerificationRecord } from './verification-records.ts';
 export type { UnsignedAuditRecords, VerificationSlice } from './verification-plan.ts';

@@ -25,6 +25,7 @@ import {
 } from './decision-queries.ts';
 import { findDecisions, type DecisionPage, type DecisionSearch } from './decision-finder.ts';
 import { processingActivities, type ProcessingActivity } from './processing-activities.ts';
+import { fairnessMetrics, type FairnessMetrics } from './fairness-metrics.ts';
 import { decisionTimeline, type TimelineEntry } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import {
@@ -236,6 +237,13 @@ export class Store {
   /** See {@link findDecisions}: a filtered, sorted page of decisions and the cursor to the next one. */
   findDecisions(search: DecisionSearch): Promise<DecisionPage> {
     return findDecisions(this.#ctx, search);
+  }
+
+  /** See {@link fairnessMetrics}: per fairness group, selection rate, accuracy, error rate, TPR, FPR with intervals. */
+  fairnessMetrics(
+    query: DecisionFilter & { positiveOutcome: string; minDecisions?: number },
+  ): Promise<FairnessMetrics> {
+    return fairnessMetrics(this.#ctx, query);
   }
 
   /** See {@link processingActivities}: per model, what the store shows about its processing (GDPR Art. 30). */

@@ -40,6 +40,7 @@ export const STORE_QUERIES = {
   decisions: { scope: 'read', dates: [] },
   findDecisions: { scope: 'read', dates: [] },
   processingActivities: { scope: 'read', dates: ['[].first', '[].last'] },
+  fairnessMetrics: { scope: 'read', dates: [] },
   subjectDecisions: { scope: 'read', dates: [] },
   periodReport: { scope: 'read', dates: each(INCIDENT_DATES, 'incidents.items[].') },
   integrityCoverage: { scope: 'read', dates: [] },

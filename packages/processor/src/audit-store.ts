@@ -44,6 +44,7 @@ const QUERIES: QueryCalls = {
   decisions: (s, p) => s.decisions(p),
   findDecisions: (s, p) => s.findDecisions(p),
   processingActivities: (s, p) => s.processingActivities(p),
+  fairnessMetrics: (s, p) => s.fairnessMetrics(p),
   oversightRates: (s, p) => s.oversightRates(p),
   accuracy: (s, p) => s.accuracy(p),
   confidenceDistribution: (s, p) => s.confidenceDistribution(p),

@@ -94,6 +94,11 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   },
   decisions: { ...DECISION_FILTER, limit: optional('integer') },
   processingActivities: { from: optional('date'), to: optional('date') },
+  fairnessMetrics: {
+    ...DECISION_FILTER,
+    positiveOutcome: required('string'),
+    minDecisions: optional('integer'),
+  },
   findDecisions: {
     from: optional('date'),
     to: optional('date'),

@@ -147,3 +147,57 @@ describe('one format for people', () => {
     }
   });
 });
+
+describe('fairness', () => {
+  it('selection rate per group with its sample size and interval, and the four-fifths check', async () => {
+    const metrics = json<{
+      groups: {
+        group: string;
+        decisions: number;
+        selectionRate: { rate: number; n: number; low: number; high: number };
+      }[];
+      selectionRateRatio: number;
+      failsFourFifths: boolean;
+    }>(
+      await run(
+        'fairness',
+        '--model',
+        facts.modelId,
+        '--positive',
+        'approve',
+        '--from',
+        facts.from.toISOString(),
+        '--json',
+      ),
+    );
+    const rates = ['a', 'b'].map((group) => {
+      const of = facts.decisions.filter((d) => d.group === group);
+      return of.filter((d) => d.outcome === 'approve').length / of.length;
+    });
+    expect(metrics.groups.map((g) => [g.group, g.decisions, g.selectionRate.rate])).toEqual([
+      ['a', facts.decisions.filter((d) => d.group === 'a').length, rates[0]],
+      ['b', facts.decisions.filter((d) => d.group === 'b').length, rates[1]],
+    ]);
+    for (const g of metrics.groups) {
+      expect(g.selectionRate.low).toBeLessThanOrEqual(g.selectionRate.rate);
+      expect(g.selectionRate.high).toBeGreaterThanOrEqual(g.selectionRate.rate);
+    }
+    const ratio = Math.min(...rates) / Math.max(...rates);
+    expect(metrics.selectionRateRatio).toBeCloseTo(ratio, 12);
+    expect(metrics.failsFourFifths).toBe(ratio < 0.8);
+    const text = (
+      await run(
+        'fairness',
+        '--model',
+        facts.modelId,
+        '--positive',
+        'approve',
+        '--from',
+        facts.from.toISOString(),
+      )
+    ).stdout;
+    expect(text).toMatch(/^ {2}selection rate {7}\d+\.\d% \[\d+\.\d%–\d+\.\d%\] n=\d+$/m);
+    expect(text).toContain('four-fifths rule: lowest / highest selection rate');
+    expect((await run('fairness', '--model', facts.modelId)).code).toBe(2);
+  });
+});
