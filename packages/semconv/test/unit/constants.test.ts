@@ -77,8 +77,16 @@ describe('@decisiontrail/semconv constants', () => {
       TEXT_COMPLETION: 'text_completion',
       EMBEDDINGS: 'embeddings',
       GENERATE_CONTENT: 'generate_content',
+      EXECUTE_TOOL: 'execute_tool',
     });
-    expect(GEN_AI_PROVIDER_NAME_VALUES).toEqual({ OPENAI: 'openai', ANTHROPIC: 'anthropic' });
+    expect(GEN_AI_PROVIDER_NAME_VALUES).toEqual({
+      OPENAI: 'openai',
+      ANTHROPIC: 'anthropic',
+      GCP_GEMINI: 'gcp.gemini',
+      GCP_VERTEX_AI: 'gcp.vertex_ai',
+      AWS_BEDROCK: 'aws.bedrock',
+      MISTRAL_AI: 'mistral_ai',
+    });
     expect([
       SPAN_NAME_AUDIT_DECISION,
       SPAN_NAME_AUDIT_OVERSIGHT,
@@ -97,7 +105,15 @@ describe('@decisiontrail/semconv constants', () => {
   it('types enum values as literal unions', () => {
     expectTypeOf<AuditDecisionRiskLevel>().toEqualTypeOf<'prohibited' | 'high' | 'limited' | 'minimal'>();
     expectTypeOf<AuditRecordType>().toEqualTypeOf<
-      'decision' | 'oversight' | 'feedback' | 'deployment' | 'checkpoint' | 'loss' | 'batch' | 'count'
+      | 'decision'
+      | 'oversight'
+      | 'feedback'
+      | 'deployment'
+      | 'checkpoint'
+      | 'loss'
+      | 'action'
+      | 'batch'
+      | 'count'
     >();
     expectTypeOf(ATTR_AUDIT_DECISION_ID).toEqualTypeOf<'audit.decision.id'>();
   });
