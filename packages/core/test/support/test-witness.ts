@@ -11,7 +11,7 @@ import {
   verifyConsistency,
   type CosignerKey,
   type NoteVerifierKey,
-} from '../../src/index.ts';
+} from '@decisiontrail/core';
 
 /** A witness key pair: the verifier key string a config names, and a signer of cosignature lines. */
 export interface TestCosigner {
