@@ -7,8 +7,10 @@ import {
   ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME,
   ATTR_AUDIT_FEEDBACK_CORRECT,
   ATTR_AUDIT_FEEDBACK_SOURCE,
+  ATTR_AUDIT_MODEL_CONFIG_HASH,
   ATTR_AUDIT_MODEL_ID,
   ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_MODEL_WEIGHTS_HASH,
   ATTR_AUDIT_OVERSIGHT_ACTION,
   ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME,
   ATTR_AUDIT_OVERSIGHT_REASON,
@@ -288,6 +290,8 @@ export function recordDeployment(options: DeploymentOptions): string {
     attributes[ATTR_AUDIT_DEPLOYMENT_PREVIOUS_VERSION] = options.previousVersion;
   if (options.environment !== undefined) attributes[ATTR_AUDIT_DEPLOYMENT_ENVIRONMENT] = options.environment;
   if (options.changelog !== undefined) attributes[ATTR_AUDIT_DEPLOYMENT_CHANGELOG] = options.changelog;
+  if (options.weightsHash !== undefined) attributes[ATTR_AUDIT_MODEL_WEIGHTS_HASH] = options.weightsHash;
+  if (options.configHash !== undefined) attributes[ATTR_AUDIT_MODEL_CONFIG_HASH] = options.configHash;
   startAndEnd(SPAN_NAME_AUDIT_DEPLOYMENT, attributes, []);
   return deploymentId;
 }

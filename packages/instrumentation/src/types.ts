@@ -225,6 +225,13 @@ export interface DeploymentOptions {
   previousVersion?: string;
   environment?: string;
   changelog?: string;
+  /**
+   * Hash of the deployed model's weights (e.g. `sha256:…` of the model file), so the report and the timeline can
+   * tell which artefact went live (`audit.model.weights_hash`).
+   */
+  weightsHash?: string;
+  /** Hash of the deployed model's configuration (thresholds, preprocessing, prompt template) (`audit.model.config_hash`). */
+  configHash?: string;
   /** @default a fresh UUIDv7 */
   deploymentId?: string;
 }

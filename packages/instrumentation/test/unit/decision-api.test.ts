@@ -170,6 +170,8 @@ describe('oversight, feedback and deployment records', () => {
       previousVersion: '1.0.0',
       environment: 'prod',
       changelog: 'retrained',
+      weightsHash: 'sha256:9f2c',
+      configHash: 'sha256:41aa',
     });
 
     const [, oversight, feedback, deployment] = tracing.spans();
@@ -199,6 +201,8 @@ describe('oversight, feedback and deployment records', () => {
       'audit.model.id': 'credit-v1',
       'audit.model.version': '2.0.0',
       'audit.deployment.previous_version': '1.0.0',
+      'audit.model.weights_hash': 'sha256:9f2c',
+      'audit.model.config_hash': 'sha256:41aa',
     });
   });
 
