@@ -433,6 +433,11 @@ function deriveWitnesses(w: FileConfig['witnesses'], issues: ConfigIssue[]) {
     if (w.list.findIndex((other) => other.name === name) !== i)
       issues.push({ path: `${at}.name`, message: `${name} is listed twice` });
   });
+  if (w.retryMaxMs < w.intervalMs)
+    issues.push({
+      path: 'witnesses.retryMaxMs',
+      message: `${w.retryMaxMs} is less than witnesses.intervalMs (${w.intervalMs}), the first wait of the backoff`,
+    });
   const quorum = w.quorum ?? Math.min(1, w.list.length);
   if (quorum > w.list.length)
     issues.push({

@@ -1,5 +1,6 @@
 import type { CheckpointLink, StoredCosignature, WitnessEvidence } from '@decisiontrail/clickhouse';
 import {
+  Backoff,
   addCheckpoint,
   consistencyProofFromCheckpoints,
   noteText,
@@ -32,8 +33,9 @@ interface WitnessState {
   sizes: Map<string, number>;
   /** Per stream: the head size an answer was final for (refused, unknown log, no proof), so it is not resent. */
   settled: Map<string, number>;
+  /** Not asked again before this time (ms since the epoch) after a failure. */
   retryAt: number;
-  delayMs: number;
+  backoff: Backoff;
 }
 
 /** Tries per stream and round: the first guess of the witness's size, then the size its 409 names. */
@@ -62,7 +64,12 @@ export class WitnessSubmitter {
       sizes: new Map(),
       settled: new Map(),
       retryAt: 0,
-      delayMs: options.witnesses.intervalMs,
+      // Waits drawn from the upper half of each step, so witnesses that failed together do not return together.
+      backoff: new Backoff({
+        initialMs: options.witnesses.intervalMs,
+        maxMs: options.witnesses.retryMaxMs,
+        jitter: true,
+      }),
     }));
   }
 
@@ -109,12 +116,8 @@ export class WitnessSubmitter {
         if (this.#stopped || failed) break;
         failed = !(await this.#submitHead(witness, head, evidence));
       }
-      if (failed) {
-        witness.retryAt = Date.now() + witness.delayMs * (0.5 + Math.random() / 2);
-        witness.delayMs = Math.min(witness.delayMs * 2, this.#options.witnesses.retryMaxMs);
-      } else {
-        witness.delayMs = this.#options.witnesses.intervalMs;
-      }
+      if (failed) witness.retryAt = Date.now() + witness.backoff.next();
+      else witness.backoff.reset();
     }
   }
 

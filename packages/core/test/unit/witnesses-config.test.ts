@@ -109,6 +109,15 @@ describe('witnesses in decisiontrail.yaml', () => {
     ]);
   });
 
+  it('refuses a longest backoff shorter than its first wait', () => {
+    expect(issuesOf('witnesses:\n  intervalMs: 60000\n  retryMaxMs: 1000')).toEqual([
+      {
+        path: 'witnesses.retryMaxMs',
+        message: '1000 is less than witnesses.intervalMs (60000), the first wait of the backoff',
+      },
+    ]);
+  });
+
   it('names a missing field or an unknown one in an entry', () => {
     expect(issuesOf(`witnesses:\n  list:\n    - { name: ${w1.name}, url: "https://w1.example/" }`)).toEqual([
       { path: 'witnesses.list[0].key', message: 'expected a string, got undefined' },
