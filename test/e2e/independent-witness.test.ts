@@ -246,6 +246,10 @@ it('keeps the size litewitness cosigned when the newest rows and the witness fil
       message: expect.stringMatching(/the store holds no checkpoint of this stream: the stream was removed/u),
     }),
   );
+  // With its cosignature rows gone too, only the witness's own record shows the stream (docs/WITNESSES.md): its
+  // operator's front page lists each log it knows with its size.
+  const front = await (await fetch(`${url}/`)).text();
+  expect(front).toContain(`- ${signer.origin}\n  (size 30, root `);
 
   // A rewritten history: the insider re-signs 40 other decisions as the same stream with the producer's key and
   // feeds them through serve. Serve's submission is refused (bad-proof, counted); verify asks the witness about
