@@ -14,9 +14,17 @@ import {
   ATTR_AUDIT_INPUT_HASH,
   ATTR_AUDIT_INPUT_HASH_KEY_ID,
   ATTR_AUDIT_INPUT_SIZE,
+  ATTR_AUDIT_MODEL_CODE_COMMIT,
+  ATTR_AUDIT_MODEL_CONFIG_HASH,
   ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS,
+  ATTR_AUDIT_MODEL_INFERENCE_SEED,
+  ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH,
+  ATTR_AUDIT_MODEL_TRAINING_DATASET_ID,
+  ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION,
   ATTR_AUDIT_MODEL_TYPE,
   ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_MODEL_WEIGHTS_HASH,
   ATTR_AUDIT_OUTPUT_CAPTURE_MODE,
   ATTR_AUDIT_OUTPUT_CIPHERTEXT,
   ATTR_AUDIT_OUTPUT_CONTENT,
@@ -42,6 +50,7 @@ import type {
   DecisionReference,
   DecisionType,
   ModelAuditConfig,
+  ModelProvenance,
   ModelType,
 } from './types.ts';
 import { uuidv7 } from './uuidv7.ts';
@@ -61,7 +70,10 @@ export interface DecisionModel {
 /** The per-model configuration in force for `modelId`. */
 export function modelConfigFor(settings: AuditSettings, modelId: string): ModelAuditConfig {
   const specific = settings.models[modelId];
-  return specific ? { ...settings.defaultModel, ...specific } : settings.defaultModel;
+  if (!specific) return settings.defaultModel;
+  // Provenance merges field by field: a model naming its weights keeps the process's code commit.
+  const provenance = { ...settings.defaultModel.provenance, ...specific.provenance };
+  return { ...settings.defaultModel, ...specific, provenance };
 }
 
 /**
@@ -93,8 +105,35 @@ export function addDecisionStartAttributes(
   if (purpose !== undefined) attributes[ATTR_AUDIT_DECISION_PURPOSE] = purpose;
   if (modelConfig.retentionClass !== undefined)
     attributes[ATTR_AUDIT_RETENTION_CLASS] = modelConfig.retentionClass;
+  addProvenanceAttributes(attributes, modelConfig.provenance);
   addContextAttributes(attributes, auditContext);
   return decisionId;
+}
+
+/** The `audit.model.*` provenance a model's configuration names (weights, config, training data, code, inference). */
+function addProvenanceAttributes(attributes: Attributes, provenance: ModelProvenance | undefined): void {
+  if (provenance === undefined) return;
+  const set = (key: string, value: string | number | undefined): void => {
+    if (value !== undefined && value !== '') attributes[key] = value;
+  };
+  set(ATTR_AUDIT_MODEL_WEIGHTS_HASH, provenance.weightsHash);
+  set(ATTR_AUDIT_MODEL_CONFIG_HASH, provenance.configHash);
+  set(ATTR_AUDIT_MODEL_TRAINING_DATASET_ID, provenance.trainingDataset?.id);
+  set(ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION, provenance.trainingDataset?.version);
+  set(ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH, provenance.trainingDataset?.hash);
+  set(ATTR_AUDIT_MODEL_CODE_COMMIT, provenance.codeCommit);
+  if (provenance.inferenceSeed !== undefined && Number.isSafeInteger(provenance.inferenceSeed)) {
+    attributes[ATTR_AUDIT_MODEL_INFERENCE_SEED] = provenance.inferenceSeed;
+  }
+  const parameters = provenance.inferenceParameters;
+  if (parameters !== undefined) {
+    const sorted = Object.fromEntries(
+      Object.keys(parameters)
+        .sort()
+        .map((key) => [key, parameters[key]]),
+    );
+    attributes[ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS] = JSON.stringify(sorted);
+  }
 }
 
 /** Subject, actor, session and fairness group from the audit context. */

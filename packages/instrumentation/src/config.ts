@@ -2,6 +2,7 @@ import { CAPTURE_MODES } from '@decisiontrail/core';
 import { AUDIT_INPUT_CAPTURE_MODE_VALUES } from '@decisiontrail/semconv';
 import { diag } from '@opentelemetry/api';
 import { resolve } from 'node:path';
+import { detectCodeCommit } from './code-commit.ts';
 import { InstrumentationError } from './errors.ts';
 import { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';
 import { FileKeyStore, type KeyStore } from './privacy/key-store.ts';
@@ -79,13 +80,22 @@ export function resolveAuditSettings(
     redactor: new Redactor(config.redactionRules),
     keyStore: () => (keyStore ??= new FileKeyStore(resolve(keyStoreDir))),
     models: config.models ?? {},
-    defaultModel: config.defaultModel ?? {},
+    defaultModel: withCodeCommit(
+      config.defaultModel ?? {},
+      config.codeCommit === undefined ? detectCodeCommit(env) : config.codeCommit || undefined,
+    ),
     onDecision: config.onDecision,
     recordLossPolicy: recordLossPolicy(
       config.recordLossPolicy ?? nonEmpty(env[ENVIRONMENT_VARIABLES.recordLossPolicy]) ?? 'fail-open',
     ),
     recordAdmission: config.recordAdmission,
   };
+}
+
+/** The default model configuration with the process's code commit, unless it names its own. */
+function withCodeCommit(model: ModelAuditConfig, codeCommit: string | undefined): ModelAuditConfig {
+  if (codeCommit === undefined || model.provenance?.codeCommit !== undefined) return model;
+  return { ...model, provenance: { ...model.provenance, codeCommit } };
 }
 
 function recordLossPolicy(value: string): RecordLossPolicy {

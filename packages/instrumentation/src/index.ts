@@ -1,6 +1,7 @@
 export { AiAuditInstrumentation, INSTRUMENTED_MODULES, SUPPORTED_VERSIONS } from './instrumentation.ts';
 export { AuditSampler } from './audit-sampler.ts';
 export { configureAudit, ENVIRONMENT_VARIABLES } from './config.ts';
+export { CODE_COMMIT_VARIABLES, detectCodeCommit } from './code-commit.ts';
 export {
   getAuditContext,
   setAuditContext,
@@ -46,6 +47,7 @@ export type {
   DeploymentOptions,
   FeedbackOptions,
   ModelAuditConfig,
+  ModelProvenance,
   ModelType,
   OversightAction,
   OversightOptions,

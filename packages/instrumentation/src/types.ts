@@ -51,6 +51,30 @@ export interface ModelAuditConfig {
   probabilityOutput?: string;
   /** ONNX only: class labels, index-aligned with the probability tensor, used as the outcome. */
   labels?: string[];
+  /** What an investigator needs to reproduce the model's decisions; recorded on every decision span. */
+  provenance?: ModelProvenance;
+}
+
+/**
+ * Where a model and its decisions come from (`audit.model.*`): enough to rebuild the exact artefact and re-run
+ * a decision (NIST AI RMF MEASURE 2.9, EU AI Act Annex IV).
+ */
+export interface ModelProvenance {
+  /** Hash of the model weights, e.g. `sha256:…` of the model file. */
+  weightsHash?: string;
+  /** Hash of the model's configuration (thresholds, preprocessing, prompt template). */
+  configHash?: string;
+  /** The training data set. */
+  trainingDataset?: { id?: string; version?: string; hash?: string };
+  /**
+   * The commit of the code that calls the model.
+   * @default from a CI variable (GITHUB_SHA, CI_COMMIT_SHA, …) or the git checkout the process runs in, else none
+   */
+  codeCommit?: string;
+  /** Seed of a stochastic inference. */
+  inferenceSeed?: number;
+  /** Inference parameters (temperature, threshold…), recorded as JSON with sorted keys. */
+  inferenceParameters?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 /** A custom redaction rule, applied after the built-in ones. */
@@ -85,6 +109,12 @@ export interface RecordAdmission {
 
 /** Configuration shared by the automatic instrumentation and the manual API. Every field is optional. */
 export interface AuditConfig {
+  /**
+   * The code commit recorded on every decision (`audit.model.code_commit`) unless a model's provenance names its
+   * own; `false` records none.
+   * @default detected: a CI variable (GITHUB_SHA, CI_COMMIT_SHA, …), else the git checkout the process runs in
+   */
+  codeCommit?: string | false;
   /**
    * HMAC-SHA-256 secret for `audit.*.hash`. Without a key no hash is recorded (a bare hash of low-entropy data
    * could be reversed by guessing): the field falls back to its size only and one warning goes to `diag`.
