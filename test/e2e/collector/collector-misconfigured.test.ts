@@ -52,7 +52,7 @@ describe.skipIf(binary === undefined)('a Collector pipeline that rewrites signed
         TEAM_BACKEND_ENDPOINT: backend.endpoint,
       },
       healthPort: ports.health,
-      set: ['exporters::otlphttp/backend::encoding=json'],
+      set: ['exporters::otlp_http/backend::encoding=json'],
     });
   });
 

@@ -58,7 +58,7 @@ describe.skipIf(binary === undefined)(
             TEAM_BACKEND_ENDPOINT: backend.endpoint,
           },
           healthPort: gatewayPorts.health,
-          set: ['exporters::otlphttp/backend::encoding=json'],
+          set: ['exporters::otlp_http/backend::encoding=json'],
         }),
       );
       collectors.push(
