@@ -1,8 +1,8 @@
 /**
  * Exponential backoff between attempts at something that failed: the first wait is `initialMs`, each later one
- * doubles, up to `maxMs`; `reset()` after a success starts again from `initialMs`. With `jitter`, each wait is drawn
- * from the upper half of its step ([½, 1] × step), so producers that lost the same target at the same moment do not
- * all come back at once. The one retry rule of the exporter's spool, serve's queue drainer, the ClickHouse sink and
+ * doubles, up to `maxMs` (a first wait above `maxMs` is followed by `maxMs`); `reset()` after a success starts again
+ * from `initialMs`. With `jitter`, each wait is drawn from the upper half of its step ([½, 1] × step), so producers
+ * that lost the same target at the same moment do not all come back at once. The one retry rule of the exporter's spool, serve's queue drainer, the ClickHouse sink and
  * witness submission.
  */
 export class Backoff {
@@ -12,9 +12,9 @@ export class Backoff {
   #stepMs: number;
 
   constructor(options: { initialMs: number; maxMs: number; jitter?: boolean }) {
-    if (!(options.initialMs >= 0) || !(options.maxMs >= options.initialMs)) {
+    if (!(options.initialMs >= 0) || !(options.maxMs >= 0)) {
       throw new RangeError(
-        `backoff needs 0 <= initialMs <= maxMs, got ${options.initialMs} and ${options.maxMs}`,
+        `backoff waits must not be negative, got ${options.initialMs} and ${options.maxMs}`,
       );
     }
     this.#initialMs = options.initialMs;

@@ -21,8 +21,13 @@ describe('Backoff', () => {
     }
   });
 
-  it('refuses a negative first wait or one above the maximum', () => {
+  it('follows a first wait above the maximum with the maximum', () => {
+    const backoff = new Backoff({ initialMs: 600_000, maxMs: 30_000 });
+    expect([backoff.next(), backoff.next(), backoff.next()]).toEqual([600_000, 30_000, 30_000]);
+  });
+
+  it('refuses a negative wait', () => {
     expect(() => new Backoff({ initialMs: -1, maxMs: 10 })).toThrow(RangeError);
-    expect(() => new Backoff({ initialMs: 20, maxMs: 10 })).toThrow(RangeError);
+    expect(() => new Backoff({ initialMs: 1, maxMs: Number.NaN })).toThrow(RangeError);
   });
 });
