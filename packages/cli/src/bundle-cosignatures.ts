@@ -34,12 +34,19 @@ function groups(
 const distinctLines = (rows: readonly StoredCosignature[]) => [...new Set(rows.map((row) => row.line))];
 const witnessCount = (rows: readonly StoredCosignature[]) => new Set(rows.map((row) => row.witness)).size;
 
+/** One bundle checkpoint and the later cosigned checkpoint of its stream chosen to vouch for it. */
+interface Pending {
+  note: string;
+  size: number;
+  later: { size: number; root: string; rows: StoredCosignature[] };
+}
+
 /**
  * The stored witness cosignatures that vouch for each of a bundle's checkpoints: the lines over that checkpoint,
  * and — since serve submits only a stream's newest checkpoint, so the one a span is proven under is often not one
  * a witness saw — the lines over the smallest later checkpoint of its stream among those cosigned by the most
- * witnesses, with the consistency proof to it built from the stored checkpoint spans in between. Nothing here is
- * checked: the rows propose, `verify-bundle` decides with the witness keys it is given.
+ * witnesses, with the consistency proof to it built from the stored checkpoint spans in between (read once per
+ * stream). Nothing here is checked: the rows propose, `verify-bundle` decides with the witness keys it is given.
  */
 export async function bundleCosignatures(
   queries: Pick<AuditQueries, 'witnessEvidence' | 'checkpointLinks'>,
@@ -47,6 +54,7 @@ export async function bundleCosignatures(
 ): Promise<BundleCosignature[]> {
   const result: BundleCosignature[] = [];
   const evidence = new Map<string, WitnessEvidence>();
+  const pending = new Map<string, Pending[]>();
   for (const note of checkpoints) {
     const checkpoint = parsedNote(note);
     const stream = checkpoint === undefined ? undefined : streamOfOrigin(checkpoint.origin);
@@ -60,26 +68,36 @@ export async function bundleCosignatures(
     const later = groups(rows.filter((row) => row.treeSize > checkpoint.size)).sort(
       (a, b) => witnessCount(b.rows) - witnessCount(a.rows) || a.size - b.size,
     )[0];
-    if (later === undefined) continue;
-    const links = await queries.checkpointLinks({ stream, fromSize: checkpoint.size, toSize: later.size });
-    const target = links.at(-1);
-    const targetCheckpoint = target === undefined ? undefined : parsedNote(target.note);
-    // The stored note at that size must be the checkpoint the witnesses cosigned, else the lines cannot vouch.
-    if (
-      target === undefined ||
-      targetCheckpoint === undefined ||
-      targetCheckpoint.size !== later.size ||
-      Buffer.from(targetCheckpoint.rootHash).toString('base64') !== later.root
-    )
-      continue;
-    const proof = consistencyProofFromCheckpoints(links, checkpoint.size, later.size);
-    if (proof === undefined) continue;
-    result.push({
-      checkpoint: note,
-      cosigned: target.note,
-      consistency: proof.map((hash) => Buffer.from(hash).toString('hex')),
-      lines: distinctLines(later.rows),
+    if (later !== undefined)
+      pending.set(stream, [...(pending.get(stream) ?? []), { note, size: checkpoint.size, later }]);
+  }
+  for (const [stream, wanted] of pending) {
+    const all = await queries.checkpointLinks({
+      stream,
+      fromSize: Math.min(...wanted.map((w) => w.size)),
+      toSize: Math.max(...wanted.map((w) => w.later.size)),
     });
+    for (const { note, size, later } of wanted) {
+      const links = all.filter((link) => link.treeSize > size && link.treeSize <= later.size);
+      const target = links.at(-1);
+      const targetCheckpoint = target === undefined ? undefined : parsedNote(target.note);
+      // The stored note at that size must be the checkpoint the witnesses cosigned, else the lines cannot vouch.
+      if (
+        target === undefined ||
+        targetCheckpoint === undefined ||
+        targetCheckpoint.size !== later.size ||
+        Buffer.from(targetCheckpoint.rootHash).toString('base64') !== later.root
+      )
+        continue;
+      const proof = consistencyProofFromCheckpoints(links, size, later.size);
+      if (proof === undefined) continue;
+      result.push({
+        checkpoint: note,
+        cosigned: target.note,
+        consistency: proof.map((hash) => Buffer.from(hash).toString('hex')),
+        lines: distinctLines(later.rows),
+      });
+    }
   }
   return result;
 }
