@@ -13,7 +13,10 @@ export interface AuditAttributeDefinition {
  */
 export const AUDIT_ATTRIBUTES = {
   'audit.action.requested_tools': { type: 'string[]' },
-  'audit.action.link_basis': { type: 'string', values: ['explicit', 'arguments', 'tool_name'] },
+  'audit.action.link_basis': {
+    type: 'string',
+    values: ['explicit', 'tool_call_id', 'arguments', 'tool_name'],
+  },
   'audit.batch.size': { type: 'int' },
   'audit.batch.index': { type: 'int' },
   'audit.checkpoint.origin': { type: 'string' },

@@ -147,10 +147,10 @@ export const ATTR_AUDIT_ACTION_REQUESTED_TOOLS = 'audit.action.requested_tools' 
 /**
  * How the action was tied to the decision that requested it (`audit.decision.id`).
  *
- * An MCP tool call does not carry the id of the model's tool call, so the instrumentation matches it
- * against the tool calls recent decisions requested in this process. An investigator weighs a
- * `tool_name` link less than an `arguments` or `explicit` one; an action with no `audit.decision.id`
- * was matched to no decision (EU AI Act Art. 12(2)).
+ * A run that carries the id the model gave the tool call is tied by it. An MCP tool call carries none,
+ * so the instrumentation matches it against the tool calls recent decisions requested in this process.
+ * An investigator weighs a `tool_name` link less than the others; an action with no
+ * `audit.decision.id` was matched to no decision (EU AI Act Art. 12(2)).
  *
  * - Type: `string` (enum, see {@link AUDIT_ACTION_LINK_BASIS_VALUES})
  * - Examples: `"arguments"`

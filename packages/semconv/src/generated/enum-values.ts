@@ -5,6 +5,8 @@
 export const AUDIT_ACTION_LINK_BASIS_VALUES = {
   /** The application named the requesting decision (`withRequestingDecision`). */
   EXPLICIT: 'explicit',
+  /** The run carries the id the model gave the tool call (AI SDK and LangChain tool runs). */
+  TOOL_CALL_ID: 'tool_call_id',
   /** A tool call the model requested with the same tool name and the same arguments. */
   ARGUMENTS: 'arguments',
   /** The most recent unanswered request for the same tool, whose arguments differed. */

@@ -2,7 +2,8 @@
 // Do not edit: change the YAML and run `npm run semconv:generate`.
 
 /**
- * An AI agent ran a tool (an MCP `tools/call`), with effect outside the model.
+ * An AI agent ran a tool (an MCP `tools/call`, an AI SDK or LangChain tool), with effect outside the
+ * model.
  *
  * Span name: `execute_tool {gen_ai.tool.name}`
  *
