@@ -5,6 +5,7 @@ import { eraseCommand } from './commands/erase-command.ts';
 import { subjectCommand } from './commands/subject-command.ts';
 import { processingRecordCommand } from './commands/processing-record-command.ts';
 import { fairnessCommand } from './commands/fairness-command.ts';
+import { reproduceCommand } from './commands/reproduce-command.ts';
 import { exportCommand } from './commands/export-command.ts';
 import { incidentCommands } from './commands/incident-commands.ts';
 import { keysCommands } from './commands/keys-commands.ts';
@@ -23,6 +24,7 @@ import { verifyCommand } from './commands/verify-command.ts';
 export const COMMAND_TABLE: readonly CommandEntry[] = [
   decisionsCommand,
   timelineCommand,
+  reproduceCommand,
   reportCommand,
   fairnessCommand,
   verifyCommand,

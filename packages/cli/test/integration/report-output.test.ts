@@ -201,3 +201,49 @@ describe('fairness', () => {
     expect((await run('fairness', '--model', facts.modelId)).code).toBe(2);
   });
 });
+
+describe('reproduce', () => {
+  interface Recipe {
+    decisionId: string;
+    model: { id: string; version: string };
+    provenance: Record<string, { value: string; from: string } | null>;
+    input: { captureMode: string; hash: string; subjectId: string };
+    expected: { outcome: string; confidence: string };
+    missing: string[];
+  }
+
+  it('prints what a re-run needs and names what was not recorded', async () => {
+    const overridden = facts.decisions.find(
+      (d) => d.reference.decisionId === facts.overridden.reference.decisionId,
+    )!;
+    const recipe = json<Recipe>(await run('reproduce', overridden.reference.decisionId, '--json'));
+    expect(recipe).toMatchObject({
+      decisionId: overridden.reference.decisionId,
+      model: { id: facts.modelId, version: overridden.version },
+      input: { captureMode: 'hash' },
+      // The outcome the model gave, before the reviewer's override.
+      expected: { outcome: overridden.outcome, confidence: '0.52' },
+    });
+    expect(recipe.input.hash).toMatch(/^[0-9a-f]{64}$/);
+    // The fixture records no weights, config or training data: the recipe says so instead of guessing.
+    expect(recipe.provenance['weightsHash']).toBeNull();
+    expect(recipe.missing).toEqual(
+      expect.arrayContaining([
+        'the weights hash',
+        'the config hash',
+        'the training data set',
+        'the input itself (capture mode hash)',
+      ]),
+    );
+    const encrypted = json<Recipe>(await run('reproduce', facts.encryptedSubject.decisionId, '--json'));
+    expect(encrypted.input).toMatchObject({
+      captureMode: 'encrypt',
+      subjectId: facts.encryptedSubject.subjectId,
+    });
+    expect(encrypted.missing.some((m) => m.startsWith('the input itself'))).toBe(false);
+    const text = (await run('reproduce', facts.encryptedSubject.decisionId)).stdout;
+    expect(text).toContain(`content: decisiontrail subject ${facts.encryptedSubject.subjectId}`);
+    expect((await run('reproduce', '01a20000-0000-7000-8000-000000000000')).code).toBe(3);
+    expect((await run('reproduce', 'not-an-id')).code).toBe(2);
+  });
+});
