@@ -136,8 +136,13 @@ function checkTarball(pack: PackResult, manifestDir: string): void {
   };
   const files = new Set(pack.files.map((file) => file.path));
   for (const target of exportTargets(manifest.exports)) {
-    if (target.includes('*')) continue;
-    assert.ok(files.has(target.replace(/^\.\//, '')), `${pack.name}: the tarball lacks ${target} (exports)`);
+    const file = target.replace(/^\.\//, '');
+    const [prefix, suffix] = file.split('*');
+    const present =
+      suffix === undefined
+        ? files.has(file)
+        : [...files].some((name) => name.startsWith(prefix!) && name.endsWith(suffix));
+    assert.ok(present, `${pack.name}: the tarball has nothing for ${target} (exports)`);
   }
   for (const bin of Object.values(manifest.bin ?? {})) {
     assert.ok(files.has(bin.replace(/^\.\//, '')), `${pack.name}: the tarball lacks its bin ${bin}`);
