@@ -298,6 +298,17 @@ it('keeps the size litewitness cosigned when the newest rows and the witness fil
       ),
     }),
   );
+  // The cosignatures stored for the old history (size 20 is the largest left) say it too, without asking anyone.
+  expect(rewritten.findings).toContainEqual(
+    expect.objectContaining({
+      code: 'checkpoint-inconsistent',
+      stream: STREAM,
+      size: 20,
+      message: expect.stringMatching(
+        /cosigned size 20 with root .* \(stored cosignatures\), but the store's checkpoint/u,
+      ),
+    }),
+  );
 
   // The same question at the cosigned size itself: the witness refuses a forged checkpoint of size 30.
   const forger = new StreamSigner({ key: workspace.key, streamId: STREAM });

@@ -109,7 +109,7 @@ export async function checkIndependentWitnesses(
 /**
  * The stored cosignatures of one stream, grouped by the checkpoint they name and each checked over that
  * checkpoint's body: findings for lines that name a trusted witness and do not verify, the largest size with the
- * quorum, and per checkpoint (`size root origin`) the witnesses whose line verified.
+ * quorum, and per checkpoint the trusted witnesses whose line verified.
  */
 function checkStoredCosignatures(
   stream: string,
@@ -117,8 +117,11 @@ function checkStoredCosignatures(
   keys: readonly WitnessEndpoint['key'][],
   quorum: number,
   findings: Finding[],
-): { cosignedSize: number; cosigners: Map<string, string[]> } {
-  const result = { cosignedSize: 0, cosigners: new Map<string, string[]>() };
+): { cosignedSize: number; groups: { size: number; root: string; origin: string; witnesses: string[] }[] } {
+  const result = {
+    cosignedSize: 0,
+    groups: [] as { size: number; root: string; origin: string; witnesses: string[] }[],
+  };
   const bySize = new Map<string, { origin: string; size: number; root: string; lines: string[] }>();
   for (const c of evidence.cosignatures.filter((row) => row.stream === stream)) {
     const id = `${c.treeSize} ${c.root} ${c.origin}`;
@@ -126,7 +129,7 @@ function checkStoredCosignatures(
     group.lines.push(c.line);
     bySize.set(id, group);
   }
-  for (const [id, group] of bySize) {
+  for (const group of bySize.values()) {
     let checked;
     try {
       const rootHash = Buffer.from(group.root, 'base64');
@@ -158,10 +161,12 @@ function checkStoredCosignatures(
     }
     if (checked.verified.length >= Math.max(1, quorum))
       result.cosignedSize = Math.max(result.cosignedSize, group.size);
-    result.cosigners.set(
-      id,
-      checked.verified.map((v) => v.witness),
-    );
+    result.groups.push({
+      size: group.size,
+      root: group.root,
+      origin: group.origin,
+      witnesses: checked.verified.map((v) => v.witness),
+    });
   }
   return result;
 }
@@ -186,7 +191,9 @@ async function checkStream(
   const result: CosignedStream = {
     stream,
     newestSize: head.treeSize,
-    storedCosigners: stored.cosigners.get(`${head.treeSize} ${headRoot} ${head.origin}`) ?? [],
+    storedCosigners:
+      stored.groups.find((g) => g.size === head.treeSize && g.root === headRoot && g.origin === head.origin)
+        ?.witnesses ?? [],
     confirmedBy: [],
     cosignedSize: stored.cosignedSize,
   };
@@ -199,6 +206,27 @@ async function checkStream(
         result.cosignedSize,
       ),
     );
+  }
+  // Offline, without asking anyone: the largest size trusted witnesses cosigned within the store's range must be
+  // the tree the store holds at that size.
+  const cosigned = stored.groups.filter(
+    (g) => g.witnesses.length > 0 && g.origin === head.origin && g.size <= head.treeSize,
+  );
+  const largest = Math.max(0, ...cosigned.map((g) => g.size));
+  if (largest > 0) {
+    const note = largest === head.treeSize ? head.note : await options.storedCheckpoint(stream, largest);
+    const storedRoot = note === undefined ? undefined : rootOf(note);
+    for (const group of cosigned.filter(
+      (g) => g.size === largest && storedRoot !== undefined && g.root !== storedRoot,
+    ))
+      findings.push(
+        witnessFinding(
+          'checkpoint-inconsistent',
+          stream,
+          `stream ${stream}: ${group.witnesses.join(', ')} cosigned size ${largest} with root ${group.root} (stored cosignatures), but the store's checkpoint of that size has root ${storedRoot}: the history was rewritten after they cosigned it`,
+          largest,
+        ),
+      );
   }
   for (const endpoint of endpoints) {
     const outcome = await addCheckpoint(
@@ -261,6 +289,14 @@ async function checkStream(
     );
   }
   return result;
+}
+
+function rootOf(note: string): string | undefined {
+  try {
+    return Buffer.from(parseCheckpoint(noteText(note)).rootHash).toString('base64');
+  } catch {
+    return undefined;
+  }
 }
 
 function inconsistent(stream: string, witness: string, size: number, message: string): Finding {
