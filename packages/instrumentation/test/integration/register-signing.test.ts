@@ -23,7 +23,7 @@ import {
 // exports through a DurableSpanProcessor (signed stream, spool, witness), without one it says so on stderr.
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const app = fileURLToPath(new URL('../fixtures/sdk-app.mjs', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 
 interface OtlpSpan {
   name: string;
@@ -67,11 +67,17 @@ describe('register entry with DECISIONTRAIL_START_SDK=true', () => {
 
   async function runApp(
     env: NodeJS.ProcessEnv,
+    preload: ['--import', 'sdk-app.mjs'] | ['-r', 'sdk-app.cjs'] = ['--import', 'sdk-app.mjs'],
   ): Promise<{ stdout: string; stderr: string; spans: OtlpSpan[] }> {
     collector.spans.length = 0;
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--conditions=@decisiontrail/source', '--import', '@decisiontrail/instrumentation/register', app],
+      [
+        '--conditions=@decisiontrail/source',
+        preload[0],
+        '@decisiontrail/instrumentation/register',
+        fixture(preload[1]),
+      ],
       {
         cwd: repoRoot,
         timeout: 60_000,
@@ -125,6 +131,25 @@ describe('register entry with DECISIONTRAIL_START_SDK=true', () => {
     const witness = readFileSync(path.join(dir, 'keys', WITNESS_FILE_NAME), 'utf8');
     expect(witness).toContain(stream);
     expect(existsSync(spoolDir)).toBe(true);
+  });
+
+  it('signs a CommonJS application under node -r with the PEM of DECISIONTRAIL_SIGNING_KEY', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dt-register-signing-cjs-'));
+    const key = generateSigningKey();
+    const { stderr, spans } = await runApp(
+      {
+        DECISIONTRAIL_SIGNING_KEY: key.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        DECISIONTRAIL_KEYS_DIR: path.join(dir, 'keys'),
+        DECISIONTRAIL_SPOOL_DIR: path.join(dir, 'spool'),
+      },
+      ['-r', 'sdk-app.cjs'],
+    );
+    expect(stderr).toContain(`signing with key ${key.keyId} (DECISIONTRAIL_SIGNING_KEY)`);
+    const stream = /stream (\S+)$/m.exec(stderr)?.[1];
+    const decision = spans.find((span) => span.name === 'chat gpt-4o-mini');
+    expect(decision).toBeDefined();
+    expect(attribute(decision!, ATTR_AUDIT_INTEGRITY_STREAM)).toBe(stream);
+    expect(spans.some((span) => span.name === SPAN_NAME_AUDIT_CHECKPOINT)).toBe(true);
   });
 
   it('without a key: exports unsigned and says so on stderr at start', async () => {
