@@ -24,7 +24,9 @@ const BINARY_COLUMNS = `
   TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
   toString(toUnixTimestamp64Nano(Timestamp)) AS start_ns,
   toString(toInt128(toUnixTimestamp64Nano(Timestamp)) + toInt128(Duration)) AS end_ns,
-  StatusCode, StatusMessage, ScopeName, ScopeVersion, ResourceAttributes, SpanAttributes,
+  StatusCode, StatusMessage, ScopeName, ScopeVersion,
+  mapKeys(ResourceAttributes) AS resource_keys, mapValues(ResourceAttributes) AS resource_values,
+  mapKeys(SpanAttributes) AS attribute_keys, mapValues(SpanAttributes) AS attribute_values,
   arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS event_times_ns,
   Events.Name AS event_names, Events.Attributes AS event_attributes,
   Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.TraceState AS link_trace_states,
@@ -111,24 +113,32 @@ export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
       reader.string();
       span.setField(LATER_FIELDS[i]!, reader.start, reader.end);
     }
-    for (let n = reader.count(); n > 0; n--) {
-      const k0 = reader.string();
-      const k1 = reader.end;
-      const v0 = reader.string();
-      span.addResource(k0, k1, v0, reader.end);
-    }
+    // A map comes as its keys, then its values: the keys of a row are one byte range, compared whole with the
+    // previous row's to reuse its member order.
+    const resourceCount = reader.count();
+    span.resourceKeys0 = reader.at;
+    for (let i = 0; i < resourceCount; i++) span.addResource(reader.string(), reader.end, 0, 0);
+    span.resourceKeys1 = reader.at;
+    if (reader.count() !== resourceCount) throw mismatched();
+    for (let i = 0; i < resourceCount; i++) span.setResourceValue(i, reader.string(), reader.end);
     // The attributes the verifier routes by; a repeated key counts as its last value, as a JSON reader keeps it.
     let stream0 = -1;
     let stream1 = -1;
     let seq0 = -1;
     let seq1 = -1;
     let recordPath = false;
-    for (let n = reader.count(); n > 0; n--) {
-      const k0 = reader.string();
-      const k1 = reader.end;
+    const attributeCount = reader.count();
+    span.attributeKeys0 = reader.at;
+    for (let i = 0; i < attributeCount; i++) span.addAttribute(reader.string(), reader.end, 0, 0);
+    span.attributeKeys1 = reader.at;
+    if (reader.count() !== attributeCount) throw mismatched();
+    const entries = span.attributes;
+    for (let i = 0; i < attributeCount; i++) {
       const v0 = reader.string();
       const v1 = reader.end;
-      span.addAttribute(k0, k1, v0, v1);
+      span.setAttributeValue(i, v0, v1);
+      const k0 = entries[4 * i]!;
+      const k1 = entries[4 * i + 1]!;
       if (equalBytes(bytes, k0, k1, STREAM_KEY)) {
         stream0 = v0;
         stream1 = v1;
@@ -244,8 +254,8 @@ function spanRecordOf(bytes: Buffer, row: number): SpanRecord {
   const text = () => r.text();
   const [traceId, spanId, parentSpanId, traceState, name, kind, start, end] = Array.from({ length: 8 }, text);
   const [statusCode, statusMessage, scopeName, scopeVersion] = Array.from({ length: 4 }, text);
-  const resourceAttributes = r.map();
-  const attributes = r.map();
+  const resourceAttributes = r.splitMap();
+  const attributes = r.splitMap();
   const eventTimes = r.array(text);
   const eventNames = r.array(text);
   const eventAttributes = r.array(() => r.map());
@@ -330,18 +340,20 @@ class RowReader {
     }
   }
 
-  /** A map as a JSON reader builds it: a repeated key keeps its last value. */
+  /** A Map value (count, then key and value pairs), built as a JSON reader builds it: a repeated key keeps its last value. */
   map(): Record<string, string> {
     const out: Record<string, string> = {};
-    for (let n = this.count(); n > 0; n--) {
-      const key = this.text();
-      Object.defineProperty(out, key, {
-        value: this.text(),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+    for (let n = this.count(); n > 0; n--) define(out, this.text(), this.text());
+    return out;
+  }
+
+  /** A map selected as `mapKeys(m), mapValues(m)`: its keys, then its values; built as {@link map} builds it. */
+  splitMap(): Record<string, string> {
+    const keys = this.array(() => this.text());
+    const values = this.array(() => this.text());
+    if (values.length !== keys.length) throw mismatched();
+    const out: Record<string, string> = {};
+    keys.forEach((key, i) => define(out, key, values[i] as string));
     return out;
   }
 
@@ -350,6 +362,15 @@ class RowReader {
     for (let n = this.count(); n > 0; n--) out.push(item());
     return out;
   }
+}
+
+/** Sets a member as `JSON.parse` does (an own property even for `__proto__`; a repeated key keeps its place). */
+function define(out: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function mismatched(): StoreError {
+  return new StoreError('QUERY_FAILED', 'RowBinary map keys and values differ in number');
 }
 
 function truncated(): StoreError {

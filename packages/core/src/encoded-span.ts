@@ -40,12 +40,32 @@ export class EncodedSpan {
   resourceCount = 0;
   /** The span has events or links; {@link encodedLeafHex} leaves those to the record path. */
   eventsOrLinks = false;
+  /**
+   * Where the keys of each map lie together (a reader that gets a map as its keys then its values sets these):
+   * one range compared whole with the previous row's to reuse its member order. `-1` when the keys are not
+   * contiguous; they are then compared one by one.
+   */
+  attributeKeys0 = -1;
+  attributeKeys1 = -1;
+  resourceKeys0 = -1;
+  resourceKeys1 = -1;
 
   reset(bytes: Uint8Array): void {
     this.bytes = bytes;
     this.attributeCount = 0;
     this.resourceCount = 0;
     this.eventsOrLinks = false;
+    this.attributeKeys0 = this.attributeKeys1 = this.resourceKeys0 = this.resourceKeys1 = -1;
+  }
+
+  setAttributeValue(index: number, start: number, end: number): void {
+    this.attributes[4 * index + 2] = start;
+    this.attributes[4 * index + 3] = end;
+  }
+
+  setResourceValue(index: number, start: number, end: number): void {
+    this.resource[4 * index + 2] = start;
+    this.resource[4 * index + 3] = end;
   }
 
   setField(slot: number, start: number, end: number): void {
@@ -102,8 +122,20 @@ export function encodedLeafHex(span: EncodedSpan): string | undefined {
     normalizeStatusCode,
   );
   if (kind === undefined || status === undefined) return undefined;
-  const attributeOrder = SPAN_ATTRIBUTE_ORDER.of(src, span.attributes, span.attributeCount);
-  const resourceOrder = RESOURCE_ORDER.of(src, span.resource, span.resourceCount);
+  const attributeOrder = SPAN_ATTRIBUTE_ORDER.of(
+    src,
+    span.attributes,
+    span.attributeCount,
+    span.attributeKeys0,
+    span.attributeKeys1,
+  );
+  const resourceOrder = RESOURCE_ORDER.of(
+    src,
+    span.resource,
+    span.resourceCount,
+    span.resourceKeys0,
+    span.resourceKeys1,
+  );
   if (attributeOrder === undefined || resourceOrder === undefined) return undefined;
   if (out.length > KEPT_BYTES) out = Buffer.allocUnsafe(START_BYTES);
   at = 0;
@@ -290,9 +322,11 @@ const utf8 = new TextEncoder();
  */
 class EncodedMemberOrder {
   readonly #keep: (src: Uint8Array, start: number, end: number) => boolean;
-  /** The previous map's buffer and key ranges (start, end per key). */
-  #keyBytes: Buffer = Buffer.alloc(0);
+  /** The previous map's buffer, its keys' ranges (start, end per key), and their block when contiguous. */
+  #bytes: Uint8Array = new Uint8Array(0);
   #keyRanges = new Int32Array(128);
+  #block0 = -1;
+  #block1 = -1;
   #count = -1;
   /** Its order, or `undefined` when the record path must take it. */
   #order: Int32Array | undefined = new Int32Array(0);
@@ -301,9 +335,10 @@ class EncodedMemberOrder {
     this.#keep = keep;
   }
 
-  of(src: Uint8Array, entries: Int32Array, count: number): Int32Array | undefined {
-    if (this.#same(src, entries, count)) return this.#order;
-    this.#remember(src, entries, count);
+  /** The entries to write in RFC 8785 order; `block0`/`block1` bound the keys when they lie together, else -1. */
+  of(src: Uint8Array, entries: Int32Array, count: number, block0 = -1, block1 = -1): Int32Array | undefined {
+    if (this.#same(src, entries, count, block0, block1)) return this.#order;
+    this.#remember(src, entries, count, block0, block1);
     const kept: number[] = [];
     for (let i = 0; i < count; i++) {
       const start = entries[4 * i]!;
@@ -322,25 +357,30 @@ class EncodedMemberOrder {
     return (this.#order = Int32Array.from(kept));
   }
 
-  /** Whether the keys are the previous map's, byte for byte and in order (a native compare per key). */
-  #same(src: Uint8Array, entries: Int32Array, count: number): boolean {
+  /** Whether the keys are the previous map's, byte for byte and in order. */
+  #same(src: Uint8Array, entries: Int32Array, count: number, block0: number, block1: number): boolean {
     if (count !== this.#count) return false;
-    const previous = this.#keyBytes;
+    const previous = this.#bytes;
+    if (block0 >= 0 && this.#block0 >= 0) {
+      // Both maps' keys lie together (with their lengths): one range against the other.
+      return sameRange(previous, this.#block0, this.#block1, src, block0, block1);
+    }
     const ranges = this.#keyRanges;
-    const current = asBuffer(src);
     for (let i = 0; i < count; i++) {
-      const start = entries[4 * i]!;
-      const end = entries[4 * i + 1]!;
-      const [from, to] = [ranges[2 * i]!, ranges[2 * i + 1]!];
-      if (to - from !== end - start) return false;
-      if (previous.compare(current, start, end, from, to) !== 0) return false;
+      if (
+        !sameRange(previous, ranges[2 * i]!, ranges[2 * i + 1]!, src, entries[4 * i]!, entries[4 * i + 1]!)
+      ) {
+        return false;
+      }
     }
     return true;
   }
 
-  #remember(src: Uint8Array, entries: Int32Array, count: number): void {
-    // The ranges point into the row's own buffer, kept alive until the next map replaces it.
-    this.#keyBytes = asBuffer(src);
+  #remember(src: Uint8Array, entries: Int32Array, count: number, block0: number, block1: number): void {
+    // The ranges point into the row's own buffer, kept alive until a map with other keys replaces it.
+    this.#bytes = src;
+    this.#block0 = block0;
+    this.#block1 = block1;
     if (this.#keyRanges.length < 2 * count) this.#keyRanges = new Int32Array(4 * count);
     for (let i = 0; i < count; i++) {
       this.#keyRanges[2 * i] = entries[4 * i]!;
@@ -350,18 +390,13 @@ class EncodedMemberOrder {
   }
 }
 
-let lastBytes: Uint8Array | undefined;
-let lastBuffer: Buffer = Buffer.alloc(0);
-
-/** A Buffer view of the bytes (the same one for the same array), for its native compare. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  if (bytes !== lastBytes) {
-    lastBytes = bytes;
-    lastBuffer = Buffer.isBuffer(bytes)
-      ? bytes
-      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  return lastBuffer;
+/** Whether two byte ranges (of one buffer or two) hold the same bytes. */
+function sameRange(a: Uint8Array, a0: number, a1: number, b: Uint8Array, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  // A long range (a map's keys together) in one native compare; short ones in the loop, cheaper than a call.
+  if (a1 - a0 > 64 && Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.compare(b, b0, b1, a0, a1) === 0;
+  for (let i = 0; i < a1 - a0; i++) if (a[a0 + i] !== b[b0 + i]) return false;
+  return true;
 }
 
 function compareBytes(src: Uint8Array, entries: Int32Array, a: number, b: number): number {
