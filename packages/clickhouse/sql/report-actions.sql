@@ -36,6 +36,7 @@ WITH
             countIf(failed) AS failed,
             countIf(decision_id != '') AS linked,
             countIf(basis = {{value:AUDIT_ACTION_LINK_BASIS_VALUES.EXPLICIT}}) AS linked_explicit,
+            countIf(basis = {{value:AUDIT_ACTION_LINK_BASIS_VALUES.TOOL_CALL_ID}}) AS linked_by_tool_call_id,
             countIf(basis = {{value:AUDIT_ACTION_LINK_BASIS_VALUES.ARGUMENTS}}) AS linked_by_arguments,
             countIf(basis = {{value:AUDIT_ACTION_LINK_BASIS_VALUES.TOOL_NAME}}) AS linked_by_tool_name
         FROM (
@@ -61,6 +62,7 @@ SELECT
     toString(runs.failed) AS failed,
     toString(runs.linked) AS linked,
     toString(runs.linked_explicit) AS linked_explicit,
+    toString(runs.linked_by_tool_call_id) AS linked_by_tool_call_id,
     toString(runs.linked_by_arguments) AS linked_by_arguments,
     toString(runs.linked_by_tool_name) AS linked_by_tool_name,
     toString(requests.requested_calls) AS requested

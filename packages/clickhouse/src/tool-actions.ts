@@ -13,6 +13,7 @@ export interface ToolActionCount {
   /** Runs tied to the decision that requested them (`audit.decision.id`), in all and per link basis. */
   linked: number;
   linkedExplicit: number;
+  linkedByToolCallId: number;
   linkedByArguments: number;
   linkedByToolName: number;
   /** Calls of the tool the period's decisions requested (`audit.action.requested_tools`). */
@@ -28,6 +29,7 @@ interface ToolActionRow {
   failed: string;
   linked: string;
   linked_explicit: string;
+  linked_by_tool_call_id: string;
   linked_by_arguments: string;
   linked_by_tool_name: string;
   requested: string;
@@ -49,6 +51,7 @@ export async function toolActionCounts(
     failed: Number(row.failed),
     linked: Number(row.linked),
     linkedExplicit: Number(row.linked_explicit),
+    linkedByToolCallId: Number(row.linked_by_tool_call_id),
     linkedByArguments: Number(row.linked_by_arguments),
     linkedByToolName: Number(row.linked_by_tool_name),
     requested: Number(row.requested),

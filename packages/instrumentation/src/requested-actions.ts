@@ -14,7 +14,7 @@ export interface RequestedAction {
 }
 
 /** How a tool run was tied to the decision that requested it (`audit.action.link_basis`). */
-export type LinkBasis = 'explicit' | 'arguments' | 'tool_name';
+export type LinkBasis = 'explicit' | 'tool_call_id' | 'arguments' | 'tool_name';
 
 /** The requesting decision of a tool run, and how it was found. */
 export interface RequestingDecision {
@@ -28,9 +28,10 @@ export interface RequestingDecision {
 const CAPACITY = 1024;
 
 /**
- * The tool calls recent decisions of this process requested and no tool run has answered yet. An MCP `tools/call`
- * carries no id of the model's tool call, so a run is matched to a request by tool name and arguments, then by
- * tool name alone, newest first, never across data subjects; each request answers one run.
+ * The tool calls recent decisions of this process requested and no tool run has answered yet. A run that carries
+ * the model's tool-call id (AI SDK and LangChain tool runs) is matched by it; an MCP `tools/call` carries none, so
+ * it is matched by tool name and arguments, then by tool name alone, newest first, never across data subjects.
+ * Each request answers one run.
  */
 class RequestedActions {
   readonly #pending: RequestedAction[] = [];
@@ -54,12 +55,20 @@ class RequestedActions {
     if (this.#pending.length > CAPACITY) this.#pending.splice(0, this.#pending.length - CAPACITY);
   }
 
-  /** Takes the request a run of `toolName` with `argumentsText` answers, if any. */
+  /** Takes the request a run of `toolName` with `argumentsText` (and the model's `toolCallId`) answers, if any. */
   take(
     toolName: string,
     argumentsText: string,
     subjectId: string | undefined,
+    toolCallId?: string,
   ): RequestingDecision | undefined {
+    if (toolCallId !== undefined && toolCallId !== '') {
+      for (let index = this.#pending.length - 1; index >= 0; index--) {
+        const request = this.#pending[index]!;
+        if (request.toolCallId === toolCallId && request.toolName === toolName)
+          return this.#remove(index, 'tool_call_id');
+      }
+    }
     let byName = -1;
     for (let index = this.#pending.length - 1; index >= 0; index--) {
       const request = this.#pending[index]!;

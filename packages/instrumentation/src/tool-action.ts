@@ -40,6 +40,8 @@ export interface ToolRun {
   toolType: string;
   /** The arguments, recorded as the action's input. */
   arguments: unknown;
+  /** The id the model gave the tool call, when the run carries it (`gen_ai.tool.call.id`). */
+  toolCallId?: string;
 }
 
 /** `error.type` of a run whose tool answered with an error result rather than failing the call. */
@@ -83,6 +85,9 @@ export class ToolAction {
       if (requesting.toolCallId !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = requesting.toolCallId;
       links.push({ context: requesting.decision });
     }
+    // The run's own id is the call it answers, even when no recorded decision asked for it.
+    if (run.toolCallId !== undefined && run.toolCallId !== '')
+      attributes[ATTR_GEN_AI_TOOL_CALL_ID] = run.toolCallId;
     recordField(attributes, 'input', run.arguments, settings.captureInput, settings, auditContext.subjectId);
     const span = tracer.startSpan(
       `${GEN_AI_OPERATION_NAME_VALUES.EXECUTE_TOOL} ${run.toolName}`,
@@ -138,5 +143,10 @@ function requestingDecision(
       basis: 'explicit',
     };
   }
-  return requestedActions.take(run.toolName, normalizeToolArguments(run.arguments), subjectId);
+  return requestedActions.take(
+    run.toolName,
+    normalizeToolArguments(run.arguments),
+    subjectId,
+    run.toolCallId,
+  );
 }

@@ -39,6 +39,7 @@ export interface LangChainCallbackHandler {
     tags?: string[],
     metadata?: JsonObject,
     runName?: string,
+    toolCallId?: string,
   ): void;
   handleToolEnd(output: unknown, runId: string): void;
   handleToolError(error: unknown, runId: string): void;
@@ -73,7 +74,7 @@ export function langChainCallbackHandler(host: PatchHost): LangChainCallbackHand
     handleChainError(error, runId) {
       safely('handleChainError', () => finishRun(runId, error ?? new Error('chain failed')));
     },
-    handleToolStart(tool, input, runId, parentRunId, _tags, _metadata, runName) {
+    handleToolStart(tool, input, runId, parentRunId, _tags, _metadata, runName, toolCallId) {
       if (!host.isEnabled()) return;
       safely('handleToolStart', () => {
         const toolName = runName ?? lastIdSegment(tool) ?? 'tool';
@@ -82,6 +83,7 @@ export function langChainCallbackHandler(host: PatchHost): LangChainCallbackHand
             toolName,
             toolType: LANGCHAIN_TOOL_TYPE,
             arguments: parseJsonOrText(input),
+            ...(typeof toolCallId === 'string' ? { toolCallId } : {}),
           }),
         );
         tools.set(runId, action);

@@ -13,10 +13,16 @@ import { numberOrUndefined, stringOrUndefined } from '../json-values.ts';
 import { normalizeToolArguments, outputMessage, type OutputToolCall } from '../output-message.ts';
 import type { PatchHost } from '../patched-create.ts';
 import { refusalFor } from '../record-admission.ts';
+import { ToolAction } from '../tool-action.ts';
+
+/** An AI SDK tool is a function the agent calls in-process: GenAI semconv's `function` tool type. */
+const AI_SDK_TOOL_TYPE = 'function';
 
 /** The part of the AI SDK's `Telemetry` integration interface this package implements. */
 export interface AiSdkTelemetryIntegration {
   executeLanguageModelCall<T>(options: JsonObject & { execute: () => PromiseLike<T> }): Promise<T>;
+  executeTool<T>(options: JsonObject & { execute: () => PromiseLike<T> }): Promise<T>;
+  onToolExecutionEnd(event: JsonObject): void;
   onObjectStepStart(event: JsonObject): void;
   onObjectStepEnd(event: JsonObject): void;
   onError(event: unknown): void;
@@ -37,10 +43,15 @@ export interface AiSdkTelemetryIntegration {
  *   a fail-closed refusal is not possible there). A call that fails instead of ending is closed by the operation's
  *   `onError` / `onEnd` / `onAbort`.
  *
- * Decisions are keyed by the SDK's `callId`.
+ * Tool runs (`executeTool`) are `execute_tool {tool}` actions tied to the decision whose tool call they answer by
+ * the model's tool-call id; the tool runs inside the action span, which `onToolExecutionEnd` ends with the tool's
+ * output.
+ *
+ * Decisions are keyed by the SDK's `callId`, tool runs by the tool-call id.
  */
 export function aiSdkTelemetryIntegration(host: PatchHost): AiSdkTelemetryIntegration {
   const open = new Map<string, GenAiDecision>();
+  const tools = new Map<string, ToolAction>();
   const start = (event: JsonObject): GenAiDecision | undefined => {
     if (!host.isEnabled()) return undefined;
     try {
@@ -79,6 +90,42 @@ export function aiSdkTelemetryIntegration(host: PatchHost): AiSdkTelemetryIntegr
         decision.end({});
         return result;
       }
+    },
+    async executeTool<T>(options: JsonObject & { execute: () => PromiseLike<T> }): Promise<T> {
+      const { execute, ...event } = options;
+      if (!host.isEnabled()) return execute();
+      let action: ToolAction;
+      const toolCall = (event['toolCall'] ?? {}) as JsonObject;
+      const toolCallId = String(event['toolCallId'] ?? toolCall['toolCallId'] ?? '');
+      try {
+        action = ToolAction.start(host.tracer(), host.settings(), {
+          toolName: String(toolCall['toolName'] ?? 'tool'),
+          toolType: AI_SDK_TOOL_TYPE,
+          arguments: toolCall['input'],
+          toolCallId,
+        });
+      } catch (error) {
+        diag.error('@decisiontrail/instrumentation: could not start a tool action span', error);
+        return execute();
+      }
+      tools.set(toolCallId, action);
+      try {
+        return await context.with(action.context, execute);
+      } catch (error) {
+        tools.delete(toolCallId);
+        action.fail(error);
+        throw error;
+      }
+    },
+    onToolExecutionEnd(event) {
+      const toolCall = (event['toolCall'] ?? {}) as JsonObject;
+      const toolCallId = String(toolCall['toolCallId'] ?? '');
+      const action = tools.get(toolCallId);
+      if (!action) return;
+      tools.delete(toolCallId);
+      const output = (event['toolOutput'] ?? {}) as JsonObject;
+      if (output['type'] === 'tool-error') action.fail(output['error']);
+      else action.end(output['output'], false);
     },
     onObjectStepStart(event) {
       const decision = start(event);

@@ -156,7 +156,9 @@ describe('LangChain.js (@langchain/core) chat models', () => {
     expect(action?.attributes).toMatchObject({
       'gen_ai.tool.type': 'function',
       'audit.decision.id': decision?.attributes['audit.decision.id'],
-      'audit.action.link_basis': 'arguments',
+      // Invoked with the model's ToolCall, the run carries its id.
+      'audit.action.link_basis': 'tool_call_id',
+      'gen_ai.tool.call.id': call?.id,
     });
   });
 

@@ -166,6 +166,61 @@ describe('Vercel AI SDK (ai 7) through its telemetry integration', () => {
     expect(new Set(spans.map((span) => span.attributes['audit.decision.id'])).size).toBe(2);
   });
 
+  it('each tool run is an execute_tool action tied to its decision by the tool-call id, with the output', async () => {
+    const result = await generateText({
+      model: provider().chat('gpt-4o-mini'),
+      prompt,
+      tools: {
+        escalate_ticket: tool({
+          description: 'Escalates a ticket',
+          inputSchema: z.object({ action: z.string() }),
+          execute: () => Promise.resolve('escalated'),
+        }),
+      },
+      stopWhen: isStepCount(1),
+    });
+    const toolCall = result.toolCalls[0];
+    const spans = await waitForSpans(
+      tracing,
+      (all) =>
+        decisions(all).length === 1 && all.some((span) => span.attributes['audit.record.type'] === 'action'),
+    );
+    const [decision] = decisions(spans);
+    const action = spans.find((span) => span.attributes['audit.record.type'] === 'action');
+    expect(action?.name).toBe('execute_tool escalate_ticket');
+    expect(action?.attributes).toMatchObject({
+      'gen_ai.tool.type': 'function',
+      'gen_ai.tool.call.id': toolCall?.toolCallId,
+      'audit.decision.id': decision?.attributes['audit.decision.id'],
+      'audit.action.link_basis': 'tool_call_id',
+      'audit.output.capture_mode': 'hash',
+    });
+    expect(action?.attributes['audit.output.hash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(action?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('a tool that throws is a failed action, and the model sees the tool error', async () => {
+    const result = await generateText({
+      model: provider().chat('gpt-4o-mini'),
+      prompt,
+      tools: {
+        escalate_ticket: tool({
+          description: 'Escalates a ticket',
+          inputSchema: z.object({ action: z.string() }),
+          execute: () => Promise.reject(new Error('ticket system down')),
+        }),
+      },
+      stopWhen: isStepCount(1),
+    });
+    expect(result.steps[0]?.content.some((part) => part.type === 'tool-error')).toBe(true);
+    const spans = await waitForSpans(tracing, (all) =>
+      all.some((span) => span.attributes['audit.record.type'] === 'action'),
+    );
+    const action = spans.find((span) => span.attributes['audit.record.type'] === 'action');
+    expect(action?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(action?.attributes['error.type']).toBe('Error');
+  });
+
   it('generateObject: one decision whose output is the object text', async () => {
     const objectProvider = createOpenAI({ baseURL: objectServer.url, apiKey: 'test' });
     instrumentation.setConfig({ ...baseConfig, captureOutput: 'full' });
