@@ -33,10 +33,12 @@ import {
   renderContext,
   type ReconciledTable,
   type Store,
+  type TimelineEvidence,
 } from '@decisiontrail/clickhouse';
 import { evidenceQueryFor, verifyTimeline } from '@decisiontrail/cli/internal';
 import { generateSigningKey } from '@decisiontrail/core';
 import { SyntheticAuditSpans, otlpJsonBytes } from './clickhouse-synthetic.ts';
+import { previousEvidence } from './previous-timeline-evidence.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -175,26 +177,51 @@ for (let i = 0; i < WARMUP; i++) {
 // statement (every stored copy of the shown spans, the decision's reviews and feedback by decision id,
 // the checkpoint spans that can prove them) and verifyTimeline (leaves recomputed, inclusion proofs
 // from each checkpoint's compact range, signatures, displayed fields compared), timed apart.
+// The engine runs in this process, so the process's CPU time over a call (every thread: the engine's and
+// JavaScript's) is what the call cost, a figure other processes' load inflates far less than wall time.
+// Each sample also runs, in alternating order, the check as it was before 2026-12-07 (previousEvidence):
+// both in one run on one store under the same load.
+const cpuMs = async <T>(fn: () => Promise<T>): Promise<[T, number, number]> => {
+  const cpu = process.cpuUsage();
+  const [value, ms] = await timed(fn);
+  const used = process.cpuUsage(cpu);
+  return [value, ms, (used.user + used.system) / 1000];
+};
 const timeline: number[] = [];
+const timelineCpu: number[] = [];
 const readTimeCheck: number[] = [];
+const readTimeCheckCpu: number[] = [];
+const previousCheck: number[] = [];
+const previousCheckCpu: number[] = [];
 const timelineStatuses = new Map<string, number>();
+const previousStatuses = new Map<string, number>();
 let timelineRows = 0;
 for (let i = 0; i < SAMPLES; i++) {
   const id = randomDecision();
-  const [entries, ms] = await timed(() => store.decisionTimeline({ decisionId: id }));
+  const [entries, ms, cpu] = await cpuMs(() => store.decisionTimeline({ decisionId: id }));
   timeline.push(ms);
+  timelineCpu.push(cpu);
   timelineRows += entries.length;
-  const [doc, checkMs] = await timed(async () =>
-    verifyTimeline(
-      { id, kind: 'decision' },
-      entries,
-      await store.timelineEvidence(evidenceQueryFor(entries)),
-      [signingKey.verifierKey],
-    ),
-  );
+  const check = (evidence: (q: ReturnType<typeof evidenceQueryFor>) => Promise<TimelineEvidence>) =>
+    cpuMs(async () =>
+      verifyTimeline({ id, kind: 'decision' }, entries, await evidence(evidenceQueryFor(entries)), [
+        signingKey.verifierKey,
+      ]),
+    );
+  const current = () => check((q) => store.timelineEvidence(q));
+  const previous = () => check((q) => previousEvidence(store, q));
+  const first = i % 2 === 0 ? await current() : await previous();
+  const second = i % 2 === 0 ? await previous() : await current();
+  const [[doc, checkMs, checkCpu], [before, beforeMs, beforeCpu]] =
+    i % 2 === 0 ? [first, second] : [second, first];
   readTimeCheck.push(checkMs);
+  readTimeCheckCpu.push(checkCpu);
+  previousCheck.push(beforeMs);
+  previousCheckCpu.push(beforeCpu);
   const status = doc?.verification.status ?? 'none';
   timelineStatuses.set(status, (timelineStatuses.get(status) ?? 0) + 1);
+  const beforeStatus = before?.verification.status ?? 'none';
+  previousStatuses.set(beforeStatus, (previousStatuses.get(beforeStatus) ?? 0) + 1);
 }
 const timelineWithCheck = timeline.map((ms, i) => ms + (readTimeCheck[i] as number));
 const period = { from: new Date(startMs), to: new Date(startMs + DECISIONS * gapMs + 86_400_000) };
@@ -257,6 +284,12 @@ console.log(
 );
 console.log(
   `| timeline read-time check (timelineEvidence + verifyTimeline) p50 / p95; statuses | ${fmt(percentile(readTimeCheck, 50))} / ${fmt(percentile(readTimeCheck, 95))} ms; ${[...timelineStatuses].map(([s, n]) => `${s} ${n}`).join(', ')} |`,
+);
+console.log(
+  `| process CPU per call, p50 / p95: decision_timeline; the check; the check as it was | ${fmt(percentile(timelineCpu, 50))} / ${fmt(percentile(timelineCpu, 95))} ms; ${fmt(percentile(readTimeCheckCpu, 50))} / ${fmt(percentile(readTimeCheckCpu, 95))} ms; ${fmt(percentile(previousCheckCpu, 50))} / ${fmt(percentile(previousCheckCpu, 95))} ms |`,
+);
+console.log(
+  `| the check as it was (one statement over otel_traces), p50 / p95; statuses | ${fmt(percentile(previousCheck, 50))} / ${fmt(percentile(previousCheck, 95))} ms; ${[...previousStatuses].map(([s, n]) => `${s} ${n}`).join(', ')} |`,
 );
 console.log(
   `| decision_timeline with the check, p50 / p95 | ${fmt(percentile(timelineWithCheck, 50))} / ${fmt(percentile(timelineWithCheck, 95))} ms |`,

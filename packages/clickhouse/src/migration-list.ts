@@ -213,4 +213,29 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    // What the timeline's read-time check reads by primary key instead of otel_traces granules: each checkpoint
+    // span's attributes (note, leaves, compact range), and each review and feedback span by its decision.
+    version: 11,
+    name: 'timeline_evidence_lookups',
+    checksum: 'sha256:f8a7a53a6a9832358674281db8aa1901db3e6d1241ee825b29d6c1e5d1540a1a',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_checkpoint_leaves',
+        file: 'audit-checkpoint-leaves.sql',
+        shardingKey: 'cityHash64(stream)',
+      },
+      { kind: 'object', file: 'audit-checkpoint-leaves-mv.sql' },
+      { kind: 'object', file: 'audit-checkpoint-leaves-backfill.sql' },
+      {
+        kind: 'table',
+        name: 'audit_decision_links',
+        file: 'audit-decision-links.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-decision-links-mv.sql' },
+      { kind: 'object', file: 'audit-decision-links-backfill.sql' },
+    ],
+  },
 ];

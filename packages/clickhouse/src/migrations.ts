@@ -297,6 +297,7 @@ const RETENTION_TABLES = [
   'audit_decisions',
   'audit_oversight',
   'audit_feedback',
+  'audit_decision_links',
   'audit_decision_stats',
   'audit_oversight_stats',
   'audit_feedback_stats',

@@ -122,6 +122,7 @@ export function ttlFor(table: string, retention: ResolvedRetention): string {
     case 'audit_decisions':
     case 'audit_oversight':
     case 'audit_feedback':
+    case 'audit_decision_links':
       return retentionTtl('toDateTime(time)', 'retention_class', retention);
     case 'audit_quarantine':
       return retention.standard === null

@@ -1,9 +1,5 @@
 import type { SpanRecord } from '@decisiontrail/core';
-import {
-  SPAN_NAME_AUDIT_CHECKPOINT,
-  SPAN_NAME_AUDIT_FEEDBACK,
-  SPAN_NAME_AUDIT_OVERSIGHT,
-} from '@decisiontrail/semconv';
+import { SPAN_NAME_AUDIT_CHECKPOINT } from '@decisiontrail/semconv';
 import { timelineRows } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
@@ -11,7 +7,10 @@ import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './
 
 /** The spans a timeline shows, as its rows name them (audit tables are only used to find the signed rows). */
 export interface TimelineEvidenceQuery {
-  /** The decisions shown: their reviews and feedback are looked up in otel_traces by decision id too. */
+  /**
+   * The decisions shown: their reviews and feedback are found by decision id in `audit_decision_links` (not
+   * in audit_oversight / audit_feedback, whose rows the timeline shows) and read from otel_traces too.
+   */
   decisionIds: string[];
   spans: {
     traceId: string;
@@ -31,66 +30,96 @@ export interface TimelineEvidence {
    * span of the shown decisions, whether or not its audit table row is there.
    */
   spans: SpanRecord[];
-  /** For each shown leaf, the checkpoint span(s) of its stream at the first tree size above it. */
+  /**
+   * For each shown leaf, the checkpoint(s) of its stream at the first tree size above it, as
+   * `audit_checkpoint_leaves` holds them: the checkpoint span's ids, time and attributes (signed note, leaves,
+   * compact range), its other columns empty. What a proof reads of a checkpoint is its signed note and the
+   * leaves and range checked against the note's root, so a row there decides nothing by itself.
+   */
   checkpoints: SpanRecord[];
 }
 
+/** A review or feedback span of a shown decision, as `audit_decision_links` locates it. */
+const LINKS_SQL = `
+  SELECT DISTINCT trace_id, span_id, toString(toUnixTimestamp64Nano(time)) AS time_ns
+  FROM {{read:audit_decision_links}}
+  WHERE decision_id IN {decision_ids:Array(String)}
+    -- They happen after the decision: partitions before it are not read.
+    AND time >= fromUnixTimestamp64Nano({first_ns:Int64}) - toIntervalDay(1)`;
+
+/** A checkpoint row of `audit_checkpoint_leaves` in the columns of {@link TRACE_ROW_COLUMNS}. */
+const CHECKPOINT_ROW_COLUMNS = `
+  toString(toUnixTimestamp64Nano(time)) AS start_ns,
+  trace_id AS TraceId, span_id AS SpanId, '' AS ParentSpanId, '' AS TraceState,
+  CAST({checkpoint_span:String}, 'LowCardinality(String)') AS SpanName, CAST('', 'LowCardinality(String)') AS SpanKind,
+  CAST(map(), 'Map(LowCardinality(String), String)') AS ResourceAttributes, '' AS ScopeName, '' AS ScopeVersion,
+  attributes AS SpanAttributes, '0' AS Duration, CAST('', 'LowCardinality(String)') AS StatusCode, '' AS StatusMessage,
+  CAST([], 'Array(String)') AS event_times_ns, CAST([], 'Array(LowCardinality(String))') AS event_names,
+  CAST([], 'Array(Map(LowCardinality(String), String))') AS event_attributes,
+  CAST([], 'Array(String)') AS link_trace_ids, CAST([], 'Array(String)') AS link_span_ids,
+  CAST([], 'Array(String)') AS link_trace_states, CAST([], 'Array(Map(LowCardinality(String), String))') AS link_attributes`;
+
 /**
- * One statement: every copy of the shown spans (trace-id bloom filter, a day either side of their
- * times, as the timeline's own trace spans), the decisions' review and feedback spans by decision id,
- * and the checkpoint spans (same bound) found through
- * `audit_checkpoints` (ordered by stream and size) but read from `otel_traces`. A checkpoint is
- * self-authenticating (its note is signed), so finding it through a derived table only decides
- * whether a proof is attempted, never whether it holds.
+ * One statement over the spans to read (the shown ones and the decisions' linked reviews and feedback):
+ * every copy in otel_traces (trace-id bloom filter, within a day of each span's time: one window per
+ * group of nearby spans, so a late feedback does not widen the range read for the others), and the
+ * checkpoints that can prove the shown leaves by primary key from `audit_checkpoint_leaves` (ordered by
+ * stream and size, small granules) rather than a granule of otel_traces.
  */
-const EVIDENCE_SQL = `
+function evidenceSql(windows: number): string {
+  const within = Array.from(
+    { length: windows },
+    (_, i) =>
+      `Timestamp BETWEEN fromUnixTimestamp64Nano({from_${i}:Int64}) AND fromUnixTimestamp64Nano({to_${i}:Int64})`,
+  ).join('\n      OR ');
+  return `
   WITH
     {traces:Array(String)} AS traces,
     {span_ids:Array(String)} AS span_ids,
-    {decision_ids:Array(String)} AS decision_ids,
     {leaf_streams:Array(String)} AS leaf_streams,
-    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs,
-    fromUnixTimestamp64Nano({first_ns:Int64}) AS first_time,
-    fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time
+    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs
   SELECT * FROM (
     SELECT 'span' AS role, ${TRACE_ROW_COLUMNS}
     FROM {{read:otel_traces}}
     WHERE has(traces, TraceId) AND has(span_ids, SpanId)
-      AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
+      AND (${within})
     UNION ALL
-    -- Reviews and feedback of the shown decisions as signed, found by decision id (value bloom filter)
-    -- rather than through audit_oversight / audit_feedback: a row deleted there is still found here.
-    -- They happen after the decision, so no later bound.
-    SELECT 'span' AS role, ${TRACE_ROW_COLUMNS}
-    FROM {{read:otel_traces}}
-    WHERE SpanName IN ({oversight_span:String}, {feedback_span:String}) AND Timestamp >= first_time - toIntervalDay(1)
-      AND has(decision_ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}])
-      AND NOT (has(traces, TraceId) AND has(span_ids, SpanId))
-    UNION ALL
-    SELECT 'checkpoint' AS role, ${TRACE_ROW_COLUMNS}
-    FROM {{read:otel_traces}}
-    WHERE SpanName = {checkpoint_span:String}
-      -- A checkpoint is signed after the leaves it adds (within a batch's seal interval): the same
-      -- day-either-side bound prunes otel_traces to the partitions around them. One stored later reads
-      -- as unsealed here (never as verified); verify reads the whole stream.
-      AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
-      AND (TraceId, SpanId) IN (
-        SELECT c.trace_id, c.span_id
-        FROM {{read:audit_checkpoints}} AS c
-        ARRAY JOIN arrayEnumerate(leaf_streams) AS leaf, leaf_streams AS leaf_stream, leaf_seqs AS leaf_seq
-        WHERE has(leaf_streams, c.stream) AND c.stream = leaf_stream AND c.tree_size > leaf_seq
-        ORDER BY c.tree_size
-        -- A size signed twice (another key) gives every copy; the reader keeps what a trusted key signed.
-        LIMIT 3 BY leaf
-      )
+    SELECT 'checkpoint' AS role, ${CHECKPOINT_ROW_COLUMNS}
+    FROM {{read:audit_checkpoint_leaves}}
+    WHERE (stream, tree_size, span_id) IN (
+      SELECT c.stream, c.tree_size, c.span_id
+      FROM {{read:audit_checkpoint_leaves}} AS c
+      ARRAY JOIN arrayEnumerate(leaf_streams) AS leaf, leaf_streams AS leaf_stream, leaf_seqs AS leaf_seq
+      WHERE has(leaf_streams, c.stream) AND c.stream = leaf_stream AND c.tree_size > leaf_seq
+      ORDER BY c.tree_size
+      -- A size signed twice (another key) gives every copy; the reader keeps what a trusted key signed.
+      LIMIT 3 BY leaf
+    )
   )`;
+}
+
+const DAY_NS = 86_400_000_000_000n;
+
+/** A day either side of each time, overlapping ranges merged, in order. */
+function windowsAround(times: readonly bigint[]): [bigint, bigint][] {
+  const windows: [bigint, bigint][] = [];
+  for (const time of [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const from = time > DAY_NS ? time - DAY_NS : 0n;
+    const last = windows.at(-1);
+    if (last !== undefined && from <= last[1]) last[1] = time + DAY_NS;
+    else windows.push([from, time + DAY_NS]);
+  }
+  return windows;
+}
 
 const SEQ = /^(0|[1-9][0-9]{0,18})$/u;
 
 /**
  * The stored `otel_traces` rows behind the spans a timeline shows, every copy of each, and the
- * checkpoint spans that can prove them, for a reader to recompute their leaves and inclusion
+ * checkpoints that can prove them, for a reader to recompute their leaves and inclusion
  * (see `proveSpanInCheckpoint`) and to compare what the timeline displays with what was signed.
+ * Two statements: the decisions' linked reviews and feedback (`audit_decision_links`, by primary key),
+ * then the spans and checkpoints.
  */
 export async function timelineEvidence(
   ctx: QueryContext,
@@ -115,18 +144,34 @@ export async function timelineEvidence(
   if (spans.length === 0) return { spans: [], checkpoints: [] };
   const leaves = spans.filter((span) => span.stream !== '' && SEQ.test(span.seq));
   const times = spans.map((span) => span.time);
-  const rows = await timelineRows<StoredTraceRow & { role: 'span' | 'checkpoint' }>(ctx, EVIDENCE_SQL, {
-    traces: [...new Set(spans.map((span) => span.traceId))],
-    span_ids: [...new Set(spans.map((span) => span.spanId))],
-    decision_ids: decisionIds,
-    oversight_span: SPAN_NAME_AUDIT_OVERSIGHT,
-    feedback_span: SPAN_NAME_AUDIT_FEEDBACK,
-    leaf_streams: leaves.map((span) => span.stream),
-    leaf_seqs: leaves.map((span) => span.seq),
-    first_ns: String(times.reduce((a, b) => (b < a ? b : a))),
-    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
-    checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
-  });
+  const wanted = spans.map((span) => ({ traceId: span.traceId, spanId: span.spanId, time: span.time }));
+  if (decisionIds.length > 0) {
+    const links = await timelineRows<{ trace_id: string; span_id: string; time_ns: string }>(ctx, LINKS_SQL, {
+      decision_ids: decisionIds,
+      first_ns: String(times.reduce((a, b) => (b < a ? b : a))),
+    });
+    for (const link of links) {
+      wanted.push({ traceId: link.trace_id, spanId: link.span_id, time: BigInt(link.time_ns) });
+    }
+  }
+  const windows = windowsAround(wanted.map((span) => span.time));
+  const rows = await timelineRows<StoredTraceRow & { role: 'span' | 'checkpoint' }>(
+    ctx,
+    evidenceSql(windows.length),
+    {
+      traces: [...new Set(wanted.map((span) => span.traceId))],
+      span_ids: [...new Set(wanted.map((span) => span.spanId))],
+      leaf_streams: leaves.map((span) => span.stream),
+      leaf_seqs: leaves.map((span) => span.seq),
+      checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
+      ...Object.fromEntries(
+        windows.flatMap(([from, to], i) => [
+          [`from_${i}`, String(from)],
+          [`to_${i}`, String(to)],
+        ]),
+      ),
+    },
+  );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
   for (const row of rows) {
     (row.role === 'span' ? evidence.spans : evidence.checkpoints).push(traceRowToSpanRecord(row));

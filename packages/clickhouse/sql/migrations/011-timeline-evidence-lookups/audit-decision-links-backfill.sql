@@ -1,0 +1,13 @@
+-- Fills the table from review and feedback spans stored before it existed (a no-op on a new store). Through the
+-- Distributed tables on a cluster, so every shard is read and written.
+INSERT INTO {{read:audit_decision_links}}
+SELECT
+    SpanAttributes[{{attr:AUDIT_DECISION_ID}}] AS decision_id,
+    SpanId AS span_id,
+    TraceId AS trace_id,
+    Timestamp AS time,
+    SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] AS record_type,
+    {{retention_class:SpanAttributes}} AS retention_class,
+    SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] AS integrity_stream
+FROM {{read:otel_traces}}
+WHERE SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}}, {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}})

@@ -1,0 +1,12 @@
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{table:audit_decision_links_mv}} {{cluster}}
+TO {{table:audit_decision_links}}
+AS SELECT
+    SpanAttributes[{{attr:AUDIT_DECISION_ID}}] AS decision_id,
+    SpanId AS span_id,
+    TraceId AS trace_id,
+    Timestamp AS time,
+    SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] AS record_type,
+    {{retention_class:SpanAttributes}} AS retention_class,
+    SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] AS integrity_stream
+FROM {{source:otel_traces}}
+WHERE SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}}, {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}})
