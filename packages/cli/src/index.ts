@@ -11,7 +11,6 @@ export type {
   OptionValues,
 } from './command.ts';
 export { CliError } from './cli-error.ts';
-export { DEMO_PACKAGE } from './commands/demo-command.ts';
 export type { DemoModule, DemoOptions } from './commands/demo-command.ts';
 export type { CliErrorCode } from './cli-error.ts';
 export { EXIT_CODES, EXIT_CODE_TABLE } from './exit-codes.ts';

@@ -4,7 +4,7 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { stringOption } from './option-values.ts';
 
 /** The package that holds the demo. It needs onnxruntime-node and openai, which the CLI does not. */
-export const DEMO_PACKAGE = '@decisiontrail/demo';
+const DEMO_PACKAGE = '@decisiontrail/demo';
 
 /** Where the demo keeps its store, keys and report unless told otherwise (gitignored via `.decisiontrail/`). */
 export const DEFAULT_DEMO_DIR = '.decisiontrail/demo';
