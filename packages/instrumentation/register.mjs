@@ -12,9 +12,9 @@ if (major < 22 || (major === 22 && minor < 15)) {
     `@decisiontrail/instrumentation/register: needs Node.js 22.15 or later; this is Node.js ${process.versions.node}: AI calls are NOT audited\n`,
   );
 } else {
-  const { INSTRUMENTED_MODULES, registerFromEnvironment } = await import('@decisiontrail/instrumentation');
+  const { LOADER_HOOK_SPECIFIERS, registerFromEnvironment } = await import('@decisiontrail/instrumentation');
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, {
-    data: { include: [...INSTRUMENTED_MODULES] },
+    data: { include: [...LOADER_HOOK_SPECIFIERS] },
   });
   registerFromEnvironment();
 }

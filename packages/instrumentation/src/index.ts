@@ -1,4 +1,9 @@
-export { AiAuditInstrumentation, INSTRUMENTED_MODULES, SUPPORTED_VERSIONS } from './instrumentation.ts';
+export {
+  AiAuditInstrumentation,
+  INSTRUMENTED_MODULES,
+  LOADER_HOOK_SPECIFIERS,
+  SUPPORTED_VERSIONS,
+} from './instrumentation.ts';
 export { AuditSampler } from './audit-sampler.ts';
 export { configureAudit, ENVIRONMENT_VARIABLES } from './config.ts';
 export { CODE_COMMIT_VARIABLES, detectCodeCommit } from './code-commit.ts';

@@ -61,6 +61,17 @@ export const SUPPORTED_VERSIONS = {
 
 type InstrumentedModule = (typeof INSTRUMENTED_MODULES)[number];
 
+/**
+ * The import specifiers the ESM loader hook must see: the module names, and the subpaths applications import the
+ * patched classes of MCP and LangChain from (the hook matches specifiers exactly).
+ */
+export const LOADER_HOOK_SPECIFIERS = [
+  ...INSTRUMENTED_MODULES,
+  '@modelcontextprotocol/sdk/client/index.js',
+  '@modelcontextprotocol/sdk/client',
+  '@langchain/core/language_models/chat_models',
+] as const;
+
 /** Modules whose patched class lives in a subpath, not the package's main: the files that define it (ESM and CJS). */
 const SUBPATH_FILES: Partial<Record<InstrumentedModule, string[]>> = {
   '@modelcontextprotocol/sdk': ['dist/esm/client/index.js', 'dist/cjs/client/index.js'],
