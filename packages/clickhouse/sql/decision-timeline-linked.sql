@@ -28,6 +28,9 @@ SELECT
       AND NOT (SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}},
           {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}})
         AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
+      -- A row of a batch call is a decision of its own: its siblings are not spans of this one's
+      -- timeline (the batch span is shown; a timeline by trace shows every row as a decision).
+      AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}})
     -- A span delivered twice is shown once, deterministically the earliest copy.
     ORDER BY SpanId, Timestamp
     LIMIT 1 BY SpanId

@@ -238,4 +238,11 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decision-links-backfill.sql' },
     ],
   },
+  {
+    // A batch row's timeline shows the batch span, not every other row of the batch as a trace span.
+    version: 12,
+    name: 'decision_timeline_batch_rows_apart',
+    checksum: 'sha256:284e598c893051ff15ba948546d6f587ecfb926d5c2176b4c79e5cc63b572658',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
 ];

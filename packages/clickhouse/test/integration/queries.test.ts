@@ -379,4 +379,49 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     });
     expect(report.totals.decisions).toBe(240);
   });
+
+  it("shows a batch row with its batch span, not the batch's other rows; by trace, every row as a decision", async () => {
+    const first = data.decisions[60]!;
+    const traceId = 'ba'.repeat(16);
+    const batchSpanId = 'b0'.repeat(8);
+    const rows = [0, 1, 2].map((index) => {
+      const span = decisionSpan({
+        ...first,
+        // Last in this file and another model, so the dataset's counts above are as built.
+        modelId: 'batch-scorer',
+        decisionId: `${first.decisionId.slice(0, -2)}b${index}`,
+        traceId,
+        spanId: `b${index + 1}`.repeat(8),
+        startMs: first.startMs + index,
+      });
+      return {
+        ...span,
+        parentSpanId: batchSpanId,
+        attributes: { ...span.attributes, 'audit.batch.index': String(index) },
+      };
+    });
+    const batch = systemSpan({
+      traceId,
+      spanId: batchSpanId,
+      parentSpanId: '',
+      name: 'audit.batch credit-scorer',
+      startMs: first.startMs,
+    });
+    const sink = store.createSink({ maxBatchSize: 10, flushIntervalMs: 5 });
+    await sink.write([batch, ...rows]);
+    await sink.close();
+    const row = rows[1]!.attributes['audit.decision.id']!;
+    const byId = await store.decisionTimeline({ decisionId: row });
+    expect(byId.filter((e) => e.kind === 'decision').map((e) => e.decisionId)).toEqual([row]);
+    expect(byId.filter((e) => e.kind === 'span').map((e) => e.spanId)).toEqual([batchSpanId]);
+    const byTrace = await store.decisionTimeline({ traceId });
+    expect(byTrace.filter((e) => e.kind === 'decision')).toHaveLength(3);
+    expect(byTrace.filter((e) => e.kind === 'span').map((e) => e.spanId)).toEqual([batchSpanId]);
+    const view = await store.client.query({
+      query: `SELECT span_id FROM decision_timeline(decision_id = {id:String}, trace_id = '') WHERE kind = 'span'`,
+      query_params: { id: row },
+      format: 'JSONEachRow',
+    });
+    expect(await view.json()).toEqual([{ span_id: batchSpanId }]);
+  });
 });
