@@ -360,7 +360,8 @@ interface IncidentEvidence {
 
 /** Affected decisions and investigation signals over the incident's model, version and window. */
 async function gatherEvidence(queries: AuditQueries, incident: Incident): Promise<IncidentEvidence> {
-  const range = incidentScope(incident);
+  const scope = incidentScope(incident);
+  const range = { from: scope.from, to: scope.to };
   const filter = {
     from: range.from,
     to: range.to,

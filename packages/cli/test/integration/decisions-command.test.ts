@@ -213,7 +213,7 @@ describe('decisions through serve', () => {
       env: { ...process.env, NO_COLOR: '1' },
     });
     serve.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 180_000;
     while (!existsSync(serveFile)) {
       if (Date.now() > deadline) throw new Error(`serve did not start:\n${log}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -222,5 +222,26 @@ describe('decisions through serve', () => {
     expect(viaServe).toEqual(direct);
     const bad = await run('decisions', '--cursor', 'garbage');
     expect(bad.code).toBe(2);
+    // incident show asks serve for its signals with the incident's window as the parameters (nothing more).
+    const incident = json<{ incidentId: string }>(
+      await run(
+        'incident',
+        'open',
+        '--title',
+        'through serve',
+        '--severity',
+        'low',
+        '--category',
+        'malfunction',
+        '--model',
+        facts.modelId,
+        '--from',
+        facts.from.toISOString(),
+        '--json',
+      ),
+    );
+    const shown = await run('incident', 'show', incident.incidentId);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('Investigation signals');
   });
 });
