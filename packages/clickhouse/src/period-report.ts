@@ -485,8 +485,15 @@ export async function periodReport(ctx: QueryContext, query: PeriodReportQuery):
     quarantined: string;
     checkpoints: [string, string][];
   }>(SIDE_TABLES_SQL, params);
+  // An incident concerns the period when it occurred in it, or when the decisions it affected (its window) lie
+  // in it: one opened the day after about the period's decisions belongs in the period's report.
   const incidents = (await listIncidents(ctx, { modelId: filter.modelId ?? '' })).filter(
-    (incident) => incident.occurredAt >= filter.from && incident.occurredAt < filter.to,
+    (incident) =>
+      (incident.occurredAt >= filter.from && incident.occurredAt < filter.to) ||
+      (incident.windowFrom !== null &&
+        incident.windowTo !== null &&
+        incident.windowFrom < filter.to &&
+        incident.windowTo > filter.from),
   );
   const total = (value: (cell: ReportCell) => number): number => cells.reduce((a, c) => a + value(c), 0);
   const totalDecisions = total((c) => Number(c.n));

@@ -170,4 +170,29 @@ describe('report and timeline correctness (embedded engine)', () => {
       code: 'INVALID_ARGUMENT',
     });
   });
+
+  it('lists an incident opened after the period about decisions in it (its window overlaps the period)', async () => {
+    const period = { from: new Date(START), to: new Date(START + 10 * 60_000) };
+    const about = await store.createIncident({
+      title: 'opened a day later about the period',
+      severity: 'high',
+      category: 'malfunction',
+      modelId: 'scorer',
+      occurredAt: new Date(START + 86_400_000),
+      windowFrom: new Date(START + 60_000),
+      windowTo: new Date(START + 5 * 60_000),
+    });
+    await store.createIncident({
+      title: 'a day later about later decisions',
+      severity: 'low',
+      category: 'malfunction',
+      modelId: 'scorer',
+      occurredAt: new Date(START + 86_400_000),
+      windowFrom: new Date(START + 20 * 60_000),
+      windowTo: new Date(START + 30 * 60_000),
+    });
+    const report = await store.periodReport({ ...period, modelId: 'scorer', exact: true });
+    expect(report.incidents.items.map((i) => i.incidentId)).toEqual([about.incidentId]);
+    expect(report.incidents.total).toBe(1);
+  });
 });
