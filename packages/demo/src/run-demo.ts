@@ -15,7 +15,13 @@ import {
   type ReportDocument,
   runCli,
 } from '@decisiontrail/cli';
-import { ProgressBar, SIGNING_KEY_FILE } from '@decisiontrail/cli/internal';
+import {
+  formatCount,
+  formatPercent,
+  formatTime,
+  ProgressBar,
+  SIGNING_KEY_FILE,
+} from '@decisiontrail/cli/internal';
 import { generateApplicants } from './applicants.ts';
 import { startAssistantServer } from './assistant-server.ts';
 import { buildCreditModel, CREDIT_LABELS, CREDIT_MODEL_ID } from './credit-model.ts';
@@ -116,7 +122,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
   try {
     const applicants = generateApplicants(options.applicants);
     step(
-      `running the lending workload: ${applicants.length.toLocaleString('en-US')} applicants, credit model v1 → v2, underwriters, an LLM assistant`,
+      `running the lending workload: ${formatCount(applicants.length)} applicants, credit model v1 → v2, underwriters, an LLM assistant`,
     );
     const capture = new DecisionCapture();
     const telemetry = startDemoTelemetry({
@@ -171,9 +177,7 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
           // Without a terminal the bar stays silent: a line per quarter shows the run is moving.
           if (!err.interactive && doneCount >= ((reported + 1) * total) / 4) {
             reported++;
-            out.line(
-              `      ${doneCount.toLocaleString('en-US')}/${total.toLocaleString('en-US')} applicants`,
-            );
+            out.line(`      ${formatCount(doneCount)}/${formatCount(total)} applicants`);
           }
         },
       });
@@ -184,14 +188,15 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     }
     const sent = summarizeWorkload(workload.decisions, workload.letters);
     done(
-      `${sent.decisions.toLocaleString('en-US')} credit decisions, ${sent.overridden} overridden, ${sent.letters} letters drafted, ${sent.feedback.toLocaleString('en-US')} outcomes fed back; every span signed (stream ${telemetry.streamId})`,
+      `${formatCount(sent.decisions)} credit decisions, ${sent.overridden} overridden, ${sent.letters} letters drafted, ${formatCount(sent.feedback)} outcomes fed back; every span signed (stream ${telemetry.streamId})`,
     );
 
     step('waiting until the processor has stored everything it acknowledged');
     await waitForDrain(processor);
+    // The workload's own span of time, to the second: the report's charts are bucketed to this period.
     const period = {
-      from: new Date(workload.startedAt.getTime() - 60_000),
-      to: new Date(workload.endedAt.getTime() + 60_000),
+      from: new Date(Math.floor(workload.startedAt.getTime() / 1000) * 1000 - 1000),
+      to: new Date(Math.ceil(workload.endedAt.getTime() / 1000) * 1000 + 1000),
     };
     const stored = await storedRecords(cli);
     const reportOf = async (modelId: string): Promise<ReportDocument> => {
@@ -211,26 +216,6 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     const overridden = pickOverridden(workload.decisions);
     step(`timeline of one overridden decision (${overridden.reference.decisionId})`);
     await expectOk(cli(['timeline', overridden.reference.decisionId]), 'timeline');
-
-    step('EU AI Act period report');
-    printReportSummary(context, report);
-    const reportPath = path.join(dir, 'report.html');
-    await expectOk(
-      cli([
-        'report',
-        '--model',
-        CREDIT_MODEL_ID,
-        '--from',
-        period.from.toISOString(),
-        '--to',
-        period.to.toISOString(),
-        '--format',
-        'html',
-        '--out',
-        reportPath,
-      ]),
-      'report --format html',
-    );
 
     const v2 = workload.deployments.find((deployment) => deployment.version === '2.0.0')!;
     step('incident investigation: underwriters report that v2 approves applicants it should not');
@@ -271,6 +256,27 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
       `      v2 went live with deployment ${v2.deploymentId}; the degradation signal above compares the decisions before and after it.`,
     );
 
+    // The report comes after the incident, so it lists it (Art. 73) like a report written that day would.
+    step('EU AI Act period report');
+    printReportSummary(context, await reportOf(CREDIT_MODEL_ID));
+    const reportPath = path.join(dir, 'report.html');
+    await expectOk(
+      cli([
+        'report',
+        '--model',
+        CREDIT_MODEL_ID,
+        '--from',
+        period.from.toISOString(),
+        '--to',
+        period.to.toISOString(),
+        '--format',
+        'html',
+        '--out',
+        reportPath,
+      ]),
+      'report --format html',
+    );
+
     step('verify: recompute every leaf from the stored rows, check the signed checkpoints and the witness');
     const verifyExitCode = await cli(['verify']);
     if (verifyExitCode !== EXIT_CODES.OK)
@@ -286,10 +292,12 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
     await cp(path.join(dir, 'data'), path.join(tamperDir, 'data'), { recursive: true });
     const forged = overridden.outcome === CREDIT_LABELS[0] ? CREDIT_LABELS[1] : CREDIT_LABELS[0];
     const spanId = overridden.reference.spanId;
+    const decisionId = overridden.reference.decisionId;
     await alterStoredOutcome(path.join(tamperDir, 'data'), spanId, forged);
     out.line(
-      `      in ${path.relative(context.settings.cwd, tamperDir)}: set ${ATTR_AUDIT_DECISION_OUTCOME} of span ${spanId} to "${forged}" with ALTER TABLE otel_traces UPDATE`,
+      `      in ${path.relative(context.settings.cwd, tamperDir)}: set ${ATTR_AUDIT_DECISION_OUTCOME} of decision ${decisionId} (span ${spanId}) to "${forged}" with ALTER TABLE otel_traces UPDATE`,
     );
+    const tamperLines: string[] = [];
     const tamperedExit = await runCli(
       [
         'verify',
@@ -301,18 +309,30 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
         path.join(keysDir, WITNESS_FILE),
         ...(out.color ? [] : ['--no-color']),
       ],
-      { stdout: out.stream, stderr: err.stream, env, cwd: context.settings.cwd, signal: context.signal },
+      {
+        stdout: collect(tamperLines),
+        stderr: err.stream,
+        env,
+        cwd: context.settings.cwd,
+        signal: context.signal,
+      },
     );
+    const tamperOutput = tamperLines.join('');
+    out.write(tamperOutput);
     if (tamperedExit !== EXIT_CODES.INTEGRITY) {
       throw new CliError(
         'INTEGRITY',
         `demo: verify did not detect the altered row (exit code ${tamperedExit})`,
       );
     }
+    // The claim below is checked against what verify printed, never assumed.
+    const namesDecision = tamperOutput.includes(`decision ${decisionId}`);
     out.line(
       out.style(
-        'green',
-        `      verify failed as it must (exit code ${tamperedExit}) and named span ${spanId}`,
+        namesDecision ? 'green' : 'red',
+        namesDecision
+          ? `      verify failed as it must (exit code ${tamperedExit}) and named decision ${decisionId}`
+          : `      verify failed (exit code ${tamperedExit}) but did not name decision ${decisionId}`,
       ),
     );
 
@@ -443,17 +463,17 @@ function printCounts(
   relative: string,
 ): void {
   const out = context.out;
-  const n = (value: number): string => value.toLocaleString('en-US').padStart(7);
+  const n = (value: number): string => formatCount(value).padStart(7);
   out.line();
   out.line(out.style('bold', `Stored in the embedded ClickHouse at ${relative}/data`));
   out.line(
     `  spans              ${n(stored.spans)}  in ${stored.streams} signed stream(s), sealed by ${stored.checkpoints} checkpoints`,
   );
   out.line(
-    `  credit decisions   ${n(report.totals.decisions)}  ${report.model.versions.map((v) => `v${v.version}: ${v.decisions.toLocaleString('en-US')}`).join(' · ')}`,
+    `  credit decisions   ${n(report.totals.decisions)}  ${report.model.versions.map((v) => `v${v.version}: ${formatCount(v.decisions)}`).join(' · ')}`,
   );
   out.line(
-    `  human reviews      ${n(report.totals.reviewed)}  of which overrides ${report.totals.overridden.toLocaleString('en-US')}`,
+    `  human reviews      ${n(report.totals.reviewed)}  of which overrides ${formatCount(report.totals.overridden)}`,
   );
   out.line(`  outcomes fed back  ${n(report.totals.withFeedback)}  (ground truth from the loan ledger)`);
   out.line(
@@ -474,27 +494,28 @@ function printCounts(
   }
 }
 
-function percent(rate: number | null): string {
-  return rate === null ? '—' : `${(rate * 100).toFixed(1)}%`;
-}
-
 function printReportSummary(context: CommandContext, report: ReportDocument): void {
   const out = context.out;
-  out.line(`  model ${report.model.id}, ${report.period.from} .. ${report.period.to}`);
   out.line(
-    `  ${report.totals.decisions.toLocaleString('en-US')} decisions · review rate ${percent(report.rates.reviewRate)} · override rate ${percent(report.rates.overrideRate)} · accuracy ${percent(report.rates.accuracy)} on ${report.totals.withFeedback.toLocaleString('en-US')} outcomes`,
+    `  model ${report.model.id}, ${formatTime(report.period.from)} to ${formatTime(report.period.to)}`,
+  );
+  out.line(
+    `  ${formatCount(report.totals.decisions)} decisions · review rate ${formatPercent(report.rates.reviewRate)} · override rate ${formatPercent(report.rates.overrideRate)} · accuracy ${formatPercent(report.rates.accuracy)} on ${formatCount(report.totals.withFeedback)} outcomes`,
   );
   for (const version of report.accuracyByVersion) {
     out.line(
-      `    v${version.version.padEnd(6)} ${version.decisions.toLocaleString('en-US').padStart(6)} decisions   accuracy ${percent(version.accuracy).padStart(6)}   override rate ${percent(version.overrideRate).padStart(6)}`,
+      `    v${version.version.padEnd(6)} ${formatCount(version.decisions).padStart(6)} decisions   accuracy ${formatPercent(version.accuracy).padStart(6)}   override rate ${formatPercent(version.overrideRate).padStart(6)}`,
     );
   }
   const fairness = report.fairness;
   if (fairness.outcome !== null) {
     out.line(
-      `  fairness (${fairness.outcome} rate): ${fairness.groups.map((g) => `${g.group} ${percent(g.outcomeRate)}`).join(' · ')}; ratio ${fairness.disparityRatio === null ? '—' : fairness.disparityRatio.toFixed(2)}${fairness.disparityRatio !== null && fairness.disparityRatio < 0.8 ? out.style('yellow', ' (below the four-fifths rule)') : ''}`,
+      `  fairness (${fairness.outcome} rate): ${fairness.groups.map((g) => `${g.group} ${formatPercent(g.outcomeRate)}`).join(' · ')}; ratio ${fairness.disparityRatio === null ? '—' : fairness.disparityRatio.toFixed(2)}${fairness.disparityRatio !== null && fairness.disparityRatio < 0.8 ? out.style('yellow', ' (below the four-fifths rule)') : ''}`,
     );
   }
+  out.line(
+    `  incidents: ${formatCount(report.incidents.length)} (${formatCount(report.incidents.filter((i) => i.status !== 'closed').length)} open)`,
+  );
   // Only the retention classes that hold records in this period.
   const retained = report.retention.filter((r) => !r.period.endsWith('; 0 decisions'));
   out.line(`  retention: ${retained.map((r) => `${r.recordClass} ${r.period}`).join(' · ')}`);

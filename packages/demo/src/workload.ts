@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   recordDeployment,
   recordFeedback,
@@ -133,6 +134,8 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRes
       ...(version !== undefined ? { previousVersion: version } : {}),
       environment: 'production',
       changelog,
+      // The artefact that went live: the report's deployments table and `reproduce` name it.
+      weightsHash: `sha256:${createHash('sha256').update(options.models[next]).digest('hex')}`,
     });
     deployments.push({ version: next, deploymentId, at: new Date() });
     version = next;
