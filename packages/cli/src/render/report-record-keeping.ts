@@ -54,7 +54,7 @@ export function recordKeepingRow(
     v.version,
     formatCount(v.decisions),
     figureText(v.coverage, (x) => x >= targets.coverage, formatPercent(targets.coverage)),
-    `${formatCount(v.storedOfCounted)} of ${formatCount(v.counted)}`,
+    v.counted === 0 ? '—' : `${formatCount(v.storedOfCounted)} of ${formatCount(v.counted)}`,
     `${formatCount(v.notMeasured)}${inconsistent}`,
     figureText(v.completeness, (x) => x > targets.completeness, `> ${formatPercent(targets.completeness)}`),
     formatCount(v.incomplete),

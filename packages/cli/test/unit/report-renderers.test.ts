@@ -41,7 +41,7 @@ describe('period report renderers', () => {
 
   it('record keeping: each figure against its target, or "not measured" when nothing counted it', () => {
     const md = renderReportMarkdown(sampleReport());
-    expect(md).toContain('| v1 | 80 | not measured | 0 of 0 | 80 | 100.0% — meets the > 99.0% target | 0 |');
+    expect(md).toContain('| v1 | 80 | not measured | — | 80 | 100.0% — meets the > 99.0% target | 0 |');
     expect(md).toContain(
       '| v2 | 1,120 | 99.1% — below the 100.0% target | 1,100 of 1,110 | 20 | 99.5% — meets the > 99.0% target | 6 |',
     );
