@@ -246,6 +246,12 @@ it('keeps the size litewitness cosigned when the newest rows and the witness fil
       message: expect.stringMatching(/the store holds no checkpoint of this stream: the stream was removed/u),
     }),
   );
+  const asked = await runDecisiontrail(
+    ['verify', '--config', workspace.configPath, '--no-witness', '--stream', STREAM],
+    dir,
+  );
+  expect(asked.code, asked.stdout + asked.stderr).toBe(1);
+  expect(asked.stdout).toContain('the stream was removed');
   // With its cosignature rows gone too, only the witness's own record shows the stream (docs/WITNESSES.md): its
   // operator's front page lists each log it knows with its size.
   const front = await (await fetch(`${url}/`)).text();

@@ -179,7 +179,9 @@ export const verifyCommand: CommandSpec = {
         return { spansRead, unsigned, tables, independent };
       },
     );
-    if (stream !== undefined && spansRead === 0) {
+    // A stream removed from the store is not "not found" when its witnesses' cosignatures say it existed.
+    const removed = independent?.findings.some((f) => f.code === 'truncated' && f.stream === stream) ?? false;
+    if (stream !== undefined && spansRead === 0 && !removed) {
       throw new CliError(
         'NOT_FOUND',
         `verify: no stored spans of stream ${JSON.stringify(stream)}${from || to ? ' in that range' : ''}`,
