@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '@decisiontrail/clickhouse';
 import { noteText, parseCheckpoint } from '@decisiontrail/core';
@@ -215,6 +215,36 @@ describe('bundle cosignatures', () => {
         message: expect.stringMatching(/does not prove that the cosigned checkpoint .* extends it/u),
       }),
     );
+  });
+
+  it('without --witness-key trusts the witnesses and quorum of decisiontrail.yaml', async () => {
+    const config = path.join(facts.root, 'decisiontrail.yaml');
+    writeFileSync(
+      config,
+      [
+        'witnesses:',
+        '  quorum: 2',
+        '  list:',
+        ...[w1, w2].map((w) => `    - { name: ${w.name}, url: "http://127.0.0.1:9/", key: "${w.vkey}" }`),
+        '',
+      ].join('\n'),
+    );
+    try {
+      const result = await runBin(['verify-bundle', bundleFile, '--key', facts.publicKeyFile, '--json'], {
+        cwd: facts.root,
+      });
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(json<VerifyOutput>(result).cosignatures.quorum).toBe(2);
+      const one = await runBin(
+        ['verify-bundle', bundleFile, '--key', facts.publicKeyFile, '--witness-key', w1.vkey, '--json'],
+        { cwd: facts.root },
+      );
+      // Keys on the command line replace the configured ones, with their own default quorum of 1.
+      expect(one.code).toBe(0);
+      expect(json<VerifyOutput>(one).cosignatures).toMatchObject({ quorum: 1 });
+    } finally {
+      rmSync(config);
+    }
   });
 
   it('a witness key that is not one refuses to run', async () => {
