@@ -3,6 +3,7 @@ SELECT
     SpanId AS span_id,
     TraceId AS trace_id,
     Timestamp AS time,
+    ServiceName AS service,
     SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] AS record_type,
     {{retention_class:SpanAttributes}} AS retention_class,
     SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] AS integrity_stream

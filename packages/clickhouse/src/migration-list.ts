@@ -218,7 +218,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // span's attributes (note, leaves, compact range), and each review and feedback span by its decision.
     version: 11,
     name: 'timeline_evidence_lookups',
-    checksum: 'sha256:f8a7a53a6a9832358674281db8aa1901db3e6d1241ee825b29d6c1e5d1540a1a',
+    checksum: 'sha256:f5b715ccad5445f50b3c248e956b3fd8dc1f7eeedae0beebcd286a53f8f7e038',
     steps: [
       {
         kind: 'table',

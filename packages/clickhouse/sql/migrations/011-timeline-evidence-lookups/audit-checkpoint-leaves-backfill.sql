@@ -7,6 +7,7 @@ SELECT
     SpanId AS span_id,
     TraceId AS trace_id,
     Timestamp AS time,
+    ServiceName AS service,
     SpanAttributes AS attributes
 FROM {{read:otel_traces}}
 WHERE SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.CHECKPOINT}}

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS {{table:audit_checkpoint_leaves}} {{cluster}} (
     span_id String CODEC(ZSTD(1)),
     trace_id String CODEC(ZSTD(1)),
     time DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    service LowCardinality(String) CODEC(ZSTD(1)),
     attributes Map(LowCardinality(String), String) CODEC(ZSTD(1))
 ) ENGINE = {{engine:ReplacingMergeTree()}}
 ORDER BY (stream, tree_size, span_id)

@@ -6,6 +6,7 @@ CREATE TABLE IF NOT EXISTS {{table:audit_decision_links}} {{cluster}} (
     span_id String CODEC(ZSTD(1)),
     trace_id String CODEC(ZSTD(1)),
     time DateTime64(9) CODEC(Delta(8), ZSTD(1)),
+    service LowCardinality(String) CODEC(ZSTD(1)),
     record_type LowCardinality(String) CODEC(ZSTD(1)),
     retention_class LowCardinality(String) CODEC(ZSTD(1)),
     integrity_stream LowCardinality(String) CODEC(ZSTD(1))
