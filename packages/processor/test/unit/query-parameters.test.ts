@@ -15,6 +15,24 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   },
   subjectDecisions: { subjectId: 'subject-1', from: FROM, to: TO, limit: 10 },
   decisions: { ...FILTER, limit: 5 },
+  findDecisions: {
+    ...FILTER,
+    outcome: 'deny',
+    overridden: true,
+    minConfidence: 0.2,
+    maxConfidence: 0.9,
+    subjectId: 'subject-1',
+    fairnessGroup: 'a',
+    incident: { decisionIds: ['d1'], modelId: 'credit', modelVersion: '3', from: FROM, to: TO },
+    sealed: [{ stream: 'st', size: 10 }],
+    integrity: 'verified',
+    sort: 'time',
+    order: 'desc',
+    limit: 20,
+    cursor: 'c',
+  },
+  processingActivities: { from: FROM, to: TO },
+  fairnessMetrics: { ...FILTER, positiveOutcome: 'approve', minDecisions: 30 },
   oversightRates: FILTER,
   accuracy: FILTER,
   confidenceDistribution: { ...FILTER, buckets: 10 },
@@ -116,6 +134,7 @@ describe('store query parameters', () => {
 
   it('names the queries that take no text at all (dates and numbers only)', () => {
     expect(names.filter((name) => textPaths(name).length === 0)).toEqual([
+      'processingActivities',
       'verificationSlices',
       'unsignedAuditRecords',
     ]);
