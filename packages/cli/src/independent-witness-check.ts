@@ -93,7 +93,11 @@ export async function checkIndependentWitnesses(
       confirmedBy: [],
       cosignedSize: stored.cosignedSize,
     });
-    if (stored.cosignedSize > 0)
+    // The stream's first checkpoint may have been stored (and cosigned) after the heads were read.
+    if (
+      stored.cosignedSize > 0 &&
+      (await options.storedCheckpoint(stream, stored.cosignedSize)) === undefined
+    )
       report.findings.push(
         witnessFinding(
           'truncated',
@@ -197,7 +201,11 @@ async function checkStream(
     confirmedBy: [],
     cosignedSize: stored.cosignedSize,
   };
-  if (result.cosignedSize > head.treeSize) {
+  // A cosignature of a size the store holds now was stored after the head was read (serve is running): no cut.
+  if (
+    result.cosignedSize > head.treeSize &&
+    (await options.storedCheckpoint(stream, result.cosignedSize)) === undefined
+  ) {
     findings.push(
       witnessFinding(
         'truncated',
@@ -239,14 +247,35 @@ async function checkStream(
       result.confirmedBy.push(name);
       result.cosignedSize = Math.max(result.cosignedSize, head.treeSize);
     } else if (outcome.kind === 'conflict' && outcome.witnessSize > head.treeSize) {
-      result.cosignedSize = Math.max(result.cosignedSize, outcome.witnessSize);
+      const size = outcome.witnessSize;
+      result.cosignedSize = Math.max(result.cosignedSize, size);
+      // Serve may have stored and submitted a newer checkpoint since the store was read: then ask about that one.
+      const note = await options.storedCheckpoint(stream, size);
+      if (note === undefined) {
+        findings.push(
+          witnessFinding(
+            'truncated',
+            stream,
+            `stream ${stream}: witness ${name} cosigned size ${size}, but the store's newest checkpoint is size ${head.treeSize}: ${size - head.treeSize} leaves and their checkpoints are gone`,
+            size,
+          ),
+        );
+        continue;
+      }
+      const later = await addCheckpoint(
+        endpoint,
+        { oldSize: size, proof: [], note },
+        { timeoutMs: config.timeoutMs },
+      );
       findings.push(
-        witnessFinding(
-          'truncated',
-          stream,
-          `stream ${stream}: witness ${name} cosigned size ${outcome.witnessSize}, but the store's newest checkpoint is size ${head.treeSize}: ${outcome.witnessSize - head.treeSize} leaves and their checkpoints are gone`,
-          outcome.witnessSize,
-        ),
+        later.kind === 'bad-proof'
+          ? inconsistent(stream, name, size, later.message)
+          : witnessFinding(
+              'not-cosigned',
+              stream,
+              `stream ${stream}: witness ${name} holds size ${size}, which the store reached while verify ran (its newest checkpoint read was size ${head.treeSize}): run verify again to check it`,
+              size,
+            ),
       );
     } else if (outcome.kind === 'conflict' && outcome.witnessSize > 0) {
       // The witness is behind the store: ask it about the store's checkpoint at its own size.

@@ -8,6 +8,7 @@ export {
   formatDuration,
   reportingDeadline,
 } from './incident-deadline.ts';
+export { checkIndependentWitnesses } from './independent-witness-check.ts';
 export { incidentWindow } from './incident-window.ts';
 export { formatCount, formatPercent, formatTime } from './render/number-format.ts';
 export { ProgressBar } from './render/progress-bar.ts';
