@@ -13,7 +13,8 @@
 //   3. size: bytes on disk of every table / decisions, against the OTLP/JSON bytes of the same spans;
 //   4. latency: SELECT 1, decision_timeline over random decisions (the first calls after the load
 //      apart, then p50/p95 of the samples) and, timed apart, the timeline's read-time check of each
-//      (with --streams N the spans are signed in N streams, so the check proves them), the full
+//      (with --streams N the spans are signed in N streams, so the check proves them) beside the check as
+//      it was before migration 11 (previous-timeline-evidence.ts), with the process CPU of each call, the full
 //      period report;
 //   5. reconciliation (what `verify` runs over the audit tables and rollups): each table against
 //      otel_traces, timed apart, and the rate over every span stored;
