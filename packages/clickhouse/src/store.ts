@@ -71,6 +71,7 @@ import { spansForVerification, traceSpans, type VerificationQuery } from './veri
 import { verificationRecords, type VerificationRecord } from './verification-records.ts';
 import {
   checkpointLinks,
+  checkpointNote,
   recordCosignatures,
   witnessEvidence,
   type CheckpointLink,
@@ -393,6 +394,11 @@ export class Store {
   /** Each stream's newest stored checkpoint and the stored witness cosignatures, for `verify`. */
   witnessEvidence(query?: { stream?: string }): Promise<WitnessEvidence> {
     return witnessEvidence(this.#ctx, query);
+  }
+
+  /** The signed note of a stream's stored checkpoint of one size; null when none is stored. */
+  checkpointNote(query: { stream: string; treeSize: number }): Promise<string | null> {
+    return checkpointNote(this.#ctx, query);
   }
 
   /** A stream's stored checkpoints in `(fromSize, toSize]` with their leaves and ranges (consistency proofs). */

@@ -126,3 +126,23 @@ export async function checkpointLinks(
   );
   return rows.map((row) => ({ ...row, treeSize: Number(row.treeSize) }));
 }
+
+/**
+ * The signed note of a stream's stored checkpoint of one size, read from `audit_checkpoints` by its primary key
+ * (what `verify` compares with what a witness cosigned); null when the store holds no checkpoint of that size.
+ */
+export async function checkpointNote(
+  ctx: QueryContext,
+  query: { stream: string; treeSize: number },
+): Promise<string | null> {
+  if (typeof query.stream !== 'string') throw new StoreError('INVALID_ARGUMENT', 'stream must be a string');
+  if (!Number.isSafeInteger(query.treeSize) || query.treeSize < 0)
+    throw new StoreError('INVALID_ARGUMENT', 'treeSize must be a whole number');
+  const rows = await ctx.rows<{ note: string }>(
+    `SELECT note FROM {{read:audit_checkpoints}}
+     WHERE stream = {stream:String} AND tree_size = {size:UInt64}
+     ORDER BY span_id LIMIT 1`,
+    { stream: query.stream, size: query.treeSize },
+  );
+  return rows[0]?.note ?? null;
+}

@@ -64,6 +64,7 @@ export const STORE_QUERIES = {
   reconcileAuditTables: { scope: 'read', dates: [] },
   witnessEvidence: { scope: 'read', dates: [] },
   checkpointLinks: { scope: 'read', dates: [] },
+  checkpointNote: { scope: 'read', dates: [] },
 } as const satisfies Readonly<Record<string, StoreQuerySpec>>;
 
 /** The name of a served store query (the `Store` method it calls). */

@@ -74,6 +74,7 @@ const QUERIES: QueryCalls = {
   reconcileAuditTables: (s, p) => s.reconcileAuditTables(p),
   witnessEvidence: (s, p) => s.witnessEvidence(p),
   checkpointLinks: (s, p) => s.checkpointLinks(p),
+  checkpointNote: (s, p) => s.checkpointNote(p),
 };
 
 /** Runs the query `name` with its JSON parameters checked against its table entry first. */

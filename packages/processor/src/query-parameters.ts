@@ -197,6 +197,7 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
   unsignedAuditRecords: { from: optional('date'), to: optional('date'), limit: optional('integer') },
   witnessEvidence: { stream: optional('string') },
   checkpointLinks: { stream: required('string'), fromSize: required('integer'), toSize: required('integer') },
+  checkpointNote: { stream: required('string'), treeSize: required('integer') },
   reconcileAuditTables: {
     from: optional('date'),
     to: optional('date'),

@@ -170,9 +170,7 @@ export const verifyCommand: CommandSpec = {
                 await backend.queries.witnessEvidence(stream === undefined ? {} : { stream }),
                 {
                   storedCheckpoint: async (of, size) =>
-                    (
-                      await backend.queries.checkpointLinks({ stream: of, fromSize: size - 1, toSize: size })
-                    )[0]?.note,
+                    (await backend.queries.checkpointNote({ stream: of, treeSize: size })) ?? undefined,
                 },
               )
             : undefined;

@@ -88,6 +88,7 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   reconcileAuditTables: { from: FROM, to: TO, stream: 'st', limit: 100, tables: ['audit_decisions'] },
   witnessEvidence: { stream: 'st' },
   checkpointLinks: { stream: 'st', fromSize: 10, toSize: 30 },
+  checkpointNote: { stream: 'st', treeSize: 30 },
 };
 
 /** Every path (`a.b[0].c`) to a string inside `value`. */
