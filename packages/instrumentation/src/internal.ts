@@ -7,3 +7,4 @@ export { readOnnxModelInfo } from './onnx/model-metadata.ts';
 export type { OnnxModelInfo } from './onnx/model-metadata.ts';
 export { uuidv7 } from './uuidv7.ts';
 export { requestedActions } from './requested-actions.ts';
+export { batchRowCount, classifyRow, tensorsRowToJson, tensorsToJson } from './onnx/tensor-rows.ts';

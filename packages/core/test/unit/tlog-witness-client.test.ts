@@ -11,7 +11,7 @@ import {
   hashLeafData,
   parseCosignerKey,
   type WitnessEndpoint,
-} from '../../src/index.ts';
+} from '@decisiontrail/core';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { batchRowCount, classifyRow, tensorsRowToJson, tensorsToJson } from '../../src/onnx/tensor-rows.ts';
+import {
+  batchRowCount,
+  classifyRow,
+  tensorsRowToJson,
+  tensorsToJson,
+} from '@decisiontrail/instrumentation/internal';
 
 const tensor = (type: string, dims: number[], data: ArrayLike<number | bigint>) => ({ type, dims, data });
 
