@@ -410,7 +410,7 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     const sink = store.createSink({ maxBatchSize: 10, flushIntervalMs: 5 });
     await sink.write([batch, ...rows]);
     await sink.close();
-    const row = rows[1]!.attributes['audit.decision.id']!;
+    const row = (rows[1]!.attributes as Record<string, string>)['audit.decision.id']!;
     const byId = await store.decisionTimeline({ decisionId: row });
     expect(byId.filter((e) => e.kind === 'decision').map((e) => e.decisionId)).toEqual([row]);
     expect(byId.filter((e) => e.kind === 'span').map((e) => e.spanId)).toEqual([batchSpanId]);

@@ -1,5 +1,4 @@
 import { context, diag, type Span, SpanKind } from '@opentelemetry/api';
-import type { JsonObject } from '../internal-types.ts';
 import type { PatchHost } from '../patched-create.ts';
 import { endSpan, recordSpanError } from '../span-errors.ts';
 import { ToolAction } from '../tool-action.ts';
@@ -19,25 +18,28 @@ export interface LangChainCallbackHandler {
   readonly name: string;
   /** Awaited by LangChain, so a step's span exists before the model call inside it starts. */
   readonly awaitHandlers: true;
+  // LangChain's declarations put runType fourth and parentRunId eighth, while its callback manager passes
+  // parentRunId fourth and runType seventh, as written here; the serialized runnable and the metadata are plain
+  // objects to both, so a TypeScript app can pass this handler where LangChain expects its callback methods.
   handleChainStart(
-    chain: JsonObject,
+    chain: object,
     inputs: unknown,
     runId: string,
     parentRunId?: string,
     tags?: string[],
-    metadata?: JsonObject,
+    metadata?: object,
     runType?: string,
     runName?: string,
   ): void;
   handleChainEnd(outputs: unknown, runId: string): void;
   handleChainError(error: unknown, runId: string): void;
   handleToolStart(
-    tool: JsonObject,
+    tool: object,
     input: string,
     runId: string,
     parentRunId?: string,
     tags?: string[],
-    metadata?: JsonObject,
+    metadata?: object,
     runName?: string,
     toolCallId?: string,
   ): void;
@@ -118,7 +120,8 @@ function finishRun(runId: string, error: unknown): void {
 }
 
 /** The class name LangChain serializes a runnable or tool under (`id: ['langchain', ..., 'RunnableSequence']`). */
-function lastIdSegment(serialized: JsonObject | undefined): string | undefined {
+function lastIdSegment(value: object | undefined): string | undefined {
+  const serialized = value as Readonly<Record<string, unknown>> | undefined;
   const id = serialized?.['id'];
   const name = serialized?.['name'];
   if (typeof name === 'string') return name;

@@ -2,6 +2,7 @@ import * as chatModelsModule from '@langchain/core/language_models/chat_models';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { RunnableLambda } from '@langchain/core/runnables';
 import { tool } from '@langchain/core/tools';
+import type { CallbackHandlerMethods } from '@langchain/core/callbacks/base';
 import { ChatOpenAI } from '@langchain/openai';
 import { diag, DiagLogLevel, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -76,6 +77,9 @@ const actions = ofType('action');
 const waitForDecisions = async (count: number) =>
   decisions(await waitForSpans(tracing, (spans) => decisions(spans).length === count));
 
+/** The handler as a TypeScript user passes it: typed as LangChain's callback methods, no cast. */
+const callbacks = (): CallbackHandlerMethods => instrumentation.langChainCallbacks;
+
 describe('LangChain.js (@langchain/core) chat models', () => {
   it('is recognised by manuallyInstrument', () => {
     expect(patched).toBe(true);
@@ -118,10 +122,7 @@ describe('LangChain.js (@langchain/core) chat models', () => {
     const chain = ChatPromptTemplate.fromMessages([['user', '{question}']])
       .pipe(model)
       .pipe(RunnableLambda.from((message: { content: unknown }) => String(message.content).length));
-    const length = await chain.invoke(
-      { question },
-      { callbacks: [instrumentation.langChainCallbacks], runName: 'triage' },
-    );
+    const length = await chain.invoke({ question }, { callbacks: [callbacks()], runName: 'triage' });
     expect(length).toBe(DEFAULT_REPLY.length);
     const spans = await waitForSpans(
       tracing,
@@ -143,7 +144,7 @@ describe('LangChain.js (@langchain/core) chat models', () => {
     const message = await model.bindTools([escalate]).invoke(question);
     const call = message.tool_calls?.[0];
     expect(call?.name).toBe('escalate_ticket');
-    const result = await escalate.invoke(call!, { callbacks: [instrumentation.langChainCallbacks] });
+    const result = await escalate.invoke(call!, { callbacks: [callbacks()] });
     expect(String(result.content)).toBe('ticket escalated');
     const spans = await waitForSpans(
       tracing,

@@ -207,7 +207,7 @@ describe('Vercel AI SDK (ai 7) through its telemetry integration', () => {
         escalate_ticket: tool({
           description: 'Escalates a ticket',
           inputSchema: z.object({ action: z.string() }),
-          execute: () => Promise.reject(new Error('ticket system down')),
+          execute: (): Promise<string> => Promise.reject(new Error('ticket system down')),
         }),
       },
       stopWhen: isStepCount(1),
