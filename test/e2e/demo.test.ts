@@ -37,7 +37,7 @@ it('tells the whole story, and tells it again when run a second time', async () 
   expect(out).toMatch(/v1\.0\.0\s+1,500 decisions\s+accuracy/);
   const deployment = /v2 went live with deployment ([0-9a-f-]{36})/.exec(out)?.[1];
   expect(deployment).toBeDefined();
-  expect(out).toContain(`degradation: yes around deployment ${deployment}`);
+  expect(out).toContain(`degradation: degraded around deployment ${deployment}`);
 
   // verify passes on the store, fails on the tampered copy and names the altered span.
   expect(out).toMatch(/\[8\/9\][\s\S]*intact: 1 stream/);

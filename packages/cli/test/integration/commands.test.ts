@@ -264,7 +264,7 @@ describe('incident', () => {
     expect(show.code).toBe(0);
     const v2 = facts.decisions.filter((d) => d.version === 'v2').length;
     expect(show.stdout).toContain(`Affected decisions: ${v2}`);
-    expect(show.stdout).toContain(`degradation: yes around deployment ${facts.deploymentId}`);
+    expect(show.stdout).toContain(`degradation: degraded around deployment ${facts.deploymentId}`);
     expect(show.stdout).toMatch(/left\)/);
     expect(show.stdout).toContain('drift: not computable (baseline window before the incident: 0 decisions');
     const shown = json<{ affectedDecisions: { total: number }; signals: { signal: string }[] }>(
