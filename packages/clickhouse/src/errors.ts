@@ -8,6 +8,8 @@ export type StoreErrorCode =
   | 'MIGRATION_CHECKSUM_MISMATCH'
   /** The store has a migration this version does not know (it was migrated by a newer one). */
   | 'MIGRATION_UNKNOWN'
+  /** Opened without migrating, the store lacks migrations this version reads (run `decisiontrail migrate`). */
+  | 'MIGRATION_PENDING'
   | 'INSERT_FAILED'
   | 'QUERY_FAILED'
   | 'SINK_CLOSED'

@@ -290,6 +290,65 @@ export async function runMigrations(
   }
 }
 
+/**
+ * For a store opened without migrating (reading commands never change the store): checks that it has every
+ * released migration this version reads, so a query does not fail later on a table or view the store lacks.
+ * Recorded migrations are reviewed as {@link runMigrations} reviews them (an unknown or changed one is its error);
+ * missing ones are `MIGRATION_PENDING`, naming them and the command that applies them. Writes nothing.
+ */
+export async function checkMigrationsApplied(
+  client: ClickHouseClient,
+  context: RenderContext,
+): Promise<void> {
+  let records: MigrationRecord[];
+  try {
+    const table = `${quoteIdentifier(context.database)}.${quoteIdentifier(MIGRATIONS_TABLE.name)}`;
+    const exists = await client.query({
+      query: `SELECT count() AS n FROM system.tables WHERE database = {database:String} AND name = {name:String}`,
+      query_params: { database: context.database, name: MIGRATIONS_TABLE.name },
+      format: 'JSONEachRow',
+    });
+    const [found] = await exists.json<{ n: string | number }>();
+    if (Number(found?.n ?? 0) === 0) {
+      throw new StoreError(
+        'MIGRATION_PENDING',
+        `the store has no decisiontrail schema (database ${context.database}): create it with \`decisiontrail migrate\` or by starting \`decisiontrail serve\``,
+      );
+    }
+    const recorded = await client.query({
+      query: `SELECT version, name, checksum, toString(applied_at) AS applied_at FROM ${table} FINAL ORDER BY version`,
+      format: 'JSONEachRow',
+    });
+    records = (await recorded.json<MigrationRecord>()).map((row) => ({
+      ...row,
+      version: Number(row.version),
+    }));
+  } catch (cause) {
+    if (cause instanceof StoreError) throw cause;
+    throw new StoreError(
+      'MIGRATION_FAILED',
+      `cannot read the store's migrations: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
+  const [first, ...more] = reviewRecords(records).problems;
+  if (first !== undefined) {
+    throw new StoreError(first.code, [first, ...more].map((problem) => problem.message).join('\n'));
+  }
+  const applied = new Set(records.map((record) => record.version));
+  const pending = MIGRATIONS.filter((migration) => !applied.has(migration.version));
+  if (pending.length > 0) {
+    const names = pending.map((migration) => `${migration.version} ${migration.name}`).join(', ');
+    throw new StoreError(
+      'MIGRATION_PENDING',
+      `the store lacks ${pending.length} migration(s) this version of decisiontrail reads (${names}); ` +
+        'apply them with `decisiontrail migrate` (it changes the store; reading commands never do)',
+    );
+  }
+}
+
 /** Tables whose TTL follows the retention options. */
 const RETENTION_TABLES = [
   'otel_traces',

@@ -24,10 +24,12 @@ interface CommonStoreOptions {
   /** Retention classes mapped to table TTLs. */
   retention?: RetentionPolicy;
   /**
-   * Run pending migrations when the store opens.
+   * What to do about the schema when the store opens: `true` applies pending migrations; `'check'` changes
+   * nothing and fails with `MIGRATION_PENDING` when the store lacks a migration this version reads (what reading
+   * commands use); `false` does neither.
    * @default true
    */
-  migrate?: boolean;
+  migrate?: boolean | 'check';
 }
 
 /** The in-process engine (chdb). One data directory per process. */

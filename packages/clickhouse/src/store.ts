@@ -50,7 +50,7 @@ import {
   type DriftQuery,
   type DriftSignal,
 } from './investigation-signals.ts';
-import { renderContext, runMigrations, type MigrationResult } from './migrations.ts';
+import { checkMigrationsApplied, renderContext, runMigrations, type MigrationResult } from './migrations.ts';
 import { periodReport, type PeriodReport, type PeriodReportQuery } from './period-report.ts';
 import {
   listErasures,
@@ -165,7 +165,8 @@ export class Store {
         });
       }
       if (resolved.kind === 'embedded') prepareStagingDir(resolved.dataDir);
-      if (resolved.migrate) await store.migrate();
+      if (resolved.migrate === true) await store.migrate();
+      else if (resolved.migrate === 'check') await checkMigrationsApplied(client, store.#ctx.render);
       if (resolved.kind === 'embedded') await tuneEmbeddedTables(client);
     } catch (error) {
       await client.close();

@@ -226,3 +226,42 @@ describe('the checksum check at open', () => {
     expect(await records('legacy_renamed')).toEqual(before);
   });
 });
+
+describe('opened for reading (migrate: check)', () => {
+  const check = async (database: string): Promise<unknown> =>
+    openStore({ dataDir, database, migrate: 'check' }).then(
+      (store) => {
+        opened.push(store);
+        return store;
+      },
+      (failure: unknown) => failure,
+    );
+
+  it('refuses a store with no schema, and creates nothing', async () => {
+    const error = await check('read_fresh');
+    expect(error).toBeInstanceOf(StoreError);
+    expect(error).toMatchObject({
+      code: 'MIGRATION_PENDING',
+      message: expect.stringContaining('decisiontrail migrate'),
+    });
+    expect(await rows(`SELECT name FROM system.tables WHERE database = 'read_fresh'`)).toEqual([]);
+  });
+
+  it('refuses a store behind this version, naming the missing migration, until it is migrated', async () => {
+    await open('read_behind');
+    const latest = MIGRATIONS[MIGRATIONS.length - 1]!;
+    await engine.client.command({
+      query: `ALTER TABLE read_behind.decisiontrail_migrations DELETE WHERE version = ${latest.version}`,
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    const error = await check('read_behind');
+    expect(error).toMatchObject({
+      code: 'MIGRATION_PENDING',
+      message: expect.stringContaining(`${latest.version} ${latest.name}`),
+    });
+    // Reading changed nothing: the migration is still not recorded.
+    expect((await records('read_behind')).map((r) => r.version)).not.toContain(latest.version);
+    await open('read_behind');
+    expect(await check('read_behind')).not.toBeInstanceOf(Error);
+  });
+});
