@@ -1,4 +1,5 @@
 import type { SpanRecord } from '@decisiontrail/core';
+import { StoreError } from './errors.ts';
 import { END_OF_TIME, requireString, type QueryContext } from './query-context.ts';
 import { TRACE_ROW_COLUMNS, TRACE_ROW_COPY, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
 
@@ -10,6 +11,11 @@ export interface VerificationQuery {
   to?: Date;
   /** One integrity stream; default every stream. */
   stream?: string;
+  /**
+   * Only the spans whose `audit.integrity.seq` is one of these (canonical decimal text; at most 10,000), such as
+   * the records a check that began mid-stream found committed but not in its time range. Default: every span.
+   */
+  seqs?: readonly string[];
 }
 
 /**
@@ -52,6 +58,7 @@ export function verificationStatement(
        AND ({stream:String} = '' OR SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}] = {stream:String})
        AND Timestamp >= fromUnixTimestamp64Milli({from_ms:Int64})
        AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
+       AND (empty({seqs:Array(String)}) OR has({seqs:Array(String)}, SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]))
      ${options.ordered ? order : ''}
      LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`;
 }
@@ -61,8 +68,14 @@ export function verificationParams(query: VerificationQuery): {
   stream: string;
   from_ms: string;
   to_ms: string;
+  seqs: string[];
 } {
+  const seqs = query.seqs ?? [];
+  if (!Array.isArray(seqs) || seqs.length > 10_000 || seqs.some((seq) => typeof seq !== 'string')) {
+    throw new StoreError('INVALID_ARGUMENT', 'seqs must be at most 10000 strings');
+  }
   return {
+    seqs: [...seqs],
     stream: requireString(query.stream ?? '', 'stream'),
     from_ms: String((query.from ?? new Date(0)).getTime()),
     to_ms: String((query.to ?? END_OF_TIME).getTime()),

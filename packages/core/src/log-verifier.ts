@@ -154,6 +154,22 @@ export class LogVerifier {
     }
   }
 
+  /**
+   * Mid-stream, per stream: sequence numbers from where the check began up to the largest checkpoint read that no
+   * record was read for (at most `limit` each). A record can be committed after the range's start yet begin before
+   * it (an `audit.count` or `audit.loss` record starts when what it covers began): the caller reads these by
+   * sequence number and adds them before {@link finish}, which reports any still absent as missing.
+   */
+  absentSeqs(limit: number): { stream: string; seqs: number[] }[] {
+    if (!this.#midStream) return [];
+    const absent: { stream: string; seqs: number[] }[] = [];
+    for (const [stream, log] of this.#streams) {
+      const seqs = log.absentSeqs(limit);
+      if (seqs.length > 0) absent.push({ stream, seqs });
+    }
+    return absent;
+  }
+
   /** Finishes every stream and reports. */
   finish(): VerificationReport {
     this.#finished = true;
@@ -243,6 +259,18 @@ export class StreamLog {
   /** Leaf and checkpoint records read (not witness notes). */
   get recordsRead(): number {
     return this.#spanCount + this.#checkpointCount;
+  }
+
+  /** Sequence numbers from the check's start below the largest checkpoint read with no record read (see {@link LogVerifier.absentSeqs}). */
+  absentSeqs(limit: number): number[] {
+    if (this.recordsRead === 0) return [];
+    let sealed = 0;
+    for (const size of this.#rootsBySize.keys()) sealed = Math.max(sealed, size);
+    const from = this.#midStream ? Math.max(this.#authentic.start, this.#firstSeq) : 0;
+    const seqs: number[] = [];
+    for (let seq = from; seq < sealed && seqs.length < limit; seq++)
+      if (!this.#present.get(seq)) seqs.push(seq);
+    return seqs;
   }
 
   addWitness(checkpoint: ValidCheckpoint): void {

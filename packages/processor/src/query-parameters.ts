@@ -192,7 +192,12 @@ const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K
     erasedAt: optional('date'),
   },
   listErasures: { subjectId: optional('string') },
-  spansForVerification: { from: optional('date'), to: optional('date'), stream: optional('string') },
+  spansForVerification: {
+    from: optional('date'),
+    to: optional('date'),
+    stream: optional('string'),
+    seqs: optional('stringList'),
+  },
   verificationSlices: { from: optional('date'), to: optional('date'), maxRows: optional('integer') },
   unsignedAuditRecords: { from: optional('date'), to: optional('date'), limit: optional('integer') },
   witnessEvidence: { stream: optional('string') },

@@ -148,7 +148,9 @@ export const verifyCommand: CommandSpec = {
     const { spansRead, unsigned, tables, independent } = await withBackend(
       context.settings,
       async (backend) => {
-        const spansRead = await readSlices(context, backend, verifier, { from, to, stream });
+        const spansRead =
+          (await readSlices(context, backend, verifier, { from, to, stream })) +
+          (from === undefined ? 0 : await readAbsent(backend, verifier, from));
         const unsigned =
           stream === undefined
             ? await backend.queries.unsignedAuditRecords({
@@ -291,6 +293,25 @@ async function readSlices(
     }
   } finally {
     bar.finish();
+  }
+  return read;
+}
+
+/** Committed records a check from `from` on did not find in its range, at most this many per stream, are looked up. */
+const ABSENT_LOOKUP = 1_000;
+
+/**
+ * Mid-stream, the records a checkpoint in the range commits to that the range did not hold: a record that spans
+ * time (decision counts, losses) starts before the range although a checkpoint in it seals it. They are read by
+ * sequence number from before `from`; whatever is still absent is then missing. Returns how many were read.
+ */
+async function readAbsent(backend: AuditBackend, verifier: LogVerifier, from: Date): Promise<number> {
+  const readRecords = backend.verificationRecords ?? ((query) => backend.queries.spansForVerification(query));
+  let read = 0;
+  for (const { stream, seqs } of verifier.absentSeqs(ABSENT_LOOKUP)) {
+    const records = await readRecords({ stream, to: from, seqs: seqs.map(String) });
+    verifier.add(records);
+    read += records.length;
   }
   return read;
 }

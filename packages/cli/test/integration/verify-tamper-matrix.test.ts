@@ -155,6 +155,28 @@ describe('verify: tamper matrix', () => {
     const root = await tamperedCopy([`ALTER TABLE otel_traces DELETE WHERE SpanId = '${later.spanId}'`]);
     const cut = json<VerifyJson>(await verify(root, '--from', from, '--witness', witnessOf(root)));
     expect(streamFindings(cut).some((f) => f.code === 'missing' && covers(f, Number(later.seq)))).toBe(true);
+    // The stream's decision counts start when the decisions they count began, before the range, and a checkpoint
+    // in the range seals them: read by sequence number, they verify; deleted, they are missing.
+    const [counts] = (await storeSql(facts.root, [
+      `SELECT SpanId AS spanId, SpanAttributes['audit.integrity.seq'] AS seq,
+              toUnixTimestamp64Milli(toDateTime64(Timestamp, 3)) AS timeMs
+       FROM otel_traces WHERE SpanAttributes['audit.record.type'] = 'count'`,
+    ])) as [SpanRow[]];
+    const early = counts.filter((c) => Number(c.timeMs) < Date.parse(from));
+    expect(early.length).toBeGreaterThan(0);
+    expect(
+      report.streams[0]!.verifiedRanges.some(
+        ([a, b]) => Number(early[0]!.seq) >= a && Number(early[0]!.seq) < b,
+      ),
+    ).toBe(true);
+    const uncounted = await tamperedCopy([
+      `ALTER TABLE otel_traces DELETE WHERE SpanId = '${early[0]!.spanId}'`,
+    ]);
+    const lost = json<VerifyJson>(await verify(uncounted, '--from', from, '--witness', witnessOf(uncounted)));
+    expect(lost.verdict).toBe('tampered');
+    expect(streamFindings(lost).some((f) => f.code === 'missing' && covers(f, Number(early[0]!.seq)))).toBe(
+      true,
+    );
   });
 
   it('otel_traces: attribute and column edits, a delete, a forged row, a conflicting copy and a swap are each named', async () => {

@@ -82,7 +82,7 @@ const VALID: Record<StoreQueryName, Record<string, unknown>> = {
     erasedAt: TO,
   },
   listErasures: { subjectId: 'subject-1' },
-  spansForVerification: { from: FROM, to: TO, stream: 'st' },
+  spansForVerification: { from: FROM, to: TO, stream: 'st', seqs: ['96', '97'] },
   verificationSlices: { from: FROM, to: TO, maxRows: 1000 },
   unsignedAuditRecords: { from: FROM, to: TO, limit: 20 },
   reconcileAuditTables: { from: FROM, to: TO, stream: 'st', limit: 100, tables: ['audit_decisions'] },
