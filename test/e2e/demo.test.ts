@@ -39,12 +39,15 @@ it('tells the whole story, and tells it again when run a second time', async () 
   expect(deployment).toBeDefined();
   expect(out).toContain(`degradation: degraded around deployment ${deployment}`);
 
-  // verify passes on the store, fails on the tampered copy and names the altered span.
+  // verify passes on the store, fails on the tampered copy and names the altered decision and its span.
   expect(out).toMatch(/\[8\/9\][\s\S]*intact: 1 stream/);
-  const altered = /set audit\.decision\.outcome of span ([0-9a-f]{16})/.exec(out)?.[1];
-  expect(altered).toBeDefined();
-  expect(out).toContain(`modified (span ${altered!}`);
-  expect(out).toContain(`verify failed as it must (exit code 1) and named span ${altered!}`);
+  const altered = /set audit\.decision\.outcome of decision ([0-9a-f-]{36}) \(span ([0-9a-f]{16})\)/.exec(
+    out,
+  );
+  expect(altered).not.toBeNull();
+  const [, decisionId, spanId] = altered!;
+  expect(out).toMatch(new RegExp(`modified \\(span ${spanId!}, seq \\d+, decision ${decisionId!}\\)`));
+  expect(out).toContain(`verify failed as it must (exit code 1) and named decision ${decisionId!}`);
 
   const report = await readFile(path.join(cwd, '.decisiontrail/demo/report.html'), 'utf8');
   expect(report).toContain('<svg');
