@@ -198,8 +198,15 @@ interface RollupTable {
   bucketKey?: string;
 }
 
-/** Largest difference of a rollup's p50/p90 from the recomputed digest's that is not a finding. */
-const QUANTILE_TOLERANCE = 0.02;
+/**
+ * Largest difference of a rollup's p50/p90 from the recomputed digest's that is not a finding. A t-digest merged
+ * from the partial states of other insert blocks is not the one-pass digest: measured on the engine, 1,500 uniform
+ * confidences split into 2–10 blocks gave p50/p90 up to 0.042 away from the one-pass digest, more than 0.02 in 33
+ * of 100 trials (a crash and replay changes the blocks, and with 0.02 an untouched store read as tampered). So a
+ * digest edit smaller than this is not detected, and a distribution whose p50 or p90 sits between two point masses
+ * can differ by more: the counts and sums beside the digest are compared exactly.
+ */
+const QUANTILE_TOLERANCE = 0.1;
 
 const ROLLUP_TABLES: readonly RollupTable[] = [
   {
