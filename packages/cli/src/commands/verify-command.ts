@@ -256,8 +256,7 @@ async function readSlices(
   range: { from: Date | undefined; to: Date | undefined; stream: string | undefined },
 ): Promise<number> {
   const queries = backend.queries;
-  // The binary reader where the store is opened here (plain leaves hashed from the stored bytes), else JSON rows.
-  const readRecords = backend.verificationRecords ?? ((query) => queries.spansForVerification(query));
+  const readRecords = recordReader(backend);
   const slices = await queries.verificationSlices({
     ...(range.from && { from: range.from }),
     ...(range.to && { to: range.to }),
@@ -297,6 +296,11 @@ async function readSlices(
   return read;
 }
 
+/** The binary reader where the store is opened here (plain leaves hashed from the stored bytes), else JSON rows. */
+function recordReader(backend: AuditBackend): NonNullable<AuditBackend['verificationRecords']> {
+  return backend.verificationRecords ?? ((query) => backend.queries.spansForVerification(query));
+}
+
 /** Committed records a check from `from` on did not find in its range, at most this many per stream, are looked up. */
 const ABSENT_LOOKUP = 1_000;
 
@@ -306,7 +310,7 @@ const ABSENT_LOOKUP = 1_000;
  * sequence number from before `from`; whatever is still absent is then missing. Returns how many were read.
  */
 async function readAbsent(backend: AuditBackend, verifier: LogVerifier, from: Date): Promise<number> {
-  const readRecords = backend.verificationRecords ?? ((query) => backend.queries.spansForVerification(query));
+  const readRecords = recordReader(backend);
   let read = 0;
   for (const { stream, seqs } of verifier.absentSeqs(ABSENT_LOOKUP)) {
     const records = await readRecords({ stream, to: from, seqs: seqs.map(String) });
