@@ -52,6 +52,17 @@ export interface DecisionFilter {
   service?: string;
 }
 
+/**
+ * A {@link DecisionFilter} whose bounds may be exact to the nanosecond (decimal nanoseconds since the epoch): a
+ * split at a recorded instant — a deployment's DateTime64(9) time — must not be rounded to its millisecond, or a
+ * decision made earlier in that millisecond counts as after it. A bound given here replaces `from` / `to`. Not
+ * served (JSON dates carry milliseconds); the store's own signals use it.
+ */
+export interface ExactDecisionFilter extends DecisionFilter {
+  fromUnixNano?: bigint;
+  toUnixNano?: bigint;
+}
+
 /** SELECT list of {@link DecisionRow} over `audit_decisions`. */
 export const DECISION_COLUMNS = `
   decision_id AS decisionId, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, trace_id AS traceId,
@@ -65,15 +76,43 @@ export const DECISION_COLUMNS = `
 /** WHERE clause of a {@link DecisionFilter} over `audit_decisions` (all values bound): sql/decision-filter.sql. */
 export const DECISION_FILTER = '{{include:decision-filter.sql}}';
 
+const NS_PER_MS = 1_000_000n;
+/** DateTime64(9) holds Int64 nanoseconds: bounds outside are clamped to the range (nothing is stored beyond it). */
+const MIN_NANO = -(2n ** 63n);
+const MAX_NANO = 2n ** 63n - 1n;
+
+function nanoParam(exact: bigint | undefined, date: Date): string {
+  const ns = exact ?? BigInt(date.getTime()) * NS_PER_MS;
+  return String(ns < MIN_NANO ? MIN_NANO : ns > MAX_NANO ? MAX_NANO : ns);
+}
+
+/**
+ * The period's bounds of sql/decision-filter.sql alone (milliseconds and nanoseconds), for a statement that
+ * narrows a filter's period to a part of it (the period report's edges and hours).
+ */
+export function periodBoundParams(filter: {
+  from: Date;
+  to: Date;
+  fromUnixNano?: bigint;
+  toUnixNano?: bigint;
+}): { from_ms: string; to_ms: string; from_ns: string; to_ns: string } {
+  const period = periodParams(filter);
+  const fromNano = nanoParam(filter.fromUnixNano, filter.from);
+  const toNano = nanoParam(filter.toUnixNano, filter.to);
+  if (BigInt(toNano) < BigInt(fromNano))
+    throw new StoreError('INVALID_ARGUMENT', 'to must not be before from');
+  return { ...period, from_ns: fromNano, to_ns: toNano };
+}
+
 /** Bound parameters of a {@link DecisionFilter} (for sql/decision-filter.sql and sql/model-filter.sql). */
-export function decisionFilterParams(filter: DecisionFilter): QueryParams {
+export function decisionFilterParams(filter: ExactDecisionFilter): QueryParams {
   const given = (value: unknown, name: string): [boolean, string] =>
     value === undefined ? [false, ''] : [true, requireString(value, name)];
   const [byModel, modelId] = given(filter.modelId, 'modelId');
   const [byVersion, modelVersion] = given(filter.modelVersion, 'modelVersion');
   const [byService, service] = given(filter.service, 'service');
   return {
-    ...periodParams(filter),
+    ...periodBoundParams(filter),
     by_model: byModel,
     model_id: modelId,
     by_version: byVersion,
@@ -139,7 +178,7 @@ export interface OversightRates {
 /** Share of decisions reviewed and overridden by people. */
 export async function oversightRates(
   ctx: QueryContext,
-  filter: DecisionFilter,
+  filter: ExactDecisionFilter,
   known?: { decisions: number },
 ): Promise<OversightRates> {
   const [row] = await ctx.rows<{
@@ -190,7 +229,7 @@ export interface AccuracyStats {
 /** Accuracy and error rate of the decisions a filter selects. */
 export async function accuracy(
   ctx: QueryContext,
-  filter: DecisionFilter,
+  filter: ExactDecisionFilter,
   known?: { decisions: number; failed: number },
 ): Promise<AccuracyStats> {
   // The period report already knows the totals: then only the feedback join runs.

@@ -6,6 +6,7 @@ import {
   DECISION_FILTER,
   type AccuracyStats,
   type DecisionFilter,
+  type ExactDecisionFilter,
   type OversightRates,
 } from './decision-queries.ts';
 import { StoreError } from './errors.ts';
@@ -191,10 +192,14 @@ export async function degradationSignal(
     throw new StoreError('INVALID_ARGUMENT', 'windowMs and threshold must be positive');
   let modelId = query.modelId ?? '';
   let at = query.at;
+  // The split to the nanosecond: a deployment's time is DateTime64(9), and a decision made earlier in its
+  // millisecond was made before it.
+  let atNano =
+    at === undefined || !Number.isFinite(at.getTime()) ? undefined : BigInt(at.getTime()) * 1_000_000n;
   let deploymentId = '';
   if (query.deploymentId !== undefined) {
-    const [deployment] = await ctx.rows<{ modelId: string; atMs: string; deploymentId: string }>(
-      `SELECT model_id AS modelId, toString(toUnixTimestamp64Milli(time)) AS atMs, deployment_id AS deploymentId
+    const [deployment] = await ctx.rows<{ modelId: string; atNano: string; deploymentId: string }>(
+      `SELECT model_id AS modelId, toString(toUnixTimestamp64Nano(time)) AS atNano, deployment_id AS deploymentId
        FROM {{read:audit_deployments}} FINAL WHERE deployment_id = {deployment_id:String}
        ORDER BY time LIMIT 1`,
       { deployment_id: requireString(query.deploymentId, 'deploymentId') },
@@ -202,14 +207,26 @@ export async function degradationSignal(
     if (deployment === undefined)
       throw new StoreError('NOT_FOUND', `no deployment ${JSON.stringify(query.deploymentId)}`);
     modelId = deployment.modelId;
-    at = new Date(Number(deployment.atMs));
+    atNano = BigInt(deployment.atNano);
+    // The millisecond it falls in (a Date holds no finer), for the windows' far ends and the signal's `at`.
+    at = new Date(Number(atNano / 1_000_000n) - (atNano % 1_000_000n < 0n ? 1 : 0));
     deploymentId = deployment.deploymentId;
   }
-  if (modelId === '' || at === undefined) {
+  if (modelId === '' || at === undefined || atNano === undefined) {
     throw new StoreError('INVALID_ARGUMENT', 'give deploymentId, or modelId and at');
   }
-  const before = { modelId, from: new Date(at.getTime() - windowMs), to: at };
-  const after = { modelId, from: at, to: new Date(at.getTime() + windowMs) };
+  const before: ExactDecisionFilter = {
+    modelId,
+    from: new Date(at.getTime() - windowMs),
+    to: at,
+    toUnixNano: atNano,
+  };
+  const after: ExactDecisionFilter = {
+    modelId,
+    from: at,
+    fromUnixNano: atNano,
+    to: new Date(at.getTime() + windowMs),
+  };
   const window = async (filter: typeof before) => ({
     from: filter.from.toISOString(),
     to: filter.to.toISOString(),

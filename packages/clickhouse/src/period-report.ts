@@ -1,6 +1,7 @@
 import {
   accuracy,
   decisionFilterParams,
+  periodBoundParams,
   fairnessFromCounts,
   oversightRates,
   type AccuracyStats,
@@ -271,8 +272,7 @@ async function decisionCells(
       ...(await ctx.rows<ReportCell>(REPORT_CELLS_SQL, {
         ...params,
         ...ALL_HOURS,
-        from_ms: String(from),
-        to_ms: String(to),
+        ...periodBoundParams({ from: new Date(from), to: new Date(to) }),
       })),
     );
   }
@@ -282,8 +282,7 @@ async function decisionCells(
   if (hours !== null) {
     const [found] = await ctx.rows<{ hours: number[] }>(DUPLICATED_HOURS_SQL, {
       ...hourParams,
-      from_ms: String(hourFrom),
-      to_ms: String(hourTo),
+      ...periodBoundParams({ from: new Date(hourFrom), to: new Date(hourTo) }),
     });
     duplicated = (found?.hours ?? []).map(Number);
   }
@@ -299,8 +298,10 @@ async function decisionCells(
       ...(await ctx.rows<ReportCell>(REPORT_CELLS_SQL, {
         ...dupParams,
         only_dup_hours: true,
-        from_ms: dupParams.dup_from_ms,
-        to_ms: dupParams.dup_to_ms,
+        ...periodBoundParams({
+          from: new Date(Number(dupParams.dup_from_ms)),
+          to: new Date(Number(dupParams.dup_to_ms)),
+        }),
       })),
     );
   }
