@@ -37,9 +37,13 @@ export function bedrockClientConfig(server: RunningServer) {
  * Starts a local server that speaks the Bedrock Runtime wire format (restJson1) over real HTTP/2 (clear text):
  * `POST /model/{modelId}/converse` (JSON), `/converse-stream` (an `application/vnd.amazon.eventstream` body in
  * the AWS event-stream binary framing: prelude with lengths and CRC32, typed headers `:message-type`,
- * `:event-type`, `:content-type`, JSON payload, message CRC32) and `/invoke` (an Anthropic Messages body answered
- * in that format). When a Converse request configures tools, the answer is a text block and a `toolUse` block for
- * the first tool with {@link BEDROCK_TOOL_INPUT} (streamed as input pieces).
+ * `:event-type`, `:content-type`, JSON payload, message CRC32), `/invoke` (an Anthropic Messages body answered
+ * in that format) and `/invoke-with-response-stream` (the same framing; each `chunk` event's JSON payload holds
+ * `bytes`, base64 of one event of the model family's stream, and `p`, padding the service adds: Anthropic Messages
+ * events for a body with `messages`, Llama-style `generation` pieces for a body with `prompt`, the last chunk
+ * carrying `amazon-bedrock-invocationMetrics`). When a Converse request configures tools, or an Anthropic body
+ * offers `tools`, the answer is a text block and a tool-use block for the first tool with
+ * {@link BEDROCK_TOOL_INPUT} (streamed as input pieces).
  *
  * Failure scenarios by model id: `fail-400` (ValidationException), `fail-429` (ThrottlingException), `fail-500`
  * (InternalServerException) answer with that status and `x-amzn-errortype`; `stream-fail` streams two deltas, then
@@ -49,12 +53,15 @@ export function startBedrockRuntimeServer(options: BedrockRuntimeServerOptions =
   const reply = options.reply ?? (() => DEFAULT_BEDROCK_REPLY);
   return startJsonServer(
     (request, response) => {
-      const route = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(request.path);
+      const route = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/.exec(
+        request.path,
+      );
       if (request.method !== 'POST' || !route) return false;
       const modelId = decodeURIComponent(route[1]!);
       if (sendFailure(response, modelId)) return true;
       const text = reply(request);
       if (route[2] === 'invoke') invoke(request, response, modelId, text);
+      else if (route[2] === 'invoke-with-response-stream') invokeStream(request, response, modelId, text);
       else if (route[2] === 'converse') converse(request, response, text);
       else converseStream(request, response, modelId, text);
       return true;
@@ -182,6 +189,115 @@ function invoke(request: RecordedRequest, response: ServerResponse, modelId: str
     stop_sequence: null,
     usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens },
   });
+}
+
+/** Base64 of each event in a `chunk` message, as InvokeModelWithResponseStream sends them. */
+function invokeStream(
+  request: RecordedRequest,
+  response: ServerResponse,
+  modelId: string,
+  text: string,
+): void {
+  response.writeHead(200, {
+    'content-type': 'application/vnd.amazon.eventstream',
+    'x-amzn-requestid': `req-${++sequence}`,
+    'x-amzn-bedrock-content-type': 'application/json',
+  });
+  const chunk = (event: Record<string, unknown>) =>
+    response.write(
+      eventStreamMessage(eventHeaders('chunk'), {
+        bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64'),
+        p: 'abcdefghijklmnopqrstuvwxyzABCDEF'.slice(0, 1 + (sequence % 32)),
+      }),
+    );
+  const failMidStream = (): void =>
+    void response.end(
+      eventStreamMessage(
+        {
+          ':message-type': 'exception',
+          ':exception-type': 'modelStreamErrorException',
+          ':content-type': 'application/json',
+        },
+        { message: 'simulated failure mid-stream', originalStatusCode: 500 },
+      ),
+    );
+  const body = request.body;
+  const tools = Array.isArray(body['tools']) ? (body['tools'] as { name?: unknown }[]) : [];
+  const tool = typeof tools[0]?.name === 'string' ? tools[0].name : undefined;
+  const chunks = tool === undefined ? splitIntoChunks(text) : [TOOL_LEAD];
+  const inputTokens =
+    typeof body['prompt'] === 'string' ? countTokens(body['prompt']) : usageOf(request, 0).inputTokens;
+  const outputTokens = tool === undefined ? chunks.length : 12;
+  const metrics = {
+    inputTokenCount: inputTokens,
+    outputTokenCount: outputTokens,
+    invocationLatency: 42,
+    firstByteLatency: 7,
+  };
+  if (typeof body['prompt'] === 'string') {
+    // Llama-style: each chunk a piece of the generation; the last one says why it stopped, with the metrics.
+    for (const [position, piece] of chunks.entries()) {
+      if (modelId === 'stream-fail' && position === 2) {
+        failMidStream();
+        return;
+      }
+      const last = position === chunks.length - 1;
+      chunk({
+        generation: piece,
+        prompt_token_count: position === 0 ? inputTokens : null,
+        generation_token_count: position + 1,
+        stop_reason: last ? 'stop' : null,
+        ...(last ? { 'amazon-bedrock-invocationMetrics': metrics } : {}),
+      });
+    }
+    response.end();
+    return;
+  }
+  chunk({
+    type: 'message_start',
+    message: {
+      id: `msg_bdrk_${(++sequence).toString(36)}`,
+      type: 'message',
+      role: 'assistant',
+      model: modelId.replace(/^[a-z]+\./, '').replace(/-v\d+:\d+$/, ''),
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: inputTokens, output_tokens: 1 },
+    },
+  });
+  chunk({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+  for (const [position, piece] of chunks.entries()) {
+    if (modelId === 'stream-fail' && position === 2) {
+      failMidStream();
+      return;
+    }
+    chunk({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } });
+  }
+  chunk({ type: 'content_block_stop', index: 0 });
+  if (tool !== undefined) {
+    chunk({
+      type: 'content_block_start',
+      index: 1,
+      content_block: { type: 'tool_use', id: toolUseId(), name: tool, input: {} },
+    });
+    const json = JSON.stringify(BEDROCK_TOOL_INPUT, null, 1);
+    const half = Math.ceil(json.length / 2);
+    for (const piece of [json.slice(0, half), json.slice(half)])
+      chunk({
+        type: 'content_block_delta',
+        index: 1,
+        delta: { type: 'input_json_delta', partial_json: piece },
+      });
+    chunk({ type: 'content_block_stop', index: 1 });
+  }
+  chunk({
+    type: 'message_delta',
+    delta: { stop_reason: tool === undefined ? 'end_turn' : 'tool_use', stop_sequence: null },
+    usage: { output_tokens: outputTokens },
+  });
+  chunk({ type: 'message_stop', 'amazon-bedrock-invocationMetrics': metrics });
+  response.end();
 }
 
 function sendBody(response: ServerResponse, contentType: string, body: unknown): void {

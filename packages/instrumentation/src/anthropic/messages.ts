@@ -57,8 +57,11 @@ export const messagesSpec: CreateMethodSpec = {
   accumulator: () => new MessageStreamAccumulator(),
 };
 
-/** Folds the Messages SSE events (message_start, content_block_delta, message_delta, message_stop). */
-class MessageStreamAccumulator implements StreamAccumulator {
+/**
+ * Folds the Messages SSE events (message_start, content_block_delta, message_delta, message_stop); Bedrock's
+ * InvokeModelWithResponseStream carries the same events for Anthropic models.
+ */
+export class MessageStreamAccumulator implements StreamAccumulator {
   #id: string | undefined;
   #model: string | undefined;
   #text = '';

@@ -7,10 +7,11 @@ import {
   GEN_AI_PROVIDER_NAME_VALUES,
 } from '@decisiontrail/semconv';
 import type { Attributes } from '@opentelemetry/api';
-import { messagesSpec } from '../anthropic/messages.ts';
+import { MessageStreamAccumulator, messagesSpec } from '../anthropic/messages.ts';
 import type { GenAiResult } from '../genai-decision.ts';
 import type { JsonObject } from '../internal-types.ts';
-import type { CreateMethodSpec } from '../patched-create.ts';
+import { numberOrUndefined } from '../json-values.ts';
+import type { CreateMethodSpec, StreamAccumulator } from '../patched-create.ts';
 
 const utf8 = new TextDecoder();
 
@@ -77,3 +78,57 @@ export const invokeModelSpec: CreateMethodSpec = {
     return { output: text ?? '' };
   },
 };
+
+/**
+ * `InvokeModelWithResponseStreamCommand`: the request is InvokeModel's; the resolved output's `body` is an event
+ * stream whose `chunk` events each carry `bytes`, one piece of the model family's own streaming format. A stream
+ * opening with Anthropic's `message_start` is folded as the Messages stream is (so its output equals the plain
+ * call's); any other family keeps the text of its chunks, one per line. The token counts Bedrock adds to the last
+ * chunk (`amazon-bedrock-invocationMetrics`) fill in what the family's own events do not say.
+ */
+export const invokeModelWithResponseStreamSpec: CreateMethodSpec = {
+  describe: invokeModelSpec.describe,
+  fromResponse: () => ({}),
+  streams: () => true,
+  streamOf: (output) => (output as JsonObject | undefined)?.['body'],
+  accumulator: () => new InvokeStreamAccumulator(),
+};
+
+class InvokeStreamAccumulator implements StreamAccumulator {
+  #anthropic: MessageStreamAccumulator | undefined;
+  readonly #chunks: string[] = [];
+  #inputTokens: number | undefined;
+  #outputTokens: number | undefined;
+
+  add(item: unknown): void {
+    const chunk = (item as JsonObject | undefined)?.['chunk'] as JsonObject | undefined;
+    const text = bodyText(chunk?.['bytes']);
+    if (text === undefined) return;
+    const event = parseJsonObject(text);
+    const metrics = event?.['amazon-bedrock-invocationMetrics'] as JsonObject | undefined;
+    if (metrics) {
+      this.#inputTokens = numberOrUndefined(metrics['inputTokenCount']) ?? this.#inputTokens;
+      this.#outputTokens = numberOrUndefined(metrics['outputTokenCount']) ?? this.#outputTokens;
+    }
+    if (this.#anthropic === undefined && this.#chunks.length === 0 && event?.['type'] === 'message_start')
+      this.#anthropic = new MessageStreamAccumulator();
+    if (this.#anthropic && event) this.#anthropic.add(event);
+    else this.#chunks.push(text);
+  }
+
+  result(): GenAiResult {
+    if (this.#anthropic) {
+      const result = this.#anthropic.result();
+      return {
+        ...result,
+        inputTokens: result.inputTokens ?? this.#inputTokens,
+        outputTokens: result.outputTokens ?? this.#outputTokens,
+      };
+    }
+    return {
+      inputTokens: this.#inputTokens,
+      outputTokens: this.#outputTokens,
+      output: this.#chunks.join('\n'),
+    };
+  }
+}

@@ -1,13 +1,14 @@
 import type { JsonObject, ResourceMethod } from '../internal-types.ts';
 import type { CallRecogniser, CreateMethodSpec } from '../patched-create.ts';
 import { converseSpec, converseStreamSpec } from './converse.ts';
-import { invokeModelSpec } from './invoke-model.ts';
+import { invokeModelSpec, invokeModelWithResponseStreamSpec } from './invoke-model.ts';
 
 /** The commands recorded as decisions, by their export name in `@aws-sdk/client-bedrock-runtime`. */
 const COMMAND_SPECS: readonly (readonly [string, CreateMethodSpec])[] = [
   ['ConverseCommand', converseSpec],
   ['ConverseStreamCommand', converseStreamSpec],
   ['InvokeModelCommand', invokeModelSpec],
+  ['InvokeModelWithResponseStreamCommand', invokeModelWithResponseStreamSpec],
 ];
 
 /**

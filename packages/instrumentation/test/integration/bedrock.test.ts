@@ -8,6 +8,8 @@ import {
   type ConverseCommandOutput,
   ConverseStreamCommand,
   InvokeModelCommand,
+  InvokeModelWithResponseStreamCommand,
+  type InvokeModelWithResponseStreamCommandOutput,
   ListAsyncInvokesCommand,
   ThrottlingException,
   ValidationException,
@@ -228,6 +230,134 @@ describe('@aws-sdk/client-bedrock-runtime ConverseStream', () => {
   });
 });
 
+const anthropicBody = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    anthropic_version: 'bedrock-2023-05-31',
+    max_tokens: 200,
+    temperature: 0.2,
+    messages: [{ role: 'user', content: 'Can invoice INV-2207 be paid?' }],
+    ...extra,
+  });
+/** Reads every chunk the caller would, decoding each one's bytes. */
+const drainInvokeStream = async (output: InvokeModelWithResponseStreamCommandOutput) => {
+  const events: Record<string, unknown>[] = [];
+  for await (const event of output.body ?? []) {
+    if (event.chunk?.bytes)
+      events.push(JSON.parse(new TextDecoder().decode(event.chunk.bytes)) as Record<string, unknown>);
+  }
+  return events;
+};
+
+describe('@aws-sdk/client-bedrock-runtime InvokeModelWithResponseStream', () => {
+  it('reads an Anthropic stream from its chunks: output and tokens as the plain InvokeModel call records them', async () => {
+    const body = anthropicBody();
+    await client.send(new InvokeModelCommand({ modelId: MODEL, body, contentType: 'application/json' }));
+    const plain = await oneDecision();
+    tracing.reset();
+    const output = await withAuditContext({ subjectId: 'vendor-12' }, () =>
+      client.send(
+        new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body, contentType: 'application/json' }),
+      ),
+    );
+    const events = await drainInvokeStream(output);
+    const text = events
+      .map((event) => (event['delta'] as { text?: string } | undefined)?.text ?? '')
+      .join('');
+    expect(text).toBe(DEFAULT_BEDROCK_REPLY);
+    const span = await oneDecision();
+    expect(span.name).toBe(`chat ${MODEL}`);
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    const messageStart = events[0]?.['message'] as { id: string };
+    expect(span.attributes).toMatchObject({
+      'gen_ai.provider.name': 'aws.bedrock',
+      'gen_ai.request.model': MODEL,
+      'gen_ai.request.max_tokens': 200,
+      'gen_ai.request.temperature': 0.2,
+      'gen_ai.response.id': messageStart.id,
+      'gen_ai.response.finish_reasons': ['end_turn'],
+      'gen_ai.usage.input_tokens': plain.attributes['gen_ai.usage.input_tokens'],
+      'gen_ai.usage.output_tokens': plain.attributes['gen_ai.usage.output_tokens'],
+      'audit.subject.id': 'vendor-12',
+      'audit.input.hash': plain.attributes['audit.input.hash'],
+      'audit.output.hash': plain.attributes['audit.output.hash'],
+    });
+    expect(JSON.stringify(span.attributes)).not.toContain('INV-2207');
+  });
+
+  it('records the tool use an Anthropic model asks for in the stream', async () => {
+    instrumentation.setConfig({ ...baseConfig, captureOutput: 'full' });
+    const body = anthropicBody({ tools: [{ name: 'pay_invoice', input_schema: { type: 'object' } }] });
+    await drainInvokeStream(
+      await client.send(new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body })),
+    );
+    const span = await oneDecision();
+    expect(span.attributes['gen_ai.response.finish_reasons']).toEqual(['tool_use']);
+    expect(span.attributes['audit.action.requested_tools']).toEqual(['pay_invoice']);
+    const [message] = JSON.parse(String(span.attributes['gen_ai.output.messages'])) as {
+      tool_calls: { name: string; arguments: string }[];
+    }[];
+    expect(message?.tool_calls.map(({ name, arguments: args }) => [name, JSON.parse(args)])).toEqual([
+      ['pay_invoice', BEDROCK_TOOL_INPUT],
+    ]);
+  });
+
+  it('keeps the chunks of another model family as sent, with the tokens Bedrock counted', async () => {
+    instrumentation.setConfig({ ...baseConfig, captureOutput: 'full' });
+    const modelId = 'meta.llama3-1-8b-instruct-v1:0';
+    const body = JSON.stringify({ prompt: 'Can invoice INV-2207 be paid?', max_gen_len: 128 });
+    const events = await drainInvokeStream(
+      await client.send(new InvokeModelWithResponseStreamCommand({ modelId, body })),
+    );
+    expect(events.map((event) => event['generation']).join('')).toBe(DEFAULT_BEDROCK_REPLY);
+    const metrics = events.at(-1)?.['amazon-bedrock-invocationMetrics'] as {
+      inputTokenCount: number;
+      outputTokenCount: number;
+    };
+    const span = await oneDecision();
+    expect(span.name).toBe(`text_completion ${modelId}`);
+    expect(span.attributes).toMatchObject({
+      'gen_ai.request.max_tokens': 128,
+      'gen_ai.usage.input_tokens': metrics.inputTokenCount,
+      'gen_ai.usage.output_tokens': metrics.outputTokenCount,
+    });
+    // Each chunk's text as received (the server writes JSON.stringify of each event), one per line.
+    expect(span.attributes['audit.output.content']).toBe(
+      events.map((event) => JSON.stringify(event)).join('\n'),
+    );
+  });
+
+  it('ends when the consumer breaks out, and with an error span on an exception message', async () => {
+    const output = await client.send(
+      new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body: anthropicBody() }),
+    );
+    let events = 0;
+    for await (const _event of output.body ?? []) {
+      if (++events === 3) break;
+    }
+    const broken = await oneDecision();
+    expect(broken.status.code).toBe(SpanStatusCode.UNSET);
+    expect(broken.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+    tracing.reset();
+    const failing = await client.send(
+      new InvokeModelWithResponseStreamCommand({ modelId: 'stream-fail', body: anthropicBody() }),
+    );
+    await expect(drainInvokeStream(failing)).rejects.toThrow(/simulated failure mid-stream/);
+    const failed = await oneDecision();
+    expect(failed.status.code).toBe(SpanStatusCode.ERROR);
+    expect(failed.attributes['error.type']).toBe('ModelStreamErrorException');
+  });
+
+  it('records a refused request as an error span and rethrows the SDK exception unchanged', async () => {
+    const error = await client
+      .send(new InvokeModelWithResponseStreamCommand({ modelId: 'fail-429', body: anthropicBody() }))
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ThrottlingException);
+    const span = await oneDecision();
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span.attributes['error.type']).toBe('ThrottlingException');
+  });
+});
+
 describe('@aws-sdk/client-bedrock-runtime InvokeModel', () => {
   it('records the body as sent and reads an Anthropic Messages answer', async () => {
     instrumentation.setConfig({ ...baseConfig, captureInput: 'full' });
@@ -270,6 +400,9 @@ describe('@aws-sdk/client-bedrock-runtime InvokeModel', () => {
     await expect(client.send(new ConverseStreamCommand({ modelId: MODEL, messages }))).rejects.toBeInstanceOf(
       DecisionRefusedError,
     );
+    await expect(
+      client.send(new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body: anthropicBody() })),
+    ).rejects.toBeInstanceOf(DecisionRefusedError);
     expect(server.requests.length).toBe(before);
     expect(tracing.spans()).toEqual([]);
   });
