@@ -1,6 +1,6 @@
 // CPU cost of recording AI calls as audit decisions.
 //
-//   npm exec -- node --conditions=@decisiontrail/source test/bench/instrumentation.bench.ts [--rounds 3] [--pairs 6] [--calls 200]
+//   npm run bench:instrumentation -- [--rounds 3] [--blocks 20] [--calls 50] [--pairs 6] [--peers-only]
 //     [--decision-only] [--baseline <dir>] [--signing-baseline <dir>]
 //
 // One run measures, against the same OpenAI-compatible server running in its own process, every peer
@@ -13,6 +13,12 @@
 //   the answer as span attributes, ours records HMAC hashes of them (hash mode) and the audit attributes.
 //   OpenLLMetry and OpenInference bring their own OpenTelemetry versions, so they live in test/bench/peers
 //   (installed there on first use, outside the workspaces); the spans still go to the same SDK provider.
+//   The instrumentations of one major take turns in one child process (paired-cpu.ts: in each of --blocks blocks,
+//   every instrumentation runs a bare and an instrumented batch of --calls calls; the order rotates from block to
+//   block), so ours and a peer are compared block by block, measured seconds apart under the same load; children of
+//   both majors run in --rounds interleaved rounds. Every batch is checked for its spans (none bare, one per call
+//   from the instrumentation's scope instrumented, ours with the audit attributes): a peer recording nothing fails
+//   the run. --peers-only stops after this comparison.
 //   - decision() alone in hash mode;
 //   - the record loss policy (#19): decision() now against decision() before the policy (--baseline: a directory
 //     holding that version's packages/instrumentation/src, e.g.
@@ -25,25 +31,19 @@
 //     that version's packages/signing-exporter/src, e.g.
 //       git archive edb87c2~1 packages/signing-exporter/src | tar -x -C /tmp/base-signing && \
 //       ln -s $PWD/node_modules /tmp/base-signing/
-//     ), both spooling for real (fsync none) and shipping to an exporter that discards.
+//     ), both spooling for real (fsync none) and shipping to an exporter that discards. These in-process benches
+//     alternate --pairs bare/instrumented batch pairs of their own sizes.
 //   - every other instrumented SDK (@google/genai, Bedrock Runtime, Mistral, MCP callTool, the Vercel AI SDK,
-//     LangChain) against its own bare call: instrumentation-sdks.bench.ts, run last with its own servers.
-//   --decision-only skips the openai children.
-// Each instrumentation runs in a fresh child process (the two patch the same prototype). The child alternates
-// batches of sequential chat.completions.create calls (1 KB prompt) with the module unpatched and patched —
-// A, B, A, B, … — so both states see the same machine load; CPU per call = process.cpuUsage() (user + system)
-// of the client process over a batch / calls, and the overhead is the median of the paired differences.
-// Children run in interleaved rounds; the median round is reported. Spans go through a BatchSpanProcessor to an
-// exporter that discards them, so span processing is in the figures but no I/O is.
+//     LangChain, anthropic, openai) against its own bare call: instrumentation-sdks.bench.ts, run last with its own
+//     servers, the same way (--rounds, --blocks, --calls).
+//   --decision-only skips the openai children and the SDKs.
+// CPU per call = process.cpuUsage() (user + system) of the client process over a batch / calls; the main thread's
+// own CPU (process.threadCpuUsage()) is printed beside it. Spans go through a BatchSpanProcessor, flushed at the end
+// of every batch, to an exporter that discards them, so span processing is in the figures but no I/O is.
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
-import {
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type SpanExporter,
-  TracerProvider,
-} from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, type ReadableSpan, TracerProvider } from '@opentelemetry/sdk-trace';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
@@ -61,25 +61,43 @@ import { DecisionCounter } from '@decisiontrail/signing-exporter/internal';
 import type * as SigningExporterApi from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
 import { runSdkOverheads } from './instrumentation-sdks.bench.ts';
+import {
+  type Arm,
+  type ArmPairs,
+  blockRatios,
+  type CpuSample,
+  DiscardingExporter,
+  formatSpread,
+  loadAverage,
+  median,
+  overheads,
+  paired,
+  type PairedResult,
+  runArms,
+  spread,
+} from './paired-cpu.ts';
 
 const run = promisify(execFile);
 const thisFile = fileURLToPath(import.meta.url);
 const { values: args } = parseArgs({
   options: {
     server: { type: 'boolean', default: false },
-    variant: { type: 'string' },
+    group: { type: 'string' },
     url: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    blocks: { type: 'string', default: '20' },
+    calls: { type: 'string', default: '50' },
     pairs: { type: 'string', default: '6' },
-    calls: { type: 'string', default: '200' },
+    'peers-only': { type: 'boolean', default: false },
     'decision-only': { type: 'boolean', default: false },
     baseline: { type: 'string' },
     'signing-baseline': { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
-const PAIRS = Number(args.pairs);
+const BLOCKS = Number(args.blocks);
 const CALLS = Number(args.calls);
+const PAIRS = Number(args.pairs);
 const PROMPT =
   `Assess this support ticket and decide whether to escalate it. ${'Details of the customer issue. '.repeat(40)}`.slice(
     0,
@@ -87,36 +105,32 @@ const PROMPT =
   );
 const HMAC_KEY = 'benchmark-hmac-key';
 
-type Variant =
-  | 'openai6-contrib'
-  | 'openai6-openllmetry'
-  | 'openai6-openinference'
-  | 'openai6-ours'
-  | 'openai7-openinference'
-  | 'openai7-ours';
-const VARIANTS: Variant[] = [
-  'openai6-contrib',
-  'openai6-openllmetry',
-  'openai6-openinference',
-  'openai6-ours',
-  'openai7-openinference',
-  'openai7-ours',
-];
-const LABELS: Record<Variant, string> = {
-  'openai6-contrib': 'openai 6.30.1 + @opentelemetry/instrumentation-openai 0.22.0',
-  'openai6-openllmetry': 'openai 6.30.1 + @traceloop/instrumentation-openai 0.27.0',
-  'openai6-openinference': 'openai 6.30.1 + @arizeai/openinference-instrumentation-openai 4.2.7',
-  'openai6-ours': 'openai 6.30.1 + @decisiontrail/instrumentation (hash mode)',
-  'openai7-openinference': 'openai 7.57.0 + @arizeai/openinference-instrumentation-openai 4.2.7',
-  'openai7-ours': 'openai 7.57.0 + @decisiontrail/instrumentation (hash mode)',
+/** The openai majors measured, each in children of its own: the instrumentations that support it, and ours. */
+type Group = 'openai6' | 'openai7';
+const GROUPS: Record<Group, { version: string; module: string; arms: ArmName[] }> = {
+  // openai 6 is the one major all three peers support.
+  openai6: {
+    version: '6.30.1',
+    module: 'openai6',
+    arms: ['contrib', 'openllmetry', 'openinference', 'ours'],
+  },
+  // Contrib and OpenLLMetry stop below 7 (they would record nothing there).
+  openai7: { version: '7.57.0', module: 'openai', arms: ['openinference', 'ours'] },
 };
-/** Ours against each peer on the same openai major: [ours, peer]. */
-const COMPARISONS: [Variant, Variant][] = [
-  ['openai6-ours', 'openai6-contrib'],
-  ['openai6-ours', 'openai6-openllmetry'],
-  ['openai6-ours', 'openai6-openinference'],
-  ['openai7-ours', 'openai7-openinference'],
-];
+type ArmName = 'contrib' | 'openllmetry' | 'openinference' | 'ours';
+const LABELS: Record<ArmName, string> = {
+  contrib: '@opentelemetry/instrumentation-openai 0.22.0 (contrib)',
+  openllmetry: '@traceloop/instrumentation-openai 0.27.0 (OpenLLMetry)',
+  openinference: '@arizeai/openinference-instrumentation-openai 4.2.7 (OpenInference)',
+  ours: '@decisiontrail/instrumentation (hash mode, audit attributes)',
+};
+/** The instrumentation scope each one's spans carry. */
+const SCOPES: Record<ArmName, string> = {
+  contrib: '@opentelemetry/instrumentation-openai',
+  openllmetry: '@traceloop/instrumentation-openai',
+  openinference: '@arizeai/openinference-instrumentation-openai',
+  ours: '@decisiontrail/instrumentation',
+};
 
 /** The peers that bring their own OpenTelemetry versions, installed apart from the workspaces. */
 const PEERS_DIR = resolve(import.meta.dirname, 'peers');
@@ -135,26 +149,6 @@ function ensurePeersInstalled(): void {
 interface ModulePatch {
   patch?: (moduleExports: unknown, moduleVersion?: string) => unknown;
   unpatch?: (moduleExports: unknown, moduleVersion?: string) => void;
-}
-
-/** What one child measured. */
-interface PairedResult {
-  bare: number;
-  instrumented: number;
-  overhead: number;
-  spans: number;
-}
-
-/** An exporter that drops spans, so the figures contain span processing but no I/O. */
-class DiscardingExporter implements SpanExporter {
-  exported = 0;
-  export(spans: ReadableSpan[], resultCallback: (result: { code: 0 }) => void): void {
-    this.exported += spans.length;
-    resultCallback({ code: 0 });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 /** A span processor that hands ended spans to whichever processor a bench selects (none by default). */
@@ -178,125 +172,89 @@ function installProvider(): { provider: TracerProvider; exporter: DiscardingExpo
   return { provider, exporter };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** CPU microseconds per call over one batch of `calls`. */
-async function batchCpu(fn: () => Promise<unknown> | unknown, calls: number): Promise<number> {
-  const start = process.cpuUsage();
-  for (let i = 0; i < calls; i++) await fn();
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / calls;
-}
-
-/** Alternates bare and instrumented batches (after a warm-up of both) and pairs them up. */
-async function paired(
-  fn: () => Promise<unknown> | unknown,
-  patch: () => void,
-  unpatch: () => void,
-  calls: number,
-  pairs: number,
-): Promise<Omit<PairedResult, 'spans'>> {
-  patch();
-  await batchCpu(fn, calls);
-  unpatch();
-  await batchCpu(fn, calls);
-  const bare: number[] = [];
-  const instrumented: number[] = [];
-  const differences: number[] = [];
-  for (let pair = 0; pair < pairs; pair++) {
-    // Alternate which state goes first, so a trend within the pair does not favour either.
-    const bareFirst = pair % 2 === 0;
-    let plain: number;
-    let patched: number;
-    if (bareFirst) {
-      plain = await batchCpu(fn, calls);
-      patch();
-      patched = await batchCpu(fn, calls);
-      unpatch();
-    } else {
-      patch();
-      patched = await batchCpu(fn, calls);
-      unpatch();
-      plain = await batchCpu(fn, calls);
-    }
-    bare.push(plain);
-    instrumented.push(patched);
-    differences.push(patched - plain);
-  }
-  return { bare: median(bare), instrumented: median(instrumented), overhead: median(differences) };
-}
-
 interface OpenAiModule {
   OpenAI: new (options: object) => { chat: { completions: { create(params: object): Promise<unknown> } } };
 }
 
-async function runVariant(variant: Variant, url: string): Promise<void> {
-  const { provider, exporter } = installProvider();
-  const openaiVersion = variant.startsWith('openai6') ? '6.30.1' : '7.57.0';
-  const openaiModule = createRequire(import.meta.url)(
-    variant.startsWith('openai6') ? 'openai6' : 'openai',
-  ) as OpenAiModule;
-  let patch: () => void;
-  let unpatch: () => void;
-  if (!variant.endsWith('-ours')) {
-    // The openai 6 alias package is not named "openai" on disk, and no peer is loaded before the module it
-    // patches, so each peer's own module patch is applied by hand (the one its require hook would apply).
-    let definition: ModulePatch;
-    if (variant === 'openai6-contrib') {
-      const contrib = new OpenAIInstrumentation();
-      contrib.setTracerProvider(provider);
-      definition = contrib.getModuleDefinitions()[0]!;
-    } else if (variant === 'openai6-openllmetry') {
-      const { OpenAIInstrumentation: OpenLLMetry } = peerRequire('@traceloop/instrumentation-openai') as {
-        OpenAIInstrumentation: new () => {
-          setTracerProvider(provider: TracerProvider): void;
-          getModuleDefinitions(): ModulePatch[];
-        };
-      };
-      const openllmetry = new OpenLLMetry();
-      openllmetry.setTracerProvider(provider);
-      definition = openllmetry.getModuleDefinitions()[0]!;
-    } else {
-      const { OpenAIInstrumentation: OpenInference } = peerRequire(
-        '@arizeai/openinference-instrumentation-openai',
-      ) as {
-        OpenAIInstrumentation: new (options: { tracerProvider: TracerProvider }) => Required<ModulePatch>;
-      };
-      // OpenInference builds its tracer from the provider given to its constructor. Its InstrumentationBase
-      // (@opentelemetry/instrumentation 0.46) has no getModuleDefinitions(): its own patch and unpatch are public.
-      const openinference = new OpenInference({ tracerProvider: provider });
-      definition = {
-        patch: (moduleExports, moduleVersion) => openinference.patch(moduleExports, moduleVersion),
-        unpatch: (moduleExports, moduleVersion) => openinference.unpatch(moduleExports, moduleVersion),
-      };
-    }
-    patch = () => void definition.patch!(openaiModule, openaiVersion);
-    unpatch = () => definition.unpatch!(openaiModule, openaiVersion);
-  } else {
+/** Patch and unpatch of one instrumentation on the given openai module. */
+function instrumentationOf(
+  name: ArmName,
+  provider: TracerProvider,
+  openaiModule: OpenAiModule,
+  version: string,
+): { patch: () => void; unpatch: () => void } {
+  if (name === 'ours') {
     configureAudit({ hmacKey: HMAC_KEY });
     const ours = new AiAuditInstrumentation({ hmacKey: HMAC_KEY });
     ours.setTracerProvider(provider);
-    patch = () => {
-      ours.enable();
-      ours.manuallyInstrument(openaiModule, 'openai');
+    ours.disable();
+    return {
+      patch: () => {
+        ours.enable();
+        ours.manuallyInstrument(openaiModule, 'openai');
+      },
+      unpatch: () => ours.disable(),
     };
-    unpatch = () => ours.disable();
   }
+  // The openai 6 alias package is not named "openai" on disk, and no peer is loaded before the module it patches,
+  // so each peer's own module patch is applied by hand (the one its require hook would apply).
+  let definition: ModulePatch;
+  if (name === 'contrib') {
+    const contrib = new OpenAIInstrumentation();
+    contrib.setTracerProvider(provider);
+    definition = contrib.getModuleDefinitions()[0]!;
+  } else if (name === 'openllmetry') {
+    const { OpenAIInstrumentation: OpenLLMetry } = peerRequire('@traceloop/instrumentation-openai') as {
+      OpenAIInstrumentation: new () => {
+        setTracerProvider(provider: TracerProvider): void;
+        getModuleDefinitions(): ModulePatch[];
+      };
+    };
+    const openllmetry = new OpenLLMetry();
+    openllmetry.setTracerProvider(provider);
+    definition = openllmetry.getModuleDefinitions()[0]!;
+  } else {
+    const { OpenAIInstrumentation: OpenInference } = peerRequire(
+      '@arizeai/openinference-instrumentation-openai',
+    ) as {
+      OpenAIInstrumentation: new (options: { tracerProvider: TracerProvider }) => Required<ModulePatch>;
+    };
+    // OpenInference builds its tracer from the provider given to its constructor. Its InstrumentationBase
+    // (@opentelemetry/instrumentation 0.46) has no getModuleDefinitions(): its own patch and unpatch are public.
+    const openinference = new OpenInference({ tracerProvider: provider });
+    definition = {
+      patch: (moduleExports, moduleVersion) => openinference.patch(moduleExports, moduleVersion),
+      unpatch: (moduleExports, moduleVersion) => openinference.unpatch(moduleExports, moduleVersion),
+    };
+  }
+  return {
+    patch: () => void definition.patch!(openaiModule, version),
+    unpatch: () => definition.unpatch!(openaiModule, version),
+  };
+}
+
+/** One child: every instrumentation of the group in rotating turns, each paired with the call bare. */
+async function runGroup(group: Group, url: string): Promise<void> {
+  const { provider, exporter } = installProvider();
+  const { version, module, arms: names } = GROUPS[group];
+  const openaiModule = createRequire(import.meta.url)(module) as OpenAiModule;
   const client = new openaiModule.OpenAI({ baseURL: url, apiKey: 'bench', maxRetries: 0 });
   const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] };
-  const result = await paired(() => client.chat.completions.create(params), patch, unpatch, CALLS, PAIRS);
-  await provider.forceFlush();
-  // A peer that recorded nothing would show as free: every instrumented call must have left a span.
-  const expected = (PAIRS + 1) * CALLS;
-  if (exporter.exported !== expected) {
-    throw new Error(`${variant}: ${exporter.exported} spans for ${expected} instrumented calls`);
-  }
-  const line: PairedResult = { ...result, spans: exporter.exported };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  const call = () => client.chat.completions.create(params);
+  const arms: Arm[] = names.map((name) => ({
+    name,
+    bare: call,
+    ...instrumentationOf(name, provider, openaiModule, version),
+    scope: SCOPES[name],
+    audited: name === 'ours',
+  }));
+  const results = await runArms(arms, {
+    blocks: BLOCKS,
+    calls: CALLS,
+    exporter,
+    flush: () => provider.forceFlush(),
+  });
+  process.stdout.write(`${JSON.stringify(results)}\n`);
   await provider.shutdown();
 }
 
@@ -516,13 +474,6 @@ async function runRecordLossBench({
   return lines;
 }
 
-/** The 1, 5 and 15 minute load averages, as printed beside the figures. */
-function loadAverage(): string {
-  return loadavg()
-    .map((load) => load.toFixed(2))
-    .join(' ');
-}
-
 /** A span processor that does nothing. */
 const IDLE_PROCESSOR = {
   onStart: () => undefined,
@@ -539,8 +490,8 @@ async function main(): Promise<void> {
     process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
     return;
   }
-  if (args.variant) {
-    await runVariant(args.variant as Variant, args.url!);
+  if (args.group) {
+    await runGroup(args.group as Group, args.url!);
     return;
   }
   if (args['decision-only']) {
@@ -548,6 +499,16 @@ async function main(): Promise<void> {
     printDecisionFigures(figures.decision, figures.recordLoss, 40);
     return;
   }
+  await runPeerComparison();
+  if (args['peers-only']) return;
+  const inProcess = await runDecisionBenches();
+  printDecisionFigures(inProcess.decision, inProcess.recordLoss, 60);
+  // Every other instrumented SDK against its own bare call (#22): servers and children of its own.
+  await runSdkOverheads({ rounds: ROUNDS, blocks: BLOCKS, calls: CALLS });
+}
+
+/** Every peer and ours on the openai majors they support, children of each group in interleaved rounds. */
+async function runPeerComparison(): Promise<void> {
   ensurePeersInstalled();
   const server = spawn(process.execPath, ['--conditions=@decisiontrail/source', thisFile, '--server'], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -557,62 +518,76 @@ async function main(): Promise<void> {
   );
   // Rounds interleave the children, so a change in machine load during the run spreads over all of them.
   const loadBefore = loadAverage();
-  const rounds = new Map<Variant, PairedResult[]>();
+  const groups = Object.keys(GROUPS) as Group[];
+  const children = new Map<Group, ArmPairs[][]>();
+  const loads: string[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      for (const variant of VARIANTS) {
+      for (const group of groups) {
         const { stdout } = await run(
           process.execPath,
           [
             '--conditions=@decisiontrail/source',
+            '--expose-gc',
             thisFile,
-            ...['--variant', variant, '--url', url, '--pairs', String(PAIRS), '--calls', String(CALLS)],
+            ...['--group', group, '--url', url, '--blocks', String(BLOCKS), '--calls', String(CALLS)],
           ],
-          { maxBuffer: 1 << 20 },
+          { maxBuffer: 1 << 24 },
         );
-        const line = JSON.parse(stdout.trim().split('\n').at(-1)!) as PairedResult;
-        rounds.set(variant, [...(rounds.get(variant) ?? []), line]);
+        children.set(group, [...(children.get(group) ?? []), JSON.parse(stdout.trim().split('\n').at(-1)!)]);
+        loads.push(loadavg()[0]!.toFixed(1));
       }
     }
   } finally {
     server.stdin.end();
   }
-  const summary = (results: PairedResult[]): PairedResult => ({
-    bare: median(results.map((result) => result.bare)),
-    instrumented: median(results.map((result) => result.instrumented)),
-    overhead: median(results.map((result) => result.overhead)),
-    spans: results[0]!.spans,
-  });
-  const figures = new Map(VARIANTS.map((variant) => [variant, summary(rounds.get(variant)!)]));
-  const inProcess = await runDecisionBenches();
 
   console.log(
-    `\nCPU per call, client process, ${ROUNDS} rounds × ${PAIRS} bare/instrumented batch pairs of ${CALLS} calls, 1 KB prompt, node ${process.version}, load average ${loadBefore} before, ${loadAverage()} after\n`,
+    `\nCPU per call, client process (user + system, all threads), openai chat.completions.create with a 1 KB prompt; ${ROUNDS} rounds of one child per openai major, each child ${BLOCKS} blocks in which every instrumentation runs one bare and one instrumented batch of ${CALLS} calls; node ${process.version}; load average ${loadBefore} before, ${loadAverage()} after, 1-minute load after each child: ${loads.join(', ')}`,
   );
-  const width = Math.max(...Object.values(LABELS).map((label) => label.length), 40);
+  const width = Math.max(...Object.values(LABELS).map((label) => label.length)) + 10;
   console.log(
-    `${''.padEnd(width)}  ${'bare'.padStart(9)}  ${'instrumented'.padStart(12)}  ${'overhead'.padStart(9)}`,
+    `\n${''.padEnd(width)}  ${'bare'.padStart(7)}  ${'instrumented'.padStart(12)}  ${'overhead [p25–p75]'.padStart(22)}  ${'main thread only'.padStart(22)}  spans`,
   );
-  for (const variant of VARIANTS) {
-    const figure = figures.get(variant)!;
-    const rounded = rounds
-      .get(variant)!
-      .map((result) => result.overhead.toFixed(0))
-      .join(', ');
-    console.log(
-      `${LABELS[variant].padEnd(width)}  ${`${figure.bare.toFixed(0)} µs`.padStart(9)}  ${`${figure.instrumented.toFixed(0)} µs`.padStart(12)}  ${`${figure.overhead < 0 ? '' : '+'}${figure.overhead.toFixed(0)} µs`.padStart(9)}   (rounds: ${rounded})`,
+  for (const group of groups) {
+    const { version, arms } = GROUPS[group];
+    for (const name of arms) {
+      const pairs = children.get(group)!.map((child) => child.find((arm) => arm.name === name)!);
+      const bare = median(pairs.flatMap((arm) => arm.bare.map((sample) => sample.process)));
+      const instrumented = median(pairs.flatMap((arm) => arm.instrumented.map((sample) => sample.process)));
+      const overhead = spread(overheads(pairs, 'process'));
+      const thread = spread(overheads(pairs, 'thread'));
+      const spans = pairs.reduce((sum, arm) => sum + arm.spans, 0);
+      const others = pairs.reduce((sum, arm) => sum + arm.otherSpans, 0);
+      const bareOthers = pairs.reduce((sum, arm) => sum + arm.bareOtherSpans, 0);
+      console.log(
+        `${`openai ${version} + ${LABELS[name]}`.padEnd(width)}  ${`${bare.toFixed(0)} µs`.padStart(7)}  ${`${instrumented.toFixed(0)} µs`.padStart(12)}  ${formatSpread(overhead, 0, ' µs').padStart(22)}  ${formatSpread(thread, 0, ' µs').padStart(22)}  ${spans}${others + bareOthers > 0 ? ` (other scopes: ${others} instrumented, ${bareOthers} bare)` : ''}`,
+      );
+    }
+  }
+  console.log(
+    '\nours / peer: the ratio of the two overheads measured in the same block (median [p25–p75] over the blocks), the ratio of the median overheads, and the blocks where ours cost at most the peer',
+  );
+  for (const group of groups) {
+    const { version, arms } = GROUPS[group];
+    const of = (name: ArmName) =>
+      children.get(group)!.map((child) => child.find((arm) => arm.name === name)!);
+    const peers = arms.filter((name) => name !== 'ours');
+    const lowest = peers.reduce((a, b) =>
+      median(overheads(of(a), 'process')) <= median(overheads(of(b), 'process')) ? a : b,
     );
+    for (const peer of peers) {
+      const line = (measure: keyof CpuSample) => {
+        const { ratios, undefinedBlocks, oursNotAbove, blocks } = blockRatios(of('ours'), of(peer), measure);
+        const ofMedians = median(overheads(of('ours'), measure)) / median(overheads(of(peer), measure));
+        const none = undefinedBlocks > 0 ? `, ${undefinedBlocks} blocks without a ratio (peer ≤ 0)` : '';
+        return `${formatSpread(spread(ratios), 2, '×')}, of medians ${ofMedians.toFixed(2)}×, ours ≤ peer in ${oursNotAbove}/${blocks} blocks${none}`;
+      };
+      const mark = peers.length > 1 && peer === lowest ? ' (the lowest peer)' : '';
+      console.log(`openai ${version}, ours / ${LABELS[peer]}${mark}: ${line('process')}`);
+      console.log(`${''.padEnd(`openai ${version}, `.length)}main thread only: ${line('thread')}`);
+    }
   }
-  printDecisionFigures(inProcess.decision, inProcess.recordLoss, width);
-  console.log('');
-  for (const [ours, peer] of COMPARISONS) {
-    const theirs = figures.get(peer)!.overhead;
-    // A ratio to an overhead lost in the noise (zero or below) says nothing.
-    const ratio = theirs > 0 ? `${(figures.get(ours)!.overhead / theirs).toFixed(2)}×` : 'n/a';
-    console.log(`ours / ${LABELS[peer].split(' + ')[1]} overhead on openai ${peer.slice(6, 7)}: ${ratio}`);
-  }
-  // Every other instrumented SDK against its own bare call (#22): servers and children of its own.
-  await runSdkOverheads({ rounds: ROUNDS, pairs: PAIRS, calls: Math.min(CALLS, 100) });
 }
 
 function printDecisionFigures(
