@@ -20,6 +20,7 @@ import {
 import { type LangChainCallbackHandler, langChainCallbackHandler } from './langchain/callback-handler.ts';
 import { patchGenerateUncached, patchStreamIterator } from './langchain/chat-model.ts';
 import { patchCallTool } from './mcp/call-tool.ts';
+import { hookMcpCommonJsClient, MCP_COMMONJS_CLIENT_FILE } from './mcp/commonjs-client-hook.ts';
 import {
   type AiSdkTelemetryIntegration,
   aiSdkTelemetryIntegration,
@@ -74,7 +75,10 @@ export const LOADER_HOOK_SPECIFIERS = [
 
 /** Modules whose patched class lives in a subpath, not the package's main: the files that define it (ESM and CJS). */
 const SUBPATH_FILES: Partial<Record<InstrumentedModule, string[]>> = {
-  '@modelcontextprotocol/sdk': ['dist/esm/client/index.js', 'dist/cjs/client/index.js'],
+  '@modelcontextprotocol/sdk': [
+    'dist/esm/client/index.js',
+    MCP_COMMONJS_CLIENT_FILE.slice('@modelcontextprotocol/sdk/'.length),
+  ],
   '@langchain/core': ['dist/language_models/chat_models.js', 'dist/language_models/chat_models.cjs'],
 };
 
@@ -95,6 +99,8 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
   declare private _aiSdkIntegration: AiSdkTelemetryIntegration | undefined;
   declare private _aiSdkModules: WeakSet<object> | undefined;
   declare private _langChainHandler: LangChainCallbackHandler | undefined;
+  declare private _mcpDefinition: InstrumentationModuleDefinition | undefined;
+  declare private _mcpCommonJsHook: object | false | undefined;
 
   constructor(config: AiAuditInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -129,16 +135,26 @@ export class AiAuditInstrumentation extends InstrumentationBase<AiAuditInstrumen
       const unpatch = (exports: unknown) => this._unpatch(name, exports);
       const files = SUBPATH_FILES[name];
       if (files) {
-        return new InstrumentationNodeModuleDefinition(
+        const definition = new InstrumentationNodeModuleDefinition(
           name,
           versions,
           undefined,
           undefined,
           files.map((file) => new InstrumentationNodeModuleFile(`${name}/${file}`, versions, patch, unpatch)),
         );
+        if (name === '@modelcontextprotocol/sdk') this._mcpDefinition = definition;
+        return definition;
       }
       return new InstrumentationNodeModuleDefinition(name, versions, patch, unpatch);
     });
+  }
+
+  /** Also hooks `require()` of the MCP SDK's CommonJS client, which the base class's require hook cannot see. */
+  override enable(): void {
+    super.enable();
+    if (this._mcpCommonJsHook !== undefined || this._mcpDefinition === undefined) return;
+    const base = this as unknown as { _onRequire?: Parameters<typeof hookMcpCommonJsClient>[1] };
+    this._mcpCommonJsHook = hookMcpCommonJsClient(this._mcpDefinition, base._onRequire?.bind(this)) ?? false;
   }
 
   /**

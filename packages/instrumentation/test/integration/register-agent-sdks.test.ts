@@ -47,13 +47,23 @@ describe('register entry with the agent SDKs', () => {
     expect(spans[0]?.attributes['audit.input.hash_key_id']).toBe('child');
   }, 180_000);
 
-  it('instruments a CommonJS application through node -r: genai, Bedrock and LangChain', async () => {
+  it('instruments a CommonJS application through node -r: genai, Bedrock, LangChain and the MCP client', async () => {
     const spans = await auditSpans('-r', 'cjs-agent-app.cjs');
-    expect(spans.map((span) => [span.name, span.attributes['gen_ai.provider.name']])).toEqual([
-      ['generate_content gemini-2.5-flash', 'gcp.gemini'],
-      ['chat anthropic.claude-3-5-haiku-20241022-v1:0', 'aws.bedrock'],
-      ['chat gpt-4o-mini', 'openai'],
+    expect(
+      spans.map((span) => [
+        span.name,
+        span.attributes['audit.record.type'],
+        span.attributes['gen_ai.provider.name'],
+      ]),
+    ).toEqual([
+      ['generate_content gemini-2.5-flash', 'decision', 'gcp.gemini'],
+      ['chat anthropic.claude-3-5-haiku-20241022-v1:0', 'decision', 'aws.bedrock'],
+      ['chat anthropic.claude-3-5-haiku-20241022-v1:0', 'decision', 'aws.bedrock'],
+      ['chat gpt-4o-mini', 'decision', 'openai'],
+      // The MCP SDK's CommonJS client (its package has no main file for require-in-the-middle to place it by).
+      ['execute_tool escalate_ticket', 'action', undefined],
     ]);
-    expect(spans[2]?.attributes['server.address']).toBeUndefined();
+    expect(spans[3]?.attributes['server.address']).toBeUndefined();
+    expect(spans[4]?.attributes['gen_ai.tool.name']).toBe('escalate_ticket');
   }, 180_000);
 });
