@@ -85,8 +85,83 @@ function statement(sort: DecisionSort, order: 'asc' | 'desc'): string {
     FROM {{read:audit_decisions}} FINAL
     WHERE ${WHERE}
       AND (NOT {has_cursor:Bool} OR (${key}, decision_id) ${after} (${cursor}, {after_id:String}))
+      -- A stretch of time to read first (see TIME_WINDOWS_NS in decision-finder.ts): its partitions and idx_time's granules only.
+      AND (NOT {windowed:Bool} OR (time >= fromUnixTimestamp64Nano({window_from_ns:Int64})
+        AND time < fromUnixTimestamp64Nano({window_to_ns:Int64})))
     ORDER BY ${key} ${direction}, decision_id ${direction}
     LIMIT {limit:UInt32}`;
+}
+
+/**
+ * The newest and oldest stored decision times (decimal nanoseconds): where a time-ordered search starts reading.
+ * Over the whole table, so the parts' own time ranges answer it without reading a granule.
+ */
+const TIME_ANCHOR_SQL = `
+  SELECT toString(toUnixTimestamp64Nano(max(time))) AS newest, toString(toUnixTimestamp64Nano(min(time))) AS oldest,
+    count() > 0 AS found
+  FROM {{read:audit_decisions}}`;
+
+/**
+ * audit_decisions is ordered by decision id, not time, so `ORDER BY time … LIMIT n` over the whole table reads
+ * every row (1 M decisions: ≈ 100 ms of CPU; 10 M: ten times that). A time-ordered page is instead read from the
+ * stretch of time next to where it starts — an hour, then 16 hours, ≈ 11 days, ≈ 6 months, ≈ 7 years, then
+ * everything — and the first stretch that holds a full page is the answer: every decision it leaves out is later
+ * in the order than all it holds. A stretch's partitions and idx_time's granules are all that is read of it; a
+ * search whose matches are rare reads at most the whole table once more than before, in decreasing stretches.
+ */
+const TIME_WINDOWS_NS: readonly bigint[] = [1n, 16n, 256n, 4096n, 65536n].map(
+  (hours) => hours * 3_600_000_000_000n,
+);
+
+type PageRow = Omit<FoundDecision, 'overridden' | 'integrity'> & { integrity: string };
+
+/** One statement of a search: the page within a window of time (both bounds in ns), or over all of it (null). */
+function pageRows(
+  ctx: QueryContext,
+  params: QueryParams,
+  sort: DecisionSort,
+  order: 'asc' | 'desc',
+  window: [bigint, bigint] | null,
+): Promise<PageRow[]> {
+  return ctx.rows<PageRow>(statement(sort, order), {
+    ...params,
+    windowed: window !== null,
+    window_from_ns: String(window?.[0] ?? 0n),
+    window_to_ns: String(window?.[1] ?? 0n),
+  });
+}
+
+/** A time-ordered page, read window by window from where it starts (see {@link TIME_WINDOWS_NS}). */
+async function timeOrderedRows(
+  ctx: QueryContext,
+  params: QueryParams,
+  order: 'asc' | 'desc',
+): Promise<PageRow[]> {
+  const [stored] = await ctx.rows<{ newest: string; oldest: string; found: boolean | number }>(
+    TIME_ANCHOR_SQL,
+    {},
+  );
+  if (stored === undefined || !stored.found) return [];
+  const bigMin = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+  const bigMax = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+  const from = BigInt(params.from_ns as string);
+  const to = BigInt(params.to_ns as string);
+  // What is left of the search lies between the cursor (or the period's first decision in the order) and the
+  // period's last stored one. Each window reads from the start on by `span` and leaves no bound on the other side,
+  // so what it returns is right whatever the anchor is; the anchor only decides how much is read.
+  const newest = bigMin(BigInt(stored.newest), to - 1n);
+  const oldest = bigMax(BigInt(stored.oldest), from);
+  const cursor = params.has_cursor === true ? BigInt(params.after_time_ns as string) : undefined;
+  const limit = Number(params.limit);
+  for (const span of TIME_WINDOWS_NS) {
+    const window: [bigint, bigint] =
+      order === 'desc' ? [(cursor ?? newest) - span, to] : [from, (cursor ?? oldest) + span + 1n];
+    const rows = await pageRows(ctx, params, 'time', order, window);
+    // A window reaching past the period's oldest (newest) stored decision holds all that is left of the search,
+    // so its rows are the page, full or not.
+    if (rows.length >= limit || (order === 'desc' ? window[0] <= oldest : window[1] > newest)) return rows;
+  }
+  return pageRows(ctx, params, 'time', order, null);
 }
 
 /** Which of the page's decisions a person overrode (a primary-key lookup of the page's ids). */
@@ -231,10 +306,10 @@ function searchParams(search: DecisionSearch): {
  */
 export async function findDecisions(ctx: QueryContext, search: DecisionSearch): Promise<DecisionPage> {
   const { params, sort, order } = searchParams(search);
-  const rows = await ctx.rows<Omit<FoundDecision, 'overridden' | 'integrity'> & { integrity: string }>(
-    statement(sort, order),
-    params,
-  );
+  const rows =
+    sort === 'time'
+      ? await timeOrderedRows(ctx, params, order)
+      : await pageRows(ctx, params, sort, order, null);
   const overridden =
     rows.length === 0
       ? new Set<string>()

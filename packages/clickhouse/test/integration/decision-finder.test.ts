@@ -14,16 +14,26 @@ import { openTempStore } from '../support/temp-store.ts';
 const START = Date.UTC(2026, 5, 1, 8);
 const random = seededRandom(41);
 
-/** 90 decisions: two models, three versions, outcomes, some without confidence, two streams and unsigned ones. */
-const decisions: DecisionFixture[] = Array.from({ length: 90 }, (_, i) => {
-  const startMs = START + i * 45_000 + (i % 4 === 0 ? 0 : 7);
+const DAY_MS = 86_400_000;
+/**
+ * Six more decisions far from the others (weeks, years, decades away), so a time-ordered page is read through
+ * several of the finder's windows of time and, past the widest, without one.
+ */
+const FAR_MS = [-40 * DAY_MS, -3 * DAY_MS, 30 * DAY_MS, 730 * DAY_MS, 19 * 365 * DAY_MS, 20 * 365 * DAY_MS];
+
+/**
+ * 96 decisions: two models, three versions, outcomes, some without confidence, two streams and unsigned ones; 90
+ * of them 45 s apart, the rest far away.
+ */
+const decisions: DecisionFixture[] = Array.from({ length: 90 + FAR_MS.length }, (_, i) => {
+  const startMs = i >= 90 ? START + FAR_MS[i - 90]! : START + i * 45_000 + (i % 4 === 0 ? 0 : 7);
   const stream = i % 3 === 0 ? undefined : i % 3 === 1 ? 'stream-a' : 'stream-b';
   return {
     decisionId: decisionIdAt(startMs, random),
     traceId: randomHex(random, 16),
     spanId: randomHex(random, 8),
     // Ties in time, so the decision id must break them.
-    startMs: i % 10 === 5 ? START + (i - 1) * 45_000 + 7 : startMs,
+    startMs: i % 10 === 5 && i < 90 ? START + (i - 1) * 45_000 + 7 : startMs,
     modelId: i % 5 === 0 ? 'fraud' : 'credit',
     modelVersion: i < 40 ? '1.0.0' : i < 80 ? '2.0.0' : '',
     outcome: ['approve', 'deny', 'refer'][i % 3]!,
@@ -177,6 +187,30 @@ describe('findDecisions (embedded engine)', () => {
       expect(got.map((d) => d.decisionId)).toEqual(want);
     });
   }
+
+  it('reads a time-ordered page across gaps of hours to decades, pages of one and of all', async () => {
+    for (const order of ['desc', 'asc'] as const) {
+      const want = expected(() => true, { order });
+      // A page of one is full in the first window; the far decisions are each a window (or none) away.
+      expect((await allPages({ order }, 1)).map((d) => d.decisionId)).toEqual(want);
+      expect((await allPages({ order }, 95)).map((d) => d.decisionId)).toEqual(want);
+      // One model from the far side of the gaps: its page needs the widest windows and then no window at all.
+      const fraud = expected((d) => d.modelId === 'fraud', { order });
+      expect((await allPages({ order, modelId: 'fraud' }, 3)).map((d) => d.decisionId)).toEqual(fraud);
+    }
+    const period = { from: new Date(START - 41 * DAY_MS), to: new Date(START + 31 * DAY_MS) };
+    const inPeriod = expected(
+      (d) => d.startMs >= period.from.getTime() && d.startMs < period.to.getTime(),
+      {},
+    );
+    expect((await allPages(period, 4)).map((d) => d.decisionId)).toEqual(inPeriod);
+    expect(
+      await store.findDecisions({ from: new Date(START + 3 * DAY_MS), to: new Date(START + 4 * DAY_MS) }),
+    ).toEqual({
+      decisions: [],
+      nextCursor: null,
+    });
+  });
 
   it('marks each decision overridden or not and with its integrity status', async () => {
     const page = await store.findDecisions({ sealed: SEALED, limit: 1000 });
