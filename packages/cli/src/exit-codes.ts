@@ -5,7 +5,10 @@
 export const EXIT_CODES = {
   /** The command did what was asked; for `verify` and `verify-bundle`: everything checked is intact. */
   OK: 0,
-  /** Verification ran and found problems (tampering, missing or forged spans, bad checkpoints or proofs). */
+  /**
+   * Verification ran and found problems (tampering, missing or forged spans, bad checkpoints or proofs); for
+   * `reproduce --model`: the re-run gave another outcome than the recorded one.
+   */
   INTEGRITY: 1,
   /** The command line is wrong: unknown command or option, missing argument, malformed time or value. */
   USAGE: 2,
@@ -24,6 +27,11 @@ export const EXIT_CODES = {
    * records without an integrity stream, streams without a checkpoint signed by a trusted key).
    */
   UNVERIFIED: 8,
+  /**
+   * `reproduce --model`: the decision cannot be re-run — its input was not captured in full or encrypted, its key
+   * was erased, or the model file is missing, not ONNX, or not the one recorded.
+   */
+  NOT_REPRODUCIBLE: 9,
   /** An unexpected internal error; rerun with DECISIONTRAIL_DEBUG=1 for the stack trace. */
   INTERNAL: 10,
   /** Interrupted by SIGINT (Ctrl-C). */
@@ -36,7 +44,10 @@ export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 /** The exit-code table as shown by `--help` and in the README, in code order. */
 export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   { code: EXIT_CODES.OK, meaning: 'success; for verify and verify-bundle: everything checked is intact' },
-  { code: EXIT_CODES.INTEGRITY, meaning: 'verification found problems; every finding is listed' },
+  {
+    code: EXIT_CODES.INTEGRITY,
+    meaning: 'verification found problems, every finding listed; reproduce: the re-run decided otherwise',
+  },
   {
     code: EXIT_CODES.USAGE,
     meaning: 'bad command line: unknown command or option, missing or malformed value',
@@ -55,6 +66,11 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   {
     code: EXIT_CODES.UNVERIFIED,
     meaning: 'verify: nothing altered, but unsigned or untrusted records (--allow-unsigned accepts them)',
+  },
+  {
+    code: EXIT_CODES.NOT_REPRODUCIBLE,
+    meaning:
+      'reproduce --model: cannot re-run (input not captured or unreadable, model file not the recorded one)',
   },
   { code: EXIT_CODES.INTERNAL, meaning: 'internal error (DECISIONTRAIL_DEBUG=1 prints the stack trace)' },
   { code: EXIT_CODES.INTERRUPTED, meaning: 'interrupted (Ctrl-C)' },

@@ -22,14 +22,17 @@ import {
   ATTR_AUDIT_OUTPUT_HASH,
   ATTR_AUDIT_SUBJECT_ID,
 } from '@decisiontrail/semconv';
-import { CliError } from '../cli-error.ts';
-import type { CommandSpec } from '../command.ts';
+import path from 'node:path';
+import { CliError, usageError } from '../cli-error.ts';
+import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { formatTime } from '../render/number-format.ts';
+import { rerunOnnxDecision, type RerunResult } from '../onnx-rerun.ts';
+import { subjectKeyDecrypter } from '../recorded-content.ts';
+import { formatConfidence, formatTime } from '../render/number-format.ts';
 import { evidenceQueryFor } from '../render/timeline-verification.ts';
 import { isoFromNanos } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
-import { decisionId } from './option-values.ts';
+import { decisionId, stringOption } from './option-values.ts';
 
 /** What a replay of one decision needs, as its signed span and its model's deployment recorded it. */
 interface ReplayRecipe {
@@ -126,24 +129,63 @@ export const reproduceCommand: CommandSpec = {
   name: 'reproduce',
   summary:
     'the replay recipe of one decision: model, weights, config, data, code, parameters, input, outcome',
-  usage: 'reproduce <decision-id> [--json]',
+  usage:
+    'reproduce <decision-id> [--model FILE.onnx [--labels LIST] [--probability-output NAME] [--keystore DIR]] [--json]',
   description:
     'Reads the decision’s stored span and the deployment of its model version and prints what a re-run needs —\n' +
     'model and version, weights and config hashes, training data, code commit, seed and inference or request\n' +
     'parameters (each with where it was recorded), how the input was captured and its keyed hash, and the\n' +
     'outcome, confidence and output hash to compare a re-run with — and names what was not recorded, so a\n' +
-    'replay cannot be set up exactly. The input itself is readable only when it was captured in full or\n' +
-    'encrypted (decisiontrail subject decrypts it while the subject’s key exists). Values are shown as stored;\n' +
-    'decisiontrail timeline checks them against the signed span.',
-  options: {},
+    'replay cannot be set up exactly. Values are shown as stored; decisiontrail timeline checks them against\n' +
+    'the signed span.\n' +
+    '\n' +
+    'With --model, an ONNX decision is re-run: the file’s SHA-256 must be the recorded weights hash (of the\n' +
+    'decision, else of its deployment), the input must have been captured in full or encrypted (decrypted with the\n' +
+    'subject’s key: --keystore, else DECISIONTRAIL_KEYSTORE_DIR, else keys.dir), and onnxruntime-node must be\n' +
+    'installed. The outcome is read as the instrumentation reads it: the top class of the probability output,\n' +
+    'named by --labels, else by the model’s `labels` metadata, else by its index. Exit 0: reproduced — the\n' +
+    'recorded model gave the recorded outcome; 1: not reproduced — it gave another; 9: cannot re-run — the input\n' +
+    'was only hashed, its key was erased, the file is missing, not ONNX or not the recorded model (each reason\n' +
+    'is printed).',
+  options: {
+    model: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'the ONNX model file to re-run the decision with',
+    },
+    labels: {
+      type: 'string',
+      valueName: 'LIST',
+      description: 'class labels, comma-separated, as the instrumentation was configured (with --model)',
+    },
+    'probability-output': {
+      type: 'string',
+      valueName: 'NAME',
+      description: 'output tensor of class probabilities (with --model)',
+    },
+    keystore: { type: 'string', valueName: 'DIR', description: 'directory of the subject data keys' },
+  },
   positionals: { min: 1, max: 1, names: 'a decision id' },
   json: true,
   examples: [
     { command: 'reproduce 0193a5e0-7c1d-7b2a-9f10-3c4d5e6f7a8b', note: 'how to re-run one decision' },
+    {
+      command: 'reproduce 0193a5e0-7c1d-7b2a-9f10-3c4d5e6f7a8b --model credit-v2.onnx',
+      note: 're-run it with the model file and compare',
+    },
   ],
   async run(context) {
     const id = decisionId('reproduce', context.positionals[0]!);
-    const recipe = await withBackend(context.settings, async (backend) => {
+    const modelOption = stringOption(context, 'model');
+    const labelsOption = stringOption(context, 'labels');
+    const probabilityOutput = stringOption(context, 'probability-output');
+    if (modelOption === undefined && (labelsOption !== undefined || probabilityOutput !== undefined))
+      throw usageError('reproduce: --labels and --probability-output go with --model');
+    if (modelOption === '') throw usageError('reproduce: --model needs a file name');
+    const labels = labelsOption?.split(',').map((label) => label.trim());
+    if (labels !== undefined && labels.some((label) => label === ''))
+      throw usageError(`reproduce: --labels ${JSON.stringify(labelsOption)} has an empty label`);
+    const { recipe, record } = await withBackend(context.settings, async (backend) => {
       const rows = await backend.queries.decisionTimeline({ decisionId: id });
       const decision = rows.find((row) => row.kind === 'decision' && row.decisionId === id);
       if (decision === undefined) throw new CliError('NOT_FOUND', `reproduce: no decision with id ${id}`);
@@ -159,11 +201,33 @@ export const reproduceCommand: CommandSpec = {
             row.attributes['model_version'] === decision.attributes['model_version'],
         )
         .at(-1)?.attributes;
-      return recipeOf(record, deployment);
+      return { recipe: recipeOf(record, deployment), record };
     });
+    const rerun =
+      modelOption === undefined
+        ? undefined
+        : await rerunOnnxDecision({
+            record,
+            modelFile: path.resolve(context.settings.cwd, modelOption),
+            recordedWeightsHash: recipe.provenance.weightsHash?.value ?? null,
+            framework: recipe.model.framework,
+            captureMode: recipe.input.captureMode,
+            recorded: recipe.expected,
+            decrypt: await subjectKeyDecrypter(context),
+            reading: {
+              ...(labels === undefined ? {} : { labels }),
+              ...(probabilityOutput === undefined ? {} : { probabilityOutput }),
+            },
+          });
+    const code =
+      rerun === undefined || rerun.verdict === 'reproduced'
+        ? EXIT_CODES.OK
+        : rerun.verdict === 'not reproduced'
+          ? EXIT_CODES.INTEGRITY
+          : EXIT_CODES.NOT_REPRODUCIBLE;
     if (context.settings.json) {
-      context.out.json(recipe);
-      return EXIT_CODES.OK;
+      context.out.json(rerun === undefined ? recipe : { ...recipe, rerun });
+      return code;
     }
     const out = context.out;
     const show = (fact: ReplayRecipe['provenance']['weightsHash']): string =>
@@ -205,6 +269,39 @@ export const reproduceCommand: CommandSpec = {
             `Not recorded, so a replay cannot be set up exactly: ${recipe.missing.join(', ')}.`,
           ),
     );
-    return EXIT_CODES.OK;
+    if (rerun !== undefined) printRerun(out, rerun);
+    return code;
   },
 };
+
+function printRerun(out: CommandContext['out'], rerun: RerunResult): void {
+  const m = rerun.model;
+  out.line('');
+  out.line(out.style('bold', `Re-run with ${m.file}`));
+  out.line(
+    `  weights        ${m.weightsHash ?? '— file not read'}${
+      m.weightsMatch === null ? '' : m.weightsMatch ? ' (the recorded hash)' : ' (NOT the recorded hash)'
+    }`,
+  );
+  if (rerun.rerun !== null) {
+    const r = rerun.rerun;
+    const recorded = rerun.recorded;
+    out.line(
+      `  outcome        ${r.outcome}${r.outcome !== r.classIndex ? ` (class ${r.classIndex})` : ''}; recorded ${recorded.outcome || '—'}`,
+    );
+    if (r.confidence !== null)
+      out.line(
+        `  confidence     ${formatConfidence(r.confidence)}; recorded ${
+          recorded.confidence === null ? '—' : formatConfidence(recorded.confidence)
+        }${recorded.confidence === null ? '' : ` (difference ${Math.abs(r.confidence - recorded.confidence).toExponential(1)})`}`,
+      );
+  }
+  const because = rerun.reasons.length === 0 ? '' : `: ${rerun.reasons.join('; ')}`;
+  out.line(
+    rerun.verdict === 'reproduced'
+      ? out.style('green', 'Reproduced: the recorded model gave the recorded outcome on the recorded input.')
+      : rerun.verdict === 'not reproduced'
+        ? out.style('red', `Not reproduced${because}.`)
+        : out.style('yellow', `Cannot re-run${because}.`),
+  );
+}

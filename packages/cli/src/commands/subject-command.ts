@@ -1,17 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readWitnessFile, type NoteVerifierKey, type SpanRecord } from '@decisiontrail/core';
-import {
-  ATTR_AUDIT_DECISION_ID,
-  ATTR_AUDIT_INPUT_CIPHERTEXT,
-  ATTR_AUDIT_INPUT_CONTENT,
-  ATTR_AUDIT_INPUT_ENCRYPTION_KEY_ID,
-  ATTR_AUDIT_INPUT_HASH,
-  ATTR_AUDIT_OUTPUT_CIPHERTEXT,
-  ATTR_AUDIT_OUTPUT_CONTENT,
-  ATTR_AUDIT_OUTPUT_ENCRYPTION_KEY_ID,
-  ATTR_AUDIT_OUTPUT_HASH,
-} from '@decisiontrail/semconv';
+import { readWitnessFile, type NoteVerifierKey } from '@decisiontrail/core';
+import { ATTR_AUDIT_DECISION_ID } from '@decisiontrail/semconv';
 import { buildInvestigationBundle } from '../bundle-builder.ts';
 import { CliError, usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
@@ -23,64 +13,12 @@ import { evidenceQueryFor } from '../render/timeline-verification.ts';
 import { buildTimelineDocument } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { BEGINNING_OF_TIME, END_OF_TIME } from '../store/time-bounds.ts';
+import { contentOf, subjectKeyDecrypter } from '../recorded-content.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 import { listOption, stringOption } from './option-values.ts';
 
 /** More decisions than this about one subject is refused rather than answered in part. */
 const MAX_DECISIONS = 10_000;
-
-const FIELDS = [
-  {
-    field: 'input',
-    content: ATTR_AUDIT_INPUT_CONTENT,
-    ciphertext: ATTR_AUDIT_INPUT_CIPHERTEXT,
-    keyId: ATTR_AUDIT_INPUT_ENCRYPTION_KEY_ID,
-    hash: ATTR_AUDIT_INPUT_HASH,
-  },
-  {
-    field: 'output',
-    content: ATTR_AUDIT_OUTPUT_CONTENT,
-    ciphertext: ATTR_AUDIT_OUTPUT_CIPHERTEXT,
-    keyId: ATTR_AUDIT_OUTPUT_ENCRYPTION_KEY_ID,
-    hash: ATTR_AUDIT_OUTPUT_HASH,
-  },
-] as const;
-
-interface Decrypt {
-  (field: { ciphertext: string; keyId: string }): string;
-}
-
-/** The recorded content of a decision span's input and output: plaintext, decrypted, or why it is unreadable. */
-function contentOf(record: SpanRecord, decisionId: string, decrypt: Decrypt): SubjectContent[] {
-  const out: SubjectContent[] = [];
-  for (const f of FIELDS) {
-    const a = record.attributes;
-    const base = { decisionId, spanId: record.spanId, field: f.field };
-    if ((a[f.content] ?? '') !== '') {
-      out.push({ ...base, recorded: 'plaintext', text: a[f.content]!, unreadable: null });
-    } else if ((a[f.ciphertext] ?? '') !== '') {
-      const keyId = a[f.keyId] ?? '';
-      try {
-        out.push({
-          ...base,
-          recorded: 'encrypted',
-          text: decrypt({ ciphertext: a[f.ciphertext]!, keyId }),
-          unreadable: null,
-        });
-      } catch (error) {
-        out.push({
-          ...base,
-          recorded: 'encrypted',
-          text: null,
-          unreadable: `key ${keyId} is not held (erased, or kept elsewhere): ${(error as Error).message}`,
-        });
-      }
-    } else if ((a[f.hash] ?? '') !== '') {
-      out.push({ ...base, recorded: 'hash', text: null, unreadable: 'only a keyed hash was recorded' });
-    }
-  }
-  return out;
-}
 
 /** `decisiontrail subject <id> [--out FILE]` */
 export const subjectCommand: CommandSpec = {
@@ -125,14 +63,7 @@ export const subjectCommand: CommandSpec = {
     if (subjectId === '' || /[\r\n\0]/.test(subjectId) || subjectId.trim() !== subjectId) {
       throw usageError(`subject: ${JSON.stringify(subjectId)} is not a usable subject id`);
     }
-    const named =
-      stringOption(context, 'keystore') ?? (context.settings.env['DECISIONTRAIL_KEYSTORE_DIR'] || undefined);
-    const keystoreDir =
-      named === undefined ? context.settings.config.keys.dir : path.resolve(context.settings.cwd, named);
-    // Loaded here: the instrumentation package (its keystore and cipher) is only needed by the commands that decrypt.
-    const { FileKeyStore, decryptField } = await import('@decisiontrail/instrumentation');
-    const keyStore = new FileKeyStore(keystoreDir);
-    const decrypt: Decrypt = (field) => decryptField(keyStore, field);
+    const decrypt = await subjectKeyDecrypter(context);
     const outOption = stringOption(context, 'out');
     const given = listOption(context, 'key');
     let keys: NoteVerifierKey[] = [];
