@@ -2,6 +2,7 @@
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/clickhouse.bench.ts [--decisions 10000000]
 //       [--chunk 50000] [--samples 100] [--warmup 20] [--gap-ms 777] [--redeliver 1000] [--streams 0] [--keep]
+//       [--storage-only]
 //
 // One run, in a fresh data directory under the OS temp dir:
 //   1. ingest: synthetic decision spans (+5% oversight, +20% feedback spans) through ClickHouseSink
@@ -10,7 +11,11 @@
 //      ingest's wall time less the generator's own time (span generation and OTLP sizing);
 //   2. ceiling: the engine's own INSERT … SELECT of the same rows into a second database with the same
 //      schema and views, then that database is dropped;
-//   3. size: bytes on disk of every table / decisions, against the OTLP/JSON bytes of the same spans;
+//   3. size (right after the ingest, once the engine's merges have settled — at most 10 minutes): bytes on disk of
+//      every table / decisions, against the OTLP/JSON bytes of the same spans and against the Collector's
+//      clickhouseexporter alone: the same otel_traces rows copied into a database holding only the exporter's
+//      schema (otel_traces and its trace-id table with their default codecs, as migration 1 pinned them), the
+//      ratio of #24 item 2; with the largest columns of both (wide parts only). --storage-only stops here;
 //   4. latency: SELECT 1, decision_timeline over random decisions (the first calls after the load
 //      apart, then p50/p95 of the samples) and, timed apart, the timeline's read-time check of each
 //      (with --streams N the spans are signed in N streams, so the check proves them) beside the check as
@@ -51,6 +56,7 @@ const { values: args } = parseArgs({
     'gap-ms': { type: 'string', default: '777' },
     redeliver: { type: 'string', default: '1000' },
     streams: { type: 'string', default: '0' },
+    'storage-only': { type: 'boolean', default: false },
   },
 });
 const DECISIONS = Number(args.decisions);
@@ -139,6 +145,94 @@ const wallMs = performance.now() - wallStart;
 const sinkMs = wallMs - generationMs;
 const sinkRate = (spansWritten / sinkMs) * 1000;
 const stats = generator.stats;
+
+// Size, once the merges the ingest started have finished (parts merged later compress alike; waiting makes runs
+// comparable), at most 10 minutes.
+for (
+  let waited = 0;
+  waited < 600 && (await scalar(store, "SELECT count() FROM system.merges WHERE database = 'default'")) > 0;
+  waited++
+)
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+interface TableSize {
+  table: string;
+  rows: string;
+  disk: string;
+  raw: string;
+  parts: string;
+}
+const tableSizes = async (database: string): Promise<TableSize[]> =>
+  (
+    await store.client.query({
+      query: `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS disk, sum(data_uncompressed_bytes) AS raw, count() AS parts
+              FROM system.parts WHERE database = {database: String} AND active GROUP BY table ORDER BY disk DESC`,
+      query_params: { database },
+      format: 'JSONEachRow',
+    })
+  ).json<TableSize>();
+const tables = await tableSizes('default');
+const totalDisk = tables.reduce((a, t) => a + Number(t.disk), 0);
+const merging = await scalar(store, "SELECT count() FROM system.merges WHERE database = 'default'");
+// The exporter alone: its two tables (migration 1 is the exporter's DDL, column for column, codecs included, and
+// released migrations never change) in a database of their own, filled from this store's otel_traces.
+const exporterMigration = MIGRATIONS.find((m) => m.version === 1);
+if (exporterMigration === undefined) throw new Error('migration 1 (the exporter schema) is missing');
+await store.client.command({ query: 'CREATE DATABASE IF NOT EXISTS exporter' });
+for (const statement of migrationStatements(
+  exporterMigration,
+  renderContext({ database: 'exporter', cluster: undefined, retention: store.options.retention }),
+))
+  await store.client.command({ query: statement });
+await store.client.command({
+  query: 'INSERT INTO exporter.otel_traces SELECT * FROM default.otel_traces',
+  clickhouse_settings: { insert_deduplication_token: '' },
+});
+for (
+  let waited = 0;
+  waited < 600 && (await scalar(store, "SELECT count() FROM system.merges WHERE database = 'exporter'")) > 0;
+  waited++
+)
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+const exporterTables = await tableSizes('exporter');
+const exporterDisk = exporterTables.reduce((a, t) => a + Number(t.disk), 0);
+// Where the bytes are: the largest columns of both (a compact part, under 10 MB, reports no column sizes).
+const columns = await (
+  await store.client.query({
+    query: `SELECT database, table, column, sum(column_data_compressed_bytes) AS bytes
+            FROM system.parts_columns WHERE database IN ('default', 'exporter') AND active AND part_type = 'Wide'
+            GROUP BY database, table, column ORDER BY bytes DESC LIMIT 16`,
+    format: 'JSONEachRow',
+  })
+).json<{ database: string; table: string; column: string; bytes: string }>();
+const skipIndexes = await scalar(
+  store,
+  "SELECT sum(data_compressed_bytes) FROM system.data_skipping_indices WHERE database = 'default'",
+);
+if (!args.keep) await store.client.command({ query: 'DROP DATABASE exporter SYNC' });
+const perDecision = (bytes: number) => `${(bytes / stats.decisions).toFixed(1)} B`;
+console.log('\n| storage (all tables, bytes on disk) | per decision |\n|---|---|');
+console.log(`| this store, all tables | ${perDecision(totalDisk)} (${tables.length} tables) |`);
+console.log(
+  `| the exporter alone (otel_traces + otel_traces_trace_id_ts, the same spans) | ${perDecision(exporterDisk)} (${exporterTables.map((t) => `${t.table} ${perDecision(Number(t.disk))} in ${t.parts} parts`).join(', ')}) |`,
+);
+console.log(`| **ratio (target ≤ 1.25×)** | **${(totalDisk / exporterDisk).toFixed(3)}×** |`);
+console.log(`| of which skip indexes in this store | ${perDecision(skipIndexes)} |`);
+console.log(`| merges still running at measurement | ${merging} |`);
+console.log(
+  '\n| table | rows | bytes on disk | per decision | uncompressed | parts |\n|---|---|---|---|---|---|',
+);
+for (const t of tables)
+  console.log(
+    `| ${t.table} | ${t.rows} | ${t.disk} | ${perDecision(Number(t.disk))} | ${t.raw} | ${t.parts} |`,
+  );
+console.log('\n| largest columns (wide parts) | per decision |\n|---|---|');
+for (const c of columns)
+  console.log(`| ${c.database}.${c.table}.${c.column} | ${perDecision(Number(c.bytes))} |`);
+if (args['storage-only']) {
+  await store.close();
+  if (!args.keep) rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // Engine-internal ceiling: same schema and views in a second database, INSERT … SELECT.
 const ceilingContext = renderContext({
@@ -246,17 +340,6 @@ for (const table of RECONCILED_TABLES) {
   for (const t of result.tables) reconciled.push({ ...t, ms });
 }
 
-// Size.
-const tables = await (
-  await store.client.query({
-    query: `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS disk, sum(data_uncompressed_bytes) AS raw, count() AS parts
-            FROM system.parts WHERE database = 'default' AND active GROUP BY table ORDER BY disk DESC`,
-    format: 'JSONEachRow',
-  })
-).json<{ table: string; rows: string; disk: string; raw: string; parts: string }>();
-const totalDisk = tables.reduce((a, t) => a + Number(t.disk), 0);
-const merging = await scalar(store, "SELECT count() FROM system.merges WHERE database = 'default'");
-
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 console.log('\n| metric | value |\n|---|---|');
 console.log(
@@ -269,7 +352,9 @@ console.log(
   `| engine INSERT … SELECT ceiling (same views) | ${Math.round(ceilingRate)} rows/s (${fmt(ceilingMs / 1000)} s) |`,
 );
 console.log(`| sink / ceiling | ${fmt((sinkRate / ceilingRate) * 100)} % |`);
-console.log(`| bytes on disk per decision (all tables) | ${fmt(totalDisk / stats.decisions)} B |`);
+console.log(
+  `| bytes on disk per decision (all tables) | ${fmt(totalDisk / stats.decisions)} B (${fmt(totalDisk / exporterDisk, 3)}× the exporter alone) |`,
+);
 const otlpPerDecision = otlpBytes / otlpSampledDecisions;
 console.log(
   `| OTLP/JSON bytes per decision (same spans, every 10th chunk) | ${fmt(otlpPerDecision)} B (${fmt((otlpPerDecision * stats.decisions) / totalDisk)}× the bytes on disk) |`,
@@ -300,9 +385,7 @@ console.log(
 );
 console.log(`| period report, all models, median of 3 | ${fmt(percentile(allModelsReportMs, 50))} ms |`);
 console.log(`| subject access request (bloom-filter lookup) | ${fmt(subjectMs)} ms |`);
-console.log(`| merges still running at measurement | ${merging} |`);
-console.log('\n| table | rows | bytes on disk | uncompressed | parts |\n|---|---|---|---|---|');
-for (const t of tables) console.log(`| ${t.table} | ${t.rows} | ${t.disk} | ${t.raw} | ${t.parts} |`);
+console.log(`| merges still running at the size measurement (above) | ${merging} |`);
 
 console.log(
   `\n| reconciled table | rows | derived from otel_traces | findings | time alone |\n|---|---|---|---|---|`,
