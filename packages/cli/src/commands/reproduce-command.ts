@@ -6,19 +6,11 @@ import {
   ATTR_AUDIT_INPUT_CAPTURE_MODE,
   ATTR_AUDIT_INPUT_HASH,
   ATTR_AUDIT_INPUT_HASH_KEY_ID,
-  ATTR_AUDIT_MODEL_CODE_COMMIT,
-  ATTR_AUDIT_MODEL_CONFIG_HASH,
   ATTR_AUDIT_MODEL_FRAMEWORK,
   ATTR_AUDIT_MODEL_FRAMEWORK_VERSION,
   ATTR_AUDIT_MODEL_ID,
-  ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS,
-  ATTR_AUDIT_MODEL_INFERENCE_SEED,
-  ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH,
-  ATTR_AUDIT_MODEL_TRAINING_DATASET_ID,
-  ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION,
   ATTR_AUDIT_MODEL_TYPE,
   ATTR_AUDIT_MODEL_VERSION,
-  ATTR_AUDIT_MODEL_WEIGHTS_HASH,
   ATTR_AUDIT_OUTPUT_HASH,
   ATTR_AUDIT_SUBJECT_ID,
 } from '@decisiontrail/semconv';
@@ -29,6 +21,13 @@ import { EXIT_CODES } from '../exit-codes.ts';
 import { rerunOnnxDecision, type RerunResult } from '../onnx-rerun.ts';
 import { subjectKeyDecrypter } from '../recorded-content.ts';
 import { formatConfidence, formatTime } from '../render/number-format.ts';
+import {
+  deploymentOfVersion,
+  PROVENANCE_NAMES,
+  provenanceOf,
+  provenanceText,
+  type DecisionProvenance,
+} from '../render/decision-provenance.ts';
 import { evidenceQueryFor } from '../render/timeline-verification.ts';
 import { isoFromNanos } from '../render/timeline-view.ts';
 import { withBackend } from '../store/open-backend.ts';
@@ -40,10 +39,7 @@ interface ReplayRecipe {
   time: string;
   model: { id: string; version: string; type: string; framework: string };
   /** Each provenance fact with where it was found ('decision' span, 'deployment' record) or null when not recorded. */
-  provenance: Record<
-    'weightsHash' | 'configHash' | 'trainingDataset' | 'codeCommit' | 'seed' | 'parameters',
-    { value: string; from: 'decision' | 'deployment' } | null
-  >;
+  provenance: DecisionProvenance;
   /** The request parameters of a generative call (`gen_ai.request.*`). */
   request: Record<string, string>;
   input: { captureMode: string; hash: string; hashKeyId: string; subjectId: string };
@@ -55,45 +51,15 @@ interface ReplayRecipe {
 function recipeOf(record: SpanRecord, deployment: Record<string, string> | undefined): ReplayRecipe {
   const a = record.attributes;
   const at = (key: string): string => a[key] ?? '';
-  const fact = (value: string, fallback?: string): ReplayRecipe['provenance']['weightsHash'] =>
-    value !== ''
-      ? { value, from: 'decision' }
-      : fallback !== undefined && fallback !== ''
-        ? { value: fallback, from: 'deployment' }
-        : null;
-  const dataset = [
-    at(ATTR_AUDIT_MODEL_TRAINING_DATASET_ID),
-    at(ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION),
-    at(ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH),
-  ];
-  const provenance: ReplayRecipe['provenance'] = {
-    weightsHash: fact(at(ATTR_AUDIT_MODEL_WEIGHTS_HASH), deployment?.['weights_hash']),
-    configHash: fact(at(ATTR_AUDIT_MODEL_CONFIG_HASH)),
-    trainingDataset: fact(
-      dataset.some((x) => x !== '')
-        ? `${dataset[0] || '?'} version ${dataset[1] || '?'} (${dataset[2] || 'no hash'})`
-        : '',
-    ),
-    codeCommit: fact(at(ATTR_AUDIT_MODEL_CODE_COMMIT)),
-    seed: fact(at(ATTR_AUDIT_MODEL_INFERENCE_SEED) || at('gen_ai.request.seed')),
-    parameters: fact(at(ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS)),
-  };
+  const provenance = provenanceOf(a, deployment);
   const request = Object.fromEntries(
     Object.entries(a)
       .filter(([key]) => key.startsWith('gen_ai.request.'))
       .sort(([x], [y]) => (x < y ? -1 : 1)),
   );
-  const labels: Record<keyof ReplayRecipe['provenance'], string> = {
-    weightsHash: 'the weights hash',
-    configHash: 'the config hash',
-    trainingDataset: 'the training data set',
-    codeCommit: 'the code commit',
-    seed: 'the inference seed',
-    parameters: 'the inference parameters',
-  };
-  const missing = (Object.keys(provenance) as (keyof ReplayRecipe['provenance'])[])
+  const missing = (Object.keys(provenance) as (keyof DecisionProvenance)[])
     .filter((key) => provenance[key] === null && !(key === 'parameters' && Object.keys(request).length > 0))
-    .map((key) => labels[key]);
+    .map((key) => PROVENANCE_NAMES[key]);
   const mode = at(ATTR_AUDIT_INPUT_CAPTURE_MODE);
   if (mode !== 'full' && mode !== 'encrypt')
     missing.push(`the input itself (capture mode ${mode || 'not stated'})`);
@@ -194,13 +160,7 @@ export const reproduceCommand: CommandSpec = {
       if (record === undefined)
         throw new CliError('NOT_FOUND', `reproduce: the span of decision ${id} is not stored`);
       // The latest deployment of the decided version before the decision (the timeline lists them in time order).
-      const deployment = rows
-        .filter(
-          (row) =>
-            row.kind === 'deployment' &&
-            row.attributes['model_version'] === decision.attributes['model_version'],
-        )
-        .at(-1)?.attributes;
+      const deployment = deploymentOfVersion(rows, decision.attributes['model_version']);
       return { recipe: recipeOf(record, deployment), record };
     });
     const rerun =
@@ -230,10 +190,7 @@ export const reproduceCommand: CommandSpec = {
       return code;
     }
     const out = context.out;
-    const show = (fact: ReplayRecipe['provenance']['weightsHash']): string =>
-      fact === null
-        ? '— not recorded'
-        : `${fact.value}${fact.from === 'deployment' ? ' (from its deployment)' : ''}`;
+    const show = provenanceText;
     const m = recipe.model;
     out.line(
       out.style('bold', `Replay recipe of decision ${recipe.decisionId} (${formatTime(recipe.time)})`),

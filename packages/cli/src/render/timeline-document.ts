@@ -1,3 +1,5 @@
+import type { DecisionProvenance } from './decision-provenance.ts';
+
 /** What `decisiontrail timeline` shows, as one typed object; `--json` prints exactly this. */
 export interface TimelineDocument {
   /** The id that was asked for and what it turned out to be. */
@@ -59,6 +61,12 @@ export interface TimelineDecision {
    * (`audit.completeness.missing`; null when it flagged nothing). Null when the span was not read (--no-verify).
    */
   completeness: { missing: string[]; flaggedAtIngest: string[] | null } | null;
+  /**
+   * Where the model came from — weights and config hashes, training data set, code commit, seed, inference
+   * parameters — from the decision's stored span (the weights hash else from its version's deployment), each
+   * with where it was recorded or null when nothing recorded it. Null when the span was not read (--no-verify).
+   */
+  provenance: DecisionProvenance | null;
 }
 
 /** One row of the timeline. */

@@ -1,4 +1,5 @@
 import type { TerminalOutput } from '../terminal-output.ts';
+import { PROVENANCE_NAMES, provenanceText } from './decision-provenance.ts';
 import { formatConfidence, formatTime, formatTimeMs } from './number-format.ts';
 import type {
   IntegrityStatus,
@@ -43,6 +44,21 @@ export function completenessText(completeness: TimelineDecision['completeness'])
   return same ? `${head} (flagged at ingest)` : `${head}; flagged at ingest: ${flagged.join(', ')}`;
 }
 
+/** The provenance facts that were recorded, one `name: value` each; what was not, named once at the end. */
+export function provenanceSummary(provenance: TimelineDecision['provenance']): string {
+  if (provenance === null) return 'not read (its span was not read: --no-verify)';
+  const recorded: string[] = [];
+  const absent: string[] = [];
+  for (const key of Object.keys(PROVENANCE_NAMES) as (keyof typeof PROVENANCE_NAMES)[]) {
+    const fact = provenance[key];
+    const name = PROVENANCE_NAMES[key].replace(/^the /, '');
+    if (fact === null) absent.push(name);
+    else recorded.push(`${name}: ${provenanceText(fact)}`);
+  }
+  if (absent.length > 0) recorded.push(`not recorded: ${absent.join(', ')}`);
+  return recorded.join(' · ');
+}
+
 /** Renders a timeline for a terminal: the decision summary, then one line per event with its facts indented. */
 export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): string {
   const lines: string[] = [];
@@ -70,6 +86,7 @@ export function renderTimelineText(doc: TimelineDocument, out: TerminalOutput): 
       ['completeness', completenessText(d.completeness)],
     ];
     for (const [label, value] of facts) lines.push(`  ${label.padEnd(12)} ${value}`);
+    lines.push(`  ${'provenance'.padEnd(12)} ${provenanceSummary(d.provenance)}`);
   } else {
     lines.push(out.style('bold', `Trace ${doc.query.id}`));
   }

@@ -20,6 +20,7 @@ import type {
   TimelineDecision,
   TimelineDocument,
 } from './timeline-document.ts';
+import { deploymentOfVersion, provenanceOf } from './decision-provenance.ts';
 import { buildTimelineDocument } from './timeline-view.ts';
 
 /** The rows of a timeline whose values rest on a signed span: what the read-time check covers. */
@@ -253,7 +254,15 @@ export function verifyTimeline(
   const displayRows = all.map((row) => checked.get(row)?.display ?? row);
   const doc = buildTimelineDocument(query, displayRows);
   if (doc === null) return null;
-  if (doc.decision !== null) doc.decision.completeness = decisionCompleteness(doc.decision, evidence);
+  if (doc.decision !== null) {
+    const decision = doc.decision;
+    doc.decision.completeness = decisionCompleteness(decision, evidence);
+    const span = evidence.spans.find((s) => s.spanId === decision.spanId && s.traceId === decision.traceId);
+    doc.decision.provenance =
+      span === undefined
+        ? null
+        : provenanceOf(span.attributes, deploymentOfVersion(displayRows, decision.modelVersion));
+  }
   doc.entries.forEach((entry, i) => {
     const result = checked.get(all[i] as StoreTimelineEntry);
     if (result !== undefined) entry.integrity = result.integrity;

@@ -170,6 +170,7 @@ export function buildTimelineDocument(
       finalOutcome: overrides.length === 0 ? null : overrides.at(-1)!.attributes['new_outcome']!,
       // Only the span (read by the read-time check) carries every attribute the convention requires.
       completeness: null,
+      provenance: null,
     };
   }
   const checkpoint = rows.find((row) => row.kind === 'checkpoint');

@@ -203,3 +203,36 @@ describe('reproduce --model (ONNX)', () => {
     expect(isOneLineError(bad)).toBe(true);
   });
 });
+
+describe('provenance of an ONNX decision', () => {
+  interface Fact {
+    value: string;
+    from: string;
+  }
+  interface TimelineJson {
+    decision: { provenance: Record<string, Fact | null> | null };
+  }
+
+  it('the timeline shows the weights hash of the file and the training data its metadata names', async () => {
+    const result = await run('timeline', ids.full, '--json');
+    expect(result.code, result.stderr).toBe(0);
+    const provenance = json<TimelineJson>(result).decision.provenance!;
+    expect(provenance['weightsHash']).toEqual({
+      value: createHash('sha256').update(readFileSync(v1)).digest('hex'),
+      from: 'decision',
+    });
+    // The credit model's metadata_props say training_dataset = loans-2024q4 for v1, and nothing of version or hash.
+    expect(provenance['trainingDataset']).toEqual({
+      value: 'loans-2024q4 version ? (no hash)',
+      from: 'decision',
+    });
+    expect(provenance['configHash']).toBeNull();
+    const text = await run('timeline', ids.full);
+    expect(text.stdout).toMatch(
+      /^ {2}provenance {3}weights hash: [0-9a-f]{64} · training data set: loans-2024q4 version \? \(no hash\)/m,
+    );
+    expect(text.stdout).toMatch(/^ {2}provenance .* · not recorded: config hash, /m);
+    const noVerify = json<TimelineJson>(await run('timeline', ids.full, '--no-verify', '--json'));
+    expect(noVerify.decision.provenance).toBeNull();
+  });
+});

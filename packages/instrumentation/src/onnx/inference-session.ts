@@ -4,6 +4,9 @@ import {
   ATTR_AUDIT_MODEL_FRAMEWORK,
   ATTR_AUDIT_MODEL_FRAMEWORK_VERSION,
   ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH,
+  ATTR_AUDIT_MODEL_TRAINING_DATASET_ID,
+  ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION,
   ATTR_AUDIT_MODEL_VERSION,
   ATTR_AUDIT_MODEL_WEIGHTS_HASH,
   AUDIT_DECISION_TYPE_VALUES,
@@ -40,8 +43,20 @@ interface LoadedModel {
 
 const loadedModels = new WeakMap<object, LoadedModel>();
 
-/** Metadata keys an ONNX model can carry its id and version under (`metadata_props`). */
-export const ONNX_METADATA_KEYS = { modelId: 'model_id', modelVersion: 'model_version' } as const;
+/**
+ * Metadata keys an ONNX model can carry its id, version and training data under (`metadata_props`). The training
+ * data set's id may also be written as plain `training_dataset`.
+ */
+export const ONNX_METADATA_KEYS = {
+  modelId: 'model_id',
+  modelVersion: 'model_version',
+  trainingDatasetId: 'training_dataset_id',
+  trainingDatasetVersion: 'training_dataset_version',
+  trainingDatasetHash: 'training_dataset_hash',
+} as const;
+
+/** `training_dataset`: the id of the training data set, as models written before the `_id` key name it. */
+const TRAINING_DATASET_ALIAS = 'training_dataset';
 
 /**
  * Wraps `InferenceSession.create` so each loaded model is read once: metadata_props and the SHA-256 of its
@@ -117,12 +132,26 @@ interface RunRecording {
   fail(error: unknown): void;
 }
 
-/** The attributes every span of a run carries: the framework and the loaded model's weights hash. */
+/**
+ * The attributes every span of a run carries: the framework, the loaded model's weights hash and the training data
+ * its metadata names. The model's configuration (`provenance`) is applied after them, so it wins where it says more.
+ */
 function runAttributes(session: object, frameworkVersion: string | undefined): Attributes {
   const attributes: Attributes = { [ATTR_AUDIT_MODEL_FRAMEWORK]: 'onnxruntime' };
   if (frameworkVersion !== undefined) attributes[ATTR_AUDIT_MODEL_FRAMEWORK_VERSION] = frameworkVersion;
-  const loaded = loadedModels.get(session);
-  if (loaded?.info) attributes[ATTR_AUDIT_MODEL_WEIGHTS_HASH] = loaded.info.weightsHash;
+  const info = loadedModels.get(session)?.info;
+  if (info === undefined) return attributes;
+  attributes[ATTR_AUDIT_MODEL_WEIGHTS_HASH] = info.weightsHash;
+  const metadata = info.metadata;
+  const dataset: [string, string | undefined][] = [
+    [
+      ATTR_AUDIT_MODEL_TRAINING_DATASET_ID,
+      metadata[ONNX_METADATA_KEYS.trainingDatasetId] || metadata[TRAINING_DATASET_ALIAS],
+    ],
+    [ATTR_AUDIT_MODEL_TRAINING_DATASET_VERSION, metadata[ONNX_METADATA_KEYS.trainingDatasetVersion]],
+    [ATTR_AUDIT_MODEL_TRAINING_DATASET_HASH, metadata[ONNX_METADATA_KEYS.trainingDatasetHash]],
+  ];
+  for (const [key, value] of dataset) if (value !== undefined && value !== '') attributes[key] = value;
   return attributes;
 }
 

@@ -113,6 +113,65 @@ describe('onnxruntime-node InferenceSession.run', () => {
   });
 });
 
+describe('training data from the model metadata', () => {
+  /** One `metadata_props` entry (ModelProto field 14), appended to a model: protobuf fields may come in any order. */
+  const metadataEntry = (key: string, value: string): Buffer => {
+    const text = (field: number, s: string) => {
+      const bytes = Buffer.from(s, 'utf8');
+      return Buffer.concat([Buffer.from([(field << 3) | 2, bytes.length]), bytes]);
+    };
+    const entry = Buffer.concat([text(1, key), text(2, value)]);
+    return Buffer.concat([Buffer.from([(14 << 3) | 2, entry.length]), entry]);
+  };
+
+  it('records the data set the ONNX metadata names: id (also as training_dataset), version, hash', async () => {
+    // The credit model names its data set under the plain `training_dataset` key.
+    const plain = await ort.InferenceSession.create(v1Path);
+    await plain.run(features(applicant));
+    const [first] = await waitForSpans(tracing, (spans) => spans.length === 1);
+    expect(first!.attributes['audit.model.training.dataset.id']).toBe('loans-2024q4');
+    expect(first!.attributes['audit.model.training.dataset.version']).toBeUndefined();
+    tracing.reset();
+    const full = await ort.InferenceSession.create(
+      Buffer.concat([
+        buildCreditModel('1.0.0'),
+        metadataEntry('training_dataset_id', 'loans'),
+        metadataEntry('training_dataset_version', '2024q4-r2'),
+        metadataEntry('training_dataset_hash', 'sha256:' + 'c'.repeat(64)),
+      ]),
+    );
+    await full.run(features(applicant));
+    const [second] = await waitForSpans(tracing, (spans) => spans.length === 1);
+    expect(second!.attributes).toMatchObject({
+      'audit.model.training.dataset.id': 'loans',
+      'audit.model.training.dataset.version': '2024q4-r2',
+      'audit.model.training.dataset.hash': 'sha256:' + 'c'.repeat(64),
+    });
+  });
+
+  it('the model configuration wins where it names the data set; the metadata fills what it leaves out', async () => {
+    const config = instrumentation.getConfig();
+    instrumentation.setConfig({
+      ...config,
+      models: {
+        [CREDIT_MODEL_ID]: {
+          labels: [...CREDIT_LABELS],
+          provenance: { trainingDataset: { version: 'pinned-7' } },
+        },
+      },
+    });
+    try {
+      const session = await ort.InferenceSession.create(v1Path);
+      await session.run(features(applicant));
+      const [span] = await waitForSpans(tracing, (spans) => spans.length === 1);
+      expect(span!.attributes['audit.model.training.dataset.id']).toBe('loans-2024q4');
+      expect(span!.attributes['audit.model.training.dataset.version']).toBe('pinned-7');
+    } finally {
+      instrumentation.setConfig(config);
+    }
+  });
+});
+
 describe('record loss policy', () => {
   it('fail-closed: a run whose record cannot be kept is refused before the session runs', async () => {
     const config = instrumentation.getConfig();
