@@ -68,6 +68,7 @@ import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } fro
 import { integrityCoverage, type IntegrityCoverage } from './integrity-coverage.ts';
 import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
+import { VerificationDecoders } from './verification-decoder.ts';
 import { verificationRecords, type VerificationRecord } from './verification-records.ts';
 import {
   checkpointLinks,
@@ -138,6 +139,8 @@ export class Store {
   readonly options: ResolvedStoreOptions;
   readonly #ctx: QueryContext;
   readonly #sinks = new Set<ClickHouseSink>();
+  /** The verifier's decoder threads, started by the first large binary read. */
+  #decoders: VerificationDecoders | undefined;
 
   private constructor(client: ClickHouseClient, options: ResolvedStoreOptions) {
     this.client = client;
@@ -366,7 +369,8 @@ export class Store {
    * leaf records arrive with their leaf already computed from the stored bytes, every other row as a SpanRecord.
    */
   verificationRecords(query?: VerificationQuery): Promise<VerificationRecord[]> {
-    return verificationRecords(this.#ctx, query);
+    this.#decoders ??= new VerificationDecoders();
+    return verificationRecords(this.#ctx, query, this.#decoders);
   }
 
   /** Time slices of at most about `maxRows` rows that together cover `[from, to)`, to verify one at a time. */
@@ -418,6 +422,7 @@ export class Store {
       await Promise.all([...this.#sinks].map((sink) => sink.close()));
     } finally {
       this.#sinks.clear();
+      await this.#decoders?.close();
       await this.client.close();
     }
   }

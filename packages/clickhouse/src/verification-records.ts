@@ -37,18 +37,20 @@ const BINARY_COLUMNS = `
  * RowBinary: a plain leaf record becomes a {@link HashedLeafRecord} whose leaf is computed from the stored
  * bytes (`encodedLeafHex`) without building its span record; checkpoints, loss records and any row that
  * writer declines become span records exactly as the JSON reader builds them. What the verifier concludes is
- * the same either way; this path turns far fewer values into JavaScript strings.
+ * the same either way; this path turns far fewer values into JavaScript strings. With `decoders`, large results
+ * are decoded on their threads (verification-decoder.ts), so several reads in flight decode side by side.
  */
 export async function verificationRecords(
   ctx: QueryContext,
   query: VerificationQuery = {},
+  decoders?: { decode(bytes: Buffer): Promise<VerificationRecord[]> },
 ): Promise<VerificationRecord[]> {
   const bytes = await ctx.bytes(
     verificationStatement(BINARY_COLUMNS, { ordered: false }),
     'RowBinary',
     verificationParams(query),
   );
-  return decodeVerificationRows(bytes);
+  return decoders === undefined ? decodeVerificationRows(bytes) : decoders.decode(bytes);
 }
 
 const utf8 = new TextEncoder();

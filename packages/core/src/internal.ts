@@ -19,3 +19,4 @@ export {
   goJsonString,
 } from './attribute-string.ts';
 export { EncodedSpan, SPAN_FIELD, encodedLeafHex, isUtf8 } from './encoded-span.ts';
+export { threadModule } from './thread-module.ts';

@@ -28,6 +28,8 @@ import { listOption, stringOption } from './option-values.ts';
 
 /** Rows per read: bounds the memory of one request and lets the progress bar move on long ranges. */
 const SLICE_ROWS = 50_000;
+/** Slices read ahead of the one being verified (each at most SLICE_ROWS rows in memory). */
+const SLICES_AHEAD = 3;
 /** Unsigned audit records named in the report (all are counted). */
 const UNSIGNED_NAMED = 20;
 
@@ -279,13 +281,16 @@ async function readSlices(
   };
   let read = 0;
   try {
-    // The engine reads the next slice while this thread verifies the current one (they run on different cores).
-    let next = slices.length > 0 ? fetchSlice(slices[0]!) : undefined;
+    // The slices after the current one are read (by the engine) and decoded (on the store's decoder threads)
+    // while this thread verifies the current one: the work runs on every core, in order of the log.
+    const ahead: Promise<readonly VerificationRecord[]>[] = [];
+    let fetched = 0;
     for (let i = 0; i < slices.length; i++) {
+      while (fetched < slices.length && ahead.length <= SLICES_AHEAD)
+        ahead.push(fetchSlice(slices[fetched++]!));
       // Verifying a partial read would report missing spans that were merely not read: stop instead.
       context.signal.throwIfAborted();
-      const records = await (next as Promise<readonly VerificationRecord[]>);
-      next = i + 1 < slices.length ? fetchSlice(slices[i + 1]!) : undefined;
+      const records = await (ahead.shift() as Promise<readonly VerificationRecord[]>);
       verifier.add(records);
       read += records.length;
       bar.advance(slices[i]!.rows);

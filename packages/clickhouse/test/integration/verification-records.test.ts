@@ -4,6 +4,11 @@ import { LogVerifier, type SpanRecord } from '@decisiontrail/core';
 import { seqOf, streamOf, verifierLeafHex } from '@decisiontrail/core/internal';
 import { checkpointSpan, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { openTempStore } from '../support/temp-store.ts';
+import { StoreError } from '../../src/errors.ts';
+import { QueryContext } from '../../src/query-context.ts';
+import { renderContext } from '../../src/migrations.ts';
+import { VerificationDecoders } from '../../src/verification-decoder.ts';
+import { decodeVerificationRows, verificationRecords } from '../../src/verification-records.ts';
 
 const START = Date.UTC(2026, 5, 1, 8);
 
@@ -255,5 +260,53 @@ describe('verification records: the binary reader gives the verifier what the JS
       (await store.spansForVerification(query)).map(viaRecordPath).sort(),
     );
     expect(binary.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('decodes on decoder threads exactly as on the calling thread, and fails as it does', async () => {
+    const ctx = new QueryContext(
+      store.client,
+      renderContext({
+        database: store.options.database,
+        cluster: undefined,
+        retention: store.options.retention,
+      }),
+    );
+    const decoders = new VerificationDecoders(2);
+    // Every result goes to a thread, however small, and is decoded here too from a copy of the same bytes (two
+    // reads of the store may order rows that tie on every sort key differently). Four at once, so both threads
+    // hold work.
+    const pairs: [VerificationRecord[], Promise<VerificationRecord[]>][] = [];
+    const threaded = {
+      decode: (bytes: Buffer) => {
+        const here = decodeVerificationRows(Buffer.from(bytes));
+        const there = decoders.decode(bytes, { inlineBelow: 0 });
+        pairs.push([here, there]);
+        return there;
+      },
+    };
+    try {
+      const queries = [
+        {},
+        { stream: 'stream-hard' },
+        { stream: 'stream-plain' },
+        { from: new Date(START + 10_000) },
+      ];
+      const viaThreads = await Promise.all(queries.map((query) => verificationRecords(ctx, query, threaded)));
+      expect(pairs).toHaveLength(4);
+      for (const [here, there] of pairs) expect(await there).toEqual(here);
+      expect(viaThreads[0]).toHaveLength(spans.length + 4);
+      // A result cut inside a row: the thread's StoreError, code and message, as the calling thread throws it.
+      const bytes = await ctx.bytes(`SELECT 'abc' AS a, 'de' AS b FROM numbers(3)`, 'RowBinary');
+      const cut = bytes.subarray(0, bytes.length - 1);
+      const failure = await decoders.decode(Buffer.from(cut), { inlineBelow: 0 }).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(StoreError);
+      expect((failure as StoreError).code).toBe('QUERY_FAILED');
+      expect((failure as StoreError).message).toMatch(/ends inside a row|differ in number/u);
+      // The pool still answers after a request failed.
+      expect(await threaded.decode(await ctx.bytes(`SELECT 1 WHERE 0`, 'RowBinary'))).toEqual([]);
+    } finally {
+      await decoders.close();
+    }
+    await expect(decoders.decode(Buffer.alloc(0))).rejects.toMatchObject({ code: 'SINK_CLOSED' });
   });
 });
