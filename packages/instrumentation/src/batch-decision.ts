@@ -30,6 +30,7 @@ import {
 import type { AuditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { SpanDecisionHandle } from './decision-handle.ts';
+import { recordDriftFeatures } from './drift-features.ts';
 import { endSpan, recordSpanError } from './span-errors.ts';
 import type { CaptureMode, DecisionHandle, ModelAuditConfig } from './types.ts';
 
@@ -46,6 +47,8 @@ export interface BatchCall {
   captureOutput: CaptureMode;
   /** Attributes every span of the call carries (framework, weights hash, caller attributes). */
   shared: Attributes;
+  /** The columns of a tensor row, for the drift features (an ONNX model's `features` metadata). */
+  featureColumns?: readonly string[];
 }
 
 /**
@@ -119,6 +122,7 @@ export class BatchDecision {
       const attributes: Attributes = { ...call.shared, [ATTR_AUDIT_BATCH_INDEX]: index };
       const decisionId = addDecisionStartAttributes(attributes, call.model, call.modelConfig, auditContext);
       recordField(attributes, 'input', input, call.captureInput, settings, auditContext.subjectId);
+      recordDriftFeatures(attributes, call.modelConfig, input, call.featureColumns);
       const row = tracer.startSpan(
         `${SPAN_NAME_AUDIT_DECISION} ${modelId}`,
         { kind: SpanKind.INTERNAL, attributes },

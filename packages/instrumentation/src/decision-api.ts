@@ -37,6 +37,7 @@ import {
 import { type AuditSettings, auditSettings } from './config.ts';
 import { getAuditContext } from './context.ts';
 import { parseDecisionReference } from './decision-reference.ts';
+import { recordDriftFeatures } from './drift-features.ts';
 import { InstrumentationError } from './errors.ts';
 import { BatchDecision } from './batch-decision.ts';
 import { SpanDecisionHandle } from './decision-handle.ts';
@@ -115,6 +116,7 @@ export function decision<T>(options: DecisionOptions, fn: (handle: DecisionHandl
         settings,
         subjectId,
       );
+      recordDriftFeatures(attributes, modelConfig, options.input);
     }
     span = tracer().startSpan(
       `${SPAN_NAME_AUDIT_DECISION} ${modelConfig.modelId ?? options.modelId}`,

@@ -51,6 +51,13 @@ export interface ModelAuditConfig {
   probabilityOutput?: string;
   /** ONNX only: class labels, index-aligned with the probability tensor, used as the outcome. */
   labels?: string[];
+  /**
+   * Numeric input features recorded on every decision (`audit.input.features`) for input drift monitoring, by name:
+   * properties of a `decision()` input object, or columns of an ONNX model's single input row as its `features`
+   * metadata names them. Recorded whatever the capture mode: list only non-identifying features (an income band,
+   * a ratio, a count), never an identifier or anything that singles a person out.
+   */
+  driftFeatures?: string[];
   /** What an investigator needs to reproduce the model's decisions; recorded on every decision span. */
   provenance?: ModelProvenance;
 }

@@ -26,6 +26,7 @@ import {
   type ReferenceModel,
 } from '../audit-attributes.ts';
 import { BatchDecision } from '../batch-decision.ts';
+import { recordDriftFeatures } from '../drift-features.ts';
 import { getAuditContext } from '../context.ts';
 import { refusalFor } from '../record-admission.ts';
 import { endSpan, recordSpanError } from '../span-errors.ts';
@@ -53,6 +54,8 @@ export const ONNX_METADATA_KEYS = {
   trainingDatasetId: 'training_dataset_id',
   trainingDatasetVersion: 'training_dataset_version',
   trainingDatasetHash: 'training_dataset_hash',
+  /** Names of the input row's columns, comma-separated: what `driftFeatures` of the model configuration picks from. */
+  features: 'features',
 } as const;
 
 /** `training_dataset`: the id of the training data set, as models written before the `_id` key name it. */
@@ -183,6 +186,7 @@ function startBatchRun(
     captureInput: settings.captureInput,
     captureOutput: settings.captureOutput,
     shared: runAttributes(session, frameworkVersion),
+    ...featureColumnsOf(session),
   });
   return {
     context: batch.context,
@@ -216,14 +220,9 @@ function startRun(
   const modelConfig = modelConfigFor(settings, model.modelId);
   const attributes = runAttributes(session, frameworkVersion);
   const decisionId = addDecisionStartAttributes(attributes, model, modelConfig, auditContext);
-  recordField(
-    attributes,
-    'input',
-    tensorsToJson(feeds),
-    settings.captureInput,
-    settings,
-    auditContext.subjectId,
-  );
+  const input = tensorsToJson(feeds);
+  recordField(attributes, 'input', input, settings.captureInput, settings, auditContext.subjectId);
+  recordDriftFeatures(attributes, modelConfig, input, featureColumnsOf(session).featureColumns);
   const span = host
     .tracer()
     .startSpan(
@@ -264,6 +263,12 @@ function startRun(
       notify(host, span, decisionId, reference);
     },
   };
+}
+
+/** The columns of the model's input row as its `features` metadata names them (comma-separated), if it does. */
+function featureColumnsOf(session: object): { featureColumns?: string[] } {
+  const names = loadedModels.get(session)?.info?.metadata[ONNX_METADATA_KEYS.features];
+  return names === undefined || names === '' ? {} : { featureColumns: names.split(',').map((n) => n.trim()) };
 }
 
 function onnxModelId(session: object): string {

@@ -172,6 +172,46 @@ describe('training data from the model metadata', () => {
   });
 });
 
+describe('drift features', () => {
+  it('records the allow-listed columns of the input row by the model’s features metadata, and nothing else', async () => {
+    const config = instrumentation.getConfig();
+    instrumentation.setConfig({
+      ...config,
+      captureInput: 'hash',
+      models: {
+        [CREDIT_MODEL_ID]: {
+          labels: [...CREDIT_LABELS],
+          // years_employed is not in the model's features: it has no column to come from.
+          driftFeatures: ['late_payments', 'income_10k', 'employer'],
+        },
+      },
+    });
+    try {
+      const session = await ort.InferenceSession.create(v1Path);
+      await session.run(features(applicant));
+      const [span] = await waitForSpans(tracing, (spans) => spans.length === 1);
+      // The credit model's columns: income_10k, debt_to_income, years_employed, late_payments (float32 values).
+      expect(JSON.parse(String(span!.attributes['audit.input.features']))).toEqual({
+        income_10k: Math.fround(applicant[0]!),
+        late_payments: Math.fround(applicant[3]!),
+      });
+      expect(Object.keys(JSON.parse(String(span!.attributes['audit.input.features'])))).toEqual([
+        'income_10k',
+        'late_payments',
+      ]);
+    } finally {
+      instrumentation.setConfig(config);
+    }
+  });
+
+  it('records no features for a model that allow-lists none', async () => {
+    const session = await ort.InferenceSession.create(v1Path);
+    await session.run(features(applicant));
+    const [span] = await waitForSpans(tracing, (spans) => spans.length === 1);
+    expect(span!.attributes['audit.input.features']).toBeUndefined();
+  });
+});
+
 describe('record loss policy', () => {
   it('fail-closed: a run whose record cannot be kept is refused before the session runs', async () => {
     const config = instrumentation.getConfig();

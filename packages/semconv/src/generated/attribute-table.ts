@@ -65,6 +65,7 @@ export const AUDIT_ATTRIBUTES = {
   'audit.input.hash': { type: 'string' },
   'audit.input.hash_key_id': { type: 'string' },
   'audit.input.size': { type: 'int' },
+  'audit.input.features': { type: 'string' },
   'audit.input.content': { type: 'string' },
   'audit.input.ciphertext': { type: 'string' },
   'audit.input.encryption_key_id': { type: 'string' },

@@ -202,6 +202,22 @@ export const ATTR_AUDIT_INPUT_HASH_KEY_ID = 'audit.input.hash_key_id' as const;
 export const ATTR_AUDIT_INPUT_SIZE = 'audit.input.size' as const;
 
 /**
+ * JSON object of the numeric input features a team opted to record for input drift monitoring, feature
+ * name to number (only names allow-listed in the model's configuration, `driftFeatures`).
+ *
+ * Recorded whatever the capture mode, so allow-list only non-identifying features (an income band, a
+ * ratio, a count) — never an identifier, a name, an address or a value that singles a person out (GDPR
+ * Art. 5(1)(c)). Compared between windows per feature (population stability and Kolmogorov–Smirnov)
+ * for post-market monitoring of data drift (EU AI Act Art. 72, NIST AI RMF MEASURE 2.4).
+ *
+ * - Type: `string`
+ * - Examples: `"{\"debt_to_income\":0.45,\"income_10k\":4.5}"`
+ * - Stability: development
+ * - Serves: EU AI Act Art. 72; GDPR Art. 5(1)(c)
+ */
+export const ATTR_AUDIT_INPUT_FEATURES = 'audit.input.features' as const;
+
+/**
  * The input the model received as text, redacted or in full depending on `audit.input.capture_mode`.
  *
  * Off by default. Full content of personal data must honour erasure requests (GDPR Art. 17); prefer

@@ -170,6 +170,7 @@ export const AUDIT_SPAN_REQUIREMENTS = {
       'audit.integrity.seq',
     ],
     optIn: [
+      'audit.input.features',
       'audit.model.inference.seed',
       'audit.model.inference.parameters',
       'audit.fairness.group',
