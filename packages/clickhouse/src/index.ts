@@ -28,6 +28,7 @@ export { rbacStatements } from './rbac.ts';
 export type { RbacOptions } from './rbac.ts';
 export type { TimelineEntry, TimelineEntryKind } from './decision-timeline.ts';
 export type { TimelineEvidence, TimelineEvidenceQuery } from './timeline-evidence.ts';
+export type { TimelineWithEvidence } from './timeline-with-evidence.ts';
 export type { IntegrityCoverage, StreamCoverage } from './integrity-coverage.ts';
 export type {
   AccuracyStats,
@@ -50,6 +51,7 @@ export type {
   DegradationSignal,
   DriftQuery,
   DriftSignal,
+  FeatureDrift,
 } from './investigation-signals.ts';
 export { reportingDeadlineDays } from './incidents.ts';
 export type { Incident, IncidentStatus, IncidentUpdate, NewIncident } from './incidents.ts';

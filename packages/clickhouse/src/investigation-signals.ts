@@ -3,6 +3,7 @@ import {
   confidenceDistribution,
   decisionFilterParams,
   oversightRates,
+  periodBoundParams,
   DECISION_FILTER,
   type AccuracyStats,
   type DecisionFilter,
@@ -44,6 +45,122 @@ export interface DriftSignal {
     confidence: { lower: number; upper: number; baselineShare: number; currentShare: number }[];
     outcomes: { outcome: string; baselineShare: number; currentShare: number }[];
   };
+  /**
+   * Input drift of each numeric feature the model's decisions record (`audit.input.features`, allow-listed by the
+   * team), in feature name order; empty when none records any. Not part of `level`, which stays the confidence
+   * and outcome verdict.
+   */
+  features: FeatureDrift[];
+}
+
+/** Drift of one recorded input feature between the two windows. */
+export interface FeatureDrift {
+  feature: string;
+  /** Decisions of each window that recorded the feature. */
+  baselineDecisions: number;
+  currentDecisions: number;
+  /** PSI over the bins (`null` when either window has no value). */
+  psi: number | null;
+  /** Two-sample Kolmogorov–Smirnov statistic: the largest gap between the windows' distribution functions. */
+  ks: number | null;
+  /** As {@link DriftSignal.level}, from this feature's PSI and counts. */
+  level: DriftSignal['level'];
+  /**
+   * `buckets` equal-width bins over the baseline's range (the first and last also take current values outside
+   * it); when every baseline value is the same, three bins: below it, it, above it.
+   */
+  bins: { lower: number; upper: number; baselineShare: number; currentShare: number }[];
+}
+
+const INPUT_FEATURE_DRIFT_SQL = '{{include:input-feature-drift.sql}}';
+
+/** The PSI band of a value, or the window short of data. */
+function driftLevel(
+  psi: number,
+  baseline: number,
+  current: number,
+  minDecisions: number,
+): DriftSignal['level'] {
+  return baseline < minDecisions
+    ? 'insufficient baseline'
+    : current < minDecisions
+      ? 'insufficient data'
+      : psi >= 0.25
+        ? 'significant'
+        : psi >= 0.1
+          ? 'moderate'
+          : 'none';
+}
+
+/** Drift of every recorded input feature of a model between two windows (sql/input-feature-drift.sql). */
+async function inputFeatureDrift(
+  ctx: QueryContext,
+  query: { modelId: string; modelVersion?: string | undefined; service?: string | undefined },
+  baseline: { from: Date; to: Date },
+  current: { from: Date; to: Date },
+  buckets: number,
+  minDecisions: number,
+): Promise<FeatureDrift[]> {
+  const b = periodBoundParams(baseline);
+  const c = periodBoundParams(current);
+  const rows = await ctx.rows<{
+    name: string;
+    baseline: string;
+    current: string;
+    ks: number | null;
+    lo: number | null;
+    hi: number | null;
+    bins: [number, string, string][];
+  }>(INPUT_FEATURE_DRIFT_SQL, {
+    ...decisionFilterParams({ ...query, ...baseline }),
+    b_from_ns: b.from_ns,
+    b_to_ns: b.to_ns,
+    c_from_ns: c.from_ns,
+    c_to_ns: c.to_ns,
+    buckets: String(buckets),
+  });
+  return rows.map((row) => {
+    const baselineDecisions = Number(row.baseline);
+    const currentDecisions = Number(row.current);
+    const lo = row.lo;
+    const hi = row.hi;
+    const count = lo === null || hi === null ? 0 : lo === hi ? 3 : buckets;
+    // Three bins around a constant baseline: below it, it, above it (±MAX_VALUE stands for unbounded in JSON).
+    const constant = [
+      { lower: -Number.MAX_VALUE, upper: lo ?? 0 },
+      { lower: lo ?? 0, upper: lo ?? 0 },
+      { lower: lo ?? 0, upper: Number.MAX_VALUE },
+    ];
+    const bounds = (i: number): { lower: number; upper: number } =>
+      lo === hi
+        ? constant[i]!
+        : { lower: lo! + ((hi! - lo!) * i) / buckets, upper: lo! + ((hi! - lo!) * (i + 1)) / buckets };
+    const inBaseline = Array.from({ length: count }, () => 0);
+    const inCurrent = Array.from({ length: count }, () => 0);
+    for (const [bin, nb, nc] of row.bins) {
+      inBaseline[Number(bin)] = Number(nb);
+      inCurrent[Number(bin)] = Number(nc);
+    }
+    const baselineShares = shares(inBaseline);
+    const currentShares = shares(inCurrent);
+    const psi =
+      baselineDecisions > 0 && currentDecisions > 0
+        ? populationStabilityIndex(baselineShares, currentShares)
+        : null;
+    return {
+      feature: row.name,
+      baselineDecisions,
+      currentDecisions,
+      psi,
+      ks: baselineDecisions > 0 && currentDecisions > 0 ? row.ks : null,
+      level: driftLevel(psi ?? 0, baselineDecisions, currentDecisions, minDecisions),
+      bins: inBaseline.map((_, i) => ({
+        ...bounds(i),
+        baselineShare: baselineShares[i] ?? 0,
+        currentShare: currentShares[i] ?? 0,
+      })),
+    };
+  });
 }
 
 /** Shares below this are floored so empty bins do not make PSI infinite. */
@@ -104,20 +221,13 @@ export async function driftSignal(ctx: QueryContext, query: DriftQuery): Promise
     : null;
   const worst = Math.max(psiConfidence ?? 0, psiOutcome ?? 0);
   const minDecisions = minimumDecisions(query.minDecisions);
+  const features = await inputFeatureDrift(ctx, base, query.baseline, query.current, buckets, minDecisions);
   return {
     signal: 'drift',
     psiConfidence,
     psiOutcome,
-    level:
-      baseline.decisions < minDecisions
-        ? 'insufficient baseline'
-        : current.decisions < minDecisions
-          ? 'insufficient data'
-          : worst >= 0.25
-            ? 'significant'
-            : worst >= 0.1
-              ? 'moderate'
-              : 'none',
+    level: driftLevel(worst, baseline.decisions, current.decisions, minDecisions),
+    features,
     evidence: {
       baselineDecisions: baseline.decisions,
       currentDecisions: current.decisions,

@@ -1,5 +1,6 @@
 import type {
   DecisionRow,
+  FeatureDrift,
   Incident,
   IncidentStatus,
   IncidentUpdate,
@@ -358,6 +359,16 @@ interface IncidentEvidence {
   signals: Awaited<ReturnType<AuditQueries['driftSignal' | 'degradationSignal' | 'adversarialSignals']>>[];
 }
 
+/** One line per recorded input feature: its drift level, PSI and KS, and the decisions behind each window. */
+function printFeatureDrift(out: CommandContext['out'], features: readonly FeatureDrift[]): void {
+  for (const f of features) {
+    const flagged = f.level === 'moderate' || f.level === 'significant';
+    out.line(
+      `  ${out.style(flagged ? 'yellow' : 'dim', `input drift ${f.feature}: ${f.level}`)} (PSI ${f.psi?.toFixed(3) ?? '—'}, KS ${f.ks?.toFixed(3) ?? '—'}; baseline ${formatCount(f.baselineDecisions)} decisions, window ${formatCount(f.currentDecisions)})`,
+    );
+  }
+}
+
 /** Affected decisions and investigation signals over the incident's model, version and window. */
 async function gatherEvidence(queries: AuditQueries, incident: Incident): Promise<IncidentEvidence> {
   const scope = incidentScope(incident);
@@ -421,6 +432,7 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
         out.line(
           `  ${out.style('dim', 'drift: not computable')} (baseline window before the incident: ${formatCount(baselineDecisions)} decisions, incident window: ${formatCount(currentDecisions)})`,
         );
+        printFeatureDrift(out, signal.features);
         continue;
       }
       const flagged = signal.level === 'moderate' || signal.level === 'significant';
@@ -435,6 +447,7 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
           `      outcome ${o.outcome}: ${formatPercent(o.baselineShare)} → ${formatPercent(o.currentShare)}`,
         );
       }
+      printFeatureDrift(out, signal.features);
     } else if (signal.signal === 'degradation') {
       const b = signal.evidence.before;
       const a = signal.evidence.after;
@@ -476,8 +489,10 @@ const showCommand: CommandSpec = {
   usage: 'incident show <incident-id> [--json]',
   description:
     'Signals over the incident’s model, version and window: drift of confidence and outcomes against the window\n' +
-    'before, degradation of override and error rates around the deployment of the version, and adversarial\n' +
-    'patterns (near-threshold bursts, one actor repeating an input).',
+    'before, and of each numeric input feature the decisions record (audit.input.features: PSI and KS), degradation\n' +
+    'of override and error rates around the deployment of the version, and adversarial patterns (near-threshold\n' +
+    'bursts, one actor repeating an input). A window with fewer than 30 decisions is "insufficient baseline" or\n' +
+    '"insufficient data", never a signal.',
   options: {},
   positionals: { min: 1, max: 1, names: 'an incident id' },
   json: true,
