@@ -3,14 +3,17 @@ import { requireString, type QueryContext, type QueryParams } from './query-cont
 
 /** What a timeline entry is; the `decision_timeline` view is the latest migration that replaces it. */
 export type TimelineEntryKind =
-  'decision' | 'span' | 'oversight' | 'feedback' | 'deployment' | 'incident' | 'checkpoint';
+  'decision' | 'span' | 'oversight' | 'feedback' | 'action' | 'deployment' | 'incident' | 'checkpoint';
 
 /** One row of `decision_timeline`, ordered by time. */
 export interface TimelineEntry {
   kind: TimelineEntryKind;
   /** Decimal nanoseconds since the epoch. */
   timeUnixNano: string;
-  /** The decision this entry belongs to ('' for trace spans, deployments and incidents). */
+  /**
+   * The decision this entry belongs to ('' for trace spans, deployments and incidents). An `action` is a tool run
+   * tied to the decision by its id, recorded in any trace.
+   */
   decisionId: string;
   traceId: string;
   spanId: string;
@@ -27,7 +30,8 @@ export interface TimelineEntry {
   attributes: Record<string, string>;
 }
 
-const OUTPUT_COLUMNS = `kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, decision_id AS decisionId,
+/** A timeline row's columns over the view's branch columns (also used by timeline-with-evidence.ts). */
+export const OUTPUT_COLUMNS = `kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, decision_id AS decisionId,
     trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, name, service,
     status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes`;
 
@@ -35,7 +39,7 @@ const OUTPUT_COLUMNS = `kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixN
  * The typed fields of a decision entry, in the order of `sql/decision-timeline-decision-row.sql`
  * (the view builds the same map in SQL; a test checks that both return the same rows).
  */
-const DECISION_ATTRIBUTES = [
+export const DECISION_ATTRIBUTES = [
   'model_id',
   'model_version',
   'model_type',
@@ -64,7 +68,7 @@ const DECISION_ATTRIBUTES = [
  * engine spends ≈ 2.5 ms analysing a 21-entry `map(…)`; the store builds the same map from the
  * columns instead (see {@link decisionEntry}).
  */
-const DECISIONS_SQL = `
+export const DECISIONS_SQL = `
   SELECT 'decision' AS kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano,
     decision_id AS decisionId, trace_id AS traceId, span_id AS spanId, '' AS parentSpanId,
     span_name AS name, service, status_code AS statusCode, '0' AS durationNanos,
@@ -78,9 +82,11 @@ const DECISIONS_SQL = `
   FROM {{read:audit_decisions}} FINAL
   WHERE {{include:decision-timeline-decisions-where.sql}}`;
 
-type DecisionRow = Omit<TimelineEntry, 'attributes'> & Record<(typeof DECISION_ATTRIBUTES)[number], string>;
+export type DecisionRow = Omit<TimelineEntry, 'attributes'> &
+  Record<(typeof DECISION_ATTRIBUTES)[number], string>;
 
-function decisionEntry(row: DecisionRow): TimelineEntry {
+/** A decision row of {@link DECISIONS_SQL} as a timeline entry, its typed fields as attributes. */
+export function decisionEntry(row: DecisionRow): TimelineEntry {
   const attributes: Record<string, string> = {};
   for (const name of DECISION_ATTRIBUTES) attributes[name] = row[name];
   return {
@@ -137,7 +143,7 @@ export async function timelineRows<T = TimelineEntry>(
 }
 
 /** Timeline order: by time, then kind (as the view's `ORDER BY time, kind`). */
-function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
+export function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
   const at = BigInt(a.timeUnixNano);
   const bt = BigInt(b.timeUnixNano);
   if (at !== bt) return at < bt ? -1 : 1;

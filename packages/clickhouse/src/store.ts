@@ -67,6 +67,7 @@ import { quoteIdentifier } from './sql-template.ts';
 import { resolveStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './store-options.ts';
 import { integrityCoverage, type IntegrityCoverage } from './integrity-coverage.ts';
 import { timelineEvidence, type TimelineEvidence, type TimelineEvidenceQuery } from './timeline-evidence.ts';
+import { timelineWithEvidence, type TimelineWithEvidence } from './timeline-with-evidence.ts';
 import { spansForVerification, traceSpans, type VerificationQuery } from './verification-spans.ts';
 import { VerificationDecoders } from './verification-decoder.ts';
 import { verificationRecords, type VerificationRecord } from './verification-records.ts';
@@ -222,6 +223,11 @@ export class Store {
   /** See {@link timelineEvidence}: the signed rows behind the spans a timeline shows. */
   timelineEvidence(query: TimelineEvidenceQuery): Promise<TimelineEvidence> {
     return timelineEvidence(this.#ctx, query);
+  }
+
+  /** See {@link timelineWithEvidence}: a timeline and the signed rows behind it, in two statements. */
+  timelineWithEvidence(query: { decisionId?: string; traceId?: string }): Promise<TimelineWithEvidence> {
+    return timelineWithEvidence(this.#ctx, query);
   }
 
   /** Decisions about one data subject (GDPR access request). */

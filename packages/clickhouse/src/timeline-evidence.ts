@@ -48,7 +48,7 @@ const LINKS_SQL = `
     AND time >= fromUnixTimestamp64Nano({first_ns:Int64}) - toIntervalDay(1)`;
 
 /** A checkpoint row of `audit_checkpoint_leaves` in the columns of {@link TRACE_ROW_COLUMNS}. */
-const CHECKPOINT_ROW_COLUMNS = `
+export const CHECKPOINT_ROW_COLUMNS = `
   toString(toUnixTimestamp64Nano(time)) AS start_ns,
   trace_id AS TraceId, span_id AS SpanId, '' AS ParentSpanId, '' AS TraceState,
   CAST({checkpoint_span:String}, 'LowCardinality(String)') AS SpanName, CAST('', 'LowCardinality(String)') AS SpanKind,
@@ -58,6 +58,20 @@ const CHECKPOINT_ROW_COLUMNS = `
   CAST([], 'Array(Map(LowCardinality(String), String))') AS event_attributes,
   CAST([], 'Array(String)') AS link_trace_ids, CAST([], 'Array(String)') AS link_span_ids,
   CAST([], 'Array(String)') AS link_trace_states, CAST([], 'Array(Map(LowCardinality(String), String))') AS link_attributes`;
+
+/**
+ * Which `audit_checkpoint_leaves` rows can prove the leaves `leaf_streams` / `leaf_seqs` (defined before it): for
+ * each leaf, the checkpoints of its stream at the first tree size above its index, by primary key.
+ */
+export const CHECKPOINT_LEAVES_WHERE = `(stream, tree_size, span_id) IN (
+      SELECT c.stream, c.tree_size, c.span_id
+      FROM {{read:audit_checkpoint_leaves}} AS c
+      ARRAY JOIN arrayEnumerate(leaf_streams) AS leaf, leaf_streams AS leaf_stream, leaf_seqs AS leaf_seq
+      WHERE has(leaf_streams, c.stream) AND c.stream = leaf_stream AND c.tree_size > leaf_seq
+      ORDER BY c.tree_size
+      -- A size signed twice (another key) gives every copy; the reader keeps what a trusted key signed.
+      LIMIT 3 BY leaf
+    )`;
 
 /**
  * One statement over the spans to read (the shown ones and the decisions' linked reviews and feedback):
@@ -86,22 +100,14 @@ function evidenceSql(windows: number): string {
     UNION ALL
     SELECT 'checkpoint' AS role, ${CHECKPOINT_ROW_COLUMNS}
     FROM {{read:audit_checkpoint_leaves}}
-    WHERE (stream, tree_size, span_id) IN (
-      SELECT c.stream, c.tree_size, c.span_id
-      FROM {{read:audit_checkpoint_leaves}} AS c
-      ARRAY JOIN arrayEnumerate(leaf_streams) AS leaf, leaf_streams AS leaf_stream, leaf_seqs AS leaf_seq
-      WHERE has(leaf_streams, c.stream) AND c.stream = leaf_stream AND c.tree_size > leaf_seq
-      ORDER BY c.tree_size
-      -- A size signed twice (another key) gives every copy; the reader keeps what a trusted key signed.
-      LIMIT 3 BY leaf
-    )
+    WHERE ${CHECKPOINT_LEAVES_WHERE}
   )`;
 }
 
 const DAY_NS = 86_400_000_000_000n;
 
 /** A day either side of each time, overlapping ranges merged, in order. */
-function windowsAround(times: readonly bigint[]): [bigint, bigint][] {
+export function windowsAround(times: readonly bigint[]): [bigint, bigint][] {
   const windows: [bigint, bigint][] = [];
   for (const time of [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
     const from = time > DAY_NS ? time - DAY_NS : 0n;
@@ -112,7 +118,8 @@ function windowsAround(times: readonly bigint[]): [bigint, bigint][] {
   return windows;
 }
 
-const SEQ = /^(0|[1-9][0-9]{0,18})$/u;
+/** A leaf index as audit rows carry it: a decimal UInt64. */
+export const SEQ = /^(0|[1-9][0-9]{0,18})$/u;
 
 /**
  * The stored `otel_traces` rows behind the spans a timeline shows, every copy of each, and the

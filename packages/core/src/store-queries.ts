@@ -37,6 +37,7 @@ export interface StoreQuerySpec {
 export const STORE_QUERIES = {
   decisionTimeline: { scope: 'read', dates: [] },
   timelineEvidence: { scope: 'read', dates: [] },
+  timelineWithEvidence: { scope: 'read', dates: [] },
   decisions: { scope: 'read', dates: [] },
   findDecisions: { scope: 'read', dates: [] },
   processingActivities: { scope: 'read', dates: ['[].first', '[].last'] },

@@ -40,6 +40,7 @@ function incidentId(params: { incidentId: string }): string {
 const QUERIES: QueryCalls = {
   decisionTimeline: (s, p) => s.decisionTimeline(p),
   timelineEvidence: (s, p) => s.timelineEvidence(p),
+  timelineWithEvidence: (s, p) => s.timelineWithEvidence(p),
   subjectDecisions: (s, p) => s.subjectDecisions(p),
   decisions: (s, p) => s.decisions(p),
   findDecisions: (s, p) => s.findDecisions(p),

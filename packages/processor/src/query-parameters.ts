@@ -72,6 +72,7 @@ const WINDOW: Rule = {
  */
 const QUERY_PARAMETERS: { readonly [K in StoreQueryName]: FieldsOf<QueryParams[K]> } = {
   decisionTimeline: { decisionId: optional('string'), traceId: optional('string') },
+  timelineWithEvidence: { decisionId: optional('string'), traceId: optional('string') },
   timelineEvidence: {
     decisionIds: required('stringList'),
     spans: {

@@ -7,7 +7,7 @@ import { withBackend } from '../store/open-backend.ts';
 import { decisionOrTraceId, listOption } from './option-values.ts';
 import { quarantineSummary } from './quarantine-commands.ts';
 import type { NoteVerifierKey } from '@decisiontrail/core';
-import { evidenceQueryFor, verifyTimeline } from '../render/timeline-verification.ts';
+import { verifyTimeline } from '../render/timeline-verification.ts';
 import { loadTrustedKeys } from '../trusted-keys.ts';
 
 /** `decisiontrail timeline <decision-id | trace-id>` */
@@ -55,9 +55,11 @@ export const timelineCommand: CommandSpec = {
       }
     }
     const doc = await withBackend(context.settings, async (backend) => {
-      const rows = await backend.queries.decisionTimeline(
-        target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id },
-      );
+      const query = target.kind === 'decision' ? { decisionId: target.id } : { traceId: target.id };
+      // With the check, the timeline and the signed rows behind it come from one pair of statements.
+      const { entries: rows, evidence } = verify
+        ? await backend.queries.timelineWithEvidence(query)
+        : { entries: await backend.queries.decisionTimeline(query), evidence: undefined };
       if (rows.length === 0) {
         // Not stored is not the same as never recorded: the processor may have refused it.
         const [quarantined] = await backend.queries.listQuarantine({
@@ -71,8 +73,7 @@ export const timelineCommand: CommandSpec = {
           );
         }
       }
-      if (!verify || rows.length === 0) return buildTimelineDocument(target, rows);
-      const evidence = await backend.queries.timelineEvidence(evidenceQueryFor(rows));
+      if (evidence === undefined || rows.length === 0) return buildTimelineDocument(target, rows);
       return verifyTimeline(target, rows, evidence, keys);
     });
     if (doc === null)

@@ -46,6 +46,12 @@ describe('every query parameter is bound, never spliced (embedded engine)', () =
   it.each(ATTACKS)('returns nothing extra for %j', async (attack) => {
     expect(await store.decisionTimeline({ decisionId: attack })).toEqual([]);
     expect(await store.decisionTimeline({ traceId: attack })).toEqual([]);
+    for (const query of [{ decisionId: attack }, { traceId: attack }]) {
+      expect(await store.timelineWithEvidence(query)).toEqual({
+        entries: [],
+        evidence: { spans: [], checkpoints: [] },
+      });
+    }
     expect(await store.subjectDecisions({ subjectId: attack })).toEqual([]);
     for (const field of ['modelId', 'modelVersion', 'service'] as const) {
       const filter = { ...period(), [field]: attack };

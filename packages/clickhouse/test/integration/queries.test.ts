@@ -239,6 +239,57 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     ]);
   });
 
+  it('reads the same timeline with its evidence in two statements as decisionTimeline and timelineEvidence do in four', async () => {
+    const canonical = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
+    const kinds = new Set<string>();
+    let followUps = 0;
+    for (const decision of [0, 1, 6, 12, 150, data.decisions.length - 1].map((i) => data.decisions[i]!)) {
+      for (const query of [{ decisionId: decision.decisionId }, { traceId: decision.traceId }]) {
+        const entries = await store.decisionTimeline(query);
+        const both = await store.timelineWithEvidence(query);
+        expect(canonical(both.entries)).toEqual(canonical(entries));
+        for (const entry of entries) kinds.add(entry.kind);
+        // What the timeline command asked timelineEvidence for: the decisions, reviews and feedback shown.
+        const checked = entries.filter((e) => ['decision', 'oversight', 'feedback'].includes(e.kind));
+        followUps += checked.length - 1;
+        const evidence = await store.timelineEvidence({
+          decisionIds: entries.filter((e) => e.kind === 'decision').map((e) => e.decisionId),
+          spans: checked.map((e) => ({
+            traceId: e.traceId,
+            spanId: e.spanId,
+            timeUnixNano: e.timeUnixNano,
+            stream: e.attributes['integrity_stream'] ?? '',
+            seq: e.attributes['integrity_seq'] ?? '',
+          })),
+        });
+        expect(evidence.spans.length).toBeGreaterThanOrEqual(checked.length);
+        // Every copy of every span that evidence holds, and the same checkpoints; the trace's other spans besides.
+        const copiesOf = (spans: typeof evidence.spans, span: (typeof evidence.spans)[number]) =>
+          canonical(spans.filter((s) => s.traceId === span.traceId && s.spanId === span.spanId));
+        for (const span of evidence.spans) {
+          expect(copiesOf(both.evidence.spans, span)).toEqual(copiesOf(evidence.spans, span));
+        }
+        expect(canonical(both.evidence.checkpoints)).toEqual(canonical(evidence.checkpoints));
+        expect(both.evidence.checkpoints.length).toBeGreaterThan(0);
+      }
+    }
+    expect(followUps).toBeGreaterThan(0);
+    expect([...kinds].sort()).toEqual([
+      'checkpoint',
+      'decision',
+      'deployment',
+      'feedback',
+      'incident',
+      'oversight',
+      'span',
+    ]);
+    expect(await store.timelineWithEvidence({ decisionId: '00000000-0000-7000-8000-000000000000' })).toEqual({
+      entries: [],
+      evidence: { spans: [], checkpoints: [] },
+    });
+    await expect(store.timelineWithEvidence({})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('finds spans of the trace inserted later, from a day before to a day after the decision', async () => {
     const decision = data.decisions[40]!;
     const span = (spanId: string, name: string, startMs: number) =>
@@ -417,6 +468,12 @@ describe('investigation queries on a known dataset (embedded engine)', () => {
     const byTrace = await store.decisionTimeline({ traceId });
     expect(byTrace.filter((e) => e.kind === 'decision')).toHaveLength(3);
     expect(byTrace.filter((e) => e.kind === 'span').map((e) => e.spanId)).toEqual([batchSpanId]);
+    // The two-statement read with evidence shows the same rows.
+    const canonical = (rows: TimelineEntry[]) => rows.map((e) => JSON.stringify(e)).sort();
+    expect(canonical((await store.timelineWithEvidence({ decisionId: row })).entries)).toEqual(
+      canonical(byId),
+    );
+    expect(canonical((await store.timelineWithEvidence({ traceId })).entries)).toEqual(canonical(byTrace));
     const view = await store.client.query({
       query: `SELECT span_id FROM decision_timeline(decision_id = {id:String}, trace_id = '') WHERE kind = 'span'`,
       query_params: { id: row },

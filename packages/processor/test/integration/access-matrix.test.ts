@@ -57,6 +57,7 @@ const ENDPOINTS: Endpoint[] = [
     wrong: ['read', 'write'],
   },
   query('decisionTimeline', () => ({ decisionId: '019ab3f0-0000-7000-8000-000000000001' }), 'read'),
+  query('timelineWithEvidence', () => ({ decisionId: '019ab3f0-0000-7000-8000-000000000001' }), 'read'),
   query('subjectDecisions', () => ({ subjectId: 'subject-1', ...RANGE }), 'read'),
   query('decisions', () => RANGE, 'read'),
   query('oversightRates', () => RANGE, 'read'),

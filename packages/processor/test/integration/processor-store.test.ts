@@ -236,6 +236,7 @@ processor:
     };
     const names = [
       'decisionTimeline',
+      'timelineWithEvidence',
       'timelineEvidence',
       'subjectDecisions',
       'decisions',

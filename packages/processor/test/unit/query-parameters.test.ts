@@ -9,6 +9,7 @@ const FILTER = { from: FROM, to: TO, modelId: 'credit', modelVersion: '3', servi
 /** One valid parameter object per served query, with every parameter it takes. */
 const VALID: Record<StoreQueryName, Record<string, unknown>> = {
   decisionTimeline: { decisionId: 'd1', traceId: 't1' },
+  timelineWithEvidence: { decisionId: 'd1', traceId: 't1' },
   timelineEvidence: {
     decisionIds: ['d'],
     spans: [{ traceId: 't', spanId: 's', timeUnixNano: '1', stream: 'st', seq: '0' }],

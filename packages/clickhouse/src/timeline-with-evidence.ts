@@ -1,0 +1,347 @@
+import { AUDIT_RECORD_TYPE_VALUES, SPAN_NAME_AUDIT_CHECKPOINT } from '@decisiontrail/semconv';
+import {
+  DECISION_ATTRIBUTES,
+  DECISIONS_SQL,
+  OUTPUT_COLUMNS,
+  compareEntries,
+  decisionEntry,
+  timelineRows,
+  type DecisionRow,
+  type TimelineEntry,
+} from './decision-timeline.ts';
+import { StoreError } from './errors.ts';
+import { requireString, type QueryContext } from './query-context.ts';
+import {
+  CHECKPOINT_LEAVES_WHERE,
+  CHECKPOINT_ROW_COLUMNS,
+  SEQ,
+  windowsAround,
+  type TimelineEvidence,
+} from './timeline-evidence.ts';
+import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
+
+/** A timeline and the signed rows behind it, read together (see {@link timelineWithEvidence}). */
+export interface TimelineWithEvidence {
+  /** The rows of {@link decisionTimeline} for the same query. */
+  entries: TimelineEntry[];
+  /** What {@link timelineEvidence} returns for those rows' decisions, reviews and feedback. */
+  evidence: TimelineEvidence;
+}
+
+/** The decisions' reviews and feedback, as the first statement finds them: by decision id or through the trace. */
+const FOLLOW_UPS_OF = {
+  decision: 'decision_id = {decision_id:String}',
+  trace:
+    'decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} WHERE trace_id = {trace_id:String})',
+} as const;
+
+// Unnamed: a UNION ALL takes its names from the first branch, and an alias here would shadow the table's own
+// column of that name (integrity_stream, …) in the branch's map.
+const EMPTY_DECISION_COLUMNS = DECISION_ATTRIBUTES.map(() => "''").join(', ');
+
+/**
+ * First statement: the decisions (the timeline's own decision statement), their reviews and feedback as the
+ * view's oversight and feedback branches show them, and every review and feedback span `audit_decision_links`
+ * names for them — all primary-key lookups by decision id. The entry columns are the decision statement's;
+ * reviews and feedback carry their typed fields in `attributes`.
+ */
+function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
+  const of = FOLLOW_UPS_OF[by];
+  return `
+  SELECT *, CAST(map(), 'Map(String, String)') AS attributes FROM (${DECISIONS_SQL})
+  UNION ALL
+  SELECT 'oversight', toString(toUnixTimestamp64Nano(time)), decision_id, trace_id, span_id, '', action, service,
+    '', '0', ${EMPTY_DECISION_COLUMNS},
+    CAST(map('action', action, 'reviewer', reviewer, 'reason', reason, 'new_outcome', new_outcome,
+      'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)), 'Map(String, String)')
+  FROM {{read:audit_oversight}} FINAL
+  WHERE ${of}
+  UNION ALL
+  SELECT 'feedback', toString(toUnixTimestamp64Nano(time)), decision_id, trace_id, span_id, '', source, service,
+    '', '0', ${EMPTY_DECISION_COLUMNS},
+    CAST(map('correct', ifNull(toString(correct), ''), 'actual_outcome', actual_outcome, 'source', source,
+      'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)), 'Map(String, String)')
+  FROM {{read:audit_feedback}} FINAL
+  WHERE ${of}
+  UNION ALL
+  SELECT 'link', toString(toUnixTimestamp64Nano(time)), decision_id, trace_id, span_id, '', record_type, service,
+    '', '0', ${EMPTY_DECISION_COLUMNS}, CAST(map(), 'Map(String, String)')
+  FROM {{read:audit_decision_links}}
+  WHERE ${of}`;
+}
+
+/**
+ * Second statement: `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
+ * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
+ * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
+ * it — beside the view's deployment, incident and checkpoint branches (as in sql/decision-timeline-linked.sql)
+ * and the checkpoints that can prove the shown leaves (by primary key from `audit_checkpoint_leaves`).
+ *
+ * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the
+ * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
+ * reader, as that branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`.
+ */
+function restSql(windows: number): string {
+  const within =
+    windows === 0
+      ? 'false'
+      : Array.from(
+          { length: windows },
+          (_, i) =>
+            `Timestamp BETWEEN fromUnixTimestamp64Nano({from_${i}:Int64}) AND fromUnixTimestamp64Nano({to_${i}:Int64})`,
+        ).join('\n        OR ');
+  return `
+  WITH
+    {ids:Array(String)} AS ids,
+    {traces:Array(String)} AS traces,
+    {decision_spans:Array(String)} AS decision_spans,
+    {models:Array(String)} AS models,
+    {decision_streams:Array(String)} AS decision_streams,
+    arrayMap(s -> toUInt64(s), {decision_seqs:Array(String)}) AS decision_seqs,
+    fromUnixTimestamp64Nano({first_ns:Int64}) AS first_time,
+    fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time,
+    {follow_traces:Array(String)} AS follow_traces,
+    {follow_spans:Array(String)} AS follow_spans,
+    {leaf_streams:Array(String)} AS leaf_streams,
+    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs,
+    {action_traces:Array(String)} AS action_traces
+  SELECT role, ${OUTPUT_COLUMNS}, shown, span
+  FROM (
+    SELECT
+        'trace' AS role, if(is_action, 'action', 'span') AS kind, Timestamp AS time,
+        if(is_action, SpanAttributes[{{attr:AUDIT_DECISION_ID}}], '') AS decision_id, TraceId AS trace_id,
+        SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name, ServiceName AS service,
+        StatusCode AS status_code, Duration AS duration_ns,
+        if(is_action,
+          map('tool', SpanAttributes[{{attr:GEN_AI_TOOL_NAME}}],
+            'tool_type', SpanAttributes[{{attr:GEN_AI_TOOL_TYPE}}],
+            'tool_call_id', SpanAttributes[{{attr:GEN_AI_TOOL_CALL_ID}}],
+            'link_basis', SpanAttributes[{{attr:AUDIT_ACTION_LINK_BASIS}}],
+            'subject_id', SpanAttributes[{{attr:AUDIT_SUBJECT_ID}}],
+            'input_hash', SpanAttributes[{{attr:AUDIT_INPUT_HASH}}],
+            'output_hash', SpanAttributes[{{attr:AUDIT_OUTPUT_HASH}}],
+            'error_type', SpanAttributes[{{attr:ERROR_TYPE}}],
+            'integrity_stream', SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
+            'integrity_seq', toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]))),
+          mapFilter((k, v) -> k NOT IN ({{attr:AUDIT_INPUT_CONTENT}}, {{attr:AUDIT_OUTPUT_CONTENT}},
+            {{attr:AUDIT_INPUT_CIPHERTEXT}}, {{attr:AUDIT_OUTPUT_CIPHERTEXT}}, {{attr:GEN_AI_INPUT_MESSAGES}},
+            {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)'))) AS attributes,
+        -- The linked statement's action branch: a tool run of these decisions in a trace a link names.
+        has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
+          AND SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}}
+          AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]) AS is_action,
+        has(traces, TraceId)
+          AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
+          AND NOT has(decision_spans, SpanId)
+          AND NOT (SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}},
+              {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}}, {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}})
+            AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
+          AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}}) AS shown,
+        formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
+    FROM {{read:otel_traces}}
+    WHERE (has(traces, TraceId)
+        AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
+      OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))
+      OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1))
+
+    UNION ALL
+
+    SELECT
+        'leaf' AS role, 'checkpoint' AS kind, time, '' AS decision_id, trace_id, span_id, '' AS parent_span_id,
+        '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns, CAST(map(), 'Map(String, String)') AS attributes,
+        false AS is_action, false AS shown, span
+    FROM (
+      -- Apart, so the row columns read the table column named attributes, not the alias of that name above.
+      SELECT time, trace_id, span_id, service, formatRowNoNewline('JSONEachRow', ${CHECKPOINT_ROW_COLUMNS}) AS span
+      FROM {{read:audit_checkpoint_leaves}}
+      WHERE ${CHECKPOINT_LEAVES_WHERE}
+    )
+
+    UNION ALL
+
+    SELECT
+        'entry' AS role, 'deployment' AS kind, time, '' AS decision_id, trace_id, span_id, '' AS parent_span_id,
+        deployment_id AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
+        CAST(map('deployment_id', deployment_id, 'model_id', model_id, 'model_version', model_version,
+            'previous_version', previous_version, 'environment', environment, 'changelog', changelog,
+            'weights_hash', weights_hash), 'Map(String, String)') AS attributes,
+        false AS is_action, false AS shown, '' AS span
+    FROM {{read:audit_deployments}} FINAL
+    WHERE has(models, model_id) AND time <= last_time
+
+    UNION ALL
+
+    SELECT
+        'entry' AS role, 'incident' AS kind, CAST(occurred_at, 'DateTime64(9)') AS time, '' AS decision_id,
+        '' AS trace_id, '' AS span_id, '' AS parent_span_id, title AS name, '' AS service, '' AS status_code,
+        toUInt64(0) AS duration_ns,
+        CAST(map('incident_id', incident_id, 'severity', severity, 'category', category, 'status', status,
+            'description', description, 'report_deadline', toString(report_deadline),
+            'reported_at', ifNull(toString(reported_at), '')), 'Map(String, String)') AS attributes,
+        false AS is_action, false AS shown, '' AS span
+    FROM {{read:audit_incidents}} FINAL
+    WHERE deleted = 0 AND hasAny(decision_ids, ids)
+
+    UNION ALL
+
+    -- The first checkpoint of each decision's stream that covers its leaf (one key range each).
+    SELECT
+        'entry' AS role, 'checkpoint' AS kind, c.time AS time, cp_id AS decision_id, c.trace_id AS trace_id,
+        c.span_id AS span_id, '' AS parent_span_id, c.origin AS name, c.service AS service,
+        '' AS status_code, toUInt64(0) AS duration_ns,
+        CAST(map('stream', c.stream, 'tree_size', toString(c.tree_size), 'root', c.root, 'key_id', c.key_id,
+            'note', c.note, 'leaf_index', toString(cp_seq)), 'Map(String, String)') AS attributes,
+        false AS is_action, false AS shown, '' AS span
+    FROM {{read:audit_checkpoints}} AS c
+    ARRAY JOIN ids AS cp_id, decision_streams AS cp_stream, decision_seqs AS cp_seq
+    WHERE has(decision_streams, c.stream) AND cp_stream != '' AND c.stream = cp_stream
+      AND c.tree_size > cp_seq
+    ORDER BY c.tree_size
+    LIMIT 1 BY cp_id
+  )`;
+}
+
+/** The checkpoints that can prove the given leaves, alone (a tool run's, see {@link timelineWithEvidence}). */
+const LEAVES_SQL = `
+  WITH
+    {leaf_streams:Array(String)} AS leaf_streams,
+    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs
+  SELECT ${CHECKPOINT_ROW_COLUMNS}
+  FROM {{read:audit_checkpoint_leaves}}
+  WHERE ${CHECKPOINT_LEAVES_WHERE}`;
+
+const DAY_NS = 86_400_000_000_000n;
+
+type FirstRow = DecisionRow & { attributes: Record<string, string> };
+type RestRow = TimelineEntry & { role: 'trace' | 'leaf' | 'entry'; shown: boolean | number; span: string };
+
+/**
+ * The decision timeline (the rows of {@link decisionTimeline}) together with its read-time evidence (what
+ * {@link timelineEvidence} returns for the decisions, reviews, feedback and tool runs it shows), in two statements
+ * instead of four: the decisions with their reviews, feedback and linked spans by decision id; then everything
+ * else, with `otel_traces` read once for the trace spans and tool runs shown and the signed rows checked (a third
+ * reads the checkpoints of shown tool runs' leaves). Empty when nothing matches.
+ */
+export async function timelineWithEvidence(
+  ctx: QueryContext,
+  query: { decisionId?: string; traceId?: string },
+): Promise<TimelineWithEvidence> {
+  const decisionId = requireString(query?.decisionId ?? '', 'decisionId');
+  const traceId = requireString(query?.traceId ?? '', 'traceId');
+  if ((decisionId === '') === (traceId === '')) {
+    throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
+  }
+  const first = await timelineRows<FirstRow>(ctx, firstSql(decisionId === '' ? 'trace' : 'decision'), {
+    decision_id: decisionId,
+    trace_id: traceId,
+  });
+  const decisions: TimelineEntry[] = [];
+  const followUps: TimelineEntry[] = [];
+  const links: { traceId: string; spanId: string; time: bigint; recordType: string }[] = [];
+  for (const row of first) {
+    if (row.kind === 'decision') decisions.push(decisionEntry(row));
+    else if (row.kind === 'oversight' || row.kind === 'feedback') {
+      const { attributes, ...entry } = row;
+      followUps.push({
+        kind: entry.kind,
+        timeUnixNano: entry.timeUnixNano,
+        decisionId: entry.decisionId,
+        traceId: entry.traceId,
+        spanId: entry.spanId,
+        parentSpanId: entry.parentSpanId,
+        name: entry.name,
+        service: entry.service,
+        statusCode: entry.statusCode,
+        durationNanos: entry.durationNanos,
+        attributes,
+      });
+    } else {
+      links.push({
+        traceId: row.traceId,
+        spanId: row.spanId,
+        time: BigInt(row.timeUnixNano),
+        recordType: row.name,
+      });
+    }
+  }
+  if (decisions.length === 0) return { entries: [], evidence: { spans: [], checkpoints: [] } };
+  const times = decisions.map((d) => BigInt(d.timeUnixNano));
+  // Reviews and feedback are read by their own rows' ids and by the links' (a row deleted from one is still found
+  // through the other), each within a day of its time.
+  const follow = [
+    ...followUps.map((f) => ({ traceId: f.traceId, spanId: f.spanId, time: BigInt(f.timeUnixNano) })),
+    ...links,
+  ];
+  const windows = windowsAround(follow.map((f) => f.time));
+  const firstNs = times.reduce((a, b) => (b < a ? b : a));
+  // Tool runs are read as the linked statement's action branch reads them: in the traces their links name.
+  const actionTraces = links
+    .filter((link) => link.recordType === AUDIT_RECORD_TYPE_VALUES.ACTION && link.time >= firstNs - DAY_NS)
+    .map((link) => link.traceId);
+  const leaves = [...decisions, ...followUps]
+    .map((entry) => ({
+      stream: entry.attributes['integrity_stream'] ?? '',
+      seq: entry.attributes['integrity_seq'] ?? '',
+    }))
+    .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
+  const rest = await timelineRows<RestRow>(ctx, restSql(windows.length), {
+    ids: decisions.map((d) => d.decisionId),
+    traces: [...new Set(decisions.map((d) => d.traceId))],
+    decision_spans: decisions.map((d) => d.spanId),
+    models: [...new Set(decisions.map((d) => d.attributes['model_id'] ?? ''))],
+    decision_streams: decisions.map((d) => d.attributes['integrity_stream'] ?? ''),
+    decision_seqs: decisions.map((d) => d.attributes['integrity_seq'] ?? '0'),
+    first_ns: String(firstNs),
+    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
+    follow_traces: [...new Set(follow.map((f) => f.traceId))],
+    follow_spans: [...new Set(follow.map((f) => f.spanId))],
+    leaf_streams: leaves.map((leaf) => leaf.stream),
+    leaf_seqs: leaves.map((leaf) => leaf.seq),
+    action_traces: [...new Set(actionTraces)],
+    checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
+    ...Object.fromEntries(
+      windows.flatMap(([from, to], i) => [
+        [`from_${i}`, String(from)],
+        [`to_${i}`, String(to)],
+      ]),
+    ),
+  });
+  const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
+  const entries: TimelineEntry[] = [...decisions, ...followUps];
+  // The earliest copy of each shown trace span and tool run, as the linked statement's branches keep it
+  // (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
+  const shown = new Map<string, TimelineEntry>();
+  const actions = new Map<string, TimelineEntry>();
+  const earliest = (kept: Map<string, TimelineEntry>, entry: TimelineEntry): void => {
+    const earlier = kept.get(entry.spanId);
+    if (earlier === undefined || BigInt(entry.timeUnixNano) < BigInt(earlier.timeUnixNano))
+      kept.set(entry.spanId, entry);
+  };
+  for (const { role, shown: isShown, span, ...entry } of rest) {
+    if (role === 'entry') entries.push(entry);
+    else if (role === 'leaf')
+      evidence.checkpoints.push(traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow));
+    else {
+      evidence.spans.push(traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow));
+      if (entry.kind === 'action') earliest(actions, entry);
+      else if (isShown) earliest(shown, entry);
+    }
+  }
+  entries.push(...shown.values(), ...actions.values());
+  // A tool run's leaf is known only from its span, read just now: its checkpoints take a statement of their own.
+  const actionLeaves = [...actions.values()]
+    .map((action) => ({
+      stream: action.attributes['integrity_stream'] ?? '',
+      seq: action.attributes['integrity_seq'] ?? '',
+    }))
+    .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
+  if (actionLeaves.length > 0) {
+    const rows = await timelineRows<StoredTraceRow>(ctx, LEAVES_SQL, {
+      leaf_streams: actionLeaves.map((leaf) => leaf.stream),
+      leaf_seqs: actionLeaves.map((leaf) => leaf.seq),
+      checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
+    });
+    evidence.checkpoints.push(...rows.map(traceRowToSpanRecord));
+  }
+  return { entries: entries.sort(compareEntries), evidence };
+}
