@@ -23,15 +23,47 @@ SELECT
     WHERE has(traces, TraceId)
       AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
       AND NOT has(decision_spans, SpanId)
-      -- Oversight and feedback about these decisions are their own rows below, even when recorded
-      -- in the decision's trace: shown once, as what they are.
+      -- Oversight, feedback and tool runs about these decisions are their own rows below, even when
+      -- recorded in the decision's trace: shown once, as what they are.
       AND NOT (SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}},
-          {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}})
+          {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}}, {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}})
         AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
       -- A row of a batch call is a decision of its own: its siblings are not spans of this one's
       -- timeline (the batch span is shown; a timeline by trace shows every row as a decision).
       AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}})
     -- A span delivered twice is shown once, deterministically the earliest copy.
+    ORDER BY SpanId, Timestamp
+    LIMIT 1 BY SpanId
+
+    UNION ALL
+
+    -- Tool runs (execute_tool action spans) tied to these decisions by audit.decision.id, from any
+    -- trace: the agent's own, the MCP server's side, a later job that carries the decision id. The
+    -- link is the decision id, not the trace: audit_decision_links locates each run by primary key,
+    -- and the span is read from otel_traces (trace-id bloom filter, from a day before the first
+    -- decision on); a run delivered twice is shown once, the earliest copy.
+    SELECT
+        'action' AS kind, Timestamp AS time, SpanAttributes[{{attr:AUDIT_DECISION_ID}}] AS decision_id,
+        TraceId AS trace_id, SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name,
+        ServiceName AS service, StatusCode AS status_code, Duration AS duration_ns,
+        map('tool', SpanAttributes[{{attr:GEN_AI_TOOL_NAME}}],
+            'tool_type', SpanAttributes[{{attr:GEN_AI_TOOL_TYPE}}],
+            'tool_call_id', SpanAttributes[{{attr:GEN_AI_TOOL_CALL_ID}}],
+            'link_basis', SpanAttributes[{{attr:AUDIT_ACTION_LINK_BASIS}}],
+            'subject_id', SpanAttributes[{{attr:AUDIT_SUBJECT_ID}}],
+            'input_hash', SpanAttributes[{{attr:AUDIT_INPUT_HASH}}],
+            'output_hash', SpanAttributes[{{attr:AUDIT_OUTPUT_HASH}}],
+            'error_type', SpanAttributes[{{attr:ERROR_TYPE}}],
+            'integrity_stream', SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
+            'integrity_seq', toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]))) AS attributes
+    FROM {{read:otel_traces}}
+    WHERE TraceId IN (
+            SELECT trace_id FROM {{read:audit_decision_links}}
+            WHERE has(ids, decision_id) AND record_type = {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}}
+              AND time >= first_time - toIntervalDay(1))
+      AND Timestamp >= first_time - toIntervalDay(1)
+      AND SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}}
+      AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}])
     ORDER BY SpanId, Timestamp
     LIMIT 1 BY SpanId
 

@@ -245,4 +245,17 @@ export const MIGRATIONS: readonly Migration[] = [
     checksum: 'sha256:284e598c893051ff15ba948546d6f587ecfb926d5c2176b4c79e5cc63b572658',
     steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
   },
+  {
+    // Tool runs tied to a decision are linked by its id (audit_decision_links), so its timeline shows a run
+    // recorded in any trace as an action row.
+    version: 13,
+    name: 'decision_links_actions',
+    checksum: 'sha256:7b591a02a2a98f61e497061222efd22b0805b0ff425f611ddf69bad1776ec652',
+    steps: [
+      { kind: 'object', file: 'audit-decision-links-all-mv.sql' },
+      { kind: 'object', file: 'audit-decision-links-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decision-links-actions-backfill.sql' },
+      { kind: 'object', file: 'decision-timeline-view.sql' },
+    ],
+  },
 ];

@@ -1,5 +1,6 @@
 import type { TimelineEntry as StoreTimelineEntry } from '@decisiontrail/clickhouse';
 import {
+  ATTR_AUDIT_ACTION_LINK_BASIS,
   ATTR_AUDIT_ACTOR_ID,
   ATTR_AUDIT_DECISION_CONFIDENCE,
   ATTR_AUDIT_DECISION_ID,
@@ -25,15 +26,19 @@ import {
   ATTR_AUDIT_OVERSIGHT_REASON,
   ATTR_AUDIT_OVERSIGHT_REVIEWER,
   ATTR_AUDIT_SUBJECT_ID,
+  ATTR_ERROR_TYPE,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
   ATTR_SERVICE_NAME,
   ATTR_USER_ID,
 } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/core';
 
 /** The kinds of timeline row a signed span stands behind. */
-export type SignedRowKind = 'decision' | 'oversight' | 'feedback' | 'deployment' | 'span';
+export type SignedRowKind = 'decision' | 'oversight' | 'feedback' | 'action' | 'deployment' | 'span';
 
 /**
  * The fields of each kind of row that the timeline displays, as the store names them: what is
@@ -59,6 +64,18 @@ export const DISPLAYED_FIELDS: Readonly<
   ],
   oversight: ['action', 'reviewer', 'reason', 'new_outcome', 'integrity_stream', 'integrity_seq'],
   feedback: ['correct', 'actual_outcome', 'source', 'integrity_stream', 'integrity_seq'],
+  action: [
+    'tool',
+    'tool_type',
+    'tool_call_id',
+    'link_basis',
+    'subject_id',
+    'input_hash',
+    'output_hash',
+    'error_type',
+    'integrity_stream',
+    'integrity_seq',
+  ],
 };
 
 /** `toString(toFloat64OrNull(x))` as the store shows a confidence: '' for no number. */
@@ -148,6 +165,27 @@ export function signedTimelineRow(
         },
       };
     }
+    case 'action':
+      // As sql/decision-timeline-linked.sql reads a tool run from its otel_traces row.
+      return {
+        ...base,
+        parentSpanId: span.parentSpanId,
+        name: span.name,
+        statusCode: span.statusCode,
+        durationNanos: String(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)),
+        attributes: {
+          tool: get(ATTR_GEN_AI_TOOL_NAME),
+          tool_type: get(ATTR_GEN_AI_TOOL_TYPE),
+          tool_call_id: get(ATTR_GEN_AI_TOOL_CALL_ID),
+          link_basis: get(ATTR_AUDIT_ACTION_LINK_BASIS),
+          subject_id: get(ATTR_AUDIT_SUBJECT_ID),
+          input_hash: get(ATTR_AUDIT_INPUT_HASH),
+          output_hash: get(ATTR_AUDIT_OUTPUT_HASH),
+          error_type: get(ATTR_ERROR_TYPE),
+          integrity_stream: stream,
+          integrity_seq: seq,
+        },
+      };
     case 'deployment':
       return {
         ...base,
@@ -208,11 +246,16 @@ export function displayedDifferences(
   compare('trace_id', stored.traceId, signed.traceId);
   compare('span_id', stored.spanId, signed.spanId);
   compare('service', stored.service, signed.service);
-  if (stored.kind === 'decision') {
+  if (stored.kind === 'decision' || stored.kind === 'action') {
     compare('span_name', stored.name, signed.name);
     compare('status_code', stored.statusCode, signed.statusCode);
   }
-  if (stored.kind === 'decision' || stored.kind === 'oversight' || stored.kind === 'feedback') {
+  if (
+    stored.kind === 'decision' ||
+    stored.kind === 'oversight' ||
+    stored.kind === 'feedback' ||
+    stored.kind === 'action'
+  ) {
     for (const field of DISPLAYED_FIELDS[stored.kind]) {
       compare(field, storedForm(field, stored.attributes[field]), signed.attributes[field] ?? '');
     }

@@ -9,8 +9,8 @@ export interface TimelineDocument {
   /** Everything that happened, oldest first. */
   entries: TimelineEntry[];
   /**
-   * Whether what is shown comes from signed bytes that were checked: the worst status of the decision, review
-   * and feedback entries (each carries its own in {@link TimelineEntry.integrity}).
+   * Whether what is shown comes from signed bytes that were checked: the worst status of the decision, review,
+   * feedback and action entries (each carries its own in {@link TimelineEntry.integrity}).
    */
   verification: { status: IntegrityStatus; detail: string };
 }
@@ -23,7 +23,7 @@ export interface TimelineDocument {
  */
 export type IntegrityStatus = 'verified' | 'failed' | 'untrusted' | 'unsigned' | 'unsealed' | 'unchecked';
 
-/** The read-time check of one decision, review or feedback entry. */
+/** The read-time check of one decision, review, feedback or action entry. */
 export interface EntryIntegrity {
   status: IntegrityStatus;
   /**
@@ -72,7 +72,7 @@ export interface TimelineDecision {
 /** One row of the timeline. */
 export interface TimelineEntry {
   time: string;
-  kind: 'span' | 'decision' | 'oversight' | 'feedback' | 'deployment' | 'incident' | 'checkpoint';
+  kind: 'span' | 'decision' | 'oversight' | 'feedback' | 'action' | 'deployment' | 'incident' | 'checkpoint';
   title: string;
   /** Short facts, `key: value` pairs in display order. */
   details: { label: string; value: string }[];
@@ -80,6 +80,9 @@ export interface TimelineEntry {
   durationMs: number | null;
   /** `ok`, `error` or `unset` for spans (an unknown stored status code as is). */
   status: string | null;
-  /** The read-time check of a decision, review or feedback entry (absent for other kinds, or with --no-verify). */
+  /**
+   * The read-time check of a decision, review, feedback or action entry (absent for other kinds, or with
+   * --no-verify).
+   */
   integrity?: EntryIntegrity;
 }

@@ -13,6 +13,7 @@ const KIND_LABEL: Record<TimelineEntry['kind'], string> = {
   decision: 'DECISION',
   oversight: 'oversight',
   feedback: 'feedback',
+  action: 'action',
   deployment: 'deployment',
   incident: 'INCIDENT',
   checkpoint: 'checkpoint',

@@ -23,8 +23,19 @@ import type {
 import { deploymentOfVersion, provenanceOf } from './decision-provenance.ts';
 import { buildTimelineDocument } from './timeline-view.ts';
 
-/** The rows of a timeline whose values rest on a signed span: what the read-time check covers. */
-const CHECKED_KINDS: ReadonlySet<string> = new Set(['decision', 'oversight', 'feedback']);
+/**
+ * The rows of a timeline whose values rest on a signed span: what the read-time check covers. A tool run
+ * (`action`) is displayed from its own span, found through its decision id in any trace: checked the same way.
+ */
+const CHECKED_KINDS: ReadonlySet<string> = new Set(['decision', 'oversight', 'feedback', 'action']);
+
+/** The stored row each checked kind is displayed from. */
+const STORED_AS: Readonly<Record<string, string>> = {
+  decision: 'audit_decisions',
+  oversight: 'audit_oversight',
+  feedback: 'audit_feedback',
+  action: 'audit_decision_links',
+};
 
 /** Worst first: the timeline's overall status is the worst of its checked entries. */
 const SEVERITY: readonly IntegrityStatus[] = [
@@ -110,7 +121,7 @@ function checkRow(
       integrity: {
         status: 'failed',
         check: 'missing-span',
-        detail: `${what}: no otel_traces row backs this audit_${row.kind === 'decision' ? 'decisions' : row.kind} row`,
+        detail: `${what}: no otel_traces row backs this ${STORED_AS[row.kind] ?? row.kind} row`,
       },
       display: row,
     };
@@ -269,7 +280,10 @@ export function verifyTimeline(
   });
   const results = [...checked.values()].map((r) => r.integrity);
   if (results.length === 0) {
-    doc.verification = { status: 'unsigned', detail: 'no decision, review or feedback entry to check' };
+    doc.verification = {
+      status: 'unsigned',
+      detail: 'no decision, review, feedback or action entry to check',
+    };
     return doc;
   }
   const worst = SEVERITY.find((status) => results.some((r) => r.status === status)) as IntegrityStatus;
@@ -279,7 +293,7 @@ export function verifyTimeline(
     status: worst,
     detail:
       worst === 'verified'
-        ? `${verified} signed span(s) shown (decision, reviews, feedback): each leaf recomputed from its row and included under a checkpoint signed by a trusted key, no conflicting copy, displayed values equal the signed ones`
+        ? `${verified} signed span(s) shown (decision, reviews, feedback, tool runs): each leaf recomputed from its row and included under a checkpoint signed by a trusted key, no conflicting copy, displayed values equal the signed ones`
         : `${verified} of ${results.length} checked entries verified; ${others.map((r) => `${r.status} (${r.check}): ${r.detail}`).join(' | ')}`,
   };
   return doc;

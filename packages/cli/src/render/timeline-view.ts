@@ -78,6 +78,24 @@ export function entryOf(row: StoreTimelineEntry): TimelineEntry {
         durationMs: null,
         status: null,
       };
+    case 'action':
+      // A tool run the decision requested, from whichever trace recorded it: what ran, with which (hashed)
+      // arguments and result.
+      return {
+        ...base,
+        title: `tool ${a['tool'] || row.name} ran${a['error_type'] ? ` → failed (${a['error_type']})` : ''}`,
+        details: pick(a, [
+          ['input_hash', 'arguments'],
+          ['output_hash', 'result'],
+          ['tool_call_id', 'call'],
+          ['link_basis', 'linked by'],
+          ['integrity_seq', 'seq'],
+        ]).concat(row.service === '' ? [] : [{ label: 'service', value: row.service }], [
+          { label: 'trace', value: row.traceId },
+        ]),
+        durationMs: Number(row.durationNanos) / 1e6,
+        status: statusOf(row.statusCode),
+      };
     case 'deployment':
       return {
         ...base,

@@ -5,8 +5,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '@decisiontrail/clickhouse';
 import {
+  ATTR_AUDIT_ACTION_LINK_BASIS,
   ATTR_AUDIT_DECISION_ID,
   ATTR_AUDIT_DECISION_OUTCOME,
+  ATTR_AUDIT_INPUT_HASH,
+  ATTR_AUDIT_RECORD_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_TOOL_NAME,
+  AUDIT_RECORD_TYPE_VALUES,
   SPAN_NAME_AUDIT_CHECKPOINT,
 } from '@decisiontrail/semconv';
 import {
@@ -15,6 +21,7 @@ import {
   attributesToStringMap,
   generateSigningKey,
   leafHash,
+  loadSigningKey,
   type SpanRecord,
 } from '@decisiontrail/core';
 import { checkpointAttributes, integrityAttributes } from '@decisiontrail/signing-exporter';
@@ -66,6 +73,39 @@ async function copyOfDecision(store: Store, traceId: string, spanId: string): Pr
       [ATTR_AUDIT_DECISION_ID]: `01a2${randomBytes(2).toString('hex')}-0000-7000-8000-${randomBytes(6).toString('hex')}`,
     },
   };
+}
+
+/**
+ * A tool run (an execute_tool action span) in a trace of its own, tied to a stored decision by its id only, as a
+ * later job or the MCP server's side records it.
+ */
+async function toolRunFor(store: Store, decision: { traceId: string; spanId: string; decisionId: string }) {
+  const template = (await store.traceSpans(decision.traceId)).find(
+    (span) => span.spanId === decision.spanId,
+  )!;
+  const start = BigInt(template.endTimeUnixNano) + 5_000_000_000n;
+  return {
+    ...template,
+    traceId: randomBytes(16).toString('hex'),
+    spanId: randomBytes(8).toString('hex'),
+    parentSpanId: '',
+    name: 'execute_tool notify_applicant',
+    kind: 'Internal',
+    startTimeUnixNano: String(start),
+    endTimeUnixNano: String(start + 2_000_000n),
+    statusCode: 'Unset',
+    statusMessage: '',
+    attributes: {
+      [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.ACTION,
+      [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+      [ATTR_GEN_AI_TOOL_NAME]: 'notify_applicant',
+      [ATTR_AUDIT_DECISION_ID]: decision.decisionId,
+      [ATTR_AUDIT_ACTION_LINK_BASIS]: 'explicit',
+      [ATTR_AUDIT_INPUT_HASH]: 'a'.repeat(64),
+    },
+    events: [],
+    links: [],
+  } satisfies SpanRecord;
 }
 
 /** Signs spans as a stream of their own under `key`, as the signing exporter does; returns leaves and checkpoint. */
@@ -143,6 +183,24 @@ beforeAll(async () => {
     const foreign = await copyOfDecision(store, d[6]!.reference.traceId, d[6]!.reference.spanId);
     cases.untrusted = foreign.attributes[ATTR_AUDIT_DECISION_ID]!;
     await store.insertSpans([unsigned, ...signAsStream([foreign], generateSigningKey('someone-else'))]);
+    // Tool runs in traces of their own, tied to a decision by its id: signed by the fixture's key, unsigned,
+    // and signed then changed in otel_traces.
+    const trusted = await loadSigningKey(path.join(facts.keysDir, 'signing.key'));
+    cases.actionVerified = d[7]!.reference.decisionId;
+    cases.actionUnsigned = d[8]!.reference.decisionId;
+    cases.actionTampered = d[9]!.reference.decisionId;
+    const tampered = signAsStream([await toolRunFor(store, d[9]!.reference)], trusted);
+    await store.insertSpans([
+      ...signAsStream([await toolRunFor(store, d[7]!.reference)], trusted),
+      await toolRunFor(store, d[8]!.reference),
+      ...tampered,
+    ]);
+    await command(
+      store,
+      `ALTER TABLE otel_traces UPDATE SpanAttributes = mapUpdate(SpanAttributes, map('${ATTR_GEN_AI_TOOL_NAME}', 'wire_funds'))
+       WHERE SpanId = {span:String}`,
+      { span: tampered[0]!.spanId },
+    );
   } finally {
     await store.close();
   }
@@ -223,6 +281,26 @@ const expectations: Record<string, (doc: Doc) => void> = {
       check: 'untrusted-key',
     });
   },
+  actionVerified: (doc) => {
+    const [run] = entriesOf(doc, 'action');
+    expect(run!.title).toBe('tool notify_applicant ran');
+    expect(run!.details).toContainEqual({ label: 'linked by', value: 'explicit' });
+    expect(run!.integrity).toMatchObject({ status: 'verified', check: 'inclusion' });
+    expect(doc.verification.status).toBe('verified');
+    expect(doc.verification.detail).toContain('tool runs');
+  },
+  actionUnsigned: (doc) => {
+    const [run] = entriesOf(doc, 'action');
+    expect(run!.integrity).toMatchObject({ status: 'unsigned', check: 'no-stream' });
+    expect(entriesOf(doc, 'decision')[0]!.integrity!.status).toBe('verified');
+    expect(doc.verification.status).toBe('unsigned');
+  },
+  actionTampered: (doc) => {
+    const [run] = entriesOf(doc, 'action');
+    expect(run!.title).toBe('tool wire_funds ran');
+    expect(run!.integrity!.status).toBe('failed');
+    expect(doc.verification.status).toBe('failed');
+  },
 };
 
 describe('timeline read-time verification, store opened by the CLI', () => {
@@ -252,6 +330,11 @@ describe('timeline read-time verification, store opened by the CLI', () => {
   });
   it('a stream whose checkpoint no trusted key signed: untrusted', async () => {
     expectations.untrusted!(await timeline(cases.untrusted!));
+  });
+  it('a tool run in another trace, tied by decision id: shown, and verified only when its signed span proves', async () => {
+    expectations.actionVerified!(await timeline(cases.actionVerified!));
+    expectations.actionUnsigned!(await timeline(cases.actionUnsigned!));
+    expectations.actionTampered!(await timeline(cases.actionTampered!));
   });
   it('--no-verify leaves every entry unchecked', async () => {
     const doc = json<Doc>(

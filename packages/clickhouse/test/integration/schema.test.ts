@@ -160,7 +160,7 @@ describe('schema and migrations (embedded engine)', () => {
       'audit_checkpoints_mv',
       'audit_confidence_daily_stats_mv',
       'audit_confidence_stats_mv',
-      'audit_decision_links_mv',
+      'audit_decision_links_all_mv',
       'audit_decision_stats_mv',
       'audit_decisions_mv',
       'audit_deployments_mv',

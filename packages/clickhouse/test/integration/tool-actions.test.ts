@@ -2,6 +2,10 @@ import {
   ATTR_AUDIT_ACTION_LINK_BASIS,
   ATTR_AUDIT_ACTION_REQUESTED_TOOLS,
   ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_INPUT_CONTENT,
+  ATTR_AUDIT_INPUT_HASH,
+  ATTR_AUDIT_INTEGRITY_SEQ,
+  ATTR_AUDIT_INTEGRITY_STREAM,
   ATTR_AUDIT_RECORD_TYPE,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -10,7 +14,14 @@ import {
 } from '@decisiontrail/semconv';
 import type { SpanRecord } from '@decisiontrail/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Store } from '@decisiontrail/clickhouse';
+import {
+  MIGRATIONS,
+  migrationStatements,
+  renderContext,
+  resolveStoreOptions,
+  type Store,
+  type TimelineEntry,
+} from '@decisiontrail/clickhouse';
 import {
   decisionIdAt,
   decisionSpan,
@@ -157,6 +168,128 @@ describe('agent actions in the period report (embedded engine)', () => {
       ['issue_refund', 2, 2],
       ['lookup_order', 1, 1],
     ]);
+  });
+
+  // Two days after the report's period, so the report tests above count none of it.
+  const later = START + 2 * 86_400_000;
+  const agent = decision(2 * 1440, 'triage', ['close_ticket', 'notify_customer']);
+  /** A run in the agent's own trace, under its decision. */
+  const sameTrace: SpanRecord = {
+    ...action('close_ticket', later + 2_000, agent, { basis: 'tool_call_id' }),
+    traceId: agent.traceId,
+    parentSpanId: agent.spanId,
+  };
+  /** A later job in a trace of its own that carries the decision id (e.g. the MCP server's side). */
+  const laterJob = action('notify_customer', later + 3 * 3_600_000, agent, { basis: 'explicit' });
+  laterJob.attributes[ATTR_AUDIT_INPUT_HASH] = 'c'.repeat(64);
+  laterJob.attributes[ATTR_AUDIT_INPUT_CONTENT] = 'dear customer';
+  laterJob.attributes[ATTR_AUDIT_INTEGRITY_STREAM] = 'stream-tools';
+  laterJob.attributes[ATTR_AUDIT_INTEGRITY_SEQ] = '7';
+  /** A run of another decision, and one tied to none: neither belongs to this timeline. */
+  const others = [action('notify_customer', later + 4_000, other), action('notify_customer', later + 5_000)];
+
+  const viewRows = async (params: { decision_id: string; trace_id: string }) => {
+    const result = await store.client.query({
+      query: `SELECT kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano, decision_id AS decisionId,
+          trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, name, service,
+          status_code AS statusCode, toString(duration_ns) AS durationNanos, attributes
+        FROM decision_timeline(decision_id = {decision_id:String}, trace_id = {trace_id:String})`,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 1 },
+    });
+    return result.json<TimelineEntry>();
+  };
+  const canonical = (rows: TimelineEntry[]) => rows.map((row) => JSON.stringify(row)).sort();
+
+  it("shows a decision's tool runs from any trace as action rows, linked by its decision id", async () => {
+    // The later job delivered twice; written apart from the decision, as another service's exporter would.
+    await store.insertSpans([agent, sameTrace]);
+    await store.insertSpans([laterJob, ...others, laterJob]);
+    const agentId = agent.attributes[ATTR_AUDIT_DECISION_ID]!;
+    const timeline = await store.decisionTimeline({ decisionId: agentId });
+    expect(timeline.map((e) => [e.kind, e.name, e.traceId === agent.traceId])).toEqual([
+      ['decision', agent.name, true],
+      ['action', 'execute_tool close_ticket', true],
+      ['action', 'execute_tool notify_customer', false],
+    ]);
+    const [, own, job] = timeline;
+    expect(own).toMatchObject({ decisionId: agentId, spanId: sameTrace.spanId, parentSpanId: agent.spanId });
+    expect(job).toMatchObject({
+      decisionId: agentId,
+      traceId: laterJob.traceId,
+      spanId: laterJob.spanId,
+      durationNanos: '1000000',
+      attributes: {
+        tool: 'notify_customer',
+        tool_type: '',
+        tool_call_id: '',
+        link_basis: 'explicit',
+        subject_id: '',
+        input_hash: 'c'.repeat(64),
+        output_hash: '',
+        error_type: '',
+        integrity_stream: 'stream-tools',
+        integrity_seq: '7',
+      },
+    });
+    // Captured content never leaves through the timeline.
+    expect(JSON.stringify(timeline)).not.toContain('dear customer');
+    // By the agent's trace: the same rows, the later job's run included (it is found by decision id).
+    expect(canonical(await store.decisionTimeline({ traceId: agent.traceId }))).toEqual(canonical(timeline));
+    // The view gives the same rows as the store's two statements.
+    expect(canonical(await viewRows({ decision_id: agentId, trace_id: '' }))).toEqual(canonical(timeline));
+    expect(canonical(await viewRows({ decision_id: '', trace_id: agent.traceId }))).toEqual(
+      canonical(timeline),
+    );
+    // The earlier runs of triage[0] (each in a trace of its own) are in its timeline; triage[1]'s are not.
+    const first = await store.decisionTimeline({
+      decisionId: triage[0]!.attributes[ATTR_AUDIT_DECISION_ID]!,
+    });
+    expect(first.filter((e) => e.kind === 'action').map((e) => e.attributes['tool'])).toEqual([
+      'lookup_order',
+      'issue_refund',
+    ]);
+  });
+
+  it('links the tool runs stored before migration 13 through its backfill', async () => {
+    // As a store migrated from 12 holds them: no link row for the runs, which the backfill then adds.
+    await store.client.command({
+      query: `ALTER TABLE audit_decision_links DELETE WHERE record_type = 'action'`,
+      // Done before the statement returns, not as a background mutation.
+      clickhouse_settings: { mutations_sync: '1' },
+    });
+    const links = async () =>
+      (
+        await (
+          await store.client.query({
+            query: `SELECT span_id FROM audit_decision_links FINAL WHERE record_type = 'action' ORDER BY span_id`,
+            format: 'JSONEachRow',
+          })
+        ).json<{ span_id: string }>()
+      ).map((row) => row.span_id);
+    expect(await links()).toEqual([]);
+    expect(
+      (await store.decisionTimeline({ traceId: agent.traceId })).filter((e) => e.kind === 'action'),
+    ).toEqual([]);
+    const context = renderContext({
+      database: 'default',
+      cluster: undefined,
+      retention: resolveStoreOptions({}).retention,
+    });
+    const backfill = migrationStatements(
+      MIGRATIONS.find((m) => m.version === 13)!,
+      context,
+    ).filter((sql) => sql.includes('INSERT INTO'));
+    expect(backfill).toHaveLength(1);
+    await store.client.command({ query: backfill[0]! });
+    const linked = [
+      ...runs.filter((run) => run.attributes[ATTR_AUDIT_DECISION_ID]),
+      sameTrace,
+      laterJob,
+      others[0]!,
+    ];
+    expect(await links()).toEqual(linked.map((run) => run.spanId).sort());
   });
 
   it('counts nothing outside the period', async () => {
