@@ -237,6 +237,13 @@ describe('agent actions in the period report (embedded engine)', () => {
     expect(JSON.stringify(timeline)).not.toContain('dear customer');
     // By the agent's trace: the same rows, the later job's run included (it is found by decision id).
     expect(canonical(await store.decisionTimeline({ traceId: agent.traceId }))).toEqual(canonical(timeline));
+    // The timeline with its read-time evidence (what decisiontrail timeline reads) gives the same rows.
+    expect(canonical((await store.timelineWithEvidence({ decisionId: agentId })).entries)).toEqual(
+      canonical(timeline),
+    );
+    expect(canonical((await store.timelineWithEvidence({ traceId: agent.traceId })).entries)).toEqual(
+      canonical(timeline),
+    );
     // The view gives the same rows as the store's two statements.
     expect(canonical(await viewRows({ decision_id: agentId, trace_id: '' }))).toEqual(canonical(timeline));
     expect(canonical(await viewRows({ decision_id: '', trace_id: agent.traceId }))).toEqual(
