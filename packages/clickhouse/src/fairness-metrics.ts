@@ -8,6 +8,8 @@ const FAIRNESS_SQL = readSqlFile('fairness-metrics.sql');
 /** A rate with its sample size and 95 % Wilson score interval (`null` rate and interval when n is 0). */
 export interface RateEstimate {
   rate: number | null;
+  /** The numerator: how many of the `n` the rate counts (selected, correct, wrong, true or false positives). */
+  count: number;
   /** The denominator the rate is computed over. */
   n: number;
   low: number | null;
@@ -46,12 +48,12 @@ const Z = 1.959963984540054;
 
 /** The Wilson score interval of `successes` out of `n` (95 %). */
 export function wilsonInterval(successes: number, n: number): RateEstimate {
-  if (n === 0) return { rate: null, n, low: null, high: null };
+  if (n === 0) return { rate: null, count: successes, n, low: null, high: null };
   const p = successes / n;
   const z2 = Z * Z;
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (Z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
-  return { rate: p, n, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  return { rate: p, count: successes, n, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
 /**

@@ -1,20 +1,12 @@
-import type { RateEstimate } from '@decisiontrail/clickhouse';
 import { usageError } from '../cli-error.ts';
 import type { CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
-import { formatCount, formatPercent } from '../render/number-format.ts';
+import { formatCount, formatEstimate } from '../render/number-format.ts';
 import { withBackend } from '../store/open-backend.ts';
 import { parseTimeRange } from '../time-argument.ts';
 import { requiredOption, stringOption } from './option-values.ts';
 
 const DAY_MS = 86_400_000;
-
-/** `72.4% [68.1–76.3%] n=412`, or an em dash without data. */
-function estimate(e: RateEstimate): string {
-  return e.rate === null
-    ? '— (n=0)'
-    : `${formatPercent(e.rate)} [${formatPercent(e.low)}–${formatPercent(e.high)}] n=${formatCount(e.n)}`;
-}
 
 /** `decisiontrail fairness --model ID --positive O [--version V] [--from T] [--to T]` */
 export const fairnessCommand: CommandSpec = {
@@ -101,11 +93,11 @@ export const fairnessCommand: CommandSpec = {
       out.line(
         `${out.style('bold', `group ${g.group}`)}: ${formatCount(g.decisions)} decisions${metrics.smallGroups.includes(g.group) ? ' (too few to compare)' : ''}`,
       );
-      out.line(`  selection rate       ${estimate(g.selectionRate)}`);
-      out.line(`  accuracy             ${estimate(g.accuracy)}`);
-      out.line(`  error rate           ${estimate(g.errorRate)}`);
-      out.line(`  true positive rate   ${estimate(g.truePositiveRate)}`);
-      out.line(`  false positive rate  ${estimate(g.falsePositiveRate)}`);
+      out.line(`  selection rate       ${formatEstimate(g.selectionRate)}`);
+      out.line(`  accuracy             ${formatEstimate(g.accuracy)}`);
+      out.line(`  error rate           ${formatEstimate(g.errorRate)}`);
+      out.line(`  true positive rate   ${formatEstimate(g.truePositiveRate)}`);
+      out.line(`  false positive rate  ${formatEstimate(g.falsePositiveRate)}`);
     }
     out.line();
     const ratio = metrics.selectionRateRatio;

@@ -24,7 +24,9 @@ export const reportCommand: CommandSpec = {
   usage: 'report --model ID [--version V] [--from T] [--to T] [--format json|md|html] [--out FILE]',
   description:
     'Totals, outcomes, accuracy and error rate from feedback, human-oversight counts, bias metrics per fairness\n' +
-    'group, incidents, retention and data-governance facts for one model over a period (default: the last 30\n' +
+    'group (as decisiontrail fairness: selection rate of --outcome, accuracy, error rate, TPR and FPR with sample\n' +
+    'sizes and 95% intervals, the four-fifths rule), incidents, retention and data-governance facts for one\n' +
+    'model over a period (default: the last 30\n' +
     'days). HTML is one self-contained file with SVG charts: decisions over time, override rate, confidence\n' +
     'histogram, accuracy per version, outcome rate per fairness group. Times: ISO dates or times (UTC unless\n' +
     'an offset is given), "now", or a span back from now such as 7d; a period that reaches past now ends now.\n' +
@@ -44,7 +46,8 @@ export const reportCommand: CommandSpec = {
     outcome: {
       type: 'string',
       valueName: 'O',
-      description: 'outcome compared across fairness groups (default: the most frequent)',
+      description:
+        'outcome compared across fairness groups, the positive one of TPR and FPR (default: the most frequent)',
     },
     out: { type: 'string', valueName: 'FILE', description: 'write the report to FILE instead of stdout' },
     key: {

@@ -1,3 +1,5 @@
+import type { RateEstimate } from '@decisiontrail/clickhouse';
+
 /**
  * The EU AI Act period report as the renderers (JSON, Markdown, HTML) see it: one typed object built from the
  * store's period-report query, so all three formats show the same numbers. Rates are fractions in 0..1, or null
@@ -52,12 +54,31 @@ export interface ReportDocument {
     accuracy: number | null;
     overrideRate: number | null;
   }[];
+  /**
+   * Per fairness group, as `decisiontrail fairness` computes them (one query, fairnessMetrics): the outcome taken as
+   * positive (`--outcome`, default the most frequent), its rate (selection rate), accuracy, error rate, true and false
+   * positive rates from the latest ground-truth label, each with its sample size and 95% Wilson interval.
+   */
   fairness: {
-    /** The outcome whose rate is compared across groups. */
+    /** The outcome whose rate is compared across groups (the positive outcome of TPR and FPR). */
     outcome: string | null;
-    groups: { group: string; decisions: number; outcomeCount: number; outcomeRate: number | null }[];
+    groups: {
+      group: string;
+      decisions: number;
+      outcomeCount: number;
+      outcomeRate: number | null;
+      selectionRate: RateEstimate;
+      accuracy: RateEstimate;
+      errorRate: RateEstimate;
+      truePositiveRate: RateEstimate;
+      falsePositiveRate: RateEstimate;
+    }[];
     /** Lowest group rate divided by highest (the "four-fifths rule" ratio); null with fewer than two groups. */
     disparityRatio: number | null;
+    /** The ratio is below 0.8. */
+    failsFourFifths: boolean;
+    /** Groups with fewer than 30 decisions: rates shown, too uncertain to compare. */
+    smallGroups: string[];
   };
   incidents: {
     id: string;

@@ -3,6 +3,7 @@ import { formatCount, formatPercent, formatTime } from './number-format.ts';
 import {
   AGENT_ACTIONS_NOTE,
   disparityText,
+  FAIRNESS_NOTE,
   reportTables,
   reportTitle,
   type ReportTable,
@@ -136,8 +137,9 @@ export function renderReportHtml(report: ReportDocument): string {
     table(tables.agentActions),
     `<p class="note">${escapeXml(AGENT_ACTIONS_NOTE)}</p>`,
     `<h2>Bias monitoring (Art. 10)</h2>`,
-    `<p class="note">Disparity ratio (lowest group rate / highest): ${escapeXml(disparityText(report))}; values below 0.8 fail the four-fifths rule of thumb.</p>`,
+    `<p class="note">Disparity ratio (lowest group selection rate / highest): ${escapeXml(disparityText(report))}.</p>`,
     table(tables.fairness),
+    `<p class="note">${escapeXml(FAIRNESS_NOTE)}</p>`,
     `<h2>Serious incidents (Art. 73)</h2>`,
     table(tables.incidents),
     `<h2>Decision coverage and record completeness (Art. 12)</h2>`,

@@ -1,5 +1,5 @@
 import type { ReportDocument } from './report-document.ts';
-import { formatCount, formatPercent, formatTime } from './number-format.ts';
+import { formatCount, formatEstimate, formatPercent, formatTime } from './number-format.ts';
 import { recordKeepingRow } from './report-record-keeping.ts';
 
 /** One table of the period report: cells already formatted, and which columns hold numbers. */
@@ -78,14 +78,25 @@ export function reportTables(report: ReportDocument) {
       [1, 2, 3, 4],
     ),
     fairness: reportTable(
-      ['fairness group', 'decisions', `outcome "${report.fairness.outcome ?? '—'}"`, 'rate'],
+      [
+        'fairness group',
+        'decisions',
+        `outcome "${report.fairness.outcome ?? '—'}" (selection rate)`,
+        'accuracy',
+        'error rate',
+        'true positive rate',
+        'false positive rate',
+      ],
       report.fairness.groups.map((g) => [
-        g.group,
+        `${g.group}${report.fairness.smallGroups.includes(g.group) ? ' (too few to compare)' : ''}`,
         formatCount(g.decisions),
-        formatCount(g.outcomeCount),
-        formatPercent(g.outcomeRate),
+        formatEstimate(g.selectionRate),
+        formatEstimate(g.accuracy),
+        formatEstimate(g.errorRate),
+        formatEstimate(g.truePositiveRate),
+        formatEstimate(g.falsePositiveRate),
       ]),
-      [1, 2, 3],
+      [1, 2, 3, 4, 5, 6],
     ),
     incidents: reportTable(
       ['id', 'title', 'severity', 'category', 'status', 'aware at', 'reporting deadline'],
@@ -135,7 +146,18 @@ export function reportTitle(report: ReportDocument): string {
   return `EU AI Act period report: ${model.id}${model.versionFilter ? ` ${model.versionFilter}` : ''}`;
 }
 
-/** The disparity ratio as both formats print it. */
+/** The disparity ratio and the four-fifths rule as both formats print them. */
 export function disparityText(report: ReportDocument): string {
-  return report.fairness.disparityRatio === null ? '—' : report.fairness.disparityRatio.toFixed(3);
+  const f = report.fairness;
+  if (f.disparityRatio === null) return '— (needs two groups and at least one positive outcome)';
+  return `${f.disparityRatio.toFixed(3)} — ${f.failsFourFifths ? 'below 0.8: fails the four-fifths rule' : 'not below 0.8 (four-fifths rule)'}${
+    f.smallGroups.length > 0 ? `; groups too small to compare: ${f.smallGroups.join(', ')}` : ''
+  }`;
 }
+
+/** What the fairness table shows, as both formats print it under the table. */
+export const FAIRNESS_NOTE =
+  'Each rate with its 95% Wilson interval and the number it is computed over. Accuracy and error rate count the ' +
+  'labelled decisions (their latest ground-truth label); the true positive rate counts those whose ground truth is ' +
+  'the outcome above, the false positive rate those whose ground truth is not. Groups under 30 decisions are too ' +
+  'uncertain to compare.';

@@ -131,16 +131,20 @@ export async function buildReportDocument(
     .map(([outcome, count]) => ({ outcome, count }))
     .sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome));
   const compared = query.outcome ?? outcomes[0]?.outcome ?? null;
-  const disparity = report.fairness.outcomes.find((o) => o.outcome === compared);
-  const groups = report.fairness.groups.map((g) => {
-    const outcomeCount = compared === null ? 0 : (g.outcomes[compared] ?? 0);
-    return {
-      group: g.group,
-      decisions: g.decisions,
-      outcomeCount,
-      outcomeRate: g.decisions === 0 ? null : outcomeCount / g.decisions,
-    };
-  });
+  // The fairness command's metrics (one home): the compared outcome is the positive one.
+  const metrics =
+    compared === null ? null : await queries.fairnessMetrics({ ...filter, positiveOutcome: compared });
+  const groups = (metrics?.groups ?? []).map((g) => ({
+    group: g.group,
+    decisions: g.decisions,
+    outcomeCount: g.selectionRate.count,
+    outcomeRate: g.selectionRate.rate,
+    selectionRate: g.selectionRate,
+    accuracy: g.accuracy,
+    errorRate: g.errorRate,
+    truePositiveRate: g.truePositiveRate,
+    falsePositiveRate: g.falsePositiveRate,
+  }));
   const o = report.oversight;
   const a = report.accuracy;
   const g = report.dataGovernance;
@@ -203,7 +207,9 @@ export async function buildReportDocument(
     fairness: {
       outcome: compared,
       groups,
-      disparityRatio: groups.length < 2 ? null : (disparity?.ratio ?? null),
+      disparityRatio: metrics?.selectionRateRatio ?? null,
+      failsFourFifths: metrics?.failsFourFifths ?? false,
+      smallGroups: metrics?.smallGroups ?? [],
     },
     incidents: report.incidents.items.map((i) => ({
       id: i.incidentId,

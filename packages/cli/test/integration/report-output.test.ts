@@ -202,6 +202,93 @@ describe('fairness', () => {
   });
 });
 
+describe('fairness in the period report', () => {
+  interface Estimate {
+    rate: number | null;
+    count: number;
+    n: number;
+    low: number | null;
+    high: number | null;
+  }
+  interface Group {
+    group: string;
+    decisions: number;
+    outcomeCount: number;
+    selectionRate: Estimate;
+    accuracy: Estimate;
+    errorRate: Estimate;
+    truePositiveRate: Estimate;
+    falsePositiveRate: Estimate;
+  }
+
+  it('per group: selection rate, accuracy, error rate, TPR and FPR with sample sizes and intervals, four-fifths flag', async () => {
+    const args = [
+      'report',
+      '--model',
+      facts.modelId,
+      '--from',
+      facts.from.toISOString(),
+      '--outcome',
+      'approve',
+    ];
+    const report = json<{
+      fairness: {
+        outcome: string;
+        groups: Group[];
+        disparityRatio: number;
+        failsFourFifths: boolean;
+        smallGroups: string[];
+      };
+    }>(await run(...args, '--json'));
+    expect(report.fairness.outcome).toBe('approve');
+    const selection: number[] = [];
+    for (const group of ['a', 'b']) {
+      const of = facts.decisions.filter((d) => d.group === group);
+      const labelled = of.filter((d) => facts.feedback.has(d.reference.decisionId));
+      const correct = labelled.filter((d) => facts.feedback.get(d.reference.decisionId));
+      // Ground truth is the label's actual outcome (the fixture always names one).
+      const truth = (d: (typeof of)[number]) =>
+        facts.feedbackActual.get(d.reference.decisionId) === 'approve';
+      const positives = labelled.filter(truth);
+      const negatives = labelled.filter((d) => !truth(d));
+      const approved = of.filter((d) => d.outcome === 'approve');
+      const row = report.fairness.groups.find((g) => g.group === group)!;
+      const check = (e: Estimate, count: number, n: number) => {
+        expect([e.count, e.n]).toEqual([count, n]);
+        if (n === 0) return expect(e.rate).toBeNull();
+        expect(e.rate).toBeCloseTo(count / n, 12);
+        expect(e.low!).toBeLessThanOrEqual(e.rate!);
+        expect(e.high!).toBeGreaterThanOrEqual(e.rate!);
+      };
+      expect(row.decisions).toBe(of.length);
+      expect(row.outcomeCount).toBe(approved.length);
+      check(row.selectionRate, approved.length, of.length);
+      check(row.accuracy, correct.length, labelled.length);
+      check(row.errorRate, labelled.length - correct.length, labelled.length);
+      check(row.truePositiveRate, positives.filter((d) => d.outcome === 'approve').length, positives.length);
+      check(row.falsePositiveRate, negatives.filter((d) => d.outcome === 'approve').length, negatives.length);
+      selection.push(approved.length / of.length);
+    }
+    const ratio = Math.min(...selection) / Math.max(...selection);
+    expect(report.fairness.disparityRatio).toBeCloseTo(ratio, 12);
+    expect(report.fairness.failsFourFifths).toBe(ratio < 0.8);
+    // 31 decisions per group at most: each is at or above the minimum of 30 only if it has 30.
+    expect(report.fairness.smallGroups).toEqual(
+      ['a', 'b'].filter((g) => facts.decisions.filter((d) => d.group === g).length < 30),
+    );
+    const markdown = (await run(...args)).stdout;
+    expect(markdown).toContain(
+      '| fairness group | decisions | outcome "approve" (selection rate) | accuracy | error rate | true positive rate | false positive rate |',
+    );
+    expect(markdown).toMatch(
+      /^\| a(?: \(too few to compare\))? \| \d+ \| \d+\.\d% \[\d+\.\d%–\d+\.\d%\] n=\d+ \|/m,
+    );
+    expect(markdown).toContain(
+      `Disparity ratio (lowest group selection rate / highest): ${ratio.toFixed(3)} — ${ratio < 0.8 ? 'below 0.8: fails the four-fifths rule' : 'not below 0.8 (four-fifths rule)'}`,
+    );
+  });
+});
+
 describe('reproduce', () => {
   interface Recipe {
     decisionId: string;

@@ -107,7 +107,11 @@ describe('fairnessMetrics (embedded engine)', () => {
     for (const g of metrics.groups) {
       const e = expected(g.group);
       expect(g.decisions).toBe(e.decisions);
-      expect(g.selectionRate).toMatchObject({ n: e.decisions, rate: e.selected / e.decisions });
+      expect(g.selectionRate).toMatchObject({
+        n: e.decisions,
+        count: e.selected,
+        rate: e.selected / e.decisions,
+      });
       expect(g.accuracy).toMatchObject({ n: e.labelled, rate: e.correct / e.labelled });
       expect(g.errorRate.rate).toBeCloseTo(1 - e.correct / e.labelled, 12);
       expect(g.truePositiveRate).toMatchObject({ n: e.positives, rate: e.truePositives / e.positives });
@@ -137,7 +141,7 @@ describe('fairnessMetrics (embedded engine)', () => {
     const w = wilsonInterval(8, 10);
     expect(w.low!).toBeCloseTo(0.4902, 4);
     expect(w.high!).toBeCloseTo(0.9433, 4);
-    expect(wilsonInterval(0, 0)).toEqual({ rate: null, n: 0, low: null, high: null });
+    expect(wilsonInterval(0, 0)).toEqual({ rate: null, count: 0, n: 0, low: null, high: null });
     expect(wilsonInterval(0, 5).low).toBe(0);
   });
 
