@@ -3,7 +3,11 @@
 // OpenTelemetry SDK from the registry, and then, on Node 22 and on Node 24:
 //   (a) NodeSDK + AiAuditInstrumentation + DurableSpanProcessor against a local OpenAI-compatible server,
 //   (b) the zero-code path, `node --import @decisiontrail/instrumentation/register`, signing with a key file,
-//   (c) the installed `decisiontrail` bin: `keys generate`, `serve`, `timeline` of each decision (verified), `verify`.
+//   (c) the installed `decisiontrail` bin: `keys generate`, `serve`, `timeline` of each decision (verified), `verify`,
+//   (d) on Node 22: the agent SDKs (@google/genai, Bedrock Runtime, Mistral, the Vercel AI SDK, LangChain, the MCP
+//       client) installed from the registry as the instrumentation's optional peers in the same install, one call
+//       of each against local wire-format servers under the --import entry: one decision per SDK (and the MCP tool
+//       run) in the timeline, verified.
 // Also: what each tarball holds, that the install printed no npm warning and pulled no AI SDK, and that an older
 // Node gets a clear message from the bin and the register entry.
 //
@@ -19,6 +23,10 @@ import { mkdir, mkdtemp, rm, writeFile, copyFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { startBedrockRuntimeServer } from '../support/bedrock-runtime-server.ts';
+import { startGeminiServer } from '../support/gemini-server.ts';
+import type { RunningServer } from '../support/http-server.ts';
+import { startMistralServer } from '../support/mistral-server.ts';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
 
 const run = promisify(execFile);
@@ -35,6 +43,43 @@ const APP_DEPENDENCIES: Record<string, string> = {
   '@opentelemetry/sdk-trace': '3.1.0',
   '@opentelemetry/exporter-trace-otlp-proto': '0.301.0',
 };
+/**
+ * The agent SDKs of scenario (d) — optional peers of the instrumentation — and what their calls need beside them,
+ * installed at the versions the instrumentation's tests run (its devDependencies: the one place they are named).
+ */
+const AGENT_SDK_PEERS = [
+  '@google/genai',
+  '@aws-sdk/client-bedrock-runtime',
+  '@mistralai/mistralai',
+  'ai',
+  '@langchain/core',
+  '@modelcontextprotocol/sdk',
+];
+const AGENT_SDK_COMPANIONS = ['@ai-sdk/openai', '@langchain/openai', 'zod'];
+const INSTRUMENTATION_MANIFEST = JSON.parse(
+  readFileSync(path.join(REPO, 'packages', 'instrumentation', 'package.json'), 'utf8'),
+) as {
+  devDependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+};
+const AGENT_SDK_DEPENDENCIES = Object.fromEntries(
+  [...AGENT_SDK_PEERS, ...AGENT_SDK_COMPANIONS].map((name) => {
+    const version = INSTRUMENTATION_MANIFEST.devDependencies[name];
+    assert.ok(version !== undefined, `packages/instrumentation names no test version of ${name}`);
+    return [name, version];
+  }),
+);
+/** The decisions scenario (d) makes, by span name: one per SDK call. */
+const AGENT_SDK_DECISIONS = [
+  'generate_content gemini-2.5-flash',
+  'chat anthropic.claude-3-5-haiku-20241022-v1:0',
+  'chat anthropic.claude-3-haiku-20240307-v1:0',
+  'chat mistral-small-latest',
+  'chat gpt-4o-mini',
+  'chat gpt-4.1-mini',
+];
+
 /** Packed and checked, but not installed: the demo brings onnxruntime-node, which the scenarios do not need. */
 const NOT_INSTALLED = new Set(['@decisiontrail/demo']);
 
@@ -216,8 +261,26 @@ interface TimelineJson {
   verification: { status: string; detail: string };
 }
 
-/** The scenarios on one Node: a fresh working directory inside the application, its own store and keys. */
-async function scenarios(label: string, nodeBin: string, app: string, openaiUrl: string): Promise<void> {
+/** The local servers the apps call: OpenAI-compatible, and for scenario (d) Gemini, Bedrock Runtime and Mistral. */
+interface WireServers {
+  openai: RunningServer;
+  gemini: RunningServer;
+  bedrock: RunningServer;
+  mistral: RunningServer;
+}
+
+/**
+ * The scenarios on one Node: a fresh working directory inside the application, its own store and keys. Scenario (d)
+ * runs when `agentSdks` is set (on one Node only: the SDKs are plain JavaScript, what it checks is the install).
+ */
+async function scenarios(
+  label: string,
+  nodeBin: string,
+  app: string,
+  servers: WireServers,
+  agentSdks: boolean,
+): Promise<void> {
+  const openaiUrl = servers.openai.url;
   const cwd = path.join(app, `run-${label}`);
   await mkdir(cwd, { recursive: true });
   const env = cleanEnv(nodeBin);
@@ -270,6 +333,31 @@ async function scenarios(label: string, nodeBin: string, app: string, openaiUrl:
     assert.match(zeroCode.stderr, /register: signing with key [0-9a-f]+ \(key file /);
     const b = JSON.parse(zeroCode.stdout.trim().split('\n').at(-1)!) as { traceId: string };
 
+    let d: { traceId: string } | undefined;
+    if (agentSdks) {
+      step(`Node ${label}: (d) the agent SDKs installed as optional peers, under the --import entry`);
+      const agentApp = await exec(
+        'node',
+        ['--import', '@decisiontrail/instrumentation/register', path.join(app, 'agent-sdks-app.mjs')],
+        {
+          cwd,
+          env: {
+            ...appEnv,
+            TEST_GEMINI_URL: servers.gemini.url,
+            TEST_BEDROCK_URL: servers.bedrock.url,
+            TEST_MISTRAL_URL: servers.mistral.url,
+            DECISIONTRAIL_START_SDK: 'true',
+            DECISIONTRAIL_SIGNING_KEY_FILE: '.decisiontrail/keys/signing.key',
+            DECISIONTRAIL_SPOOL_DIR: '.decisiontrail/spool-agent-sdks',
+            OTEL_SERVICE_NAME: 'packaging-agent-sdks-app',
+            OTEL_METRICS_EXPORTER: 'none',
+            OTEL_LOGS_EXPORTER: 'none',
+          },
+        },
+      );
+      d = JSON.parse(agentApp.stdout.trim().split('\n').at(-1)!) as { traceId: string };
+    }
+
     await waitFor('serve to store what it acknowledged', () => storedEverything(serve.url));
 
     step(`Node ${label}: (c) decisiontrail timeline, verify`);
@@ -290,6 +378,28 @@ async function scenarios(label: string, nodeBin: string, app: string, openaiUrl:
       }
       assert.equal(timeline.verification.status, 'verified', `${what}: ${timeline.verification.detail}`);
     }
+    if (d !== undefined) {
+      const result = await cli(['timeline', d.traceId, '--json']);
+      const timeline = JSON.parse(result.stdout) as TimelineJson & { entries: { title: string }[] };
+      const decisions = timeline.entries.filter((entry) => entry.kind === 'decision');
+      assert.deepEqual(
+        decisions.map((entry) => entry.title.split(' → ')[0]).sort(),
+        [...AGENT_SDK_DECISIONS].sort(),
+        `trace ${d.traceId} of (d): one decision per SDK call`,
+      );
+      for (const entry of decisions) {
+        assert.equal(
+          entry.integrity?.status,
+          'verified',
+          `(d) ${entry.title}: ${JSON.stringify(entry.integrity)}`,
+        );
+      }
+      assert.ok(
+        timeline.entries.some((entry) => entry.title.startsWith('execute_tool escalate_ticket')),
+        `trace ${d.traceId} of (d): no MCP tool run`,
+      );
+      assert.equal(timeline.verification.status, 'verified', `(d): ${timeline.verification.detail}`);
+    }
     const text = await cli(['timeline', a.manualDecisionId]);
     assert.match(text.stdout, /verified/);
     const verify = await cli(['verify'], true);
@@ -298,7 +408,8 @@ async function scenarios(label: string, nodeBin: string, app: string, openaiUrl:
       0,
       `decisiontrail verify exit ${verify.code}:\n${verify.stdout}\n${verify.stderr}`,
     );
-    assert.match(verify.stdout, /^intact: 2 stream\(s\)/m);
+    // One stream for (a)'s processor and one for each zero-code app.
+    assert.match(verify.stdout, new RegExp(`^intact: ${agentSdks ? 3 : 2} stream\\(s\\)`, 'm'));
   } finally {
     await stopServe(serve);
   }
@@ -333,7 +444,16 @@ try {
       .filter((pack) => !NOT_INSTALLED.has(pack.name))
       .map((pack) => [pack.name, `file:${path.join(tarballs, pack.filename)}`]),
     ...Object.entries(APP_DEPENDENCIES),
+    // Scenario (d)'s SDKs, in the same install: the instrumentation declares them as optional peers.
+    ...Object.entries(AGENT_SDK_DEPENDENCIES),
   ]);
+  for (const peer of AGENT_SDK_PEERS) {
+    assert.ok(
+      INSTRUMENTATION_MANIFEST.peerDependencies[peer] !== undefined &&
+        INSTRUMENTATION_MANIFEST.peerDependenciesMeta[peer]?.optional === true,
+      `${peer} is not an optional peer of @decisiontrail/instrumentation`,
+    );
+  }
   await writeFile(
     path.join(app, 'package.json'),
     `${JSON.stringify(
@@ -349,10 +469,10 @@ try {
       2,
     )}\n`,
   );
-  for (const file of ['sdk-app.cjs', 'zero-code-app.mjs']) {
+  for (const file of ['sdk-app.cjs', 'zero-code-app.mjs', 'agent-sdks-app.mjs']) {
     await copyFile(path.join(import.meta.dirname, 'app', file), path.join(app, file));
   }
-  step('npm install of the tarballs, openai and the OpenTelemetry SDK in the application');
+  step('npm install of the tarballs, openai, the agent SDKs and the OpenTelemetry SDK in the application');
   const install = await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: app,
     env: cleanEnv(path.dirname(process.execPath)),
@@ -362,12 +482,17 @@ try {
     assert.ok(!existsSync(path.join(app, 'node_modules', sdk)), `installing the packages pulled ${sdk}`);
   }
 
-  const openai = await startOpenAiCompatibleServer();
+  const servers: WireServers = {
+    openai: await startOpenAiCompatibleServer(),
+    gemini: await startGeminiServer(),
+    bedrock: await startBedrockRuntimeServer(),
+    mistral: await startMistralServer(),
+  };
   try {
-    await scenarios('22', path.dirname(process.execPath), app, openai.url);
-    await scenarios('24', await cachedNode(NODE_24), app, openai.url);
+    await scenarios('22', path.dirname(process.execPath), app, servers, true);
+    await scenarios('24', await cachedNode(NODE_24), app, servers, false);
   } finally {
-    await openai.close();
+    await Promise.all(Object.values(servers).map((server) => server.close()));
   }
 
   step('decisiontrail demo without @decisiontrail/demo installed says what to install');
