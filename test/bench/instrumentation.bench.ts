@@ -1,6 +1,7 @@
 // CPU cost of recording AI calls as audit decisions.
 //
-//   npm run bench:instrumentation -- [--rounds 3] [--blocks 20] [--calls 50] [--pairs 6] [--peers-only]
+//   npm run bench:instrumentation -- [--rounds 3] [--blocks 20] [--calls 50] [--pairs 6] [--peers-only] [--raw <file>]
+//     [--transport http|memory]
 //     [--decision-only] [--baseline <dir>] [--signing-baseline <dir>]
 //
 // One run measures, against the same OpenAI-compatible server running in its own process, every peer
@@ -18,7 +19,9 @@
 //   block), so ours and a peer are compared block by block, measured seconds apart under the same load; children of
 //   both majors run in --rounds interleaved rounds. Every batch is checked for its spans (none bare, one per call
 //   from the instrumentation's scope instrumented, ours with the audit attributes): a peer recording nothing fails
-//   the run. --peers-only stops after this comparison.
+//   the run. --peers-only stops after this comparison; --raw <file> writes every batch's figures there as JSON.
+//   --transport memory gives the openai client a fetch that replays the server's answer to one real request from
+//   memory: the same SDK and instrumentation code without socket work, far less noise on a loaded machine.
 //   - decision() alone in hash mode;
 //   - the record loss policy (#19): decision() now against decision() before the policy (--baseline: a directory
 //     holding that version's packages/instrumentation/src, e.g.
@@ -49,7 +52,7 @@ import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -73,6 +76,7 @@ import {
   overheads,
   paired,
   type PairedResult,
+  ratioOfMedians,
   runArms,
   spread,
 } from './paired-cpu.ts';
@@ -89,11 +93,16 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '50' },
     pairs: { type: 'string', default: '6' },
     'peers-only': { type: 'boolean', default: false },
+    raw: { type: 'string' },
+    transport: { type: 'string', default: 'http' },
     'decision-only': { type: 'boolean', default: false },
     baseline: { type: 'string' },
     'signing-baseline': { type: 'string' },
   },
 });
+if (args.transport !== 'http' && args.transport !== 'memory') {
+  throw new Error(`--transport must be http or memory, not ${args.transport}`);
+}
 const ROUNDS = Number(args.rounds);
 const BLOCKS = Number(args.blocks);
 const CALLS = Number(args.calls);
@@ -233,13 +242,35 @@ function instrumentationOf(
   };
 }
 
+/**
+ * A `fetch` that answers every request from memory with the status, headers and body the server gave to one real
+ * request over HTTP: the SDK and the instrumentations run exactly as over the network, without the socket work and
+ * the server's scheduling, which on a loaded machine are most of the noise.
+ */
+async function replayingFetch(url: string, params: object): Promise<typeof fetch> {
+  const response = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+    body: JSON.stringify(params),
+  });
+  if (!response.ok) throw new Error(`the server answered ${response.status} to the request to replay`);
+  const body = await response.text();
+  const headers = [...response.headers];
+  return () => Promise.resolve(new Response(body, { status: 200, headers }));
+}
+
 /** One child: every instrumentation of the group in rotating turns, each paired with the call bare. */
 async function runGroup(group: Group, url: string): Promise<void> {
   const { provider, exporter } = installProvider();
   const { version, module, arms: names } = GROUPS[group];
   const openaiModule = createRequire(import.meta.url)(module) as OpenAiModule;
-  const client = new openaiModule.OpenAI({ baseURL: url, apiKey: 'bench', maxRetries: 0 });
   const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] };
+  const client = new openaiModule.OpenAI({
+    baseURL: url,
+    apiKey: 'bench',
+    maxRetries: 0,
+    ...(args.transport === 'memory' ? { fetch: await replayingFetch(url, params) } : {}),
+  });
   const call = () => client.chat.completions.create(params);
   const arms: Arm[] = names.map((name) => ({
     name,
@@ -531,6 +562,7 @@ async function runPeerComparison(): Promise<void> {
             '--expose-gc',
             thisFile,
             ...['--group', group, '--url', url, '--blocks', String(BLOCKS), '--calls', String(CALLS)],
+            ...['--transport', args.transport!],
           ],
           { maxBuffer: 1 << 24 },
         );
@@ -541,9 +573,15 @@ async function runPeerComparison(): Promise<void> {
   } finally {
     server.stdin.end();
   }
+  if (args.raw !== undefined) {
+    writeFileSync(
+      args.raw,
+      JSON.stringify({ loadBefore, loadAfter: loadAverage(), loads, children: [...children] }),
+    );
+  }
 
   console.log(
-    `\nCPU per call, client process (user + system, all threads), openai chat.completions.create with a 1 KB prompt; ${ROUNDS} rounds of one child per openai major, each child ${BLOCKS} blocks in which every instrumentation runs one bare and one instrumented batch of ${CALLS} calls; node ${process.version}; load average ${loadBefore} before, ${loadAverage()} after, 1-minute load after each child: ${loads.join(', ')}`,
+    `\nCPU per call, client process (user + system, all threads), openai chat.completions.create with a 1 KB prompt, ${args.transport === 'memory' ? "answered from memory (the server's recorded answer)" : 'over HTTP to the server process'}; ${ROUNDS} rounds of one child per openai major, each child ${BLOCKS} blocks in which every instrumentation runs one bare and one instrumented batch of ${CALLS} calls; node ${process.version}; load average ${loadBefore} before, ${loadAverage()} after, 1-minute load after each child: ${loads.join(', ')}`,
   );
   const width = Math.max(...Object.values(LABELS).map((label) => label.length)) + 10;
   console.log(
@@ -566,7 +604,7 @@ async function runPeerComparison(): Promise<void> {
     }
   }
   console.log(
-    '\nours / peer: the ratio of the two overheads measured in the same block (median [p25–p75] over the blocks), the ratio of the median overheads, and the blocks where ours cost at most the peer',
+    '\nours / peer: the ratio of the two overheads measured in the same block (median [p25–p75] over the blocks), the ratio of the median overheads with its 90 % bootstrap interval over the blocks, and the blocks where ours cost at most the peer',
   );
   for (const group of groups) {
     const { version, arms } = GROUPS[group];
@@ -579,9 +617,10 @@ async function runPeerComparison(): Promise<void> {
     for (const peer of peers) {
       const line = (measure: keyof CpuSample) => {
         const { ratios, undefinedBlocks, oursNotAbove, blocks } = blockRatios(of('ours'), of(peer), measure);
-        const ofMedians = median(overheads(of('ours'), measure)) / median(overheads(of(peer), measure));
+        const { ratio, low, high } = ratioOfMedians(of('ours'), of(peer), measure);
+        const verdict = high <= 1 ? 'at most the peer' : low > 1 ? 'above the peer' : 'not told apart';
         const none = undefinedBlocks > 0 ? `, ${undefinedBlocks} blocks without a ratio (peer ≤ 0)` : '';
-        return `${formatSpread(spread(ratios), 2, '×')}, of medians ${ofMedians.toFixed(2)}×, ours ≤ peer in ${oursNotAbove}/${blocks} blocks${none}`;
+        return `per block ${formatSpread(spread(ratios), 2, '×')}${none}; of the medians ${ratio.toFixed(2)}× (90 % ${low.toFixed(2)}–${high.toFixed(2)}: ${verdict}); ours ≤ peer in ${oursNotAbove}/${blocks} blocks`;
       };
       const mark = peers.length > 1 && peer === lowest ? ' (the lowest peer)' : '';
       console.log(`openai ${version}, ours / ${LABELS[peer]}${mark}: ${line('process')}`);

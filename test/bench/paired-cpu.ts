@@ -298,6 +298,45 @@ export function blockRatios(
   return { ratios, undefinedBlocks, oursNotAbove, blocks };
 }
 
+/**
+ * The ratio of the median overheads of ours and a peer with a 90 % bootstrap interval: blocks are drawn with
+ * replacement (ours and the peer of one block together, so the load they shared stays paired), `resamples` times,
+ * from a fixed seed so the same measurements always give the same interval.
+ */
+export function ratioOfMedians(
+  ours: readonly ArmPairs[],
+  peer: readonly ArmPairs[],
+  measure: keyof CpuSample,
+  resamples = 2000,
+): { ratio: number; low: number; high: number } {
+  const ourOverheads = overheads(ours, measure);
+  const theirOverheads = overheads(peer, measure);
+  const ratio = median(ourOverheads) / median(theirOverheads);
+  let seed = 0x2545f491;
+  const random = () => {
+    // xorshift32: a reproducible stream, good enough for drawing indices.
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const count = ourOverheads.length;
+  const ratios: number[] = [];
+  const a = new Array<number>(count);
+  const b = new Array<number>(count);
+  for (let resample = 0; resample < resamples; resample++) {
+    for (let i = 0; i < count; i++) {
+      const drawn = Math.floor(random() * count);
+      a[i] = ourOverheads[drawn]!;
+      b[i] = theirOverheads[drawn]!;
+    }
+    const theirs = median(b);
+    // A resample whose peer median is zero or below has no ratio: it counts as ours above the peer.
+    ratios.push(theirs > 0 ? median(a) / theirs : Number.POSITIVE_INFINITY);
+  }
+  return { ratio, low: quantile(ratios, 0.05), high: quantile(ratios, 0.95) };
+}
+
 /** "1.23 [1.01–1.40]" of a spread, with the given digits. */
 export function formatSpread(value: Spread, digits: number, unit = ''): string {
   return `${value.median.toFixed(digits)}${unit} [${value.p25.toFixed(digits)}–${value.p75.toFixed(digits)}]`;
