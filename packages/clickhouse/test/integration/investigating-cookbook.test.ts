@@ -64,8 +64,17 @@ const labels = new Map(
 );
 const slow = decisions[9]!;
 
+/** The recorded input feature `income` of decisions 8 onward (the earlier ones record none). */
+const incomeOf = (i: number): number | undefined => (i >= 8 ? 20 + ((i * 7) % 13) + 0.5 : undefined);
+
 function spans(): SpanRecord[] {
-  const out: SpanRecord[] = decisions.map(decisionSpan);
+  const out: SpanRecord[] = decisions.map((d, i) => {
+    const span = decisionSpan(d);
+    const income = incomeOf(i);
+    if (income !== undefined)
+      span.attributes['audit.input.features'] = JSON.stringify({ income, ratio: 0.3 });
+    return span;
+  });
   out.push(
     deploymentSpan({
       traceId: randomHex(random, 16),
@@ -393,5 +402,33 @@ describe('docs/INVESTIGATING.md: every query answers its question on a populated
         below_checkpoint: signed.filter((d) => d.seq! < 12).length,
       },
     ]);
+  });
+
+  it('16. one input feature, hour by hour', async () => {
+    const rows = await query<{
+      hour: string;
+      decisions: number;
+      mean: number;
+      lowest: number;
+      highest: number;
+    }>('input-feature-per-hour', { model: 'credit', feature: 'income' });
+    const byHour = new Map<number, number[]>();
+    decisions.forEach((d, i) => {
+      const income = incomeOf(i);
+      if (income === undefined) return;
+      const hour = Math.floor(d.startMs / HOUR) * HOUR;
+      byHour.set(hour, [...(byHour.get(hour) ?? []), income]);
+    });
+    expect(rows).toEqual(
+      [...byHour.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([hour, values]) => ({
+          hour: new Date(hour).toISOString().replace('T', ' ').slice(0, 19),
+          decisions: values.length,
+          mean: Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 10_000) / 10_000,
+          lowest: Math.min(...values),
+          highest: Math.max(...values),
+        })),
+    );
   });
 });
