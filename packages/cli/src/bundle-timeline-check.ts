@@ -22,7 +22,14 @@ export interface TimelineFieldFinding {
 }
 
 /** Kinds of entry that are recomputed from a proven span; incidents and checkpoints are not spans of a stream. */
-const SPAN_KINDS: ReadonlySet<string> = new Set(['decision', 'oversight', 'feedback', 'deployment', 'span']);
+const SPAN_KINDS: ReadonlySet<string> = new Set([
+  'decision',
+  'oversight',
+  'feedback',
+  'action',
+  'deployment',
+  'span',
+]);
 
 const DECISION_FIELDS: readonly (keyof TimelineDecision)[] = [
   'id',
@@ -82,7 +89,7 @@ function compareEntry(
 
 /**
  * Recomputes every human-readable field of a bundle's timelines from the bundle's proven spans: each
- * decision, review, feedback, deployment and trace span entry (time, title, details, status,
+ * decision, review, feedback, tool run, deployment and trace span entry (time, title, details, status,
  * duration), and the decision's facts including the outcome after overrides. Whatever differs is a
  * finding that names the field. Entries with no proven span are left to the caller (they are either
  * listed as unproven or a finding already); incidents and checkpoints are returned as `unsigned`.

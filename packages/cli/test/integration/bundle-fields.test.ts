@@ -1,8 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '@decisiontrail/clickhouse';
+import { loadSigningKey } from '@decisiontrail/core';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
 import { json, runBin } from '../support/run-bin.ts';
+import { signAsStream, toolRunFor } from '../support/signed-spans.ts';
 
 // verify-bundle recomputes every field a bundle's timeline shows from the bundle's proven spans: each
 // edit below is one field an investigator reads, and each must fail naming that field.
@@ -20,6 +23,14 @@ let original: string;
 
 beforeAll(async () => {
   facts = await buildPopulatedStore();
+  // A tool run the decision requested, recorded in a trace of its own and signed: an action entry of its timeline.
+  const store = await openStore({ dataDir: facts.dataDir, migrate: false });
+  try {
+    const trusted = await loadSigningKey(path.join(facts.keysDir, 'signing.key'));
+    await store.insertSpans(signAsStream([await toolRunFor(store, facts.overridden.reference)], trusted));
+  } finally {
+    await store.close();
+  }
   bundleFile = path.join(facts.root, 'decision.bundle.json');
   const exported = await runBin(
     ['export', '--decision', facts.overridden.reference.decisionId, '--out', bundleFile],
@@ -56,6 +67,11 @@ describe('verify-bundle recomputes every displayed field', () => {
       'every field the timelines show for them recomputed from the proven spans',
     );
     expect(result.stdout).toMatch(/note: timelines\[0\]\.entries\[\d+\] \(checkpoint\): not a signed span/);
+    // The tool run is a signed span: proven and recomputed like the others, not noted as unsigned.
+    expect(JSON.parse(original).timelines[0].entries.map((e: { kind: string }) => e.kind)).toContain(
+      'action',
+    );
+    expect(result.stdout).not.toMatch(/\(action\): not a signed span/);
   });
 
   const edits: [string, string, (bundle: Bundle) => void][] = [
@@ -112,6 +128,12 @@ describe('verify-bundle recomputes every displayed field', () => {
       (b) => (detail(b, 'deployment', 'changelog').value = 'no change'),
     ],
     ['trace span title', '.title', (b) => (entry(b, 'span').title = 'GET /nothing')],
+    ['tool run title', '.title', (b) => (entry(b, 'action').title = 'tool close_account ran')],
+    [
+      'tool run arguments',
+      '.details.arguments',
+      (b) => (detail(b, 'action', 'arguments').value = 'b'.repeat(64)),
+    ],
   ];
   for (const [name, field, edit] of edits) {
     it(`an edited ${name} fails, naming the field`, async () => {

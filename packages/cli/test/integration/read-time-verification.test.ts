@@ -5,28 +5,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '@decisiontrail/clickhouse';
 import {
-  ATTR_AUDIT_ACTION_LINK_BASIS,
   ATTR_AUDIT_DECISION_ID,
   ATTR_AUDIT_DECISION_OUTCOME,
-  ATTR_AUDIT_INPUT_HASH,
-  ATTR_AUDIT_RECORD_TYPE,
-  ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_TOOL_NAME,
-  AUDIT_RECORD_TYPE_VALUES,
-  SPAN_NAME_AUDIT_CHECKPOINT,
 } from '@decisiontrail/semconv';
 import {
   EXCLUDED_ATTRIBUTE_PREFIXES,
-  StreamSigner,
-  attributesToStringMap,
   generateSigningKey,
-  leafHash,
   loadSigningKey,
   type SpanRecord,
 } from '@decisiontrail/core';
-import { checkpointAttributes, integrityAttributes } from '@decisiontrail/signing-exporter';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
 import { BIN, json, runBin } from '../support/run-bin.ts';
+import { signAsStream, toolRunFor } from '../support/signed-spans.ts';
 
 // Every way a timeline's values can part from what was signed, each on its own decision of one store
 // (built once, tampered before any command runs), checked by the CLI opening the store and through serve.
@@ -73,71 +64,6 @@ async function copyOfDecision(store: Store, traceId: string, spanId: string): Pr
       [ATTR_AUDIT_DECISION_ID]: `01a2${randomBytes(2).toString('hex')}-0000-7000-8000-${randomBytes(6).toString('hex')}`,
     },
   };
-}
-
-/**
- * A tool run (an execute_tool action span) in a trace of its own, tied to a stored decision by its id only, as a
- * later job or the MCP server's side records it.
- */
-async function toolRunFor(store: Store, decision: { traceId: string; spanId: string; decisionId: string }) {
-  const template = (await store.traceSpans(decision.traceId)).find(
-    (span) => span.spanId === decision.spanId,
-  )!;
-  const start = BigInt(template.endTimeUnixNano) + 5_000_000_000n;
-  return {
-    ...template,
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    parentSpanId: '',
-    name: 'execute_tool notify_applicant',
-    kind: 'Internal',
-    startTimeUnixNano: String(start),
-    endTimeUnixNano: String(start + 2_000_000n),
-    statusCode: 'Unset',
-    statusMessage: '',
-    attributes: {
-      [ATTR_AUDIT_RECORD_TYPE]: AUDIT_RECORD_TYPE_VALUES.ACTION,
-      [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
-      [ATTR_GEN_AI_TOOL_NAME]: 'notify_applicant',
-      [ATTR_AUDIT_DECISION_ID]: decision.decisionId,
-      [ATTR_AUDIT_ACTION_LINK_BASIS]: 'explicit',
-      [ATTR_AUDIT_INPUT_HASH]: 'a'.repeat(64),
-    },
-    events: [],
-    links: [],
-  } satisfies SpanRecord;
-}
-
-/** Signs spans as a stream of their own under `key`, as the signing exporter does; returns leaves and checkpoint. */
-function signAsStream(spans: SpanRecord[], key: ReturnType<typeof generateSigningKey>): SpanRecord[] {
-  const signer = new StreamSigner({ key });
-  const signed = spans.map((span) => {
-    const seq = signer.append(leafHash(span));
-    return {
-      ...span,
-      attributes: {
-        ...span.attributes,
-        ...attributesToStringMap(integrityAttributes(signer.streamId, seq, key.keyId)),
-      },
-    };
-  });
-  const checkpoint = signer.checkpoint()!;
-  const at = spans.at(-1)!.endTimeUnixNano;
-  signed.push({
-    ...spans[0]!,
-    traceId: randomBytes(16).toString('hex'),
-    spanId: randomBytes(8).toString('hex'),
-    parentSpanId: '',
-    name: SPAN_NAME_AUDIT_CHECKPOINT,
-    startTimeUnixNano: at,
-    endTimeUnixNano: at,
-    statusCode: 'Unset',
-    statusMessage: '',
-    attributes: attributesToStringMap(checkpointAttributes(checkpoint)),
-    events: [],
-    links: [],
-  });
-  return signed;
 }
 
 beforeAll(async () => {
