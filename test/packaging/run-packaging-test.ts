@@ -257,7 +257,7 @@ async function storedEverything(url: string): Promise<boolean> {
 }
 
 interface TimelineJson {
-  entries: { kind: string; integrity?: { status: string; detail: string } }[];
+  entries: { kind: string; title: string; integrity?: { status: string; detail: string } }[];
   verification: { status: string; detail: string };
 }
 
@@ -380,7 +380,7 @@ async function scenarios(
     }
     if (d !== undefined) {
       const result = await cli(['timeline', d.traceId, '--json']);
-      const timeline = JSON.parse(result.stdout) as TimelineJson & { entries: { title: string }[] };
+      const timeline = JSON.parse(result.stdout) as TimelineJson;
       const decisions = timeline.entries.filter((entry) => entry.kind === 'decision');
       assert.deepEqual(
         decisions.map((entry) => entry.title.split(' → ')[0]).sort(),
