@@ -60,18 +60,32 @@ export const CHECKPOINT_ROW_COLUMNS = `
   CAST([], 'Array(String)') AS link_trace_states, CAST([], 'Array(Map(LowCardinality(String), String))') AS link_attributes`;
 
 /**
- * Which `audit_checkpoint_leaves` rows can prove the leaves `leaf_streams` / `leaf_seqs` (defined before it): for
- * each leaf, the checkpoints of its stream at the first tree size above its index, by primary key.
+ * Which `audit_checkpoint_leaves` rows can prove `leaves` leaves, leaf i being `{leaf_stream_i}` / `{leaf_seq_i}`
+ * ({@link leafParams}): the checkpoints of its stream at the first tree sizes above its index, read in key order
+ * and stopped after three (a size signed twice, by another key, gives every copy; the reader keeps what a trusted
+ * key signed). One bounded key range per leaf: a range over the rest of the stream cut by LIMIT n BY leaf read
+ * ≈ 190 granules of keys per leaf in a 10 M store.
  */
-export const CHECKPOINT_LEAVES_WHERE = `(stream, tree_size, span_id) IN (
-      SELECT c.stream, c.tree_size, c.span_id
-      FROM {{read:audit_checkpoint_leaves}} AS c
-      ARRAY JOIN arrayEnumerate(leaf_streams) AS leaf, leaf_streams AS leaf_stream, leaf_seqs AS leaf_seq
-      WHERE has(leaf_streams, c.stream) AND c.stream = leaf_stream AND c.tree_size > leaf_seq
-      ORDER BY c.tree_size
-      -- A size signed twice (another key) gives every copy; the reader keeps what a trusted key signed.
-      LIMIT 3 BY leaf
-    )`;
+export function checkpointLeavesWhere(leaves: number): string {
+  if (leaves === 0) return 'false';
+  const each = Array.from(
+    { length: leaves },
+    (_, i) => `(SELECT stream, tree_size, span_id FROM {{read:audit_checkpoint_leaves}}
+        WHERE stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64}
+        ORDER BY stream, tree_size LIMIT 3)`,
+  ).join('\n      UNION ALL ');
+  return `(stream, tree_size, span_id) IN (SELECT * FROM (${each}))`;
+}
+
+/** The parameters of {@link checkpointLeavesWhere} for these leaves. */
+export function leafParams(leaves: readonly { stream: string; seq: string }[]): Record<string, string> {
+  return Object.fromEntries(
+    leaves.flatMap((leaf, i) => [
+      [`leaf_stream_${i}`, leaf.stream],
+      [`leaf_seq_${i}`, leaf.seq],
+    ]),
+  );
+}
 
 /**
  * One statement over the spans to read (the shown ones and the decisions' linked reviews and feedback):
@@ -80,7 +94,7 @@ export const CHECKPOINT_LEAVES_WHERE = `(stream, tree_size, span_id) IN (
  * checkpoints that can prove the shown leaves by primary key from `audit_checkpoint_leaves` (ordered by
  * stream and size, small granules) rather than a granule of otel_traces.
  */
-function evidenceSql(windows: number): string {
+function evidenceSql(windows: number, leaves: number): string {
   const within = Array.from(
     { length: windows },
     (_, i) =>
@@ -89,9 +103,7 @@ function evidenceSql(windows: number): string {
   return `
   WITH
     {traces:Array(String)} AS traces,
-    {span_ids:Array(String)} AS span_ids,
-    {leaf_streams:Array(String)} AS leaf_streams,
-    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs
+    {span_ids:Array(String)} AS span_ids
   SELECT * FROM (
     SELECT 'span' AS role, ${TRACE_ROW_COLUMNS}
     FROM {{read:otel_traces}}
@@ -100,7 +112,7 @@ function evidenceSql(windows: number): string {
     UNION ALL
     SELECT 'checkpoint' AS role, ${CHECKPOINT_ROW_COLUMNS}
     FROM {{read:audit_checkpoint_leaves}}
-    WHERE ${CHECKPOINT_LEAVES_WHERE}
+    WHERE ${checkpointLeavesWhere(leaves)}
   )`;
 }
 
@@ -164,12 +176,11 @@ export async function timelineEvidence(
   const windows = windowsAround(wanted.map((span) => span.time));
   const rows = await timelineRows<StoredTraceRow & { role: 'span' | 'checkpoint' }>(
     ctx,
-    evidenceSql(windows.length),
+    evidenceSql(windows.length, leaves.length),
     {
       traces: [...new Set(wanted.map((span) => span.traceId))],
       span_ids: [...new Set(wanted.map((span) => span.spanId))],
-      leaf_streams: leaves.map((span) => span.stream),
-      leaf_seqs: leaves.map((span) => span.seq),
+      ...leafParams(leaves),
       checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
       ...Object.fromEntries(
         windows.flatMap(([from, to], i) => [

@@ -12,7 +12,8 @@ import {
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
 import {
-  CHECKPOINT_LEAVES_WHERE,
+  checkpointLeavesWhere,
+  leafParams,
   CHECKPOINT_ROW_COLUMNS,
   SEQ,
   windowsAround,
@@ -71,7 +72,8 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
 }
 
 /**
- * Second statement: `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
+ * Second statement (its reads of reviews, feedback and tool runs only when there are any: a disjunct over an
+ * empty list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
  * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
  * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
  * it — beside the view's deployment, incident and checkpoint branches (as in sql/decision-timeline-linked.sql)
@@ -81,7 +83,7 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
  * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
  * reader, as that branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`.
  */
-function restSql(windows: number): string {
+function restSql(windows: number, leaves: number, actions: boolean): string {
   const within =
     windows === 0
       ? 'false'
@@ -102,8 +104,6 @@ function restSql(windows: number): string {
     fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time,
     {follow_traces:Array(String)} AS follow_traces,
     {follow_spans:Array(String)} AS follow_spans,
-    {leaf_streams:Array(String)} AS leaf_streams,
-    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs,
     {action_traces:Array(String)} AS action_traces
   SELECT role, ${OUTPUT_COLUMNS}, shown, span
   FROM (
@@ -141,8 +141,8 @@ function restSql(windows: number): string {
     FROM {{read:otel_traces}}
     WHERE (has(traces, TraceId)
         AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
-      OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))
-      OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1))
+      ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))`}
+      ${actions ? 'OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1))' : ''}
 
     UNION ALL
 
@@ -154,7 +154,7 @@ function restSql(windows: number): string {
       -- Apart, so the row columns read the table column named attributes, not the alias of that name above.
       SELECT time, trace_id, span_id, service, formatRowNoNewline('JSONEachRow', ${CHECKPOINT_ROW_COLUMNS}) AS span
       FROM {{read:audit_checkpoint_leaves}}
-      WHERE ${CHECKPOINT_LEAVES_WHERE}
+      WHERE ${checkpointLeavesWhere(leaves)}
     )
 
     UNION ALL
@@ -202,13 +202,10 @@ function restSql(windows: number): string {
 }
 
 /** The checkpoints that can prove the given leaves, alone (a tool run's, see {@link timelineWithEvidence}). */
-const LEAVES_SQL = `
-  WITH
-    {leaf_streams:Array(String)} AS leaf_streams,
-    arrayMap(s -> toUInt64(s), {leaf_seqs:Array(String)}) AS leaf_seqs
+const leavesSql = (leaves: number): string => `
   SELECT ${CHECKPOINT_ROW_COLUMNS}
   FROM {{read:audit_checkpoint_leaves}}
-  WHERE ${CHECKPOINT_LEAVES_WHERE}`;
+  WHERE ${checkpointLeavesWhere(leaves)}`;
 
 const DAY_NS = 86_400_000_000_000n;
 
@@ -284,28 +281,31 @@ export async function timelineWithEvidence(
       seq: entry.attributes['integrity_seq'] ?? '',
     }))
     .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
-  const rest = await timelineRows<RestRow>(ctx, restSql(windows.length), {
-    ids: decisions.map((d) => d.decisionId),
-    traces: [...new Set(decisions.map((d) => d.traceId))],
-    decision_spans: decisions.map((d) => d.spanId),
-    models: [...new Set(decisions.map((d) => d.attributes['model_id'] ?? ''))],
-    decision_streams: decisions.map((d) => d.attributes['integrity_stream'] ?? ''),
-    decision_seqs: decisions.map((d) => d.attributes['integrity_seq'] ?? '0'),
-    first_ns: String(firstNs),
-    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
-    follow_traces: [...new Set(follow.map((f) => f.traceId))],
-    follow_spans: [...new Set(follow.map((f) => f.spanId))],
-    leaf_streams: leaves.map((leaf) => leaf.stream),
-    leaf_seqs: leaves.map((leaf) => leaf.seq),
-    action_traces: [...new Set(actionTraces)],
-    checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
-    ...Object.fromEntries(
-      windows.flatMap(([from, to], i) => [
-        [`from_${i}`, String(from)],
-        [`to_${i}`, String(to)],
-      ]),
-    ),
-  });
+  const rest = await timelineRows<RestRow>(
+    ctx,
+    restSql(windows.length, leaves.length, actionTraces.length > 0),
+    {
+      ids: decisions.map((d) => d.decisionId),
+      traces: [...new Set(decisions.map((d) => d.traceId))],
+      decision_spans: decisions.map((d) => d.spanId),
+      models: [...new Set(decisions.map((d) => d.attributes['model_id'] ?? ''))],
+      decision_streams: decisions.map((d) => d.attributes['integrity_stream'] ?? ''),
+      decision_seqs: decisions.map((d) => d.attributes['integrity_seq'] ?? '0'),
+      first_ns: String(firstNs),
+      last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
+      follow_traces: [...new Set(follow.map((f) => f.traceId))],
+      follow_spans: [...new Set(follow.map((f) => f.spanId))],
+      ...leafParams(leaves),
+      action_traces: [...new Set(actionTraces)],
+      checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
+      ...Object.fromEntries(
+        windows.flatMap(([from, to], i) => [
+          [`from_${i}`, String(from)],
+          [`to_${i}`, String(to)],
+        ]),
+      ),
+    },
+  );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
   const entries: TimelineEntry[] = [...decisions, ...followUps];
   // The earliest copy of each shown trace span and tool run, as the linked statement's branches keep it
@@ -336,9 +336,8 @@ export async function timelineWithEvidence(
     }))
     .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
   if (actionLeaves.length > 0) {
-    const rows = await timelineRows<StoredTraceRow>(ctx, LEAVES_SQL, {
-      leaf_streams: actionLeaves.map((leaf) => leaf.stream),
-      leaf_seqs: actionLeaves.map((leaf) => leaf.seq),
+    const rows = await timelineRows<StoredTraceRow>(ctx, leavesSql(actionLeaves.length), {
+      ...leafParams(actionLeaves),
       checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
     });
     evidence.checkpoints.push(...rows.map(traceRowToSpanRecord));
