@@ -142,6 +142,8 @@ export class Store {
   readonly #sinks = new Set<ClickHouseSink>();
   /** The verifier's decoder threads, started by the first large binary read. */
   #decoders: VerificationDecoders | undefined;
+  /** The embedded engine's second connection (see {@link Store.#sideCtx}), opened by its first use. */
+  #side: QueryContext | undefined;
 
   private constructor(client: ClickHouseClient, options: ResolvedStoreOptions) {
     this.client = client;
@@ -386,15 +388,16 @@ export class Store {
 
   /** Audit records with no integrity stream in `[from, to)`: how many, and the first `limit` of them. */
   unsignedAuditRecords(query?: { from?: Date; to?: Date; limit?: number }): Promise<UnsignedAuditRecords> {
-    return unsignedAuditRecords(this.#ctx, query);
+    return unsignedAuditRecords(this.#sideCtx(), query);
   }
 
   /**
    * Checks inside the engine that every row of the audit tables and rollups is what the views
-   * derive from the spans in `otel_traces`; see {@link reconcileAuditTables}.
+   * derive from the spans in `otel_traces`; see {@link reconcileAuditTables}. On the embedded engine it runs on
+   * a connection of its own, beside whatever this store's connection is running (verify's slice reads).
    */
   reconcileAuditTables(query?: ReconciliationQuery): Promise<AuditReconciliation> {
-    return reconcileAuditTables(this.#ctx, query);
+    return reconcileAuditTables(this.#sideCtx(), query);
   }
 
   /** Stores witness cosignatures of stored checkpoints (serve's witness submitter). */
@@ -422,6 +425,18 @@ export class Store {
     return traceSpans(this.#ctx, traceId);
   }
 
+  /**
+   * Where the whole-store checks that run beside verify's slice reads (reconciliation, unsigned records) query: on
+   * the embedded engine a second connection to the same data directory, since one connection runs one statement
+   * at a time (a statement sent while another runs starts when it ends) and two connections run side by side; a
+   * server's client already sends statements side by side.
+   */
+  #sideCtx(): QueryContext {
+    if (this.options.kind !== 'embedded') return this.#ctx;
+    this.#side ??= new QueryContext(createStoreClient(this.options), this.#ctx.render);
+    return this.#side;
+  }
+
   /** Flushes every sink and closes the connection (on the embedded engine, frees the data directory). */
   async close(): Promise<void> {
     try {
@@ -429,6 +444,7 @@ export class Store {
     } finally {
       this.#sinks.clear();
       await this.#decoders?.close();
+      await this.#side?.client.close();
       await this.client.close();
     }
   }

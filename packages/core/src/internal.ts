@@ -19,4 +19,5 @@ export {
   goJsonString,
 } from './attribute-string.ts';
 export { EncodedSpan, SPAN_FIELD, encodedLeafHex, isUtf8 } from './encoded-span.ts';
+export { strictBase64 } from './signed-note.ts';
 export { threadModule } from './thread-module.ts';

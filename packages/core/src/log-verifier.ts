@@ -191,6 +191,14 @@ export class LogVerifier {
   }
 }
 
+/** The leaf every record read for a sequence number has, if they agree and there is one; else `undefined`. */
+function soleLeaf(entries: readonly LeafSeen[] | undefined): string | undefined {
+  if (entries === undefined || entries.length === 0) return undefined;
+  const leaf = entries[0]!.leaf;
+  for (let i = 1; i < entries.length; i++) if (entries[i]!.leaf !== leaf) return undefined;
+  return leaf;
+}
+
 /** The stream a note's origin names, when the note's first line is a plausible origin. */
 function originStream(note: string): string | undefined {
   const stream = streamOfNote(note);
@@ -502,8 +510,7 @@ export class StreamLog {
     const fromRecords: (string | undefined)[] = [];
     const preferClaimed: (string | undefined)[] = [];
     for (let seq = from; seq < size; seq++) {
-      const leaves = new Set((this.#pending.get(seq) ?? []).map((entry) => entry.leaf));
-      const recorded = leaves.size === 1 ? (leaves.values().next().value as string) : undefined;
+      const recorded = soleLeaf(this.#pending.get(seq));
       fromRecords.push(recorded);
       preferClaimed.push(this.#claimed.get(seq) ?? recorded);
     }

@@ -150,22 +150,34 @@ export const verifyCommand: CommandSpec = {
     const { spansRead, unsigned, tables, independent } = await withBackend(
       context.settings,
       async (backend) => {
-        const spansRead =
-          (await readSlices(context, backend, verifier, { from, to, stream })) +
-          (from === undefined ? 0 : await readAbsent(backend, verifier, from));
-        const unsigned =
+        // The whole-store checks run beside the slice reads (on the embedded engine, on a connection of their
+        // own): the engine works on them while the spans are verified. Each is awaited before the store closes.
+        const unsignedRead =
           stream === undefined
-            ? await backend.queries.unsignedAuditRecords({
+            ? backend.queries.unsignedAuditRecords({
                 ...(from && { from }),
                 ...(to && { to }),
                 limit: UNSIGNED_NAMED,
               })
-            : null;
-        const tables = await backend.queries.reconcileAuditTables({
+            : Promise.resolve(null);
+        const tablesRead = backend.queries.reconcileAuditTables({
           ...(from && { from }),
           ...(to && { to }),
           ...(stream !== undefined && { stream }),
         });
+        // Their failures are reported when they are awaited, below, not as unhandled rejections meanwhile.
+        for (const read of [unsignedRead, tablesRead]) read.catch(() => undefined);
+        let spansRead: number;
+        try {
+          spansRead =
+            (await readSlices(context, backend, verifier, { from, to, stream })) +
+            (from === undefined ? 0 : await readAbsent(backend, verifier, from));
+        } catch (error) {
+          // Closing a connection while a statement runs on it would stop the engine: let them end first.
+          await Promise.allSettled([unsignedRead, tablesRead]);
+          throw error;
+        }
+        const [unsigned, tables] = await Promise.all([unsignedRead, tablesRead]);
         const witnesses = context.settings.config.witnesses;
         const independent =
           witnesses.list.length > 0 && to === undefined

@@ -4,11 +4,13 @@ import { LogVerifier, type SpanRecord } from '@decisiontrail/core';
 import { seqOf, streamOf, verifierLeafHex } from '@decisiontrail/core/internal';
 import { checkpointSpan, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
 import { openTempStore } from '../support/temp-store.ts';
-import { StoreError } from '../../src/errors.ts';
-import { QueryContext } from '../../src/query-context.ts';
-import { renderContext } from '../../src/migrations.ts';
-import { VerificationDecoders } from '../../src/verification-decoder.ts';
-import { decodeVerificationRows, verificationRecords } from '../../src/verification-records.ts';
+import { StoreError, renderContext } from '@decisiontrail/clickhouse';
+import {
+  QueryContext,
+  VerificationDecoders,
+  decodeVerificationRows,
+  verificationRecords,
+} from '@decisiontrail/clickhouse/internal';
 
 const START = Date.UTC(2026, 5, 1, 8);
 

@@ -1,0 +1,4 @@
+// Internals for tests and sibling packages; not part of the public API.
+export { QueryContext } from './query-context.ts';
+export { VerificationDecoders } from './verification-decoder.ts';
+export { decodeVerificationRows, verificationRecords } from './verification-records.ts';
