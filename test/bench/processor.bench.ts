@@ -21,11 +21,14 @@
 //      acknowledges; the rate is spans stored (verified, in otel_traces) over the time from the first request
 //      to the last span committed, and the acknowledged rate over the time to the last 200;
 //   2. latency: a second stream offered open-loop at `--rate` spans/s for `--seconds` (requests of 100 spans
-//      sent on schedule whether or not earlier ones were answered); latency is scheduled send → 200;
+//      sent on schedule whether or not earlier ones were answered); latency is scheduled send → 200 (a request
+//      refused with 429/503 is retried after 50 ms and counted to its final 200);
 //   3. memory: the child's peak RSS (VmHWM) over both phases.
+// Beside the rates: the processor's CPU per span over the sustained phase (all threads, and by thread name from
+// /proc/<pid>/task), and the load generator's own, which shares the cores.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,6 +239,8 @@ async function runOnce(
   const spansPerRequest = BATCH + CHECKPOINT_SPANS;
   const total = sustained.length * spansPerRequest - (BATCH - (SPANS % BATCH || BATCH));
   const cpuBefore = cpuSeconds(child.pid!);
+  const threadsBefore = threadCpuSeconds(child.pid!);
+  const generatorBefore = process.cpuUsage();
   let t = performance.now();
   let next = 0;
   let refused = 0;
@@ -256,6 +261,12 @@ async function runOnce(
   while ((await metric(url, STORED)) < total) await new Promise((r) => setTimeout(r, 100));
   const storedMs = performance.now() - t;
   const cpuPerSpan = ((cpuSeconds(child.pid!) - cpuBefore) * 1e6) / total;
+  const threadsAfter = threadCpuSeconds(child.pid!);
+  const generator = process.cpuUsage(generatorBefore);
+  const byThread = [...threadsAfter]
+    .map(([name, s]) => [name, ((s - (threadsBefore.get(name) ?? 0)) * 1e6) / total] as const)
+    .filter(([, us]) => us >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
   const ackedRate = Math.round(total / (ackedMs / 1000));
   const storedRate = Math.round(total / (storedMs / 1000));
   console.log(
@@ -264,22 +275,34 @@ async function runOnce(
       `processor CPU ${cpuPerSpan.toFixed(1)} µs per span` +
       (refused > 0 ? `; ${refused} requests answered 429/503 and retried` : ''),
   );
+  console.log(
+    `processor CPU per span by thread: ${byThread.map(([name, us]) => `${name} ${us.toFixed(1)} µs`).join(', ')}; ` +
+      `the load generator (this process, same cores) ${((generator.user + generator.system) / total).toFixed(1)} µs per span`,
+  );
 
   // 2. fixed offered load
   const interval = (LATENCY_BATCH / RATE) * 1000;
   const latencies: number[] = [];
+  let refusedOffered = 0;
   t = performance.now();
   const inflight: Promise<void>[] = [];
+  // A request refused with 429/503 (the durable queue is full: the processor cannot keep up with the offered
+  // rate) is retried after 50 ms, as an OTLP exporter would; its latency runs to the final 200.
+  const send = async (body: Uint8Array, due: number): Promise<void> => {
+    for (;;) {
+      const status = await post(port, body);
+      if (status === 200) break;
+      if (status !== 429 && status !== 503) throw new Error(`HTTP ${status} at offered load`);
+      refusedOffered += 1;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    latencies.push(performance.now() - due);
+  };
   for (let i = 0; i < offered.length; i += 1) {
     const due = t + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(
-      post(port, offered[i]!).then((status) => {
-        if (status !== 200) throw new Error(`HTTP ${status} at offered load`);
-        latencies.push(performance.now() - due);
-      }),
-    );
+    inflight.push(send(offered[i]!, due));
   }
   await Promise.all(inflight);
   const achieved = (offered.length * LATENCY_BATCH) / ((performance.now() - t) / 1000);
@@ -287,7 +310,10 @@ async function runOnce(
   const p99 = percentile(latencies, 99);
   console.log(
     `latency at ${RATE} spans/s offered (${LATENCY_BATCH}-span requests, ${offered.length} requests, achieved ${Math.round(achieved)} spans/s): ` +
-      `ack p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+      `ack p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms` +
+      (refusedOffered > 0
+        ? `; ${refusedOffered} requests answered 429/503 and retried (counted to their 200)`
+        : ''),
   );
   const allStored = total + offered.length * (LATENCY_BATCH + CHECKPOINT_SPANS);
   while ((await metric(url, STORED)) < allStored) await new Promise((r) => setTimeout(r, 100));
@@ -329,6 +355,30 @@ function cpuSeconds(pid: number): number {
   // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields overall.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds per thread kind of a process, from /proc/<pid>/task/<tid>/stat, summed per name: the main thread
+ * as `main`, the others by their name (the span workers, libuv's pool, the embedded engine's pools). Threads that ended during the
+ * phase are missing here, so the sum can fall short of the process total.
+ */
+function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // The processor names its span workers (dt-…); Node's other threads are all `node`: V8's helpers (GC
+    // marking, compiling).
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const name = Number(tid) === pid ? 'main' : comm === 'node' ? 'V8 helpers' : comm;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+  }
+  return byName;
 }
 
 /**
