@@ -49,8 +49,6 @@ export interface StartProcessorOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-const MEMO_BACKLOG_BYTES = 16 * 1024 * 1024;
-
 /** The file through which other processes find a processor that holds the embedded store. */
 export const SERVE_FILE = 'serve.json';
 
@@ -166,13 +164,31 @@ export async function startProcessor(
       forward = sink;
       cleanup.unshift(() => sink.close());
     }
+    const policy = { ...p.stages.policy, hmacKey };
+    // Requests are checked, and the policy applied, on a thread of their own: an acknowledgement never waits
+    // behind the drain's batch work (decode, verify, encode) on the span worker. It holds no state — the span
+    // worker owns the verifier and decodes every drained entry from the log — so nothing acknowledged depends
+    // on it.
+    const receipt = await SpanWorker.start(
+      {
+        stages: p.stages,
+        verifierKeys: undefined,
+        verifierState: undefined,
+        policy,
+        store: false,
+        threadName: 'dt-receipt',
+      },
+      () => undefined,
+    );
+    cleanup.push(() => receipt.close());
     const worker = await SpanWorker.start(
       {
         stages: p.stages,
         verifierKeys,
         verifierState: wal.state,
-        policy: { ...p.stages.policy, hmacKey },
+        policy,
         store: store !== undefined,
+        threadName: 'dt-span-worker',
       },
       (finding) => {
         metrics.lateFindings.inc(1, { code: finding.code });
@@ -213,19 +229,12 @@ export async function startProcessor(
       maxConcurrentRequests: p.receiver.maxConcurrentRequests,
       metrics,
       load: receiverLoad,
-      // Live entries keep their decoded spans (on the worker) for the drain while the backlog is small, so
-      // memory stays bounded.
-      decode: (body, encoding) => worker.decode(body, encoding, wal.pendingBytes < MEMO_BACKLOG_BYTES),
+      decode: (body, encoding) => receipt.decode(body, encoding, false),
       persist: async (body, encoding, verdict) => {
-        try {
-          // Where the policy changed a span, the log gets the post-policy form, never the body.
-          if (verdict.logged !== undefined)
-            await wal.append(POLICY_APPLIED_ENCODING, verdict.logged, verdict.spans, verdict.memo);
-          else await wal.append(encoding, body, verdict.spans, verdict.memo);
-        } catch (error) {
-          if (verdict.memo !== undefined) worker.forget(verdict.memo);
-          throw error;
-        }
+        // Where the policy changed a span, the log gets the post-policy form, never the body.
+        if (verdict.logged !== undefined)
+          await wal.append(POLICY_APPLIED_ENCODING, verdict.logged, verdict.spans);
+        else await wal.append(encoding, body, verdict.spans);
       },
       unavailable: () => (closing || wal.pendingBytes > p.queue.maxBytes ? 5 : undefined),
       authorize: (req) => access.check(req, { scope: 'ingest', openWithoutAuth: true }),
@@ -253,7 +262,7 @@ export async function startProcessor(
       } else if (pathname === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (pathname === '/readyz') {
-        const ready = !closing && drainer.failure === undefined;
+        const ready = !closing && drainer.failure === undefined && receipt.failure === undefined;
         res
           .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
           .end(ready ? 'ready\n' : 'not ready\n');

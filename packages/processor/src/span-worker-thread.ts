@@ -1,5 +1,6 @@
 // The span worker thread (started by span-worker.ts): owns the verifier state, the remembered span ids and
 // the spans decoded at receipt, and answers the processor thread's requests one message at a time.
+import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseVerifierKey } from '@decisiontrail/core';
 import { AuditPipeline } from './audit-pipeline.ts';
@@ -42,8 +43,19 @@ function start(init: SpanWorkerInit): BatchPreparer {
   return new BatchPreparer({ pipeline, policy, metrics, store: init.store });
 }
 
+/** Names this thread for the OS (Linux: /proc/thread-self/comm), so its CPU can be told apart; best effort. */
+function nameThread(name: string | undefined): void {
+  if (name === undefined || process.platform !== 'linux') return;
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // Not allowed here (a sandbox, say): the thread keeps Node's name.
+  }
+}
+
 let preparer: BatchPreparer | undefined;
 try {
+  nameThread((workerData as SpanWorkerInit).threadName);
   preparer = start(workerData as SpanWorkerInit);
   post({ op: 'ready' });
 } catch (error) {

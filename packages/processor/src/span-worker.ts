@@ -15,6 +15,8 @@ export interface SpanWorkerInit {
   policy: PolicyStageOptions;
   /** Whether there is a store to encode spans for. */
   store: boolean;
+  /** The thread's name as the OS shows it (`top -H`, /proc), at most 15 bytes; Linux only. */
+  threadName?: string;
 }
 
 /** A message from the processor thread to the span worker thread. */
@@ -75,9 +77,10 @@ function workerExecArgv(): string[] | undefined {
 }
 
 /**
- * The processor's handle on its span worker thread (see `BatchPreparer`): decoding, verification, policy and
+ * The processor's handle on a span worker thread (see `BatchPreparer`): decoding, verification, policy and
  * the store's encoding run there, so the processor thread is left to answer requests, write the log and send
- * batches to the sinks. On two cores this overlaps the two kinds of work instead of queueing them.
+ * batches to the sinks. The processor starts two: one checks requests at receipt (no verifier, no store), the
+ * other prepares the drained batches; so an acknowledgement never queues behind a batch.
  */
 export class SpanWorker {
   private readonly worker: Worker;
@@ -87,10 +90,15 @@ export class SpanWorker {
   >();
   private nextId = 1;
   private nextMemo = 1;
-  private failure: Error | undefined;
+  private failed: Error | undefined;
 
   private constructor(worker: Worker) {
     this.worker = worker;
+  }
+
+  /** Why the thread stopped answering (it failed, exited or was closed); undefined while it works. */
+  get failure(): Error | undefined {
+    return this.failed;
   }
 
   /** Starts the thread; resolves once it has loaded its keys and state, rejects with its start error. */
@@ -120,7 +128,7 @@ export class SpanWorker {
         }
       });
       const fail = (error: Error): void => {
-        handle.failure ??= error;
+        handle.failed ??= error;
         reject(error);
         for (const call of handle.pending.values()) call.reject(error);
         handle.pending.clear();
@@ -133,7 +141,7 @@ export class SpanWorker {
   }
 
   private call<T>(request: SpanWorkerRequest): Promise<T> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.pending.set((request as { id: number }).id, {
         resolve: resolve as (value: never) => void,
@@ -156,7 +164,7 @@ export class SpanWorker {
 
   /** Drops the spans kept under `memo`. */
   forget(memo: number): void {
-    if (this.failure === undefined)
+    if (this.failed === undefined)
       this.worker.postMessage({ op: 'forget', memo } satisfies SpanWorkerRequest);
   }
 
@@ -167,7 +175,7 @@ export class SpanWorker {
 
   /** Stops the thread; calls still waiting fail with `CLOSED`. */
   async close(): Promise<void> {
-    this.failure ??= new ProcessorError('CLOSED', 'the span worker is closed');
+    this.failed ??= new ProcessorError('CLOSED', 'the span worker is closed');
     await this.worker.terminate();
   }
 }

@@ -161,6 +161,77 @@ describe('span worker with a policy', () => {
   });
 });
 
+describe('receipt worker and span worker, as the processor runs them', () => {
+  const MARKER = 'plaintext-marker-9c04';
+  const policy = { ...stages.policy, redact: [ATTR_AUDIT_INPUT_CONTENT], hmacKey: undefined };
+  const withContent = (i: number): Record<string, string | number> => ({
+    ...decisionAttributes(i),
+    ...(i % 3 === 0 && { [ATTR_AUDIT_INPUT_CONTENT]: `${MARKER}-${i}` }),
+  });
+  let receipt: SpanWorker;
+  let drain: SpanWorker;
+  const findings: unknown[] = [];
+  beforeAll(async () => {
+    // The receipt thread has no verifier and no store: it only checks requests and applies the policy.
+    receipt = await SpanWorker.start(init({ verifierKeys: undefined, store: false, policy }), () => {
+      throw new Error('the receipt worker has no verifier to report from');
+    });
+    drain = await SpanWorker.start(init({ policy }), (finding) => findings.push(finding));
+  });
+  afterAll(async () => {
+    await receipt.close();
+    await drain.close();
+  });
+
+  it('the span worker verifies and stores, in log order, what the receipt worker let into the log', async () => {
+    // Three signed requests of one stream (6 leaves + a checkpoint each), every third decision with plaintext.
+    const batches = await signBatches(await makeDecisionSpans(18, withContent), key, 6);
+    const logged: { body: Uint8Array; encoding: number }[] = [];
+    for (const batch of batches) {
+      const body = toProtobuf(batch);
+      const verdict = await receipt.decode(body, BODY_ENCODING.PROTOBUF, false);
+      expect(verdict).toMatchObject({ spans: 7, rejected: 0 });
+      expect(verdict.memo).toBeUndefined();
+      // What the log gets: the post-policy form where the policy changed a span, never the plaintext.
+      const entry =
+        verdict.logged !== undefined
+          ? { body: verdict.logged, encoding: POLICY_APPLIED_ENCODING }
+          : { body, encoding: BODY_ENCODING.PROTOBUF };
+      expect(Buffer.from(entry.body).includes(MARKER)).toBe(false);
+      logged.push(entry);
+    }
+    // The drain takes the log in two batches; the stream's state carries over between them.
+    const first = await drain.prepare(logged.slice(0, 2), undefined);
+    const second = await drain.prepare(logged.slice(2), undefined);
+    expect(findings).toEqual([]);
+    expect(
+      (first.counts.spansVerified?.[0]?.value ?? 0) + (second.counts.spansVerified?.[0]?.value ?? 0),
+    ).toBe(21);
+    // Signed spans that arrived with plaintext are quarantined (without it); the rest are stored.
+    const quarantined = [...first.quarantine, ...second.quarantine];
+    expect(quarantined.map((q) => q.code)).toEqual(Array(6).fill('POLICY_SIGNED_PLAINTEXT'));
+    expect((first.store?.keys.length ?? 0) + (second.store?.keys.length ?? 0)).toBe(15);
+    const sizes = (batch: typeof first): number[] =>
+      Object.values(
+        (batch.snapshot as { verifiers: Record<string, { tree: { size: number } }> }).verifiers,
+      ).map((v) => v.tree.size);
+    expect(sizes(first)).toEqual([12]);
+    expect(sizes(second)).toEqual([18]);
+  });
+
+  it('a receipt worker that stopped refuses requests, and the span worker still drains the log', async () => {
+    const body = toProtobuf((await signBatches(await makeDecisionSpans(4), key, 4))[0]!);
+    const own = await SpanWorker.start(init({ verifierKeys: undefined, store: false }), () => {});
+    expect(own.failure).toBeUndefined();
+    await own.close();
+    expect(own.failure).toBeInstanceOf(ProcessorError);
+    await expect(own.decode(body, BODY_ENCODING.PROTOBUF, false)).rejects.toMatchObject({ code: 'CLOSED' });
+    const batch = await drain.prepare([{ body, encoding: BODY_ENCODING.PROTOBUF }], undefined);
+    expect(batch.counts.spansVerified?.[0]?.value).toBe(5);
+    expect(batch.store?.keys).toHaveLength(5);
+  });
+});
+
 describe('span worker start', () => {
   it('rejects a persisted verifier state it cannot read with WAL_CORRUPT, as the processor would', async () => {
     const error = await SpanWorker.start(init({ verifierState: 'not an object' }), () => {}).catch(
