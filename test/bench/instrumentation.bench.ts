@@ -620,7 +620,13 @@ async function runPeerComparison(): Promise<void> {
         const { ratio, low, high } = ratioOfMedians(of('ours'), of(peer), measure);
         const verdict = high <= 1 ? 'at most the peer' : low > 1 ? 'above the peer' : 'not told apart';
         const none = undefinedBlocks > 0 ? `, ${undefinedBlocks} blocks without a ratio (peer ≤ 0)` : '';
-        return `per block ${formatSpread(spread(ratios), 2, '×')}${none}; of the medians ${ratio.toFixed(2)}× (90 % ${low.toFixed(2)}–${high.toFixed(2)}: ${verdict}); ours ≤ peer in ${oursNotAbove}/${blocks} blocks`;
+        // A ratio to a median overhead lost in the noise (zero or below) says nothing.
+        const ofMedians =
+          median(overheads(of(peer), measure)) > 0
+            ? `${ratio.toFixed(2)}× (90 % ${low.toFixed(2)}–${high.toFixed(2)}: ${verdict})`
+            : "n/a (the peer's median overhead is zero or below)";
+        const perBlock = ratios.length > 0 ? formatSpread(spread(ratios), 2, '×') : 'n/a';
+        return `per block ${perBlock}${none}; of the medians ${ofMedians}; ours ≤ peer in ${oursNotAbove}/${blocks} blocks`;
       };
       const mark = peers.length > 1 && peer === lowest ? ' (the lowest peer)' : '';
       console.log(`openai ${version}, ours / ${LABELS[peer]}${mark}: ${line('process')}`);

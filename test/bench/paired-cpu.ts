@@ -54,8 +54,10 @@ export function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const position = (sorted.length - 1) * q;
   const below = Math.floor(position);
-  const above = Math.ceil(position);
-  return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+  const fraction = position - below;
+  // Exact ranks and equal neighbours need no interpolation (which would turn an infinite value into NaN).
+  if (fraction === 0 || sorted[below] === sorted[below + 1]) return sorted[below]!;
+  return sorted[below]! + (sorted[below + 1]! - sorted[below]!) * fraction;
 }
 
 /** The 1, 5 and 15 minute load averages, as printed beside the figures. */
