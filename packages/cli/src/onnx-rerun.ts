@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SpanRecord } from '@decisiontrail/core';
 import type * as Ort from 'onnxruntime-node';
-import { classifyRow, readOnnxModelInfo } from '@decisiontrail/instrumentation/internal';
+import type { OnnxModelInfo } from '@decisiontrail/instrumentation/internal';
 import { ATTR_AUDIT_DECISION_ID } from '@decisiontrail/semconv';
 import { contentOf, type Decrypt } from './recorded-content.ts';
 
@@ -129,13 +129,15 @@ export async function rerunOnnxDecision(options: {
   };
   if (options.framework !== '' && !options.framework.startsWith('onnxruntime'))
     return cannot(`the decision was made with ${options.framework}, not an ONNX model`);
+  // Loaded here, as the commands that decrypt load the keystore: only a re-run needs the instrumentation package.
+  const { classifyRow, readOnnxModelInfo } = await import('@decisiontrail/instrumentation/internal');
   let bytes: Uint8Array;
   try {
     bytes = await readFile(options.modelFile);
   } catch (error) {
     return cannot(`the model file cannot be read: ${(error as Error).message}`);
   }
-  let info: ReturnType<typeof readOnnxModelInfo>;
+  let info: OnnxModelInfo;
   try {
     info = readOnnxModelInfo(bytes);
   } catch (error) {
