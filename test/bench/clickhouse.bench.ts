@@ -19,7 +19,8 @@
 //   4. latency: SELECT 1, decision_timeline over random decisions (the first calls after the load
 //      apart, then p50/p95 of the samples) and, timed apart, the timeline's read-time check of each
 //      (with --streams N the spans are signed in N streams, so the check proves them) beside the check as
-//      it was before migration 11 (previous-timeline-evidence.ts), with the process CPU of each call, the full
+//      it was before migration 11 (previous-timeline-evidence.ts), and the two read together as the CLI reads them
+//      now (timelineWithEvidence), with the process CPU of each call, the full
 //      period report;
 //   5. reconciliation (what `verify` runs over the audit tables and rollups): each table against
 //      otel_traces, timed apart, and the rate over every span stored;
@@ -290,6 +291,9 @@ const previousCheck: number[] = [];
 const previousCheckCpu: number[] = [];
 const timelineStatuses = new Map<string, number>();
 const previousStatuses = new Map<string, number>();
+const timelineTogether: number[] = [];
+const timelineTogetherCpu: number[] = [];
+const togetherStatuses = new Map<string, number>();
 let timelineRows = 0;
 for (let i = 0; i < SAMPLES; i++) {
   const id = randomDecision();
@@ -317,6 +321,15 @@ for (let i = 0; i < SAMPLES; i++) {
   timelineStatuses.set(status, (timelineStatuses.get(status) ?? 0) + 1);
   const beforeStatus = before?.verification.status ?? 'none';
   previousStatuses.set(beforeStatus, (previousStatuses.get(beforeStatus) ?? 0) + 1);
+  // What `decisiontrail timeline` reads now: the timeline and its evidence together (two statements, not four).
+  const [together, togetherMs, togetherCpu] = await cpuMs(async () => {
+    const read = await store.timelineWithEvidence({ decisionId: id });
+    return verifyTimeline({ id, kind: 'decision' }, read.entries, read.evidence, [signingKey.verifierKey]);
+  });
+  timelineTogether.push(togetherMs);
+  timelineTogetherCpu.push(togetherCpu);
+  const togetherStatus = together?.verification.status ?? 'none';
+  togetherStatuses.set(togetherStatus, (togetherStatuses.get(togetherStatus) ?? 0) + 1);
 }
 const timelineWithCheck = timeline.map((ms, i) => ms + (readTimeCheck[i] as number));
 const period = { from: new Date(startMs), to: new Date(startMs + DECISIONS * gapMs + 86_400_000) };
@@ -379,6 +392,9 @@ console.log(
 );
 console.log(
   `| decision_timeline with the check, p50 / p95 | ${fmt(percentile(timelineWithCheck, 50))} / ${fmt(percentile(timelineWithCheck, 95))} ms |`,
+);
+console.log(
+  `| timeline with its check as \`decisiontrail timeline\` reads it (timelineWithEvidence + verifyTimeline), p50 / p95; CPU; statuses | ${fmt(percentile(timelineTogether, 50))} / ${fmt(percentile(timelineTogether, 95))} ms; ${fmt(percentile(timelineTogetherCpu, 50))} / ${fmt(percentile(timelineTogetherCpu, 95))} ms; ${[...togetherStatuses].map(([s, n]) => `${s} ${n}`).join(', ')} |`,
 );
 console.log(
   `| period report, one model (${reportDecisions} decisions), median of 5 | ${fmt(percentile(reportMs, 50))} ms |`,

@@ -10,7 +10,13 @@
     -- Overridden: at least one oversight record with action override (from any trace, any time).
     AND (NOT {by_overridden:Bool} OR (decision_id IN (
         SELECT decision_id FROM {{read:audit_oversight}} FINAL
-        WHERE action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}})) = {overridden:Bool})
+        WHERE action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
+          -- Read a window of time at a time (src/decision-finder.ts), only the window's decisions are looked
+          -- up (by primary key) instead of every override stored.
+          AND (NOT {windowed:Bool} OR decision_id IN (
+            SELECT decision_id FROM {{read:audit_decisions}}
+            WHERE time >= fromUnixTimestamp64Nano({window_from_ns:Int64})
+              AND time < fromUnixTimestamp64Nano({window_to_ns:Int64}))))) = {overridden:Bool})
     -- Affected by an incident: the decisions it names, and those of its model (and version, '' for
     -- any) in its window.
     AND (NOT {by_incident:Bool} OR has({incident_ids:Array(String)}, decision_id)
