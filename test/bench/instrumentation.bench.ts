@@ -20,6 +20,7 @@
 //   both majors run in --rounds interleaved rounds. Every batch is checked for its spans (none bare, one per call
 //   from the instrumentation's scope instrumented, ours with the audit attributes): a peer recording nothing fails
 //   the run. --peers-only stops after this comparison; --raw <file> writes every batch's figures there as JSON.
+//   --breakdown (alone) times the parts of our openai path one by one, answered from memory, OpenLLMetry beside.
 //   --transport memory gives the openai client a fetch that replays the server's answer to one real request from
 //   memory: the same SDK and instrumentation code without socket work, far less noise on a loaded machine.
 //   - decision() alone in hash mode;
@@ -61,6 +62,11 @@ import type * as InstrumentationApi from '@decisiontrail/instrumentation';
 import { generateSigningKey } from '@decisiontrail/core';
 import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import { DecisionCounter } from '@decisiontrail/signing-exporter/internal';
+import {
+  chatCompletionsSpec,
+  GenAiDecision,
+  resolveAuditSettings,
+} from '@decisiontrail/instrumentation/internal';
 import type * as SigningExporterApi from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
 import { runSdkOverheads } from './instrumentation-sdks.bench.ts';
@@ -93,6 +99,7 @@ const { values: args } = parseArgs({
     calls: { type: 'string', default: '50' },
     pairs: { type: 'string', default: '6' },
     'peers-only': { type: 'boolean', default: false },
+    breakdown: { type: 'boolean', default: false },
     raw: { type: 'string' },
     transport: { type: 'string', default: 'http' },
     'decision-only': { type: 'boolean', default: false },
@@ -257,6 +264,175 @@ async function replayingFetch(url: string, params: object): Promise<typeof fetch
   const body = await response.text();
   const headers = [...response.headers];
   return () => Promise.resolve(new Response(body, { status: 200, headers }));
+}
+
+/** The arms of --breakdown: the parts of our openai path one by one, and OpenLLMetry beside them. */
+const BREAKDOWN: Record<string, string> = {
+  span: 'a span, the SDK call in its context, ended from a then (what every wrapper does)',
+  attributes: 'the same span carrying the 27 attributes of one of our decisions, made beforehand',
+  decision: 'GenAiDecision start and end, capture none (our attributes, computed)',
+  hashed: 'GenAiDecision start and end, hash mode (+ input and output serialised and HMAC-ed)',
+  ours: '@decisiontrail/instrumentation (hash mode), as installed',
+  openllmetry: '@traceloop/instrumentation-openai 0.27.0, for reference',
+};
+const BREAKDOWN_SCOPE = 'decisiontrail-bench-breakdown';
+
+/** One --breakdown child: openai 6 answered from memory, each part of our path as an arm against the bare call. */
+async function runBreakdownChild(url: string): Promise<void> {
+  const { provider, exporter } = installProvider();
+  const openaiModule = createRequire(import.meta.url)('openai6') as OpenAiModule & {
+    OpenAI: { Chat: { Completions: { prototype: { create: (...args: unknown[]) => unknown } } } };
+  };
+  const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] };
+  const client = new openaiModule.OpenAI({
+    baseURL: url,
+    apiKey: 'bench',
+    maxRetries: 0,
+    fetch: await replayingFetch(url, params),
+  });
+  const call = () => client.chat.completions.create(params);
+  const prototype = openaiModule.OpenAI.Chat.Completions.prototype;
+  const original = prototype.create;
+  const tracer = provider.getTracer(BREAKDOWN_SCOPE);
+  const hashed = resolveAuditSettings({ hmacKey: HMAC_KEY });
+  const uncaptured = resolveAuditSettings({ hmacKey: HMAC_KEY, captureInput: 'none', captureOutput: 'none' });
+
+  // The attributes of one real decision on this call, split into what is known at its start and at its end.
+  let recorded: ReadableSpan | undefined;
+  const probe = new TracerProvider({
+    spanProcessors: [{ ...IDLE_PROCESSOR, onEnd: (span: ReadableSpan) => void (recorded = span) }],
+  });
+  const answer = (await (await replayingFetch(url, params))(url)).json() as Promise<object>;
+  const probeCall = GenAiDecision.start(
+    probe.getTracer('probe'),
+    hashed,
+    chatCompletionsSpec.describe(params, url),
+  );
+  probeCall.end(chatCompletionsSpec.fromResponse((await answer) as never));
+  const endKeys =
+    /^(gen_ai\.response|gen_ai\.usage|gen_ai\.output|audit\.output|audit\.decision\.(outcome|confidence)|audit\.model\.version)/;
+  const all = Object.entries(recorded!.attributes);
+  const startAttributes = Object.fromEntries(all.filter(([key]) => !endKeys.test(key)));
+  const endAttributes = Object.fromEntries(all.filter(([key]) => endKeys.test(key)));
+
+  const wrappers: Record<
+    string,
+    (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown
+  > = {
+    span: (create) =>
+      function (this: unknown, ...callArgs: unknown[]) {
+        const span = tracer.startSpan('chat gpt-4o-mini');
+        const returned = context.with(trace.setSpan(context.active(), span), () =>
+          create.apply(this, callArgs),
+        ) as Promise<unknown>;
+        returned.then(
+          () => span.end(),
+          () => span.end(),
+        );
+        return returned;
+      },
+    attributes: (create) =>
+      function (this: unknown, ...callArgs: unknown[]) {
+        const span = tracer.startSpan('chat gpt-4o-mini', { attributes: { ...startAttributes } });
+        const returned = context.with(trace.setSpan(context.active(), span), () =>
+          create.apply(this, callArgs),
+        ) as Promise<unknown>;
+        returned.then(
+          () => {
+            span.setAttributes({ ...endAttributes });
+            span.end();
+          },
+          () => span.end(),
+        );
+        return returned;
+      },
+  };
+  const decisionWrapper = (settings: typeof hashed) => (create: (...args: unknown[]) => unknown) =>
+    function (this: unknown, ...callArgs: unknown[]) {
+      const decision = GenAiDecision.start(
+        tracer,
+        settings,
+        chatCompletionsSpec.describe(callArgs[0] as never, url),
+      );
+      const returned = context.with(decision.context, () => create.apply(this, callArgs)) as Promise<unknown>;
+      returned.then(
+        (value) => decision.end(chatCompletionsSpec.fromResponse(value as never)),
+        (error: unknown) => decision.fail(error),
+      );
+      return returned;
+    };
+  wrappers['decision'] = decisionWrapper(uncaptured);
+  wrappers['hashed'] = decisionWrapper(hashed);
+
+  const arms: Arm[] = Object.keys(BREAKDOWN).map((name) => {
+    if (name === 'ours' || name === 'openllmetry') {
+      return {
+        name,
+        bare: call,
+        ...instrumentationOf(name, provider, openaiModule, '6.30.1'),
+        scope: SCOPES[name],
+        audited: name === 'ours',
+      };
+    }
+    const wrapped = wrappers[name]!(original);
+    return {
+      name,
+      bare: call,
+      patch: () => void (prototype.create = wrapped),
+      unpatch: () => void (prototype.create = original),
+      scope: BREAKDOWN_SCOPE,
+    };
+  });
+  const results = await runArms(arms, {
+    blocks: BLOCKS,
+    calls: CALLS,
+    exporter,
+    flush: () => provider.forceFlush(),
+  });
+  process.stdout.write(`${JSON.stringify(results)}\n`);
+  await probe.shutdown();
+  await provider.shutdown();
+}
+
+/** --breakdown: where our overhead on an openai call goes, the parts against each other in the same blocks. */
+async function runBreakdown(): Promise<void> {
+  ensurePeersInstalled();
+  const server = spawn(process.execPath, ['--conditions=@decisiontrail/source', thisFile, '--server'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve) =>
+    server.stdout.once('data', (data: Buffer) => resolve(data.toString().trim())),
+  );
+  const loadBefore = loadAverage();
+  const children: ArmPairs[][] = [];
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '--conditions=@decisiontrail/source',
+          '--expose-gc',
+          thisFile,
+          ...['--group', 'breakdown', '--url', url, '--blocks', String(BLOCKS), '--calls', String(CALLS)],
+        ],
+        { maxBuffer: 1 << 24 },
+      );
+      children.push(JSON.parse(stdout.trim().split('\n').at(-1)!) as ArmPairs[]);
+    }
+  } finally {
+    server.stdin.end();
+  }
+  console.log(
+    `\nWhere our overhead goes: openai 6.30.1 chat.completions.create with a 1 KB prompt answered from memory; ${ROUNDS} children × ${BLOCKS} blocks × ${CALLS} calls per batch; CPU per call over the bare call, median [p25–p75]; node ${process.version}; load average ${loadBefore} before, ${loadAverage()} after\n`,
+  );
+  const width = Math.max(...Object.values(BREAKDOWN).map((label) => label.length));
+  console.log(`${''.padEnd(width)}  ${'process'.padStart(20)}  ${'main thread only'.padStart(20)}`);
+  for (const [name, label] of Object.entries(BREAKDOWN)) {
+    const pairs = children.map((child) => child.find((arm) => arm.name === name)!);
+    console.log(
+      `${label.padEnd(width)}  ${formatSpread(spread(overheads(pairs, 'process')), 0, ' µs').padStart(20)}  ${formatSpread(spread(overheads(pairs, 'thread')), 0, ' µs').padStart(20)}`,
+    );
+  }
 }
 
 /** One child: every instrumentation of the group in rotating turns, each paired with the call bare. */
@@ -521,8 +697,16 @@ async function main(): Promise<void> {
     process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
     return;
   }
+  if (args.group === 'breakdown') {
+    await runBreakdownChild(args.url!);
+    return;
+  }
   if (args.group) {
     await runGroup(args.group as Group, args.url!);
+    return;
+  }
+  if (args.breakdown) {
+    await runBreakdown();
     return;
   }
   if (args['decision-only']) {

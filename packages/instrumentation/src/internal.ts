@@ -8,3 +8,6 @@ export type { OnnxModelInfo } from './onnx/model-metadata.ts';
 export { uuidv7 } from './uuidv7.ts';
 export { requestedActions } from './requested-actions.ts';
 export { batchRowCount, classifyRow, tensorsRowToJson, tensorsToJson } from './onnx/tensor-rows.ts';
+// The pieces of the openai path, timed one by one by test/bench/instrumentation.bench.ts --breakdown.
+export { GenAiDecision } from './genai-decision.ts';
+export { chatCompletionsSpec } from './openai/chat-completions.ts';
