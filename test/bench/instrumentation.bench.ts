@@ -269,7 +269,7 @@ async function replayingFetch(url: string, params: object): Promise<typeof fetch
 /** The arms of --breakdown: the parts of our openai path one by one, and OpenLLMetry beside them. */
 const BREAKDOWN: Record<string, string> = {
   span: 'a span, the SDK call in its context, ended from a then (what every wrapper does)',
-  attributes: 'the same span carrying the 27 attributes of one of our decisions, made beforehand',
+  attributes: 'the same span carrying all the attributes of one of our decisions, made beforehand',
   decision: 'GenAiDecision start and end, capture none (our attributes, computed)',
   hashed: 'GenAiDecision start and end, hash mode (+ input and output serialised and HMAC-ed)',
   ours: '@decisiontrail/instrumentation (hash mode), as installed',
