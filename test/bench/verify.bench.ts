@@ -46,6 +46,7 @@ import {
   generateSigningKeyFile,
 } from '@decisiontrail/core';
 import { SyntheticAuditSpans } from './clickhouse-synthetic.ts';
+import { ThreadCpuSampler } from './thread-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -173,6 +174,8 @@ interface VerifyRun {
   stderrTail: string;
   /** Why the bench killed it, if it did. */
   killed: string | undefined;
+  /** The CLI process's CPU seconds per thread name (main, dt-decoder, the engine's pools, V8's `node` helpers). */
+  threads: { name: string; seconds: number; threads: number }[];
 }
 
 function descendants(pid: number): number[] {
@@ -212,6 +215,7 @@ async function runVerify(project: string, label: string, extra: string[]): Promi
     { cwd: project, stdio: ['ignore', out, err] },
   );
   let polledKiB = 0;
+  const threads = new ThreadCpuSampler();
   let killed: string | undefined;
   let fatalAt: number | undefined;
   const kill = (reason: string): void => {
@@ -229,7 +233,10 @@ async function runVerify(project: string, label: string, extra: string[]): Promi
   };
   const poll = setInterval(() => {
     if (child.pid === undefined) return;
-    for (const pid of descendants(child.pid)) polledKiB = Math.max(polledKiB, vmHwmKiB(pid));
+    const tree = descendants(child.pid);
+    for (const pid of tree) polledKiB = Math.max(polledKiB, vmHwmKiB(pid));
+    // The CLI is the innermost process (GNU time, then the launcher, then the CLI).
+    threads.sample(tree.at(-1) as number);
     const elapsed = performance.now() - start;
     if (elapsed > TIMEOUT_MS) kill(`timed out after ${TIMEOUT_MS / 1000} s`);
     fatalAt ??= readFileSync(errFile, 'utf8').includes('FATAL ERROR') ? elapsed : undefined;
@@ -271,6 +278,7 @@ async function runVerify(project: string, label: string, extra: string[]): Promi
     report,
     stderrTail: stderr.slice(-2000),
     killed,
+    threads: threads.byName(),
   };
 }
 
@@ -319,6 +327,10 @@ function describe(run: VerifyRun, storedSpans: number): string[] {
     `| — spans read | ${spansRead ?? 'not reported'}${streams === undefined ? '' : ` in ${streams} stream(s)`}${verified} |`,
     `| — spans/s | ${Math.round(rate)}${spansRead === undefined ? ' (over the stored spans)' : ''} |`,
     `| — peak RSS | ${run.peakRssKiB === undefined ? 'unknown' : mib(run.peakRssKiB)} |`,
+    `| — CPU by thread (sampled every 250 ms) | ${run.threads
+      .filter((t) => t.seconds >= 0.05)
+      .map((t) => `${t.name}${t.threads > 1 ? ` ×${t.threads}` : ''} ${fmt(t.seconds)} s`)
+      .join(', ')} |`,
     `| — findings | ${findings} |`,
     `| — load avg before → after | ${run.loadBefore} → ${run.loadAfter} |`,
   ];

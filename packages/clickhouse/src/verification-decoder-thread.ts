@@ -1,12 +1,14 @@
 // The thread of a VerificationDecoders pool (verification-decoder.ts): decodes the RowBinary results of the
 // verification statement it is sent, exactly as the store's thread would (`decodeVerificationRows`).
 import { parentPort } from 'node:worker_threads';
+import { nameThread } from '@decisiontrail/core/internal';
 import { StoreError } from './errors.ts';
 import { decodeVerificationRows } from './verification-records.ts';
 import type { DecoderReply, DecoderRequest } from './verification-decoder.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('verification-decoder-thread runs as a worker thread');
+nameThread('dt-decoder');
 port.on('message', (request: DecoderRequest) => {
   let reply: DecoderReply;
   try {

@@ -20,4 +20,4 @@ export {
 } from './attribute-string.ts';
 export { EncodedSpan, SPAN_FIELD, encodedLeafHex, isUtf8 } from './encoded-span.ts';
 export { strictBase64 } from './signed-note.ts';
-export { threadModule } from './thread-module.ts';
+export { nameThread, threadModule } from './thread-module.ts';

@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+
 /**
  * Where a worker thread's module is and how to start it, for a package that runs from TypeScript sources in
  * this repository (the `@decisiontrail/source` condition) and from built JavaScript once installed.
@@ -15,4 +17,17 @@ export function threadModule(from: string, name: string): { url: URL; execArgv: 
     url: new URL(`./${name}${fromSource ? '.ts' : '.js'}`, from),
     execArgv: fromSource && !process.execArgv.includes(source) ? [...process.execArgv, source] : undefined,
   };
+}
+
+/**
+ * Names the calling thread for the OS (on Linux, /proc/thread-self/comm, at most 15 bytes), so that its CPU time
+ * can be told apart from Node's other threads; best effort: where that is not allowed it keeps Node's name.
+ */
+export function nameThread(name: string): void {
+  if (process.platform !== 'linux') return;
+  try {
+    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
+  } catch {
+    // Not allowed here (a sandbox, say).
+  }
 }
