@@ -130,7 +130,8 @@ export async function buildReportDocument(
   const outcomes = Object.entries(report.totals.byOutcome)
     .map(([outcome, count]) => ({ outcome, count }))
     .sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome));
-  const compared = query.outcome ?? outcomes[0]?.outcome ?? null;
+  // Decisions that state no outcome have none to compare: the default is the most frequent outcome stated.
+  const compared = query.outcome ?? outcomes.find((o) => o.outcome !== '')?.outcome ?? null;
   // The fairness command's metrics (one home): the compared outcome is the positive one.
   const metrics =
     compared === null ? null : await queries.fairnessMetrics({ ...filter, positiveOutcome: compared });

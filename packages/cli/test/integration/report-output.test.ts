@@ -276,6 +276,12 @@ describe('fairness in the period report', () => {
     expect(report.fairness.smallGroups).toEqual(
       ['a', 'b'].filter((g) => facts.decisions.filter((d) => d.group === g).length < 30),
     );
+    // An empty outcome is refused before the store is read.
+    const empty = await run('report', '--model', facts.modelId, '--outcome', '');
+    expect([empty.code, empty.stderr.trim()]).toEqual([
+      2,
+      'decisiontrail: report: --outcome needs a non-empty value',
+    ]);
     const markdown = (await run(...args)).stdout;
     expect(markdown).toContain(
       '| fairness group | decisions | outcome "approve" (selection rate) | accuracy | error rate | true positive rate | false positive rate |',
