@@ -28,6 +28,7 @@ export { rbacStatements } from './rbac.ts';
 export type { RbacOptions } from './rbac.ts';
 export type { TimelineEntry, TimelineEntryKind } from './decision-timeline.ts';
 export type { TimelineEvidence, TimelineEvidenceQuery } from './timeline-evidence.ts';
+export type { TimelineWithEvidence } from './timeline-with-evidence.ts';
 export type { IntegrityCoverage, StreamCoverage } from './integrity-coverage.ts';
 export type {
   AccuracyStats,
