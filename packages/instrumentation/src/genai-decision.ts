@@ -175,7 +175,10 @@ export class GenAiDecision {
         attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = result.finishReasons;
         // A generation's outcome is a short label, its finish reason (semconv audit.decision.outcome);
         // the content itself is the output. Several choices: their distinct reasons, in order.
-        attributes[ATTR_AUDIT_DECISION_OUTCOME] = [...new Set(result.finishReasons)].join(',');
+        attributes[ATTR_AUDIT_DECISION_OUTCOME] =
+          result.finishReasons.length === 1
+            ? result.finishReasons[0]!
+            : [...new Set(result.finishReasons)].join(',');
       }
       if (result.inputTokens !== undefined) attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = result.inputTokens;
       if (result.outputTokens !== undefined)

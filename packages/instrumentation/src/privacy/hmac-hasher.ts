@@ -1,14 +1,16 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** HMAC-SHA-256 under one secret, with the key id recorded next to every digest. */
 export class HmacHasher {
   /** The id recorded as `audit.*.hash_key_id`. */
   readonly keyId: string;
-  readonly #key: Buffer;
+  /** Made once: an HMAC over a raw buffer would import the key again on every digest. */
+  readonly #key: KeyObject;
 
   constructor(key: Uint8Array, keyId?: string) {
-    this.#key = Buffer.from(key);
-    this.keyId = keyId ?? defaultKeyId(this.#key);
+    const material = Buffer.from(key);
+    this.#key = createSecretKey(material);
+    this.keyId = keyId ?? defaultKeyId(material);
   }
 
   /** Lowercase hex HMAC-SHA-256 of the UTF-8 text. */
