@@ -275,6 +275,10 @@ const BREAKDOWN: Record<string, string> = {
   ours: '@decisiontrail/instrumentation (hash mode), as installed',
   openllmetry: '@traceloop/instrumentation-openai 0.27.0, for reference',
 };
+// With --baseline <dir>: ours as installed from an earlier source tree, beside the current one in the same blocks.
+if (args.breakdown || args.group === 'breakdown') {
+  if (args.baseline !== undefined) BREAKDOWN['before'] = `ours as installed, from ${args.baseline}`;
+}
 const BREAKDOWN_SCOPE = 'decisiontrail-bench-breakdown';
 
 /** One --breakdown child: openai 6 answered from memory, each part of our path as an arm against the bare call. */
@@ -364,7 +368,29 @@ async function runBreakdownChild(url: string): Promise<void> {
   wrappers['decision'] = decisionWrapper(uncaptured);
   wrappers['hashed'] = decisionWrapper(hashed);
 
+  const before =
+    args.baseline === undefined
+      ? undefined
+      : ((await import(
+          pathToFileURL(resolve(args.baseline, 'packages/instrumentation/src/index.ts')).href
+        )) as { AiAuditInstrumentation: typeof AiAuditInstrumentation });
   const arms: Arm[] = Object.keys(BREAKDOWN).map((name) => {
+    if (name === 'before' && before) {
+      const earlier = new before.AiAuditInstrumentation({ hmacKey: HMAC_KEY });
+      earlier.setTracerProvider(provider);
+      earlier.disable();
+      return {
+        name,
+        bare: call,
+        patch: () => {
+          earlier.enable();
+          earlier.manuallyInstrument(openaiModule, 'openai');
+        },
+        unpatch: () => earlier.disable(),
+        scope: SCOPES.ours,
+        audited: true,
+      };
+    }
     if (name === 'ours' || name === 'openllmetry') {
       return {
         name,
@@ -414,6 +440,7 @@ async function runBreakdown(): Promise<void> {
           '--expose-gc',
           thisFile,
           ...['--group', 'breakdown', '--url', url, '--blocks', String(BLOCKS), '--calls', String(CALLS)],
+          ...(args.baseline === undefined ? [] : ['--baseline', args.baseline]),
         ],
         { maxBuffer: 1 << 24 },
       );
