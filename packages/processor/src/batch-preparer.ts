@@ -17,8 +17,6 @@ export interface DecodeVerdict {
   rejected: number;
   /** First few reasons, for `partial_success.error_message`. */
   rejectReasons: string[];
-  /** Where the decoded spans wait for the drain (see `SpanWorker.decode`), if they were kept. */
-  memo?: number;
   /**
    * When the policy changed a span at receipt: what the log holds instead of the body (tag
    * `POLICY_APPLIED_ENCODING`), so nothing the policy removes is ever written to disk.
@@ -26,8 +24,11 @@ export interface DecodeVerdict {
   logged?: Uint8Array;
 }
 
-/** A drained log entry: the key its decoded spans were kept under when it was received, or its bytes. */
-export type PrepareEntry = { memo: number } | { body: Uint8Array; encoding: number };
+/** A drained log entry: its bytes and their encoding (the log's tag). */
+export interface PrepareEntry {
+  body: Uint8Array;
+  encoding: number;
+}
 
 /** One drained batch, ready for the sinks. */
 export interface PreparedBatch {
@@ -57,15 +58,14 @@ export interface BatchPreparerOptions {
 }
 
 /**
- * The CPU work around the durable ack, kept off the thread that answers requests: at receipt, decode (keeping
- * the spans of live entries) and apply the policy, so the log gets the post-policy form; at the drain, drop
- * repeated span ids, verify → policy outcome → route, and encode the store's rows. Runs on the span worker
- * thread (`span-worker-thread.ts`).
+ * The CPU work around the durable ack, kept off the thread that answers requests: at receipt, check the body
+ * and apply the policy, so the log gets the post-policy form (on the receipt thread); at the drain, decode what
+ * the log holds, drop repeated span ids, verify → policy outcome → route, and encode the store's rows (on the
+ * span worker thread). Both run in `span-worker-thread.ts`.
  */
 export class BatchPreparer {
   private readonly options: BatchPreparerOptions;
-  private readonly memos = new Map<number, SpanRecord[]>();
-  /** What the policy did at receipt to spans it changed, until their batch is prepared. */
+  /** What the policy did at receipt to spans it changed (read back from the log), until their batch is prepared. */
   private readonly outcomes = new WeakMap<SpanRecord, PolicyOutcome>();
   private readonly seen = new Set<string>();
 
@@ -74,18 +74,14 @@ export class BatchPreparer {
   }
 
   /**
-   * Decodes a request body (throws `OtlpDecodeError` when it is not one) and applies the policy; with a `memo`
-   * key its spans are kept for {@link prepare} until used or {@link forget}-ten. When the policy changed a
-   * span, the verdict carries the form to log instead of the body.
+   * Checks a request body (throws `OtlpDecodeError` when it is not one) and applies the policy: when the policy
+   * changed a span, the verdict carries the form to log instead of the body. The drain decodes the spans again
+   * from the log.
    */
-  decode(body: Uint8Array, encoding: number, memo: number | undefined): DecodeVerdict {
+  decode(body: Uint8Array, encoding: number): DecodeVerdict {
     const { policy } = this.options;
-    // Spans not kept are decoded again from the log at the drain: when the policy cannot change any (no
-    // configured name in a protobuf body), checking is enough for the verdict.
-    if (
-      memo === undefined &&
-      (!policy.active || (encoding === BODY_ENCODING.PROTOBUF && !policy.mentionedIn(body)))
-    ) {
+    // When the policy cannot change any span (no configured name in a protobuf body), checking is enough.
+    if (!policy.active || (encoding === BODY_ENCODING.PROTOBUF && !policy.mentionedIn(body))) {
       return checkBody(body, encoding);
     }
     const decoded = decodeBody(body, encoding);
@@ -96,10 +92,8 @@ export class BatchPreparer {
         if (outcome.action === 'unchanged') continue;
         outcomes ??= new Map();
         outcomes.set(record, outcome);
-        this.outcomes.set(record, outcome);
       }
     }
-    if (memo !== undefined && decoded.records.length > 0) this.memos.set(memo, decoded.records);
     return {
       spans: decoded.records.length,
       rejected: decoded.rejected,
@@ -108,11 +102,6 @@ export class BatchPreparer {
         logged: encodePolicyApplied({ records: decoded.records, outcomes }),
       }),
     };
-  }
-
-  /** Drops kept spans whose request was not logged after all. */
-  forget(memo: number): void {
-    this.memos.delete(memo);
   }
 
   /**
@@ -125,13 +114,7 @@ export class BatchPreparer {
   ): Promise<PreparedBatch> {
     const records: SpanRecord[] = [];
     for (const entry of entries) {
-      if ('memo' in entry) {
-        const kept = this.memos.get(entry.memo);
-        this.memos.delete(entry.memo);
-        // The key names spans decoded at receipt; a lost one is a bug, not something to paper over.
-        if (kept === undefined) throw new Error(`no decoded spans kept under ${entry.memo}`);
-        for (const record of kept) records.push(record);
-      } else if (entry.encoding === POLICY_APPLIED_ENCODING) {
+      if (entry.encoding === POLICY_APPLIED_ENCODING) {
         const logged = decodePolicyApplied(entry.body);
         for (const [record, outcome] of logged.outcomes) this.outcomes.set(record, outcome);
         for (const record of logged.records) records.push(record);

@@ -229,7 +229,7 @@ export async function startProcessor(
       maxConcurrentRequests: p.receiver.maxConcurrentRequests,
       metrics,
       load: receiverLoad,
-      decode: (body, encoding) => receipt.decode(body, encoding, false),
+      decode: (body, encoding) => receipt.decode(body, encoding),
       persist: async (body, encoding, verdict) => {
         // Where the policy changed a span, the log gets the post-policy form, never the body.
         if (verdict.logged !== undefined)

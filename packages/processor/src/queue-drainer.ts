@@ -78,11 +78,7 @@ export class QueueDrainer {
       }
       const entries = wal.take(this.options.batchSpans);
       const prepare: PrepareEntry[] = [];
-      for (const entry of entries) {
-        const memo = entry.memo as number | undefined;
-        entry.memo = undefined;
-        prepare.push(memo !== undefined ? { memo } : { body: await wal.read(entry), encoding: entry.tag });
-      }
+      for (const entry of entries) prepare.push({ body: await wal.read(entry), encoding: entry.tag });
       const result = await this.options.worker.prepare(prepare, wal.plannedDrops(entries));
       this.options.metrics.addCounts(result.counts);
       const snapshot = result.snapshot;

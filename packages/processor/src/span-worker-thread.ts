@@ -1,5 +1,6 @@
-// The span worker thread (started by span-worker.ts): owns the verifier state, the remembered span ids and
-// the spans decoded at receipt, and answers the processor thread's requests one message at a time.
+// A span worker thread (started by span-worker.ts), answering the processor thread's requests one message at a
+// time: the receipt thread checks requests and applies the policy; the drain's thread owns the verifier state and
+// the remembered span ids, and prepares the drained batches.
 import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseVerifierKey } from '@decisiontrail/core';
@@ -68,7 +69,7 @@ if (preparer !== undefined) {
     switch (request.op) {
       case 'decode':
         try {
-          const verdict = ready.decode(request.body, request.encoding, request.memo);
+          const verdict = ready.decode(request.body, request.encoding);
           // The post-policy form is written by the processor thread: moved there, not copied.
           post(
             { op: 'reply', id: request.id, value: verdict },
@@ -77,9 +78,6 @@ if (preparer !== undefined) {
         } catch (error) {
           post({ op: 'error', id: request.id, error: serialize(error) });
         }
-        return;
-      case 'forget':
-        ready.forget(request.memo);
         return;
       case 'prepare':
         ready.prepare(request.entries, request.replayDrops).then(

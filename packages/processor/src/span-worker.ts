@@ -21,8 +21,7 @@ export interface SpanWorkerInit {
 
 /** A message from the processor thread to the span worker thread. */
 export type SpanWorkerRequest =
-  | { op: 'decode'; id: number; body: Uint8Array; encoding: number; memo: number | undefined }
-  | { op: 'forget'; memo: number }
+  | { op: 'decode'; id: number; body: Uint8Array; encoding: number }
   | { op: 'prepare'; id: number; entries: PrepareEntry[]; replayDrops: readonly number[] | undefined };
 
 /** An error as it crosses the thread boundary. */
@@ -89,7 +88,6 @@ export class SpanWorker {
     { resolve: (value: never) => void; reject: (e: Error) => void }
   >();
   private nextId = 1;
-  private nextMemo = 1;
   private failed: Error | undefined;
 
   private constructor(worker: Worker) {
@@ -152,20 +150,11 @@ export class SpanWorker {
   }
 
   /**
-   * Decodes a request body on the worker; throws `OtlpDecodeError` for a body that is not a request. With
-   * `keep` its spans stay there under the returned `memo` for {@link prepare} (call {@link forget} if the
-   * request is not logged after all).
+   * Checks a request body on the worker and applies the policy (see `BatchPreparer.decode`); throws
+   * `OtlpDecodeError` for a body that is not a request.
    */
-  async decode(body: Uint8Array, encoding: number, keep: boolean): Promise<DecodeVerdict> {
-    const memo = keep ? this.nextMemo++ : undefined;
-    const verdict = await this.call<DecodeVerdict>({ op: 'decode', id: this.nextId++, body, encoding, memo });
-    return memo !== undefined && verdict.spans > 0 ? { ...verdict, memo } : verdict;
-  }
-
-  /** Drops the spans kept under `memo`. */
-  forget(memo: number): void {
-    if (this.failed === undefined)
-      this.worker.postMessage({ op: 'forget', memo } satisfies SpanWorkerRequest);
+  decode(body: Uint8Array, encoding: number): Promise<DecodeVerdict> {
+    return this.call<DecodeVerdict>({ op: 'decode', id: this.nextId++, body, encoding });
   }
 
   /** Prepares one drained batch for the sinks (see `BatchPreparer.prepare`). */

@@ -14,11 +14,6 @@ export interface WalEntry {
   tag: number;
   /** Spans in the payload, so the drain can size its batches without decoding. */
   spans: number;
-  /**
-   * What the appender already derived from the payload (the decoded spans), kept in memory so the drain of a
-   * live entry skips decoding it again; absent after a restart.
-   */
-  memo?: unknown;
 }
 
 /** A drained batch as recorded before any sink saw it. */
@@ -48,7 +43,6 @@ interface PendingAppend {
   tag: number;
   payload: Uint8Array;
   spans: number;
-  memo: unknown;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -242,8 +236,8 @@ export class WriteAheadLog {
     return this.entries.length;
   }
 
-  /** Appends one record; resolves once it is on disk. `memo` stays in memory with the entry (see {@link WalEntry}). */
-  append(tag: number, payload: Uint8Array, spans: number, memo?: unknown): Promise<void> {
+  /** Appends one record; resolves once it is on disk. */
+  append(tag: number, payload: Uint8Array, spans: number): Promise<void> {
     if (this.closed) return Promise.reject(new ProcessorError('CLOSED', 'write-ahead log is closed'));
     if (this.failure !== undefined) {
       return Promise.reject(
@@ -251,7 +245,7 @@ export class WriteAheadLog {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ tag, payload, spans, memo, resolve, reject });
+      this.queue.push({ tag, payload, spans, resolve, reject });
       if (!this.flushActive) {
         this.flushActive = true;
         this.flushing = this.flushLoop();
@@ -296,7 +290,6 @@ export class WriteAheadLog {
             length: item.payload.length,
             tag: item.tag,
             spans: item.spans,
-            ...(item.memo === undefined ? {} : { memo: item.memo }),
           });
           offset += HEADER_BYTES + item.payload.length;
         }

@@ -43,15 +43,16 @@ describe('span worker thread', () => {
     await worker.close();
   });
 
-  it('decodes on the worker, keeps the spans it was asked to keep, and prepares them verified and encoded', async () => {
-    const first = await worker.decode(bodies[0]!, BODY_ENCODING.PROTOBUF, true);
-    expect(first).toMatchObject({ spans: 6, rejected: 0 });
-    expect(first.memo).toBeTypeOf('number');
-    // Not kept: the drain sends the logged bytes instead.
-    const second = await worker.decode(bodies[1]!, BODY_ENCODING.PROTOBUF, false);
-    expect(second.memo).toBeUndefined();
+  it('checks bodies on the worker, and prepares the logged bytes verified and encoded', async () => {
+    for (const body of bodies) {
+      expect(await worker.decode(body, BODY_ENCODING.PROTOBUF)).toEqual({
+        spans: 6,
+        rejected: 0,
+        rejectReasons: [],
+      });
+    }
     const batch = await worker.prepare(
-      [{ memo: first.memo! }, { body: bodies[1]!, encoding: BODY_ENCODING.PROTOBUF }],
+      bodies.map((body) => ({ body, encoding: BODY_ENCODING.PROTOBUF })),
       undefined,
     );
     expect(batch.drops).toEqual([]);
@@ -72,19 +73,14 @@ describe('span worker thread', () => {
     expect(findings).toEqual([]);
   });
 
-  it('answers an undecodable body with OtlpDecodeError and keeps nothing of it', async () => {
-    const error = await worker
-      .decode(new Uint8Array([0x0a, 0xff, 0xff]), BODY_ENCODING.PROTOBUF, true)
-      .catch((e: unknown) => e);
+  it('answers an undecodable body with OtlpDecodeError, and a batch of one with it, and keeps serving', async () => {
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
+    const error = await worker.decode(garbage, BODY_ENCODING.PROTOBUF).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OtlpDecodeError);
-  });
-
-  it('fails a batch naming kept spans that were forgotten or already used', async () => {
-    const kept = await worker.decode(bodies[0]!, BODY_ENCODING.PROTOBUF, true);
-    worker.forget(kept.memo!);
-    await expect(worker.prepare([{ memo: kept.memo! }], undefined)).rejects.toThrow(/no decoded spans kept/);
-    // The worker is still serving.
-    expect((await worker.decode(bodies[1]!, BODY_ENCODING.PROTOBUF, false)).spans).toBe(6);
+    await expect(
+      worker.prepare([{ body: garbage, encoding: BODY_ENCODING.PROTOBUF }], undefined),
+    ).rejects.toBeInstanceOf(OtlpDecodeError);
+    expect((await worker.decode(bodies[1]!, BODY_ENCODING.PROTOBUF)).spans).toBe(6);
   });
 });
 
@@ -108,24 +104,21 @@ describe('span worker with a policy', () => {
     await worker.close();
   });
 
-  it('gives the log the post-policy form of unsigned spans, kept or not, and the drain stores what it says', async () => {
-    for (const keep of [true, false]) {
-      // New span ids each time: the drain drops repeats.
-      const body = toProtobuf(await makeDecisionSpans(4, withContent));
-      expect(has(body)).toBe(true);
-      const verdict = await worker.decode(body, BODY_ENCODING.PROTOBUF, keep);
-      expect(verdict.spans).toBe(4);
-      expect(verdict.logged).toBeDefined();
-      expect(has(verdict.logged)).toBe(false);
-      const entry = keep
-        ? { memo: verdict.memo! }
-        : { body: verdict.logged!, encoding: POLICY_APPLIED_ENCODING };
-      const batch = await worker.prepare([entry], undefined);
-      expect(batch.store?.keys).toHaveLength(4);
-      expect(has(batch.store?.block)).toBe(false);
-      expect(Buffer.from(batch.store!.block).includes(REDACTED_VALUE)).toBe(true);
-      expect(batch.counts.spansPolicyApplied?.[0]?.value).toBe(2);
-    }
+  it('gives the log the post-policy form of unsigned spans, and the drain stores what it says', async () => {
+    const body = toProtobuf(await makeDecisionSpans(4, withContent));
+    expect(has(body)).toBe(true);
+    const verdict = await worker.decode(body, BODY_ENCODING.PROTOBUF);
+    expect(verdict.spans).toBe(4);
+    expect(verdict.logged).toBeDefined();
+    expect(has(verdict.logged)).toBe(false);
+    const batch = await worker.prepare(
+      [{ body: verdict.logged!, encoding: POLICY_APPLIED_ENCODING }],
+      undefined,
+    );
+    expect(batch.store?.keys).toHaveLength(4);
+    expect(has(batch.store?.block)).toBe(false);
+    expect(Buffer.from(batch.store!.block).includes(REDACTED_VALUE)).toBe(true);
+    expect(batch.counts.spansPolicyApplied?.[0]?.value).toBe(2);
   });
 
   it('keeps the fast path for a body the policy changes nothing in (protobuf and JSON)', async () => {
@@ -134,7 +127,7 @@ describe('span worker with a policy', () => {
       [toProtobuf(spans), BODY_ENCODING.PROTOBUF],
       [toJson(spans), BODY_ENCODING.JSON],
     ] as const) {
-      const verdict = await worker.decode(body, encoding, false);
+      const verdict = await worker.decode(body, encoding);
       expect(verdict).toEqual({ spans: 3, rejected: 0, rejectReasons: [] });
     }
   });
@@ -142,7 +135,7 @@ describe('span worker with a policy', () => {
   it('quarantines a signed span with plaintext without the plaintext, and verifies its stream by the leaves it arrived with', async () => {
     const batches = await signBatches(await makeDecisionSpans(6, withContent), key, 6);
     const body = toProtobuf(batches[0]!);
-    const verdict = await worker.decode(body, BODY_ENCODING.PROTOBUF, false);
+    const verdict = await worker.decode(body, BODY_ENCODING.PROTOBUF);
     expect(verdict.spans).toBe(7);
     expect(has(verdict.logged)).toBe(false);
     const batch = await worker.prepare(
@@ -189,9 +182,8 @@ describe('receipt worker and span worker, as the processor runs them', () => {
     const logged: { body: Uint8Array; encoding: number }[] = [];
     for (const batch of batches) {
       const body = toProtobuf(batch);
-      const verdict = await receipt.decode(body, BODY_ENCODING.PROTOBUF, false);
+      const verdict = await receipt.decode(body, BODY_ENCODING.PROTOBUF);
       expect(verdict).toMatchObject({ spans: 7, rejected: 0 });
-      expect(verdict.memo).toBeUndefined();
       // What the log gets: the post-policy form where the policy changed a span, never the plaintext.
       const entry =
         verdict.logged !== undefined
@@ -225,7 +217,7 @@ describe('receipt worker and span worker, as the processor runs them', () => {
     expect(own.failure).toBeUndefined();
     await own.close();
     expect(own.failure).toBeInstanceOf(ProcessorError);
-    await expect(own.decode(body, BODY_ENCODING.PROTOBUF, false)).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(own.decode(body, BODY_ENCODING.PROTOBUF)).rejects.toMatchObject({ code: 'CLOSED' });
     const batch = await drain.prepare([{ body, encoding: BODY_ENCODING.PROTOBUF }], undefined);
     expect(batch.counts.spansVerified?.[0]?.value).toBe(5);
     expect(batch.store?.keys).toHaveLength(5);
@@ -244,7 +236,7 @@ describe('span worker start', () => {
   it('fails calls after it was closed', async () => {
     const worker = await SpanWorker.start(init(), () => {});
     await worker.close();
-    await expect(worker.decode(new Uint8Array(), BODY_ENCODING.PROTOBUF, false)).rejects.toMatchObject({
+    await expect(worker.decode(new Uint8Array(), BODY_ENCODING.PROTOBUF)).rejects.toMatchObject({
       code: 'CLOSED',
     });
   });
