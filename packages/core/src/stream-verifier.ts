@@ -65,6 +65,12 @@ export class StreamVerifier {
   readonly #recent: Map<number, string>;
   readonly #pending: Map<number, { spanId: string; leaf: string }[]>;
   #checkpoints: PendingCheckpoint[];
+  /**
+   * The leaves the waiting checkpoints list, by seq (the smallest checkpoint's first), built when needed and
+   * dropped when a checkpoint is added. An accepted checkpoint only claimed seqs under the new verified size,
+   * which are never looked up again, so accepting one leaves the map valid.
+   */
+  #claimed: Map<number, string> | undefined;
   readonly #roots: Map<number, string>;
   #stoppedAt: number | undefined;
 
@@ -134,6 +140,10 @@ export class StreamVerifier {
       return [finding('unverifiable', `stream verification stopped at ${this.#stoppedAt}`, { spanId, seq })];
     }
     this.#addPending(seq, spanId, leaf);
+    // Only a leaf the first waiting checkpoint covers can complete it: a leaf past it (spans arriving while an
+    // earlier range is still missing) leaves nothing to do, without going over everything that waits.
+    const first = this.#checkpoints[0];
+    if (first === undefined || seq >= first.size) return [];
     return this.#advance();
   }
 
@@ -166,6 +176,10 @@ export class StreamVerifier {
     if (candidate.size <= this.#tree.size) return [];
     this.#checkpoints.push(candidate);
     this.#checkpoints.sort((a, b) => a.size - b.size);
+    this.#claimed = undefined;
+    // Behind another waiting checkpoint, it matters now only if its leaf list reaches into that one's range.
+    const first = this.#checkpoints[0] as PendingCheckpoint;
+    if (first !== candidate && candidate.size - (candidate.leaves?.length ?? 0) >= first.size) return [];
     return this.#advance();
   }
 
@@ -211,18 +225,24 @@ export class StreamVerifier {
       : finding('modified', `span ${spanId} at seq ${seq} differs from its committed leaf`, { spanId, seq });
   }
 
+  #claimedLeaves(): Map<number, string> {
+    const claimed = new Map<number, string>();
+    for (const c of this.#checkpoints) {
+      const leaves = c.leaves ?? [];
+      for (let i = 0; i < leaves.length; i++) {
+        const seq = c.size - leaves.length + i;
+        if (!claimed.has(seq)) claimed.set(seq, leaves[i] as string);
+      }
+    }
+    return claimed;
+  }
+
   #advance(): Finding[] {
     const findings: Finding[] = [];
     while (this.#stoppedAt === undefined && this.#checkpoints.length > 0) {
       const checkpoint = this.#checkpoints[0] as PendingCheckpoint;
       const from = this.#tree.size;
-      const claimed = new Map<number, string>();
-      for (const c of this.#checkpoints) {
-        (c.leaves ?? []).forEach((leaf, i) => {
-          const seq = c.size - (c.leaves as string[]).length + i;
-          if (!claimed.has(seq)) claimed.set(seq, leaf);
-        });
-      }
+      const claimed = (this.#claimed ??= this.#claimedLeaves());
       const fromRecords: (string | undefined)[] = [];
       const preferClaimed: (string | undefined)[] = [];
       for (let seq = from; seq < checkpoint.size; seq++) {

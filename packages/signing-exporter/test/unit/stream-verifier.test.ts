@@ -51,6 +51,25 @@ describe('StreamVerifier', () => {
     }
   });
 
+  it('holds every later batch while the first is missing, then verifies them all and still names a modified leaf', () => {
+    // A client retrying a refused request sends its stream's first batch after the others.
+    const firstCheckpoint = records.findIndex(isCheckpoint);
+    const first = records.slice(0, firstCheckpoint + 1);
+    const rest = records.slice(firstCheckpoint + 1).map((record) => structuredClone(record));
+    const target = rest.find((record) => !isCheckpoint(record))!;
+    target.attributes['audit.decision.outcome'] = 'rewritten';
+    const verifier = new StreamVerifier(stream, { publicKeys: [key.verifierKey] });
+    const early = rest.flatMap((record) => feed(verifier, record));
+    expect(early).toEqual([]);
+    expect(verifier.verifiedSize).toBe(0);
+    expect(verifier.pendingCheckpoints).toBe(records.filter(isCheckpoint).length - 1);
+    const late = first.flatMap((record) => feed(verifier, record));
+    expect(late.map((f) => [f.code, f.spanId])).toEqual([['modified', target.spanId]]);
+    expect(verifier.verifiedSize).toBe(40);
+    expect(verifier.pendingSpans).toBe(0);
+    expect(verifier.pendingCheckpoints).toBe(0);
+  });
+
   it('waits for a checkpoint before judging spans, then names modified and forged ones', () => {
     const verifier = new StreamVerifier(stream, { publicKeys: [key.verifierKey] });
     const leaves = records.filter((record) => !isCheckpoint(record));
