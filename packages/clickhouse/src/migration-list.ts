@@ -258,4 +258,20 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'decision-timeline-view.sql' },
     ],
   },
+  {
+    // A batch the processor replays after a crash (stored, but not yet recorded as stored in its write-ahead log)
+    // carries its first insert's deduplication token: otel_traces and the audit tables discard it, and with
+    // deduplicate_blocks_in_dependent_materialized_views the views still push their blocks, so a rollup without a
+    // window of its own counted the batch twice (verify then found the rollup different from the spans).
+    version: 14,
+    name: 'rollup_deduplication_window',
+    checksum: 'sha256:c01603d6afc19207bcf29128ee21ec05b93222919996f86badd8b234ff02e648',
+    steps: [
+      { kind: 'object', file: 'audit-decision-stats-deduplication-window.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-confidence-stats-deduplication-window.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-oversight-stats-deduplication-window.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-feedback-stats-deduplication-window.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'otel-traces-trace-id-ts-deduplication-window.sql', singleNodeOnly: true },
+    ],
+  },
 ];

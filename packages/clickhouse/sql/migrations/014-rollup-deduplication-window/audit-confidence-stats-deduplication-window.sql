@@ -1,0 +1,1 @@
+ALTER TABLE {{table:audit_confidence_stats}} MODIFY SETTING non_replicated_deduplication_window = 1000
