@@ -1,9 +1,9 @@
 // A span worker thread (started by span-worker.ts), answering the processor thread's requests one message at a
 // time: the receipt thread checks requests and applies the policy; the drain's thread owns the verifier state and
 // the remembered span ids, and prepares the drained batches.
-import { writeFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseVerifierKey } from '@decisiontrail/core';
+import { nameThread } from '@decisiontrail/core/internal';
 import { AuditPipeline } from './audit-pipeline.ts';
 import { BatchPreparer, type PreparedBatch } from './batch-preparer.ts';
 import { StreamIntegrityChecker } from './integrity-checker.ts';
@@ -44,19 +44,10 @@ function start(init: SpanWorkerInit): BatchPreparer {
   return new BatchPreparer({ pipeline, policy, metrics, store: init.store });
 }
 
-/** Names this thread for the OS (Linux: /proc/thread-self/comm), so its CPU can be told apart; best effort. */
-function nameThread(name: string | undefined): void {
-  if (name === undefined || process.platform !== 'linux') return;
-  try {
-    writeFileSync('/proc/thread-self/comm', name.slice(0, 15));
-  } catch {
-    // Not allowed here (a sandbox, say): the thread keeps Node's name.
-  }
-}
-
 let preparer: BatchPreparer | undefined;
 try {
-  nameThread((workerData as SpanWorkerInit).threadName);
+  const { threadName } = workerData as SpanWorkerInit;
+  if (threadName !== undefined) nameThread(threadName);
   preparer = start(workerData as SpanWorkerInit);
   post({ op: 'ready' });
 } catch (error) {

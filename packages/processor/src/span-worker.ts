@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { threadModule } from '@decisiontrail/core/internal';
 import type { PreparedBatch, PrepareEntry, DecodeVerdict } from './batch-preparer.ts';
 import type { ProcessorConfig } from './config.ts';
 import { OtlpDecodeError, ProcessorError, type ProcessorErrorCode } from './errors.ts';
@@ -60,21 +61,6 @@ function revive(error: SerializedError): Error {
   return new Error(`span worker: ${error.message}`);
 }
 
-function workerUrl(): URL {
-  // From source the worker is TypeScript too; built, it sits next to this file as JavaScript.
-  const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './span-worker-thread.ts' : './span-worker-thread.js', import.meta.url);
-}
-
-function workerExecArgv(): string[] | undefined {
-  const source = '--conditions=@decisiontrail/source';
-  // Inherited by default, V8 flags included (an explicit list may not hold those). From source, the worker
-  // must resolve the workspace packages to source too, which a test runner may do without this flag.
-  return import.meta.url.endsWith('.ts') && !process.execArgv.includes(source)
-    ? [...process.execArgv, source]
-    : undefined;
-}
-
 /**
  * The processor's handle on a span worker thread (see `BatchPreparer`): decoding, verification, policy and
  * the store's encoding run there, so the processor thread is left to answer requests, write the log and send
@@ -101,7 +87,8 @@ export class SpanWorker {
 
   /** Starts the thread; resolves once it has loaded its keys and state, rejects with its start error. */
   static start(init: SpanWorkerInit, onFinding: (finding: LateFinding) => void): Promise<SpanWorker> {
-    const worker = new Worker(workerUrl(), { workerData: init, execArgv: workerExecArgv() });
+    const { url, execArgv } = threadModule(import.meta.url, 'span-worker-thread');
+    const worker = new Worker(url, { workerData: init, execArgv });
     const handle = new SpanWorker(worker);
     return new Promise<SpanWorker>((resolve, reject) => {
       worker.on('message', (message: SpanWorkerMessage) => {
