@@ -28,7 +28,7 @@
 // /proc/<pid>/task), and the load generator's own, which shares the cores.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,7 @@ import {
   testKey,
 } from '../../packages/processor/test/support/signed-batches.ts';
 import { toProtobuf } from '../../packages/processor/test/support/sdk-spans.ts';
+import { threadCpu } from './thread-cpu.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -364,19 +365,11 @@ function cpuSeconds(pid: number): number {
  */
 function threadCpuSeconds(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    // The processor names its span workers (dt-…); Node's other threads are all `node`: V8's helpers (GC
-    // marking, compiling).
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const name = Number(tid) === pid ? 'main' : comm === 'node' ? 'V8 helpers' : comm;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
+  for (const { name: comm, seconds } of threadCpu(pid)) {
+    // The processor names its threads (dt-…); Node's other threads are all `node`: V8's helpers (GC marking,
+    // compiling).
+    const name = comm === 'node' ? 'V8 helpers' : comm;
+    byName.set(name, (byName.get(name) ?? 0) + seconds);
   }
   return byName;
 }
