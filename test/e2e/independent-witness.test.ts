@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port.ts';
 import path from 'node:path';
 import { openStore } from '@decisiontrail/clickhouse';
 import {
@@ -60,14 +60,6 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   const result = spawnSync(command, args, { encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${result.stderr}${result.stdout}`);
   return result.stdout + result.stderr;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Starts a process and resolves with its stderr once `ready` matches it. */

@@ -4,7 +4,7 @@
 // application made is in the store exactly once, and `decisiontrail verify` finds the stream intact.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../support/free-port.ts';
 import path from 'node:path';
 import { openStore } from '@decisiontrail/clickhouse';
 import { configureAudit, decision } from '@decisiontrail/instrumentation';
@@ -37,17 +37,6 @@ afterAll(async () => {
   if (serve !== undefined && serve.exitCode === null) serve.kill('SIGKILL');
   if (workspace) await rm(workspace.dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts `decisiontrail serve` directly on its entry point, so SIGKILL hits the process that holds the store. */
 async function startServe(ws: E2eWorkspace, port: number): Promise<ChildProcess> {

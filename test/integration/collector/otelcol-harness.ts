@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { freePort } from '../../support/free-port.ts';
 
 /** Folder of the shipped Collector configurations. */
 export const COLLECTOR_CONFIG_DIR = resolve(import.meta.dirname, '../../../collector-config');
@@ -24,14 +25,7 @@ export function otelcolBinary(): string | undefined {
 export const MISSING_BINARY_MESSAGE =
   'SKIPPED: no Collector binary for collector-config/builder-config.yaml; run `npm run collector:build` (.ci/run does)';
 
-/** A port nobody listens on right now, on the loopback interface. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+export { freePort };
 
 /** The loopback ports one Collector instance listens on. */
 export interface CollectorPorts {

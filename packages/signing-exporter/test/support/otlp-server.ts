@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SpanRecord } from '@decisiontrail/core';
+import { freePort } from '../../../../test/support/free-port.ts';
 import { decodeTraceRequest } from './otlp-protobuf.ts';
 
 /** A local OTLP/HTTP protobuf receiver for tests: can be started, stopped and set to fail. */
@@ -14,10 +15,7 @@ export class OtlpTestServer {
 
   /** Reserves a free port without listening on it (the target is "down"). */
   async reservePort(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    this.port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    this.port = await freePort();
     return this.port;
   }
 
