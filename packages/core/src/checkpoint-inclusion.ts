@@ -1,10 +1,78 @@
-import { ATTR_AUDIT_CHECKPOINT_RANGE } from '@decisiontrail/semconv';
+import { createHash, type KeyObject } from 'node:crypto';
+import {
+  ATTR_AUDIT_CHECKPOINT_LEAVES,
+  ATTR_AUDIT_CHECKPOINT_NOTE,
+  ATTR_AUDIT_CHECKPOINT_ORIGIN,
+  ATTR_AUDIT_CHECKPOINT_RANGE,
+  ATTR_AUDIT_CHECKPOINT_ROOT,
+  ATTR_AUDIT_CHECKPOINT_SIZE,
+  ATTR_AUDIT_INTEGRITY_KEY_ID,
+} from '@decisiontrail/semconv';
 import { leafHash, uncanonicalReason } from './canonical-span.ts';
 import { inclusionProofFromRange, parseHashList } from './compact-range-proof.ts';
+import type { Finding } from './findings.ts';
 import { verifyInclusion } from './merkle-tree.ts';
-import { seqOf, streamOf, validateCheckpointRecord } from './record-classifier.ts';
+import { seqOf, streamOf, validateCheckpointRecord, type ValidCheckpoint } from './record-classifier.ts';
+import type { NoteVerifierKey } from './signed-note.ts';
 import type { SpanRecord } from './span-record.ts';
 import { resolveTrustedKeys, type TrustedKey } from './trusted-keys.ts';
+
+/**
+ * How many validated checkpoints {@link proveSpanInCheckpoint} keeps (least recently used dropped first): a timeline
+ * proves its few spans against the same handful of checkpoints, and a service showing the same decisions again
+ * checks no signature twice. Each entry holds a checkpoint's leaves as hex (≈ 40 kB at 512 leaves).
+ */
+const VALIDATED_CHECKPOINTS = 128;
+const validated = new Map<string, ValidCheckpoint | Finding>();
+
+/** The raw public key bytes of each trusted key, exported once per key object. */
+const publicKeyBytes = new WeakMap<KeyObject, string>();
+function keyIdentity(key: NoteVerifierKey): string {
+  let bytes = publicKeyBytes.get(key.publicKey);
+  if (bytes === undefined) {
+    bytes = key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    publicKeyBytes.set(key.publicKey, bytes);
+  }
+  return `${key.name}+${key.keyId}+${bytes}`;
+}
+
+/**
+ * {@link validateCheckpointRecord}, remembered for the same input: the key is a hash of everything the validation
+ * reads — the checkpoint span's id, its note, origin, size, root, key id and leaves attributes —, the stream it is
+ * checked for and every trusted key's name, id and public key bytes. A checkpoint that differs in any byte, or the
+ * same one under other keys, is validated afresh: a remembered result says exactly what validating again would.
+ */
+function validatedCheckpoint(
+  checkpoint: SpanRecord,
+  stream: string,
+  keys: readonly NoteVerifierKey[],
+): ValidCheckpoint | Finding {
+  const a = checkpoint.attributes;
+  const id = createHash('sha256')
+    .update(
+      JSON.stringify([
+        stream,
+        checkpoint.spanId,
+        a[ATTR_AUDIT_CHECKPOINT_NOTE] ?? null,
+        a[ATTR_AUDIT_CHECKPOINT_ORIGIN] ?? null,
+        a[ATTR_AUDIT_CHECKPOINT_SIZE] ?? null,
+        a[ATTR_AUDIT_CHECKPOINT_ROOT] ?? null,
+        a[ATTR_AUDIT_INTEGRITY_KEY_ID] ?? null,
+        a[ATTR_AUDIT_CHECKPOINT_LEAVES] ?? null,
+        keys.map(keyIdentity),
+      ]),
+    )
+    .digest('base64');
+  let result = validated.get(id);
+  if (result === undefined) {
+    result = validateCheckpointRecord(checkpoint, stream, keys);
+    if (validated.size >= VALIDATED_CHECKPOINTS) validated.delete(validated.keys().next().value as string);
+  } else {
+    validated.delete(id);
+  }
+  validated.set(id, result);
+  return result;
+}
 
 /**
  * Which check a span failed in {@link proveSpanInCheckpoint}: its leaf cannot be recomputed
@@ -29,7 +97,8 @@ export type SpanProof =
  * else: the span's leaf is recomputed from its row, must equal the leaf the checkpoint lists at the
  * span's seq, and an RFC 9162 inclusion proof built from the checkpoint's compact range and leaves
  * must reach the root the checkpoint's note signs under a trusted key. The cost is one signature
- * and the checkpoint's leaves, whatever the length of the stream.
+ * and the checkpoint's leaves, whatever the length of the stream — and none for a checkpoint validated before
+ * in this process with the same bytes and keys (see {@link validatedCheckpoint}).
  */
 export function proveSpanInCheckpoint(
   span: SpanRecord,
@@ -43,7 +112,7 @@ export function proveSpanInCheckpoint(
   const problem = uncanonicalReason(span);
   if (problem !== undefined)
     return { status: 'failed', check: 'leaf', reason: `the stored row cannot have been signed: ${problem}` };
-  const valid = validateCheckpointRecord(checkpoint, stream, resolveTrustedKeys(trustedKeys));
+  const valid = validatedCheckpoint(checkpoint, stream, resolveTrustedKeys(trustedKeys));
   if ('code' in valid) {
     if (valid.code === 'checkpoint-unknown-key') {
       return { status: 'untrusted', stream, seq, keyId: valid.keyId ?? '?' };

@@ -89,15 +89,22 @@ function leafOf(record: SpanRecord): string {
   return problem === undefined ? Buffer.from(leafHash(record)).toString('hex') : `uncanonical: ${problem}`;
 }
 
-/** The one proof result that speaks for a span among the checkpoints that might cover it. */
+/**
+ * The one proof result that speaks for a span among the checkpoints that might cover it: the first that verifies
+ * (the checkpoints after it are not tried), else the first failure, untrusted key or unproven result.
+ */
 function bestProof(
   span: SpanRecord,
   checkpoints: readonly SpanRecord[],
   keys: readonly NoteVerifierKey[],
 ): SpanProof | undefined {
-  const results = checkpoints.map((checkpoint) => proveSpanInCheckpoint(span, checkpoint, keys));
+  const results: SpanProof[] = [];
+  for (const checkpoint of checkpoints) {
+    const result = proveSpanInCheckpoint(span, checkpoint, keys);
+    if (result.status === 'verified') return result;
+    results.push(result);
+  }
   return (
-    results.find((r) => r.status === 'verified') ??
     results.find((r) => r.status === 'failed') ??
     results.find((r) => r.status === 'untrusted') ??
     results.find((r) => r.status === 'unproven')

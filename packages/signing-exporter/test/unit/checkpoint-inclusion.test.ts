@@ -128,6 +128,66 @@ describe('proveSpanInCheckpoint', () => {
     expect(proveSpanInCheckpoint(span, later, [key.verifierKey])).toMatchObject({ status: 'unproven' });
   });
 
+  it('proves a checkpoint it validated before afresh whenever a byte it reads or a trusted key differs', async () => {
+    const { records, key } = await signedStream();
+    const span = records.find((r) => r.attributes['audit.integrity.seq'] === '7')!;
+    const checkpoint = checkpointFor(records, 7);
+    const trusted = [key.verifierKey];
+    // Validated once, then the same checkpoint and keys again (remembered): the same result both times.
+    expect(proveSpanInCheckpoint(span, checkpoint, trusted)).toMatchObject({ status: 'verified', seq: 7 });
+    expect(proveSpanInCheckpoint(span, checkpoint, trusted)).toMatchObject({ status: 'verified', seq: 7 });
+    const edit = (name: string, change: (value: string) => string): SpanRecord => ({
+      ...checkpoint,
+      attributes: { ...checkpoint.attributes, [name]: change(checkpoint.attributes[name]!) },
+    });
+    // The leaf list is not signed by the note: a list with leaf 7 changed must not prove from the remembered one.
+    const leaves = Buffer.from(checkpoint.attributes['audit.checkpoint.leaves']!, 'base64');
+    const from = Number(checkpoint.attributes['audit.checkpoint.size']) - leaves.length / 32;
+    leaves[(7 - from) * 32] = leaves[(7 - from) * 32]! ^ 1;
+    expect(
+      proveSpanInCheckpoint(
+        span,
+        edit('audit.checkpoint.leaves', () => leaves.toString('base64')),
+        trusted,
+      ),
+    ).toMatchObject({ status: 'failed', check: 'leaf-mismatch' });
+    // A note with its signature altered, attributes that disagree with the note: validated again, and refused.
+    const note = checkpoint.attributes['audit.checkpoint.note']!;
+    // One character of the signature bytes (past the 4-byte key id at the start of the base64).
+    const at = note.lastIndexOf(' ') + 40;
+    const badSignature = note.slice(0, at) + (note[at] === 'A' ? 'B' : 'A') + note.slice(at + 1);
+    expect(badSignature).not.toBe(note);
+    expect(
+      proveSpanInCheckpoint(
+        span,
+        edit('audit.checkpoint.note', () => badSignature),
+        trusted,
+      ),
+    ).toMatchObject({
+      status: 'failed',
+      check: 'checkpoint',
+    });
+    expect(
+      proveSpanInCheckpoint(
+        span,
+        edit('audit.checkpoint.root', (root) => `${root.slice(1)}A`),
+        trusted,
+      ),
+    ).toMatchObject({ status: 'failed', check: 'checkpoint' });
+    // Other trusted keys: the remembered verification under the signing key does not carry over.
+    expect(proveSpanInCheckpoint(span, checkpoint, [generateSigningKey('test').verifierKey])).toMatchObject({
+      status: 'untrusted',
+    });
+    // The span claims another stream: the checkpoint is checked for that stream, not taken from memory.
+    const moved = { ...span, attributes: { ...span.attributes, 'audit.integrity.stream': 'another-stream' } };
+    expect(proveSpanInCheckpoint(moved, checkpoint, trusted)).toMatchObject({
+      status: 'failed',
+      check: 'checkpoint',
+    });
+    // And the original still proves.
+    expect(proveSpanInCheckpoint(span, checkpoint, trusted)).toMatchObject({ status: 'verified', seq: 7 });
+  });
+
   it('makes proof bundles that verify offline, and refuses a checkpoint no trusted key signed', async () => {
     const { records, key } = await signedStream();
     for (const span of records.filter((r) => !isCheckpointRecord(r))) {
