@@ -274,4 +274,16 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'otel-traces-trace-id-ts-deduplication-window.sql', singleNodeOnly: true },
     ],
   },
+  {
+    // The read-time check reads each covering checkpoint's span from otel_traces by primary key (found through
+    // audit_checkpoints), so migration 11's copy of the checkpoint spans' attributes is dropped.
+    version: 15,
+    name: 'checkpoint_leaves_from_spans',
+    checksum: 'sha256:7129bdde538d77445b50cc7b02beeb28e27f3f6560c907c938ccf37367e6d4c2',
+    steps: [
+      { kind: 'object', file: 'audit-checkpoint-leaves-mv-drop.sql' },
+      { kind: 'object', file: 'audit-checkpoint-leaves-drop-read.sql' },
+      { kind: 'object', file: 'audit-checkpoint-leaves-drop.sql' },
+    ],
+  },
 ];

@@ -44,7 +44,6 @@ const SERVICE_COLUMNS: Record<string, string> = {
   audit_feedback: 'service',
   audit_deployments: 'service',
   audit_checkpoints: 'service',
-  audit_checkpoint_leaves: 'service',
   audit_decision_links: 'service',
   audit_decision_stats: 'service',
   audit_confidence_stats: 'service',

@@ -31,9 +31,8 @@ export interface TimelineEvidence {
    */
   spans: SpanRecord[];
   /**
-   * For each shown leaf, the checkpoint(s) of its stream at the first tree size above it, as
-   * `audit_checkpoint_leaves` holds them: the checkpoint span's ids, time and attributes (signed note, leaves,
-   * compact range), its other columns empty. What a proof reads of a checkpoint is its signed note and the
+   * For each shown leaf, the checkpoint(s) of its stream at the first tree sizes above it: every stored copy of
+   * each checkpoint span `audit_checkpoints` names. What a proof reads of a checkpoint is its signed note and the
    * leaves and range checked against the note's root, so a row there decides nothing by itself.
    */
   checkpoints: SpanRecord[];
@@ -47,37 +46,29 @@ const LINKS_SQL = `
     -- They happen after the decision: partitions before it are not read.
     AND time >= fromUnixTimestamp64Nano({first_ns:Int64}) - toIntervalDay(1)`;
 
-/** A checkpoint row of `audit_checkpoint_leaves` in the columns of {@link TRACE_ROW_COLUMNS}. */
-export const CHECKPOINT_ROW_COLUMNS = `
-  toString(toUnixTimestamp64Nano(time)) AS start_ns,
-  trace_id AS TraceId, span_id AS SpanId, '' AS ParentSpanId, '' AS TraceState,
-  CAST({checkpoint_span:String}, 'LowCardinality(String)') AS SpanName, CAST('', 'LowCardinality(String)') AS SpanKind,
-  CAST(map(), 'Map(LowCardinality(String), String)') AS ResourceAttributes, '' AS ScopeName, '' AS ScopeVersion,
-  attributes AS SpanAttributes, '0' AS Duration, CAST('', 'LowCardinality(String)') AS StatusCode, '' AS StatusMessage,
-  CAST([], 'Array(String)') AS event_times_ns, CAST([], 'Array(LowCardinality(String))') AS event_names,
-  CAST([], 'Array(Map(LowCardinality(String), String))') AS event_attributes,
-  CAST([], 'Array(String)') AS link_trace_ids, CAST([], 'Array(String)') AS link_span_ids,
-  CAST([], 'Array(String)') AS link_trace_states, CAST([], 'Array(Map(LowCardinality(String), String))') AS link_attributes`;
-
 /**
- * Which `audit_checkpoint_leaves` rows can prove `leaves` leaves, leaf i being `{leaf_stream_i}` / `{leaf_seq_i}`
- * ({@link leafParams}): the checkpoints of its stream at the first tree sizes above its index, read in key order
- * and stopped after three (a size signed twice, by another key, gives every copy; the reader keeps what a trusted
- * key signed). One bounded key range per leaf: a range over the rest of the stream cut by LIMIT n BY leaf read
- * ≈ 190 granules of keys per leaf in a 10 M store.
+ * Which `otel_traces` rows are the checkpoints that can prove `leaves` leaves, leaf i being `{leaf_stream_i}` /
+ * `{leaf_seq_i}` ({@link leafParams}): `audit_checkpoints` names the checkpoints of its stream at the first tree
+ * sizes above its index, read in key order and stopped after three (a size signed twice, by another key, gives
+ * every copy; the reader keeps what a trusted key signed), one bounded key range per leaf; each is then read from
+ * `otel_traces` by its primary key (service, checkpoint span name `{checkpoint_span}`, second) and span id. A row of
+ * `audit_checkpoints` only says where to look: the span's signed note and the leaves and range recomputed against
+ * its root decide.
  */
-export function checkpointLeavesWhere(leaves: number): string {
+export function checkpointSpansWhere(leaves: number): string {
   if (leaves === 0) return 'false';
   const each = Array.from(
     { length: leaves },
-    (_, i) => `(SELECT stream, tree_size, span_id FROM {{read:audit_checkpoint_leaves}}
+    (_, i) => `(SELECT service, time, span_id FROM {{read:audit_checkpoints}}
         WHERE stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64}
         ORDER BY stream, tree_size LIMIT 3)`,
   ).join('\n      UNION ALL ');
-  return `(stream, tree_size, span_id) IN (SELECT * FROM (${each}))`;
+  return `SpanName = {checkpoint_span:String}
+      AND (ServiceName, toDateTime(Timestamp), SpanId) IN (
+        SELECT service, toDateTime(time), span_id FROM (${each}))`;
 }
 
-/** The parameters of {@link checkpointLeavesWhere} for these leaves. */
+/** The parameters of {@link checkpointSpansWhere} for these leaves. */
 export function leafParams(leaves: readonly { stream: string; seq: string }[]): Record<string, string> {
   return Object.fromEntries(
     leaves.flatMap((leaf, i) => [
@@ -91,8 +82,7 @@ export function leafParams(leaves: readonly { stream: string; seq: string }[]): 
  * One statement over the spans to read (the shown ones and the decisions' linked reviews and feedback):
  * every copy in otel_traces (trace-id bloom filter, within a day of each span's time: one window per
  * group of nearby spans, so a late feedback does not widen the range read for the others), and the
- * checkpoints that can prove the shown leaves by primary key from `audit_checkpoint_leaves` (ordered by
- * stream and size, small granules) rather than a granule of otel_traces.
+ * checkpoint spans that can prove the shown leaves, by primary key ({@link checkpointSpansWhere}).
  */
 function evidenceSql(windows: number, leaves: number): string {
   const within = Array.from(
@@ -110,9 +100,9 @@ function evidenceSql(windows: number, leaves: number): string {
     WHERE has(traces, TraceId) AND has(span_ids, SpanId)
       AND (${within})
     UNION ALL
-    SELECT 'checkpoint' AS role, ${CHECKPOINT_ROW_COLUMNS}
-    FROM {{read:audit_checkpoint_leaves}}
-    WHERE ${checkpointLeavesWhere(leaves)}
+    SELECT 'checkpoint' AS role, ${TRACE_ROW_COLUMNS}
+    FROM {{read:otel_traces}}
+    WHERE ${checkpointSpansWhere(leaves)}
   )`;
 }
 

@@ -12,9 +12,8 @@ import {
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
 import {
-  checkpointLeavesWhere,
+  checkpointSpansWhere,
   leafParams,
-  CHECKPOINT_ROW_COLUMNS,
   SEQ,
   windowsAround,
   type TimelineEvidence,
@@ -77,7 +76,7 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
  * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
  * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
  * it — beside the view's deployment, incident and checkpoint branches (as in sql/decision-timeline-linked.sql)
- * and the checkpoints that can prove the shown leaves (by primary key from `audit_checkpoint_leaves`).
+ * and the checkpoint spans that can prove the shown leaves (by primary key, found through `audit_checkpoints`).
  *
  * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the
  * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
@@ -151,10 +150,11 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns, CAST(map(), 'Map(String, String)') AS attributes,
         false AS is_action, false AS shown, span
     FROM (
-      -- Apart, so the row columns read the table column named attributes, not the alias of that name above.
-      SELECT time, trace_id, span_id, service, formatRowNoNewline('JSONEachRow', ${CHECKPOINT_ROW_COLUMNS}) AS span
-      FROM {{read:audit_checkpoint_leaves}}
-      WHERE ${checkpointLeavesWhere(leaves)}
+      -- Apart, so the row columns read the table column named SpanAttributes, not the alias above.
+      SELECT Timestamp AS time, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service,
+        formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
+      FROM {{read:otel_traces}}
+      WHERE ${checkpointSpansWhere(leaves)}
     )
 
     UNION ALL
@@ -203,9 +203,9 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
 
 /** The checkpoints that can prove the given leaves, alone (a tool run's, see {@link timelineWithEvidence}). */
 const leavesSql = (leaves: number): string => `
-  SELECT ${CHECKPOINT_ROW_COLUMNS}
-  FROM {{read:audit_checkpoint_leaves}}
-  WHERE ${checkpointLeavesWhere(leaves)}`;
+  SELECT ${TRACE_ROW_COLUMNS}
+  FROM {{read:otel_traces}}
+  WHERE ${checkpointSpansWhere(leaves)}`;
 
 const DAY_NS = 86_400_000_000_000n;
 
