@@ -67,30 +67,73 @@ export interface DecisionPage {
 
 const STATUSES: readonly DecisionIntegrityStatus[] = ['sealed', 'unsealed', 'untrusted', 'unsigned'];
 const WHERE = '{{include:decision-finder-where.sql}}';
+const SUBJECT = '{{include:decision-finder-subject.sql}}';
+const OVERRIDDEN = '{{include:decision-finder-overridden.sql}}';
 const STATUS = '{{include:decision-integrity-status.sql}}';
 
-// One statement per sort key and direction (ORDER BY cannot be a parameter); the cursor predicate is the
+/**
+ * Where a page's decision ids are read, in the search's order: audit_decisions (in decision-id order: a time-ordered
+ * page is read window by window, a confidence-ordered one sorted from the period's rows) or
+ * audit_decisions_by_confidence (migration 15: the columns the filters compare, in confidence order, so a page is
+ * the first rows of a primary-key range). It has no subject, so a search by subject reads audit_decisions, whose
+ * bloom filter finds the subject's few granules.
+ */
+type KeySource = 'decisions' | 'by-confidence';
+
+// One statement per sort key, direction and source (ORDER BY cannot be a parameter); the cursor predicate is the
 // keyset condition "after the last row of the previous page" in the same order. The decision id breaks ties.
 const SORT_KEYS: Record<DecisionSort, { key: string; cursor: string }> = {
   time: { key: 'time', cursor: 'fromUnixTimestamp64Nano(toInt64({after_time_ns:String}))' },
   confidence: { key: 'ifNull(confidence, -1)', cursor: '{after_confidence:Float64}' },
 };
 
-function statement(sort: DecisionSort, order: 'asc' | 'desc'): string {
+/** The ids of a page (and each one's sort key as the cursor writes it), without the rest of the row. */
+function keysStatement(
+  sort: DecisionSort,
+  order: 'asc' | 'desc',
+  source: KeySource,
+  overridden: boolean,
+  rowBudget: number | undefined,
+): string {
   const { key, cursor } = SORT_KEYS[sort];
   const direction = order === 'asc' ? 'ASC' : 'DESC';
   const after = order === 'asc' ? '>' : '<';
+  const value =
+    sort === 'time' ? 'toString(toUnixTimestamp64Nano(time))' : 'toString(ifNull(confidence, -1))';
+  // audit_decisions_by_confidence is read without FINAL, which would merge every part of the period before the
+  // first row came out: a decision stored twice can appear twice here, and the caller keeps one.
+  const from =
+    (source === 'decisions'
+      ? `{{read:audit_decisions}} FINAL WHERE ${WHERE} AND ${SUBJECT}`
+      : `{{read:audit_decisions_by_confidence}} WHERE ${WHERE}`) + (overridden ? ` AND ${OVERRIDDEN}` : '');
   return `
-    SELECT ${DECISION_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity
-    FROM {{read:audit_decisions}} FINAL
-    WHERE ${WHERE}
+    SELECT decision_id AS id, ${value} AS key
+    FROM ${from}
       AND (NOT {has_cursor:Bool} OR (${key}, decision_id) ${after} (${cursor}, {after_id:String}))
       -- A stretch of time to read first (see TIME_WINDOWS_NS in decision-finder.ts): its partitions and idx_time's granules only.
       AND (NOT {windowed:Bool} OR (time >= fromUnixTimestamp64Nano({window_from_ns:Int64})
         AND time < fromUnixTimestamp64Nano({window_to_ns:Int64})))
     ORDER BY ${key} ${direction}, decision_id ${direction}
-    LIMIT {limit:UInt32}`;
+    LIMIT {limit:UInt32}${
+      // In the statement, not the session: the embedded engine keeps a session's settings for the next statement.
+      rowBudget === undefined
+        ? ''
+        : `\n    SETTINGS max_rows_to_read = ${rowBudget}, read_overflow_mode = 'throw'`
+    }`;
 }
+
+/**
+ * The rows of a page's ids, each still matching the search (read again from the decision's final copy; the
+ * override is a fact about the id, read here for every row and compared by the caller).
+ */
+const ROWS_SQL = `
+  SELECT ${DECISION_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity,
+    decision_id IN (
+      SELECT decision_id FROM {{read:audit_oversight}} FINAL
+      WHERE decision_id IN {ids:Array(String)} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
+    ) AS overridden
+  FROM {{read:audit_decisions}} FINAL
+  WHERE decision_id IN {ids:Array(String)} AND ${WHERE} AND ${SUBJECT}`;
 
 /**
  * The newest and oldest stored decision times (decimal nanoseconds): where a time-ordered search starts reading.
@@ -100,6 +143,12 @@ const TIME_ANCHOR_SQL = `
   SELECT toString(toUnixTimestamp64Nano(max(time))) AS newest, toString(toUnixTimestamp64Nano(min(time))) AS oldest,
     count() > 0 AS found
   FROM {{read:audit_decisions}}`;
+
+/** The span of time an incident's named decisions were made in (a primary-key lookup of its ids). */
+const NAMED_TIMES_SQL = `
+  SELECT toString(toUnixTimestamp64Nano(min(time))) AS first, toString(toUnixTimestamp64Nano(max(time))) AS last,
+    count() > 0 AS found
+  FROM {{read:audit_decisions}} WHERE decision_id IN {ids:Array(String)}`;
 
 /**
  * audit_decisions is ordered by decision id, not time, so `ORDER BY time … LIMIT n` over the whole table reads
@@ -113,30 +162,53 @@ const TIME_WINDOWS_NS: readonly bigint[] = [1n, 16n, 256n, 4096n, 65536n].map(
   (hours) => hours * 3_600_000_000_000n,
 );
 
-type PageRow = Omit<FoundDecision, 'overridden' | 'integrity'> & { integrity: string };
+/**
+ * A confidence-ordered page whose period holds at most this many stored rows (after the index of time has pruned
+ * audit_decisions) is sorted from those rows; past it, audit_decisions_by_confidence is read in order instead.
+ * The engine counts the rows a statement would read before reading any (max_rows_to_read), so a period too long
+ * costs only that count. At 10 M decisions sorting 256 k rows' ids and confidences costs about as much as reading
+ * the side table for a selective search over a long period.
+ */
+export const DIRECT_CONFIDENCE_ROWS = 262_144;
 
-/** One statement of a search: the page within a window of time (both bounds in ns), or over all of it (null). */
-function pageRows(
-  ctx: QueryContext,
-  params: QueryParams,
-  sort: DecisionSort,
-  order: 'asc' | 'desc',
-  window: [bigint, bigint] | null,
-): Promise<PageRow[]> {
-  return ctx.rows<PageRow>(statement(sort, order), {
-    ...params,
-    windowed: window !== null,
-    window_from_ns: String(window?.[0] ?? 0n),
-    window_to_ns: String(window?.[1] ?? 0n),
-  });
+interface KeyRow {
+  id: string;
+  key: string;
 }
 
-/** A time-ordered page, read window by window from where it starts (see {@link TIME_WINDOWS_NS}). */
-async function timeOrderedRows(
+type PageRow = Omit<FoundDecision, 'overridden' | 'integrity'> & {
+  integrity: string;
+  overridden: boolean | number;
+};
+
+/** One statement of a search's ids: within a window of time (both bounds in ns), or over all of it (null). */
+function keyRows(
+  ctx: QueryContext,
+  params: QueryParams,
+  plan: { sort: DecisionSort; order: 'asc' | 'desc'; source: KeySource },
+  window: [bigint, bigint] | null,
+  rowBudget?: number,
+): Promise<KeyRow[]> {
+  return ctx.rows<KeyRow>(
+    keysStatement(plan.sort, plan.order, plan.source, params.by_overridden === true, rowBudget),
+    {
+      ...params,
+      windowed: window !== null,
+      window_from_ns: String(window?.[0] ?? 0n),
+      window_to_ns: String(window?.[1] ?? 0n),
+    },
+  );
+}
+
+/** A time-ordered page's ids, read window by window from where it starts (see {@link TIME_WINDOWS_NS}). */
+async function timeOrderedKeys(
   ctx: QueryContext,
   params: QueryParams,
   order: 'asc' | 'desc',
-): Promise<PageRow[]> {
+): Promise<KeyRow[]> {
+  const plan = { sort: 'time', order, source: 'decisions' } as const;
+  // A subject's decisions are few, and the subject's index finds them wherever they are.
+  if (params.by_subject === true) return keyRows(ctx, params, plan, null);
   const [stored] = await ctx.rows<{ newest: string; oldest: string; found: boolean | number }>(
     TIME_ANCHOR_SQL,
     {},
@@ -151,23 +223,53 @@ async function timeOrderedRows(
   // so what it returns is right whatever the anchor is; the anchor only decides how much is read.
   const newest = bigMin(BigInt(stored.newest), to - 1n);
   const oldest = bigMax(BigInt(stored.oldest), from);
+  if (newest < oldest) return [];
   const cursor = params.has_cursor === true ? BigInt(params.after_time_ns as string) : undefined;
   const limit = Number(params.limit);
   for (const span of TIME_WINDOWS_NS) {
     const window: [bigint, bigint] =
       order === 'desc' ? [(cursor ?? newest) - span, to] : [from, (cursor ?? oldest) + span + 1n];
-    const rows = await pageRows(ctx, params, 'time', order, window);
+    const rows = await keyRows(ctx, params, plan, window);
     // A window reaching past the period's oldest (newest) stored decision holds all that is left of the search,
     // so its rows are the page, full or not.
     if (rows.length >= limit || (order === 'desc' ? window[0] <= oldest : window[1] > newest)) return rows;
   }
-  return pageRows(ctx, params, 'time', order, null);
+  return keyRows(ctx, params, plan, null);
 }
 
-/** Which of the page's decisions a person overrode (a primary-key lookup of the page's ids). */
-const OVERRIDDEN_SQL = `
-  SELECT DISTINCT decision_id AS id FROM {{read:audit_oversight}} FINAL
-  WHERE decision_id IN {ids:Array(String)} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}`;
+/** Whether a statement failed because it would read more rows than its max_rows_to_read. */
+function tooManyRows(error: unknown): boolean {
+  const cause = error instanceof StoreError ? error.cause : error;
+  return cause instanceof Error && /TOO_MANY_ROWS|Limit for rows/i.test(cause.message);
+}
+
+/**
+ * A confidence-ordered page's ids: sorted from the period's rows of audit_decisions when they are few (a subject's,
+ * or at most `directRows`), else read in order from audit_decisions_by_confidence.
+ */
+async function confidenceOrderedKeys(
+  ctx: QueryContext,
+  params: QueryParams,
+  order: 'asc' | 'desc',
+  directRows: number,
+): Promise<KeyRow[]> {
+  const plan = { sort: 'confidence', order } as const;
+  if (params.by_subject === true) return keyRows(ctx, params, { ...plan, source: 'decisions' }, null);
+  if (directRows > 0) {
+    try {
+      return await keyRows(ctx, params, { ...plan, source: 'decisions' }, null, directRows);
+    } catch (error) {
+      if (!tooManyRows(error)) throw error;
+    }
+  }
+  return keyRows(ctx, params, { ...plan, source: 'by-confidence' }, null);
+}
+
+/** Tuning of {@link findDecisions} that tests set to take each path on a small store. */
+export interface FinderTuning {
+  /** See {@link DIRECT_CONFIDENCE_ROWS}; 0 always reads audit_decisions_by_confidence. */
+  directConfidenceRows: number;
+}
 
 function invalid(message: string): StoreError {
   return new StoreError('INVALID_ARGUMENT', message);
@@ -300,42 +402,117 @@ function searchParams(search: DecisionSearch): {
 }
 
 /**
+ * Narrows the period of an incident search to the span its decisions can lie in: its window (when it names a model)
+ * and the times of the decisions it names. What is outside holds none of them, and a time-ordered search that starts
+ * from the newest stored decision would otherwise read back to the incident window by windows of time.
+ */
+async function narrowToIncident(ctx: QueryContext, params: QueryParams): Promise<QueryParams> {
+  const ids = params.incident_ids as string[];
+  let first: bigint | undefined;
+  let last: bigint | undefined;
+  if (params.incident_model !== '') {
+    first = BigInt(params.incident_from_ms as string) * 1_000_000n;
+    last = BigInt(params.incident_to_ms as string) * 1_000_000n - 1n;
+  }
+  if (ids.length > 0) {
+    const [named] = await ctx.rows<{ first: string; last: string; found: boolean | number }>(
+      NAMED_TIMES_SQL,
+      {
+        ids,
+      },
+    );
+    if (named !== undefined && named.found) {
+      const [a, b] = [BigInt(named.first), BigInt(named.last)];
+      first = first === undefined || a < first ? a : first;
+      last = last === undefined || b > last ? b : last;
+    }
+  }
+  // Nothing to find: an empty period.
+  if (first === undefined || last === undefined) return { ...params, to_ns: params.from_ns as string };
+  const from = BigInt(params.from_ns as string);
+  const to = BigInt(params.to_ns as string);
+  return {
+    ...params,
+    from_ns: String(first > from ? first : from),
+    to_ns: String(last + 1n < to ? last + 1n : to),
+  };
+}
+
+/**
  * A page of decisions matching a search (GDPR access, an investigation, an incident's scope), newest first by
  * default, with a keyset cursor to the next page: pages never repeat or skip a decision while the filters stay
  * the same, even as new decisions arrive.
+ *
+ * Two steps: the page's ids in order (see {@link KeySource}), then their rows by primary key. A row is kept when
+ * its decision's final copy still matches the search at the same place in the order; a decision whose copies
+ * disagree (verify's conflicting copies) is listed where its final copy sorts, once.
  */
-export async function findDecisions(ctx: QueryContext, search: DecisionSearch): Promise<DecisionPage> {
-  const { params, sort, order } = searchParams(search);
-  const rows =
-    sort === 'time'
-      ? await timeOrderedRows(ctx, params, order)
-      : await pageRows(ctx, params, sort, order, null);
-  const overridden =
-    rows.length === 0
-      ? new Set<string>()
-      : new Set(
-          (await ctx.rows<{ id: string }>(OVERRIDDEN_SQL, { ids: rows.map((r) => r.decisionId) })).map(
-            (r) => r.id,
-          ),
-        );
-  const decisions = rows.map((row) => ({
-    ...row,
-    integritySeq: Number(row.integritySeq),
-    overridden: overridden.has(row.decisionId),
-    integrity: row.integrity === '' ? null : (row.integrity as DecisionIntegrityStatus),
-  }));
-  const last = decisions.at(-1);
-  const full = decisions.length === Number(params.limit);
+export async function findDecisions(
+  ctx: QueryContext,
+  search: DecisionSearch,
+  tuning: FinderTuning = { directConfidenceRows: DIRECT_CONFIDENCE_ROWS },
+): Promise<DecisionPage> {
+  const searched = searchParams(search);
+  const { sort, order } = searched;
+  let params = searched.params;
+  if (params.by_incident === true) params = await narrowToIncident(ctx, params);
+  const limit = Number(params.limit);
+  const decisions: FoundDecision[] = [];
+  const seen = new Set<string>();
+  // The ids' step reads `limit` ids; one that its rows' step drops (a copy that no longer matches, one already
+  // listed) leaves the page short, and the ids after the last one read fill it.
+  for (let keysRead = limit; keysRead === limit && decisions.length < limit;) {
+    const keys =
+      sort === 'time'
+        ? await timeOrderedKeys(ctx, params, order)
+        : await confidenceOrderedKeys(ctx, params, order, tuning.directConfidenceRows);
+    keysRead = keys.length;
+    const fresh = keys.filter((k) => !seen.has(k.id));
+    const rows =
+      fresh.length === 0
+        ? []
+        : await ctx.rows<PageRow>(ROWS_SQL, {
+            ...params,
+            ids: [...new Set(fresh.map((k) => k.id))],
+          });
+    const byId = new Map(rows.map((row) => [row.decisionId, row]));
+    for (const { id, key } of fresh) {
+      const row = byId.get(id);
+      if (row === undefined || seen.has(id) || decisions.length === limit) continue;
+      const rowKey = sort === 'time' ? row.timeUnixNano : String(row.confidence ?? -1);
+      const overridden = row.overridden === true || row.overridden === 1;
+      if (rowKey !== String(Number(key)) && rowKey !== key) continue;
+      if (params.by_overridden === true && overridden !== params.overridden) continue;
+      seen.add(id);
+      decisions.push({
+        ...row,
+        integritySeq: Number(row.integritySeq),
+        overridden,
+        integrity: row.integrity === '' ? null : (row.integrity as DecisionIntegrityStatus),
+      });
+    }
+    const end = keys.at(-1);
+    if (end === undefined) break;
+    params = {
+      ...params,
+      has_cursor: true,
+      after_time_ns: sort === 'time' ? end.key : '0',
+      after_confidence: sort === 'confidence' ? Number(end.key) : 0,
+      after_id: end.id,
+    };
+  }
+  const lastFound = decisions.at(-1);
+  const full = decisions.length === limit;
   return {
     decisions,
     nextCursor:
-      !full || last === undefined
+      !full || lastFound === undefined
         ? null
         : encodeCursor({
             sort,
             order,
-            value: sort === 'time' ? last.timeUnixNano : String(last.confidence ?? -1),
-            id: last.decisionId,
+            value: sort === 'time' ? lastFound.timeUnixNano : String(lastFound.confidence ?? -1),
+            id: lastFound.decisionId,
           }),
   };
 }

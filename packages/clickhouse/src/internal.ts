@@ -1,4 +1,5 @@
 // Internals for tests and sibling packages; not part of the public API.
 export { QueryContext } from './query-context.ts';
+export { findDecisions, type FinderTuning } from './decision-finder.ts';
 export { VerificationDecoders } from './verification-decoder.ts';
 export { decodeVerificationRows, verificationRecords } from './verification-records.ts';

@@ -29,6 +29,8 @@ const AUDITOR_TABLES = [
   'audit_incidents',
   'audit_erasures',
   'decision_timeline',
+  // What `decisiontrail decisions --sort confidence` reads first: decision ids in confidence order, no content.
+  'audit_decisions_by_confidence',
   // The period report's rollups: counts and digests, no ids or content.
   'audit_decision_stats',
   'audit_confidence_stats',
@@ -44,7 +46,9 @@ const SERVICE_COLUMNS: Record<string, string> = {
   audit_feedback: 'service',
   audit_deployments: 'service',
   audit_checkpoints: 'service',
+  audit_checkpoint_leaves: 'service',
   audit_decision_links: 'service',
+  audit_decisions_by_confidence: 'service',
   audit_decision_stats: 'service',
   audit_confidence_stats: 'service',
 };

@@ -123,6 +123,7 @@ export function ttlFor(table: string, retention: ResolvedRetention): string {
     case 'audit_oversight':
     case 'audit_feedback':
     case 'audit_decision_links':
+    case 'audit_decisions_by_confidence':
       return retentionTtl('toDateTime(time)', 'retention_class', retention);
     case 'audit_quarantine':
       return retention.standard === null

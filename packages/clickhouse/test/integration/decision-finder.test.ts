@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DecisionSearch, FoundDecision, Store } from '@decisiontrail/clickhouse';
+import {
+  renderContext,
+  type DecisionSearch,
+  type FoundDecision,
+  type Store,
+} from '@decisiontrail/clickhouse';
+import { findDecisions, QueryContext, type FinderTuning } from '@decisiontrail/clickhouse/internal';
 import {
   checkpointSpan,
   decisionIdAt,
@@ -71,16 +77,23 @@ describe('findDecisions (embedded engine)', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
 
-  /** Every page of a search, followed through its cursors. */
-  async function allPages(search: DecisionSearch, limit: number): Promise<FoundDecision[]> {
+  let ctx: QueryContext;
+
+  /**
+   * Every page of a search, followed through its cursors; with `tuning`, through the finder's other path (a
+   * confidence order read from audit_decisions_by_confidence, which a store this small never needs).
+   */
+  async function allPages(
+    search: DecisionSearch,
+    limit: number,
+    tuning?: FinderTuning,
+  ): Promise<FoundDecision[]> {
     const found: FoundDecision[] = [];
     let cursor: string | undefined;
     for (let pages = 0; pages < 100; pages++) {
-      const page = await store.findDecisions({
-        ...search,
-        limit,
-        ...(cursor === undefined ? {} : { cursor }),
-      });
+      const paged = { ...search, limit, ...(cursor === undefined ? {} : { cursor }) };
+      const page =
+        tuning === undefined ? await store.findDecisions(paged) : await findDecisions(ctx, paged, tuning);
       expect(page.decisions.length).toBeLessThanOrEqual(limit);
       found.push(...page.decisions);
       if (page.nextCursor === null) return found;
@@ -91,6 +104,14 @@ describe('findDecisions (embedded engine)', () => {
 
   beforeAll(async () => {
     ({ store, cleanup } = await openTempStore());
+    ctx = new QueryContext(
+      store.client,
+      renderContext({
+        database: store.options.database,
+        cluster: undefined,
+        retention: store.options.retention,
+      }),
+    );
     const oversight = decisions
       .filter((d) => overriddenIds.has(d.decisionId))
       .map((d, i) =>
@@ -185,7 +206,25 @@ describe('findDecisions (embedded engine)', () => {
       expect(want.length).toBeGreaterThan(0);
       const got = await allPages(search, 7);
       expect(got.map((d) => d.decisionId)).toEqual(want);
+      if (search.sort === 'confidence' && search.subjectId === undefined) {
+        const sideTable = await allPages(search, 7, { directConfidenceRows: 0 });
+        expect(sideTable.map((d) => d.decisionId)).toEqual(want);
+        expect(sideTable).toEqual(got);
+      }
     });
+    if (search.sort !== 'confidence' && search.subjectId === undefined) {
+      // The same filters in confidence order, sorted from audit_decisions (the store is small) and read from
+      // audit_decisions_by_confidence.
+      const byConfidence: DecisionSearch = { ...search, sort: 'confidence' };
+      it(`pages through ${name} by confidence, from either table, alike`, async () => {
+        const want = expected(filter, byConfidence);
+        const direct = await allPages(byConfidence, 6);
+        expect(direct.map((d) => d.decisionId)).toEqual(want);
+        expect(await allPages(byConfidence, 6, { directConfidenceRows: 0 })).toEqual(direct);
+        // A budget smaller than the period's rows makes the direct read refuse and the side table answer.
+        expect(await allPages(byConfidence, 6, { directConfidenceRows: 5 })).toEqual(direct);
+      });
+    }
   }
 
   it('reads a time-ordered page across gaps of hours to decades, pages of one and of all', async () => {
@@ -244,6 +283,71 @@ describe('findDecisions (embedded engine)', () => {
       {},
     );
     expect((await allPages({ incident }, 4)).map((d) => d.decisionId)).toEqual(want);
+  });
+
+  it('lists a decision stored twice once, and one whose copies disagree once where its final copy sorts', async () => {
+    // Far from the other decisions, under a model of their own (the tests above have run).
+    const at = Date.UTC(2040, 0, 1);
+    const make = (i: number, confidence: number): DecisionFixture => ({
+      decisionId: decisionIdAt(at + i * 1000, random),
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: at + i * 1000,
+      modelId: 'copies',
+      modelVersion: '1',
+      outcome: 'approve',
+      confidence,
+      subjectId: 'subject-copies',
+      fairnessGroup: 'group-a',
+    });
+    const [twice, changed, once] = [make(0, 0.5), make(1, 0.9), make(2, 0.3)];
+    // Separate inserts: separate parts, which audit_decisions_by_confidence (read without FINAL) keeps apart.
+    await store.insertSpans([decisionSpan(twice!), decisionSpan(changed!), decisionSpan(once!)]);
+    await store.insertSpans([decisionSpan(twice!)]);
+    // The later copy of `changed` (another span, confidence 0.1) is its final one in audit_decisions.
+    await store.insertSpans([decisionSpan({ ...changed!, spanId: randomHex(random, 8), confidence: 0.1 })]);
+    const want = [
+      [twice!.decisionId, 0.5],
+      [once!.decisionId, 0.3],
+      [changed!.decisionId, 0.1],
+    ];
+    for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
+      for (const limit of [1, 2, 50]) {
+        const got = await allPages({ modelId: 'copies', sort: 'confidence' }, limit, tuning);
+        expect(got.map((d) => [d.decisionId, d.confidence])).toEqual(want);
+      }
+      const ascending = await allPages({ modelId: 'copies', sort: 'confidence', order: 'asc' }, 1, tuning);
+      expect(ascending.map((d) => d.decisionId)).toEqual(want.map(([id]) => id).reverse());
+      // The stale copy's confidence no longer matches a bound that only it met.
+      const high = await allPages({ modelId: 'copies', sort: 'confidence', minConfidence: 0.8 }, 2, tuning);
+      expect(high).toEqual([]);
+    }
+    const byTime = await allPages({ modelId: 'copies' }, 1);
+    expect(byTime.map((d) => d.decisionId)).toEqual([once!, changed!, twice!].map((d) => d.decisionId));
+  });
+
+  it('finds an incident that names decisions and no model: those decisions, wherever they are in time', async () => {
+    const [near, far] = [decisions[4]!, decisions[93]!];
+    const incident = {
+      decisionIds: [far.decisionId, near.decisionId],
+      modelId: '',
+      modelVersion: '',
+      from: new Date(START),
+      to: new Date(START + 1),
+    };
+    const want = expected((d) => d.decisionId === near.decisionId || d.decisionId === far.decisionId, {});
+    expect((await allPages({ incident }, 1)).map((d) => d.decisionId)).toEqual(want);
+    const byConfidence = expected(
+      (d) => d.decisionId === near.decisionId || d.decisionId === far.decisionId,
+      {
+        sort: 'confidence',
+      },
+    );
+    expect((await allPages({ incident, sort: 'confidence' }, 1)).map((d) => d.decisionId)).toEqual(
+      byConfidence,
+    );
+    const unknown = { ...incident, decisionIds: ['0190aaaa-0000-7000-8000-000000000000'] };
+    expect(await store.findDecisions({ incident: unknown })).toEqual({ decisions: [], nextCursor: null });
   });
 
   it('refuses malformed searches before reading anything', async () => {
