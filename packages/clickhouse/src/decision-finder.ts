@@ -74,7 +74,7 @@ const STATUS = '{{include:decision-integrity-status.sql}}';
 /**
  * Where a page's decision ids are read, in the search's order: audit_decisions (in decision-id order: a time-ordered
  * page is read window by window, a confidence-ordered one sorted from the period's rows) or
- * audit_decisions_by_confidence (migration 15: the columns the filters compare, in confidence order, so a page is
+ * audit_decisions_by_confidence (migration 16: the columns the filters compare, in confidence order, so a page is
  * the first rows of a primary-key range). It has no subject, so a search by subject reads audit_decisions, whose
  * bloom filter finds the subject's few granules.
  */

@@ -275,9 +275,21 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    // The read-time check reads each covering checkpoint's span from otel_traces by primary key (found through
+    // audit_checkpoints), so migration 11's copy of the checkpoint spans' attributes is dropped.
+    version: 15,
+    name: 'checkpoint_leaves_from_spans',
+    checksum: 'sha256:7129bdde538d77445b50cc7b02beeb28e27f3f6560c907c938ccf37367e6d4c2',
+    steps: [
+      { kind: 'object', file: 'audit-checkpoint-leaves-mv-drop.sql' },
+      { kind: 'object', file: 'audit-checkpoint-leaves-drop-read.sql' },
+      { kind: 'object', file: 'audit-checkpoint-leaves-drop.sql' },
+    ],
+  },
+  {
     // A page of decisions sorted by confidence reads the first rows of a table in confidence order, not a sort of
     // the period (audit_decisions is in decision-id order): the decisions finder's p95 at 10 M.
-    version: 15,
+    version: 16,
     name: 'decisions_by_confidence',
     checksum: 'sha256:5f696ae8518fc6fbc542fe97b1d951b32b08e9654834611efb5ac07c225fff17',
     steps: [
