@@ -190,6 +190,72 @@ function retentionPeriod() {
   });
 }
 
+/**
+ * Words that make a feature name read as an identifier or a direct personal detail rather than a feature; a name
+ * made of any of them (split at `_`, `-`, `.` and lower-to-upper case) is refused.
+ */
+const IDENTIFYING_WORDS = new Set([
+  'id',
+  'uuid',
+  'guid',
+  'name',
+  'surname',
+  'email',
+  'mail',
+  'phone',
+  'ssn',
+  'address',
+  'ip',
+  'dob',
+  'birthdate',
+  'passport',
+  'iban',
+  'postcode',
+  'zip',
+]);
+
+/** A numeric input feature allow-listed for drift monitoring: a plain name, not one that reads as an identifier. */
+function featureName() {
+  return text().superRefine((name, ctx) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a feature name (letters, digits, _ . -), got ${JSON.stringify(name)}`,
+      });
+      return;
+    }
+    const words = name
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .split(/[\s_.-]+/)
+      .map((word) => word.toLowerCase());
+    const identifying = words.find((word) => IDENTIFYING_WORDS.has(word));
+    if (identifying !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${JSON.stringify(name)} reads as an identifier or personal detail (${JSON.stringify(identifying)}): ` +
+          'drift features are recorded whatever the capture mode, so list only non-identifying numbers',
+      });
+    }
+  });
+}
+
+/** Per model id, the distinct features its decisions record for input drift (at least one each). */
+function driftFeatureLists() {
+  return z
+    .record(text(), list(featureName()).min(1, { error: 'must name at least one feature' }), {
+      error: (issue) => `expected a mapping of model id to feature names, got ${typeName(issue.input)}`,
+    })
+    .superRefine((models, ctx) => {
+      for (const [model, names] of Object.entries(models)) {
+        const repeated = names.find((name, i) => names.indexOf(name) !== i);
+        if (repeated !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [model], message: `lists ${JSON.stringify(repeated)} twice` });
+        }
+      }
+    });
+}
+
 // ---- the file --------------------------------------------------------------------------------------------------
 
 /** What the file says, with the defaults that do not depend on other keys. Paths are still as written. */
@@ -220,6 +286,12 @@ const fileSchema = mapping({
     input: oneOf(CAPTURE_MODES).default('hash'),
     output: oneOf(CAPTURE_MODES).default('hash'),
   }),
+  /**
+   * Input drift monitoring, opted into per model: by model id (`audit.model.id`), the numeric input features its
+   * decisions record as `audit.input.features` (read by the zero-code `register` entry, which passes them as each
+   * model's `driftFeatures`). Recorded whatever the capture mode: non-identifying features only.
+   */
+  driftFeatures: driftFeatureLists().default({}),
   keys: mapping({
     dir: text().default(DEFAULT_KEYS_DIR),
     /** Public key files trusted by `serve`'s verify stage and the CLI; default: every `*.pub`/`*.vkey` in `dir`. */
@@ -393,6 +465,7 @@ function derive(c: FileConfig, baseDir: string, issues: ConfigIssue[]) {
     storage: { dataDir, clickhouse: c.storage.clickhouse },
     retention: c.retention,
     capture: c.capture,
+    driftFeatures: c.driftFeatures,
     keys: {
       dir: keysDir,
       publicKeys: c.keys.publicKeys.map(resolve),

@@ -69,8 +69,8 @@ const ENTRY = '@decisiontrail/instrumentation/register';
  * {@link signingFromEnvironment}) that SDK exports through a {@link DurableSpanProcessor}: every span signed into a
  * stream and spooled on disk before it leaves over OTLP, and `fail-closed` decisions admitted by the spool. Without
  * a key, spans leave unsigned and the entry says so on stderr at start. The configuration file (DECISIONTRAIL_CONFIG,
- * else `decisiontrail.yaml` in the working directory) sets the content capture (`capture`) and the processor's
- * checkpoint batching (`batch`); an invalid one keeps the entry from registering, with the reason on stderr. Nothing
+ * else `decisiontrail.yaml` in the working directory) sets the content capture (`capture`), the input features each
+ * model records for drift (`driftFeatures`) and the processor's checkpoint batching (`batch`); an invalid one keeps the entry from registering, with the reason on stderr. Nothing
  * here throws: the application starts even when its audit setup cannot.
  */
 export function registerFromEnvironment(
@@ -87,7 +87,16 @@ export function registerFromEnvironment(
     const audit: AuditConfig =
       config === undefined
         ? {}
-        : { captureInput: config.capture.input, captureOutput: config.capture.output };
+        : {
+            captureInput: config.capture.input,
+            captureOutput: config.capture.output,
+            models: Object.fromEntries(
+              Object.entries(config.driftFeatures).map(([model, driftFeatures]) => [
+                model,
+                { driftFeatures },
+              ]),
+            ),
+          };
     if (env[START_SDK_VARIABLE]?.toLowerCase() !== 'true') {
       if ((nonEmpty(env[SIGNING_VARIABLES.key]) ?? nonEmpty(env[SIGNING_VARIABLES.keyFile])) !== undefined) {
         say(

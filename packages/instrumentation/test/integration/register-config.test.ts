@@ -13,7 +13,7 @@ import {
   startOpenAiCompatibleServer,
 } from '../../../../test/support/openai-compatible-server.ts';
 
-// The register entry reads `capture` and `batch` of decisiontrail.yaml: each test sets a value other than the
+// The register entry reads `capture`, `driftFeatures` and `batch` of decisiontrail.yaml: each test sets a value other than the
 // default and looks for its effect in what the child process records, so an ignored key fails the test.
 
 const run = promisify(execFile);
@@ -112,6 +112,22 @@ describe('register entry with a decisiontrail.yaml', () => {
     expect(attribute(chat, 'audit.input.capture_mode')).toBe('full');
     expect(attribute(chat, 'audit.output.capture_mode')).toBe('none');
     expect(attribute(chat, 'audit.output.hash')).toBeUndefined();
+  });
+
+  it('records the input features driftFeatures allow-lists for a model, and no others', async () => {
+    const spans = await runApp(
+      'drift',
+      'driftFeatures:\n  credit-risk: [income_10k, late_payments]\n  other-model: [debt_to_income]\n',
+      { TEST_CALLS: '1', TEST_ONNX: '1' },
+    );
+    const credit = spans.find((span) => attribute(span, 'audit.model.id') === 'credit-risk')!;
+    // The run's input row is [5.5, 0.25, 3, 1] in the model's feature order (income_10k, debt_to_income, …).
+    expect(JSON.parse(attribute(credit, 'audit.input.features')!)).toEqual({
+      income_10k: 5.5,
+      late_payments: 1,
+    });
+    const chat = spans.find((span) => span.name === 'chat gpt-4o-mini')!;
+    expect(attribute(chat, 'audit.input.features')).toBeUndefined();
   });
 
   it('seals a signed checkpoint every batch.maxSpans spans (default 512)', async () => {
