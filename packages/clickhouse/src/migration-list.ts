@@ -303,4 +303,12 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decisions-by-confidence-backfill.sql' },
     ],
   },
+  {
+    // A decision's timeline reads tool runs from a day before the decision to a day after the latest run its links
+    // name, not to the end of the store: without the bound every later granule's trace-id filter was checked.
+    version: 17,
+    name: 'decision_timeline_actions_bounded',
+    checksum: 'sha256:5ac43302f94d6d3a436c49554871783fe8718b35b692006dc73a488eb6ec1f7c',
+    steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
+  },
 ];

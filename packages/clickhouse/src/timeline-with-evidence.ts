@@ -1,4 +1,14 @@
-import { AUDIT_RECORD_TYPE_VALUES, SPAN_NAME_AUDIT_CHECKPOINT } from '@decisiontrail/semconv';
+import type { SpanRecord } from '@decisiontrail/core';
+import {
+  ATTR_AUDIT_CHECKPOINT_NOTE,
+  ATTR_AUDIT_CHECKPOINT_ORIGIN,
+  ATTR_AUDIT_CHECKPOINT_ROOT,
+  ATTR_AUDIT_CHECKPOINT_SIZE,
+  ATTR_AUDIT_INTEGRITY_KEY_ID,
+  ATTR_AUDIT_INTEGRITY_STREAM,
+  AUDIT_RECORD_TYPE_VALUES,
+  SPAN_NAME_AUDIT_CHECKPOINT,
+} from '@decisiontrail/semconv';
 import {
   DECISION_ATTRIBUTES,
   DECISIONS_SQL,
@@ -75,8 +85,9 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
  * empty list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
  * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
  * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
- * it — beside the view's deployment, incident and checkpoint branches (as in sql/decision-timeline-linked.sql)
- * and the checkpoint spans that can prove the shown leaves (by primary key, found through `audit_checkpoints`).
+ * it — beside the view's deployment and incident branches (as in sql/decision-timeline-linked.sql) and the
+ * checkpoint spans that can prove the shown leaves (by primary key, found through `audit_checkpoints`). The view's
+ * checkpoint entry is built from those checkpoint spans ({@link checkpointEntries}), not read apart.
  *
  * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the
  * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
@@ -103,7 +114,8 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
     fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time,
     {follow_traces:Array(String)} AS follow_traces,
     {follow_spans:Array(String)} AS follow_spans,
-    {action_traces:Array(String)} AS action_traces
+    {action_traces:Array(String)} AS action_traces,
+    fromUnixTimestamp64Nano({action_last_ns:Int64}) AS action_last
   SELECT role, ${OUTPUT_COLUMNS}, shown, span
   FROM (
     SELECT
@@ -125,8 +137,10 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
           mapFilter((k, v) -> k NOT IN ({{attr:AUDIT_INPUT_CONTENT}}, {{attr:AUDIT_OUTPUT_CONTENT}},
             {{attr:AUDIT_INPUT_CIPHERTEXT}}, {{attr:AUDIT_OUTPUT_CIPHERTEXT}}, {{attr:GEN_AI_INPUT_MESSAGES}},
             {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)'))) AS attributes,
-        -- The linked statement's action branch: a tool run of these decisions in a trace a link names.
+        -- The linked statement's action branch: a tool run of these decisions in a trace a link names, from a
+        -- day before the first decision to a day after the latest run linked.
         has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
+          AND Timestamp <= action_last + toIntervalDay(1)
           AND SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}}
           AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]) AS is_action,
         has(traces, TraceId)
@@ -141,7 +155,12 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
     WHERE (has(traces, TraceId)
         AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
       ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))`}
-      ${actions ? 'OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1))' : ''}
+      ${
+        actions
+          ? `OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
+        AND Timestamp <= action_last + toIntervalDay(1))`
+          : ''
+      }
 
     UNION ALL
 
@@ -181,23 +200,6 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         false AS is_action, false AS shown, '' AS span
     FROM {{read:audit_incidents}} FINAL
     WHERE deleted = 0 AND hasAny(decision_ids, ids)
-
-    UNION ALL
-
-    -- The first checkpoint of each decision's stream that covers its leaf (one key range each).
-    SELECT
-        'entry' AS role, 'checkpoint' AS kind, c.time AS time, cp_id AS decision_id, c.trace_id AS trace_id,
-        c.span_id AS span_id, '' AS parent_span_id, c.origin AS name, c.service AS service,
-        '' AS status_code, toUInt64(0) AS duration_ns,
-        CAST(map('stream', c.stream, 'tree_size', toString(c.tree_size), 'root', c.root, 'key_id', c.key_id,
-            'note', c.note, 'leaf_index', toString(cp_seq)), 'Map(String, String)') AS attributes,
-        false AS is_action, false AS shown, '' AS span
-    FROM {{read:audit_checkpoints}} AS c
-    ARRAY JOIN ids AS cp_id, decision_streams AS cp_stream, decision_seqs AS cp_seq
-    WHERE has(decision_streams, c.stream) AND cp_stream != '' AND c.stream = cp_stream
-      AND c.tree_size > cp_seq
-    ORDER BY c.tree_size
-    LIMIT 1 BY cp_id
   )`;
 }
 
@@ -208,6 +210,67 @@ const leavesSql = (leaves: number): string => `
   WHERE ${checkpointSpansWhere(leaves)}`;
 
 const DAY_NS = 86_400_000_000_000n;
+
+/** A tree size as the checkpoint views take it from the span (`toUInt64OrZero`): 0 unless a decimal UInt64. */
+function treeSizeOf(checkpoint: SpanRecord): bigint {
+  const size = checkpoint.attributes[ATTR_AUDIT_CHECKPOINT_SIZE] ?? '';
+  return SEQ.test(size) && BigInt(size) < 2n ** 64n ? BigInt(size) : 0n;
+}
+
+/**
+ * The view's checkpoint entries (sql/decision-timeline-linked.sql, last branch), built from the checkpoint spans the
+ * check reads (the first sizes above each shown leaf) instead of a read of `audit_checkpoints`, whose view takes its
+ * columns from the same spans: for each decision with a leaf, the checkpoint of its stream at the first tree size
+ * above its index (of two at that size, the lower span id), its columns taken from the span's attributes as that
+ * view takes them. None when no checkpoint covers the leaf.
+ */
+function checkpointEntries(
+  decisions: readonly TimelineEntry[],
+  checkpoints: readonly { record: SpanRecord; service: string }[],
+): TimelineEntry[] {
+  const entries: TimelineEntry[] = [];
+  for (const decision of decisions) {
+    const stream = decision.attributes['integrity_stream'] ?? '';
+    const seq = decision.attributes['integrity_seq'] ?? '';
+    if (stream === '' || !SEQ.test(seq)) continue;
+    let first: { checkpoint: SpanRecord; service: string; size: bigint } | undefined;
+    for (const { record: checkpoint, service } of checkpoints) {
+      if ((checkpoint.attributes[ATTR_AUDIT_INTEGRITY_STREAM] ?? '') !== stream) continue;
+      const size = treeSizeOf(checkpoint);
+      if (size <= BigInt(seq)) continue;
+      if (
+        first === undefined ||
+        size < first.size ||
+        (size === first.size && checkpoint.spanId < first.checkpoint.spanId)
+      )
+        first = { checkpoint, service, size };
+    }
+    if (first === undefined) continue;
+    const { checkpoint, service, size } = first;
+    const attribute = (name: string): string => checkpoint.attributes[name] ?? '';
+    entries.push({
+      kind: 'checkpoint',
+      timeUnixNano: checkpoint.startTimeUnixNano,
+      decisionId: decision.decisionId,
+      traceId: checkpoint.traceId,
+      spanId: checkpoint.spanId,
+      parentSpanId: '',
+      name: attribute(ATTR_AUDIT_CHECKPOINT_ORIGIN),
+      service,
+      statusCode: '',
+      durationNanos: '0',
+      attributes: {
+        stream,
+        tree_size: String(size),
+        root: attribute(ATTR_AUDIT_CHECKPOINT_ROOT),
+        key_id: attribute(ATTR_AUDIT_INTEGRITY_KEY_ID),
+        note: attribute(ATTR_AUDIT_CHECKPOINT_NOTE),
+        leaf_index: String(BigInt(seq)),
+      },
+    });
+  }
+  return entries;
+}
 
 type FirstRow = DecisionRow & { attributes: Record<string, string> };
 type RestRow = TimelineEntry & { role: 'trace' | 'leaf' | 'entry'; shown: boolean | number; span: string };
@@ -272,9 +335,12 @@ export async function timelineWithEvidence(
   const windows = windowsAround(follow.map((f) => f.time));
   const firstNs = times.reduce((a, b) => (b < a ? b : a));
   // Tool runs are read as the linked statement's action branch reads them: in the traces their links name.
-  const actionTraces = links
-    .filter((link) => link.recordType === AUDIT_RECORD_TYPE_VALUES.ACTION && link.time >= firstNs - DAY_NS)
-    .map((link) => link.traceId);
+  const actionLinks = links.filter(
+    (link) => link.recordType === AUDIT_RECORD_TYPE_VALUES.ACTION && link.time >= firstNs - DAY_NS,
+  );
+  const actionTraces = actionLinks.map((link) => link.traceId);
+  // A link's time is its run's start: the runs are read up to a day after the latest.
+  const actionLastNs = actionLinks.reduce((a, link) => (link.time > a ? link.time : a), 0n);
   const leaves = [...decisions, ...followUps]
     .map((entry) => ({
       stream: entry.attributes['integrity_stream'] ?? '',
@@ -297,6 +363,7 @@ export async function timelineWithEvidence(
       follow_spans: [...new Set(follow.map((f) => f.spanId))],
       ...leafParams(leaves),
       action_traces: [...new Set(actionTraces)],
+      action_last_ns: String(actionLastNs),
       checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
       ...Object.fromEntries(
         windows.flatMap(([from, to], i) => [
@@ -307,6 +374,7 @@ export async function timelineWithEvidence(
     },
   );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
+  const checkpointRows: { record: SpanRecord; service: string }[] = [];
   const entries: TimelineEntry[] = [...decisions, ...followUps];
   // The earliest copy of each shown trace span and tool run, as the linked statement's branches keep it
   // (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
@@ -319,15 +387,17 @@ export async function timelineWithEvidence(
   };
   for (const { role, shown: isShown, span, ...entry } of rest) {
     if (role === 'entry') entries.push(entry);
-    else if (role === 'leaf')
-      evidence.checkpoints.push(traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow));
-    else {
+    else if (role === 'leaf') {
+      const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
+      evidence.checkpoints.push(record);
+      checkpointRows.push({ record, service: entry.service });
+    } else {
       evidence.spans.push(traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow));
       if (entry.kind === 'action') earliest(actions, entry);
       else if (isShown) earliest(shown, entry);
     }
   }
-  entries.push(...shown.values(), ...actions.values());
+  entries.push(...shown.values(), ...actions.values(), ...checkpointEntries(decisions, checkpointRows));
   // A tool run's leaf is known only from its span, read just now: its checkpoints take a statement of their own.
   const actionLeaves = [...actions.values()]
     .map((action) => ({

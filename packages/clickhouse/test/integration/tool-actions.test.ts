@@ -299,6 +299,26 @@ describe('agent actions in the period report (embedded engine)', () => {
     expect(await links()).toEqual(linked.map((run) => run.spanId).sort());
   });
 
+  it('shows a run recorded days after the decision: the reads end a day after the latest run linked', async () => {
+    // Ten days after the decision, in a trace of its own: past any bound taken from the decision's time.
+    const escalation = action('escalate', later + 10 * 86_400_000, agent, { basis: 'explicit' });
+    await store.insertSpans([escalation]);
+    const agentId = agent.attributes[ATTR_AUDIT_DECISION_ID]!;
+    const timeline = await store.decisionTimeline({ decisionId: agentId });
+    expect(timeline.filter((e) => e.kind === 'action').map((e) => [e.attributes['tool'], e.spanId])).toEqual([
+      ['close_ticket', sameTrace.spanId],
+      ['notify_customer', laterJob.spanId],
+      ['escalate', escalation.spanId],
+    ]);
+    expect(canonical((await store.timelineWithEvidence({ decisionId: agentId })).entries)).toEqual(
+      canonical(timeline),
+    );
+    expect(canonical(await viewRows({ decision_id: agentId, trace_id: '' }))).toEqual(canonical(timeline));
+    // A decision with no run linked reads none, before or after.
+    const none = await store.decisionTimeline({ decisionId: triage[2]!.attributes[ATTR_AUDIT_DECISION_ID]! });
+    expect(none.filter((e) => e.kind === 'action')).toEqual([]);
+  });
+
   it('counts nothing outside the period', async () => {
     const report = await store.periodReport({
       from: new Date(START + 7_200_000),
