@@ -34,9 +34,10 @@ export interface DriftSignal {
   /** PSI of the outcome distribution (`null` if either window is empty). */
   psiOutcome: number | null;
   /**
-   * Conventional PSI bands: < 0.1 none, < 0.25 moderate, otherwise significant — or, when a window holds fewer
-   * than `minDecisions`, `insufficient baseline` (the window before) or `insufficient data` (the window compared),
-   * and no band is claimed.
+   * Conventional PSI bands of the largest PSI among confidence, outcomes and the input features with enough data
+   * (see `features`): < 0.1 none, < 0.25 moderate, otherwise significant — or, when a window holds fewer than
+   * `minDecisions` decisions, `insufficient baseline` (the window before) or `insufficient data` (the window
+   * compared), and no band is claimed.
    */
   level: 'none' | 'moderate' | 'significant' | 'insufficient baseline' | 'insufficient data';
   evidence: {
@@ -47,8 +48,9 @@ export interface DriftSignal {
   };
   /**
    * Input drift of each numeric feature the model's decisions record (`audit.input.features`, allow-listed by the
-   * team), in feature name order; empty when none records any. Not part of `level`, which stays the confidence
-   * and outcome verdict.
+   * team), in feature name order; empty when none records any. A feature that both windows recorded at least
+   * `minDecisions` times counts in `level` like the confidence and outcome PSIs; one recorded less often only
+   * carries its own `insufficient …` level.
    */
   features: FeatureDrift[];
 }
@@ -219,9 +221,14 @@ export async function driftSignal(ctx: QueryContext, query: DriftQuery): Promise
   const psiOutcome = hasOutcomes
     ? populationStabilityIndex(baselineOutcomeShares, currentOutcomeShares)
     : null;
-  const worst = Math.max(psiConfidence ?? 0, psiOutcome ?? 0);
   const minDecisions = minimumDecisions(query.minDecisions);
   const features = await inputFeatureDrift(ctx, base, query.baseline, query.current, buckets, minDecisions);
+  const featurePsis = features.flatMap((f) =>
+    f.psi !== null && f.baselineDecisions >= minDecisions && f.currentDecisions >= minDecisions
+      ? [f.psi]
+      : [],
+  );
+  const worst = Math.max(psiConfidence ?? 0, psiOutcome ?? 0, ...featurePsis);
   return {
     signal: 'drift',
     psiConfidence,

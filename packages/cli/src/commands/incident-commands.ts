@@ -436,8 +436,14 @@ function printEvidence(context: CommandContext, evidence: IncidentEvidence): voi
         continue;
       }
       const flagged = signal.level === 'moderate' || signal.level === 'significant';
+      // The level counts the input features with enough decisions in both windows: name the one that drifted most.
+      const [topFeature] = signal.features
+        .filter((f) => f.psi !== null && !f.level.startsWith('insufficient'))
+        .sort((a, b) => b.psi! - a.psi!);
+      const inputs =
+        topFeature === undefined ? '' : `, input ${topFeature.feature} ${topFeature.psi!.toFixed(3)}`;
       out.line(
-        `  ${out.style(flagged ? 'yellow' : 'dim', `drift: ${signal.level}`)} (PSI confidence ${signal.psiConfidence?.toFixed(3) ?? '—'}, outcomes ${signal.psiOutcome?.toFixed(3) ?? '—'})`,
+        `  ${out.style(flagged ? 'yellow' : 'dim', `drift: ${signal.level}`)} (PSI confidence ${signal.psiConfidence?.toFixed(3) ?? '—'}, outcomes ${signal.psiOutcome?.toFixed(3) ?? '—'}${inputs})`,
       );
       out.line(
         `      baseline ${formatCount(baselineDecisions)} decisions, window ${formatCount(currentDecisions)} decisions`,

@@ -98,6 +98,8 @@ describe('input feature drift (embedded engine)', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
   let features: FeatureDrift[];
+  let level: string;
+  let psiOutcome: number | null;
 
   beforeAll(async () => {
     ({ store, cleanup } = await openTempStore());
@@ -111,6 +113,8 @@ describe('input feature drift (embedded engine)', () => {
       current: { from: new Date(T0 + HOUR), to: new Date(T0 + 2 * HOUR) },
     });
     features = signal.features;
+    level = signal.level;
+    psiOutcome = signal.psiOutcome;
   });
   afterAll(async () => {
     await cleanup();
@@ -154,6 +158,43 @@ describe('input feature drift (embedded engine)', () => {
     expect(level('ratio')).toBe(band('ratio'));
     // 5 baseline decisions against the minimum of 30.
     expect(level('rare')).toBe('insufficient baseline');
+  });
+
+  it('counts every feature with enough decisions in the overall level: here input drift alone makes it significant', () => {
+    // Every decision approves and none records a confidence: outcomes and confidence alone say no drift.
+    expect(psiOutcome).toBe(0);
+    const eligible = ['flag', 'income', 'ratio'].map((name) => {
+      const { inBase, inNow } = binsOf(valuesOf(baseline, name), valuesOf(current, name));
+      return psi(inBase, inNow);
+    });
+    const worst = Math.max(0, ...eligible);
+    expect(level).toBe(worst >= 0.25 ? 'significant' : worst >= 0.1 ? 'moderate' : 'none');
+    expect(level).toBe('significant');
+  });
+
+  it('leaves a feature recorded too rarely out of the overall level', async () => {
+    // 40 decisions a window with the same spread of `steady`; `jumpy` recorded 3 times before and 40 times after,
+    // far away — its PSI would be significant, but 3 baseline values are below the minimum of 30.
+    const at = T0 + 10 * HOUR;
+    const made = (ms: number, features: Record<string, number>) => span({ ms, features }, 'narrow');
+    await store.insertSpans([
+      ...Array.from({ length: 40 }, (_, i) =>
+        made(at + i * 60_000, { steady: i % 10, ...(i < 3 ? { jumpy: i } : {}) }),
+      ),
+      ...Array.from({ length: 40 }, (_, i) =>
+        made(at + HOUR + i * 60_000, { steady: i % 10, jumpy: 100 + i }),
+      ),
+    ]);
+    const signal = await store.driftSignal({
+      modelId: 'narrow',
+      baseline: { from: new Date(at), to: new Date(at + HOUR) },
+      current: { from: new Date(at + HOUR), to: new Date(at + 2 * HOUR) },
+    });
+    const jumpy = signal.features.find((f) => f.feature === 'jumpy')!;
+    expect([jumpy.baselineDecisions, jumpy.level]).toEqual([3, 'insufficient baseline']);
+    expect(jumpy.psi).toBeGreaterThan(0.25);
+    expect(signal.features.find((f) => f.feature === 'steady')!.psi).toBe(0);
+    expect(signal.level).toBe('none');
   });
 
   it('a window with no decision of the model gives no figures, and a model without features none at all', async () => {
