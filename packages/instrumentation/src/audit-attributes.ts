@@ -88,8 +88,23 @@ export function addDecisionStartAttributes(
   auditContext: AuditContextValues,
 ): string {
   const decisionId = uuidv7();
-  attributes[ATTR_AUDIT_RECORD_TYPE] = AUDIT_RECORD_TYPE_VALUES.DECISION;
+  addModelAttributes(attributes, model, modelConfig);
   attributes[ATTR_AUDIT_DECISION_ID] = decisionId;
+  addDecisionContextAttributes(attributes, auditContext);
+  return decisionId;
+}
+
+/**
+ * The start attributes every decision of one model shares: record type, decision type and automation, the model
+ * and its configured version, risk level, purpose, retention and provenance, and both capture modes at `none`.
+ * The purpose of the audit context, when set, replaces the configured one ({@link addDecisionContextAttributes}).
+ */
+export function addModelAttributes(
+  attributes: Attributes,
+  model: DecisionModel,
+  modelConfig: ModelAuditConfig,
+): void {
+  attributes[ATTR_AUDIT_RECORD_TYPE] = AUDIT_RECORD_TYPE_VALUES.DECISION;
   attributes[ATTR_AUDIT_DECISION_TYPE] = modelConfig.decisionType ?? model.defaultDecisionType;
   attributes[ATTR_AUDIT_DECISION_AUTOMATION] =
     modelConfig.automation ?? AUDIT_DECISION_AUTOMATION_VALUES.AUTOMATED;
@@ -101,13 +116,10 @@ export function addDecisionStartAttributes(
   const version = modelConfig.version ?? model.version;
   if (version !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = version;
   if (modelConfig.riskLevel !== undefined) attributes[ATTR_AUDIT_DECISION_RISK_LEVEL] = modelConfig.riskLevel;
-  const purpose = auditContext.purpose ?? modelConfig.purpose;
-  if (purpose !== undefined) attributes[ATTR_AUDIT_DECISION_PURPOSE] = purpose;
+  if (modelConfig.purpose !== undefined) attributes[ATTR_AUDIT_DECISION_PURPOSE] = modelConfig.purpose;
   if (modelConfig.retentionClass !== undefined)
     attributes[ATTR_AUDIT_RETENTION_CLASS] = modelConfig.retentionClass;
   addProvenanceAttributes(attributes, modelConfig.provenance);
-  addContextAttributes(attributes, auditContext);
-  return decisionId;
 }
 
 /** The `audit.model.*` provenance a model's configuration names (weights, config, training data, code, inference). */
@@ -134,6 +146,12 @@ function addProvenanceAttributes(attributes: Attributes, provenance: ModelProven
     );
     attributes[ATTR_AUDIT_MODEL_INFERENCE_PARAMETERS] = JSON.stringify(sorted);
   }
+}
+
+/** What a decision takes from the audit context: its purpose (over the configured one) and the attributes of {@link addContextAttributes}. */
+export function addDecisionContextAttributes(attributes: Attributes, auditContext: AuditContextValues): void {
+  if (auditContext.purpose !== undefined) attributes[ATTR_AUDIT_DECISION_PURPOSE] = auditContext.purpose;
+  addContextAttributes(attributes, auditContext);
 }
 
 /** Subject, actor, session and fairness group from the audit context. */

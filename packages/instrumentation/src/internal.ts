@@ -1,5 +1,5 @@
 // Internals for this package's tests and for sibling packages; not a stable API.
-export { auditText, recordField } from './audit-attributes.ts';
+export { addDecisionStartAttributes, auditText, modelConfigFor, recordField } from './audit-attributes.ts';
 export { resolveAuditSettings } from './config.ts';
 export type { AuditSettings } from './config.ts';
 export { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';
