@@ -51,21 +51,22 @@ const LINKS_SQL = `
  * `{leaf_seq_i}` ({@link leafParams}): `audit_checkpoints` names the checkpoints of its stream at the first tree
  * sizes above its index, read in key order and stopped after three (a size signed twice, by another key, gives
  * every copy; the reader keeps what a trusted key signed), one bounded key range per leaf; each is then read from
- * `otel_traces` by its primary key (service, checkpoint span name `{checkpoint_span}`, second) and span id. A row of
- * `audit_checkpoints` only says where to look: the span's signed note and the leaves and range recomputed against
- * its root decide.
+ * `otel_traces` by its primary key (service, checkpoint span name `{checkpoint_span}`, second), span id and trace id
+ * (the trace id lets a read that ORs this condition with a trace-id lookup keep its trace-id bloom filter: without
+ * it the engine reads every granule of the other condition's time range). A row of `audit_checkpoints` only says
+ * where to look: the span's signed note and the leaves and range recomputed against its root decide.
  */
 export function checkpointSpansWhere(leaves: number): string {
   if (leaves === 0) return 'false';
   const each = Array.from(
     { length: leaves },
-    (_, i) => `(SELECT service, time, span_id FROM {{read:audit_checkpoints}}
+    (_, i) => `(SELECT service, time, span_id, trace_id FROM {{read:audit_checkpoints}}
         WHERE stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64}
         ORDER BY stream, tree_size LIMIT 3)`,
   ).join('\n      UNION ALL ');
   return `SpanName = {checkpoint_span:String}
-      AND (ServiceName, toDateTime(Timestamp), SpanId) IN (
-        SELECT service, toDateTime(time), span_id FROM (${each}))`;
+      AND (ServiceName, toDateTime(Timestamp), SpanId, TraceId) IN (
+        SELECT service, toDateTime(time), span_id, trace_id FROM (${each}))`;
 }
 
 /** The parameters of {@link checkpointSpansWhere} for these leaves. */

@@ -85,9 +85,10 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
  * empty list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
  * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
  * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
- * it — beside the view's deployment and incident branches (as in sql/decision-timeline-linked.sql) and the
- * checkpoint spans that can prove the shown leaves (by primary key, found through `audit_checkpoints`). The view's
- * checkpoint entry is built from those checkpoint spans ({@link checkpointEntries}), not read apart.
+ * it — and, in the same read, the checkpoint spans that can prove the shown leaves (by primary key, found through
+ * `audit_checkpoints`; a second read of otel_traces for them cost ≈ 8 ms more of CPU at 10 M), beside the view's
+ * deployment and incident branches (as in sql/decision-timeline-linked.sql). The view's checkpoint entry is built
+ * from those checkpoint spans ({@link checkpointEntries}), not read apart.
  *
  * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the
  * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
@@ -102,6 +103,16 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
           (_, i) =>
             `Timestamp BETWEEN fromUnixTimestamp64Nano({from_${i}:Int64}) AND fromUnixTimestamp64Nano({to_${i}:Int64})`,
         ).join('\n        OR ');
+  // What the timeline's traces, reviews, feedback and tool runs are read by.
+  const inTrace = `((has(traces, TraceId)
+        AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
+      ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))`}
+      ${
+        actions
+          ? `OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
+        AND Timestamp <= action_last + toIntervalDay(1))`
+          : ''
+      })`;
   return `
   WITH
     {ids:Array(String)} AS ids,
@@ -116,7 +127,7 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
     {follow_spans:Array(String)} AS follow_spans,
     {action_traces:Array(String)} AS action_traces,
     fromUnixTimestamp64Nano({action_last_ns:Int64}) AS action_last
-  SELECT role, ${OUTPUT_COLUMNS}, shown, span
+  SELECT role, ${OUTPUT_COLUMNS}, in_trace, is_leaf, shown, span
   FROM (
     SELECT
         'trace' AS role, if(is_action, 'action', 'span') AS kind, Timestamp AS time,
@@ -150,31 +161,12 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
               {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}}, {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}})
             AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
           AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}}) AS shown,
+        ${inTrace} AS in_trace,
+        -- The checkpoint spans that can prove the shown leaves, in the same read of otel_traces.
+        (${checkpointSpansWhere(leaves)}) AS is_leaf,
         formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
     FROM {{read:otel_traces}}
-    WHERE (has(traces, TraceId)
-        AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
-      ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))`}
-      ${
-        actions
-          ? `OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
-        AND Timestamp <= action_last + toIntervalDay(1))`
-          : ''
-      }
-
-    UNION ALL
-
-    SELECT
-        'leaf' AS role, 'checkpoint' AS kind, time, '' AS decision_id, trace_id, span_id, '' AS parent_span_id,
-        '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns, CAST(map(), 'Map(String, String)') AS attributes,
-        false AS is_action, false AS shown, span
-    FROM (
-      -- Apart, so the row columns read the table column named SpanAttributes, not the alias above.
-      SELECT Timestamp AS time, TraceId AS trace_id, SpanId AS span_id, ServiceName AS service,
-        formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
-      FROM {{read:otel_traces}}
-      WHERE ${checkpointSpansWhere(leaves)}
-    )
+    WHERE ${inTrace} OR (${checkpointSpansWhere(leaves)})
 
     UNION ALL
 
@@ -184,7 +176,7 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         CAST(map('deployment_id', deployment_id, 'model_id', model_id, 'model_version', model_version,
             'previous_version', previous_version, 'environment', environment, 'changelog', changelog,
             'weights_hash', weights_hash), 'Map(String, String)') AS attributes,
-        false AS is_action, false AS shown, '' AS span
+        false AS is_action, false AS shown, false AS in_trace, false AS is_leaf, '' AS span
     FROM {{read:audit_deployments}} FINAL
     WHERE has(models, model_id) AND time <= last_time
 
@@ -197,7 +189,7 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         CAST(map('incident_id', incident_id, 'severity', severity, 'category', category, 'status', status,
             'description', description, 'report_deadline', toString(report_deadline),
             'reported_at', ifNull(toString(reported_at), '')), 'Map(String, String)') AS attributes,
-        false AS is_action, false AS shown, '' AS span
+        false AS is_action, false AS shown, false AS in_trace, false AS is_leaf, '' AS span
     FROM {{read:audit_incidents}} FINAL
     WHERE deleted = 0 AND hasAny(decision_ids, ids)
   )`;
@@ -273,7 +265,13 @@ function checkpointEntries(
 }
 
 type FirstRow = DecisionRow & { attributes: Record<string, string> };
-type RestRow = TimelineEntry & { role: 'trace' | 'leaf' | 'entry'; shown: boolean | number; span: string };
+type RestRow = TimelineEntry & {
+  role: 'trace' | 'entry';
+  in_trace: boolean | number;
+  is_leaf: boolean | number;
+  shown: boolean | number;
+  span: string;
+};
 
 /**
  * The decision timeline (the rows of {@link decisionTimeline}) together with its read-time evidence (what
@@ -385,14 +383,20 @@ export async function timelineWithEvidence(
     if (earlier === undefined || BigInt(entry.timeUnixNano) < BigInt(earlier.timeUnixNano))
       kept.set(entry.spanId, entry);
   };
-  for (const { role, shown: isShown, span, ...entry } of rest) {
-    if (role === 'entry') entries.push(entry);
-    else if (role === 'leaf') {
-      const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
+  for (const { role, in_trace: inTrace, is_leaf: isLeaf, shown: isShown, span, ...entry } of rest) {
+    if (role === 'entry') {
+      entries.push(entry);
+      continue;
+    }
+    // One read of otel_traces: a row is a span of the timeline's traces, reviews, feedback or tool runs, a
+    // checkpoint that can prove a shown leaf, or both.
+    const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
+    if (isLeaf) {
       evidence.checkpoints.push(record);
       checkpointRows.push({ record, service: entry.service });
-    } else {
-      evidence.spans.push(traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow));
+    }
+    if (inTrace) {
+      evidence.spans.push(record);
       if (entry.kind === 'action') earliest(actions, entry);
       else if (isShown) earliest(shown, entry);
     }
