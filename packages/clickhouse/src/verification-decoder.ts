@@ -2,7 +2,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { threadModule } from '@decisiontrail/core/internal';
 import { StoreError, type StoreErrorCode } from './errors.ts';
-import { decodeVerificationRows, type VerificationRecord } from './verification-records.ts';
+import {
+  decodeVerificationRows,
+  unpackVerificationRows,
+  type PackedVerificationRows,
+  type VerificationRecord,
+} from './verification-records.ts';
 
 /** A result smaller than this is decoded on the calling thread: sending it would cost more than decoding it. */
 const INLINE_BYTES = 1 << 20;
@@ -13,9 +18,9 @@ export interface DecoderRequest {
   bytes: ArrayBuffer;
 }
 
-/** What it answers: the records `decodeVerificationRows` gives for those bytes, or the error it threw. */
+/** What it answers: the records `decodeVerificationRows` gives for those bytes, packed, or the error it threw. */
 export type DecoderReply =
-  | { id: number; records: VerificationRecord[] }
+  | { id: number; packed: PackedVerificationRows }
   | { id: number; error: { code: StoreErrorCode; message: string } };
 
 interface Pending {
@@ -38,8 +43,23 @@ class DecoderThread {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) this.worker.unref();
       if (call === undefined) return;
-      if ('records' in reply) call.resolve(reply.records);
-      else call.reject(new StoreError(reply.error.code, reply.error.message));
+      if ('error' in reply) {
+        call.reject(new StoreError(reply.error.code, reply.error.message));
+        return;
+      }
+      let records: VerificationRecord[];
+      try {
+        records = unpackVerificationRows(reply.packed);
+      } catch (error) {
+        call.reject(
+          new StoreError(
+            'QUERY_FAILED',
+            `verification decoder reply unreadable: ${(error as Error).message}`,
+          ),
+        );
+        return;
+      }
+      call.resolve(records);
     });
     this.worker.on('error', (error) =>
       onFailure(

@@ -18,7 +18,9 @@ export type VerificationRecord = SpanRecord | HashedLeafRecord;
  * The columns of {@link verificationRecords}' rows, in the order the decoder reads them: every value a string,
  * a map of strings, or an array of those, so RowBinary carries each as length-prefixed UTF-8 (a
  * LowCardinality column is written as its nested String). The times are decimal nanoseconds, the end as start
- * plus duration in Int128 (exact, as the span record path's BigInt sum).
+ * plus duration in Int128 (exact, as the span record path's BigInt sum). Together they hold every column of
+ * `TRACE_ROW_COPY` (`ServiceName`, last, only for that: no leaf reads it), so two rows with the same bytes are
+ * exact copies, which the decoder reads once.
  */
 const BINARY_COLUMNS = `
   TraceId, SpanId, ParentSpanId, TraceState, SpanName, SpanKind,
@@ -30,10 +32,10 @@ const BINARY_COLUMNS = `
   arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS event_times_ns,
   Events.Name AS event_names, Events.Attributes AS event_attributes,
   Links.TraceId AS link_trace_ids, Links.SpanId AS link_span_ids, Links.TraceState AS link_trace_states,
-  Links.Attributes AS link_attributes`;
+  Links.Attributes AS link_attributes, ServiceName`;
 
 /**
- * The stored spans `spansForVerification` reads — the same statement, rows and order — decoded from
+ * The stored spans `spansForVerification` reads — the same rows and order — decoded from
  * RowBinary: a plain leaf record becomes a {@link HashedLeafRecord} whose leaf is computed from the stored
  * bytes (`encodedLeafHex`) without building its span record; checkpoints, loss records and any row that
  * writer declines become span records exactly as the JSON reader builds them. What the verifier concludes is
@@ -46,7 +48,7 @@ export async function verificationRecords(
   decoders?: { decode(bytes: Buffer): Promise<VerificationRecord[]> },
 ): Promise<VerificationRecord[]> {
   const bytes = await ctx.bytes(
-    verificationStatement(BINARY_COLUMNS, { ordered: false }),
+    verificationStatement(BINARY_COLUMNS, { ordered: false, copies: 'reader' }),
     'RowBinary',
     verificationParams(query),
   );
@@ -72,7 +74,11 @@ const LATER_FIELDS = [
 
 /** A decoded row with what the log order sorts it by. */
 interface Sortable {
-  record: VerificationRecord;
+  /** A record-path row's span record; `undefined` for a hashed leaf (its stream, seq, span id and {@link leafHex}). */
+  record: SpanRecord | undefined;
+  /** The hashed leaf (64 hex digits) and its sequence number, for a row without a span record. */
+  leafHex: string;
+  seq: number;
   stream: string;
   /** A checkpoint of size S at 2S, the leaf of seq N at 2N + 1 (as the JSON reader's ORDER BY). */
   key: number | bigint;
@@ -81,15 +87,131 @@ interface Sortable {
   start1: number;
   span0: number;
   span1: number;
+  /** The whole row's byte range. */
+  row0: number;
+  row1: number;
 }
 
 /**
  * Decodes the rows of {@link BINARY_COLUMNS} in RowBinary and puts them in the log order the JSON reader's
  * statement has the engine sort them in: by stream, then a checkpoint of size S right after the leaf S - 1 it
- * seals, then start time and span id. Sorting here spares the engine four attribute-map lookups per row.
- * Exported for tests.
+ * seals, then start time and span id. Sorting here spares the engine four attribute-map lookups per row. An
+ * exact copy of a row (the same bytes: a redelivery) is read once, as the JSON reader's statement has the engine
+ * keep one row per distinct hash of the same columns; copies that differ in any byte are all read. Exported for
+ * tests.
  */
 export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
+  const rows = sortedRows(bytes);
+  const records: VerificationRecord[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    records[i] = row.record ?? {
+      stream: row.stream,
+      seq: row.seq,
+      spanId: bytes.toString('utf8', row.span0, row.span1),
+      leafHex: row.leafHex,
+    };
+  }
+  return records;
+}
+
+/**
+ * {@link decodeVerificationRows}' records in a form a thread hands over cheaply: the hashed leaves as a few
+ * strings and typed arrays (a handful of values to copy, where one object per row costs a structured clone of
+ * each and a heap object per field on the receiving side), the span records as they are.
+ * {@link unpackVerificationRows} turns it back into the same records in the same order.
+ */
+export interface PackedVerificationRows {
+  /** Per record: the index in `streams` of a hashed leaf's stream, or {@link RECORD_PATH} for the next of `records`. */
+  kinds: Uint32Array<ArrayBuffer>;
+  /** Per hashed leaf: its sequence number. */
+  seqs: Float64Array<ArrayBuffer>;
+  /** The hashed leaves' leaf hashes, 64 hex digits each, in order. */
+  leaves: string;
+  /** The hashed leaves' span ids, one after another; each ends at its entry of `spanIdEnds`. */
+  spanIds: string;
+  spanIdEnds: Uint32Array<ArrayBuffer>;
+  streams: string[];
+  records: SpanRecord[];
+}
+
+/** A record of {@link PackedVerificationRows.kinds} that is the next span record. */
+const RECORD_PATH = 0xffff_ffff;
+const LEAF_HEX_LENGTH = 64;
+
+/** {@link decodeVerificationRows} as a {@link PackedVerificationRows} (a decoder thread's answer). */
+export function packVerificationRows(bytes: Buffer): PackedVerificationRows {
+  const rows = sortedRows(bytes);
+  const kinds = new Uint32Array(rows.length);
+  let hashed = 0;
+  for (const row of rows) if (row.record === undefined) hashed += 1;
+  const seqs = new Float64Array(hashed);
+  const spanIdEnds = new Uint32Array(hashed);
+  const leaves: string[] = new Array(hashed);
+  const spanIds: string[] = new Array(hashed);
+  const streamIndex = new Map<string, number>();
+  const records: SpanRecord[] = [];
+  let leaf = 0;
+  let spanIdEnd = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.record !== undefined) {
+      kinds[i] = RECORD_PATH;
+      records.push(row.record);
+      continue;
+    }
+    let index = streamIndex.get(row.stream);
+    if (index === undefined) streamIndex.set(row.stream, (index = streamIndex.size));
+    kinds[i] = index;
+    seqs[leaf] = row.seq;
+    if (row.leafHex.length !== LEAF_HEX_LENGTH)
+      throw new StoreError('QUERY_FAILED', 'leaf hash of unexpected length');
+    leaves[leaf] = row.leafHex;
+    const spanId = bytes.toString('utf8', row.span0, row.span1);
+    spanIds[leaf] = spanId;
+    spanIdEnd += spanId.length;
+    spanIdEnds[leaf] = spanIdEnd;
+    leaf += 1;
+  }
+  return {
+    kinds,
+    seqs,
+    leaves: leaves.join(''),
+    spanIds: spanIds.join(''),
+    spanIdEnds,
+    streams: [...streamIndex.keys()],
+    records,
+  };
+}
+
+/** The records a {@link PackedVerificationRows} holds, as {@link decodeVerificationRows} gives them. */
+export function unpackVerificationRows(packed: PackedVerificationRows): VerificationRecord[] {
+  const { kinds, seqs, leaves, spanIds, spanIdEnds, streams, records } = packed;
+  const out: VerificationRecord[] = new Array(kinds.length);
+  let leaf = 0;
+  let record = 0;
+  let spanIdStart = 0;
+  for (let i = 0; i < kinds.length; i++) {
+    const kind = kinds[i]!;
+    if (kind === RECORD_PATH) {
+      out[i] = records[record++]!;
+      continue;
+    }
+    const spanIdEnd = spanIdEnds[leaf]!;
+    out[i] = {
+      stream: streams[kind]!,
+      seq: seqs[leaf]!,
+      spanId: spanIds.substring(spanIdStart, spanIdEnd),
+      leafHex: leaves.substring(LEAF_HEX_LENGTH * leaf, LEAF_HEX_LENGTH * (leaf + 1)),
+    };
+    spanIdStart = spanIdEnd;
+    leaf += 1;
+  }
+  return out;
+}
+
+/** {@link decodeVerificationRows}' rows, sorted and without exact copies. */
+function sortedRows(bytes: Buffer): Sortable[] {
   const reader = new RowReader(bytes);
   const span = new EncodedSpan();
   const rows: Sortable[] = [];
@@ -160,6 +282,8 @@ export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
         else reader.string();
       }
     }
+    reader.string(); // ServiceName: compared with the row, in no leaf
+    const row1 = reader.at;
     const f = span.fields;
     const [start0, start1] = [f[2 * SPAN_FIELD.startTimeUnixNano]!, f[2 * SPAN_FIELD.startTimeUnixNano + 1]!];
     const [span0, span1] = [f[2 * SPAN_FIELD.spanId]!, f[2 * SPAN_FIELD.spanId + 1]!];
@@ -169,25 +293,66 @@ export function decodeVerificationRows(bytes: Buffer): VerificationRecord[] {
       const record = spanRecordOf(bytes, row);
       rows.push({
         record,
+        leafHex: '',
+        seq: -1,
         stream: streamOf(record) ?? '',
         key: logOrderKey(record),
         start0,
         start1,
         span0,
         span1,
+        row0: row,
+        row1,
       });
       continue;
     }
     const stream = streamText(stream0, stream1);
-    const record = { stream, seq: seq as number, spanId: bytes.toString('utf8', span0, span1), leafHex };
-    rows.push({ record, stream, key: 2 * (seq as number) + 1, start0, start1, span0, span1 });
+    rows.push({
+      record: undefined,
+      leafHex,
+      seq: seq as number,
+      stream,
+      key: 2 * (seq as number) + 1,
+      start0,
+      start1,
+      span0,
+      span1,
+      row0: row,
+      row1,
+    });
   }
-  rows.sort((a, b) => {
+  const order = (a: Sortable, b: Sortable): number => {
     if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
     if (a.key !== b.key) return a.key < b.key ? -1 : 1;
     return compareTimes(bytes, a, b) || compareRanges(bytes, a.span0, a.span1, b.span0, b.span1);
-  });
-  return rows.map((row) => row.record);
+  };
+  rows.sort(order);
+  // Exact copies tie on every sort key, so they sit in one run of rows that do: a row is compared with the rows
+  // of its run before it (a run is the copies of one span: rarely more than one row; a row dropped as a copy
+  // has the bytes of one kept).
+  const kept: Sortable[] = [];
+  let run = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (i === 0 || order(rows[i - 1]!, row) !== 0) run = i;
+    else if (copyBefore(bytes, rows, run, i)) continue;
+    kept.push(row);
+  }
+  return kept;
+}
+
+/** Whether one of `rows[from]` to `rows[i - 1]` has the bytes of `rows[i]`. */
+function copyBefore(bytes: Buffer, rows: readonly Sortable[], from: number, i: number): boolean {
+  const row = rows[i]!;
+  for (let k = from; k < i; k++) {
+    const other = rows[k]!;
+    if (
+      other.row1 - other.row0 === row.row1 - row.row0 &&
+      bytes.compare(bytes, row.row0, row.row1, other.row0, other.row1) === 0
+    )
+      return true;
+  }
+  return false;
 }
 
 /**

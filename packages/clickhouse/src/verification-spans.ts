@@ -38,12 +38,14 @@ export async function spansForVerification(
 
 /**
  * The statement both verification readers run ({@link spansForVerification} and the binary reader in
- * verification-records.ts): which rows, each distinct copy once, in log order unless the reader sorts them
- * itself (`ordered: false`) — with the columns given.
+ * verification-records.ts): which rows, in log order unless the reader sorts them itself (`ordered: false`),
+ * each distinct copy once unless the reader drops exact copies itself (`copies: 'reader'`: every row comes,
+ * and the columns must then hold every column of {@link TRACE_ROW_COPY}, so rows the reader finds equal are
+ * the rows the engine's hash would) — with the columns given.
  */
 export function verificationStatement(
   columns: string,
-  options: { ordered: boolean } = { ordered: true },
+  options: { ordered: boolean; copies?: 'engine' | 'reader' } = { ordered: true },
 ): string {
   const order = `ORDER BY SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
        -- A checkpoint of size S right after the leaf S - 1 it seals, before the leaf S: in log order, so a read
@@ -60,7 +62,7 @@ export function verificationStatement(
        AND Timestamp < fromUnixTimestamp64Milli({to_ms:Int64})
        AND (empty({seqs:Array(String)}) OR has({seqs:Array(String)}, SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]))
      ${options.ordered ? order : ''}
-     LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`;
+     ${options.copies === 'reader' ? '' : `LIMIT 1 BY TraceId, SpanId, ${TRACE_ROW_COPY}`}`;
 }
 
 /** The bound parameters of {@link verificationStatement}. */

@@ -191,6 +191,15 @@ describe('verification records: the binary reader gives the verifier what the JS
       `mapUpdate(SpanAttributes, map('audit.decision.outcome', 'changed')) AS SpanAttributes`,
     );
     await copy(spans[9]!.spanId, `SpanAttributes AS SpanAttributes`);
+    // The engine no longer drops exact copies for the binary reader: the reader does. Three copies of one row,
+    // two of a checkpoint (the record path), and a copy that differs only in ServiceName, which no leaf reads
+    // but which makes it another row (both readers keep it).
+    await copy(spans[9]!.spanId, `SpanAttributes AS SpanAttributes`);
+    const checkpoint = spans.find((s) => s.attributes['audit.record.type'] === 'checkpoint') as SpanRecord;
+    await copy(checkpoint.spanId, `SpanAttributes AS SpanAttributes`);
+    await copy(spans[10]!.spanId, `concat(ServiceName, ' (copy)') AS ServiceName`);
+    // An exact copy of one of two conflicting copies: three rows that tie on every sort key, two distinct.
+    await copy(spans[8]!.spanId, `SpanAttributes AS SpanAttributes`);
   });
   afterAll(async () => {
     await cleanup();
@@ -199,8 +208,9 @@ describe('verification records: the binary reader gives the verifier what the JS
   it('reads the same rows with the same stream, seq, span id and leaf', async () => {
     const json = await store.spansForVerification();
     const binary = await store.verificationRecords();
-    // Every span, the five forged rows, the exact duplicate once.
-    expect(json).toHaveLength(spans.length + 4);
+    // Every span, the five forged rows and the ServiceName copy, each exact duplicate once.
+    expect(json).toHaveLength(spans.length + 5);
+    expect(binary).toHaveLength(json.length);
     expect(binary.map(viaEither).sort()).toEqual(json.map(viaRecordPath).sort());
     // The plain case is hashed from the bytes; every hard case goes the record path, and reads like the JSON reader.
     const hashed = binary.filter((r) => 'leafHex' in r);
@@ -296,7 +306,7 @@ describe('verification records: the binary reader gives the verifier what the JS
       const viaThreads = await Promise.all(queries.map((query) => verificationRecords(ctx, query, threaded)));
       expect(pairs).toHaveLength(4);
       for (const [here, there] of pairs) expect(await there).toEqual(here);
-      expect(viaThreads[0]).toHaveLength(spans.length + 4);
+      expect(viaThreads[0]).toHaveLength(spans.length + 5);
       // A result cut inside a row: the thread's StoreError, code and message, as the calling thread throws it.
       const bytes = await ctx.bytes(`SELECT 'abc' AS a, 'de' AS b FROM numbers(3)`, 'RowBinary');
       const cut = bytes.subarray(0, bytes.length - 1);
