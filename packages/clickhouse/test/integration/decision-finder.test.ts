@@ -198,6 +198,11 @@ describe('findDecisions (embedded engine)', () => {
       search: { sealed: SEALED, integrity },
       filter: (d: DecisionFixture) => integrityOf(d) === integrity,
     })),
+    {
+      name: 'integrity untrusted when no checkpoint is trusted',
+      search: { sealed: [], integrity: 'untrusted' },
+      filter: (d) => d.stream !== undefined,
+    },
   ];
 
   for (const { name, search, filter } of cases) {
