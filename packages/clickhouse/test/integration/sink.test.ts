@@ -8,6 +8,7 @@ import type { SpanRecord } from '@decisiontrail/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ClickHouseSink,
+  EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE,
   StoreError,
   encodeSpansForSink,
   spanRecordToTraceRow,
@@ -426,5 +427,77 @@ describe('ClickHouseSink (embedded engine)', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ token: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(await decisionsOf(store, 'http-model', false)).toBe(4);
+  });
+});
+
+describe('the embedded sink and the skip indexes of otel_traces', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+  });
+  afterAll(async () => cleanup());
+
+  /** Skip-index names of each active otel_traces part, from the index files in the part's directory. */
+  async function indexesByPart(): Promise<string[][]> {
+    const result = await store.client.query({
+      query:
+        "SELECT path FROM system.parts WHERE database = 'default' AND table = 'otel_traces' AND active ORDER BY name",
+      format: 'JSONEachRow',
+    });
+    const parts = await result.json<{ path: string }>();
+    return parts.map(({ path }) =>
+      [
+        ...new Set(
+          readdirSync(path)
+            .filter((file) => file.startsWith('skp_idx_'))
+            .map((file) => file.slice('skp_idx_'.length, file.indexOf('.'))),
+        ),
+      ].sort(),
+    );
+  }
+
+  it('leaves the attribute filters to the first merge, which builds every index, and finds the same spans meanwhile', async () => {
+    const declared = await store.client.query({
+      query:
+        "SELECT name FROM system.data_skipping_indices WHERE database = 'default' AND table = 'otel_traces'",
+      format: 'JSONEachRow',
+    });
+    const all = (await declared.json<{ name: string }>()).map((row) => row.name).sort();
+    // the exporter's seven indexes are all still declared
+    expect(all).toHaveLength(7);
+    for (const name of EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE) expect(all).toContain(name);
+    const atInsert = all.filter(
+      (name) => !(EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE as readonly string[]).includes(name),
+    );
+    expect(atInsert).toEqual(['idx_duration', 'idx_trace_id']);
+
+    await store.client.command({ query: 'SYSTEM STOP MERGES default.otel_traces' });
+    const first = decisions(5, 'index-model');
+    await store.insertSpans(first);
+    await store.insertSpans(decisions(5, 'index-model'));
+    const inserted = await indexesByPart();
+    expect(inserted).toHaveLength(2);
+    for (const part of inserted) expect(part).toEqual(atInsert);
+
+    // a search the attribute filters would serve reads the unindexed parts whole and finds the same rows
+    const byAttributeValue = async (): Promise<number> => {
+      const result = await store.client.query({
+        query:
+          "SELECT count() AS n FROM default.otel_traces WHERE has(mapValues(SpanAttributes), 'index-model') AND TraceId = {trace:String}",
+        query_params: { trace: first[0]!.traceId },
+        format: 'JSONEachRow',
+      });
+      return Number((await result.json<{ n: string }>())[0]?.n);
+    };
+    expect(await byAttributeValue()).toBe(1);
+
+    await store.client.command({ query: 'SYSTEM START MERGES default.otel_traces' });
+    await store.client.command({ query: 'OPTIMIZE TABLE default.otel_traces FINAL' });
+    const merged = await indexesByPart();
+    expect(merged).toHaveLength(1);
+    expect(merged[0]).toEqual(all);
+    expect(await byAttributeValue()).toBe(1);
+    expect(await decisionsOf(store, 'index-model', false)).toBe(10);
   });
 });
