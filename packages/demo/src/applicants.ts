@@ -35,17 +35,21 @@ const round = (value: number, digits: number): number => Number(value.toFixed(di
 /**
  * `count` applicants. Group B earns a little less on average, which the fairness report shows as an approval
  * gap. Ground truth follows the sound v1 model plus noise, so v1 is right about four times in five and the
- * "retrained" v2, which ignores late payments, is right far less often.
+ * "retrained" v2, which ignores late payments, is right far less often. From `riskierFrom` on (the applicant
+ * index; default: never) the mix turns riskier — debt-to-income 0.1 higher, one more late payment for every third
+ * applicant — as word spreads that v2 approves them: the input drift the demo's investigation shows.
  */
-export function generateApplicants(count: number, seed = 20260301): Applicant[] {
+export function generateApplicants(count: number, seed = 20260301, riskierFrom = count): Applicant[] {
   const random = seededRandom(seed);
   const applicants: Applicant[] = [];
   for (let index = 0; index < count; index++) {
     const fairnessGroup = random() < 0.55 ? 'group-a' : 'group-b';
     const income = Math.max(1.5, (fairnessGroup === 'group-a' ? 6.2 : 5.4) + 2.2 * normal(random));
-    const debtToIncome = Math.min(0.9, Math.max(0.02, 0.32 + 0.14 * normal(random)));
+    // The same draws either way, so the applicants before `riskierFrom` do not change with it.
+    const riskier = index >= riskierFrom;
+    const debtToIncome = Math.min(0.9, Math.max(0.02, 0.32 + 0.14 * normal(random) + (riskier ? 0.1 : 0)));
     const yearsEmployed = Math.max(0, 5 + 4 * normal(random));
-    const latePayments = Math.floor(-Math.log(1 - random()) * 0.9);
+    const latePayments = Math.floor(-Math.log(1 - random()) * 0.9) + (riskier && index % 3 === 0 ? 1 : 0);
     const features: Applicant['features'] = [
       round(income, 2),
       round(debtToIncome, 3),

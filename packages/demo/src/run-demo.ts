@@ -24,7 +24,7 @@ import {
 } from '@decisiontrail/cli/internal';
 import { generateApplicants } from './applicants.ts';
 import { startAssistantServer } from './assistant-server.ts';
-import { buildCreditModel, CREDIT_LABELS, CREDIT_MODEL_ID } from './credit-model.ts';
+import { buildCreditModel, CREDIT_FEATURES, CREDIT_LABELS, CREDIT_MODEL_ID } from './credit-model.ts';
 import { startDemoTelemetry } from './telemetry.ts';
 import {
   ASSISTANT_MODEL,
@@ -120,7 +120,8 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
   done(`OTLP/HTTP on ${processor.url}, local OpenAI-compatible server on ${assistant.baseUrl}`);
 
   try {
-    const applicants = generateApplicants(options.applicants);
+    // v2 decides the second half (runWorkload's v1Share), for a mix of applicants that turns riskier with it.
+    const applicants = generateApplicants(options.applicants, undefined, Math.round(options.applicants / 2));
     step(
       `running the lending workload: ${formatCount(applicants.length)} applicants, credit model v1 → v2, underwriters, an LLM assistant`,
     );
@@ -143,6 +144,8 @@ export async function runDemo(context: CommandContext, options: DemoOptions): Pr
             automation: 'human_in_the_loop',
             retentionClass: 'high_risk',
             labels: [...CREDIT_LABELS],
+            // The non-identifying features the demo's decisiontrail.yaml allow-lists for input drift.
+            driftFeatures: config.driftFeatures[CREDIT_MODEL_ID] ?? [],
           },
           [ASSISTANT_MODEL]: {
             riskLevel: 'limited',
@@ -388,6 +391,9 @@ function demoConfigYaml(): string {
     '      # The application spans around each decision are signed too: keep them, so the stream stays whole and',
     '      # the trace view shows the request beside its decisions.',
     '      other: store',
+    '# Input drift: the numeric, non-identifying features each credit decision records (audit.input.features).',
+    'driftFeatures:',
+    `  ${CREDIT_MODEL_ID}: [${CREDIT_FEATURES.join(', ')}]`,
     '',
   ].join('\n');
 }
