@@ -89,6 +89,9 @@ export function addDecisionStartAttributes(
 ): string {
   const decisionId = uuidv7();
   addModelAttributes(attributes, model, modelConfig);
+  // Both capture modes are required on every decision; `none` stands until a field is actually recorded.
+  attributes[ATTR_AUDIT_INPUT_CAPTURE_MODE] = CAPTURE.NONE;
+  attributes[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = CAPTURE.NONE;
   attributes[ATTR_AUDIT_DECISION_ID] = decisionId;
   addDecisionContextAttributes(attributes, auditContext);
   return decisionId;
@@ -96,7 +99,7 @@ export function addDecisionStartAttributes(
 
 /**
  * The start attributes every decision of one model shares: record type, decision type and automation, the model
- * and its configured version, risk level, purpose, retention and provenance, and both capture modes at `none`.
+ * and its configured version, risk level, purpose, retention and provenance.
  * The purpose of the audit context, when set, replaces the configured one ({@link addDecisionContextAttributes}).
  */
 export function addModelAttributes(
@@ -110,9 +113,6 @@ export function addModelAttributes(
     modelConfig.automation ?? AUDIT_DECISION_AUTOMATION_VALUES.AUTOMATED;
   attributes[ATTR_AUDIT_MODEL_ID] = modelConfig.modelId ?? model.modelId;
   attributes[ATTR_AUDIT_MODEL_TYPE] = model.modelType;
-  // Both capture modes are required on every decision; `none` stands until a field is actually recorded.
-  attributes[ATTR_AUDIT_INPUT_CAPTURE_MODE] = CAPTURE.NONE;
-  attributes[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = CAPTURE.NONE;
   const version = modelConfig.version ?? model.version;
   if (version !== undefined) attributes[ATTR_AUDIT_MODEL_VERSION] = version;
   if (modelConfig.riskLevel !== undefined) attributes[ATTR_AUDIT_DECISION_RISK_LEVEL] = modelConfig.riskLevel;
@@ -221,20 +221,26 @@ export function recordField(
     const text = auditText(value);
     target[names.size] = Buffer.byteLength(text, 'utf8');
     if (mode === CAPTURE.NONE) return;
+    const hasher = settings.hasher;
+    if (mode === CAPTURE.HASH) {
+      // The default mode, on every call: the digest is its one step that can fail, and nothing is written before it.
+      if (!hasher) {
+        warnNoHmacKey();
+        return;
+      }
+      const digest = hasher.digest(text);
+      target[names.hash] = digest;
+      target[names.hashKeyId] = hasher.keyId;
+      target[names.captureMode] = mode;
+      return;
+    }
     // Collected apart and merged at the end, so a failure half-way leaves no partial capture behind.
     const recorded: Attributes = {};
-    const hasher = settings.hasher;
     if (hasher) {
       recorded[names.hash] = hasher.digest(text);
       recorded[names.hashKeyId] = hasher.keyId;
     }
     switch (mode) {
-      case CAPTURE.HASH:
-        if (!hasher) {
-          warnNoHmacKey();
-          return;
-        }
-        break;
       case CAPTURE.REDACT:
         recorded[names.content] = settings.redactor.redact(text);
         break;

@@ -5,6 +5,7 @@ import {
   ATTR_AUDIT_DECISION_OUTCOME,
   ATTR_AUDIT_MODEL_ID,
   ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_OUTPUT_CAPTURE_MODE,
   ATTR_AUDIT_RECORD_TYPE,
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -19,6 +20,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   AUDIT_DECISION_TYPE_VALUES,
+  AUDIT_INPUT_CAPTURE_MODE_VALUES,
   AUDIT_MODEL_TYPE_VALUES,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
@@ -174,7 +176,7 @@ export class GenAiDecision {
   #resultAttributes(
     result: GenAiResult,
     answeredVersion: string | undefined,
-    toolCalls: OutputToolCall[],
+    toolCalls: readonly OutputToolCall[],
   ): Attributes {
     const attributes: Attributes = {};
     if (result.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = result.responseModel;
@@ -238,14 +240,15 @@ export class GenAiDecision {
 }
 
 /** The tool calls in an LLM output (a list of {@link OutputMessage}), in order. */
-function requestedToolCalls(output: unknown): OutputToolCall[] {
-  if (!Array.isArray(output)) return [];
-  const calls: OutputToolCall[] = [];
+function requestedToolCalls(output: unknown): readonly OutputToolCall[] {
+  if (!Array.isArray(output)) return NO_TOOL_CALLS;
+  let calls: OutputToolCall[] | undefined;
   for (const message of output as Partial<OutputMessage>[]) {
-    if (Array.isArray(message?.tool_calls)) calls.push(...message.tool_calls);
+    if (Array.isArray(message?.tool_calls)) (calls ??= []).push(...message.tool_calls);
   }
-  return calls;
+  return calls ?? NO_TOOL_CALLS;
 }
+const NO_TOOL_CALLS: readonly OutputToolCall[] = [];
 
 /**
  * What every decision of one model through one client shares, worked out once: the span name, the attributes a
@@ -320,6 +323,8 @@ function buildModelAttributes(
     { modelId: request.model, modelType, version: undefined, defaultDecisionType: decisionType },
     modelConfigFor(settings, request.model),
   );
+  // Required on every decision, `none` until the output is recorded; the input's is set when it is recorded at start.
+  decision[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = AUDIT_INPUT_CAPTURE_MODE_VALUES.NONE;
   // Shared by every call: frozen, so a tracer that kept and changed an attribute map could not alter the next record.
   return {
     operation: request.operation,
