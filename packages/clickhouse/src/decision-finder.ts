@@ -87,6 +87,10 @@ const OPTIONAL_FILTERS = {
     'confidence <= {max_confidence:Float64} AND ifNull(confidence, -1) <= {max_confidence:Float64}',
   by_overridden: '{{include:decision-finder-overridden.sql}}',
   by_incident: '{{include:decision-finder-incident.sql}}',
+  // The two halves of an incident's decisions, which the ids' step reads apart (see orderedKeys).
+  by_named: 'decision_id IN {incident_ids:Array(String)}',
+  by_incident_model:
+    "model_id = {incident_model:String} AND ({incident_version:String} = '' OR model_version = {incident_version:String})",
   // Before the status, the stream test each status implies (unsigned: no stream; untrusted: a stream not sealed;
   // sealed and unsealed: a sealed one), which the engine evaluates first and alone for every row read: a status few
   // decisions have costs a scan of one LowCardinality column, not the status of every row.
@@ -148,11 +152,18 @@ function keysStatement(
     WHERE ${whereOf(params, source)}`;
   return `
     SELECT decision_id AS id, ${value} AS key
-    FROM ${from}
-      AND (NOT {has_cursor:Bool} OR (${key}, decision_id) ${after} (${cursor}, {after_id:String}))
-      -- A stretch of time to read first (see TIME_WINDOWS_NS in decision-finder.ts): its partitions and idx_time's granules only.
-      AND (NOT {windowed:Bool} OR (time >= fromUnixTimestamp64Nano({window_from_ns:Int64})
-        AND time < fromUnixTimestamp64Nano({window_to_ns:Int64})))
+    FROM ${from}${
+      // Each only when used, as the filters (a folded tuple comparison still read every row's decision id).
+      params.has_cursor === true
+        ? `\n      AND (${key}, decision_id) ${after} (${cursor}, {after_id:String})`
+        : ''
+    }${
+      // A stretch of time to read first (see TIME_WINDOWS_NS): its partitions and idx_time's granules only.
+      params.windowed === true
+        ? `\n      AND time >= fromUnixTimestamp64Nano({window_from_ns:Int64})
+      AND time < fromUnixTimestamp64Nano({window_to_ns:Int64})`
+        : ''
+    }
     ORDER BY ${key} ${direction}, decision_id ${direction}
     LIMIT {limit:UInt32}${
       // In the statement, not the session: the embedded engine keeps a session's settings for the next statement.
@@ -183,12 +194,6 @@ const TIME_ANCHOR_SQL = `
   SELECT toString(toUnixTimestamp64Nano(max(time))) AS newest, toString(toUnixTimestamp64Nano(min(time))) AS oldest,
     count() > 0 AS found
   FROM {{read:audit_decisions}}`;
-
-/** The span of time an incident's named decisions were made in (a primary-key lookup of its ids). */
-const NAMED_TIMES_SQL = `
-  SELECT toString(toUnixTimestamp64Nano(min(time))) AS first, toString(toUnixTimestamp64Nano(max(time))) AS last,
-    count() > 0 AS found
-  FROM {{read:audit_decisions}} WHERE decision_id IN {ids:Array(String)}`;
 
 /**
  * audit_decisions is ordered by decision id, not time, so `ORDER BY time … LIMIT n` over the whole table reads
@@ -229,12 +234,13 @@ function keyRows(
   window: [bigint, bigint] | null,
   rowBudget?: number,
 ): Promise<KeyRow[]> {
-  return ctx.rows<KeyRow>(keysStatement(plan.sort, plan.order, plan.source, params, rowBudget), {
+  const bound = {
     ...params,
     windowed: window !== null,
     window_from_ns: String(window?.[0] ?? 0n),
     window_to_ns: String(window?.[1] ?? 0n),
-  });
+  };
+  return ctx.rows<KeyRow>(keysStatement(plan.sort, plan.order, plan.source, bound, rowBudget), bound);
 }
 
 /** A time-ordered page's ids, read window by window from where it starts (see {@link TIME_WINDOWS_NS}). */
@@ -244,8 +250,9 @@ async function timeOrderedKeys(
   order: 'asc' | 'desc',
 ): Promise<KeyRow[]> {
   const plan = { sort: 'time', order, source: 'decisions' } as const;
-  // A subject's decisions are few, and the subject's index finds them wherever they are.
-  if (params.by_subject === true) return keyRows(ctx, params, plan, null);
+  // A subject's decisions are few, and the subject's index finds them wherever they are; named ones are a
+  // primary-key lookup.
+  if (params.by_subject === true || params.by_named === true) return keyRows(ctx, params, plan, null);
   const [stored] = await ctx.rows<{ newest: string; oldest: string; found: boolean | number }>(
     TIME_ANCHOR_SQL,
     {},
@@ -291,7 +298,9 @@ async function confidenceOrderedKeys(
   directRows: number,
 ): Promise<KeyRow[]> {
   const plan = { sort: 'confidence', order } as const;
-  if (params.by_subject === true) return keyRows(ctx, params, { ...plan, source: 'decisions' }, null);
+  if (params.by_subject === true || params.by_named === true) {
+    return keyRows(ctx, params, { ...plan, source: 'decisions' }, null);
+  }
   if (directRows > 0) {
     try {
       return await keyRows(ctx, params, { ...plan, source: 'decisions' }, null, directRows);
@@ -438,41 +447,56 @@ function searchParams(search: DecisionSearch): {
   return { params, sort, order };
 }
 
+/** Compares two ids' rows in a search's order: by sort key, then decision id. */
+function keyOrder(sort: DecisionSort, order: 'asc' | 'desc'): (a: KeyRow, b: KeyRow) => number {
+  const sign = order === 'asc' ? 1 : -1;
+  return (a, b) => {
+    let byKey = 0;
+    if (sort === 'time') {
+      const [x, y] = [BigInt(a.key), BigInt(b.key)];
+      byKey = x > y ? 1 : x < y ? -1 : 0;
+    } else byKey = Number(a.key) - Number(b.key);
+    return sign * (byKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  };
+}
+
 /**
- * Narrows the period of an incident search to the span its decisions can lie in: its window (when it names a model)
- * and the times of the decisions it names. What is outside holds none of them, and a time-ordered search that starts
- * from the newest stored decision would otherwise read back to the incident window by windows of time.
+ * A page's ids in the search's order. An incident's decisions are read in two halves and merged: the ones it names
+ * by primary key, those of its model in its window by time. As one OR the engine could prune by neither, and a
+ * window of time read from the newest decision reached back to the incident through everything in between.
  */
-async function narrowToIncident(ctx: QueryContext, params: QueryParams): Promise<QueryParams> {
-  const ids = params.incident_ids as string[];
-  let first: bigint | undefined;
-  let last: bigint | undefined;
-  if (params.incident_model !== '') {
-    first = BigInt(params.incident_from_ms as string) * 1_000_000n;
-    last = BigInt(params.incident_to_ms as string) * 1_000_000n - 1n;
+async function orderedKeys(
+  ctx: QueryContext,
+  params: QueryParams,
+  sort: DecisionSort,
+  order: 'asc' | 'desc',
+  tuning: FinderTuning,
+): Promise<KeyRow[]> {
+  const read = (p: QueryParams): Promise<KeyRow[]> =>
+    sort === 'time'
+      ? timeOrderedKeys(ctx, p, order)
+      : confidenceOrderedKeys(ctx, p, order, tuning.directConfidenceRows);
+  if (params.by_incident !== true) return read(params);
+  const halves: KeyRow[] = [];
+  if ((params.incident_ids as string[]).length > 0) {
+    halves.push(...(await read({ ...params, by_incident: false, by_named: true })));
   }
-  if (ids.length > 0) {
-    const [named] = await ctx.rows<{ first: string; last: string; found: boolean | number }>(
-      NAMED_TIMES_SQL,
-      {
-        ids,
-      },
-    );
-    if (named !== undefined && named.found) {
-      const [a, b] = [BigInt(named.first), BigInt(named.last)];
-      first = first === undefined || a < first ? a : first;
-      last = last === undefined || b > last ? b : last;
+  if (params.incident_model !== '') {
+    const from = BigInt(params.incident_from_ms as string) * 1_000_000n;
+    const to = BigInt(params.incident_to_ms as string) * 1_000_000n;
+    const period = {
+      from_ns: String(from > BigInt(params.from_ns as string) ? from : params.from_ns),
+      to_ns: String(to < BigInt(params.to_ns as string) ? to : params.to_ns),
+    };
+    if (BigInt(period.from_ns) < BigInt(period.to_ns)) {
+      halves.push(...(await read({ ...params, ...period, by_incident: false, by_incident_model: true })));
     }
   }
-  // Nothing to find: an empty period.
-  if (first === undefined || last === undefined) return { ...params, to_ns: params.from_ns as string };
-  const from = BigInt(params.from_ns as string);
-  const to = BigInt(params.to_ns as string);
-  return {
-    ...params,
-    from_ns: String(first > from ? first : from),
-    to_ns: String(last + 1n < to ? last + 1n : to),
-  };
+  const seen = new Set<string>();
+  return halves
+    .sort(keyOrder(sort, order))
+    .filter((k) => !seen.has(k.id) && seen.add(k.id) !== undefined)
+    .slice(0, Number(params.limit));
 }
 
 /**
@@ -492,17 +516,13 @@ export async function findDecisions(
   const searched = searchParams(search);
   const { sort, order } = searched;
   let params = searched.params;
-  if (params.by_incident === true) params = await narrowToIncident(ctx, params);
   const limit = Number(params.limit);
   const decisions: FoundDecision[] = [];
   const seen = new Set<string>();
   // The ids' step reads `limit` ids; one that its rows' step drops (a copy that no longer matches, one already
   // listed) leaves the page short, and the ids after the last one read fill it.
   for (let keysRead = limit; keysRead === limit && decisions.length < limit;) {
-    const keys =
-      sort === 'time'
-        ? await timeOrderedKeys(ctx, params, order)
-        : await confidenceOrderedKeys(ctx, params, order, tuning.directConfidenceRows);
+    const keys = await orderedKeys(ctx, params, sort, order, tuning);
     keysRead = keys.length;
     const fresh = keys.filter((k) => !seen.has(k.id));
     const rows =

@@ -288,6 +288,14 @@ describe('findDecisions (embedded engine)', () => {
       {},
     );
     expect((await allPages({ incident }, 4)).map((d) => d.decisionId)).toEqual(want);
+    // Its two halves (named, and the model's window) merged in either order, through both tables.
+    const affected = (d: DecisionFixture): boolean => want.includes(d.decisionId);
+    for (const search of [{ order: 'asc' }, { sort: 'confidence' }] as DecisionSearch[]) {
+      const ordered = expected(affected, search);
+      expect((await allPages({ ...search, incident }, 2)).map((d) => d.decisionId)).toEqual(ordered);
+      const sideTable = await allPages({ ...search, incident }, 2, { directConfidenceRows: 0 });
+      expect(sideTable.map((d) => d.decisionId)).toEqual(ordered);
+    }
   });
 
   it('lists a decision stored twice once, and one whose copies disagree once where its final copy sorts', async () => {
