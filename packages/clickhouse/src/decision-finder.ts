@@ -451,7 +451,7 @@ function searchParams(search: DecisionSearch): {
 function keyOrder(sort: DecisionSort, order: 'asc' | 'desc'): (a: KeyRow, b: KeyRow) => number {
   const sign = order === 'asc' ? 1 : -1;
   return (a, b) => {
-    let byKey = 0;
+    let byKey: number;
     if (sort === 'time') {
       const [x, y] = [BigInt(a.key), BigInt(b.key)];
       byKey = x > y ? 1 : x < y ? -1 : 0;
