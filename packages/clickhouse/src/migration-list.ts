@@ -311,4 +311,15 @@ export const MIGRATIONS: readonly Migration[] = [
     checksum: 'sha256:5ac43302f94d6d3a436c49554871783fe8718b35b692006dc73a488eb6ec1f7c',
     steps: [{ kind: 'object', file: 'decision-timeline-view.sql' }],
   },
+  {
+    // Codecs only, for #24's storage ratio: the decision rollup's counts, times and digests, and the trace-id
+    // table's two times (columns, types and reads unchanged; parts take the codecs as they merge).
+    version: 18,
+    name: 'rollup_and_trace_range_codecs',
+    checksum: 'sha256:07057354e42854e7f8724790c93869fcc936105009cbff74bc75e858a899cc92',
+    steps: [
+      { kind: 'object', file: 'audit-decision-stats-codecs.sql' },
+      { kind: 'object', file: 'otel-traces-trace-id-ts-codecs.sql' },
+    ],
+  },
 ];

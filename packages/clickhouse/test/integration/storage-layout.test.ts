@@ -94,6 +94,62 @@ describe('storage layout migrations (embedded engine)', () => {
     }
   });
 
+  it('stores the decision rollup and the trace-id table with their new codecs, same columns and types (migration 18)', async () => {
+    const result = await store.client.query({
+      query: `SELECT table, name, type, compression_codec FROM system.columns
+        WHERE database = 'default' AND table IN ('audit_decision_stats', 'otel_traces_trace_id_ts')
+          AND name IN ('decisions', 'first_time', 'confidence_quantiles', 'Start', 'End')
+        ORDER BY table, name`,
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([
+      {
+        table: 'audit_decision_stats',
+        name: 'confidence_quantiles',
+        type: 'AggregateFunction(quantilesTDigest(0.5, 0.9), Float64)',
+        compression_codec: 'CODEC(ZSTD(3))',
+      },
+      {
+        table: 'audit_decision_stats',
+        name: 'decisions',
+        type: 'SimpleAggregateFunction(sum, UInt64)',
+        compression_codec: 'CODEC(T64, ZSTD(1))',
+      },
+      {
+        table: 'audit_decision_stats',
+        name: 'first_time',
+        type: 'SimpleAggregateFunction(min, DateTime64(9))',
+        compression_codec: 'CODEC(T64, ZSTD(1))',
+      },
+      {
+        table: 'otel_traces_trace_id_ts',
+        name: 'End',
+        type: 'SimpleAggregateFunction(max, DateTime)',
+        compression_codec: 'CODEC(T64, ZSTD(1))',
+      },
+      {
+        table: 'otel_traces_trace_id_ts',
+        name: 'Start',
+        type: 'SimpleAggregateFunction(min, DateTime)',
+        compression_codec: 'CODEC(T64, ZSTD(1))',
+      },
+    ]);
+    // Rows stored before and merged after the change read back the same (the rollup's sum over every decision).
+    await store.client.command({ query: 'OPTIMIZE TABLE default.audit_decision_stats FINAL' });
+    await store.client.command({ query: 'OPTIMIZE TABLE default.otel_traces_trace_id_ts FINAL' });
+    const counted = await store.client.query({
+      query: `SELECT (SELECT sum(decisions) FROM default.audit_decision_stats) AS decisions,
+        (SELECT count() FROM (SELECT TraceId FROM default.otel_traces_trace_id_ts GROUP BY TraceId)) AS traces`,
+      format: 'JSONEachRow',
+    });
+    expect(await counted.json()).toEqual([
+      {
+        decisions: data.decisions.length,
+        traces: new Set(data.spans.map((span) => span.traceId)).size,
+      },
+    ]);
+  });
+
   it('finds nothing to reconcile in the migrated store', async () => {
     const result = await store.reconcileAuditTables();
     expect(result.findings).toEqual([]);
