@@ -31,7 +31,7 @@ export interface TimelineEvidence {
    */
   spans: SpanRecord[];
   /**
-   * For each shown leaf, the checkpoint(s) of its stream at the first tree sizes above it: every stored copy of
+   * For each shown leaf, the checkpoint(s) of its stream at the first tree size above it: every stored copy of
    * each checkpoint span `audit_checkpoints` names. What a proof reads of a checkpoint is its signed note and the
    * leaves and range checked against the note's root, so a row there decides nothing by itself.
    */
@@ -49,8 +49,10 @@ const LINKS_SQL = `
 /**
  * Which `otel_traces` rows are the checkpoints that can prove `leaves` leaves, leaf i being `{leaf_stream_i}` /
  * `{leaf_seq_i}` ({@link leafParams}): `audit_checkpoints` names the checkpoints of its stream at the first tree
- * sizes above its index, read in key order and stopped after three (a size signed twice, by another key, gives
- * every copy; the reader keeps what a trusted key signed), one bounded key range per leaf; each is then read from
+ * size above its index — the only size whose leaves can hold it, since each checkpoint of a stream carries the
+ * leaves added since the one before —, every copy at that size (a size signed twice, by another key: the reader
+ * keeps what a trusted key signed), read in key order and stopped there (`LIMIT 1 WITH TIES`: the next sizes, read
+ * until 2026-12-07, could only prove nothing and cost a granule of otel_traces each); each is then read from
  * `otel_traces` by its primary key (service, checkpoint span name `{checkpoint_span}`, second), span id and trace id
  * (the trace id lets a read that ORs this condition with a trace-id lookup keep its trace-id bloom filter: without
  * it the engine reads every granule of the other condition's time range). A row of `audit_checkpoints` only says
@@ -62,7 +64,7 @@ export function checkpointSpansWhere(leaves: number): string {
     { length: leaves },
     (_, i) => `(SELECT service, time, span_id, trace_id FROM {{read:audit_checkpoints}}
         WHERE stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64}
-        ORDER BY stream, tree_size LIMIT 3)`,
+        ORDER BY stream, tree_size LIMIT 1 WITH TIES)`,
   ).join('\n      UNION ALL ');
   return `SpanName = {checkpoint_span:String}
       AND (ServiceName, toDateTime(Timestamp), SpanId, TraceId) IN (

@@ -5,7 +5,10 @@ import {
   ATTR_AUDIT_CHECKPOINT_ROOT,
   ATTR_AUDIT_CHECKPOINT_SIZE,
   ATTR_AUDIT_INTEGRITY_KEY_ID,
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_INTEGRITY_SEQ,
   ATTR_AUDIT_INTEGRITY_STREAM,
+  ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
   SPAN_NAME_AUDIT_CHECKPOINT,
 } from '@decisiontrail/semconv';
@@ -195,13 +198,20 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
   )`;
 }
 
-/** The checkpoints that can prove the given leaves, alone (a tool run's, see {@link timelineWithEvidence}). */
+/** The checkpoints that can prove the given leaves, alone (leaves known from spans, see {@link timelineWithEvidence}). */
 const leavesSql = (leaves: number): string => `
   SELECT ${TRACE_ROW_COLUMNS}
   FROM {{read:otel_traces}}
   WHERE ${checkpointSpansWhere(leaves)}`;
 
 const DAY_NS = 86_400_000_000_000n;
+
+/** The record types of the spans the read-time check proves besides tool runs. */
+const CHECKED_RECORD_TYPES: ReadonlySet<string> = new Set([
+  AUDIT_RECORD_TYPE_VALUES.DECISION,
+  AUDIT_RECORD_TYPE_VALUES.OVERSIGHT,
+  AUDIT_RECORD_TYPE_VALUES.FEEDBACK,
+]);
 
 /** A tree size as the checkpoint views take it from the span (`toUInt64OrZero`): 0 unless a decimal UInt64. */
 function treeSizeOf(checkpoint: SpanRecord): bigint {
@@ -277,8 +287,9 @@ type RestRow = TimelineEntry & {
  * The decision timeline (the rows of {@link decisionTimeline}) together with its read-time evidence (what
  * {@link timelineEvidence} returns for the decisions, reviews, feedback and tool runs it shows), in two statements
  * instead of four: the decisions with their reviews, feedback and linked spans by decision id; then everything
- * else, with `otel_traces` read once for the trace spans and tool runs shown and the signed rows checked (a third
- * reads the checkpoints of shown tool runs' leaves). Empty when nothing matches.
+ * else, with `otel_traces` read once for the trace spans and tool runs shown, the signed rows checked and the
+ * checkpoints of the audit rows' leaves (a third reads the checkpoints of leaves known only from spans: shown tool
+ * runs, and a signed review or feedback whose audit row is gone). Empty when nothing matches.
  */
 export async function timelineWithEvidence(
   ctx: QueryContext,
@@ -402,16 +413,29 @@ export async function timelineWithEvidence(
     }
   }
   entries.push(...shown.values(), ...actions.values(), ...checkpointEntries(decisions, checkpointRows));
-  // A tool run's leaf is known only from its span, read just now: its checkpoints take a statement of their own.
-  const actionLeaves = [...actions.values()]
-    .map((action) => ({
-      stream: action.attributes['integrity_stream'] ?? '',
-      seq: action.attributes['integrity_seq'] ?? '',
-    }))
-    .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
-  if (actionLeaves.length > 0) {
-    const rows = await timelineRows<StoredTraceRow>(ctx, leavesSql(actionLeaves.length), {
-      ...leafParams(actionLeaves),
+  // Leaves known only from the spans read just now take a statement of their own for their checkpoints: a tool
+  // run's, and a decision's, review's or feedback's whose audit row is gone or names another leaf (the span was
+  // found through its link or its trace; the row's own leaf was asked for above).
+  const asked = new Set(leaves.map((leaf) => `${leaf.stream}\n${leaf.seq}`));
+  const later = new Map<string, { stream: string; seq: string }>();
+  const leafOf = (stream: string, seq: string): void => {
+    const key = `${stream}\n${seq}`;
+    if (stream !== '' && SEQ.test(seq) && !asked.has(key)) later.set(key, { stream, seq });
+  };
+  for (const action of actions.values())
+    leafOf(action.attributes['integrity_stream'] ?? '', action.attributes['integrity_seq'] ?? '');
+  const ids = new Set(decisions.map((d) => d.decisionId));
+  for (const span of evidence.spans) {
+    const type = span.attributes[ATTR_AUDIT_RECORD_TYPE] ?? '';
+    if (CHECKED_RECORD_TYPES.has(type) && ids.has(span.attributes[ATTR_AUDIT_DECISION_ID] ?? ''))
+      leafOf(
+        span.attributes[ATTR_AUDIT_INTEGRITY_STREAM] ?? '',
+        span.attributes[ATTR_AUDIT_INTEGRITY_SEQ] ?? '',
+      );
+  }
+  if (later.size > 0) {
+    const rows = await timelineRows<StoredTraceRow>(ctx, leavesSql(later.size), {
+      ...leafParams([...later.values()]),
       checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
     });
     evidence.checkpoints.push(...rows.map(traceRowToSpanRecord));
