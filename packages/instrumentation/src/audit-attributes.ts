@@ -43,6 +43,7 @@ import {
 } from '@decisiontrail/semconv';
 import { type Attributes, diag, type Span } from '@opentelemetry/api';
 import { type AuditSettings, warnNoHmacKey } from './config.ts';
+import { auditText, auditTextBytes } from './audit-text.ts';
 import { encryptForSubject } from './privacy/subject-cipher.ts';
 import type {
   AuditContextValues,
@@ -148,7 +149,10 @@ function addProvenanceAttributes(attributes: Attributes, provenance: ModelProven
   }
 }
 
-/** What a decision takes from the audit context: its purpose (over the configured one) and the attributes of {@link addContextAttributes}. */
+/**
+ * What a decision takes from the audit context: its purpose (over the configured one) and the attributes of
+ * {@link addContextAttributes}.
+ */
 export function addDecisionContextAttributes(attributes: Attributes, auditContext: AuditContextValues): void {
   if (auditContext.purpose !== undefined) attributes[ATTR_AUDIT_DECISION_PURPOSE] = auditContext.purpose;
   addContextAttributes(attributes, auditContext);
@@ -188,16 +192,6 @@ const FIELD_ATTRIBUTES = {
 } as const;
 
 /**
- * The text an input or output is hashed, redacted or encrypted as: strings as they are, anything else as JSON.
- * A stable form matters because an auditor recomputes the HMAC from the original data.
- */
-export function auditText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined) return '';
-  return JSON.stringify(value) ?? '';
-}
-
-/**
  * Records one field (`value`, serialized by {@link auditText}) under its capture mode. The HMAC is recorded in every
  * mode but `none` when a key is configured; plain text leaves the process only in `full` mode, and in `redact`
  * mode after redaction. `fullContentAttribute` names the GenAI attribute (`gen_ai.input.messages`) that also
@@ -218,22 +212,25 @@ export function recordField(
   const names = FIELD_ATTRIBUTES[field];
   target[names.captureMode] = CAPTURE.NONE;
   try {
-    const text = auditText(value);
-    target[names.size] = Buffer.byteLength(text, 'utf8');
-    if (mode === CAPTURE.NONE) return;
     const hasher = settings.hasher;
-    if (mode === CAPTURE.HASH) {
-      // The default mode, on every call: the digest is its one step that can fail, and nothing is written before it.
+    if (mode === CAPTURE.NONE || mode === CAPTURE.HASH) {
+      // The default modes, on every call, record no text: its bytes are measured and hashed without building it.
+      const bytes = auditTextBytes(value);
+      target[names.size] = bytes.length;
+      if (mode === CAPTURE.NONE) return;
       if (!hasher) {
         warnNoHmacKey();
         return;
       }
-      const digest = hasher.digest(text);
+      // The digest is the one step that can fail, and nothing of the capture is written before it.
+      const digest = hasher.digest(bytes);
       target[names.hash] = digest;
       target[names.hashKeyId] = hasher.keyId;
       target[names.captureMode] = mode;
       return;
     }
+    const text = auditText(value);
+    target[names.size] = Buffer.byteLength(text, 'utf8');
     // Collected apart and merged at the end, so a failure half-way leaves no partial capture behind.
     const recorded: Attributes = {};
     if (hasher) {

@@ -342,7 +342,7 @@ function buildModelAttributes(
   };
 }
 
-/** `server.address` and `server.port` of a client's base URL (parsed once per model, with the other shared attributes). */
+/** `server.address` and `server.port` of a client's base URL (parsed once per model, with its other attributes). */
 function addServerAttributes(attributes: Attributes, baseUrl: string | undefined): void {
   if (!baseUrl) return;
   try {

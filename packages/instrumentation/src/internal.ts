@@ -1,5 +1,6 @@
 // Internals for this package's tests and for sibling packages; not a stable API.
-export { addDecisionStartAttributes, auditText, modelConfigFor, recordField } from './audit-attributes.ts';
+export { addDecisionStartAttributes, modelConfigFor, recordField } from './audit-attributes.ts';
+export { auditText, auditTextBytes } from './audit-text.ts';
 export { resolveAuditSettings } from './config.ts';
 export type { AuditSettings } from './config.ts';
 export { decodeKeyMaterial, HmacHasher } from './privacy/hmac-hasher.ts';

@@ -13,9 +13,12 @@ export class HmacHasher {
     this.keyId = keyId ?? defaultKeyId(material);
   }
 
-  /** Lowercase hex HMAC-SHA-256 of the UTF-8 text. */
-  digest(text: string): string {
-    return createHmac('sha256', this.#key).update(text, 'utf8').digest('hex');
+  /** Lowercase hex HMAC-SHA-256 of the UTF-8 text, or of the bytes. */
+  digest(data: string | Uint8Array): string {
+    const hmac = createHmac('sha256', this.#key);
+    if (typeof data === 'string') hmac.update(data, 'utf8');
+    else hmac.update(data);
+    return hmac.digest('hex');
   }
 }
 
