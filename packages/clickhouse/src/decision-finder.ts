@@ -100,8 +100,17 @@ const OPTIONAL_FILTERS = {
   by_subject: 'subject_id = {subject_id:String}',
 } as const;
 
-/** WHERE of a search's statement over `source`: the period and model, then each filter the search gives. */
-function whereOf(params: QueryParams, source: KeySource | 'rows'): string {
+/**
+ * The conditions of a search's statement over `source`: the period and model (sql/decision-filter.sql), then each
+ * filter the search gives. In the ids' step the given filters (but the override's subquery) are its PREWHERE: the
+ * engine reads their columns first and the rest (time, the id) only where they hold, and tests them one after
+ * another on what is left — a status few decisions have costs a scan of one stream column, not of every id (1 M
+ * decisions, a search none matches: 7 ms of CPU against 100 ms with every condition in WHERE).
+ */
+function conditionsOf(
+  params: QueryParams,
+  source: KeySource | 'rows',
+): { prewhere: string[]; where: string[] } {
   const given = (Object.keys(OPTIONAL_FILTERS) as (keyof typeof OPTIONAL_FILTERS)[]).filter(
     (flag) =>
       params[flag] === true &&
@@ -111,9 +120,14 @@ function whereOf(params: QueryParams, source: KeySource | 'rows'): string {
   if (source === 'by-confidence' && given.includes('by_subject')) {
     throw new StoreError('QUERY_FAILED', 'audit_decisions_by_confidence has no subject to filter on');
   }
-  return ['{{include:decision-filter.sql}}', ...given.map((flag) => `(${OPTIONAL_FILTERS[flag]})`)].join(
-    '\n      AND ',
-  );
+  const early = given.filter((flag) => source !== 'rows' && flag !== 'by_overridden');
+  return {
+    prewhere: early.map((flag) => `(${OPTIONAL_FILTERS[flag]})`),
+    where: [
+      '{{include:decision-filter.sql}}',
+      ...given.filter((flag) => !early.includes(flag)).map((flag) => `(${OPTIONAL_FILTERS[flag]})`),
+    ],
+  };
 }
 
 /**
@@ -148,8 +162,11 @@ function keysStatement(
   // Read without FINAL, which merges the parts by decision id before a row comes out (for the side table, every
   // part of the period; for a time window, every column read): a decision stored twice can appear twice here, a
   // stale copy where it used to sort, and the caller keeps the one its final copy confirms.
-  const from = `${source === 'decisions' ? '{{read:audit_decisions}}' : '{{read:audit_decisions_by_confidence}}'}
-    WHERE ${whereOf(params, source)}`;
+  const { prewhere, where } = conditionsOf(params, source);
+  const from = `${source === 'decisions' ? '{{read:audit_decisions}}' : '{{read:audit_decisions_by_confidence}}'}${
+    prewhere.length === 0 ? '' : `\n    PREWHERE ${prewhere.join('\n      AND ')}`
+  }
+    WHERE ${where.join('\n      AND ')}`;
   return `
     SELECT decision_id AS id, ${value} AS key
     FROM ${from}${
@@ -184,7 +201,7 @@ const rowsStatement = (params: QueryParams): string => `
       WHERE decision_id IN {ids:Array(String)} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
     ) AS overridden
   FROM {{read:audit_decisions}} FINAL
-  WHERE decision_id IN {ids:Array(String)} AND ${whereOf(params, 'rows')}`;
+  WHERE decision_id IN {ids:Array(String)} AND ${conditionsOf(params, 'rows').where.join('\n    AND ')}`;
 
 /**
  * The newest and oldest stored decision times (decimal nanoseconds): where a time-ordered search starts reading.
