@@ -322,4 +322,11 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'otel-traces-trace-id-ts-codecs.sql' },
     ],
   },
+  {
+    // otel_traces' ResourceAttributes at ZSTD(6), where ZSTD finds the spans' repeated resource (codec only).
+    version: 19,
+    name: 'resource_attributes_codec',
+    checksum: 'sha256:f0613ac81e54fa490d9799faaefa218391fd8d978adbd2de97a158896f27ce8a',
+    steps: [{ kind: 'object', file: 'otel-traces-resource-attributes-codec.sql' }],
+  },
 ];
