@@ -9,6 +9,7 @@ import {
   streamOfNote,
   validateCheckpointNote,
   validateCheckpointRecord,
+  type OpenedNotes,
   type ValidCheckpoint,
 } from './record-classifier.ts';
 import { lossClaimOf, recordsLostFinding, type LossClaim } from './loss-record.ts';
@@ -96,6 +97,8 @@ export class LogVerifier {
   readonly #midStream: boolean;
   readonly #streams = new Map<string, StreamLog>();
   readonly #witnessFindings: Finding[] = [];
+  /** Notes opened against {@link #keys}: a witness line and the checkpoint span it copies are verified once. */
+  readonly #opened: OpenedNotes = new Map();
   #unattributed = 0;
   #finished = false;
 
@@ -103,7 +106,7 @@ export class LogVerifier {
     this.#keys = resolveTrustedKeys(options.publicKeys);
     this.#midStream = options.midStream ?? false;
     for (const note of options.witnessCheckpoints ?? []) {
-      const result = validateCheckpointNote(note, this.#keys, {});
+      const result = validateCheckpointNote(note, this.#keys, {}, this.#opened);
       if ('code' in result) {
         const stream = originStream(note);
         this.#witnessFindings.push({
@@ -123,9 +126,16 @@ export class LogVerifier {
    */
   add(records: readonly (SpanRecord | HashedLeafRecord)[]): void {
     if (this.#finished) throw new Error('LogVerifier: add after finish');
+    // Consecutive records mostly share a stream: its log is looked up once per run of them.
+    let lastStream: string | undefined;
+    let lastLog: StreamLog | undefined;
     for (const record of records) {
       if ('leafHex' in record) {
-        this.#log(record.stream).addLeaf(record.seq, { spanId: record.spanId, leaf: record.leafHex });
+        if (record.stream !== lastStream || lastLog === undefined) {
+          lastStream = record.stream;
+          lastLog = this.#log(lastStream);
+        }
+        lastLog.addLeaf(record.seq, { spanId: record.spanId, leaf: record.leafHex });
         continue;
       }
       const stream = streamOf(record);
@@ -135,7 +145,7 @@ export class LogVerifier {
       }
       const log = this.#log(stream);
       if (isCheckpointRecord(record)) {
-        log.addCheckpointRecord(record, this.#keys);
+        log.addCheckpointRecord(record, this.#keys, this.#opened);
         continue;
       }
       const seq = seqOf(record);
@@ -286,9 +296,9 @@ export class StreamLog {
     this.#addCheckpoint(checkpoint);
   }
 
-  addCheckpointRecord(record: SpanRecord, keys: readonly NoteVerifierKey[]): void {
+  addCheckpointRecord(record: SpanRecord, keys: readonly NoteVerifierKey[], opened?: OpenedNotes): void {
     this.#checkpointCount += 1;
-    const result = validateCheckpointRecord(record, this.stream, keys);
+    const result = validateCheckpointRecord(record, this.stream, keys, opened);
     if ('code' in result) {
       (result.code === 'checkpoint-unknown-key' ? this.#unknownKeys : this.#early).push(result);
       return;
@@ -518,7 +528,18 @@ export class StreamLog {
     const attempt = (candidate: (string | undefined)[]): CompactMerkleTree | undefined => {
       if (candidate.some((leaf) => leaf === undefined)) return undefined;
       const trial = new CompactMerkleTree(this.#tree.toJSON());
-      for (const leaf of candidate) trial.append(Buffer.from(leaf as string, 'hex'));
+      // The leaves decoded into one buffer per attempt (the tree keeps views of it as its peaks); a leaf that is
+      // not 64 hex digits decodes as Buffer.from decodes it.
+      const bytes = Buffer.allocUnsafe(candidate.length * HASH_SIZE);
+      for (let i = 0; i < candidate.length; i++) {
+        const leaf = candidate[i] as string;
+        const offset = i * HASH_SIZE;
+        trial.append(
+          leaf.length === 2 * HASH_SIZE && bytes.write(leaf, offset, 'hex') === HASH_SIZE
+            ? bytes.subarray(offset, offset + HASH_SIZE)
+            : Buffer.from(leaf, 'hex'),
+        );
+      }
       return roots.has(Buffer.from(trial.root()).toString('hex')) ? trial : undefined;
     };
     let accepted = attempt(preferClaimed);
@@ -563,9 +584,7 @@ export class StreamLog {
       this.#claimed.delete(seq);
       this.#authentic.pushHex(committed);
       const match = entries.find((entry) => entry.leaf === committed);
-      this.#committedSpanIds.pushHex(
-        match !== undefined && /^[0-9a-f]{16}$/u.test(match.spanId) ? match.spanId : '',
-      );
+      this.#committedSpanIds.pushHex(match !== undefined && isSpanIdHex(match.spanId) ? match.spanId : '');
       if (match !== undefined) this.#matched.set(seq);
       for (const entry of entries) if (entry.leaf !== committed) this.#mismatches.push({ seq, entry });
     }
@@ -686,6 +705,16 @@ export class StreamLog {
     }
     return accounted;
   }
+}
+
+/** Whether a span id is 16 lowercase hex digits (what the committed span ids hold; anything else is kept as none). */
+function isSpanIdHex(spanId: string): boolean {
+  if (spanId.length !== 16) return false;
+  for (let i = 0; i < 16; i++) {
+    const c = spanId.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /** The reason a record has no canonical span, as a message suffix. */

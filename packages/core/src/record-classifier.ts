@@ -15,7 +15,13 @@ import { parseCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { SigningError } from './errors.ts';
 import { finding, type Finding } from './findings.ts';
 import { HASH_SIZE } from './merkle-tree.ts';
-import { openNote, noteSignatureKeyIds, strictBase64, type NoteVerifierKey } from './signed-note.ts';
+import {
+  openNote,
+  noteSignatureKeyIds,
+  strictBase64,
+  type NoteVerifierKey,
+  type OpenedNote,
+} from './signed-note.ts';
 import type { SpanRecord } from './span-record.ts';
 
 /** A span record that is a leaf of a stream. */
@@ -96,6 +102,13 @@ function leafHexOf(record: SpanRecord, problem: string | undefined): string {
 }
 
 /**
+ * Notes already opened against one fixed set of trusted keys, by their exact text: a caller that checks the same
+ * note twice against the same keys (a witness line and the checkpoint span it copies) verifies its signatures
+ * once. Only notes that opened are kept. A cache belongs to one key set; a caller whose keys change needs another.
+ */
+export type OpenedNotes = Map<string, OpenedNote>;
+
+/**
  * Checks a signed checkpoint note against trusted keys; returns the checkpoint or a finding
  * (`checkpoint-unknown-key` or `checkpoint-invalid`).
  */
@@ -103,14 +116,19 @@ export function validateCheckpointNote(
   note: string,
   keys: readonly NoteVerifierKey[],
   where: { stream?: string; spanId?: string },
+  opened?: OpenedNotes,
 ): ValidCheckpoint | Finding {
   const details = where.spanId !== undefined ? { checkpointSpanId: where.spanId } : {};
   let text: string;
   let keyId: string;
   try {
-    const opened = openNote(note, keys);
-    text = opened.text;
-    keyId = (opened.verifiedBy[0] as NoteVerifierKey).keyId;
+    let open = opened?.get(note);
+    if (open === undefined) {
+      open = openNote(note, keys);
+      opened?.set(note, open);
+    }
+    text = open.text;
+    keyId = (open.verifiedBy[0] as NoteVerifierKey).keyId;
   } catch (error) {
     if (error instanceof SigningError && error.code === 'NOTE_UNKNOWN_KEY') {
       const ids = noteSignatureKeyIds(note);
@@ -161,12 +179,15 @@ export function validateCheckpointRecord(
   record: SpanRecord,
   stream: string,
   keys: readonly NoteVerifierKey[],
+  opened?: OpenedNotes,
 ): ValidCheckpoint | Finding {
   const attributes = record.attributes;
-  const result = validateCheckpointNote(attributes[ATTR_AUDIT_CHECKPOINT_NOTE] ?? '', keys, {
-    stream,
-    spanId: record.spanId,
-  });
+  const result = validateCheckpointNote(
+    attributes[ATTR_AUDIT_CHECKPOINT_NOTE] ?? '',
+    keys,
+    { stream, spanId: record.spanId },
+    opened,
+  );
   if ('code' in result) return result;
   const agrees =
     attributes[ATTR_AUDIT_CHECKPOINT_ORIGIN] === result.origin &&

@@ -142,11 +142,15 @@ export const verifyCommand: CommandSpec = {
     );
     // From a start time on, each stream is checked from its first checkpoint read (its compact range), and what
     // precedes the first span read was not read rather than missing.
-    const verifier = new LogVerifier({
-      publicKeys: keys,
-      witnessCheckpoints: notes,
-      midStream: from !== undefined,
-    });
+    // Made when the first slices are being read: checking the witness notes' signatures (one per checkpoint)
+    // then runs beside the engine's work instead of before it.
+    let made: LogVerifier | undefined;
+    const verifier = (): LogVerifier =>
+      (made ??= new LogVerifier({
+        publicKeys: keys,
+        witnessCheckpoints: notes,
+        midStream: from !== undefined,
+      }));
     const { spansRead, unsigned, tables, independent } = await withBackend(
       context.settings,
       async (backend) => {
@@ -201,7 +205,7 @@ export const verifyCommand: CommandSpec = {
         `verify: no stored spans of stream ${JSON.stringify(stream)}${from || to ? ' in that range' : ''}`,
       );
     }
-    const report = verifier.finish();
+    const report = verifier().finish();
     const witnessFindings: Finding[] = [
       ...(witness?.malformed ?? [])
         .filter((line) => stream === undefined || line.stream === undefined || line.stream === stream)
@@ -266,7 +270,7 @@ async function readWitness(file: string): Promise<WitnessFileContents> {
 async function readSlices(
   context: CommandContext,
   backend: AuditBackend,
-  verifier: LogVerifier,
+  verifier: () => LogVerifier,
   range: { from: Date | undefined; to: Date | undefined; stream: string | undefined },
 ): Promise<number> {
   const queries = backend.queries;
@@ -300,10 +304,15 @@ async function readSlices(
     for (let i = 0; i < slices.length; i++) {
       while (fetched < slices.length && ahead.length <= SLICES_AHEAD)
         ahead.push(fetchSlice(slices[fetched++]!));
+      if (i === 0) {
+        // The reads are on their way (and the whole-store checks beside them): now the verifier's own set-up.
+        await new Promise((resolve) => setImmediate(resolve));
+        verifier();
+      }
       // Verifying a partial read would report missing spans that were merely not read: stop instead.
       context.signal.throwIfAborted();
       const records = await (ahead.shift() as Promise<readonly VerificationRecord[]>);
-      verifier.add(records);
+      verifier().add(records);
       read += records.length;
       bar.advance(slices[i]!.rows);
     }
@@ -326,12 +335,12 @@ const ABSENT_LOOKUP = 1_000;
  * time (decision counts, losses) starts before the range although a checkpoint in it seals it. They are read by
  * sequence number from before `from`; whatever is still absent is then missing. Returns how many were read.
  */
-async function readAbsent(backend: AuditBackend, verifier: LogVerifier, from: Date): Promise<number> {
+async function readAbsent(backend: AuditBackend, verifier: () => LogVerifier, from: Date): Promise<number> {
   const readRecords = recordReader(backend);
   let read = 0;
-  for (const { stream, seqs } of verifier.absentSeqs(ABSENT_LOOKUP)) {
+  for (const { stream, seqs } of verifier().absentSeqs(ABSENT_LOOKUP)) {
     const records = await readRecords({ stream, to: from, seqs: seqs.map(String) });
-    verifier.add(records);
+    verifier().add(records);
     read += records.length;
   }
   return read;
