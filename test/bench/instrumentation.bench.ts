@@ -454,11 +454,22 @@ async function runBreakdown(): Promise<void> {
   );
   const width = Math.max(...Object.values(BREAKDOWN).map((label) => label.length));
   console.log(`${''.padEnd(width)}  ${'process'.padStart(20)}  ${'main thread only'.padStart(20)}`);
+  const of = (name: string) => children.map((child) => child.find((arm) => arm.name === name)!);
   for (const [name, label] of Object.entries(BREAKDOWN)) {
-    const pairs = children.map((child) => child.find((arm) => arm.name === name)!);
+    const pairs = of(name);
     console.log(
       `${label.padEnd(width)}  ${formatSpread(spread(overheads(pairs, 'process')), 0, ' µs').padStart(20)}  ${formatSpread(spread(overheads(pairs, 'thread')), 0, ' µs').padStart(20)}`,
     );
+  }
+  // Ours against the other arms measured in the same blocks: the earlier tree (--baseline) and OpenLLMetry.
+  for (const other of ['before', 'openllmetry'].filter((name) => name in BREAKDOWN)) {
+    for (const measure of ['process', 'thread'] as const) {
+      const { ratio, low, high } = ratioOfMedians(of('ours'), of(other), measure);
+      const { oursNotAbove, blocks } = blockRatios(of('ours'), of(other), measure);
+      console.log(
+        `ours / ${other} (${measure === 'process' ? 'process' : 'main thread'}): of the medians ${ratio.toFixed(2)}× (90 % ${low.toFixed(2)}–${high.toFixed(2)}); ours ≤ ${other} in ${oursNotAbove}/${blocks} blocks`,
+      );
+    }
   }
 }
 
