@@ -79,7 +79,8 @@ export class QueueDrainer {
       const entries = wal.take(this.options.batchSpans);
       const prepare: PrepareEntry[] = [];
       for (const entry of entries) prepare.push({ body: await wal.read(entry), encoding: entry.tag });
-      const result = await this.options.worker.prepare(prepare, wal.plannedDrops(entries));
+      // The bodies were read for this batch alone: moved to the span worker, not copied.
+      const result = await this.options.worker.prepare(prepare, wal.plannedDrops(entries), true);
       this.options.metrics.addCounts(result.counts);
       const snapshot = result.snapshot;
       // The batch's boundary and drops are durable before any sink sees it.

@@ -125,14 +125,20 @@ export class SpanWorker {
     });
   }
 
-  private call<T>(request: SpanWorkerRequest): Promise<T> {
+  private call<T>(request: SpanWorkerRequest, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.failed !== undefined) return Promise.reject(this.failed);
     return new Promise<T>((resolve, reject) => {
       this.pending.set((request as { id: number }).id, {
         resolve: resolve as (value: never) => void,
         reject,
       });
-      this.worker.postMessage(request);
+      try {
+        this.worker.postMessage(request, transfer);
+      } catch (error) {
+        // A buffer the runtime will not move (DataCloneError) is copied instead.
+        if (transfer.length === 0) throw error;
+        this.worker.postMessage(request);
+      }
     });
   }
 
@@ -144,9 +150,27 @@ export class SpanWorker {
     return this.call<DecodeVerdict>({ op: 'decode', id: this.nextId++, body, encoding });
   }
 
-  /** Prepares one drained batch for the sinks (see `BatchPreparer.prepare`). */
-  prepare(entries: PrepareEntry[], replayDrops: readonly number[] | undefined): Promise<PreparedBatch> {
-    return this.call<PreparedBatch>({ op: 'prepare', id: this.nextId++, entries, replayDrops });
+  /**
+   * Prepares one drained batch for the sinks (see `BatchPreparer.prepare`). With `moveBodies`, a body that is
+   * the whole of its own `ArrayBuffer` (as the write-ahead log's reads are) is moved to the thread instead of
+   * copied, and is empty here afterwards; a body sharing its memory (a slice of Node's pool of small Buffers,
+   * say) is always copied.
+   */
+  prepare(
+    entries: PrepareEntry[],
+    replayDrops: readonly number[] | undefined,
+    moveBodies = false,
+  ): Promise<PreparedBatch> {
+    const transfer = new Set<ArrayBuffer>();
+    for (const { body } of moveBodies ? entries : []) {
+      const { buffer } = body;
+      if (buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buffer.byteLength) {
+        transfer.add(buffer);
+      }
+    }
+    return this.call<PreparedBatch>({ op: 'prepare', id: this.nextId++, entries, replayDrops }, [
+      ...transfer,
+    ]);
   }
 
   /** Stops the thread; calls still waiting fail with `CLOSED`. */

@@ -437,7 +437,8 @@ export class WriteAheadLog {
       handle = await open(path.join(this.dir, segmentName(entry.segment)), 'r');
       this.readHandles.set(entry.segment, handle);
     }
-    const out = Buffer.allocUnsafe(entry.length);
+    // Memory of its own (not Node's shared pool of small Buffers), so the drain can move it to the span worker.
+    const out = Buffer.allocUnsafeSlow(entry.length);
     const { bytesRead } = await handle.read(out, 0, entry.length, entry.offset + HEADER_BYTES);
     if (bytesRead !== entry.length) {
       throw new ProcessorError('WAL_CORRUPT', `short read in segment ${entry.segment} at ${entry.offset}`);

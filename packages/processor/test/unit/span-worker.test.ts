@@ -73,6 +73,40 @@ describe('span worker thread', () => {
     expect(findings).toEqual([]);
   });
 
+  it('moves bodies that own their memory to the thread when asked, and copies the rest', async () => {
+    const fresh = await SpanWorker.start(init(), (finding) => findings.push(finding));
+    try {
+      const [own, pooled] = (await signBatches(await makeDecisionSpans(6), key, 3)).map(toProtobuf);
+      // One body as the write-ahead log reads them (a buffer of its own), one a slice of a larger buffer.
+      const alone = new Uint8Array(new ArrayBuffer(own!.byteLength));
+      alone.set(own!);
+      const shared = new Uint8Array(pooled!.byteLength + 16);
+      shared.set(pooled!, 8);
+      const slice = shared.subarray(8, 8 + pooled!.byteLength);
+      const batch = await fresh.prepare(
+        [
+          { body: alone, encoding: BODY_ENCODING.PROTOBUF },
+          { body: slice, encoding: BODY_ENCODING.PROTOBUF },
+        ],
+        undefined,
+        true,
+      );
+      expect(batch.store?.keys).toHaveLength(8);
+      expect(batch.counts.spansVerified?.[0]?.value).toBe(8);
+      // moved: empty here now; the slice's buffer is not its alone, so it was copied and is intact
+      expect(alone.byteLength).toBe(0);
+      expect(slice).toEqual(pooled);
+      // without moveBodies nothing is moved
+      const kept = new Uint8Array(new ArrayBuffer(own!.byteLength));
+      kept.set(own!);
+      await fresh.prepare([{ body: kept, encoding: BODY_ENCODING.PROTOBUF }], undefined);
+      expect(kept).toEqual(own);
+    } finally {
+      await fresh.close();
+    }
+    expect(findings).toEqual([]);
+  });
+
   it('answers an undecodable body with OtlpDecodeError, and a batch of one with it, and keeps serving', async () => {
     const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
     const error = await worker.decode(garbage, BODY_ENCODING.PROTOBUF).catch((e: unknown) => e);
