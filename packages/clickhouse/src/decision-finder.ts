@@ -68,6 +68,17 @@ export interface DecisionPage {
 const STATUSES: readonly DecisionIntegrityStatus[] = ['sealed', 'unsealed', 'untrusted', 'unsigned'];
 const STATUS = '{{include:decision-integrity-status.sql}}';
 
+/** How a decision sorts by confidence: its confidence, -1 without one. */
+const CONFIDENCE_KEY = 'ifNull(confidence, -1)';
+
+/**
+ * The confidence order's key over a source: audit_decisions_by_confidence stores it as a column (migration 20),
+ * which the engine reads in order both ways (an expression key only ascending).
+ */
+function confidenceKey(source: KeySource | 'rows'): string {
+  return source === 'by-confidence' ? 'confidence_key' : CONFIDENCE_KEY;
+}
+
 /**
  * The optional filters of a search, by the flag its params set when the search gives the filter; each is in a
  * statement only when given. Folded away by its flag (`NOT {by_x:Bool} OR …`) a filter is still evaluated for every
@@ -121,19 +132,18 @@ function conditionsOf(
     throw new StoreError('QUERY_FAILED', 'audit_decisions_by_confidence has no subject to filter on');
   }
   const early = given.filter((flag) => source !== 'rows' && flag !== 'by_overridden');
+  const filter = (flag: keyof typeof OPTIONAL_FILTERS): string =>
+    `(${OPTIONAL_FILTERS[flag].replaceAll(CONFIDENCE_KEY, confidenceKey(source))})`;
   return {
-    prewhere: early.map((flag) => `(${OPTIONAL_FILTERS[flag]})`),
-    where: [
-      '{{include:decision-filter.sql}}',
-      ...given.filter((flag) => !early.includes(flag)).map((flag) => `(${OPTIONAL_FILTERS[flag]})`),
-    ],
+    prewhere: early.map(filter),
+    where: ['{{include:decision-filter.sql}}', ...given.filter((flag) => !early.includes(flag)).map(filter)],
   };
 }
 
 /**
  * Where a page's decision ids are read, in the search's order: audit_decisions (in decision-id order: a time-ordered
  * page is read window by window, a confidence-ordered one sorted from the period's rows) or
- * audit_decisions_by_confidence (migration 16: the columns the filters compare, in confidence order, so a page is
+ * audit_decisions_by_confidence (migrations 16 and 20: the columns the filters compare, in confidence order, so a page is
  * the first rows of a primary-key range). It has no subject, so a search by subject reads audit_decisions, whose
  * bloom filter finds the subject's few granules.
  */
@@ -141,9 +151,9 @@ type KeySource = 'decisions' | 'by-confidence';
 
 // One statement per sort key, direction and source (ORDER BY cannot be a parameter); the cursor predicate is the
 // keyset condition "after the last row of the previous page" in the same order. The decision id breaks ties.
-const SORT_KEYS: Record<DecisionSort, { key: string; cursor: string }> = {
-  time: { key: 'time', cursor: 'fromUnixTimestamp64Nano(toInt64({after_time_ns:String}))' },
-  confidence: { key: 'ifNull(confidence, -1)', cursor: '{after_confidence:Float64}' },
+const CURSORS: Record<DecisionSort, string> = {
+  time: 'fromUnixTimestamp64Nano(toInt64({after_time_ns:String}))',
+  confidence: '{after_confidence:Float64}',
 };
 
 /** The ids of a page (and each one's sort key as the cursor writes it), without the rest of the row. */
@@ -154,11 +164,12 @@ function keysStatement(
   params: QueryParams,
   rowBudget: number | undefined,
 ): string {
-  const { key, cursor } = SORT_KEYS[sort];
+  const cursor = CURSORS[sort];
+  const key = sort === 'time' ? 'time' : confidenceKey(source);
   const direction = order === 'asc' ? 'ASC' : 'DESC';
   const after = order === 'asc' ? '>' : '<';
   const value =
-    sort === 'time' ? 'toString(toUnixTimestamp64Nano(time))' : 'toString(ifNull(confidence, -1))';
+    sort === 'time' ? 'toString(toUnixTimestamp64Nano(time))' : `toString(${confidenceKey(source)})`;
   // Read without FINAL, which merges the parts by decision id before a row comes out (for the side table, every
   // part of the period; for a time window, every column read): a decision stored twice can appear twice here, a
   // stale copy where it used to sort, and the caller keeps the one its final copy confirms.

@@ -329,4 +329,24 @@ export const MIGRATIONS: readonly Migration[] = [
     checksum: 'sha256:f0613ac81e54fa490d9799faaefa218391fd8d978adbd2de97a158896f27ce8a',
     steps: [{ kind: 'object', file: 'otel-traces-resource-attributes-codec.sql' }],
   },
+  {
+    // Migration 16's table was ordered by an expression, which the engine reads in order ascending only: the
+    // default page by confidence (highest first) sorted the whole period. Replaced by one ordered by a plain column.
+    version: 20,
+    name: 'decisions_by_confidence_key',
+    checksum: 'sha256:1d3582beb3dd97824e22018da59698f3f2fbff2ad2bb6ae73e355354d5c5f587',
+    steps: [
+      { kind: 'object', file: 'audit-decisions-by-confidence-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-drop-read.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-drop.sql' },
+      {
+        kind: 'table',
+        name: 'audit_decisions_by_confidence',
+        file: 'audit-decisions-by-confidence.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-decisions-by-confidence-mv.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-backfill.sql' },
+    ],
+  },
 ];
