@@ -1,7 +1,7 @@
 // Throughput, acknowledgement latency and memory of the processor (`decisiontrail serve`) on loopback.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/processor.bench.ts [--spans 300000]
-//       [--batch 500] [--concurrency 8] [--rate 10000] [--seconds 20] [--drain-batch 10000] [--keep]
+//       [--batch 500] [--concurrency 8] [--rate 10000] [--seconds 20] [--drain-batch N] [--keep]
 //       [--auth off|on|compare] [--rounds 1] [--unsigned] [--policy off|redact]
 //
 // `--auth on` configures bearer tokens (processor.auth.tokens: an ingest token the load generator sends on every
@@ -54,7 +54,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     rate: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '20' },
-    'drain-batch': { type: 'string', default: '10000' },
+    // Spans per drained batch and insert; the configuration's default (processor.queue.drainBatchSpans) unless given.
+    'drain-batch': { type: 'string' },
     keep: { type: 'boolean', default: false },
     auth: { type: 'string', default: 'off' },
     rounds: { type: 'string', default: '1' },
@@ -202,10 +203,12 @@ async function runOnce(
     ? ', auth: { tokens: [{ name: ingest, scopes: [ingest], file: ingest.token }, ' +
       '{ name: metrics, scopes: [read], file: read.token }] }'
     : '';
+  const queueYaml =
+    args['drain-batch'] === undefined ? '' : `, queue: { drainBatchSpans: ${Number(args['drain-batch'])} }`;
   writeFileSync(
     configFile,
     'storage: { dataDir: data }\nkeys: { dir: keys }\n' +
-      `processor: { receiver: { port: 0 }, queue: { drainBatchSpans: ${Number(args['drain-batch'])} }${authYaml}${policyYaml} }\n`,
+      `processor: { receiver: { port: 0 }${queueYaml}${authYaml}${policyYaml} }\n`,
   );
   authHeaders = auth ? { authorization: `Bearer ${INGEST_TOKEN}` } : {};
   metricsHeaders = auth ? { authorization: `Bearer ${READ_TOKEN}` } : {};
