@@ -114,13 +114,8 @@ export function encodedLeafHex(span: EncodedSpan): string | undefined {
   if (span.eventsOrLinks) return undefined;
   const src = span.bytes;
   const f = span.fields;
-  const kind = knownSpelling(src, f[2 * SPAN_FIELD.kind]!, f[2 * SPAN_FIELD.kind + 1]!, normalizeSpanKind);
-  const status = knownSpelling(
-    src,
-    f[2 * SPAN_FIELD.statusCode]!,
-    f[2 * SPAN_FIELD.statusCode + 1]!,
-    normalizeStatusCode,
-  );
+  const kind = KIND_SPELLING.of(src, f[2 * SPAN_FIELD.kind]!, f[2 * SPAN_FIELD.kind + 1]!);
+  const status = STATUS_SPELLING.of(src, f[2 * SPAN_FIELD.statusCode]!, f[2 * SPAN_FIELD.statusCode + 1]!);
   if (kind === undefined || status === undefined) return undefined;
   const attributeOrder = SPAN_ATTRIBUTE_ORDER.of(
     src,
@@ -175,22 +170,47 @@ export function encodedLeafHex(span: EncodedSpan): string | undefined {
   return hash('sha256', out.subarray(0, at), 'hex');
 }
 
-/** The canonical spelling of a short ASCII kind or status field, or `undefined`. */
-function knownSpelling(
-  src: Uint8Array,
-  start: number,
-  end: number,
-  normalize: (value: string) => string | undefined,
-): string | undefined {
-  if (end - start > 32) return undefined;
-  let text = '';
-  for (let i = start; i < end; i++) {
-    const c = src[i]!;
-    if (c >= 0x80) return undefined;
-    text += String.fromCharCode(c);
+/**
+ * The canonical spelling of a short ASCII kind or status field, or `undefined`; the last field's bytes and answer
+ * are kept, since one store spells a field the same way row after row.
+ */
+class KnownSpelling {
+  readonly #normalize: (value: string) => string | undefined;
+  readonly #last = new Uint8Array(32);
+  #lastLength = -1;
+  #answer: string | undefined;
+
+  constructor(normalize: (value: string) => string | undefined) {
+    this.#normalize = normalize;
   }
-  return normalize(text);
+
+  of(src: Uint8Array, start: number, end: number): string | undefined {
+    const length = end - start;
+    if (length > 32) return undefined;
+    if (length === this.#lastLength) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (src[start + i] !== this.#last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#answer;
+    }
+    let text = '';
+    for (let i = start; i < end; i++) {
+      const c = src[i]!;
+      if (c >= 0x80) return undefined;
+      text += String.fromCharCode(c);
+    }
+    this.#last.set(src.subarray(start, end));
+    this.#lastLength = length;
+    return (this.#answer = this.#normalize(text));
+  }
 }
+
+const KIND_SPELLING = new KnownSpelling(normalizeSpanKind);
+const STATUS_SPELLING = new KnownSpelling(normalizeStatusCode);
 
 const START_BYTES = 16 * 1024;
 /** A buffer grown past this for one huge span is not kept for the next. */
@@ -235,6 +255,11 @@ for (const unit of ['\b', '\t', '\n', '\f', '\r', '"', '\\']) {
 /** Writes stored UTF-8 bytes as a JSON string, escaped as `JSON.stringify` escapes; clears {@link valid} if not UTF-8. */
 function string(src: Uint8Array, start: number, end: number): void {
   reserve((end - start) * 6 + 2);
+  reservedString(src, start, end);
+}
+
+/** {@link string} where the caller has reserved `(end - start) * 6 + 2` bytes. */
+function reservedString(src: Uint8Array, start: number, end: number): void {
   const o = out;
   let p = at;
   let high = false;
@@ -302,15 +327,22 @@ export function isUtf8(b: Uint8Array, start: number, end: number): boolean {
 }
 
 function writeMap(src: Uint8Array, entries: Int32Array, order: Int32Array): void {
-  ascii('{');
+  // Room for the whole map at once: each key and value escaped at worst, their quotes, a comma and a colon.
+  let bytes = 2;
   for (let i = 0; i < order.length; i++) {
     const e = 4 * order[i]!;
-    if (i > 0) ascii(',');
-    string(src, entries[e]!, entries[e + 1]!);
-    ascii(':');
-    string(src, entries[e + 2]!, entries[e + 3]!);
+    bytes += (entries[e + 1]! - entries[e]! + entries[e + 3]! - entries[e + 2]!) * 6 + 6;
   }
-  ascii('}');
+  reserve(bytes);
+  out[at++] = 0x7b; // {
+  for (let i = 0; i < order.length; i++) {
+    const e = 4 * order[i]!;
+    if (i > 0) out[at++] = 0x2c; // ,
+    reservedString(src, entries[e]!, entries[e + 1]!);
+    out[at++] = 0x3a; // :
+    reservedString(src, entries[e + 2]!, entries[e + 3]!);
+  }
+  out[at++] = 0x7d; // }
 }
 
 const utf8 = new TextEncoder();
