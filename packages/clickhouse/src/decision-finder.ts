@@ -102,11 +102,14 @@ const OPTIONAL_FILTERS = {
   by_named: 'decision_id IN {incident_ids:Array(String)}',
   by_incident_model:
     "model_id = {incident_model:String} AND ({incident_version:String} = '' OR model_version = {incident_version:String})",
-  // Before the status, the stream test each status implies (unsigned: no stream; untrusted: a stream not sealed;
-  // sealed and unsealed: a sealed one), which the engine evaluates first and alone for every row read: a status few
-  // decisions have costs a scan of one LowCardinality column, not the status of every row.
+  // Before the status, the stream and leaf tests each status implies (unsigned: no stream; untrusted: a stream not
+  // sealed; sealed and unsealed: a sealed one, the leaf below or at least at its size), which the engine evaluates
+  // first, one after another, on what is left: a status few decisions have costs a scan of the stream column (and
+  // of the leaf index), not the status of every row.
   by_integrity: `(({integrity:String} = 'unsigned') = (integrity_stream = '')
-      AND ({integrity:String} IN ('sealed', 'unsealed')) = (integrity_stream IN {sealed_streams:Array(String)}))
+      AND ({integrity:String} IN ('sealed', 'unsealed')) = (integrity_stream IN {sealed_streams:Array(String)})
+      AND ({integrity:String} NOT IN ('sealed', 'unsealed') OR ({integrity:String} = 'sealed') = (integrity_seq
+        < transform(integrity_stream, {sealed_streams:Array(String)}, {sealed_sizes:Array(UInt64)}, toUInt64(0)))))
     AND ${STATUS} = {integrity:String}`,
   by_subject: 'subject_id = {subject_id:String}',
 } as const;
