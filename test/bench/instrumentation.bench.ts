@@ -21,6 +21,9 @@
 //   from the instrumentation's scope instrumented, ours with the audit attributes): a peer recording nothing fails
 //   the run. --peers-only stops after this comparison; --raw <file> writes every batch's figures there as JSON.
 //   --breakdown (alone) times the parts of our openai path one by one, answered from memory, OpenLLMetry beside.
+//   --floor (alone) times, in one process and a tight loop, what a span costs the SDK with no attributes, with the
+//   11 attributes OpenLLMetry records and with the 27 of one of our decisions, and our decision's start and end
+//   (GenAiDecision, capture none and hash): CPU and bytes allocated per decision, without any SDK call between.
 //   --transport memory gives the openai client a fetch that replays the server's answer to one real request from
 //   memory: the same SDK and instrumentation code without socket work, far less noise on a loaded machine.
 //   - decision() alone in hash mode;
@@ -44,11 +47,12 @@
 // CPU per call = process.cpuUsage() (user + system) of the client process over a batch / calls; the main thread's
 // own CPU (process.threadCpuUsage()) is printed beside it. Spans go through a BatchSpanProcessor, flushed at the end
 // of every batch, to an exporter that discards them, so span processing is in the figures but no I/O is.
-import { context, trace } from '@opentelemetry/api';
+import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OpenAIInstrumentation } from '@opentelemetry/instrumentation-openai';
 import { BatchSpanProcessor, type ReadableSpan, TracerProvider } from '@opentelemetry/sdk-trace';
 import { execFile, spawn, spawnSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +104,7 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '6' },
     'peers-only': { type: 'boolean', default: false },
     breakdown: { type: 'boolean', default: false },
+    floor: { type: 'boolean', default: false },
     raw: { type: 'string' },
     transport: { type: 'string', default: 'http' },
     'decision-only': { type: 'boolean', default: false },
@@ -473,6 +478,134 @@ async function runBreakdown(): Promise<void> {
   }
 }
 
+/**
+ * --floor: the SDK's cost of a span by the attributes it carries, and our decision's start and end, in a tight loop
+ * in this process (main thread CPU, the median of 5 rounds of --calls × 1,000 decisions) with the bytes allocated
+ * per decision (V8's sampling heap profiler, collected objects included). No SDK call runs in between, so caches
+ * stay warm: between real calls everything costs two to four times this.
+ */
+async function runFloor(): Promise<void> {
+  const { provider, exporter } = installProvider();
+  const tracer = provider.getTracer(BREAKDOWN_SCOPE);
+  const url = 'http://127.0.0.1:4000/v1';
+  const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] };
+  const answer = {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1,
+    model: 'gpt-4o-mini-2026-01-01',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: 'The application meets the published lending criteria.' },
+        finish_reason: 'stop',
+        logprobs: null,
+      },
+    ],
+    usage: { prompt_tokens: 200, completion_tokens: 9, total_tokens: 209 },
+  };
+  const hashed = resolveAuditSettings({ hmacKey: HMAC_KEY });
+  const uncaptured = resolveAuditSettings({ hmacKey: HMAC_KEY, captureInput: 'none', captureOutput: 'none' });
+  const decide = (settings: typeof hashed) => () =>
+    GenAiDecision.start(tracer, settings, chatCompletionsSpec.describe(params, url)).end(
+      chatCompletionsSpec.fromResponse(answer),
+    );
+  // The attributes of one of our decisions, split as our start and end set them.
+  let recorded: ReadableSpan | undefined;
+  const probe = new TracerProvider({
+    spanProcessors: [{ ...IDLE_PROCESSOR, onEnd: (span: ReadableSpan) => void (recorded = span) }],
+  });
+  GenAiDecision.start(probe.getTracer('probe'), hashed, chatCompletionsSpec.describe(params, url)).end(
+    chatCompletionsSpec.fromResponse(answer),
+  );
+  const endKeys =
+    /^(gen_ai\.response|gen_ai\.usage|gen_ai\.output|audit\.output|audit\.decision\.(outcome|confidence)|audit\.model\.version)/;
+  const sampling =
+    /^(gen_ai\.(operation|provider)\.name|gen_ai\.request\.model|server\.|audit\.record\.type)/;
+  const all = Object.entries(recorded!.attributes);
+  const startAttributes = Object.fromEntries(all.filter(([key]) => sampling.test(key)));
+  const restAttributes = Object.fromEntries(all.filter(([key]) => !sampling.test(key) && !endKeys.test(key)));
+  const endAttributes = Object.entries(Object.fromEntries(all.filter(([key]) => endKeys.test(key))));
+  // What OpenLLMetry 0.27 records on the same call: 4 attributes at the start, 7 at the end, one by one.
+  const theirStart = {
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.request.model': 'gpt-4o-mini',
+    'gen_ai.input.messages': JSON.stringify(params.messages),
+  };
+  const theirEnd = Object.entries({
+    'gen_ai.response.model': answer.model,
+    'gen_ai.response.id': answer.id,
+    'gen_ai.usage.total_tokens': 209,
+    'gen_ai.usage.output_tokens': 9,
+    'gen_ai.usage.input_tokens': 200,
+    'gen_ai.output.messages': JSON.stringify([answer.choices[0]!.message]),
+  });
+  const loops: [string, () => void][] = [
+    ['a span, no attributes', () => tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT }).end()],
+    [
+      "a span with OpenLLMetry's 11 attributes, made beforehand",
+      () => {
+        const span = tracer.startSpan('chat gpt-4o-mini', { kind: SpanKind.CLIENT, attributes: theirStart });
+        for (const [key, value] of theirEnd) span.setAttribute(key, value);
+        span.setAttribute('gen_ai.response.finish_reasons', ['stop']);
+        span.end();
+      },
+    ],
+    [
+      `a span with our ${all.length} attributes, made beforehand`,
+      () => {
+        const span = tracer.startSpan('chat gpt-4o-mini', {
+          kind: SpanKind.CLIENT,
+          attributes: startAttributes,
+        });
+        span.setAttributes(restAttributes);
+        const end: Attributes = {};
+        for (const [key, value] of endAttributes) end[key] = Array.isArray(value) ? [...value] : value;
+        span.setAttributes(end);
+        span.end();
+      },
+    ],
+    ['GenAiDecision start and end, capture none', decide(uncaptured)],
+    ['GenAiDecision start and end, hash mode', decide(hashed)],
+  ];
+  const session = new Session();
+  session.connect();
+  const perLoop = CALLS * 1_000;
+  console.log(
+    `\nTight loop, one process, ${perLoop} decisions per round, 5 rounds; main thread CPU per decision (median [min–max]) and bytes allocated; node ${process.version}; load average ${loadAverage()} before`,
+  );
+  for (const [label, loop] of loops) {
+    for (let i = 0; i < 20_000; i++) loop();
+    await provider.forceFlush();
+    const rounds: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const start = process.threadCpuUsage();
+      for (let i = 0; i < perLoop; i++) loop();
+      await provider.forceFlush();
+      const used = process.threadCpuUsage(start);
+      rounds.push((used.user + used.system) / perLoop);
+    }
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    } as never);
+    for (let i = 0; i < 20_000; i++) loop();
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
+      profile: { samples: { size: number }[] };
+    };
+    const bytes = profile.samples.reduce((sum, sample) => sum + sample.size, 0) / 20_000;
+    console.log(
+      `${label.padEnd(60)} ${median(rounds).toFixed(2).padStart(6)} µs [${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)}]  ${(bytes / 1024).toFixed(1).padStart(5)} KB`,
+    );
+  }
+  session.disconnect();
+  console.log(`load average ${loadAverage()} after; ${exporter.exported} spans exported`);
+  await probe.shutdown();
+  await provider.shutdown();
+}
+
 /** One child: every instrumentation of the group in rotating turns, each paired with the call bare. */
 async function runGroup(group: Group, url: string): Promise<void> {
   const { provider, exporter } = installProvider();
@@ -745,6 +878,10 @@ async function main(): Promise<void> {
   }
   if (args.breakdown) {
     await runBreakdown();
+    return;
+  }
+  if (args.floor) {
+    await runFloor();
     return;
   }
   if (args['decision-only']) {
