@@ -72,8 +72,9 @@ const STATUS = '{{include:decision-integrity-status.sql}}';
 const CONFIDENCE_KEY = 'ifNull(confidence, -1)';
 
 /**
- * The confidence order's key over a source: audit_decisions_by_confidence stores it as a column (migration 20),
- * which the engine reads in order both ways (an expression key only ascending).
+ * The confidence order's key over a source: audit_decisions_by_confidence stores it as a column (migration 20, whose
+ * comment blames the expression key of migration 16 for the reverse read that did not happen; the cause was the
+ * place of NaN in a descending order, see keysStatement).
  */
 function confidenceKey(source: KeySource | 'rows'): string {
   return source === 'by-confidence' ? 'confidence_key' : CONFIDENCE_KEY;
@@ -170,6 +171,10 @@ function keysStatement(
   const cursor = CURSORS[sort];
   const key = sort === 'time' ? 'time' : confidenceKey(source);
   const direction = order === 'asc' ? 'ASC' : 'DESC';
+  // A float sorts NaN last both ways unless told otherwise, so the engine reads a float key in reverse only when
+  // the order puts NaN first (where reading backwards finds it): without this a page by confidence, highest first,
+  // sorted the whole period (10 M decisions: ≈ 0.9 s of CPU; 1 M, one statement: 75 ms against 7 ms).
+  const nanPlace = sort === 'confidence' && order === 'desc' ? ' NULLS FIRST' : '';
   const after = order === 'asc' ? '>' : '<';
   const value =
     sort === 'time' ? 'toString(toUnixTimestamp64Nano(time))' : `toString(${confidenceKey(source)})`;
@@ -195,7 +200,7 @@ function keysStatement(
       AND time < fromUnixTimestamp64Nano({window_to_ns:Int64})`
         : ''
     }
-    ORDER BY ${key} ${direction}, decision_id ${direction}
+    ORDER BY ${key} ${direction}${nanPlace}, decision_id ${direction}
     LIMIT {limit:UInt32}${
       // In the statement, not the session: the embedded engine keeps a session's settings for the next statement.
       rowBudget === undefined
