@@ -33,6 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE,
   MIGRATIONS,
   RECONCILED_TABLES,
   migrationStatements,
@@ -155,6 +156,15 @@ for (
   waited++
 )
   await new Promise((resolve) => setTimeout(resolve, 1000));
+// The embedded sink leaves some of otel_traces' skip indexes to the first merge (EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE);
+// a part no merge has taken yet lacks them. Sizes are compared with every index built, on both sides, as the
+// Collector's exporter writes them at insert: a store whose last parts are unmerged is smaller than that only for
+// a while.
+for (const index of EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE)
+  await store.client.command({
+    query: `ALTER TABLE default.otel_traces MATERIALIZE INDEX ${index}`,
+    clickhouse_settings: { mutations_sync: '2' },
+  });
 interface TableSize {
   table: string;
   rows: string;
@@ -186,7 +196,8 @@ for (const statement of migrationStatements(
   await store.client.command({ query: statement });
 await store.client.command({
   query: 'INSERT INTO exporter.otel_traces SELECT * FROM default.otel_traces',
-  clickhouse_settings: { insert_deduplication_token: '' },
+  // Every index at insert, as the exporter writes (the store's session defers some, see above).
+  clickhouse_settings: { insert_deduplication_token: '', exclude_materialize_skip_indexes_on_insert: '' },
 });
 for (
   let waited = 0;
