@@ -49,16 +49,7 @@ SELECT
         'action' AS kind, Timestamp AS time, SpanAttributes[{{attr:AUDIT_DECISION_ID}}] AS decision_id,
         TraceId AS trace_id, SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name,
         ServiceName AS service, StatusCode AS status_code, Duration AS duration_ns,
-        map('tool', SpanAttributes[{{attr:GEN_AI_TOOL_NAME}}],
-            'tool_type', SpanAttributes[{{attr:GEN_AI_TOOL_TYPE}}],
-            'tool_call_id', SpanAttributes[{{attr:GEN_AI_TOOL_CALL_ID}}],
-            'link_basis', SpanAttributes[{{attr:AUDIT_ACTION_LINK_BASIS}}],
-            'subject_id', SpanAttributes[{{attr:AUDIT_SUBJECT_ID}}],
-            'input_hash', SpanAttributes[{{attr:AUDIT_INPUT_HASH}}],
-            'output_hash', SpanAttributes[{{attr:AUDIT_OUTPUT_HASH}}],
-            'error_type', SpanAttributes[{{attr:ERROR_TYPE}}],
-            'integrity_stream', SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
-            'integrity_seq', toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]))) AS attributes
+        {{include:decision-timeline-action-attributes.sql}} AS attributes
     FROM {{read:otel_traces}}
     WHERE TraceId IN (
             SELECT trace_id FROM {{read:audit_decision_links}}

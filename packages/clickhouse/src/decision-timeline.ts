@@ -85,10 +85,11 @@ export const DECISIONS_SQL = `
 export type DecisionRow = Omit<TimelineEntry, 'attributes'> &
   Record<(typeof DECISION_ATTRIBUTES)[number], string>;
 
-/** A decision row of {@link DECISIONS_SQL} as a timeline entry, its typed fields as attributes. */
-export function decisionEntry(row: DecisionRow): TimelineEntry {
-  const attributes: Record<string, string> = {};
-  for (const name of DECISION_ATTRIBUTES) attributes[name] = row[name];
+/** A timeline row's entry columns with the given attributes (the one place a row becomes a {@link TimelineEntry}). */
+export function timelineEntry(
+  row: Omit<TimelineEntry, 'attributes'>,
+  attributes: Record<string, string>,
+): TimelineEntry {
   return {
     kind: row.kind,
     timeUnixNano: row.timeUnixNano,
@@ -104,17 +105,45 @@ export function decisionEntry(row: DecisionRow): TimelineEntry {
   };
 }
 
-/** Everything linked to them: the view's other branches, given the decisions as parameters. */
-const LINKED_SQL = `
-  WITH
-    {ids:Array(String)} AS ids,
+/** A decision row of {@link DECISIONS_SQL} as a timeline entry, its typed fields as attributes. */
+export function decisionEntry(row: DecisionRow): TimelineEntry {
+  const attributes: Record<string, string> = {};
+  for (const name of DECISION_ATTRIBUTES) attributes[name] = row[name];
+  return timelineEntry(row, attributes);
+}
+
+/**
+ * The parameters the linked statement reads the decisions by, as `WITH` names (see {@link linkedParams}); every
+ * statement that reads what is linked to the decisions starts with them.
+ */
+export const LINKED_WITH = `{ids:Array(String)} AS ids,
     {traces:Array(String)} AS traces,
     {decision_spans:Array(String)} AS decision_spans,
     {models:Array(String)} AS models,
     {decision_streams:Array(String)} AS decision_streams,
     arrayMap(s -> toUInt64(s), {decision_seqs:Array(String)}) AS decision_seqs,
     fromUnixTimestamp64Nano({first_ns:Int64}) AS first_time,
-    fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time
+    fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time`;
+
+/** The values of {@link LINKED_WITH} for these decisions (at least one). */
+export function linkedParams(decisions: readonly TimelineEntry[]) {
+  const times = decisions.map((d) => BigInt(d.timeUnixNano));
+  return {
+    ids: decisions.map((d) => d.decisionId),
+    traces: [...new Set(decisions.map((d) => d.traceId))],
+    decision_spans: decisions.map((d) => d.spanId),
+    models: [...new Set(decisions.map((d) => d.attributes['model_id'] ?? ''))],
+    decision_streams: decisions.map((d) => d.attributes['integrity_stream'] ?? ''),
+    decision_seqs: decisions.map((d) => d.attributes['integrity_seq'] ?? '0'),
+    first_ns: String(times.reduce((a, b) => (b < a ? b : a))),
+    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
+  };
+}
+
+/** Everything linked to them: the view's other branches, given the decisions as parameters. */
+const LINKED_SQL = `
+  WITH
+    ${LINKED_WITH}
   SELECT ${OUTPUT_COLUMNS}
   FROM (
     {{include:decision-timeline-linked.sql}}
@@ -142,6 +171,19 @@ export async function timelineRows<T = TimelineEntry>(
   }
 }
 
+/** A timeline query's decision id and trace id, checked: exactly one of them given. */
+export function timelineQuery(query: { decisionId?: string; traceId?: string }): {
+  decisionId: string;
+  traceId: string;
+} {
+  const decisionId = requireString(query?.decisionId ?? '', 'decisionId');
+  const traceId = requireString(query?.traceId ?? '', 'traceId');
+  if ((decisionId === '') === (traceId === '')) {
+    throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
+  }
+  return { decisionId, traceId };
+}
+
 /** Timeline order: by time, then kind (as the view's `ORDER BY time, kind`). */
 export function compareEntries(a: TimelineEntry, b: TimelineEntry): number {
   const at = BigInt(a.timeUnixNano);
@@ -164,27 +206,13 @@ export async function decisionTimeline(
   ctx: QueryContext,
   query: { decisionId?: string; traceId?: string },
 ): Promise<TimelineEntry[]> {
-  const decisionId = requireString(query.decisionId ?? '', 'decisionId');
-  const traceId = requireString(query.traceId ?? '', 'traceId');
-  if ((decisionId === '') === (traceId === '')) {
-    throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
-  }
+  const { decisionId, traceId } = timelineQuery(query);
   const rows = await timelineRows<DecisionRow>(ctx, DECISIONS_SQL, {
     decision_id: decisionId,
     trace_id: traceId,
   });
   const decisions = rows.map(decisionEntry);
   if (decisions.length === 0) return [];
-  const times = decisions.map((d) => BigInt(d.timeUnixNano));
-  const linked = await timelineRows(ctx, LINKED_SQL, {
-    ids: decisions.map((d) => d.decisionId),
-    traces: [...new Set(decisions.map((d) => d.traceId))],
-    decision_spans: decisions.map((d) => d.spanId),
-    models: [...new Set(decisions.map((d) => d.attributes.model_id ?? ''))],
-    decision_streams: decisions.map((d) => d.attributes.integrity_stream ?? ''),
-    decision_seqs: decisions.map((d) => d.attributes.integrity_seq ?? '0'),
-    first_ns: String(times.reduce((a, b) => (b < a ? b : a))),
-    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
-  });
+  const linked = await timelineRows(ctx, LINKED_SQL, linkedParams(decisions));
   return [...decisions, ...linked].sort(compareEntries);
 }

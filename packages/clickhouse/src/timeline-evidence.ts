@@ -73,10 +73,33 @@ export function checkpointSpansWhere(leaves: number): string {
 
 /** The parameters of {@link checkpointSpansWhere} for these leaves. */
 export function leafParams(leaves: readonly { stream: string; seq: string }[]): Record<string, string> {
+  return {
+    checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
+    ...Object.fromEntries(
+      leaves.flatMap((leaf, i) => [
+        [`leaf_stream_${i}`, leaf.stream],
+        [`leaf_seq_${i}`, leaf.seq],
+      ]),
+    ),
+  };
+}
+
+/** Rows whose `Timestamp` falls in one of `windows` windows, window i being `{from_i}` to `{to_i}` ({@link windowParams}). */
+export function withinWindows(windows: number): string {
+  if (windows === 0) return 'false';
+  return Array.from(
+    { length: windows },
+    (_, i) =>
+      `Timestamp BETWEEN fromUnixTimestamp64Nano({from_${i}:Int64}) AND fromUnixTimestamp64Nano({to_${i}:Int64})`,
+  ).join('\n      OR ');
+}
+
+/** The parameters of {@link withinWindows} for these windows. */
+export function windowParams(windows: readonly (readonly [bigint, bigint])[]): Record<string, string> {
   return Object.fromEntries(
-    leaves.flatMap((leaf, i) => [
-      [`leaf_stream_${i}`, leaf.stream],
-      [`leaf_seq_${i}`, leaf.seq],
+    windows.flatMap(([from, to], i) => [
+      [`from_${i}`, String(from)],
+      [`to_${i}`, String(to)],
     ]),
   );
 }
@@ -88,11 +111,6 @@ export function leafParams(leaves: readonly { stream: string; seq: string }[]): 
  * checkpoint spans that can prove the shown leaves, by primary key ({@link checkpointSpansWhere}).
  */
 function evidenceSql(windows: number, leaves: number): string {
-  const within = Array.from(
-    { length: windows },
-    (_, i) =>
-      `Timestamp BETWEEN fromUnixTimestamp64Nano({from_${i}:Int64}) AND fromUnixTimestamp64Nano({to_${i}:Int64})`,
-  ).join('\n      OR ');
   return `
   WITH
     {traces:Array(String)} AS traces,
@@ -101,7 +119,7 @@ function evidenceSql(windows: number, leaves: number): string {
     SELECT 'span' AS role, ${TRACE_ROW_COLUMNS}
     FROM {{read:otel_traces}}
     WHERE has(traces, TraceId) AND has(span_ids, SpanId)
-      AND (${within})
+      AND (${withinWindows(windows)})
     UNION ALL
     SELECT 'checkpoint' AS role, ${TRACE_ROW_COLUMNS}
     FROM {{read:otel_traces}}
@@ -109,7 +127,8 @@ function evidenceSql(windows: number, leaves: number): string {
   )`;
 }
 
-const DAY_NS = 86_400_000_000_000n;
+/** A day in nanoseconds: how far either side of a time the timeline's reads look. */
+export const DAY_NS = 86_400_000_000_000n;
 
 /** A day either side of each time, overlapping ranges merged, in order. */
 export function windowsAround(times: readonly bigint[]): [bigint, bigint][] {
@@ -174,13 +193,7 @@ export async function timelineEvidence(
       traces: [...new Set(wanted.map((span) => span.traceId))],
       span_ids: [...new Set(wanted.map((span) => span.spanId))],
       ...leafParams(leaves),
-      checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
-      ...Object.fromEntries(
-        windows.flatMap(([from, to], i) => [
-          [`from_${i}`, String(from)],
-          [`to_${i}`, String(to)],
-        ]),
-      ),
+      ...windowParams(windows),
     },
   );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };

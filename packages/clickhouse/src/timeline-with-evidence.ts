@@ -10,25 +10,30 @@ import {
   ATTR_AUDIT_INTEGRITY_STREAM,
   ATTR_AUDIT_RECORD_TYPE,
   AUDIT_RECORD_TYPE_VALUES,
-  SPAN_NAME_AUDIT_CHECKPOINT,
 } from '@decisiontrail/semconv';
 import {
   DECISION_ATTRIBUTES,
   DECISIONS_SQL,
+  LINKED_WITH,
   OUTPUT_COLUMNS,
   compareEntries,
   decisionEntry,
+  linkedParams,
+  timelineEntry,
+  timelineQuery,
   timelineRows,
   type DecisionRow,
   type TimelineEntry,
 } from './decision-timeline.ts';
-import { StoreError } from './errors.ts';
-import { requireString, type QueryContext } from './query-context.ts';
+import type { QueryContext } from './query-context.ts';
 import {
   checkpointSpansWhere,
+  DAY_NS,
   leafParams,
   SEQ,
+  windowParams,
   windowsAround,
+  withinWindows,
   type TimelineEvidence,
 } from './timeline-evidence.ts';
 import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
@@ -98,18 +103,10 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
  * reader, as that branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`.
  */
 function restSql(windows: number, leaves: number, actions: boolean): string {
-  const within =
-    windows === 0
-      ? 'false'
-      : Array.from(
-          { length: windows },
-          (_, i) =>
-            `Timestamp BETWEEN fromUnixTimestamp64Nano({from_${i}:Int64}) AND fromUnixTimestamp64Nano({to_${i}:Int64})`,
-        ).join('\n        OR ');
   // What the timeline's traces, reviews, feedback and tool runs are read by.
   const inTrace = `((has(traces, TraceId)
         AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
-      ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${within}))`}
+      ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${withinWindows(windows)}))`}
       ${
         actions
           ? `OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
@@ -118,14 +115,7 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
       })`;
   return `
   WITH
-    {ids:Array(String)} AS ids,
-    {traces:Array(String)} AS traces,
-    {decision_spans:Array(String)} AS decision_spans,
-    {models:Array(String)} AS models,
-    {decision_streams:Array(String)} AS decision_streams,
-    arrayMap(s -> toUInt64(s), {decision_seqs:Array(String)}) AS decision_seqs,
-    fromUnixTimestamp64Nano({first_ns:Int64}) AS first_time,
-    fromUnixTimestamp64Nano({last_ns:Int64}) AS last_time,
+    ${LINKED_WITH},
     {follow_traces:Array(String)} AS follow_traces,
     {follow_spans:Array(String)} AS follow_spans,
     {action_traces:Array(String)} AS action_traces,
@@ -138,16 +128,7 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name, ServiceName AS service,
         StatusCode AS status_code, Duration AS duration_ns,
         if(is_action,
-          map('tool', SpanAttributes[{{attr:GEN_AI_TOOL_NAME}}],
-            'tool_type', SpanAttributes[{{attr:GEN_AI_TOOL_TYPE}}],
-            'tool_call_id', SpanAttributes[{{attr:GEN_AI_TOOL_CALL_ID}}],
-            'link_basis', SpanAttributes[{{attr:AUDIT_ACTION_LINK_BASIS}}],
-            'subject_id', SpanAttributes[{{attr:AUDIT_SUBJECT_ID}}],
-            'input_hash', SpanAttributes[{{attr:AUDIT_INPUT_HASH}}],
-            'output_hash', SpanAttributes[{{attr:AUDIT_OUTPUT_HASH}}],
-            'error_type', SpanAttributes[{{attr:ERROR_TYPE}}],
-            'integrity_stream', SpanAttributes[{{attr:AUDIT_INTEGRITY_STREAM}}],
-            'integrity_seq', toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}]))),
+          {{include:decision-timeline-action-attributes.sql}},
           mapFilter((k, v) -> k NOT IN ({{attr:AUDIT_INPUT_CONTENT}}, {{attr:AUDIT_OUTPUT_CONTENT}},
             {{attr:AUDIT_INPUT_CIPHERTEXT}}, {{attr:AUDIT_OUTPUT_CIPHERTEXT}}, {{attr:GEN_AI_INPUT_MESSAGES}},
             {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)'))) AS attributes,
@@ -203,8 +184,6 @@ const leavesSql = (leaves: number): string => `
   SELECT ${TRACE_ROW_COLUMNS}
   FROM {{read:otel_traces}}
   WHERE ${checkpointSpansWhere(leaves)}`;
-
-const DAY_NS = 86_400_000_000_000n;
 
 /** The record types of the spans the read-time check proves besides tool runs. */
 const CHECKED_RECORD_TYPES: ReadonlySet<string> = new Set([
@@ -295,11 +274,7 @@ export async function timelineWithEvidence(
   ctx: QueryContext,
   query: { decisionId?: string; traceId?: string },
 ): Promise<TimelineWithEvidence> {
-  const decisionId = requireString(query?.decisionId ?? '', 'decisionId');
-  const traceId = requireString(query?.traceId ?? '', 'traceId');
-  if ((decisionId === '') === (traceId === '')) {
-    throw new StoreError('INVALID_ARGUMENT', 'give exactly one of decisionId and traceId');
-  }
+  const { decisionId, traceId } = timelineQuery(query);
   const first = await timelineRows<FirstRow>(ctx, firstSql(decisionId === '' ? 'trace' : 'decision'), {
     decision_id: decisionId,
     trace_id: traceId,
@@ -310,20 +285,7 @@ export async function timelineWithEvidence(
   for (const row of first) {
     if (row.kind === 'decision') decisions.push(decisionEntry(row));
     else if (row.kind === 'oversight' || row.kind === 'feedback') {
-      const { attributes, ...entry } = row;
-      followUps.push({
-        kind: entry.kind,
-        timeUnixNano: entry.timeUnixNano,
-        decisionId: entry.decisionId,
-        traceId: entry.traceId,
-        spanId: entry.spanId,
-        parentSpanId: entry.parentSpanId,
-        name: entry.name,
-        service: entry.service,
-        statusCode: entry.statusCode,
-        durationNanos: entry.durationNanos,
-        attributes,
-      });
+      followUps.push(timelineEntry(row, row.attributes));
     } else {
       links.push({
         traceId: row.traceId,
@@ -334,7 +296,7 @@ export async function timelineWithEvidence(
     }
   }
   if (decisions.length === 0) return { entries: [], evidence: { spans: [], checkpoints: [] } };
-  const times = decisions.map((d) => BigInt(d.timeUnixNano));
+  const linked = linkedParams(decisions);
   // Reviews and feedback are read by their own rows' ids and by the links' (a row deleted from one is still found
   // through the other), each within a day of its time.
   const follow = [
@@ -342,7 +304,7 @@ export async function timelineWithEvidence(
     ...links,
   ];
   const windows = windowsAround(follow.map((f) => f.time));
-  const firstNs = times.reduce((a, b) => (b < a ? b : a));
+  const firstNs = BigInt(linked.first_ns);
   // Tool runs are read as the linked statement's action branch reads them: in the traces their links name.
   const actionLinks = links.filter(
     (link) => link.recordType === AUDIT_RECORD_TYPE_VALUES.ACTION && link.time >= firstNs - DAY_NS,
@@ -360,26 +322,13 @@ export async function timelineWithEvidence(
     ctx,
     restSql(windows.length, leaves.length, actionTraces.length > 0),
     {
-      ids: decisions.map((d) => d.decisionId),
-      traces: [...new Set(decisions.map((d) => d.traceId))],
-      decision_spans: decisions.map((d) => d.spanId),
-      models: [...new Set(decisions.map((d) => d.attributes['model_id'] ?? ''))],
-      decision_streams: decisions.map((d) => d.attributes['integrity_stream'] ?? ''),
-      decision_seqs: decisions.map((d) => d.attributes['integrity_seq'] ?? '0'),
-      first_ns: String(firstNs),
-      last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
+      ...linked,
       follow_traces: [...new Set(follow.map((f) => f.traceId))],
       follow_spans: [...new Set(follow.map((f) => f.spanId))],
       ...leafParams(leaves),
       action_traces: [...new Set(actionTraces)],
       action_last_ns: String(actionLastNs),
-      checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
-      ...Object.fromEntries(
-        windows.flatMap(([from, to], i) => [
-          [`from_${i}`, String(from)],
-          [`to_${i}`, String(to)],
-        ]),
-      ),
+      ...windowParams(windows),
     },
   );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
@@ -434,10 +383,11 @@ export async function timelineWithEvidence(
       );
   }
   if (later.size > 0) {
-    const rows = await timelineRows<StoredTraceRow>(ctx, leavesSql(later.size), {
-      ...leafParams([...later.values()]),
-      checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
-    });
+    const rows = await timelineRows<StoredTraceRow>(
+      ctx,
+      leavesSql(later.size),
+      leafParams([...later.values()]),
+    );
     evidence.checkpoints.push(...rows.map(traceRowToSpanRecord));
   }
   return { entries: entries.sort(compareEntries), evidence };
