@@ -472,6 +472,11 @@ try {
   for (const file of ['sdk-app.cjs', 'zero-code-app.mjs', 'agent-sdks-app.mjs']) {
     await copyFile(path.join(import.meta.dirname, 'app', file), path.join(app, file));
   }
+  // Scenario (d)'s SDK calls, shared with the instrumentation's register tests.
+  await copyFile(
+    path.join(import.meta.dirname, '..', 'support', 'agent-sdk-calls.cjs'),
+    path.join(app, 'agent-sdk-calls.cjs'),
+  );
   step('npm install of the tarballs, openai, the agent SDKs and the OpenTelemetry SDK in the application');
   const install = await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], {
     cwd: app,

@@ -36,7 +36,7 @@ describe('register entry with the agent SDKs', () => {
       ['chat mistral-small-latest', 'decision'],
       // The AI SDK's and LangChain's decisions; the openai client under ChatOpenAI records no second one.
       ['chat gpt-4o-mini', 'decision'],
-      ['chat gpt-4o-mini', 'decision'],
+      ['chat gpt-4.1-mini', 'decision'],
       ['execute_tool escalate_ticket', 'action'],
     ]);
     // Recorded at the framework level, where no base URL is known: a decision of the openai client would name it.
@@ -58,8 +58,8 @@ describe('register entry with the agent SDKs', () => {
     ).toEqual([
       ['generate_content gemini-2.5-flash', 'decision', 'gcp.gemini'],
       ['chat anthropic.claude-3-5-haiku-20241022-v1:0', 'decision', 'aws.bedrock'],
-      ['chat anthropic.claude-3-5-haiku-20241022-v1:0', 'decision', 'aws.bedrock'],
-      ['chat gpt-4o-mini', 'decision', 'openai'],
+      ['chat anthropic.claude-3-haiku-20240307-v1:0', 'decision', 'aws.bedrock'],
+      ['chat gpt-4.1-mini', 'decision', 'openai'],
       // The MCP SDK's CommonJS client (its package has no main file for require-in-the-middle to place it by).
       ['execute_tool escalate_ticket', 'action', undefined],
     ]);
