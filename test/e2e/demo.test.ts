@@ -38,6 +38,14 @@ it('tells the whole story, and tells it again when run a second time', async () 
   const deployment = /v2 went live with deployment ([0-9a-f-]{36})/.exec(out)?.[1];
   expect(deployment).toBeDefined();
   expect(out).toContain(`degradation: degraded around deployment ${deployment}`);
+  // The credit model records its allow-listed features (driftFeatures in the demo's decisiontrail.yaml), and the
+  // riskier applicants who came with v2 show as input drift that the overall drift level counts.
+  expect(out).toMatch(
+    /input drift debt_to_income: significant \(PSI [\d.]+, KS [\d.]+; baseline [\d,]+ decisions/,
+  );
+  expect(out).toMatch(
+    /drift: significant \(PSI confidence [\d.]+, outcomes [\d.]+, input debt_to_income [\d.]+\)/,
+  );
 
   // verify passes on the store, fails on the tampered copy and names the altered decision and its span.
   expect(out).toMatch(/\[8\/9\][\s\S]*intact: 1 stream/);
