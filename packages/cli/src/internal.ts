@@ -20,6 +20,7 @@ export { buildTimelineDocument } from './render/timeline-view.ts';
 export { evidenceQueryFor, verifyTimeline } from './render/timeline-verification.ts';
 export { barChart, lineChart } from './render/svg-chart.ts';
 export { runCli } from './run-cli.ts';
+export { openServeBackend } from './store/serve-backend.ts';
 export { TerminalOutput } from './terminal-output.ts';
 export { SIGNING_KEY_FILE } from './trusted-keys.ts';
 export { parseTimeArgument, parseTimeRange } from './time-argument.ts';

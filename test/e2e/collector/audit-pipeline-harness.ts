@@ -13,6 +13,7 @@ import {
   type ReadableSpan,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { openServeBackend } from '@decisiontrail/cli/internal';
 import { openStore, type Store } from '@decisiontrail/clickhouse';
 import { configureAudit, decision, recordFeedback, recordOversight } from '@decisiontrail/instrumentation';
 import type { DecisionReference } from '@decisiontrail/instrumentation';
@@ -24,6 +25,7 @@ import {
   readWitnessFile,
   verifySpans,
   type SigningKey,
+  type StoreQueryName,
   type VerificationReport,
 } from '@decisiontrail/core';
 import { SigningSpanExporter } from '@decisiontrail/signing-exporter';
@@ -395,16 +397,17 @@ export class ServeProcess {
     return new ServeProcess(options.dir, url, child, exited, () => output);
   }
 
-  /** Calls a store query through serve's loopback query endpoint (what the CLI does while serve runs). */
-  async query<T>(name: string, params: Record<string, unknown>): Promise<T> {
-    const response = await fetch(`${this.url}/v1/query/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(params),
-    });
-    const body = (await response.json()) as { result?: T; error?: { message: string } };
-    if (response.status !== 200) throw new Error(`query ${name}: ${response.status} ${body.error?.message}`);
-    return body.result as T;
+  /**
+   * Calls a store query through serve's loopback query endpoint with the CLI's own client (what the CLI does
+   * while serve runs; it sends a query again when serve reset the kept-alive connection it went out on).
+   */
+  async query<T>(name: StoreQueryName, params: Record<string, unknown>): Promise<T> {
+    const backend = openServeBackend(
+      { pid: this.#child.pid ?? 0, url: this.url },
+      { token: undefined, ca: undefined },
+    );
+    const query = backend.queries[name] as unknown as (params: Record<string, unknown>) => Promise<T>;
+    return query(params);
   }
 
   /** SIGTERM: serve drains what it acknowledged and exits. */

@@ -47,7 +47,16 @@ class ServeBackend implements AuditBackend {
     };
   }
 
-  /** One POST over HTTP, or HTTPS trusting the configured CA (fetch takes no CA of its own). */
+  /**
+   * One POST over HTTP, or HTTPS trusting the configured CA (fetch takes no CA of its own).
+   *
+   * Node's default agent keeps connections alive, and serve closes one that stayed idle for its keep-alive
+   * timeout. When this process was busy past that timeout (verify between two slices, a command on a loaded
+   * machine), it has not yet seen the close and sends the next query on the dead connection, which is reset.
+   * serve never read that request (it only closes connections with no request in progress), so a reset on a
+   * reused connection is retried once, on a new one. A reset on a new connection is an error, as is anything
+   * else.
+   */
   #post(url: URL, body: string): Promise<{ status: number; text: string }> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -60,18 +69,24 @@ class ServeBackend implements AuditBackend {
       headers,
       ...(https && this.#credentials.ca ? { ca: this.#credentials.ca } : {}),
     };
-    return new Promise((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+    const attempt = (retried: boolean): Promise<{ status: number; text: string }> =>
+      new Promise((resolve, reject) => {
+        const req = (https ? httpsRequest : httpRequest)(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+        });
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          const stale = req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+          if (stale && !retried) resolve(attempt(true));
+          else reject(error);
+        });
+        req.end(body);
       });
-      req.on('error', reject);
-      req.end(body);
-    });
+    return attempt(false);
   }
 
   async #query(name: StoreQueryName, params: unknown): Promise<unknown> {
