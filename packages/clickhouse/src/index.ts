@@ -1,4 +1,9 @@
-export { EMBEDDED_MAX_COMPRESS_BLOCK_SIZE, EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE, openStore, Store } from './store.ts';
+export {
+  EMBEDDED_MAX_COMPRESS_BLOCK_SIZE,
+  EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE,
+  openStore,
+  Store,
+} from './store.ts';
 export type {
   EmbeddedStoreOptions,
   ResolvedRetention,
