@@ -1,5 +1,5 @@
 import type { HashedLeafRecord, SpanRecord } from '@decisiontrail/core';
-import { EncodedSpan, SPAN_FIELD, encodedLeafHex, streamOf } from '@decisiontrail/core/internal';
+import { EncodedSpan, SPAN_FIELD, encodedLeafHex, sameRange, streamOf } from '@decisiontrail/core/internal';
 import {
   ATTR_AUDIT_CHECKPOINT_SIZE,
   ATTR_AUDIT_INTEGRITY_SEQ,
@@ -217,7 +217,8 @@ function sortedRows(bytes: Buffer): Sortable[] {
   const rows: Sortable[] = [];
   const streams: { start: number; end: number; text: string }[] = [];
   const streamText = (start: number, end: number): string => {
-    for (const known of streams) if (sameBytes(bytes, known.start, known.end, start, end)) return known.text;
+    for (const known of streams)
+      if (sameRange(bytes, known.start, known.end, bytes, start, end)) return known.text;
     const text = bytes.toString('utf8', start, end);
     if (streams.length < 64) streams.push({ start, end, text });
     return text;
@@ -263,14 +264,14 @@ function sortedRows(bytes: Buffer): Sortable[] {
       span.setAttributeValue(i, v0, v1);
       const k0 = entries[4 * i]!;
       const k1 = entries[4 * i + 1]!;
-      if (equalBytes(bytes, k0, k1, STREAM_KEY)) {
+      if (sameRange(bytes, k0, k1, STREAM_KEY, 0, STREAM_KEY.length)) {
         stream0 = v0;
         stream1 = v1;
-      } else if (equalBytes(bytes, k0, k1, SEQ_KEY)) {
+      } else if (sameRange(bytes, k0, k1, SEQ_KEY, 0, SEQ_KEY.length)) {
         seq0 = v0;
         seq1 = v1;
-      } else if (equalBytes(bytes, k0, k1, TYPE_KEY)) {
-        recordPath = RECORD_PATH_TYPES.some((type) => equalBytes(bytes, v0, v1, type));
+      } else if (sameRange(bytes, k0, k1, TYPE_KEY, 0, TYPE_KEY.length)) {
+        recordPath = RECORD_PATH_TYPES.some((type) => sameRange(bytes, v0, v1, type, 0, type.length));
       }
     }
     // Events (times, names, attribute maps), then links (trace ids, span ids, trace states, attribute maps).
@@ -401,18 +402,6 @@ function parseSeq(bytes: Buffer, start: number, end: number): number | undefined
     value = value * 10 + digit;
   }
   return Number.isSafeInteger(value) ? value : undefined;
-}
-
-function equalBytes(bytes: Buffer, start: number, end: number, expected: Uint8Array): boolean {
-  if (end - start !== expected.length) return false;
-  for (let i = 0; i < expected.length; i++) if (bytes[start + i] !== expected[i]) return false;
-  return true;
-}
-
-function sameBytes(bytes: Buffer, a0: number, a1: number, b0: number, b1: number): boolean {
-  if (a1 - a0 !== b1 - b0) return false;
-  for (let i = 0; i < a1 - a0; i++) if (bytes[a0 + i] !== bytes[b0 + i]) return false;
-  return true;
 }
 
 /** The row at `row` as the span record `traceRowToSpanRecord` builds from the same row read as JSON. */

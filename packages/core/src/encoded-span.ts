@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { sameRange } from './byte-range.ts';
 import { COMMITTED_RESOURCE_PREFIX, EXCLUDED_ATTRIBUTE_PREFIXES } from './canonical-span.ts';
 import { normalizeSpanKind, normalizeStatusCode } from './span-record.ts';
 
@@ -420,15 +421,6 @@ class EncodedMemberOrder {
     }
     this.#count = count;
   }
-}
-
-/** Whether two byte ranges (of one buffer or two) hold the same bytes. */
-function sameRange(a: Uint8Array, a0: number, a1: number, b: Uint8Array, b0: number, b1: number): boolean {
-  if (a1 - a0 !== b1 - b0) return false;
-  // A long range (a map's keys together) in one native compare; short ones in the loop, cheaper than a call.
-  if (a1 - a0 > 64 && Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.compare(b, b0, b1, a0, a1) === 0;
-  for (let i = 0; i < a1 - a0; i++) if (a[a0 + i] !== b[b0 + i]) return false;
-  return true;
 }
 
 function compareBytes(src: Uint8Array, entries: Int32Array, a: number, b: number): number {

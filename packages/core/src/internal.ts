@@ -18,6 +18,7 @@ export {
   goJsonObject,
   goJsonString,
 } from './attribute-string.ts';
+export { sameRange } from './byte-range.ts';
 export { EncodedSpan, SPAN_FIELD, encodedLeafHex, isUtf8 } from './encoded-span.ts';
 export { strictBase64 } from './signed-note.ts';
 export { nameThread, threadModule } from './thread-module.ts';

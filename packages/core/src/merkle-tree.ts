@@ -1,4 +1,5 @@
 import { createHash, hash } from 'node:crypto';
+import { sameBytes } from './byte-range.ts';
 
 /** Length in bytes of every hash in the tree (SHA-256). */
 export const HASH_SIZE = 32;
@@ -153,10 +154,6 @@ export function consistencyProof(leaves: readonly Uint8Array[], oldSize: number)
   return proof;
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
 /**
  * RFC 9162 §2.1.3.2: whether `proof` shows `leaf` at `index` in the tree of `treeSize` with `root`.
  */
@@ -189,7 +186,7 @@ export function verifyInclusion(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && equalBytes(r, root);
+  return sn === 0 && sameBytes(r, root);
 }
 
 /**
@@ -205,7 +202,7 @@ export function verifyConsistency(
 ): boolean {
   if (!Number.isSafeInteger(oldSize) || !Number.isSafeInteger(newSize) || oldSize < 0 || oldSize > newSize)
     return false;
-  if (oldSize === newSize) return proof.length === 0 && equalBytes(oldRoot, newRoot);
+  if (oldSize === newSize) return proof.length === 0 && sameBytes(oldRoot, newRoot);
   if (oldSize === 0) return false;
   if (proof.length === 0 || proof.some((p) => p.length !== HASH_SIZE)) return false;
   const path = isPowerOfTwo(oldSize) ? [oldRoot, ...proof] : [...proof];
@@ -234,7 +231,7 @@ export function verifyConsistency(
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return equalBytes(fr, oldRoot) && equalBytes(sr, newRoot) && sn === 0;
+  return sameBytes(fr, oldRoot) && sameBytes(sr, newRoot) && sn === 0;
 }
 
 function isPowerOfTwo(n: number): boolean {
