@@ -349,4 +349,21 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decisions-by-confidence-backfill.sql' },
     ],
   },
+  {
+    // The timeline's read-time check reads the checkpoint that proves a leaf from a copy of the checkpoint spans
+    // ordered by stream and tree size, not from a granule of otel_traces found through audit_checkpoints.
+    version: 21,
+    name: 'checkpoint_spans',
+    checksum: 'sha256:6a8511b04c5dd90dfb8cff93c4ecf3e072c174bc53ec9f1e35eddaebe3747164',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_checkpoint_spans',
+        file: 'audit-checkpoint-spans.sql',
+        shardingKey: 'cityHash64(stream)',
+      },
+      { kind: 'object', file: 'audit-checkpoint-spans-mv.sql' },
+      { kind: 'object', file: 'audit-checkpoint-spans-backfill.sql' },
+    ],
+  },
 ];
