@@ -1,6 +1,6 @@
 // Kept apart from the sink so a worker thread can encode without loading the engine's client.
 import type { SpanRecord } from '@decisiontrail/core';
-import { encodeTraceRowsNative } from './trace-row-native.ts';
+import { NativeBlock } from './trace-row-native.ts';
 
 /**
  * Spans already encoded for the sink by {@link encodeSpansForSink} — for example on a worker thread, so
@@ -14,20 +14,47 @@ export interface EncodedSpans {
 }
 
 /**
+ * Builds what {@link encodeSpansForSink} returns a span at a time, so a caller that streams its spans need not
+ * keep them all until the block is built: each span is encoded as it is added and can be dropped after. A
+ * repeated trace and span id keeps its first copy. `add` throws `StoreError` `INVALID_ARGUMENT` for a span the
+ * table cannot hold; the builder is then unusable.
+ */
+export class EncodedSpansBuilder {
+  readonly #seen = new Set<string>();
+  readonly #keys: string[] = [];
+  readonly #block: NativeBlock;
+
+  /** `expectedRows` sizes the block's buffers (they grow past it). */
+  constructor(expectedRows: number) {
+    this.#block = new NativeBlock(expectedRows);
+  }
+
+  /** Rows in the block so far (each trace and span id once). */
+  get rows(): number {
+    return this.#keys.length;
+  }
+
+  add(record: SpanRecord): void {
+    const key = `${record.traceId}/${record.spanId}`;
+    if (this.#seen.has(key)) return;
+    this.#block.addSpan(record);
+    this.#seen.add(key);
+    this.#keys.push(key);
+  }
+
+  /** The block and its keys; undefined when no span was added. */
+  finish(): EncodedSpans | undefined {
+    return this.#keys.length === 0 ? undefined : { block: this.#block.finish(), keys: this.#keys };
+  }
+}
+
+/**
  * Encodes spans as `ClickHouseSink.writeEncoded` takes them: one block with each span once (a
  * repeated trace and span id keeps its first copy). Throws `StoreError` `INVALID_ARGUMENT` for a span
  * the table cannot hold, like `ClickHouseSink.write`.
  */
 export function encodeSpansForSink(records: readonly SpanRecord[]): EncodedSpans {
-  const seen = new Set<string>();
-  const unique: SpanRecord[] = [];
-  const keys: string[] = [];
-  for (const record of records) {
-    const key = `${record.traceId}/${record.spanId}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    unique.push(record);
-    keys.push(key);
-  }
-  return { block: encodeTraceRowsNative(unique), keys };
+  const builder = new EncodedSpansBuilder(records.length);
+  for (const record of records) builder.add(record);
+  return builder.finish() ?? { block: new NativeBlock(0).finish(), keys: [] };
 }

@@ -239,7 +239,12 @@ export function encodeTraceRowsNative(records: readonly SpanRecord[]): Buffer {
   return block.finish();
 }
 
-class NativeBlock {
+/**
+ * One `Native` block of {@link encodeTraceRowsNative}'s form, built a span at a time (`addSpan`, then `finish`):
+ * a caller that streams its spans can drop each one once it is added. A span that throws leaves the block
+ * unusable; nothing of it may be sent.
+ */
+export class NativeBlock {
   /** Spans added so far: the block's row count. */
   #rows = 0;
   readonly #timestamp: ByteSink;

@@ -1,14 +1,14 @@
 import { setImmediate } from 'node:timers/promises';
-import { encodeSpansForSink, type EncodedSpans } from '@decisiontrail/clickhouse/encoded-spans';
+import { EncodedSpansBuilder, type EncodedSpans } from '@decisiontrail/clickhouse/encoded-spans';
 import type { SpanRecord } from '@decisiontrail/core';
-import type { AuditPipeline, PipelineResult } from './audit-pipeline.ts';
+import type { AuditPipeline } from './audit-pipeline.ts';
 import type { CounterCounts, ProcessorMetrics } from './metrics.ts';
 import { BODY_ENCODING, checkBody, decodeBody } from './otlp-receiver.ts';
 import { POLICY_APPLIED_ENCODING, decodePolicyApplied, encodePolicyApplied } from './policy-applied-entry.ts';
 import type { PolicyOutcome, PolicyStage } from './policy-stage.ts';
 import type { QuarantinedSpan } from './span-sink.ts';
 
-/** Spans the pipeline runs between two turns of the event loop, so waiting requests get decoded. */
+/** Spans (at least) the pipeline verifies and the block takes at a time, between two turns of the event loop. */
 const PROCESS_SLICE = 500;
 
 /** What the receiver learns of a request body: how many spans it holds and why others were refused. */
@@ -107,73 +107,92 @@ export class BatchPreparer {
   /**
    * Prepares one drained batch. `replayDrops` are the drops the log recorded for this batch before a
    * restart: a replay drops exactly those again (the remembered span ids do not survive the restart).
+   *
+   * Every entry is checked before the first span reaches the verifier, so an entry that does not decode leaves
+   * the verifier state untouched. Then the spans are decoded, verified and encoded for the store a group of
+   * entries at a time (at least {@link PROCESS_SLICE} spans), so the decoded spans of a group are garbage once
+   * its rows are in the block: they die young instead of being kept, and moved by the collector, until the
+   * whole batch is encoded.
    */
   async prepare(
     entries: readonly PrepareEntry[],
     replayDrops: readonly number[] | undefined,
   ): Promise<PreparedBatch> {
-    const records: SpanRecord[] = [];
+    // Protobuf bodies are checked without building their spans (a check throws exactly when a decode would);
+    // the other forms are decoded here and kept.
+    const decoded: (SpanRecord[] | undefined)[] = [];
+    let expected = 0;
     for (const entry of entries) {
       if (entry.encoding === POLICY_APPLIED_ENCODING) {
         const logged = decodePolicyApplied(entry.body);
         for (const [record, outcome] of logged.outcomes) this.outcomes.set(record, outcome);
-        for (const record of logged.records) records.push(record);
+        decoded.push(logged.records);
+        expected += logged.records.length;
+      } else if (entry.encoding === BODY_ENCODING.PROTOBUF) {
+        decoded.push(undefined);
+        expected += checkBody(entry.body, entry.encoding).spans;
       } else {
-        for (const record of decodeBody(entry.body, entry.encoding).records) records.push(record);
+        const { records } = decodeBody(entry.body, entry.encoding);
+        decoded.push(records);
+        expected += records.length;
       }
     }
-    const { kept, drops } = this.dedupe(records, replayDrops);
-    const result = await this.processInSlices(kept);
+    const drops: number[] = [];
+    const replayed = replayDrops === undefined ? undefined : new Set(replayDrops);
+    const store = this.options.store ? new EncodedSpansBuilder(expected) : undefined;
+    const forward: SpanRecord[] = [];
+    const quarantine: QuarantinedSpan[] = [];
+    let group: SpanRecord[] = [];
+    let index = 0;
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e]!;
+      const records = decoded[e] ?? decodeBody(entry.body, entry.encoding).records;
+      decoded[e] = undefined;
+      for (const record of records) {
+        if (this.isRepeat(record, index, replayed)) drops.push(index);
+        else group.push(record);
+        index++;
+      }
+      if (group.length < PROCESS_SLICE && e < entries.length - 1) continue;
+      const part = this.options.pipeline.process(group, this.outcomes);
+      group = [];
+      if (store !== undefined) for (const record of part.store) store.add(record);
+      for (const record of part.forward) forward.push(record);
+      for (const item of part.quarantine) quarantine.push(item);
+      // Between groups, so a batch of many entries does not hold the thread's other messages up.
+      if (e < entries.length - 1) await setImmediate();
+    }
+    this.forget();
     return {
       drops,
-      store: this.options.store && result.store.length > 0 ? encodeSpansForSink(result.store) : undefined,
-      forward: result.forward,
-      quarantine: result.quarantine,
+      store: store?.finish(),
+      forward,
+      quarantine,
       snapshot: this.options.pipeline.snapshot(),
       counts: this.options.metrics.takeCounts(),
     };
   }
 
-  /** Runs the pipeline in slices, yielding between them so requests waiting to be decoded are not held up. */
-  private async processInSlices(records: SpanRecord[]): Promise<PipelineResult> {
-    const result: PipelineResult = { store: [], forward: [], quarantine: [] };
-    for (let i = 0; i < records.length; i += PROCESS_SLICE) {
-      if (i > 0) await setImmediate();
-      const part = this.options.pipeline.process(records.slice(i, i + PROCESS_SLICE), this.outcomes);
-      for (const record of part.store) result.store.push(record);
-      for (const record of part.forward) result.forward.push(record);
-      for (const item of part.quarantine) result.quarantine.push(item);
-    }
-    return result;
+  /**
+   * Whether the batch's span at `index` is a repeated span id (remembered either way); for a replayed batch,
+   * whether the log recorded it as dropped.
+   */
+  private isRepeat(record: SpanRecord, index: number, replayed: ReadonlySet<number> | undefined): boolean {
+    const key = record.traceId + record.spanId;
+    const repeat = replayed !== undefined ? replayed.has(index) : this.seen.has(key);
+    if (repeat) this.options.metrics.spansDuplicate.inc();
+    this.seen.add(key);
+    return repeat;
   }
 
-  /** Drops repeated span ids; see {@link prepare} for a replayed batch. */
-  private dedupe(
-    records: SpanRecord[],
-    replayDrops: readonly number[] | undefined,
-  ): { kept: SpanRecord[]; drops: number[] } {
+  /** A Set iterates in insertion order: forgets the oldest span ids beyond the window. */
+  private forget(): void {
     const window = this.options.dedupeWindow ?? 200_000;
-    const replayed = replayDrops === undefined ? undefined : new Set(replayDrops);
-    const kept: SpanRecord[] = [];
-    const drops: number[] = [];
-    records.forEach((record, index) => {
-      const key = record.traceId + record.spanId;
-      if (replayed !== undefined ? replayed.has(index) : this.seen.has(key)) {
-        this.options.metrics.spansDuplicate.inc();
-        drops.push(index);
-      } else {
-        kept.push(record);
-      }
-      this.seen.add(key);
-    });
-    // A Set iterates in insertion order: evict the oldest ids beyond the window.
-    if (this.seen.size > window) {
-      let excess = this.seen.size - window;
-      for (const key of this.seen) {
-        if (excess-- <= 0) break;
-        this.seen.delete(key);
-      }
+    if (this.seen.size <= window) return;
+    let excess = this.seen.size - window;
+    for (const key of this.seen) {
+      if (excess-- <= 0) break;
+      this.seen.delete(key);
     }
-    return { kept, drops };
   }
 }

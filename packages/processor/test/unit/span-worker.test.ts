@@ -118,6 +118,40 @@ describe('span worker thread', () => {
   });
 });
 
+describe('span worker, a drained batch with an entry that does not decode', () => {
+  it('is refused before any of its spans reaches the verifier, so the same spans verify afterwards', async () => {
+    const worker = await SpanWorker.start(init(), () => {});
+    try {
+      const [first, second] = (await signBatches(await makeDecisionSpans(8), key, 4)).map(toProtobuf);
+      const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
+      // The good entries before and after it are neither verified nor remembered as seen.
+      await expect(
+        worker.prepare(
+          [
+            { body: first!, encoding: BODY_ENCODING.PROTOBUF },
+            { body: garbage, encoding: BODY_ENCODING.PROTOBUF },
+            { body: second!, encoding: BODY_ENCODING.PROTOBUF },
+          ],
+          undefined,
+        ),
+      ).rejects.toBeInstanceOf(OtlpDecodeError);
+      const batch = await worker.prepare(
+        [
+          { body: first!, encoding: BODY_ENCODING.PROTOBUF },
+          { body: second!, encoding: BODY_ENCODING.PROTOBUF },
+        ],
+        undefined,
+      );
+      expect(batch.drops).toEqual([]);
+      expect(batch.quarantine).toEqual([]);
+      expect(batch.counts.spansVerified?.[0]?.value).toBe(10);
+      expect(batch.store?.keys).toHaveLength(10);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
 describe('span worker with a policy', () => {
   const MARKER = 'plaintext-marker-5b1e';
   const redacting = init({
