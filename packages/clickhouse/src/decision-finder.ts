@@ -1,4 +1,4 @@
-import { DECISION_COLUMNS, decisionFilterParams, type DecisionRow } from './decision-queries.ts';
+import { DECISION_LISTING_COLUMNS, decisionFilterParams, type DecisionRow } from './decision-queries.ts';
 import { StoreError } from './errors.ts';
 import { END_OF_TIME, requireString, type QueryContext, type QueryParams } from './query-context.ts';
 
@@ -51,8 +51,11 @@ export interface DecisionSearch {
   cursor?: string;
 }
 
-/** One decision of a page. */
-export interface FoundDecision extends DecisionRow {
+/**
+ * One decision of a page: its row without the input and output hashes (the timeline of the decision shows them),
+ * which a page scattered over the store would decompress for every row of every granule it touches.
+ */
+export interface FoundDecision extends Omit<DecisionRow, 'inputHash' | 'outputHash'> {
   /** An oversight record with action override exists for it. */
   overridden: boolean;
   /** See {@link DecisionIntegrityStatus}; null when the search gave no `sealed` checkpoints. */
@@ -98,6 +101,11 @@ const OPTIONAL_FILTERS = {
   by_max_confidence:
     'confidence <= {max_confidence:Float64} AND ifNull(confidence, -1) <= {max_confidence:Float64}',
   by_overridden: '{{include:decision-finder-overridden.sql}}',
+  // Implied by 'unsealed' (a leaf at or past its sealed stream's checkpoint size, so past the smallest of them): a
+  // bound on one column, by which the engine skips every part (its column statistics) and granule that holds only
+  // older leaves. The unsealed decisions are a store's newest, so a search for them reads the newest parts alone —
+  // oldest first or by confidence, not the whole period.
+  by_unsealed: 'integrity_seq >= {unsealed_from:UInt64}',
   by_incident: '{{include:decision-finder-incident.sql}}',
   // The two halves of an incident's decisions, which the ids' step reads apart (see orderedKeys).
   by_named: 'decision_id IN {incident_ids:Array(String)}',
@@ -214,7 +222,7 @@ function keysStatement(
  * override is a fact about the id, read here for every row and compared by the caller).
  */
 const rowsStatement = (params: QueryParams): string => `
-  SELECT ${DECISION_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity,
+  SELECT ${DECISION_LISTING_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity,
     decision_id IN (
       SELECT decision_id FROM {{read:audit_oversight}} FINAL
       WHERE decision_id IN {ids:Array(String)} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
@@ -424,6 +432,7 @@ function searchParams(search: DecisionSearch): {
     throw invalid('incident.decisionIds must be a list');
   }
   const sealed = search.sealed ?? [];
+  const unsealed = search.integrity === 'unsealed' && sealed.length > 0;
   for (const s of sealed) {
     requireString(s.stream, 'sealed.stream');
     if (!Number.isSafeInteger(s.size) || s.size < 0)
@@ -468,6 +477,8 @@ function searchParams(search: DecisionSearch): {
     integrity: search.integrity ?? '',
     sealed_streams: sealed.map((s) => s.stream),
     sealed_sizes: sealed.map((s) => s.size),
+    by_unsealed: unsealed,
+    unsealed_from: unsealed ? Math.min(...sealed.map((s) => s.size)) : 0,
     has_cursor: cursor !== undefined,
     after_time_ns: sort === 'time' && cursor !== undefined ? cursor.value : '0',
     after_confidence: sort === 'confidence' && cursor !== undefined ? Number(cursor.value) : 0,

@@ -199,6 +199,12 @@ describe('findDecisions (embedded engine)', () => {
       filter: (d: DecisionFixture) => integrityOf(d) === integrity,
     })),
     {
+      // The unsealed leaves start at the smaller checkpoint size (stream-b's) in one stream and the larger in the other.
+      name: 'integrity unsealed, two streams sealed at different sizes',
+      search: { sealed: [...SEALED, { stream: 'stream-b', size: 10 }], integrity: 'unsealed' },
+      filter: (d) => (d.stream === 'stream-a' && d.seq! >= 20) || (d.stream === 'stream-b' && d.seq! >= 10),
+    },
+    {
       name: 'integrity untrusted when no checkpoint is trusted',
       search: { sealed: [], integrity: 'untrusted' },
       filter: (d) => d.stream !== undefined,
@@ -265,6 +271,14 @@ describe('findDecisions (embedded engine)', () => {
       expect(found.overridden).toBe(overriddenIds.has(found.decisionId));
       expect(found.integrity).toBe(integrityOf(fixture));
       expect(found.confidence).toBe(fixture.confidence ?? null);
+      // A listing's row: the content hashes are the timeline's.
+      expect(found).not.toHaveProperty('inputHash');
+      expect(found).not.toHaveProperty('outputHash');
+      expect([found.traceId, found.spanId, found.subjectId]).toEqual([
+        fixture.traceId,
+        fixture.spanId,
+        fixture.subjectId,
+      ]);
     }
     expect((await store.findDecisions({ limit: 1 })).decisions[0]!.integrity).toBeNull();
   });
