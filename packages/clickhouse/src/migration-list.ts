@@ -366,4 +366,24 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-checkpoint-spans-backfill.sql' },
     ],
   },
+  {
+    // A page by confidence read every column of its ≈ 50 decisions from audit_decisions by id (a granule each):
+    // the table now also holds what a page lists, and audit_decisions is read only to confirm each row.
+    version: 22,
+    name: 'decisions_by_confidence_listing',
+    checksum: 'sha256:2bb7e5fc20edf1342328f6aebcc58b9eb6e83e837c983a95ba4a6a4798396962',
+    steps: [
+      { kind: 'object', file: 'audit-decisions-by-confidence-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-drop-read.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-drop.sql' },
+      {
+        kind: 'table',
+        name: 'audit_decisions_by_confidence',
+        file: 'audit-decisions-by-confidence.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-decisions-by-confidence-mv.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-backfill.sql' },
+    ],
+  },
 ];

@@ -1,0 +1,8 @@
+-- Fills the table from the decisions stored before (a no-op on a new store). Through the Distributed tables on a
+-- cluster, so every shard is read and written.
+INSERT INTO {{read:audit_decisions_by_confidence}}
+SELECT ifNull(confidence, -1) AS confidence_key, decision_id, confidence, time, trace_id, span_id, service, model_id,
+    model_version, model_type, provider, operation, decision_type, outcome, subject_id, actor_id, session_id,
+    fairness_group, risk_level, purpose, automation, status_code, error_type, retention_class, integrity_stream,
+    integrity_seq
+FROM {{read:audit_decisions}}

@@ -1,0 +1,7 @@
+CREATE MATERIALIZED VIEW IF NOT EXISTS {{table:audit_decisions_by_confidence_mv}} {{cluster}}
+TO {{table:audit_decisions_by_confidence}}
+AS SELECT ifNull(confidence, -1) AS confidence_key, decision_id, confidence, time, trace_id, span_id, service, model_id,
+    model_version, model_type, provider, operation, decision_type, outcome, subject_id, actor_id, session_id,
+    fairness_group, risk_level, purpose, automation, status_code, error_type, retention_class, integrity_stream,
+    integrity_seq
+FROM {{source:audit_decisions}}
