@@ -3,6 +3,7 @@ import { EncodedSpansBuilder, type EncodedSpans } from '@decisiontrail/clickhous
 import type { SpanRecord } from '@decisiontrail/core';
 import type { AuditPipeline } from './audit-pipeline.ts';
 import type { CounterCounts, ProcessorMetrics } from './metrics.ts';
+import { ProcessorError } from './errors.ts';
 import { BODY_ENCODING, checkBody, decodeBody } from './otlp-receiver.ts';
 import { POLICY_APPLIED_ENCODING, decodePolicyApplied, encodePolicyApplied } from './policy-applied-entry.ts';
 import type { PolicyOutcome, PolicyStage } from './policy-stage.ts';
@@ -68,6 +69,8 @@ export class BatchPreparer {
   /** What the policy did at receipt to spans it changed (read back from the log), until their batch is prepared. */
   private readonly outcomes = new WeakMap<SpanRecord, PolicyOutcome>();
   private readonly seen = new Set<string>();
+  /** Why a batch failed part-way; no batch is prepared after it. */
+  private failed: string | undefined;
 
   constructor(options: BatchPreparerOptions) {
     this.options = options;
@@ -108,47 +111,48 @@ export class BatchPreparer {
    * Prepares one drained batch. `replayDrops` are the drops the log recorded for this batch before a
    * restart: a replay drops exactly those again (the remembered span ids do not survive the restart).
    *
-   * Every entry is checked before the first span reaches the verifier, so an entry that does not decode leaves
-   * the verifier state untouched. Then the spans are decoded, verified and encoded for the store a group of
-   * entries at a time (at least {@link PROCESS_SLICE} spans), so the decoded spans of a group are garbage once
-   * its rows are in the block: they die young instead of being kept, and moved by the collector, until the
-   * whole batch is encoded.
+   * The spans are decoded, verified and encoded for the store a group of entries at a time (at least
+   * {@link PROCESS_SLICE} spans), so the decoded spans of a group are garbage once its rows are in the block:
+   * they die young instead of being kept, and moved by the collector, until the whole batch is encoded. A batch
+   * that fails (an entry that does not decode, a span the store cannot hold) may have fed part of its spans to
+   * the verifier already, so every later batch is refused (`CLOSED`): the drain stops there, and a restart
+   * prepares the batch again from the log position and verifier state committed before it.
    */
   async prepare(
     entries: readonly PrepareEntry[],
     replayDrops: readonly number[] | undefined,
   ): Promise<PreparedBatch> {
-    // Protobuf bodies are checked without building their spans (a check throws exactly when a decode would);
-    // the other forms are decoded here and kept.
-    const decoded: (SpanRecord[] | undefined)[] = [];
-    let expected = 0;
-    for (const entry of entries) {
-      if (entry.encoding === POLICY_APPLIED_ENCODING) {
-        const logged = decodePolicyApplied(entry.body);
-        for (const [record, outcome] of logged.outcomes) this.outcomes.set(record, outcome);
-        decoded.push(logged.records);
-        expected += logged.records.length;
-      } else if (entry.encoding === BODY_ENCODING.PROTOBUF) {
-        decoded.push(undefined);
-        expected += checkBody(entry.body, entry.encoding).spans;
-      } else {
-        const { records } = decodeBody(entry.body, entry.encoding);
-        decoded.push(records);
-        expected += records.length;
-      }
+    if (this.failed !== undefined) {
+      throw new ProcessorError(
+        'CLOSED',
+        `no more batches are prepared after one failed part-way (${this.failed}); a restart resumes from the log`,
+      );
     }
+    try {
+      return await this.prepareEntries(entries, replayDrops);
+    } catch (error) {
+      this.failed = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
+  }
+
+  private async prepareEntries(
+    entries: readonly PrepareEntry[],
+    replayDrops: readonly number[] | undefined,
+  ): Promise<PreparedBatch> {
+    // How many spans a body holds is known once it is decoded: the block is sized as if each took 512 bytes
+    // of its body (a decision span takes ≈ 780), and grows past that.
+    let bodyBytes = 0;
+    for (const entry of entries) bodyBytes += entry.body.byteLength;
     const drops: number[] = [];
     const replayed = replayDrops === undefined ? undefined : new Set(replayDrops);
-    const store = this.options.store ? new EncodedSpansBuilder(expected) : undefined;
+    const store = this.options.store ? new EncodedSpansBuilder(Math.ceil(bodyBytes / 512)) : undefined;
     const forward: SpanRecord[] = [];
     const quarantine: QuarantinedSpan[] = [];
     let group: SpanRecord[] = [];
     let index = 0;
     for (let e = 0; e < entries.length; e++) {
-      const entry = entries[e]!;
-      const records = decoded[e] ?? decodeBody(entry.body, entry.encoding).records;
-      decoded[e] = undefined;
-      for (const record of records) {
+      for (const record of this.decodeEntry(entries[e]!)) {
         if (this.isRepeat(record, index, replayed)) drops.push(index);
         else group.push(record);
         index++;
@@ -171,6 +175,14 @@ export class BatchPreparer {
       snapshot: this.options.pipeline.snapshot(),
       counts: this.options.metrics.takeCounts(),
     };
+  }
+
+  /** The spans of a drained entry; what the policy did to them at receipt is remembered for the pipeline. */
+  private decodeEntry(entry: PrepareEntry): SpanRecord[] {
+    if (entry.encoding !== POLICY_APPLIED_ENCODING) return decodeBody(entry.body, entry.encoding).records;
+    const logged = decodePolicyApplied(entry.body);
+    for (const [record, outcome] of logged.outcomes) this.outcomes.set(record, outcome);
+    return logged.records;
   }
 
   /**

@@ -118,36 +118,37 @@ describe('span worker thread', () => {
   });
 });
 
-describe('span worker, a drained batch with an entry that does not decode', () => {
-  it('is refused before any of its spans reaches the verifier, so the same spans verify afterwards', async () => {
+describe('span worker, a drained batch that fails part-way', () => {
+  it('refuses every later batch, and a restart from the state before it verifies the same spans', async () => {
+    const [first, second] = (await signBatches(await makeDecisionSpans(8), key, 4)).map(toProtobuf);
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
+    const entries = [first!, second!].map((body) => ({ body, encoding: BODY_ENCODING.PROTOBUF }));
     const worker = await SpanWorker.start(init(), () => {});
     try {
-      const [first, second] = (await signBatches(await makeDecisionSpans(8), key, 4)).map(toProtobuf);
-      const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
-      // The good entries before and after it are neither verified nor remembered as seen.
+      // The first entry's spans reach the verifier before the second entry fails to decode.
       await expect(
         worker.prepare(
-          [
-            { body: first!, encoding: BODY_ENCODING.PROTOBUF },
-            { body: garbage, encoding: BODY_ENCODING.PROTOBUF },
-            { body: second!, encoding: BODY_ENCODING.PROTOBUF },
-          ],
+          [entries[0]!, { body: garbage, encoding: BODY_ENCODING.PROTOBUF }, entries[1]!],
           undefined,
         ),
       ).rejects.toBeInstanceOf(OtlpDecodeError);
-      const batch = await worker.prepare(
-        [
-          { body: first!, encoding: BODY_ENCODING.PROTOBUF },
-          { body: second!, encoding: BODY_ENCODING.PROTOBUF },
-        ],
-        undefined,
-      );
+      const refused = await worker.prepare(entries, undefined).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ProcessorError);
+      expect((refused as ProcessorError).code).toBe('CLOSED');
+      expect((refused as Error).message).toContain('invalid protobuf');
+    } finally {
+      await worker.close();
+    }
+    // As the drain after a restart: the log's committed verifier state (none here), the same entries.
+    const restarted = await SpanWorker.start(init(), () => {});
+    try {
+      const batch = await restarted.prepare(entries, undefined);
       expect(batch.drops).toEqual([]);
       expect(batch.quarantine).toEqual([]);
       expect(batch.counts.spansVerified?.[0]?.value).toBe(10);
       expect(batch.store?.keys).toHaveLength(10);
     } finally {
-      await worker.close();
+      await restarted.close();
     }
   });
 });
