@@ -81,6 +81,41 @@ function str(r: Reader): string {
   return toWellFormed(r.string());
 }
 
+/** Attribute keys kept by {@link attributeKey}, at most this many, each at most this many bytes long. */
+const KEY_CACHE_ENTRIES = 4096;
+const KEY_CACHE_KEY_BYTES = 128;
+/** Decoded attribute keys by a hash of their UTF-8 bytes (one per hash), with those bytes. */
+const keyCache = new Map<number, { bytes: Buffer; text: string }>();
+
+/**
+ * A KeyValue's key, as {@link str} reads it: spans of one service repeat the same few dozen keys, so a key met
+ * before is handed back as the same string — no decoding again, and V8 finds it interned when it becomes a
+ * property name. A cached key is returned only for exactly its own bytes (compared, not just hashed).
+ */
+function attributeKey(r: Reader): string {
+  const length = r.size();
+  const start = r.pos;
+  const end = start + length;
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${length} > ${r.len}`);
+  const buf = r.buf as Buffer;
+  r.pos = end;
+  if (length > KEY_CACHE_KEY_BYTES) return toWellFormed(buf.toString('utf8', start, end));
+  let hash = length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x0100_0193);
+  const cached = keyCache.get(hash);
+  if (cached !== undefined && cached.bytes.length === length) {
+    const bytes = cached.bytes;
+    let i = 0;
+    while (i < length && bytes[i] === buf[start + i]) i++;
+    if (i === length) return cached.text;
+  }
+  const text = toWellFormed(buf.toString('utf8', start, end));
+  if (cached === undefined && keyCache.size < KEY_CACHE_ENTRIES) {
+    keyCache.set(hash, { bytes: Buffer.from(buf.subarray(start, end)), text });
+  }
+  return text;
+}
+
 /**
  * A string field: its text when building, else skipped (`''` if empty, else {@link SKIPPED}). Skipping
  * bounds the length as `Reader.string` does and fails with the same error.
@@ -252,7 +287,7 @@ function keyValue(
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, LEN, 'KeyValue.key');
-        key = text(r, build);
+        key = build ? attributeKey(r) : text(r, false);
         break;
       case 2: {
         expectWire(tag, LEN, 'KeyValue.value');

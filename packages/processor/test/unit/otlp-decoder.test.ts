@@ -134,6 +134,60 @@ describe('OTLP decoding', () => {
     expect(() => anyValueAsString(deep, 'v')).toThrow(OtlpDecodeError);
   });
 
+  it('decodes attribute keys met before to exactly the keys of this body, however many and long', () => {
+    // Keys a cache of decoded keys could confuse: one byte apart at every position, the same bytes in another
+    // order, non-ASCII, longer than anything worth keeping, and more distinct keys than it keeps.
+    const base = 'audit.decision.key';
+    const keys = [
+      // Two keys of the same length whose 32-bit FNV-1a-style hashes (the length as the seed) are equal.
+      'key.00pwu',
+      'key.0b5fa',
+      base,
+      ...Array.from(
+        base,
+        (_, i) => base.slice(0, i) + String.fromCharCode(base.charCodeAt(i) + 1) + base.slice(i + 1),
+      ),
+      [...base].reverse().join(''),
+      'clé.décision',
+      'κλειδί',
+      'キー',
+      'emoji.\u{1F600}',
+      'long.'.repeat(60),
+      `${'long.'.repeat(60)}x`,
+      ...Array.from({ length: 5000 }, (_, i) => `k${i}`),
+    ];
+    const request = (offset: number) =>
+      ExportTraceServiceRequestType.encode({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }] },
+            scopeSpans: [
+              {
+                spans: [0, 1].map((n) => ({
+                  traceId: Buffer.alloc(16, 1),
+                  spanId: Buffer.alloc(8, n + 2),
+                  name: 'x',
+                  attributes: keys.map((key, i) => ({
+                    key,
+                    value: { stringValue: `${key}=${i + offset + n}` },
+                  })),
+                })),
+              },
+            ],
+          },
+        ],
+      }).finish();
+    for (const offset of [0, 7, 0]) {
+      const { records } = decodeProtobufRequest(request(offset));
+      records.forEach((record, n) => {
+        expect(record.attributes).toEqual(
+          Object.fromEntries(keys.map((key, i) => [key, `${key}=${i + offset + n}`])),
+        );
+        expect(record.resourceAttributes).toEqual({ 'service.name': 'svc' });
+      });
+    }
+  });
+
   it('decodes what our own schema encodes (round trip of the proto definitions)', () => {
     const body = ExportTraceServiceRequestType.encode({
       resourceSpans: [
