@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  MIGRATIONS,
+  migrationStatements,
   renderContext,
   type DecisionSearch,
   type FoundDecision,
@@ -327,30 +329,53 @@ describe('findDecisions (embedded engine)', () => {
       subjectId: 'subject-copies',
       fairnessGroup: 'group-a',
     });
-    const [twice, changed, once] = [make(0, 0.5), make(1, 0.9), make(2, 0.3)];
-    // Separate inserts: separate parts, which audit_decisions_by_confidence (read without FINAL) keeps apart.
-    await store.insertSpans([decisionSpan(twice!), decisionSpan(changed!), decisionSpan(once!)]);
+    const [twice, changed, once, resubjected] = [make(0, 0.5), make(1, 0.9), make(2, 0.3), make(3, 0.7)];
+    // Separate inserts: separate parts, which audit_decisions_by_confidence (read without FINAL) keeps apart until
+    // they merge (not before the OPTIMIZE below).
+    await store.client.command({ query: 'SYSTEM STOP MERGES audit_decisions_by_confidence' });
+    await store.insertSpans([
+      decisionSpan(twice!),
+      decisionSpan(changed!),
+      decisionSpan(once!),
+      decisionSpan(resubjected!),
+    ]);
     await store.insertSpans([decisionSpan(twice!)]);
     // The later copy of `changed` (another span, confidence 0.1) is its final one in audit_decisions.
     await store.insertSpans([decisionSpan({ ...changed!, spanId: randomHex(random, 8), confidence: 0.1 })]);
+    // A later copy of `resubjected` at the same confidence names another subject: the page lists that copy.
+    await store.insertSpans([decisionSpan({ ...resubjected!, subjectId: 'subject-later' })]);
     const want = [
-      [twice!.decisionId, 0.5],
-      [once!.decisionId, 0.3],
-      [changed!.decisionId, 0.1],
+      [resubjected!.decisionId, 0.7, 'subject-later'],
+      [twice!.decisionId, 0.5, 'subject-copies'],
+      [once!.decisionId, 0.3, 'subject-copies'],
+      [changed!.decisionId, 0.1, 'subject-copies'],
     ];
+    const listed = (found: FoundDecision[]): unknown[] =>
+      found.map((d) => [d.decisionId, d.confidence, d.subjectId]);
     for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
       for (const limit of [1, 2, 50]) {
         const got = await allPages({ modelId: 'copies', sort: 'confidence' }, limit, tuning);
-        expect(got.map((d) => [d.decisionId, d.confidence])).toEqual(want);
+        expect(listed(got)).toEqual(want);
       }
       const ascending = await allPages({ modelId: 'copies', sort: 'confidence', order: 'asc' }, 1, tuning);
-      expect(ascending.map((d) => d.decisionId)).toEqual(want.map(([id]) => id).reverse());
+      expect(listed(ascending)).toEqual([...want].reverse());
       // The stale copy's confidence no longer matches a bound that only it met.
       const high = await allPages({ modelId: 'copies', sort: 'confidence', minConfidence: 0.8 }, 2, tuning);
       expect(high).toEqual([]);
     }
     const byTime = await allPages({ modelId: 'copies' }, 1);
-    expect(byTime.map((d) => d.decisionId)).toEqual([once!, changed!, twice!].map((d) => d.decisionId));
+    expect(byTime.map((d) => d.decisionId)).toEqual(
+      [resubjected!, once!, changed!, twice!].map((d) => d.decisionId),
+    );
+    // Merged, the side table holds one row per decision and key, the last copy inserted, as audit_decisions does.
+    await store.client.command({ query: 'SYSTEM START MERGES audit_decisions_by_confidence' });
+    await store.client.command({ query: 'OPTIMIZE TABLE audit_decisions_by_confidence FINAL' });
+    for (const limit of [1, 50]) {
+      const merged = await allPages({ modelId: 'copies', sort: 'confidence' }, limit, {
+        directConfidenceRows: 0,
+      });
+      expect(listed(merged)).toEqual(want);
+    }
   });
 
   it('finds an incident that names decisions and no model: those decisions, wherever they are in time', async () => {
@@ -375,6 +400,35 @@ describe('findDecisions (embedded engine)', () => {
     );
     const unknown = { ...incident, decisionIds: ['0190aaaa-0000-7000-8000-000000000000'] };
     expect(await store.findDecisions({ incident: unknown })).toEqual({ decisions: [], nextCursor: null });
+  });
+
+  it('pages by confidence from the side table as migration 22 back-fills it from the decisions stored before', async () => {
+    const search: DecisionSearch = { sort: 'confidence', modelId: 'credit', sealed: SEALED };
+    const filled = await allPages(search, 7, { directConfidenceRows: 0 });
+    // As a store migrated from 20 has it before the back-fill: the table empty; its pages then are too.
+    await store.client.command({ query: 'TRUNCATE TABLE audit_decisions_by_confidence' });
+    expect(await allPages(search, 7, { directConfidenceRows: 0 })).toEqual([]);
+    const backfill = migrationStatements(
+      MIGRATIONS.find((m) => m.version === 22)!,
+      ctx.render,
+    ).filter((sql) => sql.includes('INSERT INTO'));
+    expect(backfill).toHaveLength(1);
+    await store.client.command({ query: backfill[0]! });
+    const got = await allPages(search, 7, { directConfidenceRows: 0 });
+    expect(got.map((d) => d.decisionId)).toEqual(expected((d) => d.modelId === 'credit', search));
+    for (const found of got) {
+      const fixture = decisions.find((d) => d.decisionId === found.decisionId)!;
+      expect([found.traceId, found.spanId, found.subjectId, found.fairnessGroup, found.outcome]).toEqual([
+        fixture.traceId,
+        fixture.spanId,
+        fixture.subjectId,
+        fixture.fairnessGroup,
+        fixture.outcome,
+      ]);
+      expect(found.integrity).toBe(integrityOf(fixture));
+      expect(found.overridden).toBe(overriddenIds.has(found.decisionId));
+    }
+    expect(got).toEqual(filled);
   });
 
   it('refuses malformed searches before reading anything', async () => {
