@@ -81,6 +81,11 @@ export interface AuditReconciliation {
 interface DerivedTable {
   table: string;
   select: string;
+  /**
+   * The derived table whose inserts the view reads, where it is not `otel_traces` itself: its rows are then
+   * derived from the spans through that table's own SELECT, or read from it where it was just proven.
+   */
+  source?: string;
   key: readonly string[];
   time: string;
   stream: string;
@@ -92,6 +97,16 @@ const DERIVED_TABLES: readonly DerivedTable[] = [
   {
     table: 'audit_decisions',
     select: 'audit-decisions-select.sql',
+    key: ['decision_id'],
+    time: 'time',
+    stream: 'integrity_stream',
+    decisionId: 'decision_id',
+    spanId: 'span_id',
+  },
+  {
+    table: 'audit_decisions_by_confidence',
+    select: 'audit-decisions-by-confidence-select.sql',
+    source: 'audit_decisions',
     key: ['decision_id'],
     time: 'time',
     stream: 'integrity_stream',
@@ -299,13 +314,15 @@ const ROLLUP_TABLES: readonly RollupTable[] = [
 
 /**
  * Tables that are not derived from `otel_traces` and so are not reconciled: `audit_incidents`
- * (written by `incident`), `audit_erasures` (by `erase`) and `audit_quarantine` (spans the
- * processor refused, which by definition never reached `otel_traces`).
+ * (written by `incident`), `audit_erasures` (by `erase`), `audit_quarantine` (spans the
+ * processor refused, which by definition never reached `otel_traces`) and `audit_cosignatures`
+ * (witnesses' cosignatures of checkpoints, each checked against its witness's key when read).
  */
 export const NOT_DERIVED_TABLES: readonly string[] = [
   'audit_incidents',
   'audit_erasures',
   'audit_quarantine',
+  'audit_cosignatures',
 ];
 
 /** Every table {@link reconcileAuditTables} compares, in the order it compares them. */
@@ -428,10 +445,34 @@ function viewSelect(ctx: QueryContext, file: string, sources: Record<string, str
   return renderSql(readSqlFile(file).trim(), { ...ctx.render, cluster: undefined, sources });
 }
 
-function derivedSelect(ctx: QueryContext, table: string, byTime: boolean): string {
+function derivedSelect(
+  ctx: QueryContext,
+  table: string,
+  byTime: boolean,
+  provenSources?: ReadonlySet<string>,
+): string {
   const spec = DERIVED_TABLES.find((t) => t.table === table);
   if (spec === undefined) throw new StoreError('QUERY_FAILED', `no derivation for ${table}`);
-  return viewSelect(ctx, spec.select, { otel_traces: boundedTraces(ctx, byTime) });
+  if (spec.source === undefined)
+    return viewSelect(ctx, spec.select, { otel_traces: boundedTraces(ctx, byTime) });
+  const source = provenSources?.has(spec.source)
+    ? provenRows(ctx, spec.source)
+    : `(${derivedSelect(ctx, spec.source, byTime)})`;
+  return viewSelect(ctx, spec.select, { [spec.source]: source });
+}
+
+/**
+ * A derived table just shown to hold exactly what otel_traces derives to, one span per key, read in place of that
+ * derivation (FINAL, so a forged copy of a row counts once): the same rows, without reading each span's attribute
+ * map again. Bound by `{src_from_ms}`, `{src_to_ms}` and `{stream}`.
+ */
+function provenRows(ctx: QueryContext, table: string): string {
+  return ctx.sql(
+    `(SELECT * FROM {{read:${table}}} FINAL
+      WHERE time >= fromUnixTimestamp64Milli({src_from_ms:Int64})
+        AND time < fromUnixTimestamp64Milli({src_to_ms:Int64})
+        AND ({stream:String} = '' OR integrity_stream = {stream:String}))`,
+  );
 }
 
 interface ColumnType {
@@ -473,6 +514,7 @@ async function reconcileRows(
   ctx: QueryContext,
   spec: DerivedTable,
   range: Range,
+  provenSources: ReadonlySet<string>,
 ): Promise<{ table: ReconciledTable; findings: ReconciliationFinding[]; oneCopyEach: boolean }> {
   const columns = await storedColumns(ctx, spec.table);
   const byName = new Map(columns.map((c) => [c.name, c]));
@@ -489,7 +531,7 @@ async function reconcileRows(
       FROM {{read:${spec.table}}} WHERE ${tableBounds}
       UNION ALL
       SELECT ${derived(keyColumns)} AS k, ${derived(columns)} AS h, 2 AS side${extra}
-      FROM (${derivedSelect(ctx, spec.table, true)})`;
+      FROM (${derivedSelect(ctx, spec.table, true, provenSources)})`;
   const findings: ReconciliationFinding[] = [];
   const table: ReconciledTable = { table: spec.table, rows: 0, derived: 0, findings: 0 };
   let [keysCompared, candidates] = [0, 0];
@@ -642,14 +684,7 @@ const readAlias = (value: RollupValue): string => ident(`v_${value.column}`);
 /** The rows a rollup's views read, derived from otel_traces over the range. */
 function rollupSource(ctx: QueryContext, spec: RollupTable, provenSource: boolean): string {
   if (spec.source === 'otel_traces') return boundedTraces(ctx, false, bucketFilter(spec));
-  if (provenSource) {
-    return ctx.sql(
-      `(SELECT * FROM {{read:${spec.source}}} FINAL
-        WHERE time >= fromUnixTimestamp64Milli({src_from_ms:Int64})
-          AND time < fromUnixTimestamp64Milli({src_to_ms:Int64})
-          AND ({stream:String} = '' OR integrity_stream = {stream:String}))`,
-    );
-  }
+  if (provenSource) return provenRows(ctx, spec.source);
   return `(${derivedSelect(ctx, spec.source, spec.bySourceTime)})`;
 }
 
@@ -824,7 +859,8 @@ async function reconcileRollup(
 /**
  * Checks that every row of every table and rollup derived from `otel_traces` — the audit tables
  * (`audit_decisions`, `audit_oversight`, `audit_feedback`, `audit_deployments`,
- * `audit_checkpoints`), their rollups (`audit_decision_stats`, `audit_confidence_stats`,
+ * `audit_checkpoints`, `audit_decision_links`; `audit_decisions_by_confidence`, filled from
+ * `audit_decisions`' inserts, through that table's derivation), their rollups (`audit_decision_stats`, `audit_confidence_stats`,
  * `audit_oversight_stats`, `audit_feedback_stats`) and the trace-range lookup
  * (`otel_traces_trace_id_ts`) — is what the materialized views' own SELECTs derive from the spans
  * stored in `otel_traces`, inside the engine (grouped set comparison on a key plus a hash of the
@@ -851,7 +887,7 @@ export async function reconcileAuditTables(
   const wholeDays = range.fromMs % DAY_MS === 0 && range.toMs % DAY_MS === 0;
   for (const spec of DERIVED_TABLES) {
     if (!range.tables.has(spec.table)) continue;
-    const { table, findings, oneCopyEach } = await reconcileRows(ctx, spec, range);
+    const { table, findings, oneCopyEach } = await reconcileRows(ctx, spec, range, provenSources);
     if (oneCopyEach && wholeDays) provenSources.add(spec.table);
     result.tables.push(table);
     result.findings.push(...findings);
