@@ -148,6 +148,14 @@ const DERIVED_TABLES: readonly DerivedTable[] = [
     spanId: 'span_id',
   },
   {
+    table: 'audit_checkpoint_spans',
+    select: 'audit-checkpoint-spans-select.sql',
+    key: ['stream', 'tree_size', 'span_id'],
+    time: 'time',
+    stream: 'stream',
+    spanId: 'span_id',
+  },
+  {
     table: 'audit_decision_links',
     select: 'audit-decision-links-select.sql',
     key: ['decision_id', 'span_id'],

@@ -46,6 +46,7 @@ const SERVICE_COLUMNS: Record<string, string> = {
   audit_feedback: 'service',
   audit_deployments: 'service',
   audit_checkpoints: 'service',
+  audit_checkpoint_spans: 'service',
   audit_decision_links: 'service',
   audit_decisions_by_confidence: 'service',
   audit_decision_stats: 'service',

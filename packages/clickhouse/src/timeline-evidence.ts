@@ -1,5 +1,4 @@
 import type { SpanRecord } from '@decisiontrail/core';
-import { SPAN_NAME_AUDIT_CHECKPOINT } from '@decisiontrail/semconv';
 import { timelineRows } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
@@ -32,7 +31,7 @@ export interface TimelineEvidence {
   spans: SpanRecord[];
   /**
    * For each shown leaf, the checkpoint(s) of its stream at the first tree size above it: every stored copy of
-   * each checkpoint span `audit_checkpoints` names. What a proof reads of a checkpoint is its signed note and the
+   * each checkpoint span, as `audit_checkpoint_spans` holds it ({@link checkpointSpansSql}). What a proof reads of a checkpoint is its signed note and the
    * leaves and range checked against the note's root, so a row there decides nothing by itself.
    */
   checkpoints: SpanRecord[];
@@ -46,42 +45,115 @@ const LINKS_SQL = `
     -- They happen after the decision: partitions before it are not read.
     AND time >= fromUnixTimestamp64Nano({first_ns:Int64}) - toIntervalDay(1)`;
 
-/**
- * Which `otel_traces` rows are the checkpoints that can prove `leaves` leaves, leaf i being `{leaf_stream_i}` /
- * `{leaf_seq_i}` ({@link leafParams}): `audit_checkpoints` names the checkpoints of its stream at the first tree
- * size above its index — the only size whose leaves can hold it, since each checkpoint of a stream carries the
- * leaves added since the one before —, every copy at that size (a size signed twice, by another key: the reader
- * keeps what a trusted key signed), read in key order and stopped there (`LIMIT 1 WITH TIES`: the next sizes, read
- * until 2026-12-07, could only prove nothing and cost a granule of otel_traces each); each is then read from
- * `otel_traces` by its primary key (service, checkpoint span name `{checkpoint_span}`, second), span id and trace id
- * (the trace id lets a read that ORs this condition with a trace-id lookup keep its trace-id bloom filter: without
- * it the engine reads every granule of the other condition's time range). A row of `audit_checkpoints` only says
- * where to look: the span's signed note and the leaves and range recomputed against its root decide.
- */
-export function checkpointSpansWhere(leaves: number): string {
-  if (leaves === 0) return 'false';
-  const each = Array.from(
-    { length: leaves },
-    (_, i) => `(SELECT service, time, span_id, trace_id FROM {{read:audit_checkpoints}}
-        WHERE stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64}
-        ORDER BY stream, tree_size LIMIT 1 WITH TIES)`,
-  ).join('\n      UNION ALL ');
-  return `SpanName = {checkpoint_span:String}
-      AND (ServiceName, toDateTime(Timestamp), SpanId, TraceId) IN (
-        SELECT service, toDateTime(time), span_id, trace_id FROM (${each}))`;
+/** A row of {@link checkpointSpansSql} or {@link firstCheckpointSpansSql}. */
+export interface CheckpointSpanRow {
+  service: string;
+  stream: string;
+  /** Decimal: its tree size. */
+  size: string;
+  /** Decimal: the first leaf it carries (0 when its leaf list is not well-formed). */
+  first: string;
+  /** The stored span as JSON of {@link TRACE_ROW_COLUMNS}. */
+  span: string;
 }
 
-/** The parameters of {@link checkpointSpansWhere} for these leaves. */
+const CHECKPOINT_SPAN_COLUMNS = `service, stream, toString(tree_size) AS size, toString(first_leaf) AS first, span`;
+
+/**
+ * The checkpoint spans that can prove `leaves` leaves, leaf i being `{leaf_stream_i}` / `{leaf_seq_i}`
+ * ({@link leafParams}), from `audit_checkpoint_spans` (migration 23: the stored span as one JSON column, and the first
+ * leaf it carries): every copy of each checkpoint of the leaf's stream whose carried leaves hold it — its size above
+ * the leaf's index, its first leaf at or below it. Each checkpoint of a stream carries the leaves added since the one
+ * before, so that is the checkpoint at the first size above the leaf; one whose leaf list is not well-formed has
+ * first leaf 0 and is proposed too. One primary-key read of the granule that holds them (the first leaf's minmax
+ * index skips the later granules of the stream); until migration 23 each was found in `audit_checkpoints` and read
+ * from its granule of `otel_traces` (≈ 4.5 k mixed spans: ≈ 12 ms of CPU per timeline at 10 M). Readers keep, per
+ * leaf, the rows at the first size above it ({@link coveringCheckpoints}) and ask {@link firstCheckpointSpansSql} for
+ * the leaves no row holds. A row only proposes: the span's signed note and the leaves and range recomputed against
+ * its root decide.
+ */
+export function checkpointSpansSql(leaves: number): string {
+  const each = Array.from(
+    { length: leaves },
+    (_, i) =>
+      `(stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64} AND first_leaf <= {leaf_seq_${i}:UInt64})`,
+  );
+  return `SELECT ${CHECKPOINT_SPAN_COLUMNS} FROM {{read:audit_checkpoint_spans}}
+    WHERE ${each.length === 0 ? 'false' : each.join('\n      OR ')}`;
+}
+
+/**
+ * Every copy of the checkpoint at the first tree size above each of `leaves` leaves ({@link leafParams}), whatever
+ * leaves it carries: for a leaf whose checkpoint does not carry it (its leaf list cut or not well-formed, for the proof
+ * to say so) and for leaves no checkpoint covers yet. The sizes are found from the key columns first (`LIMIT 1` in key
+ * order), then the rows at those sizes by primary key.
+ */
+export function firstCheckpointSpansSql(leaves: number): string {
+  const each = Array.from(
+    { length: leaves },
+    (_, i) => `(SELECT stream, tree_size FROM {{read:audit_checkpoint_spans}}
+        WHERE stream = {leaf_stream_${i}:String} AND tree_size > {leaf_seq_${i}:UInt64}
+        ORDER BY stream, tree_size LIMIT 1)`,
+  );
+  return `SELECT ${CHECKPOINT_SPAN_COLUMNS} FROM {{read:audit_checkpoint_spans}}
+    WHERE (stream, tree_size) IN (SELECT * FROM (${each.join('\n      UNION ALL ')}))`;
+}
+
+/**
+ * Of the rows {@link checkpointSpansSql} proposed for `leaves`, those at the first size above some leaf among the
+ * rows that hold it (every copy at that size), and the leaves no row holds.
+ */
+export function coveringCheckpoints<T extends Pick<CheckpointSpanRow, 'stream' | 'size' | 'first'>>(
+  leaves: readonly { stream: string; seq: string }[],
+  rows: readonly T[],
+): { kept: T[]; uncovered: { stream: string; seq: string }[] } {
+  const kept = new Set<T>();
+  const uncovered: { stream: string; seq: string }[] = [];
+  for (const leaf of leaves) {
+    const seq = BigInt(leaf.seq);
+    const holding = rows.filter(
+      (row) => row.stream === leaf.stream && BigInt(row.size) > seq && BigInt(row.first) <= seq,
+    );
+    if (holding.length === 0) {
+      uncovered.push(leaf);
+      continue;
+    }
+    const first = holding.reduce((a, row) => (BigInt(row.size) < a ? BigInt(row.size) : a), 2n ** 64n);
+    for (const row of holding) if (BigInt(row.size) === first) kept.add(row);
+  }
+  return { kept: rows.filter((row) => kept.has(row)), uncovered };
+}
+
+/**
+ * The checkpoint rows that can prove `leaves`: of the rows {@link checkpointSpansSql} proposed, those
+ * {@link coveringCheckpoints} keeps, and for the leaves none holds every copy at the first size above them
+ * ({@link firstCheckpointSpansSql}, one more statement, only then).
+ */
+export async function coveringCheckpointRows<T extends CheckpointSpanRow>(
+  ctx: QueryContext,
+  leaves: readonly { stream: string; seq: string }[],
+  proposed: readonly T[],
+): Promise<CheckpointSpanRow[]> {
+  const { kept, uncovered } = coveringCheckpoints(leaves, proposed);
+  if (uncovered.length === 0) return kept;
+  const first = await timelineRows<CheckpointSpanRow>(
+    ctx,
+    firstCheckpointSpansSql(uncovered.length),
+    leafParams(uncovered),
+  );
+  // The second read gives every copy at its sizes: those replace what the first read gave at the same size.
+  const sizes = new Set(first.map((row) => `${row.stream}\n${row.size}`));
+  return [...kept.filter((row) => !sizes.has(`${row.stream}\n${row.size}`)), ...first];
+}
+
+/** The parameters of {@link checkpointSpansSql} and {@link firstCheckpointSpansSql} for these leaves. */
 export function leafParams(leaves: readonly { stream: string; seq: string }[]): Record<string, string> {
-  return {
-    checkpoint_span: SPAN_NAME_AUDIT_CHECKPOINT,
-    ...Object.fromEntries(
-      leaves.flatMap((leaf, i) => [
-        [`leaf_stream_${i}`, leaf.stream],
-        [`leaf_seq_${i}`, leaf.seq],
-      ]),
-    ),
-  };
+  return Object.fromEntries(
+    leaves.flatMap((leaf, i) => [
+      [`leaf_stream_${i}`, leaf.stream],
+      [`leaf_seq_${i}`, leaf.seq],
+    ]),
+  );
 }
 
 /** Rows whose `Timestamp` falls in one of `windows` windows, window i being `{from_i}` to `{to_i}` ({@link windowParams}). */
@@ -108,7 +180,8 @@ export function windowParams(windows: readonly (readonly [bigint, bigint])[]): R
  * One statement over the spans to read (the shown ones and the decisions' linked reviews and feedback):
  * every copy in otel_traces (trace-id bloom filter, within a day of each span's time: one window per
  * group of nearby spans, so a late feedback does not widen the range read for the others), and the
- * checkpoint spans that can prove the shown leaves, by primary key ({@link checkpointSpansWhere}).
+ * checkpoint spans that can prove the shown leaves, by primary key ({@link checkpointSpansSql}). Each row is
+ * the stored span as JSON of {@link TRACE_ROW_COLUMNS}, as the checkpoint table keeps it.
  */
 function evidenceSql(windows: number, leaves: number): string {
   return `
@@ -116,14 +189,13 @@ function evidenceSql(windows: number, leaves: number): string {
     {traces:Array(String)} AS traces,
     {span_ids:Array(String)} AS span_ids
   SELECT * FROM (
-    SELECT 'span' AS role, ${TRACE_ROW_COLUMNS}
+    SELECT 'span' AS role, '' AS service, '' AS stream, '0' AS size, '0' AS first,
+      formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
     FROM {{read:otel_traces}}
     WHERE has(traces, TraceId) AND has(span_ids, SpanId)
       AND (${withinWindows(windows)})
     UNION ALL
-    SELECT 'checkpoint' AS role, ${TRACE_ROW_COLUMNS}
-    FROM {{read:otel_traces}}
-    WHERE ${checkpointSpansWhere(leaves)}
+    SELECT 'checkpoint' AS role, * FROM (${checkpointSpansSql(leaves)})
   )`;
 }
 
@@ -186,7 +258,7 @@ export async function timelineEvidence(
     }
   }
   const windows = windowsAround(wanted.map((span) => span.time));
-  const rows = await timelineRows<StoredTraceRow & { role: 'span' | 'checkpoint' }>(
+  const rows = await timelineRows<CheckpointSpanRow & { role: 'span' | 'checkpoint' }>(
     ctx,
     evidenceSql(windows.length, leaves.length),
     {
@@ -196,9 +268,14 @@ export async function timelineEvidence(
       ...windowParams(windows),
     },
   );
-  const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
-  for (const row of rows) {
-    (row.role === 'span' ? evidence.spans : evidence.checkpoints).push(traceRowToSpanRecord(row));
-  }
-  return evidence;
+  const spanOf = (row: { span: string }) => traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow);
+  const checkpoints = await coveringCheckpointRows(
+    ctx,
+    leaves,
+    rows.filter((row) => row.role === 'checkpoint'),
+  );
+  return {
+    spans: rows.filter((row) => row.role === 'span').map(spanOf),
+    checkpoints: checkpoints.map(spanOf),
+  };
 }

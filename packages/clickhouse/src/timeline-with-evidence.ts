@@ -27,13 +27,15 @@ import {
 } from './decision-timeline.ts';
 import type { QueryContext } from './query-context.ts';
 import {
-  checkpointSpansWhere,
+  checkpointSpansSql,
+  coveringCheckpointRows,
   DAY_NS,
   leafParams,
   SEQ,
   windowParams,
   windowsAround,
   withinWindows,
+  type CheckpointSpanRow,
   type TimelineEvidence,
 } from './timeline-evidence.ts';
 import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './trace-row.ts';
@@ -93,10 +95,10 @@ function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
  * empty list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
  * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
  * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
- * it — and, in the same read, the checkpoint spans that can prove the shown leaves (by primary key, found through
- * `audit_checkpoints`; a second read of otel_traces for them cost ≈ 8 ms more of CPU at 10 M), beside the view's
- * deployment and incident branches (as in sql/decision-timeline-linked.sql). The view's checkpoint entry is built
- * from those checkpoint spans ({@link checkpointEntries}), not read apart.
+ * it —, the checkpoint spans that can prove the shown leaves (one primary-key read of `audit_checkpoint_spans`, see
+ * {@link checkpointSpansSql}), beside the view's deployment and incident branches (as in
+ * sql/decision-timeline-linked.sql). The view's checkpoint entry is built from those checkpoint spans
+ * ({@link checkpointEntries}), not read apart.
  *
  * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the
  * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
@@ -145,13 +147,26 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
               {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}}, {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}})
             AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
           AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}}) AS shown,
-        ${inTrace} AS in_trace,
-        -- The checkpoint spans that can prove the shown leaves, in the same read of otel_traces.
-        (${checkpointSpansWhere(leaves)}) AS is_leaf,
+        true AS in_trace, false AS is_leaf,
         formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
     FROM {{read:otel_traces}}
-    WHERE ${inTrace} OR (${checkpointSpansWhere(leaves)})
+    WHERE ${inTrace}
+${
+  leaves === 0
+    ? ''
+    : `
+    UNION ALL
 
+    -- The checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
+    SELECT
+        'trace' AS role, 'span' AS kind, toDateTime64(0, 9) AS time, '' AS decision_id, '' AS trace_id,
+        '' AS span_id, '' AS parent_span_id, '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
+        CAST(map('stream', stream, 'size', size, 'first', first), 'Map(String, String)')
+          AS attributes,
+        false AS is_action, false AS shown, false AS in_trace, true AS is_leaf, span
+    FROM (${checkpointSpansSql(leaves)})
+`
+}
     UNION ALL
 
     SELECT
@@ -178,12 +193,6 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
     WHERE deleted = 0 AND hasAny(decision_ids, ids)
   )`;
 }
-
-/** The checkpoints that can prove the given leaves, alone (leaves known from spans, see {@link timelineWithEvidence}). */
-const leavesSql = (leaves: number): string => `
-  SELECT ${TRACE_ROW_COLUMNS}
-  FROM {{read:otel_traces}}
-  WHERE ${checkpointSpansWhere(leaves)}`;
 
 /** The record types of the spans the read-time check proves besides tool runs. */
 const CHECKED_RECORD_TYPES: ReadonlySet<string> = new Set([
@@ -332,7 +341,7 @@ export async function timelineWithEvidence(
     },
   );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
-  const checkpointRows: { record: SpanRecord; service: string }[] = [];
+  const proposed: CheckpointSpanRow[] = [];
   const entries: TimelineEntry[] = [...decisions, ...followUps];
   // The earliest copy of each shown trace span and tool run, as the linked statement's branches keep it
   // (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
@@ -348,23 +357,23 @@ export async function timelineWithEvidence(
       entries.push(entry);
       continue;
     }
-    // One read of otel_traces: a row is a span of the timeline's traces, reviews, feedback or tool runs, a
-    // checkpoint that can prove a shown leaf, or both.
-    const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
     if (isLeaf) {
-      evidence.checkpoints.push(record);
-      checkpointRows.push({ record, service: entry.service });
+      const { stream = '', size = '0', first = '0' } = entry.attributes;
+      proposed.push({ service: entry.service, stream, size, first, span });
+      continue;
     }
+    // A span of the timeline's traces, reviews, feedback or tool runs.
+    const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
     if (inTrace) {
       evidence.spans.push(record);
       if (entry.kind === 'action') earliest(actions, entry);
       else if (isShown) earliest(shown, entry);
     }
   }
-  entries.push(...shown.values(), ...actions.values(), ...checkpointEntries(decisions, checkpointRows));
-  // Leaves known only from the spans read just now take a statement of their own for their checkpoints: a tool
-  // run's, and a decision's, review's or feedback's whose audit row is gone or names another leaf (the span was
-  // found through its link or its trace; the row's own leaf was asked for above).
+  // Leaves known only from the spans read just now are proven by the checkpoints read above when those hold them,
+  // else by those of a statement of their own: a tool run's, and a decision's, review's or feedback's whose audit
+  // row is gone or names another leaf (the span was found through its link or its trace; the row's own leaf was
+  // asked for above). So are the asked leaves no checkpoint read holds (see coveringCheckpointRows).
   const asked = new Set(leaves.map((leaf) => `${leaf.stream}\n${leaf.seq}`));
   const later = new Map<string, { stream: string; seq: string }>();
   const leafOf = (stream: string, seq: string): void => {
@@ -382,13 +391,10 @@ export async function timelineWithEvidence(
         span.attributes[ATTR_AUDIT_INTEGRITY_SEQ] ?? '',
       );
   }
-  if (later.size > 0) {
-    const rows = await timelineRows<StoredTraceRow>(
-      ctx,
-      leavesSql(later.size),
-      leafParams([...later.values()]),
-    );
-    evidence.checkpoints.push(...rows.map(traceRowToSpanRecord));
-  }
+  const checkpoints = (await coveringCheckpointRows(ctx, [...leaves, ...later.values()], proposed)).map(
+    (row) => ({ record: traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow), service: row.service }),
+  );
+  evidence.checkpoints.push(...checkpoints.map((checkpoint) => checkpoint.record));
+  entries.push(...shown.values(), ...actions.values(), ...checkpointEntries(decisions, checkpoints));
   return { entries: entries.sort(compareEntries), evidence };
 }

@@ -81,6 +81,7 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
     expect(rows.audit_deployments).toMatchObject({ rows: 2, derived: 2 });
     expect(rows.audit_checkpoints).toMatchObject({ rows: 3, derived: 3 });
     expect(rows.audit_checkpoint_leaves).toBeUndefined();
+    expect(rows.audit_checkpoint_spans).toMatchObject({ rows: 3, derived: 3, findings: 0 });
     const links = oversight + feedback;
     expect(rows.audit_decision_links).toMatchObject({ rows: links, derived: links, findings: 0 });
     for (const table of [
@@ -102,7 +103,7 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
   it('compares only the tables asked for', async () => {
     const result = await store.reconcileAuditTables({ tables: ['audit_feedback_stats', 'audit_decisions'] });
     expect(result.tables.map((t) => t.table)).toEqual(['audit_decisions', 'audit_feedback_stats']);
-    expect(RECONCILED_TABLES).toHaveLength(12);
+    expect(RECONCILED_TABLES).toHaveLength(13);
   });
 
   it('bounds by time and stream, and skips what does not record the stream', async () => {
@@ -267,7 +268,17 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
     );
   });
 
-  it("the read-time check's lookup: a review's link deleted, named", async () => {
+  it("the read-time check's lookups: a checkpoint span's copy edited, a review's link deleted, both named", async () => {
+    const copies = await store.client.query({
+      query: 'SELECT span_id FROM audit_checkpoint_spans ORDER BY tree_size LIMIT 1',
+      format: 'JSONEachRow',
+    });
+    const [checkpoint] = await copies.json<{ span_id: string }>();
+    await tamper(
+      store,
+      `ALTER TABLE audit_checkpoint_spans UPDATE span = replaceOne(span, '"SpanAttributes":{', '"SpanAttributes":{"audit.forged":"1",')
+       WHERE span_id = '${checkpoint!.span_id}'`,
+    );
     const linked = await store.client.query({
       query:
         "SELECT decision_id, span_id FROM audit_decision_links WHERE record_type = 'oversight' ORDER BY span_id LIMIT 1",
@@ -275,7 +286,12 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
     });
     const [review] = await linked.json<{ decision_id: string; span_id: string }>();
     await tamper(store, `ALTER TABLE audit_decision_links DELETE WHERE span_id = '${review!.span_id}'`);
-    const reconciled = await store.reconcileAuditTables({ tables: ['audit_decision_links'] });
+    const reconciled = await store.reconcileAuditTables({
+      tables: ['audit_checkpoint_spans', 'audit_decision_links'],
+    });
+    expect(findingsOf(reconciled, 'audit_checkpoint_spans')).toContainEqual(
+      expect.objectContaining({ code: 'different', spanId: checkpoint!.span_id, stream: 'stream-1' }),
+    );
     expect(findingsOf(reconciled, 'audit_decision_links')).toContainEqual(
       expect.objectContaining({ code: 'missing', decisionId: review!.decision_id, spanId: review!.span_id }),
     );

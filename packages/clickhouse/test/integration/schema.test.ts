@@ -163,6 +163,7 @@ describe('schema and migrations (embedded engine)', () => {
       `SELECT name FROM system.tables WHERE database = 'default' AND engine IN ('MaterializedView', 'View') ORDER BY name`,
     );
     expect(views.map((v) => v.name)).toEqual([
+      'audit_checkpoint_spans_mv',
       'audit_checkpoints_mv',
       'audit_confidence_daily_stats_mv',
       'audit_confidence_stats_mv',

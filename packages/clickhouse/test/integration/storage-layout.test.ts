@@ -5,7 +5,7 @@ import {
   migrationStatements,
   renderContext,
   type Store,
-  type TimelineWithEvidence,
+  type TimelineEntry,
 } from '@decisiontrail/clickhouse';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { openTempStore } from '../support/temp-store.ts';
@@ -31,8 +31,11 @@ describe('storage layout migrations (embedded engine)', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
   let data: AuditDataset;
-  /** What the timeline with its evidence read at migration 14, per decision asked for. */
-  const before = new Map<string, TimelineWithEvidence>();
+  /**
+   * What the timeline read at migration 14, per decision asked for (its evidence is not readable there since
+   * migration 23: the check reads the covering checkpoints from audit_checkpoint_spans).
+   */
+  const before = new Map<string, TimelineEntry[]>();
   const asked = (): string[] =>
     [0, 6, 150, data.decisions.length - 1].map((i) => data.decisions[i]!.decisionId);
 
@@ -53,9 +56,20 @@ describe('storage layout migrations (embedded engine)', () => {
       });
     }
     data = buildAuditDataset();
+    // The data set's checkpoints carry no leaf list; one of a stream of its own carries three leaves.
+    const template = data.spans.find((s) => s.attributes['audit.record.type'] === 'checkpoint')!;
+    data.spans.push({
+      ...template,
+      spanId: 'c0ffee00c0ffee00',
+      attributes: {
+        ...template.attributes,
+        'audit.integrity.stream': 'stream-with-leaves',
+        'audit.checkpoint.size': '1000',
+        'audit.checkpoint.leaves': Buffer.alloc(96, 7).toString('base64'),
+      },
+    });
     await store.insertSpans(data.spans);
-    for (const decisionId of asked())
-      before.set(decisionId, await store.timelineWithEvidence({ decisionId }));
+    for (const decisionId of asked()) before.set(decisionId, await store.decisionTimeline({ decisionId }));
     expect((await store.migrate()).applied).toEqual(
       MIGRATIONS.filter((m) => m.version > BEFORE).map((m) => m.version),
     );
@@ -73,24 +87,64 @@ describe('storage layout migrations (embedded engine)', () => {
 
   it('reads the same timeline, and each covering checkpoint as its whole stored span', async () => {
     for (const decisionId of asked()) {
-      const was = before.get(decisionId)!;
       const now = await store.timelineWithEvidence({ decisionId });
-      expect(canonical(now.entries)).toEqual(canonical(was.entries));
-      expect(canonical(now.evidence.spans)).toEqual(canonical(was.evidence.spans));
-      // Before, a checkpoint came from the copy of its attributes (ids, time, attributes); now from otel_traces.
+      expect(canonical(now.entries)).toEqual(canonical(before.get(decisionId)!));
+      for (const span of now.evidence.spans) {
+        const stored = data.spans.find((s) => s.spanId === span.spanId)!;
+        expect([span.traceId, span.attributes]).toEqual([stored.traceId, stored.attributes]);
+      }
+      // Migration 15 read a checkpoint from otel_traces where migration 11's copy held its ids, time and
+      // attributes only; migration 23's copy (back-filled here) holds the whole span again.
       expect(now.evidence.checkpoints.length).toBeGreaterThan(0);
-      const key = (c: (typeof was.evidence.checkpoints)[number]) =>
-        JSON.stringify([c.traceId, c.spanId, c.startTimeUnixNano, c.attributes]);
-      expect(now.evidence.checkpoints.map(key).sort()).toEqual(was.evidence.checkpoints.map(key).sort());
-      // The whole span now: its name, end time and resource as stored (the copy had none of them).
       for (const checkpoint of now.evidence.checkpoints) {
         const stored = data.spans.find((s) => s.spanId === checkpoint.spanId)!;
-        expect([checkpoint.name, checkpoint.endTimeUnixNano, checkpoint.resourceAttributes]).toEqual([
+        expect([
+          checkpoint.traceId,
+          checkpoint.name,
+          checkpoint.startTimeUnixNano,
+          checkpoint.endTimeUnixNano,
+          checkpoint.resourceAttributes,
+          checkpoint.attributes,
+        ]).toEqual([
+          stored.traceId,
           stored.name,
+          stored.startTimeUnixNano,
           stored.endTimeUnixNano,
           stored.resourceAttributes,
+          stored.attributes,
         ]);
       }
+      // The checkpoint entry the timeline shows is one of those read.
+      const entry = now.entries.find((e) => e.kind === 'checkpoint');
+      expect(now.evidence.checkpoints.map((c) => c.spanId)).toContain(entry?.spanId);
+    }
+  });
+
+  it('back-fills audit_checkpoint_spans with every checkpoint span stored before (migrations 21, 23)', async () => {
+    const result = await store.client.query({
+      query: `SELECT stream, toString(tree_size) AS size, toString(first_leaf) AS first, span_id, span
+        FROM audit_checkpoint_spans ORDER BY stream, tree_size`,
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<{
+      stream: string;
+      size: string;
+      first: string;
+      span_id: string;
+      span: string;
+    }>();
+    const checkpoints = data.spans.filter((s) => s.attributes['audit.record.type'] === 'checkpoint');
+    expect(checkpoints.length).toBeGreaterThan(0);
+    expect(rows.map((r) => r.span_id).sort()).toEqual(checkpoints.map((c) => c.spanId).sort());
+    for (const row of rows) {
+      const stored = checkpoints.find((c) => c.spanId === row.span_id)!;
+      expect([row.stream, row.size]).toEqual([
+        stored.attributes['audit.integrity.stream'],
+        stored.attributes['audit.checkpoint.size'],
+      ]);
+      // Its size less the leaves it carries; 0 (proposed for every leaf below its size) without a leaf list.
+      expect(row.first).toBe(row.span_id === 'c0ffee00c0ffee00' ? '997' : '0');
+      expect((JSON.parse(row.span) as { SpanAttributes: unknown }).SpanAttributes).toEqual(stored.attributes);
     }
   });
 
@@ -154,5 +208,6 @@ describe('storage layout migrations (embedded engine)', () => {
     const result = await store.reconcileAuditTables();
     expect(result.findings).toEqual([]);
     expect(result.tables.map((t) => t.table)).not.toContain('audit_checkpoint_leaves');
+    expect(result.tables.find((t) => t.table === 'audit_checkpoint_spans')).toMatchObject({ findings: 0 });
   });
 });

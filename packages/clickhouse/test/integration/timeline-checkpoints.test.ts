@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SpanRecord } from '@decisiontrail/core';
-import { ATTR_AUDIT_CHECKPOINT_SIZE, ATTR_AUDIT_INTEGRITY_KEY_ID } from '@decisiontrail/semconv';
+import {
+  ATTR_AUDIT_CHECKPOINT_LEAVES,
+  ATTR_AUDIT_CHECKPOINT_SIZE,
+  ATTR_AUDIT_INTEGRITY_KEY_ID,
+  ATTR_AUDIT_INTEGRITY_STREAM,
+} from '@decisiontrail/semconv';
 import type { Store } from '@decisiontrail/clickhouse';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { randomHex, seededRandom } from '../support/span-fixtures.ts';
@@ -16,6 +21,7 @@ describe('covering checkpoints of a timeline (embedded engine)', () => {
   let data: AuditDataset;
   let covering: SpanRecord;
   let resigned: SpanRecord;
+  let carrying: Record<'first' | 'firstResigned' | 'second' | 'cut', SpanRecord>;
 
   beforeAll(async () => {
     ({ store, cleanup } = await openTempStore());
@@ -36,7 +42,27 @@ describe('covering checkpoints of a timeline (embedded engine)', () => {
       spanId: randomHex(random, 8),
       attributes: { ...covering.attributes, [ATTR_AUDIT_INTEGRITY_KEY_ID]: 'other-key' },
     };
-    await store.insertSpans([resigned]);
+    // A stream whose checkpoints carry their leaves (the data set's carry none): sizes 512 (signed twice), 1024,
+    // and 1536 with its list cut to its last 100 leaves.
+    const withLeaves = (size: number, leaves: number, keyId = 'key-1'): SpanRecord => ({
+      ...covering,
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      attributes: {
+        ...covering.attributes,
+        [ATTR_AUDIT_INTEGRITY_STREAM]: 'stream-with-leaves',
+        [ATTR_AUDIT_CHECKPOINT_SIZE]: String(size),
+        [ATTR_AUDIT_CHECKPOINT_LEAVES]: Buffer.alloc(32 * leaves, size % 251).toString('base64'),
+        [ATTR_AUDIT_INTEGRITY_KEY_ID]: keyId,
+      },
+    });
+    carrying = {
+      first: withLeaves(512, 512),
+      firstResigned: withLeaves(512, 512, 'other-key'),
+      second: withLeaves(1024, 512),
+      cut: withLeaves(1536, 100),
+    };
+    await store.insertSpans([resigned, ...Object.values(carrying)]);
   });
   afterAll(async () => {
     await cleanup();
@@ -62,6 +88,37 @@ describe('covering checkpoints of a timeline (embedded engine)', () => {
     expect(evidence.checkpoints.map((c) => c.spanId).sort()).toEqual(
       [covering.spanId, resigned.spanId].sort(),
     );
+  });
+
+  /** The checkpoints timelineEvidence gives for these leaves of the stream whose checkpoints carry their leaves. */
+  async function checkpointsOf(...seqs: number[]): Promise<string[]> {
+    const evidence = await store.timelineEvidence({
+      decisionIds: [],
+      spans: seqs.map((seq) => ({
+        traceId: 'ab'.repeat(16),
+        spanId: 'cd'.repeat(8),
+        timeUnixNano: '1',
+        stream: 'stream-with-leaves',
+        seq: String(seq),
+      })),
+    });
+    return evidence.checkpoints.map((c) => c.spanId).sort();
+  }
+
+  it('gives the checkpoints whose leaves hold the leaf (every copy), by the first leaf they carry', async () => {
+    const ids = (...spans: SpanRecord[]) => spans.map((span) => span.spanId).sort();
+    expect(await checkpointsOf(0)).toEqual(ids(carrying.first, carrying.firstResigned));
+    expect(await checkpointsOf(511)).toEqual(ids(carrying.first, carrying.firstResigned));
+    expect(await checkpointsOf(512)).toEqual(ids(carrying.second));
+    expect(await checkpointsOf(100, 1023)).toEqual(
+      ids(carrying.first, carrying.firstResigned, carrying.second),
+    );
+    // Its checkpoint carries only leaves 1436–1535: the first size above is given all the same, for the proof to
+    // say it does not hold the leaf.
+    expect(await checkpointsOf(1100)).toEqual(ids(carrying.cut));
+    expect(await checkpointsOf(1500, 1100)).toEqual(ids(carrying.cut));
+    // No checkpoint covers it yet.
+    expect(await checkpointsOf(1536)).toEqual([]);
   });
 
   it('reads the same checkpoints with the timeline, and takes its checkpoint entry from them', async () => {
