@@ -378,6 +378,49 @@ describe('findDecisions (embedded engine)', () => {
     }
   });
 
+  it('takes a decision as overridden when the final copy of an oversight record says so, not an earlier copy', async () => {
+    const at = START + 2 * DAY_MS;
+    const [flipped, kept] = [0, 1].map((i): DecisionFixture => ({
+      decisionId: decisionIdAt(at + i * 1000, random),
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: at + i * 1000,
+      modelId: 'flip',
+      modelVersion: '1',
+      outcome: 'approve',
+      confidence: 0.4 + i / 10,
+      subjectId: 'subject-flip',
+      fairnessGroup: 'group-a',
+    }));
+    await store.insertSpans([decisionSpan(flipped!), decisionSpan(kept!)]);
+    const record = (d: DecisionFixture, spanId: string, action: string) =>
+      oversightSpan({
+        decisionId: d.decisionId,
+        decisionTraceId: d.traceId,
+        decisionSpanId: d.spanId,
+        traceId: d.traceId,
+        spanId,
+        startMs: d.startMs + 60_000,
+        action,
+      });
+    const flippedRecord = randomHex(random, 8);
+    await store.insertSpans([
+      record(flipped!, flippedRecord, 'override'),
+      record(kept!, randomHex(random, 8), 'override'),
+    ]);
+    // The same oversight record again, now a review: its final copy is no override.
+    await store.insertSpans([record(flipped!, flippedRecord, 'review')]);
+    for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
+      for (const order of ['desc', 'asc'] as const) {
+        const search = { modelId: 'flip', sort: 'confidence', order } as const;
+        const overridden = await allPages({ ...search, overridden: true }, 1, tuning);
+        expect(overridden.map((d) => d.decisionId)).toEqual([kept!.decisionId]);
+        const not = await allPages({ ...search, overridden: false }, 1, tuning);
+        expect(not.map((d) => [d.decisionId, d.overridden])).toEqual([[flipped!.decisionId, false]]);
+      }
+    }
+  });
+
   it('finds an incident that names decisions and no model: those decisions, wherever they are in time', async () => {
     const [near, far] = [decisions[4]!, decisions[93]!];
     const incident = {
