@@ -15,8 +15,8 @@ SELECT
     toString(countIf(subject_id != '')) AS withSubject,
     toString(countIf(fairness_group != '')) AS withFairnessGroup,
     toString(countIf(actor_id != '')) AS withActor,
-    toString(countIf(input_hash != '')) AS withInputHash,
-    toString(countIf(output_hash != '')) AS withOutputHash,
+    toString(countIf(has_input_hash)) AS withInputHash,
+    toString(countIf(has_output_hash)) AS withOutputHash,
     CAST(sumMap(map(retention_class, toUInt64(1))), 'Map(String, String)') AS byRetentionClass,
     toString(toUnixTimestamp64Milli(min(time))) AS firstMs,
     toString(toUnixTimestamp64Milli(max(time))) AS lastMs

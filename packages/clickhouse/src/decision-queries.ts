@@ -1,3 +1,4 @@
+import { decisionSpanHashes } from './decision-span-hashes.ts';
 import { StoreError } from './errors.ts';
 import {
   END_OF_TIME,
@@ -74,9 +75,32 @@ const DECISION_COLUMNS_TAIL = `
   error_type AS errorType, retention_class AS retentionClass, integrity_stream AS integrityStream,
   toUInt32(integrity_seq) AS integritySeq`;
 
-/** SELECT list of {@link DecisionRow} over `audit_decisions`. */
-export const DECISION_COLUMNS = `${DECISION_COLUMNS_HEAD}, input_hash AS inputHash,
-  output_hash AS outputHash, ${DECISION_COLUMNS_TAIL}`;
+/**
+ * SELECT list of {@link DecisionRow} over `audit_decisions`, the two hashes empty: audit_decisions does not hold them
+ * (migration 24), {@link withSpanHashes} fills them in from the decision spans.
+ */
+const DECISION_COLUMNS = `${DECISION_COLUMNS_HEAD}, '' AS inputHash, '' AS outputHash, ${DECISION_COLUMNS_TAIL}`;
+
+/** Decision ids per statement of {@link withSpanHashes}. */
+const HASH_IDS_PER_STATEMENT = 10_000;
+
+/** These rows with their input and output hashes, read from their decision spans (sql/decision-span-hashes.sql). */
+async function withSpanHashes(ctx: QueryContext, rows: DecisionRow[]): Promise<DecisionRow[]> {
+  for (let i = 0; i < rows.length; i += HASH_IDS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + HASH_IDS_PER_STATEMENT);
+    const hashes = await decisionSpanHashes(
+      ctx,
+      chunk.map((row) => row.decisionId),
+    );
+    for (const row of chunk) {
+      const found = hashes.get(row.decisionId);
+      if (found === undefined) continue;
+      row.inputHash = found.inputHash;
+      row.outputHash = found.outputHash;
+    }
+  }
+  return rows;
+}
 
 /**
  * SELECT list of a {@link DecisionRow} without `inputHash` and `outputHash` (a listing's row): the two 64-digit
@@ -148,7 +172,7 @@ export async function subjectDecisions(
 ): Promise<DecisionRow[]> {
   const subjectId = requireString(query.subjectId, 'subjectId');
   if (subjectId === '') throw new StoreError('INVALID_ARGUMENT', 'subjectId must not be empty');
-  return ctx.rows<DecisionRow>(
+  const rows = await ctx.rows<DecisionRow>(
     `SELECT ${DECISION_COLUMNS} FROM {{read:audit_decisions}} FINAL
      WHERE subject_id = {subject_id:String}
        AND time >= fromUnixTimestamp64Milli({from_ms:Int64}) AND time < fromUnixTimestamp64Milli({to_ms:Int64})
@@ -159,6 +183,7 @@ export async function subjectDecisions(
       limit: limitParam(query.limit),
     },
   );
+  return withSpanHashes(ctx, rows);
 }
 
 /** Decisions of a model (and version) in a period, oldest first. */
@@ -166,11 +191,12 @@ export async function decisionsByModel(
   ctx: QueryContext,
   query: DecisionFilter & { limit?: number },
 ): Promise<DecisionRow[]> {
-  return ctx.rows<DecisionRow>(
+  const rows = await ctx.rows<DecisionRow>(
     `SELECT ${DECISION_COLUMNS} FROM {{read:audit_decisions}} FINAL WHERE ${DECISION_FILTER}
      ORDER BY time, decision_id LIMIT {limit:UInt32}`,
     { ...decisionFilterParams(query), limit: limitParam(query.limit) },
   );
+  return withSpanHashes(ctx, rows);
 }
 
 /** Human-oversight coverage of the decisions a filter selects. */

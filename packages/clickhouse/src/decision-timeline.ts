@@ -1,3 +1,10 @@
+import {
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_INPUT_HASH,
+  ATTR_AUDIT_OUTPUT_HASH,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_RECORD_TYPE_VALUES,
+} from '@decisiontrail/semconv';
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext, type QueryParams } from './query-context.ts';
 
@@ -66,7 +73,8 @@ export const DECISION_ATTRIBUTES = [
 /**
  * The decisions of the timeline: the view's `decision` branch, its typed fields as columns. The
  * engine spends ≈ 2.5 ms analysing a 21-entry `map(…)`; the store builds the same map from the
- * columns instead (see {@link decisionEntry}).
+ * columns instead (see {@link decisionEntry}). The input and output hashes are empty here: audit_decisions
+ * does not hold them (migration 24), {@link withDecisionSpanHashes} takes them from the decision spans.
  */
 export const DECISIONS_SQL = `
   SELECT 'decision' AS kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano,
@@ -77,7 +85,9 @@ export const DECISIONS_SQL = `
         ? "ifNull(toString(confidence), '') AS confidence"
         : name === 'integrity_seq'
           ? 'toString(integrity_seq) AS integrity_seq'
-          : name,
+          : name === 'input_hash' || name === 'output_hash'
+            ? `'' AS ${name}`
+            : name,
     ).join(', ')}
   FROM {{read:audit_decisions}} FINAL
   WHERE {{include:decision-timeline-decisions-where.sql}}`;
@@ -103,6 +113,34 @@ export function timelineEntry(
     durationNanos: row.durationNanos,
     attributes,
   };
+}
+
+/** A span as the timeline's hashes need it: its id and attributes (a SpanRecord, a stored copy). */
+export interface DecisionSpanAttributes {
+  spanId: string;
+  attributes: Record<string, string>;
+}
+
+/**
+ * The decisions' `input_hash` and `output_hash` attributes from their decision spans (the view's decision row takes
+ * them the same way): each decision's span is the one with its span id that is a decision record of its decision id.
+ */
+export function withDecisionSpanHashes(
+  decisions: readonly TimelineEntry[],
+  spans: readonly DecisionSpanAttributes[],
+): void {
+  const bySpan = new Map(decisions.map((d) => [d.spanId, d]));
+  for (const span of spans) {
+    const decision = bySpan.get(span.spanId);
+    if (
+      decision === undefined ||
+      span.attributes[ATTR_AUDIT_RECORD_TYPE] !== AUDIT_RECORD_TYPE_VALUES.DECISION ||
+      span.attributes[ATTR_AUDIT_DECISION_ID] !== decision.decisionId
+    )
+      continue;
+    decision.attributes['input_hash'] = span.attributes[ATTR_AUDIT_INPUT_HASH] ?? '';
+    decision.attributes['output_hash'] = span.attributes[ATTR_AUDIT_OUTPUT_HASH] ?? '';
+  }
 }
 
 /** A decision row of {@link DECISIONS_SQL} as a timeline entry, its typed fields as attributes. */
@@ -147,6 +185,10 @@ const LINKED_SQL = `
   SELECT ${OUTPUT_COLUMNS}
   FROM (
     {{include:decision-timeline-linked.sql}}
+
+    UNION ALL
+
+    {{include:decision-timeline-decision-spans.sql}}
   )`;
 
 /**
@@ -213,6 +255,16 @@ export async function decisionTimeline(
   });
   const decisions = rows.map(decisionEntry);
   if (decisions.length === 0) return [];
-  const linked = await timelineRows(ctx, LINKED_SQL, linkedParams(decisions));
+  const rest = await timelineRows(ctx, LINKED_SQL, {
+    ...linkedParams(decisions),
+    decision_services: [...new Set(decisions.map((d) => d.service))],
+    decision_names: [...new Set(decisions.map((d) => d.name))],
+  });
+  // The decision spans' rows carry the decisions' hashes (sql/decision-timeline-decision-spans.sql); not entries.
+  withDecisionSpanHashes(
+    decisions,
+    rest.filter((row) => (row.kind as string) === 'decision_span'),
+  );
+  const linked = rest.filter((row) => (row.kind as string) !== 'decision_span');
   return [...decisions, ...linked].sort(compareEntries);
 }

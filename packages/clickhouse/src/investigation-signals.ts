@@ -10,6 +10,7 @@ import {
   type ExactDecisionFilter,
   type OversightRates,
 } from './decision-queries.ts';
+import { decisionSpanHashes } from './decision-span-hashes.ts';
 import { StoreError } from './errors.ts';
 import { requireString, type QueryContext } from './query-context.ts';
 
@@ -434,6 +435,9 @@ export interface AdversarialSignals {
   }[];
 }
 
+/** Order of two strings as the engine sorts them (by bytes; the same for the ASCII of ids and hex hashes). */
+const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** Bursts of near-threshold confidence and actors repeating the same input. */
 export async function adversarialSignals(
   ctx: QueryContext,
@@ -478,24 +482,31 @@ export async function adversarialSignals(
      ORDER BY decisions DESC, actorId, windowStartMs LIMIT 100`,
     params,
   );
+  // The same input is the same input hash; audit_decisions keeps its 64-bit fingerprint (migration 24), so the
+  // decisions are grouped by that, and each shown group's hash is read from the decision span of its first decision.
   const repeats = await ctx.rows<{
     actorId: string;
-    inputHash: string;
     decisions: string;
     distinctOutcomes: string;
     firstUnixNano: string;
     lastUnixNano: string;
+    firstDecisionId: string;
     decisionIds: string[];
   }>(
-    `SELECT actor_id AS actorId, input_hash AS inputHash, count() AS decisions, uniqExact(outcome) AS distinctOutcomes,
+    `SELECT actor_id AS actorId, count() AS decisions, uniqExact(outcome) AS distinctOutcomes,
        toString(toUnixTimestamp64Nano(min(time))) AS firstUnixNano, toString(toUnixTimestamp64Nano(max(time))) AS lastUnixNano,
+       argMin(decision_id, (time, decision_id)) AS firstDecisionId,
        arraySort(groupArray(20)(decision_id)) AS decisionIds
      FROM {{read:audit_decisions}} FINAL
-     WHERE ${DECISION_FILTER} AND input_hash != '' AND actor_id != ''
-     GROUP BY actor_id, input_hash
+     WHERE ${DECISION_FILTER} AND has_input_hash AND actor_id != ''
+     GROUP BY actor_id, input_fingerprint
      HAVING count() >= {min_repeats:UInt32}
-     ORDER BY decisions DESC, actorId, inputHash LIMIT 100`,
+     ORDER BY decisions DESC, actorId, input_fingerprint LIMIT 100`,
     params,
+  );
+  const hashes = await decisionSpanHashes(
+    ctx,
+    repeats.map((row) => row.firstDecisionId),
   );
   return {
     signal: 'adversarial',
@@ -506,10 +517,19 @@ export async function adversarialSignals(
       meanDistance: row.meanDistance,
       decisionIds: row.decisionIds,
     })),
-    repeatedInputs: repeats.map((row) => ({
-      ...row,
-      decisions: Number(row.decisions),
-      distinctOutcomes: Number(row.distinctOutcomes),
-    })),
+    repeatedInputs: repeats
+      .map(({ firstDecisionId, ...row }) => ({
+        actorId: row.actorId,
+        inputHash: hashes.get(firstDecisionId)?.inputHash ?? '',
+        decisions: Number(row.decisions),
+        distinctOutcomes: Number(row.distinctOutcomes),
+        firstUnixNano: row.firstUnixNano,
+        lastUnixNano: row.lastUnixNano,
+        decisionIds: row.decisionIds,
+      }))
+      .sort(
+        (a, b) =>
+          b.decisions - a.decisions || byBytes(a.actorId, b.actorId) || byBytes(a.inputHash, b.inputHash),
+      ),
   };
 }

@@ -407,4 +407,24 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-checkpoint-spans-backfill.sql' },
     ],
   },
+  {
+    // #24's storage ratio: a decision's input and output hashes (≈ 64.6 B of random hex per decision) leave
+    // audit_decisions; it keeps whether each is there and the input hash's 64-bit fingerprint (≈ 8 B), and the
+    // readers that show a hash read it from the decision span.
+    version: 24,
+    name: 'decision_hashes_in_spans',
+    checksum: 'sha256:d36272c76e252227ce822e24df0ed1973fbe5920dcf3ad67d31d98d52c969a00',
+    steps: [
+      { kind: 'object', file: 'audit-decision-stats-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decisions-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decisions-hash-columns.sql' },
+      { kind: 'object', file: 'audit-decisions-hash-columns-read.sql' },
+      { kind: 'object', file: 'audit-decisions-hash-backfill.sql' },
+      { kind: 'object', file: 'audit-decisions-hash-drop.sql' },
+      { kind: 'object', file: 'audit-decisions-hash-drop-read.sql' },
+      { kind: 'object', file: 'audit-decisions-mv.sql' },
+      { kind: 'object', file: 'audit-decision-stats-mv.sql' },
+      { kind: 'object', file: 'decision-timeline-view.sql' },
+    ],
+  },
 ];

@@ -18,6 +18,7 @@ import {
   OUTPUT_COLUMNS,
   compareEntries,
   decisionEntry,
+  withDecisionSpanHashes,
   linkedParams,
   timelineEntry,
   timelineQuery,
@@ -370,6 +371,8 @@ export async function timelineWithEvidence(
       else if (isShown) earliest(shown, entry);
     }
   }
+  // A decision's input and output hashes are its span's, read just now with the trace (migration 24).
+  withDecisionSpanHashes(decisions, evidence.spans);
   // Leaves known only from the spans read just now are proven by the checkpoints read above when those hold them,
   // else by those of a statement of their own: a tool run's, and a decision's, review's or feedback's whose audit
   // row is gone or names another leaf (the span was found through its link or its trace; the row's own leaf was

@@ -159,6 +159,23 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
       );
     });
 
+    // Migration 22's columns in place of the hashes: each edited alone is a difference, on a decision of its own.
+    it.each([
+      ['input_fingerprint', 'input_fingerprint = input_fingerprint + 1', 6],
+      ['has_input_hash', 'has_input_hash = NOT has_input_hash', 9],
+      ['has_output_hash', 'has_output_hash = NOT has_output_hash', 8],
+    ] as const)('UPDATE: a changed %s is a difference naming the decision', async (_column, update, i) => {
+      const d = decision(i);
+      await tamper(
+        store,
+        `ALTER TABLE audit_decisions UPDATE ${update} WHERE decision_id = '${d.decisionId}'`,
+      );
+      const found = findingsOf(await store.reconcileAuditTables(), 'audit_decisions');
+      expect(found).toContainEqual(
+        expect.objectContaining({ code: 'different', decisionId: d.decisionId, spanId: d.spanId }),
+      );
+    });
+
     it('DELETE: a removed decision is missing', async () => {
       const d = decision(4);
       await tamper(store, `ALTER TABLE audit_decisions DELETE WHERE decision_id = '${d.decisionId}'`);

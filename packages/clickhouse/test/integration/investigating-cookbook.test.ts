@@ -239,13 +239,20 @@ describe('docs/INVESTIGATING.md: every query answers its question on a populated
   it('4. the same input seen again', async () => {
     const repeated = decisions.filter((d) => d.inputHash === 'e'.repeat(64));
     const rows = await query<{
-      input_hash: string;
+      input_fingerprint: number;
       decisions: number;
       outcomes: number;
       decision_ids: string[];
     }>('repeated-inputs', { from: ms(START), to: ms(START + 24 * HOUR) });
     expect(rows).toHaveLength(1);
-    expect(rows[0]!.input_hash).toBe('e'.repeat(64));
+    // The fingerprint is what the doc says it is: cityHash64 of the input hash the spans carry (read the same way).
+    const fingerprint = await store.client.query({
+      query: 'SELECT cityHash64({hash:String}) AS f',
+      query_params: { hash: 'e'.repeat(64) },
+      format: 'JSONEachRow',
+      clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+    });
+    expect(rows[0]!.input_fingerprint).toBe(((await fingerprint.json()) as { f: number }[])[0]!.f);
     expect(rows[0]!.decisions).toBe(repeated.length);
     expect(rows[0]!.outcomes).toBe(new Set(repeated.map((d) => d.outcome)).size);
     expect(new Set(rows[0]!.decision_ids)).toEqual(new Set(repeated.map((d) => d.decisionId)));

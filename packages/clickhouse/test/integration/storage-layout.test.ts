@@ -7,7 +7,16 @@ import {
   type Store,
   type TimelineEntry,
 } from '@decisiontrail/clickhouse';
+import {
+  ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_INPUT_HASH,
+  ATTR_AUDIT_OUTPUT_HASH,
+  ATTR_AUDIT_RECORD_TYPE,
+  AUDIT_RECORD_TYPE_VALUES,
+} from '@decisiontrail/semconv';
+import type { SpanRecord } from '@decisiontrail/core';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
+import { decisionSpan, type DecisionFixture } from '../support/span-fixtures.ts';
 import { openTempStore } from '../support/temp-store.ts';
 
 /** The version of the layout every store had before this session's storage migrations. */
@@ -22,6 +31,32 @@ async function tableNames(store: Store): Promise<string[]> {
 }
 
 const canonical = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
+
+/** A store whose schema stops at `version`, as a store written by that release is. */
+async function openAt(version: number): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+  const opened = await openTempStore({ migrate: false });
+  const context = renderContext({
+    database: 'default',
+    cluster: undefined,
+    retention: opened.store.options.retention,
+  });
+  for (const statement of bootstrapStatements(context))
+    await opened.store.client.command({ query: statement });
+  for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
+    for (const statement of migrationStatements(migration, context)) {
+      await opened.store.client.command({ query: statement });
+    }
+    await opened.store.client.command({
+      query: `INSERT INTO default.decisiontrail_migrations VALUES (${migration.version}, '${migration.name}', '${migration.checksum}', now64())`,
+    });
+  }
+  return opened;
+}
+
+async function rowsOf<T>(store: Store, query: string): Promise<T[]> {
+  const result = await store.client.query({ query, format: 'JSONEachRow' });
+  return result.json<T>();
+}
 
 /**
  * A store written at migration 14 and then migrated keeps answering as it did: what later migrations take out of
@@ -40,21 +75,7 @@ describe('storage layout migrations (embedded engine)', () => {
     [0, 6, 150, data.decisions.length - 1].map((i) => data.decisions[i]!.decisionId);
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openTempStore({ migrate: false }));
-    const context = renderContext({
-      database: 'default',
-      cluster: undefined,
-      retention: store.options.retention,
-    });
-    for (const statement of bootstrapStatements(context)) await store.client.command({ query: statement });
-    for (const migration of MIGRATIONS.filter((m) => m.version <= BEFORE)) {
-      for (const statement of migrationStatements(migration, context)) {
-        await store.client.command({ query: statement });
-      }
-      await store.client.command({
-        query: `INSERT INTO default.decisiontrail_migrations VALUES (${migration.version}, '${migration.name}', '${migration.checksum}', now64())`,
-      });
-    }
+    ({ store, cleanup } = await openAt(BEFORE));
     data = buildAuditDataset();
     // The data set's checkpoints carry no leaf list; one of a stream of its own carries three leaves.
     const template = data.spans.find((s) => s.attributes['audit.record.type'] === 'checkpoint')!;
@@ -209,5 +230,177 @@ describe('storage layout migrations (embedded engine)', () => {
     expect(result.findings).toEqual([]);
     expect(result.tables.map((t) => t.table)).not.toContain('audit_checkpoint_leaves');
     expect(result.tables.find((t) => t.table === 'audit_checkpoint_spans')).toMatchObject({ findings: 0 });
+  });
+});
+
+/** The last version whose audit_decisions held the input and output hashes. */
+const WITH_HASHES = 23;
+
+/**
+ * Migration 22 takes the input and output hashes out of audit_decisions: a store written before it gets whether each
+ * was there and the input hash's fingerprint from the hashes it held, and every reader that shows a hash reads the
+ * same hash from the decision span.
+ */
+describe('the decision hashes leave audit_decisions (migration 24, embedded engine)', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let data: AuditDataset;
+  /** The dataset's decisions and two more: one without an input hash, one without either hash. */
+  let decisions: DecisionFixture[];
+  let spans: SpanRecord[];
+  const hashesOf = (decisionId: string): { inputHash: string; outputHash: string } => {
+    const span = spans.find(
+      (s) =>
+        s.attributes[ATTR_AUDIT_DECISION_ID] === decisionId &&
+        s.attributes[ATTR_AUDIT_RECORD_TYPE] === AUDIT_RECORD_TYPE_VALUES.DECISION,
+    )!;
+    return {
+      inputHash: span.attributes[ATTR_AUDIT_INPUT_HASH] ?? '',
+      outputHash: span.attributes[ATTR_AUDIT_OUTPUT_HASH] ?? '',
+    };
+  };
+  const everything = { from: new Date(0), to: new Date(Date.now() + 86_400_000) };
+  /** Decision ids grouped by the input hash their spans carry, each group sorted, the groups sorted. */
+  const byInput = (): string[][] => {
+    const groups = new Map<string, string[]>();
+    for (const d of decisions) {
+      const { inputHash } = hashesOf(d.decisionId);
+      if (inputHash !== '') groups.set(inputHash, [...(groups.get(inputHash) ?? []), d.decisionId]);
+    }
+    return [...groups.values()].map((ids) => ids.sort()).sort();
+  };
+  const storedGroups = async (): Promise<string[][]> =>
+    (
+      await rowsOf<{ ids: string[] }>(
+        store,
+        `SELECT arraySort(groupArray(decision_id)) AS ids FROM default.audit_decisions FINAL
+         WHERE has_input_hash GROUP BY input_fingerprint`,
+      )
+    )
+      .map((row) => row.ids)
+      .sort();
+  /** What the readers that show a decision's hashes show, by decision id. */
+  const shownHashes = async () => {
+    const ids = [0, 150, 205, 240, 241].map((i) => decisions[i]!.decisionId);
+    const fromTimeline = async (read: (decisionId: string) => Promise<TimelineEntry[]>) =>
+      Promise.all(
+        ids.map(async (decisionId) => {
+          const row = (await read(decisionId)).find((e) => e.kind === 'decision')!;
+          return [decisionId, row.attributes['input_hash'], row.attributes['output_hash']];
+        }),
+      );
+    return {
+      timeline: await fromTimeline((decisionId) => store.decisionTimeline({ decisionId })),
+      withEvidence: await fromTimeline(
+        async (decisionId) => (await store.timelineWithEvidence({ decisionId })).entries,
+      ),
+      subject: (await store.subjectDecisions({ subjectId: 'subject-5' })).map((d) => [
+        d.decisionId,
+        d.inputHash,
+        d.outputHash,
+      ]),
+      byModel: (await store.decisions({ ...everything, limit: 1000 })).map((d) => [
+        d.decisionId,
+        d.inputHash,
+        d.outputHash,
+      ]),
+    };
+  };
+  const expectedHashes = (rows: string[][]) =>
+    rows.map(([id]) => [id, hashesOf(id!).inputHash, hashesOf(id!).outputHash]);
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openAt(WITH_HASHES));
+    data = buildAuditDataset();
+    const last = data.decisions[data.decisions.length - 1]!;
+    const extra = [1, 2].map((n) => ({
+      ...last,
+      decisionId: `${last.decisionId.slice(0, -2)}f${n}`,
+      spanId: `${last.spanId.slice(0, -2)}f${n}`,
+      subjectId: 'subject-5',
+      inputHash: undefined,
+    }));
+    const extraSpans = extra.map(decisionSpan);
+    delete extraSpans[1]!.attributes[ATTR_AUDIT_OUTPUT_HASH];
+    decisions = [...data.decisions, ...extra];
+    spans = [...data.spans, ...extraSpans];
+    await store.insertSpans(spans);
+    expect((await store.migrate()).applied).toEqual(
+      MIGRATIONS.filter((m) => m.version > WITH_HASHES).map((m) => m.version),
+    );
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('holds no hash in audit_decisions, and back-fills the flags and the fingerprint of the rows stored before', async () => {
+    const columns = await rowsOf<{ name: string; type: string }>(
+      store,
+      `SELECT name, type FROM system.columns WHERE database = 'default' AND table = 'audit_decisions'
+         AND (name LIKE '%hash%' OR name LIKE '%fingerprint%') ORDER BY position`,
+    );
+    expect(columns).toEqual([
+      { name: 'has_input_hash', type: 'Bool' },
+      { name: 'has_output_hash', type: 'Bool' },
+      { name: 'input_fingerprint', type: 'UInt64' },
+    ]);
+    const flags = await rowsOf<{ decision_id: string; has_input_hash: boolean; has_output_hash: boolean }>(
+      store,
+      'SELECT decision_id, has_input_hash, has_output_hash FROM default.audit_decisions FINAL ORDER BY decision_id',
+    );
+    expect(flags).toEqual(
+      decisions
+        .map((d) => ({
+          decision_id: d.decisionId,
+          has_input_hash: hashesOf(d.decisionId).inputHash !== '',
+          has_output_hash: hashesOf(d.decisionId).outputHash !== '',
+        }))
+        .sort((a, b) => (a.decision_id < b.decision_id ? -1 : 1)),
+    );
+    expect(flags.filter((f) => !f.has_input_hash)).toHaveLength(2);
+    // Equal fingerprints exactly where the spans carry equal input hashes.
+    expect(await storedGroups()).toEqual(byInput());
+  });
+
+  it('shows the hashes of each decision from its span: timelines, subject access, decisions by model, the signal', async () => {
+    const shown = await shownHashes();
+    for (const rows of Object.values(shown)) expect(rows).toEqual(expectedHashes(rows as string[][]));
+    expect(shown.subject.length).toBe(decisions.filter((d) => d.subjectId === 'subject-5').length);
+    expect(shown.byModel.length).toBe(decisions.length);
+    // The probing actor's repeated input (12 decisions, one hash) is found by fingerprint and shown with its hash.
+    const signals = await store.adversarialSignals({ ...everything, minRepeats: 2 });
+    const probe = decisions.filter((d) => d.actorId === 'actor-probe');
+    expect(signals.repeatedInputs).toContainEqual(
+      expect.objectContaining({
+        actorId: 'actor-probe',
+        inputHash: hashesOf(probe[0]!.decisionId).inputHash,
+        decisions: probe.length,
+      }),
+    );
+    for (const repeat of signals.repeatedInputs)
+      for (const id of repeat.decisionIds) expect(hashesOf(id).inputHash).toBe(repeat.inputHash);
+    const [activity] = await store.processingActivities();
+    expect([activity!.withInputHash, activity!.withOutputHash]).toEqual([
+      decisions.filter((d) => hashesOf(d.decisionId).inputHash !== '').length,
+      decisions.filter((d) => hashesOf(d.decisionId).outputHash !== '').length,
+    ]);
+  });
+
+  it('finds nothing to reconcile, and changes nothing when the migration runs again', async () => {
+    expect((await store.reconcileAuditTables()).findings).toEqual([]);
+    const before = await shownHashes();
+    const context = renderContext({
+      database: 'default',
+      cluster: undefined,
+      retention: store.options.retention,
+    });
+    for (const statement of migrationStatements(
+      MIGRATIONS.find((m) => m.version === 24)!,
+      context,
+    ))
+      await store.client.command({ query: statement });
+    expect(await storedGroups()).toEqual(byInput());
+    expect((await store.reconcileAuditTables()).findings).toEqual([]);
+    expect(await shownHashes()).toEqual(before);
   });
 });
