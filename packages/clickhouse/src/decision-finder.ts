@@ -239,13 +239,21 @@ const rowsStatement = (params: QueryParams): string => `
  * What confirms a listed row from the side table (see {@link KeyRow}): its decision's final copy in audit_decisions
  * still matches the search, with its confidence (where it sorts) and whether a person overrode it — the few
  * columns the search compares, not the row.
+ *
+ * A search for the decisions nobody overrode lists only ids whose hash is not in the set of the overridden ones'
+ * hashes (sql/decision-finder-overridden.sql), so none of them is overridden and the oversight records are not read
+ * again (≈ 50 granules of audit_oversight, ≈ 17 ms of CPU at 10 M). A search for overridden decisions reads them:
+ * its ids matched a hash, which another id can share.
  */
 const confirmStatement = (params: QueryParams): string => `
-  SELECT decision_id AS decisionId, confidence,
-    decision_id IN (
+  SELECT decision_id AS decisionId, confidence, ${
+    params.by_overridden === true && params.overridden === false
+      ? 'false'
+      : `decision_id IN (
       SELECT decision_id FROM {{read:audit_oversight}} FINAL
       WHERE decision_id IN {ids:Array(String)} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
-    ) AS overridden
+    )`
+  } AS overridden
   FROM {{read:audit_decisions}} FINAL
   WHERE decision_id IN {ids:Array(String)} AND ${conditionsOf(params, 'rows').where.join('\n    AND ')}`;
 

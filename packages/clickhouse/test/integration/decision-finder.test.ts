@@ -421,6 +421,52 @@ describe('findDecisions (embedded engine)', () => {
     }
   });
 
+  it('takes a decision with an override and a later review (two records) as overridden, one with reviews alone as not, in every order through both tables', async () => {
+    const at = START + 3 * DAY_MS;
+    const [both, reviewed, none] = [0, 1, 2].map((i): DecisionFixture => ({
+      decisionId: decisionIdAt(at + i * 1000, random),
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: at + i * 1000,
+      modelId: 'two-records',
+      modelVersion: '1',
+      outcome: 'approve',
+      confidence: 0.3 + i / 10,
+      subjectId: 'subject-two-records',
+      fairnessGroup: 'group-a',
+    }));
+    await store.insertSpans([decisionSpan(both!), decisionSpan(reviewed!), decisionSpan(none!)]);
+    const record = (d: DecisionFixture, action: string, afterMs: number) =>
+      oversightSpan({
+        decisionId: d.decisionId,
+        decisionTraceId: d.traceId,
+        decisionSpanId: d.spanId,
+        traceId: randomHex(random, 16),
+        spanId: randomHex(random, 8),
+        startMs: d.startMs + afterMs,
+        action,
+      });
+    await store.insertSpans([record(both!, 'override', 60_000), record(reviewed!, 'review', 60_000)]);
+    await store.insertSpans([record(both!, 'review', 120_000), record(reviewed!, 'review', 120_000)]);
+    for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
+      for (const [sort, order] of [
+        ['confidence', 'desc'],
+        ['confidence', 'asc'],
+        ['time', 'desc'],
+        ['time', 'asc'],
+      ] as const) {
+        const search = { modelId: 'two-records', sort, order } as const;
+        const overridden = await allPages({ ...search, overridden: true }, 1, tuning);
+        expect(overridden.map((d) => [d.decisionId, d.overridden])).toEqual([[both!.decisionId, true]]);
+        const not = await allPages({ ...search, overridden: false }, 1, tuning);
+        const expected = order === 'desc' ? [none!, reviewed!] : [reviewed!, none!];
+        expect(not.map((d) => [d.decisionId, d.overridden])).toEqual(
+          expected.map((d) => [d.decisionId, false]),
+        );
+      }
+    }
+  });
+
   it('finds an incident that names decisions and no model: those decisions, wherever they are in time', async () => {
     const [near, far] = [decisions[4]!, decisions[93]!];
     const incident = {
