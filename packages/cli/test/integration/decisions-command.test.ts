@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
-import { BIN, isOneLineError, json, runBin } from '../support/run-bin.ts';
+import { isOneLineError, json, killBinGroup, runBin, spawnBin } from '../support/run-bin.ts';
 
 interface Found {
   decisionId: string;
@@ -200,7 +200,7 @@ describe('decisions', () => {
 describe('decisions through serve', () => {
   let serve: ChildProcess | undefined;
   afterAll(() => {
-    serve?.kill('SIGKILL');
+    killBinGroup(serve);
   });
 
   it('answers the same pages while serve holds the store', async () => {
@@ -208,10 +208,7 @@ describe('decisions through serve', () => {
     const direct = await allPages(...args);
     const serveFile = path.join(facts.dataDir, 'serve.json');
     let log = '';
-    serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-      cwd: facts.root,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    serve = spawnBin(['serve', '--port', '0'], { cwd: facts.root });
     serve.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const deadline = Date.now() + 180_000;
     while (!existsSync(serveFile)) {

@@ -2,13 +2,13 @@
 // verify.unsigned: quarantine, a record whose audit.decision.id is malformed) are listed and shown with their
 // reasons, and the timeline of a quarantined decision says where it went — through serve's query endpoint while
 // `decisiontrail serve` holds the store, and with the store opened directly once it stopped.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, isOneLineError, json, runBin } from '../support/run-bin.ts';
+import { isOneLineError, json, killBinGroup, runBin, spawnBin } from '../support/run-bin.ts';
 
 const UNSIGNED_DECISION = '019ab3f0-1111-7000-8000-000000000001';
 const MALFORMED = 'not-a-uuid';
@@ -68,10 +68,7 @@ beforeAll(async () => {
   );
   expect((await run('migrate')).code).toBe(0);
   const serveFile = path.join(root, '.decisiontrail', 'data', 'serve.json');
-  serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  serve = spawnBin(['serve', '--port', '0'], { cwd: root });
   serve.stderr!.on('data', (chunk: Buffer) => (serveLog += chunk.toString()));
   await waitFor(() => existsSync(serveFile), 'serve.json');
   const { url } = JSON.parse(readFileSync(serveFile, 'utf8')) as { url: string };
@@ -87,7 +84,7 @@ beforeAll(async () => {
   );
 });
 afterAll(() => {
-  serve?.kill('SIGKILL');
+  killBinGroup(serve);
   if (root !== undefined) rmSync(root, { recursive: true, force: true });
 });
 

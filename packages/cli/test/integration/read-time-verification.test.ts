@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import {
   type SpanRecord,
 } from '@decisiontrail/core';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
-import { BIN, json, runBin } from '../support/run-bin.ts';
+import { json, killBinGroup, runBin, spawnBin } from '../support/run-bin.ts';
 import { signAsStream, toolRunFor } from '../support/signed-spans.ts';
 
 // Every way a timeline's values can part from what was signed, each on its own decision of one store
@@ -132,7 +132,7 @@ beforeAll(async () => {
   }
 });
 afterAll(() => {
-  serve?.kill('SIGKILL');
+  killBinGroup(serve);
   if (facts !== undefined) removePopulatedStore(facts);
 });
 
@@ -325,10 +325,7 @@ describe('timeline read-time verification through serve', () => {
   it('gives the same statuses when serve holds the store', async () => {
     const serveFile = path.join(facts.dataDir, 'serve.json');
     let log = '';
-    serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-      cwd: facts.root,
-      env: { ...process.env, NO_COLOR: '1' },
-    });
+    serve = spawnBin(['serve', '--port', '0'], { cwd: facts.root });
     serve.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
     const deadline = Date.now() + 60_000;
     while (!existsSync(serveFile)) {

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildPopulatedStore, removePopulatedStore, type FixtureFacts } from '../fixtures/populated-store.ts';
-import { BIN, json, runBin } from '../support/run-bin.ts';
+import { json, killBinGroup, runBin, spawnBin } from '../support/run-bin.ts';
 
 let facts: FixtureFacts;
 let serve: ChildProcess | undefined;
@@ -21,16 +21,13 @@ beforeAll(async () => {
   facts = await buildPopulatedStore();
 });
 afterAll(() => {
-  serve?.kill('SIGKILL');
+  killBinGroup(serve);
   if (facts !== undefined) removePopulatedStore(facts);
 });
 
 it('while serve holds the embedded store, the other commands go through its query endpoint', async () => {
   const serveFile = path.join(facts.dataDir, 'serve.json');
-  serve = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
-    cwd: facts.root,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+  serve = spawnBin(['serve', '--port', '0'], { cwd: facts.root });
   serve.stderr!.on('data', (chunk: Buffer) => (serveLog += chunk.toString()));
   await waitFor(() => existsSync(serveFile), 'serve.json');
   const state = JSON.parse(readFileSync(serveFile, 'utf8')) as { pid: number; url: string };

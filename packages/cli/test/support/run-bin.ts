@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 /** The launcher the README tells people to run. */
@@ -46,4 +46,30 @@ export function json<T = Record<string, unknown>>(result: BinResult): T {
 export function isOneLineError(result: BinResult): boolean {
   const lines = result.stderr.trim().split('\n');
   return lines.length === 1 && lines[0]!.startsWith('decisiontrail: ') && !/\n\s+at /.test(result.stderr);
+}
+
+/**
+ * A long-running `decisiontrail` command (`serve`) as a child in a process group of its own. In a checkout the
+ * launcher runs the CLI in a second Node process; a SIGKILL of the launcher alone cannot be forwarded and would leave
+ * that process — serve with its embedded engine — running after the test. {@link killBinGroup} ends both.
+ */
+export function spawnBin(
+  args: readonly string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): ChildProcess {
+  return spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    detached: true,
+  });
+}
+
+/** Kills a {@link spawnBin} child and its process group (the launcher and the CLI it runs); gone already is fine. */
+export function killBinGroup(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
