@@ -3,15 +3,7 @@ import { RECONCILED_TABLES, type AuditReconciliation, type Store } from '@decisi
 import type { SpanRecord } from '@decisiontrail/core';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { feedbackSpan, oversightSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
-import { openTempStore } from '../support/temp-store.ts';
-
-/** Runs a statement as an insider with write access to the store would. */
-async function tamper(store: Store, query: string): Promise<void> {
-  await store.client.command({
-    query,
-    clickhouse_settings: { mutations_sync: '2', insert_deduplication_token: '' },
-  });
-}
+import { openTempStore, tamper } from '../support/temp-store.ts';
 
 function findingsOf(result: AuditReconciliation, table: string) {
   return result.findings.filter((f) => f.table === table);

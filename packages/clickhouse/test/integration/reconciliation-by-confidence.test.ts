@@ -1,15 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditReconciliation, Store } from '@decisiontrail/clickhouse';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
-import { openTempStore } from '../support/temp-store.ts';
-
-/** Runs a statement as an insider with write access to the store would. */
-async function tamper(store: Store, query: string): Promise<void> {
-  await store.client.command({
-    query,
-    clickhouse_settings: { mutations_sync: '2', insert_deduplication_token: '' },
-  });
-}
+import { openTempStore, tamper } from '../support/temp-store.ts';
 
 const TABLE = 'audit_decisions_by_confidence';
 const findingsOf = (result: AuditReconciliation) => result.findings.filter((f) => f.table === TABLE);

@@ -3,7 +3,7 @@ import type { Store, VerificationRecord } from '@decisiontrail/clickhouse';
 import { LogVerifier, type SpanRecord } from '@decisiontrail/core';
 import { seqOf, streamOf, verifierLeafHex } from '@decisiontrail/core/internal';
 import { checkpointSpan, decisionSpan, randomHex, seededRandom } from '../support/span-fixtures.ts';
-import { openTempStore } from '../support/temp-store.ts';
+import { openTempStore, tamper } from '../support/temp-store.ts';
 import { StoreError, renderContext } from '@decisiontrail/clickhouse';
 import {
   QueryContext,
@@ -13,14 +13,6 @@ import {
 } from '@decisiontrail/clickhouse/internal';
 
 const START = Date.UTC(2026, 5, 1, 8);
-
-/** Runs a statement as an insider with write access to the store would. */
-async function tamper(store: Store, query: string): Promise<void> {
-  await store.client.command({
-    query,
-    clickhouse_settings: { mutations_sync: '2', insert_deduplication_token: '' },
-  });
-}
 
 /** What the verifier takes from a record: stream, seq, span id and leaf, computed the record path's way. */
 function viaRecordPath(record: SpanRecord): string {

@@ -30,3 +30,11 @@ export async function countRows(store: Store, table: string, final = false): Pro
   const [row] = await result.json<{ n: string | number }>();
   return Number(row?.n ?? 0);
 }
+
+/** Runs a statement as an insider with write access to the store would (mutations wait; a repeated insert is kept). */
+export async function tamper(store: Store, query: string): Promise<void> {
+  await store.client.command({
+    query,
+    clickhouse_settings: { mutations_sync: '2', insert_deduplication_token: '' },
+  });
+}
