@@ -46,7 +46,13 @@ function runSource() {
       source,
       ...process.argv.slice(2),
     ],
-    { stdio: 'inherit' },
+    // The fourth descriptor is a pipe the child only watches: the kernel closes it when this process dies, however
+    // it dies, so a SIGKILL of the launcher (which cannot be forwarded) still stops the CLI — serve drains and exits
+    // rather than running on with its engine and port. src/main.ts reads the descriptor's number from the variable.
+    {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      env: { ...process.env, DECISIONTRAIL_LAUNCHER_FD: '3' },
+    },
   );
 
   // Ctrl-C reaches the child directly (same process group); forwarding it as well would deliver it twice, and the
