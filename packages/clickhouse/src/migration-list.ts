@@ -427,4 +427,23 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'decision-timeline-view.sql' },
     ],
   },
+  {
+    // #23's overridden page by confidence read a set of every oversight record's id and tested the decisions in
+    // confidence order against it: a narrow table of the overrides with their decisions' confidence key instead,
+    // filled from either side (an override stored before its decision is pending until the decision arrives).
+    version: 25,
+    name: 'override_keys',
+    checksum: 'sha256:179704d4eb879d9f4f7c9da28d01311caa53966d291b399cd58b67f2f458647d',
+    steps: [
+      {
+        kind: 'table',
+        name: 'audit_overrides',
+        file: 'audit-overrides.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-overrides-oversight-mv.sql' },
+      { kind: 'object', file: 'audit-overrides-decisions-mv.sql' },
+      { kind: 'object', file: 'audit-overrides-backfill.sql' },
+    ],
+  },
 ];

@@ -358,6 +358,7 @@ const RETENTION_TABLES = [
   'audit_feedback',
   'audit_decision_links',
   'audit_decisions_by_confidence',
+  'audit_overrides',
   'audit_decision_stats',
   'audit_oversight_stats',
   'audit_feedback_stats',

@@ -31,6 +31,8 @@ const AUDITOR_TABLES = [
   'decision_timeline',
   // What `decisiontrail decisions --sort confidence` reads first: decision ids in confidence order, no content.
   'audit_decisions_by_confidence',
+  // What `decisiontrail decisions --overridden --sort confidence` reads first: overridden ids and their keys.
+  'audit_overrides',
   // The period report's rollups: counts and digests, no ids or content.
   'audit_decision_stats',
   'audit_confidence_stats',
@@ -49,6 +51,8 @@ const SERVICE_COLUMNS: Record<string, string> = {
   audit_checkpoint_spans: 'service',
   audit_decision_links: 'service',
   audit_decisions_by_confidence: 'service',
+  // The decision's service (the record's while the decision is not stored yet).
+  audit_overrides: 'service',
   audit_decision_stats: 'service',
   audit_confidence_stats: 'service',
 };

@@ -125,6 +125,9 @@ export function ttlFor(table: string, retention: ResolvedRetention): string {
     case 'audit_decision_links':
     case 'audit_decisions_by_confidence':
       return retentionTtl('toDateTime(time)', 'retention_class', retention);
+    // An override's row expires with the oversight record it was derived from.
+    case 'audit_overrides':
+      return retentionTtl('toDateTime(record_time)', 'retention_class', retention);
     case 'audit_quarantine':
       return retention.standard === null
         ? ''
