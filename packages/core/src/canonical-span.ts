@@ -288,11 +288,13 @@ function str(value: string): void {
 /**
  * The member order of one kind of map, remembered for the next map with the same keys in the same order:
  * spans of one service carry the same attributes, so most maps skip the filter and the sort. Keys from
- * `Object.keys` are interned strings, so comparing them is cheap.
+ * `Object.keys` are interned strings, so comparing them is cheap. With the order it keeps each member's
+ * name as written before its value (`"key":`, after a `,` but for the first), UTF-8 encoded by {@link str}.
  */
 class MemberOrder {
   #keys: readonly string[] = [];
   #ordered: readonly string[] = [];
+  #names: readonly Uint8Array[] = [];
   readonly #keep: ((key: string) => boolean) | undefined;
 
   /** `keep` selects the members the map commits to (all when undefined). */
@@ -300,7 +302,7 @@ class MemberOrder {
     this.#keep = keep;
   }
 
-  /** The members of `values` to write, in RFC 8785 order. */
+  /** The members of `values` to write, in RFC 8785 order; {@link names} then holds their written names. */
   of(values: Readonly<Record<string, string>>): readonly string[] {
     const keys = Object.keys(values);
     const last = this.#keys;
@@ -313,9 +315,25 @@ class MemberOrder {
     const ordered = keep === undefined ? [...keys] : keys.filter(keep);
     // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
     ordered.sort();
+    // Written past the span's bytes so far and taken back: the span being written stays as it is.
+    const names = ordered.map((key, i) => {
+      const start = length;
+      if (i > 0) literal(',');
+      str(key);
+      literal(':');
+      const name = new Uint8Array(scratch.subarray(start, length));
+      length = start;
+      return name;
+    });
     this.#keys = keys;
     this.#ordered = ordered;
+    this.#names = names;
     return ordered;
+  }
+
+  /** The written names of the members {@link of} returned last, in the same order. */
+  get names(): readonly Uint8Array[] {
+    return this.#names;
   }
 }
 
@@ -327,22 +345,24 @@ const RESOURCE_ATTRIBUTES = new MemberOrder((key) => key.startsWith(COMMITTED_RE
 const OTHER_ATTRIBUTES = new MemberOrder();
 
 function map(values: Readonly<Record<string, string>>): void {
-  mapOf(values, OTHER_ATTRIBUTES.of(values));
+  mapOf(values, OTHER_ATTRIBUTES);
 }
 
 /** Attributes without excluded namespaces (`spanAttributes`), or resource attributes under `service.`. */
 function committedMap(values: Readonly<Record<string, string>>, spanAttributes: boolean): void {
-  mapOf(values, (spanAttributes ? SPAN_ATTRIBUTES : RESOURCE_ATTRIBUTES).of(values));
+  mapOf(values, spanAttributes ? SPAN_ATTRIBUTES : RESOURCE_ATTRIBUTES);
 }
 
-function mapOf(values: Readonly<Record<string, string>>, keys: readonly string[]): void {
+function mapOf(values: Readonly<Record<string, string>>, order: MemberOrder): void {
+  const keys = order.of(values);
+  const names = order.names;
   literal('{');
   for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    if (i > 0) literal(',');
-    str(key);
-    literal(':');
-    str(values[key] as string);
+    const name = names[i] as Uint8Array;
+    reserve(name.length);
+    scratch.set(name, length);
+    length += name.length;
+    str(values[keys[i] as string] as string);
   }
   literal('}');
 }

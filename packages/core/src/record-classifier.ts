@@ -202,9 +202,10 @@ export function validateCheckpointRecord(
   }
   const bytes = strictBase64(attributes[ATTR_AUDIT_CHECKPOINT_LEAVES] ?? '');
   if (bytes && bytes.length % HASH_SIZE === 0 && bytes.length / HASH_SIZE <= result.size) {
+    const all = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const leaves: string[] = [];
-    for (let offset = 0; offset < bytes.length; offset += HASH_SIZE) {
-      leaves.push(Buffer.from(bytes.subarray(offset, offset + HASH_SIZE)).toString('hex'));
+    for (let offset = 0; offset < all.length; offset += HASH_SIZE) {
+      leaves.push(all.toString('hex', offset, offset + HASH_SIZE));
     }
     result.leaves = leaves;
   }
