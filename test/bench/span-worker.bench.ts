@@ -13,16 +13,18 @@
 // a digest of the blocks (equal digests: the same rows were built).
 //
 // `--baseline <dir>`: a source tree of an earlier commit (`git archive <commit> packages | tar -x -C <dir>`, then
-// `ln -s $PWD/node_modules <dir>/`); its processor package's `BatchPreparer`, pipeline and decoder are measured
-// in alternate rounds beside the current ones, in the same process (both over the current core and clickhouse
-// packages, which the symlinked node_modules resolve to).
+// `ln -s $PWD/node_modules <dir>/`); its processor package's `BatchPreparer`, pipeline, integrity checker and
+// decoder are measured in alternate rounds beside the current ones, in the same process (both over the current
+// core and clickhouse packages, which the symlinked node_modules resolve to). To compare core and clickhouse too,
+// give the tree a `node_modules` of its own whose `@decisiontrail` links (copied with `cp -P`) point into it and
+// whose other entries link to this checkout's.
 import { createHash } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultConfig, parseVerifierKey } from '@decisiontrail/core';
-import { BODY_ENCODING, StreamIntegrityChecker } from '@decisiontrail/processor/internal';
+import { BODY_ENCODING } from '@decisiontrail/processor/internal';
 import {
   makeDecisionSpans,
   signBatches,
@@ -54,11 +56,18 @@ type PreparerFactory = () => Preparer;
 /** A `BatchPreparer` as the span worker thread builds it (span-worker-thread.ts), from a tree's processor source. */
 async function factory(root: string, vkey: string): Promise<PreparerFactory> {
   const src = (file: string) => import(pathToFileURL(resolve(root, 'packages/processor/src', file)).href);
-  const [{ AuditPipeline }, { BatchPreparer }, { ProcessorMetrics }, { PolicyStage }] = await Promise.all([
+  const [
+    { AuditPipeline },
+    { BatchPreparer },
+    { ProcessorMetrics },
+    { PolicyStage },
+    { StreamIntegrityChecker },
+  ] = await Promise.all([
     src('audit-pipeline.ts'),
     src('batch-preparer.ts'),
     src('metrics.ts'),
     src('policy-stage.ts'),
+    src('integrity-checker.ts'),
   ]);
   const { stages } = defaultConfig().processor;
   return () => {
