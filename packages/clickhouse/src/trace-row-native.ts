@@ -139,18 +139,35 @@ class LowCardinalityColumn {
   readonly #keys: string[] = [''];
   #indexes: Uint32Array;
   #rows = 0;
+  /** The value {@link push} took last, and its index. */
+  #lastValue = '';
+  #lastIndex = 0;
 
   constructor(initialRows: number) {
     this.#indexes = new Uint32Array(Math.max(16, initialRows));
   }
 
-  push(value: string): void {
+  /** Adds a row of `value`; returns its dictionary index. */
+  push(value: string): number {
+    // Most rows of a block repeat the row before (one service, one span name, one status).
+    if (value === this.#lastValue) {
+      this.pushIndex(this.#lastIndex);
+      return this.#lastIndex;
+    }
     let index = this.#dictionary.get(value);
     if (index === undefined) {
       index = this.#keys.length;
       this.#dictionary.set(value, index);
       this.#keys.push(value);
     }
+    this.#lastValue = value;
+    this.#lastIndex = index;
+    this.pushIndex(index);
+    return index;
+  }
+
+  /** Adds a row of the value at `index`, one {@link push} returned. */
+  pushIndex(index: number): void {
     if (this.#rows === this.#indexes.length) {
       const grown = new Uint32Array(this.#indexes.length * 2);
       grown.set(this.#indexes);
@@ -204,10 +221,27 @@ class MapColumn {
   readonly keys: LowCardinalityColumn;
   readonly values: ByteSink;
 
+  /** The keys of the last row that had them, by position, and their dictionary indexes. */
+  readonly #recentKeys: string[] = [];
+  readonly #recentIndexes: number[] = [];
+
   constructor(initialRows: number, entriesPerRow: number) {
     this.offsets = new Offsets(initialRows);
     this.keys = new LowCardinalityColumn(initialRows * entriesPerRow);
     this.values = new ByteSink(initialRows * entriesPerRow * 24);
+  }
+
+  /**
+   * A row's key at `position`: spans of one service carry the same keys in the same order, so the key the
+   * last row had there is compared first (the decoder hands back one string per key) and its index reused.
+   */
+  key(key: string, position: number): void {
+    if (this.#recentKeys[position] === key) {
+      this.keys.pushIndex(this.#recentIndexes[position] as number);
+      return;
+    }
+    this.#recentIndexes[position] = this.keys.push(key);
+    this.#recentKeys[position] = key;
   }
 
   writeTo(out: ByteSink): void {
@@ -446,7 +480,7 @@ export class NativeBlock {
     for (const key in map) {
       const value = map[key];
       if (typeof value !== 'string') throw this.#invalid(`${field}[${key}]`, 'must be a string');
-      column.keys.push(key);
+      column.key(key, entries);
       column.values.string(value);
       entries++;
     }

@@ -278,6 +278,46 @@ describe('ClickHouseSink (embedded engine)', () => {
     expect(readdirSync(join(dataDir, 'decisiontrail-staging'))).toEqual([]);
   });
 
+  it('stores each row under its own attribute keys when rows repeat, reorder, drop or add keys of the row before', async () => {
+    const base = decisions(6, 'key-order-model');
+    const attributeSets: Record<string, string>[] = [
+      { a: '1', b: '2', c: '3' },
+      { a: '1', b: '2', c: '3' },
+      { c: '3', a: '1', b: '2' },
+      { a: 'x', c: 'y' },
+      {},
+      { b: '2', a: '1', d: '4', c: '3' },
+    ];
+    const spans = base.map((span, i) => ({
+      ...span,
+      // Alternating and repeated span names and services (dictionary columns), as well as the attribute keys.
+      name: i % 3 === 0 ? 'decide' : 'score',
+      resourceAttributes: { 'service.name': i < 3 ? 'svc-a' : 'svc-b' },
+      attributes: { 'audit.model.id': 'key-order-model', ...attributeSets[i]! },
+    }));
+    await store.client.command({
+      query: 'CREATE TABLE default.exporter_key_rows AS default.otel_traces ENGINE = Memory',
+    });
+    await store.client.insert({
+      table: 'default.exporter_key_rows',
+      values: spans.map(spanRecordToTraceRow),
+      format: 'JSONEachRow',
+    });
+    await store.insertSpans(spans);
+    const rows = async (table: string) => {
+      const result = await store.client.query({
+        query:
+          'SELECT SpanId, SpanName, ServiceName, SpanAttributes, ResourceAttributes FROM ' +
+          `${table} WHERE SpanAttributes['audit.model.id'] = 'key-order-model' ORDER BY SpanId`,
+        format: 'JSONEachRow',
+      });
+      return result.json<Record<string, unknown>>();
+    };
+    const stored = await rows('default.otel_traces');
+    expect(stored).toHaveLength(6);
+    expect(stored).toEqual(await rows('default.exporter_key_rows'));
+  });
+
   it('stages again when its staging directory was removed under it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'decisiontrail-sink-gone-'));
     const sink = new ClickHouseSink(store.client, 'default.otel_traces', {}, { flushIntervalMs: 1 }, dir);
