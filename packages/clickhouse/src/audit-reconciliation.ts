@@ -324,13 +324,16 @@ const ROLLUP_TABLES: readonly RollupTable[] = [
  * Tables that are not derived from `otel_traces` and so are not reconciled: `audit_incidents`
  * (written by `incident`), `audit_erasures` (by `erase`), `audit_quarantine` (spans the
  * processor refused, which by definition never reached `otel_traces`) and `audit_cosignatures`
- * (witnesses' cosignatures of checkpoints, each checked against its witness's key when read).
+ * (witnesses' cosignatures of checkpoints, each checked against its witness's key when read) — and
+ * `audit_routed_spans` (migration 26), a `Null` table that holds nothing: the spans routed through it to the audit
+ * views that read it are reconciled in the tables those views fill.
  */
 export const NOT_DERIVED_TABLES: readonly string[] = [
   'audit_incidents',
   'audit_erasures',
   'audit_quarantine',
   'audit_cosignatures',
+  'audit_routed_spans',
 ];
 
 /** Every table {@link reconcileAuditTables} compares, in the order it compares them. */

@@ -446,4 +446,28 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-overrides-backfill.sql' },
     ],
   },
+  {
+    // #24's processor throughput: the audit views other than audit_decisions' each read every inserted span's
+    // attribute map for their filter; one view routes the spans they take in (not decisions) into a Null table
+    // and they read that instead — the same spans, so the same rows (their SELECTs are sql/*-select.sql's).
+    version: 26,
+    name: 'routed_audit_spans',
+    checksum: 'sha256:e15255e1662e446cada2b6f599f9fc39161e16bbe1e8d6adad06c2f5343691d4',
+    steps: [
+      { kind: 'object', file: 'audit-routed-spans.sql' },
+      { kind: 'object', file: 'audit-routed-spans-mv.sql' },
+      { kind: 'object', file: 'audit-checkpoints-mv-drop.sql' },
+      { kind: 'object', file: 'audit-checkpoints-mv.sql' },
+      { kind: 'object', file: 'audit-checkpoint-spans-mv-drop.sql' },
+      { kind: 'object', file: 'audit-checkpoint-spans-mv.sql' },
+      { kind: 'object', file: 'audit-deployments-mv-drop.sql' },
+      { kind: 'object', file: 'audit-deployments-mv.sql' },
+      { kind: 'object', file: 'audit-feedback-mv-drop.sql' },
+      { kind: 'object', file: 'audit-feedback-mv.sql' },
+      { kind: 'object', file: 'audit-oversight-mv-drop.sql' },
+      { kind: 'object', file: 'audit-oversight-mv.sql' },
+      { kind: 'object', file: 'audit-decision-links-all-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decision-links-all-mv.sql' },
+    ],
+  },
 ];

@@ -176,6 +176,7 @@ describe('schema and migrations (embedded engine)', () => {
       'audit_feedback_stats_mv',
       'audit_oversight_mv',
       'audit_oversight_stats_mv',
+      'audit_routed_spans_mv',
       'decision_timeline',
       'otel_traces_trace_id_ts_mv',
     ]);

@@ -1,0 +1,2 @@
+-- Replaced below by the same view over audit_routed_spans.
+DROP VIEW IF EXISTS {{table:audit_deployments_mv}} {{cluster}}
