@@ -1,37 +1,61 @@
 import type { SpanRecord } from '@decisiontrail/core';
 import {
+  ATTR_AUDIT_ACTOR_ID,
   ATTR_AUDIT_CHECKPOINT_NOTE,
   ATTR_AUDIT_CHECKPOINT_ORIGIN,
   ATTR_AUDIT_CHECKPOINT_ROOT,
   ATTR_AUDIT_CHECKPOINT_SIZE,
-  ATTR_AUDIT_INTEGRITY_KEY_ID,
+  ATTR_AUDIT_DECISION_AUTOMATION,
   ATTR_AUDIT_DECISION_ID,
-  ATTR_AUDIT_INTEGRITY_SEQ,
+  ATTR_AUDIT_DECISION_OUTCOME,
+  ATTR_AUDIT_DECISION_PURPOSE,
+  ATTR_AUDIT_DECISION_RISK_LEVEL,
+  ATTR_AUDIT_DECISION_TYPE,
+  ATTR_AUDIT_FAIRNESS_GROUP,
+  ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME,
+  ATTR_AUDIT_FEEDBACK_CORRECT,
+  ATTR_AUDIT_FEEDBACK_SOURCE,
+  ATTR_AUDIT_INPUT_HASH,
+  ATTR_AUDIT_INTEGRITY_KEY_ID,
   ATTR_AUDIT_INTEGRITY_STREAM,
+  ATTR_AUDIT_MODEL_ID,
+  ATTR_AUDIT_MODEL_TYPE,
+  ATTR_AUDIT_MODEL_VERSION,
+  ATTR_AUDIT_OUTPUT_HASH,
+  ATTR_AUDIT_OVERSIGHT_ACTION,
+  ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME,
+  ATTR_AUDIT_OVERSIGHT_REASON,
+  ATTR_AUDIT_OVERSIGHT_REVIEWER,
   ATTR_AUDIT_RECORD_TYPE,
+  ATTR_AUDIT_SUBJECT_ID,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_SESSION_ID,
+  ATTR_USER_ID,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
 import {
   DECISION_ATTRIBUTES,
-  DECISIONS_SQL,
   LINKED_WITH,
   OUTPUT_COLUMNS,
   compareEntries,
-  decisionEntry,
-  withDecisionSpanHashes,
-  linkedParams,
   timelineEntry,
   timelineQuery,
   timelineRows,
-  type DecisionRow,
   type TimelineEntry,
 } from './decision-timeline.ts';
 import type { QueryContext } from './query-context.ts';
 import {
+  afterParams,
+  checkpointSpansAfterSql,
   checkpointSpansSql,
   coveringCheckpointRows,
   DAY_NS,
   leafParams,
+  SECOND_NS,
   SEQ,
   windowParams,
   windowsAround,
@@ -43,69 +67,71 @@ import { TRACE_ROW_COLUMNS, traceRowToSpanRecord, type StoredTraceRow } from './
 
 /** A timeline and the signed rows behind it, read together (see {@link timelineWithEvidence}). */
 export interface TimelineWithEvidence {
-  /** The rows of {@link decisionTimeline} for the same query. */
+  /**
+   * The timeline's rows. Unlike {@link decisionTimeline}'s, its decisions, reviews and feedback are built from their
+   * signed spans in `otel_traces` (the rows the check reads), not from `audit_decisions`, `audit_oversight` and
+   * `audit_feedback`: those tables only locate the spans here, and `verify` reconciles them.
+   */
   entries: TimelineEntry[];
-  /** What {@link timelineEvidence} returns for those rows' decisions, reviews and feedback. */
+  /** What {@link timelineEvidence} returns for those rows' decisions, reviews, feedback and tool runs. */
   evidence: TimelineEvidence;
 }
 
-/** The decisions' reviews and feedback, as the first statement finds them: by decision id or through the trace. */
+/** The decisions' reviews, feedback and tool runs, as the first statement locates them: by decision id or through the trace. */
 const FOLLOW_UPS_OF = {
   decision: 'decision_id = {decision_id:String}',
   trace:
     'decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} WHERE trace_id = {trace_id:String})',
 } as const;
 
-// Unnamed: a UNION ALL takes its names from the first branch, and an alias here would shadow the table's own
-// column of that name (integrity_stream, …) in the branch's map.
-const EMPTY_DECISION_COLUMNS = DECISION_ATTRIBUTES.map(() => "''").join(', ');
-
 /**
- * First statement: the decisions (the timeline's own decision statement), their reviews and feedback as the
- * view's oversight and feedback branches show them, and every review and feedback span `audit_decision_links`
- * names for them — all primary-key lookups by decision id. The entry columns are the decision statement's;
- * reviews and feedback carry their typed fields in `attributes`.
+ * First statement: where the spans are. The decisions' trace id, span id and time (with the model, to find its
+ * deployments, and the stream and leaf index, to propose the checkpoints that prove them) from `audit_decisions`,
+ * and every review, feedback and tool run `audit_decision_links` names for them — primary-key reads of the few
+ * columns that locate a span, none of the values the timeline shows.
  */
-function firstSql(by: keyof typeof FOLLOW_UPS_OF): string {
-  const of = FOLLOW_UPS_OF[by];
+function locateSql(by: keyof typeof FOLLOW_UPS_OF): string {
   return `
-  SELECT *, CAST(map(), 'Map(String, String)') AS attributes FROM (${DECISIONS_SQL})
+  SELECT 'decision' AS role, decision_id, trace_id, span_id, toString(toUnixTimestamp64Nano(time)) AS time_ns,
+    model_id AS detail, integrity_stream AS stream, toString(integrity_seq) AS seq
+  FROM {{read:audit_decisions}}
+  WHERE {{include:decision-timeline-decisions-where.sql}}
   UNION ALL
-  SELECT 'oversight', toString(toUnixTimestamp64Nano(time)), decision_id, trace_id, span_id, '', action, service,
-    '', '0', ${EMPTY_DECISION_COLUMNS},
-    CAST(map('action', action, 'reviewer', reviewer, 'reason', reason, 'new_outcome', new_outcome,
-      'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)), 'Map(String, String)')
-  FROM {{read:audit_oversight}} FINAL
-  WHERE ${of}
-  UNION ALL
-  SELECT 'feedback', toString(toUnixTimestamp64Nano(time)), decision_id, trace_id, span_id, '', source, service,
-    '', '0', ${EMPTY_DECISION_COLUMNS},
-    CAST(map('correct', ifNull(toString(correct), ''), 'actual_outcome', actual_outcome, 'source', source,
-      'integrity_stream', integrity_stream, 'integrity_seq', toString(integrity_seq)), 'Map(String, String)')
-  FROM {{read:audit_feedback}} FINAL
-  WHERE ${of}
-  UNION ALL
-  SELECT 'link', toString(toUnixTimestamp64Nano(time)), decision_id, trace_id, span_id, '', record_type, service,
-    '', '0', ${EMPTY_DECISION_COLUMNS}, CAST(map(), 'Map(String, String)')
+  SELECT 'link', decision_id, trace_id, span_id, toString(toUnixTimestamp64Nano(time)), record_type,
+    integrity_stream, ''
   FROM {{read:audit_decision_links}}
-  WHERE ${of}`;
+  WHERE ${FOLLOW_UPS_OF[by]}`;
+}
+
+interface LocatorRow {
+  role: 'decision' | 'link';
+  decision_id: string;
+  trace_id: string;
+  span_id: string;
+  time_ns: string;
+  /** A decision's model id; a link's record type. */
+  detail: string;
+  stream: string;
+  seq: string;
 }
 
 /**
- * Second statement (its reads of reviews, feedback and tool runs only when there are any: a disjunct over an
- * empty list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read once for both the trace spans the timeline shows and the signed rows the
- * check needs — every row of the decisions' traces from a day before the first to a day after the last decision
- * (every copy of each decision span among them), and every copy of each review and feedback span within a day of
- * it —, the checkpoint spans that can prove the shown leaves (one primary-key read of `audit_checkpoint_spans`, see
- * {@link checkpointSpansSql}), beside the view's deployment and incident branches (as in
- * sql/decision-timeline-linked.sql). The view's checkpoint entry is built from those checkpoint spans
- * ({@link checkpointEntries}), not read apart.
+ * Second statement (its reads of reviews, feedback and tool runs only when there are any: a disjunct over an empty
+ * list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read
+ * once for both the trace spans the timeline shows and the signed spans it shows and checks — every row of the
+ * decisions' traces from a day before the first to a day after the last decision (every copy of each decision span
+ * among them: the trace's other spans have no located time), and every copy of each located review and feedback span
+ * within a second of its located time —, the checkpoint spans that can prove the decisions (by stream and leaf index,
+ * {@link checkpointSpansSql}) and the reviews and feedback (by stream and time, {@link checkpointSpansAfterSql}), beside
+ * the view's deployment and incident branches (as in sql/decision-timeline-linked.sql). The view's checkpoint entry is
+ * built from those checkpoint spans ({@link checkpointEntries}), not read apart.
  *
- * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the
- * timeline, not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the
- * reader, as that branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`.
+ * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the timeline,
+ * not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the reader, as that
+ * branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`, with the three values
+ * the audit tables' views convert in SQL (confidence, leaf index, retention class) converted the same way.
  */
-function restSql(windows: number, leaves: number, actions: boolean): string {
+function restSql(windows: number, leaves: number, after: number, actions: boolean): string {
   // What the timeline's traces, reviews, feedback and tool runs are read by.
   const inTrace = `((has(traces, TraceId)
         AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
@@ -116,6 +142,19 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         AND Timestamp <= action_last + toIntervalDay(1))`
           : ''
       })`;
+  const checkpointRow = (sql: string) => `
+    UNION ALL
+
+    -- Checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
+    SELECT
+        'trace' AS role, 'span' AS kind, toDateTime64(0, 9) AS time, '' AS decision_id, '' AS trace_id,
+        '' AS span_id, '' AS parent_span_id, '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
+        CAST(map('stream', stream, 'size', size, 'first', first), 'Map(String, String)')
+          AS attributes,
+        false AS is_action, false AS shown, false AS in_trace, true AS is_leaf, span,
+        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
+    FROM (${sql})
+`;
   return `
   WITH
     ${LINKED_WITH},
@@ -123,7 +162,7 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
     {follow_spans:Array(String)} AS follow_spans,
     {action_traces:Array(String)} AS action_traces,
     fromUnixTimestamp64Nano({action_last_ns:Int64}) AS action_last
-  SELECT role, ${OUTPUT_COLUMNS}, in_trace, is_leaf, shown, span
+  SELECT role, ${OUTPUT_COLUMNS}, in_trace, is_leaf, shown, span, signed_confidence, signed_seq, signed_retention
   FROM (
     SELECT
         'trace' AS role, if(is_action, 'action', 'span') AS kind, Timestamp AS time,
@@ -132,9 +171,10 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
         StatusCode AS status_code, Duration AS duration_ns,
         if(is_action,
           {{include:decision-timeline-action-attributes.sql}},
-          mapFilter((k, v) -> k NOT IN ({{attr:AUDIT_INPUT_CONTENT}}, {{attr:AUDIT_OUTPUT_CONTENT}},
+          if(shown, mapFilter((k, v) -> k NOT IN ({{attr:AUDIT_INPUT_CONTENT}}, {{attr:AUDIT_OUTPUT_CONTENT}},
             {{attr:AUDIT_INPUT_CIPHERTEXT}}, {{attr:AUDIT_OUTPUT_CIPHERTEXT}}, {{attr:GEN_AI_INPUT_MESSAGES}},
-            {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)'))) AS attributes,
+            {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)')),
+            CAST(map(), 'Map(String, String)'))) AS attributes,
         -- The linked statement's action branch: a tool run of these decisions in a trace a link names, from a
         -- day before the first decision to a day after the latest run linked.
         has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
@@ -149,25 +189,13 @@ function restSql(windows: number, leaves: number, actions: boolean): string {
             AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
           AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}}) AS shown,
         true AS in_trace, false AS is_leaf,
-        formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span
+        formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span,
+        ifNull(toString(toFloat64OrNull(SpanAttributes[{{attr:AUDIT_DECISION_CONFIDENCE}}])), '') AS signed_confidence,
+        toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}])) AS signed_seq,
+        {{retention_class:SpanAttributes}} AS signed_retention
     FROM {{read:otel_traces}}
     WHERE ${inTrace}
-${
-  leaves === 0
-    ? ''
-    : `
-    UNION ALL
-
-    -- The checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
-    SELECT
-        'trace' AS role, 'span' AS kind, toDateTime64(0, 9) AS time, '' AS decision_id, '' AS trace_id,
-        '' AS span_id, '' AS parent_span_id, '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
-        CAST(map('stream', stream, 'size', size, 'first', first), 'Map(String, String)')
-          AS attributes,
-        false AS is_action, false AS shown, false AS in_trace, true AS is_leaf, span
-    FROM (${checkpointSpansSql(leaves)})
-`
-}
+${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}${after === 0 ? '' : checkpointRow(checkpointSpansAfterSql(after))}
     UNION ALL
 
     SELECT
@@ -176,7 +204,8 @@ ${
         CAST(map('deployment_id', deployment_id, 'model_id', model_id, 'model_version', model_version,
             'previous_version', previous_version, 'environment', environment, 'changelog', changelog,
             'weights_hash', weights_hash), 'Map(String, String)') AS attributes,
-        false AS is_action, false AS shown, false AS in_trace, false AS is_leaf, '' AS span
+        false AS is_action, false AS shown, false AS in_trace, false AS is_leaf, '' AS span,
+        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
     FROM {{read:audit_deployments}} FINAL
     WHERE has(models, model_id) AND time <= last_time
 
@@ -189,18 +218,12 @@ ${
         CAST(map('incident_id', incident_id, 'severity', severity, 'category', category, 'status', status,
             'description', description, 'report_deadline', toString(report_deadline),
             'reported_at', ifNull(toString(reported_at), '')), 'Map(String, String)') AS attributes,
-        false AS is_action, false AS shown, false AS in_trace, false AS is_leaf, '' AS span
+        false AS is_action, false AS shown, false AS in_trace, false AS is_leaf, '' AS span,
+        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
     FROM {{read:audit_incidents}} FINAL
     WHERE deleted = 0 AND hasAny(decision_ids, ids)
   )`;
 }
-
-/** The record types of the spans the read-time check proves besides tool runs. */
-const CHECKED_RECORD_TYPES: ReadonlySet<string> = new Set([
-  AUDIT_RECORD_TYPE_VALUES.DECISION,
-  AUDIT_RECORD_TYPE_VALUES.OVERSIGHT,
-  AUDIT_RECORD_TYPE_VALUES.FEEDBACK,
-]);
 
 /** A tree size as the checkpoint views take it from the span (`toUInt64OrZero`): 0 unless a decimal UInt64. */
 function treeSizeOf(checkpoint: SpanRecord): bigint {
@@ -263,97 +286,222 @@ function checkpointEntries(
   return entries;
 }
 
-type FirstRow = DecisionRow & { attributes: Record<string, string> };
 type RestRow = TimelineEntry & {
   role: 'trace' | 'entry';
   in_trace: boolean | number;
   is_leaf: boolean | number;
   shown: boolean | number;
   span: string;
+  signed_confidence: string;
+  signed_seq: string;
+  signed_retention: string;
+};
+
+/** The record types whose spans the timeline shows as a decision, review or feedback entry. */
+const ENTRY_KIND_OF: Readonly<Record<string, 'decision' | 'oversight' | 'feedback'>> = {
+  [AUDIT_RECORD_TYPE_VALUES.DECISION]: 'decision',
+  [AUDIT_RECORD_TYPE_VALUES.OVERSIGHT]: 'oversight',
+  [AUDIT_RECORD_TYPE_VALUES.FEEDBACK]: 'feedback',
 };
 
 /**
- * The decision timeline (the rows of {@link decisionTimeline}) together with its read-time evidence (what
- * {@link timelineEvidence} returns for the decisions, reviews, feedback and tool runs it shows), in two statements
- * instead of four: the decisions with their reviews, feedback and linked spans by decision id; then everything
- * else, with `otel_traces` read once for the trace spans and tool runs shown, the signed rows checked and the
- * checkpoints of the audit rows' leaves (a third reads the checkpoints of leaves known only from spans: shown tool
- * runs, and a signed review or feedback whose audit row is gone). Empty when nothing matches.
+ * The entry a signed span is shown as, its typed fields derived from the span's attributes as the audit tables'
+ * materialized views derive their columns (sql/audit-decisions-select.sql, audit-oversight-select.sql,
+ * audit-feedback-select.sql; the three values they convert come converted from SQL), so that on an untouched store
+ * it equals the row {@link decisionTimeline} reads from those tables.
+ */
+function signedEntry(
+  kind: 'decision' | 'oversight' | 'feedback',
+  span: SpanRecord,
+  row: Pick<RestRow, 'service' | 'signed_confidence' | 'signed_seq' | 'signed_retention'>,
+): TimelineEntry {
+  const get = (key: string): string => span.attributes[key] ?? '';
+  const base = {
+    kind,
+    timeUnixNano: span.startTimeUnixNano,
+    decisionId: get(ATTR_AUDIT_DECISION_ID),
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: '',
+    service: row.service,
+    durationNanos: '0',
+  };
+  const integrity = { integrity_stream: get(ATTR_AUDIT_INTEGRITY_STREAM), integrity_seq: row.signed_seq };
+  if (kind === 'oversight') {
+    const action = get(ATTR_AUDIT_OVERSIGHT_ACTION);
+    return timelineEntry(
+      { ...base, name: action, statusCode: '' },
+      {
+        action,
+        reviewer: get(ATTR_AUDIT_OVERSIGHT_REVIEWER),
+        reason: get(ATTR_AUDIT_OVERSIGHT_REASON),
+        new_outcome: get(ATTR_AUDIT_OVERSIGHT_NEW_OUTCOME),
+        ...integrity,
+      },
+    );
+  }
+  if (kind === 'feedback') {
+    const correct = get(ATTR_AUDIT_FEEDBACK_CORRECT);
+    const source = get(ATTR_AUDIT_FEEDBACK_SOURCE);
+    return timelineEntry(
+      { ...base, name: source, statusCode: '' },
+      {
+        correct: correct === 'true' || correct === 'false' ? correct : '',
+        actual_outcome: get(ATTR_AUDIT_FEEDBACK_ACTUAL_OUTCOME),
+        source,
+        ...integrity,
+      },
+    );
+  }
+  const fields: Record<(typeof DECISION_ATTRIBUTES)[number], string> = {
+    model_id: get(ATTR_AUDIT_MODEL_ID) || get(ATTR_GEN_AI_RESPONSE_MODEL) || get(ATTR_GEN_AI_REQUEST_MODEL),
+    model_version: get(ATTR_AUDIT_MODEL_VERSION),
+    model_type: get(ATTR_AUDIT_MODEL_TYPE),
+    provider: get(ATTR_GEN_AI_PROVIDER_NAME),
+    operation: get(ATTR_GEN_AI_OPERATION_NAME),
+    decision_type: get(ATTR_AUDIT_DECISION_TYPE),
+    outcome: get(ATTR_AUDIT_DECISION_OUTCOME),
+    confidence: row.signed_confidence,
+    input_hash: get(ATTR_AUDIT_INPUT_HASH),
+    output_hash: get(ATTR_AUDIT_OUTPUT_HASH),
+    subject_id: get(ATTR_AUDIT_SUBJECT_ID),
+    actor_id: get(ATTR_AUDIT_ACTOR_ID) || get(ATTR_USER_ID),
+    session_id: get(ATTR_SESSION_ID),
+    fairness_group: get(ATTR_AUDIT_FAIRNESS_GROUP),
+    risk_level: get(ATTR_AUDIT_DECISION_RISK_LEVEL),
+    purpose: get(ATTR_AUDIT_DECISION_PURPOSE),
+    automation: get(ATTR_AUDIT_DECISION_AUTOMATION),
+    error_type: get(ATTR_ERROR_TYPE),
+    retention_class: row.signed_retention,
+    ...integrity,
+  };
+  const attributes: Record<string, string> = {};
+  for (const name of DECISION_ATTRIBUTES) attributes[name] = fields[name];
+  return timelineEntry({ ...base, name: span.name, statusCode: span.statusCode }, attributes);
+}
+
+/**
+ * A located span no stored row backs: shown by its location only (no value of an audit table), for the check to
+ * fail as missing.
+ */
+function locatedEntry(kind: 'decision' | 'oversight' | 'feedback', at: LocatorRow): TimelineEntry {
+  const attributes: Record<string, string> = {};
+  if (kind === 'decision') for (const name of DECISION_ATTRIBUTES) attributes[name] = '';
+  return timelineEntry(
+    {
+      kind,
+      timeUnixNano: at.time_ns,
+      decisionId: at.decision_id,
+      traceId: at.trace_id,
+      spanId: at.span_id,
+      parentSpanId: '',
+      name: '',
+      service: '',
+      statusCode: '',
+      durationNanos: '0',
+    },
+    attributes,
+  );
+}
+
+/**
+ * The decision timeline with its read-time evidence (what {@link timelineEvidence} returns for the decisions,
+ * reviews, feedback and tool runs it shows), in two statements: where the spans are, by decision id (or trace id)
+ * from `audit_decisions` and `audit_decision_links` (ids, times, streams; no value shown); then `otel_traces` once for
+ * the trace spans, the signed decision, review and feedback spans and the tool runs, with the checkpoints that can
+ * prove them, the deployments and the incidents (a third reads the checkpoints of leaves none of those holds).
+ *
+ * The decisions, reviews and feedback shown are their signed spans' values (the earliest copy of each span; a
+ * conflicting copy is the check's to report): every review and feedback span of the decisions read, whether located by
+ * its link or found in the decisions' traces. A located span with no stored row is shown by its location alone. So the
+ * audit tables' values are not shown here and an edit of them changes nothing shown — `verify` reconciles those tables
+ * with the spans and names any row that differs, is missing or extra. Empty when nothing matches.
  */
 export async function timelineWithEvidence(
   ctx: QueryContext,
   query: { decisionId?: string; traceId?: string },
 ): Promise<TimelineWithEvidence> {
   const { decisionId, traceId } = timelineQuery(query);
-  const first = await timelineRows<FirstRow>(ctx, firstSql(decisionId === '' ? 'trace' : 'decision'), {
+  const located = await timelineRows<LocatorRow>(ctx, locateSql(decisionId === '' ? 'trace' : 'decision'), {
     decision_id: decisionId,
     trace_id: traceId,
   });
-  const decisions: TimelineEntry[] = [];
-  const followUps: TimelineEntry[] = [];
-  const links: { traceId: string; spanId: string; time: bigint; recordType: string }[] = [];
-  for (const row of first) {
-    if (row.kind === 'decision') decisions.push(decisionEntry(row));
-    else if (row.kind === 'oversight' || row.kind === 'feedback') {
-      followUps.push(timelineEntry(row, row.attributes));
-    } else {
-      links.push({
-        traceId: row.traceId,
-        spanId: row.spanId,
-        time: BigInt(row.timeUnixNano),
-        recordType: row.name,
-      });
-    }
+  // Without FINAL (a locator needs no collapsing; ≈ 1.5 ms at 10 M): a decision stored twice is located twice, and
+  // two rows naming one span are one entry. Two rows of one decision id naming different spans are two entries.
+  const decisionAt = new Map<string, LocatorRow>();
+  const linkAt = new Map<string, LocatorRow>();
+  for (const row of located) {
+    const at = row.role === 'decision' ? decisionAt : linkAt;
+    const key = `${row.trace_id}/${row.span_id}`;
+    const earlier = at.get(key);
+    if (earlier === undefined || BigInt(row.time_ns) < BigInt(earlier.time_ns)) at.set(key, row);
   }
-  if (decisions.length === 0) return { entries: [], evidence: { spans: [], checkpoints: [] } };
-  const linked = linkedParams(decisions);
-  // Reviews and feedback are read by their own rows' ids and by the links' (a row deleted from one is still found
-  // through the other), each within a day of its time.
-  const follow = [
-    ...followUps.map((f) => ({ traceId: f.traceId, spanId: f.spanId, time: BigInt(f.timeUnixNano) })),
-    ...links,
-  ];
-  const windows = windowsAround(follow.map((f) => f.time));
-  const firstNs = BigInt(linked.first_ns);
+  if (decisionAt.size === 0) return { entries: [], evidence: { spans: [], checkpoints: [] } };
+  const decisions = [...decisionAt.values()];
+  const links = [...linkAt.values()];
+  const times = decisions.map((d) => BigInt(d.time_ns));
+  const firstNs = times.reduce((a, b) => (b < a ? b : a));
+  const linked = {
+    ids: [...new Set(decisions.map((d) => d.decision_id))],
+    traces: [...new Set(decisions.map((d) => d.trace_id))],
+    decision_spans: decisions.map((d) => d.span_id),
+    models: [...new Set(decisions.map((d) => d.detail))],
+    decision_streams: decisions.map((d) => d.stream),
+    decision_seqs: decisions.map((d) => (SEQ.test(d.seq) ? d.seq : '0')),
+    first_ns: String(firstNs),
+    last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
+  };
+  // Reviews and feedback are read where their links put them: their copies within a second of that time.
+  const follow = links.filter((link) => ENTRY_KIND_OF[link.detail] !== undefined);
+  const windows = windowsAround(
+    follow.map((f) => BigInt(f.time_ns)),
+    SECOND_NS,
+  );
   // Tool runs are read as the linked statement's action branch reads them: in the traces their links name.
   const actionLinks = links.filter(
-    (link) => link.recordType === AUDIT_RECORD_TYPE_VALUES.ACTION && link.time >= firstNs - DAY_NS,
+    (link) => link.detail === AUDIT_RECORD_TYPE_VALUES.ACTION && BigInt(link.time_ns) >= firstNs - DAY_NS,
   );
-  const actionTraces = actionLinks.map((link) => link.traceId);
   // A link's time is its run's start: the runs are read up to a day after the latest.
-  const actionLastNs = actionLinks.reduce((a, link) => (link.time > a ? link.time : a), 0n);
-  const leaves = [...decisions, ...followUps]
-    .map((entry) => ({
-      stream: entry.attributes['integrity_stream'] ?? '',
-      seq: entry.attributes['integrity_seq'] ?? '',
-    }))
+  const actionLastNs = actionLinks.reduce(
+    (a, link) => (BigInt(link.time_ns) > a ? BigInt(link.time_ns) : a),
+    0n,
+  );
+  const decisionLeaves = decisions
+    .map((d) => ({ stream: d.stream, seq: d.seq }))
     .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
+  const afterLeaves = follow
+    .filter((f) => f.stream !== '')
+    .map((f) => ({ stream: f.stream, timeNs: f.time_ns }));
   const rest = await timelineRows<RestRow>(
     ctx,
-    restSql(windows.length, leaves.length, actionTraces.length > 0),
+    restSql(windows.length, decisionLeaves.length, afterLeaves.length, actionLinks.length > 0),
     {
       ...linked,
-      follow_traces: [...new Set(follow.map((f) => f.traceId))],
-      follow_spans: [...new Set(follow.map((f) => f.spanId))],
-      ...leafParams(leaves),
-      action_traces: [...new Set(actionTraces)],
+      follow_traces: [...new Set(follow.map((f) => f.trace_id))],
+      follow_spans: [...new Set(follow.map((f) => f.span_id))],
+      ...leafParams(decisionLeaves),
+      ...afterParams(afterLeaves),
+      action_traces: [...new Set(actionLinks.map((link) => link.trace_id))],
       action_last_ns: String(actionLastNs),
       ...windowParams(windows),
     },
   );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
   const proposed: CheckpointSpanRow[] = [];
-  const entries: TimelineEntry[] = [...decisions, ...followUps];
-  // The earliest copy of each shown trace span and tool run, as the linked statement's branches keep it
-  // (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
+  const entries: TimelineEntry[] = [];
+  // The earliest copy of each shown trace span, tool run, decision, review and feedback, as the linked statement's
+  // branches keep it (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
   const shown = new Map<string, TimelineEntry>();
   const actions = new Map<string, TimelineEntry>();
-  const earliest = (kept: Map<string, TimelineEntry>, entry: TimelineEntry): void => {
-    const earlier = kept.get(entry.spanId);
+  const signed = new Map<string, TimelineEntry>();
+  const earliest = (kept: Map<string, TimelineEntry>, key: string, entry: TimelineEntry): void => {
+    const earlier = kept.get(key);
     if (earlier === undefined || BigInt(entry.timeUnixNano) < BigInt(earlier.timeUnixNano))
-      kept.set(entry.spanId, entry);
+      kept.set(key, entry);
   };
-  for (const { role, in_trace: inTrace, is_leaf: isLeaf, shown: isShown, span, ...entry } of rest) {
+  const ids = new Set(linked.ids);
+  for (const { role, in_trace: inTrace, is_leaf: isLeaf, shown: isShown, span, ...row } of rest) {
+    const { signed_confidence: _c, signed_seq: _s, signed_retention: _r, ...entry } = row;
     if (role === 'entry') {
       entries.push(entry);
       continue;
@@ -363,41 +511,45 @@ export async function timelineWithEvidence(
       proposed.push({ service: entry.service, stream, size, first, span });
       continue;
     }
+    if (!inTrace) continue;
     // A span of the timeline's traces, reviews, feedback or tool runs.
     const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
-    if (inTrace) {
-      evidence.spans.push(record);
-      if (entry.kind === 'action') earliest(actions, entry);
-      else if (isShown) earliest(shown, entry);
-    }
+    evidence.spans.push(record);
+    if (entry.kind === 'action') earliest(actions, entry.spanId, entry);
+    else if (isShown) earliest(shown, entry.spanId, entry);
+    const kind = ENTRY_KIND_OF[record.attributes[ATTR_AUDIT_RECORD_TYPE] ?? ''];
+    const key = `${record.traceId}/${record.spanId}`;
+    if (kind === undefined || !ids.has(record.attributes[ATTR_AUDIT_DECISION_ID] ?? '')) continue;
+    // A decision is the span its audit row locates; every review and feedback of the decisions read is shown.
+    if (kind === 'decision' && !decisionAt.has(key)) continue;
+    earliest(signed, key, signedEntry(kind, record, row));
   }
-  // A decision's input and output hashes are its span's, read just now with the trace (migration 24).
-  withDecisionSpanHashes(decisions, evidence.spans);
-  // Leaves known only from the spans read just now are proven by the checkpoints read above when those hold them,
-  // else by those of a statement of their own: a tool run's, and a decision's, review's or feedback's whose audit
-  // row is gone or names another leaf (the span was found through its link or its trace; the row's own leaf was
-  // asked for above). So are the asked leaves no checkpoint read holds (see coveringCheckpointRows).
-  const asked = new Set(leaves.map((leaf) => `${leaf.stream}\n${leaf.seq}`));
-  const later = new Map<string, { stream: string; seq: string }>();
-  const leafOf = (stream: string, seq: string): void => {
-    const key = `${stream}\n${seq}`;
-    if (stream !== '' && SEQ.test(seq) && !asked.has(key)) later.set(key, { stream, seq });
-  };
-  for (const action of actions.values())
-    leafOf(action.attributes['integrity_stream'] ?? '', action.attributes['integrity_seq'] ?? '');
-  const ids = new Set(decisions.map((d) => d.decisionId));
-  for (const span of evidence.spans) {
-    const type = span.attributes[ATTR_AUDIT_RECORD_TYPE] ?? '';
-    if (CHECKED_RECORD_TYPES.has(type) && ids.has(span.attributes[ATTR_AUDIT_DECISION_ID] ?? ''))
-      leafOf(
-        span.attributes[ATTR_AUDIT_INTEGRITY_STREAM] ?? '',
-        span.attributes[ATTR_AUDIT_INTEGRITY_SEQ] ?? '',
-      );
+  // Located spans no stored row backs.
+  for (const [key, at] of decisionAt) if (!signed.has(key)) signed.set(key, locatedEntry('decision', at));
+  for (const [key, at] of linkAt) {
+    const kind = ENTRY_KIND_OF[at.detail];
+    if (kind !== undefined && kind !== 'decision' && !signed.has(key))
+      signed.set(key, locatedEntry(kind, at));
   }
-  const checkpoints = (await coveringCheckpointRows(ctx, [...leaves, ...later.values()], proposed)).map(
-    (row) => ({ record: traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow), service: row.service }),
-  );
+  // The leaves to prove are the shown spans' own (the audit rows' were only proposals): those the checkpoints read
+  // above hold are proven by them, the others by a statement of their own (see coveringCheckpointRows).
+  const leaves = new Map<string, { stream: string; seq: string }>();
+  for (const entry of [...signed.values(), ...actions.values()]) {
+    const stream = entry.attributes['integrity_stream'] ?? '';
+    const seq = entry.attributes['integrity_seq'] ?? '';
+    if (stream !== '' && SEQ.test(seq)) leaves.set(`${stream}\n${seq}`, { stream, seq });
+  }
+  const checkpoints = (await coveringCheckpointRows(ctx, [...leaves.values()], proposed)).map((row) => ({
+    record: traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow),
+    service: row.service,
+  }));
   evidence.checkpoints.push(...checkpoints.map((checkpoint) => checkpoint.record));
-  entries.push(...shown.values(), ...actions.values(), ...checkpointEntries(decisions, checkpoints));
+  const decisionEntries = [...signed.values()].filter((entry) => entry.kind === 'decision');
+  entries.push(
+    ...signed.values(),
+    ...shown.values(),
+    ...actions.values(),
+    ...checkpointEntries(decisionEntries, checkpoints),
+  );
   return { entries: entries.sort(compareEntries), evidence };
 }

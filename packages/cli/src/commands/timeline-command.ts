@@ -19,9 +19,10 @@ export const timelineCommand: CommandSpec = {
   description:
     'Shows the decision (model, version, outcome, confidence, subject), every span of its trace, reviews and\n' +
     'overrides, feedback, deployments of its model before it, incidents that cover it. The decision, each review\n' +
-    'and each feedback is checked against its signed span: one stored copy, the shown values equal to the signed\n' +
-    'ones, its leaf recomputed and included under a checkpoint signed by a trusted key. Each says verified,\n' +
-    'failed (naming the check or field), untrusted, unsigned or unsealed (skip with --no-verify). --json prints\n' +
+    'and each feedback is shown as its signed span holds it (the audit tables only say where the spans are) and\n' +
+    'checked: one stored copy, its leaf recomputed and included under a checkpoint signed by a trusted key. Each\n' +
+    'says verified, failed (naming the check), untrusted, unsigned or unsealed. The audit tables themselves are\n' +
+    "verify's to reconcile. --no-verify skips the check and shows the audit tables' rows as stored. --json prints\n" +
     'the same data.',
   options: {
     key: {

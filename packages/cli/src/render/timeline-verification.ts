@@ -29,11 +29,16 @@ import { buildTimelineDocument } from './timeline-view.ts';
  */
 const CHECKED_KINDS: ReadonlySet<string> = new Set(['decision', 'oversight', 'feedback', 'action']);
 
-/** The stored row each checked kind is displayed from. */
-const STORED_AS: Readonly<Record<string, string>> = {
+/**
+ * The audit table that locates each checked kind's span. The timeline with its check (`timelineWithEvidence`) shows
+ * the spans' own values and takes only their place from these tables (whose rows `verify` reconciles); a timeline
+ * read without the check (`decisionTimeline`) shows the decision, reviews and feedback from audit_decisions,
+ * audit_oversight and audit_feedback, which the field comparison below then holds against the spans.
+ */
+const LOCATED_BY: Readonly<Record<string, string>> = {
   decision: 'audit_decisions',
-  oversight: 'audit_oversight',
-  feedback: 'audit_feedback',
+  oversight: 'audit_decision_links',
+  feedback: 'audit_decision_links',
   action: 'audit_decision_links',
 };
 
@@ -128,7 +133,7 @@ function checkRow(
       integrity: {
         status: 'failed',
         check: 'missing-span',
-        detail: `${what}: no otel_traces row backs this ${STORED_AS[row.kind] ?? row.kind} row`,
+        detail: `${what}: no otel_traces row holds the span ${LOCATED_BY[row.kind] ?? 'its audit table'} locates`,
       },
       display: row,
     };
@@ -193,7 +198,7 @@ function checkRow(
         status: 'failed',
         check: 'field',
         fields: differences.map((d) => d.field),
-        detail: `${what}: the audit table differs from the span (${fields}); shown as signed, ${proven.status === 'verified' ? 'which verified' : `which is ${proven.status}: ${proven.detail}`}`,
+        detail: `${what}: the row read differs from the span (${fields}); shown as signed, ${proven.status === 'verified' ? 'which verified' : `which is ${proven.status}: ${proven.detail}`}`,
       },
       // The signed values are shown when they proved; otherwise neither copy is vouched for.
       display: proven.status === 'verified' ? signed : row,
@@ -300,7 +305,7 @@ export function verifyTimeline(
     status: worst,
     detail:
       worst === 'verified'
-        ? `${verified} signed span(s) shown (decision, reviews, feedback, tool runs): each leaf recomputed from its row and included under a checkpoint signed by a trusted key, no conflicting copy, displayed values equal the signed ones`
+        ? `${verified} signed span(s) shown (decision, reviews, feedback, tool runs): each leaf recomputed from its row and included under a checkpoint signed by a trusted key, no conflicting copy, displayed values equal the signed ones. Not checked here: the audit tables that locate these spans and whether they name every review and feedback (decisiontrail verify reconciles them), and the other spans, deployments and incidents shown`
         : `${verified} of ${results.length} checked entries verified; ${others.map((r) => `${r.status} (${r.check}): ${r.detail}`).join(' | ')}`,
   };
   return doc;

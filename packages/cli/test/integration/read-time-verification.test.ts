@@ -91,6 +91,13 @@ beforeAll(async () => {
     await command(store, 'ALTER TABLE audit_oversight DELETE WHERE decision_id = {id:String}', {
       id: cases.reviewDeleted,
     });
+    cases.decisionSpanEdited = d[1]!.reference.decisionId;
+    await command(
+      store,
+      `ALTER TABLE otel_traces UPDATE SpanAttributes = mapUpdate(SpanAttributes, map('${ATTR_AUDIT_DECISION_OUTCOME}', 'forged'))
+       WHERE SpanId = {span:String}`,
+      { span: d[1]!.reference.spanId },
+    );
     cases.conflictingCopy = d[2]!.reference.decisionId;
     await command(
       store,
@@ -154,32 +161,33 @@ const expectations: Record<string, (doc: Doc) => void> = {
     // fixture's spans were stored without serve's ingest check, so nothing is flagged.
     expect(doc.decision!.completeness).toEqual({ missing: [], flaggedAtIngest: null });
   },
+  // An insider's edit of an audit table changes nothing the checked timeline shows: it shows the signed spans, which
+  // the audit tables only locate; verify names the edited row (see the test of verify below).
   decisionEdited: (doc) => {
-    expect(doc.verification.status).toBe('failed');
+    expect(doc.verification.status).toBe('verified');
     const [decision] = entriesOf(doc, 'decision');
-    expect(decision!.integrity).toMatchObject({ status: 'failed', check: 'field' });
-    expect(decision!.integrity!.fields).toEqual(['outcome', 'confidence']);
-    expect(decision!.integrity!.detail).toContain('outcome stored "reject", signed "approve"');
+    expect(decision!.integrity).toMatchObject({ status: 'verified', check: 'inclusion' });
     expect(doc.decision!.outcome).toBe('approve');
-    // The signed values are what is shown, and they verified.
     expect(doc.decision!.confidence).not.toBe(0.51);
-    expect(decision!.integrity!.detail).toContain('which verified');
+    expect(doc.verification.detail).toContain('Not checked here: the audit tables that locate these spans');
   },
   reviewEdited: (doc) => {
-    expect(doc.verification.status).toBe('failed');
-    expect(entriesOf(doc, 'decision')[0]!.integrity!.status).toBe('verified');
+    expect(doc.verification.status).toBe('verified');
     const [review] = entriesOf(doc, 'oversight');
-    expect(review!.integrity).toMatchObject({ status: 'failed', check: 'field', fields: ['reason'] });
+    expect(review!.integrity).toMatchObject({ status: 'verified', check: 'inclusion' });
     expect(review!.details).not.toContainEqual({ label: 'reason', value: 'documents forged' });
   },
   reviewDeleted: (doc) => {
-    expect(doc.verification.status).toBe('failed');
+    // Its link still locates the signed review: shown from its span, as signed.
+    expect(doc.verification.status).toBe('verified');
     const [review] = entriesOf(doc, 'oversight');
-    expect(review!.integrity).toMatchObject({ status: 'failed', check: 'missing-row' });
-    expect(review!.integrity!.detail).toMatch(
-      /is in otel_traces \(verified\) but missing from audit_oversight/,
-    );
+    expect(review!.integrity).toMatchObject({ status: 'verified', check: 'inclusion' });
     expect(review!.details).toContainEqual({ label: 'reviewer', value: 'analyst-1' });
+  },
+  decisionSpanEdited: (doc) => {
+    expect(doc.verification.status).toBe('failed');
+    expect(entriesOf(doc, 'decision')[0]!.integrity!.status).toBe('failed');
+    expect(doc.decision!.outcome).toBe('forged');
   },
   conflictingCopy: (doc) => {
     expect(doc.verification.status).toBe('failed');
@@ -233,17 +241,21 @@ describe('timeline read-time verification, store opened by the CLI', () => {
   it('untouched: decision and its override verified', async () => {
     expectations.untouched!(await timeline(facts.overridden.reference.decisionId));
   });
-  it('audit_decisions UPDATE outcome, confidence: failed, naming both fields; the signed values are shown', async () => {
+  it("audit_decisions UPDATE outcome, confidence: the signed values are shown, verified; the row is verify's to name", async () => {
     expectations.decisionEdited!(await timeline(cases.decisionEdited!));
     const text = await runBin(['timeline', cases.decisionEdited!], { cwd: facts.root });
-    expect(text.stdout).toMatch(/integrity\s+failed: \d+ of \d+ checked entries verified; failed \(field\)/);
+    expect(text.stdout).toMatch(/integrity\s+verified: \d+ signed span\(s\) shown/);
+    expect(text.stdout).toContain('decisiontrail verify reconciles them');
     expect(text.stdout).not.toContain('confidence   0.510');
   });
-  it('audit_oversight reason edited: that review failed naming the field, the decision still verified', async () => {
+  it('audit_oversight reason edited: the signed review is shown, verified', async () => {
     expectations.reviewEdited!(await timeline(cases.reviewEdited!));
   });
-  it('audit_oversight row deleted: the signed review is still shown, failed as missing from the table', async () => {
+  it('audit_oversight row deleted: the signed review is still shown, located by its link', async () => {
     expectations.reviewDeleted!(await timeline(cases.reviewDeleted!));
+  });
+  it('a decision span edited in otel_traces: shown as stored, failed (its leaf does not recompute)', async () => {
+    expectations.decisionSpanEdited!(await timeline(cases.decisionSpanEdited!));
   });
   it('a second otel_traces row with the same span id and another leaf: failed, conflicting copy', async () => {
     expectations.conflictingCopy!(await timeline(cases.conflictingCopy!));
@@ -262,12 +274,24 @@ describe('timeline read-time verification, store opened by the CLI', () => {
     expectations.actionUnsigned!(await timeline(cases.actionUnsigned!));
     expectations.actionTampered!(await timeline(cases.actionTampered!));
   });
-  it('--no-verify leaves every entry unchecked', async () => {
+  it('verify names the audit rows edited or deleted, which the checked timeline does not show', async () => {
+    const result = await runBin(['verify', '--json', '--no-witness'], { cwd: facts.root });
+    expect(result.code).not.toBe(0);
+    const findings = json<{ tables: { findings: { table: string; decisionId?: string }[] } }>(result).tables
+      .findings;
+    const named = (table: string, id: string) =>
+      findings.some((f) => f.table === table && f.decisionId === id);
+    expect(named('audit_decisions', cases.decisionEdited!)).toBe(true);
+    expect(named('audit_oversight', cases.reviewEdited!)).toBe(true);
+    expect(named('audit_oversight', cases.reviewDeleted!)).toBe(true);
+  });
+  it('--no-verify shows the audit tables as stored and leaves every entry unchecked', async () => {
     const doc = json<Doc>(
       await runBin(['timeline', cases.decisionEdited!, '--json', '--no-verify'], { cwd: facts.root }),
     );
     expect(doc.verification.status).toBe('unchecked');
     expect(doc.entries.some((e) => e.integrity !== undefined)).toBe(false);
+    expect(doc.decision!.outcome).toBe('reject');
   });
 });
 
