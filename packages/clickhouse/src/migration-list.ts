@@ -470,4 +470,19 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decision-links-all-mv.sql' },
     ],
   },
+  {
+    // #24's storage: audit_decisions rebuilt with granules of 256 rows and ≈ 8 KB compressed blocks (a read by
+    // decision id decompresses an eighth of what it did), so the finder's pages by confidence can read their rows
+    // here; single node only (a cluster keeps its table).
+    version: 27,
+    name: 'decisions_narrow_granules',
+    checksum: 'sha256:cdebdf37cd2817002a3a0e7fcd429f351f4a6172d728670298f1a843a118e26b',
+    steps: [
+      { kind: 'object', file: 'audit-decisions-rebuilt-drop.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-decisions-rebuilt.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-decisions-rebuilt-fill.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-decisions-exchange.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-decisions-before-drop.sql', singleNodeOnly: true },
+    ],
+  },
 ];

@@ -404,3 +404,81 @@ describe('the decision hashes leave audit_decisions (migration 24, embedded engi
     expect(await shownHashes()).toEqual(before);
   });
 });
+
+/**
+ * Migration 27 rebuilds audit_decisions with smaller granules and swaps it in by name: the rows stay, and the views
+ * into it (from otel_traces) and out of it (the rollups, audit_decisions_by_confidence, audit_overrides) follow the
+ * name, so spans stored after the migration reach every table as before.
+ */
+describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embedded engine)', () => {
+  const REBUILT = 27;
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let data: AuditDataset;
+  const decisionRows = () =>
+    rowsOf<Record<string, unknown>>(
+      store,
+      'SELECT * FROM default.audit_decisions FINAL ORDER BY decision_id',
+    );
+  const layout = async () =>
+    (
+      await rowsOf<{ create_table_query: string }>(
+        store,
+        "SELECT create_table_query FROM system.tables WHERE database = 'default' AND name = 'audit_decisions'",
+      )
+    )[0]!.create_table_query;
+  let storedBefore: Record<string, unknown>[];
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openAt(REBUILT - 1));
+    data = buildAuditDataset(13);
+    // Half the spans before the migration, half after: reviews stored before their decision and after it, both.
+    const half = Math.floor(data.spans.length / 2);
+    await store.insertSpans(data.spans.slice(0, half));
+    storedBefore = await decisionRows();
+    expect(storedBefore.length).toBeGreaterThan(0);
+    expect(await layout()).toContain('index_granularity = 2048');
+    expect((await store.migrate()).applied).toEqual(
+      MIGRATIONS.filter((m) => m.version >= REBUILT).map((m) => m.version),
+    );
+    expect(await layout()).toContain('index_granularity = 256');
+    expect(await decisionRows()).toEqual(storedBefore);
+    await store.insertSpans(data.spans.slice(half));
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('holds every decision once, and the views fill every table from spans stored after it', async () => {
+    const ids = (await decisionRows()).map((row) => row['decision_id']);
+    expect(ids).toEqual(data.decisions.map((d) => d.decisionId).sort());
+    const reconciled = await store.reconcileAuditTables();
+    expect(reconciled.findings).toEqual([]);
+    for (const table of ['audit_decisions', 'audit_decisions_by_confidence', 'audit_decision_stats'])
+      expect(reconciled.tables.find((t) => t.table === table)?.rows, table).toBeGreaterThan(0);
+    expect(reconciled.tables.find((t) => t.table === 'audit_decisions')?.rows).toBe(data.decisions.length);
+  });
+
+  it('ends with the rebuilt table when it runs again after stopping at the exchange', async () => {
+    const context = renderContext({
+      database: 'default',
+      cluster: undefined,
+      retention: store.options.retention,
+    });
+    const statements = migrationStatements(
+      MIGRATIONS.find((m) => m.version === REBUILT)!,
+      context,
+    );
+    const exchange = statements.findIndex((s) => s.includes('EXCHANGE TABLES'));
+    const before = await decisionRows();
+    // Stopped after the exchange: the table as it was is left under the rebuilt table's name.
+    for (const statement of statements.slice(0, exchange + 1))
+      await store.client.command({ query: statement });
+    expect(await tableNames(store)).toContain('audit_decisions_rebuilt');
+    for (const statement of statements) await store.client.command({ query: statement });
+    expect(await tableNames(store)).not.toContain('audit_decisions_rebuilt');
+    expect(await layout()).toContain('index_granularity = 256');
+    expect(await decisionRows()).toEqual(before);
+    expect((await store.reconcileAuditTables()).findings).toEqual([]);
+  });
+});
