@@ -336,9 +336,18 @@ export const NOT_DERIVED_TABLES: readonly string[] = [
   'audit_routed_spans',
 ];
 
+/**
+ * The overridden decisions' keys (migration 25), filled from two sides: a row per copy of an override record,
+ * with the decision's columns from whichever copy of the decision was stored when either arrived — or none yet
+ * (pending). Which rows it holds depends on the order things arrived in, so it is not compared row for row with a
+ * derivation; {@link reconcileOverrides} checks each row against the stored records and decisions instead.
+ */
+const OVERRIDES_TABLE = 'audit_overrides';
+
 /** Every table {@link reconcileAuditTables} compares, in the order it compares them. */
 export const RECONCILED_TABLES: readonly string[] = [
   ...DERIVED_TABLES.map((t) => t.table),
+  OVERRIDES_TABLE,
   ...ROLLUP_TABLES.map((t) => t.table),
 ];
 
@@ -868,6 +877,110 @@ async function reconcileRollup(
 }
 
 /**
+ * audit_overrides against the override records (every copy the spans hold, the records' time in the range: derived
+ * from otel_traces, or audit_oversight where it was just proven to hold one span per key) and the decisions of
+ * audit_decisions (every copy stored). A row is right when its record columns (decision, span, time, retention
+ * class, stream) are those of a copy of an override record, and its decision columns are those of a stored copy of
+ * the decision (decided) or empty with the record's service (pending: the finder reads such a decision from
+ * audit_decisions). `extra`: no override record has the row's decision and span (a forged row, or one whose record
+ * was changed); `different`: the record is there but a column is not what any copy gives (an edited confidence,
+ * time, model or flag); `missing`: an override record without a row. One grouped pass over both sides, as
+ * {@link reconcileRows}. A decided row taken from a copy of the decision that audit_decisions has since merged away
+ * (copies that disagree, which the verifier reports) is `different` until audit_overrides merges too.
+ */
+async function reconcileOverrides(
+  ctx: QueryContext,
+  range: Range,
+  provenSources: ReadonlySet<string>,
+): Promise<{ table: ReconciledTable; findings: ReconciliationFinding[] }> {
+  const params = {
+    stream: range.stream,
+    src_from_ms: String(range.fromMs),
+    src_to_ms: String(range.toMs),
+    limit: String(range.limit),
+  };
+  const bounds = (time: string) => `${time} >= fromUnixTimestamp64Milli({src_from_ms:Int64})
+          AND ${time} < fromUnixTimestamp64Milli({src_to_ms:Int64})
+          AND ({stream:String} = '' OR integrity_stream = {stream:String})`;
+  const records = provenSources.has('audit_oversight')
+    ? provenRows(ctx, 'audit_oversight')
+    : `(${derivedSelect(ctx, 'audit_oversight', true)})`;
+  // The record's columns as one hash; '\x01' in place of the service on a decided row (it has the decision's).
+  const recordHash = (time: string, service: string) =>
+    `cityHash64(decision_id, span_id, ${time}, retention_class, integrity_stream, ${service})`;
+  const rows = await ctx.rows<{
+    decision_id: string;
+    span_id: string;
+    stream: string;
+    na_text: string;
+    ne_text: string;
+    n: string;
+    stored: string;
+    derived: string;
+    bad: boolean | number;
+  }>(
+    `SELECT decision_id, span_id, stream, toString(na) AS na_text, toString(ne) AS ne_text,
+       toString(countIf(bad) OVER ()) AS n, toString(sum(na) OVER ()) AS stored, toString(sum(ne) OVER ()) AS derived,
+       bad
+     FROM (
+       SELECT decision_id, span_id, any(stream) AS stream, countIf(side = 1) AS na, countIf(side = 2) AS ne,
+         NOT (na > 0 AND ne > 0
+           AND hasAll(groupUniqArrayIf(h, side = 2), groupArrayIf(h, side = 1))
+           AND min(decision_ok) = 1) AS bad
+       FROM (
+         SELECT decision_id, span_id, toString(integrity_stream) AS stream, 1 AS side,
+           ${recordHash('record_time', "if(decided, '\\x01', service)")} AS h,
+           if(decided,
+             cityHash64(decision_id, confidence_key, time, service, model_id, model_version) IN (
+               SELECT cityHash64(decision_id, ifNull(confidence, -1), time, service, model_id, model_version)
+               FROM {{read:audit_decisions}}
+               WHERE decision_id IN (SELECT decision_id FROM {{read:${OVERRIDES_TABLE}}} WHERE decided)),
+             confidence_key = 0 AND toUnixTimestamp64Nano(time) = 0 AND model_id = '' AND model_version = '')
+             AS decision_ok
+         FROM {{read:${OVERRIDES_TABLE}}}
+         WHERE ${bounds('record_time')}
+         UNION ALL
+         SELECT decision_id, span_id, toString(integrity_stream), 2,
+           arrayJoin([${recordHash('time', "'\\x01'")}, ${recordHash('time', 'service')}]), true
+         FROM ${records}
+         WHERE action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}} AND ${bounds('time')})
+       GROUP BY decision_id, span_id)
+     ORDER BY bad DESC, decision_id, span_id
+     LIMIT {limit:UInt32}`,
+    params,
+  );
+  const first = rows[0];
+  const table: ReconciledTable = {
+    table: OVERRIDES_TABLE,
+    rows: Number(first?.stored ?? 0),
+    // Each copy of a record is two rows of the derived side (two hashes).
+    derived: Number(first?.derived ?? 0) / 2,
+    findings: Number(first?.n ?? 0),
+  };
+  const findings = rows
+    .filter((row) => Number(row.bad) === 1)
+    .map((row): ReconciliationFinding => {
+      const code: ReconciliationCode =
+        Number(row.na_text) === 0 ? 'missing' : Number(row.ne_text) === 0 ? 'extra' : 'different';
+      const what =
+        code === 'missing'
+          ? 'has no row for it, which audit_oversight holds an override record for'
+          : code === 'extra'
+            ? 'holds a row for it that no override record in otel_traces derives to'
+            : 'holds a row for it whose columns are not what its override record and any stored copy of the decision give';
+      return {
+        table: OVERRIDES_TABLE,
+        code,
+        decisionId: row.decision_id,
+        spanId: row.span_id,
+        ...(row.stream === '' ? {} : { stream: row.stream }),
+        message: `${OVERRIDES_TABLE} ${what}: decision ${row.decision_id} (span ${row.span_id})`,
+      };
+    });
+  return { table, findings };
+}
+
+/**
  * Checks that every row of every table and rollup derived from `otel_traces` — the audit tables
  * (`audit_decisions`, `audit_oversight`, `audit_feedback`, `audit_deployments`,
  * `audit_checkpoints`, `audit_decision_links`; `audit_decisions_by_confidence`, filled from
@@ -900,6 +1013,11 @@ export async function reconcileAuditTables(
     if (!range.tables.has(spec.table)) continue;
     const { table, findings, oneCopyEach } = await reconcileRows(ctx, spec, range, provenSources);
     if (oneCopyEach && wholeDays) provenSources.add(spec.table);
+    result.tables.push(table);
+    result.findings.push(...findings);
+  }
+  if (range.tables.has(OVERRIDES_TABLE)) {
+    const { table, findings } = await reconcileOverrides(ctx, range, provenSources);
     result.tables.push(table);
     result.findings.push(...findings);
   }

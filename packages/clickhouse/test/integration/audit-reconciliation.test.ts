@@ -95,7 +95,7 @@ describe('audit reconciliation: every derived row is reproducible from otel_trac
   it('compares only the tables asked for', async () => {
     const result = await store.reconcileAuditTables({ tables: ['audit_feedback_stats', 'audit_decisions'] });
     expect(result.tables.map((t) => t.table)).toEqual(['audit_decisions', 'audit_feedback_stats']);
-    expect(RECONCILED_TABLES).toHaveLength(13);
+    expect(RECONCILED_TABLES).toHaveLength(14);
   });
 
   it('bounds by time and stream, and skips what does not record the stream', async () => {
