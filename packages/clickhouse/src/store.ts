@@ -248,9 +248,9 @@ export class Store {
     return timelineEvidence(this.#ctx, query);
   }
 
-  /** See {@link timelineWithEvidence}: a timeline and the signed rows behind it, in two statements. */
+  /** See {@link timelineWithEvidence}: a timeline and the signed rows behind it (the second step two statements side by side). */
   timelineWithEvidence(query: { decisionId?: string; traceId?: string }): Promise<TimelineWithEvidence> {
-    return timelineWithEvidence(this.#ctx, query);
+    return timelineWithEvidence(this.#ctx, query, this.#sideCtx());
   }
 
   /** Decisions about one data subject (GDPR access request). */

@@ -116,22 +116,38 @@ interface LocatorRow {
 }
 
 /**
- * Second statement (its reads of reviews, feedback and tool runs only when there are any: a disjunct over an empty
- * list still makes the engine check the trace-id filter of every granule in its time range): `otel_traces` read
- * once for both the trace spans the timeline shows and the signed spans it shows and checks — every row of the
- * decisions' traces from a day before the first to a day after the last decision (every copy of each decision span
- * among them: the trace's other spans have no located time), and every copy of each located review and feedback span
- * within a second of its located time —, the checkpoint spans that can prove the decisions (by stream and leaf index,
- * {@link checkpointSpansSql}) and the reviews and feedback (by stream and time, {@link checkpointSpansAfterSql}), beside
- * the view's deployment and incident branches (as in sql/decision-timeline-linked.sql). The view's checkpoint entry is
- * built from those checkpoint spans ({@link checkpointEntries}), not read apart.
+ * The second step's two statements, sent side by side (on the embedded engine over its second connection: one
+ * connection runs one statement at a time). {@link tracesSql}: `otel_traces` read once for both the trace spans the
+ * timeline shows and the signed spans it shows and checks — every row of the decisions' traces from a day before the
+ * first to a day after the last decision (every copy of each decision span among them: the trace's other spans have
+ * no located time), every copy of each located review and feedback span within a second of its located time, and the
+ * tool runs in the traces their links name (its reads of reviews, feedback and tool runs only when there are any: a
+ * disjunct over an empty list still makes the engine check the trace-id filter of every granule in its time range).
+ * {@link besideSql}: the checkpoint spans that can prove the decisions (by stream and leaf index,
+ * {@link checkpointSpansSql}) and the reviews and feedback (by stream and time, {@link checkpointSpansAfterSql}),
+ * and the view's deployment and incident branches (as in sql/decision-timeline-linked.sql). The view's checkpoint
+ * entry is built from those checkpoint spans ({@link checkpointEntries}), not read apart.
  *
  * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the timeline,
  * not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the reader, as that
  * branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`, with the three values
  * the audit tables' views convert in SQL (confidence, leaf index, retention class) converted the same way.
  */
-function restSql(windows: number, leaves: number, after: number, actions: boolean): string {
+function statement(branches: string): string {
+  return `
+  WITH
+    ${LINKED_WITH},
+    {follow_traces:Array(String)} AS follow_traces,
+    {follow_spans:Array(String)} AS follow_spans,
+    {action_traces:Array(String)} AS action_traces,
+    fromUnixTimestamp64Nano({action_last_ns:Int64}) AS action_last
+  SELECT role, ${OUTPUT_COLUMNS}, in_trace, is_leaf, shown, span, signed_confidence, signed_seq, signed_retention
+  FROM (
+${branches}  )`;
+}
+
+/** The `otel_traces` statement of the second step (see {@link statement}). */
+function tracesSql(windows: number, actions: boolean): string {
   // What the timeline's traces, reviews, feedback and tool runs are read by.
   const inTrace = `((has(traces, TraceId)
         AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
@@ -142,29 +158,7 @@ function restSql(windows: number, leaves: number, after: number, actions: boolea
         AND Timestamp <= action_last + toIntervalDay(1))`
           : ''
       })`;
-  const checkpointRow = (sql: string) => `
-    UNION ALL
-
-    -- Checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
-    SELECT
-        'trace' AS role, 'span' AS kind, toDateTime64(0, 9) AS time, '' AS decision_id, '' AS trace_id,
-        '' AS span_id, '' AS parent_span_id, '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
-        CAST(map('stream', stream, 'size', size, 'first', first), 'Map(String, String)')
-          AS attributes,
-        false AS is_action, false AS shown, false AS in_trace, true AS is_leaf, span,
-        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
-    FROM (${sql})
-`;
-  return `
-  WITH
-    ${LINKED_WITH},
-    {follow_traces:Array(String)} AS follow_traces,
-    {follow_spans:Array(String)} AS follow_spans,
-    {action_traces:Array(String)} AS action_traces,
-    fromUnixTimestamp64Nano({action_last_ns:Int64}) AS action_last
-  SELECT role, ${OUTPUT_COLUMNS}, in_trace, is_leaf, shown, span, signed_confidence, signed_seq, signed_retention
-  FROM (
-    SELECT
+  return statement(`    SELECT
         'trace' AS role, if(is_action, 'action', 'span') AS kind, Timestamp AS time,
         if(is_action, SpanAttributes[{{attr:AUDIT_DECISION_ID}}], '') AS decision_id, TraceId AS trace_id,
         SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name, ServiceName AS service,
@@ -195,9 +189,25 @@ function restSql(windows: number, leaves: number, after: number, actions: boolea
         {{retention_class:SpanAttributes}} AS signed_retention
     FROM {{read:otel_traces}}
     WHERE ${inTrace}
-${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}${after === 0 ? '' : checkpointRow(checkpointSpansAfterSql(after))}
-    UNION ALL
+`);
+}
 
+/** The checkpoints, deployments and incidents statement of the second step (see {@link statement}). */
+function besideSql(leaves: number, after: number): string {
+  const checkpointRow = (sql: string) => `
+    -- Checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
+    SELECT
+        'trace' AS role, 'span' AS kind, toDateTime64(0, 9) AS time, '' AS decision_id, '' AS trace_id,
+        '' AS span_id, '' AS parent_span_id, '' AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
+        CAST(map('stream', stream, 'size', size, 'first', first), 'Map(String, String)')
+          AS attributes,
+        false AS is_action, false AS shown, false AS in_trace, true AS is_leaf, span,
+        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
+    FROM (${sql})
+
+    UNION ALL
+`;
+  return statement(`${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}${after === 0 ? '' : checkpointRow(checkpointSpansAfterSql(after))}
     SELECT
         'entry' AS role, 'deployment' AS kind, time, '' AS decision_id, trace_id, span_id, '' AS parent_span_id,
         deployment_id AS name, service, '' AS status_code, toUInt64(0) AS duration_ns,
@@ -222,7 +232,7 @@ ${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}${after === 0 ? 
         '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
     FROM {{read:audit_incidents}} FINAL
     WHERE deleted = 0 AND hasAny(decision_ids, ids)
-  )`;
+`);
 }
 
 /** A tree size as the checkpoint views take it from the span (`toUInt64OrZero`): 0 unless a decimal UInt64. */
@@ -420,6 +430,7 @@ function locatedEntry(kind: 'decision' | 'oversight' | 'feedback', at: LocatorRo
 export async function timelineWithEvidence(
   ctx: QueryContext,
   query: { decisionId?: string; traceId?: string },
+  side: QueryContext = ctx,
 ): Promise<TimelineWithEvidence> {
   const { decisionId, traceId } = timelineQuery(query);
   const located = await timelineRows<LocatorRow>(ctx, locateSql(decisionId === '' ? 'trace' : 'decision'), {
@@ -472,20 +483,22 @@ export async function timelineWithEvidence(
   const afterLeaves = follow
     .filter((f) => f.stream !== '')
     .map((f) => ({ stream: f.stream, timeNs: f.time_ns }));
-  const rest = await timelineRows<RestRow>(
-    ctx,
-    restSql(windows.length, decisionLeaves.length, afterLeaves.length, actionLinks.length > 0),
-    {
-      ...linked,
-      follow_traces: [...new Set(follow.map((f) => f.trace_id))],
-      follow_spans: [...new Set(follow.map((f) => f.span_id))],
-      ...leafParams(decisionLeaves),
-      ...afterParams(afterLeaves),
-      action_traces: [...new Set(actionLinks.map((link) => link.trace_id))],
-      action_last_ns: String(actionLastNs),
-      ...windowParams(windows),
-    },
-  );
+  const params = {
+    ...linked,
+    follow_traces: [...new Set(follow.map((f) => f.trace_id))],
+    follow_spans: [...new Set(follow.map((f) => f.span_id))],
+    ...leafParams(decisionLeaves),
+    ...afterParams(afterLeaves),
+    action_traces: [...new Set(actionLinks.map((link) => link.trace_id))],
+    action_last_ns: String(actionLastNs),
+    ...windowParams(windows),
+  };
+  // Side by side: the trace read is most of the time, the checkpoints, deployments and incidents the rest.
+  const [traceRows, besideRows] = await Promise.all([
+    timelineRows<RestRow>(ctx, tracesSql(windows.length, actionLinks.length > 0), params),
+    timelineRows<RestRow>(side, besideSql(decisionLeaves.length, afterLeaves.length), params),
+  ]);
+  const rest = [...traceRows, ...besideRows];
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
   const proposed: CheckpointSpanRow[] = [];
   const entries: TimelineEntry[] = [];
