@@ -16,17 +16,22 @@ export interface EncodedSpans {
 /**
  * Builds what {@link encodeSpansForSink} returns a span at a time, so a caller that streams its spans need not
  * keep them all until the block is built: each span is encoded as it is added and can be dropped after. A
- * repeated trace and span id keeps its first copy. `add` throws `StoreError` `INVALID_ARGUMENT` for a span the
- * table cannot hold; the builder is then unusable.
+ * repeated trace and span id keeps its first copy, unless the caller says it adds none (`repeatsDropped`). `add`
+ * throws `StoreError` `INVALID_ARGUMENT` for a span the table cannot hold; the builder is then unusable.
  */
 export class EncodedSpansBuilder {
-  readonly #seen = new Set<string>();
+  /** The keys added so far; undefined when the caller drops repeats itself. */
+  readonly #seen: Set<string> | undefined;
   readonly #keys: string[] = [];
   readonly #block: NativeBlock;
 
-  /** `expectedRows` sizes the block's buffers (they grow past it). */
-  constructor(expectedRows: number) {
+  /**
+   * `expectedRows` sizes the block's buffers (they grow past it). `repeatsDropped`: the caller adds each trace
+   * and span id at most once (the processor's span worker drops repeats before), so they are not looked up again.
+   */
+  constructor(expectedRows: number, options: { repeatsDropped?: boolean } = {}) {
     this.#block = new NativeBlock(expectedRows);
+    this.#seen = options.repeatsDropped === true ? undefined : new Set();
   }
 
   /** Rows in the block so far (each trace and span id once). */
@@ -36,9 +41,9 @@ export class EncodedSpansBuilder {
 
   add(record: SpanRecord): void {
     const key = `${record.traceId}/${record.spanId}`;
-    if (this.#seen.has(key)) return;
+    if (this.#seen?.has(key) === true) return;
     this.#block.addSpan(record);
-    this.#seen.add(key);
+    this.#seen?.add(key);
     this.#keys.push(key);
   }
 

@@ -146,7 +146,10 @@ export class BatchPreparer {
     for (const entry of entries) bodyBytes += entry.body.byteLength;
     const drops: number[] = [];
     const replayed = replayDrops === undefined ? undefined : new Set(replayDrops);
-    const store = this.options.store ? new EncodedSpansBuilder(Math.ceil(bodyBytes / 512)) : undefined;
+    // Repeated span ids are dropped below (isRepeat) before a span reaches the block.
+    const store = this.options.store
+      ? new EncodedSpansBuilder(Math.ceil(bodyBytes / 512), { repeatsDropped: true })
+      : undefined;
     const forward: SpanRecord[] = [];
     const quarantine: QuarantinedSpan[] = [];
     let group: SpanRecord[] = [];

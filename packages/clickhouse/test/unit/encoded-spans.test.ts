@@ -40,6 +40,16 @@ describe('EncodedSpansBuilder', () => {
     expect(Buffer.from(built.block).equals(Buffer.from(other.block))).toBe(false);
   });
 
+  it('builds the same block and keys for spans each added once when told the caller drops repeats', () => {
+    const records = decisions(12);
+    const builder = new EncodedSpansBuilder(2, { repeatsDropped: true });
+    for (const record of records) builder.add(record);
+    const built = builder.finish()!;
+    const whole = encodeSpansForSink(records);
+    expect(built.keys).toEqual(whole.keys);
+    expect(Buffer.from(built.block).equals(Buffer.from(whole.block))).toBe(true);
+  });
+
   it('has nothing to finish without a span, and refuses a span the table cannot hold', () => {
     expect(new EncodedSpansBuilder(10).finish()).toBeUndefined();
     const builder = new EncodedSpansBuilder(10);
