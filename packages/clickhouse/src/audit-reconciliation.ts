@@ -90,7 +90,8 @@ interface DerivedTable {
   time: string;
   stream: string;
   decisionId?: string;
-  spanId: string;
+  /** The span id column, where the table has one (audit_decisions_by_confidence's findings name the decision). */
+  spanId?: string;
 }
 
 const DERIVED_TABLES: readonly DerivedTable[] = [
@@ -111,7 +112,6 @@ const DERIVED_TABLES: readonly DerivedTable[] = [
     time: 'time',
     stream: 'integrity_stream',
     decisionId: 'decision_id',
-    spanId: 'span_id',
   },
   {
     table: 'audit_oversight',
@@ -542,7 +542,7 @@ async function reconcileRows(
   const stored = (list: ColumnType[]) => `cityHash64(tuple(${list.map((c) => ident(c.name)).join(', ')}))`;
   const derived = (list: ColumnType[]) => `cityHash64(tuple(${list.map(cast).join(', ')}))`;
   const idColumns = `${spec.decisionId === undefined ? "''" : ident(spec.decisionId)} AS decision_id,
-      ${ident(spec.spanId)} AS span_id, toString(${ident(spec.stream)}) AS stream`;
+      ${spec.spanId === undefined ? "''" : ident(spec.spanId)} AS span_id, toString(${ident(spec.stream)}) AS stream`;
   const tableBounds = `${ident(spec.time)} >= fromUnixTimestamp64Milli({src_from_ms:Int64})
       AND ${ident(spec.time)} < fromUnixTimestamp64Milli({src_to_ms:Int64})
       AND ({stream:String} = '' OR ${ident(spec.stream)} = {stream:String})`;
@@ -615,11 +615,15 @@ function classify(table: string, group: Candidate[]): ReconciliationFinding | nu
   const wrong = stored.filter((row) => !expected.has(row.h));
   const ids = (row: Candidate) => ({
     ...(row.decision_id === '' ? {} : { decisionId: row.decision_id }),
-    spanId: row.span_id,
+    ...(row.span_id === '' ? {} : { spanId: row.span_id }),
     ...(row.stream === '' ? {} : { stream: row.stream }),
   });
   const name = (row: Candidate) =>
-    row.decision_id === '' ? `span ${row.span_id}` : `decision ${row.decision_id} (span ${row.span_id})`;
+    row.decision_id === ''
+      ? `span ${row.span_id}`
+      : row.span_id === ''
+        ? `decision ${row.decision_id}`
+        : `decision ${row.decision_id} (span ${row.span_id})`;
   if (stored.length === 0) {
     const row = derived[0] as Candidate;
     return {

@@ -223,30 +223,17 @@ function keysStatement(
 }
 
 /**
- * The rows of a page's ids, each still matching the search (read again from the decision's final copy; the
- * override is a fact about the id, read here for every row and compared by the caller).
- */
-const rowsStatement = (params: QueryParams): string => `
-  SELECT ${DECISION_LISTING_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity,
-    decision_id IN (
-      SELECT decision_id FROM {{read:audit_oversight}} FINAL
-      WHERE decision_id IN {ids:Array(String)} AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
-    ) AS overridden
-  FROM {{read:audit_decisions}} FINAL
-  WHERE decision_id IN {ids:Array(String)} AND ${conditionsOf(params, 'rows').where.join('\n    AND ')}`;
-
-/**
- * What confirms a listed row from the side table (see {@link KeyRow}): its decision's final copy in audit_decisions
- * still matches the search, with its confidence (where it sorts) and whether a person overrode it — the few
- * columns the search compares, not the row.
+ * The rows of a page's ids, each still matching the search, read from the decision's final copy in audit_decisions
+ * (granules of 256 rows since migration 27: a page's scattered ids cost ≈ 35 ms of CPU at 1 M decisions); whether a
+ * person overrode the decision is a fact about the id, read here and compared by the caller.
  *
  * A search for the decisions nobody overrode lists only ids whose hash is not in the set of the overridden ones'
  * hashes (sql/decision-finder-overridden.sql), so none of them is overridden and the oversight records are not read
  * again (≈ 50 granules of audit_oversight, ≈ 17 ms of CPU at 10 M). A search for overridden decisions reads them:
  * its ids matched a hash, which another id can share.
  */
-const confirmStatement = (params: QueryParams): string => `
-  SELECT decision_id AS decisionId, confidence, ${
+const rowsStatement = (params: QueryParams): string => `
+  SELECT ${DECISION_LISTING_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity, ${
     params.by_overridden === true && params.overridden === false
       ? 'false'
       : `decision_id IN (
@@ -290,37 +277,16 @@ const TIME_WINDOWS_NS: readonly bigint[] = [1n, 16n, 256n, 4096n, 65536n].map(
  */
 export const DIRECT_CONFIDENCE_ROWS = 131_072;
 
-/**
- * An id of a page in order, with its sort key as the cursor writes it; from audit_decisions_by_confidence also the
- * row as that table holds it (`row`), which is the decision's final copy when the final copy sorts at `key` and the
- * side table holds one row for the decision there: every copy inserted is a row of the side table (its view), and
- * copies at the same key merge there as in audit_decisions, the last inserted kept.
- */
+/** An id of a page in order, with its sort key as the cursor writes it. */
 interface KeyRow {
   id: string;
   key: string;
-  row?: PageRow;
 }
 
 type PageRow = Omit<FoundDecision, 'overridden' | 'integrity'> & {
   integrity: string;
   overridden: boolean | number;
 };
-
-/** A side-table row's keys: the id and key the ids' step reads, the rest the row as a page lists it. */
-type ListedKeyRow = PageRow & { id: string; key: string };
-
-/** A side-table row without the id and key it is found by. */
-function listedRow({ id: _id, key: _key, ...row }: ListedKeyRow): PageRow {
-  return row;
-}
-
-/** The side table's rows of a page's ids at their keys (see {@link KeyRow}), as a page lists them. */
-const LISTED_ROWS = `
-  SELECT decision_id AS id, toString(confidence_key) AS key, ${DECISION_LISTING_COLUMNS},
-    if({with_integrity:Bool}, ${STATUS}, '') AS integrity
-  FROM {{read:audit_decisions_by_confidence}}
-  WHERE confidence_key IN {keys:Array(Float64)} AND decision_id IN {ids:Array(String)}`;
 
 /** One statement of a search's ids: within a window of time (both bounds in ns), or over all of it (null). */
 async function keyRows(
@@ -337,29 +303,7 @@ async function keyRows(
     window_to_ns: String(window?.[1] ?? 0n),
   };
   const statement = keysStatement(plan.sort, plan.order, plan.source, bound, rowBudget);
-  const keys = await ctx.rows<KeyRow>(statement, bound);
-  return plan.source === 'by-confidence' ? withListedRows(ctx, bound, keys) : keys;
-}
-
-/**
- * Ids of a page by confidence with their rows as audit_decisions_by_confidence holds them at those keys, every copy
- * (a primary-key range of the page's keys): in the ids' statement the engine would read them for every row it
- * tests, not only for the page's.
- */
-async function withListedRows(ctx: QueryContext, params: QueryParams, keys: KeyRow[]): Promise<KeyRow[]> {
-  if (keys.length === 0) return keys;
-  const copies = new Map<string, ListedKeyRow[]>();
-  const held = await ctx.rows<ListedKeyRow>(LISTED_ROWS, {
-    ...params,
-    ids: [...new Set(keys.map((k) => k.id))],
-    keys: [...new Set(keys.map((k) => Number(k.key)))],
-  });
-  for (const row of held)
-    copies.set(`${row.key} ${row.id}`, [...(copies.get(`${row.key} ${row.id}`) ?? []), row]);
-  return keys.map(({ id, key }) => {
-    const rows = copies.get(`${key} ${id}`);
-    return rows?.length === 1 ? { id, key, row: listedRow(rows[0]!) } : { id, key };
-  });
+  return ctx.rows<KeyRow>(statement, bound);
 }
 
 /** A time-ordered page's ids, read window by window from where it starts (see {@link TIME_WINDOWS_NS}). */
@@ -504,7 +448,7 @@ async function overriddenKeys(
       .filter((k) => !seen.has(`${k.key} ${k.id}`) && seen.add(`${k.key} ${k.id}`) !== undefined)
       .slice(0, Number(params.limit));
   }
-  return withListedRows(ctx, params, keys);
+  return keys;
 }
 
 /** Tuning of {@link findDecisions} that tests set to take each path on a small store. */
@@ -724,37 +668,9 @@ export async function findDecisions(
     const keys = await orderedKeys(ctx, params, sort, order, tuning);
     keysRead = keys.length;
     const fresh = keys.filter((k) => !seen.has(k.id));
-    // A side-table row stands for its decision when the table gave the decision once here (see KeyRow) and the
-    // final copy confirms it; a decision given more than once (copies at one key, not merged yet), and every id
-    // without a row, is read whole from audit_decisions.
-    const copies = new Map<string, number>();
-    for (const k of fresh) copies.set(k.id, (copies.get(k.id) ?? 0) + 1);
-    const listed = new Map(
-      fresh.flatMap((k) => (k.row !== undefined && copies.get(k.id) === 1 ? [[k.id, k.row] as const] : [])),
-    );
-    const unlisted = [...copies.keys()].filter((id) => !listed.has(id));
-    const rows =
-      unlisted.length === 0
-        ? []
-        : await ctx.rows<PageRow>(rowsStatement(params), { ...params, ids: unlisted });
-    const confirmed =
-      listed.size === 0
-        ? []
-        : await ctx.rows<Pick<PageRow, 'decisionId' | 'confidence' | 'overridden'>>(
-            confirmStatement(params),
-            {
-              ...params,
-              ids: [...listed.keys()],
-            },
-          );
+    const ids = [...new Set(fresh.map((k) => k.id))];
+    const rows = ids.length === 0 ? [] : await ctx.rows<PageRow>(rowsStatement(params), { ...params, ids });
     const byId = new Map(rows.map((row) => [row.decisionId, row]));
-    for (const final of confirmed) {
-      byId.set(final.decisionId, {
-        ...listed.get(final.decisionId)!,
-        confidence: final.confidence,
-        overridden: final.overridden,
-      });
-    }
     for (const { id, key } of fresh) {
       const row = byId.get(id);
       if (row === undefined || seen.has(id) || decisions.length === limit) continue;

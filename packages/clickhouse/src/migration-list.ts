@@ -485,4 +485,24 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decisions-before-drop.sql', singleNodeOnly: true },
     ],
   },
+  {
+    // #24's storage: audit_decisions_by_confidence back to the finder's key and filter columns (migration 20's);
+    // a page by confidence reads its rows from audit_decisions (granules of 256 rows since 27), ≈ −39 B per decision.
+    version: 28,
+    name: 'decisions_by_confidence_keys',
+    checksum: 'sha256:bb444058977e1b03af44dab1acf32c04483372afb096b3b122b15b89a506c835',
+    steps: [
+      { kind: 'object', file: 'audit-decisions-by-confidence-mv-drop.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-drop-read.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-drop.sql' },
+      {
+        kind: 'table',
+        name: 'audit_decisions_by_confidence',
+        file: 'audit-decisions-by-confidence.sql',
+        shardingKey: 'cityHash64(decision_id)',
+      },
+      { kind: 'object', file: 'audit-decisions-by-confidence-mv.sql' },
+      { kind: 'object', file: 'audit-decisions-by-confidence-backfill.sql' },
+    ],
+  },
 ];

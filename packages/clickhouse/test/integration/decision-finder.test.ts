@@ -491,14 +491,14 @@ describe('findDecisions (embedded engine)', () => {
     expect(await store.findDecisions({ incident: unknown })).toEqual({ decisions: [], nextCursor: null });
   });
 
-  it('pages by confidence from the side table as migration 22 back-fills it from the decisions stored before', async () => {
+  it('pages by confidence from the side table as migration 28 back-fills it from the decisions stored before', async () => {
     const search: DecisionSearch = { sort: 'confidence', modelId: 'credit', sealed: SEALED };
     const filled = await allPages(search, 7, { directConfidenceRows: 0 });
-    // As a store migrated from 20 has it before the back-fill: the table empty; its pages then are too.
+    // As a store migrated from 27 has it before the back-fill: the table empty; its pages then are too.
     await store.client.command({ query: 'TRUNCATE TABLE audit_decisions_by_confidence' });
     expect(await allPages(search, 7, { directConfidenceRows: 0 })).toEqual([]);
     const backfill = migrationStatements(
-      MIGRATIONS.find((m) => m.version === 22)!,
+      MIGRATIONS.find((m) => m.version === 28)!,
       ctx.render,
     ).filter((sql) => sql.includes('INSERT INTO'));
     expect(backfill).toHaveLength(1);
