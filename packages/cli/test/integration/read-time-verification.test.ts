@@ -98,6 +98,22 @@ beforeAll(async () => {
        WHERE SpanId = {span:String}`,
       { span: d[1]!.reference.spanId },
     );
+    // Audit rows that locate no stored span: a forged decision row, and a forged link to a review of a real decision.
+    cases.forgedDecisionRow = `01a2ffff-0000-7000-8000-${randomBytes(6).toString('hex')}`;
+    await command(
+      store,
+      `INSERT INTO audit_decisions (decision_id, time, trace_id, span_id, service, model_id, outcome)
+       VALUES ({id:String}, now64(9), {trace:String}, 'eeeeeeeeeeee0002', 'forged', 'forged-model', 'approve')`,
+      { id: cases.forgedDecisionRow, trace: randomBytes(16).toString('hex') },
+    );
+    const linked = d.find((x, i) => i > 11 && x.reference.decisionId !== cases.decisionEdited)!;
+    cases.forgedLink = linked.reference.decisionId;
+    await command(
+      store,
+      `INSERT INTO audit_decision_links (decision_id, span_id, trace_id, time, service, record_type)
+       VALUES ({id:String}, 'eeeeeeeeeeee0003', {trace:String}, now64(9), 'forged', 'oversight')`,
+      { id: cases.forgedLink, trace: randomBytes(16).toString('hex') },
+    );
     cases.conflictingCopy = d[2]!.reference.decisionId;
     await command(
       store,
@@ -189,6 +205,23 @@ const expectations: Record<string, (doc: Doc) => void> = {
     expect(entriesOf(doc, 'decision')[0]!.integrity!.status).toBe('failed');
     expect(doc.decision!.outcome).toBe('forged');
   },
+  forgedDecisionRow: (doc) => {
+    // Nothing of the forged row is shown: only where it points, and that no stored span is there.
+    expect(doc.verification.status).toBe('failed');
+    const [decision] = entriesOf(doc, 'decision');
+    expect(decision!.integrity).toMatchObject({ status: 'failed', check: 'missing-span' });
+    expect(decision!.integrity!.detail).toContain(
+      'no otel_traces row holds the span audit_decisions locates',
+    );
+    expect(doc.decision!.outcome).not.toBe('approve');
+  },
+  forgedLink: (doc) => {
+    expect(doc.verification.status).toBe('failed');
+    expect(entriesOf(doc, 'decision')[0]!.integrity!.status).toBe('verified');
+    const review = entriesOf(doc, 'oversight').find((e) => e.spanId === 'eeeeeeeeeeee0003');
+    expect(review!.integrity).toMatchObject({ status: 'failed', check: 'missing-span' });
+    expect(review!.integrity!.detail).toContain('audit_decision_links locates');
+  },
   conflictingCopy: (doc) => {
     expect(doc.verification.status).toBe('failed');
     expect(entriesOf(doc, 'decision')[0]!.integrity).toMatchObject({
@@ -256,6 +289,12 @@ describe('timeline read-time verification, store opened by the CLI', () => {
   });
   it('a decision span edited in otel_traces: shown as stored, failed (its leaf does not recompute)', async () => {
     expectations.decisionSpanEdited!(await timeline(cases.decisionSpanEdited!));
+  });
+  it('an audit_decisions row forged for no stored span: failed, missing span, none of its values shown', async () => {
+    expectations.forgedDecisionRow!(await timeline(cases.forgedDecisionRow!));
+  });
+  it('an audit_decision_links row forged for no stored span: that review failed, missing span', async () => {
+    expectations.forgedLink!(await timeline(cases.forgedLink!));
   });
   it('a second otel_traces row with the same span id and another leaf: failed, conflicting copy', async () => {
     expectations.conflictingCopy!(await timeline(cases.conflictingCopy!));
