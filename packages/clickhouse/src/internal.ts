@@ -3,3 +3,5 @@ export { QueryContext } from './query-context.ts';
 export { findDecisions, type FinderTuning } from './decision-finder.ts';
 export { VerificationDecoders } from './verification-decoder.ts';
 export { decodeVerificationRows, verificationRecords } from './verification-records.ts';
+export { renderContext } from './migrations.ts';
+export { timelineWithEvidence } from './timeline-with-evidence.ts';
