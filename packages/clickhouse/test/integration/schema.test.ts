@@ -174,6 +174,8 @@ describe('schema and migrations (embedded engine)', () => {
       'audit_deployments_mv',
       'audit_feedback_mv',
       'audit_feedback_stats_mv',
+      'audit_overrides_decisions_mv',
+      'audit_overrides_oversight_mv',
       'audit_oversight_mv',
       'audit_oversight_stats_mv',
       'audit_routed_spans_mv',
