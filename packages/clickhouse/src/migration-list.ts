@@ -505,4 +505,16 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decisions-by-confidence-backfill.sql' },
     ],
   },
+  {
+    // #24's storage: audit_decisions' bloom filters back to one per 2048 rows and the model's set to one per 8192
+    // (migration 27 made its granules 256 rows); single node only, as 27.
+    version: 29,
+    name: 'decisions_index_granules',
+    checksum: 'sha256:046db95619d8dc9dc479f5e987324f67e50ee9ebac29f5ae019f236ac8449a1f',
+    steps: [
+      { kind: 'object', file: 'audit-decisions-indexes-drop.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-decisions-indexes-add.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'audit-decisions-indexes-build.sql', singleNodeOnly: true },
+    ],
+  },
 ];

@@ -428,6 +428,20 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
       )
     )[0]!.create_table_query;
   let storedBefore: Record<string, unknown>[];
+  /** The skip indexes of audit_decisions: name and granularity (in granules of the table). */
+  const indexes = () =>
+    rowsOf<{ name: string; granularity: number }>(
+      store,
+      `SELECT name, toUInt32(granularity) AS granularity FROM system.data_skipping_indices
+       WHERE database = 'default' AND table = 'audit_decisions' ORDER BY name`,
+    );
+  /** Each skip index covers as many rows as before migration 27 but the time's, which is per granule (migration 29). */
+  const REBUILT_INDEXES = [
+    { name: 'idx_model', granularity: 32 },
+    { name: 'idx_subject_id', granularity: 8 },
+    { name: 'idx_time', granularity: 1 },
+    { name: 'idx_trace_id', granularity: 8 },
+  ];
 
   beforeAll(async () => {
     ({ store, cleanup } = await openAt(REBUILT - 1));
@@ -442,6 +456,7 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
       MIGRATIONS.filter((m) => m.version >= REBUILT).map((m) => m.version),
     );
     expect(await layout()).toContain('index_granularity = 256');
+    expect(await indexes()).toEqual(REBUILT_INDEXES);
     expect(await decisionRows()).toEqual(storedBefore);
     await store.insertSpans(data.spans.slice(half));
   });
@@ -457,6 +472,20 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
     for (const table of ['audit_decisions', 'audit_decisions_by_confidence', 'audit_decision_stats'])
       expect(reconciled.tables.find((t) => t.table === table)?.rows, table).toBeGreaterThan(0);
     expect(reconciled.tables.find((t) => t.table === 'audit_decisions')?.rows).toBe(data.decisions.length);
+    // Found through each rebuilt index: a trace's decisions, a subject's.
+    const d = data.decisions[3]!;
+    const byTrace = await rowsOf<{ decision_id: string }>(
+      store,
+      `SELECT decision_id FROM default.audit_decisions WHERE trace_id = '${d.traceId}'`,
+    );
+    expect(byTrace.map((r) => r.decision_id)).toContain(d.decisionId);
+    const bySubject = await store.findDecisions({ subjectId: d.subjectId!, limit: 1000 });
+    expect(bySubject.decisions.map((f) => f.decisionId).sort()).toEqual(
+      data.decisions
+        .filter((x) => x.subjectId === d.subjectId)
+        .map((x) => x.decisionId)
+        .sort(),
+    );
   });
 
   it('ends with the rebuilt table when it runs again after stopping at the exchange', async () => {
@@ -476,6 +505,13 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
       await store.client.command({ query: statement });
     expect(await tableNames(store)).toContain('audit_decisions_rebuilt');
     for (const statement of statements) await store.client.command({ query: statement });
+    // A store whose 27 stopped has not recorded it, so 29 runs after it again.
+    const later = migrationStatements(
+      MIGRATIONS.find((m) => m.version === 29)!,
+      context,
+    );
+    for (const statement of later) await store.client.command({ query: statement });
+    expect(await indexes()).toEqual(REBUILT_INDEXES);
     expect(await tableNames(store)).not.toContain('audit_decisions_rebuilt');
     expect(await layout()).toContain('index_granularity = 256');
     expect(await decisionRows()).toEqual(before);
