@@ -1,6 +1,7 @@
 export {
   EMBEDDED_MAX_COMPRESS_BLOCK_SIZE,
   EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE,
+  EMBEDDED_VERTICAL_MERGE_MIN_ROWS,
   openStore,
   Store,
 } from './store.ts';

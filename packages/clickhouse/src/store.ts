@@ -135,16 +135,42 @@ export const EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE = [
   'idx_lower_span_name',
 ] as const;
 
+/**
+ * Every merge into a wide part is vertical on the embedded engine, not only from ClickHouse's default of
+ * 131,072 rows. A horizontal merge reads and writes all of a table's column streams at once, each with its
+ * buffers (see {@link EMBEDDED_MAX_COMPRESS_BLOCK_SIZE}); a vertical one merges the sorting key's columns first,
+ * then gathers the other columns one at a time. In the processor's soak (under load) one merge of `otel_traces`
+ * took up to 158 MiB horizontally and up to 100 MiB vertically; the engine's tracked memory peaked at 277
+ * against 209 MiB (with the merges in progress bounded too: `EMBEDDED_ENGINE_ARGS`, client-factory.ts). Merged
+ * parts, their size and every query over them are the same; a merge reads its parts' sorting key once more.
+ * Tables of fewer than 11 columns and the summing / aggregating engines still merge horizontally (ClickHouse's
+ * own rule).
+ */
+export const EMBEDDED_VERTICAL_MERGE_MIN_ROWS = 1;
+
+/** The MergeTree settings the embedded engine's tables are brought to at every open (a server keeps its own). */
+const EMBEDDED_TABLE_SETTINGS: readonly (readonly [name: string, value: number])[] = [
+  ['max_compress_block_size', EMBEDDED_MAX_COMPRESS_BLOCK_SIZE],
+  ['vertical_merge_algorithm_min_rows_to_activate', EMBEDDED_VERTICAL_MERGE_MIN_ROWS],
+];
+
 async function tuneEmbeddedTables(client: ClickHouseClient): Promise<void> {
   const tables = await client.query({
     query:
-      "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' " +
-      `AND create_table_query NOT LIKE '%max_compress_block_size = ${EMBEDDED_MAX_COMPRESS_BLOCK_SIZE}%'`,
+      'SELECT name, create_table_query FROM system.tables ' +
+      "WHERE database = currentDatabase() AND engine LIKE '%MergeTree'",
     format: 'JSONEachRow',
   });
-  for (const { name } of await tables.json<{ name: string }>()) {
+  for (const { name, create_table_query } of await tables.json<{
+    name: string;
+    create_table_query: string;
+  }>()) {
+    const missing = EMBEDDED_TABLE_SETTINGS.filter(
+      ([setting, value]) => !new RegExp(`\\b${setting} = ${value}(,|\\s|$)`).test(create_table_query),
+    );
+    if (missing.length === 0) continue;
     await client.command({
-      query: `ALTER TABLE ${quoteIdentifier(name)} MODIFY SETTING max_compress_block_size = ${EMBEDDED_MAX_COMPRESS_BLOCK_SIZE}`,
+      query: `ALTER TABLE ${quoteIdentifier(name)} MODIFY SETTING ${missing.map(([setting, value]) => `${setting} = ${value}`).join(', ')}`,
     });
   }
 }
