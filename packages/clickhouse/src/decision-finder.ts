@@ -411,7 +411,7 @@ async function overriddenKeys(
   // A decision overridden twice (two records), or pending and decided until the rows merge, is a row per record
   // at the same key: read past the page by a few, and further when copies filled it. (DISTINCT in the statement
   // hashed every row's id: ≈ 60 against ≈ 15 ms of CPU at 10 M.)
-  let decided: KeyRow[] = [];
+  let decided: KeyRow[];
   for (let read = limit + 8; ; read *= 4) {
     const rows = await ctx.rows<KeyRow>(
       `
