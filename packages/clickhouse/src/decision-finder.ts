@@ -313,6 +313,7 @@ async function timeOrderedKeys(
   order: 'asc' | 'desc',
 ): Promise<KeyRow[]> {
   const plan = { sort: 'time', order, source: 'decisions' } as const;
+  if (overriddenOnly(params)) return overriddenKeys(ctx, params, 'time', order);
   // A subject's decisions are few, and the subject's index finds them wherever they are; named ones are a
   // primary-key lookup.
   if (params.by_subject === true || params.by_named === true) return keyRows(ctx, params, plan, null);
@@ -361,7 +362,7 @@ async function confidenceOrderedKeys(
   directRows: number,
 ): Promise<KeyRow[]> {
   const plan = { sort: 'confidence', order } as const;
-  if (overriddenOnly(params)) return overriddenKeys(ctx, params, order);
+  if (overriddenOnly(params)) return overriddenKeys(ctx, params, 'confidence', order);
   if (params.by_subject === true || params.by_named === true) {
     return keyRows(ctx, params, { ...plan, source: 'decisions' }, null);
   }
@@ -390,23 +391,30 @@ function overriddenOnly(params: QueryParams): boolean {
 }
 
 /**
- * The ids of a page of overridden decisions by confidence, from audit_overrides: its decided rows in order (a
+ * The ids of a page of overridden decisions in either order, from audit_overrides: its decided rows in order (a
  * read of every row, ≈ 150 k at 10 M decisions, without FINAL: a row is a candidate the caller confirms), and the
  * decisions of its pending rows read from audit_decisions by id (their overrides were stored first, and the
- * decision's own view has not written the decided row, or wrote it before the pending row), merged in order.
+ * decision's own view has not written the decided row, or wrote it before the pending row), merged in order. By
+ * time too: the table holds each decision's time, so a search whose overridden decisions are rare in its period
+ * (one model version over 30 days) reads these rows instead of widening windows of audit_decisions.
  */
 async function overriddenKeys(
   ctx: QueryContext,
   params: QueryParams,
+  sort: DecisionSort,
   order: 'asc' | 'desc',
 ): Promise<KeyRow[]> {
   const direction = order === 'asc' ? 'ASC' : 'DESC';
-  const nanPlace = order === 'desc' ? ' NULLS FIRST' : '';
+  const nanPlace = sort === 'confidence' && order === 'desc' ? ' NULLS FIRST' : '';
   const after = order === 'asc' ? '>' : '<';
   const cursor = (key: string): string =>
     params.has_cursor === true
-      ? `\n      AND (${key}, decision_id) ${after} ({after_confidence:Float64}, {after_id:String})`
+      ? `\n      AND (${key}, decision_id) ${after} (${CURSORS[sort]}, {after_id:String})`
       : '';
+  const value = (key: string): string =>
+    sort === 'time' ? `toString(toUnixTimestamp64Nano(${key}))` : `toString(${key})`;
+  const rowKey = sort === 'time' ? 'time' : 'confidence_key';
+  const decisionKey = sort === 'time' ? 'time' : CONFIDENCE_KEY;
   const limit = Number(params.limit);
   // A decision overridden twice (two records), or pending and decided until the rows merge, is a row per record
   // at the same key: read past the page by a few, and further when copies filled it. (DISTINCT in the statement
@@ -415,11 +423,11 @@ async function overriddenKeys(
   for (let read = limit + 8; ; read *= 4) {
     const rows = await ctx.rows<KeyRow>(
       `
-      SELECT decision_id AS id, toString(confidence_key) AS key
+      SELECT decision_id AS id, ${value(rowKey)} AS key
       FROM {{read:audit_overrides}}
       PREWHERE decided
-      WHERE {{include:decision-filter.sql}}${cursor('confidence_key')}
-      ORDER BY confidence_key ${direction}${nanPlace}, decision_id ${direction}
+      WHERE {{include:decision-filter.sql}}${cursor(rowKey)}
+      ORDER BY ${rowKey} ${direction}${nanPlace}, decision_id ${direction}
       LIMIT {read:UInt32}`,
       { ...params, read },
     );
@@ -435,16 +443,16 @@ async function overriddenKeys(
   if (pending !== undefined && pending.ids.length > 0) {
     const resolved = await ctx.rows<KeyRow>(
       `
-      SELECT decision_id AS id, toString(${CONFIDENCE_KEY}) AS key
+      SELECT decision_id AS id, ${value(decisionKey)} AS key
       FROM {{read:audit_decisions}} FINAL
-      WHERE decision_id IN {pending_ids:Array(String)} AND {{include:decision-filter.sql}}${cursor(CONFIDENCE_KEY)}
-      ORDER BY ${CONFIDENCE_KEY} ${direction}${nanPlace}, decision_id ${direction}
+      WHERE decision_id IN {pending_ids:Array(String)} AND {{include:decision-filter.sql}}${cursor(decisionKey)}
+      ORDER BY ${decisionKey} ${direction}${nanPlace}, decision_id ${direction}
       LIMIT {limit:UInt32}`,
       { ...params, pending_ids: pending.ids },
     );
     const seen = new Set<string>();
     keys = [...decided, ...resolved]
-      .sort(keyOrder('confidence', order))
+      .sort(keyOrder(sort, order))
       .filter((k) => !seen.has(`${k.key} ${k.id}`) && seen.add(`${k.key} ${k.id}`) !== undefined)
       .slice(0, Number(params.limit));
   }

@@ -15,13 +15,13 @@ const START = Date.UTC(2026, 8, 1, 9);
 const random = seededRandom(2525);
 
 /**
- * The finder's overridden pages by confidence read audit_overrides (migration 25): a row per copy of an override
- * record with its decision's confidence key, filled from whichever of the decision and the record is stored
- * second. Each test stores decisions of a model of its own, in separate inserts as separate exporters would, and
+ * The finder's overridden pages by confidence and by time read audit_overrides (migration 25): a row per copy of
+ * an override record with its decision's confidence key and time, filled from whichever of the decision and the
+ * record is stored second. Each test stores decisions of a model of its own, in separate inserts as separate exporters would, and
  * computes what the finder must list from what it stored: the decisions whose record's last stored copy is an
- * override, by the confidence of the decision's last stored copy, then id.
+ * override, by the confidence of the decision's last stored copy (or its time), then id.
  */
-describe('audit_overrides: the overridden decisions by confidence, either arrival order', () => {
+describe('audit_overrides: the overridden decisions by confidence and by time, either arrival order', () => {
   let store: Store;
   let cleanup: () => Promise<void>;
 
@@ -77,27 +77,27 @@ describe('audit_overrides: the overridden decisions by confidence, either arriva
     throw new Error('more than 50 pages');
   }
 
-  /** The expected ids, ordered here: confidence (none as -1), then decision id, in `order`. */
-  function ordered(ds: DecisionFixture[], order: 'asc' | 'desc'): string[] {
+  /** The expected ids, ordered here: by confidence (none as -1) or time, then decision id, in `order`. */
+  function ordered(ds: DecisionFixture[], sort: 'confidence' | 'time', order: 'asc' | 'desc'): string[] {
     const sign = order === 'asc' ? 1 : -1;
+    const key = (d: DecisionFixture): number => (sort === 'time' ? d.startMs : (d.confidence ?? -1));
     return [...ds]
-      .sort(
-        (a, b) =>
-          sign * ((a.confidence ?? -1) - (b.confidence ?? -1) || (a.decisionId < b.decisionId ? -1 : 1)),
-      )
+      .sort((a, b) => sign * (key(a) - key(b) || (a.decisionId < b.decisionId ? -1 : 1)))
       .map((d) => d.decisionId);
   }
 
-  /** The finder's overridden and not-overridden pages of one model, both orders, pages of 1 and of 2. */
+  /** The finder's overridden and not-overridden pages of one model, both sorts and orders, pages of 1 and of 2. */
   async function expectPages(model: string, overridden: DecisionFixture[], not: DecisionFixture[]) {
-    for (const order of ['desc', 'asc'] as const) {
-      for (const limit of [1, 2]) {
-        const search = { modelId: model, sort: 'confidence', order } as const;
-        const yes = await allPages({ ...search, overridden: true }, limit);
-        expect(yes.map((d) => d.decisionId)).toEqual(ordered(overridden, order));
-        expect(yes.every((d) => d.overridden)).toBe(true);
-        const no = await allPages({ ...search, overridden: false }, limit);
-        expect(no.map((d) => d.decisionId)).toEqual(ordered(not, order));
+    for (const sort of ['confidence', 'time'] as const) {
+      for (const order of ['desc', 'asc'] as const) {
+        for (const limit of [1, 2]) {
+          const search = { modelId: model, sort, order } as const;
+          const yes = await allPages({ ...search, overridden: true }, limit);
+          expect(yes.map((d) => d.decisionId)).toEqual(ordered(overridden, sort, order));
+          expect(yes.every((d) => d.overridden)).toBe(true);
+          const no = await allPages({ ...search, overridden: false }, limit);
+          expect(no.map((d) => d.decisionId)).toEqual(ordered(not, sort, order));
+        }
       }
     }
   }
