@@ -4,7 +4,7 @@
 // JavaScript or the load generator in the same process.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/insert-cost.bench.ts [--spans 200000]
-//       [--inserts 10000,25000] [--rounds 2] [--without <view>,<view>] [--settle 8]
+//       [--inserts 10000,25000] [--rounds 2] [--without <view>,<view>] [--compare <view>,<view>] [--settle 8]
 //
 // The spans are real SDK decision spans signed by the SigningSpanExporter in 500-span batches (leaves and a
 // checkpoint span each, as the processor bench sends them), encoded once for the sink (`encodeSpansForSink`, what
@@ -15,6 +15,8 @@
 // (/proc/<pid>/task), from before the first insert to the end of the wait, per span; the engine's threads are
 // `ThreadPool` (the insert and the views) and `MergeMutate` (merges). `--without` drops the named materialized
 // views before the inserts (to see what each costs); the stored rows are then not what the processor stores.
+// `--compare` runs every size of every round twice, with the views of `--without` only and with the named views
+// dropped as well, in alternating order (an A/B in one run), and prints the paired differences.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     inserts: { type: 'string', default: '10000,25000' },
     rounds: { type: 'string', default: '2' },
     without: { type: 'string', default: '' },
+    compare: { type: 'string', default: '' },
     settle: { type: 'string', default: '8' },
     child: { type: 'string' },
   },
@@ -139,41 +142,60 @@ async function main(): Promise<void> {
         `${((performance.now() - started) / 1000).toFixed(1)} s` +
         (args.without === '' ? '' : `; views dropped: ${args.without}`),
     );
-    const results = new Map<number, ChildResult[]>(sizes.map((size) => [size, []]));
+    // A variant is the list of views dropped: `--without`'s, and with `--compare` also those.
+    const variants = [args.without];
+    if (args.compare !== '') variants.push([args.without, args.compare].filter(Boolean).join(','));
+    const label = (variant: string) => (variant === '' ? 'all views' : `without ${variant}`);
+    const results = new Map<string, ChildResult[]>();
+    for (const size of sizes) for (const variant of variants) results.set(`${size} ${variant}`, []);
     for (let round = 0; round < rounds; round++) {
-      // Alternating order, so a drift in the machine's load does not favour one size.
+      // Alternating order, so a drift in the machine's load does not favour one size or variant.
       const order = round % 2 === 0 ? sizes : [...sizes].reverse();
       for (const size of order) {
-        const out = execFileSync(
-          process.execPath,
-          [
-            '--conditions=@decisiontrail/source',
-            fileURLToPath(import.meta.url),
-            '--child',
-            join(work, String(size)),
-            '--without',
-            args.without,
-            '--settle',
-            args.settle,
-          ],
-          { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
-        );
-        const result = JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult;
-        results.get(size)!.push(result);
-        const p = result.perSpan;
-        console.log(
-          `round ${round + 1}, ${size}-span inserts (${result.inserts}): ${p.total!.toFixed(1)} µs per span — ` +
-            `ThreadPool ${(p.ThreadPool ?? 0).toFixed(1)}, MergeMutate ${(p.MergeMutate ?? 0).toFixed(1)}, ` +
-            `main ${(p.main ?? 0).toFixed(1)}; load ${result.load.toFixed(1)}`,
-        );
+        for (const variant of round % 2 === 0 ? variants : [...variants].reverse()) {
+          const out = execFileSync(
+            process.execPath,
+            [
+              '--conditions=@decisiontrail/source',
+              fileURLToPath(import.meta.url),
+              '--child',
+              join(work, String(size)),
+              '--without',
+              variant,
+              '--settle',
+              args.settle,
+            ],
+            { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+          );
+          const result = JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult;
+          results.get(`${size} ${variant}`)!.push(result);
+          const p = result.perSpan;
+          console.log(
+            `round ${round + 1}, ${size}-span inserts (${result.inserts}), ${label(variant)}: ` +
+              `${p.total!.toFixed(1)} µs per span — ` +
+              `ThreadPool ${(p.ThreadPool ?? 0).toFixed(1)}, MergeMutate ${(p.MergeMutate ?? 0).toFixed(1)}, ` +
+              `main ${(p.main ?? 0).toFixed(1)}; load ${result.load.toFixed(1)}`,
+          );
+        }
       }
     }
-    for (const [size, of] of results) {
-      const pick = (name: string) => median(of.map((r) => r.perSpan[name] ?? 0)).toFixed(1);
-      console.log(
-        `${size}-span inserts, median of ${of.length}: ${pick('total')} µs of CPU per span ` +
-          `(ThreadPool ${pick('ThreadPool')}, MergeMutate ${pick('MergeMutate')})`,
-      );
+    for (const size of sizes) {
+      for (const variant of variants) {
+        const of = results.get(`${size} ${variant}`)!;
+        const pick = (name: string) => median(of.map((r) => r.perSpan[name] ?? 0)).toFixed(1);
+        console.log(
+          `${size}-span inserts, ${label(variant)}, median of ${of.length}: ${pick('total')} µs of CPU per span ` +
+            `(ThreadPool ${pick('ThreadPool')}, MergeMutate ${pick('MergeMutate')})`,
+        );
+      }
+      if (variants.length === 2) {
+        const [a, b] = variants.map((variant) => results.get(`${size} ${variant}`)!);
+        const diffs = a!.map((r, i) => r.perSpan.total! - b![i]!.perSpan.total!);
+        console.log(
+          `${size}-span inserts, what ${args.compare} cost per span, paired by round: ` +
+            `${diffs.map((d) => d.toFixed(1)).join(', ')} µs (median ${median(diffs).toFixed(1)})`,
+        );
+      }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
