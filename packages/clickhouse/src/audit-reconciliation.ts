@@ -489,10 +489,18 @@ function derivedSelect(
 function provenRows(ctx: QueryContext, table: string): string {
   return ctx.sql(
     `(SELECT * FROM {{read:${table}}} FINAL
-      WHERE time >= fromUnixTimestamp64Milli({src_from_ms:Int64})
-        AND time < fromUnixTimestamp64Milli({src_to_ms:Int64})
-        AND ({stream:String} = '' OR integrity_stream = {stream:String}))`,
+      WHERE ${rangeBounds('time')})`,
   );
+}
+
+/**
+ * A reconciled range's rows of a table: its `time` column in [`{src_from_ms}`, `{src_to_ms}`), and its `stream`
+ * column `{stream}` when a stream is asked for ('' for every stream).
+ */
+function rangeBounds(time: string, stream = 'integrity_stream'): string {
+  return `${time} >= fromUnixTimestamp64Milli({src_from_ms:Int64})
+      AND ${time} < fromUnixTimestamp64Milli({src_to_ms:Int64})
+      AND ({stream:String} = '' OR ${stream} = {stream:String})`;
 }
 
 interface ColumnType {
@@ -543,9 +551,7 @@ async function reconcileRows(
   const derived = (list: ColumnType[]) => `cityHash64(tuple(${list.map(cast).join(', ')}))`;
   const idColumns = `${spec.decisionId === undefined ? "''" : ident(spec.decisionId)} AS decision_id,
       ${spec.spanId === undefined ? "''" : ident(spec.spanId)} AS span_id, toString(${ident(spec.stream)}) AS stream`;
-  const tableBounds = `${ident(spec.time)} >= fromUnixTimestamp64Milli({src_from_ms:Int64})
-      AND ${ident(spec.time)} < fromUnixTimestamp64Milli({src_to_ms:Int64})
-      AND ({stream:String} = '' OR ${ident(spec.stream)} = {stream:String})`;
+  const tableBounds = rangeBounds(ident(spec.time), ident(spec.stream));
   const sides = (extra: string) => `
       SELECT ${stored(keyColumns)} AS k, ${stored(columns)} AS h, 1 AS side${extra}
       FROM {{read:${spec.table}}} WHERE ${tableBounds}
@@ -903,9 +909,6 @@ async function reconcileOverrides(
     src_to_ms: String(range.toMs),
     limit: String(range.limit),
   };
-  const bounds = (time: string) => `${time} >= fromUnixTimestamp64Milli({src_from_ms:Int64})
-          AND ${time} < fromUnixTimestamp64Milli({src_to_ms:Int64})
-          AND ({stream:String} = '' OR integrity_stream = {stream:String})`;
   const records = provenSources.has('audit_oversight')
     ? provenRows(ctx, 'audit_oversight')
     : `(${derivedSelect(ctx, 'audit_oversight', true)})`;
@@ -942,12 +945,12 @@ async function reconcileOverrides(
              confidence_key = 0 AND toUnixTimestamp64Nano(time) = 0 AND model_id = '' AND model_version = '')
              AS decision_ok
          FROM {{read:${OVERRIDES_TABLE}}}
-         WHERE ${bounds('record_time')}
+         WHERE ${rangeBounds('record_time')}
          UNION ALL
          SELECT decision_id, span_id, toString(integrity_stream), 2,
            arrayJoin([${recordHash('time', "'\\x01'")}, ${recordHash('time', 'service')}]), true
          FROM ${records}
-         WHERE action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}} AND ${bounds('time')})
+         WHERE action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}} AND ${rangeBounds('time')})
        GROUP BY decision_id, span_id)
      ORDER BY bad DESC, decision_id, span_id
      LIMIT {limit:UInt32}`,
