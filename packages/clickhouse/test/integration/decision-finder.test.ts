@@ -411,12 +411,83 @@ describe('findDecisions (embedded engine)', () => {
     // The same oversight record again, now a review: its final copy is no override.
     await store.insertSpans([record(flipped!, flippedRecord, 'review')]);
     for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
-      for (const order of ['desc', 'asc'] as const) {
-        const search = { modelId: 'flip', sort: 'confidence', order } as const;
+      for (const [sort, order] of [
+        ['confidence', 'desc'],
+        ['confidence', 'asc'],
+        ['time', 'desc'],
+        ['time', 'asc'],
+      ] as const) {
+        const search = { modelId: 'flip', sort, order } as const;
         const overridden = await allPages({ ...search, overridden: true }, 1, tuning);
         expect(overridden.map((d) => d.decisionId)).toEqual([kept!.decisionId]);
+        // audit_overrides still holds a row for the flipped record's override copy: not overridden all the same.
         const not = await allPages({ ...search, overridden: false }, 1, tuning);
         expect(not.map((d) => [d.decisionId, d.overridden])).toEqual([[flipped!.decisionId, false]]);
+        const every = await allPages(search, 1, tuning);
+        expect(every.map((d) => [d.decisionId, d.overridden]).sort()).toEqual(
+          [
+            [flipped!.decisionId, false],
+            [kept!.decisionId, true],
+          ].sort(),
+        );
+      }
+    }
+  });
+
+  it('fills a page of decisions nobody overrode past a run of overridden ones longer than the ids first read', async () => {
+    // 30 decisions of one model, the 2nd, 13th and 30th of them (by time and by confidence alike) not overridden:
+    // a page of one or of two reads a few more ids than the page without the overridden set first, finds them all
+    // overridden, and must go on through the set. Expectations from what this test stores.
+    const at = START + 4 * DAY_MS;
+    const made = Array.from({ length: 30 }, (_, i): DecisionFixture => ({
+      decisionId: decisionIdAt(at + i * 1000, random),
+      traceId: randomHex(random, 16),
+      spanId: randomHex(random, 8),
+      startMs: at + i * 1000,
+      modelId: 'mostly-overridden',
+      modelVersion: '1',
+      outcome: 'approve',
+      confidence: 0.1 + i / 100,
+      subjectId: 'subject-mostly',
+      fairnessGroup: 'group-a',
+    }));
+    const kept = new Set([1, 12, 29].map((i) => made[i]!.decisionId));
+    await store.insertSpans(made.map(decisionSpan));
+    await store.insertSpans(
+      made
+        .filter((d) => !kept.has(d.decisionId))
+        .map((d) =>
+          oversightSpan({
+            decisionId: d.decisionId,
+            decisionTraceId: d.traceId,
+            decisionSpanId: d.spanId,
+            traceId: randomHex(random, 16),
+            spanId: randomHex(random, 8),
+            startMs: d.startMs + 60_000,
+            action: 'override',
+          }),
+        ),
+    );
+    for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
+      for (const [sort, order] of [
+        ['confidence', 'desc'],
+        ['confidence', 'asc'],
+        ['time', 'desc'],
+        ['time', 'asc'],
+      ] as const) {
+        const search = { modelId: 'mostly-overridden', sort, order } as const;
+        const want = made
+          .filter((d) => kept.has(d.decisionId))
+          .map((d) => d.decisionId)
+          .sort((a, b) => (a < b ? -1 : 1));
+        if (order === 'desc') want.reverse();
+        for (const limit of [1, 2, 30]) {
+          const not = await allPages({ ...search, overridden: false }, limit, tuning);
+          expect(not.map((d) => [d.decisionId, d.overridden])).toEqual(want.map((id) => [id, false]));
+        }
+        const every = await allPages(search, 7, tuning);
+        expect(every.filter((d) => !d.overridden).map((d) => d.decisionId)).toEqual(want);
+        expect(every.filter((d) => d.overridden)).toHaveLength(27);
       }
     }
   });
