@@ -1,24 +1,57 @@
-import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
+
+// SHA-256's block: the key is padded (or first hashed) to this many bytes (RFC 2104).
+const BLOCK = 64;
+// Messages up to this size are hashed from a buffer kept per hasher; larger ones through an Hmac object.
+const BUFFERED_BYTES = 16 * 1024;
 
 /** HMAC-SHA-256 under one secret, with the key id recorded next to every digest. */
 export class HmacHasher {
   /** The id recorded as `audit.*.hash_key_id`. */
   readonly keyId: string;
-  /** Made once: an HMAC over a raw buffer would import the key again on every digest. */
+  /** For messages too large to copy: an HMAC over a raw buffer would import the key again on every digest. */
   readonly #key: KeyObject;
+  /** The key XOR ipad, then room for a message: the inner hash is one SHA-256 of its first 64 + n bytes. */
+  #inner: Buffer;
+  /** The key XOR opad, then the inner digest: the outer hash. */
+  readonly #outer: Buffer;
 
   constructor(key: Uint8Array, keyId?: string) {
     const material = Buffer.from(key);
     this.#key = createSecretKey(material);
     this.keyId = keyId ?? defaultKeyId(material);
+    const padded = material.length > BLOCK ? createHash('sha256').update(material).digest() : material;
+    this.#inner = Buffer.alloc(BLOCK + 1024, 0x36);
+    this.#outer = Buffer.alloc(BLOCK + 32, 0x5c);
+    for (let index = 0; index < padded.length; index++) {
+      this.#inner[index]! ^= padded[index]!;
+      this.#outer[index]! ^= padded[index]!;
+    }
   }
 
-  /** Lowercase hex HMAC-SHA-256 of the UTF-8 text, or of the bytes. */
+  /**
+   * Lowercase hex HMAC-SHA-256 of the UTF-8 text, or of the bytes. Worked out as RFC 2104 defines it, from two
+   * one-shot SHA-256 digests over the padded key blocks made once: an `Hmac` object per digest costs several times
+   * the hashing of a 1 KB message between SDK calls (the digests are those of `createHmac`, property-tested).
+   */
   digest(data: string | Uint8Array): string {
-    const hmac = createHmac('sha256', this.#key);
-    if (typeof data === 'string') hmac.update(data, 'utf8');
-    else hmac.update(data);
-    return hmac.digest('hex');
+    const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
+    if (size > BUFFERED_BYTES) {
+      const hmac = createHmac('sha256', this.#key);
+      if (typeof data === 'string') hmac.update(data, 'utf8');
+      else hmac.update(data);
+      return hmac.digest('hex');
+    }
+    if (BLOCK + size > this.#inner.length) {
+      const grown = Buffer.alloc(BLOCK + BUFFERED_BYTES);
+      this.#inner.copy(grown, 0, 0, BLOCK);
+      this.#inner = grown;
+    }
+    if (typeof data === 'string') this.#inner.write(data, BLOCK, 'utf8');
+    else this.#inner.set(data, BLOCK);
+    const inner = hash('sha256', this.#inner.subarray(0, BLOCK + size), 'buffer');
+    this.#outer.set(inner, BLOCK);
+    return hash('sha256', this.#outer, 'hex');
   }
 }
 

@@ -38,6 +38,23 @@ describe('HmacHasher', () => {
     expect(a.digest('applicant 42')).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('gives the digests of createHmac for every key and message length around the block and buffer sizes', async () => {
+    const { createHmac, randomBytes } = await import('node:crypto');
+    // Keys shorter than, equal to and longer than SHA-256's 64-byte block (a longer key is hashed first); messages
+    // around the padding boundary (55/56), the buffer the hasher starts with (1 KB), and the size above which it
+    // falls back to an Hmac object (16 KB); the same hasher reused, so a longer message cannot leave bytes behind.
+    for (const keyLength of [0, 1, 32, 63, 64, 65, 200]) {
+      const key = randomBytes(keyLength);
+      const hasher = new HmacHasher(key);
+      for (const size of [0, 1, 55, 56, 64, 1023, 1024, 1025, 5000, 16 * 1024, 16 * 1024 + 1, 40_000, 3]) {
+        const bytes = randomBytes(size);
+        expect(hasher.digest(bytes)).toBe(createHmac('sha256', key).update(bytes).digest('hex'));
+        const text = 'é€\u{1F600}a\uD800'.repeat(size).slice(0, size);
+        expect(hasher.digest(text)).toBe(createHmac('sha256', key).update(text, 'utf8').digest('hex'));
+      }
+    }
+  });
+
   it('derives a key id from the key unless one is given', () => {
     expect(new HmacHasher(Buffer.from('k')).keyId).toMatch(/^hk-[0-9a-f]{16}$/);
     expect(new HmacHasher(Buffer.from('k')).keyId).toBe(new HmacHasher(Buffer.from('k')).keyId);
