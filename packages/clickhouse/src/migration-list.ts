@@ -517,4 +517,15 @@ export const MIGRATIONS: readonly Migration[] = [
       { kind: 'object', file: 'audit-decisions-indexes-build.sql', singleNodeOnly: true },
     ],
   },
+  {
+    // #23's finder: a minmax index of audit_decisions' integrity stream, so a search for the unsigned decisions
+    // skips the blocks of signed ones.
+    version: 30,
+    name: 'decisions_stream_index',
+    checksum: 'sha256:d6c4070356490dd3e0c04f2abbf173082e201164bb4717dcb41cc21a90272c92',
+    steps: [
+      { kind: 'object', file: 'audit-decisions-stream-index-add.sql' },
+      { kind: 'object', file: 'audit-decisions-stream-index-build.sql' },
+    ],
+  },
 ];
