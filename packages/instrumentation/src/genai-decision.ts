@@ -94,6 +94,8 @@ export class GenAiDecision {
   readonly #modelId: string | undefined;
   #modelVersion: string | undefined;
   #ended = false;
+  /** Whether the end set `audit.output.capture_mode` (with the output, or `none` without one). */
+  #outputModeSet = false;
 
   private constructor(
     span: Span,
@@ -166,6 +168,7 @@ export class GenAiDecision {
       }
       if (this.span.isRecording()) {
         this.span.setAttributes(this.#resultAttributes(result, answeredVersion, toolCalls));
+        this.#outputModeSet = true;
       }
     } catch (error) {
       diag.error('@decisiontrail/instrumentation: could not record an AI response', error);
@@ -209,6 +212,8 @@ export class GenAiDecision {
         this.#subjectId,
         ATTR_GEN_AI_OUTPUT_MESSAGES,
       );
+    } else {
+      attributes[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = AUDIT_INPUT_CAPTURE_MODE_VALUES.NONE;
     }
     return attributes;
   }
@@ -222,6 +227,15 @@ export class GenAiDecision {
   }
 
   #finish(): void {
+    // Required on every decision: set once, at the end — with the output when one was recorded, else `none` here
+    // (a failed call, or a result that could not be read).
+    if (!this.#outputModeSet) {
+      try {
+        this.span.setAttribute(ATTR_AUDIT_OUTPUT_CAPTURE_MODE, AUDIT_INPUT_CAPTURE_MODE_VALUES.NONE);
+      } catch (error) {
+        diag.error('@decisiontrail/instrumentation: could not record the output capture mode', error);
+      }
+    }
     endSpan(this.span);
     const onDecision = this.#settings.onDecision;
     if (onDecision) {
@@ -323,8 +337,8 @@ function buildModelAttributes(
     { modelId: request.model, modelType, version: undefined, defaultDecisionType: decisionType },
     modelConfigFor(settings, request.model),
   );
-  // Required on every decision, `none` until the output is recorded; the input's is set when it is recorded at start.
-  decision[ATTR_AUDIT_OUTPUT_CAPTURE_MODE] = AUDIT_INPUT_CAPTURE_MODE_VALUES.NONE;
+  // audit.output.capture_mode, required on every decision, is set once at the end (GenAiDecision#finish); the
+  // input's when the input is recorded at start.
   // Shared by every call: frozen, so a tracer that kept and changed an attribute map could not alter the next record.
   return {
     operation: request.operation,

@@ -265,3 +265,45 @@ describe('GenAiDecision start attributes', () => {
     expect(references[0]!.decisionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
   });
 });
+
+describe('GenAiDecision output capture mode', () => {
+  beforeEach(() => tracing.reset());
+  const request: Request = {
+    operation: 'chat',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    baseUrl: undefined,
+    requestAttributes: {},
+    input: [{ role: 'user', content: 'hello' }],
+  };
+  const settings = resolveAuditSettings({ hmacKey: 'k' }, {});
+  const outputAttributes = () =>
+    Object.fromEntries(
+      Object.entries(tracing.spans()[0]!.attributes).filter(([key]) => key.startsWith('audit.output.')),
+    );
+
+  it('is set once, at the end: hash with the output, none without one or when the call failed', () => {
+    GenAiDecision.start(tracer(), settings, request).end({ output: [{ role: 'assistant', content: 'hi' }] });
+    expect(outputAttributes()).toMatchObject({ 'audit.output.capture_mode': 'hash' });
+    expect(outputAttributes()['audit.output.hash']).toMatch(/^[0-9a-f]{64}$/);
+
+    tracing.reset();
+    GenAiDecision.start(tracer(), settings, request).end({ responseModel: 'gpt-4o-mini-2026' });
+    expect(outputAttributes()).toEqual({ 'audit.output.capture_mode': 'none' });
+
+    tracing.reset();
+    GenAiDecision.start(tracer(), settings, request).fail(new Error('upstream 500'));
+    expect(outputAttributes()).toEqual({ 'audit.output.capture_mode': 'none' });
+    expect(tracing.spans()[0]!.attributes['audit.input.capture_mode']).toBe('hash');
+
+    tracing.reset();
+    // A result whose reading throws: the decision still ends with both capture modes.
+    const unreadable = {
+      get output(): unknown {
+        throw new Error('unreadable');
+      },
+    };
+    GenAiDecision.start(tracer(), settings, request).end(unreadable);
+    expect(outputAttributes()).toEqual({ 'audit.output.capture_mode': 'none' });
+  });
+});
