@@ -106,6 +106,10 @@ const OPTIONAL_FILTERS = {
   // older leaves. The unsealed decisions are a store's newest, so a search for them reads the newest parts alone —
   // oldest first or by confidence, not the whole period.
   by_unsealed: 'integrity_seq >= {unsealed_from:UInt64}',
+  // Implied by 'unsigned' (no stream): on its own, so the engine tests it against idx_integrity_stream (migration
+  // 30) and skips every 1024 decisions of signed ones, where the status alone read the stream of every decision of
+  // the period.
+  by_unsigned: "integrity_stream = ''",
   by_incident: '{{include:decision-finder-incident.sql}}',
   // The two halves of an incident's decisions, which the ids' step reads apart (see orderedKeys).
   by_named: 'decision_id IN {incident_ids:Array(String)}',
@@ -594,6 +598,7 @@ function searchParams(search: DecisionSearch): {
     sealed_streams: sealed.map((s) => s.stream),
     sealed_sizes: sealed.map((s) => s.size),
     by_unsealed: unsealed,
+    by_unsigned: search.integrity === 'unsigned',
     unsealed_from: unsealed ? Math.min(...sealed.map((s) => s.size)) : 0,
     has_cursor: cursor !== undefined,
     after_time_ns: sort === 'time' && cursor !== undefined ? cursor.value : '0',
