@@ -4,7 +4,8 @@
 // JavaScript or the load generator in the same process.
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/insert-cost.bench.ts [--spans 200000]
-//       [--inserts 10000,25000] [--rounds 2] [--without <view>,<view>] [--compare <view>,<view>] [--settle 8]
+//       [--inserts 10000,25000] [--rounds 2] [--without <view>,<view>] [--compare <view>,<view>]
+//       [--set <setting>=<value>,…] [--compare-set <setting>=<value>,…] [--settle 8]
 //
 // The spans are real SDK decision spans signed by the SigningSpanExporter in 500-span batches (leaves and a
 // checkpoint span each, as the processor bench sends them), encoded once for the sink (`encodeSpansForSink`, what
@@ -16,7 +17,9 @@
 // `ThreadPool` (the insert and the views) and `MergeMutate` (merges). `--without` drops the named materialized
 // views before the inserts (to see what each costs); the stored rows are then not what the processor stores.
 // `--compare` runs every size of every round twice, with the views of `--without` only and with the named views
-// dropped as well, in alternating order (an A/B in one run), and prints the paired differences.
+// dropped as well, in alternating order (an A/B in one run), and prints the paired differences. `--set` applies
+// query settings to the engine's session before the inserts (the sink's own settings still apply to each insert);
+// `--compare-set` is an A/B of settings in the same way: each run once without them and once with them.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -40,6 +43,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     without: { type: 'string', default: '' },
     compare: { type: 'string', default: '' },
+    set: { type: 'string', default: '' },
+    'compare-set': { type: 'string', default: '' },
     settle: { type: 'string', default: '8' },
     child: { type: 'string' },
   },
@@ -71,6 +76,7 @@ async function child(dir: string): Promise<void> {
     for (const view of args.without.split(',').filter(Boolean)) {
       await store.client.command({ query: `DROP VIEW ${view}` });
     }
+    if (args.set !== '') await store.client.command({ query: `SET ${args.set}` });
     const blocks = files.map((name) => ({
       block: readFileSync(join(dir, name)),
       keys: JSON.parse(readFileSync(join(dir, name.replace('.native', '.keys')), 'utf8')) as string[],
@@ -142,12 +148,23 @@ async function main(): Promise<void> {
         `${((performance.now() - started) / 1000).toFixed(1)} s` +
         (args.without === '' ? '' : `; views dropped: ${args.without}`),
     );
-    // A variant is the list of views dropped: `--without`'s, and with `--compare` also those.
-    const variants = [args.without];
-    if (args.compare !== '') variants.push([args.without, args.compare].filter(Boolean).join(','));
-    const label = (variant: string) => (variant === '' ? 'all views' : `without ${variant}`);
+    if (args.compare !== '' && args['compare-set'] !== '') {
+      throw new Error('--compare and --compare-set: one A/B at a time');
+    }
+    // A variant is the views dropped and the settings set: `--without`'s and `--set`'s, and with `--compare` or
+    // `--compare-set` also those.
+    const join2 = (a: string, b: string) => [a, b].filter(Boolean).join(',');
+    const variants = [{ without: args.without, set: args.set }];
+    if (args.compare !== '') variants.push({ without: join2(args.without, args.compare), set: args.set });
+    if (args['compare-set'] !== '') {
+      variants.push({ without: args.without, set: join2(args.set, args['compare-set']) });
+    }
+    const label = ({ without, set }: { without: string; set: string }) =>
+      [without === '' ? 'all views' : `without ${without}`, set === '' ? '' : `set ${set}`]
+        .filter(Boolean)
+        .join(', ');
     const results = new Map<string, ChildResult[]>();
-    for (const size of sizes) for (const variant of variants) results.set(`${size} ${variant}`, []);
+    for (const size of sizes) for (const variant of variants) results.set(`${size} ${label(variant)}`, []);
     for (let round = 0; round < rounds; round++) {
       // Alternating order, so a drift in the machine's load does not favour one size or variant.
       const order = round % 2 === 0 ? sizes : [...sizes].reverse();
@@ -161,14 +178,16 @@ async function main(): Promise<void> {
               '--child',
               join(work, String(size)),
               '--without',
-              variant,
+              variant.without,
+              '--set',
+              variant.set,
               '--settle',
               args.settle,
             ],
             { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
           );
           const result = JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult;
-          results.get(`${size} ${variant}`)!.push(result);
+          results.get(`${size} ${label(variant)}`)!.push(result);
           const p = result.perSpan;
           console.log(
             `round ${round + 1}, ${size}-span inserts (${result.inserts}), ${label(variant)}: ` +
@@ -181,7 +200,7 @@ async function main(): Promise<void> {
     }
     for (const size of sizes) {
       for (const variant of variants) {
-        const of = results.get(`${size} ${variant}`)!;
+        const of = results.get(`${size} ${label(variant)}`)!;
         const pick = (name: string) => median(of.map((r) => r.perSpan[name] ?? 0)).toFixed(1);
         console.log(
           `${size}-span inserts, ${label(variant)}, median of ${of.length}: ${pick('total')} µs of CPU per span ` +
@@ -189,10 +208,12 @@ async function main(): Promise<void> {
         );
       }
       if (variants.length === 2) {
-        const [a, b] = variants.map((variant) => results.get(`${size} ${variant}`)!);
+        const [a, b] = variants.map((variant) => results.get(`${size} ${label(variant)}`)!);
         const diffs = a!.map((r, i) => r.perSpan.total! - b![i]!.perSpan.total!);
         console.log(
-          `${size}-span inserts, what ${args.compare} cost per span, paired by round: ` +
+          (args.compare !== ''
+            ? `${size}-span inserts, what ${args.compare} cost per span, paired by round: `
+            : `${size}-span inserts, what setting ${args['compare-set']} saves per span, paired by round: `) +
             `${diffs.map((d) => d.toFixed(1)).join(', ')} µs (median ${median(diffs).toFixed(1)})`,
         );
       }
