@@ -9,8 +9,9 @@
 // decisions of the store are each read three ways, in rotating order so all see the same store and load:
 //   1. decisionTimeline alone (what `timeline --no-verify` reads);
 //   2. the timeline with its check as `decisiontrail timeline` reads it now: timelineWithEvidence + verifyTimeline
-//      (its second step's two statements side by side, on the embedded engine's two connections);
-//   3. the same with the second step's statements in a row on one connection (what 2 saves by running them at once);
+//      (its second step's two statements in a row, on the store's one connection);
+//   3. the same with the second step's statements side by side on a second connection to the embedded engine (what
+//      the store did before 2026-12-07 16:00 UTC: it gained no wall time on a quiet machine);
 //   4. the same as before 2026-12-07: decisionTimeline, then timelineEvidence, then verifyTimeline.
 // For each: wall time and the process's CPU time per call (the engine runs in this process, so its threads count),
 // and, from the engine's own counters (system.events), the marks selected, rows selected and bytes decompressed per
@@ -21,7 +22,12 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore, type Store } from '@decisiontrail/clickhouse';
-import { QueryContext, renderContext, timelineWithEvidence } from '@decisiontrail/clickhouse/internal';
+import {
+  createStoreClient,
+  QueryContext,
+  renderContext,
+  timelineWithEvidence,
+} from '@decisiontrail/clickhouse/internal';
 import { evidenceQueryFor, verifyTimeline } from '@decisiontrail/cli/internal';
 import { parseVerifierKey } from '@decisiontrail/core';
 
@@ -50,11 +56,14 @@ const load = (): string =>
     .join(' / ');
 
 const store: Store = await openStore({ dataDir: args.data, migrate: false });
-// The store's own connection, for the timeline with its second step in a row (way 3).
-const oneConnection = new QueryContext(
-  store.client,
-  renderContext({ database: store.options.database, cluster: undefined, retention: store.options.retention }),
-);
+// The store's own connection and a second one to the same engine, for the second step side by side (way 3).
+const render = renderContext({
+  database: store.options.database,
+  cluster: undefined,
+  retention: store.options.retention,
+});
+const oneConnection = new QueryContext(store.client, render);
+const secondConnection = new QueryContext(createStoreClient(store.options), render);
 const rows = async <T>(query: string): Promise<T[]> =>
   (await store.client.query({ query, format: 'JSONEachRow' })).json<T>();
 const COUNTERS = ['SelectedMarks', 'SelectedRows', 'CompressedReadBufferBytes'] as const;
@@ -89,7 +98,7 @@ interface Cost {
   bytes: number[];
 }
 const newCost = (): Cost => ({ wall: [], cpu: [], marks: [], rows: [], bytes: [] });
-const ways = { alone: newCost(), now: newCost(), serial: newCost(), before: newCost() };
+const ways = { alone: newCost(), now: newCost(), side: newCost(), before: newCost() };
 const statuses = new Map<string, number>();
 
 async function measure<T>(cost: Cost | undefined, fn: () => Promise<T>): Promise<T> {
@@ -121,11 +130,11 @@ for (const [i, id] of ids.entries()) {
         return verifyTimeline(query, entries, evidence, [key]);
       }),
     () =>
-      measure(warm ? undefined : ways.serial, async () => {
+      measure(warm ? undefined : ways.side, async () => {
         const { entries, evidence } = await timelineWithEvidence(
           oneConnection,
           { decisionId: id },
-          oneConnection,
+          secondConnection,
         );
         return verifyTimeline(query, entries, evidence, [key]);
       }),
@@ -155,7 +164,7 @@ console.log('|---|---|---|---|---|---|');
 const label = {
   alone: 'decisionTimeline alone (`--no-verify`)',
   now: 'timeline with its check: timelineWithEvidence + verifyTimeline',
-  serial: 'the same, its second step in a row on one connection',
+  side: 'the same, its second step side by side on a second connection',
   before: 'the same before: decisionTimeline + timelineEvidence + verifyTimeline',
 };
 for (const [name, cost] of Object.entries(ways) as [keyof typeof ways, Cost][]) {
@@ -167,4 +176,5 @@ const added = ways.now.cpu.map((cpu, i) => cpu - (ways.alone.cpu[i] as number));
 console.log(`\nCPU the check adds (per decision: with the check less alone), p50 / p95: ${p(added)} ms`);
 console.log(`statuses (timeline with its check): ${[...statuses].map(([s, k]) => `${s} ${k}`).join(', ')}`);
 console.log(`load average after: ${load()}`);
+await secondConnection.client.close();
 await store.close();

@@ -75,6 +75,8 @@ export type {
   FoundDecision,
 } from './decision-finder.ts';
 export type { ProcessingActivity } from './processing-activities.ts';
+export { confidenceText, signedTimelineEntry } from './signed-timeline-entry.ts';
+export type { SignedEntryKind, SignedEntryOptions } from './signed-timeline-entry.ts';
 export { wilsonInterval } from './fairness-metrics.ts';
 export type { FairnessMetrics, GroupFairness, RateEstimate } from './fairness-metrics.ts';
 export type { VerificationQuery } from './verification-spans.ts';

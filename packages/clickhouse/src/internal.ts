@@ -5,4 +5,4 @@ export { VerificationDecoders } from './verification-decoder.ts';
 export { decodeVerificationRows, verificationRecords } from './verification-records.ts';
 export { renderContext } from './migrations.ts';
 export { timelineWithEvidence } from './timeline-with-evidence.ts';
-export { EMBEDDED_ENGINE_ARGS } from './client-factory.ts';
+export { createStoreClient, EMBEDDED_ENGINE_ARGS } from './client-factory.ts';

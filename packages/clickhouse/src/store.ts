@@ -274,9 +274,13 @@ export class Store {
     return timelineEvidence(this.#ctx, query);
   }
 
-  /** See {@link timelineWithEvidence}: a timeline and the signed rows behind it (the second step two statements side by side). */
+  /**
+   * See {@link timelineWithEvidence}: a timeline and the signed rows behind it, on the store's one connection (the
+   * second step's two statements in a row: on the embedded engine a second connection to run them side by side
+   * gained no wall time on a quiet machine and cost CPU under load, docs/BENCHMARKS.md).
+   */
   timelineWithEvidence(query: { decisionId?: string; traceId?: string }): Promise<TimelineWithEvidence> {
-    return timelineWithEvidence(this.#ctx, query, this.#sideCtx());
+    return timelineWithEvidence(this.#ctx, query);
   }
 
   /** Decisions about one data subject (GDPR access request). */
