@@ -1,19 +1,24 @@
 import type { SpanRecord } from '@decisiontrail/core';
 import {
+  ATTR_AUDIT_BATCH_INDEX,
   ATTR_AUDIT_CHECKPOINT_NOTE,
   ATTR_AUDIT_CHECKPOINT_ORIGIN,
   ATTR_AUDIT_CHECKPOINT_ROOT,
   ATTR_AUDIT_CHECKPOINT_SIZE,
   ATTR_AUDIT_DECISION_ID,
+  ATTR_AUDIT_INPUT_CIPHERTEXT,
+  ATTR_AUDIT_INPUT_CONTENT,
   ATTR_AUDIT_INTEGRITY_KEY_ID,
   ATTR_AUDIT_INTEGRITY_STREAM,
+  ATTR_AUDIT_OUTPUT_CIPHERTEXT,
+  ATTR_AUDIT_OUTPUT_CONTENT,
   ATTR_AUDIT_RECORD_TYPE,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
   AUDIT_RECORD_TYPE_VALUES,
 } from '@decisiontrail/semconv';
 import {
   DECISION_ATTRIBUTES,
-  LINKED_WITH,
-  OUTPUT_COLUMNS,
   compareEntries,
   timelineEntry,
   timelineQuery,
@@ -91,89 +96,139 @@ interface LocatorRow {
 }
 
 /**
- * The second step's two statements, sent together: on one connection (what the store does) the engine runs them
- * in a row; given a second connection (`side`) they run side by side, which gained no wall time quietly. {@link tracesSql}: `otel_traces` read once for both the trace spans the
- * timeline shows and the signed spans it shows and checks — every row of the decisions' traces from a day before the
- * first to a day after the last decision (every copy of each decision span among them: the trace's other spans have
- * no located time), every copy of each located review and feedback span within a second of its located time, and the
- * tool runs in the traces their links name (its reads of reviews, feedback and tool runs only when there are any: a
- * disjunct over an empty list still makes the engine check the trace-id filter of every granule in its time range).
- * {@link besideSql}: the checkpoint spans that can prove the decisions (by stream and leaf index,
- * {@link checkpointSpansSql}) and the reviews and feedback (by stream and time, {@link checkpointSpansAfterSql}),
- * and the view's deployment and incident branches (as in sql/decision-timeline-linked.sql). The view's checkpoint
- * entry is built from those checkpoint spans ({@link checkpointEntries}), not read apart.
+ * The second step's two statements, sent together: on one connection (what the store does) the engine runs them in a
+ * row; given a second connection (`side`) they run side by side, which gained no wall time quietly.
+ * {@link tracesSql}: `otel_traces` read once for both the trace spans the timeline shows and the signed spans it shows
+ * and checks — every row of the decisions' traces from a day before the first to a day after the last decision (every
+ * copy of each decision span among them: the trace's other spans have no located time), every copy of each located
+ * review and feedback span within a second of its located time, and the tool runs in the traces their links name (its
+ * reads of reviews, feedback and tool runs only when there are any: a disjunct over an empty list still makes the
+ * engine check the trace-id filter of every granule in its time range). {@link besideSql}: the checkpoint spans that
+ * can prove the decisions (by stream and leaf index, {@link checkpointSpansSql}) and the reviews and feedback (by
+ * stream and time, {@link checkpointSpansAfterSql}), and the view's deployment and incident branches (as in
+ * sql/decision-timeline-linked.sql). The view's checkpoint entry is built from those checkpoint spans
+ * ({@link checkpointEntries}), not read apart.
  *
- * A trace row is `shown` by the rule of the linked statement's trace-span branch (not a decision of the timeline,
- * not a review or feedback of one, not a row of a batch); the earliest copy of each is kept by the reader, as that
- * branch's `LIMIT 1 BY SpanId` does. Rows for the check travel whole as JSON in `span`, with the three values
- * the audit tables' views convert in SQL (confidence, leaf index, retention class) converted the same way.
+ * The trace rows travel whole as JSON in `span`, with the `ServiceName` column and the three values the audit tables'
+ * views convert in SQL (confidence, leaf index, retention class) converted the same way; which of them the timeline
+ * shows as a trace span or a tool run is decided from them by {@link traceRowRole}, by the rules of the linked
+ * statement's branches (deciding it in the statement cost ≈ 9 of ≈ 30 ms CPU per timeline at 10 M under load).
  */
-function statement(branches: string): string {
-  return `
-  WITH
-    ${LINKED_WITH},
-    {follow_traces:Array(String)} AS follow_traces,
-    {follow_spans:Array(String)} AS follow_spans,
-    {action_traces:Array(String)} AS action_traces,
-    fromUnixTimestamp64Nano({action_last_ns:Int64}) AS action_last
-  SELECT role, ${OUTPUT_COLUMNS}, in_trace, is_leaf, shown, span, signed_confidence, signed_seq, signed_retention
-  FROM (
-${branches}  )`;
-}
-
-/** The `otel_traces` statement of the second step (see {@link statement}). */
 function tracesSql(windows: number, actions: boolean): string {
+  const dayAround = (first: string, last: string): string =>
+    `Timestamp >= fromUnixTimestamp64Nano({${first}:Int64}) - toIntervalDay(1)
+        AND Timestamp <= fromUnixTimestamp64Nano({${last}:Int64}) + toIntervalDay(1)`;
   // What the timeline's traces, reviews, feedback and tool runs are read by.
-  const inTrace = `((has(traces, TraceId)
-        AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1))
-      ${windows === 0 ? '' : `OR (has(follow_traces, TraceId) AND has(follow_spans, SpanId) AND (${withinWindows(windows)}))`}
-      ${
-        actions
-          ? `OR (has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
-        AND Timestamp <= action_last + toIntervalDay(1))`
-          : ''
-      })`;
-  return `${statement(`    SELECT
-        'trace' AS role, if(is_action, 'action', 'span') AS kind, Timestamp AS time,
-        if(is_action, SpanAttributes[{{attr:AUDIT_DECISION_ID}}], '') AS decision_id, TraceId AS trace_id,
-        SpanId AS span_id, ParentSpanId AS parent_span_id, SpanName AS name, ServiceName AS service,
-        StatusCode AS status_code, Duration AS duration_ns,
-        if(is_action,
-          {{include:decision-timeline-action-attributes.sql}},
-          if(shown, mapFilter((k, v) -> k NOT IN ({{attr:AUDIT_INPUT_CONTENT}}, {{attr:AUDIT_OUTPUT_CONTENT}},
-            {{attr:AUDIT_INPUT_CIPHERTEXT}}, {{attr:AUDIT_OUTPUT_CIPHERTEXT}}, {{attr:GEN_AI_INPUT_MESSAGES}},
-            {{attr:GEN_AI_OUTPUT_MESSAGES}}), CAST(SpanAttributes, 'Map(String, String)')),
-            CAST(map(), 'Map(String, String)'))) AS attributes,
-        -- The linked statement's action branch: a tool run of these decisions in a trace a link names, from a
-        -- day before the first decision to a day after the latest run linked.
-        has(action_traces, TraceId) AND Timestamp >= first_time - toIntervalDay(1)
-          AND Timestamp <= action_last + toIntervalDay(1)
-          AND SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] = {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}}
-          AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]) AS is_action,
-        has(traces, TraceId)
-          AND Timestamp >= first_time - toIntervalDay(1) AND Timestamp <= last_time + toIntervalDay(1)
-          AND NOT has(decision_spans, SpanId)
-          AND NOT (SpanAttributes[{{attr:AUDIT_RECORD_TYPE}}] IN ({{value:AUDIT_RECORD_TYPE_VALUES.OVERSIGHT}},
-              {{value:AUDIT_RECORD_TYPE_VALUES.FEEDBACK}}, {{value:AUDIT_RECORD_TYPE_VALUES.ACTION}})
-            AND has(ids, SpanAttributes[{{attr:AUDIT_DECISION_ID}}]))
-          AND NOT mapContains(SpanAttributes, {{attr:AUDIT_BATCH_INDEX}}) AS shown,
-        true AS in_trace, false AS is_leaf,
-        formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span,
-        ifNull(toString(toFloat64OrNull(SpanAttributes[{{attr:AUDIT_DECISION_CONFIDENCE}}])), '') AS signed_confidence,
-        toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}])) AS signed_seq,
-        {{retention_class:SpanAttributes}} AS signed_retention
-    FROM {{read:otel_traces}}
-    WHERE ${inTrace}
-    -- In time order with a bound, so the engine reads the wide columns lazily: the trace-id and time columns of the
-    -- granules first, then the other columns of the matching rows only (a granule is ≈ 3,900 rows: every column of
-    -- it deserialized cost ≈ 9 ms CPU of ≈ 35 at 10 M under load). The bound is a check, not a cut: a read that
-    -- reaches it fails (see timelineWithEvidence).
-    ORDER BY Timestamp
-    LIMIT ${TRACE_ROWS_BOUND + 1}
-`)}
-  -- A plan setting: it counts only on the statement itself, not on the subquery.
+  const inTrace = `((has({traces:Array(String)}, TraceId) AND ${dayAround('first_ns', 'last_ns')})
+      ${windows === 0 ? '' : `OR (has({follow_traces:Array(String)}, TraceId) AND has({follow_spans:Array(String)}, SpanId) AND (${withinWindows(windows)}))`}
+      ${actions ? `OR (has({action_traces:Array(String)}, TraceId) AND ${dayAround('first_ns', 'action_last_ns')})` : ''})`;
+  return `
+  SELECT
+    formatRowNoNewline('JSONEachRow', ${TRACE_ROW_COLUMNS}) AS span,
+    ServiceName AS service,
+    ifNull(toString(toFloat64OrNull(SpanAttributes[{{attr:AUDIT_DECISION_CONFIDENCE}}])), '') AS signed_confidence,
+    toString(toUInt64OrZero(SpanAttributes[{{attr:AUDIT_INTEGRITY_SEQ}}])) AS signed_seq,
+    {{retention_class:SpanAttributes}} AS signed_retention
+  FROM {{read:otel_traces}}
+  WHERE ${inTrace}
+  -- In time order with a bound, so the engine reads the wide columns lazily: the trace-id and time columns of the
+  -- granules first, then the other columns of the matching rows only (a granule is ≈ 3,900 rows: every column of it
+  -- deserialized cost ≈ 9 ms CPU of ≈ 35 at 10 M under load). The bound is a check, not a cut: a read that reaches
+  -- it fails (see timelineWithEvidence).
+  ORDER BY Timestamp
+  LIMIT ${TRACE_ROWS_BOUND + 1}
   SETTINGS query_plan_optimize_lazy_materialization = 1,
     query_plan_max_limit_for_lazy_materialization = ${TRACE_ROWS_BOUND + 1}`;
+}
+
+/** One row of {@link tracesSql}. */
+interface TraceReadRow {
+  span: string;
+  service: string;
+  signed_confidence: string;
+  signed_seq: string;
+  signed_retention: string;
+}
+
+/** The span attributes the linked statement's trace-span branch leaves out of a shown span's attributes. */
+const CONTENT_ATTRIBUTES: ReadonlySet<string> = new Set([
+  ATTR_AUDIT_INPUT_CONTENT,
+  ATTR_AUDIT_OUTPUT_CONTENT,
+  ATTR_AUDIT_INPUT_CIPHERTEXT,
+  ATTR_AUDIT_OUTPUT_CIPHERTEXT,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+]);
+
+/** The record types of a decision's follow-ups, which the trace-span branch does not show as spans of its trace. */
+const FOLLOW_UP_TYPES: ReadonlySet<string> = new Set([
+  AUDIT_RECORD_TYPE_VALUES.OVERSIGHT,
+  AUDIT_RECORD_TYPE_VALUES.FEEDBACK,
+  AUDIT_RECORD_TYPE_VALUES.ACTION,
+]);
+
+/** What {@link traceRowRole} decides a trace row by: the first statement's decisions and tool-run links. */
+interface TraceRowScope {
+  ids: ReadonlySet<string>;
+  traces: ReadonlySet<string>;
+  decisionSpans: ReadonlySet<string>;
+  actionTraces: ReadonlySet<string>;
+  firstNs: bigint;
+  lastNs: bigint;
+  actionLastNs: bigint;
+}
+
+/**
+ * Whether a row of the trace read is a tool run of the timeline's decisions (the linked statement's action branch: in
+ * a trace a link names, from a day before the first decision to a day after the latest run linked, an action record
+ * of one of the decisions), a span of their traces shown as such (its trace-span branch: within a day of the
+ * decisions, not one of the decisions, not a review, feedback or tool run of them, not a row of a batch), or neither
+ * (a row read for the check only).
+ */
+function traceRowRole(span: SpanRecord, scope: TraceRowScope): 'action' | 'span' | undefined {
+  const time = BigInt(span.startTimeUnixNano);
+  const type = span.attributes[ATTR_AUDIT_RECORD_TYPE] ?? '';
+  const ofDecisions = scope.ids.has(span.attributes[ATTR_AUDIT_DECISION_ID] ?? '');
+  if (
+    scope.actionTraces.has(span.traceId) &&
+    time >= scope.firstNs - DAY_NS &&
+    time <= scope.actionLastNs + DAY_NS &&
+    type === AUDIT_RECORD_TYPE_VALUES.ACTION &&
+    ofDecisions
+  )
+    return 'action';
+  if (
+    scope.traces.has(span.traceId) &&
+    time >= scope.firstNs - DAY_NS &&
+    time <= scope.lastNs + DAY_NS &&
+    !scope.decisionSpans.has(span.spanId) &&
+    !(FOLLOW_UP_TYPES.has(type) && ofDecisions) &&
+    !Object.hasOwn(span.attributes, ATTR_AUDIT_BATCH_INDEX)
+  )
+    return 'span';
+  return undefined;
+}
+
+/** A span of the decisions' traces as the linked statement's trace-span branch shows it. */
+function traceSpanEntry(span: SpanRecord, service: string): TimelineEntry {
+  const attributes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(span.attributes))
+    if (!CONTENT_ATTRIBUTES.has(key)) attributes[key] = value;
+  return timelineEntry(
+    {
+      kind: 'span',
+      timeUnixNano: span.startTimeUnixNano,
+      decisionId: '',
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      name: span.name,
+      service,
+      statusCode: span.statusCode,
+      durationNanos: String(BigInt(span.endTimeUnixNano) - BigInt(span.startTimeUnixNano)),
+    },
+    attributes,
+  );
 }
 
 /** The most rows the timeline's trace read returns: a timeline whose traces hold more fails rather than shows part. */
@@ -288,6 +343,7 @@ function checkpointEntries(
   return entries;
 }
 
+/** One row of {@link besideSql}: a checkpoint span (`is_leaf`) or a deployment or incident entry. */
 type RestRow = TimelineEntry & {
   role: 'trace' | 'entry';
   in_trace: boolean | number;
@@ -411,7 +467,7 @@ export async function timelineWithEvidence(
   };
   // Sent together (side by side only over a second connection): the trace read is most of the time.
   const [traceRows, besideRows] = await Promise.all([
-    timelineRows<RestRow>(ctx, tracesSql(windows.length, actionLinks.length > 0), params),
+    timelineRows<TraceReadRow>(ctx, tracesSql(windows.length, actionLinks.length > 0), params),
     timelineRows<RestRow>(side, besideSql(decisionLeaves.length, afterLeaves.length), params),
   ]);
   if (traceRows.length > TRACE_ROWS_BOUND)
@@ -419,10 +475,24 @@ export async function timelineWithEvidence(
       'QUERY_FAILED',
       `timeline: the decisions' traces hold more than ${TRACE_ROWS_BOUND.toLocaleString('en-US')} spans within a day of them; not shown in part`,
     );
-  const rest = [...traceRows, ...besideRows];
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
   const proposed: CheckpointSpanRow[] = [];
   const entries: TimelineEntry[] = [];
+  for (const { role, is_leaf: isLeaf, span, ...row } of besideRows) {
+    const {
+      signed_confidence: _c,
+      signed_seq: _s,
+      signed_retention: _r,
+      in_trace: _t,
+      shown: _h,
+      ...entry
+    } = row;
+    if (role === 'entry') entries.push(entry);
+    else if (isLeaf) {
+      const { stream = '', size = '0', first = '0' } = entry.attributes;
+      proposed.push({ service: entry.service, stream, size, first, span });
+    }
+  }
   // The earliest copy of each shown trace span, tool run, decision, review and feedback, as the linked statement's
   // branches keep it (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
   const shown = new Map<string, TimelineEntry>();
@@ -434,40 +504,38 @@ export async function timelineWithEvidence(
       kept.set(key, entry);
   };
   const ids = new Set(linked.ids);
-  for (const { role, in_trace: inTrace, is_leaf: isLeaf, shown: isShown, span, ...row } of rest) {
-    const { signed_confidence: _c, signed_seq: _s, signed_retention: _r, ...entry } = row;
-    if (role === 'entry') {
-      entries.push(entry);
-      continue;
-    }
-    if (isLeaf) {
-      const { stream = '', size = '0', first = '0' } = entry.attributes;
-      proposed.push({ service: entry.service, stream, size, first, span });
-      continue;
-    }
-    if (!inTrace) continue;
+  const scope: TraceRowScope = {
+    ids,
+    traces: new Set(linked.traces),
+    decisionSpans: new Set(linked.decision_spans),
+    actionTraces: new Set(params.action_traces),
+    firstNs,
+    lastNs: BigInt(linked.last_ns),
+    actionLastNs,
+  };
+  for (const row of traceRows) {
     // A span of the timeline's traces, reviews, feedback or tool runs.
-    const record = traceRowToSpanRecord(JSON.parse(span) as StoredTraceRow);
+    const record = traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow);
     evidence.spans.push(record);
-    if (entry.kind === 'action') earliest(actions, entry.spanId, entry);
-    else if (isShown) earliest(shown, entry.spanId, entry);
+    const converted = {
+      confidence: row.signed_confidence,
+      seq: row.signed_seq,
+      retention: row.signed_retention,
+    };
+    const role = traceRowRole(record, scope);
+    if (role === 'action')
+      earliest(
+        actions,
+        record.spanId,
+        signedTimelineEntry('action', record, { service: row.service, converted }),
+      );
+    else if (role === 'span') earliest(shown, record.spanId, traceSpanEntry(record, row.service));
     const kind = ENTRY_KIND_OF[record.attributes[ATTR_AUDIT_RECORD_TYPE] ?? ''];
     const key = `${record.traceId}/${record.spanId}`;
     if (kind === undefined || !ids.has(record.attributes[ATTR_AUDIT_DECISION_ID] ?? '')) continue;
     // A decision is the span its audit row locates; every review and feedback of the decisions read is shown.
     if (kind === 'decision' && !decisionAt.has(key)) continue;
-    earliest(
-      signed,
-      key,
-      signedTimelineEntry(kind, record, {
-        service: row.service,
-        converted: {
-          confidence: row.signed_confidence,
-          seq: row.signed_seq,
-          retention: row.signed_retention,
-        },
-      }),
-    );
+    earliest(signed, key, signedTimelineEntry(kind, record, { service: row.service, converted }));
   }
   // Located spans no stored row backs.
   for (const [key, at] of decisionAt) if (!signed.has(key)) signed.set(key, locatedEntry('decision', at));
