@@ -3,6 +3,6 @@ export { QueryContext } from './query-context.ts';
 export { findDecisions, type FinderTuning } from './decision-finder.ts';
 export { VerificationDecoders } from './verification-decoder.ts';
 export { decodeVerificationRows, verificationRecords } from './verification-records.ts';
-export { renderContext } from './migrations.ts';
+export { applyMigration, rebuildTable, renderContext } from './migrations.ts';
 export { timelineWithEvidence } from './timeline-with-evidence.ts';
 export { createStoreClient, EMBEDDED_ENGINE_ARGS } from './client-factory.ts';

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.ts';
-import { MIGRATIONS, type Migration, type ObjectStep, type TableStep } from './migration-list.ts';
+import {
+  MIGRATIONS,
+  type Migration,
+  type ObjectStep,
+  type RebuildStep,
+  type TableStep,
+} from './migration-list.ts';
 import {
   quoteIdentifier,
+  quoteString,
   readSqlFile,
   renderSql,
   storageTableName,
@@ -27,7 +34,7 @@ const SETTINGS_TABLE: TableStep = {
 };
 
 export { MIGRATIONS };
-export type { Migration, ObjectStep, TableStep };
+export type { Migration, ObjectStep, RebuildStep, TableStep };
 
 const ALL_TABLES: ReadonlySet<string> = new Set(
   [MIGRATIONS_TABLE, SETTINGS_TABLE, ...MIGRATIONS.flatMap((m) => m.steps)].flatMap((s) =>
@@ -46,7 +53,7 @@ export function migrationDirectory(migration: Pick<Migration, 'version' | 'name'
 }
 
 /** The text of one step of a migration; it must not include other files, which could change after release. */
-function migrationStepSql(migration: Migration, step: TableStep | ObjectStep): string {
+function migrationStepSql(migration: Migration, step: TableStep | ObjectStep | RebuildStep): string {
   const text = readSqlFile(`${migrationDirectory(migration)}/${step.file}`);
   if (text.includes('{{include:')) {
     throw new StoreError(
@@ -58,7 +65,13 @@ function migrationStepSql(migration: Migration, step: TableStep | ObjectStep): s
   return text;
 }
 
-function stepStatements(template: string, step: TableStep | ObjectStep, context: RenderContext): string[] {
+function stepStatements(
+  template: string,
+  step: TableStep | ObjectStep | RebuildStep,
+  context: RenderContext,
+): string[] {
+  // A rebuild is code (rebuildTable): its file is one statement of it, run there.
+  if (step.kind === 'rebuild') return [];
   if (step.kind === 'object' && step.singleNodeOnly === true && context.cluster !== undefined) return [];
   const statement = renderSql(template, context);
   if (step.kind === 'object' || context.cluster === undefined) {
@@ -94,7 +107,9 @@ export function migrationChecksum(migration: Migration): string {
     const head =
       step.kind === 'table'
         ? `table ${step.name} ${step.shardingKey} ${step.file}`
-        : `object ${step.file}${step.singleNodeOnly === true ? ' single-node' : ''}`;
+        : step.kind === 'rebuild'
+          ? `rebuild ${step.name} ${step.file} single-node`
+          : `object ${step.file}${step.singleNodeOnly === true ? ' single-node' : ''}`;
     hash.update(`${head}\n${Buffer.byteLength(text)}\n${text}\n`);
   }
   return `sha256:${hash.digest('hex')}`;
@@ -203,6 +218,137 @@ function checkReleasedMigrations(): void {
   if (changed.length > 0) throw new StoreError('MIGRATION_CHECKSUM_MISMATCH', changed.join('\n'));
 }
 
+/** Runs one migration's steps in order: their statements, and each rebuild ({@link rebuildTable}) on a single node. */
+export async function applyMigration(
+  client: ClickHouseClient,
+  migration: Migration,
+  context: RenderContext,
+): Promise<void> {
+  for (const step of migration.steps) {
+    const template = migrationStepSql(migration, step);
+    if (step.kind === 'rebuild') {
+      if (context.cluster === undefined)
+        await rebuildTable(client, context, step.name, renderSql(template, context));
+      continue;
+    }
+    for (const statement of stepStatements(template, step, context))
+      await client.command({ query: statement });
+  }
+}
+
+/** How long a rebuild waits for the inserts that were running into the table as it was. */
+const REBUILD_INSERT_WAIT_MS = 10 * 60 * 1000;
+
+/** `index_granularity = N` of a `CREATE TABLE` statement. */
+function granularityOf(create: string | undefined): string | undefined {
+  return create === undefined ? undefined : /\bindex_granularity = (\d+)/.exec(create)?.[1];
+}
+
+/**
+ * Rebuilds `name` under its own name as `create` (the `CREATE TABLE` of `<name>_rebuilt`) makes it, with no row lost
+ * on a server where others write the table meanwhile (the Collector writes `otel_traces` directly):
+ *
+ * 1. `<name>_rebuilt` is created empty and the two are exchanged in one step. From then on inserts reach the new
+ *    table, and the materialized views reading `name` follow the name (as the audit tables' views do with
+ *    migration 27's exchange); an insert that started before writes its rows to the table as it was.
+ * 2. Every partition of the old table holding rows is moved into the new one (`MOVE PARTITION … TO TABLE`: its parts
+ *    as they are, no view fires again); then the rebuild waits until no insert that started before this run is still
+ *    running, and moves what such inserts left.
+ * 3. Each partition of `name` with a part written under the old settings (a granule of more than twice the rows the
+ *    new ones allow) is merged again (`OPTIMIZE … FINAL`), which writes it under the new ones; parts inserted
+ *    meanwhile stay beside it.
+ * 4. The old table is dropped only when it holds no row; otherwise the rebuild fails, saying so, and leaves it.
+ *
+ * Run again after a stop at any point it finishes the job: whether the exchange happened is read from `name`'s own
+ * settings, and a `<name>_rebuilt` met before the exchange holds nothing (nothing writes it before) and is made anew.
+ * Not covered: a retried insert whose first attempt reached the old table is not recognised as a duplicate by the new
+ * one (its deduplication window starts empty), so it is stored twice — two exact copies, which readers count once.
+ */
+export async function rebuildTable(
+  client: ClickHouseClient,
+  context: RenderContext,
+  name: string,
+  create: string,
+): Promise<void> {
+  const startedAt = Date.now();
+  const db = quoteIdentifier(context.database);
+  const table = `${db}.${quoteIdentifier(name)}`;
+  const rebuilt = `${db}.${quoteIdentifier(`${name}_rebuilt`)}`;
+  const rows = async <T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> =>
+    (await client.query({ query, query_params: params, format: 'JSONEachRow' })).json<T>();
+  const createOf = async (of: string): Promise<string | undefined> =>
+    (
+      await rows<{ create: string }>(
+        'SELECT create_table_query AS create FROM system.tables WHERE database = {db:String} AND name = {name:String}',
+        { db: context.database, name: of },
+      )
+    )[0]?.create;
+  /** The partitions of a table that hold rows, by id. */
+  const partitionsOf = async (of: string, where = ''): Promise<string[]> =>
+    (
+      await rows<{ id: string }>(
+        `SELECT partition_id AS id FROM system.parts
+         WHERE active AND database = {db:String} AND table = {name:String} ${where}
+         GROUP BY partition_id HAVING sum(rows) > 0 ORDER BY partition_id`,
+        { db: context.database, name: of },
+      )
+    ).map((row) => row.id);
+  const moveAll = async (): Promise<void> => {
+    for (const id of await partitionsOf(`${name}_rebuilt`))
+      await client.command({
+        query: `ALTER TABLE ${rebuilt} MOVE PARTITION ID ${quoteString(id)} TO TABLE ${table}`,
+      });
+  };
+
+  const target = granularityOf(create);
+  if (target === undefined)
+    throw new StoreError('MIGRATION_FAILED', `rebuild of ${name}: its statement sets no index_granularity`);
+  if (granularityOf(await createOf(name)) !== target) {
+    // Not exchanged yet: a rebuilt table met here was left empty by a run that stopped before its exchange.
+    if ((await createOf(`${name}_rebuilt`)) !== undefined) {
+      if ((await partitionsOf(`${name}_rebuilt`)).length > 0)
+        throw new StoreError(
+          'MIGRATION_FAILED',
+          `rebuild of ${name}: ${name}_rebuilt exists, holds rows and is not the table this rebuild creates; left as it is`,
+        );
+      await client.command({ query: `DROP TABLE ${rebuilt}` });
+    }
+    await client.command({ query: create });
+    await client.command({ query: `EXCHANGE TABLES ${table} AND ${rebuilt}` });
+  }
+  if ((await createOf(`${name}_rebuilt`)) !== undefined) {
+    await moveAll();
+    // The inserts that may still write the table as it was started before this run.
+    for (;;) {
+      const [running] = await rows<{ n: string }>(
+        "SELECT count() AS n FROM system.processes WHERE query_kind = 'Insert' AND elapsed >= {seconds:Float64}",
+        { seconds: (Date.now() - startedAt) / 1000 },
+      );
+      if (Number(running?.n ?? 0) === 0) break;
+      if (Date.now() - startedAt > REBUILD_INSERT_WAIT_MS)
+        throw new StoreError(
+          'MIGRATION_FAILED',
+          `rebuild of ${name}: inserts that started before it are still running after ${REBUILD_INSERT_WAIT_MS / 60_000} minutes; run the migration again when they end (nothing is lost: ${name}_rebuilt keeps their rows)`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await moveAll();
+  }
+  // Parts written under the old settings hold granules of many more rows than the new setting allows (a part written
+  // under it may end on a granule a little larger: the engine folds a short remainder into the last one).
+  const oldParts = `AND name IN (SELECT part_name FROM mergeTreeIndex(${quoteString(context.database)}, ${quoteString(name)})
+      WHERE rows_in_granule > ${2 * Number(target)})`;
+  for (const id of await partitionsOf(name, oldParts))
+    await client.command({ query: `OPTIMIZE TABLE ${table} PARTITION ID ${quoteString(id)} FINAL` });
+  if ((await createOf(`${name}_rebuilt`)) === undefined) return;
+  if ((await partitionsOf(`${name}_rebuilt`)).length > 0)
+    throw new StoreError(
+      'MIGRATION_FAILED',
+      `rebuild of ${name}: rows reached ${name}_rebuilt (the table as it was) after every part was moved; run the migration again to move them`,
+    );
+  await client.command({ query: `DROP TABLE ${rebuilt}` });
+}
+
 /**
  * Checks what the store has applied against the released migrations, then applies every migration not yet
  * recorded, in order, and records each one with its released checksum. A recorded migration that is unknown, named
@@ -252,9 +398,7 @@ export async function runMigrations(
     const applied: number[] = [];
     for (const migration of MIGRATIONS) {
       if (appliedBefore.has(migration.version)) continue;
-      for (const statement of migrationStatements(migration, context)) {
-        await client.command({ query: statement });
-      }
+      await applyMigration(client, migration, context);
       await client.insert({
         table,
         values: [
