@@ -23,6 +23,11 @@ export interface DecodeVerdict {
    * `POLICY_APPLIED_ENCODING`), so nothing the policy removes is ever written to disk.
    */
   logged?: Uint8Array;
+  /**
+   * The request body, when the check moved it to the receipt thread (`SpanWorker.decode`'s `moveBody`): handed
+   * back the same way, the caller's own view of it is empty.
+   */
+  body?: Uint8Array;
 }
 
 /** A drained log entry: its bytes and their encoding (the log's tag). */

@@ -234,7 +234,8 @@ export function createOtlpTraceHandler(
         if (decoded.rejected > 0) metrics.spansRejected.inc(decoded.rejected, { reason: 'invalid_span' });
         if (decoded.spans > 0) {
           try {
-            await options.persist(body, encoding, decoded);
+            // The body may have been moved to the check's thread and back (the verdict carries it then).
+            await options.persist(decoded.body ?? body, encoding, decoded);
           } catch (error) {
             throw new HttpFailure(
               503,

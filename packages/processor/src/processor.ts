@@ -229,7 +229,8 @@ export async function startProcessor(
       maxConcurrentRequests: p.receiver.maxConcurrentRequests,
       metrics,
       load: receiverLoad,
-      decode: (body, encoding) => receipt.decode(body, encoding),
+      // The body moves to the receipt thread and back instead of being copied there.
+      decode: (body, encoding) => receipt.decode(body, encoding, true),
       persist: async (body, encoding, verdict) => {
         // Where the policy changed a span, the log gets the post-policy form, never the body.
         if (verdict.logged !== undefined)

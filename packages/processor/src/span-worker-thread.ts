@@ -9,7 +9,13 @@ import { BatchPreparer, type PreparedBatch } from './batch-preparer.ts';
 import { StreamIntegrityChecker } from './integrity-checker.ts';
 import { ProcessorMetrics } from './metrics.ts';
 import { PolicyStage } from './policy-stage.ts';
-import type { SerializedError, SpanWorkerInit, SpanWorkerMessage, SpanWorkerRequest } from './span-worker.ts';
+import {
+  ownBuffer,
+  type SerializedError,
+  type SpanWorkerInit,
+  type SpanWorkerMessage,
+  type SpanWorkerRequest,
+} from './span-worker.ts';
 
 function serialize(error: unknown): SerializedError {
   const e = error instanceof Error ? error : new Error(String(error));
@@ -23,12 +29,8 @@ function post(message: SpanWorkerMessage, transfer: ArrayBuffer[] = []): void {
 
 /** The store's block moves to the processor thread instead of being copied, when it owns its memory. */
 function transferable(batch: PreparedBatch): ArrayBuffer[] {
-  const block = batch.store?.block;
-  if (block === undefined) return [];
-  const { buffer } = block;
-  return buffer instanceof ArrayBuffer && block.byteOffset === 0 && block.byteLength === buffer.byteLength
-    ? [buffer]
-    : [];
+  const own = batch.store === undefined ? undefined : ownBuffer(batch.store.block);
+  return own === undefined ? [] : [own];
 }
 
 function start(init: SpanWorkerInit): BatchPreparer {
@@ -61,10 +63,19 @@ if (preparer !== undefined) {
       case 'decode':
         try {
           const verdict = ready.decode(request.body, request.encoding);
-          // The post-policy form is written by the processor thread: moved there, not copied.
+          // The post-policy form, or the body moved here, is written by the processor thread: moved there,
+          // not copied.
+          const transfer = new Set<ArrayBuffer>();
+          if (verdict.logged !== undefined) transfer.add(verdict.logged.buffer as ArrayBuffer);
+          const body = request.moved ? ownBuffer(request.body) : undefined;
+          if (body !== undefined) transfer.add(body);
           post(
-            { op: 'reply', id: request.id, value: verdict },
-            verdict.logged !== undefined ? [verdict.logged.buffer as ArrayBuffer] : [],
+            {
+              op: 'reply',
+              id: request.id,
+              value: request.moved ? { ...verdict, body: request.body } : verdict,
+            },
+            [...transfer],
           );
         } catch (error) {
           post({ op: 'error', id: request.id, error: serialize(error) });

@@ -22,7 +22,7 @@ export interface SpanWorkerInit {
 
 /** A message from the processor thread to the span worker thread. */
 export type SpanWorkerRequest =
-  | { op: 'decode'; id: number; body: Uint8Array; encoding: number }
+  | { op: 'decode'; id: number; body: Uint8Array; encoding: number; moved: boolean }
   | { op: 'prepare'; id: number; entries: PrepareEntry[]; replayDrops: readonly number[] | undefined };
 
 /** An error as it crosses the thread boundary. */
@@ -39,6 +39,14 @@ export type SpanWorkerMessage =
   | { op: 'finding'; finding: LateFinding }
   | { op: 'reply'; id: number; value: unknown }
   | { op: 'error'; id: number; error: SerializedError };
+
+/** The `ArrayBuffer` that `bytes` is the whole of (so it can move between threads), else undefined. */
+export function ownBuffer(bytes: Uint8Array): ArrayBuffer | undefined {
+  const { buffer } = bytes;
+  return buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength
+    ? buffer
+    : undefined;
+}
 
 const PROCESSOR_ERROR_CODES: ReadonlySet<string> = new Set<ProcessorErrorCode>([
   'CONFIG_INVALID',
@@ -144,10 +152,16 @@ export class SpanWorker {
 
   /**
    * Checks a request body on the worker and applies the policy (see `BatchPreparer.decode`); throws
-   * `OtlpDecodeError` for a body that is not a request.
+   * `OtlpDecodeError` for a body that is not a request. With `moveBody`, a body that is the whole of its own
+   * `ArrayBuffer` (as the receiver's are) goes to the thread and comes back in the verdict's `body` instead of
+   * being copied there, and is empty here afterwards; a body sharing its memory is copied and comes back too.
    */
-  decode(body: Uint8Array, encoding: number): Promise<DecodeVerdict> {
-    return this.call<DecodeVerdict>({ op: 'decode', id: this.nextId++, body, encoding });
+  decode(body: Uint8Array, encoding: number, moveBody = false): Promise<DecodeVerdict> {
+    const own = moveBody ? ownBuffer(body) : undefined;
+    return this.call<DecodeVerdict>(
+      { op: 'decode', id: this.nextId++, body, encoding, moved: moveBody },
+      own === undefined ? [] : [own],
+    );
   }
 
   /**
@@ -163,10 +177,8 @@ export class SpanWorker {
   ): Promise<PreparedBatch> {
     const transfer = new Set<ArrayBuffer>();
     for (const { body } of moveBodies ? entries : []) {
-      const { buffer } = body;
-      if (buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buffer.byteLength) {
-        transfer.add(buffer);
-      }
+      const own = ownBuffer(body);
+      if (own !== undefined) transfer.add(own);
     }
     return this.call<PreparedBatch>({ op: 'prepare', id: this.nextId++, entries, replayDrops }, [
       ...transfer,

@@ -107,6 +107,33 @@ describe('span worker thread', () => {
     expect(findings).toEqual([]);
   });
 
+  it('moves a checked body to the thread and back when asked (the verdict carries it), and copies a slice', async () => {
+    const [own, pooled] = (await signBatches(await makeDecisionSpans(6), key, 3)).map(toProtobuf);
+    // One body as the receiver reads them (a buffer of its own), one a slice of a larger buffer.
+    const alone = new Uint8Array(new ArrayBuffer(own!.byteLength));
+    alone.set(own!);
+    const shared = new Uint8Array(pooled!.byteLength + 16);
+    shared.set(pooled!, 8);
+    const slice = shared.subarray(8, 8 + pooled!.byteLength);
+    const moved = await worker.decode(alone, BODY_ENCODING.PROTOBUF, true);
+    expect(moved).toMatchObject({ spans: 4, rejected: 0, rejectReasons: [] });
+    // moved: empty here now, and back whole in the verdict, byte for byte
+    expect(alone.byteLength).toBe(0);
+    expect(Buffer.from(moved.body!).equals(Buffer.from(own!))).toBe(true);
+    const copied = await worker.decode(slice, BODY_ENCODING.PROTOBUF, true);
+    expect(slice).toEqual(pooled);
+    expect(Buffer.from(copied.body!).equals(Buffer.from(pooled!))).toBe(true);
+    // without moveBody nothing moves and the verdict has no body
+    const kept = new Uint8Array(new ArrayBuffer(own!.byteLength));
+    kept.set(own!);
+    expect(await worker.decode(kept, BODY_ENCODING.PROTOBUF)).toEqual({
+      spans: 4,
+      rejected: 0,
+      rejectReasons: [],
+    });
+    expect(kept).toEqual(own);
+  });
+
   it('answers an undecodable body with OtlpDecodeError, and a batch of one with it, and keeps serving', async () => {
     const garbage = new Uint8Array([0x0a, 0xff, 0xff]);
     const error = await worker.decode(garbage, BODY_ENCODING.PROTOBUF).catch((e: unknown) => e);
