@@ -437,6 +437,8 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
     );
   /** Each skip index covers as many rows as before migration 27 but the time's, which is per granule (migration 29). */
   const REBUILT_INDEXES = [
+    // Migration 30: the integrity stream's minmax per 1024 rows (the finder's unsigned search).
+    { name: 'idx_integrity_stream', granularity: 4 },
     { name: 'idx_model', granularity: 32 },
     { name: 'idx_subject_id', granularity: 8 },
     { name: 'idx_time', granularity: 1 },
@@ -505,10 +507,12 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
       await store.client.command({ query: statement });
     expect(await tableNames(store)).toContain('audit_decisions_rebuilt');
     for (const statement of statements) await store.client.command({ query: statement });
-    // A store whose 27 stopped has not recorded it, so 29 runs after it again.
-    const later = migrationStatements(
-      MIGRATIONS.find((m) => m.version === 29)!,
-      context,
+    // A store whose 27 stopped has not recorded it, so 29 and 30 run after it again.
+    const later = [29, 30].flatMap((version) =>
+      migrationStatements(
+        MIGRATIONS.find((m) => m.version === version)!,
+        context,
+      ),
     );
     for (const statement of later) await store.client.command({ query: statement });
     expect(await indexes()).toEqual(REBUILT_INDEXES);
