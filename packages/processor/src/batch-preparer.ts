@@ -198,10 +198,11 @@ export class BatchPreparer {
    * whether the log recorded it as dropped.
    */
   private isRepeat(record: SpanRecord, index: number, replayed: ReadonlySet<number> | undefined): boolean {
-    const key = record.traceId + record.spanId;
-    const repeat = replayed !== undefined ? replayed.has(index) : this.seen.has(key);
+    // One probe of the set: adding a key it holds leaves it (and its place in the window) as it was.
+    const before = this.seen.size;
+    this.seen.add(record.traceId + record.spanId);
+    const repeat = replayed !== undefined ? replayed.has(index) : this.seen.size === before;
     if (repeat) this.options.metrics.spansDuplicate.inc();
-    this.seen.add(key);
     return repeat;
   }
 

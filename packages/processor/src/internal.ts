@@ -19,3 +19,5 @@ export { POLICY_APPLIED_ENCODING } from './policy-applied-entry.ts';
 export { checkProtobufRequest, uint64Decimal } from './otlp-protobuf-decoder.ts';
 export { BearerTokenSet } from './credentials.ts';
 export { HttpAccess, hostHeaderName, servedHostNames } from './http-access.ts';
+export { AuditPipeline } from './audit-pipeline.ts';
+export { BatchPreparer } from './batch-preparer.ts';

@@ -2,9 +2,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig, OtlpDecodeError, ProcessorError } from '@decisiontrail/processor';
+import { defaultConfig, OtlpDecodeError, ProcessorError, ProcessorMetrics } from '@decisiontrail/processor';
 import {
+  AuditPipeline,
+  BatchPreparer,
   BODY_ENCODING,
+  PolicyStage,
   POLICY_APPLIED_ENCODING,
   REDACTED_VALUE,
   SpanWorker,
@@ -142,6 +145,33 @@ describe('span worker thread', () => {
       worker.prepare([{ body: garbage, encoding: BODY_ENCODING.PROTOBUF }], undefined),
     ).rejects.toBeInstanceOf(OtlpDecodeError);
     expect((await worker.decode(bodies[1]!, BODY_ENCODING.PROTOBUF)).spans).toBe(6);
+  });
+});
+
+describe('span ids remembered to drop repeats', () => {
+  it('drops a repeat within the window, by index; forgets the oldest first, a repeat not renewing its place', async () => {
+    const policy = new PolicyStage({ ...stages.policy, hmacKey: undefined });
+    const metrics = new ProcessorMetrics();
+    const pipeline = new AuditPipeline({ stages, integrity: undefined, policy, metrics });
+    const preparer = new BatchPreparer({ pipeline, policy, metrics, store: true, dedupeWindow: 3 });
+    // One unsigned decision span a body: a, b, c, d.
+    const [a, b, c, d] = (await Promise.all([1, 2, 3, 4].map(() => makeDecisionSpans(1)))).map((spans) => ({
+      body: toProtobuf(spans),
+      encoding: BODY_ENCODING.PROTOBUF,
+    }));
+    const stored = (batch: { store: { keys: string[] } | undefined }) => batch.store?.keys.length ?? 0;
+    const first = await preparer.prepare([a!, b!, c!], undefined);
+    expect([first.drops, stored(first)]).toEqual([[], 3]);
+    // a again, and within one batch twice: both dropped (it stays the oldest remembered).
+    const again = await preparer.prepare([d!, a!, a!], undefined);
+    expect([again.drops, stored(again)]).toEqual([[1, 2], 1]);
+    expect(again.counts.spansDuplicate?.[0]?.value).toBe(2);
+    // a, b, c, d remembered, window 3: a (the oldest, its repeats did not renew it) is forgotten, b is not.
+    const later = await preparer.prepare([a!, c!], undefined);
+    expect([later.drops, stored(later)]).toEqual([[1], 1]);
+    // A replay drops what the log recorded, whatever is remembered.
+    const replay = await preparer.prepare([b!, c!], [0]);
+    expect([replay.drops, stored(replay)]).toEqual([[0], 1]);
   });
 });
 
