@@ -255,8 +255,8 @@ function granularityOf(create: string | undefined): string | undefined {
  *    as they are, no view fires again); then the rebuild waits until no insert that started before this run is still
  *    running, and moves what such inserts left.
  * 3. Each partition of `name` with a part written under the old settings (a granule of more than twice the rows the
- *    new ones allow) is merged again (`OPTIMIZE … FINAL`), which writes it under the new ones; parts inserted
- *    meanwhile stay beside it.
+ *    new ones allow) is merged again (`OPTIMIZE … FINAL`, horizontally: a vertical merge keeps its parts' granules),
+ *    which writes it under the new ones; parts inserted meanwhile stay beside it.
  * 4. The old table is dropped only when it holds no row; otherwise the rebuild fails, saying so, and leaves it.
  *
  * Run again after a stop at any point it finishes the job: whether the exchange happened is read from `name`'s own
@@ -335,11 +335,21 @@ export async function rebuildTable(
     await moveAll();
   }
   // Parts written under the old settings hold granules of many more rows than the new setting allows (a part written
-  // under it may end on a granule a little larger: the engine folds a short remainder into the last one).
+  // under it may end on a granule a little larger: the engine folds a short remainder into the last one). They are
+  // merged horizontally: a vertical merge keeps its source parts' granules (at 10 M, 138 k rows merged vertically
+  // kept 35 granules; horizontally, 541).
   const oldParts = `AND name IN (SELECT part_name FROM mergeTreeIndex(${quoteString(context.database)}, ${quoteString(name)})
       WHERE rows_in_granule > ${2 * Number(target)})`;
-  for (const id of await partitionsOf(name, oldParts))
+  const regranulate = await partitionsOf(name, oldParts);
+  if (regranulate.length > 0)
+    await client.command({
+      query: `ALTER TABLE ${table} MODIFY SETTING enable_vertical_merge_algorithm = 0`,
+    });
+  for (const id of regranulate)
     await client.command({ query: `OPTIMIZE TABLE ${table} PARTITION ID ${quoteString(id)} FINAL` });
+  // Back to the table's own merges (also after a run that stopped between the two).
+  if (/\benable_vertical_merge_algorithm = 0\b/.test((await createOf(name)) ?? ''))
+    await client.command({ query: `ALTER TABLE ${table} RESET SETTING enable_vertical_merge_algorithm` });
   if ((await createOf(`${name}_rebuilt`)) === undefined) return;
   if ((await partitionsOf(`${name}_rebuilt`)).length > 0)
     throw new StoreError(
