@@ -2,7 +2,7 @@
 //
 //   npm run bench:instrumentation -- [--rounds 3] [--blocks 20] [--calls 50] [--pairs 6] [--peers-only] [--raw <file>]
 //     [--transport http|memory]
-//     [--decision-only] [--baseline <dir>] [--signing-baseline <dir>]
+//     [--decision-only] [--baseline <dir>] [--signing-baseline <dir>] [--breakdown [--parts]] [--floor]
 //
 // One run measures, against the same OpenAI-compatible server running in its own process, every peer
 // instrumentation on the openai major it supports and ours on the same major, each against that major bare:
@@ -20,7 +20,9 @@
 //   both majors run in --rounds interleaved rounds. Every batch is checked for its spans (none bare, one per call
 //   from the instrumentation's scope instrumented, ours with the audit attributes): a peer recording nothing fails
 //   the run. --peers-only stops after this comparison; --raw <file> writes every batch's figures there as JSON.
-//   --breakdown (alone) times the parts of our openai path one by one, answered from memory, OpenLLMetry beside.
+//   --breakdown (alone) times the parts of our openai path one by one, answered from memory, OpenLLMetry beside;
+//   with --parts also the bare span plus one piece of our work at a time (the input and output serialised, the
+//   same serialised and HMAC-ed, the request described and the response read, a decision id).
 //   --floor (alone) times, in one process and a tight loop, what a span costs the SDK with no attributes, with the
 //   11 attributes OpenLLMetry records and with the 27 of one of our decisions, and our decision's start and end
 //   (GenAiDecision, capture none and hash): CPU and bytes allocated per decision, without any SDK call between.
@@ -67,9 +69,11 @@ import { generateSigningKey } from '@decisiontrail/core';
 import { DurableSpanProcessor } from '@decisiontrail/signing-exporter';
 import { DecisionCounter } from '@decisiontrail/signing-exporter/internal';
 import {
+  auditTextBytes,
   chatCompletionsSpec,
   GenAiDecision,
   resolveAuditSettings,
+  uuidv7,
 } from '@decisiontrail/instrumentation/internal';
 import type * as SigningExporterApi from '@decisiontrail/signing-exporter';
 import { startOpenAiCompatibleServer } from '../support/openai-compatible-server.ts';
@@ -104,6 +108,7 @@ const { values: args } = parseArgs({
     pairs: { type: 'string', default: '6' },
     'peers-only': { type: 'boolean', default: false },
     breakdown: { type: 'boolean', default: false },
+    parts: { type: 'boolean', default: false },
     floor: { type: 'boolean', default: false },
     raw: { type: 'string' },
     transport: { type: 'string', default: 'http' },
@@ -281,8 +286,17 @@ const BREAKDOWN: Record<string, string> = {
   openllmetry: '@traceloop/instrumentation-openai 0.27.0, for reference',
 };
 // With --baseline <dir>: ours as installed from an earlier source tree, beside the current one in the same blocks.
+// With --parts: the span of the first arm plus one piece of our work at a time, at the start and end of the call.
 if (args.breakdown || args.group === 'breakdown') {
   if (args.baseline !== undefined) BREAKDOWN['before'] = `ours as installed, from ${args.baseline}`;
+  if (args.parts) {
+    BREAKDOWN['serialised'] =
+      'the span + the input and output serialised (auditTextBytes, as hash mode does)';
+    BREAKDOWN['hmacs'] = 'the span + the input and output serialised and HMAC-ed (two HMAC-SHA-256)';
+    BREAKDOWN['described'] =
+      'the span + the request described and the response read (describe, fromResponse)';
+    BREAKDOWN['id'] = 'the span + a decision id (uuidv7)';
+  }
 }
 const BREAKDOWN_SCOPE = 'decisiontrail-bench-breakdown';
 
@@ -372,6 +386,43 @@ async function runBreakdownChild(url: string): Promise<void> {
     };
   wrappers['decision'] = decisionWrapper(uncaptured);
   wrappers['hashed'] = decisionWrapper(hashed);
+  // --parts: the span arm with one piece of our work at the start of the call and one at its end.
+  const spanWith =
+    (atStart: () => unknown, atEnd: (value: unknown) => unknown) =>
+    (create: (...args: unknown[]) => unknown) =>
+      function (this: unknown, ...callArgs: unknown[]) {
+        const span = tracer.startSpan('chat gpt-4o-mini');
+        atStart();
+        const returned = context.with(trace.setSpan(context.active(), span), () =>
+          create.apply(this, callArgs),
+        ) as Promise<unknown>;
+        returned.then(
+          (value) => {
+            atEnd(value);
+            span.end();
+          },
+          () => span.end(),
+        );
+        return returned;
+      };
+  const hasher = hashed.hasher!;
+  const output = chatCompletionsSpec.fromResponse((await answer) as never).output;
+  wrappers['serialised'] = spanWith(
+    () => auditTextBytes(params.messages),
+    () => auditTextBytes(output),
+  );
+  wrappers['hmacs'] = spanWith(
+    () => hasher.digest(auditTextBytes(params.messages)),
+    () => hasher.digest(auditTextBytes(output)),
+  );
+  wrappers['described'] = spanWith(
+    () => chatCompletionsSpec.describe(params, url),
+    (value) => chatCompletionsSpec.fromResponse(value as never),
+  );
+  wrappers['id'] = spanWith(
+    () => uuidv7(),
+    () => undefined,
+  );
 
   const before =
     args.baseline === undefined
@@ -446,6 +497,7 @@ async function runBreakdown(): Promise<void> {
           thisFile,
           ...['--group', 'breakdown', '--url', url, '--blocks', String(BLOCKS), '--calls', String(CALLS)],
           ...(args.baseline === undefined ? [] : ['--baseline', args.baseline]),
+          ...(args.parts ? ['--parts'] : []),
         ],
         { maxBuffer: 1 << 24 },
       );
