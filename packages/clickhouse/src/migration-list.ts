@@ -549,4 +549,16 @@ export const MIGRATIONS: readonly Migration[] = [
     checksum: 'sha256:f40d15f610d5cc7082cc50ab8740aa16f0396d31f1f12097e9b5cd40618137c9',
     steps: [{ kind: 'rebuild', name: 'otel_traces', file: 'otel-traces-rebuilt.sql' }],
   },
+  {
+    // #24's storage: otel_traces' attribute and span-name filters back to one per 8192 / 65536 rows, as the exporter's
+    // (migration 31 made its granules 256 rows: the value filter 9.0 → 12.7 B per decision); single node only, as 31.
+    version: 32,
+    name: 'traces_filter_granules',
+    checksum: 'sha256:b8ae94f567c80ea76cf189b93bdf0e3ebe091222be86f8c3ddfbb22ee906b76f',
+    steps: [
+      { kind: 'object', file: 'otel-traces-filters-drop.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'otel-traces-filters-add.sql', singleNodeOnly: true },
+      { kind: 'object', file: 'otel-traces-filters-build.sql', singleNodeOnly: true },
+    ],
+  },
 ];
