@@ -2,13 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedTimelineEntry, type Store } from '@decisiontrail/clickhouse';
 import type { SpanRecord } from '@decisiontrail/core';
 import {
+  ATTR_AUDIT_INPUT_CONTENT,
+  ATTR_AUDIT_OUTPUT_CONTENT,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_AUDIT_DECISION_CONFIDENCE,
   ATTR_AUDIT_DECISION_ID,
   ATTR_AUDIT_DECISION_RISK_LEVEL,
   ATTR_AUDIT_INTEGRITY_SEQ,
   ATTR_AUDIT_RETENTION_CLASS,
 } from '@decisiontrail/semconv';
-import { decisionSpan } from '../support/span-fixtures.ts';
+import { decisionSpan, systemSpan } from '../support/span-fixtures.ts';
 import { openTempStore } from '../support/temp-store.ts';
 
 /**
@@ -54,7 +58,19 @@ describe('signedTimelineEntry converts as the audit tables do (embedded engine)'
       set(ATTR_AUDIT_RETENTION_CLASS, c.retention);
       spans.push(span);
     });
-    await store.insertSpans(spans);
+    // A span of the first decision's trace that captured content: shown, without it.
+    const captured = systemSpan({
+      traceId: spans[0]!.traceId,
+      spanId: 'c'.repeat(16),
+      parentSpanId: spans[0]!.spanId,
+      name: 'POST /chat',
+      startMs: Date.UTC(2026, 3, 1, 12, 0, 1),
+    });
+    captured.attributes[ATTR_AUDIT_INPUT_CONTENT] = 'captured input';
+    captured.attributes[ATTR_AUDIT_OUTPUT_CONTENT] = 'captured output';
+    captured.attributes[ATTR_GEN_AI_INPUT_MESSAGES] = '[{"role":"user","content":"captured message"}]';
+    captured.attributes[ATTR_GEN_AI_OUTPUT_MESSAGES] = '[{"role":"assistant","content":"captured reply"}]';
+    await store.insertSpans([...spans, captured]);
   });
   afterAll(async () => {
     await cleanup();
@@ -67,5 +83,15 @@ describe('signedTimelineEntry converts as the audit tables do (embedded engine)'
       expect(stored, decisionId).toBeDefined();
       expect(signedTimelineEntry('decision', span), decisionId).toEqual(stored);
     }
+  });
+
+  it('shows a trace span as the view does, without the content it captured', async () => {
+    const decisionId = spans[0]!.attributes[ATTR_AUDIT_DECISION_ID]!;
+    const viewed = await store.decisionTimeline({ decisionId });
+    const shown = viewed.find((e) => e.kind === 'span');
+    expect(shown?.attributes['http.request.method']).toBe('POST');
+    const { entries } = await store.timelineWithEvidence({ decisionId });
+    expect(entries.find((e) => e.kind === 'span')).toEqual(shown);
+    expect(JSON.stringify(entries)).not.toContain('captured');
   });
 });
