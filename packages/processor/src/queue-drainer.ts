@@ -77,8 +77,10 @@ export class QueueDrainer {
         continue;
       }
       const entries = wal.take(this.options.batchSpans);
-      const prepare: PrepareEntry[] = [];
-      for (const entry of entries) prepare.push({ body: await wal.read(entry), encoding: entry.tag });
+      // Read together: one wait on this thread for the batch's bodies, not one per entry.
+      const prepare: PrepareEntry[] = await Promise.all(
+        entries.map(async (entry) => ({ body: await wal.read(entry), encoding: entry.tag })),
+      );
       // The bodies were read for this batch alone: moved to the span worker, not copied.
       const result = await this.options.worker.prepare(prepare, wal.plannedDrops(entries), true);
       this.options.metrics.addCounts(result.counts);

@@ -118,7 +118,8 @@ export class WriteAheadLog {
   private failure: unknown;
   private closed = false;
   private waiters: (() => void)[] = [];
-  private readonly readHandles = new Map<number, FileHandle>();
+  /** Read handles by segment, as promises: a batch's entries are read together, each segment opened once. */
+  private readonly readHandles = new Map<number, Promise<FileHandle>>();
   private committedState: unknown;
   private planHandle: FileHandle;
   /** Ends of batches handed out (or recorded before a restart) and not yet committed, in log order. */
@@ -338,7 +339,7 @@ export class WriteAheadLog {
       const claimed = this.firstSegment++;
       const handle = this.readHandles.get(claimed);
       this.readHandles.delete(claimed);
-      await handle?.close();
+      await (await handle?.catch(() => undefined))?.close();
       await rm(path.join(this.dir, segmentName(claimed)), { force: true });
     }
   }
@@ -432,11 +433,16 @@ export class WriteAheadLog {
 
   /** Reads the payload of an entry. */
   async read(entry: WalEntry): Promise<Buffer> {
-    let handle = this.readHandles.get(entry.segment);
-    if (handle === undefined) {
-      handle = await open(path.join(this.dir, segmentName(entry.segment)), 'r');
-      this.readHandles.set(entry.segment, handle);
+    let opening = this.readHandles.get(entry.segment);
+    if (opening === undefined) {
+      opening = open(path.join(this.dir, segmentName(entry.segment)), 'r');
+      this.readHandles.set(entry.segment, opening);
+      // A segment that failed to open is opened again by the next read.
+      opening.catch(() => {
+        if (this.readHandles.get(entry.segment) === opening) this.readHandles.delete(entry.segment);
+      });
     }
+    const handle = await opening;
     // Memory of its own (not Node's shared pool of small Buffers), so the drain can move it to the span worker.
     const out = Buffer.allocUnsafeSlow(entry.length);
     const { bytesRead } = await handle.read(out, 0, entry.length, entry.offset + HEADER_BYTES);
@@ -522,7 +528,7 @@ export class WriteAheadLog {
     await this.handle.close();
     await this.planChain;
     await this.planHandle.close();
-    for (const handle of this.readHandles.values()) await handle.close();
+    for (const handle of this.readHandles.values()) await (await handle.catch(() => undefined))?.close();
     this.readHandles.clear();
   }
 }

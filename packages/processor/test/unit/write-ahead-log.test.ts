@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,25 @@ describe('WriteAheadLog', () => {
     await reopened.append(1, bytes('after'), 1);
     expect(await drainAll(reopened)).toEqual(['kept', 'after']);
     await reopened.close();
+  });
+
+  it('reads the entries of a batch together, across segments, each its own bytes, leaving no file open after close', async () => {
+    const dir = await freshDir();
+    const wal = await WriteAheadLog.open({ dir, segmentBytes: 64 * 1024 });
+    const written = Array.from({ length: 40 }, (_, i) => `entry-${i}-${'x'.repeat(8000 + i)}`);
+    for (const text of written) await wal.append(1, bytes(text), 1);
+    const entries = wal.take(Number.MAX_SAFE_INTEGER);
+    expect(new Set(entries.map((entry) => entry.segment)).size).toBeGreaterThan(2);
+    const read = await Promise.all(entries.map((entry) => wal.read(entry)));
+    expect(read.map((body) => body.toString())).toEqual(written);
+    await wal.close();
+    // Linux: every descriptor of this process that still points into the log's directory.
+    const open: string[] = [];
+    for (const fd of await readdir('/proc/self/fd')) {
+      const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+      if (target.startsWith(dir)) open.push(target);
+    }
+    expect(open).toEqual([]);
   });
 
   it('rolls segments and deletes the ones fully drained', async () => {
