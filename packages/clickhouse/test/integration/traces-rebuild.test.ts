@@ -190,6 +190,9 @@ describe('otel_traces rebuilt with granules of 256 rows (migration 31, embedded 
   it('keeps every row, in granules of 256 rows, and the exporter columns, codecs and indexes', async () => {
     const layout = (await createOf(store, 'otel_traces'))!;
     expect(layout).toContain('index_granularity = 256');
+    // Migration 33: compressed blocks of 64 KB at least again (31 cut them at 8 KB).
+    expect(layout).toContain('min_compress_block_size = 65536');
+    expect(layout).not.toContain('min_compress_block_size = 8192');
     expect(await createOf(store, 'otel_traces_rebuilt')).toBeUndefined();
     const after = await spanRows(store);
     const kept = new Set(after);
