@@ -52,6 +52,8 @@ export class HmacHasher {
     // The inner digest as a one-byte string ('binary', latin1: bytes to characters one to one): a Buffer made by the
     // binding for 32 bytes costs more than the hashing of the outer block.
     this.#outer.write(hash('sha256', this.#inner.subarray(0, BLOCK + size), 'binary'), BLOCK, 'binary');
+    // The message is the input or output the span must not carry: it does not stay in this long-lived buffer.
+    this.#inner.fill(0, BLOCK, BLOCK + size);
     return hash('sha256', this.#outer, 'hex');
   }
 }
