@@ -9,9 +9,10 @@
 // decisions of the store are each read three ways, in rotating order so all see the same store and load:
 //   1. decisionTimeline alone (what `timeline --no-verify` reads);
 //   2. the timeline with its check as `decisiontrail timeline` reads it now: timelineWithEvidence + verifyTimeline
-//      (its second step's two statements in a row, on the store's one connection);
-//   3. the same with the second step's statements side by side on a second connection to the embedded engine (what
-//      the store did before 2026-12-07 16:00 UTC: it gained no wall time on a quiet machine);
+//      (its trace read, then its checkpoints statement, on the store's one connection);
+//   3. the same with its checkpoints statement on a second connection to the embedded engine (until 2026-12-07 17:20
+//      UTC it ran there side by side with the trace read, which gained no wall time on a quiet machine; since then it
+//      runs after it, so this way only shows a second connection's cost);
 //   4. the same as before 2026-12-07: decisionTimeline, then timelineEvidence, then verifyTimeline.
 // For each: wall time and the process's CPU time per call (the engine runs in this process, so its threads count),
 // and, from the engine's own counters (system.events), the marks selected, rows selected and bytes decompressed per
@@ -164,7 +165,7 @@ console.log('|---|---|---|---|---|---|');
 const label = {
   alone: 'decisionTimeline alone (`--no-verify`)',
   now: 'timeline with its check: timelineWithEvidence + verifyTimeline',
-  side: 'the same, its second step side by side on a second connection',
+  side: 'the same, its checkpoints statement on a second connection',
   before: 'the same before: decisionTimeline + timelineEvidence + verifyTimeline',
 };
 for (const [name, cost] of Object.entries(ways) as [keyof typeof ways, Cost][]) {

@@ -29,8 +29,6 @@ import { StoreError } from './errors.ts';
 import { signedTimelineEntry } from './signed-timeline-entry.ts';
 import type { QueryContext } from './query-context.ts';
 import {
-  afterParams,
-  checkpointSpansAfterSql,
   checkpointSpansSql,
   coveringCheckpointRows,
   DAY_NS,
@@ -96,17 +94,20 @@ interface LocatorRow {
 }
 
 /**
- * The second step's two statements, sent together: on one connection (what the store does) the engine runs them in a
- * row; given a second connection (`side`) they run side by side, which gained no wall time quietly.
+ * The second and third statements, one after the other (the third needs the leaves the second reads; on one connection
+ * the engine ran them in a row when they were sent together, and side by side on two they gained no wall time quietly).
  * {@link tracesSql}: `otel_traces` read once for both the trace spans the timeline shows and the signed spans it shows
  * and checks — every row of the decisions' traces from a day before the first to a day after the last decision (every
  * copy of each decision span among them: the trace's other spans have no located time), every copy of each located
  * review and feedback span within a second of its located time, and the tool runs in the traces their links name (its
  * reads of reviews, feedback and tool runs only when there are any: a disjunct over an empty list still makes the
  * engine check the trace-id filter of every granule in its time range). {@link besideSql}: the checkpoint spans that
- * can prove the decisions (by stream and leaf index, {@link checkpointSpansSql}) and the reviews and feedback (by
- * stream and time, {@link checkpointSpansAfterSql}), and the view's deployment and incident branches (as in
- * sql/decision-timeline-linked.sql). The view's checkpoint entry is built from those checkpoint spans
+ * can prove the leaves of the decisions, reviews, feedback and tool runs the first read gives (by stream and leaf
+ * index, {@link checkpointSpansSql}: primary-key reads), and the view's deployment and incident branches (as in
+ * sql/decision-timeline-linked.sql). Until 2026-12-07 it was sent with the trace read, so a review's or feedback's
+ * leaf was not known yet and its checkpoints were found by stream and time (`time` is not in the table's key: every
+ * granule of the stream, ≈ 400 marks at 10 M — the timeline's slow tail, which was every decision with a review or
+ * feedback). The view's checkpoint entry is built from those checkpoint spans
  * ({@link checkpointEntries}), not read apart.
  *
  * The trace rows travel whole as JSON in `span`, with the `ServiceName` column and the three values the audit tables'
@@ -239,7 +240,7 @@ const TRACE_ROWS_BOUND = 1_000_000;
  * themselves, with only the parameters they read, rather than through {@link statement}'s shared `WITH` and outer
  * `SELECT`: planning those took ≈ 3.5 of ≈ 15 ms CPU per timeline at 10 M under load, for no row they change.
  */
-function besideSql(leaves: number, after: number): string {
+function besideSql(leaves: number): string {
   const checkpointRow = (sql: string) => `
     -- Checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
     SELECT
@@ -252,7 +253,7 @@ function besideSql(leaves: number, after: number): string {
 
     UNION ALL
 `;
-  return `${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}${after === 0 ? '' : checkpointRow(checkpointSpansAfterSql(after))}
+  return `${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}
     SELECT
         'entry' AS role, 'deployment' AS kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano,
         '' AS decisionId, trace_id AS traceId, span_id AS spanId, '' AS parentSpanId, deployment_id AS name,
@@ -388,10 +389,11 @@ function locatedEntry(kind: 'decision' | 'oversight' | 'feedback', at: LocatorRo
 
 /**
  * The decision timeline with its read-time evidence (what {@link timelineEvidence} returns for the decisions,
- * reviews, feedback and tool runs it shows), in two statements: where the spans are, by decision id (or trace id)
+ * reviews, feedback and tool runs it shows), in three statements: where the spans are, by decision id (or trace id)
  * from `audit_decisions` and `audit_decision_links` (ids, times, streams; no value shown); then `otel_traces` once for
- * the trace spans, the signed decision, review and feedback spans and the tool runs, with the checkpoints that can
- * prove them, the deployments and the incidents (a third reads the checkpoints of leaves none of those holds).
+ * the trace spans, the signed decision, review and feedback spans and the tool runs; then the checkpoints that can
+ * prove their leaves, the deployments and the incidents (a fourth reads the checkpoints of leaves none of those
+ * holds: a leaf whose checkpoint does not carry it).
  *
  * The decisions, reviews and feedback shown are their signed spans' values (the earliest copy of each span; a
  * conflicting copy is the check's to report): every review and feedback span of the decisions read, whether located by
@@ -402,6 +404,7 @@ function locatedEntry(kind: 'decision' | 'oversight' | 'feedback', at: LocatorRo
 export async function timelineWithEvidence(
   ctx: QueryContext,
   query: { decisionId?: string; traceId?: string },
+  // The connection the checkpoints, deployments and incidents statement goes over (it runs after the trace read).
   side: QueryContext = ctx,
 ): Promise<TimelineWithEvidence> {
   const { decisionId, traceId } = timelineQuery(query);
@@ -429,8 +432,6 @@ export async function timelineWithEvidence(
     traces: [...new Set(decisions.map((d) => d.trace_id))],
     decision_spans: decisions.map((d) => d.span_id),
     models: [...new Set(decisions.map((d) => d.detail))],
-    decision_streams: decisions.map((d) => d.stream),
-    decision_seqs: decisions.map((d) => (SEQ.test(d.seq) ? d.seq : '0')),
     first_ns: String(firstNs),
     last_ns: String(times.reduce((a, b) => (b > a ? b : a))),
   };
@@ -449,50 +450,25 @@ export async function timelineWithEvidence(
     (a, link) => (BigInt(link.time_ns) > a ? BigInt(link.time_ns) : a),
     0n,
   );
-  const decisionLeaves = decisions
-    .map((d) => ({ stream: d.stream, seq: d.seq }))
-    .filter((leaf) => leaf.stream !== '' && SEQ.test(leaf.seq));
-  const afterLeaves = follow
-    .filter((f) => f.stream !== '')
-    .map((f) => ({ stream: f.stream, timeNs: f.time_ns }));
   const params = {
     ...linked,
     follow_traces: [...new Set(follow.map((f) => f.trace_id))],
     follow_spans: [...new Set(follow.map((f) => f.span_id))],
-    ...leafParams(decisionLeaves),
-    ...afterParams(afterLeaves),
     action_traces: [...new Set(actionLinks.map((link) => link.trace_id))],
     action_last_ns: String(actionLastNs),
     ...windowParams(windows),
   };
-  // Sent together (side by side only over a second connection): the trace read is most of the time.
-  const [traceRows, besideRows] = await Promise.all([
-    timelineRows<TraceReadRow>(ctx, tracesSql(windows.length, actionLinks.length > 0), params),
-    timelineRows<RestRow>(side, besideSql(decisionLeaves.length, afterLeaves.length), params),
-  ]);
+  const traceRows = await timelineRows<TraceReadRow>(
+    ctx,
+    tracesSql(windows.length, actionLinks.length > 0),
+    params,
+  );
   if (traceRows.length > TRACE_ROWS_BOUND)
     throw new StoreError(
       'QUERY_FAILED',
       `timeline: the decisions' traces hold more than ${TRACE_ROWS_BOUND.toLocaleString('en-US')} spans within a day of them; not shown in part`,
     );
   const evidence: TimelineEvidence = { spans: [], checkpoints: [] };
-  const proposed: CheckpointSpanRow[] = [];
-  const entries: TimelineEntry[] = [];
-  for (const { role, is_leaf: isLeaf, span, ...row } of besideRows) {
-    const {
-      signed_confidence: _c,
-      signed_seq: _s,
-      signed_retention: _r,
-      in_trace: _t,
-      shown: _h,
-      ...entry
-    } = row;
-    if (role === 'entry') entries.push(entry);
-    else if (isLeaf) {
-      const { stream = '', size = '0', first = '0' } = entry.attributes;
-      proposed.push({ service: entry.service, stream, size, first, span });
-    }
-  }
   // The earliest copy of each shown trace span, tool run, decision, review and feedback, as the linked statement's
   // branches keep it (`ORDER BY SpanId, Timestamp LIMIT 1 BY SpanId`).
   const shown = new Map<string, TimelineEntry>();
@@ -544,15 +520,40 @@ export async function timelineWithEvidence(
     if (kind !== undefined && kind !== 'decision' && !signed.has(key))
       signed.set(key, locatedEntry(kind, at));
   }
-  // The leaves to prove are the shown spans' own (the audit rows' were only proposals): those the checkpoints read
-  // above hold are proven by them, the others by a statement of their own (see coveringCheckpointRows).
-  const leaves = new Map<string, { stream: string; seq: string }>();
+  // The leaves to prove are the shown spans' own, known now that their spans are read: the checkpoints that can
+  // prove them are read by primary key ({@link checkpointSpansSql}) with the deployments and incidents, and those of
+  // leaves none of them holds by a statement of their own (see coveringCheckpointRows).
+  const leafSet = new Map<string, { stream: string; seq: string }>();
   for (const entry of [...signed.values(), ...actions.values()]) {
     const stream = entry.attributes['integrity_stream'] ?? '';
     const seq = entry.attributes['integrity_seq'] ?? '';
-    if (stream !== '' && SEQ.test(seq)) leaves.set(`${stream}\n${seq}`, { stream, seq });
+    if (stream !== '' && SEQ.test(seq)) leafSet.set(`${stream}\n${seq}`, { stream, seq });
   }
-  const checkpoints = (await coveringCheckpointRows(ctx, [...leaves.values()], proposed)).map((row) => ({
+  const leaves = [...leafSet.values()];
+  const besideRows = await timelineRows<RestRow>(side, besideSql(leaves.length), {
+    ids: linked.ids,
+    models: linked.models,
+    last_ns: linked.last_ns,
+    ...leafParams(leaves),
+  });
+  const proposed: CheckpointSpanRow[] = [];
+  const entries: TimelineEntry[] = [];
+  for (const { role, is_leaf: isLeaf, span, ...row } of besideRows) {
+    const {
+      signed_confidence: _c,
+      signed_seq: _s,
+      signed_retention: _r,
+      in_trace: _t,
+      shown: _h,
+      ...entry
+    } = row;
+    if (role === 'entry') entries.push(entry);
+    else if (isLeaf) {
+      const { stream = '', size = '0', first = '0' } = entry.attributes;
+      proposed.push({ service: entry.service, stream, size, first, span });
+    }
+  }
+  const checkpoints = (await coveringCheckpointRows(ctx, leaves, proposed)).map((row) => ({
     record: traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow),
     service: row.service,
   }));
