@@ -199,6 +199,18 @@ function keysStatement(
   // part of the period; for a time window, every column read): a decision stored twice can appear twice here, a
   // stale copy where it used to sort, and the caller keeps the one its final copy confirms.
   const { prewhere, where } = conditionsOf(params, source);
+  // In the statement, not the session: the embedded engine keeps a session's settings for the next statement.
+  const settings: string[] = [];
+  if (rowBudget !== undefined)
+    settings.push(`max_rows_to_read = ${rowBudget}`, "read_overflow_mode = 'throw'");
+  // idx_integrity_stream (migration 30) skips a block of 1024 decisions only where none has a stream the status
+  // needs: for the unsigned, every signed block. For another status it skips only blocks without a signed decision
+  // (a stretch stored before signing), and the engine reads the whole index of the period first: at 10 M signed
+  // decisions ≈ 4 ms of CPU more for a statement by sealed or untrusted status (a confidence page's row count 10.8 →
+  // 6.5 ms without it, interleaved), for no block skipped. A skip index only prunes; what matches is the same.
+  if (source === 'decisions' && params.by_integrity === true && params.by_unsigned !== true) {
+    settings.push("ignore_data_skipping_indices = 'idx_integrity_stream'");
+  }
   const from = `${source === 'decisions' ? '{{read:audit_decisions}}' : '{{read:audit_decisions_by_confidence}}'}${
     prewhere.length === 0 ? '' : `\n    PREWHERE ${prewhere.join('\n      AND ')}`
   }
@@ -218,12 +230,7 @@ function keysStatement(
         : ''
     }
     ORDER BY ${key} ${direction}${nanPlace}, decision_id ${direction}
-    LIMIT {limit:UInt32}${
-      // In the statement, not the session: the embedded engine keeps a session's settings for the next statement.
-      rowBudget === undefined
-        ? ''
-        : `\n    SETTINGS max_rows_to_read = ${rowBudget}, read_overflow_mode = 'throw'`
-    }`;
+    LIMIT {limit:UInt32}${settings.length === 0 ? '' : `\n    SETTINGS ${settings.join(', ')}`}`;
 }
 
 /**

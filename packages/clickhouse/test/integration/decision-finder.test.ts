@@ -614,3 +614,94 @@ describe('findDecisions (embedded engine)', () => {
     }
   });
 });
+
+/**
+ * A store that signed only after a while: 1,100 unsigned decisions (more than one block of migration 30's index on
+ * the stream, 1,024 decisions), then 120 signed by two streams. A search by status reads audit_decisions with that
+ * index (the unsigned) or without it (the others, which it would skip nothing for in a store signed throughout);
+ * either way every page must be the one computed here.
+ */
+describe('findDecisions over a store that began unsigned', () => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let ctx: QueryContext;
+  const rand = seededRandom(77);
+  const start = Date.UTC(2026, 2, 1);
+  const stored: DecisionFixture[] = Array.from({ length: 1220 }, (_, i) => {
+    const startMs = start + i * 1_000;
+    const signed = i >= 1100;
+    const stream = !signed ? undefined : i % 2 === 0 ? 'stream-a' : 'stream-b';
+    return {
+      decisionId: decisionIdAt(startMs, rand),
+      traceId: randomHex(rand, 16),
+      spanId: randomHex(rand, 8),
+      startMs,
+      modelId: 'credit',
+      modelVersion: '1.0.0',
+      outcome: 'approve',
+      ...(i % 13 === 0 ? {} : { confidence: Math.round(rand() * 1000) / 1000 }),
+      subjectId: `subject-${i % 5}`,
+      fairnessGroup: 'group-a',
+      ...(stream === undefined ? {} : { stream, seq: Math.floor((i - 1100) / 2) }),
+    };
+  });
+  const statusOf = (d: DecisionFixture): string =>
+    d.stream === undefined
+      ? 'unsigned'
+      : d.stream !== 'stream-a'
+        ? 'untrusted'
+        : d.seq! < 40
+          ? 'sealed'
+          : 'unsealed';
+
+  beforeAll(async () => {
+    ({ store, cleanup } = await openTempStore());
+    ctx = new QueryContext(
+      store.client,
+      renderContext({
+        database: store.options.database,
+        cluster: undefined,
+        retention: store.options.retention,
+      }),
+    );
+    await store.insertSpans(stored.map(decisionSpan));
+  });
+  afterAll(async () => {
+    await cleanup();
+  });
+
+  it('finds each status in every order, from audit_decisions and from the confidence table, as computed here', async () => {
+    const sealed = [{ stream: 'stream-a', size: 40 }];
+    for (const integrity of ['sealed', 'unsealed', 'untrusted', 'unsigned'] as const) {
+      for (const sort of ['time', 'confidence'] as const) {
+        for (const order of ['desc', 'asc'] as const) {
+          const key = (d: DecisionFixture): number =>
+            sort === 'confidence' ? (d.confidence ?? -1) : d.startMs;
+          const sign = order === 'asc' ? 1 : -1;
+          const want = stored
+            .filter((d) => statusOf(d) === integrity)
+            .sort((a, b) => sign * (key(a) - key(b) || (a.decisionId < b.decisionId ? -1 : 1)))
+            .map((d) => d.decisionId);
+          expect(want.length).toBeGreaterThan(0);
+          const search: DecisionSearch = { sealed, integrity, sort, order };
+          for (const tuning of sort === 'time' ? [undefined] : [undefined, { directConfidenceRows: 0 }]) {
+            const got: string[] = [];
+            let cursor: string | undefined;
+            for (let pages = 0; pages < 100; pages++) {
+              const paged = { ...search, limit: 40, ...(cursor === undefined ? {} : { cursor }) };
+              const page =
+                tuning === undefined
+                  ? await store.findDecisions(paged)
+                  : await findDecisions(ctx, paged, tuning);
+              got.push(...page.decisions.map((d) => d.decisionId));
+              for (const d of page.decisions) expect(d.integrity).toBe(integrity);
+              if (page.nextCursor === null) break;
+              cursor = page.nextCursor;
+            }
+            expect(got, `${integrity} by ${sort} ${order}${tuning ? ' (side table)' : ''}`).toEqual(want);
+          }
+        }
+      }
+    }
+  });
+});
