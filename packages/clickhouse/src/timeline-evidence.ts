@@ -83,35 +83,6 @@ export function checkpointSpansSql(leaves: number): string {
 }
 
 /**
- * The checkpoint spans that can prove `leaves` leaves whose index is not known before their spans are read (a review
- * or feedback, located by `audit_decision_links`, which holds its stream and time but not its seq), leaf i being
- * `{after_stream_i}` / `{after_ns_i}` ({@link afterParams}): every copy of the first two checkpoints of the stream made
- * at or after the span's time — a leaf is sealed after its span starts, so normally by one of them. Their sizes are
- * found from the stream's key columns and times first, then the rows by primary key. A row only proposes (as with
- * {@link checkpointSpansSql}); a leaf none of them holds is asked for again by its index once known.
- */
-export function checkpointSpansAfterSql(leaves: number): string {
-  const each = Array.from(
-    { length: leaves },
-    (_, i) => `(SELECT stream, tree_size FROM {{read:audit_checkpoint_spans}}
-        WHERE stream = {after_stream_${i}:String} AND time >= fromUnixTimestamp64Nano({after_ns_${i}:Int64})
-        ORDER BY time, tree_size LIMIT 2)`,
-  );
-  return `SELECT ${CHECKPOINT_SPAN_COLUMNS} FROM {{read:audit_checkpoint_spans}}
-    WHERE (stream, tree_size) IN (SELECT * FROM (${each.join('\n      UNION ALL ')}))`;
-}
-
-/** The parameters of {@link checkpointSpansAfterSql} for these streams and times (decimal nanoseconds). */
-export function afterParams(leaves: readonly { stream: string; timeNs: string }[]): Record<string, string> {
-  return Object.fromEntries(
-    leaves.flatMap((leaf, i) => [
-      [`after_stream_${i}`, leaf.stream],
-      [`after_ns_${i}`, leaf.timeNs],
-    ]),
-  );
-}
-
-/**
  * Every copy of the checkpoint at the first tree size above each of `leaves` leaves ({@link leafParams}), whatever
  * leaves it carries: for a leaf whose checkpoint does not carry it (its leaf list cut or not well-formed, for the proof
  * to say so) and for leaves no checkpoint covers yet. The sizes are found from the key columns first (`LIMIT 1` in key
