@@ -177,6 +177,14 @@ const CURSORS: Record<DecisionSort, string> = {
   confidence: '{after_confidence:Float64}',
 };
 
+/** Whether a search's period is all of time: from the epoch (or before) to {@link END_OF_TIME}. */
+function wholePeriod(params: QueryParams): boolean {
+  return (
+    BigInt(params.from_ns as string) <= 0n &&
+    BigInt(params.to_ns as string) >= BigInt(END_OF_TIME.getTime()) * 1_000_000n
+  );
+}
+
 /** The ids of a page (and each one's sort key as the cursor writes it), without the rest of the row. */
 function keysStatement(
   sort: DecisionSort,
@@ -208,9 +216,16 @@ function keysStatement(
   // (a stretch stored before signing), and the engine reads the whole index of the period first: at 10 M signed
   // decisions ≈ 4 ms of CPU more for a statement by sealed or untrusted status (a confidence page's row count 10.8 →
   // 6.5 ms without it, interleaved), for no block skipped. A skip index only prunes; what matches is the same.
-  if (source === 'decisions' && params.by_integrity === true && params.by_unsigned !== true) {
-    settings.push("ignore_data_skipping_indices = 'idx_integrity_stream'");
-  }
+  // Likewise idx_time when the period is all of time and no window bounds the statement: it rules out no granule,
+  // and its analysis over every granule cost as much as the rest of a direct attempt's row count (10 M,
+  // credit-scorer by confidence: 11.4 against 5.2 ms of CPU, interleaved).
+  const ignored = [
+    ...(source === 'decisions' && params.by_integrity === true && params.by_unsigned !== true
+      ? ['idx_integrity_stream']
+      : []),
+    ...(source === 'decisions' && params.windowed !== true && wholePeriod(params) ? ['idx_time'] : []),
+  ];
+  if (ignored.length > 0) settings.push(`ignore_data_skipping_indices = '${ignored.join(',')}'`);
   const from = `${source === 'decisions' ? '{{read:audit_decisions}}' : '{{read:audit_decisions_by_confidence}}'}${
     prewhere.length === 0 ? '' : `\n    PREWHERE ${prewhere.join('\n      AND ')}`
   }
