@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MIGRATIONS,
-  bootstrapStatements,
   migrationStatements,
   renderContext,
   type Store,
@@ -17,7 +16,7 @@ import {
 import type { SpanRecord } from '@decisiontrail/core';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
 import { decisionSpan, type DecisionFixture } from '../support/span-fixtures.ts';
-import { openTempStore } from '../support/temp-store.ts';
+import { openTempStoreAt, rowsOf } from '../support/temp-store.ts';
 
 /** The version of the layout every store had before this session's storage migrations. */
 const BEFORE = 14;
@@ -31,32 +30,6 @@ async function tableNames(store: Store): Promise<string[]> {
 }
 
 const canonical = (rows: unknown[]) => rows.map((row) => JSON.stringify(row)).sort();
-
-/** A store whose schema stops at `version`, as a store written by that release is. */
-async function openAt(version: number): Promise<{ store: Store; cleanup: () => Promise<void> }> {
-  const opened = await openTempStore({ migrate: false });
-  const context = renderContext({
-    database: 'default',
-    cluster: undefined,
-    retention: opened.store.options.retention,
-  });
-  for (const statement of bootstrapStatements(context))
-    await opened.store.client.command({ query: statement });
-  for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
-    for (const statement of migrationStatements(migration, context)) {
-      await opened.store.client.command({ query: statement });
-    }
-    await opened.store.client.command({
-      query: `INSERT INTO default.decisiontrail_migrations VALUES (${migration.version}, '${migration.name}', '${migration.checksum}', now64())`,
-    });
-  }
-  return opened;
-}
-
-async function rowsOf<T>(store: Store, query: string): Promise<T[]> {
-  const result = await store.client.query({ query, format: 'JSONEachRow' });
-  return result.json<T>();
-}
 
 /**
  * A store written at migration 14 and then migrated keeps answering as it did: what later migrations take out of
@@ -75,7 +48,7 @@ describe('storage layout migrations (embedded engine)', () => {
     [0, 6, 150, data.decisions.length - 1].map((i) => data.decisions[i]!.decisionId);
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(BEFORE));
+    ({ store, cleanup } = await openTempStoreAt(BEFORE));
     data = buildAuditDataset();
     // The data set's checkpoints carry no leaf list; one of a stream of its own carries three leaves.
     const template = data.spans.find((s) => s.attributes['audit.record.type'] === 'checkpoint')!;
@@ -310,7 +283,7 @@ describe('the decision hashes leave audit_decisions (migration 24, embedded engi
     rows.map(([id]) => [id, hashesOf(id!).inputHash, hashesOf(id!).outputHash]);
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(WITH_HASHES));
+    ({ store, cleanup } = await openTempStoreAt(WITH_HASHES));
     data = buildAuditDataset();
     const last = data.decisions[data.decisions.length - 1]!;
     const extra = [1, 2].map((n) => ({
@@ -446,7 +419,7 @@ describe('audit_decisions rebuilt with granules of 256 rows (migration 27, embed
   ];
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(REBUILT - 1));
+    ({ store, cleanup } = await openTempStoreAt(REBUILT - 1));
     data = buildAuditDataset(13);
     // Half the spans before the migration, half after: reviews stored before their decision and after it, both.
     const half = Math.floor(data.spans.length / 2);

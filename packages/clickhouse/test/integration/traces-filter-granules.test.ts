@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MIGRATIONS,
-  bootstrapStatements,
-  migrationStatements,
-  renderContext,
-  type Store,
-} from '@decisiontrail/clickhouse';
-import { applyMigration } from '@decisiontrail/clickhouse/internal';
+import { MIGRATIONS, migrationStatements, renderContext, type Store } from '@decisiontrail/clickhouse';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
-import { openTempStore } from '../support/temp-store.ts';
+import { openTempStoreAt, rowsOf } from '../support/temp-store.ts';
 
 /** Migration 32 sets otel_traces' attribute and span-name filters back to the rows the exporter's cover. */
 const FILTERS = 32;
@@ -23,30 +16,6 @@ const INDEXES = [
   { name: 'idx_duration', granularity: 1 },
   { name: 'idx_lower_span_name', granularity: 256 },
 ];
-
-/** A store whose schema stops at `version`, as a store written by that release is. */
-async function openAt(version: number): Promise<{ store: Store; cleanup: () => Promise<void> }> {
-  const opened = await openTempStore({ migrate: false });
-  const context = renderContext({
-    database: 'default',
-    cluster: undefined,
-    retention: opened.store.options.retention,
-  });
-  for (const statement of bootstrapStatements(context))
-    await opened.store.client.command({ query: statement });
-  for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
-    await applyMigration(opened.store.client, migration, context);
-    await opened.store.client.command({
-      query: `INSERT INTO default.decisiontrail_migrations VALUES (${migration.version}, '${migration.name}', '${migration.checksum}', now64())`,
-    });
-  }
-  return opened;
-}
-
-async function rowsOf<T>(store: Store, query: string): Promise<T[]> {
-  const result = await store.client.query({ query, format: 'JSONEachRow' });
-  return result.json<T>();
-}
 
 describe('migration 32: otel_traces filters over as many rows as the exporter’s (embedded engine)', () => {
   let store: Store;
@@ -69,7 +38,7 @@ describe('migration 32: otel_traces filters over as many rows as the exporter’
   };
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(FILTERS - 1));
+    ({ store, cleanup } = await openTempStoreAt(FILTERS - 1));
     data = buildAuditDataset(21);
     await store.insertSpans(data.spans);
     expect(await indexes()).toEqual(

@@ -1,37 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MIGRATIONS,
-  bootstrapStatements,
-  renderContext,
-  spanRecordToTraceRow,
-  type Store,
-} from '@decisiontrail/clickhouse';
+import { MIGRATIONS, renderContext, spanRecordToTraceRow, type Store } from '@decisiontrail/clickhouse';
 import { applyMigration } from '@decisiontrail/clickhouse/internal';
 import type { SpanRecord } from '@decisiontrail/core';
 import { buildAuditDataset, type AuditDataset } from '../support/audit-dataset.ts';
-import { openTempStore } from '../support/temp-store.ts';
+import { openTempStoreAt, rowsOf } from '../support/temp-store.ts';
 
 /** Migration 31 rebuilds otel_traces with granules of 256 rows. */
 const REBUILT = 31;
-
-/** A store whose schema stops at `version`, as a store written by that release is. */
-async function openAt(version: number): Promise<{ store: Store; cleanup: () => Promise<void> }> {
-  const opened = await openTempStore({ migrate: false });
-  const context = renderContext({
-    database: 'default',
-    cluster: undefined,
-    retention: opened.store.options.retention,
-  });
-  for (const statement of bootstrapStatements(context))
-    await opened.store.client.command({ query: statement });
-  for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
-    await applyMigration(opened.store.client, migration, context);
-    await opened.store.client.command({
-      query: `INSERT INTO default.decisiontrail_migrations VALUES (${migration.version}, '${migration.name}', '${migration.checksum}', now64())`,
-    });
-  }
-  return opened;
-}
 
 /**
  * `n` spans of one service, ten a trace, a second apart from `startMs`: one day's partition in parts of full 8192-row
@@ -60,11 +35,6 @@ function plainSpans(n: number, startMs: number, seed: string): SpanRecord[] {
       links: [],
     };
   });
-}
-
-async function rowsOf<T>(store: Store, query: string): Promise<T[]> {
-  const result = await store.client.query({ query, format: 'JSONEachRow' });
-  return result.json<T>();
 }
 
 /** Every stored row of a table of otel_traces' columns, each as one JSON text, sorted. */
@@ -136,7 +106,7 @@ describe('otel_traces rebuilt with granules of 256 rows (migration 31, embedded 
   const plain = plainSpans(60_000, Date.UTC(2026, 2, 1), 'a');
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(REBUILT - 1));
+    ({ store, cleanup } = await openTempStoreAt(REBUILT - 1));
     data = buildAuditDataset(17);
     const half = Math.floor(data.spans.length / 2);
     await store.insertSpans(data.spans.slice(0, half));
@@ -233,7 +203,7 @@ describe('migration 31 on a server where spans keep arriving (embedded engine, t
   let data: AuditDataset;
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(REBUILT - 1));
+    ({ store, cleanup } = await openTempStoreAt(REBUILT - 1));
     data = buildAuditDataset(19);
   });
   afterAll(async () => {
@@ -275,7 +245,7 @@ describe('migration 31 refuses a rebuilt table it did not create (embedded engin
   let cleanup: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ store, cleanup } = await openAt(REBUILT - 1));
+    ({ store, cleanup } = await openTempStoreAt(REBUILT - 1));
   });
   afterAll(async () => {
     await cleanup();

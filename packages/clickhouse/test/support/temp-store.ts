@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store, type StoreOptions } from '@decisiontrail/clickhouse';
+import {
+  MIGRATIONS,
+  bootstrapStatements,
+  openStore,
+  renderContext,
+  type Store,
+  type StoreOptions,
+} from '@decisiontrail/clickhouse';
+import { applyMigration } from '@decisiontrail/clickhouse/internal';
 
 /** A store on a fresh data directory under the OS temp dir, and its cleanup. */
 export async function openTempStore(options: Omit<StoreOptions, 'kind' | 'dataDir'> = {}): Promise<{
@@ -19,6 +27,36 @@ export async function openTempStore(options: Omit<StoreOptions, 'kind' | 'dataDi
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A temporary store whose schema stops at `version`, as a store written by that release is: every migration up to it
+ * applied as `migrate` applies it (statements and rebuild steps) and recorded with its released checksum.
+ */
+export async function openTempStoreAt(
+  version: number,
+): Promise<{ store: Store; cleanup: () => Promise<void> }> {
+  const opened = await openTempStore({ migrate: false });
+  const context = renderContext({
+    database: 'default',
+    cluster: undefined,
+    retention: opened.store.options.retention,
+  });
+  for (const statement of bootstrapStatements(context))
+    await opened.store.client.command({ query: statement });
+  for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
+    await applyMigration(opened.store.client, migration, context);
+    await opened.store.client.command({
+      query: `INSERT INTO default.decisiontrail_migrations VALUES (${migration.version}, '${migration.name}', '${migration.checksum}', now64())`,
+    });
+  }
+  return opened;
+}
+
+/** The rows of a query (tests only). */
+export async function rowsOf<T>(store: Store, query: string): Promise<T[]> {
+  const result = await store.client.query({ query, format: 'JSONEachRow' });
+  return result.json<T>();
 }
 
 /** Row count of a table (tests only; table names are constants of the test). */
