@@ -51,6 +51,29 @@ const decisions: DecisionFixture[] = Array.from({ length: 90 + FAR_MS.length }, 
     ...(stream === undefined ? {} : { stream, seq: Math.floor(i / 3) }),
   };
 });
+/**
+ * The `i`th decision of a test's own model, a second after the one before from `at`, approved, with the confidence
+ * given: the fixtures of the tests that store decisions apart from the shared ones.
+ */
+const ownDecision = (
+  model: string,
+  subject: string,
+  at: number,
+  i: number,
+  confidence: number,
+): DecisionFixture => ({
+  decisionId: decisionIdAt(at + i * 1000, random),
+  traceId: randomHex(random, 16),
+  spanId: randomHex(random, 8),
+  startMs: at + i * 1000,
+  modelId: model,
+  modelVersion: '1',
+  outcome: 'approve',
+  confidence,
+  subjectId: subject,
+  fairnessGroup: 'group-a',
+});
+
 const overriddenIds = new Set(decisions.filter((_, i) => i % 7 === 3).map((d) => d.decisionId));
 /** stream-a is sealed up to leaf 20 by a checkpoint the caller trusts; stream-b by none. */
 const SEALED = [{ stream: 'stream-a', size: 20 }];
@@ -317,18 +340,8 @@ describe('findDecisions (embedded engine)', () => {
   it('lists a decision stored twice once, and one whose copies disagree once where its final copy sorts', async () => {
     // Far from the other decisions, under a model of their own (the tests above have run).
     const at = Date.UTC(2040, 0, 1);
-    const make = (i: number, confidence: number): DecisionFixture => ({
-      decisionId: decisionIdAt(at + i * 1000, random),
-      traceId: randomHex(random, 16),
-      spanId: randomHex(random, 8),
-      startMs: at + i * 1000,
-      modelId: 'copies',
-      modelVersion: '1',
-      outcome: 'approve',
-      confidence,
-      subjectId: 'subject-copies',
-      fairnessGroup: 'group-a',
-    });
+    const make = (i: number, confidence: number) =>
+      ownDecision('copies', 'subject-copies', at, i, confidence);
     const [twice, changed, once, resubjected] = [make(0, 0.5), make(1, 0.9), make(2, 0.3), make(3, 0.7)];
     // Separate inserts: separate parts, which audit_decisions_by_confidence (read without FINAL) keeps apart until
     // they merge (not before the OPTIMIZE below).
@@ -380,18 +393,7 @@ describe('findDecisions (embedded engine)', () => {
 
   it('takes a decision as overridden when the final copy of an oversight record says so, not an earlier copy', async () => {
     const at = START + 2 * DAY_MS;
-    const [flipped, kept] = [0, 1].map((i): DecisionFixture => ({
-      decisionId: decisionIdAt(at + i * 1000, random),
-      traceId: randomHex(random, 16),
-      spanId: randomHex(random, 8),
-      startMs: at + i * 1000,
-      modelId: 'flip',
-      modelVersion: '1',
-      outcome: 'approve',
-      confidence: 0.4 + i / 10,
-      subjectId: 'subject-flip',
-      fairnessGroup: 'group-a',
-    }));
+    const [flipped, kept] = [0, 1].map((i) => ownDecision('flip', 'subject-flip', at, i, 0.4 + i / 10));
     await store.insertSpans([decisionSpan(flipped!), decisionSpan(kept!)]);
     const record = (d: DecisionFixture, spanId: string, action: string) =>
       oversightSpan({
@@ -439,18 +441,9 @@ describe('findDecisions (embedded engine)', () => {
     // a page of one or of two reads a few more ids than the page without the overridden set first, finds them all
     // overridden, and must go on through the set. Expectations from what this test stores.
     const at = START + 4 * DAY_MS;
-    const made = Array.from({ length: 30 }, (_, i): DecisionFixture => ({
-      decisionId: decisionIdAt(at + i * 1000, random),
-      traceId: randomHex(random, 16),
-      spanId: randomHex(random, 8),
-      startMs: at + i * 1000,
-      modelId: 'mostly-overridden',
-      modelVersion: '1',
-      outcome: 'approve',
-      confidence: 0.1 + i / 100,
-      subjectId: 'subject-mostly',
-      fairnessGroup: 'group-a',
-    }));
+    const made = Array.from({ length: 30 }, (_, i) =>
+      ownDecision('mostly-overridden', 'subject-mostly', at, i, 0.1 + i / 100),
+    );
     const kept = new Set([1, 12, 29].map((i) => made[i]!.decisionId));
     await store.insertSpans(made.map(decisionSpan));
     await store.insertSpans(
@@ -494,18 +487,9 @@ describe('findDecisions (embedded engine)', () => {
 
   it('takes a decision with an override and a later review (two records) as overridden, one with reviews alone as not, in every order through both tables', async () => {
     const at = START + 3 * DAY_MS;
-    const [both, reviewed, none] = [0, 1, 2].map((i): DecisionFixture => ({
-      decisionId: decisionIdAt(at + i * 1000, random),
-      traceId: randomHex(random, 16),
-      spanId: randomHex(random, 8),
-      startMs: at + i * 1000,
-      modelId: 'two-records',
-      modelVersion: '1',
-      outcome: 'approve',
-      confidence: 0.3 + i / 10,
-      subjectId: 'subject-two-records',
-      fairnessGroup: 'group-a',
-    }));
+    const [both, reviewed, none] = [0, 1, 2].map((i) =>
+      ownDecision('two-records', 'subject-two-records', at, i, 0.3 + i / 10),
+    );
     await store.insertSpans([decisionSpan(both!), decisionSpan(reviewed!), decisionSpan(none!)]);
     const record = (d: DecisionFixture, action: string, afterMs: number) =>
       oversightSpan({
