@@ -7,7 +7,8 @@ export const EXIT_CODES = {
   OK: 0,
   /**
    * Verification ran and found problems (tampering, missing or forged spans, bad checkpoints or proofs); for
-   * `reproduce --model`: the re-run gave another outcome than the recorded one.
+   * `timeline`: a shown entry failed its read-time check; for `reproduce --model`: the re-run gave another outcome
+   * than the recorded one.
    */
   INTEGRITY: 1,
   /** The command line is wrong: unknown command or option, missing argument, malformed time or value. */
@@ -46,7 +47,8 @@ export const EXIT_CODE_TABLE: readonly { code: ExitCode; meaning: string }[] = [
   { code: EXIT_CODES.OK, meaning: 'success; for verify and verify-bundle: everything checked is intact' },
   {
     code: EXIT_CODES.INTEGRITY,
-    meaning: 'verification found problems, every finding listed; reproduce: the re-run decided otherwise',
+    meaning:
+      'verification found problems, every finding listed (timeline: a shown entry failed its check); reproduce: the re-run decided otherwise',
   },
   {
     code: EXIT_CODES.USAGE,

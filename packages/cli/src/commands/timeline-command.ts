@@ -23,7 +23,7 @@ export const timelineCommand: CommandSpec = {
     'checked: one stored copy, its leaf recomputed and included under a checkpoint signed by a trusted key. Each\n' +
     'says verified, failed (naming the check), untrusted, unsigned or unsealed. The audit tables themselves are\n' +
     "verify's to reconcile. --no-verify skips the check and shows the audit tables' rows as stored. --json prints\n" +
-    'the same data.',
+    'the same data. Exits 1 when a shown entry failed its check (the timeline is still printed in full).',
   options: {
     key: {
       type: 'string',
@@ -81,6 +81,7 @@ export const timelineCommand: CommandSpec = {
       throw new CliError('NOT_FOUND', `timeline: no ${target.kind} with id ${target.id} in the store`);
     if (context.settings.json) context.out.json(doc);
     else context.out.write(renderTimelineText(doc, context.out));
-    return EXIT_CODES.OK;
+    // A failed check is a finding, as in verify: a script reading the exit code must not take it for a pass.
+    return doc.verification.status === 'failed' ? EXIT_CODES.INTEGRITY : EXIT_CODES.OK;
   },
 };
