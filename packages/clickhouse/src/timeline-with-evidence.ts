@@ -236,51 +236,124 @@ function traceSpanEntry(span: SpanRecord, service: string): TimelineEntry {
 const TRACE_ROWS_BOUND = 1_000_000;
 
 /**
- * The checkpoints, deployments and incidents statement of the second step. Its branches give the rows' final columns
- * themselves, with only the parameters they read, rather than through {@link statement}'s shared `WITH` and outer
- * `SELECT`: planning those took ≈ 3.5 of ≈ 15 ms CPU per timeline at 10 M under load, for no row they change.
+ * The checkpoints, deployments and incidents statement of the second step. Each branch gives only what it needs,
+ * rather than one shape of every timeline column: a checkpoint span with its stream, size and first leaf
+ * ({@link checkpointSpansSql}), a deployment's or incident's columns as one JSON string, which
+ * {@link deploymentEntry} and {@link incidentEntry} make entries of as the view's branches do
+ * (sql/decision-timeline-linked.sql). Planning a branch costs by the expressions it has: the seventeen timeline
+ * columns of each branch (a `CAST(map(…))` among them) cost ≈ 1.8 of ≈ 11 ms CPU per statement (1 M decisions,
+ * load ≈ 10, interleaved), and a shared `WITH` and outer `SELECT` over the branches ≈ 3.5 of ≈ 15 ms at 10 M before.
  */
 function besideSql(leaves: number): string {
-  const checkpointRow = (sql: string) => `
+  return `${
+    leaves === 0
+      ? ''
+      : `
     -- Checkpoint spans that can prove the shown leaves, with their stream, size and first leaf.
-    SELECT
-        'trace' AS role, 'span' AS kind, '0' AS timeUnixNano, '' AS decisionId, '' AS traceId, '' AS spanId,
-        '' AS parentSpanId, '' AS name, service, '' AS statusCode, '0' AS durationNanos,
-        CAST(map('stream', stream, 'size', size, 'first', first), 'Map(String, String)') AS attributes,
-        false AS in_trace, true AS is_leaf, false AS shown, span,
-        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
-    FROM (${sql})
+    SELECT 'checkpoint' AS role, service, stream, size, first, span FROM (${checkpointSpansSql(leaves)})
 
     UNION ALL
-`;
-  return `${leaves === 0 ? '' : checkpointRow(checkpointSpansSql(leaves))}
-    SELECT
-        'entry' AS role, 'deployment' AS kind, toString(toUnixTimestamp64Nano(time)) AS timeUnixNano,
-        '' AS decisionId, trace_id AS traceId, span_id AS spanId, '' AS parentSpanId, deployment_id AS name,
-        service, '' AS statusCode, '0' AS durationNanos,
-        CAST(map('deployment_id', deployment_id, 'model_id', model_id, 'model_version', model_version,
-            'previous_version', previous_version, 'environment', environment, 'changelog', changelog,
-            'weights_hash', weights_hash), 'Map(String, String)') AS attributes,
-        false AS in_trace, false AS is_leaf, false AS shown, '' AS span,
-        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
+`
+  }
+    SELECT 'deployment' AS role, service, '' AS stream, '' AS size, '' AS first,
+        formatRowNoNewline('JSONEachRow', toString(toUnixTimestamp64Nano(time)) AS time_ns, trace_id, span_id,
+            deployment_id, model_id, model_version, previous_version, environment, changelog, weights_hash) AS span
     FROM {{read:audit_deployments}} FINAL
     WHERE has({models:Array(String)}, model_id) AND time <= fromUnixTimestamp64Nano({last_ns:Int64})
 
     UNION ALL
 
-    SELECT
-        'entry' AS role, 'incident' AS kind,
-        toString(toUnixTimestamp64Nano(CAST(occurred_at, 'DateTime64(9)'))) AS timeUnixNano, '' AS decisionId,
-        '' AS traceId, '' AS spanId, '' AS parentSpanId, title AS name, '' AS service, '' AS statusCode,
-        '0' AS durationNanos,
-        CAST(map('incident_id', incident_id, 'severity', severity, 'category', category, 'status', status,
-            'description', description, 'report_deadline', toString(report_deadline),
-            'reported_at', ifNull(toString(reported_at), '')), 'Map(String, String)') AS attributes,
-        false AS in_trace, false AS is_leaf, false AS shown, '' AS span,
-        '' AS signed_confidence, '' AS signed_seq, '' AS signed_retention
+    SELECT 'incident' AS role, '' AS service, '' AS stream, '' AS size, '' AS first,
+        formatRowNoNewline('JSONEachRow', toString(toUnixTimestamp64Nano(CAST(occurred_at, 'DateTime64(9)'))) AS time_ns,
+            title, incident_id, severity, category, status, description,
+            toString(report_deadline) AS report_deadline, ifNull(toString(reported_at), '') AS reported_at) AS span
     FROM {{read:audit_incidents}} FINAL
     WHERE deleted = 0 AND hasAny(decision_ids, {ids:Array(String)})
 `;
+}
+
+/** One row of {@link besideSql}: a checkpoint span, or a deployment's or incident's columns as JSON in `span`. */
+type BesideRow = CheckpointSpanRow & { role: 'checkpoint' | 'deployment' | 'incident' };
+
+/** A deployment's columns as {@link besideSql} gives them. */
+interface DeploymentColumns {
+  time_ns: string;
+  trace_id: string;
+  span_id: string;
+  deployment_id: string;
+  model_id: string;
+  model_version: string;
+  previous_version: string;
+  environment: string;
+  changelog: string;
+  weights_hash: string;
+}
+
+/** A deployment entry, as the view's deployment branch gives it (its attributes in that branch's order). */
+function deploymentEntry(service: string, d: DeploymentColumns): TimelineEntry {
+  return timelineEntry(
+    {
+      kind: 'deployment',
+      timeUnixNano: d.time_ns,
+      decisionId: '',
+      traceId: d.trace_id,
+      spanId: d.span_id,
+      parentSpanId: '',
+      name: d.deployment_id,
+      service,
+      statusCode: '',
+      durationNanos: '0',
+    },
+    {
+      deployment_id: d.deployment_id,
+      model_id: d.model_id,
+      model_version: d.model_version,
+      previous_version: d.previous_version,
+      environment: d.environment,
+      changelog: d.changelog,
+      weights_hash: d.weights_hash,
+    },
+  );
+}
+
+/** An incident's columns as {@link besideSql} gives them. */
+interface IncidentColumns {
+  time_ns: string;
+  title: string;
+  incident_id: string;
+  severity: string;
+  category: string;
+  status: string;
+  description: string;
+  report_deadline: string;
+  reported_at: string;
+}
+
+/** An incident entry, as the view's incident branch gives it (its attributes in that branch's order). */
+function incidentEntry(i: IncidentColumns): TimelineEntry {
+  return timelineEntry(
+    {
+      kind: 'incident',
+      timeUnixNano: i.time_ns,
+      decisionId: '',
+      traceId: '',
+      spanId: '',
+      parentSpanId: '',
+      name: i.title,
+      service: '',
+      statusCode: '',
+      durationNanos: '0',
+    },
+    {
+      incident_id: i.incident_id,
+      severity: i.severity,
+      category: i.category,
+      status: i.status,
+      description: i.description,
+      report_deadline: i.report_deadline,
+      reported_at: i.reported_at,
+    },
+  );
 }
 
 /** A tree size as the checkpoint views take it from the span (`toUInt64OrZero`): 0 unless a decimal UInt64. */
@@ -343,18 +416,6 @@ function checkpointEntries(
   }
   return entries;
 }
-
-/** One row of {@link besideSql}: a checkpoint span (`is_leaf`) or a deployment or incident entry. */
-type RestRow = TimelineEntry & {
-  role: 'trace' | 'entry';
-  in_trace: boolean | number;
-  is_leaf: boolean | number;
-  shown: boolean | number;
-  span: string;
-  signed_confidence: string;
-  signed_seq: string;
-  signed_retention: string;
-};
 
 /** The record types whose spans the timeline shows as a decision, review or feedback entry. */
 const ENTRY_KIND_OF: Readonly<Record<string, 'decision' | 'oversight' | 'feedback'>> = {
@@ -530,7 +591,7 @@ export async function timelineWithEvidence(
     if (stream !== '' && SEQ.test(seq)) leafSet.set(`${stream}\n${seq}`, { stream, seq });
   }
   const leaves = [...leafSet.values()];
-  const besideRows = await timelineRows<RestRow>(side, besideSql(leaves.length), {
+  const besideRows = await timelineRows<BesideRow>(side, besideSql(leaves.length), {
     ids: linked.ids,
     models: linked.models,
     last_ns: linked.last_ns,
@@ -538,20 +599,10 @@ export async function timelineWithEvidence(
   });
   const proposed: CheckpointSpanRow[] = [];
   const entries: TimelineEntry[] = [];
-  for (const { role, is_leaf: isLeaf, span, ...row } of besideRows) {
-    const {
-      signed_confidence: _c,
-      signed_seq: _s,
-      signed_retention: _r,
-      in_trace: _t,
-      shown: _h,
-      ...entry
-    } = row;
-    if (role === 'entry') entries.push(entry);
-    else if (isLeaf) {
-      const { stream = '', size = '0', first = '0' } = entry.attributes;
-      proposed.push({ service: entry.service, stream, size, first, span });
-    }
+  for (const { role, ...row } of besideRows) {
+    if (role === 'checkpoint') proposed.push(row);
+    else if (role === 'deployment') entries.push(deploymentEntry(row.service, JSON.parse(row.span)));
+    else entries.push(incidentEntry(JSON.parse(row.span)));
   }
   const checkpoints = (await coveringCheckpointRows(ctx, leaves, proposed)).map((row) => ({
     record: traceRowToSpanRecord(JSON.parse(row.span) as StoredTraceRow),
