@@ -22,7 +22,11 @@
 //   the run. --peers-only stops after this comparison; --raw <file> writes every batch's figures there as JSON.
 //   --breakdown (alone) times the parts of our openai path one by one, answered from memory, OpenLLMetry beside;
 //   with --parts also the bare span plus one piece of our work at a time (the input and output serialised, the
-//   same serialised and HMAC-ed, the request described and the response read, a decision id).
+//   same serialised and HMAC-ed, the request described and the response read, a decision id). With --trees
+//   <dir>,<dir>,… instead: ours as installed from each of those source trees, and OpenLLMetry, nothing else. Every
+//   tree is loaded from outside the workspace, so no arm shares code with another, as in the --peers-only child: with
+//   --baseline, ours from the workspace shares GenAiDecision with the breakdown's other arms and measured 0.89×
+//   (90 % 0.71–0.99; main thread 0.91×) an identical copy given as the baseline, an A/A bias in its favour.
 //   --floor (alone) times, in one process and a tight loop, what a span costs the SDK with no attributes, with the
 //   11 attributes OpenLLMetry records and with the 27 of one of our decisions, and our decision's start and end
 //   (GenAiDecision, capture none and hash): CPU and bytes allocated per decision, without any SDK call between.
@@ -114,6 +118,7 @@ const { values: args } = parseArgs({
     transport: { type: 'string', default: 'http' },
     'decision-only': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    trees: { type: 'string' },
     'signing-baseline': { type: 'string' },
   },
 });
@@ -287,7 +292,15 @@ const BREAKDOWN: Record<string, string> = {
 };
 // With --baseline <dir>: ours as installed from an earlier source tree, beside the current one in the same blocks.
 // With --parts: the span of the first arm plus one piece of our work at a time, at the start and end of the call.
-if (args.breakdown || args.group === 'breakdown') {
+if ((args.breakdown || args.group === 'breakdown') && args.trees !== undefined) {
+  for (const name of Object.keys(BREAKDOWN)) if (name !== 'openllmetry') delete BREAKDOWN[name];
+  const openllmetry = BREAKDOWN['openllmetry']!;
+  delete BREAKDOWN['openllmetry'];
+  args.trees
+    .split(',')
+    .forEach((dir, index) => (BREAKDOWN[`tree${index}`] = `ours as installed, from ${dir}`));
+  BREAKDOWN['openllmetry'] = openllmetry;
+} else if (args.breakdown || args.group === 'breakdown') {
   if (args.baseline !== undefined) BREAKDOWN['before'] = `ours as installed, from ${args.baseline}`;
   if (args.parts) {
     BREAKDOWN['serialised'] =
@@ -430,9 +443,18 @@ async function runBreakdownChild(url: string): Promise<void> {
       : ((await import(
           pathToFileURL(resolve(args.baseline, 'packages/instrumentation/src/index.ts')).href
         )) as { AiAuditInstrumentation: typeof AiAuditInstrumentation });
+  const trees = await Promise.all(
+    (args.trees?.split(',') ?? []).map(
+      async (dir) =>
+        (await import(pathToFileURL(resolve(dir, 'packages/instrumentation/src/index.ts')).href)) as {
+          AiAuditInstrumentation: typeof AiAuditInstrumentation;
+        },
+    ),
+  );
   const arms: Arm[] = Object.keys(BREAKDOWN).map((name) => {
-    if (name === 'before' && before) {
-      const earlier = new before.AiAuditInstrumentation({ hmacKey: HMAC_KEY });
+    const tree = name.startsWith('tree') ? trees[Number(name.slice(4))] : undefined;
+    if ((name === 'before' && before) || tree) {
+      const earlier = new (tree ?? before)!.AiAuditInstrumentation({ hmacKey: HMAC_KEY });
       earlier.setTracerProvider(provider);
       earlier.disable();
       return {
@@ -497,6 +519,7 @@ async function runBreakdown(): Promise<void> {
           thisFile,
           ...['--group', 'breakdown', '--url', url, '--blocks', String(BLOCKS), '--calls', String(CALLS)],
           ...(args.baseline === undefined ? [] : ['--baseline', args.baseline]),
+          ...(args.trees === undefined ? [] : ['--trees', args.trees]),
           ...(args.parts ? ['--parts'] : []),
         ],
         { maxBuffer: 1 << 24 },
@@ -518,13 +541,22 @@ async function runBreakdown(): Promise<void> {
       `${label.padEnd(width)}  ${formatSpread(spread(overheads(pairs, 'process')), 0, ' µs').padStart(20)}  ${formatSpread(spread(overheads(pairs, 'thread')), 0, ' µs').padStart(20)}`,
     );
   }
-  // Ours against the other arms measured in the same blocks: the earlier tree (--baseline) and OpenLLMetry.
-  for (const other of ['before', 'openllmetry'].filter((name) => name in BREAKDOWN)) {
+  // Ours against the other arms measured in the same blocks: the earlier tree (--baseline) and OpenLLMetry; with
+  // --trees, every tree after the first against the first, and every tree against OpenLLMetry.
+  const treeNames = Object.keys(BREAKDOWN).filter((name) => name.startsWith('tree'));
+  const comparisons: [string, string][] =
+    treeNames.length > 0
+      ? [
+          ...treeNames.slice(1).map((name): [string, string] => [name, 'tree0']),
+          ...treeNames.map((name): [string, string] => [name, 'openllmetry']),
+        ]
+      : ['before', 'openllmetry'].filter((name) => name in BREAKDOWN).map((name) => ['ours', name]);
+  for (const [arm, other] of comparisons) {
     for (const measure of ['process', 'thread'] as const) {
-      const { ratio, low, high } = ratioOfMedians(of('ours'), of(other), measure);
-      const { oursNotAbove, blocks } = blockRatios(of('ours'), of(other), measure);
+      const { ratio, low, high } = ratioOfMedians(of(arm), of(other), measure);
+      const { oursNotAbove, blocks } = blockRatios(of(arm), of(other), measure);
       console.log(
-        `ours / ${other} (${measure === 'process' ? 'process' : 'main thread'}): of the medians ${ratio.toFixed(2)}× (90 % ${low.toFixed(2)}–${high.toFixed(2)}); ours ≤ ${other} in ${oursNotAbove}/${blocks} blocks`,
+        `${arm} / ${other} (${measure === 'process' ? 'process' : 'main thread'}): of the medians ${ratio.toFixed(2)}× (90 % ${low.toFixed(2)}–${high.toFixed(2)}); ${arm} ≤ ${other} in ${oursNotAbove}/${blocks} blocks`,
       );
     }
   }
