@@ -21,3 +21,4 @@ export { BearerTokenSet } from './credentials.ts';
 export { HttpAccess, hostHeaderName, servedHostNames } from './http-access.ts';
 export { AuditPipeline } from './audit-pipeline.ts';
 export { BatchPreparer } from './batch-preparer.ts';
+export { QueueDrainer } from './queue-drainer.ts';

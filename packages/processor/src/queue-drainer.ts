@@ -57,18 +57,22 @@ export class QueueDrainer {
 
   /**
    * Prepares batch k+1 (on the span worker) while batch k is being written: the sink work of the embedded
-   * engine runs on its own threads, so the three overlap. Commits stay in log order, each with the verifier
-   * state as it was right after its own batch.
+   * engine runs on its own threads, so the three overlap. Batch k+1 waits for batch k-1's delivery only (one
+   * prepared block waits for the store at a time); batch plans and commits are written meanwhile. Commits stay
+   * in log order, each with the verifier state as it was right after its own batch.
    */
   private async loop(): Promise<void> {
     const { wal } = this.options;
     let previous: Promise<boolean> | undefined;
+    // The commit before `previous`, still awaited before the batch after next is prepared.
+    let olderCommit: Promise<boolean> | undefined;
     let lastDelivery: Promise<boolean> = Promise.resolve(true);
     while (!(this.stopping && wal.drained)) {
       if (wal.drained) {
         if (previous !== undefined) {
           if (!(await previous)) return;
           previous = undefined;
+          olderCommit = undefined;
           continue;
         }
         // A closed log has nothing more to give; waiting would spin.
@@ -85,10 +89,14 @@ export class QueueDrainer {
       const result = await this.options.worker.prepare(prepare, wal.plannedDrops(entries), true);
       this.options.metrics.addCounts(result.counts);
       const snapshot = result.snapshot;
-      // The batch's boundary and drops are durable before any sink sees it.
-      await wal.planBatch(entries, result.drops);
+      // The batch's boundary and drops are durable before any sink sees it: its delivery waits for them, while
+      // this loop goes on to the next batch.
+      const planned = wal.planBatch(entries, result.drops);
       const priorDelivery = lastDelivery;
-      const delivery = (async () => (await priorDelivery) && this.deliver(result))();
+      const delivery = (async () => {
+        await planned;
+        return (await priorDelivery) && this.deliver(result);
+      })();
       delivery.catch(() => undefined);
       lastDelivery = delivery;
       const prior = previous;
@@ -101,7 +109,12 @@ export class QueueDrainer {
       })();
       // Keeps rejections observed even if the loop leaves early; the awaits below still see them.
       previous.catch(() => undefined);
-      if (prior !== undefined && !(await prior)) return;
+      // The next batch is prepared once the one before this is in the sinks — not once this one's plan or the
+      // previous one's commit is on disk: their fsyncs wait behind the engine's own writes (tens to hundreds of
+      // ms), and the span worker would idle through them. At most two commits are outstanding, in log order.
+      if (!(await priorDelivery)) return;
+      if (olderCommit !== undefined && !(await olderCommit)) return;
+      olderCommit = prior;
     }
     if (previous !== undefined) await previous;
   }
