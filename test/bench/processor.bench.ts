@@ -26,7 +26,7 @@
 //   3. memory: the child's peak RSS (VmHWM) over both phases.
 // Beside the rates: the processor's CPU per span over the sustained phase (all threads, and by thread name from
 // /proc/<pid>/task), and the load generator's own, which shares the cores.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -284,9 +284,13 @@ async function runOnce(
       `the load generator (this process, same cores) ${((generator.user + generator.system) / total).toFixed(1)} µs per span`,
   );
 
+  await markChildPhase(child);
+
   // 2. fixed offered load
   const interval = (LATENCY_BATCH / RATE) * 1000;
   const latencies: number[] = [];
+  // When each acknowledgement was due, from the phase's start, in ms (with `latencies`, in answer order).
+  const dueAt: number[] = [];
   let refusedOffered = 0;
   t = performance.now();
   const inflight: Promise<void>[] = [];
@@ -301,6 +305,7 @@ async function runOnce(
       await new Promise((r) => setTimeout(r, 50));
     }
     latencies.push(performance.now() - due);
+    dueAt.push(due - t);
   };
   for (let i = 0; i < offered.length; i += 1) {
     const due = t + i * interval;
@@ -319,6 +324,8 @@ async function runOnce(
         ? `; ${refusedOffered} requests answered 429/503 and retried (counted to their 200)`
         : ''),
   );
+  console.log(stalls(dueAt, latencies));
+  await markChildPhase(child);
   const allStored = total + offered.length * (LATENCY_BATCH + CHECKPOINT_SPANS);
   while ((await metric(url, STORED)) < allStored) await new Promise((r) => setTimeout(r, 100));
   const sinkSeconds = await metric(url, 'decisiontrail_processor_sink_latency_seconds_sum');
@@ -345,6 +352,43 @@ async function runOnce(
   await new Promise((r) => child.once('exit', r));
   process.off('exit', killChild);
   return { auth, ackedRate, storedRate, cpuPerSpan, p50, p99, rssMiB: Math.round(hwm / 1024) };
+}
+
+/**
+ * The offered phase's slow acknowledgements (over 100 ms) as stalls: requests due within 100 ms of each other, the
+ * longest first, so a spike in the p99 can be set beside what the processor printed about its thread.
+ */
+function stalls(dueAt: readonly number[], latencies: readonly number[]): string {
+  const slow = dueAt
+    .map((due, i) => ({ due, latency: latencies[i]! }))
+    .filter((request) => request.latency > 100)
+    .sort((a, b) => a.due - b.due);
+  const windows: { from: number; to: number; count: number; max: number }[] = [];
+  for (const { due, latency } of slow) {
+    const last = windows.at(-1);
+    if (last !== undefined && due - last.to <= 100) {
+      last.to = due;
+      last.count += 1;
+      last.max = Math.max(last.max, latency);
+    } else windows.push({ from: due, to: due, count: 1, max: latency });
+  }
+  const shown = windows
+    .sort((a, b) => b.max - a.max)
+    .slice(0, 5)
+    .map(
+      (w) =>
+        `${(w.from / 1000).toFixed(2)}–${(w.to / 1000).toFixed(2)} s: ${w.count} (max ${w.max.toFixed(0)} ms)`,
+    );
+  return `acks over 100 ms: ${slow.length} of ${latencies.length}${shown.length > 0 ? `; longest stalls, due at ${shown.join(', ')}` : ''}`;
+}
+
+/**
+ * Has the processor child print how long its thread's event loop was held and its GC pauses since the last mark
+ * (SIGUSR2, `processor-child.ts`), and gives it a moment to.
+ */
+async function markChildPhase(child: ChildProcess): Promise<void> {
+  child.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 200));
 }
 
 function median(values: number[]): number {
