@@ -19,11 +19,13 @@ import {
 } from '@decisiontrail/semconv';
 import {
   DECISION_ATTRIBUTES,
+  TIMELINE_DECISIONS,
   compareEntries,
   timelineEntry,
   timelineQuery,
   timelineRows,
   type TimelineEntry,
+  type TimelineLookup,
 } from './decision-timeline.ts';
 import { StoreError } from './errors.ts';
 import { signedTimelineEntry } from './signed-timeline-entry.ts';
@@ -55,22 +57,11 @@ export interface TimelineWithEvidence {
   evidence: TimelineEvidence;
 }
 
-/**
- * How the first statement finds the decisions, and their reviews, feedback and tool runs: by decision id (primary
- * keys) or by trace id (the decisions' trace-id skip index, then the links by those decisions' ids). One condition
- * for the lookup asked, rather than sql/decision-timeline-decisions-where.sql's two behind parameter tests the engine
- * folds: analysing those cost ≈ 0.65 of ≈ 5.7 ms CPU per locate (1 M decisions, load ≈ 10, 80 interleaved runs).
- */
-const LOCATE_BY = {
-  decision: {
-    decisions: 'decision_id = {decision_id:String}',
-    followUps: 'decision_id = {decision_id:String}',
-  },
-  trace: {
-    decisions: 'trace_id = {trace_id:String}',
-    followUps:
-      'decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} WHERE trace_id = {trace_id:String})',
-  },
+/** How the first statement finds the decisions' reviews, feedback and tool runs: by decision id or through the trace. */
+const FOLLOW_UPS_OF = {
+  decision: 'decision_id = {decision_id:String}',
+  trace:
+    'decision_id IN (SELECT decision_id FROM {{read:audit_decisions}} WHERE trace_id = {trace_id:String})',
 } as const;
 
 /**
@@ -79,17 +70,17 @@ const LOCATE_BY = {
  * and every review, feedback and tool run `audit_decision_links` names for them — primary-key reads of the few
  * columns that locate a span, none of the values the timeline shows.
  */
-function locateSql(by: keyof typeof LOCATE_BY): string {
+function locateSql(by: TimelineLookup): string {
   return `
   SELECT 'decision' AS role, decision_id, trace_id, span_id, toString(toUnixTimestamp64Nano(time)) AS time_ns,
     model_id AS detail, integrity_stream AS stream, toString(integrity_seq) AS seq
   FROM {{read:audit_decisions}}
-  WHERE ${LOCATE_BY[by].decisions}
+  WHERE ${TIMELINE_DECISIONS[by]}
   UNION ALL
   SELECT 'link', decision_id, trace_id, span_id, toString(toUnixTimestamp64Nano(time)), record_type,
     integrity_stream, ''
   FROM {{read:audit_decision_links}}
-  WHERE ${LOCATE_BY[by].followUps}`;
+  WHERE ${FOLLOW_UPS_OF[by]}`;
 }
 
 interface LocatorRow {
