@@ -569,4 +569,16 @@ export const MIGRATIONS: readonly Migration[] = [
     checksum: 'sha256:6b327f7669e2de3ce2522db1520df97cf618ec814c43a512c79c7d68850c41e9',
     steps: [{ kind: 'object', file: 'otel-traces-compress-blocks.sql', singleNodeOnly: true }],
   },
+  {
+    // #23's finder: audit_overrides' finder columns again in each part, ordered by model, version and confidence
+    // key (a projection), so an overridden page of one model version reads that range, not every override's row.
+    version: 34,
+    name: 'override_keys_by_model',
+    checksum: 'sha256:2e7d44794ccd87dcf7ed927b5dc23052d356c48535fecd6a56609c093d1ef5db',
+    steps: [
+      { kind: 'object', file: 'audit-overrides-projection-mode.sql' },
+      { kind: 'object', file: 'audit-overrides-projection-add.sql' },
+      { kind: 'object', file: 'audit-overrides-projection-build.sql' },
+    ],
+  },
 ];
