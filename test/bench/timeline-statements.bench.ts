@@ -14,6 +14,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { openStore } from '@decisiontrail/clickhouse';
+import { engineEvents, spreadDecisionIds } from './timeline-samples.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,14 +50,7 @@ const COUNTERS = {
   'bytes decompressed': 'CompressedReadBufferBytes',
 } as const;
 const EVENTS = Object.values(COUNTERS);
-const counters = async (): Promise<Map<string, number>> =>
-  new Map(
-    (
-      await rows<{ event: string; value: string }>(
-        `SELECT event, value FROM system.events WHERE event IN (${EVENTS.map((e) => `'${e}'`).join(', ')})`,
-      )
-    ).map((r) => [r.event, Number(r.value)]),
-  );
+const counters = (): Promise<Map<string, number>> => engineEvents(rows, EVENTS);
 
 interface StatementCost {
   wall: number;
@@ -82,17 +76,10 @@ client.query = (async (params: Parameters<typeof query>[0]) => {
   return result;
 }) as typeof client.query;
 
-const [{ n }] = (await rows<{ n: string }>('SELECT count() AS n FROM audit_decisions')) as [{ n: string }];
-// As timeline.bench.ts picks them: decisions spread over the whole store.
-const ids = (
-  await rows<{ id: string }>(
-    `SELECT decision_id AS id FROM audit_decisions
-     WHERE cityHash64(decision_id) % ${Math.max(1, Math.floor(Number(n) / (2 * (SAMPLES + WARMUP))))} = 7
-     LIMIT ${SAMPLES + WARMUP}`,
-  )
-).map((r) => r.id);
+// Decisions spread over the whole store, as timeline.bench.ts picks them.
+const { total: n, ids } = await spreadDecisionIds(rows, SAMPLES + WARMUP);
 console.log(
-  `decisiontrail timeline statements: ${Number(n).toLocaleString('en-US')} decisions in ${args.data}; ` +
+  `decisiontrail timeline statements: ${n.toLocaleString('en-US')} decisions in ${args.data}; ` +
     `load average ${load()}; ${ids.length - WARMUP} samples after ${WARMUP}`,
 );
 

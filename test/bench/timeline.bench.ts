@@ -31,6 +31,7 @@ import {
 } from '@decisiontrail/clickhouse/internal';
 import { evidenceQueryFor, verifyTimeline } from '@decisiontrail/cli/internal';
 import { parseVerifierKey } from '@decisiontrail/core';
+import { engineEvents, spreadDecisionIds } from './timeline-samples.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,25 +70,12 @@ const rows = async <T>(query: string): Promise<T[]> =>
   (await store.client.query({ query, format: 'JSONEachRow' })).json<T>();
 const COUNTERS = ['SelectedMarks', 'SelectedRows', 'CompressedReadBufferBytes'] as const;
 const counters = async (): Promise<Record<string, number>> =>
-  Object.fromEntries(
-    (
-      await rows<{ event: string; value: string }>(
-        `SELECT event, value FROM system.events WHERE event IN (${COUNTERS.map((c) => `'${c}'`).join(', ')})`,
-      )
-    ).map((r) => [r.event, Number(r.value)]),
-  );
+  Object.fromEntries(await engineEvents(rows, COUNTERS));
 
-const [{ n }] = (await rows<{ n: string }>('SELECT count() AS n FROM audit_decisions')) as [{ n: string }];
-// Decisions spread over the whole store: every decision whose id hashes into one bucket of n / (samples + warmup).
-const ids = (
-  await rows<{ id: string }>(
-    `SELECT decision_id AS id FROM audit_decisions
-     WHERE cityHash64(decision_id) % ${Math.max(1, Math.floor(Number(n) / (2 * (SAMPLES + WARMUP))))} = 7
-     LIMIT ${SAMPLES + WARMUP}`,
-  )
-).map((r) => r.id);
+// Decisions spread over the whole store (as timeline-statements.bench.ts picks them).
+const { total: n, ids } = await spreadDecisionIds(rows, SAMPLES + WARMUP);
 console.log(
-  `decisiontrail timeline benchmark: ${Number(n).toLocaleString('en-US')} decisions in ${args.data}; ` +
+  `decisiontrail timeline benchmark: ${n.toLocaleString('en-US')} decisions in ${args.data}; ` +
     `${cpus().length} cores, load average ${load()}; ${ids.length - WARMUP} samples after ${WARMUP}`,
 );
 
