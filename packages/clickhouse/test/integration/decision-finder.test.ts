@@ -391,6 +391,35 @@ describe('findDecisions (embedded engine)', () => {
     }
   });
 
+  it('pages from the confidence table through a run of equal confidences below a stretch the filters rule out', async () => {
+    // Approvals above every denial (the stretch a denial's page skips by the cursor's key), and the denials in
+    // runs of equal confidence that pages of 2 split: each page must start right after the last row of the one
+    // before, inside the run, not past it.
+    const at = Date.UTC(2041, 0, 1);
+    const confidences = [0.9, 0.9, 0.8, 0.4, 0.4, 0.4, 0.4, 0.4, 0.2, 0.2, 0.2];
+    const own = confidences.map((confidence, i) => ({
+      ...ownDecision('ties', 'subject-ties', at, i, confidence),
+      outcome: confidence > 0.5 ? 'approve' : 'deny',
+    }));
+    await store.insertSpans(own.map(decisionSpan));
+    const want = own
+      .filter((d) => d.outcome === 'deny')
+      .sort((a, b) => b.confidence! - a.confidence! || (a.decisionId < b.decisionId ? 1 : -1))
+      .map((d) => d.decisionId);
+    expect(want).toHaveLength(8);
+    const search: DecisionSearch = {
+      from: new Date(at),
+      to: new Date(at + 60_000),
+      outcome: 'deny',
+      sort: 'confidence',
+    };
+    for (const limit of [1, 2, 3]) {
+      const sideTable = await allPages(search, limit, { directConfidenceRows: 0 });
+      expect(sideTable.map((d) => d.decisionId)).toEqual(want);
+      expect(await allPages(search, limit)).toEqual(sideTable);
+    }
+  });
+
   it('takes a decision as overridden when the final copy of an oversight record says so, not an earlier copy', async () => {
     const at = START + 2 * DAY_MS;
     const [flipped, kept] = [0, 1].map((i) => ownDecision('flip', 'subject-flip', at, i, 0.4 + i / 10));
