@@ -174,8 +174,34 @@ type KeySource = 'decisions' | 'by-confidence';
 // keyset condition "after the last row of the previous page" in the same order. The decision id breaks ties.
 const CURSORS: Record<DecisionSort, string> = {
   time: 'fromUnixTimestamp64Nano(toInt64({after_time_ns:String}))',
-  confidence: '{after_confidence:Float64}',
+  // As the engine wrote the key (toString of a Float64): 'nan' and 'inf' bind as text, not as a JSON number.
+  confidence: 'toFloat64({after_confidence:String})',
 };
+
+/** Whether a confidence key, as the engine writes it (`toString` of a Float64), is NaN. */
+function isNaNKey(text: string): boolean {
+  return /^-?nan$/i.test(text);
+}
+
+/**
+ * The rows after a cursor in a search's order, by the order's key expression. A stored confidence that is not a
+ * number (NaN: the views keep what a producer sent, `toFloat64OrNull('nan')`) sorts after every number both ways —
+ * first highest first (NULLS FIRST), last lowest first — and a tuple comparison with NaN is false either way: after
+ * a NaN cursor the rows are placed by a condition of their own; after a number, highest first, the tuple already
+ * leaves the NaN rows out (they came first), and lowest first they are read once the numbers run out (see
+ * orderedKeys), so the statement of every page with a number for its cursor stays the one it was. A key of ±inf
+ * compares as a number.
+ */
+function afterCursor(key: string, sort: DecisionSort, order: 'asc' | 'desc', params: QueryParams): string {
+  const tuple = `(${key}, decision_id) ${order === 'asc' ? '>' : '<'} (${CURSORS[sort]}, {after_id:String})`;
+  if (sort === 'time') return tuple;
+  if (isNaNKey(String(params.after_confidence))) {
+    return order === 'desc'
+      ? `(isNaN(${key}) AND decision_id < {after_id:String} OR NOT isNaN(${key}))`
+      : `(isNaN(${key}) AND decision_id > {after_id:String})`;
+  }
+  return tuple;
+}
 
 /** Whether a search's period is all of time: from the epoch (or before) to {@link END_OF_TIME}. */
 function wholePeriod(params: QueryParams): boolean {
@@ -219,7 +245,6 @@ function keysStatement(
   // the order puts NaN first (where reading backwards finds it): without this a page by confidence, highest first,
   // sorted the whole period (10 M decisions: ≈ 0.9 s of CPU; 1 M, one statement: 75 ms against 7 ms).
   const nanPlace = sort === 'confidence' && order === 'desc' ? ' NULLS FIRST' : '';
-  const after = order === 'asc' ? '>' : '<';
   const value =
     sort === 'time' ? 'toString(toUnixTimestamp64Nano(time))' : `toString(${confidenceKey(source)})`;
   // Read without FINAL, which merges the parts by decision id before a row comes out (for the side table, every
@@ -266,10 +291,11 @@ function keysStatement(
             source === 'by-confidence' &&
             sort === 'confidence' &&
             order === 'desc' &&
+            !isNaNKey(String(params.after_confidence)) &&
             keyRangeBySearch(params)
               ? `\n      AND ${key} <= ${cursor}`
               : ''
-          }\n      AND (${key}, decision_id) ${after} (${cursor}, {after_id:String})`
+          }\n      AND ${afterCursor(key, sort, order, params)}`
         : ''
     }${
       // A stretch of time to read first (see TIME_WINDOWS_NS): its partitions and idx_time's granules only.
@@ -299,10 +325,11 @@ function keysStatement(
  * (sql/decision-finder-overridden.sql), so none of them is overridden and nothing is read for it.
  */
 const rowsStatement = (params: QueryParams, overrideRuledOut: boolean): string => `
-  SELECT ${DECISION_LISTING_COLUMNS}, if({with_integrity:Bool}, ${STATUS}, '') AS integrity, ${
-    overrideRuledOut
-      ? 'false'
-      : `decision_id IN (
+  SELECT ${DECISION_LISTING_COLUMNS}, toString(${CONFIDENCE_KEY}) AS confidenceKey,
+    if({with_integrity:Bool}, ${STATUS}, '') AS integrity, ${
+      overrideRuledOut
+        ? 'false'
+        : `decision_id IN (
       SELECT decision_id FROM {{read:audit_oversight}} FINAL
       WHERE decision_id IN ${
         params.by_overridden === true && params.overridden === true
@@ -312,7 +339,7 @@ const rowsStatement = (params: QueryParams, overrideRuledOut: boolean): string =
       }
         AND action = {{value:AUDIT_OVERSIGHT_ACTION_VALUES.OVERRIDE}}
     )`
-  } AS overridden
+    } AS overridden
   FROM {{read:audit_decisions}} FINAL
   WHERE decision_id IN {ids:Array(String)} AND ${conditionsOf(params, 'rows').where.join('\n    AND ')}`;
 
@@ -358,6 +385,8 @@ interface KeyRow {
 type PageRow = Omit<FoundDecision, 'overridden' | 'integrity'> & {
   integrity: string;
   overridden: boolean | number;
+  /** The confidence order's key as the engine writes it, which JSON cannot carry for NaN (it reads `null`). */
+  confidenceKey: string;
 };
 
 /** One statement of a search's ids: within a window of time (both bounds in ns), or over all of it (null). */
@@ -480,11 +509,8 @@ async function overriddenKeys(
 ): Promise<KeyRow[]> {
   const direction = order === 'asc' ? 'ASC' : 'DESC';
   const nanPlace = sort === 'confidence' && order === 'desc' ? ' NULLS FIRST' : '';
-  const after = order === 'asc' ? '>' : '<';
   const cursor = (key: string): string =>
-    params.has_cursor === true
-      ? `\n      AND (${key}, decision_id) ${after} (${CURSORS[sort]}, {after_id:String})`
-      : '';
+    params.has_cursor === true ? `\n      AND ${afterCursor(key, sort, order, params)}` : '';
   const value = (key: string): string =>
     sort === 'time' ? `toString(toUnixTimestamp64Nano(${key}))` : `toString(${key})`;
   const rowKey = sort === 'time' ? 'time' : 'confidence_key';
@@ -587,7 +613,11 @@ function decodeCursor(text: string, sort: DecisionSort, order: 'asc' | 'desc'): 
   if (cursorSort !== sort || cursorOrder !== order) {
     throw invalid(`cursor belongs to a search sorted by ${cursorSort} ${cursorOrder}, not ${sort} ${order}`);
   }
-  const valid = sort === 'time' ? /^\d{1,19}$/.test(value!) : Number.isFinite(Number(value));
+  // A confidence key as the engine wrote it: a number, or a stored NaN / infinity ('nan', 'inf', '-inf').
+  const valid =
+    sort === 'time'
+      ? /^\d{1,19}$/.test(value!)
+      : Number.isFinite(Number(value)) || /^-?(nan|inf)$/i.test(value!);
   if (!valid) throw invalid('cursor is not one this store handed out');
   return { sort, order, value: value!, id: id! };
 }
@@ -672,7 +702,7 @@ function searchParams(search: DecisionSearch): {
     unsealed_from: unsealed ? Math.min(...sealed.map((s) => s.size)) : 0,
     has_cursor: cursor !== undefined,
     after_time_ns: sort === 'time' && cursor !== undefined ? cursor.value : '0',
-    after_confidence: sort === 'confidence' && cursor !== undefined ? Number(cursor.value) : 0,
+    after_confidence: sort === 'confidence' && cursor !== undefined ? cursor.value : '0',
     after_id: cursor?.id ?? '',
     limit: String(limit),
   };
@@ -685,6 +715,13 @@ function searchParams(search: DecisionSearch): {
   return { params, sort, order };
 }
 
+/** A confidence key's number: the engine writes ±inf and NaN as 'inf', '-inf', 'nan', which Number() does not read. */
+function confidenceOfKey(text: string): number {
+  if (isNaNKey(text)) return Number.NaN;
+  if (/^[+-]?inf$/i.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  return Number(text);
+}
+
 /** Compares two ids' rows in a search's order: by sort key, then decision id. */
 function keyOrder(sort: DecisionSort, order: 'asc' | 'desc'): (a: KeyRow, b: KeyRow) => number {
   const sign = order === 'asc' ? 1 : -1;
@@ -693,7 +730,11 @@ function keyOrder(sort: DecisionSort, order: 'asc' | 'desc'): (a: KeyRow, b: Key
     if (sort === 'time') {
       const [x, y] = [BigInt(a.key), BigInt(b.key)];
       byKey = x > y ? 1 : x < y ? -1 : 0;
-    } else byKey = Number(a.key) - Number(b.key);
+    } else {
+      // NaN after every number, as the engine orders it both ways (see afterCursor).
+      const [x, y] = [confidenceOfKey(a.key), confidenceOfKey(b.key)];
+      byKey = Number.isNaN(x) ? (Number.isNaN(y) ? 0 : 1) : Number.isNaN(y) ? -1 : x > y ? 1 : x < y ? -1 : 0;
+    }
     return sign * (byKey || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   };
 }
@@ -710,10 +751,32 @@ async function orderedKeys(
   order: 'asc' | 'desc',
   tuning: FinderTuning,
 ): Promise<KeyRow[]> {
-  const read = (p: QueryParams): Promise<KeyRow[]> =>
+  const readOnce = (p: QueryParams): Promise<KeyRow[]> =>
     sort === 'time'
       ? timeOrderedKeys(ctx, p, order)
       : confidenceOrderedKeys(ctx, p, order, tuning.directConfidenceRows);
+  // Lowest first, a NaN confidence sorts after every number, where a cursor that is a number never reaches it (a
+  // comparison with NaN is false): once a page's numbers run out it goes on with the NaN rows, by id.
+  const read = async (p: QueryParams): Promise<KeyRow[]> => {
+    const keys = await readOnce(p);
+    const wanted = Number(p.limit);
+    if (
+      sort !== 'confidence' ||
+      order !== 'asc' ||
+      p.has_cursor !== true ||
+      isNaNKey(String(p.after_confidence)) ||
+      keys.length >= wanted
+    ) {
+      return keys;
+    }
+    const nan = await readOnce({
+      ...p,
+      after_confidence: 'nan',
+      after_id: '',
+      limit: String(wanted - keys.length),
+    });
+    return [...keys, ...nan];
+  };
   if (params.by_incident !== true) return read(params);
   const halves: KeyRow[] = [];
   if ((params.incident_ids as string[]).length > 0) {
@@ -757,6 +820,8 @@ export async function findDecisions(
   const limit = Number(params.limit);
   const decisions: FoundDecision[] = [];
   const seen = new Set<string>();
+  // The sort key of the last decision listed, as its ids' step wrote it: the next page's cursor.
+  let lastKey = '';
   const notOverridden = params.by_overridden === true && params.overridden === false;
   // The ids' step reads `limit` ids; one that its rows' step drops (a copy that no longer matches, one already
   // listed, an overridden one) leaves the page short, and the ids after the last one read fill it.
@@ -785,13 +850,16 @@ export async function findDecisions(
     for (const { id, key } of fresh) {
       const row = byId.get(id);
       if (row === undefined || seen.has(id) || decisions.length === limit) continue;
-      const rowKey = sort === 'time' ? row.timeUnixNano : String(row.confidence ?? -1);
+      const { confidenceKey, ...shown } = row;
+      // Both keys as the engine writes them (a stored NaN confidence is 'nan' here, null in the row's JSON).
+      const rowKey = sort === 'time' ? row.timeUnixNano : confidenceKey;
       const overridden = row.overridden === true || row.overridden === 1;
-      if (rowKey !== String(Number(key)) && rowKey !== key) continue;
+      if (rowKey !== key) continue;
       if (params.by_overridden === true && overridden !== params.overridden) continue;
       seen.add(id);
+      lastKey = key;
       decisions.push({
-        ...row,
+        ...shown,
         integritySeq: Number(row.integritySeq),
         overridden,
         integrity: row.integrity === '' ? null : (row.integrity as DecisionIntegrityStatus),
@@ -803,7 +871,7 @@ export async function findDecisions(
       ...params,
       has_cursor: true,
       after_time_ns: sort === 'time' ? end.key : '0',
-      after_confidence: sort === 'confidence' ? Number(end.key) : 0,
+      after_confidence: sort === 'confidence' ? end.key : '0',
       after_id: end.id,
     };
   }
@@ -817,7 +885,7 @@ export async function findDecisions(
         : encodeCursor({
             sort,
             order,
-            value: sort === 'time' ? lastFound.timeUnixNano : String(lastFound.confidence ?? -1),
+            value: sort === 'time' ? lastFound.timeUnixNano : lastKey,
             id: lastFound.decisionId,
           }),
   };
