@@ -3,7 +3,7 @@ import type { DecisionSearch, Store } from '@decisiontrail/clickhouse';
 import {
   decisionIdAt,
   decisionSpan,
-  oversightSpan,
+  oversightOf,
   randomHex,
   seededRandom,
   type DecisionFixture,
@@ -47,19 +47,7 @@ describe('decision finder: confidences that are not finite numbers', () => {
     // Overrides of NaN and finite ones: the overridden pages read their ids from audit_overrides.
     const reviewed = made.filter((_, i) => i % 3 === 0);
     for (const d of reviewed) overridden.add(d.decisionId);
-    await store.insertSpans(
-      reviewed.map((d) =>
-        oversightSpan({
-          decisionId: d.decisionId,
-          decisionTraceId: d.traceId,
-          decisionSpanId: d.spanId,
-          traceId: randomHex(random, 16),
-          spanId: randomHex(random, 8),
-          startMs: d.startMs + 60_000,
-          action: 'override',
-        }),
-      ),
-    );
+    await store.insertSpans(reviewed.map((d) => oversightOf(d, random)));
   });
   afterAll(async () => cleanup?.());
 

@@ -4,7 +4,7 @@ import { QueryContext } from '@decisiontrail/clickhouse/internal';
 import {
   decisionIdAt,
   decisionSpan,
-  oversightSpan,
+  oversightOf,
   randomHex,
   seededRandom,
   type DecisionFixture,
@@ -55,16 +55,7 @@ describe('migration 34: the overridden pages of one model version from the proje
       service: i % 3 === 0 ? 'loan-api' : 'fraud-api',
     });
   }
-  const override = (d: DecisionFixture, action = 'override') =>
-    oversightSpan({
-      decisionId: d.decisionId,
-      decisionTraceId: d.traceId,
-      decisionSpanId: d.spanId,
-      traceId: randomHex(random, 16),
-      spanId: randomHex(random, 8),
-      startMs: d.startMs + 60_000,
-      action,
-    });
+  const override = (d: DecisionFixture, action = 'override') => oversightOf(d, random, action);
   async function storeDecisions(ds: DecisionFixture[]): Promise<void> {
     await store.insertSpans(ds.map(decisionSpan));
     for (const d of ds) stored.set(d.decisionId, d);

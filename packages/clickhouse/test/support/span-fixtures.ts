@@ -202,6 +202,22 @@ export function oversightSpan(o: {
   });
 }
 
+/**
+ * A person's record about a stored decision fixture (an override unless told otherwise), a minute after it, in a
+ * trace of its own whose ids are drawn from `random` (trace id, then span id).
+ */
+export function oversightOf(d: DecisionFixture, random: () => number, action = 'override'): SpanRecord {
+  return oversightSpan({
+    decisionId: d.decisionId,
+    decisionTraceId: d.traceId,
+    decisionSpanId: d.spanId,
+    traceId: randomHex(random, 16),
+    spanId: randomHex(random, 8),
+    startMs: d.startMs + 60_000,
+    action,
+  });
+}
+
 /** Ground-truth feedback about a decision. */
 export function feedbackSpan(f: {
   decisionId: string;
