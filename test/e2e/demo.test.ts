@@ -57,6 +57,17 @@ it('tells the whole story, and tells it again when run a second time', async () 
   expect(out).toMatch(new RegExp(`modified \\(span ${spanId!}, seq \\d+, decision ${decisionId!}\\)`));
   expect(out).toContain(`verify failed as it must (exit code 1) and named decision ${decisionId!}`);
 
+  // Every count for people carries thousands separators, in every step's lines (verify's rows, the report's
+  // retention): a run of four or more digits standing alone is one printed raw. Leaf positions (seq, leaf, a
+  // checkpoint's size) are printed as they are signed, and ids, hashes and times are not standalone numbers.
+  const rawNumbers = out
+    .split('\n')
+    .flatMap((line) => [
+      ...line.replace(/\b(?:seq|leaf|size):? \d+/g, '').matchAll(/(?<![\w.:/-])\d{4,}(?![\w.:/-])/g),
+    ])
+    .map((m) => m.input);
+  expect(rawNumbers).toEqual([]);
+
   const report = await readFile(path.join(cwd, '.decisiontrail/demo/report.html'), 'utf8');
   expect(report).toContain('<svg');
   expect(report).toContain('credit-risk');

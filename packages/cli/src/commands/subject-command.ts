@@ -175,7 +175,7 @@ export const subjectCommand: CommandSpec = {
     if (written !== undefined) {
       out.line();
       out.line(
-        `wrote ${written}: ${result.bundle!.proofs.length} spans with inclusion proofs, ${result.bundle!.unproven.length} not provable (checked by verify-bundle)`,
+        `wrote ${written}: ${formatCount(result.bundle!.proofs.length)} spans with inclusion proofs, ${formatCount(result.bundle!.unproven.length)} not provable (checked by verify-bundle)`,
       );
     }
     return EXIT_CODES.OK;

@@ -19,6 +19,7 @@ import type { CommandContext, CommandSpec } from '../command.ts';
 import { EXIT_CODES } from '../exit-codes.ts';
 import { INVESTIGATION_BUNDLE_FORMAT, type InvestigationBundle } from '../investigation-bundle.ts';
 import { listOption, stringOption } from './option-values.ts';
+import { formatCount } from '../render/number-format.ts';
 
 /** `decisiontrail verify-bundle FILE --key PUB` */
 export const verifyBundleCommand: CommandSpec = {
@@ -111,11 +112,11 @@ export const verifyBundleCommand: CommandSpec = {
         findings.length === 0
           ? context.out.style(
               'green',
-              `intact: ${proven} span(s) proven under ${bundle.checkpoints.length} signed checkpoint(s)${cosignatures === undefined ? '' : `, each cosigned by ${cosignatures.quorum} or more trusted witness(es)`}; every field the timelines show for them recomputed from the proven spans`,
+              `intact: ${formatCount(proven)} span(s) proven under ${formatCount(bundle.checkpoints.length)} signed checkpoint(s)${cosignatures === undefined ? '' : `, each cosigned by ${cosignatures.quorum} or more trusted witness(es)`}; every field the timelines show for them recomputed from the proven spans`,
             )
           : context.out.style(
               'red',
-              `NOT intact: ${findings.length} finding(s); ${proven} of ${bundle.proofs.length} proofs hold`,
+              `NOT intact: ${formatCount(findings.length)} finding(s); ${formatCount(proven)} of ${formatCount(bundle.proofs.length)} proofs hold`,
             ),
       );
     }

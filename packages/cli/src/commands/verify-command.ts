@@ -419,8 +419,8 @@ function printResult(
   const checkedRows = tables.tables.reduce((n, t) => n + t.rows, 0);
   out.line(
     tables.findings.length === 0
-      ? `${out.style('green', 'OK')}    audit tables: ${tables.tables.length} table(s), ${checkedRows} row(s) reproduced from the stored spans`
-      : `${out.style('red', 'FAIL')}  audit tables: ${tables.findings.length} row(s) not reproduced from the stored spans`,
+      ? `${out.style('green', 'OK')}    audit tables: ${formatCount(tables.tables.length)} table(s), ${formatCount(checkedRows)} row(s) reproduced from the stored spans`
+      : `${out.style('red', 'FAIL')}  audit tables: ${formatCount(tables.findings.length)} row(s) not reproduced from the stored spans`,
   );
   for (const f of tables.findings) {
     const where = [
@@ -439,7 +439,7 @@ function printResult(
       .join(', ');
     const more = result.unsigned.count - result.unsigned.sample.length;
     out.line(
-      `${out.style('yellow', 'UNSIGNED')}  ${result.unsigned.count} audit record(s) carry no integrity stream, so nothing shows they were not altered: ${named}${more > 0 ? ` and ${more} more` : ''}`,
+      `${out.style('yellow', 'UNSIGNED')}  ${formatCount(result.unsigned.count)} audit record(s) carry no integrity stream, so nothing shows they were not altered: ${named}${more > 0 ? ` and ${formatCount(more)} more` : ''}`,
     );
   }
   // What was read is the streams' signed spans plus their checkpoint spans (and spans of no stream): say so, so

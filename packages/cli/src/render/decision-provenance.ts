@@ -58,7 +58,7 @@ export function provenanceOf(
     configHash: fact(at(ATTR_AUDIT_MODEL_CONFIG_HASH)),
     trainingDataset: fact(
       dataset.some((x) => x !== '')
-        ? `${dataset[0] || '?'} version ${dataset[1] || '?'} (${dataset[2] || 'no hash'})`
+        ? `${dataset[0] || 'id not recorded'} (version ${dataset[1] || 'not recorded'}; hash ${dataset[2] || 'not recorded'})`
         : '',
     ),
     codeCommit: fact(at(ATTR_AUDIT_MODEL_CODE_COMMIT)),

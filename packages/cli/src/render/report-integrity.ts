@@ -2,6 +2,7 @@ import type { IntegrityCoverage } from '@decisiontrail/clickhouse';
 import type { NoteVerifierKey } from '@decisiontrail/core';
 import { validateCheckpointNote } from '@decisiontrail/core/internal';
 import type { ReportDocument } from './report-document.ts';
+import { formatCount } from './number-format.ts';
 
 /**
  * The tree size a stream's newest stored checkpoint (one coverage row: per stream and signing key) proves, when a
@@ -64,7 +65,7 @@ export function reportIntegrity(
   const differs =
     reportedDecisions === coverage.decisions
       ? ''
-      : ` The report's totals count ${reportedDecisions} decision(s); audit_decisions holds ${coverage.decisions} distinct ones in the period: run decisiontrail verify.`;
+      : ` The report's totals count ${formatCount(reportedDecisions)} decision(s); audit_decisions holds ${formatCount(coverage.decisions)} distinct ones in the period: run decisiontrail verify.`;
   return {
     decisions: coverage.decisions,
     ...counts,
@@ -83,11 +84,11 @@ export function reportIntegrity(
 /** The headline sentence, shared by the Markdown and HTML reports. */
 export function integrityHeadline(integrity: ReportDocument['integrity']): string {
   const parts = [
-    `${integrity.sealed} sealed by a checkpoint signed by a trusted key (leaves not rechecked here)`,
-    `${integrity.unsealed} after the last trusted checkpoint of their stream`,
-    `${integrity.untrusted} from streams no trusted key signed`,
-    `${integrity.unsigned} unsigned (no integrity stream)`,
+    `${formatCount(integrity.sealed)} sealed by a checkpoint signed by a trusted key (leaves not rechecked here)`,
+    `${formatCount(integrity.unsealed)} after the last trusted checkpoint of their stream`,
+    `${formatCount(integrity.untrusted)} from streams no trusted key signed`,
+    `${formatCount(integrity.unsigned)} unsigned (no integrity stream)`,
   ];
-  if (integrity.unchecked > 0) parts.push(`${integrity.unchecked} not checked (no trusted key)`);
-  return `Integrity of the ${integrity.decisions} decision(s): ${parts.join(', ')}.`;
+  if (integrity.unchecked > 0) parts.push(`${formatCount(integrity.unchecked)} not checked (no trusted key)`);
+  return `Integrity of the ${formatCount(integrity.decisions)} decision(s): ${parts.join(', ')}.`;
 }

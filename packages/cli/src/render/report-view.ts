@@ -4,6 +4,7 @@ import type { NoteVerifierKey } from '@decisiontrail/core';
 import type { ReportDocument } from './report-document.ts';
 import { reportIntegrity } from './report-integrity.ts';
 import { reportRecordKeeping } from './report-record-keeping.ts';
+import { formatCount } from './number-format.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -57,8 +58,8 @@ function lossRows(losses: readonly RecordLoss[]): { label: string; value: string
   return losses.map((loss) => ({
     label,
     value:
-      `${loss.decisions} decisions lost between ${nanosToIso(loss.firstUnixNano) ?? '?'} and ` +
-      `${nanosToIso(loss.lastUnixNano) ?? '?'} (${loss.records} audit records, ${loss.reason}, stream ${loss.stream}; ` +
+      `${formatCount(loss.decisions)} decisions lost between ${nanosToIso(loss.firstUnixNano) ?? '?'} and ` +
+      `${nanosToIso(loss.lastUnixNano) ?? '?'} (${formatCount(loss.records)} audit records, ${loss.reason}, stream ${loss.stream}; ` +
       `from ${loss.lossRecords} loss record${loss.lossRecords === 1 ? '' : 's'} — decisiontrail verify checks their signatures)`,
   }));
 }
@@ -66,8 +67,8 @@ function lossRows(losses: readonly RecordLoss[]): { label: string; value: string
 function retentionText(days: number | null): string {
   if (days === null) return 'kept forever';
   return days % 365 === 0 || days % 365 <= 3
-    ? `${Math.round(days / 365)} years (${days} days)`
-    : `${days} days`;
+    ? `${Math.round(days / 365)} years (${formatCount(days)} days)`
+    : `${formatCount(days)} days`;
 }
 
 /** The report parameters as given on the command line. */
@@ -223,26 +224,26 @@ export async function buildReportDocument(
     })),
     retention: Object.entries(report.retention.policyDays).map(([recordClass, days]) => ({
       recordClass,
-      period: `${retentionText(days)}; ${report.retention.decisionsByClass[recordClass] ?? 0} decisions`,
+      period: `${retentionText(days)}; ${formatCount(report.retention.decisionsByClass[recordClass] ?? 0)} decisions`,
     })),
     recordKeeping: reportRecordKeeping(report.recordKeeping),
     dataGovernance: [
       {
         label: 'decisions with an HMAC input hash',
-        value: `${g.withInputHash} of ${report.totals.decisions}`,
+        value: `${formatCount(g.withInputHash)} of ${formatCount(report.totals.decisions)}`,
       },
       {
         label: 'decisions with an HMAC output hash',
-        value: `${g.withOutputHash} of ${report.totals.decisions}`,
+        value: `${formatCount(g.withOutputHash)} of ${formatCount(report.totals.decisions)}`,
       },
-      { label: 'decisions naming a pseudonymous data subject', value: String(g.withSubject) },
-      { label: 'decisions in a signed integrity stream', value: String(g.withIntegrity) },
+      { label: 'decisions naming a pseudonymous data subject', value: formatCount(g.withSubject) },
+      { label: 'decisions in a signed integrity stream', value: formatCount(g.withIntegrity) },
       ...g.streams.map((s) => ({
         label: `stream ${s.stream}`,
-        value: `${s.decisions} decisions; latest checkpoint size ${s.latestCheckpointSize}`,
+        value: `${formatCount(s.decisions)} decisions; latest checkpoint size ${formatCount(s.latestCheckpointSize)}`,
       })),
-      { label: 'erasures (crypto-shredding) in the period', value: String(g.erasures) },
-      { label: 'spans quarantined in the period', value: String(g.quarantined) },
+      { label: 'erasures (crypto-shredding) in the period', value: formatCount(g.erasures) },
+      { label: 'spans quarantined in the period', value: formatCount(g.quarantined) },
       ...lossRows(report.losses),
     ],
     integrity: reportIntegrity(coverage, keys, report.totals.decisions),

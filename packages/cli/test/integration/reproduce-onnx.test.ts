@@ -223,13 +223,13 @@ describe('provenance of an ONNX decision', () => {
     });
     // The credit model's metadata_props say training_dataset = loans-2024q4 for v1, and nothing of version or hash.
     expect(provenance['trainingDataset']).toEqual({
-      value: 'loans-2024q4 version ? (no hash)',
+      value: 'loans-2024q4 (version not recorded; hash not recorded)',
       from: 'decision',
     });
     expect(provenance['configHash']).toBeNull();
     const text = await run('timeline', ids.full);
     expect(text.stdout).toMatch(
-      /^ {2}provenance {3}weights hash: [0-9a-f]{64} · training data set: loans-2024q4 version \? \(no hash\)/m,
+      /^ {2}provenance {3}weights hash: [0-9a-f]{64} · training data set: loans-2024q4 \(version not recorded; hash not recorded\)/m,
     );
     expect(text.stdout).toMatch(/^ {2}provenance .* · not recorded: config hash, /m);
     const noVerify = json<TimelineJson>(await run('timeline', ids.full, '--no-verify', '--json'));
