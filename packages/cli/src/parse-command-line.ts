@@ -72,9 +72,14 @@ function describeParseError(commandName: string, error: NodeParseError): string 
         ' ',
       );
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return /argument missing/.test(error.message)
-        ? `${commandName}: option ${option ?? ''} needs a value`
-        : `${commandName}: option ${option ?? ''} does not take a value`;
+      // Node says "argument missing" at the end of the line and "ambiguous" when the next word starts with a dash
+      // (`--overridden --sort confidence`): both are a value left out.
+      if (/argument missing/.test(error.message))
+        return `${commandName}: option ${option ?? ''} needs a value`;
+      if (/ambiguous/.test(error.message)) {
+        return `${commandName}: option ${option ?? ''} needs a value (for a value that starts with a dash, write ${option ?? ''}=-…)`;
+      }
+      return `${commandName}: option ${option ?? ''} does not take a value`;
     default:
       return `${commandName}: ${error.message.split('\n')[0]}`;
   }

@@ -46,6 +46,10 @@ describe('runCli without a store', () => {
     [['timeline', '--bogus'], /timeline: unknown option --bogus/],
     [['report', '--model'], /report: option --model needs a value/],
     [['report', '--model', ''], /--model needs a non-empty value/],
+    [
+      ['decisions', '--overridden', '--sort', 'confidence'],
+      /decisions: option --overridden needs a value \(for a value that starts with a dash, write --overridden=-…\)/,
+    ],
     [['incident', 'reopen'], /unknown incident subcommand "reopen"/],
     [['incident', 'open', '--json', '--json=1'], /does not take a value/],
     [['timeline', 'x', '--data', 'a', '--clickhouse-url', 'http://h'], /exclude each other/],
