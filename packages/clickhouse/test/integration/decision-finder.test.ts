@@ -263,6 +263,69 @@ describe('findDecisions (embedded engine)', () => {
     }
   }
 
+  it('tries no direct read by confidence that would count every stored decision past its budget', async () => {
+    /** The statements of every page of a search by confidence with this budget, and the pages. */
+    const statementsOf = async (
+      search: DecisionSearch,
+      directConfidenceRows: number,
+    ): Promise<{ sql: string[]; found: string[] }> => {
+      const sql: string[] = [];
+      const recording = new (class extends QueryContext {
+        override rows<T>(template: string, params?: Parameters<QueryContext['rows']>[1]): Promise<T[]> {
+          sql.push(this.sql(template));
+          return super.rows<T>(template, params);
+        }
+      })(ctx.client, ctx.render);
+      const found: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await findDecisions(
+          recording,
+          { ...search, sort: 'confidence', limit: 4, ...(cursor === undefined ? {} : { cursor }) },
+          { directConfidenceRows },
+        );
+        found.push(...page.decisions.map((d) => d.decisionId));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      return { sql, found };
+    };
+    const direct = (sql: string[]): number => sql.filter((s) => s.includes('max_rows_to_read')).length;
+    const sideTable = (sql: string[]): number =>
+      sql.filter((s) => s.includes('audit_decisions_by_confidence')).length;
+    const denials: DecisionSearch = { outcome: 'deny', sealed: SEALED, integrity: 'sealed' };
+    const want = expected((d) => d.outcome === 'deny' && d.stream === 'stream-a' && d.seq! < 20, {
+      sort: 'confidence',
+    });
+    expect(want.length).toBeGreaterThan(4);
+    // The whole period and filters no index of audit_decisions holds: more stored decisions than the budget, and
+    // only the side table is read.
+    const over = await statementsOf(denials, 5);
+    expect(over.found).toEqual(want);
+    expect(direct(over.sql)).toBe(0);
+    expect(sideTable(over.sql)).toBeGreaterThan(0);
+    // Within the budget, the direct read answers every page, as before.
+    const within = await statementsOf(denials, 100_000);
+    expect(within.found).toEqual(want);
+    expect(sideTable(within.sql)).toBe(0);
+    expect(direct(within.sql)).toBeGreaterThan(0);
+    // A period, or a model (its index), can rule out parts of the table: the direct read is tried, refused by the
+    // budget, and the side table answers.
+    for (const narrowed of [{ from: new Date(START) }, { modelId: 'credit' }]) {
+      const tried = await statementsOf({ ...denials, ...narrowed }, 5);
+      const inSearch = expected(
+        (d) =>
+          d.outcome === 'deny' &&
+          d.stream === 'stream-a' &&
+          d.seq! < 20 &&
+          ('from' in narrowed ? d.startMs >= START : d.modelId === 'credit'),
+        { sort: 'confidence' },
+      );
+      expect(tried.found).toEqual(inSearch);
+      expect(direct(tried.sql)).toBeGreaterThan(0);
+      expect(sideTable(tried.sql)).toBeGreaterThan(0);
+    }
+  });
+
   it('reads a time-ordered page across gaps of hours to decades, pages of one and of all', async () => {
     for (const order of ['desc', 'asc'] as const) {
       const want = expected(() => true, { order });
