@@ -134,8 +134,15 @@ export class StreamIntegrityChecker implements IntegrityChecker {
   ): IntegrityOutcome[] {
     const results: IntegrityOutcome[] = records.map(() => undefined);
     // A finding may name an earlier span of the same batch (a checkpoint exposes a modified leaf): that span
-    // is not stored yet, so it can still be quarantined.
-    const inBatch = new Map<string, number>();
+    // is not stored yet, so it can still be quarantined. Looked for only when there is a finding (the batch's
+    // latest span of that id the verifier took, as a map of every span's id, built for nothing nearly always,
+    // would give).
+    const inBatch = (spanId: string, upTo: number): number | undefined => {
+      for (let j = upTo; j >= 0; j--) {
+        if (records[j]!.spanId === spanId && results[j] !== 'duplicate') return j;
+      }
+      return undefined;
+    };
     records.forEach((record, i) => {
       const stream = record.attributes[ATTR_AUDIT_INTEGRITY_STREAM]!;
       let verifier = this.streams.get(stream);
@@ -165,13 +172,12 @@ export class StreamIntegrityChecker implements IntegrityChecker {
         results[i] = 'duplicate';
         return;
       }
-      inBatch.set(record.spanId, i);
       this.leafCache.delete(stream);
       for (const f of isCheckpoint ? verifier.addCheckpoint(record) : verifier.addSpan(record, arrived)) {
         if (!f.tamper) continue;
         if (f.seq !== undefined) rangesRemove(received.seqs, f.seq);
         const subject = f.spanId ?? f.checkpointSpanId;
-        const index = subject === undefined ? undefined : inBatch.get(subject);
+        const index = subject === undefined ? undefined : inBatch(subject, i);
         if (index !== undefined) results[index] ??= { code: f.code, reason: f.message };
         else this.onLateFinding({ stream, code: f.code, message: f.message });
       }

@@ -122,6 +122,27 @@ describe('RFC 6962 / CT known answers', () => {
     });
   });
 
+  it('takes leaves as hex (how the verifiers keep them) to the same roots and state, and refuses other text', () => {
+    const tree = new CompactMerkleTree();
+    const fromBytes = new CompactMerkleTree();
+    expect(tree.rootHex()).toBe(ROOTS[0]);
+    leaves.forEach((leaf, i) => {
+      // Upper case is the same hash; the tree keeps lower case.
+      tree.appendHex(i % 2 === 0 ? toHex(leaf) : toHex(leaf).toUpperCase());
+      fromBytes.append(leaf);
+      expect(tree.rootHex()).toBe(ROOTS[i + 1]);
+      expect(toHex(tree.root())).toBe(ROOTS[i + 1]);
+      expect(tree.toJSON()).toEqual(fromBytes.toJSON());
+    });
+    expect(tree.toJSON().peaks.every((peak) => /^[0-9a-f]{64}$/.test(peak))).toBe(true);
+    for (const bad of ['', 'zz'.repeat(32), toHex(leaves[0]!).slice(2), `${toHex(leaves[0]!)}00`]) {
+      expect(() => tree.appendHex(bad)).toThrow(RangeError);
+    }
+    expect(tree.size).toBe(leaves.length);
+    expect(tree.rootHex()).toBe(ROOTS[leaves.length]);
+    expect(() => new CompactMerkleTree({ size: 1, peaks: ['zz'.repeat(32)] })).toThrow(RangeError);
+  });
+
   it('compact state round-trips through JSON and keeps one peak per set bit', () => {
     const tree = new CompactMerkleTree();
     for (const leaf of leaves.slice(0, 7)) tree.append(leaf);

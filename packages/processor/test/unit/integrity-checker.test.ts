@@ -48,6 +48,26 @@ describe('StreamIntegrityChecker', () => {
     expect(outcome).toMatchObject({ code: expect.stringMatching(/^(modified|unexpected)$/) });
   });
 
+  it('refuses a changed span that the checkpoint of its own batch exposes, and only that one', async () => {
+    const { batches, vkey } = await signedRecords();
+    const checker = new StreamIntegrityChecker([parseVerifierKey(vkey)], undefined, noLateFindings);
+    expect(checker.check(batches[0]!)).toEqual(batches[0]!.map(() => undefined));
+    // The second request's leaves and then its checkpoint, one leaf changed on the way: the leaf alone proves
+    // nothing, the checkpoint after it in the same batch names it (its leaf list and root disagree with it).
+    const batch = [...batches[1]!];
+    const changed = 2;
+    const original = batch[changed]!;
+    batch[changed] = {
+      ...original,
+      attributes: { ...original.attributes, 'audit.decision.outcome': 'changed' },
+    };
+    const outcomes = checker.check(batch);
+    expect(outcomes[changed]).toMatchObject({ code: expect.stringMatching(/^(modified|unexpected)$/) });
+    expect(outcomes.filter((outcome) => outcome !== undefined)).toHaveLength(1);
+    // The stream goes on: the next request verifies.
+    expect(checker.check(batches[2]!)).toEqual(batches[2]!.map(() => undefined));
+  });
+
   it('reads the state of logs written before the repeat index (verifier states alone)', async () => {
     const { batches, vkey } = await signedRecords();
     const keys = [parseVerifierKey(vkey)];
