@@ -155,9 +155,17 @@ function conditionsOf(
   );
   const filter = (flag: keyof typeof OPTIONAL_FILTERS): string =>
     `(${OPTIONAL_FILTERS[flag].replaceAll(CONFIDENCE_KEY, confidenceKey(source))})`;
+  // Over the side table, a period of all of time is left to the rows' step, which tests it on each decision's final
+  // copy as every condition (no stored decision is outside it: a span's time is not before 1970, and one past 2106
+  // is refused by the views' statistics): in the ids' statement it read the time column of every row read and ruled
+  // out none (10 M decisions, whole-period pages by confidence: 2–7 ms of CPU of the statement's ≈ 15–30).
+  const period =
+    source === 'by-confidence' && wholePeriod(params)
+      ? ['{{include:model-filter.sql}}', '{{include:service-filter.sql}}']
+      : ['{{include:decision-filter.sql}}'];
   return {
     prewhere: early.map(filter),
-    where: ['{{include:decision-filter.sql}}', ...given.filter((flag) => !early.includes(flag)).map(filter)],
+    where: [...period, ...given.filter((flag) => !early.includes(flag)).map(filter)],
   };
 }
 

@@ -722,6 +722,33 @@ describe('findDecisions (embedded engine)', () => {
       });
     }
   });
+
+  it('leaves a period of all of time to the rows step over the side table', async () => {
+    // A model of its own (the tests above have run). A decision's time past 2106 is not stored (the views' statistics
+    // overflow), so no stored decision is outside the default period; the rows' step tests it on each final copy.
+    const within = [0.5, 0.4, 0.3].map((c, i) => ownDecision('edge', 'subject-edge', START + 7_000, i, c));
+    await store.insertSpans(within.map(decisionSpan));
+    const want = within.map((d) => d.decisionId);
+    for (const limit of [1, 2, 50]) {
+      const page = await findDecisions(
+        ctx,
+        { modelId: 'edge', sort: 'confidence', limit },
+        { directConfidenceRows: 0 },
+      );
+      expect(page.decisions.map((d) => d.decisionId)).toEqual(want.slice(0, limit));
+    }
+    const whole = await statementsOf({ modelId: 'edge' }, 0);
+    expect(whole.found).toEqual(want);
+    const sideTable = whole.sql.filter((sql) => sql.includes('audit_decisions_by_confidence'));
+    expect(sideTable.length).toBeGreaterThan(0);
+    for (const sql of sideTable) expect(sql).not.toContain('{from_ns:Int64}');
+    // A period that is not all of time stays a condition of the side table's statement.
+    const period = await statementsOf({ modelId: 'edge', from: new Date(START) }, 0);
+    expect(period.found).toEqual(want);
+    for (const sql of period.sql.filter((q) => q.includes('audit_decisions_by_confidence'))) {
+      expect(sql).toContain('{from_ns:Int64}');
+    }
+  });
 });
 
 /**
