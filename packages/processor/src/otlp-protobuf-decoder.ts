@@ -84,8 +84,24 @@ function str(r: Reader): string {
 /** Attribute keys kept by {@link attributeKey}, at most this many, each at most this many bytes long. */
 const KEY_CACHE_ENTRIES = 4096;
 const KEY_CACHE_KEY_BYTES = 128;
+/** A cached attribute key, and the value it had last (see {@link attributeValue}). */
+interface CachedKey {
+  bytes: Buffer;
+  text: string;
+  /** The encoded AnyValue this key had last, and what it decoded to (a top-level attribute's). */
+  value: Buffer | undefined;
+  valueText: string;
+  /** Values of this key that differed from {@link value} since it last matched. */
+  misses: number;
+}
 /** Decoded attribute keys by a hash of their UTF-8 bytes (one per hash), with those bytes. */
-const keyCache = new Map<number, { bytes: Buffer; text: string }>();
+const keyCache = new Map<number, CachedKey>();
+/** The cache entry of the key {@link attributeKey} read last; undefined when it is not cached. */
+let lastKey: CachedKey | undefined;
+/** Encoded values longer than this are decoded every time. */
+const VALUE_CACHE_BYTES = 96;
+/** A key's remembered value is replaced by a new one after this many values that differed from it. */
+const VALUE_RELEARN_MISSES = 16;
 
 /**
  * A KeyValue's key, as {@link str} reads it: spans of one service repeat the same few dozen keys, so a key met
@@ -99,6 +115,7 @@ function attributeKey(r: Reader): string {
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${length} > ${r.len}`);
   const buf = r.buf as Buffer;
   r.pos = end;
+  lastKey = undefined;
   if (length > KEY_CACHE_KEY_BYTES) return toWellFormed(buf.toString('utf8', start, end));
   let hash = length;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i]!, 0x0100_0193);
@@ -107,11 +124,52 @@ function attributeKey(r: Reader): string {
     const bytes = cached.bytes;
     let i = 0;
     while (i < length && bytes[i] === buf[start + i]) i++;
-    if (i === length) return cached.text;
+    if (i === length) {
+      lastKey = cached;
+      return cached.text;
+    }
   }
   const text = toWellFormed(buf.toString('utf8', start, end));
   if (cached === undefined && keyCache.size < KEY_CACHE_ENTRIES) {
-    keyCache.set(hash, { bytes: Buffer.from(buf.subarray(start, end)), text });
+    const entry = {
+      bytes: Buffer.from(buf.subarray(start, end)),
+      text,
+      value: undefined,
+      valueText: '',
+      misses: 0,
+    };
+    keyCache.set(hash, entry);
+    lastKey = entry;
+  }
+  return text;
+}
+
+/**
+ * A top-level attribute's value (pcommon AsString) as {@link anyValue} decodes `[r.pos, end)`, for the key cached
+ * as `key`: spans of one service repeat most values too (the model, its version, the outcome, the capture modes),
+ * so when the encoded AnyValue is byte for byte the one this key had last, its decoded text is handed back as the
+ * same string instead of being decoded again. Decoding is a function of those bytes alone, so the result is the
+ * same either way; only a value that decoded without error is remembered.
+ */
+function attributeValue(r: Reader, end: number, key: CachedKey, depth: number): string {
+  const start = r.pos;
+  const length = end - start;
+  const buf = r.buf as Buffer;
+  const last = key.value;
+  if (last !== undefined && last.length === length) {
+    let i = 0;
+    while (i < length && last[i] === buf[start + i]) i++;
+    if (i === length) {
+      key.misses = 0;
+      r.pos = end;
+      return key.valueText;
+    }
+  }
+  const text = anyValue(r, end, false, depth, true);
+  if (length <= VALUE_CACHE_BYTES && (last === undefined || ++key.misses >= VALUE_RELEARN_MISSES)) {
+    key.value = Buffer.from(buf.subarray(start, end));
+    key.valueText = text;
+    key.misses = 0;
   }
   return text;
 }
@@ -281,13 +339,17 @@ function keyValue(
   into: Record<string, string> | undefined,
 ): void {
   let key = '';
+  let cachedKey: CachedKey | undefined;
   let value = asJson ? 'null' : '';
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
         expectWire(tag, LEN, 'KeyValue.key');
-        key = build ? attributeKey(r) : text(r, false);
+        if (build) {
+          key = attributeKey(r);
+          cachedKey = lastKey;
+        } else key = text(r, false);
         break;
       case 2: {
         expectWire(tag, LEN, 'KeyValue.value');
@@ -296,7 +358,10 @@ function keyValue(
           value = anyValue(r, valueEnd, true, depth, build);
         } else {
           try {
-            value = anyValue(r, valueEnd, false, depth, build);
+            value =
+              build && cachedKey !== undefined && depth === 0
+                ? attributeValue(r, valueEnd, cachedKey, depth)
+                : anyValue(r, valueEnd, false, depth, build);
           } catch (error) {
             // Go's encoder refuses a nested NaN/Inf; pcommon's AsString then yields ''.
             if (!(error instanceof UnsupportedGoJsonValue)) throw error;

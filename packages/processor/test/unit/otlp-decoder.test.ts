@@ -1,5 +1,5 @@
 import { spanRecordFromReadableSpan } from '@decisiontrail/signing-exporter';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { OtlpDecodeError, decodeJsonRequest, decodeProtobufRequest } from '@decisiontrail/processor';
 import { ExportTraceServiceRequestType, anyValueAsString } from '@decisiontrail/processor/internal';
 import { richSpans, toJson, toProtobuf } from '../support/sdk-spans.ts';
@@ -184,6 +184,56 @@ describe('OTLP decoding', () => {
           Object.fromEntries(keys.map((key, i) => [key, `${key}=${i + offset + n}`])),
         );
         expect(record.resourceAttributes).toEqual({ 'service.name': 'svc' });
+      });
+    }
+  });
+
+  it('decodes every attribute value as its own bytes say, however often a key had another value before', async () => {
+    // A decoder of its own: the test before this one filled the shared one's key cache (no value is kept for a key
+    // it does not keep).
+    vi.resetModules();
+    const { decodeProtobufRequest: decode } = await import('@decisiontrail/processor');
+    // Values a cache of each key's last value could confuse: the same value again, one byte apart, other types with
+    // the same text, a new value every span (more than it waits before it learns a new one), long ones, non-ASCII,
+    // and the same key in events with values of their own.
+    const value = (n: number): [Record<string, unknown>, string] => {
+      if (n < 5 || n === 6) return [{ stringValue: 'same' }, 'same'];
+      if (n === 5) return [{ stringValue: 'samf' }, 'samf'];
+      if (n === 7) return [{ intValue: 5 }, '5'];
+      if (n === 8) return [{ stringValue: '5' }, '5'];
+      if (n === 9) return [{ boolValue: true }, 'true'];
+      if (n === 10) return [{ stringValue: 'true' }, 'true'];
+      if (n <= 40) return [{ stringValue: `u${n}` }, `u${n}`];
+      if (n <= 45) return [{ stringValue: 'x'.repeat(100) }, 'x'.repeat(100)];
+      if (n === 46) return [{ stringValue: `${'x'.repeat(99)}y` }, `${'x'.repeat(99)}y`];
+      if (n <= 50) return [{ stringValue: 'clé' }, 'clé'];
+      if (n === 51) return [{ stringValue: 'cle' }, 'cle'];
+      return [{ arrayValue: { values: [{ stringValue: 'a' }, { intValue: n }] } }, `["a",${n}]`];
+    };
+    const spans = 60;
+    const body = ExportTraceServiceRequestType.encode({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: Array.from({ length: spans }, (_, n) => ({
+                traceId: Buffer.alloc(16, 1),
+                spanId: Buffer.alloc(8, n + 1),
+                name: 'x',
+                attributes: [{ key: 'k', value: value(n)[0] }],
+                events: [{ name: 'e', attributes: [{ key: 'k', value: { stringValue: `event${n}` } }] }],
+              })),
+            },
+          ],
+        },
+      ],
+    }).finish();
+    for (let pass = 0; pass < 2; pass++) {
+      const { records } = decode(body);
+      expect(records).toHaveLength(spans);
+      records.forEach((record, n) => {
+        expect(record.attributes).toEqual({ k: value(n)[1] });
+        expect(record.events[0]!.attributes).toEqual({ k: `event${n}` });
       });
     }
   });
