@@ -5,4 +5,5 @@ export { VerificationDecoders } from './verification-decoder.ts';
 export { decodeVerificationRows, verificationRecords } from './verification-records.ts';
 export { applyMigration, rebuildTable, renderContext } from './migrations.ts';
 export { timelineWithEvidence } from './timeline-with-evidence.ts';
+export { coveringCheckpointRows } from './timeline-evidence.ts';
 export { createStoreClient, EMBEDDED_ENGINE_ARGS } from './client-factory.ts';

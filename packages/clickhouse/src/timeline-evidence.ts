@@ -127,7 +127,9 @@ export function coveringCheckpoints<T extends Pick<CheckpointSpanRow, 'stream' |
 /**
  * The checkpoint rows that can prove `leaves`: of the rows {@link checkpointSpansSql} proposed, those
  * {@link coveringCheckpoints} keeps, and for the leaves none holds every copy at the first size above them
- * ({@link firstCheckpointSpansSql}, one more statement, only then).
+ * ({@link firstCheckpointSpansSql}, one more statement, only then). In one order — by stream, tree size, then the
+ * stored span — whatever order the engine's threads gave them in: the same timeline read twice gives the same
+ * evidence, and an exported bundle the same bytes.
  */
 export async function coveringCheckpointRows<T extends CheckpointSpanRow>(
   ctx: QueryContext,
@@ -135,7 +137,7 @@ export async function coveringCheckpointRows<T extends CheckpointSpanRow>(
   proposed: readonly T[],
 ): Promise<CheckpointSpanRow[]> {
   const { kept, uncovered } = coveringCheckpoints(leaves, proposed);
-  if (uncovered.length === 0) return kept;
+  if (uncovered.length === 0) return kept.sort(inEvidenceOrder);
   const first = await timelineRows<CheckpointSpanRow>(
     ctx,
     firstCheckpointSpansSql(uncovered.length),
@@ -143,7 +145,15 @@ export async function coveringCheckpointRows<T extends CheckpointSpanRow>(
   );
   // The second read gives every copy at its sizes: those replace what the first read gave at the same size.
   const sizes = new Set(first.map((row) => `${row.stream}\n${row.size}`));
-  return [...kept.filter((row) => !sizes.has(`${row.stream}\n${row.size}`)), ...first];
+  return [...kept.filter((row) => !sizes.has(`${row.stream}\n${row.size}`)), ...first].sort(inEvidenceOrder);
+}
+
+/** Stream, then tree size (as numbers), then the stored span's JSON. */
+function inEvidenceOrder(a: CheckpointSpanRow, b: CheckpointSpanRow): number {
+  if (a.stream !== b.stream) return a.stream < b.stream ? -1 : 1;
+  const size = BigInt(a.size) - BigInt(b.size);
+  if (size !== 0n) return size < 0n ? -1 : 1;
+  return a.span < b.span ? -1 : a.span > b.span ? 1 : 0;
 }
 
 /** The parameters of {@link checkpointSpansSql} and {@link firstCheckpointSpansSql} for these leaves. */
