@@ -86,10 +86,10 @@ const KEY_CACHE_ENTRIES = 4096;
 const KEY_CACHE_KEY_BYTES = 128;
 /** A cached attribute key, and the value it had last (see {@link attributeValue}). */
 interface CachedKey {
-  bytes: Buffer;
+  bytes: Uint8Array;
   text: string;
   /** The encoded AnyValue this key had last, and what it decoded to (a top-level attribute's). */
-  value: Buffer | undefined;
+  value: Uint8Array | undefined;
   valueText: string;
   /** Values of this key that differed from {@link value} since it last matched. */
   misses: number;
@@ -132,7 +132,8 @@ function attributeKey(r: Reader): string {
   const text = toWellFormed(buf.toString('utf8', start, end));
   if (cached === undefined && keyCache.size < KEY_CACHE_ENTRIES) {
     const entry = {
-      bytes: Buffer.from(buf.subarray(start, end)),
+      // A copy of its own (not a slice of Buffer's shared pool, which would keep a whole pool slab alive).
+      bytes: new Uint8Array(buf.subarray(start, end)),
       text,
       value: undefined,
       valueText: '',
@@ -167,7 +168,7 @@ function attributeValue(r: Reader, end: number, key: CachedKey, depth: number): 
   }
   const text = anyValue(r, end, false, depth, true);
   if (length <= VALUE_CACHE_BYTES && (last === undefined || ++key.misses >= VALUE_RELEARN_MISSES)) {
-    key.value = Buffer.from(buf.subarray(start, end));
+    key.value = new Uint8Array(buf.subarray(start, end));
     key.valueText = text;
     key.misses = 0;
   }
