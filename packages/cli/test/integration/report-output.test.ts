@@ -99,8 +99,8 @@ describe('report correctness', () => {
     const byDefault = json<ReportJson>(
       await run('report', '--model', facts.modelId, '--from', facts.from.toISOString(), '--json'),
     );
-    expect(standard(byDefault)).toMatch(/^7 years \(2557 days\);/);
-    expect(highRisk(byDefault)).toMatch(/^10 years \(3653 days\);/);
+    expect(standard(byDefault)).toMatch(/^7 years \(2,557 days\);/);
+    expect(highRisk(byDefault)).toMatch(/^10 years \(3,653 days\);/);
     const config = path.join(facts.root, 'retention.yaml');
     writeFileSync(config, 'retention:\n  standard: 7y\n  highRisk: 10y\n');
     const configured = json<ReportJson>(
@@ -115,8 +115,8 @@ describe('report correctness', () => {
         config,
       ),
     );
-    expect(standard(configured)).toMatch(/^7 years \(2557 days\);/);
-    expect(highRisk(configured)).toMatch(/^10 years \(3653 days\);/);
+    expect(standard(configured)).toMatch(/^7 years \(2,557 days\);/);
+    expect(highRisk(configured)).toMatch(/^10 years \(3,653 days\);/);
   });
 });
 
