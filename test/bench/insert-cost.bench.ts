@@ -5,7 +5,8 @@
 //
 //   npm exec -- node --conditions=@decisiontrail/source test/bench/insert-cost.bench.ts [--spans 200000]
 //       [--inserts 10000,25000] [--rounds 2] [--without <view>,<view>] [--compare <view>,<view>]
-//       [--set <setting>=<value>,…] [--compare-set <setting>=<value>,…] [--settle 8]
+//       [--set <setting>=<value>,…] [--compare-set <setting>=<value>,…]
+//       [--table-set <setting>=<value>,…] [--compare-table-set <setting>=<value>,…] [--settle 8]
 //
 // The spans are real SDK decision spans signed by the SigningSpanExporter in 500-span batches (leaves and a
 // checkpoint span each, as the processor bench sends them), encoded once for the sink (`encodeSpansForSink`, what
@@ -20,6 +21,10 @@
 // dropped as well, in alternating order (an A/B in one run), and prints the paired differences. `--set` applies
 // query settings to the engine's session before the inserts (the sink's own settings still apply to each insert);
 // `--compare-set` is an A/B of settings in the same way: each run once without them and once with them.
+// `--table-set` and `--compare-table-set` do the same with MergeTree table settings, brought to every MergeTree
+// table of the store (`ALTER TABLE … MODIFY SETTING`) after it opened, as the store's own embedded settings are.
+// After the wait each run also prints what the merges did (merges finished and rows they wrote, from
+// `system.events`) and the active parts left per table, so a setting that saves CPU by not merging shows as such.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -45,6 +50,8 @@ const { values: args } = parseArgs({
     compare: { type: 'string', default: '' },
     set: { type: 'string', default: '' },
     'compare-set': { type: 'string', default: '' },
+    'table-set': { type: 'string', default: '' },
+    'compare-table-set': { type: 'string', default: '' },
     settle: { type: 'string', default: '8' },
     child: { type: 'string' },
   },
@@ -63,6 +70,23 @@ interface ChildResult {
   /** µs of CPU per span by thread name, and `total`. */
   perSpan: Record<string, number>;
   load: number;
+  /** Merges finished and the rows they wrote, over the inserts and the wait. */
+  merges: number;
+  mergedRows: number;
+  /** Active parts after the wait, in all tables and in the table with the most. */
+  parts: number;
+  mostParts: string;
+}
+
+/** A `system.events` counter of the engine (0 before it first counts). */
+async function engineEvent(store: Awaited<ReturnType<typeof openStore>>, event: string): Promise<number> {
+  const result = await store.client.query({
+    query: 'SELECT sum(value) AS n FROM system.events WHERE event = {event:String}',
+    query_params: { event },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: string | number }>();
+  return Number(row?.n ?? 0);
 }
 
 /** The child: one engine, the blocks of one insert size written in order. */
@@ -77,11 +101,23 @@ async function child(dir: string): Promise<void> {
       await store.client.command({ query: `DROP VIEW ${view}` });
     }
     if (args.set !== '') await store.client.command({ query: `SET ${args.set}` });
+    if (args['table-set'] !== '') {
+      const tables = await store.client.query({
+        query:
+          "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'",
+        format: 'JSONEachRow',
+      });
+      for (const { name } of await tables.json<{ name: string }>()) {
+        await store.client.command({ query: `ALTER TABLE \`${name}\` MODIFY SETTING ${args['table-set']}` });
+      }
+    }
     const blocks = files.map((name) => ({
       block: readFileSync(join(dir, name)),
       keys: JSON.parse(readFileSync(join(dir, name.replace('.native', '.keys')), 'utf8')) as string[],
     }));
     const sink = store.createSink({ maxBatchSize: 1, maxBufferedRows: 1, flushIntervalMs: 1 });
+    const mergesBefore = await engineEvent(store, 'Merge');
+    const mergedRowsBefore = await engineEvent(store, 'MergedRows');
     const before = cpuByName();
     let rows = 0;
     for (const block of blocks) {
@@ -98,7 +134,23 @@ async function child(dir: string): Promise<void> {
       perSpan[name] = (used / rows) * 1e6;
     }
     perSpan.total = (total / rows) * 1e6;
-    const result: ChildResult = { rows, inserts: blocks.length, perSpan, load: loadavg()[0]! };
+    const parts = await store.client.query({
+      query:
+        'SELECT table, count() AS n FROM system.parts WHERE database = currentDatabase() AND active ' +
+        'GROUP BY table ORDER BY n DESC, table',
+      format: 'JSONEachRow',
+    });
+    const byTable = await parts.json<{ table: string; n: string | number }>();
+    const result: ChildResult = {
+      rows,
+      inserts: blocks.length,
+      perSpan,
+      load: loadavg()[0]!,
+      merges: (await engineEvent(store, 'Merge')) - mergesBefore,
+      mergedRows: (await engineEvent(store, 'MergedRows')) - mergedRowsBefore,
+      parts: byTable.reduce((n, row) => n + Number(row.n), 0),
+      mostParts: byTable[0] === undefined ? '' : `${byTable[0].table} ${byTable[0].n}`,
+    };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     await sink.close();
     await store.close();
@@ -148,19 +200,25 @@ async function main(): Promise<void> {
         `${((performance.now() - started) / 1000).toFixed(1)} s` +
         (args.without === '' ? '' : `; views dropped: ${args.without}`),
     );
-    if (args.compare !== '' && args['compare-set'] !== '') {
-      throw new Error('--compare and --compare-set: one A/B at a time');
+    if ([args.compare, args['compare-set'], args['compare-table-set']].filter((a) => a !== '').length > 1) {
+      throw new Error('--compare, --compare-set and --compare-table-set: one A/B at a time');
     }
     // A variant is the views dropped and the settings set: `--without`'s and `--set`'s, and with `--compare` or
     // `--compare-set` also those.
     const join2 = (a: string, b: string) => [a, b].filter(Boolean).join(',');
-    const variants = [{ without: args.without, set: args.set }];
-    if (args.compare !== '') variants.push({ without: join2(args.without, args.compare), set: args.set });
-    if (args['compare-set'] !== '') {
-      variants.push({ without: args.without, set: join2(args.set, args['compare-set']) });
+    const base = { without: args.without, set: args.set, tableSet: args['table-set'] };
+    const variants = [base];
+    if (args.compare !== '') variants.push({ ...base, without: join2(args.without, args.compare) });
+    if (args['compare-set'] !== '') variants.push({ ...base, set: join2(args.set, args['compare-set']) });
+    if (args['compare-table-set'] !== '') {
+      variants.push({ ...base, tableSet: join2(args['table-set'], args['compare-table-set']) });
     }
-    const label = ({ without, set }: { without: string; set: string }) =>
-      [without === '' ? 'all views' : `without ${without}`, set === '' ? '' : `set ${set}`]
+    const label = ({ without, set, tableSet }: { without: string; set: string; tableSet: string }) =>
+      [
+        without === '' ? 'all views' : `without ${without}`,
+        set === '' ? '' : `set ${set}`,
+        tableSet === '' ? '' : `tables ${tableSet}`,
+      ]
         .filter(Boolean)
         .join(', ');
     const results = new Map<string, ChildResult[]>();
@@ -181,6 +239,8 @@ async function main(): Promise<void> {
               variant.without,
               '--set',
               variant.set,
+              '--table-set',
+              variant.tableSet,
               '--settle',
               args.settle,
             ],
@@ -193,7 +253,8 @@ async function main(): Promise<void> {
             `round ${round + 1}, ${size}-span inserts (${result.inserts}), ${label(variant)}: ` +
               `${p.total!.toFixed(1)} µs per span — ` +
               `ThreadPool ${(p.ThreadPool ?? 0).toFixed(1)}, MergeMutate ${(p.MergeMutate ?? 0).toFixed(1)}, ` +
-              `main ${(p.main ?? 0).toFixed(1)}; load ${result.load.toFixed(1)}`,
+              `main ${(p.main ?? 0).toFixed(1)}; ${result.merges} merges wrote ${result.mergedRows} rows, ` +
+              `${result.parts} active parts after (most: ${result.mostParts}); load ${result.load.toFixed(1)}`,
           );
         }
       }
@@ -213,7 +274,8 @@ async function main(): Promise<void> {
         console.log(
           (args.compare !== ''
             ? `${size}-span inserts, what ${args.compare} cost per span, paired by round: `
-            : `${size}-span inserts, what setting ${args['compare-set']} saves per span, paired by round: `) +
+            : `${size}-span inserts, what setting ${args['compare-set'] || args['compare-table-set']} saves per span, ` +
+              'paired by round: ') +
             `${diffs.map((d) => d.toFixed(1)).join(', ')} µs (median ${median(diffs).toFixed(1)})`,
         );
       }
