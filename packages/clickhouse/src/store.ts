@@ -148,33 +148,11 @@ export const EMBEDDED_SKIP_INDEXES_BUILT_AT_MERGE = [
  */
 export const EMBEDDED_VERTICAL_MERGE_MIN_ROWS = 1;
 
-/**
- * `otel_traces` writes a part of fewer rows than this as one Compact part (every column in one file) instead of a
- * Wide one (a file and its marks per column stream: the attribute maps', the nested events' and links' substreams
- * are dozens), whatever its size in bytes. The processor's drained batches (20,000 spans by default) are
- * 12 MiB uncompressed, over ClickHouse's 10 MiB `min_bytes_for_wide_part`, so each insert wrote a Wide part that the
- * first merge reads once and drops. The same 20,000-span blocks inserted alternately into two copies of the table
- * in one engine (no views, merges stopped, load 3–4), four runs: Wide 7.2 / 4.2 / 7.8 / 8.6 µs of CPU per span at
- * the median, Compact 3.8 / 3.4 / 4.1 / 4.7 (lower in 24/24, 20/32, all 16 rounds, 47/48 pairs; the Wide part's
- * system time — its files — 5.0 against 1.0 µs); merging four such parts into one (Wide either way, from 40,000
- * rows) cost 0–1.3 µs per span more from Compact parts. Parts from 32,768 rows on — every merge of two drained
- * batches, and the 62,000-span inserts the 10 M bench stores are built with — are written as before. A server keeps
- * its own settings.
- */
-export const EMBEDDED_TRACES_MIN_ROWS_FOR_WIDE_PART = 32_768;
-
-type TableSettings = readonly (readonly [name: string, value: number])[];
-
 /** The MergeTree settings the embedded engine's tables are brought to at every open (a server keeps its own). */
-const EMBEDDED_TABLE_SETTINGS: TableSettings = [
+const EMBEDDED_TABLE_SETTINGS: readonly (readonly [name: string, value: number])[] = [
   ['max_compress_block_size', EMBEDDED_MAX_COMPRESS_BLOCK_SIZE],
   ['vertical_merge_algorithm_min_rows_to_activate', EMBEDDED_VERTICAL_MERGE_MIN_ROWS],
 ];
-
-/** Settings of one table beside {@link EMBEDDED_TABLE_SETTINGS}, by table name. */
-const EMBEDDED_TABLE_OWN_SETTINGS: ReadonlyMap<string, TableSettings> = new Map([
-  ['otel_traces', [['min_rows_for_wide_part', EMBEDDED_TRACES_MIN_ROWS_FOR_WIDE_PART]] as const],
-]);
 
 async function tuneEmbeddedTables(client: ClickHouseClient): Promise<void> {
   const tables = await client.query({
@@ -187,7 +165,7 @@ async function tuneEmbeddedTables(client: ClickHouseClient): Promise<void> {
     name: string;
     create_table_query: string;
   }>()) {
-    const missing = [...EMBEDDED_TABLE_SETTINGS, ...(EMBEDDED_TABLE_OWN_SETTINGS.get(name) ?? [])].filter(
+    const missing = EMBEDDED_TABLE_SETTINGS.filter(
       ([setting, value]) => !new RegExp(`\\b${setting} = ${value}(,|\\s|$)`).test(create_table_query),
     );
     if (missing.length === 0) continue;
