@@ -12,6 +12,7 @@ import {
   checkpointSpan,
   decisionIdAt,
   decisionSpan,
+  oversightOf,
   oversightSpan,
   randomHex,
   seededRandom,
@@ -571,21 +572,7 @@ describe('findDecisions (embedded engine)', () => {
     );
     const kept = new Set([1, 12, 29].map((i) => made[i]!.decisionId));
     await store.insertSpans(made.map(decisionSpan));
-    await store.insertSpans(
-      made
-        .filter((d) => !kept.has(d.decisionId))
-        .map((d) =>
-          oversightSpan({
-            decisionId: d.decisionId,
-            decisionTraceId: d.traceId,
-            decisionSpanId: d.spanId,
-            traceId: randomHex(random, 16),
-            spanId: randomHex(random, 8),
-            startMs: d.startMs + 60_000,
-            action: 'override',
-          }),
-        ),
-    );
+    await store.insertSpans(made.filter((d) => !kept.has(d.decisionId)).map((d) => oversightOf(d, random)));
     for (const tuning of [undefined, { directConfidenceRows: 0 }]) {
       for (const [sort, order] of [
         ['confidence', 'desc'],

@@ -8,7 +8,7 @@ import {
   decisionSpan,
   deploymentSpan,
   feedbackSpan,
-  oversightSpan,
+  oversightOf,
   randomHex,
   seededRandom,
   systemSpan,
@@ -93,16 +93,12 @@ function spans(): SpanRecord[] {
         ? 'review'
         : null;
     if (action !== null) {
-      const span = oversightSpan({
-        decisionId: d.decisionId,
-        decisionTraceId: d.traceId,
-        decisionSpanId: d.spanId,
-        traceId: randomHex(random, 16),
-        spanId: randomHex(random, 8),
-        startMs: d.startMs + 60_000,
+      const span = oversightOf(
+        d,
+        random,
         action,
-        ...(action === 'override' ? { newOutcome: d.outcome === 'approve' ? 'deny' : 'approve' } : {}),
-      });
+        action === 'override' ? (d.outcome === 'approve' ? 'deny' : 'approve') : undefined,
+      );
       span.attributes['audit.oversight.reviewer'] = reviewerOf(i);
       out.push(span);
     }

@@ -204,9 +204,15 @@ export function oversightSpan(o: {
 
 /**
  * A person's record about a stored decision fixture (an override unless told otherwise), a minute after it, in a
- * trace of its own whose ids are drawn from `random` (trace id, then span id).
+ * trace of its own whose ids are drawn from `random` (trace id, then span id); `newOutcome` for an override that
+ * names one.
  */
-export function oversightOf(d: DecisionFixture, random: () => number, action = 'override'): SpanRecord {
+export function oversightOf(
+  d: DecisionFixture,
+  random: () => number,
+  action = 'override',
+  newOutcome?: string,
+): SpanRecord {
   return oversightSpan({
     decisionId: d.decisionId,
     decisionTraceId: d.traceId,
@@ -215,6 +221,7 @@ export function oversightOf(d: DecisionFixture, random: () => number, action = '
     spanId: randomHex(random, 8),
     startMs: d.startMs + 60_000,
     action,
+    ...(newOutcome === undefined ? {} : { newOutcome }),
   });
 }
 
